@@ -1,0 +1,45 @@
+import { fileURLToPath } from 'node:url';
+
+import { K6Process, type K6ProcessOptions } from '../../src/k6/process.js';
+import { onCleanup } from './cleanup.js';
+
+/** The setup file puts the provisioned k6's path here (see setup/after-env.ts). */
+export const TEST_K6_ENV = 'K6_DISTRIBUTED_TEST_K6';
+
+export function testK6Path(): string {
+  const path = process.env[TEST_K6_ENV];
+  if (!path)
+    throw new Error(`${TEST_K6_ENV} is not set: run tests through jest with setup/after-env.ts`);
+  return path;
+}
+
+export function fixtureScript(name: string): string {
+  return fileURLToPath(new URL(`../fixtures/scripts/${name}`, import.meta.url));
+}
+
+export interface StartedK6 {
+  proc: K6Process;
+  stdout: string[];
+  stderr: string[];
+}
+
+/** Starts the real k6 with output captured; it is killed after the test if still running. */
+export async function startK6(
+  args: readonly string[],
+  options: Omit<K6ProcessOptions, 'args'> = {},
+): Promise<StartedK6> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const proc = await K6Process.start(testK6Path(), {
+    ...options,
+    args,
+    // k6 prints its banner and progress to stdout unless told otherwise.
+    env: { ...process.env, K6_NO_COLOR: 'true', ...options.env },
+    onStdoutLine: (line) => stdout.push(line),
+    onStderrLine: (line) => stderr.push(line),
+  });
+  onCleanup(async () => {
+    await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
+  });
+  return { proc, stdout, stderr };
+}

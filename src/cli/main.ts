@@ -1,0 +1,51 @@
+import { Command, CommanderError } from 'commander';
+
+import { errorMessage } from '../errors.js';
+import { provisionK6 } from '../k6/provision.js';
+import { K6_PINNED_VERSION } from '../k6/version.js';
+import { streamLogger } from '../runtime/logger.js';
+import { PACKAGE_VERSION } from '../version.js';
+
+/** The CLI's outside world, injected so tests can run it in-process. */
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
+}
+
+/** Runs the CLI and resolves with the process exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const log = streamLogger(io.stderr, { debug: io.env.K6_DISTRIBUTED_DEBUG === '1' });
+  const program = new Command('k6-distributed')
+    .description(
+      'Run one k6 load test across many machines as if it were one big machine:\n' +
+        'setup() once, a simultaneous start, merged metrics and thresholds, k6 exit codes.',
+    )
+    .version(PACKAGE_VERSION)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+
+  program
+    .command('install-k6')
+    .description(
+      'find or install k6 and print its path: K6_PATH, else k6 on PATH, else the cached ' +
+        'copy, else the official release (on GitHub runners), else a build with Go',
+    )
+    .option('--k6-version <version>', 'k6 release to install if none is found', K6_PINNED_VERSION)
+    .action(async (options: { k6Version: string }) => {
+      const k6 = await provisionK6({ version: options.k6Version, env: io.env, log });
+      io.stdout.write(`${k6.path}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    log.error(errorMessage(error));
+    return 1;
+  }
+}
