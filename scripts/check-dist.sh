@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 fresh="$(mktemp -d)"
 trap 'rm -rf "$fresh"' EXIT
 bash scripts/build.sh "$fresh/dist" >/dev/null
-if ! diff -r --brief "$fresh/dist" dist; then
+if ! diff -r --brief "$fresh/dist" dist >&2; then
   echo "dist/ is stale: it differs from what the sources build (files above)." >&2
   echo "Fix: run 'npm run build' and commit dist/." >&2
   exit 1

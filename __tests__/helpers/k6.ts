@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 
+import { freeLoopbackAddress } from '../../src/k6/address.js';
 import { K6Process, type K6ProcessOptions } from '../../src/k6/process.js';
+import { K6RestClient } from '../../src/k6/rest-client.js';
 import { onCleanup } from './cleanup.js';
 
 /** The setup file puts the provisioned k6's path here (see setup/after-env.ts). */
@@ -42,4 +44,32 @@ export async function startK6(
     await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
   });
   return { proc, stdout, stderr };
+}
+
+/**
+ * Starts k6 the way an agent runs it (design.md §3): paused, driven only
+ * through its REST API on loopback, setup and teardown left to the caller,
+ * lingering after the run until signalled.
+ */
+export async function startAgentModeK6(
+  script: string,
+  vars: Record<string, string>,
+  address?: string,
+): Promise<StartedK6 & { client: K6RestClient; address: string }> {
+  const api = address ?? (await freeLoopbackAddress());
+  const k6 = await startK6([
+    'run',
+    '--paused',
+    '--address',
+    api,
+    '--no-setup',
+    '--no-teardown',
+    '--linger',
+    '--quiet',
+    ...Object.entries(vars).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+    fixtureScript(script),
+  ]);
+  const client = new K6RestClient(api);
+  onCleanup(() => client.close());
+  return { ...k6, client, address: api };
 }

@@ -4,32 +4,15 @@
  */
 import { describe, expect, it } from '@jest/globals';
 
-import { freeLoopbackAddress } from '../../src/k6/address.js';
-import { K6RestClient, isReadyToStart, isRunOver } from '../../src/k6/rest-client.js';
+import { isReadyToStart, isRunOver } from '../../src/k6/rest-client.js';
 import { hasErrorCode } from '../../src/errors.js';
-import { onCleanup } from '../helpers/cleanup.js';
-import { fixtureScript, startK6 } from '../helpers/k6.js';
+import { fixtureScript, startAgentModeK6, startK6 } from '../helpers/k6.js';
 import { TargetServer } from '../helpers/target-server.js';
 
-async function agentModeK6(script: string, env: Record<string, string>) {
-  const address = await freeLoopbackAddress();
-  const vars = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  const k6 = await startK6([
-    'run',
-    '--paused',
-    '--address',
-    address,
-    '--no-setup',
-    '--no-teardown',
-    '--linger',
-    '--quiet',
-    ...vars,
-    fixtureScript(script),
-  ]);
-  const client = new K6RestClient(address);
-  onCleanup(() => client.close());
-  await client.waitForStatus(isReadyToStart, { signal: k6.proc.exitSignal });
-  return { ...k6, client };
+async function readyAgentModeK6(script: string, vars: Record<string, string>) {
+  const k6 = await startAgentModeK6(script, vars);
+  await k6.client.waitForStatus(isReadyToStart, { signal: k6.proc.exitSignal });
+  return k6;
 }
 
 describe('test.abort() on the real k6', () => {
@@ -52,7 +35,7 @@ describe('test.abort() on the real k6', () => {
 
   it('exits 108 in agent mode too: the run ends, --linger holds k6 until SIGINT', async () => {
     const target = await TargetServer.start();
-    const { proc, client } = await agentModeK6('abort.js', { TARGET: target.url });
+    const { proc, client } = await readyAgentModeK6('abort.js', { TARGET: target.url });
 
     await client.unpause();
     const over = await client.waitForStatus(isRunOver, { signal: proc.exitSignal });
@@ -71,7 +54,7 @@ describe('a failing setup() run through POST /v1/setup (real k6)', () => {
     ['abort', /test aborted: no data for you/],
   ])('answers 500 on %s and k6 keeps waiting, unstarted', async (mode, detail) => {
     const target = await TargetServer.start();
-    const { proc, client } = await agentModeK6('setup-fails.js', {
+    const { proc, client } = await readyAgentModeK6('setup-fails.js', {
       TARGET: target.url,
       SETUP_MODE: mode,
     });

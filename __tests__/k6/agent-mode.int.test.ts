@@ -6,43 +6,19 @@
  */
 import { describe, expect, it } from '@jest/globals';
 
-import { freeLoopbackAddress } from '../../src/k6/address.js';
-import {
-  K6RestClient,
-  K6_EXECUTION_STATUS,
-  isReadyToStart,
-  isRunOver,
-} from '../../src/k6/rest-client.js';
-import { onCleanup } from '../helpers/cleanup.js';
-import { fixtureScript, startK6 } from '../helpers/k6.js';
+import { K6_EXECUTION_STATUS, isReadyToStart, isRunOver } from '../../src/k6/rest-client.js';
+import { startAgentModeK6 } from '../helpers/k6.js';
 import { TargetServer } from '../helpers/target-server.js';
 
 const VUS = 4;
 const ITERATIONS_PER_VU = 3;
 
-async function startAgentModeK6(target: TargetServer, address: string) {
-  const k6 = await startK6([
-    'run',
-    '--paused',
-    '--address',
-    address,
-    '--no-setup',
-    '--no-teardown',
-    '--linger',
-    '--quiet',
-    '-e',
-    `TARGET=${target.url}`,
-    fixtureScript('setup-data.js'),
-  ]);
-  const client = new K6RestClient(address);
-  onCleanup(() => client.close());
-  return { ...k6, client };
-}
-
 describe('k6 driven through its REST API (real k6)', () => {
   it('waits paused at status 4, takes PUT setup data, runs teardown once, exits 0', async () => {
     const target = await TargetServer.start();
-    const { proc, client, stderr } = await startAgentModeK6(target, await freeLoopbackAddress());
+    const { proc, client, stderr } = await startAgentModeK6('setup-data.js', {
+      TARGET: target.url,
+    });
 
     const ready = await client.waitForStatus(isReadyToStart, { signal: proc.exitSignal });
     expect(ready).toMatchObject({ paused: true, running: false, vusMax: VUS });
@@ -75,7 +51,7 @@ describe('k6 driven through its REST API (real k6)', () => {
 
   it('runs setup() in the k6 that gets POST /v1/setup and returns its data', async () => {
     const target = await TargetServer.start();
-    const { proc, client } = await startAgentModeK6(target, await freeLoopbackAddress());
+    const { proc, client } = await startAgentModeK6('setup-data.js', { TARGET: target.url });
     await client.waitForStatus(isReadyToStart, { signal: proc.exitSignal });
 
     await expect(client.runSetup()).resolves.toEqual({ token: 'from-local-setup' });
@@ -92,7 +68,7 @@ describe('k6 driven through its REST API (real k6)', () => {
 
   it('stops through PATCH stopped:true and exits 103', async () => {
     const target = await TargetServer.start();
-    const { proc, client } = await startAgentModeK6(target, await freeLoopbackAddress());
+    const { proc, client } = await startAgentModeK6('setup-data.js', { TARGET: target.url });
     await client.waitForStatus(isReadyToStart, { signal: proc.exitSignal });
 
     const stopped = await client.stop();
@@ -107,7 +83,7 @@ describe('k6 driven through its REST API (real k6)', () => {
   it('exits 106 when the --address port is taken, which the caller can retry', async () => {
     const target = await TargetServer.start();
     const taken = target.url.replace('http://', '');
-    const { proc, stderr } = await startAgentModeK6(target, taken);
+    const { proc, stderr } = await startAgentModeK6('setup-data.js', { TARGET: target.url }, taken);
 
     const exit = await proc.done;
 

@@ -167,21 +167,22 @@ describe('provisionK6 on a GitHub runner (fake release server: GitHub cannot be 
     });
   }
 
-  const runnerEnv = async () => ({
-    ...process.env,
-    GITHUB_ACTIONS: 'true',
-    K6_PATH: undefined,
-    PATH: await pathWithoutK6(),
+  /** Provisioning options as on a runner with no k6, downloading from the fake server. */
+  const onRunner = async (version: string): Promise<ProvisionOptions> => ({
+    version,
+    env: {
+      ...process.env,
+      GITHUB_ACTIONS: 'true',
+      K6_PATH: undefined,
+      PATH: await pathWithoutK6(),
+    },
+    cacheDir: await tempDir(),
+    release: { baseUrl: releases.url, platform: 'linux', arch: 'x64' },
   });
 
   it('downloads, verifies against the published checksum, caches, and reuses', async () => {
     serve('9.9.9', createHash('sha256').update(tarball).digest('hex'));
-    const options = {
-      version: '9.9.9',
-      env: await runnerEnv(),
-      cacheDir: await tempDir(),
-      release: { baseUrl: releases.url, platform: 'linux', arch: 'x64' },
-    };
+    const options = await onRunner('9.9.9');
 
     const first = await provision(options);
 
@@ -199,28 +200,14 @@ describe('provisionK6 on a GitHub runner (fake release server: GitHub cannot be 
 
   it('refuses a download whose checksum does not match, without falling back', async () => {
     serve('9.9.9', 'f'.repeat(64));
-    const failure = await expectFailure(
-      provisionK6({
-        version: '9.9.9',
-        env: await runnerEnv(),
-        cacheDir: await tempDir(),
-        release: { baseUrl: releases.url, platform: 'linux', arch: 'x64' },
-      }),
-    );
+    const failure = await expectFailure(provisionK6(await onRunner('9.9.9')));
     expect(failure.code).toBe('K6_CHECKSUM_MISMATCH');
     expect(failure.message).toMatch(/expected f{64} \(published in .*\), got [0-9a-f]{64}/);
   });
 
   it('checks the pinned checksum for the pinned release, not the published one', async () => {
     serve('2.2.0', createHash('sha256').update(tarball).digest('hex'));
-    const failure = await expectFailure(
-      provisionK6({
-        version: '2.2.0',
-        env: await runnerEnv(),
-        cacheDir: await tempDir(),
-        release: { baseUrl: releases.url, platform: 'linux', arch: 'x64' },
-      }),
-    );
+    const failure = await expectFailure(provisionK6(await onRunner('2.2.0')));
     expect(hasErrorCode(failure, 'K6_CHECKSUM_MISMATCH')).toBe(true);
     expect(failure.message).toMatch(/expected b5a8003c[0-9a-f]+ \(pinned in k6-distributed\)/);
     expect(releases.count('/v2.2.0/k6-v2.2.0-checksums.txt')).toBe(0);

@@ -46,6 +46,15 @@ describe('K6RestClient', () => {
     expect((failure as Error).message).toMatch(/"status":1/);
   });
 
+  it('reports a peer that is not k6 (a body that is not JSON) with a coded error', async () => {
+    const notK6 = await TargetServer.start({ body: '<html>hello</html>' });
+    const client = new K6RestClient(notK6.url.replace('http://', ''));
+    onCleanup(() => client.close());
+    const failure: unknown = await client.status().catch((e: unknown) => e);
+    expect(hasErrorCode(failure, 'K6_API_ERROR')).toBe(true);
+    expect((failure as Error).message).toMatch(/not JSON: "<html>hello<\/html>".*really k6\?/);
+  });
+
   it('treats stopped or a terminal status as over, whatever `running` says (k6#6073)', () => {
     expect(isRunOver(status({ status: 7, running: true, stopped: true }))).toBe(true);
     expect(isRunOver(status({ status: 9 }))).toBe(true);

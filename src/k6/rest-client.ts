@@ -171,7 +171,15 @@ export class K6RestClient {
       );
     }
     const text = await response.body.text();
-    const json: unknown = text === '' ? null : JSON.parse(text);
+    const json = parseJson(text);
+    if (json === undefined) {
+      throw new K6DistributedError(
+        'K6_API_ERROR',
+        `k6 REST API ${method} ${path} answered ${response.statusCode} with a body that is ` +
+          `not JSON: ${JSON.stringify(text.slice(0, 200))}. Is ${this.#origin} really k6?`,
+        { data: { statusCode: response.statusCode } },
+      );
+    }
     if (response.statusCode >= 400) {
       const first = (json as { errors?: { title?: string; detail?: string }[] } | null)
         ?.errors?.[0];
@@ -183,6 +191,16 @@ export class K6RestClient {
       );
     }
     return json;
+  }
+}
+
+/** The parsed body, null for an empty one, undefined if it is not JSON. */
+function parseJson(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
