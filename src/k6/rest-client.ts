@@ -181,8 +181,7 @@ export class K6RestClient {
       );
     }
     if (response.statusCode >= 400) {
-      const first = (json as { errors?: { title?: string; detail?: string }[] } | null)
-        ?.errors?.[0];
+      const first = firstApiError(json);
       throw new K6DistributedError(
         'K6_API_ERROR',
         `k6 REST API ${method} ${path} answered ${response.statusCode}: ` +
@@ -194,11 +193,16 @@ export class K6RestClient {
   }
 }
 
+/** k6's JSON:API error document (api/v1/errors.go): `{"errors":[{status,title,detail}]}`. */
+function firstApiError(body: unknown): { title?: string; detail?: string } | undefined {
+  return (body as { errors?: { title?: string; detail?: string }[] } | null)?.errors?.[0];
+}
+
 /** The parsed body, null for an empty one, undefined if it is not JSON. */
 function parseJson(text: string): unknown {
   if (text === '') return null;
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
