@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'K6_API_UNREACHABLE'
   | 'K6_API_ERROR'
   | 'K6_API_TIMEOUT'
-  | 'K6_PROCESS_EXITED';
+  | 'K6_PROCESS_EXITED'
+  | 'INVALID_WEIGHT';
 
 export class K6DistributedError extends Error {
   readonly code: ErrorCode;

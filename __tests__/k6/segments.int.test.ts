@@ -1,0 +1,71 @@
+/**
+ * The segment split on the real k6: the same script run standalone and as
+ * three k6 processes with the computed segments (no coordinator yet) hits the
+ * target with the same number of iterations, with unique VU ids and
+ * iteration numbers across processes.
+ */
+import { describe, expect, it } from '@jest/globals';
+
+import { segmentsForWeights } from '../../src/k6/segments.js';
+import { fixtureScript, startK6 } from '../helpers/k6.js';
+import { TargetServer, type RecordedRequest } from '../helpers/target-server.js';
+
+async function runSplit(scenario: string, segmentArgs: string[][]) {
+  const target = await TargetServer.start();
+  const runs = await Promise.all(
+    segmentArgs.map((extra) =>
+      startK6([
+        'run',
+        '--quiet',
+        '--summary-mode=disabled',
+        '-e',
+        `TARGET=${target.url}`,
+        '-e',
+        `SCENARIO=${scenario}`,
+        ...extra,
+        fixtureScript('executors.js'),
+      ]),
+    ),
+  );
+  const exits = await Promise.all(runs.map((r) => r.proc.done));
+  expect(exits.map((e) => e.outcome.exitCode)).toEqual(segmentArgs.map(() => 0));
+  return target.requests('/iteration');
+}
+
+/** What the fixture's scenarios must run in total (see fixtures/scripts/executors.js). */
+const EXPECTED_ITERATIONS: Record<string, number> = { shared: 10, perVu: 10, arrival: 11 };
+
+const ids = (requests: RecordedRequest[], key: string) =>
+  requests.map((r) => Number(r.query.get(key))).sort((a, b) => a - b);
+
+function segmentFlags(weights: number[]): string[][] {
+  return segmentsForWeights(weights).map((s) => [
+    '--execution-segment',
+    s.segment,
+    '--execution-segment-sequence',
+    s.sequence,
+  ]);
+}
+
+describe('execution segments from agent weights (real k6, three processes)', () => {
+  it.each([
+    ['shared', [1, 1, 1]],
+    ['shared', [1, 2, 3]],
+    ['perVu', [1, 1, 1]],
+    ['perVu', [3, 1, 1]],
+    ['arrival', [1, 1, 1]],
+  ])('%s with weights %j: same totals and ids as standalone k6', async (scenario, weights) => {
+    const [standalone, split] = await Promise.all([
+      runSplit(scenario, [[]]),
+      runSplit(scenario, segmentFlags(weights)),
+    ]);
+
+    expect(split).toHaveLength(standalone.length);
+    expect(standalone).toHaveLength(EXPECTED_ITERATIONS[scenario] ?? -1);
+    expect(new Set(ids(split, 'vu'))).toEqual(new Set(ids(standalone, 'vu')));
+    if (scenario !== 'perVu') {
+      // iterationInTest is unique across the whole test for these executors
+      expect(ids(split, 'it')).toEqual(ids(standalone, 'it'));
+    }
+  });
+});
