@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'K6_API_ERROR'
   | 'K6_API_TIMEOUT'
   | 'K6_PROCESS_EXITED'
+  | 'K6_TEST_INVALID'
   | 'INVALID_WEIGHT';
 
 export class K6DistributedError extends Error {

@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+
+import { K6DistributedError } from '../errors.js';
+import type { K6Binary } from './binary.js';
+import { K6Process } from './process.js';
+
+/** The options k6 consolidated into the archive, as `k6 inspect` prints them. */
+export interface K6Options {
+  scenarios?: Record<string, Record<string, unknown> & { executor: string }>;
+  thresholds?: Record<string, unknown[]>;
+  summaryTrendStats?: string[];
+  summaryTimeUnit?: string | null;
+  setupTimeout?: string | null;
+  teardownTimeout?: string | null;
+  [option: string]: unknown;
+}
+
+/** A validated test, ready to ship to agents. */
+export interface PreparedTest {
+  /** `k6 archive` output: script, local modules, open()ed files and options. */
+  archivePath: string;
+  options: K6Options;
+  /** Longest the test can run, graceful stops included (k6's totalDuration). */
+  totalDurationMs: number;
+  maxVUs: number;
+}
+
+export interface PrepareOptions {
+  k6: K6Binary;
+  script: string;
+  /** Option flags that `k6 archive` accepts (-e, --vus, --duration, --tag, --config, ...). */
+  flags?: readonly string[];
+  /** Folder that receives archive.tar. */
+  outDir: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/**
+ * Builds the archive and reads its execution requirements. k6 validates both
+ * the script and the options while archiving, so an invalid test fails here,
+ * before any agent gets work, with k6's own message and exit code (107 for a
+ * script error, 104 for invalid options or thresholds).
+ */
+export async function prepareTest(options: PrepareOptions): Promise<PreparedTest> {
+  const archivePath = join(options.outDir, 'archive.tar');
+  await runK6(options, [
+    'archive',
+    '--quiet',
+    '-O',
+    archivePath,
+    ...(options.flags ?? []),
+    options.script,
+  ]);
+  const inspected = await runK6(options, ['inspect', '--execution-requirements', archivePath]);
+  const requirements = JSON.parse(inspected) as K6Options & {
+    totalDuration?: string;
+    maxVUs?: number;
+  };
+  const { totalDuration, maxVUs, ...k6Options } = requirements;
+  return {
+    archivePath,
+    options: k6Options,
+    totalDurationMs: parseGoDuration(totalDuration ?? '0s'),
+    maxVUs: maxVUs ?? 0,
+  };
+}
+
+/** Runs one short k6 command; returns stdout, or throws k6's error with its exit code. */
+async function runK6(options: PrepareOptions, args: string[]): Promise<string> {
+  const stdout: string[] = [];
+  const errors: string[] = [];
+  const proc = await K6Process.start(options.k6.path, {
+    args: ['--log-format=json', ...args],
+    env: options.env,
+    cwd: options.cwd,
+    onStdoutLine: (line) => stdout.push(line),
+    onStderrLine: (line) => {
+      const message = errorMessageOf(line);
+      if (message !== undefined) errors.push(message);
+    },
+  });
+  const { outcome } = await proc.done;
+  if (outcome.exitCode !== 0) {
+    throw new K6DistributedError(
+      'K6_TEST_INVALID',
+      `k6 ${args[0] ?? ''} rejected ${options.script} (${outcome.description}, exit code ` +
+        `${outcome.exitCode}):\n${errors.join('\n') || '(k6 printed no error)'}`,
+      { data: { exitCode: outcome.exitCode, k6Errors: errors } },
+    );
+  }
+  return stdout.join('\n');
+}
+
+/** The message of an error-level line of k6's JSON log, else undefined. */
+function errorMessageOf(line: string): string | undefined {
+  try {
+    const entry = JSON.parse(line) as { level?: string; msg?: string; error?: string };
+    if (entry.level !== 'error' && entry.level !== 'fatal') return undefined;
+    return [entry.msg, entry.error].filter(Boolean).join(': ');
+  } catch {
+    return line.trim() === '' ? undefined : line;
+  }
+}
+
+const GO_DURATION_UNITS: Record<string, number> = {
+  h: 3_600_000,
+  m: 60_000,
+  s: 1_000,
+  ms: 1,
+  us: 1e-3,
+  µs: 1e-3,
+  ns: 1e-6,
+};
+
+/**
+ * Parses Go's time.Duration.String() format ("10m30s", "1h0m0s", "1.5s",
+ * "300ms") into milliseconds. Hand-written: Go's format is small and exact,
+ * and JS duration libraries each accept a different superset of it.
+ */
+export function parseGoDuration(text: string): number {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)];
+  if (text === '0' || text === '0s') return 0;
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
+    throw new Error(`not a Go duration: "${text}"`);
+  }
+  return parts.reduce(
+    (ms, [, n, unit]) => ms + Number(n) * (GO_DURATION_UNITS[unit ?? ''] ?? 0),
+    0,
+  );
+}
