@@ -98,6 +98,18 @@ describe('K6Process (shell stand-ins)', () => {
     expect((failure as Error).message).toMatch(/could not start k6 at .*no-such-k6.*executable k6/);
   });
 
+  it('run() collects the lines of a short command and kills it past its timeout', async () => {
+    const quick = await K6Process.run(await standIn(`echo one; echo two >&2`), { args: [] });
+    expect(quick).toMatchObject({ code: 0, stdout: ['one'], stderr: ['two'] });
+
+    const hung = await K6Process.run(await standIn(`echo started; sleep 300`), {
+      args: [],
+      timeoutMs: 200,
+    });
+    expect(hung).toMatchObject({ signal: 'SIGKILL', stdout: ['started'] });
+    expect(hung.outcome.kind).toBe('signaled');
+  });
+
   it('does not signal a process that has already ended', async () => {
     const proc = await startWatched(await standIn('exit 0'));
     await proc.done;

@@ -36464,6 +36464,22 @@ class K6Process {
         installExitHook();
         return proc;
     }
+    /**
+     * Runs a short k6 command (`version`, `archive`, `inspect`) to completion and
+     * returns its output lines; SIGKILLs it if it outlives `timeoutMs`.
+     */
+    static async run(k6Path, options) {
+        const stdout = [];
+        const stderr = [];
+        const proc = await K6Process.start(k6Path, {
+            ...options,
+            onStdoutLine: (line) => stdout.push(line),
+            onStderrLine: (line) => stderr.push(line),
+        });
+        const timer = setTimeout(() => proc.signal('SIGKILL'), options.timeoutMs ?? 120_000);
+        const exit = await proc.done.finally(() => clearTimeout(timer));
+        return { ...exit, stdout, stderr };
+    }
     /** The exit, once the process has ended; undefined while it runs. */
     get exit() {
         return this.#exit;
@@ -36549,19 +36565,15 @@ function k6GoModule(version) {
 
 /** Runs `k6 version` and refuses a k6 older than the supported minimum. */
 async function probeK6(path, options = {}) {
-    const output = [];
-    const collect = (line) => output.push(line);
-    const proc = await K6Process.start(path, {
+    const result = await K6Process.run(path, {
         args: ['version'],
         env: options.env,
-        onStdoutLine: collect,
-        onStderrLine: collect,
+        timeoutMs: options.timeoutMs ?? 30_000,
     });
-    const timer = setTimeout(() => proc.signal('SIGKILL'), options.timeoutMs ?? 30_000);
-    const exit = await proc.done.finally(() => clearTimeout(timer));
+    const output = [...result.stdout, ...result.stderr];
     const version = parseK6Version(output.join('\n'));
-    if (exit.code !== 0 || version === undefined) {
-        throw new K6DistributedError('K6_VERSION_UNREADABLE', `\`${path} version\` did not print a k6 version (${exit.outcome.description}; ` +
+    if (result.code !== 0 || version === undefined) {
+        throw new K6DistributedError('K6_VERSION_UNREADABLE', `\`${path} version\` did not print a k6 version (${result.outcome.description}; ` +
             `output: ${JSON.stringify(output.join('\n').slice(0, 300))}). ` +
             'Check that this is a k6 executable, or unset K6_PATH to let k6-distributed install k6.', { data: { path } });
     }

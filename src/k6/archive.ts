@@ -68,20 +68,13 @@ export async function prepareTest(options: PrepareOptions): Promise<PreparedTest
 
 /** Runs one short k6 command; returns stdout, or throws k6's error with its exit code. */
 async function runK6(options: PrepareOptions, args: string[]): Promise<string> {
-  const stdout: string[] = [];
-  const errors: string[] = [];
-  const proc = await K6Process.start(options.k6.path, {
+  const { outcome, stdout, stderr } = await K6Process.run(options.k6.path, {
     args: ['--log-format=json', ...args],
     env: options.env,
     cwd: options.cwd,
-    onStdoutLine: (line) => stdout.push(line),
-    onStderrLine: (line) => {
-      const message = errorMessageOf(line);
-      if (message !== undefined) errors.push(message);
-    },
   });
-  const { outcome } = await proc.done;
   if (outcome.exitCode !== 0) {
+    const errors = stderr.map(errorMessageOf).filter((m): m is string => m !== undefined);
     throw new K6DistributedError(
       'K6_TEST_INVALID',
       `k6 ${args[0] ?? ''} rejected ${options.script} (${outcome.description}, exit code ` +

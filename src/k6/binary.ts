@@ -13,21 +13,17 @@ export async function probeK6(
   path: string,
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<K6Binary> {
-  const output: string[] = [];
-  const collect = (line: string) => output.push(line);
-  const proc = await K6Process.start(path, {
+  const result = await K6Process.run(path, {
     args: ['version'],
     env: options.env,
-    onStdoutLine: collect,
-    onStderrLine: collect,
+    timeoutMs: options.timeoutMs ?? 30_000,
   });
-  const timer = setTimeout(() => proc.signal('SIGKILL'), options.timeoutMs ?? 30_000);
-  const exit = await proc.done.finally(() => clearTimeout(timer));
+  const output = [...result.stdout, ...result.stderr];
   const version = parseK6Version(output.join('\n'));
-  if (exit.code !== 0 || version === undefined) {
+  if (result.code !== 0 || version === undefined) {
     throw new K6DistributedError(
       'K6_VERSION_UNREADABLE',
-      `\`${path} version\` did not print a k6 version (${exit.outcome.description}; ` +
+      `\`${path} version\` did not print a k6 version (${result.outcome.description}; ` +
         `output: ${JSON.stringify(output.join('\n').slice(0, 300))}). ` +
         'Check that this is a k6 executable, or unset K6_PATH to let k6-distributed install k6.',
       { data: { path } },

@@ -20,6 +20,15 @@ export interface K6ProcessExit {
   outcome: K6Outcome;
 }
 
+export interface RunOptions extends Omit<K6ProcessOptions, 'onStdoutLine' | 'onStderrLine'> {
+  timeoutMs?: number;
+}
+
+export interface K6CommandResult extends K6ProcessExit {
+  stdout: string[];
+  stderr: string[];
+}
+
 export interface StopOptions {
   /** The first, polite signal. k6 treats SIGINT and SIGTERM alike. */
   signal?: NodeJS.Signals;
@@ -112,6 +121,23 @@ export class K6Process {
     live.add(proc);
     installExitHook();
     return proc;
+  }
+
+  /**
+   * Runs a short k6 command (`version`, `archive`, `inspect`) to completion and
+   * returns its output lines; SIGKILLs it if it outlives `timeoutMs`.
+   */
+  static async run(k6Path: string, options: RunOptions): Promise<K6CommandResult> {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const proc = await K6Process.start(k6Path, {
+      ...options,
+      onStdoutLine: (line) => stdout.push(line),
+      onStderrLine: (line) => stderr.push(line),
+    });
+    const timer = setTimeout(() => proc.signal('SIGKILL'), options.timeoutMs ?? 120_000);
+    const exit = await proc.done.finally(() => clearTimeout(timer));
+    return { ...exit, stdout, stderr };
   }
 
   /** The exit, once the process has ended; undefined while it runs. */
