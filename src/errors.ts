@@ -15,7 +15,17 @@ export type ErrorCode =
   | 'K6_API_TIMEOUT'
   | 'K6_PROCESS_EXITED'
   | 'K6_TEST_INVALID'
-  | 'INVALID_WEIGHT';
+  | 'INVALID_WEIGHT'
+  | 'INVALID_OPTION'
+  | 'PROTOCOL_MISMATCH'
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'NOT_FOUND'
+  | 'RUN_STARTED'
+  | 'COORDINATOR_UNREACHABLE'
+  | 'COORDINATOR_ERROR'
+  | 'AGENT_FAILED';
 
 export class K6DistributedError extends Error {
   readonly code: ErrorCode;

@@ -1,8 +1,28 @@
 #!/usr/bin/env node
 import { main } from './main.js';
 
-main(process.argv.slice(2), process).then(
-  (code) => (process.exitCode = code),
+// As k6 does: the first SIGINT/SIGTERM stops the run gracefully (teardown
+// still runs, exit 105); a second one exits at once, and the exit hook in
+// k6/process.ts kills any k6 still running.
+const interrupted = new AbortController();
+const onSignal = (signal: NodeJS.Signals) => {
+  if (interrupted.signal.aborted) process.exit(105);
+  interrupted.abort(new Error(`interrupted by ${signal}`));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+main(process.argv.slice(2), {
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: interrupted.signal,
+}).then(
+  (code) => {
+    process.exitCode = code;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  },
   (error: unknown) => {
     console.error(error);
     process.exitCode = 1;

@@ -1,16 +1,19 @@
 import { Command, CommanderError } from 'commander';
 
-import { errorMessage } from '../errors.js';
+import { errorMessage, hasErrorCode } from '../errors.js';
 import { provisionK6 } from '../k6/provision.js';
 import { K6_PINNED_VERSION } from '../k6/version.js';
 import { streamLogger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { addRunCommands } from './run-commands.js';
 
 /** The CLI's outside world, injected so tests can run it in-process. */
 export interface CliIo {
   env: NodeJS.ProcessEnv;
   stdout: { write(chunk: string): unknown };
   stderr: { write(chunk: string): unknown };
+  /** Fires on SIGINT/SIGTERM: the run stops the way k6 stops (exit 105). */
+  signal?: AbortSignal;
 }
 
 /** Runs the CLI and resolves with the process exit code. */
@@ -40,12 +43,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write(`${k6.path}\n`);
     });
 
+  let exitCode = 0;
+  addRunCommands(program, io, log, (code) => (exitCode = code));
+
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     log.error(errorMessage(error));
+    // An invalid script or option fails as k6 would: k6's message and exit code.
+    if (hasErrorCode(error, 'K6_TEST_INVALID')) return Number(error.data.exitCode ?? 1);
     return 1;
   }
 }

@@ -1,0 +1,372 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { DISTRIBUTED_RUN_FAILED } from '../coordinator/outcome.js';
+import { errorMessage, hasErrorCode, K6DistributedError } from '../errors.js';
+import type { K6Binary } from '../k6/binary.js';
+import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import type { K6ProcessExit } from '../k6/process.js';
+import { isRunOver, K6_EXECUTION_STATUS } from '../k6/rest-client.js';
+import {
+  PROTOCOL_VERSION,
+  type AgentEvent,
+  type Assignment,
+  type Instruction,
+  type RegisterResponse,
+} from '../protocol/messages.js';
+import type { Logger } from '../runtime/logger.js';
+import { PACKAGE_VERSION } from '../version.js';
+import type { ClockSample, CoordinatorClient } from './client.js';
+import { startAgentK6, type ReadyK6 } from './local-k6.js';
+import { Reporter } from './reporter.js';
+
+export interface AgentOptions {
+  client: CoordinatorClient;
+  k6: K6Binary;
+  /** Receives the archive. */
+  workDir: string;
+  name?: string;
+  weight?: string;
+  tags?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+  log: Logger;
+  /** How often k6's status is read to notice the end of the run. */
+  statusIntervalMs?: number;
+  clockProbes?: number;
+}
+
+export interface AgentResult {
+  /** 0 when released by the coordinator; non-zero when this agent could not finish. */
+  exitCode: number;
+  message: string;
+}
+
+/**
+ * One agent: registers, then carries out the coordinator's newest
+ * instruction on its own k6, reporting each step. Two loops run: the poll
+ * loop (one held request) and the worker (instructions, in order); event
+ * reports are the second and last request this agent ever has in flight.
+ */
+export class Agent {
+  readonly #o: AgentOptions;
+  readonly #log: Logger;
+  readonly #reporter: Reporter;
+  readonly #stopped = new AbortController();
+  #latest: { version: number; instruction: Instruction } = {
+    version: 0,
+    instruction: { type: 'wait' },
+  };
+  #wake: (() => void) | undefined;
+  #registration: RegisterResponse | undefined;
+  #k6: ReadyK6 | undefined;
+  #clock: ClockSample = { offsetMs: 0, rttMs: Infinity };
+  #startedRun = false;
+  #stopOrdered = false;
+  #finishedReported = false;
+  #released = false;
+  #fatal: unknown;
+
+  constructor(options: AgentOptions) {
+    this.#o = options;
+    this.#log = options.log;
+    this.#reporter = new Reporter(
+      (seq, event) => options.client.report(seq, event, this.#stopped.signal),
+      (error) => this.#fail(error),
+    );
+  }
+
+  /** Runs until released, the coordinator is lost, or `signal` fires (e.g. SIGTERM). */
+  async run(signal?: AbortSignal): Promise<AgentResult> {
+    const onCancel = () => this.#fail(signal?.reason);
+    signal?.addEventListener('abort', onCancel, { once: true });
+    try {
+      this.#registration = await this.#o.client.register({
+        protocol: PROTOCOL_VERSION,
+        version: PACKAGE_VERSION,
+        key: randomBytes(16).toString('base64url'),
+        name: this.#o.name,
+        weight: this.#o.weight ?? '1',
+        tags: this.#o.tags ?? {},
+        k6Version: this.#o.k6.version,
+      });
+      const r = this.#registration;
+      this.#log.info(`registered as agent ${String(r.index + 1)} of ${String(r.expectedAgents)}`);
+      void this.#pollLoop();
+      await this.#work();
+    } catch (error) {
+      await this.#tellCoordinator(error);
+      this.#fail(error);
+    } finally {
+      signal?.removeEventListener('abort', onCancel);
+      this.#stopped.abort();
+      await this.#shutdownK6();
+    }
+    return this.#result(signal);
+  }
+
+  /** Lets the coordinator know at once why this agent ends, if it can still be reached. */
+  async #tellCoordinator(error: unknown): Promise<void> {
+    if (this.#registration === undefined || this.#isStopping()) return;
+    if (hasErrorCode(error, 'COORDINATOR_UNREACHABLE')) return;
+    this.#log.error(errorMessage(error));
+    await this.#report({ type: 'failed', message: errorMessage(error).slice(0, 8192) });
+  }
+
+  #result(signal: AbortSignal | undefined): AgentResult {
+    if (this.#released && this.#fatal === undefined) {
+      return { exitCode: 0, message: 'released by the coordinator' };
+    }
+    if (signal?.aborted) {
+      return { exitCode: K6_EXIT_CODES['external-abort'], message: errorMessage(signal.reason) };
+    }
+    return { exitCode: DISTRIBUTED_RUN_FAILED, message: errorMessage(this.#fatal) };
+  }
+
+  /** The first fatal error wins; it stops both loops. */
+  #fail(error: unknown): void {
+    if (this.#fatal !== undefined || this.#released) return;
+    this.#fatal = error ?? new Error('stopped');
+    this.#stopped.abort(this.#fatal);
+    this.#wake?.();
+  }
+
+  #isStopping(): boolean {
+    return this.#stopped.signal.aborted;
+  }
+
+  async #pollLoop(): Promise<void> {
+    const holdMs = this.#registration?.pollHoldMs ?? 25_000;
+    while (!this.#stopped.signal.aborted) {
+      try {
+        const response = await this.#o.client.poll(
+          this.#latest.version,
+          holdMs,
+          this.#stopped.signal,
+        );
+        if (response.version > this.#latest.version) {
+          this.#latest = { version: response.version, instruction: response.instruction };
+          this.#wake?.();
+        }
+      } catch (error) {
+        // Aborted polls end here too; only a real failure is fatal.
+        if (!this.#isStopping()) this.#fail(error);
+        return;
+      }
+    }
+  }
+
+  /** Carries out each new instruction until released or stopped. */
+  async #work(): Promise<void> {
+    let handled = 0;
+    while (!this.#stopped.signal.aborted) {
+      if (this.#latest.version === handled) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        continue;
+      }
+      handled = this.#latest.version;
+      await this.#execute(this.#latest.instruction);
+      if (this.#released) return;
+    }
+  }
+
+  async #execute(instruction: Instruction): Promise<void> {
+    this.#log.debug(`instruction: ${instruction.type}`);
+    switch (instruction.type) {
+      case 'wait':
+        return;
+      case 'prepare':
+        return this.#prepare(instruction.assignment);
+      case 'setup':
+        return this.#setup();
+      case 'setup-data':
+        return this.#setSetupData(instruction.data);
+      case 'start':
+        return this.#start(instruction.at);
+      case 'stop':
+        return this.#stop(instruction.reason);
+      case 'teardown':
+        return this.#teardown();
+      case 'release':
+        return this.#release(instruction.reason);
+    }
+  }
+
+  async #prepare(assignment: Assignment): Promise<void> {
+    const archive = join(this.#o.workDir, 'archive.tar');
+    await this.#o.client.downloadArchive(archive, assignment.archiveSha256, this.#stopped.signal);
+    this.#log.info(
+      `segment ${assignment.segment}${assignment.leader ? ' (leader)' : ''}; starting k6 paused`,
+    );
+    this.#k6 = await startAgentK6({
+      k6: this.#o.k6,
+      assignment,
+      archive,
+      env: this.#o.env,
+      log: this.#log,
+    });
+    void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
+    await this.#report({ type: 'ready', vusMax: this.#k6.vusMax });
+  }
+
+  async #setup(): Promise<void> {
+    const { api } = this.#requireK6();
+    try {
+      const data = await api.runSetup({ signal: this.#stopped.signal });
+      await this.#report({ type: 'setup-done', data });
+    } catch (error) {
+      if (!isScriptError(error)) throw error;
+      const message = scriptErrorDetail(error);
+      await this.#report({
+        type: 'setup-failed',
+        message,
+        aborted: /^test aborted/.test(message),
+      });
+    }
+  }
+
+  async #setSetupData(data: unknown): Promise<void> {
+    await this.#requireK6().api.setSetupData(data);
+    await this.#measureClock();
+    await this.#report({ type: 'data-set' });
+  }
+
+  /** Keeps the sample with the shortest round trip: its midpoint is the tightest bound. */
+  async #measureClock(): Promise<void> {
+    for (let i = 0; i < (this.#o.clockProbes ?? 5); i++) {
+      const sample = await this.#o.client.clockSample(this.#stopped.signal);
+      if (sample.rttMs < this.#clock.rttMs) this.#clock = sample;
+    }
+    this.#log.debug(
+      `clock offset to the coordinator ${this.#clock.offsetMs.toFixed(1)} ms ` +
+        `(± ${(this.#clock.rttMs / 2).toFixed(1)} ms)`,
+    );
+  }
+
+  async #start(at: number): Promise<void> {
+    const { api } = this.#requireK6();
+    const waitMs = at - this.#clock.offsetMs - Date.now();
+    if (waitMs > 0) await sleep(waitMs, undefined, { signal: this.#stopped.signal });
+    else this.#log.warning(`the start instant passed ${String(-waitMs)} ms ago; starting now`);
+    const before = Date.now();
+    await api.unpause();
+    const startedAt = (before + Date.now()) / 2 + this.#clock.offsetMs;
+    this.#startedRun = true;
+    await this.#report({
+      type: 'started',
+      at: startedAt,
+      offsetMs: this.#clock.offsetMs,
+      rttMs: this.#clock.rttMs,
+    });
+    void this.#watchRun().catch((error: unknown) => this.#fail(error));
+  }
+
+  /** Reports `finished` once k6's run is over (design.md §3: `stopped` or status ≥ 9). */
+  async #watchRun(): Promise<void> {
+    const { api, proc } = this.#requireK6();
+    const status = await api.waitForStatus(isRunOver, {
+      signal: AbortSignal.any([proc.exitSignal, this.#stopped.signal]),
+      intervalMs: this.#o.statusIntervalMs ?? 100,
+      timeoutMs: Number.MAX_SAFE_INTEGER,
+    });
+    // stopped without our order: the script called test.abort().
+    const aborted = status.stopped && !this.#stopOrdered;
+    if (aborted) this.#log.warning('the script called test.abort(); telling the coordinator');
+    await this.#reportFinished(status.status, aborted);
+  }
+
+  async #reportFinished(status: number, aborted: boolean): Promise<void> {
+    if (this.#finishedReported) return;
+    this.#finishedReported = true;
+    await this.#report({ type: 'finished', status, aborted });
+  }
+
+  async #stop(reason: string): Promise<void> {
+    this.#stopOrdered = true;
+    this.#log.warning(`stopping k6: ${reason}`);
+    if (!this.#startedRun) {
+      await this.#reportFinished(K6_EXECUTION_STATUS.pausedBeforeRun, false);
+      return;
+    }
+    const { api } = this.#requireK6();
+    const status = await api.status();
+    if (!isRunOver(status)) await api.stop();
+  }
+
+  async #teardown(): Promise<void> {
+    const { api } = this.#requireK6();
+    try {
+      await api.runTeardown({ signal: this.#stopped.signal });
+      await this.#report({ type: 'teardown-done' });
+    } catch (error) {
+      if (!isScriptError(error)) throw error;
+      await this.#report({
+        type: 'teardown-failed',
+        message: scriptErrorDetail(error),
+      });
+    }
+  }
+
+  async #release(reason: string): Promise<void> {
+    this.#released = true;
+    this.#log.info(`released: ${reason}`);
+    const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : undefined;
+    await this.#report({
+      type: 'k6-exited',
+      expected: true,
+      exit: {
+        code: exit?.code ?? 0,
+        signal: exit?.signal ?? null,
+        description: exit?.outcome.description ?? 'k6 never started',
+      },
+    });
+    await this.#reporter.flush();
+  }
+
+  #onK6Exit(exit: K6ProcessExit): void {
+    if (this.#released) return;
+    this.#log.error(`k6 exited unexpectedly: ${exit.outcome.description}`);
+    void this.#report({
+      type: 'k6-exited',
+      expected: false,
+      exit: { code: exit.code, signal: exit.signal, description: exit.outcome.description },
+    }).then(() =>
+      this.#fail(
+        new K6DistributedError(
+          'AGENT_FAILED',
+          `k6 exited unexpectedly: ${exit.outcome.description}`,
+        ),
+      ),
+    );
+  }
+
+  #report(event: AgentEvent): Promise<void> {
+    return this.#reporter.report(event);
+  }
+
+  #requireK6(): ReadyK6 {
+    if (!this.#k6) throw new Error('unreachable: the coordinator skipped prepare');
+    return this.#k6;
+  }
+
+  /** Whatever happened, no k6 of ours keeps loading the target. */
+  async #shutdownK6(): Promise<void> {
+    const k6 = this.#k6;
+    if (!k6) return;
+    if (!k6.proc.exit) {
+      this.#log.warning('stopping k6 (dead-man switch: this agent is ending)');
+      await k6.proc.stop({ graceMs: 5_000 });
+    }
+    await k6.api.close();
+  }
+}
+
+function scriptErrorDetail(error: K6DistributedError): string {
+  const detail = error.data.detail;
+  return typeof detail === 'string' && detail !== '' ? detail : error.message;
+}
+
+/** k6's REST API answered 500 "Error executing setup/teardown": the script failed. */
+function isScriptError(error: unknown): error is K6DistributedError {
+  return hasErrorCode(error, 'K6_API_ERROR') && error.data.statusCode === 500;
+}

@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { Pool, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+
+import { errorMessage, K6DistributedError } from '../errors.js';
+import {
+  ErrorBody,
+  HealthResponse,
+  PollResponse,
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  RegisterRequest,
+  RegisterResponse,
+  ROUTES,
+  type AgentEvent,
+} from '../protocol/messages.js';
+import { Backoff, type BackoffOptions } from '../runtime/backoff.js';
+import type { Logger } from '../runtime/logger.js';
+
+export interface CoordinatorClientOptions {
+  /** The coordinator's base URL, e.g. https://example.trycloudflare.com */
+  url: string;
+  secret?: string;
+  /**
+   * Dead-man switch: when every attempt has failed for this long, give up
+   * with COORDINATOR_UNREACHABLE. The agent then stops its k6.
+   */
+  giveUpAfterMs?: number;
+  backoff?: BackoffOptions;
+  log: Logger;
+}
+
+/** A clock sample: the coordinator's clock minus ours, and the round trip it came from. */
+export interface ClockSample {
+  offsetMs: number;
+  rttMs: number;
+}
+
+/** Answers that mean "try again": Cloudflare's 429/502/503/504/524 and any other 5xx. */
+const retryable = (status: number) => status === 429 || status >= 500;
+
+/**
+ * The agent's side of protocol v1 over HTTP (undici). At most two requests are
+ * ever in flight, a held poll and one other, so an agent stays far inside a
+ * quick tunnel's 200 in-flight limit (design.md §4). Every call retries
+ * network errors, 429 and 5xx with jittered backoff until `giveUpAfterMs`.
+ */
+export class CoordinatorClient {
+  readonly #pool: Pool;
+  readonly #o: Required<Omit<CoordinatorClientOptions, 'secret' | 'backoff'>> &
+    CoordinatorClientOptions;
+  #token: string | undefined;
+
+  constructor(options: CoordinatorClientOptions) {
+    this.#o = { giveUpAfterMs: 60_000, ...options };
+    const url = new URL(options.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new K6DistributedError(
+        'INVALID_OPTION',
+        `invalid coordinator URL "${options.url}": use http:// or https://`,
+      );
+    }
+    this.#pool = new Pool(url.origin, { connections: 2, pipelining: 1 });
+  }
+
+  async register(request: RegisterRequest): Promise<RegisterResponse> {
+    const response = await this.#call('POST', ROUTES.register, RegisterResponse, {
+      body: request,
+      auth: this.#o.secret,
+    });
+    this.#token = response.token;
+    return response;
+  }
+
+  /** Long-polls for an instruction newer than `after`. */
+  async poll(after: number, holdMs: number, signal?: AbortSignal): Promise<PollResponse> {
+    return this.#call('GET', `${ROUTES.instruction}?after=${String(after)}`, PollResponse, {
+      signal,
+      timeoutMs: holdMs + 15_000,
+    });
+  }
+
+  async report(seq: number, event: AgentEvent, signal?: AbortSignal): Promise<void> {
+    await this.#call('POST', ROUTES.events, undefined, { body: { seq, event }, signal });
+  }
+
+  /** One round trip to /v1/health, timed on our clock (NTP's midpoint estimate). */
+  async clockSample(signal?: AbortSignal): Promise<ClockSample> {
+    const sent = performance.now();
+    const sentWall = Date.now();
+    const health = await this.#call('GET', ROUTES.health, HealthResponse, { signal });
+    const rttMs = performance.now() - sent;
+    return { offsetMs: health.now - (sentWall + rttMs / 2), rttMs };
+  }
+
+  /** Downloads the archive to `path`, checking its SHA-256 against the assignment. */
+  async downloadArchive(path: string, sha256: string, signal?: AbortSignal): Promise<void> {
+    const partial = `${path}.partial`;
+    await this.#retry(`GET ${ROUTES.archive}`, signal, async () => {
+      const response = await this.#send('GET', ROUTES.archive, { signal });
+      const hash = createHash('sha256');
+      response.body.on('data', (chunk: Buffer) => hash.update(chunk));
+      await pipeline(response.body, createWriteStream(partial));
+      const actual = hash.digest('hex');
+      if (actual !== sha256) {
+        await rm(partial, { force: true });
+        throw Object.assign(new Error(`archive checksum ${actual} ≠ announced ${sha256}`), {
+          retry: true,
+        });
+      }
+    });
+    await rename(partial, path);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.destroy();
+  }
+
+  async #call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    schema: z.ZodType<T> | undefined,
+    options: { body?: unknown; auth?: string; signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<T> {
+    return this.#retry(`${method} ${path}`, options.signal, async () => {
+      const response = await this.#send(method, path, options);
+      const json: unknown = await response.body.json();
+      if (!schema) return undefined as T;
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) {
+        throw new K6DistributedError(
+          'COORDINATOR_ERROR',
+          `the coordinator at ${this.#o.url} answered ${method} ${path} with an unexpected ` +
+            `body (${parsed.error.issues[0]?.message ?? 'invalid'}). Is that URL really a ` +
+            'k6-distributed coordinator of the same version?',
+        );
+      }
+      return parsed.data;
+    });
+  }
+
+  /** One request; throws a typed error on a non-2xx answer. */
+  async #send(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { body?: unknown; auth?: string; signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<Dispatcher.ResponseData> {
+    const token = options.auth ?? this.#token;
+    const response = await this.#pool.request({
+      method,
+      path,
+      signal: options.signal,
+      headersTimeout: options.timeoutMs ?? 30_000,
+      bodyTimeout: options.timeoutMs ?? 30_000,
+      headers: {
+        [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    if (response.statusCode < 300) return response;
+    const text = await response.body.text();
+    const parsed = ErrorBody.safeParse(safeJson(text));
+    const message = parsed.success ? parsed.data.error.message : text.slice(0, 300);
+    const code = parsed.success ? parsed.data.error.code : 'COORDINATOR_ERROR';
+    throw Object.assign(
+      new K6DistributedError(
+        knownCode(code),
+        `the coordinator answered ${method} ${path} with ${String(response.statusCode)}: ${message}`,
+        { data: { statusCode: response.statusCode } },
+      ),
+      { retry: retryable(response.statusCode) },
+    );
+  }
+
+  /** Runs `attempt` until it succeeds, a non-retryable error, or the give-up deadline. */
+  async #retry<T>(what: string, signal: AbortSignal | undefined, attempt: () => Promise<T>) {
+    const backoff = new Backoff(this.#o.backoff);
+    const firstFailure = Date.now();
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (!isRetryable(error)) throw error;
+        const failingMs = Date.now() - firstFailure;
+        if (failingMs >= this.#o.giveUpAfterMs) {
+          throw new K6DistributedError(
+            'COORDINATOR_UNREACHABLE',
+            `lost the coordinator at ${this.#o.url}: ${what} has failed for ` +
+              `${String(Math.round(failingMs / 1000))} s (last error: ${errorMessage(error)})`,
+            { cause: error },
+          );
+        }
+        this.#o.log.debug(`${what} failed (${errorMessage(error)}); retrying`);
+        await backoff.wait(signal);
+      }
+    }
+  }
+}
+
+/** Network errors and 429/5xx answers are retried; 4xx answers and bad bodies are not. */
+function isRetryable(error: unknown): boolean {
+  const retry = (error as { retry?: unknown }).retry;
+  if (typeof retry === 'boolean') return retry;
+  return !(error instanceof K6DistributedError);
+}
+
+function knownCode(code: string): K6DistributedError['code'] {
+  const codes = ['PROTOCOL_MISMATCH', 'BAD_REQUEST', 'UNAUTHORIZED', 'PAYLOAD_TOO_LARGE'];
+  return (
+    codes.includes(code) || code === 'NOT_FOUND' || code === 'RUN_STARTED'
+      ? code
+      : 'COORDINATOR_ERROR'
+  ) as K6DistributedError['code'];
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

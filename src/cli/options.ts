@@ -1,0 +1,66 @@
+import { InvalidArgumentError } from 'commander';
+
+import { parseGoDuration } from '../k6/archive.js';
+import { parseWeight } from '../k6/segments.js';
+
+/** Parses "30s", "5m", "1m30s", "250ms" or a bare number of seconds into milliseconds. */
+export function durationMs(value: string): number {
+  const ms = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : tryGoDuration(value);
+  if (ms === undefined || !(ms > 0)) {
+    throw new InvalidArgumentError(`"${value}" is not a duration: use e.g. 30s, 5m or 250ms.`);
+  }
+  return ms;
+}
+
+function tryGoDuration(value: string): number | undefined {
+  try {
+    return parseGoDuration(value);
+  } catch {
+    return undefined;
+  }
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`"${value}" is not a positive whole number.`);
+  }
+  return n;
+}
+
+export function agentLossPolicy(value: string): 'abort' | 'continue' {
+  if (value === 'abort' || value === 'continue') return value;
+  throw new InvalidArgumentError(`"${value}" is not a policy: use abort or continue.`);
+}
+
+export function weight(value: string): string {
+  try {
+    parseWeight(value);
+    return value;
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** Collects repeated `--tag key=value` into an object. */
+export function tag(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const match = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,256})$/.exec(value);
+  if (!match?.[1]) {
+    throw new InvalidArgumentError(`"${value}" is not a tag: use key=value, e.g. region=eu.`);
+  }
+  return { ...previous, [match[1]]: match[2] ?? '' };
+}
+
+/**
+ * Splits what commander left over into k6 flags and the script, which must
+ * come last (as in `k6 run [flags] script.js`).
+ */
+export function k6FlagsAndScript(args: readonly string[]): { flags: string[]; script: string } {
+  const script = args.at(-1);
+  if (script === undefined || script.startsWith('-')) {
+    throw new InvalidArgumentError(
+      'give the test script last, after any k6 flags: e.g. `run --agents 3 --vus 10 script.js`.',
+    );
+  }
+  return { flags: args.slice(0, -1), script };
+}

@@ -1,0 +1,209 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Command, Option } from 'commander';
+
+import { Agent } from '../agent/agent.js';
+import { CoordinatorClient } from '../agent/client.js';
+import { coordinate } from '../coordinator/run.js';
+import { splitHostPort } from '../coordinator/server.js';
+import { K6DistributedError } from '../errors.js';
+import { provisionK6 } from '../k6/provision.js';
+import { runLocal } from '../local/run-local.js';
+import { renderRunReport } from '../report/run-report.js';
+import type { Logger } from '../runtime/logger.js';
+import {
+  agentLossPolicy,
+  durationMs,
+  k6FlagsAndScript,
+  positiveInt,
+  tag,
+  weight,
+} from './options.js';
+import type { CliIo } from './main.js';
+
+/** Sets the process exit code from inside a command's action. */
+export type SetExitCode = (code: number) => void;
+
+const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
+const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|localhost|::1)$/;
+
+interface CoordinatorFlags {
+  agents: number;
+  joinTimeout: number;
+  onAgentLoss: 'abort' | 'continue';
+  pollHold: number;
+  startLead: number;
+}
+
+function coordinatorOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--join-timeout <duration>', 'how long to wait for every agent to join')
+        .argParser(durationMs)
+        .default(300_000, '5m'),
+    )
+    .addOption(
+      new Option('--on-agent-loss <policy>', 'abort the run when an agent is lost, or continue')
+        .argParser(agentLossPolicy)
+        .default('abort'),
+    )
+    .addOption(
+      new Option('--poll-hold <duration>', 'longest a long-poll is held')
+        .argParser(durationMs)
+        .default(25_000, '25s')
+        .hideHelp(),
+    )
+    .addOption(
+      new Option('--start-lead <duration>', 'how far ahead the common start is announced')
+        .argParser(durationMs)
+        .default(1_000, '1s')
+        .hideHelp(),
+    )
+    .allowUnknownOption()
+    .argument('<k6-args...>', 'k6 run flags (-e, --vus, --duration, --tag, ...) then the script');
+}
+
+export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: SetExitCode) {
+  coordinatorOptions(
+    program
+      .command('run')
+      .description('run a test on a local coordinator and N local agents (each its own k6)')
+      .addOption(new Option('--agents <n>', 'number of agents').argParser(positiveInt).default(2)),
+  ).action(async (args: string[], flags: CoordinatorFlags) => {
+    const { flags: k6Flags, script } = k6FlagsAndScript(args);
+    await withWorkDir(async (workDir) => {
+      const k6 = await provisionK6({ env: io.env, log });
+      const result = await runLocal({
+        ...runSettings(flags),
+        k6,
+        script,
+        flags: k6Flags,
+        workDir,
+        env: io.env,
+        log,
+        signal: io.signal,
+      });
+      io.stdout.write(renderRunReport(result));
+      exit(result.exitCode);
+    });
+  });
+
+  coordinatorOptions(
+    program
+      .command('coordinator')
+      .description('serve a test to remote agents and drive the run; prints its URL first')
+      .requiredOption('--agents <n>', 'number of agents to wait for', positiveInt)
+      .option('--listen <host:port>', 'address to listen on', '127.0.0.1:0')
+      .option('--secret <secret>', `shared secret agents must present (or ${SECRET_ENV})`),
+  ).action(
+    async (args: string[], flags: CoordinatorFlags & { listen: string; secret?: string }) => {
+      const { flags: k6Flags, script } = k6FlagsAndScript(args);
+      const secret = flags.secret ?? io.env[SECRET_ENV];
+      requireSecretBeyondLoopback(flags.listen, secret);
+      await withWorkDir(async (workDir) => {
+        const k6 = await provisionK6({ env: io.env, log });
+        const result = await coordinate({
+          ...runSettings(flags),
+          k6,
+          script,
+          flags: k6Flags,
+          workDir,
+          listen: flags.listen,
+          secret,
+          env: io.env,
+          log,
+          signal: io.signal,
+          onListening: (url) => void io.stdout.write(`${url}\n`),
+        });
+        io.stdout.write(renderRunReport(result));
+        exit(result.exitCode);
+      });
+    },
+  );
+
+  program
+    .command('agent')
+    .description('join a coordinator and run its share of the test on this machine')
+    .requiredOption('--coordinator <url>', 'the coordinator URL it printed')
+    .option('--secret <secret>', `the coordinator's shared secret (or ${SECRET_ENV})`)
+    .option('--weight <w>', 'share of the load relative to other agents', weight, '1')
+    .option('--tag <key=value>', 'agent tag, e.g. region=eu (repeatable)', tag)
+    .option('--name <name>', 'name shown in reports (default: agent-<n>)')
+    .addOption(
+      new Option('--give-up-after <duration>', 'stop k6 after losing the coordinator this long')
+        .argParser(durationMs)
+        .default(60_000, '60s'),
+    )
+    .action(
+      async (flags: {
+        coordinator: string;
+        secret?: string;
+        weight: string;
+        tag?: Record<string, string>;
+        name?: string;
+        giveUpAfter: number;
+      }) => {
+        await withWorkDir(async (workDir) => {
+          const k6 = await provisionK6({ env: io.env, log });
+          const client = new CoordinatorClient({
+            url: flags.coordinator,
+            secret: flags.secret ?? io.env[SECRET_ENV],
+            giveUpAfterMs: flags.giveUpAfter,
+            log,
+          });
+          try {
+            const agent = new Agent({
+              client,
+              k6,
+              workDir,
+              name: flags.name,
+              weight: flags.weight,
+              tags: flags.tag,
+              env: io.env,
+              log,
+            });
+            const result = await agent.run(io.signal);
+            if (result.exitCode === 0) log.info(`agent: ${result.message}`);
+            else log.error(`agent: ${result.message}`);
+            exit(result.exitCode);
+          } finally {
+            await client.close();
+          }
+        });
+      },
+    );
+}
+
+function runSettings(flags: CoordinatorFlags & { agents: number }) {
+  return {
+    agents: flags.agents,
+    joinTimeoutMs: flags.joinTimeout,
+    onAgentLoss: flags.onAgentLoss,
+    pollHoldMs: flags.pollHold,
+    startLeadMs: flags.startLead,
+  };
+}
+
+function requireSecretBeyondLoopback(listen: string, secret: string | undefined): void {
+  if (secret !== undefined && secret.length >= 16) return;
+  if (LOOPBACK_HOST.test(splitHostPort(listen).host) && secret === undefined) return;
+  throw new K6DistributedError(
+    'INVALID_OPTION',
+    secret === undefined
+      ? `--listen ${listen} is reachable beyond this machine, so agents must authenticate: ` +
+          `set --secret or ${SECRET_ENV} (at least 16 characters) on coordinator and agents.`
+      : `the secret is too short: use at least 16 random characters ` +
+          '(e.g. `openssl rand -base64 24`).',
+  );
+}
+
+async function withWorkDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'k6-distributed-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,436 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import { K6DistributedError } from '../errors.js';
+import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import { segmentsForWeights } from '../k6/segments.js';
+import type { Logger } from '../runtime/logger.js';
+import { PACKAGE_VERSION } from '../version.js';
+import {
+  PROTOCOL_VERSION,
+  type AgentEvent,
+  type EventReport,
+  type PollResponse,
+  type RegisterRequest,
+  type RegisterResponse,
+} from '../protocol/messages.js';
+import { AgentRecord } from './agent-record.js';
+import { DISTRIBUTED_RUN_FAILED, type AbortCause, type RunResult } from './outcome.js';
+import { summarise } from './summary.js';
+
+/** The phases of one run (design.md §2), in order. */
+export type Phase =
+  | 'joining'
+  | 'initialising'
+  | 'setup'
+  | 'distributing'
+  | 'running'
+  | 'stopping'
+  | 'teardown'
+  | 'releasing'
+  | 'done';
+
+export interface CoordinatorOptions {
+  expectedAgents: number;
+  archive: { sha256: string; bytes: number };
+  /** Skip setup()/teardown() as k6's --no-setup/--no-teardown would. */
+  noSetup?: boolean;
+  noTeardown?: boolean;
+  joinTimeoutMs?: number;
+  /** Longest a poll is held (≤ 25 s keeps under Cloudflare's 100 s limit with margin). */
+  pollHoldMs?: number;
+  /** An agent silent for this long, with no poll open, is lost. */
+  livenessTimeoutMs?: number;
+  /** How far ahead the common start instant is announced. */
+  startLeadMs?: number;
+  onAgentLoss?: 'abort' | 'continue';
+  log: Logger;
+  now?: () => number;
+}
+
+/**
+ * The coordination core: registration, phases, barriers and the exit code.
+ * It knows nothing about HTTP; the server in ./server.ts is one transport for
+ * it and tests drive it directly. Every state change goes through
+ * `#advance()`, which moves the run forward when a barrier is complete.
+ */
+export class Coordinator {
+  readonly #o: Required<Omit<CoordinatorOptions, 'log' | 'now'>>;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #agents: AgentRecord[] = [];
+  readonly #byToken = new Map<string, AgentRecord>();
+  #phase: Phase = 'joining';
+  #cause: AbortCause | undefined;
+  #setupData: unknown = null;
+  #setupRan = false;
+  #teardownAgent: AgentRecord | undefined;
+  #teardownRan = false;
+  #teardownError: string | undefined;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #result: Promise<RunResult>;
+  #resolve!: (result: RunResult) => void;
+
+  constructor(options: CoordinatorOptions) {
+    const pollHoldMs = options.pollHoldMs ?? 25_000;
+    this.#o = {
+      expectedAgents: options.expectedAgents,
+      archive: options.archive,
+      noSetup: options.noSetup ?? false,
+      noTeardown: options.noTeardown ?? false,
+      joinTimeoutMs: options.joinTimeoutMs ?? 300_000,
+      pollHoldMs,
+      livenessTimeoutMs: options.livenessTimeoutMs ?? pollHoldMs + 15_000,
+      startLeadMs: options.startLeadMs ?? 1_000,
+      onAgentLoss: options.onAgentLoss ?? 'abort',
+    };
+    this.#log = options.log;
+    this.#now = options.now ?? Date.now;
+    this.#result = new Promise((resolve) => (this.#resolve = resolve));
+    this.#after(this.#o.joinTimeoutMs, () => this.#joinTimedOut());
+    this.#every(Math.min(1_000, this.#o.livenessTimeoutMs / 4), () => this.#checkLiveness());
+  }
+
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  /** Settles when every agent is released (or lost); never rejects. */
+  get result(): Promise<RunResult> {
+    return this.#result;
+  }
+
+  get agents(): readonly AgentRecord[] {
+    return this.#agents;
+  }
+
+  /** The agent a bearer token belongs to, if any. */
+  agentForToken(token: string): AgentRecord | undefined {
+    return this.#byToken.get(token);
+  }
+
+  register(request: RegisterRequest): RegisterResponse {
+    if (request.protocol !== PROTOCOL_VERSION) {
+      throw new K6DistributedError(
+        'PROTOCOL_MISMATCH',
+        `this agent speaks protocol v${String(request.protocol)} (k6-distributed ` +
+          `${request.version}) but the coordinator speaks v${String(PROTOCOL_VERSION)} ` +
+          `(k6-distributed ${PACKAGE_VERSION}): run the same k6-distributed version everywhere.`,
+      );
+    }
+    const known = this.#agents.find((a) => a.key === request.key);
+    const agent = known ?? this.#admit(request);
+    return {
+      agentId: agent.id,
+      token: agent.token,
+      index: agent.index,
+      expectedAgents: this.#o.expectedAgents,
+      pollHoldMs: this.#o.pollHoldMs,
+      livenessTimeoutMs: this.#o.livenessTimeoutMs,
+    };
+  }
+
+  #admit(request: RegisterRequest): AgentRecord {
+    if (this.#phase !== 'joining' || this.#agents.length >= this.#o.expectedAgents) {
+      throw new K6DistributedError(
+        'RUN_STARTED',
+        `this run already has all ${String(this.#o.expectedAgents)} agents it expects ` +
+          `and has moved past joining (phase: ${this.#phase}); a late agent cannot join. ` +
+          'Start every agent before the join timeout, or raise --agents.',
+      );
+    }
+    const index = this.#agents.length;
+    const agent = new AgentRecord({
+      index,
+      id: randomUUID(),
+      key: request.key,
+      token: randomBytes(32).toString('base64url'),
+      name: request.name ?? `agent-${String(index + 1)}`,
+      weight: request.weight,
+      tags: request.tags,
+      k6Version: request.k6Version,
+      nowMs: this.#now(),
+    });
+    this.#agents.push(agent);
+    this.#byToken.set(agent.token, agent);
+    this.#log.info(
+      `${agent.label} joined (${String(this.#agents.length)}/${String(this.#o.expectedAgents)}` +
+        `, weight ${agent.weight}, k6 ${agent.k6Version}${tagText(agent.tags)})`,
+    );
+    this.#advance();
+    return agent;
+  }
+
+  async poll(agent: AgentRecord, after: number, signal?: AbortSignal): Promise<PollResponse> {
+    return agent.poll(after, this.#o.pollHoldMs, this.#now, signal);
+  }
+
+  /** Applies one event report. A sequence number already seen is acknowledged and ignored. */
+  report(agent: AgentRecord, report: EventReport): void {
+    agent.lastSeenMs = this.#now();
+    if (report.seq <= agent.lastSeq) return;
+    agent.lastSeq = report.seq;
+    if (agent.has(report.event.type)) return;
+    agent.events.set(report.event.type, report.event);
+    this.#onEvent(agent, report.event);
+    this.#advance();
+  }
+
+  /** Ends the run early (e.g. SIGINT to the coordinator). The first cause wins. */
+  abort(cause: AbortCause): void {
+    this.#abort(cause);
+    this.#advance();
+  }
+
+  #onEvent(agent: AgentRecord, event: AgentEvent): void {
+    switch (event.type) {
+      case 'setup-done':
+        this.#setupData = event.data;
+        this.#setupRan = true;
+        return;
+      case 'setup-failed':
+        this.#abort({
+          exitCode: setupExitCode(event),
+          message: `setup() failed on ${agent.label}: ${event.message}`,
+        });
+        return;
+      case 'finished':
+        if (event.aborted && this.#phase === 'running') {
+          this.#abort({
+            exitCode: K6_EXIT_CODES['script-aborted'],
+            message: `${agent.label}: the script called test.abort()`,
+            agentId: agent.id,
+          });
+        }
+        return;
+      case 'teardown-done':
+        this.#teardownRan = true;
+        return;
+      case 'teardown-failed':
+        this.#teardownRan = true;
+        this.#teardownError = `teardown() failed on ${agent.label}: ${event.message}`;
+        return;
+      case 'k6-exited':
+        if (!event.expected) {
+          this.#lose(agent, `its k6 exited unexpectedly: ${event.exit.description}`);
+        }
+        return;
+      case 'failed':
+        this.#lose(agent, event.message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #lose(agent: AgentRecord, reason: string): void {
+    if (!agent.live || this.#phase === 'done') return;
+    agent.lost = reason;
+    const leaderNeeded = this.#phase === 'setup' && agent.index === 0;
+    const lossIsFatal = this.#o.onAgentLoss === 'abort' || leaderNeeded;
+    this.#log.error(`${agent.label} lost: ${reason}`);
+    if (lossIsFatal) {
+      this.#abort({
+        exitCode: DISTRIBUTED_RUN_FAILED,
+        message: `${agent.label} was lost: ${reason}`,
+      });
+    } else if (this.#live().length === 0) {
+      this.#abort({ exitCode: DISTRIBUTED_RUN_FAILED, message: 'every agent was lost' });
+    }
+    this.#advance();
+  }
+
+  #abort(cause: AbortCause): void {
+    if (this.#cause || this.#phase === 'done') return;
+    this.#cause = cause;
+    this.#log.error(`aborting the run: ${cause.message}`);
+    if (this.#phase === 'running') {
+      // As in k6, an abort during the run still ends with teardown().
+      this.#phase = 'stopping';
+      for (const agent of this.#live()) agent.instruct({ type: 'stop', reason: cause.message });
+    } else if (PHASES_BEFORE_START.has(this.#phase)) {
+      // k6 runs no teardown() when the run never started (e.g. setup() failed).
+      this.#phase = 'releasing';
+      for (const agent of this.#live()) agent.instruct({ type: 'release', reason: cause.message });
+    }
+    // Already stopping, in teardown or releasing: the run is on its way out.
+  }
+
+  /** Moves through the phases while the current barrier is complete. */
+  #advance(): void {
+    for (;;) {
+      const before = this.#phase;
+      this.#step();
+      if (this.#phase === before) return;
+      this.#log.debug(`phase: ${before} → ${this.#phase}`);
+    }
+  }
+
+  #step(): void {
+    const live = this.#live();
+    const all = (type: AgentEvent['type']) => live.every((a) => a.has(type));
+    switch (this.#phase) {
+      case 'joining':
+        if (this.#agents.length === this.#o.expectedAgents) this.#assign();
+        return;
+      case 'initialising':
+        if (all('ready')) this.#setup();
+        return;
+      case 'setup':
+        if (this.#setupRan || this.#o.noSetup) this.#distribute();
+        return;
+      case 'distributing':
+        if (all('data-set')) this.#start();
+        return;
+      case 'running':
+      case 'stopping':
+        if (all('finished')) this.#teardown();
+        return;
+      case 'teardown':
+        if (!this.#teardownAgent?.live || this.#teardownRan) this.#release();
+        return;
+      case 'releasing':
+        if (live.every((a) => a.exit !== undefined)) this.#finish();
+        return;
+      case 'done':
+        return;
+    }
+  }
+
+  #assign(): void {
+    const segments = segmentsForWeights(this.#agents.map((a) => a.weight));
+    for (const agent of this.#agents) {
+      const segment = segments[agent.index];
+      if (!segment) throw new Error('unreachable: one segment per agent');
+      agent.segment = segment;
+      agent.instruct({
+        type: 'prepare',
+        assignment: {
+          segment: segment.segment,
+          sequence: segment.sequence,
+          instanceId: agent.index + 1,
+          leader: agent.index === 0,
+          archiveSha256: this.#o.archive.sha256,
+          archiveBytes: this.#o.archive.bytes,
+        },
+      });
+    }
+    this.#log.info(`all ${String(this.#agents.length)} agents joined; k6 is starting on each`);
+    this.#phase = 'initialising';
+  }
+
+  #setup(): void {
+    this.#phase = 'setup';
+    const leader = this.#agents[0];
+    if (this.#o.noSetup || !leader) return;
+    this.#log.info(`every k6 is paused and ready; running setup() on ${leader.label}`);
+    leader.instruct({ type: 'setup' });
+  }
+
+  #distribute(): void {
+    this.#phase = 'distributing';
+    for (const agent of this.#live()) agent.instruct({ type: 'setup-data', data: this.#setupData });
+  }
+
+  #start(): void {
+    this.#phase = 'running';
+    const at = this.#now() + this.#o.startLeadMs;
+    this.#log.info(
+      `every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`,
+    );
+    for (const agent of this.#live()) agent.instruct({ type: 'start', at });
+  }
+
+  #teardown(): void {
+    this.#phase = 'teardown';
+    const agent = this.#live().find((a) => a.exit === undefined);
+    if (this.#o.noTeardown || !agent) return;
+    this.#teardownAgent = agent;
+    this.#log.info(`every agent has finished; running teardown() on ${agent.label}`);
+    agent.instruct({ type: 'teardown' });
+  }
+
+  #release(): void {
+    this.#phase = 'releasing';
+    for (const agent of this.#live()) {
+      if (agent.instruction.type !== 'release') {
+        agent.instruct({ type: 'release', reason: 'the run is over' });
+      }
+    }
+  }
+
+  #finish(): void {
+    this.#phase = 'done';
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers.clear();
+    const result = summarise({
+      agents: this.#agents,
+      cause: this.#cause,
+      teardownError: this.#teardownError,
+      setupRan: this.#setupRan,
+      teardownRan: this.#teardownRan,
+    });
+    this.#resolve(result);
+  }
+
+  #joinTimedOut(): void {
+    if (this.#phase !== 'joining') return;
+    const joined = this.#agents.length;
+    this.abort({
+      exitCode: DISTRIBUTED_RUN_FAILED,
+      message:
+        `only ${String(joined)} of ${String(this.#o.expectedAgents)} agents joined within ` +
+        `${String(this.#o.joinTimeoutMs / 1000)} s. Check that every agent can reach the ` +
+        'coordinator URL with the right secret, or raise the join timeout.',
+    });
+  }
+
+  #checkLiveness(): void {
+    const now = this.#now();
+    for (const agent of this.#live()) {
+      if (agent.pollsInFlight > 0 || agent.exit) continue;
+      const silentMs = now - agent.lastSeenMs;
+      if (silentMs > this.#o.livenessTimeoutMs) {
+        this.#lose(agent, `it stopped polling ${String(Math.round(silentMs / 1000))} s ago`);
+      }
+    }
+  }
+
+  #live(): AgentRecord[] {
+    return this.#agents.filter((a) => a.live);
+  }
+
+  #after(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    timer.unref();
+    this.#timers.add(timer);
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    this.#timers.add(timer);
+  }
+
+  /** Stops the timers without a result (the owner is shutting down). */
+  close(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers.clear();
+  }
+}
+
+const PHASES_BEFORE_START = new Set<Phase>(['joining', 'initialising', 'setup', 'distributing']);
+
+/** k6's exit code for a failed setup(): test.abort() → 108, a timeout → 100, else 107. */
+function setupExitCode(event: Extract<AgentEvent, { type: 'setup-failed' }>): number {
+  if (event.aborted) return K6_EXIT_CODES['script-aborted'];
+  if (/setup\(\) execution timed out/i.test(event.message)) return K6_EXIT_CODES['setup-timeout'];
+  return K6_EXIT_CODES['script-exception'];
+}
+
+function tagText(tags: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(tags);
+  return entries.length ? `, tags ${entries.map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
+}

@@ -1,0 +1,45 @@
+import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+
+/**
+ * Exit code for a distributed run that failed for a reason k6 on one machine
+ * cannot have: an agent lost under the `abort` policy, too few agents joined,
+ * an agent could not run its share. k6 uses 97 for exactly this kind of
+ * failure of a remote run ("cloud test run failed", errext/exitcodes), so a
+ * CI script that already handles k6's codes reads it correctly.
+ */
+export const DISTRIBUTED_RUN_FAILED = K6_EXIT_CODES['cloud-test-run-failed'];
+
+/** Why a run ended early: the first cause wins, as in k6 (internal/execution/abort.go). */
+export interface AbortCause {
+  exitCode: number;
+  message: string;
+  /** The agent whose k6 decides the final exit code, e.g. the one that called test.abort(). */
+  agentId?: string;
+}
+
+export interface AgentSummary {
+  id: string;
+  index: number;
+  name: string;
+  tags: Readonly<Record<string, string>>;
+  weight: string;
+  segment: string | undefined;
+  share: number | undefined;
+  leader: boolean;
+  /** Coordinator-clock instant this agent unpaused its k6 (epoch ms). */
+  startedAt: number | undefined;
+  lost: string | undefined;
+  k6Exit: { code: number | null; signal: string | null; description: string } | undefined;
+}
+
+/** What a run ended with: the exit code means what k6's would for the same outcome. */
+export interface RunResult {
+  exitCode: number;
+  /** One line: what happened. */
+  message: string;
+  agents: AgentSummary[];
+  /** Max − min of the agents' start instants; undefined if fewer than one started. */
+  startSkewMs: number | undefined;
+  setupRan: boolean;
+  teardownRan: boolean;
+}

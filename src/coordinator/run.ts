@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+
+import { prepareTest, type PreparedTest } from '../k6/archive.js';
+import type { K6Binary } from '../k6/binary.js';
+import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import type { Logger } from '../runtime/logger.js';
+import { Coordinator } from './coordinator.js';
+import type { RunResult } from './outcome.js';
+import { CoordinatorServer } from './server.js';
+
+export interface CoordinateOptions {
+  k6: K6Binary;
+  script: string;
+  /** k6 option flags (-e, --vus, --duration, --tag, --config, ...), archived with the script. */
+  flags: readonly string[];
+  agents: number;
+  /** host:port to listen on; defaults to 127.0.0.1:0. */
+  listen?: string;
+  secret?: string;
+  workDir: string;
+  joinTimeoutMs?: number;
+  pollHoldMs?: number;
+  livenessTimeoutMs?: number;
+  startLeadMs?: number;
+  onAgentLoss?: 'abort' | 'continue';
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  log: Logger;
+  /** Called once the server listens, with the URL agents should use. */
+  onListening?: (url: string) => void | Promise<void>;
+  /** Aborting it (SIGINT/SIGTERM) stops the run as k6 would: teardown once, exit 105. */
+  signal?: AbortSignal;
+}
+
+export interface CoordinateResult extends RunResult {
+  test: PreparedTest;
+}
+
+/**
+ * A whole coordinator: validates and archives the test with k6 (an invalid
+ * test throws K6_TEST_INVALID with k6's exit code before anyone gets work),
+ * serves protocol v1, drives the run and resolves with its result.
+ */
+export async function coordinate(options: CoordinateOptions): Promise<CoordinateResult> {
+  const test = await prepareTest({
+    k6: options.k6,
+    script: options.script,
+    flags: options.flags,
+    outDir: options.workDir,
+    env: options.env,
+    cwd: options.cwd,
+  });
+  const coordinator = new Coordinator({
+    expectedAgents: options.agents,
+    archive: await describeFile(test.archivePath),
+    noSetup: test.options.noSetup === true,
+    noTeardown: test.options.noTeardown === true,
+    joinTimeoutMs: options.joinTimeoutMs,
+    pollHoldMs: options.pollHoldMs,
+    livenessTimeoutMs: options.livenessTimeoutMs,
+    startLeadMs: options.startLeadMs,
+    onAgentLoss: options.onAgentLoss,
+    log: options.log,
+  });
+  const server = await CoordinatorServer.listen({
+    coordinator,
+    archivePath: test.archivePath,
+    secret: options.secret,
+    listen: options.listen ?? '127.0.0.1:0',
+    log: options.log,
+  });
+  const onAbort = () =>
+    coordinator.abort({
+      exitCode: K6_EXIT_CODES['external-abort'],
+      message: 'the coordinator was interrupted (signal); stopping every agent',
+    });
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  try {
+    options.log.info(
+      `coordinator listening on ${server.url}, waiting for ${String(options.agents)} agents`,
+    );
+    await options.onListening?.(server.url);
+    return { ...(await coordinator.result), test };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    coordinator.close();
+    await server.close();
+  }
+}
+
+async function describeFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return { sha256: hash.digest('hex'), bytes: (await stat(path)).size };
+}

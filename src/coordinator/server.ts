@@ -1,0 +1,280 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { z } from 'zod';
+
+import { K6DistributedError, type ErrorCode } from '../errors.js';
+import {
+  EventReport,
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  RegisterRequest,
+  ROUTES,
+  type ErrorBody,
+} from '../protocol/messages.js';
+import type { Logger } from '../runtime/logger.js';
+import { PACKAGE_VERSION } from '../version.js';
+import type { AgentRecord } from './agent-record.js';
+import type { Coordinator } from './coordinator.js';
+
+export interface ServerOptions {
+  coordinator: Coordinator;
+  archivePath: string;
+  /** Required for registration when set; compared in constant time. */
+  secret?: string;
+  /** host:port; port 0 picks a free one. */
+  listen: string;
+  /** Largest accepted request body (setup data travels in one). */
+  maxBodyBytes?: number;
+  log: Logger;
+}
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  PROTOCOL_MISMATCH: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  RUN_STARTED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+};
+
+const REGISTER_MAX_BYTES = 16 * 1024;
+
+/**
+ * The coordinator's HTTP transport (protocol v1). Agents are always the
+ * client; this server validates every body with the protocol schemas,
+ * bounds every body, and authenticates every route but /v1/health: the
+ * shared secret to register, then the agent's own token.
+ */
+export class CoordinatorServer {
+  readonly #server: Server;
+  readonly #o: ServerOptions;
+  readonly #secretHash: Buffer | undefined;
+  readonly #requests = new Set<AbortController>();
+
+  private constructor(options: ServerOptions) {
+    this.#o = options;
+    this.#secretHash = options.secret === undefined ? undefined : sha256(options.secret);
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.keepAliveTimeout = 65_000;
+  }
+
+  static async listen(options: ServerOptions): Promise<CoordinatorServer> {
+    const server = new CoordinatorServer(options);
+    const { host, port } = splitHostPort(options.listen);
+    await new Promise<void>((resolve, reject) => {
+      server.#server.once('error', reject);
+      server.#server.listen(port, host, () => {
+        server.#server.off('error', reject);
+        resolve();
+      });
+    });
+    return server;
+  }
+
+  /** e.g. http://127.0.0.1:41234 */
+  get url(): string {
+    const { address, port, family } = this.#server.address() as AddressInfo;
+    const host = family === 'IPv6' ? `[${address}]` : address;
+    return `http://${host}:${String(port)}`;
+  }
+
+  /** Answers held polls, then stops accepting connections. */
+  async close(): Promise<void> {
+    for (const controller of this.#requests) controller.abort();
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeIdleConnections();
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const controller = new AbortController();
+    this.#requests.add(controller);
+    res.once('close', () => controller.abort());
+    try {
+      await this.#route(req, res, controller.signal);
+    } catch (error) {
+      this.#fail(req, res, error);
+    } finally {
+      this.#requests.delete(controller);
+    }
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://coordinator');
+    const route = `${req.method ?? ''} ${url.pathname}`;
+    if (route === `GET ${ROUTES.health}`) {
+      send(res, 200, { ok: true, protocol: PROTOCOL_VERSION, now: Date.now() });
+      return;
+    }
+    checkProtocol(req);
+    const coordinator = this.#o.coordinator;
+    switch (route) {
+      case `POST ${ROUTES.register}`: {
+        this.#checkSecret(req);
+        const body = await readJson(req, RegisterRequest, REGISTER_MAX_BYTES);
+        send(res, 200, coordinator.register(body));
+        return;
+      }
+      case `GET ${ROUTES.archive}`:
+        this.#agentOf(req);
+        await this.#sendArchive(res);
+        return;
+      case `GET ${ROUTES.instruction}`: {
+        const agent = this.#agentOf(req);
+        const after = Number(url.searchParams.get('after') ?? '0');
+        if (!Number.isSafeInteger(after) || after < 0) {
+          throw badRequest('query "after" must be a non-negative integer');
+        }
+        send(res, 200, await coordinator.poll(agent, after, signal));
+        return;
+      }
+      case `POST ${ROUTES.events}`: {
+        const agent = this.#agentOf(req);
+        const body = await readJson(req, EventReport, this.#o.maxBodyBytes ?? 16 * 1024 * 1024);
+        coordinator.report(agent, body);
+        send(res, 200, { ok: true, seq: body.seq });
+        return;
+      }
+      default:
+        throw new K6DistributedError('NOT_FOUND', `no route ${route}`);
+    }
+  }
+
+  #checkSecret(req: IncomingMessage): void {
+    if (this.#secretHash === undefined) return;
+    const given = bearer(req);
+    if (given === undefined || !timingSafeEqual(sha256(given), this.#secretHash)) {
+      throw new K6DistributedError(
+        'UNAUTHORIZED',
+        'missing or wrong secret: give the agent the same --secret (or ' +
+          'K6_DISTRIBUTED_SECRET) as the coordinator',
+      );
+    }
+  }
+
+  #agentOf(req: IncomingMessage): AgentRecord {
+    const token = bearer(req);
+    const agent = token === undefined ? undefined : this.#o.coordinator.agentForToken(token);
+    if (!agent) {
+      throw new K6DistributedError(
+        'UNAUTHORIZED',
+        'unknown agent token: register first (POST /v1/register)',
+      );
+    }
+    return agent;
+  }
+
+  async #sendArchive(res: ServerResponse): Promise<void> {
+    res.writeHead(200, { 'content-type': 'application/x-tar' });
+    const stream = createReadStream(this.#o.archivePath);
+    await new Promise<void>((resolve, reject) => {
+      stream.once('error', reject);
+      res.once('finish', resolve);
+      res.once('close', resolve);
+      stream.pipe(res);
+    });
+  }
+
+  #fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    const code = (error as { code?: unknown }).code;
+    const known = typeof code === 'string' && code in STATUS_BY_CODE;
+    const status = known ? (STATUS_BY_CODE[code as ErrorCode] ?? 500) : 500;
+    const message = error instanceof Error ? error.message : String(error);
+    if (status === 500) this.#o.log.error(`${req.method ?? ''} ${req.url ?? ''}: ${message}`);
+    else this.#o.log.debug(`${req.method ?? ''} ${req.url ?? ''} → ${String(status)}: ${message}`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body: ErrorBody = {
+      error: { code: known ? code : 'COORDINATOR_ERROR', message },
+    };
+    // An oversized body is not read to its end: close the connection after answering.
+    if (status === 413) res.setHeader('connection', 'close');
+    send(res, status, body);
+  }
+}
+
+function checkProtocol(req: IncomingMessage): void {
+  const header = req.headers[PROTOCOL_HEADER];
+  if (header !== String(PROTOCOL_VERSION)) {
+    throw new K6DistributedError(
+      'PROTOCOL_MISMATCH',
+      `this coordinator (k6-distributed ${PACKAGE_VERSION}) speaks protocol ` +
+        `v${String(PROTOCOL_VERSION)} but the request ` +
+        (typeof header === 'string' ? `speaks v${header}` : `has no ${PROTOCOL_HEADER} header`) +
+        ': run the same k6-distributed version on agents and coordinator.',
+    );
+  }
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+  return match?.[1];
+}
+
+async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>, limit: number) {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw badRequest('the body is not valid JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5);
+    throw badRequest(issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+function badRequest(message: string): K6DistributedError {
+  return new K6DistributedError('BAD_REQUEST', `invalid request: ${message}`);
+}
+
+function tooLarge(limit: number): K6DistributedError {
+  return new K6DistributedError(
+    'PAYLOAD_TOO_LARGE',
+    `request body over ${String(limit)} bytes. If setup() returns this much data, ` +
+      'return less (or raise the coordinator limit).',
+  );
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Splits "host:port" (IPv6 as "[::1]:port"). */
+export function splitHostPort(listen: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
+  const port = Number(match?.[3]);
+  if (!match || port > 65_535) {
+    throw new K6DistributedError(
+      'INVALID_OPTION',
+      `invalid listen address "${listen}": use HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:0`,
+    );
+  }
+  return { host: match[1] ?? match[2] ?? '', port };
+}

@@ -1,0 +1,64 @@
+import type { AgentRecord } from './agent-record.js';
+import type { AbortCause, AgentSummary, RunResult } from './outcome.js';
+import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+
+export interface RunFacts {
+  agents: readonly AgentRecord[];
+  cause: AbortCause | undefined;
+  teardownError: string | undefined;
+  setupRan: boolean;
+  teardownRan: boolean;
+}
+
+/**
+ * The run's result. The exit code follows k6: the first abort cause wins;
+ * else a failed teardown() is a script exception (107); else the first
+ * non-zero exit of a k6 that ended on its own terms (e.g. 110 after
+ * exec.test.fail()); else 0.
+ */
+export function summarise(facts: RunFacts): RunResult {
+  const agents = facts.agents.map(agentSummary);
+  const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
+  const { exitCode, message } = verdict(facts);
+  return {
+    exitCode,
+    message,
+    agents,
+    startSkewMs: starts.length ? Math.max(...starts) - Math.min(...starts) : undefined,
+    setupRan: facts.setupRan,
+    teardownRan: facts.teardownRan,
+  };
+}
+
+function verdict(facts: RunFacts): { exitCode: number; message: string } {
+  const lost = facts.agents.filter((a) => !a.live).map((a) => `${a.label}: ${a.lost ?? ''}`);
+  const lostNote = lost.length ? ` (lost: ${lost.join('; ')})` : '';
+  if (facts.cause) return { exitCode: facts.cause.exitCode, message: facts.cause.message };
+  if (facts.teardownError) {
+    return { exitCode: K6_EXIT_CODES['script-exception'], message: facts.teardownError };
+  }
+  for (const agent of facts.agents) {
+    const exit = agent.live ? agent.exit : undefined;
+    if (exit?.code) {
+      return { exitCode: exit.code, message: `${agent.label}: ${exit.description}${lostNote}` };
+    }
+  }
+  return { exitCode: 0, message: `the run finished${lostNote}` };
+}
+
+function agentSummary(agent: AgentRecord): AgentSummary {
+  const exit = agent.exit;
+  return {
+    id: agent.id,
+    index: agent.index,
+    name: agent.name,
+    tags: agent.tags,
+    weight: agent.weight,
+    segment: agent.segment?.segment,
+    share: agent.segment?.share,
+    leader: agent.index === 0,
+    startedAt: agent.event('started')?.at,
+    lost: agent.lost,
+    k6Exit: exit && { code: exit.code, signal: exit.signal, description: exit.description },
+  };
+}

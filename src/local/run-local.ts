@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { Agent, type AgentResult } from '../agent/agent.js';
+import { CoordinatorClient } from '../agent/client.js';
+import { coordinate, type CoordinateOptions, type CoordinateResult } from '../coordinator/run.js';
+import type { Logger } from '../runtime/logger.js';
+
+export interface LocalRunOptions extends Omit<
+  CoordinateOptions,
+  'listen' | 'secret' | 'onListening'
+> {
+  /** Per-agent weights; default equal. */
+  weights?: readonly string[];
+}
+
+export interface LocalRunResult extends CoordinateResult {
+  agentResults: AgentResult[];
+}
+
+/**
+ * The embedded default: one coordinator on loopback and N agents in this
+ * process, each driving its own k6 child, talking real protocol v1 over
+ * HTTP exactly as remote agents do (with a random per-run secret).
+ */
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
+  const secret = randomBytes(24).toString('base64url');
+  let agentRuns: Promise<AgentResult[]> = Promise.resolve([]);
+  const result = await coordinate({
+    ...options,
+    secret,
+    listen: '127.0.0.1:0',
+    onListening: (url) => {
+      agentRuns = Promise.all(
+        Array.from({ length: options.agents }, (_, i) => runAgent(options, url, secret, i)),
+      );
+    },
+  });
+  return { ...result, agentResults: await agentRuns };
+}
+
+async function runAgent(
+  options: LocalRunOptions,
+  url: string,
+  secret: string,
+  index: number,
+): Promise<AgentResult> {
+  const name = `local-${String(index + 1)}`;
+  const log = prefixed(options.log, `[${name}] `);
+  const workDir = join(options.workDir, name);
+  await mkdir(workDir, { recursive: true });
+  const client = new CoordinatorClient({ url, secret, log, giveUpAfterMs: 10_000 });
+  try {
+    const agent = new Agent({
+      client,
+      k6: options.k6,
+      workDir,
+      name,
+      weight: options.weights?.[index] ?? '1',
+      env: options.env,
+      log,
+    });
+    // No signal here: a Ctrl+C goes to the coordinator, which stops every agent
+    // the way k6 stops (teardown once, then exit 105).
+    const result = await agent.run();
+    if (result.exitCode !== 0) log.error(`agent ended: ${result.message}`);
+    return result;
+  } finally {
+    await client.close();
+  }
+}
+
+export function prefixed(log: Logger, prefix: string): Logger {
+  return {
+    debug: (m) => log.debug(prefix + m),
+    info: (m) => log.info(prefix + m),
+    warning: (m) => log.warning(prefix + m),
+    error: (m) => log.error(prefix + m),
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * Protocol v1 between agents and the coordinator: JSON over HTTP/1.1, agents
+ * always the client. Every body that crosses the wire is validated with these
+ * schemas on arrival, on both sides: the coordinator faces the internet and
+ * trusts nothing an agent sends, and an agent trusts nothing it cannot parse.
+ */
+import { z } from 'zod';
+
+/** Bumped on any incompatible change; agent and coordinator must agree exactly. */
+export const PROTOCOL_VERSION = 1;
+
+const MAX_TAGS = 32;
+const name = z.string().min(1).max(128);
+const tagKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/);
+
+export const RegisterRequest = z.strictObject({
+  protocol: z.number().int(),
+  /** The agent's k6-distributed version, for the mismatch message. */
+  version: z.string().max(64),
+  /** Random per agent process: a retried registration gets the same answer. */
+  key: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
+  name: name.optional(),
+  /** Exact decimal, e.g. "1", "2.5" (see k6/segments.ts). */
+  weight: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/),
+  tags: z
+    .record(tagKey, z.string().max(256))
+    .refine((t) => Object.keys(t).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`),
+  k6Version: z.string().max(64),
+});
+export type RegisterRequest = z.infer<typeof RegisterRequest>;
+
+export const RegisterResponse = z.strictObject({
+  agentId: z.string(),
+  /** Bearer token for every later request of this agent. */
+  token: z.string(),
+  /** 0-based; k6's `instance_id` tag is index + 1. */
+  index: z.number().int().nonnegative(),
+  expectedAgents: z.number().int().positive(),
+  /** Longest the coordinator holds a poll, and how long silence means "lost". */
+  pollHoldMs: z.number().int().positive(),
+  livenessTimeoutMs: z.number().int().positive(),
+});
+export type RegisterResponse = z.infer<typeof RegisterResponse>;
+
+/** What k6 run flags an agent adds for its share of the test (design.md §3). */
+export const Assignment = z.strictObject({
+  segment: z.string(),
+  sequence: z.string(),
+  instanceId: z.number().int().positive(),
+  leader: z.boolean(),
+  archiveSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  archiveBytes: z.number().int().nonnegative(),
+});
+export type Assignment = z.infer<typeof Assignment>;
+
+/**
+ * The coordinator's latest order to one agent. Orders only move forward, so
+ * an agent that misses one (a lost poll response) just executes the newest;
+ * `stop` and `release` supersede everything before them.
+ */
+export const Instruction = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('wait') }),
+  z.strictObject({ type: z.literal('prepare'), assignment: Assignment }),
+  z.strictObject({ type: z.literal('setup') }),
+  z.strictObject({ type: z.literal('setup-data'), data: z.unknown() }),
+  /** Unpause at `at` (coordinator clock, epoch ms). */
+  z.strictObject({ type: z.literal('start'), at: z.number() }),
+  z.strictObject({ type: z.literal('stop'), reason: z.string() }),
+  z.strictObject({ type: z.literal('teardown') }),
+  /** Let k6 exit (SIGINT ends --linger) and report how it exited, then quit. */
+  z.strictObject({ type: z.literal('release'), reason: z.string() }),
+]);
+export type Instruction = z.infer<typeof Instruction>;
+export type InstructionType = Instruction['type'];
+
+export const PollResponse = z.strictObject({
+  /** Increases with every new instruction for this agent. */
+  version: z.number().int().nonnegative(),
+  instruction: Instruction,
+  /** Coordinator clock when the response was written, for clock-offset estimates. */
+  now: z.number(),
+});
+export type PollResponse = z.infer<typeof PollResponse>;
+
+const k6Exit = z.strictObject({
+  code: z.number().int().nullable(),
+  signal: z.string().max(16).nullable(),
+  description: z.string().max(256),
+});
+
+/** What an agent tells the coordinator; each is sent once, in order, by sequence number. */
+export const AgentEvent = z.discriminatedUnion('type', [
+  /** The archive is in and k6 is paused with every VU initialised (status 4). */
+  z.strictObject({ type: z.literal('ready'), vusMax: z.number().int().nonnegative() }),
+  z.strictObject({ type: z.literal('setup-done'), data: z.unknown() }),
+  z.strictObject({
+    type: z.literal('setup-failed'),
+    message: z.string().max(8192),
+    aborted: z.boolean(),
+  }),
+  z.strictObject({ type: z.literal('data-set') }),
+  /**
+   * k6 was unpaused. `at` is the estimated coordinator-clock instant;
+   * `offsetMs` the agent's clock offset estimate and `rttMs` its uncertainty.
+   */
+  z.strictObject({
+    type: z.literal('started'),
+    at: z.number(),
+    offsetMs: z.number(),
+    rttMs: z.number(),
+  }),
+  /** k6's run is over. `aborted`: k6 stopped itself (test.abort()), not on our order. */
+  z.strictObject({
+    type: z.literal('finished'),
+    status: z.number().int(),
+    aborted: z.boolean(),
+  }),
+  z.strictObject({ type: z.literal('teardown-done') }),
+  z.strictObject({ type: z.literal('teardown-failed'), message: z.string().max(8192) }),
+  /** k6 exited; `expected` is false when it died without being released. */
+  z.strictObject({ type: z.literal('k6-exited'), exit: k6Exit, expected: z.boolean() }),
+  /** The agent cannot go on (archive download, k6 start, REST API failure). */
+  z.strictObject({ type: z.literal('failed'), message: z.string().max(8192) }),
+]);
+export type AgentEvent = z.infer<typeof AgentEvent>;
+export type AgentEventType = AgentEvent['type'];
+
+export const EventReport = z.strictObject({
+  /** 1, 2, 3, ... per agent. A repeated number is acknowledged and ignored. */
+  seq: z.number().int().positive(),
+  event: AgentEvent,
+});
+export type EventReport = z.infer<typeof EventReport>;
+
+/** GET /v1/health, unauthenticated: liveness, and the clock for offset estimates. */
+export const HealthResponse = z.object({
+  ok: z.literal(true),
+  protocol: z.number().int(),
+  now: z.number(),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** Paths and headers, named once. */
+export const ROUTES = {
+  health: '/v1/health',
+  register: '/v1/register',
+  archive: '/v1/archive',
+  instruction: '/v1/instruction',
+  events: '/v1/events',
+} as const;
+
+export const PROTOCOL_HEADER = 'k6-distributed-protocol';

@@ -1,0 +1,50 @@
+import type { RunResult } from '../coordinator/outcome.js';
+
+/**
+ * The distributed part of the end-of-test report, as plain text: who ran
+ * which share, how close together they started, how each k6 ended, and the
+ * verdict. Pure: the caller decides where it goes.
+ */
+export function renderRunReport(result: RunResult): string {
+  const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
+  const rows = result.agents.map((a) => [
+    `${String(a.index + 1)}${a.leader ? '*' : ''}`,
+    a.name,
+    a.segment ?? '-',
+    a.share === undefined ? '-' : `${(a.share * 100).toFixed(1)}%`,
+    a.startedAt === undefined ? '-' : `+${(a.startedAt - firstStart).toFixed(1)} ms`,
+    Object.entries(a.tags)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || '-',
+    a.lost ? `LOST: ${a.lost}` : a.k6Exit ? exitText(a.k6Exit) : '-',
+  ]);
+  const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+  return [
+    `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
+      ` (* ran setup and teardown)`,
+    '',
+    ...table(['agent', 'name', 'segment', 'share', 'start', 'tags', 'k6 exit'], rows).map(
+      (l) => `    ${l}`,
+    ),
+    '',
+    `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${
+      result.teardownRan ? 'ran once' : 'did not run'
+    }`,
+    `  result: exit code ${String(result.exitCode)}: ${result.message}`,
+    '',
+  ].join('\n');
+}
+
+function exitText(exit: { code: number | null; signal: string | null; description: string }) {
+  return exit.code === null ? (exit.signal ?? 'signal') : String(exit.code);
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
