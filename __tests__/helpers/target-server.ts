@@ -26,6 +26,7 @@ export class TargetServer {
   readonly #server: Server;
   readonly #requests: RecordedRequest[] = [];
   readonly #responses = new Map<string, TargetResponse>();
+  readonly #waiters = new Set<() => void>();
   #fallback: TargetResponse = {};
 
   private constructor(fallback: TargetResponse) {
@@ -61,6 +62,19 @@ export class TargetServer {
     return this.requests(path).length;
   }
 
+  /** Resolves once `path` has received at least `n` requests. */
+  async waitForCount(path: string, n: number): Promise<void> {
+    while (this.count(path) < n) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        this.#waiters.add(wake);
+      });
+    }
+  }
+
   async close(): Promise<void> {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -76,6 +90,7 @@ export class TargetServer {
       query: url.searchParams,
       body: Buffer.concat(chunks).toString('utf8'),
     });
+    for (const wake of [...this.#waiters]) wake();
     const {
       status = 200,
       delayMs = 0,

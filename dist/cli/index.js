@@ -89810,7 +89810,13 @@ class Agent {
             offsetMs: this.#clock.offsetMs,
             rttMs: this.#clock.rttMs,
         });
-        void this.#watchRun().catch((error) => this.#fail(error));
+        void this.#watchRun().catch(async (error) => {
+            // k6 died: #onK6Exit reports that, with how it died.
+            if (this.#k6?.proc.exit)
+                return;
+            await this.#tellCoordinator(error);
+            this.#fail(error);
+        });
     }
     /** Reports `finished` once k6's run is over (design.md §3: `stopped` or status ≥ 9). */
     async #watchRun() {
@@ -91149,6 +91155,121 @@ function prefixed(log, prefix) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/demo/script.ts
+/**
+ * The demo's k6 script, embedded so `npm run demo` needs no file: 60
+ * shared iterations over 6 VUs, alongside 5 s of 10 iterations/s. setup() and
+ * teardown() each call the target once; every iteration proves it got
+ * setup()'s data.
+ */
+const DEMO_SCRIPT = `import http from 'k6/http';
+import { check } from 'k6';
+
+export const options = {
+  scenarios: {
+    burst: { executor: 'shared-iterations', vus: 6, iterations: 60, maxDuration: '30s' },
+    steady: {
+      executor: 'constant-arrival-rate',
+      rate: 10,
+      timeUnit: '1s',
+      // Arrivals every 100 ms; the last falls 50 ms before the end, so the
+      // count is exact (an arrival ON the end races it, even in plain k6).
+      duration: '4950ms',
+      preAllocatedVUs: 6,
+      startTime: '0s',
+    },
+  },
+};
+
+export function setup() {
+  http.get(\`\${__ENV.TARGET}/setup\`);
+  return { token: 'from-setup' };
+}
+
+export default function (data) {
+  const res = http.get(\`\${__ENV.TARGET}/iteration?token=\${data.token}\`);
+  check(res, { 'status is 200': (r) => r.status === 200 });
+}
+
+export function teardown() {
+  http.get(\`\${__ENV.TARGET}/teardown\`);
+}
+`;
+/** What the demo's target must count, as standalone k6 would make it: 60 + 50 iterations. */
+const DEMO_EXPECTED_ITERATIONS = 60 + 50;
+
+;// CONCATENATED MODULE: ./src/demo/target.ts
+
+/**
+ * The demo's built-in load target on 127.0.0.1: answers every request with a
+ * small body after a short delay and counts requests per path, so the demo can
+ * show that the totals add up.
+ */
+class DemoTarget {
+    counts = new Map();
+    #server;
+    constructor() {
+        this.#server = (0,external_node_http_.createServer)((req, res) => {
+            const path = new URL(req.url ?? '/', 'http://target').pathname;
+            this.counts.set(path, (this.counts.get(path) ?? 0) + 1);
+            req.resume();
+            setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), 5);
+        });
+    }
+    static async start() {
+        const target = new DemoTarget();
+        await new Promise((resolve) => target.#server.listen(0, '127.0.0.1', resolve));
+        return target;
+    }
+    get url() {
+        return `http://127.0.0.1:${String(this.#server.address().port)}`;
+    }
+    async close() {
+        this.#server.closeAllConnections();
+        await new Promise((resolve) => this.#server.close(() => resolve()));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/demo/demo.ts
+
+
+
+
+
+/**
+ * `npm run demo`: the embedded example script, split over N local agents
+ * against a built-in loopback target. Nothing leaves this machine.
+ */
+async function runDemo(options) {
+    const script = (0,external_node_path_.join)(options.workDir, 'demo.js');
+    await (0,promises_.writeFile)(script, DEMO_SCRIPT);
+    const target = await DemoTarget.start();
+    try {
+        options.log.info(`demo target listening on ${target.url}`);
+        const result = await runLocal({
+            ...options,
+            script,
+            flags: ['-e', `TARGET=${target.url}`],
+        });
+        return { ...result, counts: new Map(target.counts) };
+    }
+    finally {
+        await target.close();
+    }
+}
+/** What the target saw, next to what one standalone k6 would have made it see. */
+function renderDemoTotals(counts) {
+    const get = (path) => counts.get(path) ?? 0;
+    return [
+        '  █ WHAT THE TARGET COUNTED',
+        '',
+        `    setup() calls     ${String(get('/setup'))}  (standalone k6: 1)`,
+        `    iterations        ${String(get('/iteration'))}  (standalone k6: ${String(DEMO_EXPECTED_ITERATIONS)})`,
+        `    teardown() calls  ${String(get('/teardown'))}  (standalone k6: 1)`,
+        '',
+    ].join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/report/run-report.ts
 /**
  * The distributed part of the end-of-test report, as plain text: who ran
@@ -91267,6 +91388,7 @@ function k6FlagsAndScript(args) {
 
 
 
+
 const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
 const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|localhost|::1)$/;
 function coordinatorOptions(command) {
@@ -91335,6 +91457,18 @@ function addRunCommands(program, io, log, exit) {
                 onListening: (url) => void io.stdout.write(`${url}\n`),
             });
             io.stdout.write(renderRunReport(result));
+            exit(result.exitCode);
+        });
+    });
+    program
+        .command('demo')
+        .description('a local distributed run of an example script against a built-in target')
+        .addOption(new Option('--agents <n>', 'number of agents').argParser(positiveInt).default(3))
+        .action(async (flags) => {
+        await withWorkDir(async (workDir) => {
+            const k6 = await provisionK6({ env: io.env, log });
+            const result = await runDemo({ k6, agents: flags.agents, workDir, log, signal: io.signal });
+            io.stdout.write(`${renderRunReport(result)}\n${renderDemoTotals(result.counts)}`);
             exit(result.exitCode);
         });
     });

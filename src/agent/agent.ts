@@ -258,7 +258,12 @@ export class Agent {
       offsetMs: this.#clock.offsetMs,
       rttMs: this.#clock.rttMs,
     });
-    void this.#watchRun().catch((error: unknown) => this.#fail(error));
+    void this.#watchRun().catch(async (error: unknown) => {
+      // k6 died: #onK6Exit reports that, with how it died.
+      if (this.#k6?.proc.exit) return;
+      await this.#tellCoordinator(error);
+      this.#fail(error);
+    });
   }
 
   /** Reports `finished` once k6's run is over (design.md §3: `stopped` or status ≥ 9). */

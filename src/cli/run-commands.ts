@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { Agent } from '../agent/agent.js';
 import { CoordinatorClient } from '../agent/client.js';
 import { coordinate } from '../coordinator/run.js';
+import { renderDemoTotals, runDemo } from '../demo/demo.js';
 import { splitHostPort } from '../coordinator/server.js';
 import { K6DistributedError } from '../errors.js';
 import { provisionK6 } from '../k6/provision.js';
@@ -122,6 +123,19 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
       });
     },
   );
+
+  program
+    .command('demo')
+    .description('a local distributed run of an example script against a built-in target')
+    .addOption(new Option('--agents <n>', 'number of agents').argParser(positiveInt).default(3))
+    .action(async (flags: { agents: number }) => {
+      await withWorkDir(async (workDir) => {
+        const k6 = await provisionK6({ env: io.env, log });
+        const result = await runDemo({ k6, agents: flags.agents, workDir, log, signal: io.signal });
+        io.stdout.write(`${renderRunReport(result)}\n${renderDemoTotals(result.counts)}`);
+        exit(result.exitCode);
+      });
+    });
 
   program
     .command('agent')

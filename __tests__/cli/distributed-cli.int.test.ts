@@ -1,0 +1,141 @@
+/**
+ * The CLI's `coordinator` and `agent` commands as separate processes (the
+ * committed bundle), talking protocol v1 over loopback with a shared secret,
+ * and `run`, the embedded default. Real k6 everywhere.
+ */
+import { describe, expect, it } from '@jest/globals';
+
+import { CliProcess } from '../helpers/cli-process.js';
+import { fixtureScript } from '../helpers/k6.js';
+import { TargetServer } from '../helpers/target-server.js';
+
+const SECRET = 'a-test-secret-of-32-characters!!';
+
+function startCoordinator(target: TargetServer, extra: string[], agents = 2) {
+  return new CliProcess(
+    ['coordinator', '--agents', String(agents), '-e', `TARGET=${target.url}`, ...extra],
+    { K6_DISTRIBUTED_SECRET: SECRET },
+  );
+}
+
+async function coordinatorUrl(coordinator: CliProcess): Promise<string> {
+  return (await coordinator.waitForLine(/^http:\/\/127\.0\.0\.1:\d+$/)).trim();
+}
+
+function startAgent(url: string, extra: string[] = []) {
+  return new CliProcess(['agent', '--coordinator', url, ...extra], {
+    K6_DISTRIBUTED_SECRET: SECRET,
+  });
+}
+
+describe('coordinator and agents as separate processes (real k6)', () => {
+  it('runs the test once across two agents and exits with k6 code 0', async () => {
+    const target = await TargetServer.start();
+    const coordinator = startCoordinator(target, [
+      '-e',
+      'DURATION=1s',
+      fixtureScript('long-run.js'),
+    ]);
+    const url = await coordinatorUrl(coordinator);
+    const agents = [startAgent(url, ['--tag', 'region=eu']), startAgent(url, ['--weight', '2'])];
+
+    expect((await coordinator.exited).code).toBe(0);
+    expect((await Promise.all(agents.map((a) => a.exited))).map((e) => e.code)).toEqual([0, 0]);
+    expect(target.count('/setup')).toBe(1);
+    expect(target.count('/teardown')).toBe(1);
+    expect(coordinator.text()).toMatch(/DISTRIBUTED RUN: 2 agents, start skew \d+\.\d ms/);
+    expect(coordinator.text()).toMatch(/region=eu/);
+  });
+
+  it('a killed coordinator: every agent stops its k6 within the dead-man bound and exits 97', async () => {
+    const target = await TargetServer.start();
+    const coordinator = startCoordinator(target, [
+      '-e',
+      'DURATION=60s',
+      fixtureScript('long-run.js'),
+    ]);
+    const url = await coordinatorUrl(coordinator);
+    const agents = [0, 1].map(() => startAgent(url, ['--give-up-after', '2s']));
+    await target.waitForCount('/iteration', 6);
+    process.kill(coordinator.pid, 'SIGKILL');
+    const killedAt = Date.now();
+
+    const exits = await Promise.all(agents.map((a) => a.exited));
+    expect(exits.map((e) => e.code)).toEqual([97, 97]);
+    expect(Date.now() - killedAt).toBeLessThan(20_000);
+    for (const agent of agents) expect(agent.text()).toMatch(/lost the coordinator/);
+    // The agents waited for their k6 to exit: no more load reaches the target.
+    const after = target.count('/iteration');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(target.count('/iteration')).toBe(after);
+  });
+
+  it('refuses a wrong secret and a late agent with clear messages', async () => {
+    const target = await TargetServer.start();
+    const coordinator = startCoordinator(
+      target,
+      ['-e', 'DURATION=3s', fixtureScript('long-run.js')],
+      1,
+    );
+    const url = await coordinatorUrl(coordinator);
+    const intruder = new CliProcess(['agent', '--coordinator', url], {
+      K6_DISTRIBUTED_SECRET: 'not-the-secret-at-all-000000',
+    });
+    expect((await intruder.exited).code).not.toBe(0);
+    expect(intruder.text()).toMatch(/401: missing or wrong secret/);
+
+    startAgent(url);
+    await target.waitForCount('/iteration', 1);
+    const late = startAgent(url);
+    expect((await late.exited).code).not.toBe(0);
+    expect(late.text()).toMatch(/a late agent cannot join/);
+    expect((await coordinator.exited).code).toBe(0);
+  });
+
+  it('refuses to listen beyond loopback without a secret', async () => {
+    const coordinator = new CliProcess([
+      'coordinator',
+      '--agents',
+      '1',
+      '--listen',
+      '0.0.0.0:0',
+      fixtureScript('long-run.js'),
+    ]);
+    expect((await coordinator.exited).code).toBe(1);
+    expect(coordinator.text()).toMatch(/set --secret or K6_DISTRIBUTED_SECRET/);
+  });
+});
+
+describe('run: the embedded default (real k6)', () => {
+  it('exits with the code k6 would (108 after test.abort()) and prints the agents table', async () => {
+    const target = await TargetServer.start();
+    const run = new CliProcess([
+      'run',
+      '--agents',
+      '3',
+      '-e',
+      `TARGET=${target.url}`,
+      '-e',
+      'ABORT_VU=1',
+      fixtureScript('long-run.js'),
+    ]);
+
+    expect((await run.exited).code).toBe(108);
+    expect(run.stdout.join('\n')).toMatch(/DISTRIBUTED RUN: 3 agents/);
+    expect(run.stdout.join('\n')).toMatch(/result: exit code 108/);
+    expect(target.count('/teardown')).toBe(1);
+  });
+});
+
+describe('demo: the README main command (real k6)', () => {
+  it('splits the embedded script over 3 agents and the built-in target counts what standalone k6 would', async () => {
+    const demo = new CliProcess(['demo']);
+
+    expect((await demo.exited).code).toBe(0);
+    const out = demo.stdout.join('\n');
+    expect(out).toMatch(/DISTRIBUTED RUN: 3 agents, start skew \d+\.\d ms/);
+    expect(out).toMatch(/setup\(\) calls {5}1 {2}\(standalone k6: 1\)/);
+    expect(out).toMatch(/iterations {8}110 {2}\(standalone k6: 110\)/);
+    expect(out).toMatch(/teardown\(\) calls {2}1 {2}\(standalone k6: 1\)/);
+  });
+});

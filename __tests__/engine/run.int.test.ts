@@ -1,0 +1,98 @@
+/**
+ * The engine on real k6: a local coordinator and three agents (each its own
+ * k6 process) over real HTTP must mean what one `k6 run` means. The target
+ * counts what actually arrived.
+ */
+import { describe, expect, it } from '@jest/globals';
+
+import { hasErrorCode } from '../../src/errors.js';
+import { runDistributed } from '../helpers/distributed.js';
+import { fixtureScript, startK6 } from '../helpers/k6.js';
+import { TargetServer } from '../helpers/target-server.js';
+
+async function standaloneIterations(scenario: string): Promise<number> {
+  const target = await TargetServer.start();
+  const k6 = await startK6([
+    'run',
+    '--quiet',
+    '--summary-mode=disabled',
+    '-e',
+    `TARGET=${target.url}`,
+    '-e',
+    `SCENARIO=${scenario}`,
+    fixtureScript('executors.js'),
+  ]);
+  expect((await k6.proc.done).outcome.exitCode).toBe(0);
+  return target.count('/iteration');
+}
+
+describe('distributed run totals equal standalone k6 (real k6, 3 agents)', () => {
+  it.each([
+    ['shared', ['1', '1', '1']],
+    ['perVu', ['1', '2', '3']],
+    ['arrival', ['3', '1', '1']],
+  ])('%s with weights %j', async (scenario, weights) => {
+    const target = await TargetServer.start();
+    const [standalone, result] = await Promise.all([
+      standaloneIterations(scenario),
+      runDistributed({
+        script: fixtureScript('executors.js'),
+        flags: ['-e', `TARGET=${target.url}`, '-e', `SCENARIO=${scenario}`],
+        weights,
+      }),
+    ]);
+
+    expect(result.exitCode).toBe(0);
+    expect(target.count('/iteration')).toBe(standalone);
+    expect(standalone).toBe({ shared: 10, perVu: 10, arrival: 11 }[scenario]);
+    // VU ids are unique across agents, exactly as in one k6.
+    const vus = target.requests('/iteration').map((r) => r.query.get('vu'));
+    expect(new Set(vus).size).toBe({ shared: 3, perVu: 5, arrival: new Set(vus).size }[scenario]);
+    expect(result.agents.map((a) => a.segment)).toHaveLength(3);
+  });
+});
+
+describe('setup() and teardown() once, data to every VU on every agent (real k6)', () => {
+  it('hits /setup and /teardown exactly once and every iteration carries the setup data', async () => {
+    const target = await TargetServer.start();
+    const result = await runDistributed({
+      script: fixtureScript('long-run.js'),
+      flags: ['-e', `TARGET=${target.url}`, '-e', 'DURATION=2s'],
+    });
+
+    expect(result.exitCode).toBe(0);
+    expect(result.setupRan).toBe(true);
+    expect(result.teardownRan).toBe(true);
+    expect(target.count('/setup')).toBe(1);
+    expect(target.count('/teardown')).toBe(1);
+    expect(JSON.parse(target.requests('/teardown')[0]?.body ?? '')).toEqual({
+      token: 'shared-by-setup',
+    });
+    const iterations = target.requests('/iteration');
+    expect(iterations.length).toBeGreaterThan(3);
+    expect(new Set(iterations.map((r) => r.query.get('token')))).toEqual(
+      new Set(['shared-by-setup']),
+    );
+    // One VU per agent (3 VUs, 3 agents): every agent ran load.
+    expect(new Set(iterations.map((r) => r.query.get('vu')))).toEqual(new Set(['1', '2', '3']));
+    expect(result.startSkewMs).toBeGreaterThanOrEqual(0);
+    expect(result.agentResults.map((a) => a.exitCode)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('an invalid test fails before any agent runs load (real k6)', () => {
+  it.each([
+    ['invalid/syntax.js', 107],
+    ['invalid/bad-executor.js', 104],
+  ])('%s: k6 message and exit code %d, no request', async (script, exitCode) => {
+    const target = await TargetServer.start();
+    const error = await runDistributed({
+      script: fixtureScript(script),
+      flags: ['-e', `TARGET=${target.url}`],
+    }).catch((e: unknown) => e);
+
+    expect(hasErrorCode(error, 'K6_TEST_INVALID')).toBe(true);
+    expect((error as { data: { exitCode: number } }).data.exitCode).toBe(exitCode);
+    expect(target.requests()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+import { onCleanup } from './cleanup.js';
+import { testK6Path } from './k6.js';
+
+/** The committed bundle, as users run it. */
+export const CLI = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url));
+
+/**
+ * `node dist/cli/index.js ...` as a real child process, its output captured
+ * line by line; killed after the test if still running.
+ */
+export class CliProcess {
+  readonly lines: string[] = [];
+  readonly stdout: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly pid: number;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, K6_PATH: testK6Path(), K6_NO_COLOR: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (child.pid === undefined) throw new Error('could not start the CLI');
+    this.pid = child.pid;
+    const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
+      this.lines.push(line);
+      if (stream === 'stdout') this.stdout.push(line);
+      for (const wake of [...this.#waiters]) wake();
+    };
+    createInterface({ input: child.stdout }).on('line', onLine('stdout'));
+    createInterface({ input: child.stderr }).on('line', onLine('stderr'));
+    this.exited = new Promise((resolve) => {
+      child.once('close', (code, signal) => {
+        for (const wake of [...this.#waiters]) wake();
+        resolve({ code, signal });
+      });
+    });
+    onCleanup(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await this.exited;
+    });
+  }
+
+  /** Resolves with the first output line matching `pattern`; rejects if the process ends first. */
+  async waitForLine(pattern: RegExp): Promise<string> {
+    const state = { ended: false };
+    void this.exited.then(() => (state.ended = true));
+    for (;;) {
+      const line = this.lines.find((l) => pattern.test(l));
+      if (line !== undefined) return line;
+      if (state.ended)
+        throw new Error(`process ended without printing ${String(pattern)}:\n${this.text()}`);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        this.#waiters.add(wake);
+      });
+    }
+  }
+
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
