@@ -1,0 +1,104 @@
+/**
+ * The agent's HTTP client against a scripted loopback server standing in for
+ * a coordinator behind a Cloudflare tunnel: 429/502/524 and dropped
+ * connections are retried with backoff, 4xx answers are not, and a
+ * coordinator gone for longer than the dead-man bound is reported as lost.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { describe, expect, it } from '@jest/globals';
+
+import { CoordinatorClient } from '../../src/agent/client.js';
+import { hasErrorCode } from '../../src/errors.js';
+import { PROTOCOL_HEADER } from '../../src/protocol/messages.js';
+import { silentLogger } from '../../src/runtime/logger.js';
+import { onCleanup } from '../helpers/cleanup.js';
+
+type Step = (req: IncomingMessage, res: ServerResponse) => void;
+
+const status =
+  (code: number, body: unknown = { error: { code: 'X', message: 'x' } }): Step =>
+  (_req, res) =>
+    res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+const drop: Step = (req) => req.socket.destroy();
+const ok = status(200, { ok: true, seq: 1 });
+
+/** Answers request n with steps[n] (the last step repeats) and records every request. */
+async function scriptedServer(steps: Step[]) {
+  const seen: { headers: IncomingMessage['headers']; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      seen.push({ headers: req.headers, body });
+      const step = steps[Math.min(seen.length - 1, steps.length - 1)];
+      step?.(req, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`, seen };
+}
+
+function client(url: string, giveUpAfterMs = 5_000) {
+  const c = new CoordinatorClient({
+    url,
+    log: silentLogger,
+    giveUpAfterMs,
+    backoff: { baseMs: 5, maxMs: 20 },
+  });
+  onCleanup(() => c.close());
+  return c;
+}
+
+const event = { type: 'data-set' } as const;
+
+describe('coordinator client retries (fake flaky coordinator on loopback)', () => {
+  it('retries 429, 502, 524 and a dropped connection, resending the same sequence number', async () => {
+    const server = await scriptedServer([status(429), status(502), drop, status(524), ok]);
+    await client(server.url).report(7, event);
+
+    expect(server.seen).toHaveLength(5);
+    for (const request of server.seen) {
+      expect(JSON.parse(request.body)).toEqual({ seq: 7, event });
+      expect(request.headers[PROTOCOL_HEADER]).toBe('1');
+    }
+  });
+
+  it('does not retry a 4xx answer and surfaces the coordinator message', async () => {
+    const server = await scriptedServer([
+      status(400, { error: { code: 'PROTOCOL_MISMATCH', message: 'speaks protocol v2' } }),
+    ]);
+    const error = await client(server.url)
+      .report(1, event)
+      .catch((e: unknown) => e);
+
+    expect(server.seen).toHaveLength(1);
+    expect(hasErrorCode(error, 'PROTOCOL_MISMATCH')).toBe(true);
+    expect((error as Error).message).toMatch(/400: speaks protocol v2/);
+  });
+
+  it('gives up as COORDINATOR_UNREACHABLE once failing for longer than the dead-man bound', async () => {
+    const server = await scriptedServer([status(503)]);
+    const error = await client(server.url, 100)
+      .report(1, event)
+      .catch((e: unknown) => e);
+
+    expect(hasErrorCode(error, 'COORDINATOR_UNREACHABLE')).toBe(true);
+    expect((error as Error).message).toMatch(/lost the coordinator at http:\/\/127\.0\.0\.1/);
+    expect(server.seen.length).toBeGreaterThan(1);
+  });
+
+  it('rejects a URL that is not http or https', () => {
+    expect(() => new CoordinatorClient({ url: 'ftp://x', log: silentLogger })).toThrow(
+      /use http:\/\/ or https:\/\//,
+    );
+  });
+});
