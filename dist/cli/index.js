@@ -90438,6 +90438,7 @@ class Coordinator {
     #cause;
     #setupData = null;
     #setupRan = false;
+    #setupAgent;
     #teardownAgent;
     #teardownRan = false;
     #teardownError;
@@ -90496,9 +90497,11 @@ class Coordinator {
     }
     #admit(request) {
         if (this.#phase !== 'joining' || this.#agents.length >= this.#o.expectedAgents) {
-            throw new K6DistributedError('RUN_STARTED', `this run already has all ${String(this.#o.expectedAgents)} agents it expects ` +
-                `and has moved past joining (phase: ${this.#phase}); a late agent cannot join. ` +
-                'Start every agent before the join timeout, or raise --agents.');
+            const why = this.#agents.length >= this.#o.expectedAgents
+                ? `this run already has all ${String(this.#o.expectedAgents)} agents it expects`
+                : `this run stopped accepting agents (phase: ${this.#phase})`;
+            throw new K6DistributedError('RUN_STARTED', `${why}; a late agent cannot join. Start every agent before the join timeout, ` +
+                'or raise --agents.');
         }
         const index = this.#agents.length;
         const agent = new AgentRecord({
@@ -90528,6 +90531,9 @@ class Coordinator {
         if (report.seq <= agent.lastSeq)
             return;
         agent.lastSeq = report.seq;
+        // A lost agent is out of the run: nothing it says changes the outcome.
+        if (!agent.live)
+            return;
         if (agent.has(report.event.type))
             return;
         agent.events.set(report.event.type, report.event);
@@ -90583,7 +90589,7 @@ class Coordinator {
         if (!agent.live || this.#phase === 'done')
             return;
         agent.lost = reason;
-        const leaderNeeded = this.#phase === 'setup' && agent.index === 0;
+        const leaderNeeded = this.#phase === 'setup' && agent === this.#setupAgent;
         const lossIsFatal = this.#o.onAgentLoss === 'abort' || leaderNeeded;
         this.#log.error(`${agent.label} lost: ${reason}`);
         if (lossIsFatal) {
@@ -90687,9 +90693,11 @@ class Coordinator {
     }
     #setup() {
         this.#phase = 'setup';
-        const leader = this.#agents[0];
+        // The first agent still in the run (agent 1 unless it was lost under `continue`).
+        const leader = this.#live()[0];
         if (this.#o.noSetup || !leader)
             return;
+        this.#setupAgent = leader;
         this.#log.info(`every k6 is paused and ready; running setup() on ${leader.label}`);
         leader.instruct({ type: 'setup' });
     }
@@ -90824,10 +90832,11 @@ class CoordinatorServer {
     #o;
     #secretHash;
     #requests = new Set();
+    #handling = new Set();
     constructor(options) {
         this.#o = options;
         this.#secretHash = options.secret === undefined ? undefined : server_sha256(options.secret);
-        this.#server = (0,external_node_http_.createServer)((req, res) => void this.#handle(req, res));
+        this.#server = (0,external_node_http_.createServer)((req, res) => this.#handle(req, res));
         this.#server.keepAliveTimeout = 65_000;
     }
     static async listen(options) {
@@ -90848,28 +90857,27 @@ class CoordinatorServer {
         const host = family === 'IPv6' ? `[${address}]` : address;
         return `http://${host}:${String(port)}`;
     }
-    /** Answers held polls, then stops accepting connections. */
+    /** Answers held polls, then stops accepting connections and closes idle ones. */
     async close() {
+        const closed = new Promise((resolve) => this.#server.close(() => resolve()));
         for (const controller of this.#requests)
             controller.abort();
-        await new Promise((resolve) => {
-            this.#server.close(() => resolve());
-            this.#server.closeIdleConnections();
-        });
+        await Promise.allSettled(this.#handling);
+        // Answered polls leave keep-alive connections that would idle for 65 s.
+        this.#server.closeIdleConnections();
+        await closed;
     }
-    async #handle(req, res) {
+    #handle(req, res) {
         const controller = new AbortController();
         this.#requests.add(controller);
         res.once('close', () => controller.abort());
-        try {
-            await this.#route(req, res, controller.signal);
-        }
-        catch (error) {
-            this.#fail(req, res, error);
-        }
-        finally {
+        const handling = this.#route(req, res, controller.signal)
+            .catch((error) => this.#fail(req, res, error))
+            .finally(() => {
             this.#requests.delete(controller);
-        }
+            this.#handling.delete(handling);
+        });
+        this.#handling.add(handling);
     }
     async #route(req, res, signal) {
         const url = new URL(req.url ?? '/', 'http://coordinator');

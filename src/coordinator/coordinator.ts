@@ -63,6 +63,7 @@ export class Coordinator {
   #cause: AbortCause | undefined;
   #setupData: unknown = null;
   #setupRan = false;
+  #setupAgent: AgentRecord | undefined;
   #teardownAgent: AgentRecord | undefined;
   #teardownRan = false;
   #teardownError: string | undefined;
@@ -131,11 +132,14 @@ export class Coordinator {
 
   #admit(request: RegisterRequest): AgentRecord {
     if (this.#phase !== 'joining' || this.#agents.length >= this.#o.expectedAgents) {
+      const why =
+        this.#agents.length >= this.#o.expectedAgents
+          ? `this run already has all ${String(this.#o.expectedAgents)} agents it expects`
+          : `this run stopped accepting agents (phase: ${this.#phase})`;
       throw new K6DistributedError(
         'RUN_STARTED',
-        `this run already has all ${String(this.#o.expectedAgents)} agents it expects ` +
-          `and has moved past joining (phase: ${this.#phase}); a late agent cannot join. ` +
-          'Start every agent before the join timeout, or raise --agents.',
+        `${why}; a late agent cannot join. Start every agent before the join timeout, ` +
+          'or raise --agents.',
       );
     }
     const index = this.#agents.length;
@@ -169,6 +173,8 @@ export class Coordinator {
     agent.lastSeenMs = this.#now();
     if (report.seq <= agent.lastSeq) return;
     agent.lastSeq = report.seq;
+    // A lost agent is out of the run: nothing it says changes the outcome.
+    if (!agent.live) return;
     if (agent.has(report.event.type)) return;
     agent.events.set(report.event.type, report.event);
     this.#onEvent(agent, report.event);
@@ -225,7 +231,7 @@ export class Coordinator {
   #lose(agent: AgentRecord, reason: string): void {
     if (!agent.live || this.#phase === 'done') return;
     agent.lost = reason;
-    const leaderNeeded = this.#phase === 'setup' && agent.index === 0;
+    const leaderNeeded = this.#phase === 'setup' && agent === this.#setupAgent;
     const lossIsFatal = this.#o.onAgentLoss === 'abort' || leaderNeeded;
     this.#log.error(`${agent.label} lost: ${reason}`);
     if (lossIsFatal) {
@@ -320,8 +326,10 @@ export class Coordinator {
 
   #setup(): void {
     this.#phase = 'setup';
-    const leader = this.#agents[0];
+    // The first agent still in the run (agent 1 unless it was lost under `continue`).
+    const leader = this.#live()[0];
     if (this.#o.noSetup || !leader) return;
+    this.#setupAgent = leader;
     this.#log.info(`every k6 is paused and ready; running setup() on ${leader.label}`);
     leader.instruct({ type: 'setup' });
   }

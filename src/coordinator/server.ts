@@ -52,11 +52,12 @@ export class CoordinatorServer {
   readonly #o: ServerOptions;
   readonly #secretHash: Buffer | undefined;
   readonly #requests = new Set<AbortController>();
+  readonly #handling = new Set<Promise<void>>();
 
   private constructor(options: ServerOptions) {
     this.#o = options;
     this.#secretHash = options.secret === undefined ? undefined : sha256(options.secret);
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server = createServer((req, res) => this.#handle(req, res));
     this.#server.keepAliveTimeout = 65_000;
   }
 
@@ -80,26 +81,27 @@ export class CoordinatorServer {
     return `http://${host}:${String(port)}`;
   }
 
-  /** Answers held polls, then stops accepting connections. */
+  /** Answers held polls, then stops accepting connections and closes idle ones. */
   async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const controller of this.#requests) controller.abort();
-    await new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeIdleConnections();
-    });
+    await Promise.allSettled(this.#handling);
+    // Answered polls leave keep-alive connections that would idle for 65 s.
+    this.#server.closeIdleConnections();
+    await closed;
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  #handle(req: IncomingMessage, res: ServerResponse): void {
     const controller = new AbortController();
     this.#requests.add(controller);
     res.once('close', () => controller.abort());
-    try {
-      await this.#route(req, res, controller.signal);
-    } catch (error) {
-      this.#fail(req, res, error);
-    } finally {
-      this.#requests.delete(controller);
-    }
+    const handling = this.#route(req, res, controller.signal)
+      .catch((error: unknown) => this.#fail(req, res, error))
+      .finally(() => {
+        this.#requests.delete(controller);
+        this.#handling.delete(handling);
+      });
+    this.#handling.add(handling);
   }
 
   async #route(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {

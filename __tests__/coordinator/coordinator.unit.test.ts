@@ -1,0 +1,643 @@
+/**
+ * The coordination core driven in-process, without HTTP: registration, the
+ * phase barriers, idempotent reports, aborts, agent loss and long-polls.
+ * A fake clock stands in for `now` wherever time is only read; the join
+ * timeout, liveness checks and poll holds run on real (short) timers.
+ */
+import { describe, expect, it, jest } from '@jest/globals';
+
+import { AgentRecord } from '../../src/coordinator/agent-record.js';
+import { Coordinator, type CoordinatorOptions } from '../../src/coordinator/coordinator.js';
+import { DISTRIBUTED_RUN_FAILED } from '../../src/coordinator/outcome.js';
+import { hasErrorCode } from '../../src/errors.js';
+import { K6_EXIT_CODES } from '../../src/k6/exit-codes.js';
+import {
+  PROTOCOL_VERSION,
+  type AgentEvent,
+  type Instruction,
+  type RegisterRequest,
+} from '../../src/protocol/messages.js';
+import { silentLogger } from '../../src/runtime/logger.js';
+import { PACKAGE_VERSION } from '../../src/version.js';
+import { onCleanup } from '../helpers/cleanup.js';
+
+const ARCHIVE = { sha256: 'ab'.repeat(32), bytes: 4321 };
+const T0 = 1_700_000_000_000;
+
+type InstructionOf<T extends Instruction['type']> = Extract<Instruction, { type: T }>;
+
+class FakeClock {
+  ms = T0;
+  readonly now = (): number => this.ms;
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+function registration(key: string, overrides: Partial<RegisterRequest> = {}): RegisterRequest {
+  return {
+    protocol: PROTOCOL_VERSION,
+    version: PACKAGE_VERSION,
+    key,
+    weight: '1',
+    tags: {},
+    k6Version: '2.2.0',
+    ...overrides,
+  };
+}
+
+function defined<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('expected a value, got undefined');
+  return value;
+}
+
+/** A coordinator with a fake clock, per-agent sequence numbers and a record of every instruction. */
+function harness(options: Partial<Omit<CoordinatorOptions, 'log'>> = {}) {
+  const clock = new FakeClock();
+  const coordinator = new Coordinator({
+    expectedAgents: 3,
+    archive: ARCHIVE,
+    now: clock.now,
+    ...options,
+    log: silentLogger,
+  });
+  onCleanup(() => coordinator.close());
+  const spy = jest.spyOn(AgentRecord.prototype, 'instruct');
+  onCleanup(() => spy.mockRestore());
+  const seqs = new Map<AgentRecord, number>();
+  let keys = 0;
+
+  const newKey = () => `test-agent-key-${String((keys += 1)).padStart(4, '0')}`;
+  return {
+    coordinator,
+    clock,
+    newKey,
+    /** Registers `count` new agents, each with a fresh key. */
+    register(count: number): AgentRecord[] {
+      return Array.from({ length: count }, () => {
+        const response = coordinator.register(registration(newKey()));
+        return defined(coordinator.agentForToken(response.token));
+      });
+    },
+    /** Reports one event with this agent's next sequence number; returns that number. */
+    send(agent: AgentRecord, event: AgentEvent): number {
+      const seq = (seqs.get(agent) ?? 0) + 1;
+      seqs.set(agent, seq);
+      coordinator.report(agent, { seq, event });
+      return seq;
+    },
+    sendAll(agents: readonly AgentRecord[], event: AgentEvent): void {
+      for (const agent of agents) this.send(agent, event);
+    },
+    /** Every instruction type this agent was given, in order. */
+    instructed(agent: AgentRecord): Instruction['type'][] {
+      return spy.mock.calls.flatMap(([instruction], i) =>
+        spy.mock.contexts[i] === agent ? [instruction.type] : [],
+      );
+    },
+  };
+}
+
+type Harness = ReturnType<typeof harness>;
+
+/** Asserts the agent's current instruction type and returns it, narrowed. */
+function current<T extends Instruction['type']>(agent: AgentRecord, type: T): InstructionOf<T> {
+  expect(agent.instruction.type).toBe(type);
+  return agent.instruction as InstructionOf<T>;
+}
+
+const ready: AgentEvent = { type: 'ready', vusMax: 4 };
+const dataSet: AgentEvent = { type: 'data-set' };
+const finished = (aborted = false): AgentEvent => ({ type: 'finished', status: 7, aborted });
+const started = (at: number): AgentEvent => ({ type: 'started', at, offsetMs: 0, rttMs: 1 });
+const exited = (code: number | null = 0, expected = true, signal: string | null = null) =>
+  ({
+    type: 'k6-exited',
+    exit: { code, signal, description: code === 0 ? 'the test passed' : `k6 ended (${signal})` },
+    expected,
+  }) satisfies AgentEvent;
+
+/** ready → setup → setup-data → start, asserting the run reached `running`. */
+function toRunning(h: Harness, agents: readonly AgentRecord[], data: unknown = { id: 1 }): number {
+  const leader = defined(agents[0]);
+  h.sendAll(agents, ready);
+  h.send(leader, { type: 'setup-done', data });
+  h.sendAll(agents, dataSet);
+  expect(h.coordinator.phase).toBe('running');
+  return current(leader, 'start').at;
+}
+
+async function isSettled(promise: Promise<unknown>): Promise<boolean> {
+  const pending = Symbol('pending');
+  const winner = await Promise.race([
+    promise,
+    new Promise((resolve) => setImmediate(() => resolve(pending))),
+  ]);
+  return winner !== pending;
+}
+
+/** Polls like an agent until the given instruction arrives (bounded, so it never outlives a test). */
+async function pollUntil<T extends Instruction['type']>(
+  coordinator: Coordinator,
+  agent: AgentRecord,
+  type: T,
+): Promise<InstructionOf<T>> {
+  const deadline = Date.now() + 4_000;
+  let version = 0;
+  while (Date.now() < deadline) {
+    const response = await coordinator.poll(agent, version);
+    version = response.version;
+    if (response.instruction.type === type) return response.instruction as InstructionOf<T>;
+  }
+  throw new Error(`no ${type} instruction for ${agent.label} within 4 s`);
+}
+
+describe('Coordinator: a run with three agents', () => {
+  it('walks every phase from joining to done with one setup, one teardown and exit code 0', async () => {
+    const h = harness({ startLeadMs: 750 });
+    const { coordinator, clock } = h;
+    const responses = [1, 2, 3].map(() => coordinator.register(registration(h.newKey())));
+    const agents = responses.map((r) => defined(coordinator.agentForToken(r.token)));
+    const [leader, second, third] = agents as [AgentRecord, AgentRecord, AgentRecord];
+
+    expect(responses.map((r) => r.index)).toEqual([0, 1, 2]);
+    expect(new Set(responses.map((r) => r.token)).size).toBe(3);
+    for (const r of responses) expect(r.expectedAgents).toBe(3);
+
+    // joining → initialising: every agent is told its share.
+    expect(coordinator.phase).toBe('initialising');
+    const assignments = agents.map((a) => current(a, 'prepare').assignment);
+    expect(assignments.map((a) => a.segment)).toEqual(['0:1/3', '1/3:2/3', '2/3:1']);
+    for (const a of assignments) expect(a.sequence).toBe('0,1/3,2/3,1');
+    expect(assignments.map((a) => a.instanceId)).toEqual([1, 2, 3]);
+    expect(assignments.map((a) => a.leader)).toEqual([true, false, false]);
+    for (const a of assignments) {
+      expect(a.archiveSha256).toBe(ARCHIVE.sha256);
+      expect(a.archiveBytes).toBe(ARCHIVE.bytes);
+    }
+
+    // initialising → setup: only once every agent is ready, and only the leader runs setup().
+    h.send(leader, ready);
+    h.send(second, ready);
+    expect(coordinator.phase).toBe('initialising');
+    expect(current(leader, 'prepare')).toBeDefined();
+    h.send(third, ready);
+    expect(coordinator.phase).toBe('setup');
+    current(leader, 'setup');
+    current(second, 'prepare');
+    current(third, 'prepare');
+
+    // setup → distributing: every agent gets the exact data setup() returned.
+    const data = { token: 'abc', users: [1, 2, 3], nested: { ok: true } };
+    h.send(leader, { type: 'setup-done', data });
+    expect(coordinator.phase).toBe('distributing');
+    for (const agent of agents) expect(current(agent, 'setup-data').data).toStrictEqual(data);
+
+    // distributing → running: one common start instant, announced startLeadMs ahead.
+    h.send(leader, dataSet);
+    clock.advance(400);
+    h.send(second, dataSet);
+    expect(coordinator.phase).toBe('distributing');
+    clock.advance(100);
+    h.send(third, dataSet);
+    expect(coordinator.phase).toBe('running');
+    const at = clock.ms + 750;
+    for (const agent of agents) expect(current(agent, 'start').at).toBe(at);
+
+    h.send(leader, started(at + 3));
+    h.send(second, started(at + 10));
+    h.send(third, started(at + 1));
+
+    // running → teardown: only once every agent finished, on the leader.
+    h.send(second, finished());
+    h.send(third, finished());
+    expect(coordinator.phase).toBe('running');
+    h.send(leader, finished());
+    expect(coordinator.phase).toBe('teardown');
+    current(leader, 'teardown');
+    current(second, 'start');
+    current(third, 'start');
+
+    // teardown → releasing → done.
+    h.send(leader, { type: 'teardown-done' });
+    expect(coordinator.phase).toBe('releasing');
+    for (const agent of agents) current(agent, 'release');
+    h.send(leader, exited(0));
+    h.send(second, exited(0));
+    expect(await isSettled(coordinator.result)).toBe(false);
+    h.send(third, exited(0));
+    expect(coordinator.phase).toBe('done');
+
+    const result = await coordinator.result;
+    expect(result.exitCode).toBe(0);
+    expect(result.message).toBe('the run finished');
+    expect(result.setupRan).toBe(true);
+    expect(result.teardownRan).toBe(true);
+    expect(result.startSkewMs).toBe(9);
+    expect(result.agents.map((a) => a.segment)).toEqual(['0:1/3', '1/3:2/3', '2/3:1']);
+    expect(result.agents.map((a) => a.leader)).toEqual([true, false, false]);
+    expect(result.agents.map((a) => a.startedAt)).toEqual([at + 3, at + 10, at + 1]);
+    expect(result.agents.map((a) => a.lost)).toEqual([undefined, undefined, undefined]);
+    for (const a of result.agents) expect(a.k6Exit?.code).toBe(0);
+
+    expect(h.instructed(leader)).toEqual([
+      'prepare',
+      'setup',
+      'setup-data',
+      'start',
+      'teardown',
+      'release',
+    ]);
+    for (const agent of [second, third]) {
+      expect(h.instructed(agent)).toEqual(['prepare', 'setup-data', 'start', 'release']);
+    }
+  });
+
+  it('skips setup and teardown instructions with noSetup and noTeardown', async () => {
+    const h = harness({ expectedAgents: 2, noSetup: true, noTeardown: true });
+    const agents = h.register(2);
+    const [leader] = agents as [AgentRecord, AgentRecord];
+
+    h.sendAll(agents, ready);
+    expect(h.coordinator.phase).toBe('distributing');
+    for (const agent of agents) expect(current(agent, 'setup-data').data).toBeNull();
+    h.sendAll(agents, dataSet);
+    h.sendAll(agents, finished());
+    expect(h.coordinator.phase).toBe('releasing');
+    h.sendAll(agents, exited(0));
+
+    const result = await h.coordinator.result;
+    expect(result.exitCode).toBe(0);
+    expect(result.setupRan).toBe(false);
+    expect(result.teardownRan).toBe(false);
+    expect(result.startSkewMs).toBeUndefined();
+    expect(h.instructed(leader)).toEqual(['prepare', 'setup-data', 'start', 'release']);
+  });
+});
+
+describe('Coordinator: idempotency', () => {
+  it('applies a report repeated with the same seq only once', () => {
+    const h = harness();
+    const agents = h.register(3);
+    const [leader, second] = agents as [AgentRecord, AgentRecord, AgentRecord];
+    h.sendAll(agents, ready);
+
+    h.coordinator.report(leader, { seq: 2, event: { type: 'setup-done', data: { v: 1 } } });
+    const version = leader.version;
+    h.coordinator.report(leader, { seq: 2, event: { type: 'setup-done', data: { v: 2 } } });
+
+    expect(leader.lastSeq).toBe(2);
+    expect(leader.version).toBe(version);
+    for (const agent of agents) expect(current(agent, 'setup-data').data).toEqual({ v: 1 });
+
+    // A different event under an already-seen (or older) seq is acknowledged and ignored too.
+    h.coordinator.report(second, { seq: 1, event: { type: 'failed', message: 'replayed' } });
+    h.coordinator.report(second, { seq: 1, event: { type: 'data-set' } });
+    expect(second.live).toBe(true);
+    expect(second.has('failed')).toBe(false);
+    expect(second.has('data-set')).toBe(false);
+    expect(h.coordinator.phase).toBe('distributing');
+  });
+
+  it('ignores a second event of a type already received, even under a new seq', () => {
+    const h = harness();
+    const agents = h.register(3);
+    const [leader] = agents as [AgentRecord, AgentRecord, AgentRecord];
+    h.sendAll(agents, ready);
+    h.send(leader, { type: 'setup-done', data: 'first' });
+    h.send(leader, { type: 'setup-done', data: 'second' });
+
+    expect(leader.lastSeq).toBe(3);
+    for (const agent of agents) expect(current(agent, 'setup-data').data).toBe('first');
+  });
+
+  it('answers a repeated registration with the same key with the same identity', () => {
+    const h = harness();
+    const first = h.coordinator.register(registration('same-key-0123456789'));
+    const again = h.coordinator.register(registration('same-key-0123456789', { weight: '3' }));
+
+    expect(again).toEqual(first);
+    expect(h.coordinator.agents).toHaveLength(1);
+    expect(h.coordinator.phase).toBe('joining');
+
+    // Still the same answer once the run has moved past joining.
+    h.register(2);
+    expect(h.coordinator.phase).toBe('initialising');
+    expect(h.coordinator.register(registration('same-key-0123456789'))).toEqual(first);
+    expect(h.coordinator.agents).toHaveLength(3);
+  });
+});
+
+describe('Coordinator: registration errors', () => {
+  it('rejects another protocol version with PROTOCOL_MISMATCH naming both versions', () => {
+    const { coordinator } = harness();
+    let caught: unknown;
+    try {
+      coordinator.register(
+        registration('mismatched-key-00001', { protocol: PROTOCOL_VERSION + 1, version: '9.9.9' }),
+      );
+    } catch (error) {
+      caught = error;
+    }
+
+    expect(hasErrorCode(caught, 'PROTOCOL_MISMATCH')).toBe(true);
+    const message = (caught as Error).message;
+    expect(message).toContain(`protocol v${String(PROTOCOL_VERSION + 1)} (k6-distributed 9.9.9)`);
+    expect(message).toContain(
+      `coordinator speaks v${String(PROTOCOL_VERSION)} (k6-distributed ${PACKAGE_VERSION})`,
+    );
+    expect(coordinator.agents).toHaveLength(0);
+  });
+
+  it('rejects an agent beyond the expected count with RUN_STARTED', () => {
+    const h = harness();
+    h.register(3);
+    expect(h.coordinator.phase).toBe('initialising');
+
+    let caught: unknown;
+    try {
+      h.register(1);
+    } catch (error) {
+      caught = error;
+    }
+
+    expect(hasErrorCode(caught, 'RUN_STARTED')).toBe(true);
+    expect((caught as Error).message).toMatch(/late agent cannot join/);
+    expect(h.coordinator.agents).toHaveLength(3);
+  });
+});
+
+describe('Coordinator: setup failure', () => {
+  it.each([
+    { aborted: false, message: 'Error: boom', exitCode: K6_EXIT_CODES['script-exception'] },
+    { aborted: true, message: 'test aborted: no data', exitCode: K6_EXIT_CODES['script-aborted'] },
+    {
+      aborted: false,
+      message: 'setup() execution timed out after 60 seconds',
+      exitCode: K6_EXIT_CODES['setup-timeout'],
+    },
+  ])(
+    'setup-failed (aborted $aborted, "$message") releases every agent without teardown and exits $exitCode',
+    async ({ aborted, message, exitCode }) => {
+      const h = harness();
+      const agents = h.register(3);
+      const [leader] = agents as [AgentRecord, AgentRecord, AgentRecord];
+      h.sendAll(agents, ready);
+
+      h.send(leader, { type: 'setup-failed', message, aborted });
+
+      expect(h.coordinator.phase).toBe('releasing');
+      for (const agent of agents) {
+        expect(current(agent, 'release').reason).toContain('setup() failed on agent 1');
+      }
+      h.sendAll(agents, exited(exitCode));
+
+      const result = await h.coordinator.result;
+      expect(result.exitCode).toBe(exitCode);
+      expect(result.message).toBe(`setup() failed on agent 1 (agent-1): ${message}`);
+      expect(result.setupRan).toBe(false);
+      expect(result.teardownRan).toBe(false);
+      for (const agent of agents) expect(h.instructed(agent)).not.toContain('teardown');
+      for (const agent of agents) expect(h.instructed(agent)).not.toContain('start');
+    },
+  );
+});
+
+describe('Coordinator: aborts', () => {
+  it('stops every agent when one calls test.abort(), then tears down once and exits 108', async () => {
+    const h = harness();
+    const agents = h.register(3);
+    const [leader, second, third] = agents as [AgentRecord, AgentRecord, AgentRecord];
+    toRunning(h, agents);
+
+    h.send(second, finished(true));
+
+    expect(h.coordinator.phase).toBe('stopping');
+    for (const agent of [leader, third]) {
+      expect(current(agent, 'stop').reason).toMatch(/agent 2 \(agent-2\).*test\.abort\(\)/);
+    }
+    h.send(third, finished());
+    expect(h.coordinator.phase).toBe('stopping');
+    h.send(leader, finished());
+
+    expect(h.coordinator.phase).toBe('teardown');
+    current(leader, 'teardown');
+    h.send(leader, { type: 'teardown-done' });
+    for (const agent of agents) current(agent, 'release');
+    h.send(leader, exited(0));
+    h.send(second, exited(K6_EXIT_CODES['script-aborted']));
+    h.send(third, exited(0));
+
+    const result = await h.coordinator.result;
+    expect(result.exitCode).toBe(K6_EXIT_CODES['script-aborted']);
+    expect(result.message).toMatch(/^agent 2 \(agent-2\): the script called test\.abort\(\)/);
+    expect(result.teardownRan).toBe(true);
+    const teardowns = agents.map((a) => h.instructed(a).filter((t) => t === 'teardown').length);
+    expect(teardowns).toEqual([1, 0, 0]);
+  });
+
+  it('coordinator.abort() while running stops everyone, tears down once and exits with its code', async () => {
+    const h = harness();
+    const agents = h.register(3);
+    const [leader] = agents as [AgentRecord, AgentRecord, AgentRecord];
+    toRunning(h, agents);
+
+    h.coordinator.abort({ exitCode: K6_EXIT_CODES['external-abort'], message: 'got SIGINT' });
+    expect(h.coordinator.phase).toBe('stopping');
+    for (const agent of agents) expect(current(agent, 'stop').reason).toBe('got SIGINT');
+
+    // The first cause wins.
+    h.coordinator.abort({ exitCode: 1, message: 'second cause' });
+    for (const agent of agents) expect(current(agent, 'stop').reason).toBe('got SIGINT');
+
+    h.sendAll(agents, finished());
+    expect(h.coordinator.phase).toBe('teardown');
+    current(leader, 'teardown');
+    h.send(leader, { type: 'teardown-done' });
+    h.sendAll(agents, exited(K6_EXIT_CODES['external-abort']));
+
+    const result = await h.coordinator.result;
+    expect(result.exitCode).toBe(105);
+    expect(result.message).toBe('got SIGINT');
+    expect(result.teardownRan).toBe(true);
+    const teardowns = agents.map((a) => h.instructed(a).filter((t) => t === 'teardown').length);
+    expect(teardowns).toEqual([1, 0, 0]);
+  });
+
+  it('coordinator.abort() before the start releases everyone without teardown', async () => {
+    const h = harness();
+    const agents = h.register(3);
+    expect(h.coordinator.phase).toBe('initialising');
+
+    h.coordinator.abort({ exitCode: K6_EXIT_CODES['external-abort'], message: 'got SIGTERM' });
+
+    expect(h.coordinator.phase).toBe('releasing');
+    for (const agent of agents) expect(current(agent, 'release').reason).toBe('got SIGTERM');
+    h.sendAll(agents, exited(K6_EXIT_CODES['external-abort']));
+
+    const result = await h.coordinator.result;
+    expect(result.exitCode).toBe(105);
+    expect(result.message).toBe('got SIGTERM');
+    expect(result.setupRan).toBe(false);
+    expect(result.teardownRan).toBe(false);
+    for (const agent of agents) expect(h.instructed(agent)).toEqual(['prepare', 'release']);
+  });
+});
+
+describe('Coordinator: agent loss', () => {
+  it('ends the run with 97 when an agent k6 dies while running under onAgentLoss abort', async () => {
+    const h = harness({ onAgentLoss: 'abort' });
+    const agents = h.register(3);
+    const [leader, second, third] = agents as [AgentRecord, AgentRecord, AgentRecord];
+    toRunning(h, agents);
+
+    h.send(third, exited(null, false, 'SIGKILL'));
+
+    expect(third.live).toBe(false);
+    expect(h.coordinator.phase).toBe('stopping');
+    for (const agent of [leader, second]) current(agent, 'stop');
+    current(third, 'start');
+    h.sendAll([leader, second], finished());
+    current(leader, 'teardown');
+    h.send(leader, { type: 'teardown-done' });
+    for (const agent of [leader, second]) current(agent, 'release');
+    h.sendAll([leader, second], exited(0));
+
+    const result = await h.coordinator.result;
+    expect(result.exitCode).toBe(DISTRIBUTED_RUN_FAILED);
+    expect(result.exitCode).toBe(97);
+    expect(result.message).toMatch(/^agent 3 \(agent-3\) was lost: its k6 exited unexpectedly/);
+    expect(result.agents[2]?.lost).toMatch(/SIGKILL/);
+    expect(result.agents[0]?.lost).toBeUndefined();
+  });
+
+  it('finishes with 0 and notes the lost agent under onAgentLoss continue', async () => {
+    const h = harness({ onAgentLoss: 'continue' });
+    const agents = h.register(3);
+    const [leader, second, third] = agents as [AgentRecord, AgentRecord, AgentRecord];
+    toRunning(h, agents);
+
+    h.send(third, exited(null, false, 'SIGKILL'));
+
+    expect(h.coordinator.phase).toBe('running');
+    for (const agent of [leader, second]) current(agent, 'start');
+    h.sendAll([leader, second], finished());
+    expect(h.coordinator.phase).toBe('teardown');
+    current(leader, 'teardown');
+    h.send(leader, { type: 'teardown-done' });
+    for (const agent of [leader, second]) current(agent, 'release');
+    expect(h.instructed(third)).not.toContain('release');
+    h.sendAll([leader, second], exited(0));
+
+    const result = await h.coordinator.result;
+    expect(result.exitCode).toBe(0);
+    expect(result.agents[2]?.lost).toMatch(/its k6 exited unexpectedly/);
+    expect(result.agents[2]?.k6Exit?.signal).toBe('SIGKILL');
+    expect(result.message).toMatch(/^the run finished \(lost: agent 3 \(agent-3\): its k6 exited/);
+    expect(result.teardownRan).toBe(true);
+  });
+
+  it('declares an agent that never polls lost after the liveness timeout', async () => {
+    const startedAt = Date.now();
+    const h = harness({
+      expectedAgents: 2,
+      pollHoldMs: 50,
+      livenessTimeoutMs: 200,
+      now: () => Date.now(),
+    });
+    const [polling, silent] = h.register(2) as [AgentRecord, AgentRecord];
+
+    // The first agent polls like a real one; the second never does.
+    const release = await pollUntil(h.coordinator, polling, 'release');
+    expect(release.reason).toMatch(/agent 2 \(agent-2\) was lost: it stopped polling/);
+    h.send(polling, exited(0));
+
+    const result = await h.coordinator.result;
+    expect(result.exitCode).toBe(DISTRIBUTED_RUN_FAILED);
+    expect(result.message).toMatch(/^agent 2 \(agent-2\) was lost: it stopped polling/);
+    expect(silent.live).toBe(false);
+    expect(polling.live).toBe(true);
+    expect(result.agents[1]?.lost).toMatch(/stopped polling/);
+    expect(result.agents[0]?.lost).toBeUndefined();
+    const elapsed = Date.now() - startedAt;
+    expect(elapsed).toBeGreaterThanOrEqual(200);
+    expect(elapsed).toBeLessThan(3_000);
+  });
+
+  it('ends with 97 when too few agents join before the join timeout', async () => {
+    const h = harness({ expectedAgents: 2, joinTimeoutMs: 100, now: () => Date.now() });
+    const [agent] = h.register(1) as [AgentRecord];
+    expect(h.coordinator.phase).toBe('joining');
+
+    const release = await pollUntil(h.coordinator, agent, 'release');
+    expect(release.reason).toMatch(/only 1 of 2 agents joined/);
+    expect(h.coordinator.phase).toBe('releasing');
+    h.send(agent, exited(0));
+
+    const result = await h.coordinator.result;
+    expect(result.exitCode).toBe(DISTRIBUTED_RUN_FAILED);
+    expect(result.message).toMatch(/^only 1 of 2 agents joined within 0\.1 s/);
+    expect(h.instructed(agent)).toEqual(['release']);
+  });
+});
+
+describe('Coordinator: long-polls', () => {
+  it('answers at once when the agent has not seen the current instruction', async () => {
+    const h = harness({ pollHoldMs: 10_000 });
+    const [leader] = h.register(3) as [AgentRecord, AgentRecord, AgentRecord];
+    h.clock.advance(1_234);
+
+    const poll = h.coordinator.poll(leader, 0);
+
+    expect(await isSettled(poll)).toBe(true);
+    const response = await poll;
+    expect(response.version).toBe(1);
+    expect(response.instruction.type).toBe('prepare');
+    expect(response.now).toBe(T0 + 1_234);
+    expect(leader.pollsInFlight).toBe(0);
+  });
+
+  it('holds a poll until the next instruction arrives', async () => {
+    const h = harness({ pollHoldMs: 10_000 });
+    const agents = h.register(3);
+    const [leader] = agents as [AgentRecord, AgentRecord, AgentRecord];
+
+    const poll = h.coordinator.poll(leader, 1);
+
+    expect(await isSettled(poll)).toBe(false);
+    expect(leader.pollsInFlight).toBe(1);
+    h.sendAll(agents, ready);
+    const response = await poll;
+    expect(response.version).toBe(2);
+    expect(response.instruction).toEqual({ type: 'setup' });
+    expect(leader.pollsInFlight).toBe(0);
+  });
+
+  it('answers a held poll at pollHoldMs with the same version when nothing changes', async () => {
+    const h = harness({ pollHoldMs: 50 });
+    const [leader] = h.register(3) as [AgentRecord, AgentRecord, AgentRecord];
+
+    const startedAt = performance.now();
+    const response = await h.coordinator.poll(leader, 1);
+    const elapsed = performance.now() - startedAt;
+
+    expect(response.version).toBe(1);
+    expect(response.instruction.type).toBe('prepare');
+    expect(elapsed).toBeGreaterThanOrEqual(45);
+    expect(elapsed).toBeLessThan(2_000);
+  });
+
+  it('answers a held poll when its signal aborts', async () => {
+    const h = harness({ pollHoldMs: 10_000 });
+    const [leader] = h.register(3) as [AgentRecord, AgentRecord, AgentRecord];
+    const controller = new AbortController();
+
+    const poll = h.coordinator.poll(leader, 1, controller.signal);
+    expect(await isSettled(poll)).toBe(false);
+    controller.abort();
+
+    const response = await poll;
+    expect(response.version).toBe(1);
+    expect(leader.pollsInFlight).toBe(0);
+  });
+});
