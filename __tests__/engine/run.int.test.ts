@@ -7,24 +7,8 @@ import { describe, expect, it } from '@jest/globals';
 
 import { hasErrorCode } from '../../src/errors.js';
 import { runDistributed } from '../helpers/distributed.js';
-import { fixtureScript, startK6 } from '../helpers/k6.js';
+import { fixtureScript, runExecutors } from '../helpers/k6.js';
 import { TargetServer } from '../helpers/target-server.js';
-
-async function standaloneIterations(scenario: string): Promise<number> {
-  const target = await TargetServer.start();
-  const k6 = await startK6([
-    'run',
-    '--quiet',
-    '--summary-mode=disabled',
-    '-e',
-    `TARGET=${target.url}`,
-    '-e',
-    `SCENARIO=${scenario}`,
-    fixtureScript('executors.js'),
-  ]);
-  expect((await k6.proc.done).outcome.exitCode).toBe(0);
-  return target.count('/iteration');
-}
 
 describe('distributed run totals equal standalone k6 (real k6, 3 agents)', () => {
   it.each([
@@ -34,7 +18,7 @@ describe('distributed run totals equal standalone k6 (real k6, 3 agents)', () =>
   ])('%s with weights %j', async (scenario, weights) => {
     const target = await TargetServer.start();
     const [standalone, result] = await Promise.all([
-      standaloneIterations(scenario),
+      runExecutors(scenario, [[]]).then((requests) => requests.length),
       runDistributed({
         script: fixtureScript('executors.js'),
         flags: ['-e', `TARGET=${target.url}`, '-e', `SCENARIO=${scenario}`],

@@ -1,9 +1,12 @@
 import { fileURLToPath } from 'node:url';
 
+import { expect } from '@jest/globals';
+
 import { freeLoopbackAddress } from '../../src/k6/address.js';
 import { K6Process, type K6ProcessOptions } from '../../src/k6/process.js';
 import { K6RestClient } from '../../src/k6/rest-client.js';
 import { onCleanup } from './cleanup.js';
+import { TargetServer, type RecordedRequest } from './target-server.js';
 
 /** The setup file puts the provisioned k6's path here (see setup/after-env.ts). */
 export const TEST_K6_ENV = 'K6_DISTRIBUTED_TEST_K6';
@@ -72,4 +75,35 @@ export async function startAgentModeK6(
   const client = new K6RestClient(api);
   onCleanup(() => client.close());
   return { ...k6, client, address: api };
+}
+
+/**
+ * Runs fixtures/scripts/executors.js (one scenario) as one k6 process per
+ * entry of `perProcessArgs` (e.g. execution-segment flags; `[[]]` is one
+ * standalone k6), each expected to exit 0; returns the iterations the
+ * target received.
+ */
+export async function runExecutors(
+  scenario: string,
+  perProcessArgs: readonly (readonly string[])[],
+): Promise<RecordedRequest[]> {
+  const target = await TargetServer.start();
+  const runs = await Promise.all(
+    perProcessArgs.map((extra) =>
+      startK6([
+        'run',
+        '--quiet',
+        '--summary-mode=disabled',
+        '-e',
+        `TARGET=${target.url}`,
+        '-e',
+        `SCENARIO=${scenario}`,
+        ...extra,
+        fixtureScript('executors.js'),
+      ]),
+    ),
+  );
+  const exits = await Promise.all(runs.map((r) => r.proc.done));
+  expect(exits.map((e) => e.outcome.exitCode)).toEqual(perProcessArgs.map(() => 0));
+  return target.requests('/iteration');
 }

@@ -7,30 +7,8 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { segmentsForWeights } from '../../src/k6/segments.js';
-import { fixtureScript, startK6 } from '../helpers/k6.js';
-import { TargetServer, type RecordedRequest } from '../helpers/target-server.js';
-
-async function runSplit(scenario: string, segmentArgs: string[][]) {
-  const target = await TargetServer.start();
-  const runs = await Promise.all(
-    segmentArgs.map((extra) =>
-      startK6([
-        'run',
-        '--quiet',
-        '--summary-mode=disabled',
-        '-e',
-        `TARGET=${target.url}`,
-        '-e',
-        `SCENARIO=${scenario}`,
-        ...extra,
-        fixtureScript('executors.js'),
-      ]),
-    ),
-  );
-  const exits = await Promise.all(runs.map((r) => r.proc.done));
-  expect(exits.map((e) => e.outcome.exitCode)).toEqual(segmentArgs.map(() => 0));
-  return target.requests('/iteration');
-}
+import { runExecutors } from '../helpers/k6.js';
+import type { RecordedRequest } from '../helpers/target-server.js';
 
 /** What the fixture's scenarios must run in total (see fixtures/scripts/executors.js). */
 const EXPECTED_ITERATIONS: Record<string, number> = { shared: 10, perVu: 10, arrival: 11 };
@@ -56,8 +34,8 @@ describe('execution segments from agent weights (real k6, three processes)', () 
     ['arrival', [1, 1, 1]],
   ])('%s with weights %j: same totals and ids as standalone k6', async (scenario, weights) => {
     const [standalone, split] = await Promise.all([
-      runSplit(scenario, [[]]),
-      runSplit(scenario, segmentFlags(weights)),
+      runExecutors(scenario, [[]]),
+      runExecutors(scenario, segmentFlags(weights)),
     ]);
 
     expect(split).toHaveLength(standalone.length);

@@ -79619,7 +79619,30 @@ const DISTRIBUTED_RUN_FAILED = K6_EXIT_CODES['cloud-test-run-failed'];
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var node_modules_undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/runtime/net.ts
+/**
+ * True for a loopback host: 127.0.0.0/8, localhost or ::1 (bracketed or not).
+ * One definition for "only this machine can reach it": k6's REST API must be
+ * bound there, and a coordinator listening there may go without a secret.
+ */
+function isLoopbackHost(host) {
+    const bare = host.replace(/^\[(.*)\]$/, '$1');
+    return /^(127(?:\.\d{1,3}){3}|localhost|::1)$/.test(bare);
+}
+/** The parsed JSON text: null for an empty text, undefined if it is not JSON. */
+function parseJson(text) {
+    if (text === '')
+        return null;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/k6/rest-client.ts
+
 
 
 
@@ -79645,7 +79668,6 @@ const isReadyToStart = (s) => s.status === K6_EXECUTION_STATUS.pausedBeforeRun;
  * stays true forever (k6#6073), so `stopped` and the terminal statuses decide.
  */
 const isRunOver = (s) => s.stopped || s.status >= K6_EXECUTION_STATUS.ended;
-const LOOPBACK = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\])$/;
 /**
  * Typed client for k6's own REST API. That API has no authentication, so it is
  * only ever spoken to over loopback: the constructor refuses any other host.
@@ -79656,7 +79678,7 @@ class K6RestClient {
     /** @param address host:port as given to `k6 run --address`, e.g. "127.0.0.1:6565". */
     constructor(address) {
         const host = address.slice(0, address.lastIndexOf(':'));
-        if (!LOOPBACK.test(host)) {
+        if (!isLoopbackHost(host)) {
             throw new K6DistributedError('K6_API_UNREACHABLE', `refusing to talk to k6's REST API at ${address}: it has no authentication, ` +
                 'so k6 must listen on loopback (use --address 127.0.0.1:<port>).');
         }
@@ -79755,17 +79777,6 @@ class K6RestClient {
 /** k6's JSON:API error document (api/v1/errors.go): `{"errors":[{status,title,detail}]}`. */
 function firstApiError(body) {
     return body?.errors?.[0];
-}
-/** The parsed body, null for an empty one, undefined if it is not JSON. */
-function parseJson(text) {
-    if (text === '')
-        return null;
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        return undefined;
-    }
 }
 function statusEnvelope(attributes) {
     return JSON.stringify({ data: { type: 'status', id: 'default', attributes } });
@@ -89961,6 +89972,7 @@ class Backoff {
 
 
 
+
 /** Answers that mean "try again": Cloudflare's 429/502/503/504/524 and any other 5xx. */
 const retryable = (status) => status === 429 || status >= 500;
 /**
@@ -90062,7 +90074,7 @@ class CoordinatorClient {
         if (response.statusCode < 300)
             return response;
         const text = await response.body.text();
-        const parsed = ErrorBody.safeParse(safeJson(text));
+        const parsed = ErrorBody.safeParse(parseJson(text));
         const message = parsed.success ? parsed.data.error.message : text.slice(0, 300);
         const code = parsed.success ? parsed.data.error.code : 'COORDINATOR_ERROR';
         throw Object.assign(new K6DistributedError(knownCode(code), `the coordinator answered ${method} ${path} with ${String(response.statusCode)}: ${message}`, { data: { statusCode: response.statusCode } }), { retry: retryable(response.statusCode) });
@@ -90098,19 +90110,17 @@ function isRetryable(error) {
         return retry;
     return !(error instanceof K6DistributedError);
 }
+const FORWARDED_CODES = [
+    'PROTOCOL_MISMATCH',
+    'BAD_REQUEST',
+    'UNAUTHORIZED',
+    'PAYLOAD_TOO_LARGE',
+    'NOT_FOUND',
+    'RUN_STARTED',
+];
+/** The coordinator's error code when it is one an agent acts on, else COORDINATOR_ERROR. */
 function knownCode(code) {
-    const codes = ['PROTOCOL_MISMATCH', 'BAD_REQUEST', 'UNAUTHORIZED', 'PAYLOAD_TOO_LARGE'];
-    return (codes.includes(code) || code === 'NOT_FOUND' || code === 'RUN_STARTED'
-        ? code
-        : 'COORDINATOR_ERROR');
-}
-function safeJson(text) {
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        return undefined;
-    }
+    return FORWARDED_CODES.includes(code) ? code : 'COORDINATOR_ERROR';
 }
 
 ;// CONCATENATED MODULE: ./src/k6/archive.ts
@@ -90732,9 +90742,7 @@ class Coordinator {
     }
     #finish() {
         this.#phase = 'done';
-        for (const timer of this.#timers)
-            clearInterval(timer);
-        this.#timers.clear();
+        this.close();
         const result = summarise({
             agents: this.#agents,
             cause: this.#cause,
@@ -91397,8 +91405,8 @@ function k6FlagsAndScript(args) {
 
 
 
+
 const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
-const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|localhost|::1)$/;
 function coordinatorOptions(command) {
     return command
         .addOption(new Option('--join-timeout <duration>', 'how long to wait for every agent to join')
@@ -91536,7 +91544,7 @@ function runSettings(flags) {
 function requireSecretBeyondLoopback(listen, secret) {
     if (secret !== undefined && secret.length >= 16)
         return;
-    if (LOOPBACK_HOST.test(splitHostPort(listen).host) && secret === undefined)
+    if (isLoopbackHost(splitHostPort(listen).host) && secret === undefined)
         return;
     throw new K6DistributedError('INVALID_OPTION', secret === undefined
         ? `--listen ${listen} is reachable beyond this machine, so agents must authenticate: ` +

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Pool, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 
-import { errorMessage, K6DistributedError } from '../errors.js';
+import { errorMessage, K6DistributedError, type ErrorCode } from '../errors.js';
 import {
   ErrorBody,
   HealthResponse,
@@ -19,6 +19,7 @@ import {
 } from '../protocol/messages.js';
 import { Backoff, type BackoffOptions } from '../runtime/backoff.js';
 import type { Logger } from '../runtime/logger.js';
+import { parseJson } from '../runtime/net.js';
 
 export interface CoordinatorClientOptions {
   /** The coordinator's base URL, e.g. https://example.trycloudflare.com */
@@ -164,7 +165,7 @@ export class CoordinatorClient {
     });
     if (response.statusCode < 300) return response;
     const text = await response.body.text();
-    const parsed = ErrorBody.safeParse(safeJson(text));
+    const parsed = ErrorBody.safeParse(parseJson(text));
     const message = parsed.success ? parsed.data.error.message : text.slice(0, 300);
     const code = parsed.success ? parsed.data.error.code : 'COORDINATOR_ERROR';
     throw Object.assign(
@@ -210,19 +211,16 @@ function isRetryable(error: unknown): boolean {
   return !(error instanceof K6DistributedError);
 }
 
-function knownCode(code: string): K6DistributedError['code'] {
-  const codes = ['PROTOCOL_MISMATCH', 'BAD_REQUEST', 'UNAUTHORIZED', 'PAYLOAD_TOO_LARGE'];
-  return (
-    codes.includes(code) || code === 'NOT_FOUND' || code === 'RUN_STARTED'
-      ? code
-      : 'COORDINATOR_ERROR'
-  ) as K6DistributedError['code'];
-}
+const FORWARDED_CODES: readonly string[] = [
+  'PROTOCOL_MISMATCH',
+  'BAD_REQUEST',
+  'UNAUTHORIZED',
+  'PAYLOAD_TOO_LARGE',
+  'NOT_FOUND',
+  'RUN_STARTED',
+] satisfies ErrorCode[];
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** The coordinator's error code when it is one an agent acts on, else COORDINATOR_ERROR. */
+function knownCode(code: string): ErrorCode {
+  return FORWARDED_CODES.includes(code) ? (code as ErrorCode) : 'COORDINATOR_ERROR';
 }

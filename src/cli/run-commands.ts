@@ -14,6 +14,7 @@ import { provisionK6 } from '../k6/provision.js';
 import { runLocal } from '../local/run-local.js';
 import { renderRunReport } from '../report/run-report.js';
 import type { Logger } from '../runtime/logger.js';
+import { isLoopbackHost } from '../runtime/net.js';
 import {
   agentLossPolicy,
   durationMs,
@@ -28,7 +29,6 @@ import type { CliIo } from './main.js';
 export type SetExitCode = (code: number) => void;
 
 const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
-const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|localhost|::1)$/;
 
 interface CoordinatorFlags {
   agents: number;
@@ -202,7 +202,7 @@ function runSettings(flags: CoordinatorFlags & { agents: number }) {
 
 function requireSecretBeyondLoopback(listen: string, secret: string | undefined): void {
   if (secret !== undefined && secret.length >= 16) return;
-  if (LOOPBACK_HOST.test(splitHostPort(listen).host) && secret === undefined) return;
+  if (isLoopbackHost(splitHostPort(listen).host) && secret === undefined) return;
   throw new K6DistributedError(
     'INVALID_OPTION',
     secret === undefined

@@ -368,8 +368,7 @@ export class Coordinator {
 
   #finish(): void {
     this.#phase = 'done';
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers.clear();
+    this.close();
     const result = summarise({
       agents: this.#agents,
       cause: this.#cause,

@@ -2,6 +2,7 @@ import { Client, errors as undiciErrors } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { K6DistributedError } from '../errors.js';
+import { isLoopbackHost, parseJson } from '../runtime/net.js';
 
 /** k6's lib.ExecutionStatus values (lib/execution.go); the REST API reports them as numbers. */
 export const K6_EXECUTION_STATUS = {
@@ -48,8 +49,6 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-const LOOPBACK = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\])$/;
-
 /**
  * Typed client for k6's own REST API. That API has no authentication, so it is
  * only ever spoken to over loopback: the constructor refuses any other host.
@@ -61,7 +60,7 @@ export class K6RestClient {
   /** @param address host:port as given to `k6 run --address`, e.g. "127.0.0.1:6565". */
   constructor(address: string) {
     const host = address.slice(0, address.lastIndexOf(':'));
-    if (!LOOPBACK.test(host)) {
+    if (!isLoopbackHost(host)) {
       throw new K6DistributedError(
         'K6_API_UNREACHABLE',
         `refusing to talk to k6's REST API at ${address}: it has no authentication, ` +
@@ -196,16 +195,6 @@ export class K6RestClient {
 /** k6's JSON:API error document (api/v1/errors.go): `{"errors":[{status,title,detail}]}`. */
 function firstApiError(body: unknown): { title?: string; detail?: string } | undefined {
   return (body as { errors?: { title?: string; detail?: string }[] } | null)?.errors?.[0];
-}
-
-/** The parsed body, null for an empty one, undefined if it is not JSON. */
-function parseJson(text: string): unknown {
-  if (text === '') return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function statusEnvelope(attributes: { paused?: boolean; stopped?: boolean }): string {
