@@ -35060,8 +35060,8 @@ class K6Process {
         if (child.pid === undefined)
             throw new Error('unreachable: spawn without pid');
         this.pid = child.pid;
-        pipeLines(child.stdout, options.onStdoutLine);
-        pipeLines(child.stderr, options.onStderrLine);
+        pipeOutput(child.stdout, options.onStdoutLine, options.onStdoutData);
+        pipeOutput(child.stderr, options.onStderrLine, options.onStderrData);
         const exitController = new AbortController();
         this.exitSignal = exitController.signal;
         this.done = new Promise((resolve) => {
@@ -35142,9 +35142,13 @@ class K6Process {
         }
     }
 }
-function pipeLines(stream, onLine) {
+function pipeOutput(stream, onLine, onData) {
     if (!stream)
         return;
+    if (onData) {
+        stream.on('data', onData);
+        return;
+    }
     if (!onLine) {
         stream.resume();
         return;

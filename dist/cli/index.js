@@ -75481,8 +75481,8 @@ class K6Process {
         if (child.pid === undefined)
             throw new Error('unreachable: spawn without pid');
         this.pid = child.pid;
-        pipeLines(child.stdout, options.onStdoutLine);
-        pipeLines(child.stderr, options.onStderrLine);
+        pipeOutput(child.stdout, options.onStdoutLine, options.onStdoutData);
+        pipeOutput(child.stderr, options.onStderrLine, options.onStderrData);
         const exitController = new AbortController();
         this.exitSignal = exitController.signal;
         this.done = new Promise((resolve) => {
@@ -75563,9 +75563,13 @@ class K6Process {
         }
     }
 }
-function pipeLines(stream, onLine) {
+function pipeOutput(stream, onLine, onData) {
     if (!stream)
         return;
+    if (onData) {
+        stream.on('data', onData);
+        return;
+    }
     if (!onLine) {
         stream.resume();
         return;
@@ -85502,7 +85506,7 @@ function _promise(Class, innerType) {
 }
 // @__NO_SIDE_EFFECTS__
 function _custom(Class, fn, _params) {
-    const norm = util.normalizeParams(_params);
+    const norm = normalizeParams(_params);
     norm.abort ?? (norm.abort = true); // default to abort:false
     const schema = new Class({
         type: "custom",
@@ -89274,7 +89278,7 @@ function check(fn) {
     return ch;
 }
 function custom(fn, _params) {
-    return core._custom(ZodCustom, fn ?? (() => true), _params);
+    return _custom(ZodCustom, fn ?? (() => true), _params);
 }
 function refine(fn, _params = {}) {
     return _refine(ZodCustom, fn, _params);
@@ -89339,6 +89343,601 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/metrics/histogram.ts
+
+const SUB_BITS = 7;
+/** The high 32 bits of a float64 hold sign, 11 exponent bits and 20 mantissa bits. */
+const MANTISSA_SHIFT = 20 - SUB_BITS;
+const INDEX_BIAS = 1023 << SUB_BITS;
+/** Bucket index of the smallest magnitudes (subnormals; linear there, not logarithmic). */
+const HISTOGRAM_MIN_INDEX = -INDEX_BIAS;
+/** Bucket index of the largest finite float64 (Number.MAX_VALUE). */
+const HISTOGRAM_MAX_INDEX = (2047 << SUB_BITS) - 1 - INDEX_BIAS;
+/**
+ * Most buckets per sign a wire may carry: 128 powers of two (38 decimal orders
+ * of magnitude), every sub-bucket used. Real latencies use a few hundred.
+ */
+const HISTOGRAM_WIRE_MAX_BUCKETS = 16_384;
+const scratch = new DataView(new ArrayBuffer(8));
+/** The bucket of a positive finite magnitude: exponent and top 7 mantissa bits. */
+function bucketIndex(magnitude) {
+    scratch.setFloat64(0, magnitude);
+    return (scratch.getUint32(0) >>> MANTISSA_SHIFT) - INDEX_BIAS;
+}
+/** The smallest magnitude in a bucket; `index + 1` gives the exclusive upper bound. */
+function bucketLowerBound(index) {
+    scratch.setUint32(0, (index + INDEX_BIAS) << MANTISSA_SHIFT);
+    scratch.setUint32(4, 0);
+    return scratch.getFloat64(0);
+}
+function bump(buckets, index, count) {
+    buckets.set(index, (buckets.get(index) ?? 0) + count);
+}
+/**
+ * A mergeable log-linear histogram for trend metrics (design.md §5): each
+ * power of two is split into 2^7 = 128 equal sub-buckets, the layout of k6's
+ * own cloud histogram (internal/ds/histogram) but on the float's exponent, so
+ * the relative resolution is the same from 1e-300 to 1e300 and negatives and
+ * zero need no offset. Percentile estimates are within 1/256 (0.39 %) of the
+ * value k6's TrendSink.P would give on the raw samples, except where k6
+ * interpolates between a negative and a positive sample. Count, sum, min and
+ * max are kept exactly beside the buckets.
+ */
+class Histogram {
+    #pos = new Map();
+    #neg = new Map();
+    #zeros = 0;
+    #count = 0;
+    #sum = 0;
+    #min = 0;
+    #max = 0;
+    #layout;
+    /**
+     * Records one sample. NaN and ±Infinity are ignored (counted nowhere): k6's
+     * JSON output never emits them, and one would poison sum and the wire.
+     * -0 is recorded as 0.
+     */
+    add(value) {
+        if (value > 0 && value < Infinity)
+            bump(this.#pos, bucketIndex(value), 1);
+        else if (value < 0 && value > -Infinity)
+            bump(this.#neg, bucketIndex(-value), 1);
+        else if (value === 0) {
+            value = 0;
+            this.#zeros++;
+        }
+        else
+            return;
+        if (this.#count === 0)
+            this.#min = this.#max = value;
+        else if (value < this.#min)
+            this.#min = value;
+        else if (value > this.#max)
+            this.#max = value;
+        this.#count++;
+        this.#sum += value;
+        this.#layout = undefined;
+    }
+    /** Adds another histogram's samples into this one. */
+    merge(other) {
+        if (other.#count === 0)
+            return;
+        for (const [index, count] of other.#pos)
+            bump(this.#pos, index, count);
+        for (const [index, count] of other.#neg)
+            bump(this.#neg, index, count);
+        this.#mergeTotals(other.#zeros, other.#count, other.#sum, other.#min, other.#max);
+    }
+    /**
+     * Adds a wire's samples, as `merge(Histogram.fromWire(w))` without the
+     * intermediate histogram. `w` must have passed histogramWireSchema (or come
+     * from toWire): nothing is re-checked here.
+     */
+    mergeWire(w) {
+        if (w.count === 0)
+            return;
+        for (const [index, count] of w.pos)
+            bump(this.#pos, index, count);
+        for (const [index, count] of w.neg)
+            bump(this.#neg, index, count);
+        this.#mergeTotals(w.zeros ?? 0, w.count, w.sum, w.min, w.max);
+    }
+    #mergeTotals(zeros, count, sum, min, max) {
+        if (this.#count === 0 || min < this.#min)
+            this.#min = min;
+        if (this.#count === 0 || max > this.#max)
+            this.#max = max;
+        this.#zeros += zeros;
+        this.#count += count;
+        this.#sum += sum;
+        this.#layout = undefined;
+    }
+    get count() {
+        return this.#count;
+    }
+    /**
+     * Sum of the samples, in the order they were added and merged. Samples near
+     * Number.MAX_VALUE can overflow it to ±Infinity (then the wire is refused).
+     */
+    get sum() {
+        return this.#sum;
+    }
+    /** Smallest sample, exact; 0 when empty (k6's zero value). */
+    get min() {
+        return this.#min;
+    }
+    /** Largest sample, exact; 0 when empty. */
+    get max() {
+        return this.#max;
+    }
+    isEmpty() {
+        return this.#count === 0;
+    }
+    /**
+     * k6's TrendSink.P on the bucketed data: rank i = fraction·(count-1), linear
+     * interpolation between the values at ranks floor(i) and ceil(i). Rank 0 is
+     * min and rank count-1 is max, exactly; any other rank's value is the middle
+     * of its bucket narrowed to [min, max]. 0 samples → 0, 1 sample → it.
+     * Throws a RangeError unless 0 ≤ fraction ≤ 1 (k6 would index out of range).
+     */
+    percentile(fraction) {
+        if (!(fraction >= 0 && fraction <= 1)) {
+            throw new RangeError(`percentile fraction must be in [0, 1], got ${fraction}`);
+        }
+        if (this.#count === 0)
+            return 0;
+        if (this.#count === 1)
+            return this.#min;
+        const i = fraction * (this.#count - 1);
+        const floor = Math.floor(i);
+        const j = this.#valueAt(floor);
+        const k = this.#valueAt(Math.ceil(i));
+        return j + (k - j) * (i - floor);
+    }
+    #valueAt(rank) {
+        if (rank === 0)
+            return this.#min;
+        if (rank === this.#count - 1)
+            return this.#max;
+        const { ends, estimates } = (this.#layout ??= this.#buildLayout());
+        let lo = 0;
+        let hi = ends.length - 1;
+        while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            if ((ends[mid] ?? 0) > rank)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        return estimates[lo] ?? this.#max;
+    }
+    /** Buckets in ascending value order, each with its estimate. */
+    #buildLayout() {
+        const ends = [];
+        const estimates = [];
+        let end = 0;
+        const push = (count, low, high) => {
+            const a = Math.max(low, this.#min);
+            const b = Math.min(high, this.#max);
+            end += count;
+            ends.push(end);
+            estimates.push(a + (b - a) / 2);
+        };
+        for (const [index, count] of sortedEntries(this.#neg).reverse()) {
+            push(count, -bucketLowerBound(index + 1), -bucketLowerBound(index));
+        }
+        if (this.#zeros > 0)
+            push(this.#zeros, 0, 0);
+        for (const [index, count] of sortedEntries(this.#pos)) {
+            push(count, bucketLowerBound(index), bucketLowerBound(index + 1));
+        }
+        return { ends, estimates };
+    }
+    /** The compact JSON form: buckets sparse and sorted by index, `zeros` only when non-zero. */
+    toWire() {
+        return {
+            count: this.#count,
+            sum: this.#sum,
+            min: this.#min,
+            max: this.#max,
+            ...(this.#zeros > 0 && { zeros: this.#zeros }),
+            pos: sortedEntries(this.#pos),
+            neg: sortedEntries(this.#neg),
+        };
+    }
+    /** A histogram holding a wire's samples; the wire must have passed histogramWireSchema. */
+    static fromWire(w) {
+        const h = new Histogram();
+        h.mergeWire(w);
+        return h;
+    }
+}
+function sortedEntries(buckets) {
+    return [...buckets].sort((a, b) => a[0] - b[0]);
+}
+/**
+ * Orders buckets by value: negatives (larger magnitude first), zero, positives.
+ * Bucket indexes are below 2^18 in magnitude, so the three ranges never meet.
+ */
+function bucketOrder(value) {
+    if (value > 0)
+        return 1e6 + bucketIndex(value);
+    if (value < 0)
+        return -1e6 - bucketIndex(-value);
+    return 0;
+}
+/**
+ * The first problem with a bucket list, or its total count. Hand-written: a
+ * zod tuple per bucket made validating 256 wires of ~750 buckets cost ~60 ms.
+ */
+function checkBuckets(name, buckets) {
+    if (buckets.length > HISTOGRAM_WIRE_MAX_BUCKETS) {
+        return `${name} holds ${buckets.length} buckets, more than ${HISTOGRAM_WIRE_MAX_BUCKETS}`;
+    }
+    let total = 0;
+    let previous = -Infinity;
+    for (const bucket of buckets) {
+        const [index, count] = Array.isArray(bucket) && bucket.length === 2 ? bucket : [];
+        if (typeof index !== 'number' || !Number.isInteger(index)) {
+            return `${name} buckets must be [index, count] pairs of integers`;
+        }
+        if (index < HISTOGRAM_MIN_INDEX || index > HISTOGRAM_MAX_INDEX) {
+            return `${name} bucket index ${index} is outside [${HISTOGRAM_MIN_INDEX}, ${HISTOGRAM_MAX_INDEX}]`;
+        }
+        if (index <= previous)
+            return `${name} bucket indexes must be strictly ascending`;
+        if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) {
+            return `${name} bucket ${index} has count ${String(count)}, not a positive integer`;
+        }
+        previous = index;
+        total += count;
+    }
+    return total;
+}
+/** Everything wrong inside a wire; toWire never produces any of it. */
+function wireProblems(w) {
+    const pos = checkBuckets('pos', w.pos);
+    const neg = checkBuckets('neg', w.neg);
+    if (typeof pos === 'string' || typeof neg === 'string') {
+        return [pos, neg].filter((p) => typeof p === 'string');
+    }
+    const total = (w.zeros ?? 0) + pos + neg;
+    if (total !== w.count)
+        return [`count ${w.count} differs from the bucket total ${total}`];
+    if (w.count === 0) {
+        return w.sum === 0 && w.min === 0 && w.max === 0
+            ? []
+            : ['an empty histogram has sum, min and max 0'];
+    }
+    const first = (b) => b[0][0];
+    const last = (b) => b[b.length - 1][0];
+    const zero = w.zeros ? 0 : undefined;
+    const lowest = w.neg.length > 0 ? -1e6 - last(w.neg) : (zero ?? 1e6 + first(w.pos));
+    const highest = w.pos.length > 0 ? 1e6 + last(w.pos) : (zero ?? -1e6 - first(w.neg));
+    const problems = [];
+    if (bucketOrder(w.min) !== lowest)
+        problems.push(`min ${w.min} is not in the lowest bucket`);
+    if (bucketOrder(w.max) !== highest)
+        problems.push(`max ${w.max} is not in the highest bucket`);
+    return problems;
+}
+const bucketList = custom((v) => Array.isArray(v), {
+    message: 'expected an array of [index, count] pairs',
+});
+/**
+ * Validates a histogram from an untrusted agent: finite numbers, integer
+ * indexes in [HISTOGRAM_MIN_INDEX, HISTOGRAM_MAX_INDEX], strictly ascending,
+ * positive safe-integer counts adding up to `count`, at most
+ * HISTOGRAM_WIRE_MAX_BUCKETS buckets per sign, and min/max lying in the
+ * lowest/highest non-empty bucket.
+ */
+const histogramWireSchema = strictObject({
+    count: schemas_int().nonnegative(),
+    sum: schemas_number(),
+    min: schemas_number(),
+    max: schemas_number(),
+    zeros: schemas_int().nonnegative().optional(),
+    pos: bucketList,
+    neg: bucketList,
+})
+    .superRefine((w, ctx) => {
+    for (const message of wireProblems(w))
+        ctx.addIssue({ code: 'custom', message });
+});
+
+;// CONCATENATED MODULE: ./src/metrics/sinks.ts
+
+
+
+/**
+ * k6's four sinks (metrics/sink.go), made mergeable: an agent adds samples and
+ * sends `toWire()` deltas, the coordinator `mergeWire`s every agent's deltas
+ * into one sink per series and reads it like k6 reads its own. Every sink
+ * ignores non-finite values (k6's JSON output never emits them).
+ */
+/** `empty: true` marks a sink with no sample: a counter of zeros is not empty (k6's First time). */
+const emptyFlag = literal(true).optional();
+/** One sink on the wire, validated with this schema wherever it comes from an agent. */
+const wireSinkSchema = discriminatedUnion('t', [
+    strictObject({ t: literal('counter'), sum: schemas_number(), empty: emptyFlag }),
+    strictObject({
+        t: literal('gauge'),
+        value: schemas_number(),
+        /** Sample time (ms) of `value`: the latest sample wins a merge. */
+        time: schemas_number(),
+        min: schemas_number(),
+        max: schemas_number(),
+        empty: emptyFlag,
+    })
+        .refine((g) => g.empty === true || (g.min <= g.value && g.value <= g.max), {
+        message: 'gauge value must lie within [min, max]',
+    }),
+    strictObject({
+        t: literal('rate'),
+        trues: schemas_int().nonnegative(),
+        total: schemas_int().nonnegative(),
+    })
+        .refine((r) => r.trues <= r.total, { message: 'rate trues must not exceed total' }),
+    strictObject({ t: literal('trend'), h: histogramWireSchema }),
+]);
+function checkType(type, w) {
+    if (w.t !== type)
+        throw new Error(`cannot merge a ${w.t} sink into a ${type} sink`);
+    return w;
+}
+/** k6's CounterSink: the sum of every sample. */
+class CounterSink {
+    type = 'counter';
+    #sum = 0;
+    #empty = true;
+    add(value) {
+        if (!Number.isFinite(value))
+            return;
+        this.#sum += value;
+        this.#empty = false;
+    }
+    mergeWire(w) {
+        const c = checkType(this.type, w);
+        if (c.empty)
+            return;
+        this.#sum += c.sum;
+        this.#empty = false;
+    }
+    toWire() {
+        return { t: 'counter', sum: this.#sum, ...(this.#empty && { empty: true }) };
+    }
+    isEmpty() {
+        return this.#empty;
+    }
+    /** `{count, rate}`, rate per second of `durationMs`, 0 when the duration is 0. */
+    values(durationMs) {
+        return { count: this.#sum, rate: durationMs === 0 ? 0 : this.#sum / (durationMs / 1000) };
+    }
+    thresholdInput() {
+        return { type: 'counter', empty: this.#empty, count: this.#sum };
+    }
+}
+/**
+ * k6's GaugeSink, with the last value chosen by sample time so agents merge:
+ * `add` keeps the newer-or-equal sample (stream order breaks ties, as in k6),
+ * `mergeWire` takes the wire's value only if strictly newer.
+ */
+class GaugeSink {
+    type = 'gauge';
+    #value = 0;
+    #time = 0;
+    #min = 0;
+    #max = 0;
+    #empty = true;
+    add(value, timeMs) {
+        if (!Number.isFinite(value) || !Number.isFinite(timeMs))
+            return;
+        this.#take(value, timeMs, value, value, false);
+    }
+    mergeWire(w) {
+        const g = checkType(this.type, w);
+        if (!g.empty)
+            this.#take(g.value, g.time, g.min, g.max, true);
+    }
+    #take(value, time, min, max, strictlyNewer) {
+        if (this.#empty || time > this.#time || (!strictlyNewer && time === this.#time)) {
+            this.#value = value;
+            this.#time = time;
+        }
+        if (this.#empty || min < this.#min)
+            this.#min = min;
+        if (this.#empty || max > this.#max)
+            this.#max = max;
+        this.#empty = false;
+    }
+    toWire() {
+        const w = {
+            t: 'gauge',
+            value: this.#value,
+            time: this.#time,
+            min: this.#min,
+            max: this.#max,
+        };
+        return this.#empty ? { ...w, empty: true } : w;
+    }
+    isEmpty() {
+        return this.#empty;
+    }
+    values() {
+        return { value: this.#value, min: this.#min, max: this.#max };
+    }
+    thresholdInput() {
+        return { type: 'gauge', empty: this.#empty, value: this.#value };
+    }
+}
+/** k6's RateSink: a sample is a true when it is not 0. */
+class RateSink {
+    type = 'rate';
+    #trues = 0;
+    #total = 0;
+    add(value) {
+        if (!Number.isFinite(value))
+            return;
+        this.#total++;
+        if (value !== 0)
+            this.#trues++;
+    }
+    mergeWire(w) {
+        const r = checkType(this.type, w);
+        this.#trues += r.trues;
+        this.#total += r.total;
+    }
+    toWire() {
+        return { t: 'rate', trues: this.#trues, total: this.#total };
+    }
+    isEmpty() {
+        return this.#total === 0;
+    }
+    /** `{rate, passes, fails}`; rate 0 when there is no sample. */
+    values() {
+        const rate = this.#total > 0 ? this.#trues / this.#total : 0;
+        return { rate, passes: this.#trues, fails: this.#total - this.#trues };
+    }
+    thresholdInput() {
+        return { type: 'rate', empty: this.#total === 0, trues: this.#trues, total: this.#total };
+    }
+}
+/** k6's TrendSink on a Histogram: count, sum, min and max exact, percentiles within 0.39 %. */
+class TrendSink {
+    type = 'trend';
+    histogram = new Histogram();
+    add(value) {
+        this.histogram.add(value);
+    }
+    mergeWire(w) {
+        this.histogram.mergeWire(checkType(this.type, w).h);
+    }
+    toWire() {
+        return { t: 'trend', h: this.histogram.toWire() };
+    }
+    isEmpty() {
+        return this.histogram.isEmpty();
+    }
+    /** One key per requested stat (k6's summaryTrendStats); throws on an invalid stat. */
+    values(_durationMs, trendStats) {
+        const result = {};
+        for (const stat of trendStats)
+            result[stat] = parseTrendStat(stat)(this.histogram);
+        return result;
+    }
+    thresholdInput() {
+        const h = this.histogram;
+        return {
+            type: 'trend',
+            empty: h.isEmpty(),
+            min: h.min,
+            max: h.max,
+            avg: average(h),
+            percentile: (fraction) => h.percentile(fraction),
+        };
+    }
+}
+function average(h) {
+    return h.count > 0 ? h.sum / h.count : 0;
+}
+const STATIC_TREND_STATS = {
+    avg: average,
+    min: (h) => h.min,
+    med: (h) => h.percentile(0.5),
+    max: (h) => h.max,
+    count: (h) => h.count,
+};
+/**
+ * The reader of one summaryTrendStats entry (k6's GetResolversForTrendColumns):
+ * avg, min, med, max, count or p(N) with 0 ≤ N ≤ 100. Throws an INVALID_OPTION
+ * error worded as k6's. Unlike k6, p(NaN) is refused: k6 accepts it and then
+ * panics on an out-of-range index.
+ */
+function parseTrendStat(stat) {
+    if (Object.hasOwn(STATIC_TREND_STATS, stat)) {
+        const resolve = STATIC_TREND_STATS[stat];
+        if (resolve)
+            return resolve;
+    }
+    if (!stat.startsWith('p(') || !stat.endsWith(')')) {
+        throw new K6DistributedError('INVALID_OPTION', `invalid trend stat '${stat}', unknown format`);
+    }
+    const percentile = parseGoFloat(stat.slice(2, -1));
+    if (percentile === undefined || !(percentile >= 0 && percentile <= 100)) {
+        throw new K6DistributedError('INVALID_OPTION', `invalid percentile trend stat value '${stat}', provide a number between 0 and 100`);
+    }
+    return (h) => h.percentile(percentile / 100);
+}
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const HEXADECIMAL = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/;
+const SPECIAL = /^(?:[+-]?inf(?:inity)?|nan)$/i;
+/**
+ * Go's strconv.ParseFloat syntax (k6 parses p(N) with it): decimal or
+ * hexadecimal with a p exponent, `_` only between digits, Inf/Infinity/NaN in
+ * any case. Undefined for a syntax or range error.
+ */
+function parseGoFloat(text) {
+    if (SPECIAL.test(text)) {
+        const lower = text.toLowerCase();
+        return lower === 'nan' ? NaN : lower.startsWith('-') ? -Infinity : Infinity;
+    }
+    if (!underscoresBetweenDigits(text))
+        return undefined;
+    const s = text.replaceAll('_', '');
+    let value;
+    if (DECIMAL.test(s))
+        value = Number(s);
+    else {
+        const hex = HEXADECIMAL.exec(s);
+        const [, sign = '', whole = '', fraction = '', exponent = '0'] = hex ?? [];
+        if (!hex || whole + fraction === '')
+            return undefined;
+        const mantissa = Number.parseInt(whole + fraction, 16);
+        value = (sign === '-' ? -1 : 1) * mantissa * 2 ** (Number(exponent) - 4 * fraction.length);
+    }
+    return Number.isFinite(value) ? value : undefined;
+}
+/** Go's underscoreOK: `_` between two digits, or between a 0x prefix and a digit. */
+function underscoresBetweenDigits(text) {
+    const body = text.replace(/^[+-]/, '');
+    const hex = /^0[xX]/.test(body);
+    const digit = hex ? /[0-9a-fA-F]/ : /[0-9]/;
+    let previous = hex ? 'digit' : 'start';
+    for (const c of hex ? body.slice(2) : body) {
+        if (c === '_') {
+            if (previous !== 'digit')
+                return false;
+            previous = '_';
+        }
+        else if (digit.test(c))
+            previous = 'digit';
+        else if (previous === '_')
+            return false;
+        else
+            previous = 'other';
+    }
+    return previous !== '_';
+}
+/** An empty sink of a metric type. */
+function createSink(type) {
+    switch (type) {
+        case 'counter':
+            return new CounterSink();
+        case 'gauge':
+            return new GaugeSink();
+        case 'rate':
+            return new RateSink();
+        case 'trend':
+            return new TrendSink();
+    }
+}
+/** A sink holding a validated wire's data. */
+function sinkFromWire(w) {
+    const sink = createSink(w.t);
+    sink.mergeWire(w);
+    return sink;
+}
+
 ;// CONCATENATED MODULE: ./src/protocol/messages.ts
 /**
  * Protocol v1 between agents and the coordinator: JSON over HTTP/1.1, agents
@@ -89346,6 +89945,7 @@ function preprocess(fn, schema) {
  * schemas on arrival, on both sides: the coordinator faces the internet and
  * trusts nothing an agent sends, and an agent trusts nothing it cannot parse.
  */
+
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
 const PROTOCOL_VERSION = 1;
@@ -89376,6 +89976,30 @@ const RegisterResponse = strictObject({
     pollHoldMs: schemas_number().int().positive(),
     livenessTimeoutMs: schemas_number().int().positive(),
 });
+/** Bounds on what one agent may report, so a merged store stays small (design.md §5). */
+const METRIC_LIMITS = {
+    /** Distinct (scenario, group) parts and distinct checks, each, per agent. */
+    maxParts: 1_000,
+    maxChecks: 1_000,
+    maxSeriesPerDelta: 50_000,
+    maxSubmetrics: 256,
+};
+const metricName = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
+const tagValue = schemas_string().max(1024);
+/** A submetric a threshold names: samples whose tags contain all of `tags`. */
+const SubmetricSpec = strictObject({
+    key: schemas_string().max(2048),
+    metric: metricName,
+    tags: record(schemas_string().max(128), tagValue),
+});
+/** How an agent aggregates k6's metric stream. */
+const MetricsPlan = strictObject({
+    /** How often pre-aggregated deltas are sent. */
+    intervalMs: schemas_number().int().positive(),
+    submetrics: array(SubmetricSpec).max(METRIC_LIMITS.maxSubmetrics),
+    /** Split every metric by scenario and group (the `full` summary needs it). */
+    parts: schemas_boolean(),
+});
 /** What k6 run flags an agent adds for its share of the test (design.md §3). */
 const Assignment = strictObject({
     segment: schemas_string(),
@@ -89384,6 +90008,7 @@ const Assignment = strictObject({
     leader: schemas_boolean(),
     archiveSha256: schemas_string().regex(/^[0-9a-f]{64}$/),
     archiveBytes: schemas_number().int().nonnegative(),
+    metrics: MetricsPlan,
 });
 /**
  * The coordinator's latest order to one agent. Orders only move forward, so
@@ -89453,6 +90078,50 @@ const EventReport = strictObject({
     seq: schemas_number().int().positive(),
     event: AgentEvent,
 });
+const MetricInfo = strictObject({
+    name: metricName,
+    type: schemas_enum(['counter', 'gauge', 'rate', 'trend']),
+    contains: schemas_enum(['default', 'time', 'data']),
+});
+/**
+ * One pre-aggregated series: a metric's samples of one interval, either all of
+ * them (`total`), those a threshold's submetric selects (`sub`), those of one
+ * scenario and group (`part`), or one check's results (`check`, a rate).
+ */
+const SeriesDelta = discriminatedUnion('kind', [
+    strictObject({ kind: literal('total'), metric: metricName, sink: wireSinkSchema }),
+    strictObject({ kind: literal('sub'), key: schemas_string().max(2048), sink: wireSinkSchema }),
+    strictObject({
+        kind: literal('part'),
+        metric: metricName,
+        scenario: tagValue,
+        group: tagValue,
+        sink: wireSinkSchema,
+    }),
+    strictObject({
+        kind: literal('check'),
+        name: tagValue,
+        group: tagValue,
+        scenario: tagValue,
+        passes: schemas_number().int().nonnegative(),
+        fails: schemas_number().int().nonnegative(),
+    }),
+]);
+/** Everything an agent's k6 measured since the previous delta. Deltas add up. */
+const MetricDelta = strictObject({
+    /** Definitions of the metrics in `series` (k6's JSON "Metric" lines). */
+    metrics: array(MetricInfo).max(10_000),
+    /** Group paths (k6's `group` tag values) first seen in this delta, in order. */
+    groups: array(tagValue).max(METRIC_LIMITS.maxParts),
+    series: array(SeriesDelta).max(METRIC_LIMITS.maxSeriesPerDelta),
+});
+const MetricsReport = strictObject({
+    /** 1, 2, 3, ... per agent, its own sequence. A repeated number is acknowledged and ignored. */
+    seq: schemas_number().int().positive(),
+    /** The last delta: k6 has exited and its stream is fully read. */
+    final: schemas_boolean(),
+    delta: MetricDelta,
+});
 /** GET /v1/health, unauthenticated: liveness, and the clock for offset estimates. */
 const HealthResponse = object({
     ok: literal(true),
@@ -89469,8 +90138,226 @@ const ROUTES = {
     archive: '/v1/archive',
     instruction: '/v1/instruction',
     events: '/v1/events',
+    metrics: '/v1/metrics',
 };
 const PROTOCOL_HEADER = 'k6-distributed-protocol';
+
+;// CONCATENATED MODULE: ./src/metrics/aggregator.ts
+
+
+const GAUGES_NEED_TIME = 'gauge';
+/**
+ * The agent's side of design.md §5: reads k6's JSON metric stream line by
+ * line and pre-aggregates it into mergeable sinks, per series, until the next
+ * `takeDelta()`. Memory is bounded by the number of series, never by the
+ * number of samples: parts and checks beyond METRIC_LIMITS are counted in the
+ * totals but not split out, with one warning.
+ */
+class MetricAggregator {
+    #plan;
+    #warn;
+    #defs = new Map();
+    #subsByMetric = new Map();
+    /** Definitions not yet sent. */
+    #newDefs = [];
+    #totals = new Map();
+    #subs = new Map();
+    #parts = new Map();
+    #checks = new Map();
+    #seenParts = new Set();
+    #seenChecks = new Set();
+    #seenGroups = new Set();
+    #newGroups = [];
+    #warned = new Set();
+    #malformed = 0;
+    #samples = 0;
+    constructor(plan, warn) {
+        this.#plan = plan;
+        this.#warn = warn;
+        for (const sub of plan.submetrics) {
+            const list = this.#subsByMetric.get(sub.metric) ?? [];
+            list.push(sub);
+            this.#subsByMetric.set(sub.metric, list);
+        }
+    }
+    /** Samples ingested so far. */
+    get samples() {
+        return this.#samples;
+    }
+    /** Lines that were not k6 JSON output (counted, never fatal). */
+    get malformed() {
+        return this.#malformed;
+    }
+    /** Ingests one line of k6's `--out json` stream. */
+    ingestLine(line) {
+        if (line === '')
+            return;
+        let parsed;
+        try {
+            parsed = JSON.parse(line);
+        }
+        catch {
+            this.#malformed++;
+            return;
+        }
+        // Anything else on k6's stdout is not ours to read.
+        const type = parsed.type;
+        if (type === 'Point' && parsed.type === 'Point')
+            this.#point(parsed.metric, parsed.data);
+        else if (type === 'Metric' && parsed.type === 'Metric')
+            this.#define(parsed.data);
+        else
+            this.#malformed++;
+    }
+    #define(data) {
+        if (this.#defs.has(data.name))
+            return;
+        const info = { name: data.name, type: data.type, contains: data.contains };
+        this.#defs.set(info.name, info);
+        this.#newDefs.push(info);
+    }
+    #point(metric, data) {
+        const info = this.#defs.get(metric);
+        if (!info || typeof data.value !== 'number') {
+            this.#malformed++;
+            return;
+        }
+        this.#samples++;
+        const tags = data.tags ?? {};
+        const value = data.value;
+        const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
+        sinkIn(this.#totals, metric, info.type).add(value, time);
+        const subs = this.#subsByMetric.get(metric);
+        if (subs) {
+            for (const sub of subs) {
+                if (contains(tags, sub.tags))
+                    sinkIn(this.#subs, sub.key, info.type).add(value, time);
+            }
+        }
+        const group = tags.group ?? '';
+        const scenario = tags.scenario ?? '';
+        if (group !== '' && !this.#seenGroups.has(group))
+            this.#noteGroup(group);
+        if (metric === 'checks' && tags.check !== undefined) {
+            this.#check(tags.check, group, scenario, value !== 0);
+        }
+        if (this.#plan.parts)
+            this.#part(scenario, group, metric, info.type, value, time);
+    }
+    #noteGroup(group) {
+        if (this.#seenGroups.size >= METRIC_LIMITS.maxParts) {
+            this.#warnOnce('groups', `more than ${String(METRIC_LIMITS.maxParts)} distinct groups`);
+            return;
+        }
+        this.#seenGroups.add(group);
+        this.#newGroups.push(group);
+    }
+    #check(name, group, scenario, passed) {
+        const key = `${group}\u0000${scenario}\u0000${name}`;
+        let count = this.#checks.get(key);
+        if (!count) {
+            if (!this.#admit(this.#seenChecks, key, METRIC_LIMITS.maxChecks, 'checks'))
+                return;
+            count = { name, group, scenario, passes: 0, fails: 0 };
+            this.#checks.set(key, count);
+        }
+        if (passed)
+            count.passes++;
+        else
+            count.fails++;
+    }
+    #part(scenario, group, metric, type, value, time) {
+        const key = `${scenario}\u0000${group}`;
+        let part = this.#parts.get(key);
+        if (!part) {
+            if (!this.#admit(this.#seenParts, key, METRIC_LIMITS.maxParts, 'scenario/group parts')) {
+                return;
+            }
+            part = { scenario, group, sinks: new Map() };
+            this.#parts.set(key, part);
+        }
+        sinkIn(part.sinks, metric, type).add(value, time);
+    }
+    /** A new series is admitted while under its bound; past it, warn once and drop the split. */
+    #admit(seen, key, limit, what) {
+        if (seen.has(key))
+            return true;
+        if (seen.size >= limit) {
+            this.#warnOnce(what, `more than ${String(limit)} distinct ${what}; the totals stay exact but further ` +
+                `${what} are not reported separately. A tag with unbounded values (an ID in a ` +
+                'group or check name) causes this: keep such values out of names.');
+            return false;
+        }
+        seen.add(key);
+        return true;
+    }
+    #warnOnce(what, message) {
+        if (this.#warned.has(what))
+            return;
+        this.#warned.add(what);
+        this.#warn(message);
+    }
+    /** Everything aggregated since the last call; the aggregator starts afresh. */
+    takeDelta() {
+        const series = [];
+        for (const [metric, sink] of this.#totals) {
+            series.push({ kind: 'total', metric, sink: sink.toWire() });
+        }
+        for (const [key, sink] of this.#subs)
+            series.push({ kind: 'sub', key, sink: sink.toWire() });
+        for (const part of this.#parts.values()) {
+            for (const [metric, sink] of part.sinks) {
+                series.push({
+                    kind: 'part',
+                    metric,
+                    scenario: part.scenario,
+                    group: part.group,
+                    sink: sink.toWire(),
+                });
+            }
+        }
+        for (const c of this.#checks.values())
+            series.push({ kind: 'check', ...c });
+        const used = new Set();
+        for (const s of series)
+            if (s.kind === 'total' || s.kind === 'part')
+                used.add(s.metric);
+        const delta = {
+            metrics: [...this.#defs.values()].filter((d) => used.has(d.name)),
+            groups: this.#newGroups,
+            series,
+        };
+        this.#newDefs = [];
+        this.#newGroups = [];
+        this.#totals = new Map();
+        this.#subs = new Map();
+        this.#parts = new Map();
+        this.#checks = new Map();
+        return delta;
+    }
+    /** True when nothing was aggregated since the last delta. */
+    get idle() {
+        return (this.#totals.size === 0 &&
+            this.#checks.size === 0 &&
+            this.#newGroups.length === 0 &&
+            this.#newDefs.length === 0);
+    }
+}
+function sinkIn(map, key, type) {
+    let sink = map.get(key);
+    if (!sink) {
+        sink = createSink(type);
+        map.set(key, sink);
+    }
+    return sink;
+}
+/** k6's submetric rule: a sample belongs when its tags contain every listed tag. */
+function contains(tags, wanted) {
+    for (const key in wanted)
+        if (tags[key] !== wanted[key])
+            return false;
+    return true;
+}
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
@@ -89520,6 +90407,10 @@ function agentK6Args(assignment, address, archive) {
         '--no-thresholds',
         '--summary-mode=disabled',
         '--quiet',
+        // The metric stream the agent aggregates (design.md §5). stdout is
+        // buffered by k6 and carries nothing else under --quiet with the summary off.
+        '--out',
+        'json=-',
         '--execution-segment',
         assignment.segment,
         '--execution-segment-sequence',
@@ -89541,7 +90432,7 @@ async function startAgentK6(options) {
         const proc = await K6Process.start(options.k6.path, {
             args: agentK6Args(options.assignment, address, options.archive),
             env: { ...(options.env ?? process.env), K6_NO_COLOR: 'true' },
-            onStdoutLine: (line) => options.log.debug(`[k6] ${line}`),
+            onStdoutLine: options.onMetricLine,
             onStderrLine: (line) => options.log.info(`[k6] ${line}`),
         });
         const api = new K6RestClient(address);
@@ -89565,6 +90456,77 @@ async function startAgentK6(options) {
 }
 async function stopNow(proc) {
     return proc.exit ?? proc.stop({ signal: 'SIGKILL', graceMs: 0 });
+}
+
+;// CONCATENATED MODULE: ./src/agent/metrics-pump.ts
+
+/**
+ * Sends the aggregator's deltas every interval, one at a time, each with the
+ * next sequence number. While a delta is being retried, new samples keep
+ * accumulating in the aggregator and go in the next delta: nothing is lost,
+ * nothing is sent twice, and memory stays bounded by the number of series.
+ */
+class MetricsPump {
+    #o;
+    /** Ends the interval loop; an in-flight delta still completes. */
+    #tick = new AbortController();
+    /** Abandons sending altogether. */
+    #hard = new AbortController();
+    #seq = 0;
+    #loop;
+    #failed = false;
+    constructor(options) {
+        this.#o = options;
+    }
+    start() {
+        this.#loop ??= this.#run();
+    }
+    async #run() {
+        const signal = this.#tick.signal;
+        while (!signal.aborted) {
+            try {
+                await (0,external_node_timers_promises_namespaceObject.setTimeout)(this.#o.intervalMs, undefined, { signal });
+            }
+            catch {
+                return;
+            }
+            if (!this.#o.aggregator.idle)
+                await this.#send(false);
+        }
+    }
+    async #send(final) {
+        if (this.#failed)
+            return;
+        const report = {
+            seq: ++this.#seq,
+            final,
+            delta: this.#o.aggregator.takeDelta(),
+        };
+        try {
+            await this.#o.send(report, this.#hard.signal);
+        }
+        catch (error) {
+            if (this.#hard.signal.aborted)
+                return;
+            this.#failed = true;
+            this.#o.onError(error);
+        }
+    }
+    /**
+     * Sends everything left as the final delta. Call once k6 has exited and its
+     * output is read to the end.
+     */
+    async finish() {
+        this.#tick.abort();
+        await this.#loop;
+        await this.#send(true);
+    }
+    /** Stops without a final delta (the agent is going down). */
+    async stop() {
+        this.#tick.abort();
+        this.#hard.abort();
+        await this.#loop;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/agent/reporter.ts
@@ -89617,6 +90579,8 @@ class Reporter {
 
 
 
+
+
 /**
  * One agent: registers, then carries out the coordinator's newest
  * instruction on its own k6, reporting each step. Two loops run: the poll
@@ -89635,6 +90599,7 @@ class Agent {
     #wake;
     #registration;
     #k6;
+    #pump;
     #clock = { offsetMs: 0, rttMs: Infinity };
     #startedRun = false;
     #stopOrdered = false;
@@ -89762,13 +90727,22 @@ class Agent {
         const archive = (0,external_node_path_.join)(this.#o.workDir, 'archive.tar');
         await this.#o.client.downloadArchive(archive, assignment.archiveSha256, this.#stopped.signal);
         this.#log.info(`segment ${assignment.segment}${assignment.leader ? ' (leader)' : ''}; starting k6 paused`);
+        const aggregator = new MetricAggregator(assignment.metrics, (m) => this.#log.warning(m));
+        this.#pump = new MetricsPump({
+            aggregator,
+            intervalMs: assignment.metrics.intervalMs,
+            send: (report, signal) => this.#o.client.sendMetrics(report, AbortSignal.any([signal, this.#stopped.signal])),
+            onError: (error) => this.#fail(error),
+        });
         this.#k6 = await startAgentK6({
             k6: this.#o.k6,
             assignment,
             archive,
             env: this.#o.env,
             log: this.#log,
+            onMetricLine: (line) => aggregator.ingestLine(line),
         });
+        this.#pump.start();
         void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
         await this.#report({ type: 'ready', vusMax: this.#k6.vusMax });
     }
@@ -89880,6 +90854,8 @@ class Agent {
         this.#released = true;
         this.#log.info(`released: ${reason}`);
         const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : undefined;
+        // k6 flushed its metric stream on the way out: send the rest before saying so.
+        await this.#pump?.finish();
         await this.#report({
             type: 'k6-exited',
             expected: true,
@@ -89895,11 +90871,14 @@ class Agent {
         if (this.#released)
             return;
         this.#log.error(`k6 exited unexpectedly: ${exit.outcome.description}`);
-        void this.#report({
+        // What it measured before it died still counts, as it would in one big k6.
+        void (this.#pump?.finish() ?? Promise.resolve())
+            .then(() => this.#report({
             type: 'k6-exited',
             expected: false,
             exit: { code: exit.code, signal: exit.signal, description: exit.outcome.description },
-        }).then(() => this.#fail(new K6DistributedError('AGENT_FAILED', `k6 exited unexpectedly: ${exit.outcome.description}`)));
+        }))
+            .then(() => this.#fail(new K6DistributedError('AGENT_FAILED', `k6 exited unexpectedly: ${exit.outcome.description}`)));
     }
     #report(event) {
         return this.#reporter.report(event);
@@ -89911,6 +90890,7 @@ class Agent {
     }
     /** Whatever happened, no k6 of ours keeps loading the target. */
     async #shutdownK6() {
+        await this.#pump?.stop();
         const k6 = this.#k6;
         if (!k6)
             return;
@@ -89976,8 +90956,8 @@ class Backoff {
 /** Answers that mean "try again": Cloudflare's 429/502/503/504/524 and any other 5xx. */
 const retryable = (status) => status === 429 || status >= 500;
 /**
- * The agent's side of protocol v1 over HTTP (undici). At most two requests are
- * ever in flight, a held poll and one other, so an agent stays far inside a
+ * The agent's side of protocol v1 over HTTP (undici). At most three requests
+ * are ever in flight, a held poll, an event and a metric delta, so an agent stays far inside a
  * quick tunnel's 200 in-flight limit (design.md §4). Every call retries
  * network errors, 429 and 5xx with jittered backoff until `giveUpAfterMs`.
  */
@@ -89991,7 +90971,7 @@ class CoordinatorClient {
         if (url.protocol !== 'http:' && url.protocol !== 'https:') {
             throw new K6DistributedError('INVALID_OPTION', `invalid coordinator URL "${options.url}": use http:// or https://`);
         }
-        this.#pool = new node_modules_undici/* Pool */.bC(url.origin, { connections: 2, pipelining: 1 });
+        this.#pool = new node_modules_undici/* Pool */.bC(url.origin, { connections: 3, pipelining: 1 });
     }
     async register(request) {
         const response = await this.#call('POST', ROUTES.register, RegisterResponse, {
@@ -90010,6 +90990,10 @@ class CoordinatorClient {
     }
     async report(seq, event, signal) {
         await this.#call('POST', ROUTES.events, undefined, { body: { seq, event }, signal });
+    }
+    /** Sends one metric delta; a retry keeps its sequence number, so it counts once. */
+    async sendMetrics(report, signal) {
+        await this.#call('POST', ROUTES.metrics, undefined, { body: report, signal });
     }
     /** One round trip to /v1/health, timed on our clock (NTP's midpoint estimate). */
     async clockSample(signal) {
@@ -90203,6 +91187,114 @@ function parseGoDuration(text) {
     return parts.reduce((ms, [, n, unit]) => ms + Number(n) * (GO_DURATION_UNITS[unit ?? ''] ?? 0), 0);
 }
 
+;// CONCATENATED MODULE: ./src/k6/run-flags.ts
+
+/**
+ * k6's boolean flags (internal/cmd options.go, runtime_options.go, root.go):
+ * every other flag written without `=` takes the next argument as its value.
+ */
+const BOOLEAN_FLAGS = new Set([
+    '--paused',
+    '-p',
+    '--no-setup',
+    '--no-teardown',
+    '--throw',
+    '-w',
+    '--insecure-skip-tls-verify',
+    '--no-connection-reuse',
+    '--no-vu-connection-reuse',
+    '--discard-response-bodies',
+    '--no-cookies-reset',
+    '--include-system-env-vars',
+    '--no-thresholds',
+    '--new-machine-readable-summary',
+    '--verbose',
+    '-v',
+    '--quiet',
+    '-q',
+    '--no-color',
+    '--linger',
+    '-l',
+    '--no-usage-report',
+]);
+/** `k6 run` flags that belong to one process's outputs, meaningless for the merged run. */
+const PER_PROCESS = new Set([
+    '--linger',
+    '-l',
+    '--no-usage-report',
+    '--paused',
+    '-p',
+    '--address',
+    '-a',
+]);
+const UNSUPPORTED = {
+    '--out': 'sends each agent’s raw samples to an output; a distributed run aggregates centrally. ' +
+        'Use handleSummary(), --summary-export or --summary-json for the merged results',
+    '-o': '',
+    '--features': 'is not passed to agents yet',
+};
+UNSUPPORTED['-o'] = UNSUPPORTED['--out'] ?? '';
+const SUMMARY_MODES = ['compact', 'full', 'disabled'];
+/**
+ * Splits the k6 flags a user gives a distributed run: what is archived with
+ * the script (and so reaches every agent), and what the coordinator applies
+ * to the merged run itself (summary, thresholds). K6_SUMMARY_MODE,
+ * K6_SUMMARY_EXPORT, K6_NO_THRESHOLDS and K6_NO_COLOR are read as k6 does; a
+ * flag wins over its variable.
+ */
+function parseRunFlags(flags, env = {}) {
+    const result = {
+        archiveFlags: [],
+        summaryMode: parseSummaryMode(env.K6_SUMMARY_MODE ?? 'compact'),
+        summaryExport: env.K6_SUMMARY_EXPORT || undefined,
+        noThresholds: isTrue(env.K6_NO_THRESHOLDS),
+        noColor: isTrue(env.K6_NO_COLOR) || env.NO_COLOR !== undefined,
+    };
+    for (let i = 0; i < flags.length; i++) {
+        const token = flags[i] ?? '';
+        const [name, inline] = token.startsWith('-') ? splitInline(token) : [token, undefined];
+        const takesValue = name.startsWith('-') && inline === undefined && !BOOLEAN_FLAGS.has(name);
+        const value = inline ?? (takesValue ? flags[++i] : undefined);
+        const original = takesValue ? [token, value ?? ''] : [token];
+        if (name in UNSUPPORTED) {
+            throw new K6DistributedError('INVALID_OPTION', `${name} ${UNSUPPORTED[name] ?? ''}: remove it from the k6 flags`);
+        }
+        if (PER_PROCESS.has(name))
+            continue;
+        applyRunFlag(result, name, value);
+        result.archiveFlags.push(...original);
+    }
+    return result;
+}
+function applyRunFlag(result, name, value) {
+    switch (name) {
+        case '--summary-mode':
+            result.summaryMode = parseSummaryMode(value ?? '');
+            return;
+        case '--summary-export':
+            result.summaryExport = value || undefined;
+            return;
+        case '--no-thresholds':
+            result.noThresholds = value === undefined || isTrue(value);
+            return;
+        case '--no-color':
+            result.noColor = value === undefined || isTrue(value);
+            return;
+    }
+}
+function splitInline(token) {
+    const eq = token.indexOf('=');
+    return eq < 0 ? [token, undefined] : [token.slice(0, eq), token.slice(eq + 1)];
+}
+function parseSummaryMode(value) {
+    if (SUMMARY_MODES.includes(value))
+        return value;
+    throw new K6DistributedError('INVALID_OPTION', `invalid summary mode "${value}": use one of ${SUMMARY_MODES.join(', ')}`);
+}
+function isTrue(value) {
+    return value !== undefined && ['1', 'true', 't', 'TRUE', 'True', 'T'].includes(value);
+}
+
 ;// CONCATENATED MODULE: ./src/k6/segments.ts
 /**
  * Splitting one test's load across agents with k6's execution segments
@@ -90292,6 +91384,10 @@ class AgentRecord {
     instruction = { type: 'wait' };
     version = 0;
     lastSeq = 0;
+    /** Highest metric delta sequence applied. */
+    lastMetricSeq = 0;
+    /** The agent sent its last delta: its k6 exited and its stream was read to the end. */
+    metricsFinal = false;
     lastSeenMs;
     pollsInFlight = 0;
     /** Events received, by type (each type is sent at most once per agent). */
@@ -90374,10 +91470,12 @@ class AgentRecord {
  * The run's result. The exit code follows k6: the first abort cause wins;
  * else a failed teardown() is a script exception (107); else the first
  * non-zero exit of a k6 that ended on its own terms (e.g. 110 after
- * exec.test.fail()); else 0.
+ * exec.test.fail()); else failed thresholds (99); else 0. k6's own order
+ * (internal/cmd/run.go): an error from the run hides a threshold failure.
  */
 function summarise(facts) {
-    const agents = facts.agents.map(agentSummary);
+    const leaders = new Set([facts.setupAgentId, facts.teardownAgentId]);
+    const agents = facts.agents.map((a) => agentSummary(a, leaders.has(a.id)));
     const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
     const { exitCode, message } = verdict(facts);
     return {
@@ -90403,9 +91501,15 @@ function verdict(facts) {
             return { exitCode: exit.code, message: `${agent.label}: ${exit.description}${lostNote}` };
         }
     }
+    if (facts.thresholdsBreached.length) {
+        return {
+            exitCode: K6_EXIT_CODES['thresholds-failed'],
+            message: `thresholds on metrics '${facts.thresholdsBreached.join(', ')}' have been crossed${lostNote}`,
+        };
+    }
     return { exitCode: 0, message: `the run finished${lostNote}` };
 }
-function agentSummary(agent) {
+function agentSummary(agent, leader) {
     const exit = agent.exit;
     return {
         id: agent.id,
@@ -90415,7 +91519,7 @@ function agentSummary(agent) {
         weight: agent.weight,
         segment: agent.segment?.segment,
         share: agent.segment?.share,
-        leader: agent.index === 0,
+        leader,
         startedAt: agent.event('started')?.at,
         lost: agent.lost,
         k6Exit: exit && { code: exit.code, signal: exit.signal, description: exit.description },
@@ -90440,6 +91544,11 @@ function agentSummary(agent) {
  */
 class Coordinator {
     #o;
+    #metrics;
+    /** k6's test run duration spans setup() through teardown() (execution.Scheduler.Run). */
+    #runStartMs;
+    #runEndMs;
+    #thresholdsBreached = [];
     #log;
     #now;
     #agents = [];
@@ -90467,7 +91576,9 @@ class Coordinator {
             livenessTimeoutMs: options.livenessTimeoutMs ?? pollHoldMs + 15_000,
             startLeadMs: options.startLeadMs ?? 1_000,
             onAgentLoss: options.onAgentLoss ?? 'abort',
+            thresholdIntervalMs: options.thresholdIntervalMs ?? 2_000,
         };
+        this.#metrics = options.metrics;
         this.#log = options.log;
         this.#now = options.now ?? Date.now;
         this.#result = new Promise((resolve) => (this.#resolve = resolve));
@@ -90549,6 +91660,33 @@ class Coordinator {
         agent.events.set(report.event.type, report.event);
         this.#onEvent(agent, report.event);
         this.#advance();
+    }
+    /**
+     * Applies one metric delta. A sequence number already applied is
+     * acknowledged and ignored, so a retried delta never counts twice. Deltas
+     * from an agent lost since are still applied: that load did happen.
+     */
+    reportMetrics(agent, report) {
+        agent.lastSeenMs = this.#now();
+        if (report.seq <= agent.lastMetricSeq)
+            return;
+        if (!this.#metrics) {
+            throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
+        }
+        this.#metrics.apply(agent.id, report);
+        agent.lastMetricSeq = report.seq;
+        if (report.final)
+            agent.metricsFinal = true;
+    }
+    /** What setup() returned (null until it ran, or with --no-setup). */
+    get setupData() {
+        return this.#setupData ?? undefined;
+    }
+    /** Test run duration so far, as k6 counts it. */
+    get runDurationMs() {
+        if (this.#runStartMs === undefined)
+            return 0;
+        return (this.#runEndMs ?? this.#now()) - this.#runStartMs;
     }
     /** Ends the run early (e.g. SIGINT to the coordinator). The first cause wins. */
     abort(cause) {
@@ -90695,6 +91833,7 @@ class Coordinator {
                     leader: agent.index === 0,
                     archiveSha256: this.#o.archive.sha256,
                     archiveBytes: this.#o.archive.bytes,
+                    metrics: this.#metrics?.plan ?? DEFAULT_METRICS_PLAN,
                 },
             });
         }
@@ -90703,6 +91842,7 @@ class Coordinator {
     }
     #setup() {
         this.#phase = 'setup';
+        this.#runStartMs = this.#now();
         // The first agent still in the run (agent 1 unless it was lost under `continue`).
         const leader = this.#live()[0];
         if (this.#o.noSetup || !leader)
@@ -90722,6 +91862,21 @@ class Coordinator {
         this.#log.info(`every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`);
         for (const agent of this.#live())
             agent.instruct({ type: 'start', at });
+        if (this.#metrics)
+            this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds());
+    }
+    /** k6's periodic threshold run: an abortOnFail crossing stops the run with 99. */
+    #checkThresholds() {
+        if (!this.#metrics || (this.#phase !== 'running' && this.#phase !== 'stopping'))
+            return;
+        const verdict = this.#metrics.evaluate(this.runDurationMs, false);
+        if (!verdict.abort || this.#phase !== 'running')
+            return;
+        this.abort({
+            exitCode: K6_EXIT_CODES['thresholds-failed'],
+            message: `thresholds on metrics '${verdict.breached.join(', ')}' were crossed; at least one ` +
+                'has abortOnFail enabled, stopping test prematurely',
+        });
     }
     #teardown() {
         this.#phase = 'teardown';
@@ -90734,6 +91889,8 @@ class Coordinator {
     }
     #release() {
         this.#phase = 'releasing';
+        if (this.#runStartMs !== undefined)
+            this.#runEndMs = this.#now();
         for (const agent of this.#live()) {
             if (agent.instruction.type !== 'release') {
                 agent.instruct({ type: 'release', reason: 'the run is over' });
@@ -90743,7 +91900,13 @@ class Coordinator {
     #finish() {
         this.#phase = 'done';
         this.close();
+        if (this.#metrics && this.#runStartMs !== undefined) {
+            this.#thresholdsBreached = this.#metrics.evaluate(this.runDurationMs, true).breached;
+        }
         const result = summarise({
+            thresholdsBreached: this.#thresholdsBreached,
+            setupAgentId: this.#setupRan ? this.#setupAgent?.id : undefined,
+            teardownAgentId: this.#teardownRan ? this.#teardownAgent?.id : undefined,
             agents: this.#agents,
             cause: this.#cause,
             teardownError: this.#teardownError,
@@ -90797,6 +91960,8 @@ class Coordinator {
         this.#timers.clear();
     }
 }
+/** Agents of a coordinator without metrics still aggregate; it refuses their deltas. */
+const DEFAULT_METRICS_PLAN = { intervalMs: 1_000, submetrics: [], parts: false };
 const PHASES_BEFORE_START = new Set(['joining', 'initialising', 'setup', 'distributing']);
 /** k6's exit code for a failed setup(): test.abort() → 108, a timeout → 100, else 107. */
 function setupExitCode(event) {
@@ -90809,6 +91974,915 @@ function setupExitCode(event) {
 function tagText(tags) {
     const entries = Object.entries(tags);
     return entries.length ? `, tags ${entries.map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/k6/handle-summary.ts
+
+
+
+
+
+/** Flags of the user's that shape the script's init context; the rest are the run's. */
+const INIT_FLAGS = new Set(['-e', '--env', '--compatibility-mode', '--include-system-env-vars']);
+/**
+ * Runs the user's handleSummary() once, in real k6, on the merged data: k6
+ * runs a one-iteration wrapper that imports the script by file URL (its own
+ * imports and open() calls resolve as usual) and hands the merged object to
+ * the script's handleSummary. k6 then writes the returned stdout, stderr and
+ * files exactly as it would at the end of a standalone run, relative to `cwd`.
+ */
+async function runHandleSummary(options) {
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_namespaceObject.tmpdir)(), 'k6-distributed-summary-'));
+    try {
+        const dataPath = (0,external_node_path_.join)(dir, 'data.json');
+        const absent = (0,external_node_path_.join)(dir, 'no-handle-summary');
+        const wrapper = (0,external_node_path_.join)(dir, 'wrapper.js');
+        await (0,promises_.writeFile)(dataPath, JSON.stringify(options.data));
+        await (0,promises_.writeFile)(wrapper, wrapperSource((0,external_node_path_.resolve)(options.cwd ?? '.', options.script), dataPath, absent));
+        const proc = await K6Process.start(options.k6.path, {
+            args: [
+                'run',
+                '--quiet',
+                '--no-thresholds',
+                '--no-usage-report',
+                '--summary-mode=compact',
+                '--vus',
+                '1',
+                '--iterations',
+                '1',
+                ...initFlags(options.flags),
+                wrapper,
+            ],
+            cwd: options.cwd,
+            env: options.env,
+            onStdoutData: options.stdout,
+            onStderrData: options.stderr,
+        });
+        const exit = await proc.done;
+        if (await handle_summary_exists(absent))
+            return { ran: false };
+        return { ran: true, exitCode: exit.outcome.exitCode };
+    }
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+function wrapperSource(script, dataPath, absent) {
+    return [
+        `import * as script from ${JSON.stringify((0,external_node_url_.pathToFileURL)(script).href)};`,
+        `const data = JSON.parse(open(${JSON.stringify(dataPath)}));`,
+        'export default function () {}',
+        'export function handleSummary() {',
+        `  if (typeof script.handleSummary !== 'function') return { ${JSON.stringify(absent)}: '' };`,
+        '  return script.handleSummary(data);',
+        '}',
+        '',
+    ].join('\n');
+}
+function initFlags(flags) {
+    const out = [];
+    for (let i = 0; i < flags.length; i++) {
+        const token = flags[i] ?? '';
+        const name = token.split('=')[0] ?? '';
+        if (!INIT_FLAGS.has(name))
+            continue;
+        out.push(token);
+        const takesValue = !token.includes('=') && name !== '--include-system-env-vars';
+        if (takesValue && i + 1 < flags.length)
+            out.push(flags[++i] ?? '');
+    }
+    return out;
+}
+async function handle_summary_exists(path) {
+    try {
+        await (0,promises_.stat)(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/summary/legacy.ts
+
+const SEPARATOR = '::';
+/** k6's group and check ids: the hex MD5 of the path (lib/models.go). */
+function id(path) {
+    return (0,external_node_crypto_.createHash)('md5').update(path).digest('hex');
+}
+function legacy_group(name, path) {
+    return { name, path, id: id(path), groups: [], checks: [] };
+}
+/** The group tree from the group paths seen, in first-seen order. */
+function groupTree(source) {
+    const root = legacy_group('', '');
+    const byPath = new Map([['', root]]);
+    const ensure = (path) => {
+        const known = byPath.get(path);
+        if (known)
+            return known;
+        const cut = path.lastIndexOf(SEPARATOR);
+        const parent = ensure(cut <= 0 ? '' : path.slice(0, cut));
+        const node = legacy_group(path.slice(cut + SEPARATOR.length), path);
+        parent.groups.push(node);
+        byPath.set(path, node);
+        return node;
+    };
+    for (const path of source.groups)
+        ensure(path);
+    return ensure;
+}
+/** handleSummary()'s `data`, from merged data, in k6's exact shape. */
+function legacySummaryData(source) {
+    const groupAt = groupTree(source);
+    for (const check of source.checks) {
+        const node = groupAt(check.group);
+        const path = `${check.group}${SEPARATOR}${check.name}`;
+        const known = node.checks.find((c) => c.name === check.name);
+        if (known) {
+            known.passes += check.passes;
+            known.fails += check.fails;
+        }
+        else {
+            node.checks.push({
+                name: check.name,
+                path,
+                id: id(path),
+                passes: check.passes,
+                fails: check.fails,
+            });
+        }
+    }
+    const stats = source.options.summaryTrendStats;
+    const metrics = {};
+    const all = [...source.metrics, ...source.submetrics];
+    for (const [key, series] of all) {
+        const metric = {
+            type: series.type,
+            contains: series.contains,
+            values: series.sink.values(source.durationMs, stats),
+        };
+        const thresholds = source.thresholds.get(key);
+        if (thresholds?.length) {
+            metric.thresholds = Object.fromEntries(thresholds.map((t) => [t.source, { ok: t.ok }]));
+        }
+        metrics[key] = metric;
+    }
+    const data = {
+        root_group: groupAt(''),
+        options: {
+            summaryTrendStats: [...stats],
+            summaryTimeUnit: source.options.summaryTimeUnit,
+            noColor: source.options.noColor,
+        },
+        state: {
+            isStdOutTTY: source.state.isStdOutTTY,
+            isStdErrTTY: source.state.isStdErrTTY,
+            testRunDurationMs: source.durationMs,
+        },
+        metrics,
+    };
+    if (source.setupData !== undefined)
+        data.setup_data = source.setupData;
+    return data;
+}
+/**
+ * The --summary-export file: k6's legacy JSON summary, as the oldJSONSummary
+ * transformation in internal/js/summary-wrapper.js writes it.
+ */
+function summaryExport(data) {
+    const metrics = {};
+    for (const [name, metric] of Object.entries(data.metrics)) {
+        const values = { ...metric.values };
+        if (metric.thresholds && Object.keys(metric.thresholds).length > 0) {
+            values.thresholds = Object.fromEntries(Object.entries(metric.thresholds).map(([source, t]) => [source, !t.ok]));
+        }
+        if (metric.type === 'rate' && 'rate' in values) {
+            values.value = values.rate;
+            delete values.rate;
+        }
+        metrics[name] = values;
+    }
+    const result = { root_group: exportGroup(data.root_group), metrics };
+    if (data.setup_data !== undefined)
+        result.setup_data = data.setup_data;
+    return JSON.stringify(result, null, 4);
+}
+/** Legacy export keys groups and checks by name instead of listing them. */
+function exportGroup(node) {
+    return {
+        name: node.name,
+        path: node.path,
+        id: node.id,
+        groups: Object.fromEntries(node.groups.map((g) => [g.name, exportGroup(g)])),
+        checks: Object.fromEntries(node.checks.map((c) => [c.name, c])),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/coordinator/end-of-test.ts
+
+
+
+
+
+/**
+ * What k6 does at the end of a run, on merged data (internal/cmd/run.go):
+ * the script's handleSummary() if it exports one, else the text summary;
+ * --summary-export beside either. As in k6, none of it changes the exit
+ * code: a failure here is logged.
+ */
+async function endOfTest(o) {
+    const data = legacySummaryData(o.source);
+    if (o.summaryJson !== undefined)
+        await writeSummaryJson(o, data);
+    if (o.flags.summaryMode === 'disabled')
+        return;
+    try {
+        const outcome = await runHandleSummary({
+            k6: o.k6,
+            script: o.script,
+            data,
+            flags: o.flags.archiveFlags,
+            cwd: o.cwd,
+            env: o.env,
+            stdout: o.stdout,
+            stderr: o.stderr,
+        });
+        if (!outcome.ran) {
+            // The text summary of k6 v2 from merged data comes with issue 4's summary renderer.
+            o.log.debug('the script exports no handleSummary()');
+        }
+        else if (outcome.exitCode !== 0) {
+            o.log.error(`failed to handle the end-of-test summary: handleSummary() ended with exit code ${String(outcome.exitCode)}`);
+        }
+    }
+    catch (error) {
+        o.log.error(`failed to handle the end-of-test summary: ${errorMessage(error)}`);
+    }
+    if (o.flags.summaryExport !== undefined) {
+        await (0,promises_.writeFile)((0,external_node_path_.resolve)(o.cwd ?? '.', o.flags.summaryExport), summaryExport(data));
+    }
+}
+async function writeSummaryJson(o, data) {
+    const body = {
+        k6Distributed: 1,
+        exitCode: o.result.exitCode,
+        message: o.result.message,
+        agents: o.result.agents,
+        startSkewMs: o.result.startSkewMs,
+        data,
+    };
+    await (0,promises_.writeFile)((0,external_node_path_.resolve)(o.cwd ?? '.', o.summaryJson ?? ''), `${JSON.stringify(body, null, 2)}\n`);
+}
+
+;// CONCATENATED MODULE: ./src/metrics/builtin.ts
+/**
+ * k6's built-in metrics (metrics/builtin.go). k6's JSON output defines a
+ * metric only with its first sample, so a threshold on a metric that never
+ * got one still needs its type from here to be evaluated as k6 does.
+ */
+const BUILTIN = {
+    vus: ['gauge'],
+    vus_max: ['gauge'],
+    iterations: ['counter'],
+    iteration_duration: ['trend', 'time'],
+    dropped_iterations: ['counter'],
+    checks: ['rate'],
+    group_duration: ['trend', 'time'],
+    http_reqs: ['counter'],
+    http_req_failed: ['rate'],
+    http_req_duration: ['trend', 'time'],
+    http_req_blocked: ['trend', 'time'],
+    http_req_connecting: ['trend', 'time'],
+    http_req_tls_handshaking: ['trend', 'time'],
+    http_req_sending: ['trend', 'time'],
+    http_req_waiting: ['trend', 'time'],
+    http_req_receiving: ['trend', 'time'],
+    ws_sessions: ['counter'],
+    ws_msgs_sent: ['counter'],
+    ws_msgs_received: ['counter'],
+    ws_ping: ['trend', 'time'],
+    ws_session_duration: ['trend', 'time'],
+    ws_connecting: ['trend', 'time'],
+    grpc_req_duration: ['trend', 'time'],
+    data_sent: ['counter', 'data'],
+    data_received: ['counter', 'data'],
+};
+function builtinMetric(name) {
+    const entry = BUILTIN[name];
+    return entry ? { name, type: entry[0], contains: entry[1] ?? 'default' } : undefined;
+}
+/**
+ * Gauges every k6 instance reports for itself: one big k6 would report their
+ * sum, so the store adds up each agent's latest value instead of keeping the
+ * last one by time.
+ */
+const PER_INSTANCE_GAUGES = new Set(['vus', 'vus_max']);
+
+;// CONCATENATED MODULE: ./src/metrics/store.ts
+
+
+
+/**
+ * The coordinator's merged metrics (design.md §5): every agent's deltas added
+ * into one sink per series, so thresholds and the summary read what one big
+ * k6 would have measured. A delta is validated whole before any of it is
+ * applied: a bad one changes nothing.
+ */
+class MetricStore {
+    #defs = new Map();
+    #subSpecs;
+    #totals = new Map();
+    #subs = new Map();
+    #parts = new Map();
+    #checks = new Map();
+    #groups = [];
+    #groupSet = new Set();
+    /** Each agent's own gauges for PER_INSTANCE_GAUGES, summed into the merged one. */
+    #instanceGauges = new Map();
+    #agentTotals = new Map();
+    #now;
+    constructor(options) {
+        this.#subSpecs = new Map(options.submetrics.map((s) => [s.key, s]));
+        this.#now = options.now ?? Date.now;
+    }
+    /** Adds one agent's delta. Throws BAD_REQUEST, having changed nothing, if it does not fit. */
+    apply(agentId, delta) {
+        const incoming = this.#validate(delta);
+        for (const def of incoming.values())
+            if (!this.#defs.has(def.name))
+                this.#defs.set(def.name, def);
+        for (const group of delta.groups) {
+            if (this.#groupSet.has(group))
+                continue;
+            this.#groupSet.add(group);
+            this.#groups.push(group);
+        }
+        for (const series of delta.series)
+            this.#applySeries(agentId, series);
+    }
+    #validate(delta) {
+        const defs = new Map();
+        for (const def of delta.metrics) {
+            const known = this.#defs.get(def.name) ?? defs.get(def.name) ?? builtinMetric(def.name);
+            if (known && (known.type !== def.type || known.contains !== def.contains)) {
+                throw badDelta(`metric ${def.name} is a ${known.type}, not a ${def.type}`);
+            }
+            defs.set(def.name, def);
+        }
+        const typeOf = (metric) => {
+            const info = defs.get(metric) ?? this.#defs.get(metric);
+            if (!info)
+                throw badDelta(`metric ${metric} has no definition`);
+            return info.type;
+        };
+        for (const series of delta.series) {
+            if (series.kind === 'check')
+                continue;
+            const metric = series.kind === 'sub' ? this.#subSpecs.get(series.key)?.metric : series.metric;
+            if (metric === undefined) {
+                throw badDelta(`unknown submetric ${series.kind === 'sub' ? JSON.stringify(series.key) : ''}`);
+            }
+            const type = typeOf(metric);
+            if (series.sink.t !== type) {
+                throw badDelta(`metric ${metric} is a ${type} but its series holds a ${series.sink.t}`);
+            }
+        }
+        return defs;
+    }
+    #applySeries(agentId, series) {
+        switch (series.kind) {
+            case 'total':
+                this.#applyTotal(agentId, series.metric, series.sink);
+                return;
+            case 'sub': {
+                const spec = this.#subSpecs.get(series.key);
+                if (spec)
+                    store_sinkIn(this.#subs, series.key, this.#type(spec.metric)).mergeWire(series.sink);
+                return;
+            }
+            case 'part': {
+                const key = `${series.scenario}\u0000${series.group}`;
+                let part = this.#parts.get(key);
+                if (!part) {
+                    part = { scenario: series.scenario, group: series.group, sinks: new Map() };
+                    this.#parts.set(key, part);
+                }
+                store_sinkIn(part.sinks, series.metric, this.#type(series.metric)).mergeWire(series.sink);
+                return;
+            }
+            case 'check': {
+                const key = `${series.group}\u0000${series.scenario}\u0000${series.name}`;
+                let check = this.#checks.get(key);
+                if (!check) {
+                    check = {
+                        name: series.name,
+                        group: series.group,
+                        scenario: series.scenario,
+                        passes: 0,
+                        fails: 0,
+                    };
+                    this.#checks.set(key, check);
+                }
+                check.passes += series.passes;
+                check.fails += series.fails;
+                return;
+            }
+        }
+    }
+    #applyTotal(agentId, metric, wire) {
+        const type = this.#type(metric);
+        if (type !== 'trend')
+            store_sinkIn(agentMap(this.#agentTotals, agentId), metric, type).mergeWire(wire);
+        if (!PER_INSTANCE_GAUGES.has(metric)) {
+            store_sinkIn(this.#totals, metric, type).mergeWire(wire);
+            return;
+        }
+        store_sinkIn(agentMap(this.#instanceGauges, metric), agentId, type).mergeWire(wire);
+        let sum = 0;
+        for (const sink of this.#instanceGauges.get(metric)?.values() ?? []) {
+            sum += sink.values(0, []).value ?? 0;
+        }
+        store_sinkIn(this.#totals, metric, type).add(sum, this.#now());
+    }
+    #type(metric) {
+        const info = this.#defs.get(metric) ?? builtinMetric(metric);
+        if (!info)
+            throw new Error(`unreachable: metric ${metric} validated without a definition`);
+        return info.type;
+    }
+    /** A metric's definition: seen in a delta, or one of k6's built-ins. */
+    info(metric) {
+        return this.#defs.get(metric) ?? builtinMetric(metric);
+    }
+    /** Every metric with samples, first-seen order. */
+    get metrics() {
+        return this.#totals;
+    }
+    /** The merged sink of a metric (`http_reqs`) or a threshold's submetric key. */
+    sink(key) {
+        return this.#totals.get(key) ?? this.#subs.get(key);
+    }
+    get submetrics() {
+        return this.#subs;
+    }
+    get submetricSpecs() {
+        return this.#subSpecs;
+    }
+    get parts() {
+        return this.#parts.values();
+    }
+    get checks() {
+        return this.#checks.values();
+    }
+    /** Group paths (`::a::b`), first-seen order. */
+    get groups() {
+        return this.#groups;
+    }
+    agentTotals(agentId) {
+        const sinks = this.#agentTotals.get(agentId);
+        const value = (metric, key) => sinks?.get(metric)?.values(0, [])[key] ?? 0;
+        return {
+            iterations: value('iterations', 'count'),
+            httpReqs: value('http_reqs', 'count'),
+            httpReqFailures: value('http_req_failed', 'passes'),
+        };
+    }
+}
+function store_sinkIn(map, key, type) {
+    let sink = map.get(key);
+    if (!sink) {
+        sink = createSink(type);
+        map.set(key, sink);
+    }
+    return sink;
+}
+function agentMap(map, key) {
+    let inner = map.get(key);
+    if (!inner) {
+        inner = new Map();
+        map.set(key, inner);
+    }
+    return inner;
+}
+function badDelta(reason) {
+    return new K6DistributedError('BAD_REQUEST', `invalid metric delta: ${reason}`);
+}
+
+;// CONCATENATED MODULE: ./src/thresholds/parse.ts
+
+/** k6 scans operators in this order, so `<=` is found before `<` and `===` before `==`. */
+const OPERATORS = ['<=', '<', '>=', '>', '===', '==', '!='];
+const AGGREGATIONS = [
+    'value',
+    'count',
+    'rate',
+    'avg',
+    'min',
+    'med',
+    'max',
+    'p',
+];
+const SUPPORTED = {
+    counter: ['count', 'rate'],
+    gauge: ['value'],
+    rate: ['rate'],
+    trend: ['avg', 'min', 'max', 'med', 'p'],
+};
+function invalid(message) {
+    return new K6DistributedError('INVALID_OPTION', message);
+}
+/** Parses a threshold expression exactly as k6 does, with k6's error messages. */
+function parseThresholdExpression(input) {
+    const scanned = scan(input);
+    if (!scanned) {
+        throw invalid(`failed parsing threshold expression ${goQuote(input)}; reason: malformed threshold expression`);
+    }
+    const [method, operator, rhs] = scanned;
+    const { aggregation, percentile } = parseAggregation(method, input);
+    const value = parse_parseGoFloat(rhs);
+    if (value === undefined) {
+        throw invalid(`failed parsing threshold expresion's ${goQuote(input)} right hand side; reason: ` +
+            `strconv.ParseFloat: parsing ${goQuote(rhs)}: invalid syntax`);
+    }
+    const sinkKey = aggregation === 'p' ? `p(${formatG(percentile ?? 0)})` : aggregation;
+    return { aggregation, percentile, operator, value, sinkKey };
+}
+function scan(input) {
+    for (const op of OPERATORS) {
+        const at = input.indexOf(op);
+        if (at < 0)
+            continue;
+        const right = input.slice(at + op.length);
+        if (right !== '')
+            return [input.slice(0, at).trim(), op, right.trim()];
+    }
+    return undefined;
+}
+function parseAggregation(method, input) {
+    if (AGGREGATIONS.includes(method))
+        return { aggregation: method };
+    const lhs = (reason) => invalid(`failed parsing threshold expression's ${goQuote(input)} left hand side; reason: ${reason}`);
+    if (!method.startsWith('p(') || !method.endsWith(')')) {
+        throw lhs('failed parsing method from expression');
+    }
+    const inner = method.slice(2, -1);
+    const percentile = parse_parseGoFloat(inner);
+    if (percentile === undefined) {
+        throw lhs(`malformed percentile value; reason: strconv.ParseFloat: parsing ${goQuote(inner)}: invalid syntax`);
+    }
+    if (Number.isNaN(percentile) || percentile < 0 || percentile > 100) {
+        throw lhs('malformed percentile value, provide a number between 0 and 100');
+    }
+    return { aggregation: 'p', percentile };
+}
+/**
+ * Go's strconv.ParseFloat for the forms thresholds use: decimal and
+ * exponent notation, an optional sign, Inf/Infinity/NaN, underscores only
+ * with a base prefix (not supported here: k6 users write plain decimals).
+ */
+function parse_parseGoFloat(text) {
+    if (/^[+-]?(inf|infinity)$/i.test(text))
+        return text.startsWith('-') ? -Infinity : Infinity;
+    if (/^nan$/i.test(text))
+        return NaN;
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text))
+        return undefined;
+    return Number(text);
+}
+/** Go's %g for the percentiles users write (e.g. 95, 99.9, 0.5). */
+function formatG(n) {
+    return String(n);
+}
+function goQuote(text) {
+    return JSON.stringify(text);
+}
+/** k6's check that an aggregation suits the metric's type (metrics/thresholds.go Validate). */
+function validateForType(expression, source, key, type) {
+    const supported = SUPPORTED[type];
+    if (supported.includes(expression.aggregation))
+        return;
+    throw invalid(`invalid threshold ${goQuote(source)} applied on metric ${key}; reason: unsupported ` +
+        `aggregation method ${expression.aggregation} on metric of type ${type}. supported ` +
+        `aggregation methods for this metric are: ${supported.join(', ')}`);
+}
+function parseMetricKey(key) {
+    const open = key.indexOf('{');
+    if (open < 0 && !key.includes('}'))
+        return { metric: key, tags: {} };
+    const fail = (why) => invalid(`unable to validate threshold expressions; reason: parsing metric name failed, metric ${goQuote(key)} ${why}`);
+    const close = key.lastIndexOf('}');
+    if (open < 0 || close < 0)
+        throw fail('has unmatched opening/close curly brace');
+    if (close < open)
+        throw fail('closing curly brace appears before opening one');
+    if (close !== key.length - 1)
+        throw fail('lacks a closing curly brace in its last position');
+    const inner = key.slice(open + 1, close).trim();
+    if (inner === '') {
+        throw invalid(`submetric criteria for metric '${key.slice(0, open)}' cannot be empty`);
+    }
+    const tags = {};
+    for (const kv of inner.split(',')) {
+        if (kv === '')
+            continue;
+        const colon = kv.indexOf(':');
+        const k = colon < 0 ? kv : kv.slice(0, colon);
+        const v = colon < 0 ? '' : kv.slice(colon + 1);
+        tags[trimQuotes(k)] = trimQuotes(v);
+    }
+    return { metric: key.slice(0, open), tags };
+}
+function trimQuotes(text) {
+    return text.trim().replace(/^["']+|["']+$/g, '');
+}
+
+;// CONCATENATED MODULE: ./src/thresholds/config.ts
+
+
+
+/**
+ * Reads `options.thresholds` as k6 consolidated it (archive metadata or
+ * `k6 inspect`): `{ key: [ "expr" | { threshold, abortOnFail, delayAbortEval } ] }`.
+ * k6 has validated them already while archiving; every problem found here is
+ * reported together all the same.
+ */
+function parseThresholdsOption(raw) {
+    if (raw === null || raw === undefined)
+        return [];
+    if (typeof raw !== 'object' || Array.isArray(raw))
+        throw config_invalid(['thresholds must be an object']);
+    const problems = [];
+    const sets = [];
+    for (const [key, list] of Object.entries(raw)) {
+        try {
+            const { metric, tags } = parseMetricKey(key);
+            if (!Array.isArray(list))
+                throw new Error(`thresholds of ${key} must be an array`);
+            sets.push({ key, metric, tags, thresholds: list.map((entry) => definition(key, entry)) });
+        }
+        catch (error) {
+            problems.push(errorMessage(error));
+        }
+    }
+    if (problems.length > 0)
+        throw config_invalid(problems);
+    return sets;
+}
+function definition(key, entry) {
+    if (typeof entry === 'string') {
+        return {
+            source: entry,
+            parsed: parseThresholdExpression(entry),
+            abortOnFail: false,
+            delayAbortEvalMs: undefined,
+        };
+    }
+    const config = entry;
+    if (typeof entry !== 'object' || entry === null || typeof config.threshold !== 'string') {
+        throw new Error(`a threshold of ${key} is neither a string nor { threshold: "..." }`);
+    }
+    const delay = config.delayAbortEval;
+    return {
+        source: config.threshold,
+        parsed: parseThresholdExpression(config.threshold),
+        abortOnFail: config.abortOnFail === true,
+        delayAbortEvalMs: typeof delay === 'string' && delay !== ''
+            ? parseGoDuration(delay)
+            : typeof delay === 'number'
+                ? delay / 1e6
+                : undefined,
+    };
+}
+function config_invalid(problems) {
+    return new K6DistributedError('INVALID_OPTION', `invalid thresholds: ${problems.join('; ')}`);
+}
+
+;// CONCATENATED MODULE: ./src/thresholds/evaluate.ts
+/**
+ * k6's threshold engine on merged sinks (metrics/thresholds.go Run,
+ * internal/metrics/engine evaluateThresholds): during the run a key without
+ * samples is skipped and keeps its last result; at the end every key is
+ * evaluated, an empty sink reading as zero (a rate without samples has no
+ * value, and a threshold without a value passes).
+ */
+class ThresholdEvaluator {
+    #sets;
+    #lastFailed = new Map();
+    #abort = false;
+    constructor(sets) {
+        this.#sets = sets;
+    }
+    evaluate(lookup, durationMs, final) {
+        const breached = [];
+        for (const set of this.#sets) {
+            const input = lookup(set.key);
+            if (!final && (input === undefined || input.empty))
+                continue;
+            const values = sinkValues(input, set, durationMs);
+            let failed = false;
+            for (const threshold of set.thresholds) {
+                const ok = passes(threshold, values);
+                this.#lastFailed.set(threshold, !ok);
+                if (ok)
+                    continue;
+                failed = true;
+                if (!this.#abort && threshold.abortOnFail) {
+                    const delay = threshold.delayAbortEvalMs;
+                    this.#abort = delay === undefined || delay < durationMs;
+                }
+            }
+            if (failed)
+                breached.push(set.key);
+        }
+        return { breached: breached.sort(), abort: this.#abort };
+    }
+    /** Each threshold's last result, in definition order (never evaluated: ok). */
+    get results() {
+        return this.#sets.flatMap((set) => set.thresholds.map((t) => ({
+            key: set.key,
+            source: t.source,
+            ok: !(this.#lastFailed.get(t) ?? false),
+        })));
+    }
+}
+/** The values k6 puts in `ts.sinked` for a sink; a missing key means no value yet. */
+function sinkValues(input, set, durationMs) {
+    const values = new Map();
+    if (!input)
+        return values;
+    switch (input.type) {
+        case 'counter':
+            values.set('count', input.count);
+            if (durationMs > 0)
+                values.set('rate', input.count / (durationMs / 1000));
+            break;
+        case 'gauge':
+            values.set('value', input.value);
+            break;
+        case 'rate':
+            if (input.total > 0)
+                values.set('rate', input.trues / input.total);
+            break;
+        case 'trend':
+            values.set('min', input.min);
+            values.set('max', input.max);
+            values.set('avg', input.avg);
+            values.set('med', input.percentile(0.5));
+            for (const t of set.thresholds) {
+                if (t.parsed.aggregation === 'p') {
+                    values.set(t.parsed.sinkKey, input.percentile((t.parsed.percentile ?? 0) / 100));
+                }
+            }
+            break;
+    }
+    return values;
+}
+function passes(threshold, values) {
+    const lhs = values.get(threshold.parsed.sinkKey);
+    if (lhs === undefined)
+        return true;
+    const rhs = threshold.parsed.value;
+    switch (threshold.parsed.operator) {
+        case '>':
+            return lhs > rhs;
+        case '>=':
+            return lhs >= rhs;
+        case '<':
+            return lhs < rhs;
+        case '<=':
+            return lhs <= rhs;
+        case '==':
+        case '===':
+            return lhs === rhs;
+        case '!=':
+            return lhs !== rhs;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/coordinator/run-metrics.ts
+
+
+
+
+/** k6 always tracks this submetric for the summary when expected_response is a system tag. */
+const EXPECTED_RESPONSE = {
+    key: 'http_req_duration{expected_response:true}',
+    metric: 'http_req_duration',
+    tags: { expected_response: 'true' },
+};
+const DEFAULT_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
+/**
+ * The metric side of one run: the merged store, the thresholds from the
+ * archived options (evaluated on merged data unless --no-thresholds), and
+ * the plan telling agents what to aggregate.
+ */
+class CoordinatorMetrics {
+    plan;
+    store;
+    #sets;
+    #evaluator;
+    #o;
+    constructor(options) {
+        this.#o = options;
+        this.#sets = parseThresholdsOption(options.options.thresholds ?? {});
+        const submetrics = new Map([[EXPECTED_RESPONSE.key, EXPECTED_RESPONSE]]);
+        for (const set of this.#sets) {
+            if (Object.keys(set.tags).length > 0) {
+                submetrics.set(set.key, { key: set.key, metric: set.metric, tags: set.tags });
+            }
+        }
+        this.plan = {
+            intervalMs: options.intervalMs ?? 1_000,
+            submetrics: [...submetrics.values()],
+            parts: options.flags.summaryMode === 'full',
+        };
+        this.store = new MetricStore({ submetrics: this.plan.submetrics });
+        this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
+    }
+    apply(agentId, report) {
+        this.store.apply(agentId, report.delta);
+    }
+    evaluate(durationMs, final) {
+        if (!this.#evaluator)
+            return { breached: [], abort: false };
+        const verdict = this.#evaluator.evaluate((key) => this.#thresholdSink(key)?.thresholdInput(), durationMs, final);
+        return { breached: verdict.breached, abort: verdict.abort };
+    }
+    /** A threshold's sink: merged data, or an empty one of the metric's type. */
+    #thresholdSink(key) {
+        const sink = this.store.sink(key);
+        if (sink)
+            return sink;
+        // k6 evaluates a threshold's metric without samples too (as zero) at the
+        // end; a custom metric that never got a sample has no known type and passes.
+        const metric = this.#sets.find((s) => s.key === key)?.metric;
+        const info = metric === undefined ? undefined : this.store.info(metric);
+        return info && createSink(info.type);
+    }
+    /** Everything the end-of-test summary and handleSummary read, from merged data. */
+    summarySource(params) {
+        const view = (metric, sink) => {
+            const info = this.store.info(metric);
+            return info && { type: info.type, contains: info.contains, sink };
+        };
+        const metrics = new Map();
+        for (const [name, sink] of this.store.metrics) {
+            const v = view(name, sink);
+            if (v)
+                metrics.set(name, v);
+        }
+        // As in k6, a metric with thresholds is in the summary even without samples.
+        for (const set of this.#sets) {
+            const info = this.store.info(set.metric);
+            if (info && !metrics.has(set.metric)) {
+                metrics.set(set.metric, {
+                    type: info.type,
+                    contains: info.contains,
+                    sink: createSink(info.type),
+                });
+            }
+        }
+        const submetrics = new Map();
+        for (const [key, sink] of this.store.submetrics) {
+            const parent = this.store.submetricSpecs.get(key)?.metric;
+            const v = parent === undefined ? undefined : view(parent, sink);
+            if (v && parent !== undefined)
+                submetrics.set(key, { ...v, parent });
+        }
+        const thresholds = new Map();
+        for (const result of this.#evaluator?.results ?? []) {
+            const list = thresholds.get(result.key) ?? [];
+            list.push({ source: result.source, ok: result.ok });
+            thresholds.set(result.key, list);
+        }
+        const options = this.#o.options;
+        return {
+            durationMs: params.durationMs,
+            metrics,
+            submetrics,
+            thresholds,
+            checks: [...this.store.checks],
+            groups: this.store.groups,
+            parts: [...this.store.parts].map((part) => ({
+                scenario: part.scenario,
+                group: part.group,
+                metrics: new Map([...part.sinks].flatMap(([name, sink]) => {
+                    const v = view(name, sink);
+                    return v ? [[name, v]] : [];
+                })),
+            })),
+            options: {
+                summaryTrendStats: options.summaryTrendStats ?? DEFAULT_TREND_STATS,
+                summaryTimeUnit: options.summaryTimeUnit ?? '',
+                noColor: this.#o.flags.noColor,
+            },
+            state: { isStdOutTTY: params.isStdOutTTY, isStdErrTTY: false },
+            setupData: params.setupData,
+        };
+    }
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -90920,6 +92994,13 @@ class CoordinatorServer {
                 const agent = this.#agentOf(req);
                 const body = await readJson(req, EventReport, this.#o.maxBodyBytes ?? 16 * 1024 * 1024);
                 coordinator.report(agent, body);
+                send(res, 200, { ok: true, seq: body.seq });
+                return;
+            }
+            case `POST ${ROUTES.metrics}`: {
+                const agent = this.#agentOf(req);
+                const body = await readJson(req, MetricsReport, this.#o.maxBodyBytes ?? 16 * 1024 * 1024);
+                coordinator.reportMetrics(agent, body);
                 send(res, 200, { ok: true, seq: body.seq });
                 return;
             }
@@ -91052,21 +93133,32 @@ function splitHostPort(listen) {
 
 
 
+
+
+
 /**
  * A whole coordinator: validates and archives the test with k6 (an invalid
  * test throws K6_TEST_INVALID with k6's exit code before anyone gets work),
  * serves protocol v1, drives the run and resolves with its result.
  */
 async function coordinate(options) {
+    const flags = parseRunFlags(options.flags, options.env ?? process.env);
     const test = await prepareTest({
         k6: options.k6,
         script: options.script,
-        flags: options.flags,
+        flags: flags.archiveFlags,
         outDir: options.workDir,
         env: options.env,
         cwd: options.cwd,
     });
+    const metrics = new CoordinatorMetrics({
+        options: test.options,
+        flags,
+        intervalMs: options.metricsIntervalMs,
+    });
     const coordinator = new Coordinator({
+        metrics,
+        thresholdIntervalMs: options.thresholdIntervalMs,
         expectedAgents: options.agents,
         archive: await describeFile(test.archivePath),
         noSetup: test.options.noSetup === true,
@@ -91095,7 +93187,31 @@ async function coordinate(options) {
     try {
         options.log.info(`coordinator listening on ${server.url}, waiting for ${String(options.agents)} agents`);
         await options.onListening?.(server.url);
-        return { ...(await coordinator.result), test };
+        const result = await coordinator.result;
+        for (const agent of result.agents)
+            agent.totals = metrics.store.agentTotals(agent.id);
+        const summary = metrics.summarySource({
+            durationMs: coordinator.runDurationMs,
+            setupData: coordinator.setupData,
+            isStdOutTTY: options.output?.isTTY ?? false,
+        });
+        if (options.output) {
+            await endOfTest({
+                k6: options.k6,
+                script: options.script,
+                flags,
+                source: summary,
+                result,
+                summaryJson: options.summaryJson,
+                cwd: options.cwd,
+                env: options.env,
+                stdout: options.output.stdout,
+                stderr: options.output.stderr,
+                enableColors: options.output.isTTY && !flags.noColor,
+                log: options.log,
+            });
+        }
+        return { ...result, test, summary };
     }
     finally {
         options.signal?.removeEventListener('abort', onAbort);
@@ -91129,7 +93245,8 @@ async function runLocal(options) {
         ...options,
         secret,
         listen: '127.0.0.1:0',
-        onListening: (url) => {
+        onListening: async (coordinatorUrl) => {
+            const url = options.agentUrl ? await options.agentUrl(coordinatorUrl) : coordinatorUrl;
             agentRuns = Promise.all(Array.from({ length: options.agents }, (_, i) => runAgent(options, url, secret, i)));
         },
     });
@@ -91300,6 +93417,9 @@ function renderRunReport(result) {
         a.segment ?? '-',
         a.share === undefined ? '-' : `${(a.share * 100).toFixed(1)}%`,
         a.startedAt === undefined ? '-' : `+${(a.startedAt - firstStart).toFixed(1)} ms`,
+        a.totals ? String(a.totals.iterations) : '-',
+        a.totals ? String(a.totals.httpReqs) : '-',
+        a.totals ? String(a.totals.httpReqFailures) : '-',
         Object.entries(a.tags)
             .map(([k, v]) => `${k}=${v}`)
             .join(' ') || '-',
@@ -91310,7 +93430,18 @@ function renderRunReport(result) {
         `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
             ` (* ran setup and teardown)`,
         '',
-        ...table(['agent', 'name', 'segment', 'share', 'start', 'tags', 'k6 exit'], rows).map((l) => `    ${l}`),
+        ...table([
+            'agent',
+            'name',
+            'segment',
+            'share',
+            'start',
+            'iterations',
+            'requests',
+            'failed',
+            'tags',
+            'k6 exit',
+        ], rows).map((l) => `    ${l}`),
         '',
         `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
         `  result: exit code ${String(result.exitCode)}: ${result.message}`,
@@ -91423,8 +93554,20 @@ function coordinatorOptions(command) {
         .argParser(durationMs)
         .default(1_000, '1s')
         .hideHelp())
+        .option('--summary-json <file>', 'write the merged result (verdict, agents, summary data) as JSON')
         .allowUnknownOption()
         .argument('<k6-args...>', 'k6 run flags (-e, --vus, --duration, --tag, ...) then the script');
+}
+/** The end-of-test summary goes to stdout, as k6's does. */
+function summaryOutput(io, flags) {
+    return {
+        summaryJson: flags.summaryJson,
+        output: {
+            stdout: (text) => void io.stdout.write(text),
+            stderr: (text) => void io.stderr.write(text),
+            isTTY: io.stdout.isTTY === true,
+        },
+    };
 }
 function addRunCommands(program, io, log, exit) {
     coordinatorOptions(program
@@ -91443,6 +93586,7 @@ function addRunCommands(program, io, log, exit) {
                 env: io.env,
                 log,
                 signal: io.signal,
+                ...summaryOutput(io, flags),
             });
             io.stdout.write(renderRunReport(result));
             exit(result.exitCode);
@@ -91470,6 +93614,7 @@ function addRunCommands(program, io, log, exit) {
                 env: io.env,
                 log,
                 signal: io.signal,
+                ...summaryOutput(io, flags),
                 onListening: (url) => void io.stdout.write(`${url}\n`),
             });
             io.stdout.write(renderRunReport(result));

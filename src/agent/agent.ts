@@ -18,7 +18,9 @@ import {
 import type { Logger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { ClockSample, CoordinatorClient } from './client.js';
+import { MetricAggregator } from '../metrics/aggregator.js';
 import { startAgentK6, type ReadyK6 } from './local-k6.js';
+import { MetricsPump } from './metrics-pump.js';
 import { Reporter } from './reporter.js';
 
 export interface AgentOptions {
@@ -60,6 +62,7 @@ export class Agent {
   #wake: (() => void) | undefined;
   #registration: RegisterResponse | undefined;
   #k6: ReadyK6 | undefined;
+  #pump: MetricsPump | undefined;
   #clock: ClockSample = { offsetMs: 0, rttMs: Infinity };
   #startedRun = false;
   #stopOrdered = false;
@@ -198,13 +201,23 @@ export class Agent {
     this.#log.info(
       `segment ${assignment.segment}${assignment.leader ? ' (leader)' : ''}; starting k6 paused`,
     );
+    const aggregator = new MetricAggregator(assignment.metrics, (m) => this.#log.warning(m));
+    this.#pump = new MetricsPump({
+      aggregator,
+      intervalMs: assignment.metrics.intervalMs,
+      send: (report, signal) =>
+        this.#o.client.sendMetrics(report, AbortSignal.any([signal, this.#stopped.signal])),
+      onError: (error) => this.#fail(error),
+    });
     this.#k6 = await startAgentK6({
       k6: this.#o.k6,
       assignment,
       archive,
       env: this.#o.env,
       log: this.#log,
+      onMetricLine: (line) => aggregator.ingestLine(line),
     });
+    this.#pump.start();
     void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
     await this.#report({ type: 'ready', vusMax: this.#k6.vusMax });
   }
@@ -316,6 +329,8 @@ export class Agent {
     this.#released = true;
     this.#log.info(`released: ${reason}`);
     const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : undefined;
+    // k6 flushed its metric stream on the way out: send the rest before saying so.
+    await this.#pump?.finish();
     await this.#report({
       type: 'k6-exited',
       expected: true,
@@ -331,18 +346,23 @@ export class Agent {
   #onK6Exit(exit: K6ProcessExit): void {
     if (this.#released) return;
     this.#log.error(`k6 exited unexpectedly: ${exit.outcome.description}`);
-    void this.#report({
-      type: 'k6-exited',
-      expected: false,
-      exit: { code: exit.code, signal: exit.signal, description: exit.outcome.description },
-    }).then(() =>
-      this.#fail(
-        new K6DistributedError(
-          'AGENT_FAILED',
-          `k6 exited unexpectedly: ${exit.outcome.description}`,
+    // What it measured before it died still counts, as it would in one big k6.
+    void (this.#pump?.finish() ?? Promise.resolve())
+      .then(() =>
+        this.#report({
+          type: 'k6-exited',
+          expected: false,
+          exit: { code: exit.code, signal: exit.signal, description: exit.outcome.description },
+        }),
+      )
+      .then(() =>
+        this.#fail(
+          new K6DistributedError(
+            'AGENT_FAILED',
+            `k6 exited unexpectedly: ${exit.outcome.description}`,
+          ),
         ),
-      ),
-    );
+      );
   }
 
   #report(event: AgentEvent): Promise<void> {
@@ -356,6 +376,7 @@ export class Agent {
 
   /** Whatever happened, no k6 of ours keeps loading the target. */
   async #shutdownK6(): Promise<void> {
+    await this.#pump?.stop();
     const k6 = this.#k6;
     if (!k6) return;
     if (!k6.proc.exit) {

@@ -16,6 +16,7 @@ import {
   RegisterResponse,
   ROUTES,
   type AgentEvent,
+  type MetricsReport,
 } from '../protocol/messages.js';
 import { Backoff, type BackoffOptions } from '../runtime/backoff.js';
 import type { Logger } from '../runtime/logger.js';
@@ -44,8 +45,8 @@ export interface ClockSample {
 const retryable = (status: number) => status === 429 || status >= 500;
 
 /**
- * The agent's side of protocol v1 over HTTP (undici). At most two requests are
- * ever in flight, a held poll and one other, so an agent stays far inside a
+ * The agent's side of protocol v1 over HTTP (undici). At most three requests
+ * are ever in flight, a held poll, an event and a metric delta, so an agent stays far inside a
  * quick tunnel's 200 in-flight limit (design.md §4). Every call retries
  * network errors, 429 and 5xx with jittered backoff until `giveUpAfterMs`.
  */
@@ -64,7 +65,7 @@ export class CoordinatorClient {
         `invalid coordinator URL "${options.url}": use http:// or https://`,
       );
     }
-    this.#pool = new Pool(url.origin, { connections: 2, pipelining: 1 });
+    this.#pool = new Pool(url.origin, { connections: 3, pipelining: 1 });
   }
 
   async register(request: RegisterRequest): Promise<RegisterResponse> {
@@ -86,6 +87,11 @@ export class CoordinatorClient {
 
   async report(seq: number, event: AgentEvent, signal?: AbortSignal): Promise<void> {
     await this.#call('POST', ROUTES.events, undefined, { body: { seq, event }, signal });
+  }
+
+  /** Sends one metric delta; a retry keeps its sequence number, so it counts once. */
+  async sendMetrics(report: MetricsReport, signal?: AbortSignal): Promise<void> {
+    await this.#call('POST', ROUTES.metrics, undefined, { body: report, signal });
   }
 
   /** One round trip to /v1/health, timed on our clock (NTP's midpoint estimate). */

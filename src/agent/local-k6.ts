@@ -25,6 +25,10 @@ export function agentK6Args(assignment: Assignment, address: string, archive: st
     '--no-thresholds',
     '--summary-mode=disabled',
     '--quiet',
+    // The metric stream the agent aggregates (design.md §5). stdout is
+    // buffered by k6 and carries nothing else under --quiet with the summary off.
+    '--out',
+    'json=-',
     '--execution-segment',
     assignment.segment,
     '--execution-segment-sequence',
@@ -55,6 +59,8 @@ export async function startAgentK6(options: {
   archive: string;
   env?: NodeJS.ProcessEnv;
   log: Logger;
+  /** Receives each line of k6's JSON metric stream. */
+  onMetricLine: (line: string) => void;
   readyTimeoutMs?: number;
 }): Promise<ReadyK6> {
   for (let attempt = 1; ; attempt++) {
@@ -62,7 +68,7 @@ export async function startAgentK6(options: {
     const proc = await K6Process.start(options.k6.path, {
       args: agentK6Args(options.assignment, address, options.archive),
       env: { ...(options.env ?? process.env), K6_NO_COLOR: 'true' },
-      onStdoutLine: (line) => options.log.debug(`[k6] ${line}`),
+      onStdoutLine: options.onMetricLine,
       onStderrLine: (line) => options.log.info(`[k6] ${line}`),
     });
     const api = new K6RestClient(address);

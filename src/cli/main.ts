@@ -10,8 +10,8 @@ import { addRunCommands } from './run-commands.js';
 /** The CLI's outside world, injected so tests can run it in-process. */
 export interface CliIo {
   env: NodeJS.ProcessEnv;
-  stdout: { write(chunk: string): unknown };
-  stderr: { write(chunk: string): unknown };
+  stdout: { write(chunk: string | Uint8Array): unknown; isTTY?: boolean };
+  stderr: { write(chunk: string | Uint8Array): unknown };
   /** Fires on SIGINT/SIGTERM: the run stops the way k6 stops (exit 105). */
   signal?: AbortSignal;
 }

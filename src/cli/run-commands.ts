@@ -32,6 +32,7 @@ const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
 
 interface CoordinatorFlags {
   agents: number;
+  summaryJson?: string;
   joinTimeout: number;
   onAgentLoss: 'abort' | 'continue';
   pollHold: number;
@@ -62,8 +63,24 @@ function coordinatorOptions(command: Command): Command {
         .default(1_000, '1s')
         .hideHelp(),
     )
+    .option(
+      '--summary-json <file>',
+      'write the merged result (verdict, agents, summary data) as JSON',
+    )
     .allowUnknownOption()
     .argument('<k6-args...>', 'k6 run flags (-e, --vus, --duration, --tag, ...) then the script');
+}
+
+/** The end-of-test summary goes to stdout, as k6's does. */
+function summaryOutput(io: CliIo, flags: CoordinatorFlags) {
+  return {
+    summaryJson: flags.summaryJson,
+    output: {
+      stdout: (text: string | Buffer) => void io.stdout.write(text),
+      stderr: (text: string | Buffer) => void io.stderr.write(text),
+      isTTY: io.stdout.isTTY === true,
+    },
+  };
 }
 
 export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: SetExitCode) {
@@ -85,6 +102,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
         env: io.env,
         log,
         signal: io.signal,
+        ...summaryOutput(io, flags),
       });
       io.stdout.write(renderRunReport(result));
       exit(result.exitCode);
@@ -116,6 +134,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
           env: io.env,
           log,
           signal: io.signal,
+          ...summaryOutput(io, flags),
           onListening: (url) => void io.stdout.write(`${url}\n`),
         });
         io.stdout.write(renderRunReport(result));

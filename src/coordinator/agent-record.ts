@@ -27,6 +27,10 @@ export class AgentRecord {
   instruction: Instruction = { type: 'wait' };
   version = 0;
   lastSeq = 0;
+  /** Highest metric delta sequence applied. */
+  lastMetricSeq = 0;
+  /** The agent sent its last delta: its k6 exited and its stream was read to the end. */
+  metricsFinal = false;
   lastSeenMs: number;
   pollsInFlight = 0;
   /** Events received, by type (each type is sent at most once per agent). */

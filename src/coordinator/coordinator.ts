@@ -9,6 +9,8 @@ import {
   PROTOCOL_VERSION,
   type AgentEvent,
   type EventReport,
+  type MetricsPlan,
+  type MetricsReport,
   type PollResponse,
   type RegisterRequest,
   type RegisterResponse,
@@ -43,8 +45,32 @@ export interface CoordinatorOptions {
   /** How far ahead the common start instant is announced. */
   startLeadMs?: number;
   onAgentLoss?: 'abort' | 'continue';
+  /** Merged metrics and thresholds; without it deltas are refused. */
+  metrics?: RunMetrics;
+  /** How often thresholds are evaluated during the run (k6: every 2 s). */
+  thresholdIntervalMs?: number;
   log: Logger;
   now?: () => number;
+}
+
+/** What the coordinator needs from the metric side of a run. */
+export interface RunMetrics {
+  /** What agents aggregate and how often they send it. */
+  readonly plan: MetricsPlan;
+  /** Adds an agent's delta; throws BAD_REQUEST (changing nothing) when it does not fit. */
+  apply(agentId: string, report: MetricsReport): void;
+  /**
+   * Evaluates the thresholds on the merged data as k6 does: during the run
+   * (`final` false) metrics without samples are skipped.
+   */
+  evaluate(durationMs: number, final: boolean): ThresholdVerdict;
+}
+
+export interface ThresholdVerdict {
+  /** Metric keys with a failed threshold, sorted (k6's message lists them). */
+  breached: readonly string[];
+  /** A failed threshold has abortOnFail and its delayAbortEval has passed. */
+  abort: boolean;
 }
 
 /**
@@ -54,7 +80,12 @@ export interface CoordinatorOptions {
  * `#advance()`, which moves the run forward when a barrier is complete.
  */
 export class Coordinator {
-  readonly #o: Required<Omit<CoordinatorOptions, 'log' | 'now'>>;
+  readonly #o: Required<Omit<CoordinatorOptions, 'log' | 'now' | 'metrics'>>;
+  readonly #metrics: RunMetrics | undefined;
+  /** k6's test run duration spans setup() through teardown() (execution.Scheduler.Run). */
+  #runStartMs: number | undefined;
+  #runEndMs: number | undefined;
+  #thresholdsBreached: readonly string[] = [];
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #agents: AgentRecord[] = [];
@@ -83,7 +114,9 @@ export class Coordinator {
       livenessTimeoutMs: options.livenessTimeoutMs ?? pollHoldMs + 15_000,
       startLeadMs: options.startLeadMs ?? 1_000,
       onAgentLoss: options.onAgentLoss ?? 'abort',
+      thresholdIntervalMs: options.thresholdIntervalMs ?? 2_000,
     };
+    this.#metrics = options.metrics;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     this.#result = new Promise((resolve) => (this.#resolve = resolve));
@@ -179,6 +212,33 @@ export class Coordinator {
     agent.events.set(report.event.type, report.event);
     this.#onEvent(agent, report.event);
     this.#advance();
+  }
+
+  /**
+   * Applies one metric delta. A sequence number already applied is
+   * acknowledged and ignored, so a retried delta never counts twice. Deltas
+   * from an agent lost since are still applied: that load did happen.
+   */
+  reportMetrics(agent: AgentRecord, report: MetricsReport): void {
+    agent.lastSeenMs = this.#now();
+    if (report.seq <= agent.lastMetricSeq) return;
+    if (!this.#metrics) {
+      throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
+    }
+    this.#metrics.apply(agent.id, report);
+    agent.lastMetricSeq = report.seq;
+    if (report.final) agent.metricsFinal = true;
+  }
+
+  /** What setup() returned (null until it ran, or with --no-setup). */
+  get setupData(): unknown {
+    return this.#setupData ?? undefined;
+  }
+
+  /** Test run duration so far, as k6 counts it. */
+  get runDurationMs(): number {
+    if (this.#runStartMs === undefined) return 0;
+    return (this.#runEndMs ?? this.#now()) - this.#runStartMs;
   }
 
   /** Ends the run early (e.g. SIGINT to the coordinator). The first cause wins. */
@@ -317,6 +377,7 @@ export class Coordinator {
           leader: agent.index === 0,
           archiveSha256: this.#o.archive.sha256,
           archiveBytes: this.#o.archive.bytes,
+          metrics: this.#metrics?.plan ?? DEFAULT_METRICS_PLAN,
         },
       });
     }
@@ -326,6 +387,7 @@ export class Coordinator {
 
   #setup(): void {
     this.#phase = 'setup';
+    this.#runStartMs = this.#now();
     // The first agent still in the run (agent 1 unless it was lost under `continue`).
     const leader = this.#live()[0];
     if (this.#o.noSetup || !leader) return;
@@ -346,6 +408,20 @@ export class Coordinator {
       `every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`,
     );
     for (const agent of this.#live()) agent.instruct({ type: 'start', at });
+    if (this.#metrics) this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds());
+  }
+
+  /** k6's periodic threshold run: an abortOnFail crossing stops the run with 99. */
+  #checkThresholds(): void {
+    if (!this.#metrics || (this.#phase !== 'running' && this.#phase !== 'stopping')) return;
+    const verdict = this.#metrics.evaluate(this.runDurationMs, false);
+    if (!verdict.abort || this.#phase !== 'running') return;
+    this.abort({
+      exitCode: K6_EXIT_CODES['thresholds-failed'],
+      message:
+        `thresholds on metrics '${verdict.breached.join(', ')}' were crossed; at least one ` +
+        'has abortOnFail enabled, stopping test prematurely',
+    });
   }
 
   #teardown(): void {
@@ -359,6 +435,7 @@ export class Coordinator {
 
   #release(): void {
     this.#phase = 'releasing';
+    if (this.#runStartMs !== undefined) this.#runEndMs = this.#now();
     for (const agent of this.#live()) {
       if (agent.instruction.type !== 'release') {
         agent.instruct({ type: 'release', reason: 'the run is over' });
@@ -369,7 +446,13 @@ export class Coordinator {
   #finish(): void {
     this.#phase = 'done';
     this.close();
+    if (this.#metrics && this.#runStartMs !== undefined) {
+      this.#thresholdsBreached = this.#metrics.evaluate(this.runDurationMs, true).breached;
+    }
     const result = summarise({
+      thresholdsBreached: this.#thresholdsBreached,
+      setupAgentId: this.#setupRan ? this.#setupAgent?.id : undefined,
+      teardownAgentId: this.#teardownRan ? this.#teardownAgent?.id : undefined,
       agents: this.#agents,
       cause: this.#cause,
       teardownError: this.#teardownError,
@@ -427,6 +510,9 @@ export class Coordinator {
     this.#timers.clear();
   }
 }
+
+/** Agents of a coordinator without metrics still aggregate; it refuses their deltas. */
+const DEFAULT_METRICS_PLAN: MetricsPlan = { intervalMs: 1_000, submetrics: [], parts: false };
 
 const PHASES_BEFORE_START = new Set<Phase>(['joining', 'initialising', 'setup', 'distributing']);
 

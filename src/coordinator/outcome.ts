@@ -1,4 +1,5 @@
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import type { AgentTotals } from '../metrics/store.js';
 
 /**
  * Exit code for a distributed run that failed for a reason k6 on one machine
@@ -30,6 +31,8 @@ export interface AgentSummary {
   startedAt: number | undefined;
   lost: string | undefined;
   k6Exit: { code: number | null; signal: string | null; description: string } | undefined;
+  /** What this agent's k6 measured, from its metric deltas. */
+  totals?: AgentTotals;
 }
 
 /** What a run ended with: the exit code means what k6's would for the same outcome. */

@@ -5,15 +5,22 @@ import { stat } from 'node:fs/promises';
 import { prepareTest, type PreparedTest } from '../k6/archive.js';
 import type { K6Binary } from '../k6/binary.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import { parseRunFlags } from '../k6/run-flags.js';
 import type { Logger } from '../runtime/logger.js';
+import type { SummarySource } from '../summary/source.js';
 import { Coordinator } from './coordinator.js';
+import { endOfTest } from './end-of-test.js';
 import type { RunResult } from './outcome.js';
+import { CoordinatorMetrics } from './run-metrics.js';
 import { CoordinatorServer } from './server.js';
 
 export interface CoordinateOptions {
   k6: K6Binary;
   script: string;
-  /** k6 option flags (-e, --vus, --duration, --tag, --config, ...), archived with the script. */
+  /**
+   * `k6 run` flags: options (-e, --vus, --duration, --tag, --config, ...) are
+   * archived with the script; summary and threshold flags apply to the merged run.
+   */
   flags: readonly string[];
   agents: number;
   /** host:port to listen on; defaults to 127.0.0.1:0. */
@@ -32,10 +39,23 @@ export interface CoordinateOptions {
   onListening?: (url: string) => void | Promise<void>;
   /** Aborting it (SIGINT/SIGTERM) stops the run as k6 would: teardown once, exit 105. */
   signal?: AbortSignal;
+  /** How often agents send metric deltas. */
+  metricsIntervalMs?: number;
+  thresholdIntervalMs?: number;
+  /** Where the end-of-test summary goes; without it none is produced. */
+  output?: {
+    stdout: (text: string | Buffer) => void;
+    stderr: (text: string | Buffer) => void;
+    isTTY: boolean;
+  };
+  /** --summary-json: write the machine-readable merged result here. */
+  summaryJson?: string;
 }
 
 export interface CoordinateResult extends RunResult {
   test: PreparedTest;
+  /** What the summary was rendered from. */
+  summary: SummarySource;
 }
 
 /**
@@ -44,15 +64,23 @@ export interface CoordinateResult extends RunResult {
  * serves protocol v1, drives the run and resolves with its result.
  */
 export async function coordinate(options: CoordinateOptions): Promise<CoordinateResult> {
+  const flags = parseRunFlags(options.flags, options.env ?? process.env);
   const test = await prepareTest({
     k6: options.k6,
     script: options.script,
-    flags: options.flags,
+    flags: flags.archiveFlags,
     outDir: options.workDir,
     env: options.env,
     cwd: options.cwd,
   });
+  const metrics = new CoordinatorMetrics({
+    options: test.options,
+    flags,
+    intervalMs: options.metricsIntervalMs,
+  });
   const coordinator = new Coordinator({
+    metrics,
+    thresholdIntervalMs: options.thresholdIntervalMs,
     expectedAgents: options.agents,
     archive: await describeFile(test.archivePath),
     noSetup: test.options.noSetup === true,
@@ -83,7 +111,30 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
       `coordinator listening on ${server.url}, waiting for ${String(options.agents)} agents`,
     );
     await options.onListening?.(server.url);
-    return { ...(await coordinator.result), test };
+    const result = await coordinator.result;
+    for (const agent of result.agents) agent.totals = metrics.store.agentTotals(agent.id);
+    const summary = metrics.summarySource({
+      durationMs: coordinator.runDurationMs,
+      setupData: coordinator.setupData,
+      isStdOutTTY: options.output?.isTTY ?? false,
+    });
+    if (options.output) {
+      await endOfTest({
+        k6: options.k6,
+        script: options.script,
+        flags,
+        source: summary,
+        result,
+        summaryJson: options.summaryJson,
+        cwd: options.cwd,
+        env: options.env,
+        stdout: options.output.stdout,
+        stderr: options.output.stderr,
+        enableColors: options.output.isTTY && !flags.noColor,
+        log: options.log,
+      });
+    }
+    return { ...result, test, summary };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     coordinator.close();

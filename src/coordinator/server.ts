@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { K6DistributedError, type ErrorCode } from '../errors.js';
 import {
   EventReport,
+  MetricsReport,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
   RegisterRequest,
@@ -137,6 +138,13 @@ export class CoordinatorServer {
         const agent = this.#agentOf(req);
         const body = await readJson(req, EventReport, this.#o.maxBodyBytes ?? 16 * 1024 * 1024);
         coordinator.report(agent, body);
+        send(res, 200, { ok: true, seq: body.seq });
+        return;
+      }
+      case `POST ${ROUTES.metrics}`: {
+        const agent = this.#agentOf(req);
+        const body = await readJson(req, MetricsReport, this.#o.maxBodyBytes ?? 16 * 1024 * 1024);
+        coordinator.reportMetrics(agent, body);
         send(res, 200, { ok: true, seq: body.seq });
         return;
       }

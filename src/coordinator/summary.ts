@@ -8,16 +8,23 @@ export interface RunFacts {
   teardownError: string | undefined;
   setupRan: boolean;
   teardownRan: boolean;
+  /** Metric keys whose thresholds failed at the end of the run. */
+  thresholdsBreached: readonly string[];
+  /** The agents that ran setup() and teardown(), if any. */
+  setupAgentId?: string;
+  teardownAgentId?: string;
 }
 
 /**
  * The run's result. The exit code follows k6: the first abort cause wins;
  * else a failed teardown() is a script exception (107); else the first
  * non-zero exit of a k6 that ended on its own terms (e.g. 110 after
- * exec.test.fail()); else 0.
+ * exec.test.fail()); else failed thresholds (99); else 0. k6's own order
+ * (internal/cmd/run.go): an error from the run hides a threshold failure.
  */
 export function summarise(facts: RunFacts): RunResult {
-  const agents = facts.agents.map(agentSummary);
+  const leaders = new Set([facts.setupAgentId, facts.teardownAgentId]);
+  const agents = facts.agents.map((a) => agentSummary(a, leaders.has(a.id)));
   const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
   const { exitCode, message } = verdict(facts);
   return {
@@ -43,10 +50,16 @@ function verdict(facts: RunFacts): { exitCode: number; message: string } {
       return { exitCode: exit.code, message: `${agent.label}: ${exit.description}${lostNote}` };
     }
   }
+  if (facts.thresholdsBreached.length) {
+    return {
+      exitCode: K6_EXIT_CODES['thresholds-failed'],
+      message: `thresholds on metrics '${facts.thresholdsBreached.join(', ')}' have been crossed${lostNote}`,
+    };
+  }
   return { exitCode: 0, message: `the run finished${lostNote}` };
 }
 
-function agentSummary(agent: AgentRecord): AgentSummary {
+function agentSummary(agent: AgentRecord, leader: boolean): AgentSummary {
   const exit = agent.exit;
   return {
     id: agent.id,
@@ -56,7 +69,7 @@ function agentSummary(agent: AgentRecord): AgentSummary {
     weight: agent.weight,
     segment: agent.segment?.segment,
     share: agent.segment?.share,
-    leader: agent.index === 0,
+    leader,
     startedAt: agent.event('started')?.at,
     lost: agent.lost,
     k6Exit: exit && { code: exit.code, signal: exit.signal, description: exit.description },

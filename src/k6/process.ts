@@ -12,6 +12,9 @@ export interface K6ProcessOptions {
   cwd?: string;
   onStdoutLine?: (line: string) => void;
   onStderrLine?: (line: string) => void;
+  /** Raw output, byte for byte, instead of lines (e.g. handleSummary's stdout). */
+  onStdoutData?: (chunk: Buffer) => void;
+  onStderrData?: (chunk: Buffer) => void;
 }
 
 export interface K6ProcessExit {
@@ -74,8 +77,8 @@ export class K6Process {
   private constructor(child: ChildProcess, options: K6ProcessOptions, k6Path: string) {
     if (child.pid === undefined) throw new Error('unreachable: spawn without pid');
     this.pid = child.pid;
-    pipeLines(child.stdout, options.onStdoutLine);
-    pipeLines(child.stderr, options.onStderrLine);
+    pipeOutput(child.stdout, options.onStdoutLine, options.onStdoutData);
+    pipeOutput(child.stderr, options.onStderrLine, options.onStderrData);
     const exitController = new AbortController();
     this.exitSignal = exitController.signal;
     this.done = new Promise((resolve) => {
@@ -170,8 +173,16 @@ export class K6Process {
   }
 }
 
-function pipeLines(stream: Readable | null, onLine: ((line: string) => void) | undefined): void {
+function pipeOutput(
+  stream: Readable | null,
+  onLine: ((line: string) => void) | undefined,
+  onData: ((chunk: Buffer) => void) | undefined,
+): void {
   if (!stream) return;
+  if (onData) {
+    stream.on('data', onData);
+    return;
+  }
   if (!onLine) {
     stream.resume();
     return;

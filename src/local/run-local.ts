@@ -13,6 +13,8 @@ export interface LocalRunOptions extends Omit<
 > {
   /** Per-agent weights; default equal. */
   weights?: readonly string[];
+  /** The URL agents use for the coordinator's (tests route it through a fault proxy). */
+  agentUrl?: (coordinatorUrl: string) => Promise<string>;
 }
 
 export interface LocalRunResult extends CoordinateResult {
@@ -31,7 +33,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     ...options,
     secret,
     listen: '127.0.0.1:0',
-    onListening: (url) => {
+    onListening: async (coordinatorUrl) => {
+      const url = options.agentUrl ? await options.agentUrl(coordinatorUrl) : coordinatorUrl;
       agentRuns = Promise.all(
         Array.from({ length: options.agents }, (_, i) => runAgent(options, url, secret, i)),
       );

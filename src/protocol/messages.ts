@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 
+import { wireSinkSchema } from '../metrics/sinks.js';
+
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
 export const PROTOCOL_VERSION = 1;
 
@@ -42,6 +44,36 @@ export const RegisterResponse = z.strictObject({
 });
 export type RegisterResponse = z.infer<typeof RegisterResponse>;
 
+/** Bounds on what one agent may report, so a merged store stays small (design.md §5). */
+export const METRIC_LIMITS = {
+  /** Distinct (scenario, group) parts and distinct checks, each, per agent. */
+  maxParts: 1_000,
+  maxChecks: 1_000,
+  maxSeriesPerDelta: 50_000,
+  maxSubmetrics: 256,
+} as const;
+
+const metricName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
+const tagValue = z.string().max(1024);
+
+/** A submetric a threshold names: samples whose tags contain all of `tags`. */
+export const SubmetricSpec = z.strictObject({
+  key: z.string().max(2048),
+  metric: metricName,
+  tags: z.record(z.string().max(128), tagValue),
+});
+export type SubmetricSpec = z.infer<typeof SubmetricSpec>;
+
+/** How an agent aggregates k6's metric stream. */
+export const MetricsPlan = z.strictObject({
+  /** How often pre-aggregated deltas are sent. */
+  intervalMs: z.number().int().positive(),
+  submetrics: z.array(SubmetricSpec).max(METRIC_LIMITS.maxSubmetrics),
+  /** Split every metric by scenario and group (the `full` summary needs it). */
+  parts: z.boolean(),
+});
+export type MetricsPlan = z.infer<typeof MetricsPlan>;
+
 /** What k6 run flags an agent adds for its share of the test (design.md §3). */
 export const Assignment = z.strictObject({
   segment: z.string(),
@@ -50,6 +82,7 @@ export const Assignment = z.strictObject({
   leader: z.boolean(),
   archiveSha256: z.string().regex(/^[0-9a-f]{64}$/),
   archiveBytes: z.number().int().nonnegative(),
+  metrics: MetricsPlan,
 });
 export type Assignment = z.infer<typeof Assignment>;
 
@@ -132,6 +165,57 @@ export const EventReport = z.strictObject({
 });
 export type EventReport = z.infer<typeof EventReport>;
 
+export const MetricInfo = z.strictObject({
+  name: metricName,
+  type: z.enum(['counter', 'gauge', 'rate', 'trend']),
+  contains: z.enum(['default', 'time', 'data']),
+});
+
+/**
+ * One pre-aggregated series: a metric's samples of one interval, either all of
+ * them (`total`), those a threshold's submetric selects (`sub`), those of one
+ * scenario and group (`part`), or one check's results (`check`, a rate).
+ */
+export const SeriesDelta = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('total'), metric: metricName, sink: wireSinkSchema }),
+  z.strictObject({ kind: z.literal('sub'), key: z.string().max(2048), sink: wireSinkSchema }),
+  z.strictObject({
+    kind: z.literal('part'),
+    metric: metricName,
+    scenario: tagValue,
+    group: tagValue,
+    sink: wireSinkSchema,
+  }),
+  z.strictObject({
+    kind: z.literal('check'),
+    name: tagValue,
+    group: tagValue,
+    scenario: tagValue,
+    passes: z.number().int().nonnegative(),
+    fails: z.number().int().nonnegative(),
+  }),
+]);
+export type SeriesDelta = z.infer<typeof SeriesDelta>;
+
+/** Everything an agent's k6 measured since the previous delta. Deltas add up. */
+export const MetricDelta = z.strictObject({
+  /** Definitions of the metrics in `series` (k6's JSON "Metric" lines). */
+  metrics: z.array(MetricInfo).max(10_000),
+  /** Group paths (k6's `group` tag values) first seen in this delta, in order. */
+  groups: z.array(tagValue).max(METRIC_LIMITS.maxParts),
+  series: z.array(SeriesDelta).max(METRIC_LIMITS.maxSeriesPerDelta),
+});
+export type MetricDelta = z.infer<typeof MetricDelta>;
+
+export const MetricsReport = z.strictObject({
+  /** 1, 2, 3, ... per agent, its own sequence. A repeated number is acknowledged and ignored. */
+  seq: z.number().int().positive(),
+  /** The last delta: k6 has exited and its stream is fully read. */
+  final: z.boolean(),
+  delta: MetricDelta,
+});
+export type MetricsReport = z.infer<typeof MetricsReport>;
+
 /** GET /v1/health, unauthenticated: liveness, and the clock for offset estimates. */
 export const HealthResponse = z.object({
   ok: z.literal(true),
@@ -152,6 +236,7 @@ export const ROUTES = {
   archive: '/v1/archive',
   instruction: '/v1/instruction',
   events: '/v1/events',
+  metrics: '/v1/metrics',
 } as const;
 
 export const PROTOCOL_HEADER = 'k6-distributed-protocol';

@@ -13,6 +13,9 @@ export function renderRunReport(result: RunResult): string {
     a.segment ?? '-',
     a.share === undefined ? '-' : `${(a.share * 100).toFixed(1)}%`,
     a.startedAt === undefined ? '-' : `+${(a.startedAt - firstStart).toFixed(1)} ms`,
+    a.totals ? String(a.totals.iterations) : '-',
+    a.totals ? String(a.totals.httpReqs) : '-',
+    a.totals ? String(a.totals.httpReqFailures) : '-',
     Object.entries(a.tags)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ') || '-',
@@ -23,9 +26,21 @@ export function renderRunReport(result: RunResult): string {
     `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
       ` (* ran setup and teardown)`,
     '',
-    ...table(['agent', 'name', 'segment', 'share', 'start', 'tags', 'k6 exit'], rows).map(
-      (l) => `    ${l}`,
-    ),
+    ...table(
+      [
+        'agent',
+        'name',
+        'segment',
+        'share',
+        'start',
+        'iterations',
+        'requests',
+        'failed',
+        'tags',
+        'k6 exit',
+      ],
+      rows,
+    ).map((l) => `    ${l}`),
     '',
     `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${
       result.teardownRan ? 'ran once' : 'did not run'

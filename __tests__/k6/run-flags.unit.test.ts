@@ -1,0 +1,91 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { parseRunFlags } from '../../src/k6/run-flags.js';
+
+describe('parseRunFlags', () => {
+  it('keeps option flags for the archive, in order, with their values', () => {
+    const flags = parseRunFlags([
+      '--vus',
+      '10',
+      '-e',
+      'A=1',
+      '--duration=30s',
+      '--throw',
+      '--tag',
+      'x=y',
+    ]);
+    expect(flags.archiveFlags).toEqual([
+      '--vus',
+      '10',
+      '-e',
+      'A=1',
+      '--duration=30s',
+      '--throw',
+      '--tag',
+      'x=y',
+    ]);
+    expect(flags.summaryMode).toBe('compact');
+    expect(flags.summaryExport).toBeUndefined();
+    expect(flags.noThresholds).toBe(false);
+  });
+
+  it('reads the summary and threshold flags the coordinator applies to the merged run', () => {
+    const flags = parseRunFlags([
+      '--summary-mode',
+      'full',
+      '--summary-export=out.json',
+      '--no-thresholds',
+      '--no-color',
+    ]);
+    expect(flags).toMatchObject({
+      summaryMode: 'full',
+      summaryExport: 'out.json',
+      noThresholds: true,
+      noColor: true,
+    });
+  });
+
+  it('drops flags that only make sense for one k6 process, with their values', () => {
+    const flags = parseRunFlags([
+      '--linger',
+      '--address',
+      '0.0.0.0:6565',
+      '-p',
+      '--no-usage-report',
+      '--vus',
+      '2',
+    ]);
+    expect(flags.archiveFlags).toEqual(['--vus', '2']);
+  });
+
+  it('does not mistake a flag value for a flag', () => {
+    const flags = parseRunFlags(['-e', '--summary-mode=full', '--vus', '1']);
+    expect(flags.summaryMode).toBe('compact');
+    expect(flags.archiveFlags).toEqual(['-e', '--summary-mode=full', '--vus', '1']);
+  });
+
+  it('refuses --out with a message that names the alternatives', () => {
+    expect(() => parseRunFlags(['--out', 'json=x.json'])).toThrow(/--out .*--summary-export/);
+    expect(() => parseRunFlags(['-o', 'csv=x'])).toThrow(/-o .*handleSummary/);
+  });
+
+  it('refuses an unknown summary mode, naming the valid ones', () => {
+    expect(() => parseRunFlags(['--summary-mode=legacy'])).toThrow(
+      'invalid summary mode "legacy": use one of compact, full, disabled',
+    );
+  });
+
+  it('reads k6 environment variables, and a flag wins over its variable', () => {
+    const env = {
+      K6_SUMMARY_MODE: 'disabled',
+      K6_SUMMARY_EXPORT: 'e.json',
+      K6_NO_THRESHOLDS: 'true',
+    };
+    expect(parseRunFlags([], env)).toMatchObject({
+      summaryMode: 'disabled',
+      summaryExport: 'e.json',
+      noThresholds: true,
+    });
+    expect(parseRunFlags(['--summary-mode', 'full'], env).summaryMode).toBe('full');
+  });
+});

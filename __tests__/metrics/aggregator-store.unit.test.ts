@@ -1,0 +1,179 @@
+/**
+ * The agent's aggregation of k6's JSON stream and the coordinator's merge:
+ * what two agents report adds up to what one k6 would have measured, and a
+ * delta that does not fit changes nothing.
+ */
+import { describe, expect, it } from '@jest/globals';
+
+import { MetricAggregator } from '../../src/metrics/aggregator.js';
+import { MetricStore } from '../../src/metrics/store.js';
+import type { MetricsPlan } from '../../src/protocol/messages.js';
+
+const PLAN: MetricsPlan = {
+  intervalMs: 1000,
+  parts: true,
+  submetrics: [
+    { key: 'http_req_duration{status:500}', metric: 'http_req_duration', tags: { status: '500' } },
+  ],
+};
+
+const def = (name: string, type: string, contains = 'default') =>
+  JSON.stringify({
+    type: 'Metric',
+    data: { name, type, contains, thresholds: [], submetrics: null },
+    metric: name,
+  });
+const point = (
+  metric: string,
+  value: number,
+  tags: Record<string, string>,
+  time = '2026-11-23T10:00:00.000Z',
+) => JSON.stringify({ metric, type: 'Point', data: { time, value, tags } });
+
+function agentStream(aggregator: MetricAggregator, durations: number[], status: string): void {
+  aggregator.ingestLine(def('http_req_duration', 'trend', 'time'));
+  aggregator.ingestLine(def('http_reqs', 'counter'));
+  aggregator.ingestLine(def('checks', 'rate'));
+  for (const d of durations) {
+    const tags = { status, scenario: 'default', group: '::api' };
+    aggregator.ingestLine(point('http_req_duration', d, tags));
+    aggregator.ingestLine(point('http_reqs', 1, tags));
+    aggregator.ingestLine(
+      point('checks', d < 100 ? 1 : 0, { check: 'fast', group: '::api', scenario: 'default' }),
+    );
+  }
+}
+
+describe('MetricAggregator → MetricStore', () => {
+  it('merges two agents into the totals, submetrics, parts and checks one k6 would have', () => {
+    const warnings: string[] = [];
+    const a = new MetricAggregator(PLAN, (m) => warnings.push(m));
+    const b = new MetricAggregator(PLAN, (m) => warnings.push(m));
+    agentStream(a, [10, 20, 30], '200');
+    agentStream(b, [40, 500], '500');
+    const store = new MetricStore({ submetrics: PLAN.submetrics });
+    store.apply('a', a.takeDelta());
+    store.apply('b', b.takeDelta());
+
+    expect(store.sink('http_reqs')?.values(2000, [])).toEqual({ count: 5, rate: 2.5 });
+    expect(store.sink('http_req_duration')?.values(0, ['count', 'min', 'max', 'avg'])).toEqual({
+      count: 5,
+      min: 10,
+      max: 500,
+      avg: 120,
+    });
+    expect(store.sink('http_req_duration{status:500}')?.values(0, ['count', 'min'])).toEqual({
+      count: 2,
+      min: 40,
+    });
+    expect([...store.checks]).toEqual([
+      { name: 'fast', group: '::api', scenario: 'default', passes: 4, fails: 1 },
+    ]);
+    const part = [...store.parts].find((p) => p.group === '::api');
+    expect(part?.sinks.get('http_reqs')?.values(1000, [])).toEqual({ count: 5, rate: 5 });
+    expect(store.groups).toEqual(['::api']);
+    expect(store.agentTotals('b')).toEqual({ iterations: 0, httpReqs: 2, httpReqFailures: 0 });
+    expect(warnings).toEqual([]);
+    expect(a.malformed + b.malformed).toBe(0);
+  });
+
+  it('starts afresh after each delta, so consecutive deltas add up exactly', () => {
+    const agg = new MetricAggregator(PLAN, () => undefined);
+    const store = new MetricStore({ submetrics: [] });
+    agentStream(agg, [1, 2], '200');
+    store.apply('a', agg.takeDelta());
+    expect(agg.idle).toBe(true);
+    agentStream(agg, [3], '200');
+    store.apply('a', agg.takeDelta());
+    expect(store.sink('http_reqs')?.values(0, []).count).toBe(3);
+  });
+
+  it('sums the vus gauge over agents instead of keeping the last one', () => {
+    const store = new MetricStore({ submetrics: [] });
+    for (const [agent, vus] of [
+      ['a', 4],
+      ['b', 6],
+    ] as const) {
+      const agg = new MetricAggregator(PLAN, () => undefined);
+      agg.ingestLine(def('vus', 'gauge'));
+      agg.ingestLine(point('vus', vus, {}));
+      store.apply(agent, agg.takeDelta());
+    }
+    expect(store.sink('vus')?.values(0, [])).toMatchObject({ value: 10, max: 10 });
+  });
+
+  it('keeps a custom gauge as the last value by sample time, whichever agent reports first', () => {
+    const store = new MetricStore({ submetrics: [] });
+    const later = new MetricAggregator(PLAN, () => undefined);
+    later.ingestLine(def('queue', 'gauge'));
+    later.ingestLine(point('queue', 7, {}, '2026-11-23T10:00:05.000Z'));
+    const earlier = new MetricAggregator(PLAN, () => undefined);
+    earlier.ingestLine(def('queue', 'gauge'));
+    earlier.ingestLine(point('queue', 3, {}, '2026-11-23T10:00:01.000Z'));
+    store.apply('a', later.takeDelta());
+    store.apply('b', earlier.takeDelta());
+    expect(store.sink('queue')?.values(0, [])).toEqual({ value: 7, min: 3, max: 7 });
+  });
+
+  it('rejects a delta whose metric type contradicts what is known, and changes nothing', () => {
+    const store = new MetricStore({ submetrics: [] });
+    const agg = new MetricAggregator(PLAN, () => undefined);
+    agentStream(agg, [5], '200');
+    store.apply('a', agg.takeDelta());
+    const bad = {
+      metrics: [{ name: 'http_reqs', type: 'trend' as const, contains: 'default' as const }],
+      groups: [],
+      series: [],
+    };
+    expect(() => store.apply('a', bad)).toThrow(/http_reqs is a counter, not a trend/);
+    const mismatched = {
+      metrics: [],
+      groups: ['::new'],
+      series: [
+        { kind: 'total' as const, metric: 'http_reqs', sink: { t: 'counter' as const, sum: 1 } },
+        {
+          kind: 'total' as const,
+          metric: 'http_req_duration',
+          sink: { t: 'counter' as const, sum: 1 },
+        },
+      ],
+    };
+    expect(() => store.apply('a', mismatched)).toThrow(/http_req_duration is a trend/);
+    expect(store.sink('http_reqs')?.values(0, []).count).toBe(1);
+    expect(store.groups).toEqual(['::api']);
+    expect(() =>
+      store.apply('a', {
+        metrics: [],
+        groups: [],
+        series: [{ kind: 'sub', key: 'x{y:z}', sink: { t: 'counter', sum: 1 } }],
+      }),
+    ).toThrow(/unknown submetric/);
+  });
+
+  it('counts lines that are not k6 JSON without failing', () => {
+    const agg = new MetricAggregator(PLAN, () => undefined);
+    agg.ingestLine('not json');
+    agg.ingestLine(point('never_defined', 1, {}));
+    agg.ingestLine('');
+    expect(agg.malformed).toBe(2);
+    expect(agg.samples).toBe(0);
+  });
+
+  it('bounds the checks it splits out and warns once when a name explodes', () => {
+    const warnings: string[] = [];
+    const agg = new MetricAggregator({ ...PLAN, parts: false }, (m) => warnings.push(m));
+    agg.ingestLine(def('checks', 'rate'));
+    for (let i = 0; i < 1_100; i++)
+      agg.ingestLine(point('checks', 1, { check: `id-${String(i)}` }));
+    const delta = agg.takeDelta();
+    expect(delta.series.filter((s) => s.kind === 'check')).toHaveLength(1_000);
+    const total = delta.series.find((s) => s.kind === 'total' && s.metric === 'checks');
+    expect(total && 'sink' in total ? total.sink : undefined).toMatchObject({
+      t: 'rate',
+      trues: 1_100,
+      total: 1_100,
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/more than 1000 distinct checks; the totals stay exact/);
+  });
+});

@@ -1,0 +1,498 @@
+import { describe, expect, it } from '@jest/globals';
+
+import {
+  HISTOGRAM_MAX_INDEX,
+  HISTOGRAM_MIN_INDEX,
+  HISTOGRAM_WIRE_MAX_BUCKETS,
+  Histogram,
+  type HistogramWire,
+  histogramWireSchema,
+} from '../../src/metrics/histogram.js';
+
+/** mulberry32: a tiny seeded PRNG, so every failure reproduces. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function normal(rnd: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+}
+
+const N = 20_000;
+function times<T>(n: number, f: (i: number) => T): T[] {
+  return Array.from({ length: n }, (_, i) => f(i));
+}
+
+const DISTRIBUTIONS: Record<string, (rnd: () => number) => number[]> = {
+  'uniform [0, 1000)': (rnd) => times(N, () => rnd() * 1000),
+  'lognormal (mu 4, sigma 1)': (rnd) => times(N, () => Math.exp(4 + normal(rnd))),
+  'bimodal 50 ms / 800 ms': (rnd) =>
+    times(N, () => (rnd() < 0.7 ? 50 + 5 * normal(rnd) : 800 + 40 * normal(rnd))),
+  'exponential (mean 100)': (rnd) => times(N, () => -100 * Math.log(1 - rnd())),
+  'pareto (heavy tail)': (rnd) => times(N, () => (1 - rnd()) ** -1.5),
+  'all zeros': () => times(1000, () => 0),
+  'negatives only': (rnd) => times(N, () => -Math.exp(3 + normal(rnd))),
+  'mixed sign normal(0, 100)': (rnd) => times(N, () => 100 * normal(rnd)),
+  'mixed sign with zeros, integers -5..5': (rnd) => times(N, () => Math.floor(rnd() * 11) - 5),
+  'one sample': () => [42.5],
+  'two samples': () => [3, -7],
+  'three samples': () => [0.1, 1e6, 77],
+  'tiny values (~1e-9)': (rnd) => times(N, () => 1e-9 * Math.exp(normal(rnd))),
+  'huge values (~1e9)': (rnd) => times(N, () => 1e9 * Math.exp(normal(rnd))),
+  'integers with many duplicates 0..19': (rnd) => times(N, () => Math.floor(rnd() * 20)),
+  'one value repeated': () => times(500, () => 123.456),
+};
+
+const FRACTIONS = [0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
+
+/** k6's TrendSink.P (metrics/sink.go) on the raw samples. */
+function k6Percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return 0;
+  if (sorted.length === 1) return sorted[0] ?? NaN;
+  const i = fraction * (sorted.length - 1);
+  const j = sorted[Math.floor(i)] ?? NaN;
+  const k = sorted[Math.ceil(i)] ?? NaN;
+  return j + (k - j) * (i - Math.floor(i));
+}
+
+/**
+ * The error the design promises: half a bucket, 1/256 of the value, for each
+ * of the two ranks k6 interpolates between. Between a negative and a positive
+ * rank the interpolated value can be near 0, so there the bound is relative to
+ * the larger of the two.
+ */
+function allowedError(sorted: readonly number[], fraction: number): number {
+  const i = fraction * (sorted.length - 1);
+  const j = sorted[Math.floor(i)] ?? NaN;
+  const k = sorted[Math.ceil(i)] ?? NaN;
+  const scale = j < 0 && k > 0 ? Math.max(-j, k) : Math.abs(k6Percentile(sorted, fraction));
+  return (scale / 256) * (1 + 1e-12);
+}
+
+function histogramOf(values: readonly number[]): Histogram {
+  const h = new Histogram();
+  for (const v of values) h.add(v);
+  return h;
+}
+
+function expectCloseToK6(h: Histogram, sorted: readonly number[], fraction: number): void {
+  const exact = k6Percentile(sorted, fraction);
+  const estimate = h.percentile(fraction);
+  const error = Math.abs(estimate - exact);
+  if (error > allowedError(sorted, fraction)) {
+    throw new Error(`p(${fraction * 100}): estimate ${estimate}, k6 ${exact}, error ${error}`);
+  }
+  expect(error <= allowedError(sorted, fraction)).toBe(true);
+}
+
+describe('Histogram against k6 on the raw samples', () => {
+  it.each(Object.entries(DISTRIBUTIONS))('%s', (_name, generate) => {
+    const values = generate(prng(7));
+    const h = histogramOf(values);
+    const sorted = [...values].sort((a, b) => a - b);
+
+    expect(h.count).toBe(values.length);
+    expect(h.min).toBe(sorted[0]);
+    expect(h.max).toBe(sorted.at(-1));
+    expect(h.sum).toBe(values.reduce((s, v) => s + v, 0));
+    expect(h.percentile(0)).toBe(sorted[0]);
+    expect(h.percentile(1)).toBe(sorted.at(-1));
+    for (const fraction of FRACTIONS) {
+      expectCloseToK6(h, sorted, fraction);
+      expect(h.percentile(fraction)).toBeGreaterThanOrEqual(h.min);
+      expect(h.percentile(fraction)).toBeLessThanOrEqual(h.max);
+    }
+  });
+
+  it('narrows buckets to [min, max]: a repeated value is exact at every percentile', () => {
+    for (const v of [123.456, 1000, -0.1, 7e-9]) {
+      const h = histogramOf(times(101, () => v));
+      for (const f of FRACTIONS) expect(h.percentile(f)).toBe(v);
+    }
+  });
+
+  it('stays within half a bucket on every rank and between ranks of small random sets', () => {
+    const rnd = prng(11);
+    const kinds = [
+      () => rnd() * 100,
+      () => (rnd() - 0.5) * 1e4,
+      () => Math.floor(rnd() * 4) - 1,
+      () => Math.exp(30 * (rnd() - 0.5)),
+    ];
+    for (let round = 0; round < 400; round++) {
+      const draw = kinds[round % kinds.length] ?? (() => 0);
+      const values = times(2 + Math.floor(rnd() * 40), draw);
+      const h = histogramOf(values);
+      const sorted = [...values].sort((a, b) => a - b);
+      const n = sorted.length;
+      for (let r = 0; r < n; r++) expectCloseToK6(h, sorted, r / (n - 1));
+      for (let t = 0; t < 10; t++) expectCloseToK6(h, sorted, rnd());
+      expect(h.percentile(0)).toBe(sorted[0]);
+      expect(h.percentile(1)).toBe(sorted[n - 1]);
+    }
+  });
+
+  it('is exact for 0 samples (0), 1 sample (that value) and 2 samples (k6 interpolation of min and max)', () => {
+    const empty = new Histogram();
+    expect(empty.isEmpty()).toBe(true);
+    for (const f of FRACTIONS) expect(empty.percentile(f)).toBe(0);
+    expect([empty.count, empty.sum, empty.min, empty.max]).toEqual([0, 0, 0, 0]);
+
+    const one = histogramOf([-3.25]);
+    expect(one.isEmpty()).toBe(false);
+    for (const f of FRACTIONS) expect(one.percentile(f)).toBe(-3.25);
+
+    const two = histogramOf([10.3, 2.9]);
+    for (const f of FRACTIONS) expect(two.percentile(f)).toBe(k6Percentile([2.9, 10.3], f));
+  });
+
+  it('returns exactly 0 where k6 lands on zeros', () => {
+    const h = histogramOf([-5, 0, 0, 0, 0, 7]);
+    for (const f of [0.2, 0.3, 0.5, 0.6]) expect(h.percentile(f)).toBe(0);
+  });
+
+  it('ignores NaN and ±Infinity, and records -0 as 0', () => {
+    const h = histogramOf([1, NaN, Infinity, -Infinity, 2]);
+    expect(h.count).toBe(2);
+    expect(h.sum).toBe(3);
+    expect([h.min, h.max]).toEqual([1, 2]);
+
+    const z = histogramOf([-0]);
+    expect(Object.is(z.min, 0)).toBe(true);
+    expect(Object.is(z.max, 0)).toBe(true);
+    expect(z.toWire()).toEqual({ count: 1, sum: 0, min: 0, max: 0, zeros: 1, pos: [], neg: [] });
+  });
+
+  it('handles the extremes of float64', () => {
+    const values = [
+      Number.MIN_VALUE,
+      -Number.MIN_VALUE,
+      Number.MAX_VALUE,
+      -Number.MAX_VALUE,
+      1e-310,
+    ];
+    const h = histogramOf(values);
+    const sorted = [...values].sort((a, b) => a - b);
+    expect([h.min, h.max, h.count]).toEqual([-Number.MAX_VALUE, Number.MAX_VALUE, 5]);
+    for (const f of FRACTIONS) {
+      const p = h.percentile(f);
+      expect(p >= h.min && p <= h.max).toBe(true);
+    }
+    // Ranks 0 and 4 are exact; ranks 1 (-MIN_VALUE) and 3 (1e-310) sit in subnormal
+    // buckets, whose absolute width is 2^-1029.
+    expect(Math.abs(h.percentile(0.25) - (sorted[1] ?? NaN))).toBeLessThan(2 ** -1029);
+    expect(Math.abs(h.percentile(0.75) - (sorted[3] ?? NaN))).toBeLessThan(2 ** -1029);
+    expect(histogramWireSchema.safeParse(h.toWire()).success).toBe(true);
+  });
+
+  it('rejects a fraction outside [0, 1]', () => {
+    const h = histogramOf([1, 2, 3]);
+    for (const f of [-0.01, 1.01, NaN, Infinity]) expect(() => h.percentile(f)).toThrow(RangeError);
+  });
+});
+
+describe('Histogram buckets', () => {
+  it('splits each power of two into 128 buckets indexed from 1.0 = 0', () => {
+    const index = (v: number) => histogramOf([v]).toWire().pos[0]?.[0];
+    expect(index(1)).toBe(0);
+    expect(index(1 + 1 / 256)).toBe(0);
+    expect(index(1 + 1 / 128)).toBe(1);
+    expect(index(2 - 1e-12)).toBe(127);
+    expect(index(2)).toBe(128);
+    expect(index(1000)).toBe(9 * 128 + 122); // 1000 = 2^9 · (1 + 122.0/128)
+    expect(index(0.5)).toBe(-128);
+    expect(index(Number.MAX_VALUE)).toBe(HISTOGRAM_MAX_INDEX);
+    expect(index(Number.MIN_VALUE)).toBe(HISTOGRAM_MIN_INDEX);
+    expect(histogramOf([-1000]).toWire().neg).toEqual([[index(1000), 1]]);
+  });
+
+  it('writes a compact, sorted, sparse wire', () => {
+    const h = histogramOf([3, 1, 3, -2, 0, 0, 1000, -2.5]);
+    expect(h.toWire()).toEqual({
+      count: 8,
+      sum: 1002.5,
+      min: -2.5,
+      max: 1000,
+      zeros: 2,
+      pos: [
+        [0, 1],
+        [192, 2],
+        [1274, 1],
+      ],
+      neg: [
+        [128, 1],
+        [160, 1],
+      ],
+    });
+    expect(new Histogram().toWire()).toEqual({
+      count: 0,
+      sum: 0,
+      min: 0,
+      max: 0,
+      pos: [],
+      neg: [],
+    });
+  });
+});
+
+/** Everything but the floating sum (zeroed), which depends on the merge order. */
+function canonical(h: Histogram): HistogramWire {
+  return { ...h.toWire(), sum: 0 };
+}
+
+function split(values: readonly number[], parts: number, rnd: () => number): Histogram[] {
+  const histograms = times(parts, () => new Histogram());
+  for (const v of values) histograms[Math.floor(rnd() * (parts - 1))]?.add(v);
+  return histograms; // the last part stays empty on purpose
+}
+
+function foldMerge(parts: readonly Histogram[]): Histogram {
+  const acc = new Histogram();
+  for (const p of parts) acc.merge(p);
+  return acc;
+}
+
+function treeMerge(parts: readonly Histogram[]): Histogram {
+  if (parts.length === 1) return foldMerge(parts);
+  const half = Math.ceil(parts.length / 2);
+  const acc = treeMerge(parts.slice(0, half));
+  acc.merge(treeMerge(parts.slice(half)));
+  return acc;
+}
+
+function shuffled<T>(items: readonly T[], rnd: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+describe('Histogram merge', () => {
+  const rnd = prng(2024);
+  const values = [
+    ...times(3000, () => Math.exp(4 + normal(rnd))),
+    ...times(1000, () => -Math.exp(2 + normal(rnd))),
+    ...times(200, () => 0),
+    ...times(800, () => Math.floor(rnd() * 50)),
+  ];
+  const whole = histogramOf(values);
+
+  it.each([3, 7, 16])('gives the same histogram in any order and grouping (%i parts)', (k) => {
+    const parts = split(values, k, rnd);
+    const viaWire = (ps: readonly Histogram[]) => {
+      const acc = new Histogram();
+      for (const p of ps)
+        acc.mergeWire(histogramWireSchema.parse(JSON.parse(JSON.stringify(p.toWire()))));
+      return acc;
+    };
+    const merged = [
+      foldMerge(parts),
+      foldMerge([...parts].reverse()),
+      foldMerge(shuffled(parts, rnd)),
+      treeMerge(shuffled(parts, rnd)),
+      foldMerge(parts.map((p) => Histogram.fromWire(p.toWire()))),
+      viaWire(shuffled(parts, rnd)),
+    ];
+    for (const m of merged) {
+      expect(canonical(m)).toEqual(canonical(whole));
+      expect(Math.abs(m.sum - whole.sum)).toBeLessThanOrEqual(1e-9 * Math.abs(whole.sum));
+      for (let f = 0; f <= 1; f += 1 / 97) expect(m.percentile(f)).toBe(whole.percentile(f));
+      for (const f of FRACTIONS) expect(m.percentile(f)).toBe(whole.percentile(f));
+    }
+  });
+
+  it('is associative and leaves its argument unchanged', () => {
+    const [a, b, c] = split(values, 4, rnd);
+    if (!a || !b || !c) throw new Error('unreachable');
+    const before = b.toWire();
+    const left = foldMerge([a, b]);
+    left.merge(c);
+    const bc = foldMerge([b, c]);
+    const right = foldMerge([a]);
+    right.merge(bc);
+    expect(canonical(left)).toEqual(canonical(right));
+    expect(b.toWire()).toEqual(before);
+  });
+
+  it('merges empty histograms as no-ops, and into an empty one as a copy', () => {
+    const h = histogramOf([5, -1, 0]);
+    const before = h.toWire();
+    h.merge(new Histogram());
+    h.mergeWire(new Histogram().toWire());
+    expect(h.toWire()).toEqual(before);
+
+    const copy = new Histogram();
+    copy.merge(h);
+    expect(copy.toWire()).toEqual(before);
+    // min and max come from the wire, not from a previous (empty) 0.
+    const positive = new Histogram();
+    positive.mergeWire(histogramOf([5, 9]).toWire());
+    expect([positive.min, positive.max]).toEqual([5, 9]);
+    const negative = new Histogram();
+    negative.mergeWire(histogramOf([-5, -9]).toWire());
+    expect([negative.min, negative.max]).toEqual([-9, -5]);
+  });
+
+  it('doubles every count when merged with itself', () => {
+    const h = histogramOf([1, 2, 2, -3, 0]);
+    h.merge(h);
+    expect(h.toWire()).toEqual({
+      count: 10,
+      sum: 4,
+      min: -3,
+      max: 2,
+      zeros: 2,
+      pos: [
+        [0, 2],
+        [128, 4],
+      ],
+      neg: [[192, 2]],
+    });
+  });
+
+  it('round-trips through the wire and JSON exactly, sum included', () => {
+    const wire = JSON.parse(JSON.stringify(whole.toWire())) as unknown;
+    const back = Histogram.fromWire(histogramWireSchema.parse(wire));
+    expect(back.toWire()).toEqual(whole.toWire());
+    for (const f of FRACTIONS) expect(back.percentile(f)).toBe(whole.percentile(f));
+  });
+
+  it('invalidates cached percentiles when samples arrive', () => {
+    const h = histogramOf([1, 2, 3, 4]);
+    expect(h.percentile(0.5)).toBeCloseTo(2.5, 1);
+    h.add(100);
+    h.add(100);
+    h.add(100);
+    expect(h.percentile(0.75)).toBeCloseTo(100, 0);
+    h.mergeWire(histogramOf([200, 200, 200, 200]).toWire());
+    expect(h.percentile(0.5)).toBeCloseTo(100, 0);
+  });
+});
+
+describe('histogramWireSchema', () => {
+  const valid: HistogramWire = histogramOf([-2.5, -2, 0, 0, 1, 3, 3, 1000]).toWire();
+  const wideBuckets = (n: number) => times(n, (i): [number, number] => [i, 1]);
+  const topOf = (index: number) => 2 ** Math.floor(index / 128) * (1 + (index % 128) / 128);
+
+  it.each([
+    ['a toWire() result', valid],
+    ['an empty histogram', new Histogram().toWire()],
+    ['zeros only', histogramOf([0, 0]).toWire()],
+    ['negatives only', histogramOf([-1, -8]).toWire()],
+    ['zeros: 0 written out', { ...histogramOf([4]).toWire(), zeros: 0 }],
+    [
+      `exactly ${HISTOGRAM_WIRE_MAX_BUCKETS} buckets per sign`,
+      {
+        count: 2 * HISTOGRAM_WIRE_MAX_BUCKETS,
+        sum: 0,
+        min: -topOf(HISTOGRAM_WIRE_MAX_BUCKETS - 1),
+        max: topOf(HISTOGRAM_WIRE_MAX_BUCKETS - 1),
+        pos: wideBuckets(HISTOGRAM_WIRE_MAX_BUCKETS),
+        neg: wideBuckets(HISTOGRAM_WIRE_MAX_BUCKETS),
+      },
+    ],
+  ])('accepts %s', (_name, wire) => {
+    expect(histogramWireSchema.safeParse(wire).error).toBeUndefined();
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['infinite sum', { ...valid, sum: Infinity }, /number/i],
+    ['NaN min', { ...valid, min: NaN }, /number/i],
+    ['infinite max', { ...valid, max: Infinity }, /number/i],
+    ['negative count', { ...valid, count: -8 }, /too small|>=0/i],
+    ['fractional count', { ...valid, count: 7.5 }, /int/i],
+    ['count as a string', { ...valid, count: '8' }, /number/i],
+    ['count above the bucket total', { ...valid, count: 9 }, /differs from the bucket total 8/],
+    ['count below the bucket total', { ...valid, count: 7 }, /differs from the bucket total 8/],
+    ['negative zeros', { ...valid, zeros: -2 }, /too small|>=0/i],
+    ['fractional zeros', { ...valid, zeros: 1.5 }, /int/i],
+    [
+      'non-integer index',
+      { ...valid, pos: [[0.5, 1], ...valid.pos.slice(1)] },
+      /pairs of integers/,
+    ],
+    [
+      'index as a string',
+      { ...valid, pos: [['0', 1], ...valid.pos.slice(1)] },
+      /pairs of integers/,
+    ],
+    [
+      'index above the largest',
+      { ...valid, pos: [...valid.pos.slice(0, -1), [HISTOGRAM_MAX_INDEX + 1, 1]] },
+      /outside/,
+    ],
+    [
+      'index below the smallest',
+      { ...valid, neg: [[HISTOGRAM_MIN_INDEX - 1, 1], ...valid.neg] },
+      /outside/,
+    ],
+    [
+      'zero bucket count',
+      { ...valid, pos: [[0, 0], ...valid.pos.slice(1)] },
+      /not a positive integer/,
+    ],
+    [
+      'negative bucket count',
+      { ...valid, pos: [[0, -1], ...valid.pos.slice(1)] },
+      /not a positive integer/,
+    ],
+    [
+      'fractional bucket count',
+      { ...valid, pos: [[0, 0.5], ...valid.pos.slice(1)] },
+      /not a positive integer/,
+    ],
+    [
+      'unsafe bucket count',
+      { ...valid, pos: [[0, 2 ** 53], ...valid.pos.slice(1)] },
+      /not a positive integer/,
+    ],
+    ['a bucket of three numbers', { ...valid, pos: [[0, 1, 1], ...valid.pos.slice(1)] }, /pairs/],
+    [
+      'a bucket as an object',
+      { ...valid, pos: [{ index: 0, count: 1 }, ...valid.pos.slice(1)] },
+      /pairs/,
+    ],
+    ['buckets not an array', { ...valid, neg: { 128: 1 } }, /array of \[index, count\] pairs/],
+    ['duplicate index', { ...valid, pos: [valid.pos[0], ...valid.pos] }, /strictly ascending/],
+    ['descending indexes', { ...valid, pos: [...valid.pos].reverse() }, /strictly ascending/],
+    [
+      'too many buckets',
+      {
+        ...valid,
+        count: HISTOGRAM_WIRE_MAX_BUCKETS + 1,
+        pos: wideBuckets(HISTOGRAM_WIRE_MAX_BUCKETS + 1),
+      },
+      /more than 16384/,
+    ],
+    ['min below its bucket', { ...valid, min: -3 }, /min -3 is not in the lowest bucket/],
+    ['min not the lowest sample', { ...valid, min: 0 }, /min 0 is not in the lowest bucket/],
+    ['max not the highest sample', { ...valid, max: 3 }, /max 3 is not in the highest bucket/],
+    ['min above max', { ...valid, min: 1000, max: -2.5 }, /not in the lowest bucket/],
+    [
+      'an empty histogram with a sum',
+      { count: 0, sum: 1, min: 0, max: 0, pos: [], neg: [] },
+      /empty/,
+    ],
+    [
+      'an empty histogram with a max',
+      { count: 0, sum: 0, min: 0, max: 4, pos: [], neg: [] },
+      /empty/,
+    ],
+    ['an unknown field', { ...valid, p99: 3 }, /unrecognized key/i],
+    ['a missing bucket list', { count: 0, sum: 0, min: 0, max: 0, pos: [] }, /neg/],
+    ['not an object', [1, 2, 3], /object/i],
+  ])('rejects %s', (_name, wire, message) => {
+    const result = histogramWireSchema.safeParse(wire);
+    expect(result.success).toBe(false);
+    expect(JSON.stringify(result.error?.issues)).toMatch(message);
+  });
+});

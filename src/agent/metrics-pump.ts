@@ -1,0 +1,82 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { MetricAggregator } from '../metrics/aggregator.js';
+import type { MetricsReport } from '../protocol/messages.js';
+
+export interface MetricsPumpOptions {
+  aggregator: MetricAggregator;
+  /** Sends one report, retrying on its own; rejects only when the coordinator is lost. */
+  send: (report: MetricsReport, signal: AbortSignal) => Promise<void>;
+  intervalMs: number;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * Sends the aggregator's deltas every interval, one at a time, each with the
+ * next sequence number. While a delta is being retried, new samples keep
+ * accumulating in the aggregator and go in the next delta: nothing is lost,
+ * nothing is sent twice, and memory stays bounded by the number of series.
+ */
+export class MetricsPump {
+  readonly #o: MetricsPumpOptions;
+  /** Ends the interval loop; an in-flight delta still completes. */
+  readonly #tick = new AbortController();
+  /** Abandons sending altogether. */
+  readonly #hard = new AbortController();
+  #seq = 0;
+  #loop: Promise<void> | undefined;
+  #failed = false;
+
+  constructor(options: MetricsPumpOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#tick.signal;
+    while (!signal.aborted) {
+      try {
+        await sleep(this.#o.intervalMs, undefined, { signal });
+      } catch {
+        return;
+      }
+      if (!this.#o.aggregator.idle) await this.#send(false);
+    }
+  }
+
+  async #send(final: boolean): Promise<void> {
+    if (this.#failed) return;
+    const report: MetricsReport = {
+      seq: ++this.#seq,
+      final,
+      delta: this.#o.aggregator.takeDelta(),
+    };
+    try {
+      await this.#o.send(report, this.#hard.signal);
+    } catch (error) {
+      if (this.#hard.signal.aborted) return;
+      this.#failed = true;
+      this.#o.onError(error);
+    }
+  }
+
+  /**
+   * Sends everything left as the final delta. Call once k6 has exited and its
+   * output is read to the end.
+   */
+  async finish(): Promise<void> {
+    this.#tick.abort();
+    await this.#loop;
+    await this.#send(true);
+  }
+
+  /** Stops without a final delta (the agent is going down). */
+  async stop(): Promise<void> {
+    this.#tick.abort();
+    this.#hard.abort();
+    await this.#loop;
+  }
+}

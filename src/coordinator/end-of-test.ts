@@ -1,0 +1,86 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import { errorMessage } from '../errors.js';
+import type { K6Binary } from '../k6/binary.js';
+import { runHandleSummary } from '../k6/handle-summary.js';
+import type { RunFlags } from '../k6/run-flags.js';
+import type { Logger } from '../runtime/logger.js';
+import { legacySummaryData, summaryExport } from '../summary/legacy.js';
+import type { SummarySource } from '../summary/source.js';
+import type { RunResult } from './outcome.js';
+
+export interface EndOfTestOptions {
+  k6: K6Binary;
+  script: string;
+  flags: RunFlags;
+  source: SummarySource;
+  result: RunResult;
+  /** --summary-json: the machine-readable merged result. */
+  summaryJson?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  stdout: (text: string | Buffer) => void;
+  stderr: (text: string | Buffer) => void;
+  enableColors: boolean;
+  log: Logger;
+}
+
+/** The merged result file: the run's verdict, its agents and k6's summary data. */
+export interface SummaryJson {
+  k6Distributed: 1;
+  exitCode: number;
+  message: string;
+  agents: RunResult['agents'];
+  startSkewMs: number | undefined;
+  data: unknown;
+}
+
+/**
+ * What k6 does at the end of a run, on merged data (internal/cmd/run.go):
+ * the script's handleSummary() if it exports one, else the text summary;
+ * --summary-export beside either. As in k6, none of it changes the exit
+ * code: a failure here is logged.
+ */
+export async function endOfTest(o: EndOfTestOptions): Promise<void> {
+  const data = legacySummaryData(o.source);
+  if (o.summaryJson !== undefined) await writeSummaryJson(o, data);
+  if (o.flags.summaryMode === 'disabled') return;
+  try {
+    const outcome = await runHandleSummary({
+      k6: o.k6,
+      script: o.script,
+      data,
+      flags: o.flags.archiveFlags,
+      cwd: o.cwd,
+      env: o.env,
+      stdout: o.stdout,
+      stderr: o.stderr,
+    });
+    if (!outcome.ran) {
+      // The text summary of k6 v2 from merged data comes with issue 4's summary renderer.
+      o.log.debug('the script exports no handleSummary()');
+    } else if (outcome.exitCode !== 0) {
+      o.log.error(
+        `failed to handle the end-of-test summary: handleSummary() ended with exit code ${String(outcome.exitCode)}`,
+      );
+    }
+  } catch (error) {
+    o.log.error(`failed to handle the end-of-test summary: ${errorMessage(error)}`);
+  }
+  if (o.flags.summaryExport !== undefined) {
+    await writeFile(resolve(o.cwd ?? '.', o.flags.summaryExport), summaryExport(data));
+  }
+}
+
+async function writeSummaryJson(o: EndOfTestOptions, data: unknown): Promise<void> {
+  const body: SummaryJson = {
+    k6Distributed: 1,
+    exitCode: o.result.exitCode,
+    message: o.result.message,
+    agents: o.result.agents,
+    startSkewMs: o.result.startSkewMs,
+    data,
+  };
+  await writeFile(resolve(o.cwd ?? '.', o.summaryJson ?? ''), `${JSON.stringify(body, null, 2)}\n`);
+}

@@ -1,0 +1,148 @@
+import type { K6Options } from '../k6/archive.js';
+import type { RunFlags } from '../k6/run-flags.js';
+import { createSink } from '../metrics/sinks.js';
+import { MetricStore } from '../metrics/store.js';
+import type { Sink } from '../metrics/types.js';
+import type { MetricsPlan, MetricsReport, SubmetricSpec } from '../protocol/messages.js';
+import type { SeriesView, SummarySource } from '../summary/source.js';
+import { parseThresholdsOption, type ThresholdSet } from '../thresholds/config.js';
+import { ThresholdEvaluator } from '../thresholds/evaluate.js';
+import type { RunMetrics, ThresholdVerdict } from './coordinator.js';
+
+/** k6 always tracks this submetric for the summary when expected_response is a system tag. */
+const EXPECTED_RESPONSE = {
+  key: 'http_req_duration{expected_response:true}',
+  metric: 'http_req_duration',
+  tags: { expected_response: 'true' },
+} as const satisfies SubmetricSpec;
+
+const DEFAULT_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
+
+export interface RunMetricsOptions {
+  options: K6Options;
+  flags: RunFlags;
+  /** How often agents send deltas (design: ≤ 2 s). */
+  intervalMs?: number;
+}
+
+/**
+ * The metric side of one run: the merged store, the thresholds from the
+ * archived options (evaluated on merged data unless --no-thresholds), and
+ * the plan telling agents what to aggregate.
+ */
+export class CoordinatorMetrics implements RunMetrics {
+  readonly plan: MetricsPlan;
+  readonly store: MetricStore;
+  readonly #sets: readonly ThresholdSet[];
+  readonly #evaluator: ThresholdEvaluator | undefined;
+  readonly #o: RunMetricsOptions;
+
+  constructor(options: RunMetricsOptions) {
+    this.#o = options;
+    this.#sets = parseThresholdsOption(options.options.thresholds ?? {});
+    const submetrics = new Map<string, SubmetricSpec>([[EXPECTED_RESPONSE.key, EXPECTED_RESPONSE]]);
+    for (const set of this.#sets) {
+      if (Object.keys(set.tags).length > 0) {
+        submetrics.set(set.key, { key: set.key, metric: set.metric, tags: set.tags });
+      }
+    }
+    this.plan = {
+      intervalMs: options.intervalMs ?? 1_000,
+      submetrics: [...submetrics.values()],
+      parts: options.flags.summaryMode === 'full',
+    };
+    this.store = new MetricStore({ submetrics: this.plan.submetrics });
+    this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
+  }
+
+  apply(agentId: string, report: MetricsReport): void {
+    this.store.apply(agentId, report.delta);
+  }
+
+  evaluate(durationMs: number, final: boolean): ThresholdVerdict {
+    if (!this.#evaluator) return { breached: [], abort: false };
+    const verdict = this.#evaluator.evaluate(
+      (key: string) => this.#thresholdSink(key)?.thresholdInput(),
+      durationMs,
+      final,
+    );
+    return { breached: verdict.breached, abort: verdict.abort };
+  }
+
+  /** A threshold's sink: merged data, or an empty one of the metric's type. */
+  #thresholdSink(key: string): Sink | undefined {
+    const sink = this.store.sink(key);
+    if (sink) return sink;
+    // k6 evaluates a threshold's metric without samples too (as zero) at the
+    // end; a custom metric that never got a sample has no known type and passes.
+    const metric = this.#sets.find((s) => s.key === key)?.metric;
+    const info = metric === undefined ? undefined : this.store.info(metric);
+    return info && createSink(info.type);
+  }
+
+  /** Everything the end-of-test summary and handleSummary read, from merged data. */
+  summarySource(params: {
+    durationMs: number;
+    setupData: unknown;
+    isStdOutTTY: boolean;
+  }): SummarySource {
+    const view = (metric: string, sink: Sink): SeriesView | undefined => {
+      const info = this.store.info(metric);
+      return info && { type: info.type, contains: info.contains, sink };
+    };
+    const metrics = new Map<string, SeriesView>();
+    for (const [name, sink] of this.store.metrics) {
+      const v = view(name, sink);
+      if (v) metrics.set(name, v);
+    }
+    // As in k6, a metric with thresholds is in the summary even without samples.
+    for (const set of this.#sets) {
+      const info = this.store.info(set.metric);
+      if (info && !metrics.has(set.metric)) {
+        metrics.set(set.metric, {
+          type: info.type,
+          contains: info.contains,
+          sink: createSink(info.type),
+        });
+      }
+    }
+    const submetrics = new Map<string, SeriesView & { parent: string }>();
+    for (const [key, sink] of this.store.submetrics) {
+      const parent = this.store.submetricSpecs.get(key)?.metric;
+      const v = parent === undefined ? undefined : view(parent, sink);
+      if (v && parent !== undefined) submetrics.set(key, { ...v, parent });
+    }
+    const thresholds = new Map<string, { source: string; ok: boolean }[]>();
+    for (const result of this.#evaluator?.results ?? []) {
+      const list = thresholds.get(result.key) ?? [];
+      list.push({ source: result.source, ok: result.ok });
+      thresholds.set(result.key, list);
+    }
+    const options = this.#o.options;
+    return {
+      durationMs: params.durationMs,
+      metrics,
+      submetrics,
+      thresholds,
+      checks: [...this.store.checks],
+      groups: this.store.groups,
+      parts: [...this.store.parts].map((part) => ({
+        scenario: part.scenario,
+        group: part.group,
+        metrics: new Map(
+          [...part.sinks].flatMap(([name, sink]) => {
+            const v = view(name, sink);
+            return v ? [[name, v] as const] : [];
+          }),
+        ),
+      })),
+      options: {
+        summaryTrendStats: options.summaryTrendStats ?? DEFAULT_TREND_STATS,
+        summaryTimeUnit: options.summaryTimeUnit ?? '',
+        noColor: this.#o.flags.noColor,
+      },
+      state: { isStdOutTTY: params.isStdOutTTY, isStdErrTTY: false },
+      setupData: params.setupData,
+    };
+  }
+}

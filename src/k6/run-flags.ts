@@ -1,0 +1,132 @@
+import { K6DistributedError } from '../errors.js';
+
+export type SummaryMode = 'compact' | 'full' | 'disabled';
+
+/** What `k6 run` flags mean for the run as a whole, read where the coordinator runs. */
+export interface RunFlags {
+  /** Flags `k6 archive` accepts: options and runtime options, in the order given. */
+  archiveFlags: string[];
+  summaryMode: SummaryMode;
+  /** --summary-export: the legacy JSON summary file, written from merged data. */
+  summaryExport: string | undefined;
+  noThresholds: boolean;
+  noColor: boolean;
+}
+
+/**
+ * k6's boolean flags (internal/cmd options.go, runtime_options.go, root.go):
+ * every other flag written without `=` takes the next argument as its value.
+ */
+const BOOLEAN_FLAGS = new Set([
+  '--paused',
+  '-p',
+  '--no-setup',
+  '--no-teardown',
+  '--throw',
+  '-w',
+  '--insecure-skip-tls-verify',
+  '--no-connection-reuse',
+  '--no-vu-connection-reuse',
+  '--discard-response-bodies',
+  '--no-cookies-reset',
+  '--include-system-env-vars',
+  '--no-thresholds',
+  '--new-machine-readable-summary',
+  '--verbose',
+  '-v',
+  '--quiet',
+  '-q',
+  '--no-color',
+  '--linger',
+  '-l',
+  '--no-usage-report',
+]);
+
+/** `k6 run` flags that belong to one process's outputs, meaningless for the merged run. */
+const PER_PROCESS = new Set([
+  '--linger',
+  '-l',
+  '--no-usage-report',
+  '--paused',
+  '-p',
+  '--address',
+  '-a',
+]);
+const UNSUPPORTED: Record<string, string> = {
+  '--out':
+    'sends each agent’s raw samples to an output; a distributed run aggregates centrally. ' +
+    'Use handleSummary(), --summary-export or --summary-json for the merged results',
+  '-o': '',
+  '--features': 'is not passed to agents yet',
+};
+UNSUPPORTED['-o'] = UNSUPPORTED['--out'] ?? '';
+
+const SUMMARY_MODES: readonly SummaryMode[] = ['compact', 'full', 'disabled'];
+
+/**
+ * Splits the k6 flags a user gives a distributed run: what is archived with
+ * the script (and so reaches every agent), and what the coordinator applies
+ * to the merged run itself (summary, thresholds). K6_SUMMARY_MODE,
+ * K6_SUMMARY_EXPORT, K6_NO_THRESHOLDS and K6_NO_COLOR are read as k6 does; a
+ * flag wins over its variable.
+ */
+export function parseRunFlags(flags: readonly string[], env: NodeJS.ProcessEnv = {}): RunFlags {
+  const result: RunFlags = {
+    archiveFlags: [],
+    summaryMode: parseSummaryMode(env.K6_SUMMARY_MODE ?? 'compact'),
+    summaryExport: env.K6_SUMMARY_EXPORT || undefined,
+    noThresholds: isTrue(env.K6_NO_THRESHOLDS),
+    noColor: isTrue(env.K6_NO_COLOR) || env.NO_COLOR !== undefined,
+  };
+  for (let i = 0; i < flags.length; i++) {
+    const token = flags[i] ?? '';
+    const [name, inline] = token.startsWith('-') ? splitInline(token) : [token, undefined];
+    const takesValue = name.startsWith('-') && inline === undefined && !BOOLEAN_FLAGS.has(name);
+    const value = inline ?? (takesValue ? flags[++i] : undefined);
+    const original = takesValue ? [token, value ?? ''] : [token];
+    if (name in UNSUPPORTED) {
+      throw new K6DistributedError(
+        'INVALID_OPTION',
+        `${name} ${UNSUPPORTED[name] ?? ''}: remove it from the k6 flags`,
+      );
+    }
+    if (PER_PROCESS.has(name)) continue;
+    applyRunFlag(result, name, value);
+    result.archiveFlags.push(...original);
+  }
+  return result;
+}
+
+function applyRunFlag(result: RunFlags, name: string, value: string | undefined): void {
+  switch (name) {
+    case '--summary-mode':
+      result.summaryMode = parseSummaryMode(value ?? '');
+      return;
+    case '--summary-export':
+      result.summaryExport = value || undefined;
+      return;
+    case '--no-thresholds':
+      result.noThresholds = value === undefined || isTrue(value);
+      return;
+    case '--no-color':
+      result.noColor = value === undefined || isTrue(value);
+      return;
+  }
+}
+
+function splitInline(token: string): [string, string | undefined] {
+  const eq = token.indexOf('=');
+  return eq < 0 ? [token, undefined] : [token.slice(0, eq), token.slice(eq + 1)];
+}
+
+function parseSummaryMode(value: string): SummaryMode {
+  if ((SUMMARY_MODES as readonly string[]).includes(value)) return value as SummaryMode;
+  throw new K6DistributedError(
+    'INVALID_OPTION',
+    `invalid summary mode "${value}": use one of ${SUMMARY_MODES.join(', ')}`,
+  );
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 't', 'TRUE', 'True', 'T'].includes(value);
+}

@@ -1,0 +1,259 @@
+import {
+  METRIC_LIMITS,
+  type MetricDelta,
+  type MetricsPlan,
+  type SeriesDelta,
+  type SubmetricSpec,
+} from '../protocol/messages.js';
+import { createSink } from './sinks.js';
+import type { MetricInfo, MetricType, ValueType } from './types.js';
+
+type AgentSink = ReturnType<typeof createSink>;
+
+/** One line of k6's JSON output (internal/output/json/wrapper.go). */
+type JsonLine =
+  | { type: 'Metric'; data: { name: string; type: MetricType; contains: ValueType } }
+  | {
+      type: 'Point';
+      metric: string;
+      data: { time: string; value: number; tags: Record<string, string> | null };
+    };
+
+interface Part {
+  scenario: string;
+  group: string;
+  sinks: Map<string, AgentSink>;
+}
+
+interface CheckCount {
+  name: string;
+  group: string;
+  scenario: string;
+  passes: number;
+  fails: number;
+}
+
+const GAUGES_NEED_TIME = 'gauge';
+
+/**
+ * The agent's side of design.md §5: reads k6's JSON metric stream line by
+ * line and pre-aggregates it into mergeable sinks, per series, until the next
+ * `takeDelta()`. Memory is bounded by the number of series, never by the
+ * number of samples: parts and checks beyond METRIC_LIMITS are counted in the
+ * totals but not split out, with one warning.
+ */
+export class MetricAggregator {
+  readonly #plan: MetricsPlan;
+  readonly #warn: (message: string) => void;
+  readonly #defs = new Map<string, MetricInfo>();
+  readonly #subsByMetric = new Map<string, SubmetricSpec[]>();
+  /** Definitions not yet sent. */
+  #newDefs: MetricInfo[] = [];
+  #totals = new Map<string, AgentSink>();
+  #subs = new Map<string, AgentSink>();
+  #parts = new Map<string, Part>();
+  #checks = new Map<string, CheckCount>();
+  readonly #seenParts = new Set<string>();
+  readonly #seenChecks = new Set<string>();
+  readonly #seenGroups = new Set<string>();
+  #newGroups: string[] = [];
+  #warned = new Set<string>();
+  #malformed = 0;
+  #samples = 0;
+
+  constructor(plan: MetricsPlan, warn: (message: string) => void) {
+    this.#plan = plan;
+    this.#warn = warn;
+    for (const sub of plan.submetrics) {
+      const list = this.#subsByMetric.get(sub.metric) ?? [];
+      list.push(sub);
+      this.#subsByMetric.set(sub.metric, list);
+    }
+  }
+
+  /** Samples ingested so far. */
+  get samples(): number {
+    return this.#samples;
+  }
+
+  /** Lines that were not k6 JSON output (counted, never fatal). */
+  get malformed(): number {
+    return this.#malformed;
+  }
+
+  /** Ingests one line of k6's `--out json` stream. */
+  ingestLine(line: string): void {
+    if (line === '') return;
+    let parsed: JsonLine;
+    try {
+      parsed = JSON.parse(line) as JsonLine;
+    } catch {
+      this.#malformed++;
+      return;
+    }
+    // Anything else on k6's stdout is not ours to read.
+    const type = (parsed as { type?: unknown }).type;
+    if (type === 'Point' && parsed.type === 'Point') this.#point(parsed.metric, parsed.data);
+    else if (type === 'Metric' && parsed.type === 'Metric') this.#define(parsed.data);
+    else this.#malformed++;
+  }
+
+  #define(data: { name: string; type: MetricType; contains: ValueType }): void {
+    if (this.#defs.has(data.name)) return;
+    const info: MetricInfo = { name: data.name, type: data.type, contains: data.contains };
+    this.#defs.set(info.name, info);
+    this.#newDefs.push(info);
+  }
+
+  #point(
+    metric: string,
+    data: { time: string; value: number; tags: Record<string, string> | null },
+  ): void {
+    const info = this.#defs.get(metric);
+    if (!info || typeof data.value !== 'number') {
+      this.#malformed++;
+      return;
+    }
+    this.#samples++;
+    const tags = data.tags ?? {};
+    const value = data.value;
+    const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
+    sinkIn(this.#totals, metric, info.type).add(value, time);
+    const subs = this.#subsByMetric.get(metric);
+    if (subs) {
+      for (const sub of subs) {
+        if (contains(tags, sub.tags)) sinkIn(this.#subs, sub.key, info.type).add(value, time);
+      }
+    }
+    const group = tags.group ?? '';
+    const scenario = tags.scenario ?? '';
+    if (group !== '' && !this.#seenGroups.has(group)) this.#noteGroup(group);
+    if (metric === 'checks' && tags.check !== undefined) {
+      this.#check(tags.check, group, scenario, value !== 0);
+    }
+    if (this.#plan.parts) this.#part(scenario, group, metric, info.type, value, time);
+  }
+
+  #noteGroup(group: string): void {
+    if (this.#seenGroups.size >= METRIC_LIMITS.maxParts) {
+      this.#warnOnce('groups', `more than ${String(METRIC_LIMITS.maxParts)} distinct groups`);
+      return;
+    }
+    this.#seenGroups.add(group);
+    this.#newGroups.push(group);
+  }
+
+  #check(name: string, group: string, scenario: string, passed: boolean): void {
+    const key = `${group}\u0000${scenario}\u0000${name}`;
+    let count = this.#checks.get(key);
+    if (!count) {
+      if (!this.#admit(this.#seenChecks, key, METRIC_LIMITS.maxChecks, 'checks')) return;
+      count = { name, group, scenario, passes: 0, fails: 0 };
+      this.#checks.set(key, count);
+    }
+    if (passed) count.passes++;
+    else count.fails++;
+  }
+
+  #part(
+    scenario: string,
+    group: string,
+    metric: string,
+    type: MetricType,
+    value: number,
+    time: number,
+  ): void {
+    const key = `${scenario}\u0000${group}`;
+    let part = this.#parts.get(key);
+    if (!part) {
+      if (!this.#admit(this.#seenParts, key, METRIC_LIMITS.maxParts, 'scenario/group parts')) {
+        return;
+      }
+      part = { scenario, group, sinks: new Map() };
+      this.#parts.set(key, part);
+    }
+    sinkIn(part.sinks, metric, type).add(value, time);
+  }
+
+  /** A new series is admitted while under its bound; past it, warn once and drop the split. */
+  #admit(seen: Set<string>, key: string, limit: number, what: string): boolean {
+    if (seen.has(key)) return true;
+    if (seen.size >= limit) {
+      this.#warnOnce(
+        what,
+        `more than ${String(limit)} distinct ${what}; the totals stay exact but further ` +
+          `${what} are not reported separately. A tag with unbounded values (an ID in a ` +
+          'group or check name) causes this: keep such values out of names.',
+      );
+      return false;
+    }
+    seen.add(key);
+    return true;
+  }
+
+  #warnOnce(what: string, message: string): void {
+    if (this.#warned.has(what)) return;
+    this.#warned.add(what);
+    this.#warn(message);
+  }
+
+  /** Everything aggregated since the last call; the aggregator starts afresh. */
+  takeDelta(): MetricDelta {
+    const series: SeriesDelta[] = [];
+    for (const [metric, sink] of this.#totals) {
+      series.push({ kind: 'total', metric, sink: sink.toWire() });
+    }
+    for (const [key, sink] of this.#subs) series.push({ kind: 'sub', key, sink: sink.toWire() });
+    for (const part of this.#parts.values()) {
+      for (const [metric, sink] of part.sinks) {
+        series.push({
+          kind: 'part',
+          metric,
+          scenario: part.scenario,
+          group: part.group,
+          sink: sink.toWire(),
+        });
+      }
+    }
+    for (const c of this.#checks.values()) series.push({ kind: 'check', ...c });
+    const used = new Set<string>();
+    for (const s of series) if (s.kind === 'total' || s.kind === 'part') used.add(s.metric);
+    const delta: MetricDelta = {
+      metrics: [...this.#defs.values()].filter((d) => used.has(d.name)),
+      groups: this.#newGroups,
+      series,
+    };
+    this.#newDefs = [];
+    this.#newGroups = [];
+    this.#totals = new Map();
+    this.#subs = new Map();
+    this.#parts = new Map();
+    this.#checks = new Map();
+    return delta;
+  }
+
+  /** True when nothing was aggregated since the last delta. */
+  get idle(): boolean {
+    return (
+      this.#totals.size === 0 &&
+      this.#checks.size === 0 &&
+      this.#newGroups.length === 0 &&
+      this.#newDefs.length === 0
+    );
+  }
+}
+
+function sinkIn(map: Map<string, AgentSink>, key: string, type: MetricType): AgentSink {
+  let sink = map.get(key);
+  if (!sink) {
+    sink = createSink(type);
+    map.set(key, sink);
+  }
+  return sink;
+}
+
+/** k6's submetric rule: a sample belongs when its tags contain every listed tag. */
+function contains(tags: Record<string, string>, wanted: Record<string, string>): boolean {
+  for (const key in wanted) if (tags[key] !== wanted[key]) return false;
+  return true;
+}

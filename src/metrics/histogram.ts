@@ -1,0 +1,325 @@
+import { z } from 'zod';
+
+const SUB_BITS = 7;
+/** The high 32 bits of a float64 hold sign, 11 exponent bits and 20 mantissa bits. */
+const MANTISSA_SHIFT = 20 - SUB_BITS;
+const INDEX_BIAS = 1023 << SUB_BITS;
+
+/** Bucket index of the smallest magnitudes (subnormals; linear there, not logarithmic). */
+export const HISTOGRAM_MIN_INDEX = -INDEX_BIAS;
+/** Bucket index of the largest finite float64 (Number.MAX_VALUE). */
+export const HISTOGRAM_MAX_INDEX = (2047 << SUB_BITS) - 1 - INDEX_BIAS;
+/**
+ * Most buckets per sign a wire may carry: 128 powers of two (38 decimal orders
+ * of magnitude), every sub-bucket used. Real latencies use a few hundred.
+ */
+export const HISTOGRAM_WIRE_MAX_BUCKETS = 16_384;
+
+const scratch = new DataView(new ArrayBuffer(8));
+
+/** The bucket of a positive finite magnitude: exponent and top 7 mantissa bits. */
+function bucketIndex(magnitude: number): number {
+  scratch.setFloat64(0, magnitude);
+  return (scratch.getUint32(0) >>> MANTISSA_SHIFT) - INDEX_BIAS;
+}
+
+/** The smallest magnitude in a bucket; `index + 1` gives the exclusive upper bound. */
+function bucketLowerBound(index: number): number {
+  scratch.setUint32(0, (index + INDEX_BIAS) << MANTISSA_SHIFT);
+  scratch.setUint32(4, 0);
+  return scratch.getFloat64(0);
+}
+
+type Buckets = Map<number, number>;
+
+function bump(buckets: Buckets, index: number, count: number): void {
+  buckets.set(index, (buckets.get(index) ?? 0) + count);
+}
+
+/** Where ranks sit: `ends[s]` is one past the last rank of segment s, `estimates[s]` its value. */
+interface Layout {
+  readonly ends: number[];
+  readonly estimates: number[];
+}
+
+/**
+ * A mergeable log-linear histogram for trend metrics (design.md §5): each
+ * power of two is split into 2^7 = 128 equal sub-buckets, the layout of k6's
+ * own cloud histogram (internal/ds/histogram) but on the float's exponent, so
+ * the relative resolution is the same from 1e-300 to 1e300 and negatives and
+ * zero need no offset. Percentile estimates are within 1/256 (0.39 %) of the
+ * value k6's TrendSink.P would give on the raw samples, except where k6
+ * interpolates between a negative and a positive sample. Count, sum, min and
+ * max are kept exactly beside the buckets.
+ */
+export class Histogram {
+  readonly #pos: Buckets = new Map();
+  readonly #neg: Buckets = new Map();
+  #zeros = 0;
+  #count = 0;
+  #sum = 0;
+  #min = 0;
+  #max = 0;
+  #layout: Layout | undefined;
+
+  /**
+   * Records one sample. NaN and ±Infinity are ignored (counted nowhere): k6's
+   * JSON output never emits them, and one would poison sum and the wire.
+   * -0 is recorded as 0.
+   */
+  add(value: number): void {
+    if (value > 0 && value < Infinity) bump(this.#pos, bucketIndex(value), 1);
+    else if (value < 0 && value > -Infinity) bump(this.#neg, bucketIndex(-value), 1);
+    else if (value === 0) {
+      value = 0;
+      this.#zeros++;
+    } else return;
+    if (this.#count === 0) this.#min = this.#max = value;
+    else if (value < this.#min) this.#min = value;
+    else if (value > this.#max) this.#max = value;
+    this.#count++;
+    this.#sum += value;
+    this.#layout = undefined;
+  }
+
+  /** Adds another histogram's samples into this one. */
+  merge(other: Histogram): void {
+    if (other.#count === 0) return;
+    for (const [index, count] of other.#pos) bump(this.#pos, index, count);
+    for (const [index, count] of other.#neg) bump(this.#neg, index, count);
+    this.#mergeTotals(other.#zeros, other.#count, other.#sum, other.#min, other.#max);
+  }
+
+  /**
+   * Adds a wire's samples, as `merge(Histogram.fromWire(w))` without the
+   * intermediate histogram. `w` must have passed histogramWireSchema (or come
+   * from toWire): nothing is re-checked here.
+   */
+  mergeWire(w: HistogramWire): void {
+    if (w.count === 0) return;
+    for (const [index, count] of w.pos) bump(this.#pos, index, count);
+    for (const [index, count] of w.neg) bump(this.#neg, index, count);
+    this.#mergeTotals(w.zeros ?? 0, w.count, w.sum, w.min, w.max);
+  }
+
+  #mergeTotals(zeros: number, count: number, sum: number, min: number, max: number): void {
+    if (this.#count === 0 || min < this.#min) this.#min = min;
+    if (this.#count === 0 || max > this.#max) this.#max = max;
+    this.#zeros += zeros;
+    this.#count += count;
+    this.#sum += sum;
+    this.#layout = undefined;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /**
+   * Sum of the samples, in the order they were added and merged. Samples near
+   * Number.MAX_VALUE can overflow it to ±Infinity (then the wire is refused).
+   */
+  get sum(): number {
+    return this.#sum;
+  }
+
+  /** Smallest sample, exact; 0 when empty (k6's zero value). */
+  get min(): number {
+    return this.#min;
+  }
+
+  /** Largest sample, exact; 0 when empty. */
+  get max(): number {
+    return this.#max;
+  }
+
+  isEmpty(): boolean {
+    return this.#count === 0;
+  }
+
+  /**
+   * k6's TrendSink.P on the bucketed data: rank i = fraction·(count-1), linear
+   * interpolation between the values at ranks floor(i) and ceil(i). Rank 0 is
+   * min and rank count-1 is max, exactly; any other rank's value is the middle
+   * of its bucket narrowed to [min, max]. 0 samples → 0, 1 sample → it.
+   * Throws a RangeError unless 0 ≤ fraction ≤ 1 (k6 would index out of range).
+   */
+  percentile(fraction: number): number {
+    if (!(fraction >= 0 && fraction <= 1)) {
+      throw new RangeError(`percentile fraction must be in [0, 1], got ${fraction}`);
+    }
+    if (this.#count === 0) return 0;
+    if (this.#count === 1) return this.#min;
+    const i = fraction * (this.#count - 1);
+    const floor = Math.floor(i);
+    const j = this.#valueAt(floor);
+    const k = this.#valueAt(Math.ceil(i));
+    return j + (k - j) * (i - floor);
+  }
+
+  #valueAt(rank: number): number {
+    if (rank === 0) return this.#min;
+    if (rank === this.#count - 1) return this.#max;
+    const { ends, estimates } = (this.#layout ??= this.#buildLayout());
+    let lo = 0;
+    let hi = ends.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((ends[mid] ?? 0) > rank) hi = mid;
+      else lo = mid + 1;
+    }
+    return estimates[lo] ?? this.#max;
+  }
+
+  /** Buckets in ascending value order, each with its estimate. */
+  #buildLayout(): Layout {
+    const ends: number[] = [];
+    const estimates: number[] = [];
+    let end = 0;
+    const push = (count: number, low: number, high: number) => {
+      const a = Math.max(low, this.#min);
+      const b = Math.min(high, this.#max);
+      end += count;
+      ends.push(end);
+      estimates.push(a + (b - a) / 2);
+    };
+    for (const [index, count] of sortedEntries(this.#neg).reverse()) {
+      push(count, -bucketLowerBound(index + 1), -bucketLowerBound(index));
+    }
+    if (this.#zeros > 0) push(this.#zeros, 0, 0);
+    for (const [index, count] of sortedEntries(this.#pos)) {
+      push(count, bucketLowerBound(index), bucketLowerBound(index + 1));
+    }
+    return { ends, estimates };
+  }
+
+  /** The compact JSON form: buckets sparse and sorted by index, `zeros` only when non-zero. */
+  toWire(): HistogramWire {
+    return {
+      count: this.#count,
+      sum: this.#sum,
+      min: this.#min,
+      max: this.#max,
+      ...(this.#zeros > 0 && { zeros: this.#zeros }),
+      pos: sortedEntries(this.#pos),
+      neg: sortedEntries(this.#neg),
+    };
+  }
+
+  /** A histogram holding a wire's samples; the wire must have passed histogramWireSchema. */
+  static fromWire(w: HistogramWire): Histogram {
+    const h = new Histogram();
+    h.mergeWire(w);
+    return h;
+  }
+}
+
+function sortedEntries(buckets: Buckets): [number, number][] {
+  return [...buckets].sort((a, b) => a[0] - b[0]);
+}
+
+/**
+ * Orders buckets by value: negatives (larger magnitude first), zero, positives.
+ * Bucket indexes are below 2^18 in magnitude, so the three ranges never meet.
+ */
+function bucketOrder(value: number): number {
+  if (value > 0) return 1e6 + bucketIndex(value);
+  if (value < 0) return -1e6 - bucketIndex(-value);
+  return 0;
+}
+
+/** A wire as the schema's shape check leaves it: bucket lists are arrays of unknown content. */
+interface UncheckedWire {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  zeros?: number | undefined;
+  pos: readonly unknown[];
+  neg: readonly unknown[];
+}
+
+/**
+ * The first problem with a bucket list, or its total count. Hand-written: a
+ * zod tuple per bucket made validating 256 wires of ~750 buckets cost ~60 ms.
+ */
+function checkBuckets(name: string, buckets: readonly unknown[]): string | number {
+  if (buckets.length > HISTOGRAM_WIRE_MAX_BUCKETS) {
+    return `${name} holds ${buckets.length} buckets, more than ${HISTOGRAM_WIRE_MAX_BUCKETS}`;
+  }
+  let total = 0;
+  let previous = -Infinity;
+  for (const bucket of buckets) {
+    const [index, count] =
+      Array.isArray(bucket) && bucket.length === 2 ? (bucket as unknown[]) : [];
+    if (typeof index !== 'number' || !Number.isInteger(index)) {
+      return `${name} buckets must be [index, count] pairs of integers`;
+    }
+    if (index < HISTOGRAM_MIN_INDEX || index > HISTOGRAM_MAX_INDEX) {
+      return `${name} bucket index ${index} is outside [${HISTOGRAM_MIN_INDEX}, ${HISTOGRAM_MAX_INDEX}]`;
+    }
+    if (index <= previous) return `${name} bucket indexes must be strictly ascending`;
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) {
+      return `${name} bucket ${index} has count ${String(count)}, not a positive integer`;
+    }
+    previous = index;
+    total += count;
+  }
+  return total;
+}
+
+/** Everything wrong inside a wire; toWire never produces any of it. */
+function wireProblems(w: UncheckedWire): string[] {
+  const pos = checkBuckets('pos', w.pos);
+  const neg = checkBuckets('neg', w.neg);
+  if (typeof pos === 'string' || typeof neg === 'string') {
+    return [pos, neg].filter((p): p is string => typeof p === 'string');
+  }
+  const total = (w.zeros ?? 0) + pos + neg;
+  if (total !== w.count) return [`count ${w.count} differs from the bucket total ${total}`];
+  if (w.count === 0) {
+    return w.sum === 0 && w.min === 0 && w.max === 0
+      ? []
+      : ['an empty histogram has sum, min and max 0'];
+  }
+  const first = (b: readonly unknown[]) => (b[0] as [number, number])[0];
+  const last = (b: readonly unknown[]) => (b[b.length - 1] as [number, number])[0];
+  const zero = w.zeros ? 0 : undefined;
+  const lowest = w.neg.length > 0 ? -1e6 - last(w.neg) : (zero ?? 1e6 + first(w.pos));
+  const highest = w.pos.length > 0 ? 1e6 + last(w.pos) : (zero ?? -1e6 - first(w.neg));
+  const problems: string[] = [];
+  if (bucketOrder(w.min) !== lowest) problems.push(`min ${w.min} is not in the lowest bucket`);
+  if (bucketOrder(w.max) !== highest) problems.push(`max ${w.max} is not in the highest bucket`);
+  return problems;
+}
+
+const bucketList = z.custom<[number, number][]>((v) => Array.isArray(v), {
+  message: 'expected an array of [index, count] pairs',
+});
+
+/**
+ * Validates a histogram from an untrusted agent: finite numbers, integer
+ * indexes in [HISTOGRAM_MIN_INDEX, HISTOGRAM_MAX_INDEX], strictly ascending,
+ * positive safe-integer counts adding up to `count`, at most
+ * HISTOGRAM_WIRE_MAX_BUCKETS buckets per sign, and min/max lying in the
+ * lowest/highest non-empty bucket.
+ */
+export const histogramWireSchema = z
+  .strictObject({
+    count: z.int().nonnegative(),
+    sum: z.number(),
+    min: z.number(),
+    max: z.number(),
+    zeros: z.int().nonnegative().optional(),
+    pos: bucketList,
+    neg: bucketList,
+  })
+  .superRefine((w, ctx) => {
+    for (const message of wireProblems(w)) ctx.addIssue({ code: 'custom', message });
+  });
+
+/**
+ * A histogram on the wire: `pos`/`neg` are `[bucket index, count]` pairs for
+ * positive samples and for the magnitudes of negative ones.
+ */
+export type HistogramWire = z.infer<typeof histogramWireSchema>;

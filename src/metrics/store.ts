@@ -1,0 +1,227 @@
+import { K6DistributedError } from '../errors.js';
+import type { MetricDelta, SeriesDelta, SubmetricSpec } from '../protocol/messages.js';
+import { builtinMetric, PER_INSTANCE_GAUGES } from './builtin.js';
+import { createSink } from './sinks.js';
+import type { MetricInfo, MetricType, Sink } from './types.js';
+
+type StoreSink = ReturnType<typeof createSink>;
+
+export interface CheckTotals {
+  readonly name: string;
+  readonly group: string;
+  readonly scenario: string;
+  passes: number;
+  fails: number;
+}
+
+export interface PartTotals {
+  readonly scenario: string;
+  readonly group: string;
+  readonly sinks: Map<string, StoreSink>;
+}
+
+/** The few per-agent numbers the run report shows. */
+export interface AgentTotals {
+  iterations: number;
+  httpReqs: number;
+  httpReqFailures: number;
+}
+
+/**
+ * The coordinator's merged metrics (design.md §5): every agent's deltas added
+ * into one sink per series, so thresholds and the summary read what one big
+ * k6 would have measured. A delta is validated whole before any of it is
+ * applied: a bad one changes nothing.
+ */
+export class MetricStore {
+  readonly #defs = new Map<string, MetricInfo>();
+  readonly #subSpecs: ReadonlyMap<string, SubmetricSpec>;
+  readonly #totals = new Map<string, StoreSink>();
+  readonly #subs = new Map<string, StoreSink>();
+  readonly #parts = new Map<string, PartTotals>();
+  readonly #checks = new Map<string, CheckTotals>();
+  readonly #groups: string[] = [];
+  readonly #groupSet = new Set<string>();
+  /** Each agent's own gauges for PER_INSTANCE_GAUGES, summed into the merged one. */
+  readonly #instanceGauges = new Map<string, Map<string, StoreSink>>();
+  readonly #agentTotals = new Map<string, Map<string, StoreSink>>();
+  readonly #now: () => number;
+
+  constructor(options: { submetrics: readonly SubmetricSpec[]; now?: () => number }) {
+    this.#subSpecs = new Map(options.submetrics.map((s) => [s.key, s]));
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Adds one agent's delta. Throws BAD_REQUEST, having changed nothing, if it does not fit. */
+  apply(agentId: string, delta: MetricDelta): void {
+    const incoming = this.#validate(delta);
+    for (const def of incoming.values())
+      if (!this.#defs.has(def.name)) this.#defs.set(def.name, def);
+    for (const group of delta.groups) {
+      if (this.#groupSet.has(group)) continue;
+      this.#groupSet.add(group);
+      this.#groups.push(group);
+    }
+    for (const series of delta.series) this.#applySeries(agentId, series);
+  }
+
+  #validate(delta: MetricDelta): Map<string, MetricInfo> {
+    const defs = new Map<string, MetricInfo>();
+    for (const def of delta.metrics) {
+      const known = this.#defs.get(def.name) ?? defs.get(def.name) ?? builtinMetric(def.name);
+      if (known && (known.type !== def.type || known.contains !== def.contains)) {
+        throw badDelta(`metric ${def.name} is a ${known.type}, not a ${def.type}`);
+      }
+      defs.set(def.name, def);
+    }
+    const typeOf = (metric: string): MetricType => {
+      const info = defs.get(metric) ?? this.#defs.get(metric);
+      if (!info) throw badDelta(`metric ${metric} has no definition`);
+      return info.type;
+    };
+    for (const series of delta.series) {
+      if (series.kind === 'check') continue;
+      const metric = series.kind === 'sub' ? this.#subSpecs.get(series.key)?.metric : series.metric;
+      if (metric === undefined) {
+        throw badDelta(
+          `unknown submetric ${series.kind === 'sub' ? JSON.stringify(series.key) : ''}`,
+        );
+      }
+      const type = typeOf(metric);
+      if (series.sink.t !== type) {
+        throw badDelta(`metric ${metric} is a ${type} but its series holds a ${series.sink.t}`);
+      }
+    }
+    return defs;
+  }
+
+  #applySeries(agentId: string, series: SeriesDelta): void {
+    switch (series.kind) {
+      case 'total':
+        this.#applyTotal(agentId, series.metric, series.sink);
+        return;
+      case 'sub': {
+        const spec = this.#subSpecs.get(series.key);
+        if (spec) sinkIn(this.#subs, series.key, this.#type(spec.metric)).mergeWire(series.sink);
+        return;
+      }
+      case 'part': {
+        const key = `${series.scenario}\u0000${series.group}`;
+        let part = this.#parts.get(key);
+        if (!part) {
+          part = { scenario: series.scenario, group: series.group, sinks: new Map() };
+          this.#parts.set(key, part);
+        }
+        sinkIn(part.sinks, series.metric, this.#type(series.metric)).mergeWire(series.sink);
+        return;
+      }
+      case 'check': {
+        const key = `${series.group}\u0000${series.scenario}\u0000${series.name}`;
+        let check = this.#checks.get(key);
+        if (!check) {
+          check = {
+            name: series.name,
+            group: series.group,
+            scenario: series.scenario,
+            passes: 0,
+            fails: 0,
+          };
+          this.#checks.set(key, check);
+        }
+        check.passes += series.passes;
+        check.fails += series.fails;
+        return;
+      }
+    }
+  }
+
+  #applyTotal(agentId: string, metric: string, wire: Parameters<StoreSink['mergeWire']>[0]): void {
+    const type = this.#type(metric);
+    if (type !== 'trend')
+      sinkIn(agentMap(this.#agentTotals, agentId), metric, type).mergeWire(wire);
+    if (!PER_INSTANCE_GAUGES.has(metric)) {
+      sinkIn(this.#totals, metric, type).mergeWire(wire);
+      return;
+    }
+    sinkIn(agentMap(this.#instanceGauges, metric), agentId, type).mergeWire(wire);
+    let sum = 0;
+    for (const sink of this.#instanceGauges.get(metric)?.values() ?? []) {
+      sum += sink.values(0, []).value ?? 0;
+    }
+    sinkIn(this.#totals, metric, type).add(sum, this.#now());
+  }
+
+  #type(metric: string): MetricType {
+    const info = this.#defs.get(metric) ?? builtinMetric(metric);
+    if (!info) throw new Error(`unreachable: metric ${metric} validated without a definition`);
+    return info.type;
+  }
+
+  /** A metric's definition: seen in a delta, or one of k6's built-ins. */
+  info(metric: string): MetricInfo | undefined {
+    return this.#defs.get(metric) ?? builtinMetric(metric);
+  }
+
+  /** Every metric with samples, first-seen order. */
+  get metrics(): ReadonlyMap<string, Sink> {
+    return this.#totals;
+  }
+
+  /** The merged sink of a metric (`http_reqs`) or a threshold's submetric key. */
+  sink(key: string): Sink | undefined {
+    return this.#totals.get(key) ?? this.#subs.get(key);
+  }
+
+  get submetrics(): ReadonlyMap<string, Sink> {
+    return this.#subs;
+  }
+
+  get submetricSpecs(): ReadonlyMap<string, SubmetricSpec> {
+    return this.#subSpecs;
+  }
+
+  get parts(): Iterable<PartTotals> {
+    return this.#parts.values();
+  }
+
+  get checks(): Iterable<CheckTotals> {
+    return this.#checks.values();
+  }
+
+  /** Group paths (`::a::b`), first-seen order. */
+  get groups(): readonly string[] {
+    return this.#groups;
+  }
+
+  agentTotals(agentId: string): AgentTotals {
+    const sinks = this.#agentTotals.get(agentId);
+    const value = (metric: string, key: string) => sinks?.get(metric)?.values(0, [])[key] ?? 0;
+    return {
+      iterations: value('iterations', 'count'),
+      httpReqs: value('http_reqs', 'count'),
+      httpReqFailures: value('http_req_failed', 'passes'),
+    };
+  }
+}
+
+function sinkIn(map: Map<string, StoreSink>, key: string, type: MetricType): StoreSink {
+  let sink = map.get(key);
+  if (!sink) {
+    sink = createSink(type);
+    map.set(key, sink);
+  }
+  return sink;
+}
+
+function agentMap<T>(map: Map<string, Map<string, T>>, key: string): Map<string, T> {
+  let inner = map.get(key);
+  if (!inner) {
+    inner = new Map();
+    map.set(key, inner);
+  }
+  return inner;
+}
+
+function badDelta(reason: string): K6DistributedError {
+  return new K6DistributedError('BAD_REQUEST', `invalid metric delta: ${reason}`);
+}
