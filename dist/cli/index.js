@@ -89937,6 +89937,15 @@ function sinkFromWire(w) {
     sink.mergeWire(w);
     return sink;
 }
+/** The sink under `key`, created empty on first use. */
+function sinkIn(map, key, type) {
+    let sink = map.get(key);
+    if (!sink) {
+        sink = createSink(type);
+        map.set(key, sink);
+    }
+    return sink;
+}
 
 ;// CONCATENATED MODULE: ./src/protocol/messages.ts
 /**
@@ -90342,14 +90351,6 @@ class MetricAggregator {
             this.#newGroups.length === 0 &&
             this.#newDefs.length === 0);
     }
-}
-function sinkIn(map, key, type) {
-    let sink = map.get(key);
-    if (!sink) {
-        sink = createSink(type);
-        map.set(key, sink);
-    }
-    return sink;
 }
 /** k6's submetric rule: a sample belongs when its tags contain every listed tag. */
 function contains(tags, wanted) {
@@ -92360,7 +92361,7 @@ class MetricStore {
             case 'sub': {
                 const spec = this.#subSpecs.get(series.key);
                 if (spec)
-                    store_sinkIn(this.#subs, series.key, this.#type(spec.metric)).mergeWire(series.sink);
+                    sinkIn(this.#subs, series.key, this.#type(spec.metric)).mergeWire(series.sink);
                 return;
             }
             case 'part': {
@@ -92370,7 +92371,7 @@ class MetricStore {
                     part = { scenario: series.scenario, group: series.group, sinks: new Map() };
                     this.#parts.set(key, part);
                 }
-                store_sinkIn(part.sinks, series.metric, this.#type(series.metric)).mergeWire(series.sink);
+                sinkIn(part.sinks, series.metric, this.#type(series.metric)).mergeWire(series.sink);
                 return;
             }
             case 'check': {
@@ -92395,17 +92396,17 @@ class MetricStore {
     #applyTotal(agentId, metric, wire) {
         const type = this.#type(metric);
         if (type !== 'trend')
-            store_sinkIn(agentMap(this.#agentTotals, agentId), metric, type).mergeWire(wire);
+            sinkIn(agentMap(this.#agentTotals, agentId), metric, type).mergeWire(wire);
         if (!PER_INSTANCE_GAUGES.has(metric)) {
-            store_sinkIn(this.#totals, metric, type).mergeWire(wire);
+            sinkIn(this.#totals, metric, type).mergeWire(wire);
             return;
         }
-        store_sinkIn(agentMap(this.#instanceGauges, metric), agentId, type).mergeWire(wire);
+        sinkIn(agentMap(this.#instanceGauges, metric), agentId, type).mergeWire(wire);
         let sum = 0;
         for (const sink of this.#instanceGauges.get(metric)?.values() ?? []) {
             sum += sink.values(0, []).value ?? 0;
         }
-        store_sinkIn(this.#totals, metric, type).add(sum, this.#now());
+        sinkIn(this.#totals, metric, type).add(sum, this.#now());
     }
     #type(metric) {
         const info = this.#defs.get(metric) ?? builtinMetric(metric);
@@ -92450,14 +92451,6 @@ class MetricStore {
             httpReqFailures: value('http_req_failed', 'passes'),
         };
     }
-}
-function store_sinkIn(map, key, type) {
-    let sink = map.get(key);
-    if (!sink) {
-        sink = createSink(type);
-        map.set(key, sink);
-    }
-    return sink;
 }
 function agentMap(map, key) {
     let inner = map.get(key);

@@ -5,7 +5,7 @@ import {
   type SeriesDelta,
   type SubmetricSpec,
 } from '../protocol/messages.js';
-import { createSink } from './sinks.js';
+import { createSink, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, ValueType } from './types.js';
 
 type AgentSink = ReturnType<typeof createSink>;
@@ -241,15 +241,6 @@ export class MetricAggregator {
       this.#newDefs.length === 0
     );
   }
-}
-
-function sinkIn(map: Map<string, AgentSink>, key: string, type: MetricType): AgentSink {
-  let sink = map.get(key);
-  if (!sink) {
-    sink = createSink(type);
-    map.set(key, sink);
-  }
-  return sink;
 }
 
 /** k6's submetric rule: a sample belongs when its tags contain every listed tag. */

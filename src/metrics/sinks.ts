@@ -328,3 +328,13 @@ export function sinkFromWire(w: WireSink): MetricSink {
   sink.mergeWire(w);
   return sink;
 }
+
+/** The sink under `key`, created empty on first use. */
+export function sinkIn(map: Map<string, MetricSink>, key: string, type: MetricType): MetricSink {
+  let sink = map.get(key);
+  if (!sink) {
+    sink = createSink(type);
+    map.set(key, sink);
+  }
+  return sink;
+}

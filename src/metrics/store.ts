@@ -1,7 +1,7 @@
 import { K6DistributedError } from '../errors.js';
 import type { MetricDelta, SeriesDelta, SubmetricSpec } from '../protocol/messages.js';
 import { builtinMetric, PER_INSTANCE_GAUGES } from './builtin.js';
-import { createSink } from './sinks.js';
+import { createSink, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, Sink } from './types.js';
 
 type StoreSink = ReturnType<typeof createSink>;
@@ -202,15 +202,6 @@ export class MetricStore {
       httpReqFailures: value('http_req_failed', 'passes'),
     };
   }
-}
-
-function sinkIn(map: Map<string, StoreSink>, key: string, type: MetricType): StoreSink {
-  let sink = map.get(key);
-  if (!sink) {
-    sink = createSink(type);
-    map.set(key, sink);
-  }
-  return sink;
 }
 
 function agentMap<T>(map: Map<string, Map<string, T>>, key: string): Map<string, T> {
