@@ -90408,10 +90408,13 @@ function agentK6Args(assignment, address, archive) {
         '--no-thresholds',
         '--summary-mode=disabled',
         '--quiet',
-        // The metric stream the agent aggregates (design.md §5). stdout is
-        // buffered by k6 and carries nothing else under --quiet with the summary off.
+        // The metric stream the agent aggregates (design.md §5): stdout, the cheapest
+        // live transport measured (BENCHMARKS.md); it carries nothing else under
+        // --quiet with the summary off.
         '--out',
         'json=-',
+        // K6_LOG_OUTPUT=stdout in the environment would mix logs into the stream.
+        '--log-output=stderr',
         '--execution-segment',
         assignment.segment,
         '--execution-segment-sequence',
