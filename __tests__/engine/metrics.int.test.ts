@@ -70,6 +70,7 @@ describe('thresholds on merged data (real k6, 3 agents)', () => {
     for (const agent of run.agents) expect(agent.totals?.iterations).toBe(10);
     const mark = expected === 0 ? '✓' : '✗';
     expect(reference.stdout).toContain(`${mark} '${expression}' count=30`);
+    expect(run.stdout).toContain(`${mark} '${expression}' count=30`);
     if (expected === 99) {
       expect(run.message).toBe("thresholds on metrics 'iterations' have been crossed");
     }
@@ -162,6 +163,67 @@ interface LegacyData {
   metrics: Record<string, { values: Record<string, number> } | undefined>;
   root_group: { groups: { name: string; checks: { name: string; passes: number }[] }[] };
   setup_data: unknown;
+}
+
+describe('the end-of-test text summary (real k6, 3 agents)', () => {
+  it.each(['compact', 'full'])(
+    'has the sections, metrics, checks and units of standalone k6 (--summary-mode=%s)',
+    async (mode) => {
+      const target = await TargetServer.start();
+      const thresholds = JSON.stringify({
+        http_req_duration: ['p(95)<5000'],
+        'http_req_duration{group:::api}': ['max<5000'],
+        'http_req_duration{status:404}': ['max<5000'],
+        checks: ['rate>0.99'],
+      });
+      const flags = [
+        `--summary-mode=${mode}`,
+        ...vars(target, { THRESHOLDS: thresholds, ITERATIONS: '24' }),
+      ];
+      const [reference, run] = await Promise.all([
+        standalone('metrics.js', flags),
+        distributed('metrics.js', flags),
+      ]);
+
+      // The even-iteration check (__ITER is per VU) fails now and then: checks rate>0.99 fails in both.
+      expect(reference.exitCode).toBe(99);
+      expect(run.exitCode).toBe(99);
+      expect(shape(run.stdout)).toEqual(shape(reference.stdout));
+      // Counts that do not depend on which VU ran what are exact, equal to k6's.
+      for (const line of [
+        'iterations.....................: 24 ',
+        'checks_total...................: 72 ',
+        'http_reqs......................: 26 ',
+        "✗ 'rate>0.99' rate=",
+        '✓ status is 200',
+        '✗ iteration is even',
+        "✓ 'max<5000' max=0s",
+      ]) {
+        expect(collapse(reference.stdout)).toContain(collapse(line));
+        expect(collapse(run.stdout)).toContain(collapse(line));
+      }
+    },
+  );
+});
+
+/** Dots runs collapsed, so name column widths do not matter. */
+function collapse(text: string): string {
+  return text.replace(/\.{2,}:?/g, '…').replace(/[ \t]+/g, ' ');
+}
+
+/** Section titles, then each metric line's name, marks and units; numbers and time scales dropped. */
+function shape(summary: string): string[] {
+  return summary
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) =>
+      collapse(line)
+        .replace(/\d+(\.\d+)?/g, 'N')
+        // A duration's unit follows its magnitude, which differs run to run.
+        .replace(/N(ns|µs|ms|s)(?![\w/])/g, 'N<time>')
+        .trim(),
+    )
+    .filter((line) => !/^(running|default|main) \(/.test(line));
 }
 
 describe('metric deltas under retries and replays (real k6, 3 agents)', () => {

@@ -89685,6 +89685,13 @@ function checkType(type, w) {
         throw new Error(`cannot merge a ${w.t} sink into a ${type} sink`);
     return w;
 }
+/**
+ * A duration in seconds as k6 computes a rate's divisor (time.Duration's
+ * Seconds() of integer nanoseconds), so rates match k6's to the last bit.
+ */
+function k6Seconds(durationMs) {
+    return Math.round(durationMs * 1e6) / 1e9;
+}
 /** k6's CounterSink: the sum of every sample. */
 class CounterSink {
     type = 'counter';
@@ -89711,7 +89718,8 @@ class CounterSink {
     }
     /** `{count, rate}`, rate per second of `durationMs`, 0 when the duration is 0. */
     values(durationMs) {
-        return { count: this.#sum, rate: durationMs === 0 ? 0 : this.#sum / (durationMs / 1000) };
+        const seconds = k6Seconds(durationMs);
+        return { count: this.#sum, rate: seconds === 0 ? 0 : this.#sum / seconds };
     }
     thresholdInput() {
         return { type: 'counter', empty: this.#empty, count: this.#sum };
@@ -90245,8 +90253,12 @@ class MetricAggregator {
         }
         const group = tags.group ?? '';
         const scenario = tags.scenario ?? '';
-        if (group !== '' && !this.#seenGroups.has(group))
-            this.#noteGroup(group);
+        // k6 builds root_group from these two metrics only (lib.GroupSummary):
+        // setup()'s data_sent, tagged `::setup`, makes no group.
+        if (group !== '' && (metric === 'checks' || metric === 'group_duration')) {
+            if (!this.#seenGroups.has(group))
+                this.#noteGroup(group);
+        }
         if (metric === 'checks' && tags.check !== undefined) {
             this.#check(tags.check, group, scenario, value !== 0);
         }
@@ -92069,51 +92081,290 @@ async function handle_summary_exists(path) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/summary/json.ts
+/**
+ * JSON.stringify(value, null, gap) as k6's JavaScript runtime (sobek) writes
+ * it, for the --summary-export file. It differs from V8 in one way: an empty
+ * object or array does not give back the indentation it took, so whatever
+ * its parent writes after it (the contents of later siblings) is indented
+ * one `gap` deeper, up to the parent's closing bracket. k6's export shows it
+ * whenever a group has no subgroup (`"groups": {}`) before its checks.
+ */
+function stringifyLikeK6(value, gap) {
+    let indent = '';
+    const write = (v) => {
+        if (v === undefined || typeof v === 'function' || typeof v === 'symbol')
+            return undefined;
+        if (v === null || typeof v !== 'object')
+            return JSON.stringify(v);
+        const json = v.toJSON;
+        if (typeof json === 'function')
+            return write(json.call(v));
+        const stepback = indent;
+        indent += gap;
+        const inner = indent;
+        const open = gap === '' ? '' : `\n${inner}`;
+        const separator = gap === '' ? ',' : `,\n${inner}`;
+        const close = gap === '' ? '' : `\n${stepback}`;
+        if (Array.isArray(v)) {
+            if (v.length === 0)
+                return '[]'; // `indent` stays deeper, as in sobek
+            const items = v.map((item) => write(item) ?? 'null');
+            indent = stepback;
+            return `[${open}${items.join(separator)}${close}]`;
+        }
+        const members = [];
+        for (const key of Object.keys(v)) {
+            const member = write(v[key]);
+            if (member !== undefined) {
+                members.push(`${JSON.stringify(key)}:${gap === '' ? '' : ' '}${member}`);
+            }
+        }
+        if (members.length === 0)
+            return '{}'; // `indent` stays deeper, as in sobek
+        indent = stepback;
+        return `{${open}${members.join(separator)}${close}}`;
+    };
+    return write(value);
+}
+
+;// CONCATENATED MODULE: ./src/summary/format.ts
+const TITLE_PREFIX = '█';
+const SUBTITLE_PREFIX = '↳';
+const SUCCESS_MARK = '✓';
+const FAIL_MARK = '✗';
+/** A metric's value as k6 prints it (humanizeValue). */
+function humanizeValue(value, metric, timeUnit) {
+    if (metric.type === 'rate') {
+        // Truncated, not rounded, to two decimals.
+        return (Math.trunc(value * 100 * 100) / 100).toFixed(2) + '%';
+    }
+    switch (metric.contains) {
+        case 'data':
+            return humanizeBytes(value);
+        case 'time':
+            return humanizeDuration(value, timeUnit);
+        default:
+            return toFixedNoTrailingZeros(value, 6);
+    }
+}
+/** A trend column: `count` as a plain number, any other stat humanized. */
+function trendValue(value, stat, metric, timeUnit) {
+    return stat === 'count' ? String(value) : humanizeValue(value, metric, timeUnit);
+}
+/** Bytes in decimal units: `9 B`, `9.5 kB`, `714 kB`, `1.1 MB`. */
+function humanizeBytes(bytes) {
+    const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+    if (bytes < 10)
+        return `${String(bytes)} B`;
+    const e = Math.floor(Math.log(bytes) / Math.log(1000));
+    const suffix = String(units[e | 0]);
+    const value = Math.floor((bytes / Math.pow(1000, e)) * 10 + 0.5) / 10;
+    return `${value.toFixed(value < 10 ? 1 : 0)} ${suffix}`;
+}
+const TIME_UNITS = {
+    s: { unit: 's', coef: 0.001 },
+    ms: { unit: 'ms', coef: 1 },
+    us: { unit: 'µs', coef: 1000 },
+};
+/** A duration in ms: in summaryTimeUnit (s, ms, us) with two decimals, else humanized. */
+function humanizeDuration(ms, timeUnit) {
+    const fixed = Object.hasOwn(TIME_UNITS, timeUnit) ? TIME_UNITS[timeUnit] : undefined;
+    if (fixed)
+        return (ms * fixed.coef).toFixed(2) + fixed.unit;
+    return humanizeGenericDuration(ms);
+}
+function humanizeGenericDuration(ms) {
+    if (ms === 0)
+        return '0s';
+    if (ms < 0.001)
+        return `${String(Math.trunc(ms * 1000000))}ns`;
+    if (ms < 1)
+        return `${toFixedNoTrailingZerosTrunc(ms * 1000, 2)}µs`;
+    if (ms < 1000)
+        return `${toFixedNoTrailingZerosTrunc(ms, 2)}ms`;
+    let result = `${toFixedNoTrailingZerosTrunc((ms % 60000) / 1000, ms > 60000 ? 0 : 2)}s`;
+    let rest = Math.trunc(ms / 60000);
+    if (rest < 1)
+        return result;
+    result = `${String(rest % 60)}m${result}`;
+    rest = Math.trunc(rest / 60);
+    if (rest < 1)
+        return result;
+    return `${String(rest)}h${result}`;
+}
+function toFixedNoTrailingZeros(value, precision) {
+    return String(parseFloat(value.toFixed(precision)));
+}
+function toFixedNoTrailingZerosTrunc(value, precision) {
+    const mult = Math.pow(10, precision);
+    return toFixedNoTrailingZeros(Math.trunc(mult * value) / mult, precision);
+}
+/**
+ * A string's width on a terminal as k6 counts it (strWidth): code points of
+ * its NFKC form, ANSI escape sequences left out.
+ */
+function strWidth(s) {
+    let inEsc = false;
+    let inLongEsc = false;
+    let width = 0;
+    for (const char of s.normalize('NFKC')) {
+        const code = char.charCodeAt(0);
+        if (char === '\x1b') {
+            inEsc = true;
+            continue;
+        }
+        if (inEsc && char === '[') {
+            inLongEsc = true;
+            continue;
+        }
+        if (inEsc && inLongEsc && code >= 0x40 && code <= 0x7e) {
+            inEsc = false;
+            inLongEsc = false;
+            continue;
+        }
+        if (inEsc && !inLongEsc && code >= 0x40 && code <= 0x5f) {
+            inEsc = false;
+            continue;
+        }
+        if (!inEsc && !inLongEsc)
+            width++;
+    }
+    return width;
+}
+/** `metric{a:b}` shows as `  { a:b }` under its parent; a metric shows as its name. */
+function metricDisplayName(name) {
+    const at = name.indexOf('{');
+    return at >= 0 ? `  { ${name.substring(at + 1, name.length - 1)} }` : name;
+}
+/** The part of a metric key before `{`. */
+function parentName(name) {
+    const at = name.indexOf('{');
+    return at >= 0 ? name.slice(0, at) : name;
+}
+/**
+ * k6's JavaScript runtime compares with String.prototype.localeCompare: the
+ * root collation on NFD forms.
+ */
+const collator = new Intl.Collator('und');
+function localeCompare(a, b) {
+    return collator.compare(a.normalize('NFD'), b.normalize('NFD'));
+}
+/** Metric keys by name, each submetric right after its parent (sortMetricsByName). */
+function sortMetricsByName(names) {
+    return [...names].sort((lhs, rhs) => {
+        const l = parentName(lhs);
+        const r = parentName(rhs);
+        return localeCompare(l, r) || localeCompare(lhs.substring(l.length), rhs.substring(r.length));
+    });
+}
+/**
+ * The order in which a JavaScript object lists keys inserted in `keys`'
+ * order: array indices first, ascending, then the others as inserted.
+ */
+function objectKeyOrder(keys) {
+    const indices = [];
+    const others = [];
+    for (const key of keys)
+        (isArrayIndex(key) ? indices : others).push(key);
+    indices.sort((a, b) => Number(a) - Number(b));
+    return [...indices, ...others];
+}
+function isArrayIndex(key) {
+    return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1;
+}
+const COLORS = { red: '31', green: '32', white: '37', cyan: '36' };
+const STYLES = { faint: '2' };
+/** k6's ANSIFormatter: decoration only with colors enabled. */
+class Decorator {
+    enableColors;
+    constructor(enableColors) {
+        this.enableColors = enableColors;
+    }
+    decorate(text, color, faint) {
+        if (!this.enableColors)
+            return text;
+        const codes = faint ? `${STYLES[faint]};${COLORS[color]}` : COLORS[color];
+        return `\x1b[${codes}m${String(text)}\x1b[0m`;
+    }
+    bold(text) {
+        return this.enableColors ? `\x1b[1m${text}\x1b[0m` : text;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/summary/series.ts
+
+
+/**
+ * The metrics k6 reports (its ObservedMetrics): every metric, every threshold
+ * submetric, and a threshold's submetric without samples, shown empty as k6
+ * marks threshold metrics observed before the test starts.
+ */
+function observedSeries(source) {
+    const all = new Map(source.metrics);
+    for (const [key, series] of source.submetrics)
+        all.set(key, series);
+    for (const key of source.thresholds.keys()) {
+        if (all.has(key))
+            continue;
+        const parent = source.metrics.get(parentName(key));
+        if (parent)
+            all.set(key, { type: parent.type, contains: parent.contains, sink: createSink(parent.type) });
+    }
+    return all;
+}
+
 ;// CONCATENATED MODULE: ./src/summary/legacy.ts
+
+
 
 const SEPARATOR = '::';
 /** k6's group and check ids: the hex MD5 of the path (lib/models.go). */
-function id(path) {
+function legacyId(path) {
     return (0,external_node_crypto_.createHash)('md5').update(path).digest('hex');
 }
 function legacy_group(name, path) {
-    return { name, path, id: id(path), groups: [], checks: [] };
+    return { name, path, id: legacyId(path), groups: [], checks: [] };
 }
-/** The group tree from the group paths seen, in first-seen order. */
-function groupTree(source) {
+/**
+ * k6's group tree (lib.GroupSummary): a group tag's node, created with its
+ * ancestors on first use. Like k6 (buildGroup) it splits the tag at every
+ * `::` from the left and joins paths as NewGroupPath does.
+ */
+function groupTree() {
     const root = legacy_group('', '');
-    const byPath = new Map([['', root]]);
-    const ensure = (path) => {
-        const known = byPath.get(path);
-        if (known)
-            return known;
-        const cut = path.lastIndexOf(SEPARATOR);
-        const parent = ensure(cut <= 0 ? '' : path.slice(0, cut));
-        const node = legacy_group(path.slice(cut + SEPARATOR.length), path);
-        parent.groups.push(node);
-        byPath.set(path, node);
+    const at = (tag) => {
+        let node = root;
+        for (const name of tag.split(SEPARATOR).slice(1)) {
+            let child = node.groups.find((g) => g.name === name);
+            if (!child) {
+                child = legacy_group(name, node.path === '' && name === '' ? '' : node.path + SEPARATOR + name);
+                node.groups.push(child);
+            }
+            node = child;
+        }
         return node;
     };
-    for (const path of source.groups)
-        ensure(path);
-    return ensure;
+    return { root, at };
 }
 /** handleSummary()'s `data`, from merged data, in k6's exact shape. */
 function legacySummaryData(source) {
-    const groupAt = groupTree(source);
+    const tree = groupTree();
+    for (const path of source.groups)
+        tree.at(path);
     for (const check of source.checks) {
-        const node = groupAt(check.group);
-        const path = `${check.group}${SEPARATOR}${check.name}`;
+        const node = tree.at(check.group);
         const known = node.checks.find((c) => c.name === check.name);
         if (known) {
             known.passes += check.passes;
             known.fails += check.fails;
         }
         else {
+            const path = node.path + SEPARATOR + check.name;
             node.checks.push({
                 name: check.name,
                 path,
-                id: id(path),
+                id: legacyId(path),
                 passes: check.passes,
                 fails: check.fails,
             });
@@ -92121,8 +92372,7 @@ function legacySummaryData(source) {
     }
     const stats = source.options.summaryTrendStats;
     const metrics = {};
-    const all = [...source.metrics, ...source.submetrics];
-    for (const [key, series] of all) {
+    for (const [key, series] of observedSeries(source)) {
         const metric = {
             type: series.type,
             contains: series.contains,
@@ -92135,7 +92385,7 @@ function legacySummaryData(source) {
         metrics[key] = metric;
     }
     const data = {
-        root_group: groupAt(''),
+        root_group: tree.root,
         options: {
             summaryTrendStats: [...stats],
             summaryTimeUnit: source.options.summaryTimeUnit,
@@ -92154,27 +92404,29 @@ function legacySummaryData(source) {
 }
 /**
  * The --summary-export file: k6's legacy JSON summary, as the oldJSONSummary
- * transformation in internal/js/summary-wrapper.js writes it.
+ * transformation in internal/js/summary-wrapper.js writes it (4-space
+ * indentation with k6's runtime's quirk, see stringifyLikeK6).
  */
 function summaryExport(data) {
+    const copy = JSON.parse(JSON.stringify(data));
     const metrics = {};
-    for (const [name, metric] of Object.entries(data.metrics)) {
-        const values = { ...metric.values };
+    for (const [name, metric] of Object.entries(copy.metrics)) {
+        const values = metric.values;
         if (metric.thresholds && Object.keys(metric.thresholds).length > 0) {
             values.thresholds = Object.fromEntries(Object.entries(metric.thresholds).map(([source, t]) => [source, !t.ok]));
         }
-        if (metric.type === 'rate' && 'rate' in values) {
+        if (metric.type === 'rate' && Object.hasOwn(values, 'rate')) {
             values.value = values.rate;
             delete values.rate;
         }
         metrics[name] = values;
     }
-    const result = { root_group: exportGroup(data.root_group), metrics };
-    if (data.setup_data !== undefined)
-        result.setup_data = data.setup_data;
-    return JSON.stringify(result, null, 4);
+    const result = { root_group: exportGroup(copy.root_group), metrics };
+    if (copy.setup_data !== undefined)
+        result.setup_data = copy.setup_data;
+    return stringifyLikeK6(result, '    ') ?? '';
 }
-/** Legacy export keys groups and checks by name instead of listing them. */
+/** The legacy export keys groups and checks by name instead of listing them (transformGroup). */
 function exportGroup(node) {
     return {
         name: node.name,
@@ -92185,7 +92437,523 @@ function exportGroup(node) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/summary/layout.ts
+
+/** k6's RenderContext: an indentation level, two spaces a level. */
+class Indent {
+    base;
+    constructor(base = 0) {
+        this.base = base;
+    }
+    level(level = 1) {
+        return ' '.repeat((this.base + level) * 2);
+    }
+    indent(text, level = 1) {
+        return this.level(level) + text;
+    }
+    deeper(increment = 1) {
+        return new Indent(this.base + increment);
+    }
+}
+function computeSummaryInfo(metrics, indent, options, width = 'own') {
+    const stats = options.summaryTrendStats;
+    const unit = options.summaryTimeUnit;
+    let maxNameWidth = typeof width === 'number' ? width : width === 'none' ? NaN : 0;
+    const nonTrendValues = new Map();
+    const nonTrendExtras = new Map();
+    const trendCols = new Map();
+    const trendKeys = new Map();
+    const trendColMaxLens = stats.map(() => 0);
+    let maxNonTrendValueLen = 0;
+    const nonTrendExtraMaxLens = [];
+    for (const [name, metric] of metrics) {
+        if (width === 'own') {
+            maxNameWidth = Math.max(maxNameWidth, strWidth(indent.indent(metricDisplayName(name))));
+        }
+        if (metric.type === 'trend') {
+            const keys = new Map();
+            for (const [stat, value] of Object.entries(metric.values)) {
+                if (!stats.includes(stat))
+                    keys.set(stat, trendValue(value, stat, metric, unit));
+            }
+            const cols = stats.map((stat) => trendValue(metric.values[stat] ?? NaN, stat, metric, unit));
+            cols.forEach((col, i) => {
+                trendColMaxLens[i] = Math.max(trendColMaxLens[i] ?? 0, strWidth(col));
+            });
+            trendCols.set(name, cols);
+            trendKeys.set(name, keys);
+        }
+        else {
+            const [main = '', ...extras] = nonTrendValuesOf(metric, unit);
+            nonTrendValues.set(name, main);
+            maxNonTrendValueLen = Math.max(maxNonTrendValueLen, strWidth(main));
+            nonTrendExtras.set(name, extras);
+            extras.forEach((extra, i) => {
+                nonTrendExtraMaxLens[i] = Math.max(nonTrendExtraMaxLens[i] ?? 0, strWidth(extra));
+            });
+        }
+    }
+    return {
+        trendStats: stats,
+        maxNameWidth,
+        nonTrendValues,
+        nonTrendExtras,
+        trendCols,
+        trendKeys,
+        trendColMaxLens,
+        maxNonTrendValueLen,
+        nonTrendExtraMaxLens,
+    };
+}
+/** A counter's, gauge's or rate's main value, then its extras (nonTrendMetricValueForSum). */
+function nonTrendValuesOf(metric, unit) {
+    const v = (key) => metric.values[key] ?? NaN;
+    const human = (key) => humanizeValue(v(key), metric, unit);
+    switch (metric.type) {
+        case 'counter':
+            return [human('count'), `${human('rate')}/s`];
+        case 'gauge':
+            return [human('value'), `min=${human('min')}`, `max=${human('max')}`];
+        case 'rate':
+            return [human('rate'), `${String(v('passes'))} out of ${String(v('passes') + v('fails'))}`];
+        default:
+            return ['[no data]'];
+    }
+}
+/** One line per metric, by name unless `sortByName` is false (renderMetrics). */
+function renderMetrics(metrics, info, fmt, indent, sortByName = true) {
+    const names = sortByName ? sortMetricsByName(metrics.keys()) : [...metrics.keys()];
+    return names.map((name) => {
+        const metric = metrics.get(name);
+        return metric ? renderMetricLine(name, metric, info, fmt, indent) : '';
+    });
+}
+function renderMetricLine(name, metric, info, fmt, indent) {
+    const displayed = metricDisplayName(name);
+    const current = strWidth(displayed) + strWidth(indent.level());
+    const dots = Math.max(3, info.maxNameWidth - current + 3);
+    const dotted = displayed + fmt.decorate('.'.repeat(Number.isNaN(dots) ? 0 : dots) + ':', 'white', 'faint');
+    const data = metric.type === 'trend' ? trendData(name, info, fmt) : nonTrendData(name, info, fmt);
+    return indent.indent(`${dotted} ${data}`);
+}
+function trendData(name, info, fmt) {
+    return (info.trendCols.get(name) ?? [])
+        .map((col, i) => {
+        const padding = ' '.repeat((info.trendColMaxLens[i] ?? 0) - strWidth(col));
+        return `${String(info.trendStats[i])}=${fmt.decorate(col, 'cyan')}${padding}`;
+    })
+        .join(' ');
+}
+function nonTrendData(name, info, fmt) {
+    const value = info.nonTrendValues.get(name) ?? '';
+    const extras = info.nonTrendExtras.get(name) ?? [];
+    let result = fmt.decorate(value, 'cyan') + ' '.repeat(info.maxNonTrendValueLen - strWidth(value));
+    if (extras.length === 1) {
+        result += ' ' + fmt.decorate(extras[0] ?? '', 'cyan', 'faint');
+    }
+    else if (extras.length > 1) {
+        const parts = extras.map((extra, i) => fmt.decorate(extra, 'cyan', 'faint') +
+            ' '.repeat((info.nonTrendExtraMaxLens[i] ?? 0) - strWidth(extra)));
+        result += ' ' + parts.join(' ');
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/summary/report.ts
+
+
+/** k6's metric sections, in the order of its summary.Metrics fields. */
+const SECTIONS = [
+    'http',
+    'execution',
+    'network',
+    'browser',
+    'web_vitals',
+    'grpc',
+    'websocket',
+    'custom',
+];
+/** Where k6 files a metric (internal/output/summary/data.go); undefined: not shown. */
+function sectionOf(name, mode) {
+    const oneOf = (...prefixes) => prefixes.some((p) => name.startsWith(p));
+    const hidden = mode === 'compact'
+        ? oneOf('checks', 'group_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_receiving', 'http_req_sending', 'http_req_tls_handshaking', 'http_req_waiting')
+        : oneOf('checks', 'group_duration');
+    if (hidden)
+        return undefined;
+    if (oneOf('http_reqs', 'http_req_failed', 'http_req_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking', 'http_req_sending', 'http_req_waiting', 'http_req_receiving'))
+        return 'http';
+    if (oneOf('vus', 'vus_max', 'iterations', 'iteration_duration', 'dropped_iterations'))
+        return 'execution';
+    if (oneOf('data_sent', 'data_received'))
+        return 'network';
+    if (name.startsWith('browser_web_vital_'))
+        return 'web_vitals';
+    if (name.startsWith('browser_'))
+        return 'browser';
+    if (name.startsWith('grpc_'))
+        return 'grpc';
+    if (name.startsWith('ws_'))
+        return 'websocket';
+    return 'custom';
+}
+const PERCENTILE_SOURCE = /^p\((\d+(?:\.\d+)?)\)\s*[<>=]/;
+/** The report of a run in `mode`. */
+function buildReport(source, mode) {
+    const all = observedSeries(source);
+    const { summaryTrendStats: stats } = source.options;
+    const metric = (name, series, extra = []) => ({
+        name,
+        type: series.type,
+        contains: series.contains,
+        values: series.sink.values(source.durationMs, [...stats, ...extra]),
+    });
+    const thresholds = new Map();
+    for (const [key, list] of source.thresholds) {
+        const series = all.get(key);
+        if (!series || list.length === 0)
+            continue;
+        // A percentile threshold outside summaryTrendStats gets its value too.
+        const extra = series.type === 'trend'
+            ? list.flatMap((t) => {
+                const match = PERCENTILE_SOURCE.exec(t.source.trim());
+                return match ? [`p(${String(match[1])})`] : [];
+            })
+            : [];
+        thresholds.set(key, { metric: metric(key, series, extra), thresholds: list });
+    }
+    const tree = new GroupTree(source, mode);
+    const toReport = (node) => {
+        const metrics = new Map(SECTIONS.map((s) => [s, new Map()]));
+        for (const [name, series] of node.metrics) {
+            const section = sectionOf(name, mode);
+            if (section)
+                metrics.get(section)?.set(name, metric(name, series));
+        }
+        const checksSeries = node.metrics.get('checks');
+        return {
+            ...(checksSeries && {
+                checks: checksReport(checksSeries, [...node.checks.values()], source.durationMs, stats),
+            }),
+            metrics,
+            groups: new Map([...node.groups].map(([name, child]) => [name, toReport(child)])),
+        };
+    };
+    const root = toReport({ ...tree.root, metrics: all });
+    const scenarios = new Map([...tree.scenarios].map(([name, node]) => [name, toReport(node)]));
+    return { thresholds, root, scenarios };
+}
+/** The checks block of a group, from its `checks` rate (populateSummaryChecks). */
+function checksReport(checks, ordered, durationMs, stats) {
+    const values = checks.sink.values(durationMs, stats);
+    const passes = values.passes ?? 0;
+    const total = passes + (values.fails ?? 0);
+    const seconds = k6Seconds(durationMs);
+    const of = (type, name, v) => ({
+        name,
+        type,
+        contains: 'default',
+        values: v,
+    });
+    return {
+        metrics: [
+            of('counter', 'checks_total', { count: total, rate: seconds === 0 ? 0 : total / seconds }),
+            of('rate', 'checks_succeeded', values),
+            of('rate', 'checks_failed', {
+                passes: total - passes,
+                fails: passes,
+                rate: total > 0 ? (total - passes) / total : 0,
+            }),
+        ],
+        ordered,
+    };
+}
+function report_node() {
+    return { metrics: new Map(), checks: new Map(), groups: new Map() };
+}
+/**
+ * The groups of the full summary (flushSample): samples of a named scenario
+ * go to that scenario's tree, others (`default`, or none as in setup) to the
+ * root's; each part goes to the group its tag names, setup's and teardown's
+ * own samples left out.
+ */
+class GroupTree {
+    root = report_node();
+    scenarios = new Map();
+    constructor(source, mode) {
+        for (const check of source.checks)
+            countCheck(this.root, check);
+        if (mode !== 'full')
+            return;
+        const totals = new Map(source.scenarioTotals?.map((t) => [t.scenario, t.metrics]));
+        for (const [name, metrics] of totals) {
+            for (const [metric, series] of metrics)
+                this.#top(name).metrics.set(metric, series);
+        }
+        for (const part of source.parts) {
+            const top = this.#top(part.scenario);
+            const target = this.#group(top, part.group);
+            // The root shows every sample; a scenario its totals, or else (a
+            // fallback) its samples outside groups.
+            if (!target || (target === top && (top === this.root || totals.has(part.scenario)))) {
+                continue;
+            }
+            for (const [name, series] of part.metrics)
+                addSeries(target, name, series);
+        }
+        for (const check of source.checks) {
+            const top = this.#top(check.scenario);
+            if (top !== this.root)
+                countCheck(top, check);
+            const target = this.#group(top, check.group);
+            if (target && target !== top)
+                countCheck(target, check);
+        }
+    }
+    #top(scenario) {
+        if (scenario === '' || scenario === 'default')
+            return this.root;
+        let top = this.scenarios.get(scenario);
+        if (!top) {
+            top = report_node();
+            this.scenarios.set(scenario, top);
+        }
+        return top;
+    }
+    /** The node of a group tag under `top`, created on first use; undefined for setup/teardown. */
+    #group(top, tag) {
+        if (tag === '')
+            return top;
+        const path = tag.startsWith('::') ? tag.slice(2) : tag;
+        if (path === 'setup' || path === 'teardown')
+            return undefined;
+        let current = top;
+        for (const name of path.split('::')) {
+            let child = current.groups.get(name);
+            if (!child) {
+                child = report_node();
+                current.groups.set(name, child);
+            }
+            current = child;
+        }
+        return current;
+    }
+}
+function addSeries(target, name, series) {
+    // Two parts meet in one group only for the root's `default` and untagged
+    // samples in the same group: k6 would merge them; the first one is kept.
+    if (!target.metrics.has(name))
+        target.metrics.set(name, series);
+}
+function countCheck(target, check) {
+    const known = target.checks.get(check.name);
+    if (known) {
+        known.passes += check.passes;
+        known.fails += check.fails;
+    }
+    else {
+        target.checks.set(check.name, { name: check.name, passes: check.passes, fails: check.fails });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/summary/text.ts
+
+
+
+/**
+ * What k6 writes to stdout at the end of a test without handleSummary():
+ * `'\n' + textSummary + '\n\n'` (internal/js/summary-wrapper.js). Throws, as
+ * k6's summary.js does, when the run has no metric at all to show.
+ */
+function renderTextSummary(source, options) {
+    const report = buildReport(source, options.mode);
+    const enableColors = options.enableColors ?? (!source.options.noColor && source.state.isStdOutTTY);
+    return `\n${textSummary(report, { ...source.options, enableColors })}\n\n`;
+}
+/** k6's textSummary() of a report. */
+function textSummary(report, options) {
+    return new ReportBuilder(report, options).build();
+}
+class ReportBuilder {
+    #fmt;
+    #options;
+    #width;
+    #top = new Indent(0);
+    #sections = [];
+    constructor(report, options) {
+        this.#fmt = new Decorator(options.enableColors);
+        this.#options = options;
+        this.#width = globalNameWidth(report);
+        if (report.thresholds.size > 0) {
+            this.#sections.push({
+                title: 'THRESHOLDS',
+                content: this.#thresholds(report.thresholds, this.#top.deeper()),
+            });
+        }
+        this.#sections.push({
+            title: 'TOTAL RESULTS',
+            content: [
+                ...this.#checks(report.root.checks, this.#top),
+                ...this.#metrics(report.root.metrics, this.#top),
+            ],
+        });
+        for (const name of objectKeyOrder(report.root.groups.keys())) {
+            const group = report.root.groups.get(name);
+            if (group)
+                this.#sections.push({ title: `GROUP: ${name}`, content: this.#group(group) });
+        }
+        for (const name of [...report.scenarios.keys()].sort(localeCompare)) {
+            const scenario = report.scenarios.get(name);
+            if (scenario) {
+                this.#sections.push({ title: `SCENARIO: ${name}`, content: this.#group(scenario) });
+            }
+        }
+    }
+    build() {
+        let out = '';
+        for (const section of this.#sections) {
+            for (const item of [this.#title(section.title, this.#top), ...section.content, '\n']) {
+                out += item === '\n' ? item : `\n${item}`;
+            }
+        }
+        return out;
+    }
+    #title(title, indent, prefix = TITLE_PREFIX) {
+        return indent.indent(`${prefix} ${this.#fmt.bold(title)} \n`);
+    }
+    #thresholds(thresholds, indent) {
+        const metrics = new Map([...thresholds].map(([name, t]) => [name, t.metric]));
+        const info = computeSummaryInfo(metrics, indent, this.#options);
+        const lines = [];
+        for (const name of sortMetricsByName(metrics.keys())) {
+            const parent = parentName(name);
+            const isSubmetric = name.length > parent.length;
+            const nested = isSubmetric && metrics.has(parent);
+            const inner = nested ? indent.deeper() : indent;
+            lines.push(inner.indent(nested ? name.substring(parent.length) : name));
+            const threshold = thresholds.get(name);
+            if (!threshold)
+                continue;
+            for (const { source, ok } of threshold.thresholds) {
+                const status = ok
+                    ? this.#fmt.decorate(SUCCESS_MARK, 'green')
+                    : this.#fmt.decorate(FAIL_MARK, 'red');
+                const text = this.#fmt.decorate(`'${source.trim()}'`, 'white');
+                const value = this.#thresholdValue(threshold.metric, source, info);
+                lines.push(inner.indent([status, text, value].join(' ')));
+            }
+            lines.push('\n');
+        }
+        return lines;
+    }
+    /** `agg=value`: the value the threshold's aggregation reads, as the summary shows it. */
+    #thresholdValue(metric, source, info) {
+        const agg = (source.split(/[=><]/)[0] ?? '').trim();
+        let value;
+        switch (metric.type) {
+            case 'trend': {
+                const at = info.trendStats.indexOf(agg);
+                value =
+                    at !== -1
+                        ? info.trendCols.get(metric.name)?.[at]
+                        : info.trendKeys.get(metric.name)?.get(agg);
+                break;
+            }
+            case 'counter':
+                value =
+                    agg === 'count'
+                        ? info.nonTrendValues.get(metric.name)
+                        : info.nonTrendExtras.get(metric.name)?.[0];
+                break;
+            default:
+                value = info.nonTrendValues.get(metric.name);
+        }
+        // Array.join writes an undefined value as nothing.
+        return `${this.#fmt.decorate(agg, 'white')}=${this.#fmt.decorate(value, 'cyan') ?? ''}`;
+    }
+    #checks(checks, indent) {
+        if (!checks)
+            return [];
+        const inner = indent.deeper();
+        const metrics = new Map(checks.metrics.map((m) => [m.name, m]));
+        const info = computeSummaryInfo(metrics, inner, this.#options);
+        return [
+            ...renderMetrics(metrics, info, this.#fmt, inner, false),
+            '\n',
+            ...checks.ordered.map((check) => this.#check(check, inner)),
+            '\n',
+        ];
+    }
+    #check(check, indent) {
+        if (check.fails === 0) {
+            return indent.indent(this.#fmt.decorate(`${SUCCESS_MARK} ${check.name}`, 'green'));
+        }
+        const pct = Math.floor((100 * check.passes) / (check.passes + check.fails));
+        const name = this.#fmt.decorate(`${FAIL_MARK} ${check.name}`, 'red');
+        const results = this.#fmt.decorate(`${SUBTITLE_PREFIX}  ${String(pct)}% — ${SUCCESS_MARK} ${String(check.passes)} / ${FAIL_MARK} ${String(check.fails)}`, 'red');
+        return `${indent.indent(name)}\n${indent.indent(results, indent.base + 1)}`;
+    }
+    #metrics(sections, at) {
+        const indent = at.deeper();
+        const all = new Map();
+        for (const metrics of sections.values())
+            for (const [k, m] of metrics)
+                all.set(k, m);
+        const info = computeSummaryInfo(all, indent, this.#options, this.#width);
+        const shown = SECTIONS.filter((s) => (sections.get(s)?.size ?? 0) > 0);
+        const ordered = shown.includes('custom')
+            ? ['custom', ...shown.filter((s) => s !== 'custom')]
+            : shown;
+        return ordered.flatMap((section) => [
+            indent.indent(this.#fmt.bold(section.toUpperCase())),
+            ...renderMetrics(sections.get(section) ?? new Map(), info, this.#fmt, indent),
+            '\n',
+        ]);
+    }
+    #group(group, indent = this.#top) {
+        return [
+            ...this.#checks(group.checks, indent),
+            ...this.#metrics(group.metrics, indent),
+            ...this.#nested(group.groups, indent.deeper()),
+        ];
+    }
+    #nested(groups, indent) {
+        return objectKeyOrder(groups.keys()).flatMap((name) => {
+            const group = groups.get(name);
+            if (!group)
+                return [];
+            return [
+                this.#title(`GROUP: ${name}`, indent, SUBTITLE_PREFIX),
+                ...this.#group(group, indent),
+            ];
+        });
+    }
+}
+/**
+ * The name width k6 computes once for the whole summary (see NameWidth):
+ * over the names of every metric shown, in TOTAL RESULTS, groups and scenarios.
+ */
+function globalNameWidth(report) {
+    const names = new Set();
+    const collect = (group) => {
+        for (const metrics of group.metrics.values())
+            for (const name of metrics.keys())
+                names.add(name);
+        for (const child of group.groups.values())
+            collect(child);
+    };
+    collect(report.root);
+    for (const scenario of report.scenarios.values())
+        collect(scenario);
+    if (names.size === 0) {
+        // k6's summary.js fails the same way: reduce() of no names without an initial value.
+        throw new TypeError('Reduce of empty array with no initial value');
+    }
+    return names.size === 1 ? 'none' : 'own';
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/end-of-test.ts
+
 
 
 
@@ -92193,7 +92961,7 @@ function exportGroup(node) {
 
 /**
  * What k6 does at the end of a run, on merged data (internal/cmd/run.go):
- * the script's handleSummary() if it exports one, else the text summary;
+ * the script's handleSummary() if it exports one, else k6's text summary;
  * --summary-export beside either. As in k6, none of it changes the exit
  * code: a failure here is logged.
  */
@@ -92215,8 +92983,7 @@ async function endOfTest(o) {
             stderr: o.stderr,
         });
         if (!outcome.ran) {
-            // The text summary of k6 v2 from merged data comes with issue 4's summary renderer.
-            o.log.debug('the script exports no handleSummary()');
+            o.stdout(renderTextSummary(o.source, { mode: o.flags.summaryMode, enableColors: o.enableColors }));
         }
         else if (outcome.exitCode !== 0) {
             o.log.error(`failed to handle the end-of-test summary: handleSummary() ended with exit code ${String(outcome.exitCode)}`);
@@ -92438,6 +93205,26 @@ class MetricStore {
     get parts() {
         return this.#parts.values();
     }
+    /**
+     * Every sample of each named scenario whatever its group (the full
+     * summary's SCENARIO blocks): the merge of that scenario's parts.
+     */
+    scenarioTotals() {
+        const totals = new Map();
+        for (const part of this.#parts.values()) {
+            if (part.scenario === '')
+                continue;
+            let sinks = totals.get(part.scenario);
+            if (!sinks) {
+                sinks = new Map();
+                totals.set(part.scenario, sinks);
+            }
+            for (const [name, sink] of part.sinks) {
+                sinkIn(sinks, name, sink.type).mergeWire(sink.toWire());
+            }
+        }
+        return totals;
+    }
     get checks() {
         return this.#checks.values();
     }
@@ -92657,6 +93444,7 @@ function config_invalid(problems) {
 }
 
 ;// CONCATENATED MODULE: ./src/thresholds/evaluate.ts
+
 /**
  * k6's threshold engine on merged sinks (metrics/thresholds.go Run,
  * internal/metrics/engine evaluateThresholds): during the run a key without
@@ -92713,7 +93501,7 @@ function sinkValues(input, set, durationMs) {
         case 'counter':
             values.set('count', input.count);
             if (durationMs > 0)
-                values.set('rate', input.count / (durationMs / 1000));
+                values.set('rate', input.count / k6Seconds(durationMs));
             break;
         case 'gauge':
             values.set('value', input.value);
@@ -92854,6 +93642,15 @@ class CoordinatorMetrics {
             list.push({ source: result.source, ok: result.ok });
             thresholds.set(result.key, list);
         }
+        const views = (sinks) => new Map([...sinks].flatMap(([name, sink]) => {
+            const v = view(name, sink);
+            return v ? [[name, v]] : [];
+        }));
+        const parts = [...this.store.parts].map((part) => ({
+            scenario: part.scenario,
+            group: part.group,
+            metrics: views(part.sinks),
+        }));
         const options = this.#o.options;
         return {
             durationMs: params.durationMs,
@@ -92862,13 +93659,10 @@ class CoordinatorMetrics {
             thresholds,
             checks: [...this.store.checks],
             groups: this.store.groups,
-            parts: [...this.store.parts].map((part) => ({
-                scenario: part.scenario,
-                group: part.group,
-                metrics: new Map([...part.sinks].flatMap(([name, sink]) => {
-                    const v = view(name, sink);
-                    return v ? [[name, v]] : [];
-                })),
+            parts,
+            scenarioTotals: [...this.store.scenarioTotals()].map(([scenario, sinks]) => ({
+                scenario,
+                metrics: views(sinks),
             })),
             options: {
                 summaryTrendStats: options.summaryTrendStats ?? DEFAULT_TREND_STATS,

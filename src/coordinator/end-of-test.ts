@@ -8,6 +8,7 @@ import type { RunFlags } from '../k6/run-flags.js';
 import type { Logger } from '../runtime/logger.js';
 import { legacySummaryData, summaryExport } from '../summary/legacy.js';
 import type { SummarySource } from '../summary/source.js';
+import { renderTextSummary } from '../summary/text.js';
 import type { RunResult } from './outcome.js';
 
 export interface EndOfTestOptions {
@@ -38,7 +39,7 @@ export interface SummaryJson {
 
 /**
  * What k6 does at the end of a run, on merged data (internal/cmd/run.go):
- * the script's handleSummary() if it exports one, else the text summary;
+ * the script's handleSummary() if it exports one, else k6's text summary;
  * --summary-export beside either. As in k6, none of it changes the exit
  * code: a failure here is logged.
  */
@@ -58,8 +59,9 @@ export async function endOfTest(o: EndOfTestOptions): Promise<void> {
       stderr: o.stderr,
     });
     if (!outcome.ran) {
-      // The text summary of k6 v2 from merged data comes with issue 4's summary renderer.
-      o.log.debug('the script exports no handleSummary()');
+      o.stdout(
+        renderTextSummary(o.source, { mode: o.flags.summaryMode, enableColors: o.enableColors }),
+      );
     } else if (outcome.exitCode !== 0) {
       o.log.error(
         `failed to handle the end-of-test summary: handleSummary() ended with exit code ${String(outcome.exitCode)}`,

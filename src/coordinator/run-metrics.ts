@@ -118,6 +118,18 @@ export class CoordinatorMetrics implements RunMetrics {
       list.push({ source: result.source, ok: result.ok });
       thresholds.set(result.key, list);
     }
+    const views = (sinks: Iterable<[string, Sink]>) =>
+      new Map(
+        [...sinks].flatMap(([name, sink]) => {
+          const v = view(name, sink);
+          return v ? [[name, v] as const] : [];
+        }),
+      );
+    const parts = [...this.store.parts].map((part) => ({
+      scenario: part.scenario,
+      group: part.group,
+      metrics: views(part.sinks),
+    }));
     const options = this.#o.options;
     return {
       durationMs: params.durationMs,
@@ -126,15 +138,10 @@ export class CoordinatorMetrics implements RunMetrics {
       thresholds,
       checks: [...this.store.checks],
       groups: this.store.groups,
-      parts: [...this.store.parts].map((part) => ({
-        scenario: part.scenario,
-        group: part.group,
-        metrics: new Map(
-          [...part.sinks].flatMap(([name, sink]) => {
-            const v = view(name, sink);
-            return v ? [[name, v] as const] : [];
-          }),
-        ),
+      parts,
+      scenarioTotals: [...this.store.scenarioTotals()].map(([scenario, sinks]) => ({
+        scenario,
+        metrics: views(sinks),
       })),
       options: {
         summaryTrendStats: options.summaryTrendStats ?? DEFAULT_TREND_STATS,

@@ -127,7 +127,11 @@ export class MetricAggregator {
     }
     const group = tags.group ?? '';
     const scenario = tags.scenario ?? '';
-    if (group !== '' && !this.#seenGroups.has(group)) this.#noteGroup(group);
+    // k6 builds root_group from these two metrics only (lib.GroupSummary):
+    // setup()'s data_sent, tagged `::setup`, makes no group.
+    if (group !== '' && (metric === 'checks' || metric === 'group_duration')) {
+      if (!this.#seenGroups.has(group)) this.#noteGroup(group);
+    }
     if (metric === 'checks' && tags.check !== undefined) {
       this.#check(tags.check, group, scenario, value !== 0);
     }

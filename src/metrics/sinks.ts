@@ -55,6 +55,14 @@ function checkType<T extends MetricType>(type: T, w: WireSink): WireOf<T> {
   return w as WireOf<T>;
 }
 
+/**
+ * A duration in seconds as k6 computes a rate's divisor (time.Duration's
+ * Seconds() of integer nanoseconds), so rates match k6's to the last bit.
+ */
+export function k6Seconds(durationMs: number): number {
+  return Math.round(durationMs * 1e6) / 1e9;
+}
+
 /** k6's CounterSink: the sum of every sample. */
 export class CounterSink implements MetricSink {
   readonly type = 'counter';
@@ -84,7 +92,8 @@ export class CounterSink implements MetricSink {
 
   /** `{count, rate}`, rate per second of `durationMs`, 0 when the duration is 0. */
   values(durationMs: number): Record<string, number> {
-    return { count: this.#sum, rate: durationMs === 0 ? 0 : this.#sum / (durationMs / 1000) };
+    const seconds = k6Seconds(durationMs);
+    return { count: this.#sum, rate: seconds === 0 ? 0 : this.#sum / seconds };
   }
 
   thresholdInput(): ThresholdInput {

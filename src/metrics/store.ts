@@ -183,6 +183,25 @@ export class MetricStore {
   get parts(): Iterable<PartTotals> {
     return this.#parts.values();
   }
+  /**
+   * Every sample of each named scenario whatever its group (the full
+   * summary's SCENARIO blocks): the merge of that scenario's parts.
+   */
+  scenarioTotals(): Map<string, Map<string, StoreSink>> {
+    const totals = new Map<string, Map<string, StoreSink>>();
+    for (const part of this.#parts.values()) {
+      if (part.scenario === '') continue;
+      let sinks = totals.get(part.scenario);
+      if (!sinks) {
+        sinks = new Map();
+        totals.set(part.scenario, sinks);
+      }
+      for (const [name, sink] of part.sinks) {
+        sinkIn(sinks, name, sink.type).mergeWire(sink.toWire());
+      }
+    }
+    return totals;
+  }
 
   get checks(): Iterable<CheckTotals> {
     return this.#checks.values();

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import { stringifyLikeK6 } from './json.js';
+import { observedSeries } from './series.js';
 import type { SummarySource } from './source.js';
 
 /** k6's group in the legacy data (lib/models.go Group; internal/js/summary.go exportGroup). */
@@ -30,47 +32,52 @@ export interface LegacySummaryData {
 const SEPARATOR = '::';
 
 /** k6's group and check ids: the hex MD5 of the path (lib/models.go). */
-function id(path: string): string {
+export function legacyId(path: string): string {
   return createHash('md5').update(path).digest('hex');
 }
 
 function group(name: string, path: string): LegacyGroup {
-  return { name, path, id: id(path), groups: [], checks: [] };
+  return { name, path, id: legacyId(path), groups: [], checks: [] };
 }
 
-/** The group tree from the group paths seen, in first-seen order. */
-function groupTree(source: SummarySource): (path: string) => LegacyGroup {
+/**
+ * k6's group tree (lib.GroupSummary): a group tag's node, created with its
+ * ancestors on first use. Like k6 (buildGroup) it splits the tag at every
+ * `::` from the left and joins paths as NewGroupPath does.
+ */
+function groupTree(): { root: LegacyGroup; at(tag: string): LegacyGroup } {
   const root = group('', '');
-  const byPath = new Map<string, LegacyGroup>([['', root]]);
-  const ensure = (path: string): LegacyGroup => {
-    const known = byPath.get(path);
-    if (known) return known;
-    const cut = path.lastIndexOf(SEPARATOR);
-    const parent = ensure(cut <= 0 ? '' : path.slice(0, cut));
-    const node = group(path.slice(cut + SEPARATOR.length), path);
-    parent.groups.push(node);
-    byPath.set(path, node);
+  const at = (tag: string): LegacyGroup => {
+    let node = root;
+    for (const name of tag.split(SEPARATOR).slice(1)) {
+      let child = node.groups.find((g) => g.name === name);
+      if (!child) {
+        child = group(name, node.path === '' && name === '' ? '' : node.path + SEPARATOR + name);
+        node.groups.push(child);
+      }
+      node = child;
+    }
     return node;
   };
-  for (const path of source.groups) ensure(path);
-  return ensure;
+  return { root, at };
 }
 
 /** handleSummary()'s `data`, from merged data, in k6's exact shape. */
 export function legacySummaryData(source: SummarySource): LegacySummaryData {
-  const groupAt = groupTree(source);
+  const tree = groupTree();
+  for (const path of source.groups) tree.at(path);
   for (const check of source.checks) {
-    const node = groupAt(check.group);
-    const path = `${check.group}${SEPARATOR}${check.name}`;
+    const node = tree.at(check.group);
     const known = node.checks.find((c) => c.name === check.name);
     if (known) {
       known.passes += check.passes;
       known.fails += check.fails;
     } else {
+      const path = node.path + SEPARATOR + check.name;
       node.checks.push({
         name: check.name,
         path,
-        id: id(path),
+        id: legacyId(path),
         passes: check.passes,
         fails: check.fails,
       });
@@ -78,8 +85,7 @@ export function legacySummaryData(source: SummarySource): LegacySummaryData {
   }
   const stats = source.options.summaryTrendStats;
   const metrics: Record<string, LegacyMetric> = {};
-  const all = [...source.metrics, ...source.submetrics];
-  for (const [key, series] of all) {
+  for (const [key, series] of observedSeries(source)) {
     const metric: LegacyMetric = {
       type: series.type,
       contains: series.contains,
@@ -92,7 +98,7 @@ export function legacySummaryData(source: SummarySource): LegacySummaryData {
     metrics[key] = metric;
   }
   const data: LegacySummaryData = {
-    root_group: groupAt(''),
+    root_group: tree.root,
     options: {
       summaryTrendStats: [...stats],
       summaryTimeUnit: source.options.summaryTimeUnit,
@@ -111,29 +117,31 @@ export function legacySummaryData(source: SummarySource): LegacySummaryData {
 
 /**
  * The --summary-export file: k6's legacy JSON summary, as the oldJSONSummary
- * transformation in internal/js/summary-wrapper.js writes it.
+ * transformation in internal/js/summary-wrapper.js writes it (4-space
+ * indentation with k6's runtime's quirk, see stringifyLikeK6).
  */
 export function summaryExport(data: LegacySummaryData): string {
+  const copy = JSON.parse(JSON.stringify(data)) as LegacySummaryData;
   const metrics: Record<string, Record<string, unknown>> = {};
-  for (const [name, metric] of Object.entries(data.metrics)) {
-    const values: Record<string, unknown> = { ...metric.values };
+  for (const [name, metric] of Object.entries(copy.metrics)) {
+    const values: Record<string, unknown> = metric.values;
     if (metric.thresholds && Object.keys(metric.thresholds).length > 0) {
       values.thresholds = Object.fromEntries(
         Object.entries(metric.thresholds).map(([source, t]) => [source, !t.ok]),
       );
     }
-    if (metric.type === 'rate' && 'rate' in values) {
+    if (metric.type === 'rate' && Object.hasOwn(values, 'rate')) {
       values.value = values.rate;
       delete values.rate;
     }
     metrics[name] = values;
   }
-  const result: Record<string, unknown> = { root_group: exportGroup(data.root_group), metrics };
-  if (data.setup_data !== undefined) result.setup_data = data.setup_data;
-  return JSON.stringify(result, null, 4);
+  const result: Record<string, unknown> = { root_group: exportGroup(copy.root_group), metrics };
+  if (copy.setup_data !== undefined) result.setup_data = copy.setup_data;
+  return stringifyLikeK6(result, '    ') ?? '';
 }
 
-/** Legacy export keys groups and checks by name instead of listing them. */
+/** The legacy export keys groups and checks by name instead of listing them (transformGroup). */
 function exportGroup(node: LegacyGroup): Record<string, unknown> {
   return {
     name: node.name,

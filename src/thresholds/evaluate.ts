@@ -1,3 +1,4 @@
+import { k6Seconds } from '../metrics/sinks.js';
 import type { ThresholdInput } from '../metrics/types.js';
 import type { ThresholdDefinition, ThresholdSet } from './config.js';
 
@@ -79,7 +80,7 @@ export function sinkValues(
   switch (input.type) {
     case 'counter':
       values.set('count', input.count);
-      if (durationMs > 0) values.set('rate', input.count / (durationMs / 1000));
+      if (durationMs > 0) values.set('rate', input.count / k6Seconds(durationMs));
       break;
     case 'gauge':
       values.set('value', input.value);
