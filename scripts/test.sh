@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, runnable on a fresh clone with only Node.js and Go:
-# installs what it needs (npm packages; k6, built once per machine and cached),
+# installs what it needs (npm packages; k6 and act, built once per machine and cached),
 # then runs lint, type-check, the dist/ freshness check and every test against
 # the real k6. Ends with the plain line "N passed, N failed".
 set -euo pipefail
@@ -22,6 +22,10 @@ bash scripts/check-dist.sh
 
 step 'k6 (K6_PATH, PATH, cache, or built with Go once per machine)'
 node dist/cli/index.js install-k6
+
+step 'act (nektos/act, for the workflow test; built with Go once per machine)'
+ACT_PATH="$(bash scripts/install-act.sh)"
+export ACT_PATH
 
 step 'tests (jest, real k6)'
 results=.test-results/jest.json

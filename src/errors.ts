@@ -25,7 +25,9 @@ export type ErrorCode =
   | 'RUN_STARTED'
   | 'COORDINATOR_UNREACHABLE'
   | 'COORDINATOR_ERROR'
-  | 'AGENT_FAILED';
+  | 'AGENT_FAILED'
+  | 'RENDEZVOUS_FAILED'
+  | 'TUNNEL_FAILED';
 
 export class K6DistributedError extends Error {
   readonly code: ErrorCode;

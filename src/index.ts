@@ -1,3 +1,4 @@
 import { run } from './action/main.js';
+import { actionServices } from './action/services.js';
 
-void run();
+void run(actionServices());

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { Client, request, type Dispatcher } from 'undici';
 
+import { secretAuth } from '../../src/coordinator/auth.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
 import { CoordinatorServer } from '../../src/coordinator/server.js';
 import {
@@ -49,7 +50,7 @@ async function start() {
   const server = await CoordinatorServer.listen({
     coordinator,
     archivePath,
-    secret: SECRET,
+    auth: secretAuth(SECRET),
     listen: '127.0.0.1:0',
     log: silentLogger,
     maxBodyBytes: MAX_BODY_BYTES,

@@ -90992,7 +90992,7 @@ class CoordinatorClient {
     async register(request) {
         const response = await this.#call('POST', ROUTES.register, RegisterResponse, {
             body: request,
-            auth: this.#o.secret,
+            auth: this.#o.secret ?? this.#o.credential,
         });
         this.#token = response.token;
         return response;
@@ -91057,7 +91057,7 @@ class CoordinatorClient {
     }
     /** One request; throws a typed error on a non-2xx answer. */
     async #send(method, path, options) {
-        const token = options.auth ?? this.#token;
+        const token = typeof options.auth === 'function' ? await options.auth() : (options.auth ?? this.#token);
         const response = await this.#pool.request({
             method,
             path,
@@ -91311,6 +91311,26 @@ function isTrue(value) {
     return value !== undefined && ['1', 'true', 't', 'TRUE', 'True', 'T'].includes(value);
 }
 
+;// CONCATENATED MODULE: ./src/coordinator/auth.ts
+
+
+/** A shared secret, compared in constant time (of its hash, so lengths do not leak). */
+function secretAuth(secret) {
+    const expected = auth_sha256(secret);
+    return {
+        verify(credential) {
+            if (credential === undefined || !(0,external_node_crypto_.timingSafeEqual)(auth_sha256(credential), expected)) {
+                return Promise.reject(new K6DistributedError('UNAUTHORIZED', 'missing or wrong secret: give the agent the same secret (--secret, ' +
+                    'K6_DISTRIBUTED_SECRET or the action\'s "secret" input) as the coordinator'));
+            }
+            return Promise.resolve();
+        },
+    };
+}
+function auth_sha256(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest();
+}
+
 ;// CONCATENATED MODULE: ./src/k6/segments.ts
 /**
  * Splitting one test's load across agents with k6's execution segments
@@ -91497,6 +91517,7 @@ function summarise(facts) {
     return {
         exitCode,
         message,
+        aborted: facts.cause !== undefined,
         agents,
         startSkewMs: starts.length ? Math.max(...starts) - Math.min(...starts) : undefined,
         setupRan: facts.setupRan,
@@ -93683,7 +93704,6 @@ var external_node_http_ = __nccwpck_require__(7067);
 
 
 
-
 const STATUS_BY_CODE = {
     BAD_REQUEST: 400,
     PROTOCOL_MISMATCH: 400,
@@ -93697,17 +93717,16 @@ const REGISTER_MAX_BYTES = 16 * 1024;
  * The coordinator's HTTP transport (protocol v1). Agents are always the
  * client; this server validates every body with the protocol schemas,
  * bounds every body, and authenticates every route but /v1/health: the
- * shared secret to register, then the agent's own token.
+ * registration credential (shared secret or OIDC token), then the agent's
+ * own token.
  */
 class CoordinatorServer {
     #server;
     #o;
-    #secretHash;
     #requests = new Set();
     #handling = new Set();
     constructor(options) {
         this.#o = options;
-        this.#secretHash = options.secret === undefined ? undefined : server_sha256(options.secret);
         this.#server = (0,external_node_http_.createServer)((req, res) => this.#handle(req, res));
         this.#server.keepAliveTimeout = 65_000;
     }
@@ -93762,7 +93781,7 @@ class CoordinatorServer {
         const coordinator = this.#o.coordinator;
         switch (route) {
             case `POST ${ROUTES.register}`: {
-                this.#checkSecret(req);
+                await this.#o.auth?.verify(bearer(req));
                 const body = await readJson(req, RegisterRequest, REGISTER_MAX_BYTES);
                 send(res, 200, coordinator.register(body));
                 return;
@@ -93796,15 +93815,6 @@ class CoordinatorServer {
             }
             default:
                 throw new K6DistributedError('NOT_FOUND', `no route ${route}`);
-        }
-    }
-    #checkSecret(req) {
-        if (this.#secretHash === undefined)
-            return;
-        const given = bearer(req);
-        if (given === undefined || !(0,external_node_crypto_.timingSafeEqual)(server_sha256(given), this.#secretHash)) {
-            throw new K6DistributedError('UNAUTHORIZED', 'missing or wrong secret: give the agent the same --secret (or ' +
-                'K6_DISTRIBUTED_SECRET) as the coordinator');
         }
     }
     #agentOf(req) {
@@ -93902,9 +93912,6 @@ function tooLarge(limit) {
     return new K6DistributedError('PAYLOAD_TOO_LARGE', `request body over ${String(limit)} bytes. If setup() returns this much data, ` +
         'return less (or raise the coordinator limit).');
 }
-function server_sha256(text) {
-    return (0,external_node_crypto_.createHash)('sha256').update(text).digest();
-}
 /** Splits "host:port" (IPv6 as "[::1]:port"). */
 function splitHostPort(listen) {
     const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
@@ -93916,6 +93923,7 @@ function splitHostPort(listen) {
 }
 
 ;// CONCATENATED MODULE: ./src/coordinator/run.ts
+
 
 
 
@@ -93963,7 +93971,7 @@ async function coordinate(options) {
     const server = await CoordinatorServer.listen({
         coordinator,
         archivePath: test.archivePath,
-        secret: options.secret,
+        auth: options.auth ?? (options.secret === undefined ? undefined : secretAuth(options.secret)),
         listen: options.listen ?? '127.0.0.1:0',
         log: options.log,
     });

@@ -1,36 +1,46 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dirname } from 'node:path';
 
 import * as core from '@actions/core';
 
 import { errorMessage } from '../errors.js';
 import { provisionK6 } from '../k6/provision.js';
-import { K6_PINNED_VERSION } from '../k6/version.js';
+import { runAgentRole, type AgentServices } from './agent-role.js';
+import { runCoordinatorRole, type CoordinatorServices } from './coordinator-role.js';
+import { OUTPUTS, parseInputs } from './inputs.js';
 import { actionsLogger } from './logger.js';
 
-/** Input and output names, spelled once (action.yml is their source). */
-export const INPUTS = { k6Version: 'k6-version' } as const;
-export const OUTPUTS = { k6Path: 'k6-path', k6Version: 'k6-version' } as const;
+export { INPUTS, OUTPUTS } from './inputs.js';
 
-export interface ActionInputs {
-  k6Version: string;
-}
-
-export function readInputs(): ActionInputs {
-  return { k6Version: core.getInput(INPUTS.k6Version) || K6_PINNED_VERSION };
-}
+export interface ActionServices extends CoordinatorServices, AgentServices {}
 
 /**
- * The action today provisions k6 on the runner and puts it on PATH; the
- * coordinator and agent roles build on it (see the README's roadmap).
+ * The action: parse the inputs, put k6 on the runner, then play the
+ * coordinator or an agent. SIGINT/SIGTERM (a cancelled job) stops the run
+ * as k6 would: teardown once, exit 105.
  */
-export async function run(): Promise<void> {
+export async function run(services: ActionServices, env = process.env): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => controller.abort(new Error(`received ${signal}`));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const workDir = await mkdtemp(join(env.RUNNER_TEMP ?? tmpdir(), 'k6-distributed-'));
   try {
-    const inputs = readInputs();
-    const k6 = await provisionK6({ version: inputs.k6Version, log: actionsLogger });
+    const inputs = parseInputs((name) => core.getInput(name));
+    const k6 = await provisionK6({ version: inputs.k6Version, env, log: actionsLogger });
     core.addPath(dirname(k6.path));
     core.setOutput(OUTPUTS.k6Path, k6.path);
     core.setOutput(OUTPUTS.k6Version, k6.version);
+    const ctx = { k6, env, workDir, log: actionsLogger, signal: controller.signal };
+    if (inputs.role === 'coordinator') await runCoordinatorRole(inputs, ctx, services);
+    else await runAgentRole(inputs, ctx, services);
   } catch (error) {
     core.setFailed(errorMessage(error));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await rm(workDir, { recursive: true, force: true });
   }
 }

@@ -25,7 +25,13 @@ import { parseJson } from '../runtime/net.js';
 export interface CoordinatorClientOptions {
   /** The coordinator's base URL, e.g. https://example.trycloudflare.com */
   url: string;
+  /** The shared secret to register with. */
   secret?: string;
+  /**
+   * Mints the credential to register with, once per attempt (a GitHub OIDC
+   * token lives about five minutes); used when `secret` is unset.
+   */
+  credential?: () => Promise<string>;
   /**
    * Dead-man switch: when every attempt has failed for this long, give up
    * with COORDINATOR_UNREACHABLE. The agent then stops its k6.
@@ -41,6 +47,14 @@ export interface ClockSample {
   rttMs: number;
 }
 
+interface RequestOptions {
+  body?: unknown;
+  /** The registration credential, or a minter of one; the agent token when unset. */
+  auth?: string | (() => Promise<string>);
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
 /** Answers that mean "try again": Cloudflare's 429/502/503/504/524 and any other 5xx. */
 const retryable = (status: number) => status === 429 || status >= 500;
 
@@ -52,7 +66,7 @@ const retryable = (status: number) => status === 429 || status >= 500;
  */
 export class CoordinatorClient {
   readonly #pool: Pool;
-  readonly #o: Required<Omit<CoordinatorClientOptions, 'secret' | 'backoff'>> &
+  readonly #o: Required<Omit<CoordinatorClientOptions, 'secret' | 'credential' | 'backoff'>> &
     CoordinatorClientOptions;
   #token: string | undefined;
 
@@ -71,7 +85,7 @@ export class CoordinatorClient {
   async register(request: RegisterRequest): Promise<RegisterResponse> {
     const response = await this.#call('POST', ROUTES.register, RegisterResponse, {
       body: request,
-      auth: this.#o.secret,
+      auth: this.#o.secret ?? this.#o.credential,
     });
     this.#token = response.token;
     return response;
@@ -130,7 +144,7 @@ export class CoordinatorClient {
     method: 'GET' | 'POST',
     path: string,
     schema: z.ZodType<T> | undefined,
-    options: { body?: unknown; auth?: string; signal?: AbortSignal; timeoutMs?: number } = {},
+    options: RequestOptions = {},
   ): Promise<T> {
     return this.#retry(`${method} ${path}`, options.signal, async () => {
       const response = await this.#send(method, path, options);
@@ -153,9 +167,10 @@ export class CoordinatorClient {
   async #send(
     method: 'GET' | 'POST',
     path: string,
-    options: { body?: unknown; auth?: string; signal?: AbortSignal; timeoutMs?: number },
+    options: RequestOptions,
   ): Promise<Dispatcher.ResponseData> {
-    const token = options.auth ?? this.#token;
+    const token =
+      typeof options.auth === 'function' ? await options.auth() : (options.auth ?? this.#token);
     const response = await this.#pool.request({
       method,
       path,

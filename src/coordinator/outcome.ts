@@ -40,6 +40,8 @@ export interface RunResult {
   exitCode: number;
   /** One line: what happened. */
   message: string;
+  /** The run was stopped early (abortOnFail, test.abort(), a lost agent, a signal, …). */
+  aborted: boolean;
   agents: AgentSummary[];
   /** Max − min of the agents' start instants; undefined if fewer than one started. */
   startSkewMs: number | undefined;

@@ -8,6 +8,7 @@ import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { parseRunFlags } from '../k6/run-flags.js';
 import type { Logger } from '../runtime/logger.js';
 import type { SummarySource } from '../summary/source.js';
+import { type RegistrationAuth, secretAuth } from './auth.js';
 import { Coordinator } from './coordinator.js';
 import { endOfTest } from './end-of-test.js';
 import type { RunResult } from './outcome.js';
@@ -25,7 +26,10 @@ export interface CoordinateOptions {
   agents: number;
   /** host:port to listen on; defaults to 127.0.0.1:0. */
   listen?: string;
+  /** A shared secret agents register with (shorthand for `auth: secretAuth(secret)`). */
   secret?: string;
+  /** Who may register (e.g. GitHub OIDC); overrides `secret`. */
+  auth?: RegistrationAuth;
   workDir: string;
   joinTimeoutMs?: number;
   pollHoldMs?: number;
@@ -95,7 +99,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   const server = await CoordinatorServer.listen({
     coordinator,
     archivePath: test.archivePath,
-    secret: options.secret,
+    auth: options.auth ?? (options.secret === undefined ? undefined : secretAuth(options.secret)),
     listen: options.listen ?? '127.0.0.1:0',
     log: options.log,
   });

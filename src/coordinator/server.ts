@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,13 +16,14 @@ import {
 import type { Logger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { AgentRecord } from './agent-record.js';
+import type { RegistrationAuth } from './auth.js';
 import type { Coordinator } from './coordinator.js';
 
 export interface ServerOptions {
   coordinator: Coordinator;
   archivePath: string;
-  /** Required for registration when set; compared in constant time. */
-  secret?: string;
+  /** Who may register; without it anyone who reaches the server may (loopback only). */
+  auth?: RegistrationAuth;
   /** host:port; port 0 picks a free one. */
   listen: string;
   /** Largest accepted request body (setup data travels in one). */
@@ -46,18 +46,17 @@ const REGISTER_MAX_BYTES = 16 * 1024;
  * The coordinator's HTTP transport (protocol v1). Agents are always the
  * client; this server validates every body with the protocol schemas,
  * bounds every body, and authenticates every route but /v1/health: the
- * shared secret to register, then the agent's own token.
+ * registration credential (shared secret or OIDC token), then the agent's
+ * own token.
  */
 export class CoordinatorServer {
   readonly #server: Server;
   readonly #o: ServerOptions;
-  readonly #secretHash: Buffer | undefined;
   readonly #requests = new Set<AbortController>();
   readonly #handling = new Set<Promise<void>>();
 
   private constructor(options: ServerOptions) {
     this.#o = options;
-    this.#secretHash = options.secret === undefined ? undefined : sha256(options.secret);
     this.#server = createServer((req, res) => this.#handle(req, res));
     this.#server.keepAliveTimeout = 65_000;
   }
@@ -116,7 +115,7 @@ export class CoordinatorServer {
     const coordinator = this.#o.coordinator;
     switch (route) {
       case `POST ${ROUTES.register}`: {
-        this.#checkSecret(req);
+        await this.#o.auth?.verify(bearer(req));
         const body = await readJson(req, RegisterRequest, REGISTER_MAX_BYTES);
         send(res, 200, coordinator.register(body));
         return;
@@ -150,18 +149,6 @@ export class CoordinatorServer {
       }
       default:
         throw new K6DistributedError('NOT_FOUND', `no route ${route}`);
-    }
-  }
-
-  #checkSecret(req: IncomingMessage): void {
-    if (this.#secretHash === undefined) return;
-    const given = bearer(req);
-    if (given === undefined || !timingSafeEqual(sha256(given), this.#secretHash)) {
-      throw new K6DistributedError(
-        'UNAUTHORIZED',
-        'missing or wrong secret: give the agent the same --secret (or ' +
-          'K6_DISTRIBUTED_SECRET) as the coordinator',
-      );
     }
   }
 
@@ -270,10 +257,6 @@ function tooLarge(limit: number): K6DistributedError {
     `request body over ${String(limit)} bytes. If setup() returns this much data, ` +
       'return less (or raise the coordinator limit).',
   );
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }
 
 /** Splits "host:port" (IPv6 as "[::1]:port"). */

@@ -30,6 +30,7 @@ export function summarise(facts: RunFacts): RunResult {
   return {
     exitCode,
     message,
+    aborted: facts.cause !== undefined,
     agents,
     startSkewMs: starts.length ? Math.max(...starts) - Math.min(...starts) : undefined,
     setupRan: facts.setupRan,

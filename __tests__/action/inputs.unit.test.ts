@@ -1,0 +1,97 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { parseInputs, splitFlags } from '../../src/action/inputs.js';
+
+function reader(values: Record<string, string>) {
+  return (name: string) => values[name] ?? '';
+}
+
+describe('action inputs', () => {
+  it('splits flags like a shell without expanding anything', () => {
+    expect(splitFlags(`--vus 10 -e 'A=b c' -e "J={\\"x\\":1}" -e HOME=$HOME`)).toEqual([
+      '--vus',
+      '10',
+      '-e',
+      'A=b c',
+      '-e',
+      'J={"x":1}',
+      '-e',
+      'HOME=$HOME',
+    ]);
+    expect(() => splitFlags('--vus 1 ; rm -rf /')).toThrow(/shell syntax/);
+    expect(() => splitFlags('--vus 1 > out')).toThrow(/give only k6 flags/);
+  });
+
+  it('parses a coordinator with defaults as documented in action.yml', () => {
+    const inputs = parseInputs(
+      reader({ role: 'coordinator', script: 'load.js', agents: '4', flags: '--vus 8' }),
+    );
+    expect(inputs).toEqual({
+      role: 'coordinator',
+      script: 'load.js',
+      agents: 4,
+      flags: ['--vus', '8'],
+      k6Version: '2.2.0',
+      auth: 'oidc',
+      secret: undefined,
+      coordinatorUrl: undefined,
+      joinTimeoutMs: 600_000,
+      testName: 'k6',
+      tunnel: 'cloudflared',
+      onAgentLoss: 'abort',
+      githubToken: undefined,
+      commentOnPr: true,
+      checkRun: true,
+      summaryMode: 'compact',
+    });
+  });
+
+  it('parses an agent: weight, tags, the coordinator URL reduced to its origin', () => {
+    const inputs = parseInputs(
+      reader({
+        role: 'agent',
+        weight: '2',
+        tags: 'region=eu, zone=b',
+        auth: 'secret',
+        secret: '0123456789abcdef',
+        'coordinator-url': 'https://c.example.com/',
+      }),
+    );
+    expect(inputs).toMatchObject({
+      role: 'agent',
+      weight: '2',
+      tags: { region: 'eu', zone: 'b' },
+      coordinatorUrl: 'https://c.example.com',
+    });
+  });
+
+  it('reports every problem at once, each naming its input', () => {
+    expect(() =>
+      parseInputs(
+        reader({
+          role: 'agent',
+          weight: '-1',
+          tags: 'nokey',
+          auth: 'token',
+          'coordinator-url': 'ftp://x',
+          'join-timeout': 'soon',
+          'test-name': 'a b',
+        }),
+      ),
+    ).toThrow(
+      new RegExp(
+        [
+          'input "auth": "token" is not one of oidc, secret',
+          'input "coordinator-url": "ftp://x" is not an http\\(s\\) URL',
+          'input "join-timeout": "soon" is not a duration',
+          'input "test-name"',
+          'input "weight"',
+          'input "tags": "nokey" is not a tag',
+        ].join('[\\s\\S]*'),
+      ),
+    );
+    expect(() => parseInputs(reader({}))).toThrow(
+      /input "role": "" is not one of coordinator, agent/,
+    );
+  });
+});

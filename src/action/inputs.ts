@@ -1,0 +1,190 @@
+import { parse as parseShell } from 'shell-quote';
+
+import { K6DistributedError } from '../errors.js';
+import { K6_PINNED_VERSION, normalizeVersion } from '../k6/version.js';
+import { agentLossPolicy, durationMs, positiveInt, tag, weight } from '../cli/options.js';
+
+/** Input and output names, spelled once: action.yml is their source. */
+export const INPUTS = {
+  role: 'role',
+  script: 'script',
+  agents: 'agents',
+  flags: 'flags',
+  k6Version: 'k6-version',
+  coordinatorUrl: 'coordinator-url',
+  tunnel: 'tunnel',
+  auth: 'auth',
+  secret: 'secret',
+  joinTimeout: 'join-timeout',
+  onAgentLoss: 'on-agent-loss',
+  weight: 'weight',
+  tags: 'tags',
+  githubToken: 'github-token',
+  commentOnPr: 'comment-on-pr',
+  checkRun: 'check-run',
+  summaryMode: 'summary-mode',
+  testName: 'test-name',
+} as const;
+
+export const OUTPUTS = {
+  result: 'result',
+  exitCode: 'exit-code',
+  summaryJson: 'summary-json',
+  k6Path: 'k6-path',
+  k6Version: 'k6-version',
+} as const;
+
+interface Common {
+  k6Version: string;
+  auth: 'oidc' | 'secret';
+  secret?: string;
+  /** Skips tunnel (coordinator) and rendezvous (both roles). */
+  coordinatorUrl?: string;
+  joinTimeoutMs: number;
+  /** Keys the rendezvous artifact and the PR comment when one workflow runs several tests. */
+  testName: string;
+}
+
+export interface CoordinatorInputs extends Common {
+  role: 'coordinator';
+  script: string;
+  agents: number;
+  flags: string[];
+  tunnel: 'cloudflared' | 'none';
+  onAgentLoss: 'abort' | 'continue';
+  githubToken?: string;
+  commentOnPr: boolean;
+  checkRun: boolean;
+  summaryMode: 'compact' | 'full' | 'disabled';
+}
+
+export interface AgentInputs extends Common {
+  role: 'agent';
+  weight: string;
+  tags: Record<string, string>;
+}
+
+export type ActionInputs = CoordinatorInputs | AgentInputs;
+
+/** Reads one input by name; '' when unset (as @actions/core's getInput). */
+export type InputReader = (name: string) => string;
+
+/**
+ * Every input, parsed once into a typed object. All problems are reported
+ * together, each naming its input and a valid value.
+ */
+export function parseInputs(read: InputReader): ActionInputs {
+  const problems: string[] = [];
+  const get = <T>(name: string, parse: (value: string) => T, fallback: string): T | undefined => {
+    const raw = read(name).trim() || fallback;
+    try {
+      return parse(raw);
+    } catch (error) {
+      problems.push(`input "${name}": ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+  const role = get(INPUTS.role, oneOf('coordinator', 'agent'), '');
+  const auth = get(INPUTS.auth, oneOf('oidc', 'secret'), 'oidc');
+  const secret = read(INPUTS.secret).trim() || undefined;
+  if (auth === 'secret' && (secret === undefined || secret.length < 16)) {
+    problems.push(
+      `input "${INPUTS.secret}": auth: secret needs a secret of at least 16 characters, the ` +
+        'same on the coordinator and every agent (e.g. `secret: ${{ secrets.K6_DISTRIBUTED_SECRET }}`)',
+    );
+  }
+  const coordinatorUrl = get(INPUTS.coordinatorUrl, optional(httpUrl), '');
+  const common = {
+    k6Version: get(INPUTS.k6Version, normalizeVersion, K6_PINNED_VERSION),
+    joinTimeoutMs: get(INPUTS.joinTimeout, durationMs, '10m'),
+    testName: get(INPUTS.testName, testName, 'k6'),
+  };
+  const result = (() => {
+    if (role === 'coordinator') {
+      const script = read(INPUTS.script).trim();
+      if (script === '')
+        problems.push(`input "${INPUTS.script}": the coordinator needs the test script's path`);
+      return {
+        role,
+        script,
+        agents: get(INPUTS.agents, positiveInt, ''),
+        flags: get(INPUTS.flags, splitFlags, ''),
+        tunnel: get(INPUTS.tunnel, oneOf('cloudflared', 'none'), 'cloudflared'),
+        onAgentLoss: get(INPUTS.onAgentLoss, agentLossPolicy, 'abort'),
+        githubToken: read(INPUTS.githubToken).trim() || undefined,
+        commentOnPr: get(INPUTS.commentOnPr, bool, 'true'),
+        checkRun: get(INPUTS.checkRun, bool, 'true'),
+        summaryMode: get(INPUTS.summaryMode, oneOf('compact', 'full', 'disabled'), 'compact'),
+      };
+    }
+    return {
+      role,
+      weight: get(INPUTS.weight, weight, '1'),
+      tags: get(INPUTS.tags, tagList, ''),
+    };
+  })();
+  if (problems.length > 0 || role === undefined) {
+    throw new K6DistributedError(
+      'INVALID_OPTION',
+      `invalid action inputs:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  }
+  return { ...common, auth, secret, coordinatorUrl, ...result } as ActionInputs;
+}
+
+function oneOf<T extends string>(...values: T[]): (value: string) => T {
+  return (value) => {
+    if ((values as string[]).includes(value)) return value as T;
+    throw new Error(`"${value}" is not one of ${values.join(', ')}`);
+  };
+}
+
+function optional<T>(parse: (value: string) => T): (value: string) => T | undefined {
+  return (value) => (value === '' ? undefined : parse(value));
+}
+
+function httpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`"${value}" is not a URL: use e.g. https://coordinator.example.com`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`"${value}" is not an http(s) URL`);
+  }
+  return url.origin;
+}
+
+function bool(value: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new Error(`"${value}" is not a boolean: use true or false`);
+}
+
+function testName(value: string): string {
+  if (/^[A-Za-z0-9_.-]{1,64}$/.test(value)) return value;
+  throw new Error(`"${value}" is not a test name: use 1-64 letters, digits, '.', '_' or '-'`);
+}
+
+/** `key=value` pairs separated by commas, spaces or newlines. */
+function tagList(value: string): Record<string, string> {
+  const entries = value.split(/[\s,]+/).filter((v) => v !== '');
+  return entries.reduce<Record<string, string>>((tags, entry) => tag(entry, tags), {});
+}
+
+/**
+ * The `flags` input as k6 run arguments, split as a POSIX shell would
+ * (quotes, escapes) but never expanded: `$VAR` stays literal and shell
+ * operators are refused.
+ */
+export function splitFlags(value: string): string[] {
+  const words = parseShell(value, (name) => `$${name}`);
+  return words.map((word) => {
+    if (typeof word === 'string') return word;
+    throw new Error(
+      `${JSON.stringify(value)} has shell syntax (${JSON.stringify(word)}): give only k6 flags, ` +
+        'e.g. --vus 10 --duration 30s -e BASE_URL=https://test.k6.io',
+    );
+  });
+}

@@ -1,0 +1,138 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { DefaultArtifactClient } from '@actions/artifact';
+import { z } from 'zod';
+
+import { K6DistributedError } from '../errors.js';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import { Backoff } from '../runtime/backoff.js';
+import type { Logger } from '../runtime/logger.js';
+
+/** The few artifact calls the rendezvous makes (@actions/artifact's client has them all). */
+export interface ArtifactStore {
+  uploadArtifact(
+    name: string,
+    files: string[],
+    rootDirectory: string,
+    options?: { retentionDays?: number },
+  ): Promise<unknown>;
+  getArtifact(name: string): Promise<{ artifact: { id: number } }>;
+  downloadArtifact(id: number, options: { path: string }): Promise<unknown>;
+}
+
+const FILE = 'coordinator.json';
+const Card = z.object({ url: z.url(), protocol: z.number().int() });
+
+const HINT =
+  'set the "coordinator-url" input on the coordinator and every agent ' +
+  '(with "tunnel: none") to a URL the agents can reach';
+
+/**
+ * Where agents find the coordinator: a tiny artifact named per test and run
+ * attempt. Artifacts v4 are visible to the run's other jobs right after upload
+ * and need no permission (design.md §4); job outputs are not, until the job ends.
+ */
+export function rendezvousName(testName: string, runAttempt: string): string {
+  return `k6-distributed-${testName}-attempt-${runAttempt}`;
+}
+
+export async function publishCoordinatorUrl(options: {
+  url: string;
+  name: string;
+  store?: ArtifactStore;
+}): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'k6-distributed-rendezvous-'));
+  try {
+    const card: z.infer<typeof Card> = { url: options.url, protocol: PROTOCOL_VERSION };
+    await writeFile(join(dir, FILE), JSON.stringify(card));
+    await (options.store ?? new DefaultArtifactClient()).uploadArtifact(
+      options.name,
+      [join(dir, FILE)],
+      dir,
+      { retentionDays: 1 },
+    );
+  } catch (error) {
+    throw rendezvousError(
+      error,
+      `could not publish the coordinator's URL as artifact "${options.name}"`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Polls for the coordinator's artifact with jittered backoff (listing can lag
+ * behind the upload) until `timeoutMs`, then fails with what to do.
+ */
+export async function findCoordinatorUrl(options: {
+  name: string;
+  timeoutMs: number;
+  store?: ArtifactStore;
+  log: Logger;
+  signal?: AbortSignal;
+  backoff?: Backoff;
+}): Promise<string> {
+  const store = options.store ?? new DefaultArtifactClient();
+  const backoff = options.backoff ?? new Backoff({ baseMs: 1_000, maxMs: 10_000 });
+  const deadline = Date.now() + options.timeoutMs;
+  options.log.info(`waiting for the coordinator's URL (artifact "${options.name}")`);
+  for (;;) {
+    let id: number | undefined;
+    try {
+      id = (await store.getArtifact(options.name)).artifact.id;
+    } catch (error) {
+      if (!isNotFound(error)) {
+        throw rendezvousError(error, `could not look up artifact "${options.name}"`);
+      }
+    }
+    if (id !== undefined) return readCard(store, id, options.name);
+    if (Date.now() + backoff.nextDelayMs() > deadline) {
+      throw new K6DistributedError(
+        'RENDEZVOUS_FAILED',
+        `no coordinator published artifact "${options.name}" within ` +
+          `${String(Math.round(options.timeoutMs / 1000))} s: check that the coordinator job ` +
+          'of this run started and uses the same "test-name", or raise "join-timeout", or ' +
+          HINT,
+      );
+    }
+    await backoff.wait(options.signal);
+  }
+}
+
+async function readCard(store: ArtifactStore, id: number, name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'k6-distributed-rendezvous-'));
+  try {
+    await store.downloadArtifact(id, { path: dir });
+    const card = Card.safeParse(JSON.parse(await readFile(join(dir, FILE), 'utf8')));
+    if (!card.success) {
+      throw new K6DistributedError(
+        'RENDEZVOUS_FAILED',
+        `artifact "${name}" does not hold a coordinator URL: is another step uploading an artifact of that name?`,
+      );
+    }
+    return card.data.url;
+  } catch (error) {
+    throw rendezvousError(error, `could not read artifact "${name}"`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ArtifactNotFoundError';
+}
+
+function rendezvousError(error: unknown, what: string): K6DistributedError {
+  if (error instanceof K6DistributedError) return error;
+  const ghes = error instanceof Error && error.name === 'GHESNotSupportedError';
+  const reason = error instanceof Error ? error.message : String(error);
+  return new K6DistributedError(
+    'RENDEZVOUS_FAILED',
+    ghes
+      ? `${what}: artifacts v4 are not available on GitHub Enterprise Server; ${HINT}`
+      : `${what} (${reason}); ${HINT}`,
+  );
+}
