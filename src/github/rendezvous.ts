@@ -9,6 +9,7 @@ import { K6DistributedError } from '../errors.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { Backoff } from '../runtime/backoff.js';
 import type { Logger } from '../runtime/logger.js';
+import { parseJson } from '../runtime/net.js';
 
 /** The few artifact calls the rendezvous makes (@actions/artifact's client has them all). */
 export interface ArtifactStore {
@@ -79,46 +80,66 @@ export async function findCoordinatorUrl(options: {
   const backoff = options.backoff ?? new Backoff({ baseMs: 1_000, maxMs: 10_000 });
   const deadline = Date.now() + options.timeoutMs;
   options.log.info(`waiting for the coordinator's URL (artifact "${options.name}")`);
+  let problem: string;
   for (;;) {
-    let id: number | undefined;
     try {
-      id = (await store.getArtifact(options.name)).artifact.id;
+      const { id } = (await store.getArtifact(options.name)).artifact;
+      // An artifact can be listed before its upload is finalized (act does
+      // so): an unreadable one is retried like a missing one.
+      return await readCard(store, id, options.name);
     } catch (error) {
-      if (!isNotFound(error)) {
+      if (!isNotFound(error) && !isUnreadable(error)) {
         throw rendezvousError(error, `could not look up artifact "${options.name}"`);
       }
+      problem = isUnreadable(error) ? ` (last seen: ${(error as Error).message})` : '';
     }
-    if (id !== undefined) return readCard(store, id, options.name);
     if (Date.now() + backoff.nextDelayMs() > deadline) {
       throw new K6DistributedError(
         'RENDEZVOUS_FAILED',
         `no coordinator published artifact "${options.name}" within ` +
-          `${String(Math.round(options.timeoutMs / 1000))} s: check that the coordinator job ` +
-          'of this run started and uses the same "test-name", or raise "join-timeout", or ' +
-          HINT,
+          `${String(Math.round(options.timeoutMs / 1000))} s${problem}: check that the ` +
+          'coordinator job of this run started and uses the same "test-name", or raise ' +
+          `"join-timeout", or ${HINT}`,
       );
     }
     await backoff.wait(options.signal);
   }
 }
 
+/** The card in a downloaded artifact; an UnreadableCard error when it is not (yet) there. */
 async function readCard(store: ArtifactStore, id: number, name: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'k6-distributed-rendezvous-'));
   try {
-    await store.downloadArtifact(id, { path: dir });
-    const card = Card.safeParse(JSON.parse(await readFile(join(dir, FILE), 'utf8')));
+    try {
+      await store.downloadArtifact(id, { path: dir });
+    } catch (error) {
+      throw unreadable(`artifact "${name}" could not be downloaded (${(error as Error).message})`);
+    }
+    let text: string;
+    try {
+      text = await readFile(join(dir, FILE), 'utf8');
+    } catch {
+      throw unreadable(`artifact "${name}" has no ${FILE} yet`);
+    }
+    const card = Card.safeParse(parseJson(text));
     if (!card.success) {
-      throw new K6DistributedError(
-        'RENDEZVOUS_FAILED',
-        `artifact "${name}" does not hold a coordinator URL: is another step uploading an artifact of that name?`,
+      throw unreadable(
+        `artifact "${name}" does not hold a coordinator URL: is another step uploading an ` +
+          'artifact of that name?',
       );
     }
     return card.data.url;
-  } catch (error) {
-    throw rendezvousError(error, `could not read artifact "${name}"`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function unreadable(message: string): Error {
+  return Object.assign(new Error(message), { name: 'UnreadableCard' });
+}
+
+function isUnreadable(error: unknown): boolean {
+  return error instanceof Error && error.name === 'UnreadableCard';
 }
 
 function isNotFound(error: unknown): boolean {
