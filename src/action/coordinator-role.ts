@@ -8,7 +8,9 @@ import type { CoordinateResult } from '../coordinator/run.js';
 import { coordinate } from '../coordinator/run.js';
 import type { K6Binary } from '../k6/binary.js';
 import type { Logger } from '../runtime/logger.js';
+import { isLoopbackHost } from '../runtime/net.js';
 import { publishCoordinatorUrl, rendezvousName } from '../github/rendezvous.js';
+import { verdictOf } from '../github/report-markdown.js';
 import { OUTPUTS, type CoordinatorInputs } from './inputs.js';
 
 export interface RoleContext {
@@ -27,13 +29,6 @@ export interface CoordinatorServices {
   openTunnel(localUrl: string): Promise<{ url: string; close(): Promise<void> }>;
   /** Job summary, PR comment and check run; never throws for API errors. */
   publishReports(result: CoordinateResult, inputs: CoordinatorInputs): Promise<void>;
-}
-
-export type RunResultName = 'passed' | 'failed' | 'aborted';
-
-export function resultName(result: { exitCode: number; aborted: boolean }): RunResultName {
-  if (result.exitCode === 0) return 'passed';
-  return result.aborted ? 'aborted' : 'failed';
 }
 
 /**
@@ -81,7 +76,7 @@ export async function runCoordinatorRole(
         }
       },
     });
-    core.setOutput(OUTPUTS.result, resultName(result));
+    core.setOutput(OUTPUTS.result, verdictOf(result));
     core.setOutput(OUTPUTS.exitCode, String(result.exitCode));
     core.setOutput(OUTPUTS.summaryJson, summaryJson);
     await services.publishReports(result, inputs);
@@ -93,12 +88,16 @@ export async function runCoordinatorRole(
   }
 }
 
-/** Where the server listens: the coordinator-url's port on every interface, or loopback. */
+/**
+ * Where the server listens: on the coordinator-url's port (on loopback when
+ * that URL is a loopback one, else on every interface), or on loopback for
+ * the tunnel.
+ */
 function listenAddress(inputs: CoordinatorInputs): string {
   if (inputs.coordinatorUrl === undefined) return '127.0.0.1:0';
   const url = new URL(inputs.coordinatorUrl);
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  return `0.0.0.0:${port}`;
+  return `${isLoopbackHost(url.hostname) ? '127.0.0.1' : '0.0.0.0'}:${port}`;
 }
 
 async function publicUrl(

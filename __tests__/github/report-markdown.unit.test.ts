@@ -1,0 +1,103 @@
+import { describe, expect, it } from '@jest/globals';
+
+import type { AgentSummary, RunResult } from '../../src/coordinator/outcome.js';
+import { LIMITS, markerFor, renderRunMarkdown } from '../../src/github/report-markdown.js';
+import { loadCapture, sourceOf } from '../summary/captures.js';
+
+function agent(i: number, extra: Partial<AgentSummary> = {}): AgentSummary {
+  return {
+    id: `id-${String(i)}`,
+    index: i,
+    name: `agent-${String(i + 1)}`,
+    tags: { region: i % 2 ? 'us-east' : 'eu-west' },
+    weight: '1',
+    segment: `${String(i)}/3:${String(i + 1)}/3`,
+    share: 1 / 3,
+    leader: i === 0,
+    startedAt: 1_000 + i * 1.5,
+    lost: undefined,
+    k6Exit: { code: 0, signal: null, description: 'exit code 0' },
+    totals: { iterations: 10, httpReqs: 12, httpReqFailures: 0 },
+    ...extra,
+  };
+}
+
+function result(extra: Partial<RunResult> = {}): RunResult {
+  return {
+    exitCode: 0,
+    message: 'the run finished',
+    aborted: false,
+    agents: [0, 1, 2].map((i) => agent(i)),
+    startSkewMs: 3,
+    setupRan: true,
+    teardownRan: true,
+    ...extra,
+  };
+}
+
+// A real k6 run's data (basic-compact: thresholds, checks, groups; see fixtures/summary).
+const source = sourceOf(loadCapture('basic-compact'));
+
+describe('the run as GitHub Markdown', () => {
+  it('renders a passing run (snapshot)', () => {
+    expect(
+      renderRunMarkdown({ result: result(), source, title: 'load.js', limit: 65_536 }),
+    ).toMatchSnapshot();
+  });
+
+  it('renders a failed run with a lost agent (snapshot)', () => {
+    const failed = result({
+      exitCode: 99,
+      message: "thresholds on metrics 'http_req_duration' have been crossed",
+      agents: [
+        agent(0),
+        agent(1, { lost: 'no heartbeat for 30 s | gone', k6Exit: undefined }),
+        agent(2),
+      ],
+    });
+    expect(
+      renderRunMarkdown({ result: failed, source, title: 'tests/load.js', limit: 65_536 }),
+    ).toMatchSnapshot();
+  });
+
+  it('trims agent rows, with a visible note, to fit a limit', () => {
+    const many = result({ agents: Array.from({ length: 256 }, (_, i) => agent(i)) });
+    const full = renderRunMarkdown({
+      result: many,
+      source,
+      title: 'load.js',
+      limit: LIMITS.jobSummaryBytes,
+      bytes: true,
+    });
+    expect(full).not.toContain('Trimmed');
+    expect(full.match(/^\| \d+/gm)).toHaveLength(256);
+
+    const limit = Math.floor(full.length / 3);
+    const trimmed = renderRunMarkdown({
+      result: many,
+      source,
+      title: 'load.js',
+      limit,
+      fullResultHint: 'the summary-json output',
+    });
+    expect(trimmed.length).toBeLessThanOrEqual(limit);
+    const shown = trimmed.match(/^\| \d+/gm)?.length ?? 0;
+    expect(shown).toBeGreaterThan(0);
+    expect(trimmed).toContain(
+      `> **Trimmed to fit GitHub's size limit:** ${String(256 - shown)} agents not shown; see the summary-json output.`,
+    );
+    expect(trimmed).toContain('#### Thresholds');
+  });
+
+  it('cuts even the fixed sections under a tiny limit, keeping the note', () => {
+    const tiny = renderRunMarkdown({ result: result(), source, title: 'load.js', limit: 300 });
+    expect(tiny.length).toBeLessThanOrEqual(300);
+    expect(tiny).toMatch(/Trimmed to fit GitHub's size limit:\*\* the rest not shown/);
+  });
+
+  it('keys the hidden marker by workflow and test', () => {
+    expect(markerFor('load', 'k6')).toMatch(/^<!-- k6-distributed:report:[0-9a-f]{16} -->$/);
+    expect(markerFor('load', 'k6')).not.toBe(markerFor('load', 'k6-2'));
+    expect(markerFor('load', 'k6')).not.toBe(markerFor('nightly', 'k6'));
+  });
+});

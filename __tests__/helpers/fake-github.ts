@@ -1,0 +1,137 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { onCleanup } from './cleanup.js';
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  body: unknown;
+  authorization: string | undefined;
+}
+
+export interface FakeComment {
+  id: number;
+  body: string;
+  user: { login: string; type: 'Bot' | 'User' };
+}
+
+/**
+ * A recording FAKE of the few GitHub REST routes the action uses (the real
+ * API cannot be reached from tests): issue comments with pagination (Link
+ * headers, per_page), comment edits, check runs, and /user (403 for the
+ * workflow's GITHUB_TOKEN, as on GitHub). Any route can be told to fail.
+ */
+export class FakeGitHub {
+  readonly calls: RecordedCall[] = [];
+  readonly comments = new Map<number, FakeComment[]>();
+  readonly checkRuns: Array<Record<string, unknown>> = [];
+  /** `METHOD /path-prefix` → status to answer instead. */
+  readonly failures = new Map<string, number>();
+  readonly #server: Server;
+  #nextId = 1000;
+
+  private constructor() {
+    this.#server = createServer((req, res) => {
+      void this.#handle(req).then(({ status, body, headers }) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        res.end(JSON.stringify(body));
+      });
+    });
+  }
+
+  static async start(): Promise<FakeGitHub> {
+    const fake = new FakeGitHub();
+    await new Promise<void>((resolve) => fake.#server.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise<void>((resolve) => fake.#server.close(() => resolve())));
+    return fake;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${String((this.#server.address() as AddressInfo).port)}`;
+  }
+
+  /** Seeds a PR with comments by others. */
+  addComment(issue: number, body: string, login: string, type: 'Bot' | 'User' = 'User'): void {
+    const list = this.comments.get(issue) ?? [];
+    list.push({ id: this.#nextId++, body, user: { login, type } });
+    this.comments.set(issue, list);
+  }
+
+  writes(): RecordedCall[] {
+    return this.calls.filter((c) => c.method !== 'GET');
+  }
+
+  async #handle(
+    req: IncomingMessage,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', this.url);
+    const method = req.method ?? 'GET';
+    this.calls.push({
+      method,
+      path: url.pathname,
+      body: text ? (JSON.parse(text) as unknown) : undefined,
+      authorization: req.headers.authorization,
+    });
+    for (const [route, status] of this.failures) {
+      const [m, prefix] = route.split(' ');
+      if (m === method && prefix !== undefined && url.pathname.startsWith(prefix)) {
+        return { status, body: { message: 'Resource not accessible by integration' } };
+      }
+    }
+    const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+    if (method === 'GET' && url.pathname === '/user') {
+      return { status: 403, body: { message: 'Resource not accessible by integration' } };
+    }
+    let match = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(url.pathname);
+    if (match) {
+      const issue = Number(match[1]);
+      const list = this.comments.get(issue) ?? [];
+      if (method === 'POST') {
+        const comment: FakeComment = {
+          id: this.#nextId++,
+          body: String(body.body),
+          user: { login: 'github-actions[bot]', type: 'Bot' },
+        };
+        this.comments.set(issue, [...list, comment]);
+        return { status: 201, body: comment };
+      }
+      return this.#page(url, list);
+    }
+    match = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(url.pathname);
+    if (match && method === 'PATCH') {
+      const id = Number(match[1]);
+      const comment = [...this.comments.values()].flat().find((c) => c.id === id);
+      if (!comment) return { status: 404, body: { message: 'Not Found' } };
+      comment.body = String(body.body);
+      return { status: 200, body: comment };
+    }
+    if (/^\/repos\/[^/]+\/[^/]+\/check-runs$/.test(url.pathname) && method === 'POST') {
+      this.checkRuns.push(body);
+      return { status: 201, body: { id: this.checkRuns.length, ...body } };
+    }
+    return { status: 404, body: { message: 'Not Found' } };
+  }
+
+  #page(url: URL, list: FakeComment[]) {
+    const perPage = Number(url.searchParams.get('per_page') ?? 30);
+    const page = Number(url.searchParams.get('page') ?? 1);
+    const last = Math.max(1, Math.ceil(list.length / perPage));
+    const link = (p: number) => {
+      const next = new URL(url);
+      next.searchParams.set('page', String(p));
+      return next.toString();
+    };
+    const rels = [
+      ...(page < last ? [`<${link(page + 1)}>; rel="next"`, `<${link(last)}>; rel="last"`] : []),
+    ];
+    return {
+      status: 200,
+      body: list.slice((page - 1) * perPage, page * perPage),
+      headers: rels.length ? { link: rels.join(', ') } : undefined,
+    };
+  }
+}

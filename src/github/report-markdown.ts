@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+
+import type { RunResult } from '../coordinator/outcome.js';
+import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import { humanizeValue } from '../summary/format.js';
+import { buildReport, type ReportMetric } from '../summary/report.js';
+import type { SummarySource } from '../summary/source.js';
+
+/** GitHub's limits (design.md §4): job summary bytes, comment and check-run characters. */
+export const LIMITS = { jobSummaryBytes: 1024 * 1024, comment: 65_536, checkRun: 65_535 };
+
+export type Verdict = 'passed' | 'failed' | 'aborted';
+
+export interface RunMarkdownInput {
+  result: RunResult;
+  source: SummarySource;
+  /** What was tested, e.g. the script path. */
+  title: string;
+  /** Largest output: characters, or UTF-8 bytes with `bytes: true`. */
+  limit: number;
+  bytes?: boolean;
+  /** Where the full result lives, named in the trimming note. */
+  fullResultHint?: string;
+}
+
+/** The hidden marker that finds this workflow's comment for this test again. */
+export function markerFor(workflow: string, test: string): string {
+  const key = createHash('sha256').update(`${workflow}\n${test}`).digest('hex').slice(0, 16);
+  return `<!-- k6-distributed:report:${key} -->`;
+}
+
+export function verdictOf(result: Pick<RunResult, 'exitCode' | 'aborted'>): Verdict {
+  if (result.exitCode === 0) return 'passed';
+  return result.aborted ? 'aborted' : 'failed';
+}
+
+const ICON: Record<Verdict, string> = { passed: '✅', failed: '❌', aborted: '⛔' };
+
+/**
+ * The run as GitHub Markdown (job summary, PR comment, check run): verdict,
+ * thresholds, key metrics, checks and the per-agent table. Pure. Past `limit`
+ * it drops agent rows, then check rows, and says so in a visible note.
+ */
+export function renderRunMarkdown(input: RunMarkdownInput): string {
+  const parts = sections(input);
+  const size = (text: string) => (input.bytes ? Buffer.byteLength(text) : text.length);
+  let agents = parts.agents.length;
+  let checks = parts.checks.length;
+  for (;;) {
+    const text = assemble(parts, agents, checks, input);
+    if (size(text) <= input.limit) return text;
+    if (agents > 0) agents = Math.floor(agents / 2);
+    else if (checks > 0) checks = Math.floor(checks / 2);
+    else return cut(text, input.limit, size);
+  }
+}
+
+interface Sections {
+  head: string[];
+  thresholds: string[];
+  metrics: string[];
+  checks: string[];
+  agents: string[];
+}
+
+function sections({ result, source, title }: RunMarkdownInput): Sections {
+  const verdict = verdictOf(result);
+  const report = buildReport(source, 'compact');
+  const unit = source.options.summaryTimeUnit;
+  const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+  const head = [
+    `### ${ICON[verdict]} k6-distributed: \`${code(title)}\` ${verdict}`,
+    '',
+    `**exit code ${String(result.exitCode)}** (${exitName(result.exitCode)}): ${cell(result.message)}`,
+    '',
+    `${String(result.agents.length)} agents · test run ${seconds(source.durationMs)} · start skew ${skew} · ` +
+      `setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
+  ];
+  const thresholds = [...report.thresholds].flatMap(([key, t]) =>
+    t.thresholds.map(
+      (th) =>
+        `| \`${code(key)}\` | \`${code(th.source)}\` | ${thresholdValue(t.metric, th.source, unit)} | ${th.ok ? '✅' : '❌'} |`,
+    ),
+  );
+  const all = new Map<string, ReportMetric>();
+  for (const section of report.root.metrics.values()) for (const [k, m] of section) all.set(k, m);
+  const metrics = KEY_METRICS.flatMap((name) => {
+    const metric = all.get(name);
+    return metric ? [`| \`${name}\` | ${metricValue(metric, unit)} |`] : [];
+  });
+  const checks = [...(report.root.checks?.ordered ?? [])].map(
+    (c) =>
+      `| ${c.fails === 0 ? '✅' : '❌'} ${cell(c.name)} | ${String(c.passes)} | ${String(c.fails)} |`,
+  );
+  const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
+  const agents = result.agents
+    .map((a) =>
+      [
+        `${String(a.index + 1)}${a.leader ? '\\*' : ''}`,
+        cell(a.name),
+        a.segment ?? '-',
+        a.share === undefined ? '-' : `${(a.share * 100).toFixed(1)}%`,
+        a.startedAt === undefined ? '-' : `+${(a.startedAt - firstStart).toFixed(1)} ms`,
+        a.totals ? String(a.totals.iterations) : '-',
+        a.totals ? String(a.totals.httpReqs) : '-',
+        a.totals ? String(a.totals.httpReqFailures) : '-',
+        cell(
+          Object.entries(a.tags)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+        ) || '-',
+        a.lost
+          ? `LOST: ${cell(a.lost)}`
+          : a.k6Exit
+            ? cell(String(a.k6Exit.code ?? a.k6Exit.signal))
+            : '-',
+      ].join(' | '),
+    )
+    .map((row) => `| ${row} |`);
+  return { head, thresholds, metrics, checks, agents };
+}
+
+const KEY_METRICS = [
+  'http_reqs',
+  'http_req_failed',
+  'http_req_duration',
+  'iterations',
+  'iteration_duration',
+  'vus_max',
+  'data_received',
+  'data_sent',
+  'dropped_iterations',
+];
+
+function assemble(s: Sections, agents: number, checks: number, input: RunMarkdownInput): string {
+  const lines = [...s.head];
+  if (s.thresholds.length) {
+    lines.push(
+      '',
+      '#### Thresholds',
+      '',
+      '| Metric | Threshold | Value | |',
+      '| --- | --- | --- | --- |',
+    );
+    lines.push(...s.thresholds);
+  }
+  if (s.metrics.length) {
+    lines.push('', '#### Key metrics', '', '| Metric | Value |', '| --- | --- |', ...s.metrics);
+  }
+  if (s.checks.length) {
+    lines.push('', '#### Checks', '', '| Check | Passes | Fails |', '| --- | ---: | ---: |');
+    lines.push(...s.checks.slice(0, checks));
+  }
+  lines.push(
+    '',
+    '#### Agents (\\* ran setup and teardown)',
+    '',
+    '| Agent | Name | Segment | Share | Start | Iterations | Requests | Failed | Tags | k6 exit |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    ...s.agents.slice(0, agents),
+  );
+  const hidden = [
+    s.agents.length > agents ? `${String(s.agents.length - agents)} agents` : '',
+    s.checks.length > checks ? `${String(s.checks.length - checks)} checks` : '',
+  ].filter((x) => x !== '');
+  if (hidden.length) lines.push('', trimNote(hidden.join(' and '), input.fullResultHint));
+  return `${lines.join('\n')}\n`;
+}
+
+function trimNote(what: string, hint = 'the merged result JSON'): string {
+  return `> **Trimmed to fit GitHub's size limit:** ${what} not shown; see ${hint}.`;
+}
+
+function cut(text: string, limit: number, size: (t: string) => number): string {
+  const note = `\n\n${trimNote('the rest')}\n`;
+  let end = Math.max(0, limit - size(note));
+  while (end > 0 && size(text.slice(0, end)) > limit - size(note)) end--;
+  return text.slice(0, end) + note;
+}
+
+function thresholdValue(metric: ReportMetric, source: string, unit: string): string {
+  const agg = (source.split(/[=><!]/)[0] ?? '').trim();
+  const key = metric.type === 'gauge' ? 'value' : agg;
+  const value = metric.values[key];
+  if (value === undefined) return '-';
+  if (metric.type === 'counter' && agg === 'rate') return `${round(value)}/s`;
+  if (metric.type === 'counter') return String(value);
+  return humanizeValue(value, metric, unit);
+}
+
+function metricValue(m: ReportMetric, unit: string): string {
+  const v = m.values;
+  switch (m.type) {
+    case 'counter':
+      return m.contains === 'data'
+        ? `${humanizeValue(v.count ?? 0, m, unit)} (${humanizeValue(v.rate ?? 0, m, unit)}/s)`
+        : `${String(v.count ?? 0)} (${round(v.rate ?? 0)}/s)`;
+    case 'rate':
+      return `${humanizeValue(v.rate ?? 0, m, unit)} (${String(v.passes ?? 0)} of ${String((v.passes ?? 0) + (v.fails ?? 0))})`;
+    case 'gauge':
+      return `${humanizeValue(v.value ?? 0, m, unit)} (min ${humanizeValue(v.min ?? 0, m, unit)}, max ${humanizeValue(v.max ?? 0, m, unit)})`;
+    case 'trend':
+      return Object.entries(v)
+        .map(
+          ([stat, value]) =>
+            `${stat}=${stat === 'count' ? String(value) : humanizeValue(value, m, unit)}`,
+        )
+        .join(' ');
+  }
+}
+
+function exitName(code: number): string {
+  const name = Object.entries(K6_EXIT_CODES).find(([, c]) => c === code)?.[0];
+  return name ?? 'exit code';
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function round(n: number): string {
+  return String(Math.round(n * 100) / 100);
+}
+
+/** Text safe inside a table cell. */
+function cell(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;').trim();
+}
+
+/** Text safe inside a table cell's code span (where `<` is literal already). */
+function code(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').replace(/`/g, "'").trim();
+}
