@@ -96,16 +96,33 @@ function parseAggregation(
   return { aggregation: 'p', percentile };
 }
 
+const DIGITS = String.raw`\d(?:_?\d)*`;
+const GO_DECIMAL = new RegExp(
+  String.raw`^[+-]?(?:${DIGITS}(?:\.(?:${DIGITS})?)?|\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`,
+);
+
 /**
- * Go's strconv.ParseFloat for the forms thresholds use: decimal and
- * exponent notation, an optional sign, Inf/Infinity/NaN, underscores only
- * with a base prefix (not supported here: k6 users write plain decimals).
+ * Go's strconv.ParseFloat (what k6 reads a threshold's right-hand side with):
+ * decimal and exponent notation with `_` between digits, hexadecimal
+ * mantissas with a binary `p` exponent, an optional sign, Inf/Infinity/NaN.
  */
 export function parseGoFloat(text: string): number | undefined {
   if (/^[+-]?(inf|infinity)$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
   if (/^nan$/i.test(text)) return NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return undefined;
-  return Number(text);
+  if (GO_DECIMAL.test(text)) return Number(text.replaceAll('_', ''));
+  const hex =
+    /^([+-]?)0[xX]_?([0-9a-fA-F](?:_?[0-9a-fA-F])*)?(?:\.([0-9a-fA-F](?:_?[0-9a-fA-F])*)?)?[pP]([+-]?\d(?:_?\d)*)$/.exec(
+      text,
+    );
+  if (hex && (hex[2] !== undefined || hex[3] !== undefined)) {
+    const whole = (hex[2] ?? '').replaceAll('_', '');
+    const fraction = (hex[3] ?? '').replaceAll('_', '');
+    const mantissa =
+      parseInt(whole || '0', 16) + (fraction ? parseInt(fraction, 16) / 16 ** fraction.length : 0);
+    const value = mantissa * 2 ** Number((hex[4] ?? '0').replaceAll('_', ''));
+    return hex[1] === '-' ? -value : value;
+  }
+  return undefined;
 }
 
 /** Go's %g for the percentiles users write (e.g. 95, 99.9, 0.5). */
@@ -150,17 +167,17 @@ export function parseMetricKey(key: string): MetricKey {
   if (open < 0 || close < 0) throw fail('has unmatched opening/close curly brace');
   if (close < open) throw fail('closing curly brace appears before opening one');
   if (close !== key.length - 1) throw fail('lacks a closing curly brace in its last position');
-  const inner = key.slice(open + 1, close).trim();
-  if (inner === '') {
-    throw invalid(`submetric criteria for metric '${key.slice(0, open)}' cannot be empty`);
-  }
   const tags: Record<string, string> = {};
-  for (const kv of inner.split(',')) {
-    if (kv === '') continue;
+  for (const kv of key.slice(open + 1, close).split(',')) {
     const colon = kv.indexOf(':');
-    const k = colon < 0 ? kv : kv.slice(0, colon);
     const v = colon < 0 ? '' : kv.slice(colon + 1);
-    tags[trimQuotes(k)] = trimQuotes(v);
+    // k6 ParseMetricName: every part needs a value after its colon.
+    if (v === '') {
+      throw invalid(
+        `unable to validate threshold expressions; reason: parsing metric name failed, metric ${goQuote(kv)} tag expression is malformed`,
+      );
+    }
+    tags[trimQuotes(kv.slice(0, colon))] = trimQuotes(v);
   }
   return { metric: key.slice(0, open), tags };
 }
