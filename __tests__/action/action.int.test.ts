@@ -45,6 +45,7 @@ describe('dist/index.js (the action)', () => {
     });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/::error::.*set the "coordinator-url" input/);
+    expect(result.stdout).toContain('::add-mask::a-secret-of-16-chars');
     expect(result.stdout).toContain(`Using k6 v2.2.0 from K6_PATH: ${testK6Path()}`);
     expect(result.path.trim()).toBe(dirname(testK6Path()));
     expect(result.output).toMatch(new RegExp(`k6-path<<(\\S+)\\n${testK6Path()}\\n\\1`));

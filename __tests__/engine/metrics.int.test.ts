@@ -11,7 +11,7 @@ import { describe, expect, it } from '@jest/globals';
 import { runDistributed, type DistributedRunOptions } from '../helpers/distributed.js';
 import { tempDir } from '../helpers/fs.js';
 import { fixtureScript, startK6 } from '../helpers/k6.js';
-import { ReplayProxy } from '../helpers/replay-proxy.js';
+import { FaultProxy } from '../helpers/fault-proxy.js';
 import { TargetServer } from '../helpers/target-server.js';
 
 interface Run {
@@ -229,17 +229,16 @@ function shape(summary: string): string[] {
 describe('metric deltas under retries and replays (real k6, 3 agents)', () => {
   it('keeps totals exact when answers are lost and requests replayed', async () => {
     const target = await TargetServer.start();
-    let proxy: ReplayProxy | undefined;
+    let proxy: FaultProxy | undefined;
     const run = await distributed(
       'metrics.js',
       vars(target, { EXECUTOR: 'constant', DURATION: '4s', SLEEP: '0.05' }),
       {
         metricsIntervalMs: 200,
         agentUrl: async (url) => {
-          proxy = await ReplayProxy.start(url, {
-            path: '/v1/metrics',
-            dropAnswerEvery: 3,
-            replayEvery: 4,
+          proxy = await FaultProxy.start(url, {
+            paths: ['/v1/metrics'],
+            cycle: ['ok', 'dropAnswer', 'replay', 'ok', 'timeout524', 'replay'],
           });
           return proxy.url;
         },
@@ -247,8 +246,9 @@ describe('metric deltas under retries and replays (real k6, 3 agents)', () => {
     );
 
     expect(run.exitCode).toBe(0);
-    expect(proxy?.dropped).toBeGreaterThan(3);
-    expect(proxy?.replayed).toBeGreaterThan(3);
+    expect(proxy?.counts.dropAnswer).toBeGreaterThan(3);
+    expect(proxy?.counts.timeout524).toBeGreaterThan(3);
+    expect(proxy?.counts.replay).toBeGreaterThan(6);
     const iterations = run.summary.metrics.get('iterations')?.sink.values(0, []).count;
     expect(iterations).toBe(target.count('/iteration'));
     const requests = run.summary.metrics.get('http_reqs')?.sink.values(0, []).count;

@@ -48,6 +48,11 @@ class MemoryStore implements ArtifactStore {
 
 const fast = () => new Backoff({ baseMs: 1, maxMs: 2 });
 
+/** Looks for `name` with a fast backoff and a generous deadline. */
+function find(store: ArtifactStore, name: string): Promise<string> {
+  return findCoordinatorUrl({ name, timeoutMs: 10_000, store, log: silentLogger, backoff: fast() });
+}
+
 describe('rendezvous through a run artifact', () => {
   it('names the artifact per test and run attempt', () => {
     expect(rendezvousName('k6', '2')).toBe('k6-distributed-k6-attempt-2');
@@ -58,13 +63,7 @@ describe('rendezvous through a run artifact', () => {
     store.lag = 3;
     const name = rendezvousName('k6', '1');
     await publishCoordinatorUrl({ url: 'https://a-b-c.trycloudflare.com', name, store });
-    const url = await findCoordinatorUrl({
-      name,
-      timeoutMs: 10_000,
-      store,
-      log: silentLogger,
-      backoff: fast(),
-    });
+    const url = await find(store, name);
     expect(url).toBe('https://a-b-c.trycloudflare.com');
     expect(store.lookups).toBe(4);
   });
@@ -98,13 +97,7 @@ describe('rendezvous through a run artifact', () => {
       if (downloads === 3) throw new Error('Unexpected HTTP response from blob storage: 401');
       return download(id, options);
     };
-    const url = await findCoordinatorUrl({
-      name,
-      timeoutMs: 10_000,
-      store,
-      log: silentLogger,
-      backoff: fast(),
-    });
+    const url = await find(store, name);
     expect(url).toBe('http://127.0.0.1:8080');
     expect(downloads).toBe(4);
   });

@@ -94062,7 +94062,12 @@ async function runAgent(options, url, secret, index) {
     const log = prefixed(options.log, `[${name}] `);
     const workDir = (0,external_node_path_.join)(options.workDir, name);
     await (0,promises_.mkdir)(workDir, { recursive: true });
-    const client = new CoordinatorClient({ url, secret, log, giveUpAfterMs: 10_000 });
+    const client = new CoordinatorClient({
+        url,
+        secret,
+        log,
+        giveUpAfterMs: options.agentGiveUpAfterMs ?? 10_000,
+    });
     try {
         const agent = new Agent({
             client,
@@ -94215,6 +94220,21 @@ function renderDemoTotals(counts) {
  * verdict. Pure: the caller decides where it goes.
  */
 function renderRunReport(result) {
+    const { header, rows } = agentTable(result);
+    const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+    return [
+        `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
+            ` (* ran setup and teardown)`,
+        '',
+        ...table(header, rows).map((l) => `    ${l}`),
+        '',
+        `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
+        `  result: exit code ${String(result.exitCode)}: ${result.message}`,
+        '',
+    ].join('\n');
+}
+/** The per-agent table, one row of plain-text cells per agent (`*`: ran setup and teardown). */
+function agentTable(result) {
     const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
     const rows = result.agents.map((a) => [
         `${String(a.index + 1)}${a.leader ? '*' : ''}`,
@@ -94230,28 +94250,19 @@ function renderRunReport(result) {
             .join(' ') || '-',
         a.lost ? `LOST: ${a.lost}` : a.k6Exit ? exitText(a.k6Exit) : '-',
     ]);
-    const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
-    return [
-        `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
-            ` (* ran setup and teardown)`,
-        '',
-        ...table([
-            'agent',
-            'name',
-            'segment',
-            'share',
-            'start',
-            'iterations',
-            'requests',
-            'failed',
-            'tags',
-            'k6 exit',
-        ], rows).map((l) => `    ${l}`),
-        '',
-        `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
-        `  result: exit code ${String(result.exitCode)}: ${result.message}`,
-        '',
-    ].join('\n');
+    const header = [
+        'agent',
+        'name',
+        'segment',
+        'share',
+        'start',
+        'iterations',
+        'requests',
+        'failed',
+        'tags',
+        'k6 exit',
+    ];
+    return { header, rows };
 }
 function exitText(exit) {
     return exit.code === null ? (exit.signal ?? 'signal') : String(exit.code);

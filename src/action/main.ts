@@ -29,6 +29,8 @@ export async function run(services: ActionServices, env = process.env): Promise<
   const workDir = await mkdtemp(join(env.RUNNER_TEMP ?? tmpdir(), 'k6-distributed-'));
   try {
     const inputs = parseInputs((name) => core.getInput(name));
+    // Masked even when given as a literal rather than from `secrets`.
+    if (inputs.secret !== undefined) core.setSecret(inputs.secret);
     const k6 = await provisionK6({ version: inputs.k6Version, env, log: actionsLogger });
     core.addPath(dirname(k6.path));
     core.setOutput(OUTPUTS.k6Path, k6.path);

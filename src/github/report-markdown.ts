@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 
 import type { RunResult } from '../coordinator/outcome.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import { agentTable } from '../report/run-report.js';
 import { humanizeValue } from '../summary/format.js';
 import { buildReport, type ReportMetric } from '../summary/report.js';
 import type { SummarySource } from '../summary/source.js';
@@ -92,31 +93,7 @@ function sections({ result, source, title }: RunMarkdownInput): Sections {
     (c) =>
       `| ${c.fails === 0 ? '✅' : '❌'} ${cell(c.name)} | ${String(c.passes)} | ${String(c.fails)} |`,
   );
-  const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
-  const agents = result.agents
-    .map((a) =>
-      [
-        `${String(a.index + 1)}${a.leader ? '\\*' : ''}`,
-        cell(a.name),
-        a.segment ?? '-',
-        a.share === undefined ? '-' : `${(a.share * 100).toFixed(1)}%`,
-        a.startedAt === undefined ? '-' : `+${(a.startedAt - firstStart).toFixed(1)} ms`,
-        a.totals ? String(a.totals.iterations) : '-',
-        a.totals ? String(a.totals.httpReqs) : '-',
-        a.totals ? String(a.totals.httpReqFailures) : '-',
-        cell(
-          Object.entries(a.tags)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' '),
-        ) || '-',
-        a.lost
-          ? `LOST: ${cell(a.lost)}`
-          : a.k6Exit
-            ? cell(String(a.k6Exit.code ?? a.k6Exit.signal))
-            : '-',
-      ].join(' | '),
-    )
-    .map((row) => `| ${row} |`);
+  const agents = agentTable(result).rows.map((row) => `| ${row.map(cell).join(' | ')} |`);
   return { head, thresholds, metrics, checks, agents };
 }
 
@@ -132,7 +109,13 @@ const KEY_METRICS = [
   'dropped_iterations',
 ];
 
+/** A column title as a heading: `iterations` → `Iterations` (`k6 exit` stays). */
+function capitalize(text: string): string {
+  return text.startsWith('k6') ? text : text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function assemble(s: Sections, agents: number, checks: number, input: RunMarkdownInput): string {
+  const { result } = input;
   const lines = [...s.head];
   if (s.thresholds.length) {
     lines.push(
@@ -155,7 +138,7 @@ function assemble(s: Sections, agents: number, checks: number, input: RunMarkdow
     '',
     '#### Agents (\\* ran setup and teardown)',
     '',
-    '| Agent | Name | Segment | Share | Start | Iterations | Requests | Failed | Tags | k6 exit |',
+    `| ${agentTable(result).header.map(capitalize).join(' | ')} |`,
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
     ...s.agents.slice(0, agents),
   );
@@ -224,7 +207,11 @@ function round(n: number): string {
 
 /** Text safe inside a table cell. */
 function cell(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;').trim();
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/([|*])/g, '\\$1')
+    .replace(/</g, '&lt;')
+    .trim();
 }
 
 /** Text safe inside a table cell's code span (where `<` is literal already). */

@@ -15,6 +15,8 @@ export interface LocalRunOptions extends Omit<
   weights?: readonly string[];
   /** The URL agents use for the coordinator's (tests route it through a fault proxy). */
   agentUrl?: (coordinatorUrl: string) => Promise<string>;
+  /** Agents stop their k6 after failing to reach the coordinator this long (default 10 s). */
+  agentGiveUpAfterMs?: number;
 }
 
 export interface LocalRunResult extends CoordinateResult {
@@ -53,7 +55,12 @@ async function runAgent(
   const log = prefixed(options.log, `[${name}] `);
   const workDir = join(options.workDir, name);
   await mkdir(workDir, { recursive: true });
-  const client = new CoordinatorClient({ url, secret, log, giveUpAfterMs: 10_000 });
+  const client = new CoordinatorClient({
+    url,
+    secret,
+    log,
+    giveUpAfterMs: options.agentGiveUpAfterMs ?? 10_000,
+  });
   try {
     const agent = new Agent({
       client,

@@ -6,6 +6,24 @@ import type { RunResult } from '../coordinator/outcome.js';
  * verdict. Pure: the caller decides where it goes.
  */
 export function renderRunReport(result: RunResult): string {
+  const { header, rows } = agentTable(result);
+  const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+  return [
+    `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
+      ` (* ran setup and teardown)`,
+    '',
+    ...table(header, rows).map((l) => `    ${l}`),
+    '',
+    `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${
+      result.teardownRan ? 'ran once' : 'did not run'
+    }`,
+    `  result: exit code ${String(result.exitCode)}: ${result.message}`,
+    '',
+  ].join('\n');
+}
+
+/** The per-agent table, one row of plain-text cells per agent (`*`: ran setup and teardown). */
+export function agentTable(result: RunResult): { header: string[]; rows: string[][] } {
   const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
   const rows = result.agents.map((a) => [
     `${String(a.index + 1)}${a.leader ? '*' : ''}`,
@@ -21,33 +39,19 @@ export function renderRunReport(result: RunResult): string {
       .join(' ') || '-',
     a.lost ? `LOST: ${a.lost}` : a.k6Exit ? exitText(a.k6Exit) : '-',
   ]);
-  const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
-  return [
-    `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
-      ` (* ran setup and teardown)`,
-    '',
-    ...table(
-      [
-        'agent',
-        'name',
-        'segment',
-        'share',
-        'start',
-        'iterations',
-        'requests',
-        'failed',
-        'tags',
-        'k6 exit',
-      ],
-      rows,
-    ).map((l) => `    ${l}`),
-    '',
-    `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${
-      result.teardownRan ? 'ran once' : 'did not run'
-    }`,
-    `  result: exit code ${String(result.exitCode)}: ${result.message}`,
-    '',
-  ].join('\n');
+  const header = [
+    'agent',
+    'name',
+    'segment',
+    'share',
+    'start',
+    'iterations',
+    'requests',
+    'failed',
+    'tags',
+    'k6 exit',
+  ];
+  return { header, rows };
 }
 
 function exitText(exit: { code: number | null; signal: string | null; description: string }) {
