@@ -27,7 +27,8 @@ export type ErrorCode =
   | 'COORDINATOR_ERROR'
   | 'AGENT_FAILED'
   | 'RENDEZVOUS_FAILED'
-  | 'TUNNEL_FAILED';
+  | 'TUNNEL_FAILED'
+  | 'RATE_LIMITED';
 
 export class K6DistributedError extends Error {
   readonly code: ErrorCode;

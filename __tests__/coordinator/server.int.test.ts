@@ -12,7 +12,7 @@ import { Client, request, type Dispatcher } from 'undici';
 
 import { secretAuth } from '../../src/coordinator/auth.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
-import { CoordinatorServer } from '../../src/coordinator/server.js';
+import { CoordinatorServer, type ServerOptions } from '../../src/coordinator/server.js';
 import {
   ErrorBody,
   HealthResponse,
@@ -32,7 +32,7 @@ const SECRET = 'test-secret-5f2c9a';
 const MAX_BODY_BYTES = 4_096;
 const PROTOCOL = { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) };
 
-async function start() {
+async function start(rateLimits?: ServerOptions['rateLimits']) {
   const dir = await tempDir();
   const archivePath = join(dir, 'archive.tar');
   const archive = randomBytes(3_000);
@@ -54,6 +54,7 @@ async function start() {
     listen: '127.0.0.1:0',
     log: silentLogger,
     maxBodyBytes: MAX_BODY_BYTES,
+    rateLimits,
   });
   onCleanup(() => server.close());
   return { server, coordinator, archive };
@@ -316,6 +317,38 @@ describe('CoordinatorServer', () => {
       body: report,
     });
     expect(unknown.status).toBe(401);
+  });
+
+  it('answers an agent over its request rate with 429 and retry-after, others unaffected', async () => {
+    const { server } = await start({ agent: { perSecond: 1, burst: 3 } });
+    const first = await register(server.url, 'server-test-key-0001');
+    const second = await register(server.url, 'server-test-key-0002');
+    const archive = (token: string) =>
+      call(`${server.url}${ROUTES.archive}`, { headers: auth(token) });
+
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await archive(first.token)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const limited = await archive(first.token);
+    expect(limited.headers['retry-after']).toBe('1');
+    expect(errorOf(limited.json)).toMatchObject({
+      code: 'RATE_LIMITED',
+      message: expect.stringMatching(/more than 1 requests per second/),
+    });
+    expect((await archive(second.token)).status).toBe(200);
+  });
+
+  it('limits registration attempts per address, before checking the secret', async () => {
+    const { server } = await start({ register: { perSecond: 0.001, burst: 2 } });
+    const attempt = () =>
+      call(`${server.url}${ROUTES.register}`, {
+        method: 'POST',
+        headers: { ...auth('guessed-secret'), 'content-type': 'application/json' },
+        body: registration(),
+      });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await attempt()).status);
+    expect(statuses).toEqual([401, 401, 429, 429]);
   });
 
   it('answers an unknown route with 404', async () => {

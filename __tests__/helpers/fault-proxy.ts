@@ -35,6 +35,15 @@ export interface FaultProfile {
    * repeated ('ok' passes one through), so every fault surely happens.
    */
   cycle?: ReadonlyArray<Fault | 'ok'>;
+  /** Keep a copy of every request that passes (for replay and fuzzing). */
+  record?: boolean;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
 }
 
 export type Fault = 'reject' | 'reset' | 'dropAnswer' | 'timeout524' | 'replay' | 'stall';
@@ -54,6 +63,7 @@ export class FaultProxy {
     stall: 0,
     forwarded: 0,
   };
+  readonly recorded: RecordedRequest[] = [];
   readonly #random: () => number;
   #partitioned = false;
   #faulty = 0;
@@ -98,6 +108,11 @@ export class FaultProxy {
     const path = new URL(req.url ?? '/', this.upstream).pathname;
     const faulty = this.profile.paths ? this.profile.paths.includes(path) : path !== '/v1/health';
     const fault = faulty ? this.#choose() : undefined;
+    if (this.profile.record) {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+      this.recorded.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers, body });
+    }
     try {
       if (this.#cut()) return void res.socket?.destroy();
       await this.#delay();

@@ -90577,6 +90577,10 @@ class Reporter {
         });
         return this.#tail;
     }
+    /** A sequence number for an event sent outside the queue (the agent's farewell). */
+    reserve() {
+        return ++this.#seq;
+    }
     /** Resolves once every queued event is acknowledged (or sending has failed). */
     flush() {
         return this.#tail;
@@ -90654,8 +90658,27 @@ class Agent {
             signal?.removeEventListener('abort', onCancel);
             this.#stopped.abort();
             await this.#shutdownK6();
+            if (signal?.aborted)
+                await this.#farewell(signal.reason);
         }
         return this.#result(signal);
+    }
+    /**
+     * Best effort, once this agent's k6 has stopped: tells the coordinator the
+     * agent was cancelled (e.g. its GitHub job was), so the run reacts now
+     * instead of at the liveness timeout.
+     */
+    async #farewell(reason) {
+        if (this.#registration === undefined || this.#released)
+            return;
+        await this.#reporter.flush();
+        const event = { type: 'failed', message: `cancelled: ${errorMessage(reason)}` };
+        try {
+            await this.#o.client.report(this.#reporter.reserve(), event, AbortSignal.timeout(5_000));
+        }
+        catch {
+            // The coordinator will notice at its liveness timeout instead.
+        }
     }
     /** Lets the coordinator know at once why this agent ends, if it can still be reached. */
     async #tellCoordinator(error) {
@@ -93705,7 +93728,48 @@ class CoordinatorMetrics {
 
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: ./src/coordinator/rate-limit.ts
+
+/**
+ * Token buckets by key (an agent's token, a remote address). Hand-written:
+ * ten lines of arithmetic do not justify a dependency, and the limiter must
+ * run on the injected clock tests use. Keys idle long enough to refill are
+ * forgotten, so memory stays bounded by the active keys.
+ */
+class RateLimiter {
+    limit;
+    now;
+    #buckets = new Map();
+    constructor(limit, now = () => performance.now()) {
+        this.limit = limit;
+        this.now = now;
+    }
+    /** Takes one token for `key` or throws RATE_LIMITED (HTTP 429). */
+    take(key) {
+        const now = this.now();
+        const bucket = this.#buckets.get(key) ?? { tokens: this.limit.burst, at: now };
+        bucket.tokens = Math.min(this.limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.limit.perSecond);
+        bucket.at = now;
+        if (bucket.tokens < 1) {
+            this.#buckets.set(key, bucket);
+            throw new K6DistributedError('RATE_LIMITED', `more than ${String(this.limit.perSecond)} requests per second: slow down and retry`);
+        }
+        bucket.tokens -= 1;
+        this.#buckets.set(key, bucket);
+        if (this.#buckets.size > 10_000)
+            this.#forgetFull(now);
+    }
+    #forgetFull(now) {
+        for (const [key, b] of this.#buckets) {
+            if (b.tokens + ((now - b.at) / 1000) * this.limit.perSecond >= this.limit.burst) {
+                this.#buckets.delete(key);
+            }
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/server.ts
+
 
 
 
@@ -93718,7 +93782,17 @@ const STATUS_BY_CODE = {
     NOT_FOUND: 404,
     RUN_STARTED: 409,
     PAYLOAD_TOO_LARGE: 413,
+    RATE_LIMITED: 429,
 };
+/** Far above what an agent needs (a delta a second, a poll per hold, a few events and clock samples). */
+const AGENT_RATE = { perSecond: 50, burst: 200 };
+/**
+ * Registration attempts per remote address: a whole 256-job matrix may
+ * register at once, yet guessing a secret stays hopeless. Behind the tunnel
+ * every request comes from cloudflared on loopback, so this bounds all
+ * registrations together.
+ */
+const REGISTER_RATE = { perSecond: 20, burst: 300 };
 const REGISTER_MAX_BYTES = 16 * 1024;
 /**
  * The coordinator's HTTP transport (protocol v1). Agents are always the
@@ -93731,9 +93805,13 @@ class CoordinatorServer {
     #server;
     #o;
     #requests = new Set();
+    #agentRate;
+    #registerRate;
     #handling = new Set();
     constructor(options) {
         this.#o = options;
+        this.#agentRate = new RateLimiter(options.rateLimits?.agent ?? AGENT_RATE);
+        this.#registerRate = new RateLimiter(options.rateLimits?.register ?? REGISTER_RATE);
         this.#server = (0,external_node_http_.createServer)((req, res) => this.#handle(req, res));
         this.#server.keepAliveTimeout = 65_000;
     }
@@ -93788,6 +93866,7 @@ class CoordinatorServer {
         const coordinator = this.#o.coordinator;
         switch (route) {
             case `POST ${ROUTES.register}`: {
+                this.#registerRate.take(req.socket.remoteAddress ?? '');
                 await this.#o.auth?.verify(bearer(req));
                 const body = await readJson(req, RegisterRequest, REGISTER_MAX_BYTES);
                 send(res, 200, coordinator.register(body));
@@ -93830,6 +93909,7 @@ class CoordinatorServer {
         if (!agent) {
             throw new K6DistributedError('UNAUTHORIZED', 'unknown agent token: register first (POST /v1/register)');
         }
+        this.#agentRate.take(agent.id);
         return agent;
     }
     async #sendArchive(res) {
@@ -93861,6 +93941,8 @@ class CoordinatorServer {
         // An oversized body is not read to its end: close the connection after answering.
         if (status === 413)
             res.setHeader('connection', 'close');
+        if (status === 429)
+            res.setHeader('retry-after', '1');
         send(res, status, body);
     }
 }

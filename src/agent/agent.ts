@@ -104,8 +104,25 @@ export class Agent {
       signal?.removeEventListener('abort', onCancel);
       this.#stopped.abort();
       await this.#shutdownK6();
+      if (signal?.aborted) await this.#farewell(signal.reason);
     }
     return this.#result(signal);
+  }
+
+  /**
+   * Best effort, once this agent's k6 has stopped: tells the coordinator the
+   * agent was cancelled (e.g. its GitHub job was), so the run reacts now
+   * instead of at the liveness timeout.
+   */
+  async #farewell(reason: unknown): Promise<void> {
+    if (this.#registration === undefined || this.#released) return;
+    await this.#reporter.flush();
+    const event = { type: 'failed', message: `cancelled: ${errorMessage(reason)}` } as const;
+    try {
+      await this.#o.client.report(this.#reporter.reserve(), event, AbortSignal.timeout(5_000));
+    } catch {
+      // The coordinator will notice at its liveness timeout instead.
+    }
   }
 
   /** Lets the coordinator know at once why this agent ends, if it can still be reached. */

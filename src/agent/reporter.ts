@@ -35,6 +35,11 @@ export class Reporter {
     return this.#tail;
   }
 
+  /** A sequence number for an event sent outside the queue (the agent's farewell). */
+  reserve(): number {
+    return ++this.#seq;
+  }
+
   /** Resolves once every queued event is acknowledged (or sending has failed). */
   flush(): Promise<void> {
     return this.#tail;

@@ -17,6 +17,7 @@ import type { Logger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { AgentRecord } from './agent-record.js';
 import type { RegistrationAuth } from './auth.js';
+import { RateLimiter, type RateLimit } from './rate-limit.js';
 import type { Coordinator } from './coordinator.js';
 
 export interface ServerOptions {
@@ -28,6 +29,8 @@ export interface ServerOptions {
   listen: string;
   /** Largest accepted request body (setup data travels in one). */
   maxBodyBytes?: number;
+  /** Requests per agent, and registrations per remote address. */
+  rateLimits?: { agent?: RateLimit; register?: RateLimit };
   log: Logger;
 }
 
@@ -38,7 +41,18 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   RUN_STARTED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
 };
+
+/** Far above what an agent needs (a delta a second, a poll per hold, a few events and clock samples). */
+const AGENT_RATE: RateLimit = { perSecond: 50, burst: 200 };
+/**
+ * Registration attempts per remote address: a whole 256-job matrix may
+ * register at once, yet guessing a secret stays hopeless. Behind the tunnel
+ * every request comes from cloudflared on loopback, so this bounds all
+ * registrations together.
+ */
+const REGISTER_RATE: RateLimit = { perSecond: 20, burst: 300 };
 
 const REGISTER_MAX_BYTES = 16 * 1024;
 
@@ -53,10 +67,14 @@ export class CoordinatorServer {
   readonly #server: Server;
   readonly #o: ServerOptions;
   readonly #requests = new Set<AbortController>();
+  readonly #agentRate: RateLimiter;
+  readonly #registerRate: RateLimiter;
   readonly #handling = new Set<Promise<void>>();
 
   private constructor(options: ServerOptions) {
     this.#o = options;
+    this.#agentRate = new RateLimiter(options.rateLimits?.agent ?? AGENT_RATE);
+    this.#registerRate = new RateLimiter(options.rateLimits?.register ?? REGISTER_RATE);
     this.#server = createServer((req, res) => this.#handle(req, res));
     this.#server.keepAliveTimeout = 65_000;
   }
@@ -115,6 +133,7 @@ export class CoordinatorServer {
     const coordinator = this.#o.coordinator;
     switch (route) {
       case `POST ${ROUTES.register}`: {
+        this.#registerRate.take(req.socket.remoteAddress ?? '');
         await this.#o.auth?.verify(bearer(req));
         const body = await readJson(req, RegisterRequest, REGISTER_MAX_BYTES);
         send(res, 200, coordinator.register(body));
@@ -161,6 +180,7 @@ export class CoordinatorServer {
         'unknown agent token: register first (POST /v1/register)',
       );
     }
+    this.#agentRate.take(agent.id);
     return agent;
   }
 
@@ -191,6 +211,7 @@ export class CoordinatorServer {
     };
     // An oversized body is not read to its end: close the connection after answering.
     if (status === 413) res.setHeader('connection', 'close');
+    if (status === 429) res.setHeader('retry-after', '1');
     send(res, status, body);
   }
 }
