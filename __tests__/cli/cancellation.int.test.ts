@@ -39,6 +39,15 @@ async function cluster(target: TargetServer) {
   return { coordinator, agents, tmp };
 }
 
+/** Waits for a condition on other processes (no event tells us they exited). */
+async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${String(timeoutMs)} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Running k6 processes whose command line names a path under `dir`. */
 function k6ProcessesUnder(dir: string): string[] {
   try {
@@ -89,4 +98,50 @@ describe('cancellation (CLI processes, real k6)', () => {
     expect(target.count('/teardown')).toBe(1);
     expect(k6ProcessesUnder(tmp)).toEqual([]);
   });
+});
+
+describe('an agent process restarted mid-run (CLI processes, real k6)', () => {
+  it('its orphaned k6 stops, the old agent is lost, the restarted one is refused with a clear message', async () => {
+    const target = await TargetServer.start();
+    const tmp = await tempDir('k6d-restart-');
+    const env = { K6_DISTRIBUTED_SECRET: SECRET, TMPDIR: tmp };
+    const coordinator = new CliProcess(
+      [
+        'coordinator',
+        '--agents',
+        '2',
+        '--poll-hold',
+        '1s',
+        '--on-agent-loss',
+        'continue',
+        '-e',
+        `TARGET=${target.url}`,
+        '-e',
+        'DURATION=8s',
+        fixtureScript('long-run.js'),
+      ],
+      env,
+    );
+    const url = (await coordinator.waitForLine(/^http:\/\/127\.0\.0\.1:\d+$/)).trim();
+    const [crashed, survivor] = [0, 1].map(
+      () => new CliProcess(['agent', '--coordinator', url], env),
+    ) as [CliProcess, CliProcess];
+    await target.waitForCount('/iteration', 6);
+
+    // The agent process is killed outright, then started again.
+    process.kill(crashed.pid, 'SIGKILL');
+    await crashed.exited;
+    // Its k6 does not load on as an orphan: its metric stream (stdout) has no reader
+    // any more, so its next write fails and k6 exits.
+    await until(() => k6ProcessesUnder(tmp).length === 1);
+    const restarted = new CliProcess(['agent', '--coordinator', url], env);
+
+    expect((await restarted.exited).code).not.toBe(0);
+    expect(restarted.text()).toMatch(/a late agent cannot join/);
+    expect((await coordinator.exited).code).toBe(0);
+    expect(coordinator.text()).toMatch(/agent-\d\) lost: it stopped polling/);
+    expect((await survivor.exited).code).toBe(0);
+    expect(target.count('/teardown')).toBe(1);
+    expect(k6ProcessesUnder(tmp)).toEqual([]);
+  }, 60_000);
 });
