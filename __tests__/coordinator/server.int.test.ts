@@ -32,7 +32,7 @@ const SECRET = 'test-secret-5f2c9a';
 const MAX_BODY_BYTES = 4_096;
 const PROTOCOL = { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) };
 
-async function start(rateLimits?: ServerOptions['rateLimits']) {
+async function start(rateLimits?: ServerOptions['rateLimits'], behindCloudflare?: boolean) {
   const dir = await tempDir();
   const archivePath = join(dir, 'archive.tar');
   const archive = randomBytes(3_000);
@@ -55,6 +55,7 @@ async function start(rateLimits?: ServerOptions['rateLimits']) {
     log: silentLogger,
     maxBodyBytes: MAX_BODY_BYTES,
     rateLimits,
+    behindCloudflare,
   });
   onCleanup(() => server.close());
   return { server, coordinator, archive };
@@ -349,6 +350,25 @@ describe('CoordinatorServer', () => {
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await attempt()).status);
     expect(statuses).toEqual([401, 401, 429, 429]);
+  });
+
+  it('behind cloudflared, limits registrations per Cloudflare client address', async () => {
+    const { server } = await start({ register: { perSecond: 0.001, burst: 2 } }, true);
+    const attempt = (ip: string) =>
+      call(`${server.url}${ROUTES.register}`, {
+        method: 'POST',
+        headers: {
+          ...auth('guessed-secret'),
+          'content-type': 'application/json',
+          'cf-connecting-ip': ip,
+        },
+        body: registration(),
+      });
+    const statuses = [];
+    for (const ip of ['203.0.113.7', '203.0.113.7', '203.0.113.7', '198.51.100.9']) {
+      statuses.push((await attempt(ip)).status);
+    }
+    expect(statuses).toEqual([401, 401, 429, 401]);
   });
 
   it('answers an unknown route with 404', async () => {

@@ -93788,9 +93788,8 @@ const STATUS_BY_CODE = {
 const AGENT_RATE = { perSecond: 50, burst: 200 };
 /**
  * Registration attempts per remote address: a whole 256-job matrix may
- * register at once, yet guessing a secret stays hopeless. Behind the tunnel
- * every request comes from cloudflared on loopback, so this bounds all
- * registrations together.
+ * register at once, yet guessing a secret stays hopeless (behind the tunnel,
+ * per Cloudflare's client address: see `behindCloudflare`).
  */
 const REGISTER_RATE = { perSecond: 20, burst: 300 };
 const REGISTER_MAX_BYTES = 16 * 1024;
@@ -93866,7 +93865,7 @@ class CoordinatorServer {
         const coordinator = this.#o.coordinator;
         switch (route) {
             case `POST ${ROUTES.register}`: {
-                this.#registerRate.take(req.socket.remoteAddress ?? '');
+                this.#registerRate.take(this.#clientAddress(req));
                 await this.#o.auth?.verify(bearer(req));
                 const body = await readJson(req, RegisterRequest, REGISTER_MAX_BYTES);
                 send(res, 200, coordinator.register(body));
@@ -93902,6 +93901,12 @@ class CoordinatorServer {
             default:
                 throw new K6DistributedError('NOT_FOUND', `no route ${route}`);
         }
+    }
+    #clientAddress(req) {
+        const forwarded = req.headers['cf-connecting-ip'];
+        if (this.#o.behindCloudflare && typeof forwarded === 'string')
+            return forwarded;
+        return req.socket.remoteAddress ?? '';
     }
     #agentOf(req) {
         const token = bearer(req);
@@ -94062,6 +94067,7 @@ async function coordinate(options) {
         archivePath: test.archivePath,
         auth: options.auth ?? (options.secret === undefined ? undefined : secretAuth(options.secret)),
         listen: options.listen ?? '127.0.0.1:0',
+        behindCloudflare: options.behindCloudflare,
         log: options.log,
     });
     const onAbort = () => coordinator.abort({

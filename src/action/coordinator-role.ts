@@ -53,6 +53,8 @@ export async function runCoordinatorRole(
       flags: [...inputs.flags, `--summary-mode=${inputs.summaryMode}`],
       agents: inputs.agents,
       listen: listenAddress(inputs),
+      // The tunnel is then the only way in: the server listens on loopback.
+      behindCloudflare: inputs.coordinatorUrl === undefined && inputs.tunnel === 'cloudflared',
       auth: inputs.auth === 'secret' ? secretAuth(inputs.secret ?? '') : services.oidcAuth(ctx.env),
       workDir: ctx.workDir,
       joinTimeoutMs: inputs.joinTimeoutMs,

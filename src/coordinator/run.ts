@@ -26,6 +26,8 @@ export interface CoordinateOptions {
   agents: number;
   /** host:port to listen on; defaults to 127.0.0.1:0. */
   listen?: string;
+  /** Reached only through a cloudflared tunnel (trust its client-address header). */
+  behindCloudflare?: boolean;
   /** A shared secret agents register with (shorthand for `auth: secretAuth(secret)`). */
   secret?: string;
   /** Who may register (e.g. GitHub OIDC); overrides `secret`. */
@@ -101,6 +103,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     archivePath: test.archivePath,
     auth: options.auth ?? (options.secret === undefined ? undefined : secretAuth(options.secret)),
     listen: options.listen ?? '127.0.0.1:0',
+    behindCloudflare: options.behindCloudflare,
     log: options.log,
   });
   const onAbort = () =>

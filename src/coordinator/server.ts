@@ -31,6 +31,13 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Requests per agent, and registrations per remote address. */
   rateLimits?: { agent?: RateLimit; register?: RateLimit };
+  /**
+   * Behind a cloudflared tunnel every request comes from loopback: key the
+   * registration limit by Cloudflare's `Cf-Connecting-Ip` instead. Only safe
+   * when the server is reachable through the tunnel alone (it listens on
+   * loopback), since anyone can send that header.
+   */
+  behindCloudflare?: boolean;
   log: Logger;
 }
 
@@ -48,9 +55,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
 const AGENT_RATE: RateLimit = { perSecond: 50, burst: 200 };
 /**
  * Registration attempts per remote address: a whole 256-job matrix may
- * register at once, yet guessing a secret stays hopeless. Behind the tunnel
- * every request comes from cloudflared on loopback, so this bounds all
- * registrations together.
+ * register at once, yet guessing a secret stays hopeless (behind the tunnel,
+ * per Cloudflare's client address: see `behindCloudflare`).
  */
 const REGISTER_RATE: RateLimit = { perSecond: 20, burst: 300 };
 
@@ -133,7 +139,7 @@ export class CoordinatorServer {
     const coordinator = this.#o.coordinator;
     switch (route) {
       case `POST ${ROUTES.register}`: {
-        this.#registerRate.take(req.socket.remoteAddress ?? '');
+        this.#registerRate.take(this.#clientAddress(req));
         await this.#o.auth?.verify(bearer(req));
         const body = await readJson(req, RegisterRequest, REGISTER_MAX_BYTES);
         send(res, 200, coordinator.register(body));
@@ -169,6 +175,12 @@ export class CoordinatorServer {
       default:
         throw new K6DistributedError('NOT_FOUND', `no route ${route}`);
     }
+  }
+
+  #clientAddress(req: IncomingMessage): string {
+    const forwarded = req.headers['cf-connecting-ip'];
+    if (this.#o.behindCloudflare && typeof forwarded === 'string') return forwarded;
+    return req.socket.remoteAddress ?? '';
   }
 
   #agentOf(req: IncomingMessage): AgentRecord {
