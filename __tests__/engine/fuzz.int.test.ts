@@ -12,21 +12,11 @@ import { PROTOCOL_HEADER, PROTOCOL_VERSION, ROUTES } from '../../src/protocol/me
 import { runDistributed } from '../helpers/distributed.js';
 import { FaultProxy, type RecordedRequest } from '../helpers/fault-proxy.js';
 import { fixtureScript } from '../helpers/k6.js';
+import { prng } from '../helpers/random.js';
 import { TargetServer } from '../helpers/target-server.js';
 
 /** Upper bound; the fuzzer stops when the run ends. */
 const FUZZ_REQUESTS = 3_000;
-
-/** A seeded PRNG, so a failing case replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Shot {
   method: 'GET' | 'POST' | 'PUT';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { onCleanup } from './cleanup.js';
+import { prng } from './random.js';
 
 /**
  * What the network between agents and coordinator does wrong, each a
@@ -74,7 +75,7 @@ export class FaultProxy {
     private readonly profile: FaultProfile,
     private readonly closeServer: () => Promise<void>,
   ) {
-    this.#random = mulberry32(profile.seed ?? 1);
+    this.#random = prng(profile.seed ?? 1);
   }
 
   static async start(upstream: string, profile: FaultProfile): Promise<FaultProxy> {
@@ -202,16 +203,4 @@ function forward(upstream: string, req: IncomingMessage, body: Buffer): Promise<
     out.once('error', reject);
     out.end(body);
   });
-}
-
-/** A small seeded PRNG (mulberry32), so a faulty run can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
