@@ -4,7 +4,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // k6 scripts run in k6's JavaScript runtime, not Node; k6 itself checks them.
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '__tests__/fixtures/scripts/'] },
+  {
+    ignores: [
+      'dist/',
+      '.bench-build/',
+      'node_modules/',
+      'coverage/',
+      '__tests__/fixtures/scripts/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -1,0 +1,258 @@
+/**
+ * Simulated agents for the coordinator scale benchmark (a child process):
+ * protocol v1 at the HTTP level, no k6. Each agent registers from its own
+ * loopback address (127.1.x.y, as agents on separate machines would), holds a
+ * long-poll at all times, answers every instruction as a real agent would, and
+ * from the start instant pushes a realistic metric delta every second: one
+ * second of a real k6 run's JSON output, aggregated by the agent's own
+ * MetricAggregator under the plan the coordinator sent.
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { Pool } from 'undici';
+
+import { MetricAggregator } from '../src/metrics/aggregator.js';
+import {
+  PollResponse,
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  RegisterResponse,
+  ROUTES,
+  type AgentEvent,
+  type MetricsPlan,
+} from '../src/protocol/messages.js';
+import { PACKAGE_VERSION } from '../src/version.js';
+
+export interface SimSettings {
+  url: string;
+  secret: string;
+  agents: number;
+  /** Seconds of metric pushes per agent, from the start instant. */
+  durationS: number;
+  /** k6 --out json lines of one second of one agent's load. */
+  samplesFile: string;
+}
+
+/** What the child tells the benchmark. */
+export type SimMessage =
+  | { type: 'started'; agents: number }
+  | { type: 'ending' }
+  | { type: 'done'; latencies: Record<string, number[]>; errors: number; deltaBytes: number[] };
+
+const latencies: Record<string, number[]> = { metrics: [], events: [] };
+let measuring = false;
+let errors = 0;
+let started = 0;
+let ending = false;
+const deltaCache = new Map<string, [string, string]>();
+
+/** The same second of k6 output, aggregated under `plan`: first delta (with metric definitions), then the rest. */
+function deltasFor(plan: MetricsPlan, lines: string[]): [string, string] {
+  const key = JSON.stringify(plan);
+  const cached = deltaCache.get(key);
+  if (cached) return cached;
+  const aggregator = new MetricAggregator(plan, () => undefined);
+  for (const line of lines) aggregator.ingestLine(line);
+  const first = JSON.stringify(aggregator.takeDelta());
+  for (const line of lines) aggregator.ingestLine(line);
+  const rest = JSON.stringify(aggregator.takeDelta());
+  const pair: [string, string] = [first, rest];
+  deltaCache.set(key, pair);
+  return pair;
+}
+
+class SimAgent {
+  readonly #pool: Pool;
+  #token = '';
+  #seq = 0;
+  #metricSeq = 0;
+  #plan: MetricsPlan | undefined;
+  #stopPushing = false;
+
+  constructor(
+    private readonly index: number,
+    private readonly s: SimSettings,
+    private readonly lines: string[],
+  ) {
+    const localAddress = `127.1.${String(Math.floor(index / 250))}.${String((index % 250) + 1)}`;
+    this.#pool = new Pool(s.url, { connections: 4, localAddress, headersTimeout: 120_000 });
+  }
+
+  async #call(method: 'GET' | 'POST', path: string, body?: string, auth?: string) {
+    for (let attempt = 0; ; attempt++) {
+      const t0 = performance.now();
+      const response = await this.#pool.request({
+        method,
+        path,
+        body,
+        headers: {
+          [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+          authorization: `Bearer ${auth ?? this.#token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+      });
+      const text = await response.body.text();
+      const ms = performance.now() - t0;
+      if (response.statusCode === 200) return { json: JSON.parse(text) as unknown, ms };
+      errors++;
+      if (attempt >= 5 || (response.statusCode !== 429 && response.statusCode < 500)) {
+        throw new Error(`${method} ${path}: ${String(response.statusCode)} ${text}`);
+      }
+      await sleep(1_000);
+    }
+  }
+
+  async #event(event: AgentEvent): Promise<void> {
+    const { ms } = await this.#call(
+      'POST',
+      ROUTES.events,
+      JSON.stringify({ seq: ++this.#seq, event }),
+    );
+    latencies.events?.push(ms);
+  }
+
+  async run(): Promise<void> {
+    const register = await this.#call(
+      'POST',
+      ROUTES.register,
+      JSON.stringify({
+        protocol: PROTOCOL_VERSION,
+        version: PACKAGE_VERSION,
+        key: `sim-agent-key-${String(this.index).padStart(6, '0')}`,
+        name: `sim-${String(this.index + 1)}`,
+        weight: '1',
+        tags: {},
+        k6Version: '2.2.0',
+      }),
+      this.s.secret,
+    );
+    const { token } = RegisterResponse.parse(register.json);
+    this.#token = token;
+    let after = 0;
+    for (;;) {
+      const { json } = await this.#call('GET', `${ROUTES.instruction}?after=${String(after)}`);
+      const poll = PollResponse.parse(json);
+      if (poll.version === after) continue;
+      after = poll.version;
+      const done = await this.#handle(poll.instruction);
+      if (done) break;
+    }
+    await this.#pool.close();
+  }
+
+  async #handle(instruction: PollResponse['instruction']): Promise<boolean> {
+    switch (instruction.type) {
+      case 'prepare': {
+        this.#plan = instruction.assignment.metrics;
+        const archive = await this.#pool.request({
+          method: 'GET',
+          path: ROUTES.archive,
+          headers: {
+            [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+            authorization: `Bearer ${this.#token}`,
+          },
+        });
+        await archive.body.arrayBuffer();
+        await this.#event({ type: 'ready', vusMax: 20 });
+        return false;
+      }
+      case 'setup':
+        await this.#event({ type: 'setup-done', data: { token: 'from-setup' } });
+        return false;
+      case 'setup-data':
+        await this.#event({ type: 'data-set' });
+        return false;
+      case 'start': {
+        const wait = instruction.at - Date.now();
+        if (wait > 0) await sleep(wait);
+        await this.#event({ type: 'started', at: Date.now(), offsetMs: 0, rttMs: 1 });
+        if (++started === this.s.agents) process.send?.({ type: 'started', agents: started });
+        void this.#push().catch((error: unknown) => {
+          errors++;
+          process.stderr.write(`sim agent metrics failed: ${String(error)}\n`);
+        });
+        return false;
+      }
+      case 'stop':
+        await this.#finish();
+        return false;
+      case 'teardown':
+        await this.#event({ type: 'teardown-done' });
+        return false;
+      case 'release':
+        await this.#finish();
+        await this.#event({
+          type: 'k6-exited',
+          exit: { code: 0, signal: null, description: 'exit code 0' },
+          expected: true,
+        });
+        return true;
+      case 'wait':
+        return false;
+    }
+  }
+
+  /** One delta a second for durationS, then the final one and `finished`. */
+  async #push(): Promise<void> {
+    const plan = this.#plan;
+    if (!plan) throw new Error('start before prepare');
+    const [first, rest] = deltasFor(plan, this.lines);
+    const end = Date.now() + this.s.durationS * 1000;
+    let next = Date.now() + 1000;
+    while (!this.#stopPushing && Date.now() < end) {
+      await sleep(Math.max(0, next - Date.now()));
+      next += 1000;
+      const delta = this.#metricSeq === 0 ? first : rest;
+      const { ms } = await this.#call(
+        'POST',
+        ROUTES.metrics,
+        `{"seq":${String(++this.#metricSeq)},"final":false,"delta":${delta}}`,
+      );
+      if (measuring) latencies.metrics?.push(ms);
+    }
+    if (!ending) {
+      ending = true;
+      measuring = false;
+      process.send?.({ type: 'ending' });
+    }
+    await this.#finish();
+  }
+
+  #finished = false;
+  async #finish(): Promise<void> {
+    this.#stopPushing = true;
+    if (this.#finished) return;
+    this.#finished = true;
+    const empty = '{"metrics":[],"groups":[],"series":[]}';
+    await this.#call(
+      'POST',
+      ROUTES.metrics,
+      `{"seq":${String(++this.#metricSeq)},"final":true,"delta":${empty}}`,
+    );
+    await this.#event({ type: 'finished', status: 9, aborted: false });
+  }
+}
+
+async function main(s: SimSettings): Promise<void> {
+  const lines = readFileSync(s.samplesFile, 'utf8').split('\n').filter(Boolean);
+  const agents = Array.from({ length: s.agents }, (_, i) => new SimAgent(i, s, lines));
+  const runs = agents.map((a) =>
+    a.run().catch((error: unknown) => {
+      errors++;
+      process.stderr.write(`sim agent failed: ${String(error)}\n`);
+    }),
+  );
+  await Promise.all(runs);
+  const deltaBytes = [...deltaCache.values()].flat().map((d) => Buffer.byteLength(d));
+  process.send?.({ type: 'done', latencies, errors, deltaBytes } satisfies SimMessage);
+}
+
+process.on('message', (m: { type: 'settings'; settings: SimSettings } | { type: 'measure' }) => {
+  if (m.type === 'measure') measuring = true;
+  else
+    void main(m.settings).catch((error: unknown) => {
+      process.stderr.write(`${String(error)}\n`);
+      process.exit(1);
+    });
+});

@@ -1,0 +1,165 @@
+/**
+ * Coordinator scale: the real coordinator (the CLI bundle, its own process)
+ * drives N simulated agents (bench/scale-agents.ts, one other process) that
+ * speak protocol v1, hold long-polls and push one realistic delta per second.
+ * Measured over the steady window (every agent started → the first stops):
+ * the coordinator's CPU (% of one core), its peak RSS, and the latency of
+ * metric and event requests as the agents see them.
+ */
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { BenchContext } from './lib/context.js';
+import { startCoordinator } from './lib/distributed.js';
+import { launch, readProc, Sampler } from './lib/proc.js';
+import { Target } from './lib/target.js';
+import { envNumber, log, quantile } from './lib/util.js';
+import type { SimMessage, SimSettings } from './scale-agents.js';
+
+export interface ScaleRun {
+  agents: number;
+  /** Launch of the coordinator → every agent started. */
+  joinAndStartS: number;
+  windowS: number;
+  coordinatorCpuPct: number;
+  coordinatorPeakRssMB: number;
+  simulatorCpuPct: number;
+  metricsRequests: number;
+  metricsP50Ms: number;
+  metricsP99Ms: number;
+  /** Over the whole run: events come at phase changes. */
+  eventsP99Ms: number;
+  /** Size of one agent's delta (JSON): the first, with metric definitions, then the others. */
+  deltaBytes: number[];
+  errors: number;
+  exitCode: number | null;
+}
+
+export interface ScaleResult {
+  settings: { durationS: number; steps: number[] };
+  runs: ScaleRun[];
+}
+
+/** A realistic script: groups, tagged requests, checks, thresholds on submetrics. */
+const SCRIPT = `import http from 'k6/http';
+import { check, group } from 'k6';
+export const options = {
+  scenarios: {
+    browse: {
+      executor: 'constant-arrival-rate', rate: Number(__ENV.RATE || 200), timeUnit: '1s',
+      duration: __ENV.DURATION || '1s', preAllocatedVUs: 20,
+    },
+  },
+  thresholds: {
+    http_req_duration: ['p(95)<500', 'p(99)<1000'],
+    'http_req_duration{name:home}': ['p(95)<300'],
+    http_req_failed: ['rate<0.01'],
+    checks: ['rate>0.99'],
+  },
+};
+export default function () {
+  group('home', () => {
+    const r = http.get(__ENV.TARGET + '/', { tags: { name: 'home' } });
+    check(r, { 'home is 200': (x) => x.status === 200 });
+  });
+  group('api', () => {
+    const r = http.get(__ENV.TARGET + '/api', { tags: { name: 'api' } });
+    check(r, { 'api is 200': (x) => x.status === 200 });
+  });
+}
+`;
+
+export async function scale(ctx: BenchContext): Promise<ScaleResult> {
+  const durationS = envNumber('BENCH_SCALE_S', ctx.quick ? 4 : 30);
+  const steps = (process.env.BENCH_SCALE_AGENTS ?? (ctx.quick ? '16' : '256,1000'))
+    .split(',')
+    .map(Number);
+  const script = await ctx.script('scale.js', SCRIPT);
+  const samplesFile = join(ctx.workDir, 'scale-samples.json');
+  // One second of one agent's real k6 output: what each simulated agent aggregates.
+  const target = await Target.start();
+  try {
+    const exit = await launch(
+      ctx.k6,
+      ['run', '--quiet', '--out', `json=${samplesFile}`, '-e', `TARGET=${target.url}`, script],
+      { env: ctx.env },
+    ).exited;
+    if (exit.code !== 0)
+      throw new Error(`k6 run for the scale samples exited ${String(exit.code)}`);
+  } finally {
+    target.close();
+  }
+  const runs: ScaleRun[] = [];
+  for (const agents of steps)
+    runs.push(await scaleStep(ctx, agents, durationS, script, samplesFile));
+  return { settings: { durationS, steps }, runs };
+}
+
+async function scaleStep(
+  ctx: BenchContext,
+  agents: number,
+  durationS: number,
+  script: string,
+  samplesFile: string,
+): Promise<ScaleRun> {
+  const launchedAt = Date.now();
+  const { coordinator, url, secret } = await startCoordinator(ctx, {
+    agents,
+    k6Args: ['-e', 'TARGET=http://127.0.0.1:9', script],
+  });
+  const coordinatorPid = await coordinator.pid();
+  const sim = fork(fileURLToPath(new URL('./scale-agents.js', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const sampler = new Sampler(() => [coordinatorPid], 500);
+  let window:
+    { t0: number; c0: number; s0: number; t1?: number; c1?: number; s1?: number } | undefined;
+  let allStartedAt = NaN;
+  const simCpu = () => readProc(sim.pid ?? -1)?.cpuS ?? NaN;
+  const done = new Promise<Extract<SimMessage, { type: 'done' }>>((resolve, reject) => {
+    sim.once('exit', (code) => reject(new Error(`simulated agents exited ${String(code)}`)));
+    sim.on('message', (m: SimMessage) => {
+      if (m.type === 'started') {
+        allStartedAt = Date.now();
+        log(
+          `  scale ${String(agents)}: all started after ${((Date.now() - launchedAt) / 1000).toFixed(1)} s`,
+        );
+        // Skip the first two seconds: every agent's first delta carries the metric definitions.
+        setTimeout(() => {
+          window = { t0: Date.now(), c0: readProc(coordinatorPid)?.cpuS ?? NaN, s0: simCpu() };
+          sim.send({ type: 'measure' });
+        }, 2_000);
+      } else if (m.type === 'ending' && window) {
+        window.t1 = Date.now();
+        window.c1 = readProc(coordinatorPid)?.cpuS ?? NaN;
+        window.s1 = simCpu();
+      } else if (m.type === 'done') resolve(m);
+    });
+  });
+  const settings: SimSettings = { url, secret, agents, durationS, samplesFile };
+  sim.send({ type: 'settings', settings });
+  const result = await done;
+  const joinAndStartS = (allStartedAt - launchedAt) / 1000;
+  const exit = await coordinator.exited;
+  sampler.stop();
+  sim.kill();
+  if (!window?.t1) throw new Error('the measurement window never closed');
+  const windowS = (window.t1 - window.t0) / 1000;
+  const metrics = result.latencies.metrics ?? [];
+  return {
+    agents,
+    joinAndStartS,
+    windowS,
+    coordinatorCpuPct: (((window.c1 ?? NaN) - window.c0) / windowS) * 100,
+    coordinatorPeakRssMB: Math.max(...sampler.of(coordinatorPid).map((s) => s.rssMB)),
+    simulatorCpuPct: (((window.s1 ?? NaN) - window.s0) / windowS) * 100,
+    metricsRequests: metrics.length,
+    metricsP50Ms: quantile(metrics, 0.5),
+    metricsP99Ms: quantile(metrics, 0.99),
+    eventsP99Ms: quantile(result.latencies.events ?? [], 0.99),
+    deltaBytes: result.deltaBytes,
+    errors: result.errors,
+    exitCode: exit.code,
+  };
+}
