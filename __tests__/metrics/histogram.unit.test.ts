@@ -189,7 +189,7 @@ describe('Histogram against k6 on the raw samples', () => {
 
 describe('Histogram buckets', () => {
   it('splits each power of two into 128 buckets indexed from 1.0 = 0', () => {
-    const index = (v: number) => histogramOf([v]).toWire().pos[0]?.[0];
+    const index = (v: number) => histogramOf([v]).toWire().pos[0];
     expect(index(1)).toBe(0);
     expect(index(1 + 1 / 256)).toBe(0);
     expect(index(1 + 1 / 128)).toBe(1);
@@ -199,10 +199,10 @@ describe('Histogram buckets', () => {
     expect(index(0.5)).toBe(-128);
     expect(index(Number.MAX_VALUE)).toBe(HISTOGRAM_MAX_INDEX);
     expect(index(Number.MIN_VALUE)).toBe(HISTOGRAM_MIN_INDEX);
-    expect(histogramOf([-1000]).toWire().neg).toEqual([[index(1000), 1]]);
+    expect(histogramOf([-1000]).toWire().neg).toEqual([index(1000), 1]);
   });
 
-  it('writes a compact, sorted, sparse wire', () => {
+  it('writes a compact, sorted, sparse wire: first index and count, then gap and count', () => {
     const h = histogramOf([3, 1, 3, -2, 0, 0, 1000, -2.5]);
     expect(h.toWire()).toEqual({
       count: 8,
@@ -210,15 +210,10 @@ describe('Histogram buckets', () => {
       min: -2.5,
       max: 1000,
       zeros: 2,
-      pos: [
-        [0, 1],
-        [192, 2],
-        [1274, 1],
-      ],
-      neg: [
-        [128, 1],
-        [160, 1],
-      ],
+      // buckets 0 (×1), 192 (×2), 1274 (×1)
+      pos: [0, 1, 192, 2, 1082, 1],
+      // buckets 128 (×1), 160 (×1)
+      neg: [128, 1, 32, 1],
     });
     expect(new Histogram().toWire()).toEqual({
       count: 0,
@@ -340,11 +335,8 @@ describe('Histogram merge', () => {
       min: -3,
       max: 2,
       zeros: 2,
-      pos: [
-        [0, 2],
-        [128, 4],
-      ],
-      neg: [[192, 2]],
+      pos: [0, 2, 128, 4],
+      neg: [192, 2],
     });
   });
 
@@ -369,7 +361,10 @@ describe('Histogram merge', () => {
 
 describe('histogramWireSchema', () => {
   const valid: HistogramWire = histogramOf([-2.5, -2, 0, 0, 1, 3, 3, 1000]).toWire();
-  const wideBuckets = (n: number) => times(n, (i): [number, number] => [i, 1]);
+  /** Buckets 0 … n−1, one sample each. */
+  const wideBuckets = (n: number) => times(n, (i) => [i === 0 ? 0 : 1, 1]).flat();
+  /** `valid.pos` with its first bucket (index 0, count 1) replaced by `bucket`. */
+  const firstPos = (...bucket: unknown[]) => [...bucket, ...valid.pos.slice(2)];
   const topOf = (index: number) => 2 ** Math.floor(index / 128) * (1 + (index % 128) / 128);
 
   it.each([
@@ -404,55 +399,33 @@ describe('histogramWireSchema', () => {
     ['count below the bucket total', { ...valid, count: 7 }, /differs from the bucket total 8/],
     ['negative zeros', { ...valid, zeros: -2 }, /too small|>=0/i],
     ['fractional zeros', { ...valid, zeros: 1.5 }, /int/i],
-    [
-      'non-integer index',
-      { ...valid, pos: [[0.5, 1], ...valid.pos.slice(1)] },
-      /pairs of integers/,
-    ],
-    [
-      'index as a string',
-      { ...valid, pos: [['0', 1], ...valid.pos.slice(1)] },
-      /pairs of integers/,
-    ],
+    ['non-integer index', { ...valid, pos: firstPos(0.5, 1) }, /list of integers/],
+    ['index as a string', { ...valid, pos: firstPos('0', 1) }, /list of integers/],
+    ['gap as a string', { ...valid, pos: [0, 1, '192', 2, 1082, 1] }, /list of integers/],
     [
       'index above the largest',
-      { ...valid, pos: [...valid.pos.slice(0, -1), [HISTOGRAM_MAX_INDEX + 1, 1]] },
+      { ...valid, pos: [...valid.pos.slice(0, -2), HISTOGRAM_MAX_INDEX, 1] },
       /outside/,
     ],
     [
       'index below the smallest',
-      { ...valid, neg: [[HISTOGRAM_MIN_INDEX - 1, 1], ...valid.neg] },
+      { ...valid, neg: [HISTOGRAM_MIN_INDEX - 1, 1, 128 - HISTOGRAM_MIN_INDEX + 1, 1, 32, 1] },
       /outside/,
     ],
+    ['zero bucket count', { ...valid, pos: firstPos(0, 0) }, /not a positive integer/],
+    ['negative bucket count', { ...valid, pos: firstPos(0, -1) }, /not a positive integer/],
+    ['fractional bucket count', { ...valid, pos: firstPos(0, 0.5) }, /not a positive integer/],
+    ['unsafe bucket count', { ...valid, pos: firstPos(0, 2 ** 53) }, /not a positive integer/],
+    ['a count missing (odd length)', { ...valid, pos: valid.pos.slice(0, -1) }, /odd length/],
     [
-      'zero bucket count',
-      { ...valid, pos: [[0, 0], ...valid.pos.slice(1)] },
-      /not a positive integer/,
+      'a bucket as a pair',
+      { ...valid, pos: [[0, 1], 1, ...valid.pos.slice(2)] },
+      /list of integers/,
     ],
-    [
-      'negative bucket count',
-      { ...valid, pos: [[0, -1], ...valid.pos.slice(1)] },
-      /not a positive integer/,
-    ],
-    [
-      'fractional bucket count',
-      { ...valid, pos: [[0, 0.5], ...valid.pos.slice(1)] },
-      /not a positive integer/,
-    ],
-    [
-      'unsafe bucket count',
-      { ...valid, pos: [[0, 2 ** 53], ...valid.pos.slice(1)] },
-      /not a positive integer/,
-    ],
-    ['a bucket of three numbers', { ...valid, pos: [[0, 1, 1], ...valid.pos.slice(1)] }, /pairs/],
-    [
-      'a bucket as an object',
-      { ...valid, pos: [{ index: 0, count: 1 }, ...valid.pos.slice(1)] },
-      /pairs/,
-    ],
-    ['buckets not an array', { ...valid, neg: { 128: 1 } }, /array of \[index, count\] pairs/],
-    ['duplicate index', { ...valid, pos: [valid.pos[0], ...valid.pos] }, /strictly ascending/],
-    ['descending indexes', { ...valid, pos: [...valid.pos].reverse() }, /strictly ascending/],
+    ['a bucket as an object', { ...valid, pos: firstPos({ index: 0 }, 1) }, /list of integers/],
+    ['buckets not an array', { ...valid, neg: { 128: 1 } }, /flat array of integers/],
+    ['duplicate index (gap 0)', { ...valid, pos: [0, 1, 0, 1, 192, 1, 1082, 1] }, /at least 1/],
+    ['descending indexes', { ...valid, neg: [160, 1, -32, 1] }, /at least 1/],
     [
       'too many buckets',
       {
