@@ -14,10 +14,11 @@ import type { BenchContext } from './lib/context.js';
 import { startCoordinator } from './lib/distributed.js';
 import { launch, readProc, Sampler } from './lib/proc.js';
 import { Target } from './lib/target.js';
-import { envNumber, log, quantile } from './lib/util.js';
+import { envNumber, log, quantile, spread, type Spread } from './lib/util.js';
 import type { SimMessage, SimSettings } from './scale-agents.js';
 
 export interface ScaleRun {
+  round: number;
   agents: number;
   /** Launch of the coordinator → every agent started. */
   joinAndStartS: number;
@@ -36,9 +37,17 @@ export interface ScaleRun {
   exitCode: number | null;
 }
 
+export interface ScaleStep {
+  agents: number;
+  coordinatorCpuPct: Spread;
+  coordinatorPeakRssMB: Spread;
+  metricsP99Ms: Spread;
+}
+
 export interface ScaleResult {
-  settings: { durationS: number; steps: number[] };
+  settings: { durationS: number; steps: number[]; rounds: number };
   runs: ScaleRun[];
+  steps: ScaleStep[];
 }
 
 /** A realistic script: groups, tagged requests, checks, thresholds on submetrics. */
@@ -72,6 +81,7 @@ export default function () {
 
 export async function scale(ctx: BenchContext): Promise<ScaleResult> {
   const durationS = envNumber('BENCH_SCALE_S', ctx.quick ? 4 : 30);
+  const rounds = envNumber('BENCH_SCALE_ROUNDS', ctx.quick ? 1 : 3);
   const steps = (process.env.BENCH_SCALE_AGENTS ?? (ctx.quick ? '16' : '256,1000'))
     .split(',')
     .map(Number);
@@ -91,9 +101,23 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
     target.close();
   }
   const runs: ScaleRun[] = [];
-  for (const agents of steps)
-    runs.push(await scaleStep(ctx, agents, durationS, script, samplesFile));
-  return { settings: { durationS, steps }, runs };
+  for (let round = 0; round < rounds; round++) {
+    for (const agents of steps) {
+      runs.push({ ...(await scaleStep(ctx, agents, durationS, script, samplesFile)), round });
+    }
+  }
+  const of = (agents: number, f: (r: ScaleRun) => number) =>
+    spread(runs.filter((r) => r.agents === agents).map(f));
+  return {
+    settings: { durationS, steps, rounds },
+    runs,
+    steps: steps.map((agents) => ({
+      agents,
+      coordinatorCpuPct: of(agents, (r) => r.coordinatorCpuPct),
+      coordinatorPeakRssMB: of(agents, (r) => r.coordinatorPeakRssMB),
+      metricsP99Ms: of(agents, (r) => r.metricsP99Ms),
+    })),
+  };
 }
 
 async function scaleStep(
@@ -102,7 +126,7 @@ async function scaleStep(
   durationS: number,
   script: string,
   samplesFile: string,
-): Promise<ScaleRun> {
+): Promise<Omit<ScaleRun, 'round'>> {
   const launchedAt = Date.now();
   const { coordinator, url, secret } = await startCoordinator(ctx, {
     agents,

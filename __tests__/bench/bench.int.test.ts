@@ -70,6 +70,7 @@ describe('npm run bench -- --quick', () => {
     );
 
     // 5. The coordinator ran every simulated agent to the end without an error.
+    expect(r.scale.steps.map((s) => s.agents)).toEqual(r.scale.settings.steps);
     const [step] = r.scale.runs;
     expect(step?.exitCode).toBe(0);
     expect(step?.errors).toBe(0);

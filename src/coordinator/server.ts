@@ -118,7 +118,11 @@ export class CoordinatorServer {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const controller = new AbortController();
     this.#requests.add(controller);
-    res.once('close', () => controller.abort());
+    // Aborts work for a client that went away (a held poll). Not after a response was
+    // written: abort() builds a DOMException, which costs more than a small request does.
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
     const handling = this.#route(req, res, controller.signal)
       .catch((error: unknown) => this.#fail(req, res, error))
       .finally(() => {
