@@ -19,11 +19,11 @@ export interface ProcessProfile {
   /** Least-squares RSS slope from 20 % of the load to its end, MB per minute. */
   growthMBPerMin: number;
   /**
-   * Growth of the RSS floor: lowest RSS in the last third of the load minus the
-   * lowest in the middle third. A garbage-collected heap saws up and down; its
-   * floor only rises when live memory does.
+   * Growth of the RSS ceiling: highest RSS in the last third of the load minus
+   * the highest in the middle third. A garbage-collected heap saws up and down
+   * between collections; memory that keeps every sample pushes the ceiling up.
    */
-  floorGrowthMB: number;
+  peakGrowthMB: number;
   /** Average CPU over the load, % of one core. */
   cpuPct: number;
   series: { t: number; rssMB: number }[];
@@ -70,14 +70,14 @@ function profile(
   const early = load.find((s) => s.t >= from + (to - from) * 0.2) ?? last;
   const after = (fraction: number) => from + (to - from) * fraction;
   const settled = load.filter((s) => s.t >= after(0.2));
-  const floor = (a: number, b: number) =>
-    Math.min(...load.filter((s) => s.t >= after(a) && s.t <= after(b)).map((s) => s.rssMB));
+  const peak = (a: number, b: number) =>
+    Math.max(...load.filter((s) => s.t >= after(a) && s.t <= after(b)).map((s) => s.rssMB));
   return {
     rssEarlyMB: early.rssMB,
     rssEndMB: last.rssMB,
     rssPeakMB: Math.max(...load.map((s) => s.rssMB)),
     growthMBPerMin: slope(settled.map((s) => ({ x: s.t / 60_000, y: s.rssMB }))),
-    floorGrowthMB: floor(2 / 3, 1) - floor(1 / 3, 2 / 3),
+    peakGrowthMB: peak(2 / 3, 1) - peak(1 / 3, 2 / 3),
     cpuPct: ((last.cpuS - first.cpuS) / ((last.t - first.t) / 1000)) * 100,
     series: load.map((s) => ({
       t: Math.round((s.t - from) / 100) / 10,
