@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import type { AgentSummary, RunResult } from '../../src/coordinator/outcome.js';
 import { LIMITS, markerFor, renderRunMarkdown } from '../../src/github/report-markdown.js';
+import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
 function agent(i: number, extra: Partial<AgentSummary> = {}): AgentSummary {
@@ -43,6 +44,48 @@ describe('the run as GitHub Markdown', () => {
     expect(
       renderRunMarkdown({ result: result(), source, title: 'load.js', limit: 65_536 }),
     ).toMatchSnapshot();
+  });
+
+  it('charts load, p(95) and VUs over time in Mermaid (snapshot)', () => {
+    // A ramp to 20 VUs over 8 s, latency rising with the load.
+    const merged = Array.from({ length: 8 }, (_, i): TimelinePoint => ({
+      t: i + 1,
+      rps: 100 * (i + 1),
+      vus: Math.min(20, 3 * (i + 1)),
+      p95: i === 0 ? null : 10 + i * 2.5,
+      errorRate: i === 0 ? null : 0.01 * i,
+      iterations: 90 * (i + 1),
+    }));
+    const timeline: Timeline = { intervalS: 1, merged, agents: {} };
+
+    const markdown = renderRunMarkdown({
+      result: result(),
+      source,
+      title: 'load.js',
+      limit: 65_536,
+      timeline,
+    });
+
+    expect(markdown).toContain('#### Load and latency over time');
+    expect(markdown.match(/```mermaid\nxychart-beta/g)).toHaveLength(3);
+    expect(markdown).toContain('  line [100, 200, 300, 400, 500, 600, 700, 800]');
+    expect(markdown).toMatchSnapshot();
+  });
+
+  it('leaves the chart out of a run shorter than two intervals', () => {
+    const timeline: Timeline = {
+      intervalS: 1,
+      merged: [{ t: 1, rps: 5, vus: 1, p95: 3, errorRate: 0, iterations: 5 }],
+      agents: {},
+    };
+    const markdown = renderRunMarkdown({
+      result: result(),
+      source,
+      title: 'load.js',
+      limit: 65_536,
+      timeline,
+    });
+    expect(markdown).not.toContain('mermaid');
   });
 
   it('renders a failed run with a lost agent (snapshot)', () => {

@@ -7,6 +7,7 @@ import {
   Histogram,
   type HistogramWire,
   histogramWireSchema,
+  wirePercentile,
 } from '../../src/metrics/histogram.js';
 import { prng } from '../helpers/random.js';
 
@@ -356,6 +357,28 @@ describe('Histogram merge', () => {
     expect(h.percentile(0.75)).toBeCloseTo(100, 0);
     h.mergeWire(histogramOf([200, 200, 200, 200]).toWire());
     expect(h.percentile(0.5)).toBeCloseTo(100, 0);
+  });
+});
+
+describe('wirePercentile', () => {
+  it('reads the same percentile off the wire as percentile() does', () => {
+    const rnd = prng(5);
+    const latencies = times(5_000, () => 20 * Math.exp(normal(rnd)));
+    const h = histogramOf([...latencies, 0, 0]);
+    const wire = h.toWire();
+    for (const f of [0, 0.0001, 0.001, 0.5, 0.9, 0.95, 0.99, 0.9999, 1]) {
+      expect(wirePercentile(wire, f)).toBe(h.percentile(f));
+    }
+    for (const few of [[], [7], [0, 0, 3]]) {
+      expect(wirePercentile(histogramOf(few).toWire(), 0.95)).toBe(
+        histogramOf(few).percentile(0.95),
+      );
+    }
+  });
+
+  it('takes the exact path for negative samples', () => {
+    const h = histogramOf([-5, -1, 2, 3]);
+    expect(wirePercentile(h.toWire(), 0.25)).toBe(h.percentile(0.25));
   });
 });
 

@@ -89551,6 +89551,42 @@ class Histogram {
     }
 }
 /**
+ * `Histogram.fromWire(w).percentile(fraction)` without building the
+ * histogram: one walk over the flat buckets, no allocation. For the time
+ * series, which read one p(95) off every agent's delta. Wires with negative
+ * samples (never latencies) take the plain path. The wire must be valid.
+ */
+function wirePercentile(w, fraction) {
+    if (w.neg.length > 0 || w.count <= 1)
+        return Histogram.fromWire(w).percentile(fraction);
+    const i = fraction * (w.count - 1);
+    const floor = Math.floor(i);
+    const ceil = Math.ceil(i);
+    const valueAt = (rank) => {
+        if (rank === 0)
+            return w.min;
+        if (rank === w.count - 1)
+            return w.max;
+        let seen = w.zeros ?? 0;
+        if (rank < seen)
+            return 0;
+        let index = 0;
+        for (let b = 0; b < w.pos.length; b += 2) {
+            index = b === 0 ? (w.pos[0] ?? 0) : index + (w.pos[b] ?? 0);
+            seen += w.pos[b + 1] ?? 0;
+            if (rank < seen) {
+                const low = Math.max(bucketLowerBound(index), w.min);
+                const high = Math.min(bucketLowerBound(index + 1), w.max);
+                return low + (high - low) / 2;
+            }
+        }
+        return w.max;
+    };
+    const j = valueAt(floor);
+    const k = ceil === floor ? j : valueAt(ceil);
+    return j + (k - j) * (i - floor);
+}
+/**
  * Buckets on the wire: one flat list of integers, the lowest bucket's index
  * and count, then per further bucket the gap from the previous index (≥ 1)
  * and its count: `[index₀, count₀, gap₁, count₁, …]`. Flat and
@@ -91667,6 +91703,7 @@ class Coordinator {
             startLeadMs: options.startLeadMs ?? 1_000,
             onAgentLoss: options.onAgentLoss ?? 'abort',
             thresholdIntervalMs: options.thresholdIntervalMs ?? 2_000,
+            progressIntervalMs: options.progressIntervalMs ?? 5_000,
         };
         this.#metrics = options.metrics;
         this.#log = options.log;
@@ -91763,7 +91800,7 @@ class Coordinator {
         if (!this.#metrics) {
             throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
         }
-        this.#metrics.apply(agent.id, report);
+        this.#metrics.apply(agent.id, report, this.#now());
         agent.lastMetricSeq = report.seq;
         if (report.final)
             agent.metricsFinal = true;
@@ -91952,8 +91989,31 @@ class Coordinator {
         this.#log.info(`every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`);
         for (const agent of this.#live())
             agent.instruct({ type: 'start', at });
+        this.#metrics?.started?.(at);
         if (this.#metrics)
             this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds());
+        const every = this.#o.progressIntervalMs;
+        if (every > 0 && this.#metrics?.progress)
+            this.#every(every, () => this.#logProgress(at));
+    }
+    /**
+     * A progress line while the run runs, as k6 prints its own: elapsed time
+     * since the start instant, VUs, iterations, and the last interval's request
+     * rate, p(95) and failures, plus how many agents are healthy.
+     */
+    #logProgress(startMs) {
+        if (this.#phase !== 'running' && this.#phase !== 'stopping')
+            return;
+        const now = this.#now();
+        const p = this.#metrics?.progress?.(this.#o.progressIntervalMs, now);
+        if (!p)
+            return;
+        const healthy = this.#live().length;
+        this.#log.info(`${this.#phase} (${elapsed(now - startMs)}), ${String(p.vus)} VUs, ` +
+            `${String(p.iterations)} complete iterations, ${p.rps.toFixed(1)} req/s, ` +
+            `p(95)=${p.p95Ms === null ? '-' : `${p.p95Ms.toFixed(2)}ms`}, ` +
+            `${p.errorRate === null ? '-' : `${(p.errorRate * 100).toFixed(2)}%`} failed, ` +
+            `${String(healthy)}/${String(this.#agents.length)} agents healthy`);
     }
     /** k6's periodic threshold run: an abortOnFail crossing stops the run with 99. */
     #checkThresholds() {
@@ -92064,6 +92124,12 @@ function setupExitCode(event) {
 function tagText(tags) {
     const entries = Object.entries(tags);
     return entries.length ? `, tags ${entries.map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
+}
+/** k6's progress clock: 0m05.0s */
+function elapsed(ms) {
+    const seconds = Math.max(0, ms) / 1000;
+    const minutes = Math.floor(seconds / 60);
+    return `${String(minutes)}m${(seconds - minutes * 60).toFixed(1).padStart(4, '0')}s`;
 }
 
 // EXTERNAL MODULE: external "node:url"
@@ -93077,6 +93143,7 @@ async function writeSummaryJson(o, data) {
         message: o.result.message,
         agents: o.result.agents,
         startSkewMs: o.result.startSkewMs,
+        timeline: o.timeline,
         data,
     };
     await (0,promises_.writeFile)((0,external_node_path_.resolve)(o.cwd ?? '.', o.summaryJson ?? ''), `${JSON.stringify(body, null, 2)}\n`);
@@ -93326,6 +93393,234 @@ function agentMap(map, key) {
 }
 function badDelta(reason) {
     return new K6DistributedError('BAD_REQUEST', `invalid metric delta: ${reason}`);
+}
+
+;// CONCATENATED MODULE: ./src/metrics/timeline.ts
+
+const emptyBucket = () => ({ requests: 0, iterations: 0, failed: 0, checked: 0 });
+function contributionOf(delta) {
+    const c = { requests: 0, iterations: 0, failed: 0, checked: 0 };
+    for (const series of delta.series) {
+        if (series.kind !== 'total')
+            continue;
+        const sink = series.sink;
+        switch (series.metric) {
+            case 'http_reqs':
+                if (sink.t === 'counter')
+                    c.requests = sink.sum;
+                break;
+            case 'iterations':
+                if (sink.t === 'counter')
+                    c.iterations = sink.sum;
+                break;
+            case 'http_req_failed':
+                if (sink.t === 'rate')
+                    [c.failed, c.checked] = [sink.trues, sink.total];
+                break;
+            case 'http_req_duration':
+                if (sink.t === 'trend')
+                    c.durations = sink.h;
+                break;
+            case 'vus':
+                if (sink.t === 'gauge' && sink.empty !== true)
+                    c.vus = sink.value;
+                break;
+            default:
+        }
+    }
+    return c;
+}
+/**
+ * Per-interval time series of a run (issue: reports over time), fed with the
+ * agents' deltas as they arrive: a delta covers the agent's last interval, so
+ * it is filed under the interval of its arrival. Intervals start at `bucketMs`
+ * and double (neighbours merged) whenever there would be more than
+ * `maxPoints`, so a long run keeps a bounded series. Merged intervals keep a
+ * histogram of http_req_duration (exact p(95) within the histogram's error);
+ * per-agent intervals keep only the agent's own p(95) (read off its delta's
+ * buckets, see `wirePercentile`), and a downsampled
+ * interval's p(95) is the request-weighted mean of its halves (an estimate,
+ * as merging percentiles cannot be exact).
+ */
+class TimelineRecorder {
+    #bucketMs;
+    #maxPoints;
+    #startMs;
+    #merged = [];
+    #agents = new Map();
+    /** Each agent's latest `vus` value. */
+    #vus = new Map();
+    constructor(options = {}) {
+        this.#bucketMs = options.bucketMs ?? 1_000;
+        this.#maxPoints = Math.max(2, options.maxPoints ?? 600);
+    }
+    /** The common start instant (coordinator clock, epoch ms). */
+    start(atMs) {
+        this.#startMs ??= atMs;
+    }
+    get started() {
+        return this.#startMs !== undefined;
+    }
+    /** Files one agent's delta under the interval `atMs` falls in. */
+    record(agentId, delta, atMs) {
+        if (this.#startMs === undefined)
+            return;
+        const c = contributionOf(delta);
+        let index = Math.max(0, Math.floor((atMs - this.#startMs) / this.#bucketMs));
+        while (index >= this.#maxPoints) {
+            this.#downsample();
+            index = Math.floor(index / 2);
+        }
+        const merged = bucketAt(this.#merged, index);
+        add(merged, c);
+        if (c.durations && c.durations.count > 0) {
+            (merged.durations ??= new Histogram()).mergeWire(c.durations);
+        }
+        let agentBuckets = this.#agents.get(agentId);
+        if (!agentBuckets)
+            this.#agents.set(agentId, (agentBuckets = []));
+        const own = bucketAt(agentBuckets, index);
+        const before = own.requests;
+        add(own, c);
+        if (c.durations && c.durations.count > 0) {
+            const p95 = wirePercentile(c.durations, 0.95);
+            own.p95 = weighted(own.p95, before, p95, c.requests || c.durations.count);
+        }
+        if (c.vus !== undefined) {
+            own.vus = c.vus;
+            this.#vus.set(agentId, c.vus);
+        }
+    }
+    /**
+     * The last `windowMs` of completed intervals before `nowMs`, merged: what a
+     * progress line shows. Undefined before the start.
+     */
+    recent(windowMs, nowMs) {
+        if (this.#startMs === undefined)
+            return undefined;
+        const current = Math.floor((nowMs - this.#startMs) / this.#bucketMs);
+        const count = Math.max(1, Math.round(windowMs / this.#bucketMs));
+        const from = Math.max(0, current - count);
+        const window = emptyBucket();
+        const durations = new Histogram();
+        for (let i = from; i < current; i++) {
+            const b = this.#merged[i];
+            if (!b)
+                continue;
+            add(window, {
+                requests: b.requests,
+                iterations: b.iterations,
+                failed: b.failed,
+                checked: b.checked,
+            });
+            if (b.durations)
+                durations.merge(b.durations);
+        }
+        const seconds = (Math.max(1, current - from) * this.#bucketMs) / 1000;
+        return {
+            rps: window.requests / seconds,
+            p95: durations.isEmpty() ? null : durations.percentile(0.95),
+            errorRate: window.checked > 0 ? window.failed / window.checked : null,
+            vus: [...this.#vus.values()].reduce((a, b) => a + b, 0),
+        };
+    }
+    /** The series so far; an interval without data reads as zero load. */
+    snapshot() {
+        const length = Math.max(this.#merged.length, ...[...this.#agents.values()].map((b) => b.length));
+        const intervalS = this.#bucketMs / 1000;
+        const agents = {};
+        const vusCarried = [];
+        for (const [id, buckets] of this.#agents) {
+            let vus = 0;
+            const points = [];
+            const carried = [];
+            for (let i = 0; i < length; i++) {
+                const b = buckets[i] ?? emptyBucket();
+                vus = b.vus ?? vus;
+                carried.push(vus);
+                points.push(point(b, i, intervalS, vus, b.p95 ?? null));
+            }
+            vusCarried.push(carried);
+            agents[id] = points;
+        }
+        const merged = Array.from({ length }, (_, i) => {
+            const b = this.#merged[i] ?? emptyBucket();
+            const vus = vusCarried.reduce((sum, carried) => sum + (carried[i] ?? 0), 0);
+            const p95 = b.durations && !b.durations.isEmpty() ? b.durations.percentile(0.95) : null;
+            return point(b, i, intervalS, vus, p95);
+        });
+        return { intervalS, merged, agents };
+    }
+    #downsample() {
+        this.#bucketMs *= 2;
+        this.#merged = pairUp(this.#merged);
+        for (const [id, buckets] of this.#agents)
+            this.#agents.set(id, pairUp(buckets));
+    }
+}
+function bucketAt(buckets, index) {
+    while (buckets.length <= index)
+        buckets.push(emptyBucket());
+    return buckets[index];
+}
+function add(b, c) {
+    b.requests += c.requests;
+    b.iterations += c.iterations;
+    b.failed += c.failed;
+    b.checked += c.checked;
+    if (c.vus !== undefined)
+        b.vus = c.vus;
+}
+function weighted(a, wa, b, wb) {
+    if (a === undefined || wa + wb === 0)
+        return b;
+    return (a * wa + b * wb) / (wa + wb);
+}
+/** Neighbouring intervals merged: [0,1] → 0, [2,3] → 1, … */
+function pairUp(buckets) {
+    const out = [];
+    for (let i = 0; i < buckets.length; i += 2) {
+        const a = buckets[i] ?? emptyBucket();
+        const b = buckets[i + 1];
+        if (!b) {
+            out.push(a);
+            continue;
+        }
+        const m = {
+            requests: a.requests + b.requests,
+            iterations: a.iterations + b.iterations,
+            failed: a.failed + b.failed,
+            checked: a.checked + b.checked,
+            vus: b.vus ?? a.vus,
+        };
+        if (a.durations || b.durations) {
+            m.durations = new Histogram();
+            if (a.durations)
+                m.durations.merge(a.durations);
+            if (b.durations)
+                m.durations.merge(b.durations);
+        }
+        if (a.p95 !== undefined || b.p95 !== undefined) {
+            m.p95 =
+                a.p95 === undefined
+                    ? b.p95
+                    : b.p95 === undefined
+                        ? a.p95
+                        : weighted(a.p95, a.requests, b.p95, b.requests);
+        }
+        out.push(m);
+    }
+    return out;
+}
+function point(b, i, intervalS, vus, p95) {
+    return {
+        t: (i + 1) * intervalS,
+        rps: b.requests / intervalS,
+        vus,
+        p95,
+        errorRate: b.checked > 0 ? b.failed / b.checked : null,
+        iterations: b.iterations,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/thresholds/parse.ts
@@ -93632,6 +93927,7 @@ function passes(threshold, values) {
 
 
 
+
 /** k6 always tracks this submetric for the summary when expected_response is a system tag. */
 const EXPECTED_RESPONSE = {
     key: 'http_req_duration{expected_response:true}',
@@ -93647,6 +93943,8 @@ const DEFAULT_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
 class CoordinatorMetrics {
     plan;
     store;
+    /** Per-interval series of the run, merged and per agent. */
+    timeline = new TimelineRecorder();
     #sets;
     #evaluator;
     #o;
@@ -93667,8 +93965,25 @@ class CoordinatorMetrics {
         this.store = new MetricStore({ submetrics: this.plan.submetrics });
         this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
     }
-    apply(agentId, report) {
+    apply(agentId, report, atMs) {
         this.store.apply(agentId, report.delta);
+        this.timeline.record(agentId, report.delta, atMs);
+    }
+    started(atMs) {
+        this.timeline.start(atMs);
+    }
+    progress(windowMs, nowMs) {
+        const recent = this.timeline.recent(windowMs, nowMs);
+        if (!recent)
+            return undefined;
+        const iterations = this.store.sink('iterations')?.thresholdInput();
+        return {
+            vus: recent.vus,
+            iterations: iterations?.type === 'counter' ? iterations.count : 0,
+            rps: recent.rps,
+            p95Ms: recent.p95,
+            errorRate: recent.errorRate,
+        };
     }
     evaluate(durationMs, final) {
         if (!this.#evaluator)
@@ -94086,6 +94401,7 @@ async function coordinate(options) {
     const coordinator = new Coordinator({
         metrics,
         thresholdIntervalMs: options.thresholdIntervalMs,
+        progressIntervalMs: options.progressIntervalMs,
         expectedAgents: options.agents,
         archive: await describeFile(test.archivePath),
         noSetup: test.options.noSetup === true,
@@ -94123,8 +94439,10 @@ async function coordinate(options) {
             setupData: coordinator.setupData,
             isStdOutTTY: options.output?.isTTY ?? false,
         });
+        const timeline = metrics.timeline.snapshot();
         if (options.output) {
             await endOfTest({
+                timeline,
                 k6: options.k6,
                 script: options.script,
                 flags,
@@ -94139,7 +94457,7 @@ async function coordinate(options) {
                 log: options.log,
             });
         }
-        return { ...result, test, summary };
+        return { ...result, test, summary, timeline };
     }
     finally {
         options.signal?.removeEventListener('abort', onAbort);

@@ -58,6 +58,7 @@ async function publishRun(result: CoordinateResult, inputs: CoordinatorInputs): 
     renderRunMarkdown({
       result,
       source: result.summary,
+      timeline: result.timeline,
       title: inputs.script,
       limit,
       bytes,

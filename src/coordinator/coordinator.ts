@@ -49,6 +49,8 @@ export interface CoordinatorOptions {
   metrics?: RunMetrics;
   /** How often thresholds are evaluated during the run (k6: every 2 s). */
   thresholdIntervalMs?: number;
+  /** How often a progress line is logged while the run runs (default 5 s; 0: never). */
+  progressIntervalMs?: number;
   log: Logger;
   now?: () => number;
 }
@@ -57,13 +59,30 @@ export interface CoordinatorOptions {
 export interface RunMetrics {
   /** What agents aggregate and how often they send it. */
   readonly plan: MetricsPlan;
-  /** Adds an agent's delta; throws BAD_REQUEST (changing nothing) when it does not fit. */
-  apply(agentId: string, report: MetricsReport): void;
+  /**
+   * Adds an agent's delta, received at `atMs` (coordinator clock); throws
+   * BAD_REQUEST (changing nothing) when it does not fit.
+   */
+  apply(agentId: string, report: MetricsReport, atMs: number): void;
+  /** The common start instant: time series count from here. */
+  started?(atMs: number): void;
+  /** The load of the last `windowMs`, for the progress line. */
+  progress?(windowMs: number, nowMs: number): RunProgress | undefined;
   /**
    * Evaluates the thresholds on the merged data as k6 does: during the run
    * (`final` false) metrics without samples are skipped.
    */
   evaluate(durationMs: number, final: boolean): ThresholdVerdict;
+}
+
+/** What a progress line shows besides the agents. */
+export interface RunProgress {
+  vus: number;
+  /** Completed iterations so far. */
+  iterations: number;
+  rps: number;
+  p95Ms: number | null;
+  errorRate: number | null;
 }
 
 export interface ThresholdVerdict {
@@ -115,6 +134,7 @@ export class Coordinator {
       startLeadMs: options.startLeadMs ?? 1_000,
       onAgentLoss: options.onAgentLoss ?? 'abort',
       thresholdIntervalMs: options.thresholdIntervalMs ?? 2_000,
+      progressIntervalMs: options.progressIntervalMs ?? 5_000,
     };
     this.#metrics = options.metrics;
     this.#log = options.log;
@@ -225,7 +245,7 @@ export class Coordinator {
     if (!this.#metrics) {
       throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
     }
-    this.#metrics.apply(agent.id, report);
+    this.#metrics.apply(agent.id, report, this.#now());
     agent.lastMetricSeq = report.seq;
     if (report.final) agent.metricsFinal = true;
   }
@@ -408,7 +428,30 @@ export class Coordinator {
       `every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`,
     );
     for (const agent of this.#live()) agent.instruct({ type: 'start', at });
+    this.#metrics?.started?.(at);
     if (this.#metrics) this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds());
+    const every = this.#o.progressIntervalMs;
+    if (every > 0 && this.#metrics?.progress) this.#every(every, () => this.#logProgress(at));
+  }
+
+  /**
+   * A progress line while the run runs, as k6 prints its own: elapsed time
+   * since the start instant, VUs, iterations, and the last interval's request
+   * rate, p(95) and failures, plus how many agents are healthy.
+   */
+  #logProgress(startMs: number): void {
+    if (this.#phase !== 'running' && this.#phase !== 'stopping') return;
+    const now = this.#now();
+    const p = this.#metrics?.progress?.(this.#o.progressIntervalMs, now);
+    if (!p) return;
+    const healthy = this.#live().length;
+    this.#log.info(
+      `${this.#phase} (${elapsed(now - startMs)}), ${String(p.vus)} VUs, ` +
+        `${String(p.iterations)} complete iterations, ${p.rps.toFixed(1)} req/s, ` +
+        `p(95)=${p.p95Ms === null ? '-' : `${p.p95Ms.toFixed(2)}ms`}, ` +
+        `${p.errorRate === null ? '-' : `${(p.errorRate * 100).toFixed(2)}%`} failed, ` +
+        `${String(healthy)}/${String(this.#agents.length)} agents healthy`,
+    );
   }
 
   /** k6's periodic threshold run: an abortOnFail crossing stops the run with 99. */
@@ -526,4 +569,11 @@ function setupExitCode(event: Extract<AgentEvent, { type: 'setup-failed' }>): nu
 function tagText(tags: Readonly<Record<string, string>>): string {
   const entries = Object.entries(tags);
   return entries.length ? `, tags ${entries.map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
+}
+
+/** k6's progress clock: 0m05.0s */
+function elapsed(ms: number): string {
+  const seconds = Math.max(0, ms) / 1000;
+  const minutes = Math.floor(seconds / 60);
+  return `${String(minutes)}m${(seconds - minutes * 60).toFixed(1).padStart(4, '0')}s`;
 }

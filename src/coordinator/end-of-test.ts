@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.js';
 import type { K6Binary } from '../k6/binary.js';
 import { runHandleSummary } from '../k6/handle-summary.js';
 import type { RunFlags } from '../k6/run-flags.js';
+import type { Timeline } from '../metrics/timeline.js';
 import type { Logger } from '../runtime/logger.js';
 import { legacySummaryData, summaryExport } from '../summary/legacy.js';
 import type { SummarySource } from '../summary/source.js';
@@ -17,6 +18,8 @@ export interface EndOfTestOptions {
   flags: RunFlags;
   source: SummarySource;
   result: RunResult;
+  /** The run over time, for the merged result file. */
+  timeline?: Timeline;
   /** --summary-json: the machine-readable merged result. */
   summaryJson?: string;
   cwd?: string;
@@ -34,6 +37,8 @@ export interface SummaryJson {
   message: string;
   agents: RunResult['agents'];
   startSkewMs: number | undefined;
+  /** Per-interval request rate, VUs, p(95), error rate and iterations, merged and per agent. */
+  timeline?: Timeline;
   data: unknown;
 }
 
@@ -82,6 +87,7 @@ async function writeSummaryJson(o: EndOfTestOptions, data: unknown): Promise<voi
     message: o.result.message,
     agents: o.result.agents,
     startSkewMs: o.result.startSkewMs,
+    timeline: o.timeline,
     data,
   };
   await writeFile(resolve(o.cwd ?? '.', o.summaryJson ?? ''), `${JSON.stringify(body, null, 2)}\n`);

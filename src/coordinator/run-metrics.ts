@@ -2,12 +2,13 @@ import type { K6Options } from '../k6/archive.js';
 import type { RunFlags } from '../k6/run-flags.js';
 import { createSink } from '../metrics/sinks.js';
 import { MetricStore } from '../metrics/store.js';
+import { TimelineRecorder } from '../metrics/timeline.js';
 import type { Sink } from '../metrics/types.js';
 import type { MetricsPlan, MetricsReport, SubmetricSpec } from '../protocol/messages.js';
 import type { SeriesView, SummarySource } from '../summary/source.js';
 import { parseThresholdsOption, type ThresholdSet } from '../thresholds/config.js';
 import { ThresholdEvaluator } from '../thresholds/evaluate.js';
-import type { RunMetrics, ThresholdVerdict } from './coordinator.js';
+import type { RunMetrics, RunProgress, ThresholdVerdict } from './coordinator.js';
 
 /** k6 always tracks this submetric for the summary when expected_response is a system tag. */
 const EXPECTED_RESPONSE = {
@@ -33,6 +34,8 @@ export interface RunMetricsOptions {
 export class CoordinatorMetrics implements RunMetrics {
   readonly plan: MetricsPlan;
   readonly store: MetricStore;
+  /** Per-interval series of the run, merged and per agent. */
+  readonly timeline = new TimelineRecorder();
   readonly #sets: readonly ThresholdSet[];
   readonly #evaluator: ThresholdEvaluator | undefined;
   readonly #o: RunMetricsOptions;
@@ -55,8 +58,26 @@ export class CoordinatorMetrics implements RunMetrics {
     this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
   }
 
-  apply(agentId: string, report: MetricsReport): void {
+  apply(agentId: string, report: MetricsReport, atMs: number): void {
     this.store.apply(agentId, report.delta);
+    this.timeline.record(agentId, report.delta, atMs);
+  }
+
+  started(atMs: number): void {
+    this.timeline.start(atMs);
+  }
+
+  progress(windowMs: number, nowMs: number): RunProgress | undefined {
+    const recent = this.timeline.recent(windowMs, nowMs);
+    if (!recent) return undefined;
+    const iterations = this.store.sink('iterations')?.thresholdInput();
+    return {
+      vus: recent.vus,
+      iterations: iterations?.type === 'counter' ? iterations.count : 0,
+      rps: recent.rps,
+      p95Ms: recent.p95,
+      errorRate: recent.errorRate,
+    };
   }
 
   evaluate(durationMs: number, final: boolean): ThresholdVerdict {

@@ -6,6 +6,7 @@ import { prepareTest, type PreparedTest } from '../k6/archive.js';
 import type { K6Binary } from '../k6/binary.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { parseRunFlags } from '../k6/run-flags.js';
+import type { Timeline } from '../metrics/timeline.js';
 import type { Logger } from '../runtime/logger.js';
 import type { SummarySource } from '../summary/source.js';
 import { type RegistrationAuth, secretAuth } from './auth.js';
@@ -48,6 +49,8 @@ export interface CoordinateOptions {
   /** How often agents send metric deltas. */
   metricsIntervalMs?: number;
   thresholdIntervalMs?: number;
+  /** How often a progress line is logged during the run (default 5 s; 0: never). */
+  progressIntervalMs?: number;
   /** Where the end-of-test summary goes; without it none is produced. */
   output?: {
     stdout: (text: string | Buffer) => void;
@@ -62,6 +65,8 @@ export interface CoordinateResult extends RunResult {
   test: PreparedTest;
   /** What the summary was rendered from. */
   summary: SummarySource;
+  /** The run over time, merged and per agent. */
+  timeline: Timeline;
 }
 
 /**
@@ -87,6 +92,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   const coordinator = new Coordinator({
     metrics,
     thresholdIntervalMs: options.thresholdIntervalMs,
+    progressIntervalMs: options.progressIntervalMs,
     expectedAgents: options.agents,
     archive: await describeFile(test.archivePath),
     noSetup: test.options.noSetup === true,
@@ -125,8 +131,10 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
       setupData: coordinator.setupData,
       isStdOutTTY: options.output?.isTTY ?? false,
     });
+    const timeline = metrics.timeline.snapshot();
     if (options.output) {
       await endOfTest({
+        timeline,
         k6: options.k6,
         script: options.script,
         flags,
@@ -141,7 +149,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         log: options.log,
       });
     }
-    return { ...result, test, summary };
+    return { ...result, test, summary, timeline };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     coordinator.close();

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 
 import type { RunResult } from '../coordinator/outcome.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import type { Timeline } from '../metrics/timeline.js';
+import { mermaidCharts } from '../report/charts.js';
 import { agentTable } from '../report/run-report.js';
 import { humanizeValue } from '../summary/format.js';
 import { buildReport, type ReportMetric } from '../summary/report.js';
@@ -22,6 +24,8 @@ export interface RunMarkdownInput {
   bytes?: boolean;
   /** Where the full result lives, named in the trimming note. */
   fullResultHint?: string;
+  /** The run over time: charted when it has two intervals or more. */
+  timeline?: Timeline;
 }
 
 /** The hidden marker that finds this workflow's comment for this test again. */
@@ -59,12 +63,13 @@ export function renderRunMarkdown(input: RunMarkdownInput): string {
 interface Sections {
   head: string[];
   thresholds: string[];
+  chart: string[];
   metrics: string[];
   checks: string[];
   agents: string[];
 }
 
-function sections({ result, source, title }: RunMarkdownInput): Sections {
+function sections({ result, source, title, timeline }: RunMarkdownInput): Sections {
   const verdict = verdictOf(result);
   const report = buildReport(source, 'compact');
   const unit = source.options.summaryTimeUnit;
@@ -94,7 +99,7 @@ function sections({ result, source, title }: RunMarkdownInput): Sections {
       `| ${c.fails === 0 ? '✅' : '❌'} ${cell(c.name)} | ${String(c.passes)} | ${String(c.fails)} |`,
   );
   const agents = agentTable(result).rows.map((row) => `| ${row.map(cell).join(' | ')} |`);
-  return { head, thresholds, metrics, checks, agents };
+  return { head, thresholds, chart: mermaidCharts(timeline), metrics, checks, agents };
 }
 
 const KEY_METRICS = [
@@ -127,6 +132,7 @@ function assemble(s: Sections, agents: number, checks: number, input: RunMarkdow
     );
     lines.push(...s.thresholds);
   }
+  if (s.chart.length) lines.push('', '#### Load and latency over time', '', ...s.chart);
   if (s.metrics.length) {
     lines.push('', '#### Key metrics', '', '| Metric | Value |', '| --- | --- |', ...s.metrics);
   }

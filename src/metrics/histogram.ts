@@ -215,6 +215,39 @@ export class Histogram {
 }
 
 /**
+ * `Histogram.fromWire(w).percentile(fraction)` without building the
+ * histogram: one walk over the flat buckets, no allocation. For the time
+ * series, which read one p(95) off every agent's delta. Wires with negative
+ * samples (never latencies) take the plain path. The wire must be valid.
+ */
+export function wirePercentile(w: HistogramWire, fraction: number): number {
+  if (w.neg.length > 0 || w.count <= 1) return Histogram.fromWire(w).percentile(fraction);
+  const i = fraction * (w.count - 1);
+  const floor = Math.floor(i);
+  const ceil = Math.ceil(i);
+  const valueAt = (rank: number): number => {
+    if (rank === 0) return w.min;
+    if (rank === w.count - 1) return w.max;
+    let seen = w.zeros ?? 0;
+    if (rank < seen) return 0;
+    let index = 0;
+    for (let b = 0; b < w.pos.length; b += 2) {
+      index = b === 0 ? (w.pos[0] ?? 0) : index + (w.pos[b] ?? 0);
+      seen += w.pos[b + 1] ?? 0;
+      if (rank < seen) {
+        const low = Math.max(bucketLowerBound(index), w.min);
+        const high = Math.min(bucketLowerBound(index + 1), w.max);
+        return low + (high - low) / 2;
+      }
+    }
+    return w.max;
+  };
+  const j = valueAt(floor);
+  const k = ceil === floor ? j : valueAt(ceil);
+  return j + (k - j) * (i - floor);
+}
+
+/**
  * Buckets on the wire: one flat list of integers, the lowest bucket's index
  * and count, then per further bucket the gap from the previous index (≥ 1)
  * and its count: `[index₀, count₀, gap₁, count₁, …]`. Flat and

@@ -1,0 +1,75 @@
+/**
+ * The run over time on real k6 (issue 8): the coordinator files every
+ * agent's deltas into per-interval series, merged and per agent, writes them
+ * to the merged result file, and logs a progress line every interval.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { describe, expect, it } from '@jest/globals';
+
+import type { SummaryJson } from '../../src/coordinator/end-of-test.js';
+import type { TimelinePoint } from '../../src/metrics/timeline.js';
+import { runDistributed } from '../helpers/distributed.js';
+import { tempDir } from '../helpers/fs.js';
+import { fixtureScript } from '../helpers/k6.js';
+import { TargetServer } from '../helpers/target-server.js';
+
+const sum = (points: readonly TimelinePoint[], f: (p: TimelinePoint) => number) =>
+  points.reduce((s, p) => s + f(p), 0);
+
+describe('the run over time (real k6, 2 agents)', () => {
+  it('accounts for every iteration in the series, merged and per agent, and logs progress', async () => {
+    const target = await TargetServer.start();
+    const dir = await tempDir();
+    const summaryJson = join(dir, 'result.json');
+
+    const run = await runDistributed({
+      agents: 2,
+      script: fixtureScript('long-run.js'),
+      flags: ['-e', `TARGET=${target.url}`, '-e', 'DURATION=4s'],
+      summaryJson,
+      progressIntervalMs: 1_000,
+      output: { stdout: () => undefined, stderr: () => undefined, isTTY: false },
+    });
+
+    expect(run.exitCode).toBe(0);
+    const { timeline, data } = JSON.parse(await readFile(summaryJson, 'utf8')) as SummaryJson & {
+      data: { metrics: Record<string, { values: Record<string, number> }> };
+    };
+    if (!timeline) throw new Error('the result file has no timeline');
+    const iterations = data.metrics.iterations?.values.count;
+    const requests = data.metrics.http_reqs?.values.count ?? NaN;
+
+    // Every iteration of the run is in exactly one interval, merged and per agent.
+    expect(sum(timeline.merged, (p) => p.iterations)).toBe(iterations);
+    for (const agent of run.agents) {
+      const own = timeline.agents[agent.id] ?? [];
+      expect(sum(own, (p) => p.iterations)).toBe(agent.totals?.iterations);
+    }
+    // Requests too, but setup()'s one may have been sent before the start instant.
+    const charted = sum(timeline.merged, (p) => p.rps * timeline.intervalS);
+    expect(charted).toBeGreaterThanOrEqual(requests - 1);
+    expect(charted).toBeLessThanOrEqual(requests);
+    // 3 VUs over 2 agents (2 + 1), p(95) of real latencies, no failures.
+    expect(Math.max(...timeline.merged.map((p) => p.vus))).toBe(3);
+    const busy = timeline.merged.filter((p) => p.iterations > 0);
+    expect(busy.length).toBeGreaterThanOrEqual(3);
+    for (const p of busy) {
+      expect(p.p95).toBeGreaterThan(0);
+      expect(p.errorRate).toBe(0);
+    }
+    expect(timeline.merged.map((p) => p.t)).toEqual(
+      timeline.merged.map((_, i) => (i + 1) * timeline.intervalS),
+    );
+
+    const progress = run.log.lines.filter((l) => l.startsWith('running ('));
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    for (const line of progress) {
+      expect(line).toMatch(
+        /^running \(0m0\d\.\ds\), \d+ VUs, \d+ complete iterations, \d+\.\d req\/s, p\(95\)=(\d+\.\d\dms|-), (\d+\.\d\d%|-) failed, 2\/2 agents healthy$/,
+      );
+    }
+    expect(progress.some((l) => / 3 VUs, /.test(l) && !/ 0\.0 req\/s/.test(l))).toBe(true);
+  });
+});
