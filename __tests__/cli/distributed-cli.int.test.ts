@@ -3,9 +3,13 @@
  * committed bundle), talking protocol v1 over loopback with a shared secret,
  * and `run`, the embedded default. Real k6 everywhere.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
 import { describe, expect, it } from '@jest/globals';
 
 import { CliProcess } from '../helpers/cli-process.js';
+import { tempDir } from '../helpers/fs.js';
 import { fixtureScript } from '../helpers/k6.js';
 import { TargetServer } from '../helpers/target-server.js';
 
@@ -29,11 +33,14 @@ function startAgent(url: string, extra: string[] = []) {
 }
 
 describe('coordinator and agents as separate processes (real k6)', () => {
-  it('runs the test once across two agents and exits with k6 code 0', async () => {
+  it('runs the test once across two agents, exits with k6 code 0 and writes the HTML report', async () => {
     const target = await TargetServer.start();
+    const report = join(await tempDir(), 'report.html');
     const coordinator = startCoordinator(target, [
+      '--report-html',
+      report,
       '-e',
-      'DURATION=1s',
+      'DURATION=3s',
       fixtureScript('long-run.js'),
     ]);
     const url = await coordinatorUrl(coordinator);
@@ -45,6 +52,11 @@ describe('coordinator and agents as separate processes (real k6)', () => {
     expect(target.count('/teardown')).toBe(1);
     expect(coordinator.text()).toMatch(/DISTRIBUTED RUN: 2 agents, start skew \d+\.\d ms/);
     expect(coordinator.text()).toMatch(/region=eu/);
+    const html = await readFile(report, 'utf8');
+    expect(html).toContain('<span class="verdict passed">passed</span>');
+    expect(html.match(/<svg class="chart"/g)).toHaveLength(5);
+    expect(html.match(/<polyline class="series"/g)?.length).toBeGreaterThanOrEqual(5);
+    expect(html).toContain('region=eu');
   });
 
   it('a killed coordinator: every agent stops its k6 within the dead-man bound and exits 97', async () => {

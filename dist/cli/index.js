@@ -92739,7 +92739,7 @@ function sectionOf(name, mode) {
 }
 const PERCENTILE_SOURCE = /^p\((\d+(?:\.\d+)?)\)\s*[<>=]/;
 /** The report of a run in `mode`. */
-function buildReport(source, mode) {
+function report_buildReport(source, mode) {
     const all = observedSeries(source);
     const { summaryTrendStats: stats } = source.options;
     const metric = (name, series, extra = []) => ({
@@ -92906,7 +92906,7 @@ function countCheck(target, check) {
  * k6's summary.js does, when the run has no metric at all to show.
  */
 function renderTextSummary(source, options) {
-    const report = buildReport(source, options.mode);
+    const report = report_buildReport(source, options.mode);
     const enableColors = options.enableColors ?? (!source.options.noColor && source.state.isStdOutTTY);
     return `\n${textSummary(report, { ...source.options, enableColors })}\n\n`;
 }
@@ -94654,6 +94654,176 @@ function renderDemoTotals(counts) {
     ].join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/github/report-markdown.ts
+
+
+
+
+
+
+/** GitHub's limits (design.md §4): job summary bytes, comment and check-run characters. */
+const LIMITS = { jobSummaryBytes: 1024 * 1024, comment: 65_536, checkRun: 65_535 };
+/** The hidden marker that finds this workflow's comment for this test again. */
+function markerFor(workflow, test) {
+    const key = createHash('sha256').update(`${workflow}\n${test}`).digest('hex').slice(0, 16);
+    return `<!-- k6-distributed:report:${key} -->`;
+}
+function verdictOf(result) {
+    if (result.exitCode === 0)
+        return 'passed';
+    return result.aborted ? 'aborted' : 'failed';
+}
+const ICON = { passed: '✅', failed: '❌', aborted: '⛔' };
+/**
+ * The run as GitHub Markdown (job summary, PR comment, check run): verdict,
+ * thresholds, key metrics, checks and the per-agent table. Pure. Past `limit`
+ * it drops agent rows, then check rows, and says so in a visible note.
+ */
+function renderRunMarkdown(input) {
+    const parts = sections(input);
+    const size = (text) => (input.bytes ? Buffer.byteLength(text) : text.length);
+    let agents = parts.agents.length;
+    let checks = parts.checks.length;
+    for (;;) {
+        const text = assemble(parts, agents, checks, input);
+        if (size(text) <= input.limit)
+            return text;
+        if (agents > 0)
+            agents = Math.floor(agents / 2);
+        else if (checks > 0)
+            checks = Math.floor(checks / 2);
+        else
+            return cut(text, input.limit, size);
+    }
+}
+function sections({ result, source, title, timeline }) {
+    const verdict = verdictOf(result);
+    const report = buildReport(source, 'compact');
+    const unit = source.options.summaryTimeUnit;
+    const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+    const head = [
+        `### ${ICON[verdict]} k6-distributed: \`${code(title)}\` ${verdict}`,
+        '',
+        `**exit code ${String(result.exitCode)}** (${exitName(result.exitCode)}): ${cell(result.message)}`,
+        '',
+        `${String(result.agents.length)} agents · test run ${seconds(source.durationMs)} · start skew ${skew} · ` +
+            `setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
+    ];
+    const thresholds = [...report.thresholds].flatMap(([key, t]) => t.thresholds.map((th) => `| \`${code(key)}\` | \`${code(th.source)}\` | ${thresholdValue(t.metric, th.source, unit)} | ${th.ok ? '✅' : '❌'} |`));
+    const all = new Map();
+    for (const section of report.root.metrics.values())
+        for (const [k, m] of section)
+            all.set(k, m);
+    const metrics = KEY_METRICS.flatMap((name) => {
+        const metric = all.get(name);
+        return metric ? [`| \`${name}\` | ${metricValue(metric, unit)} |`] : [];
+    });
+    const checks = [...(report.root.checks?.ordered ?? [])].map((c) => `| ${c.fails === 0 ? '✅' : '❌'} ${cell(c.name)} | ${String(c.passes)} | ${String(c.fails)} |`);
+    const agents = agentTable(result).rows.map((row) => `| ${row.map(cell).join(' | ')} |`);
+    return { head, thresholds, chart: mermaidCharts(timeline), metrics, checks, agents };
+}
+const KEY_METRICS = (/* unused pure expression or super */ null && ([
+    'http_reqs',
+    'http_req_failed',
+    'http_req_duration',
+    'iterations',
+    'iteration_duration',
+    'vus_max',
+    'data_received',
+    'data_sent',
+    'dropped_iterations',
+]));
+/** A column title as a heading: `iterations` → `Iterations` (`k6 exit` stays). */
+function capitalize(text) {
+    return text.startsWith('k6') ? text : text.charAt(0).toUpperCase() + text.slice(1);
+}
+function assemble(s, agents, checks, input) {
+    const { result } = input;
+    const lines = [...s.head];
+    if (s.thresholds.length) {
+        lines.push('', '#### Thresholds', '', '| Metric | Threshold | Value | |', '| --- | --- | --- | --- |');
+        lines.push(...s.thresholds);
+    }
+    if (s.chart.length)
+        lines.push('', '#### Load and latency over time', '', ...s.chart);
+    if (s.metrics.length) {
+        lines.push('', '#### Key metrics', '', '| Metric | Value |', '| --- | --- |', ...s.metrics);
+    }
+    if (s.checks.length) {
+        lines.push('', '#### Checks', '', '| Check | Passes | Fails |', '| --- | ---: | ---: |');
+        lines.push(...s.checks.slice(0, checks));
+    }
+    lines.push('', '#### Agents (\\* ran setup and teardown)', '', `| ${agentTable(result).header.map(capitalize).join(' | ')} |`, '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |', ...s.agents.slice(0, agents));
+    const hidden = [
+        s.agents.length > agents ? `${String(s.agents.length - agents)} agents` : '',
+        s.checks.length > checks ? `${String(s.checks.length - checks)} checks` : '',
+    ].filter((x) => x !== '');
+    if (hidden.length)
+        lines.push('', trimNote(hidden.join(' and '), input.fullResultHint));
+    return `${lines.join('\n')}\n`;
+}
+function trimNote(what, hint = 'the merged result JSON') {
+    return `> **Trimmed to fit GitHub's size limit:** ${what} not shown; see ${hint}.`;
+}
+function cut(text, limit, size) {
+    const note = `\n\n${trimNote('the rest')}\n`;
+    let end = Math.max(0, limit - size(note));
+    while (end > 0 && size(text.slice(0, end)) > limit - size(note))
+        end--;
+    return text.slice(0, end) + note;
+}
+function thresholdValue(metric, source, unit) {
+    const agg = (source.split(/[=><!]/)[0] ?? '').trim();
+    const key = metric.type === 'gauge' ? 'value' : agg;
+    const value = metric.values[key];
+    if (value === undefined)
+        return '-';
+    if (metric.type === 'counter' && agg === 'rate')
+        return `${round(value)}/s`;
+    if (metric.type === 'counter')
+        return String(value);
+    return humanizeValue(value, metric, unit);
+}
+function metricValue(m, unit) {
+    const v = m.values;
+    switch (m.type) {
+        case 'counter':
+            return m.contains === 'data'
+                ? `${humanizeValue(v.count ?? 0, m, unit)} (${humanizeValue(v.rate ?? 0, m, unit)}/s)`
+                : `${String(v.count ?? 0)} (${round(v.rate ?? 0)}/s)`;
+        case 'rate':
+            return `${humanizeValue(v.rate ?? 0, m, unit)} (${String(v.passes ?? 0)} of ${String((v.passes ?? 0) + (v.fails ?? 0))})`;
+        case 'gauge':
+            return `${humanizeValue(v.value ?? 0, m, unit)} (min ${humanizeValue(v.min ?? 0, m, unit)}, max ${humanizeValue(v.max ?? 0, m, unit)})`;
+        case 'trend':
+            return Object.entries(v)
+                .map(([stat, value]) => `${stat}=${stat === 'count' ? String(value) : humanizeValue(value, m, unit)}`)
+                .join(' ');
+    }
+}
+function exitName(code) {
+    const name = Object.entries(K6_EXIT_CODES).find(([, c]) => c === code)?.[0];
+    return name ?? 'exit code';
+}
+function seconds(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+function round(n) {
+    return String(Math.round(n * 100) / 100);
+}
+/** Text safe inside a table cell. */
+function cell(text) {
+    return text
+        .replace(/\s+/g, ' ')
+        .replace(/([|*])/g, '\\$1')
+        .replace(/</g, '&lt;')
+        .trim();
+}
+/** Text safe inside a table cell's code span (where `<` is literal already). */
+function code(text) {
+    return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').replace(/`/g, "'").trim();
+}
+
 ;// CONCATENATED MODULE: ./src/report/run-report.ts
 /**
  * The distributed part of the end-of-test report, as plain text: who ran
@@ -94661,7 +94831,7 @@ function renderDemoTotals(counts) {
  * verdict. Pure: the caller decides where it goes.
  */
 function renderRunReport(result) {
-    const { header, rows } = agentTable(result);
+    const { header, rows } = run_report_agentTable(result);
     const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
     return [
         `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
@@ -94675,7 +94845,7 @@ function renderRunReport(result) {
     ].join('\n');
 }
 /** The per-agent table, one row of plain-text cells per agent (`*`: ran setup and teardown). */
-function agentTable(result) {
+function run_report_agentTable(result) {
     const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
     const rows = result.agents.map((a) => [
         `${String(a.index + 1)}${a.leader ? '*' : ''}`,
@@ -94715,6 +94885,213 @@ function table(header, rows) {
         .join('  ')
         .trimEnd();
     return [line(header), ...rows.map(line)];
+}
+
+;// CONCATENATED MODULE: ./src/report/svg-chart.ts
+/**
+ * Line charts as inline SVG for the HTML report: no script, no network, so
+ * the report opens anywhere (an artifact, a mail attachment). Hand-written:
+ * a charting library would need JavaScript in the page, and these charts are
+ * one polyline per series on a linear axis.
+ */
+const WIDTH = 640;
+const HEIGHT = 220;
+const PAD = { left: 56, right: 12, top: 28, bottom: 28 };
+const svg_chart_COLORS = [
+    '#2f6fde',
+    '#e0662b',
+    '#2c9f5b',
+    '#a44bc9',
+    '#c9a227',
+    '#1fa2b5',
+    '#d6436e',
+    '#6b7280',
+];
+/** 1, 2 or 5 times a power of ten at or above `x`: tidy tick steps. */
+function niceStep(x) {
+    if (!(x > 0))
+        return 1;
+    const power = 10 ** Math.floor(Math.log10(x));
+    const f = x / power;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * power;
+}
+function escapeXml(text) {
+    return text.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
+}
+const num = (x) => (Math.round(x * 10) / 10).toString();
+function svgLineChart(chart) {
+    const values = chart.series.flatMap((s) => s.values.filter((v) => v !== null));
+    const step = niceStep(Math.max(...values, 0) / 4);
+    const yMax = step * Math.max(1, Math.ceil(Math.max(...values, 0) / step));
+    const xMin = 0;
+    const xMax = Math.max(...chart.xs, 1);
+    const plotW = WIDTH - PAD.left - PAD.right;
+    const plotH = HEIGHT - PAD.top - PAD.bottom;
+    const x = (t) => PAD.left + ((t - xMin) / (xMax - xMin)) * plotW;
+    const y = (v) => PAD.top + plotH - (v / yMax) * plotH;
+    const parts = [];
+    parts.push(`<svg class="chart" role="img" aria-label="${escapeXml(chart.title)}" viewBox="0 0 ${String(WIDTH)} ${String(HEIGHT)}" width="${String(WIDTH)}" height="${String(HEIGHT)}" xmlns="http://www.w3.org/2000/svg">`, `<text class="title" x="${String(PAD.left)}" y="18">${escapeXml(chart.title)}</text>`);
+    for (let v = 0; v <= yMax + step / 2; v += step) {
+        parts.push(`<line class="grid" x1="${String(PAD.left)}" x2="${String(WIDTH - PAD.right)}" y1="${num(y(v))}" y2="${num(y(v))}"/>`, `<text class="tick" x="${String(PAD.left - 6)}" y="${num(y(v) + 4)}" text-anchor="end">${escapeXml(tick(v))}</text>`);
+    }
+    const xStep = niceStep(xMax / 6);
+    for (let t = 0; t <= xMax; t += xStep) {
+        parts.push(`<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${String(t)}s</text>`);
+    }
+    parts.push(`<text class="unit" x="${String(PAD.left - 6)}" y="${String(PAD.top - 8)}" text-anchor="end">${escapeXml(chart.unit)}</text>`);
+    chart.series.forEach((series, i) => {
+        const color = svg_chart_COLORS[i % svg_chart_COLORS.length] ?? '#000';
+        // One polyline per unbroken run of values.
+        let run = [];
+        const flush = () => {
+            if (run.length > 0) {
+                parts.push(`<polyline class="series" data-series="${escapeXml(series.name)}" fill="none" stroke="${color}" stroke-width="2" points="${run.join(' ')}"/>`);
+            }
+            run = [];
+        };
+        series.values.forEach((v, j) => {
+            const t = chart.xs[j];
+            if (v === null || t === undefined)
+                flush();
+            else
+                run.push(`${num(x(t))},${num(y(v))}`);
+        });
+        flush();
+    });
+    if (chart.series.length > 1) {
+        chart.series.forEach((series, i) => {
+            const lx = PAD.left + 8 + (i % 4) * 140;
+            const ly = PAD.top + 12 + Math.floor(i / 4) * 14;
+            parts.push(`<rect x="${String(lx)}" y="${String(ly - 8)}" width="10" height="3" fill="${svg_chart_COLORS[i % svg_chart_COLORS.length] ?? '#000'}"/>`, `<text class="legend" x="${String(lx + 14)}" y="${String(ly - 4)}">${escapeXml(series.name)}</text>`);
+        });
+    }
+    parts.push('</svg>');
+    return parts.join('\n');
+}
+function tick(v) {
+    if (v === 0)
+        return '0';
+    if (v >= 1_000_000)
+        return `${num(v / 1_000_000)}M`;
+    if (v >= 1_000)
+        return `${num(v / 1_000)}k`;
+    return Number.isInteger(v) ? String(v) : v.toPrecision(2);
+}
+
+;// CONCATENATED MODULE: ./src/report/html.ts
+
+
+
+
+const STYLE = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1320px;color:#1f2328;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+.verdict{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600}
+.passed{background:#1a7f37}.failed{background:#cf222e}.aborted{background:#9a6700}
+.meta{color:#59636e}table{border-collapse:collapse;margin:4px 0}
+th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}th{background:#f6f8fa}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
+.charts{display:flex;flex-wrap:wrap;gap:12px}svg.chart{border:1px solid #d0d7de;border-radius:6px;background:#fff}
+svg .grid{stroke:#eaeef2}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
+footer{margin-top:32px;color:#59636e;font-size:12px}`;
+function html_table(header, rows, numeric = []) {
+    const head = header.map((h) => `<th>${escapeXml(h)}</th>`).join('');
+    const body = rows
+        .map((row) => `<tr>${row.map((cell, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`)
+        .join('\n');
+    return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+function charts(timeline, result) {
+    const merged = timeline?.merged ?? [];
+    if (merged.length < 2 || !timeline) {
+        return '<p class="meta">The run was too short to chart (fewer than two intervals).</p>';
+    }
+    const xs = merged.map((p) => p.t);
+    const line = (title, unit, f) => svgLineChart({ title, unit, xs, series: [{ name: title, values: merged.map(f) }] });
+    const names = new Map(result.agents.map((a) => [a.id, a.name]));
+    const perAgent = Object.entries(timeline.agents).map(([id, points]) => ({
+        name: names.get(id) ?? id,
+        values: xs.map((_, i) => points[i]?.rps ?? null),
+    }));
+    return [
+        '<div class="charts">',
+        line('Requests per second', 'req/s', (p) => p.rps),
+        line('http_req_duration p(95)', 'ms', (p) => p.p95),
+        line('Active VUs', 'VUs', (p) => p.vus),
+        line('Failed requests', '%', (p) => (p.errorRate === null ? null : p.errorRate * 100)),
+        svgLineChart({ title: 'Requests per second by agent', unit: 'req/s', xs, series: perAgent }),
+        '</div>',
+    ].join('\n');
+}
+/**
+ * The run as one self-contained HTML page (`--report-html`, the action's
+ * artifact): verdict, charts over time (inline SVG), thresholds, checks, key
+ * metrics, and per-agent and per-scenario tables. No script, no external
+ * resource. Pure: the caller writes it.
+ */
+function renderHtmlReport(input) {
+    const { result, source, timeline, title } = input;
+    const verdict = verdictOf(result);
+    const report = report_buildReport(source, 'compact');
+    const unit = source.options.summaryTimeUnit;
+    const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+    const thresholds = [...report.thresholds].flatMap(([key, t]) => t.thresholds.map((th) => [
+        `<code>${escapeXml(key)}</code>`,
+        `<code>${escapeXml(th.source)}</code>`,
+        escapeXml(thresholdValue(t.metric, th.source, unit)),
+        th.ok ? '<span class="ok">✓ passed</span>' : '<span class="bad">✗ failed</span>',
+    ]));
+    const checks = [...(report.root.checks?.ordered ?? [])].map((c) => [
+        `${c.fails === 0 ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>'} ${escapeXml(c.name)}`,
+        String(c.passes),
+        String(c.fails),
+    ]);
+    const metrics = [];
+    for (const section of report.root.metrics.values()) {
+        for (const m of section.values())
+            metrics.push([`<code>${escapeXml(m.name)}</code>`, escapeXml(metricValue(m, unit))]);
+    }
+    const { header, rows } = run_report_agentTable(result);
+    // Per scenario, as k6's full summary splits it (agents split by scenario with --summary-mode=full).
+    const scenarios = [...report_buildReport(source, 'full').scenarios].map(([name, group]) => {
+        const all = new Map();
+        for (const section of group.metrics.values())
+            for (const [k, m] of section)
+                all.set(k, m);
+        const value = (metric) => {
+            const m = all.get(metric);
+            return m ? escapeXml(metricValue(m, unit)) : '-';
+        };
+        return [escapeXml(name), value('iterations'), value('http_reqs'), value('http_req_duration')];
+    });
+    const sections = [
+        `<h1>k6-distributed: <code>${escapeXml(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
+        `<p><strong>exit code ${String(result.exitCode)}</strong> (${escapeXml(exitName(result.exitCode))}): ${escapeXml(result.message)}</p>`,
+        `<p class="meta">${String(result.agents.length)} agents · test run ${escapeXml(seconds(source.durationMs))} · start skew ${escapeXml(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+        '<h2>Over time</h2>',
+        charts(timeline, result),
+    ];
+    if (thresholds.length) {
+        sections.push('<h2>Thresholds</h2>', html_table(['Metric', 'Threshold', 'Value', 'Result'], thresholds));
+    }
+    if (checks.length)
+        sections.push('<h2>Checks</h2>', html_table(['Check', 'Passes', 'Fails'], checks, [1, 2]));
+    sections.push('<h2>Metrics</h2>', html_table(['Metric', 'Value'], metrics));
+    sections.push('<h2>Agents</h2>', html_table(header, rows.map((r) => r.map(escapeXml)), [5, 6, 7]));
+    if (scenarios.length) {
+        sections.push('<h2>Scenarios</h2>', html_table(['Scenario', 'iterations', 'http_reqs', 'http_req_duration'], scenarios));
+    }
+    return [
+        '<!doctype html>',
+        '<html lang="en"><head><meta charset="utf-8">',
+        `<title>k6-distributed: ${escapeXml(title)} (${verdict})</title>`,
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        `<style>${STYLE}</style></head><body>`,
+        ...sections,
+        `<footer>Generated by k6-distributed at ${escapeXml(input.generatedAt.toISOString())}.</footer>`,
+        '</body></html>',
+        '',
+    ].join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/cli/options.ts
@@ -94794,6 +95171,7 @@ function k6FlagsAndScript(args) {
 
 
 
+
 const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
 function coordinatorOptions(command) {
     return command
@@ -94811,9 +95189,29 @@ function coordinatorOptions(command) {
         .argParser(durationMs)
         .default(1_000, '1s')
         .hideHelp())
-        .option('--summary-json <file>', 'write the merged result (verdict, agents, summary data) as JSON')
+        .option('--summary-json <file>', 'write the merged result (verdict, agents, time series, summary data) as JSON')
+        .option('--report-html <file>', 'write a self-contained HTML report: charts over time, thresholds, checks, agents')
         .allowUnknownOption()
         .argument('<k6-args...>', 'k6 run flags (-e, --vus, --duration, --tag, ...) then the script');
+}
+/** --report-html: the run as one HTML page; a failure to write it is logged, as k6 does for its summary files. */
+async function writeHtmlReport(flags, result, script, log) {
+    if (flags.reportHtml === undefined)
+        return;
+    const html = renderHtmlReport({
+        result,
+        source: result.summary,
+        timeline: result.timeline,
+        title: script,
+        generatedAt: new Date(),
+    });
+    try {
+        await (0,promises_.writeFile)(flags.reportHtml, html);
+        log.info(`HTML report: ${flags.reportHtml}`);
+    }
+    catch (error) {
+        log.error(`could not write the HTML report to ${flags.reportHtml}: ${errorMessage(error)}`);
+    }
 }
 /** The end-of-test summary goes to stdout, as k6's does. */
 function summaryOutput(io, flags) {
@@ -94846,6 +95244,7 @@ function addRunCommands(program, io, log, exit) {
                 ...summaryOutput(io, flags),
             });
             io.stdout.write(renderRunReport(result));
+            await writeHtmlReport(flags, result, script, log);
             exit(result.exitCode);
         });
     });
@@ -94875,6 +95274,7 @@ function addRunCommands(program, io, log, exit) {
                 onListening: (url) => void io.stdout.write(`${url}\n`),
             });
             io.stdout.write(renderRunReport(result));
+            await writeHtmlReport(flags, result, script, log);
             exit(result.exitCode);
         });
     });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -6,12 +6,13 @@ import { Command, Option } from 'commander';
 
 import { Agent } from '../agent/agent.js';
 import { CoordinatorClient } from '../agent/client.js';
-import { coordinate } from '../coordinator/run.js';
+import { coordinate, type CoordinateResult } from '../coordinator/run.js';
 import { renderDemoTotals, runDemo } from '../demo/demo.js';
 import { splitHostPort } from '../coordinator/server.js';
-import { K6DistributedError } from '../errors.js';
+import { errorMessage, K6DistributedError } from '../errors.js';
 import { provisionK6 } from '../k6/provision.js';
 import { runLocal } from '../local/run-local.js';
+import { renderHtmlReport } from '../report/html.js';
 import { renderRunReport } from '../report/run-report.js';
 import type { Logger } from '../runtime/logger.js';
 import { isLoopbackHost } from '../runtime/net.js';
@@ -33,6 +34,7 @@ const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
 interface CoordinatorFlags {
   agents: number;
   summaryJson?: string;
+  reportHtml?: string;
   joinTimeout: number;
   onAgentLoss: 'abort' | 'continue';
   pollHold: number;
@@ -65,10 +67,37 @@ function coordinatorOptions(command: Command): Command {
     )
     .option(
       '--summary-json <file>',
-      'write the merged result (verdict, agents, summary data) as JSON',
+      'write the merged result (verdict, agents, time series, summary data) as JSON',
+    )
+    .option(
+      '--report-html <file>',
+      'write a self-contained HTML report: charts over time, thresholds, checks, agents',
     )
     .allowUnknownOption()
     .argument('<k6-args...>', 'k6 run flags (-e, --vus, --duration, --tag, ...) then the script');
+}
+
+/** --report-html: the run as one HTML page; a failure to write it is logged, as k6 does for its summary files. */
+async function writeHtmlReport(
+  flags: CoordinatorFlags,
+  result: CoordinateResult,
+  script: string,
+  log: Logger,
+): Promise<void> {
+  if (flags.reportHtml === undefined) return;
+  const html = renderHtmlReport({
+    result,
+    source: result.summary,
+    timeline: result.timeline,
+    title: script,
+    generatedAt: new Date(),
+  });
+  try {
+    await writeFile(flags.reportHtml, html);
+    log.info(`HTML report: ${flags.reportHtml}`);
+  } catch (error) {
+    log.error(`could not write the HTML report to ${flags.reportHtml}: ${errorMessage(error)}`);
+  }
 }
 
 /** The end-of-test summary goes to stdout, as k6's does. */
@@ -105,6 +134,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
         ...summaryOutput(io, flags),
       });
       io.stdout.write(renderRunReport(result));
+      await writeHtmlReport(flags, result, script, log);
       exit(result.exitCode);
     });
   });
@@ -138,6 +168,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
           onListening: (url) => void io.stdout.write(`${url}\n`),
         });
         io.stdout.write(renderRunReport(result));
+        await writeHtmlReport(flags, result, script, log);
         exit(result.exitCode);
       });
     },

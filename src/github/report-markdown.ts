@@ -102,7 +102,7 @@ function sections({ result, source, title, timeline }: RunMarkdownInput): Sectio
   return { head, thresholds, chart: mermaidCharts(timeline), metrics, checks, agents };
 }
 
-const KEY_METRICS = [
+export const KEY_METRICS = [
   'http_reqs',
   'http_req_failed',
   'http_req_duration',
@@ -167,7 +167,7 @@ function cut(text: string, limit: number, size: (t: string) => number): string {
   return text.slice(0, end) + note;
 }
 
-function thresholdValue(metric: ReportMetric, source: string, unit: string): string {
+export function thresholdValue(metric: ReportMetric, source: string, unit: string): string {
   const agg = (source.split(/[=><!]/)[0] ?? '').trim();
   const key = metric.type === 'gauge' ? 'value' : agg;
   const value = metric.values[key];
@@ -177,7 +177,7 @@ function thresholdValue(metric: ReportMetric, source: string, unit: string): str
   return humanizeValue(value, metric, unit);
 }
 
-function metricValue(m: ReportMetric, unit: string): string {
+export function metricValue(m: ReportMetric, unit: string): string {
   const v = m.values;
   switch (m.type) {
     case 'counter':
@@ -198,12 +198,12 @@ function metricValue(m: ReportMetric, unit: string): string {
   }
 }
 
-function exitName(code: number): string {
+export function exitName(code: number): string {
   const name = Object.entries(K6_EXIT_CODES).find(([, c]) => c === code)?.[0];
   return name ?? 'exit code';
 }
 
-function seconds(ms: number): string {
+export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 

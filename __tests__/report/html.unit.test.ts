@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals';
+
+import type { AgentSummary, RunResult } from '../../src/coordinator/outcome.js';
+import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
+import { renderHtmlReport } from '../../src/report/html.js';
+import { loadCapture, sourceOf } from '../summary/captures.js';
+
+function agent(i: number): AgentSummary {
+  return {
+    id: `id-${String(i)}`,
+    index: i,
+    name: `agent-${String(i + 1)}`,
+    tags: { region: i % 2 ? 'us-east' : 'eu-west' },
+    weight: '1',
+    segment: `${String(i)}/2:${String(i + 1)}/2`,
+    share: 1 / 2,
+    leader: i === 0,
+    startedAt: 1_000 + i * 2.5,
+    lost: undefined,
+    k6Exit: { code: 0, signal: null, description: 'exit code 0' },
+    totals: { iterations: 40, httpReqs: 44, httpReqFailures: 1 },
+  };
+}
+
+const result: RunResult = {
+  exitCode: 99,
+  message: "thresholds on metrics 'http_req_duration' have been crossed",
+  aborted: false,
+  agents: [agent(0), agent(1)],
+  startSkewMs: 2.5,
+  setupRan: true,
+  teardownRan: true,
+};
+
+const point = (i: number, scale: number): TimelinePoint => ({
+  t: i + 1,
+  rps: (10 + i) * scale,
+  vus: 2 * scale,
+  p95: i === 2 ? null : 20 + i,
+  errorRate: i === 2 ? null : 0.01 * i,
+  iterations: 9 * scale,
+});
+
+const timeline: Timeline = {
+  intervalS: 1,
+  merged: Array.from({ length: 6 }, (_, i) => point(i, 2)),
+  agents: {
+    'id-0': Array.from({ length: 6 }, (_, i) => point(i, 1)),
+    'id-1': Array.from({ length: 6 }, (_, i) => point(i, 1)),
+  },
+};
+
+// A real k6 run's data (basic-compact: thresholds, checks, groups; see fixtures/summary).
+const source = sourceOf(loadCapture('basic-compact'));
+const generatedAt = new Date('2026-12-01T12:00:00Z');
+
+describe('the HTML report', () => {
+  const html = renderHtmlReport({
+    result,
+    source,
+    timeline,
+    title: 'tests/<load>.js',
+    generatedAt,
+  });
+
+  it('is one self-contained page: no script, no external resource', () => {
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|src=|href=|url\(/i);
+  });
+
+  it('charts rate, p(95), VUs, failures and per-agent rate, with gaps where there is no data', () => {
+    expect(html.match(/<svg class="chart"/g)).toHaveLength(5);
+    // The p(95) and failure lines break at the interval without requests.
+    expect(html.match(/data-series="http_req_duration p\(95\)"/g)).toHaveLength(2);
+    expect(html.match(/data-series="agent-\d"/g)).toHaveLength(2);
+    expect(html).toContain('>agent-2</text>');
+  });
+
+  it('escapes what it did not write itself', () => {
+    expect(html).toContain('<code>tests/&#60;load&#62;.js</code>');
+    expect(html).not.toContain('<load>');
+    expect(html).toContain('&#39;http_req_duration&#39; have been crossed');
+  });
+
+  it('renders verdict, thresholds, checks, metrics and agents (snapshot)', () => {
+    expect(html).toContain('<span class="verdict failed">failed</span>');
+    expect(html).toContain('<h2>Thresholds</h2>');
+    expect(html).toContain('<h2>Checks</h2>');
+    expect(html).toContain('<h2>Agents</h2>');
+    expect(html).toMatchSnapshot();
+  });
+
+  it('says so instead of charting a run shorter than two intervals', () => {
+    const short = renderHtmlReport({ result, source, title: 'load.js', generatedAt });
+    expect(short).toContain('too short to chart');
+    expect(short).not.toContain('<svg');
+  });
+});

@@ -1,0 +1,156 @@
+import type { RunResult } from '../coordinator/outcome.js';
+import {
+  exitName,
+  metricValue,
+  seconds,
+  thresholdValue,
+  verdictOf,
+} from '../github/report-markdown.js';
+import type { Timeline, TimelinePoint } from '../metrics/timeline.js';
+import { buildReport, type ReportMetric } from '../summary/report.js';
+import type { SummarySource } from '../summary/source.js';
+import { agentTable } from './run-report.js';
+import { escapeXml as esc, svgLineChart } from './svg-chart.js';
+
+export interface HtmlReportInput {
+  result: RunResult;
+  source: SummarySource;
+  timeline?: Timeline;
+  /** What was tested, e.g. the script path. */
+  title: string;
+  /** Shown in the footer; the caller's clock (tests pass a fixed one). */
+  generatedAt: Date;
+}
+
+const STYLE = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1320px;color:#1f2328;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+.verdict{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600}
+.passed{background:#1a7f37}.failed{background:#cf222e}.aborted{background:#9a6700}
+.meta{color:#59636e}table{border-collapse:collapse;margin:4px 0}
+th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}th{background:#f6f8fa}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
+.charts{display:flex;flex-wrap:wrap;gap:12px}svg.chart{border:1px solid #d0d7de;border-radius:6px;background:#fff}
+svg .grid{stroke:#eaeef2}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
+footer{margin-top:32px;color:#59636e;font-size:12px}`;
+
+function table(header: readonly string[], rows: readonly string[][], numeric: number[] = []) {
+  const head = header.map((h) => `<th>${esc(h)}</th>`).join('');
+  const body = rows
+    .map(
+      (row) =>
+        `<tr>${row.map((cell, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function charts(timeline: Timeline | undefined, result: RunResult): string {
+  const merged = timeline?.merged ?? [];
+  if (merged.length < 2 || !timeline) {
+    return '<p class="meta">The run was too short to chart (fewer than two intervals).</p>';
+  }
+  const xs = merged.map((p) => p.t);
+  const line = (title: string, unit: string, f: (p: TimelinePoint) => number | null) =>
+    svgLineChart({ title, unit, xs, series: [{ name: title, values: merged.map(f) }] });
+  const names = new Map(result.agents.map((a) => [a.id, a.name]));
+  const perAgent = Object.entries(timeline.agents).map(([id, points]) => ({
+    name: names.get(id) ?? id,
+    values: xs.map((_, i) => points[i]?.rps ?? null),
+  }));
+  return [
+    '<div class="charts">',
+    line('Requests per second', 'req/s', (p) => p.rps),
+    line('http_req_duration p(95)', 'ms', (p) => p.p95),
+    line('Active VUs', 'VUs', (p) => p.vus),
+    line('Failed requests', '%', (p) => (p.errorRate === null ? null : p.errorRate * 100)),
+    svgLineChart({ title: 'Requests per second by agent', unit: 'req/s', xs, series: perAgent }),
+    '</div>',
+  ].join('\n');
+}
+
+/**
+ * The run as one self-contained HTML page (`--report-html`, the action's
+ * artifact): verdict, charts over time (inline SVG), thresholds, checks, key
+ * metrics, and per-agent and per-scenario tables. No script, no external
+ * resource. Pure: the caller writes it.
+ */
+export function renderHtmlReport(input: HtmlReportInput): string {
+  const { result, source, timeline, title } = input;
+  const verdict = verdictOf(result);
+  const report = buildReport(source, 'compact');
+  const unit = source.options.summaryTimeUnit;
+  const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+
+  const thresholds = [...report.thresholds].flatMap(([key, t]) =>
+    t.thresholds.map((th) => [
+      `<code>${esc(key)}</code>`,
+      `<code>${esc(th.source)}</code>`,
+      esc(thresholdValue(t.metric, th.source, unit)),
+      th.ok ? '<span class="ok">✓ passed</span>' : '<span class="bad">✗ failed</span>',
+    ]),
+  );
+  const checks = [...(report.root.checks?.ordered ?? [])].map((c) => [
+    `${c.fails === 0 ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>'} ${esc(c.name)}`,
+    String(c.passes),
+    String(c.fails),
+  ]);
+  const metrics: string[][] = [];
+  for (const section of report.root.metrics.values()) {
+    for (const m of section.values())
+      metrics.push([`<code>${esc(m.name)}</code>`, esc(metricValue(m, unit))]);
+  }
+  const { header, rows } = agentTable(result);
+  // Per scenario, as k6's full summary splits it (agents split by scenario with --summary-mode=full).
+  const scenarios = [...buildReport(source, 'full').scenarios].map(([name, group]) => {
+    const all = new Map<string, ReportMetric>();
+    for (const section of group.metrics.values()) for (const [k, m] of section) all.set(k, m);
+    const value = (metric: string) => {
+      const m = all.get(metric);
+      return m ? esc(metricValue(m, unit)) : '-';
+    };
+    return [esc(name), value('iterations'), value('http_reqs'), value('http_req_duration')];
+  });
+
+  const sections = [
+    `<h1>k6-distributed: <code>${esc(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
+    `<p><strong>exit code ${String(result.exitCode)}</strong> (${esc(exitName(result.exitCode))}): ${esc(result.message)}</p>`,
+    `<p class="meta">${String(result.agents.length)} agents · test run ${esc(seconds(source.durationMs))} · start skew ${esc(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+    '<h2>Over time</h2>',
+    charts(timeline, result),
+  ];
+  if (thresholds.length) {
+    sections.push(
+      '<h2>Thresholds</h2>',
+      table(['Metric', 'Threshold', 'Value', 'Result'], thresholds),
+    );
+  }
+  if (checks.length)
+    sections.push('<h2>Checks</h2>', table(['Check', 'Passes', 'Fails'], checks, [1, 2]));
+  sections.push('<h2>Metrics</h2>', table(['Metric', 'Value'], metrics));
+  sections.push(
+    '<h2>Agents</h2>',
+    table(
+      header,
+      rows.map((r) => r.map(esc)),
+      [5, 6, 7],
+    ),
+  );
+  if (scenarios.length) {
+    sections.push(
+      '<h2>Scenarios</h2>',
+      table(['Scenario', 'iterations', 'http_reqs', 'http_req_duration'], scenarios),
+    );
+  }
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<title>k6-distributed: ${esc(title)} (${verdict})</title>`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<style>${STYLE}</style></head><body>`,
+    ...sections,
+    `<footer>Generated by k6-distributed at ${esc(input.generatedAt.toISOString())}.</footer>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,118 @@
+/**
+ * Line charts as inline SVG for the HTML report: no script, no network, so
+ * the report opens anywhere (an artifact, a mail attachment). Hand-written:
+ * a charting library would need JavaScript in the page, and these charts are
+ * one polyline per series on a linear axis.
+ */
+
+export interface ChartSeries {
+  name: string;
+  /** One value per x; null leaves a gap. */
+  values: readonly (number | null)[];
+}
+
+export interface LineChart {
+  title: string;
+  unit: string;
+  /** Seconds since the start, one per point. */
+  xs: readonly number[];
+  series: readonly ChartSeries[];
+}
+
+const WIDTH = 640;
+const HEIGHT = 220;
+const PAD = { left: 56, right: 12, top: 28, bottom: 28 };
+const COLORS = [
+  '#2f6fde',
+  '#e0662b',
+  '#2c9f5b',
+  '#a44bc9',
+  '#c9a227',
+  '#1fa2b5',
+  '#d6436e',
+  '#6b7280',
+];
+
+/** 1, 2 or 5 times a power of ten at or above `x`: tidy tick steps. */
+function niceStep(x: number): number {
+  if (!(x > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(x));
+  const f = x / power;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * power;
+}
+
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
+}
+
+const num = (x: number) => (Math.round(x * 10) / 10).toString();
+
+export function svgLineChart(chart: LineChart): string {
+  const values = chart.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
+  const step = niceStep(Math.max(...values, 0) / 4);
+  const yMax = step * Math.max(1, Math.ceil(Math.max(...values, 0) / step));
+  const xMin = 0;
+  const xMax = Math.max(...chart.xs, 1);
+  const plotW = WIDTH - PAD.left - PAD.right;
+  const plotH = HEIGHT - PAD.top - PAD.bottom;
+  const x = (t: number) => PAD.left + ((t - xMin) / (xMax - xMin)) * plotW;
+  const y = (v: number) => PAD.top + plotH - (v / yMax) * plotH;
+  const parts: string[] = [];
+  parts.push(
+    `<svg class="chart" role="img" aria-label="${escapeXml(chart.title)}" viewBox="0 0 ${String(WIDTH)} ${String(HEIGHT)}" width="${String(WIDTH)}" height="${String(HEIGHT)}" xmlns="http://www.w3.org/2000/svg">`,
+    `<text class="title" x="${String(PAD.left)}" y="18">${escapeXml(chart.title)}</text>`,
+  );
+  for (let v = 0; v <= yMax + step / 2; v += step) {
+    parts.push(
+      `<line class="grid" x1="${String(PAD.left)}" x2="${String(WIDTH - PAD.right)}" y1="${num(y(v))}" y2="${num(y(v))}"/>`,
+      `<text class="tick" x="${String(PAD.left - 6)}" y="${num(y(v) + 4)}" text-anchor="end">${escapeXml(tick(v))}</text>`,
+    );
+  }
+  const xStep = niceStep(xMax / 6);
+  for (let t = 0; t <= xMax; t += xStep) {
+    parts.push(
+      `<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${String(t)}s</text>`,
+    );
+  }
+  parts.push(
+    `<text class="unit" x="${String(PAD.left - 6)}" y="${String(PAD.top - 8)}" text-anchor="end">${escapeXml(chart.unit)}</text>`,
+  );
+  chart.series.forEach((series, i) => {
+    const color = COLORS[i % COLORS.length] ?? '#000';
+    // One polyline per unbroken run of values.
+    let run: string[] = [];
+    const flush = () => {
+      if (run.length > 0) {
+        parts.push(
+          `<polyline class="series" data-series="${escapeXml(series.name)}" fill="none" stroke="${color}" stroke-width="2" points="${run.join(' ')}"/>`,
+        );
+      }
+      run = [];
+    };
+    series.values.forEach((v, j) => {
+      const t = chart.xs[j];
+      if (v === null || t === undefined) flush();
+      else run.push(`${num(x(t))},${num(y(v))}`);
+    });
+    flush();
+  });
+  if (chart.series.length > 1) {
+    chart.series.forEach((series, i) => {
+      const lx = PAD.left + 8 + (i % 4) * 140;
+      const ly = PAD.top + 12 + Math.floor(i / 4) * 14;
+      parts.push(
+        `<rect x="${String(lx)}" y="${String(ly - 8)}" width="10" height="3" fill="${COLORS[i % COLORS.length] ?? '#000'}"/>`,
+        `<text class="legend" x="${String(lx + 14)}" y="${String(ly - 4)}">${escapeXml(series.name)}</text>`,
+      );
+    });
+  }
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+function tick(v: number): string {
+  if (v === 0) return '0';
+  if (v >= 1_000_000) return `${num(v / 1_000_000)}M`;
+  if (v >= 1_000) return `${num(v / 1_000)}k`;
+  return Number.isInteger(v) ? String(v) : v.toPrecision(2);
+}
