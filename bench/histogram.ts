@@ -8,7 +8,7 @@
 import { prng } from '../__tests__/helpers/random.js';
 import { Histogram, histogramWireSchema } from '../src/metrics/histogram.js';
 import type { BenchContext } from './lib/context.js';
-import { envNumber, log, spread, type Spread } from './lib/util.js';
+import { envNumber, log, quantileSorted, spread, type Spread } from './lib/util.js';
 
 export interface HistogramResult {
   settings: { samples: number; repetitions: number; deltas: number; samplesPerDelta: number };
@@ -156,12 +156,4 @@ export function histogram(ctx: BenchContext): Promise<HistogramResult> {
     })),
     bound: 1 / 256,
   });
-}
-
-/** k6's TrendSink.P on sorted samples. */
-function quantileSorted(sorted: ArrayLike<number>, fraction: number): number {
-  const i = fraction * (sorted.length - 1);
-  const lo = sorted[Math.floor(i)] ?? NaN;
-  const hi = sorted[Math.ceil(i)] ?? NaN;
-  return lo + (hi - lo) * (i - Math.floor(i));
 }

@@ -1,43 +1,20 @@
 import { describe, expect, it } from '@jest/globals';
 
-import type { AgentSummary, RunResult } from '../../src/coordinator/outcome.js';
+import type { AgentSummary } from '../../src/coordinator/outcome.js';
 import { LIMITS, markerFor, renderRunMarkdown } from '../../src/github/report-markdown.js';
 import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
+import { fakeAgent, fakeRunResult } from '../helpers/run-result.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
-function agent(i: number, extra: Partial<AgentSummary> = {}): AgentSummary {
-  return {
-    id: `id-${String(i)}`,
-    index: i,
-    name: `agent-${String(i + 1)}`,
-    tags: { region: i % 2 ? 'us-east' : 'eu-west' },
-    weight: '1',
-    segment: `${String(i)}/3:${String(i + 1)}/3`,
-    share: 1 / 3,
-    leader: i === 0,
-    startedAt: 1_000 + i * 1.5,
-    lost: undefined,
-    k6Exit: { code: 0, signal: null, description: 'exit code 0' },
-    totals: { iterations: 10, httpReqs: 12, httpReqFailures: 0 },
-    ...extra,
-  };
-}
-
-function result(extra: Partial<RunResult> = {}): RunResult {
-  return {
-    exitCode: 0,
-    message: 'the run finished',
-    aborted: false,
-    agents: [0, 1, 2].map((i) => agent(i)),
-    startSkewMs: 3,
-    setupRan: true,
-    teardownRan: true,
-    ...extra,
-  };
-}
+const agent = (i: number, extra: Partial<AgentSummary> = {}) => fakeAgent(i, 3, extra);
+const result = fakeRunResult;
 
 // A real k6 run's data (basic-compact: thresholds, checks, groups; see fixtures/summary).
 const source = sourceOf(loadCapture('basic-compact'));
+
+/** A passing run's Markdown with `timeline` charted. */
+const passingWith = (timeline: Timeline) =>
+  renderRunMarkdown({ result: result(), source, title: 'load.js', limit: 65_536, timeline });
 
 describe('the run as GitHub Markdown', () => {
   it('renders a passing run (snapshot)', () => {
@@ -58,13 +35,7 @@ describe('the run as GitHub Markdown', () => {
     }));
     const timeline: Timeline = { intervalS: 1, merged, agents: {} };
 
-    const markdown = renderRunMarkdown({
-      result: result(),
-      source,
-      title: 'load.js',
-      limit: 65_536,
-      timeline,
-    });
+    const markdown = passingWith(timeline);
 
     expect(markdown).toContain('#### Load and latency over time');
     expect(markdown.match(/```mermaid\nxychart-beta/g)).toHaveLength(3);
@@ -78,13 +49,7 @@ describe('the run as GitHub Markdown', () => {
       merged: [{ t: 1, rps: 5, vus: 1, p95: 3, errorRate: 0, iterations: 5 }],
       agents: {},
     };
-    const markdown = renderRunMarkdown({
-      result: result(),
-      source,
-      title: 'load.js',
-      limit: 65_536,
-      timeline,
-    });
+    const markdown = passingWith(timeline);
     expect(markdown).not.toContain('mermaid');
   });
 

@@ -1,36 +1,22 @@
 import { describe, expect, it } from '@jest/globals';
 
-import type { AgentSummary, RunResult } from '../../src/coordinator/outcome.js';
 import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
 import { renderHtmlReport } from '../../src/report/html.js';
+import { fakeAgent, fakeRunResult } from '../helpers/run-result.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
-function agent(i: number): AgentSummary {
-  return {
-    id: `id-${String(i)}`,
-    index: i,
-    name: `agent-${String(i + 1)}`,
-    tags: { region: i % 2 ? 'us-east' : 'eu-west' },
-    weight: '1',
-    segment: `${String(i)}/2:${String(i + 1)}/2`,
-    share: 1 / 2,
-    leader: i === 0,
+const agent = (i: number) =>
+  fakeAgent(i, 2, {
     startedAt: 1_000 + i * 2.5,
-    lost: undefined,
-    k6Exit: { code: 0, signal: null, description: 'exit code 0' },
     totals: { iterations: 40, httpReqs: 44, httpReqFailures: 1 },
-  };
-}
+  });
 
-const result: RunResult = {
+const result = fakeRunResult({
   exitCode: 99,
   message: "thresholds on metrics 'http_req_duration' have been crossed",
-  aborted: false,
   agents: [agent(0), agent(1)],
   startSkewMs: 2.5,
-  setupRan: true,
-  teardownRan: true,
-};
+});
 
 const point = (i: number, scale: number): TimelinePoint => ({
   t: i + 1,

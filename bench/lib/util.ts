@@ -4,8 +4,15 @@ export const log = (message: string): void => void process.stderr.write(`${messa
 
 /** k6's percentile formula (linear interpolation between the two nearest ranks). */
 export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  return quantileSorted(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
+}
+
+/** `quantile` of values already sorted ascending (k6's TrendSink.P); NaN when empty. */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
   const i = q * (sorted.length - 1);
   const lo = sorted[Math.floor(i)] ?? NaN;
   const hi = sorted[Math.ceil(i)] ?? NaN;

@@ -1,0 +1,34 @@
+import type { AgentSummary, RunResult } from '../../src/coordinator/outcome.js';
+
+/** Agent `i` of `of` equal agents as the coordinator reports it, for report tests. */
+export function fakeAgent(i: number, of: number, extra: Partial<AgentSummary> = {}): AgentSummary {
+  return {
+    id: `id-${String(i)}`,
+    index: i,
+    name: `agent-${String(i + 1)}`,
+    tags: { region: i % 2 ? 'us-east' : 'eu-west' },
+    weight: '1',
+    segment: `${String(i)}/${String(of)}:${String(i + 1)}/${String(of)}`,
+    share: 1 / of,
+    leader: i === 0,
+    startedAt: 1_000 + i * 1.5,
+    lost: undefined,
+    k6Exit: { code: 0, signal: null, description: 'exit code 0' },
+    totals: { iterations: 10, httpReqs: 12, httpReqFailures: 0 },
+    ...extra,
+  };
+}
+
+/** A passing run of three agents; `extra` overrides any field. */
+export function fakeRunResult(extra: Partial<RunResult> = {}): RunResult {
+  return {
+    exitCode: 0,
+    message: 'the run finished',
+    aborted: false,
+    agents: [0, 1, 2].map((i) => fakeAgent(i, 3)),
+    startSkewMs: 3,
+    setupRan: true,
+    teardownRan: true,
+    ...extra,
+  };
+}
