@@ -6,12 +6,13 @@
  * and what the target counted.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from '@jest/globals';
+import { unzipSync } from 'fflate';
 
 import { ActArtifactShim } from '../helpers/act-artifact-shim.js';
 import { tempDir } from '../helpers/fs.js';
@@ -125,6 +126,21 @@ async function act(repo: string, scratch: string) {
   });
 }
 
+/** The files of the artifact `name` under act's artifact directory, unzipped. */
+async function artifactFiles(root: string, name: string): Promise<Record<string, string>> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile() && join(e.parentPath, e.name).includes(name));
+  const out: Record<string, string> = {};
+  for (const file of files) {
+    const bytes = await readFile(join(file.parentPath, file.name));
+    const zipped = bytes.subarray(0, 2).toString('latin1') === 'PK';
+    const contents = zipped ? unzipSync(bytes) : { [file.name]: bytes };
+    for (const [path, data] of Object.entries(contents))
+      out[path] = Buffer.from(data).toString('utf8');
+  }
+  return out;
+}
+
 describe('the action under nektos/act (coordinator job + 3 agent jobs, real k6)', () => {
   it.each([
     ['passes', '{}', 'passed', 0],
@@ -151,6 +167,12 @@ describe('the action under nektos/act (coordinator job + 3 agent jobs, real k6)'
       >;
       expect(outputs).toMatchObject({ result, 'exit-code': String(exitCode) });
       expect(outputs['summary-json']).toMatch(/k6-distributed-k6\.json$/);
+      expect(outputs['report-html']).toMatch(/k6-distributed-k6\.html$/);
+      // The report artifact, as act's artifact server stored it: the result JSON and the HTML.
+      const stored = await artifactFiles(join(scratch, 'artifacts'), 'k6-report-k6-attempt-1');
+      expect(Object.keys(stored).sort()).toEqual(['report.html', 'result.json']);
+      expect(JSON.parse(stored['result.json'] ?? '')).toMatchObject({ exitCode, figures: {} });
+      expect(stored['report.html']).toMatch(/^<!doctype html>/);
       // Exactly what one k6 run of the script does to the target.
       expect(target.count('/setup')).toBe(1);
       expect(target.count('/iteration')).toBe(30);
@@ -163,6 +185,7 @@ describe('the action under nektos/act (coordinator job + 3 agent jobs, real k6)'
       expect(summary).toContain(`exit code ${String(exitCode)}`);
       for (const n of [1, 2, 3]) expect(summary).toContain(`agent-${String(n)}`);
       expect(summary).toContain('region=act-');
+      expect(summary).toMatch(/📊 \[HTML report and result JSON\]\(\S+\) \(artifact\)/);
 
       const jobResults = run.lines.flatMap((l) => (l.jobResult ? [[l.jobID, l.jobResult]] : []));
       expect(jobResults.filter(([job]) => job === 'agents')).toEqual(

@@ -30,4 +30,37 @@ describe('action.yml is the single source of the action surface', () => {
     const readme = await readFile(`${REPO}README.md`, 'utf8');
     for (const name of Object.values(INPUTS)) expect(readme).toContain(`| \`${name}\``);
   });
+
+  it('the reusable workflow forwards each of its inputs to the action input of that name', async () => {
+    interface Step {
+      uses?: string;
+      with?: Record<string, string>;
+    }
+    const workflow = parse(
+      await readFile(`${REPO}.github/workflows/k6-distributed.yml`, 'utf8'),
+    ) as {
+      on: { workflow_call: { inputs: Record<string, unknown> } };
+      jobs: Record<string, { steps?: Step[]; permissions?: Record<string, string> }>;
+    };
+    const forwarded = new Set<string>();
+    for (const job of Object.values(workflow.jobs)) {
+      for (const step of job.steps ?? []) {
+        if (!step.uses?.startsWith('k6-distributed/k6-distributed@')) continue;
+        for (const [name, value] of Object.entries(step.with ?? {})) {
+          expect(Object.values(INPUTS)).toContain(name);
+          const input = /^\$\{\{ inputs\.([\w-]+) \}\}$/.exec(value)?.[1];
+          if (input !== undefined) {
+            expect(input).toBe(name);
+            forwarded.add(input);
+          }
+        }
+      }
+    }
+    const own = ['runs-on'];
+    expect([...forwarded, ...own].sort()).toEqual(
+      Object.keys(workflow.on.workflow_call.inputs).sort(),
+    );
+    // The comparison with the base branch reads earlier runs' artifacts.
+    expect(workflow.jobs.coordinator?.permissions?.actions).toBe('read');
+  });
 });

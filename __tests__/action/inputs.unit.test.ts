@@ -43,7 +43,23 @@ describe('action inputs', () => {
       commentOnPr: true,
       checkRun: true,
       summaryMode: 'compact',
+      uploadReport: true,
+      compareWithBase: true,
+      failOnRegression: {},
     });
+  });
+
+  it('reads fail-on-regression limits, and names the form when they are wrong', () => {
+    const coordinator = (limits: string) =>
+      parseInputs(
+        reader({ role: 'coordinator', script: 'a.js', agents: '1', 'fail-on-regression': limits }),
+      );
+    expect(coordinator('p95=10%, error-rate=0.5%')).toMatchObject({
+      failOnRegression: { p95: 0.1, errorRate: 0.005 },
+    });
+    expect(() => coordinator('p95<10%')).toThrow(
+      'input "fail-on-regression": "p95<10%" is not a regression limit: use e.g. "p95=10%',
+    );
   });
 
   it('parses an agent: weight, tags, the coordinator URL reduced to its origin', () => {

@@ -12,6 +12,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { freeLoopbackAddress } from '../../src/k6/address.js';
 import { CliProcess } from '../helpers/cli-process.js';
+import { reportArtifactName } from '../../src/github/baseline.js';
 import { FakeGitHub } from '../helpers/fake-github.js';
 import { tempDir } from '../helpers/fs.js';
 import { fixtureScript, testK6Path } from '../helpers/k6.js';
@@ -33,6 +34,7 @@ async function coordinatorJob(
   fake: FakeGitHub,
   target: TargetServer,
   headRepo = 'acme/shop',
+  extraEnv: Record<string, string> = {},
 ): Promise<Job> {
   const dir = await tempDir();
   const files = {
@@ -45,7 +47,11 @@ async function coordinatorJob(
   await writeFile(
     files.GITHUB_EVENT_PATH,
     JSON.stringify({
-      pull_request: { number: 7, head: { sha: HEAD_SHA, repo: { full_name: headRepo } } },
+      pull_request: {
+        number: 7,
+        head: { sha: HEAD_SHA, repo: { full_name: headRepo } },
+        base: { ref: 'main' },
+      },
       repository: { full_name: 'acme/shop' },
     }),
   );
@@ -57,6 +63,9 @@ async function coordinatorJob(
     GITHUB_ACTIONS: 'true',
     GITHUB_REPOSITORY: 'acme/shop',
     GITHUB_WORKFLOW: 'load',
+    GITHUB_WORKFLOW_REF: 'acme/shop/.github/workflows/load.yml@refs/pull/7/merge',
+    GITHUB_RUN_ID: '9000',
+    GITHUB_RUN_ATTEMPT: '1',
     GITHUB_EVENT_NAME: 'pull_request',
     GITHUB_SHA: 'd'.repeat(40),
     GITHUB_API_URL: fake.url,
@@ -71,6 +80,7 @@ async function coordinatorJob(
     INPUT_SECRET: SECRET,
     'INPUT_JOIN-TIMEOUT': '30s',
     'INPUT_GITHUB-TOKEN': 'ghs_fake-token',
+    ...extraEnv,
   };
   const job = new Promise<{ code: number; stdout: string }>((resolve) => {
     execFile(process.execPath, [ACTION], { env }, (error, stdout) =>
@@ -124,7 +134,9 @@ describe('dist/index.js publishing results (recording fake GitHub API, real k6)'
       /::notice::k6-distributed: no PR comment or check run because this pull request comes from a fork/,
     );
     expect(job.summary).toContain('### ✅ k6-distributed:');
-    expect(fake.calls).toEqual([]);
+    // Reading the base branch's runs is allowed; nothing is written.
+    expect(job.summary).toContain('No baseline: no completed run of load.yml on main yet.');
+    expect(fake.writes()).toEqual([]);
   });
 
   it('a 403 from the API only warns: the verdict and exit code stay', async () => {
@@ -135,5 +147,68 @@ describe('dist/index.js publishing results (recording fake GitHub API, real k6)'
     expect(job.outputs).toMatch(/exit-code<<(\S+)\n0\n\1/);
     expect(job.stdout).toMatch(/::warning::could not create the check run .*checks: write/);
     expect(fake.comments.get(7)).toHaveLength(1);
+  });
+
+  it('compares with the base branch: a regression past fail-on-regression fails the check', async () => {
+    const fake = await FakeGitHub.start();
+    // The baseline: impossibly fast and busy, so this run is worse on p(95) and request rate.
+    const good = fake.addRun({ workflow: 'load.yml', conclusion: 'success' });
+    const baseline = { p95Ms: 0.001, errorRate: 0, requestRate: 1e6 };
+    const artifact = fake.addArtifact(good.id, reportArtifactName('k6', '1'), {
+      'result.json': JSON.stringify({ k6Distributed: 1, exitCode: 0, figures: baseline }),
+      'report.html': '<!doctype html>',
+    });
+    const failed = fake.addRun({ workflow: 'load.yml', conclusion: 'failure' });
+
+    const job = await coordinatorJob(fake, await TargetServer.start(), 'acme/shop', {
+      'INPUT_FAIL-ON-REGRESSION': 'p95=50%',
+    });
+
+    // k6's verdict stands; the regression fails the step and the check.
+    expect(job.code).toBe(1);
+    expect(job.outputs).toMatch(/result<<(\S+)\npassed\n\1/);
+    expect(job.outputs).toMatch(/exit-code<<(\S+)\n0\n\1/);
+    expect(job.outputs).toMatch(/regressed<<(\S+)\ntrue\n\1/);
+    expect(job.stdout).toMatch(
+      new RegExp(`::error::regressed against main's run #${String(good.run_number)}: p95 \\+\\d`),
+    );
+    const comment = fake.comments.get(7)?.[0]?.body ?? '';
+    expect(comment).toContain('#### Compared with `main`');
+    expect(comment).toContain(`Baseline: [run #${String(good.run_number)}](${good.html_url})`);
+    expect(comment).toMatch(
+      /\| p\(95\) `http_req_duration` \| 0\.00 ms \| [\d.]+ ms \| \*\*\+[\d.]+ %\*\* ❌ over p95=50% \|/,
+    );
+    expect(comment).toMatch(
+      /\| Request rate `http_reqs` \| 1000000\.0\/s \| [\d.]+\/s \| \*\*−[\d.]+ %\*\* 🔺 \|/,
+    );
+    expect(comment).toContain(`Passed over: run #${String(failed.run_number)} failure.`);
+    expect(job.summary).toContain('#### Compared with `main`');
+    expect(
+      fake.checkRuns.map((c) => [c.conclusion, (c.output as { title: string }).title]),
+    ).toEqual([['failure', expect.stringMatching(/^passed: k6 exit code 0; regressed: p95 \+/)]]);
+    // @actions/artifact downloaded the baseline as from GitHub: a 302 to blob storage, a zip.
+    expect(fake.calls.map((c) => c.path)).toEqual(
+      expect.arrayContaining([
+        `/repos/acme/shop/actions/artifacts/${String(artifact.id)}/zip`,
+        `/blob/${String(artifact.id)}.zip`,
+      ]),
+    );
+    // No artifact service outside GitHub: the upload warns and nothing else changes.
+    expect(job.stdout).toMatch(
+      /::warning::could not upload the report artifact "k6-report-k6-attempt-1"/,
+    );
+  });
+
+  it('says there is no baseline when the base branch has no run of the workflow', async () => {
+    const fake = await FakeGitHub.start();
+    const job = await coordinatorJob(fake, await TargetServer.start(), 'acme/shop', {
+      'INPUT_FAIL-ON-REGRESSION': 'p95=50%',
+    });
+    expect(job.code).toBe(0);
+    expect(job.outputs).toMatch(/regressed<<(\S+)\n\n\1/);
+    expect(fake.comments.get(7)?.[0]?.body).toContain(
+      '#### Compared with `main`\n\nNo baseline: no completed run of load.yml on main yet.',
+    );
+    expect(fake.checkRuns.map((c) => c.conclusion)).toEqual(['success']);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { AgentSummary } from '../../src/coordinator/outcome.js';
 import { LIMITS, markerFor, renderRunMarkdown } from '../../src/github/report-markdown.js';
 import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
+import { compareFigures } from '../../src/report/compare.js';
 import { fakeAgent, fakeRunResult } from '../helpers/run-result.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
@@ -101,6 +102,65 @@ describe('the run as GitHub Markdown', () => {
     const tiny = renderRunMarkdown({ result: result(), source, title: 'load.js', limit: 300 });
     expect(tiny.length).toBeLessThanOrEqual(300);
     expect(tiny).toMatch(/Trimmed to fit GitHub's size limit:\*\* the rest not shown/);
+  });
+
+  it('compares with the base branch: regressions in bold, ❌ past a limit (snapshot)', () => {
+    const lookup = {
+      found: true as const,
+      branch: 'main',
+      run: {
+        id: 41,
+        number: 12,
+        url: 'https://github.com/acme/shop/actions/runs/41',
+        sha: 'e'.repeat(40),
+      },
+      figures: { p95Ms: 200, errorRate: 0.01, requestRate: 500 },
+      skipped: ['run #13 failure'],
+    };
+    const comparison = compareFigures(
+      { p95Ms: 260, errorRate: 0.012, requestRate: 420 },
+      lookup.figures,
+      { p95: 0.2 },
+    );
+    const markdown = renderRunMarkdown({
+      result: result(),
+      source,
+      title: 'load.js',
+      limit: 65_536,
+      baseline: { lookup, comparison },
+      reportUrl: 'https://github.com/acme/shop/actions/runs/42/artifacts/7',
+    });
+    expect(markdown).toContain(
+      '| p(95) `http_req_duration` | 200.00 ms | 260.00 ms | **+30.0 %** ❌ over p95=20% |',
+    );
+    expect(markdown).toContain('| Error rate `http_req_failed` | 1.00 % | 1.20 % | +0.20 pp |');
+    expect(markdown).toContain('| Request rate `http_reqs` | 500.0/s | 420.0/s | **−16.0 %** 🔺 |');
+    expect(markdown).toContain('Passed over: run #13 failure.');
+    expect(markdown).toContain(
+      '[HTML report and result JSON](https://github.com/acme/shop/actions/runs/42/artifacts/7)',
+    );
+    expect(markdown).toMatchSnapshot();
+  });
+
+  it('says why there is no baseline', () => {
+    const markdown = renderRunMarkdown({
+      result: result(),
+      source,
+      title: 'load.js',
+      limit: 65_536,
+      baseline: {
+        lookup: {
+          found: false,
+          branch: 'release/1.x',
+          reason: 'no completed run of load.yml on release/1.x yet',
+          skipped: [],
+        },
+      },
+    });
+    expect(markdown).toContain(
+      '#### Compared with `release/1.x`\n\nNo baseline: no completed run of load.yml on release/1.x yet.\n',
+    );
+    expect(markdown).not.toContain('Passed over');
   });
 
   it('keys the hidden marker by workflow and test', () => {

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { strToU8, zipSync } from 'fflate';
+
 import { onCleanup } from './cleanup.js';
 
 export interface RecordedCall {
@@ -8,6 +10,29 @@ export interface RecordedCall {
   path: string;
   body: unknown;
   authorization: string | undefined;
+}
+
+/** A workflow run as the runs list returns it (the fields the action reads). */
+export interface FakeRun {
+  id: number;
+  run_number: number;
+  event: string;
+  status: 'completed';
+  conclusion: string | null;
+  head_branch: string;
+  head_sha: string;
+  html_url: string;
+  /** Listed under GET /repos/o/r/actions/workflows/{workflow}/runs. */
+  workflow: string;
+}
+
+/** A run's artifact: its files are served zipped, as GitHub's blob storage serves them. */
+export interface FakeArtifact {
+  id: number;
+  runId: number;
+  name: string;
+  expired: boolean;
+  files: Record<string, string>;
 }
 
 export interface FakeComment {
@@ -19,13 +44,18 @@ export interface FakeComment {
 /**
  * A recording FAKE of the few GitHub REST routes the action uses (the real
  * API cannot be reached from tests): issue comments with pagination (Link
- * headers, per_page), comment edits, check runs, and /user (403 for the
- * workflow's GITHUB_TOKEN, as on GitHub). Any route can be told to fail.
+ * headers, per_page), comment edits, check runs, /user (403 for the
+ * workflow's GITHUB_TOKEN, as on GitHub), a workflow's runs by branch and
+ * status, a run's artifacts, and an artifact's download (302 to a zip on
+ * fake blob storage). Any route can be told to fail.
  */
 export class FakeGitHub {
   readonly calls: RecordedCall[] = [];
   readonly comments = new Map<number, FakeComment[]>();
   readonly checkRuns: Array<Record<string, unknown>> = [];
+  /** Newest first, as GitHub lists them. */
+  readonly runs: FakeRun[] = [];
+  readonly artifacts: FakeArtifact[] = [];
   /** `METHOD /path-prefix` → status to answer instead. */
   readonly failures = new Map<string, number>();
   readonly #server: Server;
@@ -33,6 +63,22 @@ export class FakeGitHub {
 
   private constructor() {
     this.#server = createServer((req, res) => {
+      const blob = /^\/blob\/(\d+)\.zip$/.exec(req.url ?? '');
+      if (blob) {
+        const artifact = this.artifacts.find((a) => a.id === Number(blob[1]));
+        this.calls.push({
+          method: 'GET',
+          path: req.url ?? '',
+          body: undefined,
+          authorization: undefined,
+        });
+        if (!artifact) return void res.writeHead(404).end();
+        const zip = zipSync(
+          Object.fromEntries(Object.entries(artifact.files).map(([k, v]) => [k, strToU8(v)])),
+        );
+        res.writeHead(200, { 'content-type': 'application/zip' }).end(Buffer.from(zip));
+        return;
+      }
       void this.#handle(req).then(({ status, body, headers }) => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(body));
@@ -56,6 +102,30 @@ export class FakeGitHub {
     const list = this.comments.get(issue) ?? [];
     list.push({ id: this.#nextId++, body, user: { login, type } });
     this.comments.set(issue, list);
+  }
+
+  /** Seeds a completed run of `workflow` (newest first) and returns it. */
+  addRun(run: Partial<FakeRun> & Pick<FakeRun, 'workflow' | 'conclusion'>): FakeRun {
+    const id = this.#nextId++;
+    const full: FakeRun = {
+      id,
+      run_number: id,
+      event: 'push',
+      status: 'completed',
+      head_branch: 'main',
+      head_sha: 'b'.repeat(40),
+      html_url: `https://github.com/acme/shop/actions/runs/${String(id)}`,
+      ...run,
+    };
+    this.runs.unshift(full);
+    return full;
+  }
+
+  /** Seeds an artifact of a run, with its files. */
+  addArtifact(runId: number, name: string, files: Record<string, string>, expired = false) {
+    const artifact = { id: this.#nextId++, runId, name, expired, files };
+    this.artifacts.push(artifact);
+    return artifact;
   }
 
   writes(): RecordedCall[] {
@@ -108,6 +178,38 @@ export class FakeGitHub {
       if (!comment) return { status: 404, body: { message: 'Not Found' } };
       comment.body = String(body.body);
       return { status: 200, body: comment };
+    }
+    match = /^\/repos\/[^/]+\/[^/]+\/actions\/workflows\/([^/]+)\/runs$/.exec(url.pathname);
+    if (match && method === 'GET') {
+      const q = url.searchParams;
+      const runs = this.runs.filter(
+        (r) =>
+          r.workflow === decodeURIComponent(match?.[1] ?? '') &&
+          (!q.has('branch') || r.head_branch === q.get('branch')) &&
+          (!q.has('status') || r.status === q.get('status')),
+      );
+      const perPage = Number(q.get('per_page') ?? 30);
+      return {
+        status: 200,
+        body: { total_count: runs.length, workflow_runs: runs.slice(0, perPage) },
+      };
+    }
+    match = /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/(\d+)\/artifacts$/.exec(url.pathname);
+    if (match && method === 'GET') {
+      const runId = Number(match[1]);
+      const artifacts = this.artifacts
+        .filter((a) => a.runId === runId)
+        .map(({ id, name, expired }) => ({ id, name, expired }));
+      return { status: 200, body: { total_count: artifacts.length, artifacts } };
+    }
+    match = /^\/repos\/[^/]+\/[^/]+\/actions\/artifacts\/(\d+)\/zip$/.exec(url.pathname);
+    if (match && method === 'GET') {
+      const id = Number(match[1]);
+      if (!this.artifacts.some((a) => a.id === id)) {
+        return { status: 404, body: { message: 'Not Found' } };
+      }
+      // GitHub answers with a short-lived blob storage URL.
+      return { status: 302, body: '', headers: { location: `${this.url}/blob/${String(id)}.zip` } };
     }
     if (/^\/repos\/[^/]+\/[^/]+\/check-runs$/.test(url.pathname) && method === 'POST') {
       this.checkRuns.push(body);

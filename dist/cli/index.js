@@ -92221,6 +92221,101 @@ async function handle_summary_exists(path) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/compare.ts
+
+const keyFiguresSchema = object({
+    p95Ms: schemas_number().nonnegative().nullable(),
+    errorRate: schemas_number().min(0).max(1).nullable(),
+    requestRate: schemas_number().nonnegative().nullable(),
+});
+function keyFigures(source) {
+    const value = (metric, stat) => {
+        const sink = source.metrics.get(metric)?.sink;
+        if (sink === undefined || sink.isEmpty())
+            return null;
+        return sink.values(source.durationMs, [stat])[stat] ?? null;
+    };
+    return {
+        p95Ms: value('http_req_duration', 'p(95)'),
+        errorRate: value('http_req_failed', 'rate'),
+        requestRate: value('http_reqs', 'rate'),
+    };
+}
+/** What is highlighted as a regression when no fail-on-regression limit says otherwise. */
+const DEFAULT_HIGHLIGHT = {
+    p95: 0.1,
+    errorRate: 0.01,
+    requestRate: 0.1,
+};
+const LIMIT_KEYS = {
+    p95: 'p95',
+    'error-rate': 'errorRate',
+    'request-rate': 'requestRate',
+};
+const LIMITS_HELP = (/* unused pure expression or super */ null && ('use e.g. "p95=10%, error-rate=1%, request-rate=15%": p95 may rise and request-rate fall ' +
+    'by that much of the baseline, error-rate may rise by that many percentage points'));
+/**
+ * The fail-on-regression input: `key=N%` pairs separated by commas, spaces or
+ * newlines; '' means none. Throws a message naming the bad part and the form.
+ */
+function parseRegressionLimits(text) {
+    const limits = {};
+    for (const part of text.split(/[\s,]+/).filter((p) => p !== '')) {
+        const match = /^([a-z0-9-]+)=(\d+(?:\.\d+)?)%$/.exec(part);
+        const key = match ? LIMIT_KEYS[match[1]] : undefined;
+        if (!match || key === undefined) {
+            throw new Error(`"${part}" is not a regression limit: ${LIMITS_HELP}`);
+        }
+        if (limits[key] !== undefined)
+            throw new Error(`"${match[1]}" is given twice`);
+        limits[key] = Number(match[2]) / 100;
+    }
+    return limits;
+}
+/** This run against a baseline: each figure's change, and which are regressions. */
+function compareFigures(current, base, limits = {}) {
+    const relative = (b, c) => b === null || c === null || b <= 0 ? null : (c - b) / b;
+    const row = (label, key, b, c, change, worse) => {
+        const enforced = limits[key] !== undefined;
+        const limit = limits[key] ?? DEFAULT_HIGHLIGHT[key];
+        // A tiny margin so a change of exactly the limit, read back from JSON, is not a regression.
+        const regressed = change !== null && worse(change) > limit + 1e-9;
+        return { label, base: b, current: c, change, regressed, limit, enforced };
+    };
+    const rows = [
+        row('p95', 'p95', base.p95Ms, current.p95Ms, relative(base.p95Ms, current.p95Ms), (change) => change),
+        row('error-rate', 'errorRate', base.errorRate, current.errorRate, base.errorRate === null || current.errorRate === null
+            ? null
+            : current.errorRate - base.errorRate, (change) => change),
+        row('request-rate', 'requestRate', base.requestRate, current.requestRate, relative(base.requestRate, current.requestRate), (change) => -change),
+    ];
+    return { rows, failures: rows.filter((r) => r.regressed && r.enforced) };
+}
+/** "+25.0 %" or "+1.20 pp": a row's change as a reader wants it. */
+function compare_formatChange(row) {
+    if (row.change === null)
+        return 'n/a';
+    const sign = row.change > 0 ? '+' : row.change < 0 ? '−' : '±';
+    const size = Math.abs(row.change) * 100;
+    return row.label === 'error-rate'
+        ? `${sign}${size.toFixed(2)} pp`
+        : `${sign}${size.toFixed(1)} %`;
+}
+/** A figure in its unit: "123.45 ms", "1.20 %", "512.3/s". */
+function compare_formatFigure(row, value) {
+    if (value === null)
+        return '–';
+    if (row.label === 'p95')
+        return `${value.toFixed(2)} ms`;
+    if (row.label === 'error-rate')
+        return `${(value * 100).toFixed(2)} %`;
+    return `${value.toFixed(1)}/s`;
+}
+/** The limit as written in fail-on-regression, e.g. "p95=10%". */
+function compare_formatLimit(row) {
+    return `${row.label}=${String(Math.round(row.limit * 1e4) / 100)}%`;
+}
+
 ;// CONCATENATED MODULE: ./src/summary/json.ts
 /**
  * JSON.stringify(value, null, gap) as k6's JavaScript runtime (sobek) writes
@@ -93099,6 +93194,7 @@ function globalNameWidth(report) {
 
 
 
+
 /**
  * What k6 does at the end of a run, on merged data (internal/cmd/run.go):
  * the script's handleSummary() if it exports one, else k6's text summary;
@@ -93143,6 +93239,7 @@ async function writeSummaryJson(o, data) {
         message: o.result.message,
         agents: o.result.agents,
         startSkewMs: o.result.startSkewMs,
+        figures: keyFigures(o.source),
         timeline: o.timeline,
         data,
     };
@@ -94661,6 +94758,7 @@ function renderDemoTotals(counts) {
 
 
 
+
 /** GitHub's limits (design.md §4): job summary bytes, comment and check-run characters. */
 const LIMITS = { jobSummaryBytes: 1024 * 1024, comment: 65_536, checkRun: 65_535 };
 /** The hidden marker that finds this workflow's comment for this test again. */
@@ -94696,7 +94794,8 @@ function renderRunMarkdown(input) {
             return cut(text, input.limit, size);
     }
 }
-function sections({ result, source, title, timeline }) {
+function sections(input) {
+    const { result, source, title, timeline } = input;
     const verdict = verdictOf(result);
     const report = buildReport(source, 'compact');
     const unit = source.options.summaryTimeUnit;
@@ -94708,6 +94807,9 @@ function sections({ result, source, title, timeline }) {
         '',
         `${String(result.agents.length)} agents · test run ${seconds(source.durationMs)} · start skew ${skew} · ` +
             `setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
+        ...(input.reportUrl === undefined
+            ? []
+            : ['', `📊 [HTML report and result JSON](${input.reportUrl}) (artifact)`]),
     ];
     const thresholds = [...report.thresholds].flatMap(([key, t]) => t.thresholds.map((th) => `| \`${code(key)}\` | \`${code(th.source)}\` | ${thresholdValue(t.metric, th.source, unit)} | ${th.ok ? '✅' : '❌'} |`));
     const all = new Map();
@@ -94720,7 +94822,15 @@ function sections({ result, source, title, timeline }) {
     });
     const checks = [...(report.root.checks?.ordered ?? [])].map((c) => `| ${c.fails === 0 ? '✅' : '❌'} ${cell(c.name)} | ${String(c.passes)} | ${String(c.fails)} |`);
     const agents = agentTable(result).rows.map((row) => `| ${row.map(cell).join(' | ')} |`);
-    return { head, thresholds, chart: mermaidCharts(timeline), metrics, checks, agents };
+    return {
+        head,
+        baseline: input.baseline ? baselineLines(input.baseline) : [],
+        thresholds,
+        chart: mermaidCharts(timeline),
+        metrics,
+        checks,
+        agents,
+    };
 }
 const KEY_METRICS = (/* unused pure expression or super */ null && ([
     'http_reqs',
@@ -94740,6 +94850,8 @@ function capitalize(text) {
 function assemble(s, agents, checks, input) {
     const { result } = input;
     const lines = [...s.head];
+    if (s.baseline.length)
+        lines.push('', ...s.baseline);
     if (s.thresholds.length) {
         lines.push('', '#### Thresholds', '', '| Metric | Threshold | Value | |', '| --- | --- | --- | --- |');
         lines.push(...s.thresholds);
@@ -94800,6 +94912,41 @@ function metricValue(m, unit) {
                 .map(([stat, value]) => `${stat}=${stat === 'count' ? String(value) : humanizeValue(value, m, unit)}`)
                 .join(' ');
     }
+}
+const FIGURE_NAMES = {
+    p95: 'p(95) `http_req_duration`',
+    'error-rate': 'Error rate `http_req_failed`',
+    'request-rate': 'Request rate `http_reqs`',
+};
+/**
+ * "Compared with `main`": the baseline run, each figure then and now, its
+ * change, regressions in bold with 🔺 and ❌ past a fail-on-regression limit;
+ * or why there is no baseline.
+ */
+function baselineLines({ lookup, comparison }) {
+    const branch = code(lookup.branch);
+    const lines = [`#### Compared with \`${branch}\``, ''];
+    if (!lookup.found || comparison === undefined) {
+        lines.push(`No baseline: ${cell(lookup.found ? 'nothing to compare' : lookup.reason)}.`);
+    }
+    else {
+        lines.push(`Baseline: [run #${String(lookup.run.number)}](${lookup.run.url}) (\`${lookup.run.sha.slice(0, 7)}\`), ` +
+            `the last successful run on \`${branch}\`.`, '', `| | \`${branch}\` | This run | Change |`, '| --- | ---: | ---: | ---: |', ...comparison.rows.map((row) => {
+            const change = formatChange(row);
+            const flagged = !row.regressed
+                ? change
+                : `**${change}** ${row.enforced ? `❌ over ${formatLimit(row)}` : '🔺'}`;
+            return `| ${FIGURE_NAMES[row.label] ?? row.label} | ${formatFigure(row, row.base)} | ${formatFigure(row, row.current)} | ${flagged} |`;
+        }));
+        const highlighted = comparison.rows.filter((r) => r.regressed && !r.enforced);
+        if (highlighted.length > 0) {
+            lines.push('', `🔺 worse than ${highlighted.map(formatLimit).join(', ')}; set \`fail-on-regression\` to fail the check on it.`);
+        }
+    }
+    if (lookup.skipped.length > 0) {
+        lines.push('', `Passed over: ${cell(lookup.skipped.join('; '))}.`);
+    }
+    return lines;
 }
 function exitName(code) {
     const name = Object.entries(K6_EXIT_CODES).find(([, c]) => c === code)?.[0];

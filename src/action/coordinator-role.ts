@@ -1,3 +1,4 @@
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import * as core from '@actions/core';
@@ -10,7 +11,17 @@ import type { K6Binary } from '../k6/binary.js';
 import type { Logger } from '../runtime/logger.js';
 import { isLoopbackHost } from '../runtime/net.js';
 import { publishCoordinatorUrl, rendezvousName } from '../github/rendezvous.js';
-import { verdictOf } from '../github/report-markdown.js';
+import { type BaselineLookup, REPORT_FILES, reportArtifactName } from '../github/baseline.js';
+import { type BaselineView, verdictOf } from '../github/report-markdown.js';
+import {
+  type ComparisonRow,
+  compareFigures,
+  formatChange,
+  formatLimit,
+  keyFigures,
+} from '../report/compare.js';
+import { renderHtmlReport } from '../report/html.js';
+import { errorMessage } from '../errors.js';
 import { OUTPUTS, type CoordinatorInputs } from './inputs.js';
 
 export interface RoleContext {
@@ -27,8 +38,23 @@ export interface CoordinatorServices {
   oidcAuth(env: NodeJS.ProcessEnv): RegistrationAuth;
   /** Exposes the local server publicly (tunnel: cloudflared); close() tears it down. */
   openTunnel(localUrl: string): Promise<{ url: string; close(): Promise<void> }>;
+  /** Uploads files of `dir` as an artifact; resolves with its web page's URL. */
+  uploadArtifact(name: string, files: string[], dir: string): Promise<string>;
+  /** On a pull request, the base branch's last successful run; undefined on other events. */
+  findBaseline(inputs: CoordinatorInputs): Promise<BaselineLookup | undefined>;
   /** Job summary, PR comment and check run; never throws for API errors. */
-  publishReports(result: CoordinateResult, inputs: CoordinatorInputs): Promise<void>;
+  publishReports(
+    result: CoordinateResult,
+    inputs: CoordinatorInputs,
+    extras: PublishExtras,
+  ): Promise<void>;
+}
+
+/** What the job adds to the run's reports beyond the run itself. */
+export interface PublishExtras {
+  baseline?: BaselineView;
+  /** The uploaded report artifact's page. */
+  reportUrl?: string;
 }
 
 /**
@@ -81,13 +107,98 @@ export async function runCoordinatorRole(
     core.setOutput(OUTPUTS.result, verdictOf(result));
     core.setOutput(OUTPUTS.exitCode, String(result.exitCode));
     core.setOutput(OUTPUTS.summaryJson, summaryJson);
-    await services.publishReports(result, inputs);
+    const reportHtml = summaryJson.replace(/\.json$/, '.html');
+    await writeFile(
+      reportHtml,
+      renderHtmlReport({
+        result,
+        source: result.summary,
+        timeline: result.timeline,
+        title: inputs.script,
+        generatedAt: new Date(),
+      }),
+    );
+    core.setOutput(OUTPUTS.reportHtml, reportHtml);
+    const reportUrl = inputs.uploadReport
+      ? await uploadReport(inputs, ctx, services, { summaryJson, reportHtml })
+      : undefined;
+    const baseline = inputs.compareWithBase
+      ? await compareWithBase(result, inputs, services)
+      : undefined;
+    core.setOutput(
+      OUTPUTS.regressed,
+      baseline?.comparison ? String(baseline.comparison.rows.some((r) => r.regressed)) : '',
+    );
+    await services.publishReports(result, inputs, { baseline, reportUrl });
+    const failures = baseline?.comparison?.failures ?? [];
     if (result.exitCode !== 0) {
       core.setFailed(`k6 exit code ${String(result.exitCode)}: ${result.message}`);
+    } else if (baseline?.lookup.found && failures.length > 0) {
+      core.setFailed(regressionMessage(baseline.lookup, failures));
     }
   } finally {
     for (const tunnel of tunnels) await tunnel.close();
   }
+}
+
+/**
+ * The report artifact: the merged result JSON (the next pull request's
+ * baseline) and the HTML report. A failure warns: the run's verdict stands.
+ */
+async function uploadReport(
+  inputs: CoordinatorInputs,
+  ctx: RoleContext,
+  services: CoordinatorServices,
+  files: { summaryJson: string; reportHtml: string },
+): Promise<string | undefined> {
+  const name = reportArtifactName(inputs.testName, ctx.env.GITHUB_RUN_ATTEMPT ?? '1');
+  const dir = join(ctx.workDir, 'report');
+  try {
+    await mkdir(dir, { recursive: true });
+    await copyFile(files.summaryJson, join(dir, REPORT_FILES.result));
+    await copyFile(files.reportHtml, join(dir, REPORT_FILES.html));
+    const url = await services.uploadArtifact(
+      name,
+      Object.values(REPORT_FILES).map((file) => join(dir, file)),
+      dir,
+    );
+    ctx.log.info(`uploaded the HTML report and the result JSON as artifact "${name}": ${url}`);
+    return url;
+  } catch (error) {
+    ctx.log.warning(
+      `could not upload the report artifact "${name}" (${errorMessage(error)}); ` +
+        `the reports are still at ${files.reportHtml} and ${files.summaryJson}`,
+    );
+    return undefined;
+  }
+}
+
+async function compareWithBase(
+  result: CoordinateResult,
+  inputs: CoordinatorInputs,
+  services: CoordinatorServices,
+): Promise<BaselineView | undefined> {
+  const lookup = await services.findBaseline(inputs);
+  if (lookup === undefined) return undefined;
+  return {
+    lookup,
+    comparison: lookup.found
+      ? compareFigures(keyFigures(result.summary), lookup.figures, inputs.failOnRegression)
+      : undefined,
+  };
+}
+
+function regressionMessage(
+  lookup: Extract<BaselineLookup, { found: true }>,
+  failures: ComparisonRow[],
+): string {
+  const what = failures.map(
+    (row) => `${row.label} ${formatChange(row)} (over ${formatLimit(row)})`,
+  );
+  return (
+    `regressed against ${lookup.branch}'s run #${String(lookup.run.number)}: ${what.join(', ')}; ` +
+    'see the comparison in the job summary, or raise the "fail-on-regression" limits'
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import { parse as parseShell } from 'shell-quote';
 
 import { K6DistributedError } from '../errors.js';
 import { K6_PINNED_VERSION, normalizeVersion } from '../k6/version.js';
+import { parseRegressionLimits, type RegressionLimits } from '../report/compare.js';
 import { agentLossPolicy, durationMs, positiveInt, tag, weight } from '../cli/options.js';
 
 /** Input and output names, spelled once: action.yml is their source. */
@@ -23,6 +24,9 @@ export const INPUTS = {
   commentOnPr: 'comment-on-pr',
   checkRun: 'check-run',
   summaryMode: 'summary-mode',
+  uploadReport: 'upload-report',
+  compareWithBase: 'compare-with-base',
+  failOnRegression: 'fail-on-regression',
   testName: 'test-name',
 } as const;
 
@@ -30,6 +34,8 @@ export const OUTPUTS = {
   result: 'result',
   exitCode: 'exit-code',
   summaryJson: 'summary-json',
+  reportHtml: 'report-html',
+  regressed: 'regressed',
   k6Path: 'k6-path',
   k6Version: 'k6-version',
 } as const;
@@ -56,6 +62,9 @@ export interface CoordinatorInputs extends Common {
   commentOnPr: boolean;
   checkRun: boolean;
   summaryMode: 'compact' | 'full' | 'disabled';
+  uploadReport: boolean;
+  compareWithBase: boolean;
+  failOnRegression: RegressionLimits;
 }
 
 export interface AgentInputs extends Common {
@@ -115,6 +124,9 @@ export function parseInputs(read: InputReader): ActionInputs {
         commentOnPr: get(INPUTS.commentOnPr, bool, 'true'),
         checkRun: get(INPUTS.checkRun, bool, 'true'),
         summaryMode: get(INPUTS.summaryMode, oneOf('compact', 'full', 'disabled'), 'compact'),
+        uploadReport: get(INPUTS.uploadReport, bool, 'true'),
+        compareWithBase: get(INPUTS.compareWithBase, bool, 'true'),
+        failOnRegression: get(INPUTS.failOnRegression, parseRegressionLimits, ''),
       };
     }
     return {

@@ -1,8 +1,16 @@
+import { DefaultArtifactClient } from '@actions/artifact';
 import * as core from '@actions/core';
 import * as github from '@actions/github';
 
 import type { CoordinateResult } from '../coordinator/run.js';
+import {
+  artifactDownload,
+  type BaselineLookup,
+  findBaseline,
+  workflowFile,
+} from '../github/baseline.js';
 import { type PublishContext, publishReports } from '../github/publish.js';
+import { formatChange } from '../report/compare.js';
 import { LIMITS, markerFor, renderRunMarkdown, verdictOf } from '../github/report-markdown.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 
@@ -10,6 +18,7 @@ import { mintIdToken, OIDC_AUDIENCE, OidcVerifier, runIdentityFromEnv } from '..
 import { installCloudflared } from '../tunnel/install.js';
 import { QuickTunnel } from '../tunnel/quick-tunnel.js';
 import { actionsLogger } from './logger.js';
+import type { PublishExtras } from './coordinator-role.js';
 import type { CoordinatorInputs } from './inputs.js';
 import type { ActionServices } from './main.js';
 
@@ -43,15 +52,60 @@ export function actionServices(): ActionServices {
         },
       };
     },
-    async publishReports(result, inputs) {
-      await publishRun(result, inputs);
+    async uploadArtifact(name, files, dir) {
+      const { id } = await new DefaultArtifactClient().uploadArtifact(name, files, dir);
+      const env = process.env;
+      const run =
+        `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY ?? ''}` +
+        `/actions/runs/${env.GITHUB_RUN_ID ?? ''}`;
+      // The run's page lists its artifacts when the service gives no id.
+      return id === undefined ? run : `${run}/artifacts/${String(id)}`;
+    },
+    findBaseline: (inputs) => findRunBaseline(inputs),
+    async publishReports(result, inputs, extras) {
+      await publishRun(result, inputs, extras);
     },
     mintIdToken: () => mintIdToken(OIDC_AUDIENCE),
   };
 }
 
+/**
+ * On a pull request: the base branch's last successful run of this workflow
+ * that kept this test's report. Never throws; says why when none is found.
+ */
+async function findRunBaseline(inputs: CoordinatorInputs): Promise<BaselineLookup | undefined> {
+  const payload = github.context.payload as PublishContext['payload'];
+  const branch = payload.pull_request?.base?.ref;
+  if (branch === undefined) return undefined;
+  const { owner, repo } = github.context.repo;
+  const workflow = workflowFile(process.env.GITHUB_WORKFLOW_REF);
+  const missing =
+    inputs.githubToken === undefined
+      ? 'no github-token was given'
+      : workflow === undefined
+        ? 'GITHUB_WORKFLOW_REF does not name the workflow file'
+        : undefined;
+  if (missing !== undefined || inputs.githubToken === undefined || workflow === undefined) {
+    return { found: false, branch, reason: missing ?? '', skipped: [] };
+  }
+  return findBaseline({
+    octokit: github.getOctokit(inputs.githubToken),
+    owner,
+    repo,
+    workflow,
+    branch,
+    testName: inputs.testName,
+    runId: github.context.runId,
+    download: artifactDownload(inputs.githubToken, owner, repo),
+  });
+}
+
 /** Job summary, PR comment and check run for a finished run (never throws for API errors). */
-async function publishRun(result: CoordinateResult, inputs: CoordinatorInputs): Promise<void> {
+async function publishRun(
+  result: CoordinateResult,
+  inputs: CoordinatorInputs,
+  extras: PublishExtras,
+): Promise<void> {
   const repository = process.env.GITHUB_REPOSITORY ?? '';
   const [owner = '', repo = ''] = repository.split('/');
   const render = (limit: number, bytes = false) =>
@@ -63,9 +117,12 @@ async function publishRun(result: CoordinateResult, inputs: CoordinatorInputs): 
       limit,
       bytes,
       fullResultHint: 'the merged result JSON (the "summary-json" output)',
+      baseline: extras.baseline,
+      reportUrl: extras.reportUrl,
     });
   const marker = markerFor(github.context.workflow, inputs.testName);
   const verdict = verdictOf(result);
+  const regressions = extras.baseline?.comparison?.failures ?? [];
   await publishReports({
     octokit: inputs.githubToken && repository ? github.getOctokit(inputs.githubToken) : undefined,
     context: {
@@ -80,12 +137,16 @@ async function publishRun(result: CoordinateResult, inputs: CoordinatorInputs): 
     checkSummary: render(LIMITS.checkRun),
     marker,
     checkName: `k6-distributed (${inputs.testName})`,
-    checkTitle: `${verdict}: k6 exit code ${String(result.exitCode)}`,
+    checkTitle:
+      `${verdict}: k6 exit code ${String(result.exitCode)}` +
+      (regressions.length > 0
+        ? `; regressed: ${regressions.map((r) => `${r.label} ${formatChange(r)}`).join(', ')}`
+        : ''),
     conclusion:
-      result.exitCode === 0
-        ? 'success'
-        : result.exitCode === K6_EXIT_CODES['external-abort']
-          ? 'cancelled'
+      result.exitCode === K6_EXIT_CODES['external-abort']
+        ? 'cancelled'
+        : result.exitCode === 0 && regressions.length === 0
+          ? 'success'
           : 'failure',
     commentOnPr: inputs.commentOnPr,
     checkRun: inputs.checkRun,

@@ -6,6 +6,7 @@ import type { K6Binary } from '../k6/binary.js';
 import { runHandleSummary } from '../k6/handle-summary.js';
 import type { RunFlags } from '../k6/run-flags.js';
 import type { Timeline } from '../metrics/timeline.js';
+import { type KeyFigures, keyFigures } from '../report/compare.js';
 import type { Logger } from '../runtime/logger.js';
 import { legacySummaryData, summaryExport } from '../summary/legacy.js';
 import type { SummarySource } from '../summary/source.js';
@@ -37,6 +38,8 @@ export interface SummaryJson {
   message: string;
   agents: RunResult['agents'];
   startSkewMs: number | undefined;
+  /** p(95), error rate and request rate: what a later run is compared on. */
+  figures: KeyFigures;
   /** Per-interval request rate, VUs, p(95), error rate and iterations, merged and per agent. */
   timeline?: Timeline;
   data: unknown;
@@ -87,6 +90,7 @@ async function writeSummaryJson(o: EndOfTestOptions, data: unknown): Promise<voi
     message: o.result.message,
     agents: o.result.agents,
     startSkewMs: o.result.startSkewMs,
+    figures: keyFigures(o.source),
     timeline: o.timeline,
     data,
   };

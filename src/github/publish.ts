@@ -16,6 +16,8 @@ export interface PublishContext {
     pull_request?: {
       number: number;
       head: { sha: string; repo?: { full_name?: string } | null };
+      /** The branch the pull request merges into: where its baseline comes from. */
+      base?: { ref: string };
     };
     repository?: { full_name?: string };
   };

@@ -4,10 +4,12 @@ import type { RunResult } from '../coordinator/outcome.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import type { Timeline } from '../metrics/timeline.js';
 import { mermaidCharts } from '../report/charts.js';
+import { type Comparison, formatChange, formatFigure, formatLimit } from '../report/compare.js';
 import { agentTable } from '../report/run-report.js';
 import { humanizeValue } from '../summary/format.js';
 import { buildReport, type ReportMetric } from '../summary/report.js';
 import type { SummarySource } from '../summary/source.js';
+import type { BaselineLookup } from './baseline.js';
 
 /** GitHub's limits (design.md §4): job summary bytes, comment and check-run characters. */
 export const LIMITS = { jobSummaryBytes: 1024 * 1024, comment: 65_536, checkRun: 65_535 };
@@ -26,6 +28,16 @@ export interface RunMarkdownInput {
   fullResultHint?: string;
   /** The run over time: charted when it has two intervals or more. */
   timeline?: Timeline;
+  /** The uploaded HTML report and result JSON (an artifact's page). */
+  reportUrl?: string;
+  /** The comparison with the base branch's last successful run (pull requests). */
+  baseline?: BaselineView;
+}
+
+/** What the baseline lookup found, and this run's figures against it. */
+export interface BaselineView {
+  lookup: BaselineLookup;
+  comparison?: Comparison;
 }
 
 /** The hidden marker that finds this workflow's comment for this test again. */
@@ -62,6 +74,7 @@ export function renderRunMarkdown(input: RunMarkdownInput): string {
 
 interface Sections {
   head: string[];
+  baseline: string[];
   thresholds: string[];
   chart: string[];
   metrics: string[];
@@ -69,7 +82,8 @@ interface Sections {
   agents: string[];
 }
 
-function sections({ result, source, title, timeline }: RunMarkdownInput): Sections {
+function sections(input: RunMarkdownInput): Sections {
+  const { result, source, title, timeline } = input;
   const verdict = verdictOf(result);
   const report = buildReport(source, 'compact');
   const unit = source.options.summaryTimeUnit;
@@ -81,6 +95,9 @@ function sections({ result, source, title, timeline }: RunMarkdownInput): Sectio
     '',
     `${String(result.agents.length)} agents · test run ${seconds(source.durationMs)} · start skew ${skew} · ` +
       `setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
+    ...(input.reportUrl === undefined
+      ? []
+      : ['', `📊 [HTML report and result JSON](${input.reportUrl}) (artifact)`]),
   ];
   const thresholds = [...report.thresholds].flatMap(([key, t]) =>
     t.thresholds.map(
@@ -99,7 +116,15 @@ function sections({ result, source, title, timeline }: RunMarkdownInput): Sectio
       `| ${c.fails === 0 ? '✅' : '❌'} ${cell(c.name)} | ${String(c.passes)} | ${String(c.fails)} |`,
   );
   const agents = agentTable(result).rows.map((row) => `| ${row.map(cell).join(' | ')} |`);
-  return { head, thresholds, chart: mermaidCharts(timeline), metrics, checks, agents };
+  return {
+    head,
+    baseline: input.baseline ? baselineLines(input.baseline) : [],
+    thresholds,
+    chart: mermaidCharts(timeline),
+    metrics,
+    checks,
+    agents,
+  };
 }
 
 export const KEY_METRICS = [
@@ -122,6 +147,7 @@ function capitalize(text: string): string {
 function assemble(s: Sections, agents: number, checks: number, input: RunMarkdownInput): string {
   const { result } = input;
   const lines = [...s.head];
+  if (s.baseline.length) lines.push('', ...s.baseline);
   if (s.thresholds.length) {
     lines.push(
       '',
@@ -196,6 +222,51 @@ export function metricValue(m: ReportMetric, unit: string): string {
         )
         .join(' ');
   }
+}
+
+const FIGURE_NAMES: Record<string, string> = {
+  p95: 'p(95) `http_req_duration`',
+  'error-rate': 'Error rate `http_req_failed`',
+  'request-rate': 'Request rate `http_reqs`',
+};
+
+/**
+ * "Compared with `main`": the baseline run, each figure then and now, its
+ * change, regressions in bold with 🔺 and ❌ past a fail-on-regression limit;
+ * or why there is no baseline.
+ */
+function baselineLines({ lookup, comparison }: BaselineView): string[] {
+  const branch = code(lookup.branch);
+  const lines = [`#### Compared with \`${branch}\``, ''];
+  if (!lookup.found || comparison === undefined) {
+    lines.push(`No baseline: ${cell(lookup.found ? 'nothing to compare' : lookup.reason)}.`);
+  } else {
+    lines.push(
+      `Baseline: [run #${String(lookup.run.number)}](${lookup.run.url}) (\`${lookup.run.sha.slice(0, 7)}\`), ` +
+        `the last successful run on \`${branch}\`.`,
+      '',
+      `| | \`${branch}\` | This run | Change |`,
+      '| --- | ---: | ---: | ---: |',
+      ...comparison.rows.map((row) => {
+        const change = formatChange(row);
+        const flagged = !row.regressed
+          ? change
+          : `**${change}** ${row.enforced ? `❌ over ${formatLimit(row)}` : '🔺'}`;
+        return `| ${FIGURE_NAMES[row.label] ?? row.label} | ${formatFigure(row, row.base)} | ${formatFigure(row, row.current)} | ${flagged} |`;
+      }),
+    );
+    const highlighted = comparison.rows.filter((r) => r.regressed && !r.enforced);
+    if (highlighted.length > 0) {
+      lines.push(
+        '',
+        `🔺 worse than ${highlighted.map(formatLimit).join(', ')}; set \`fail-on-regression\` to fail the check on it.`,
+      );
+    }
+  }
+  if (lookup.skipped.length > 0) {
+    lines.push('', `Passed over: ${cell(lookup.skipped.join('; '))}.`);
+  }
+  return lines;
 }
 
 export function exitName(code: number): string {

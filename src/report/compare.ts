@@ -1,0 +1,177 @@
+import { z } from 'zod';
+
+import type { SummarySource } from '../summary/source.js';
+
+/**
+ * The three figures a run is compared on with an earlier one, read from the
+ * merged sinks (not from the summary's trend stats, which a script may have
+ * changed): null when the run made no HTTP request.
+ */
+export interface KeyFigures {
+  /** p(95) of http_req_duration, in ms. */
+  p95Ms: number | null;
+  /** http_req_failed's rate, 0 to 1. */
+  errorRate: number | null;
+  /** http_reqs per second of test run. */
+  requestRate: number | null;
+}
+
+export const keyFiguresSchema = z.object({
+  p95Ms: z.number().nonnegative().nullable(),
+  errorRate: z.number().min(0).max(1).nullable(),
+  requestRate: z.number().nonnegative().nullable(),
+});
+
+export function keyFigures(source: SummarySource): KeyFigures {
+  const value = (metric: string, stat: string): number | null => {
+    const sink = source.metrics.get(metric)?.sink;
+    if (sink === undefined || sink.isEmpty()) return null;
+    return sink.values(source.durationMs, [stat])[stat] ?? null;
+  };
+  return {
+    p95Ms: value('http_req_duration', 'p(95)'),
+    errorRate: value('http_req_failed', 'rate'),
+    requestRate: value('http_reqs', 'rate'),
+  };
+}
+
+/**
+ * How much worse a figure may get: p(95) may rise and the request rate fall
+ * by a fraction of the baseline's; the error rate may rise by an absolute
+ * amount (0.01 is one percentage point).
+ */
+export interface RegressionLimits {
+  p95?: number;
+  errorRate?: number;
+  requestRate?: number;
+}
+
+/** What is highlighted as a regression when no fail-on-regression limit says otherwise. */
+export const DEFAULT_HIGHLIGHT: Required<RegressionLimits> = {
+  p95: 0.1,
+  errorRate: 0.01,
+  requestRate: 0.1,
+};
+
+const LIMIT_KEYS = {
+  p95: 'p95',
+  'error-rate': 'errorRate',
+  'request-rate': 'requestRate',
+} as const;
+
+const LIMITS_HELP =
+  'use e.g. "p95=10%, error-rate=1%, request-rate=15%": p95 may rise and request-rate fall ' +
+  'by that much of the baseline, error-rate may rise by that many percentage points';
+
+/**
+ * The fail-on-regression input: `key=N%` pairs separated by commas, spaces or
+ * newlines; '' means none. Throws a message naming the bad part and the form.
+ */
+export function parseRegressionLimits(text: string): RegressionLimits {
+  const limits: RegressionLimits = {};
+  for (const part of text.split(/[\s,]+/).filter((p) => p !== '')) {
+    const match = /^([a-z0-9-]+)=(\d+(?:\.\d+)?)%$/.exec(part);
+    const key = match ? LIMIT_KEYS[match[1] as keyof typeof LIMIT_KEYS] : undefined;
+    if (!match || key === undefined) {
+      throw new Error(`"${part}" is not a regression limit: ${LIMITS_HELP}`);
+    }
+    if (limits[key] !== undefined) throw new Error(`"${match[1]}" is given twice`);
+    limits[key] = Number(match[2]) / 100;
+  }
+  return limits;
+}
+
+export interface ComparisonRow {
+  label: string;
+  base: number | null;
+  current: number | null;
+  /** Relative change (p95, request rate) or difference (error rate); null when not comparable. */
+  change: number | null;
+  /** Worse than the limit (or the default highlight). */
+  regressed: boolean;
+  /** The limit it was judged against, and whether it came from fail-on-regression. */
+  limit: number;
+  enforced: boolean;
+}
+
+export interface Comparison {
+  rows: ComparisonRow[];
+  /** Rows worse than a fail-on-regression limit: these fail the check. */
+  failures: ComparisonRow[];
+}
+
+/** This run against a baseline: each figure's change, and which are regressions. */
+export function compareFigures(
+  current: KeyFigures,
+  base: KeyFigures,
+  limits: RegressionLimits = {},
+): Comparison {
+  const relative = (b: number | null, c: number | null) =>
+    b === null || c === null || b <= 0 ? null : (c - b) / b;
+  const row = (
+    label: string,
+    key: keyof RegressionLimits,
+    b: number | null,
+    c: number | null,
+    change: number | null,
+    worse: (change: number) => number,
+  ): ComparisonRow => {
+    const enforced = limits[key] !== undefined;
+    const limit = limits[key] ?? DEFAULT_HIGHLIGHT[key];
+    // A tiny margin so a change of exactly the limit, read back from JSON, is not a regression.
+    const regressed = change !== null && worse(change) > limit + 1e-9;
+    return { label, base: b, current: c, change, regressed, limit, enforced };
+  };
+  const rows = [
+    row(
+      'p95',
+      'p95',
+      base.p95Ms,
+      current.p95Ms,
+      relative(base.p95Ms, current.p95Ms),
+      (change) => change,
+    ),
+    row(
+      'error-rate',
+      'errorRate',
+      base.errorRate,
+      current.errorRate,
+      base.errorRate === null || current.errorRate === null
+        ? null
+        : current.errorRate - base.errorRate,
+      (change) => change,
+    ),
+    row(
+      'request-rate',
+      'requestRate',
+      base.requestRate,
+      current.requestRate,
+      relative(base.requestRate, current.requestRate),
+      (change) => -change,
+    ),
+  ];
+  return { rows, failures: rows.filter((r) => r.regressed && r.enforced) };
+}
+
+/** "+25.0 %" or "+1.20 pp": a row's change as a reader wants it. */
+export function formatChange(row: ComparisonRow): string {
+  if (row.change === null) return 'n/a';
+  const sign = row.change > 0 ? '+' : row.change < 0 ? '−' : '±';
+  const size = Math.abs(row.change) * 100;
+  return row.label === 'error-rate'
+    ? `${sign}${size.toFixed(2)} pp`
+    : `${sign}${size.toFixed(1)} %`;
+}
+
+/** A figure in its unit: "123.45 ms", "1.20 %", "512.3/s". */
+export function formatFigure(row: Pick<ComparisonRow, 'label'>, value: number | null): string {
+  if (value === null) return '–';
+  if (row.label === 'p95') return `${value.toFixed(2)} ms`;
+  if (row.label === 'error-rate') return `${(value * 100).toFixed(2)} %`;
+  return `${value.toFixed(1)}/s`;
+}
+
+/** The limit as written in fail-on-regression, e.g. "p95=10%". */
+export function formatLimit(row: ComparisonRow): string {
+  return `${row.label}=${String(Math.round(row.limit * 1e4) / 100)}%`;
+}
