@@ -36,11 +36,12 @@ function delta(o: {
   return { metrics: [], groups: [], series };
 }
 
-const sum = (points: TimelinePoint[], f: (p: TimelinePoint) => number) =>
-  points.reduce((s, p) => s + f(p), 0);
+const sum = (points: TimelinePoint[], f: (p: TimelinePoint, i: number) => number) =>
+  points.reduce((s, p, i) => s + f(p, i), 0);
 
 describe('TimelineRecorder', () => {
   it('files deltas by arrival under one-second intervals, merged and per agent', () => {
+    // Requests are spread over the time a delta covers: a's second delta covers 0.9-1.9 s.
     const t = new TimelineRecorder();
     t.start(T0);
     t.record(
@@ -63,15 +64,17 @@ describe('TimelineRecorder', () => {
     for (const d of [10, 20, 30, 40, 50]) all.add(d);
     expect(merged[0]).toEqual({
       t: 1,
-      rps: 40,
+      rps: 10 + 30 + 2,
       vus: 5,
       p95: all.percentile(0.95),
       errorRate: 1 / 40,
       iterations: 20,
     });
-    // b sent nothing in the second interval: its VUs carry over, a's too.
-    expect(merged[1]).toMatchObject({ t: 2, rps: 20, vus: 5, errorRate: 0, iterations: 10 });
-    expect(agents.a?.map((p) => p.rps)).toEqual([10, 20]);
+    // b sent nothing in the second interval: its VUs carry over, a's too. The
+    // series ends at the last arrival: the last interval lasted 0.9 s.
+    expect(merged[1]).toMatchObject({ t: 1.9, vus: 5, errorRate: 0, iterations: 10 });
+    expect(merged[1]?.rps).toBeCloseTo(18 / 0.9, 9);
+    expect(agents.a?.map((p) => p.rps)).toEqual([12, merged[1]?.rps]);
     expect(agents.b?.map((p) => p.rps)).toEqual([30, 0]);
     expect(agents.b?.[1]).toMatchObject({ vus: 3, p95: null, errorRate: null, iterations: 0 });
   });
@@ -100,14 +103,53 @@ describe('TimelineRecorder', () => {
 
     expect(intervalS).toBe(4);
     expect(merged.length).toBeLessThanOrEqual(4);
-    expect(sum(merged, (p) => p.rps * intervalS)).toBe(55);
+    // Every request is in the chart: rate times how long each interval lasted.
+    expect(sum(merged, (p, i) => p.rps * (p.t - (merged[i - 1]?.t ?? 0)))).toBeCloseTo(55, 9);
     expect(sum(merged, (p) => p.iterations)).toBe(10);
     expect(sum(agents.a ?? [], (p) => p.iterations)).toBe(10);
-    expect(merged.map((p) => p.t)).toEqual([4, 8, 12].slice(0, merged.length));
-    // The merged p(95) of 5..8 comes from their merged histogram.
+    // The last 1.5 s (under half an interval) joined the interval before.
+    expect(merged.map((p) => p.t)).toEqual([4, 9.5]);
+    // The merged p(95) of 5..10 comes from their merged histogram.
     const h = new Histogram();
-    for (const d of [5, 6, 7, 8]) h.add(d);
+    for (const d of [5, 6, 7, 8, 9, 10]) h.add(d);
     expect(merged[1]?.p95).toBe(h.percentile(0.95));
+  });
+
+  it('reads an agent steady across deltas that straddle interval edges; a sliver joins the last interval', () => {
+    const t = new TimelineRecorder();
+    t.start(T0);
+    // 100 req/s, deltas about every second arriving on either side of the edges (filed by
+    // arrival alone they would read 0, 199, 0, 200, 31 requests), then a last one at 4.3 s.
+    const deltas: Array<[number, number]> = [
+      [1_020, 102],
+      [1_990, 97],
+      [3_010, 102],
+      [3_990, 98],
+      [4_300, 31],
+    ];
+    for (const [at, requests] of deltas) {
+      t.record('a', delta({ requests, vus: at === 4_300 ? 1 : undefined }), T0 + at);
+    }
+
+    const { merged } = t.snapshot();
+
+    expect(merged.map((p) => p.t)).toEqual([1, 2, 3, 4.3]);
+    for (const p of merged) expect(p.rps).toBeCloseTo(100, 9);
+    expect(sum(merged, (p) => p.iterations)).toBe(0);
+    // The first vus sample stands for the intervals before it.
+    expect(merged.map((p) => p.vus)).toEqual([1, 1, 1, 1]);
+  });
+
+  it("reads VUs at an interval's end off the next interval's sample (k6 samples once a second)", () => {
+    const t = new TimelineRecorder();
+    t.start(T0);
+    // k6's sample at 0 s (no VU started yet) arrives before 1 s, its 1 s sample before 2 s.
+    t.record('a', delta({ requests: 10, vus: 0 }), T0 + 990);
+    t.record('a', delta({ requests: 10, vus: 3 }), T0 + 1_990);
+    t.record('a', delta({ requests: 10, vus: 3 }), T0 + 2_990);
+    t.record('a', delta({ requests: 10, vus: 1 }), T0 + 3_990);
+
+    expect(t.snapshot().merged.map((p) => p.vus)).toEqual([3, 3, 1, 1]);
   });
 
   it('summarises the last completed intervals for a progress line', () => {

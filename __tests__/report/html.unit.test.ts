@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
 import { renderHtmlReport } from '../../src/report/html.js';
+import { svgLineChart } from '../../src/report/svg-chart.js';
 import { fakeAgent, fakeRunResult } from '../helpers/run-result.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
@@ -80,5 +81,27 @@ describe('the HTML report', () => {
     const short = renderHtmlReport({ result, source, title: 'load.js', generatedAt });
     expect(short).toContain('too short to chart');
     expect(short).not.toContain('<svg');
+  });
+});
+
+describe('an SVG line chart', () => {
+  it('keeps its legend between title and plot, at most two rows, then "+N more"', () => {
+    const series = Array.from({ length: 10 }, (_, i) => ({
+      name: `agent-${String(i + 1)}`,
+      values: [i, i + 1],
+    }));
+    const svg = svgLineChart({ title: 'by agent', unit: 'req/s', xs: [1, 2], series });
+
+    expect(svg.match(/<polyline class="series"/g)).toHaveLength(10);
+    const labels = [...svg.matchAll(/<text class="legend"[^>]*>([^<]*)</g)].map((m) => m[1]);
+    expect(labels).toEqual([...series.slice(0, 7).map((s) => s.name), '+3 more']);
+    // The plot starts below the legend's two rows: no line runs through it.
+    const tops = [...svg.matchAll(/<line class="grid"[^>]* y1="([\d.]+)"/g)].map((m) =>
+      Number(m[1]),
+    );
+    const legendBottom = Math.max(
+      ...[...svg.matchAll(/<text class="legend"[^>]* y="([\d.]+)"/g)].map((m) => Number(m[1])),
+    );
+    expect(Math.min(...tops)).toBeGreaterThan(legendBottom);
   });
 });

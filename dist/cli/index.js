@@ -93494,7 +93494,13 @@ function badDelta(reason) {
 
 ;// CONCATENATED MODULE: ./src/metrics/timeline.ts
 
-const emptyBucket = () => ({ requests: 0, iterations: 0, failed: 0, checked: 0 });
+const emptyBucket = () => ({
+    requests: 0,
+    spread: 0,
+    iterations: 0,
+    failed: 0,
+    checked: 0,
+});
 function contributionOf(delta) {
     const c = { requests: 0, iterations: 0, failed: 0, checked: 0 };
     for (const series of delta.series) {
@@ -93547,6 +93553,10 @@ class TimelineRecorder {
     #agents = new Map();
     /** Each agent's latest `vus` value. */
     #vus = new Map();
+    /** When each agent's latest delta arrived: where its next delta's time span starts. */
+    #lastAt = new Map();
+    /** The latest arrival: the end of the series. */
+    #endMs = -Infinity;
     constructor(options = {}) {
         this.#bucketMs = options.bucketMs ?? 1_000;
         this.#maxPoints = Math.max(2, options.maxPoints ?? 600);
@@ -93579,6 +93589,7 @@ class TimelineRecorder {
         const own = bucketAt(agentBuckets, index);
         const before = own.requests;
         add(own, c);
+        this.#spread(agentId, agentBuckets, c.requests, atMs);
         if (c.durations && c.durations.count > 0) {
             const p95 = wirePercentile(c.durations, 0.95);
             own.p95 = weighted(own.p95, before, p95, c.requests || c.durations.count);
@@ -93621,32 +93632,65 @@ class TimelineRecorder {
             vus: [...this.#vus.values()].reduce((a, b) => a + b, 0),
         };
     }
-    /** The series so far; an interval without data reads as zero load. */
+    /**
+     * The series so far; an interval without data reads as zero load. The last
+     * interval ends at the latest arrival; shorter than half an interval, it
+     * joins the one before (a sliver's rate is noise).
+     */
     snapshot() {
         const length = Math.max(this.#merged.length, ...[...this.#agents.values()].map((b) => b.length));
         const intervalS = this.#bucketMs / 1000;
-        const agents = {};
-        const vusCarried = [];
-        for (const [id, buckets] of this.#agents) {
-            let vus = 0;
-            const points = [];
-            const carried = [];
-            for (let i = 0; i < length; i++) {
-                const b = buckets[i] ?? emptyBucket();
-                vus = b.vus ?? vus;
-                carried.push(vus);
-                points.push(point(b, i, intervalS, vus, b.p95 ?? null));
+        const endS = (this.#endMs - (this.#startMs ?? 0)) / 1000;
+        const sliver = endS - (length - 1) * intervalS;
+        const fold = length >= 2 && sliver > 0 && sliver < intervalS / 2;
+        const view = (buckets) => {
+            const out = Array.from({ length }, (_, i) => buckets[i] ?? emptyBucket());
+            if (fold) {
+                const last = out.pop();
+                out.push(mergeBuckets(out.pop(), last));
             }
-            vusCarried.push(carried);
-            agents[id] = points;
+            return out;
+        };
+        const n = fold ? length - 1 : length;
+        const elapsed = (i) => i === n - 1 && endS > i * intervalS && endS < (i + 1.5) * intervalS
+            ? endS - i * intervalS
+            : intervalS;
+        const agents = {};
+        const vusByAgent = [];
+        for (const [id, all] of this.#agents) {
+            const buckets = view(all);
+            const vus = vusAtEnds(buckets);
+            vusByAgent.push(vus);
+            agents[id] = buckets.map((b, i) => point(b, i, intervalS, elapsed(i), vus[i] ?? 0, b.p95 ?? null));
         }
-        const merged = Array.from({ length }, (_, i) => {
-            const b = this.#merged[i] ?? emptyBucket();
-            const vus = vusCarried.reduce((sum, carried) => sum + (carried[i] ?? 0), 0);
+        const merged = view(this.#merged).map((b, i) => {
+            const vus = vusByAgent.reduce((sum, own) => sum + (own[i] ?? 0), 0);
             const p95 = b.durations && !b.durations.isEmpty() ? b.durations.percentile(0.95) : null;
-            return point(b, i, intervalS, vus, p95);
+            return point(b, i, intervalS, elapsed(i), vus, p95);
         });
         return { intervalS, merged, agents };
+    }
+    /**
+     * Spreads a delta's requests evenly over the span it covers: from the
+     * agent's previous delta (or the start) to its arrival.
+     */
+    #spread(agentId, agentBuckets, requests, atMs) {
+        const start = this.#startMs ?? atMs;
+        const from = Math.max(start, this.#lastAt.get(agentId) ?? start);
+        const to = Math.max(from, atMs);
+        this.#lastAt.set(agentId, to);
+        this.#endMs = Math.max(this.#endMs, to);
+        if (requests === 0)
+            return;
+        const first = Math.floor((from - start) / this.#bucketMs);
+        const last = Math.max(first, Math.ceil((to - start) / this.#bucketMs) - 1);
+        for (let i = first; i <= last; i++) {
+            const lo = Math.max(from, start + i * this.#bucketMs);
+            const hi = Math.min(to, start + (i + 1) * this.#bucketMs);
+            const share = to > from ? (requests * (hi - lo)) / (to - from) : requests;
+            bucketAt(agentBuckets, i).spread += share;
+            bucketAt(this.#merged, i).spread += share;
+        }
     }
     #downsample() {
         this.#bucketMs *= 2;
@@ -93683,36 +93727,52 @@ function pairUp(buckets) {
             out.push(a);
             continue;
         }
-        const m = {
-            requests: a.requests + b.requests,
-            iterations: a.iterations + b.iterations,
-            failed: a.failed + b.failed,
-            checked: a.checked + b.checked,
-            vus: b.vus ?? a.vus,
-        };
-        if (a.durations || b.durations) {
-            m.durations = new Histogram();
-            if (a.durations)
-                m.durations.merge(a.durations);
-            if (b.durations)
-                m.durations.merge(b.durations);
-        }
-        if (a.p95 !== undefined || b.p95 !== undefined) {
-            m.p95 =
-                a.p95 === undefined
-                    ? b.p95
-                    : b.p95 === undefined
-                        ? a.p95
-                        : weighted(a.p95, a.requests, b.p95, b.requests);
-        }
-        out.push(m);
+        out.push(mergeBuckets(a, b));
     }
     return out;
 }
-function point(b, i, intervalS, vus, p95) {
+/** Two neighbouring intervals as one. */
+function mergeBuckets(a, b) {
+    const m = {
+        requests: a.requests + b.requests,
+        spread: a.spread + b.spread,
+        iterations: a.iterations + b.iterations,
+        failed: a.failed + b.failed,
+        checked: a.checked + b.checked,
+        vus: b.vus ?? a.vus,
+    };
+    if (a.durations || b.durations) {
+        m.durations = new Histogram();
+        if (a.durations)
+            m.durations.merge(a.durations);
+        if (b.durations)
+            m.durations.merge(b.durations);
+    }
+    if (a.p95 !== undefined || b.p95 !== undefined) {
+        m.p95 =
+            a.p95 === undefined
+                ? b.p95
+                : b.p95 === undefined
+                    ? a.p95
+                    : weighted(a.p95, a.requests, b.p95, b.requests);
+    }
+    return m;
+}
+/**
+ * Each interval's VUs at its end, carried over intervals without a sample.
+ * k6 samples `vus` once a second and the sample reaches the coordinator in
+ * the next delta, so an interval's end reads the next interval's sample;
+ * before the first sample, the first one.
+ */
+function vusAtEnds(buckets) {
+    let vus = buckets.find((b) => b.vus !== undefined)?.vus ?? 0;
+    const carried = buckets.map((b) => (vus = b.vus ?? vus));
+    return carried.map((v, i) => carried[i + 1] ?? v);
+}
+function point(b, i, intervalS, elapsedS, vus, p95) {
     return {
-        t: (i + 1) * intervalS,
-        rps: b.requests / intervalS,
+        t: i * intervalS + elapsedS,
+        rps: b.spread / elapsedS,
         vus,
         p95,
         errorRate: b.checked > 0 ? b.failed / b.checked : null,
@@ -95044,6 +95104,8 @@ function table(header, rows) {
 const WIDTH = 640;
 const HEIGHT = 220;
 const PAD = { left: 56, right: 12, top: 28, bottom: 28 };
+/** Legend entries per row, and rows at most (then "+N more"). */
+const LEGEND = { perRow: 4, rows: 2, rowHeight: 14 };
 const svg_chart_COLORS = [
     '#2f6fde',
     '#e0662b',
@@ -95072,10 +95134,14 @@ function svgLineChart(chart) {
     const yMax = step * Math.max(1, Math.ceil(Math.max(...values, 0) / step));
     const xMin = 0;
     const xMax = Math.max(...chart.xs, 1);
+    // A legend gets its own rows between the title and the plot.
+    const legend = chart.series.length > 1 ? chart.series.length : 0;
+    const legendRows = Math.min(LEGEND.rows, Math.ceil(legend / LEGEND.perRow));
+    const top = PAD.top + legendRows * LEGEND.rowHeight;
     const plotW = WIDTH - PAD.left - PAD.right;
-    const plotH = HEIGHT - PAD.top - PAD.bottom;
+    const plotH = HEIGHT - top - PAD.bottom;
     const x = (t) => PAD.left + ((t - xMin) / (xMax - xMin)) * plotW;
-    const y = (v) => PAD.top + plotH - (v / yMax) * plotH;
+    const y = (v) => top + plotH - (v / yMax) * plotH;
     const parts = [];
     parts.push(`<svg class="chart" role="img" aria-label="${escapeXml(chart.title)}" viewBox="0 0 ${String(WIDTH)} ${String(HEIGHT)}" width="${String(WIDTH)}" height="${String(HEIGHT)}" xmlns="http://www.w3.org/2000/svg">`, `<text class="title" x="${String(PAD.left)}" y="18">${escapeXml(chart.title)}</text>`);
     for (let v = 0; v <= yMax + step / 2; v += step) {
@@ -95085,7 +95151,7 @@ function svgLineChart(chart) {
     for (let t = 0; t <= xMax; t += xStep) {
         parts.push(`<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${String(t)}s</text>`);
     }
-    parts.push(`<text class="unit" x="${String(PAD.left - 6)}" y="${String(PAD.top - 8)}" text-anchor="end">${escapeXml(chart.unit)}</text>`);
+    parts.push(`<text class="unit" x="${String(PAD.left - 6)}" y="${String(top - 10)}" text-anchor="end">${escapeXml(chart.unit)}</text>`);
     chart.series.forEach((series, i) => {
         const color = svg_chart_COLORS[i % svg_chart_COLORS.length] ?? '#000';
         // One polyline per unbroken run of values.
@@ -95105,13 +95171,19 @@ function svgLineChart(chart) {
         });
         flush();
     });
-    if (chart.series.length > 1) {
-        chart.series.forEach((series, i) => {
-            const lx = PAD.left + 8 + (i % 4) * 140;
-            const ly = PAD.top + 12 + Math.floor(i / 4) * 14;
-            parts.push(`<rect x="${String(lx)}" y="${String(ly - 8)}" width="10" height="3" fill="${svg_chart_COLORS[i % svg_chart_COLORS.length] ?? '#000'}"/>`, `<text class="legend" x="${String(lx + 14)}" y="${String(ly - 4)}">${escapeXml(series.name)}</text>`);
-        });
-    }
+    const slots = legendRows * LEGEND.perRow;
+    chart.series.slice(0, legend).forEach((series, i) => {
+        if (i >= slots)
+            return;
+        const lx = PAD.left + (i % LEGEND.perRow) * 140;
+        const ly = PAD.top + 4 + Math.floor(i / LEGEND.perRow) * LEGEND.rowHeight;
+        const more = i === slots - 1 && legend > slots;
+        if (!more) {
+            parts.push(`<rect x="${String(lx)}" y="${String(ly - 4)}" width="10" height="3" fill="${svg_chart_COLORS[i % svg_chart_COLORS.length] ?? '#000'}"/>`);
+        }
+        const label = more ? `+${String(legend - slots + 1)} more` : series.name;
+        parts.push(`<text class="legend" x="${String(more ? lx : lx + 14)}" y="${String(ly)}">${escapeXml(label)}</text>`);
+    });
     parts.push('</svg>');
     return parts.join('\n');
 }
@@ -95132,13 +95204,14 @@ function tick(v) {
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1320px;color:#1f2328;padding:0 16px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+h1{font-size:22px;margin:0 0 4px;overflow-wrap:anywhere}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
 .verdict{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600}
 .passed{background:#1a7f37}.failed{background:#cf222e}.aborted{background:#9a6700}
-.meta{color:#59636e}table{border-collapse:collapse;margin:4px 0}
+.meta{color:#59636e}table{border-collapse:collapse;margin:4px 0;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}th{background:#f6f8fa}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
-.charts{display:flex;flex-wrap:wrap;gap:12px}svg.chart{border:1px solid #d0d7de;border-radius:6px;background:#fff}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,540px),1fr));gap:12px}
+svg.chart{width:100%;height:auto;border:1px solid #d0d7de;border-radius:6px;background:#fff}
 svg .grid{stroke:#eaeef2}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
 footer{margin-top:32px;color:#59636e;font-size:12px}`;
 function html_table(header, rows, numeric = []) {
@@ -95211,6 +95284,8 @@ function renderHtmlReport(input) {
         };
         return [escapeXml(name), value('iterations'), value('http_reqs'), value('http_req_duration')];
     });
+    // Without --summary-mode=full only checks are split by scenario: a row of dashes says nothing.
+    const scenarioRows = scenarios.filter((row) => row.slice(1).some((v) => v !== '-'));
     const sections = [
         `<h1>k6-distributed: <code>${escapeXml(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
         `<p><strong>exit code ${String(result.exitCode)}</strong> (${escapeXml(exitName(result.exitCode))}): ${escapeXml(result.message)}</p>`,
@@ -95225,8 +95300,11 @@ function renderHtmlReport(input) {
         sections.push('<h2>Checks</h2>', html_table(['Check', 'Passes', 'Fails'], checks, [1, 2]));
     sections.push('<h2>Metrics</h2>', html_table(['Metric', 'Value'], metrics));
     sections.push('<h2>Agents</h2>', html_table(header, rows.map((r) => r.map(escapeXml)), [5, 6, 7]));
-    if (scenarios.length) {
-        sections.push('<h2>Scenarios</h2>', html_table(['Scenario', 'iterations', 'http_reqs', 'http_req_duration'], scenarios));
+    if (scenarioRows.length) {
+        sections.push('<h2>Scenarios</h2>', html_table(['Scenario', 'iterations', 'http_reqs', 'http_req_duration'], scenarioRows));
+    }
+    else if (scenarios.length > 1) {
+        sections.push('<h2>Scenarios</h2>', `<p class="meta">${String(scenarios.length)} scenarios: run with <code>--summary-mode=full</code> for their metrics.</p>`);
     }
     return [
         '<!doctype html>',

@@ -3,9 +3,13 @@ import type { MetricDelta } from '../protocol/messages.js';
 
 /** One interval of the run: what happened in it, merged or for one agent. */
 export interface TimelinePoint {
-  /** Seconds from the start instant to the end of the interval. */
+  /** Seconds from the start instant to the end of the interval (of the run, for the last). */
   t: number;
-  /** http_reqs per second over the interval. */
+  /**
+   * http_reqs per second over the interval: each delta's requests spread
+   * evenly over the time it covers (since the agent's previous delta), so an
+   * interval that got two deltas, or none, still reads the agent's rate.
+   */
   rps: number;
   /** Active VUs at the end of the interval (k6's `vus` gauge; summed over agents). */
   vus: number;
@@ -35,6 +39,8 @@ export interface RecentLoad {
 
 interface Bucket {
   requests: number;
+  /** Requests made in the interval, estimated from the deltas' time spans. */
+  spread: number;
   iterations: number;
   failed: number;
   checked: number;
@@ -46,7 +52,13 @@ interface Bucket {
   vus?: number;
 }
 
-const emptyBucket = (): Bucket => ({ requests: 0, iterations: 0, failed: 0, checked: 0 });
+const emptyBucket = (): Bucket => ({
+  requests: 0,
+  spread: 0,
+  iterations: 0,
+  failed: 0,
+  checked: 0,
+});
 
 /** What one delta contributes to an interval. */
 interface Contribution {
@@ -105,6 +117,10 @@ export class TimelineRecorder {
   readonly #agents = new Map<string, Bucket[]>();
   /** Each agent's latest `vus` value. */
   readonly #vus = new Map<string, number>();
+  /** When each agent's latest delta arrived: where its next delta's time span starts. */
+  readonly #lastAt = new Map<string, number>();
+  /** The latest arrival: the end of the series. */
+  #endMs = -Infinity;
 
   constructor(options: { bucketMs?: number; maxPoints?: number } = {}) {
     this.#bucketMs = options.bucketMs ?? 1_000;
@@ -139,6 +155,7 @@ export class TimelineRecorder {
     const own = bucketAt(agentBuckets, index);
     const before = own.requests;
     add(own, c);
+    this.#spread(agentId, agentBuckets, c.requests, atMs);
     if (c.durations && c.durations.count > 0) {
       const p95 = wirePercentile(c.durations, 0.95);
       own.p95 = weighted(own.p95, before, p95, c.requests || c.durations.count);
@@ -180,35 +197,71 @@ export class TimelineRecorder {
     };
   }
 
-  /** The series so far; an interval without data reads as zero load. */
+  /**
+   * The series so far; an interval without data reads as zero load. The last
+   * interval ends at the latest arrival; shorter than half an interval, it
+   * joins the one before (a sliver's rate is noise).
+   */
   snapshot(): Timeline {
     const length = Math.max(
       this.#merged.length,
       ...[...this.#agents.values()].map((b) => b.length),
     );
     const intervalS = this.#bucketMs / 1000;
-    const agents: Record<string, TimelinePoint[]> = {};
-    const vusCarried: number[][] = [];
-    for (const [id, buckets] of this.#agents) {
-      let vus = 0;
-      const points: TimelinePoint[] = [];
-      const carried: number[] = [];
-      for (let i = 0; i < length; i++) {
-        const b = buckets[i] ?? emptyBucket();
-        vus = b.vus ?? vus;
-        carried.push(vus);
-        points.push(point(b, i, intervalS, vus, b.p95 ?? null));
+    const endS = (this.#endMs - (this.#startMs ?? 0)) / 1000;
+    const sliver = endS - (length - 1) * intervalS;
+    const fold = length >= 2 && sliver > 0 && sliver < intervalS / 2;
+    const view = (buckets: readonly Bucket[]): Bucket[] => {
+      const out = Array.from({ length }, (_, i) => buckets[i] ?? emptyBucket());
+      if (fold) {
+        const last = out.pop() as Bucket;
+        out.push(mergeBuckets(out.pop() as Bucket, last));
       }
-      vusCarried.push(carried);
-      agents[id] = points;
+      return out;
+    };
+    const n = fold ? length - 1 : length;
+    const elapsed = (i: number) =>
+      i === n - 1 && endS > i * intervalS && endS < (i + 1.5) * intervalS
+        ? endS - i * intervalS
+        : intervalS;
+    const agents: Record<string, TimelinePoint[]> = {};
+    const vusByAgent: number[][] = [];
+    for (const [id, all] of this.#agents) {
+      const buckets = view(all);
+      const vus = vusAtEnds(buckets);
+      vusByAgent.push(vus);
+      agents[id] = buckets.map((b, i) =>
+        point(b, i, intervalS, elapsed(i), vus[i] ?? 0, b.p95 ?? null),
+      );
     }
-    const merged = Array.from({ length }, (_, i) => {
-      const b = this.#merged[i] ?? emptyBucket();
-      const vus = vusCarried.reduce((sum, carried) => sum + (carried[i] ?? 0), 0);
+    const merged = view(this.#merged).map((b, i) => {
+      const vus = vusByAgent.reduce((sum, own) => sum + (own[i] ?? 0), 0);
       const p95 = b.durations && !b.durations.isEmpty() ? b.durations.percentile(0.95) : null;
-      return point(b, i, intervalS, vus, p95);
+      return point(b, i, intervalS, elapsed(i), vus, p95);
     });
     return { intervalS, merged, agents };
+  }
+
+  /**
+   * Spreads a delta's requests evenly over the span it covers: from the
+   * agent's previous delta (or the start) to its arrival.
+   */
+  #spread(agentId: string, agentBuckets: Bucket[], requests: number, atMs: number): void {
+    const start = this.#startMs ?? atMs;
+    const from = Math.max(start, this.#lastAt.get(agentId) ?? start);
+    const to = Math.max(from, atMs);
+    this.#lastAt.set(agentId, to);
+    this.#endMs = Math.max(this.#endMs, to);
+    if (requests === 0) return;
+    const first = Math.floor((from - start) / this.#bucketMs);
+    const last = Math.max(first, Math.ceil((to - start) / this.#bucketMs) - 1);
+    for (let i = first; i <= last; i++) {
+      const lo = Math.max(from, start + i * this.#bucketMs);
+      const hi = Math.min(to, start + (i + 1) * this.#bucketMs);
+      const share = to > from ? (requests * (hi - lo)) / (to - from) : requests;
+      bucketAt(agentBuckets, i).spread += share;
+      bucketAt(this.#merged, i).spread += share;
+    }
   }
 
   #downsample(): void {
@@ -246,35 +299,60 @@ function pairUp(buckets: readonly Bucket[]): Bucket[] {
       out.push(a);
       continue;
     }
-    const m: Bucket = {
-      requests: a.requests + b.requests,
-      iterations: a.iterations + b.iterations,
-      failed: a.failed + b.failed,
-      checked: a.checked + b.checked,
-      vus: b.vus ?? a.vus,
-    };
-    if (a.durations || b.durations) {
-      m.durations = new Histogram();
-      if (a.durations) m.durations.merge(a.durations);
-      if (b.durations) m.durations.merge(b.durations);
-    }
-    if (a.p95 !== undefined || b.p95 !== undefined) {
-      m.p95 =
-        a.p95 === undefined
-          ? b.p95
-          : b.p95 === undefined
-            ? a.p95
-            : weighted(a.p95, a.requests, b.p95, b.requests);
-    }
-    out.push(m);
+    out.push(mergeBuckets(a, b));
   }
   return out;
 }
 
-function point(b: Bucket, i: number, intervalS: number, vus: number, p95: number | null) {
+/** Two neighbouring intervals as one. */
+function mergeBuckets(a: Bucket, b: Bucket): Bucket {
+  const m: Bucket = {
+    requests: a.requests + b.requests,
+    spread: a.spread + b.spread,
+    iterations: a.iterations + b.iterations,
+    failed: a.failed + b.failed,
+    checked: a.checked + b.checked,
+    vus: b.vus ?? a.vus,
+  };
+  if (a.durations || b.durations) {
+    m.durations = new Histogram();
+    if (a.durations) m.durations.merge(a.durations);
+    if (b.durations) m.durations.merge(b.durations);
+  }
+  if (a.p95 !== undefined || b.p95 !== undefined) {
+    m.p95 =
+      a.p95 === undefined
+        ? b.p95
+        : b.p95 === undefined
+          ? a.p95
+          : weighted(a.p95, a.requests, b.p95, b.requests);
+  }
+  return m;
+}
+
+/**
+ * Each interval's VUs at its end, carried over intervals without a sample.
+ * k6 samples `vus` once a second and the sample reaches the coordinator in
+ * the next delta, so an interval's end reads the next interval's sample;
+ * before the first sample, the first one.
+ */
+function vusAtEnds(buckets: readonly Bucket[]): number[] {
+  let vus = buckets.find((b) => b.vus !== undefined)?.vus ?? 0;
+  const carried = buckets.map((b) => (vus = b.vus ?? vus));
+  return carried.map((v, i) => carried[i + 1] ?? v);
+}
+
+function point(
+  b: Bucket,
+  i: number,
+  intervalS: number,
+  elapsedS: number,
+  vus: number,
+  p95: number | null,
+) {
   return {
-    t: (i + 1) * intervalS,
-    rps: b.requests / intervalS,
+    t: i * intervalS + elapsedS,
+    rps: b.spread / elapsedS,
     vus,
     p95,
     errorRate: b.checked > 0 ? b.failed / b.checked : null,

@@ -24,13 +24,14 @@ export interface HtmlReportInput {
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1320px;color:#1f2328;padding:0 16px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+h1{font-size:22px;margin:0 0 4px;overflow-wrap:anywhere}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
 .verdict{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600}
 .passed{background:#1a7f37}.failed{background:#cf222e}.aborted{background:#9a6700}
-.meta{color:#59636e}table{border-collapse:collapse;margin:4px 0}
+.meta{color:#59636e}table{border-collapse:collapse;margin:4px 0;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}th{background:#f6f8fa}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
-.charts{display:flex;flex-wrap:wrap;gap:12px}svg.chart{border:1px solid #d0d7de;border-radius:6px;background:#fff}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,540px),1fr));gap:12px}
+svg.chart{width:100%;height:auto;border:1px solid #d0d7de;border-radius:6px;background:#fff}
 svg .grid{stroke:#eaeef2}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
 footer{margin-top:32px;color:#59636e;font-size:12px}`;
 
@@ -111,6 +112,8 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     };
     return [esc(name), value('iterations'), value('http_reqs'), value('http_req_duration')];
   });
+  // Without --summary-mode=full only checks are split by scenario: a row of dashes says nothing.
+  const scenarioRows = scenarios.filter((row) => row.slice(1).some((v) => v !== '-'));
 
   const sections = [
     `<h1>k6-distributed: <code>${esc(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
@@ -136,10 +139,15 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       [5, 6, 7],
     ),
   );
-  if (scenarios.length) {
+  if (scenarioRows.length) {
     sections.push(
       '<h2>Scenarios</h2>',
-      table(['Scenario', 'iterations', 'http_reqs', 'http_req_duration'], scenarios),
+      table(['Scenario', 'iterations', 'http_reqs', 'http_req_duration'], scenarioRows),
+    );
+  } else if (scenarios.length > 1) {
+    sections.push(
+      '<h2>Scenarios</h2>',
+      `<p class="meta">${String(scenarios.length)} scenarios: run with <code>--summary-mode=full</code> for their metrics.</p>`,
     );
   }
   return [

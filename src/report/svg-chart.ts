@@ -22,6 +22,8 @@ export interface LineChart {
 const WIDTH = 640;
 const HEIGHT = 220;
 const PAD = { left: 56, right: 12, top: 28, bottom: 28 };
+/** Legend entries per row, and rows at most (then "+N more"). */
+const LEGEND = { perRow: 4, rows: 2, rowHeight: 14 };
 const COLORS = [
   '#2f6fde',
   '#e0662b',
@@ -53,10 +55,14 @@ export function svgLineChart(chart: LineChart): string {
   const yMax = step * Math.max(1, Math.ceil(Math.max(...values, 0) / step));
   const xMin = 0;
   const xMax = Math.max(...chart.xs, 1);
+  // A legend gets its own rows between the title and the plot.
+  const legend = chart.series.length > 1 ? chart.series.length : 0;
+  const legendRows = Math.min(LEGEND.rows, Math.ceil(legend / LEGEND.perRow));
+  const top = PAD.top + legendRows * LEGEND.rowHeight;
   const plotW = WIDTH - PAD.left - PAD.right;
-  const plotH = HEIGHT - PAD.top - PAD.bottom;
+  const plotH = HEIGHT - top - PAD.bottom;
   const x = (t: number) => PAD.left + ((t - xMin) / (xMax - xMin)) * plotW;
-  const y = (v: number) => PAD.top + plotH - (v / yMax) * plotH;
+  const y = (v: number) => top + plotH - (v / yMax) * plotH;
   const parts: string[] = [];
   parts.push(
     `<svg class="chart" role="img" aria-label="${escapeXml(chart.title)}" viewBox="0 0 ${String(WIDTH)} ${String(HEIGHT)}" width="${String(WIDTH)}" height="${String(HEIGHT)}" xmlns="http://www.w3.org/2000/svg">`,
@@ -75,7 +81,7 @@ export function svgLineChart(chart: LineChart): string {
     );
   }
   parts.push(
-    `<text class="unit" x="${String(PAD.left - 6)}" y="${String(PAD.top - 8)}" text-anchor="end">${escapeXml(chart.unit)}</text>`,
+    `<text class="unit" x="${String(PAD.left - 6)}" y="${String(top - 10)}" text-anchor="end">${escapeXml(chart.unit)}</text>`,
   );
   chart.series.forEach((series, i) => {
     const color = COLORS[i % COLORS.length] ?? '#000';
@@ -96,16 +102,22 @@ export function svgLineChart(chart: LineChart): string {
     });
     flush();
   });
-  if (chart.series.length > 1) {
-    chart.series.forEach((series, i) => {
-      const lx = PAD.left + 8 + (i % 4) * 140;
-      const ly = PAD.top + 12 + Math.floor(i / 4) * 14;
+  const slots = legendRows * LEGEND.perRow;
+  chart.series.slice(0, legend).forEach((series, i) => {
+    if (i >= slots) return;
+    const lx = PAD.left + (i % LEGEND.perRow) * 140;
+    const ly = PAD.top + 4 + Math.floor(i / LEGEND.perRow) * LEGEND.rowHeight;
+    const more = i === slots - 1 && legend > slots;
+    if (!more) {
       parts.push(
-        `<rect x="${String(lx)}" y="${String(ly - 8)}" width="10" height="3" fill="${COLORS[i % COLORS.length] ?? '#000'}"/>`,
-        `<text class="legend" x="${String(lx + 14)}" y="${String(ly - 4)}">${escapeXml(series.name)}</text>`,
+        `<rect x="${String(lx)}" y="${String(ly - 4)}" width="10" height="3" fill="${COLORS[i % COLORS.length] ?? '#000'}"/>`,
       );
-    });
-  }
+    }
+    const label = more ? `+${String(legend - slots + 1)} more` : series.name;
+    parts.push(
+      `<text class="legend" x="${String(more ? lx : lx + 14)}" y="${String(ly)}">${escapeXml(label)}</text>`,
+    );
+  });
   parts.push('</svg>');
   return parts.join('\n');
 }
