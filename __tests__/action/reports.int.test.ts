@@ -183,6 +183,10 @@ describe('dist/index.js publishing results (recording fake GitHub API, real k6)'
     );
     expect(comment).toContain(`Passed over: run #${String(failed.run_number)} failure.`);
     expect(job.summary).toContain('#### Compared with `main`');
+    const html = /report-html<<(\S+)\n(.*)\n\1/.exec(job.outputs)?.[2] ?? '';
+    expect(await readFile(html, 'utf8')).toMatch(
+      /<h2>Compared with <code>main<\/code><\/h2>[\s\S]*✗ over p95=50%[\s\S]*<h2>Over time<\/h2>/,
+    );
     expect(
       fake.checkRuns.map((c) => [c.conclusion, (c.output as { title: string }).title]),
     ).toEqual([['failure', expect.stringMatching(/^passed: k6 exit code 0; regressed: p95 \+/)]]);

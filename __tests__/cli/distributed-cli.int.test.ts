@@ -3,7 +3,7 @@
  * committed bundle), talking protocol v1 over loopback with a shared secret,
  * and `run`, the embedded default. Real k6 everywhere.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
@@ -136,6 +136,76 @@ describe('run: the embedded default (real k6)', () => {
     expect(run.stdout.join('\n')).toMatch(/DISTRIBUTED RUN: 3 agents/);
     expect(run.stdout.join('\n')).toMatch(/result: exit code 108/);
     expect(target.count('/teardown')).toBe(1);
+  });
+});
+
+describe('run --baseline: the comparison with an earlier run (real k6)', () => {
+  const run = (target: TargetServer, extra: string[]) =>
+    new CliProcess([
+      'run',
+      '--agents',
+      '2',
+      ...extra,
+      '-e',
+      `TARGET=${target.url}`,
+      '-e',
+      'ITERATIONS=12',
+      fixtureScript('metrics.js'),
+    ]);
+
+  it("compares with an earlier run's --summary-json; fail-on-regression exits 99 on a passing run", async () => {
+    const target = await TargetServer.start();
+    const dir = await tempDir();
+    const earlier = join(dir, 'earlier.json');
+    expect((await run(target, ['--summary-json', earlier]).exited).code).toBe(0);
+
+    const again = run(target, ['--baseline', earlier]);
+    expect((await again.exited).code).toBe(0);
+    const table = again.stdout.join('\n');
+    expect(table).toContain(`COMPARED WITH ${earlier}`);
+    expect(table).toMatch(/^ {2}p95 +[\d.]+ ms → +[\d.]+ ms +[+−±][\d.]+ %/m);
+    expect(table).toMatch(/^ {2}error-rate +0\.00 % → +0\.00 % +±0\.00 pp$/m);
+    expect(table).toMatch(/^ {2}request-rate +[\d.]+\/s → +[\d.]+\/s/m);
+
+    // Against an impossibly fast baseline the limit is crossed: k6 passed, the run did not.
+    const fast = join(dir, 'fast.json');
+    const figures = { p95Ms: 0.001, errorRate: 0, requestRate: 1e6 };
+    await writeFile(fast, JSON.stringify({ k6Distributed: 1, exitCode: 0, figures }));
+    const slower = run(target, ['--baseline', fast, '--fail-on-regression', 'p95=50%']);
+    expect((await slower.exited).code).toBe(99);
+    expect(slower.stdout.join('\n')).toMatch(/^ {2}p95 .* ✗ over p95=50%$/m);
+    expect(slower.stdout.join('\n')).toMatch(/^ {2}request-rate .* ▲ regression$/m);
+    expect(slower.text()).toMatch(
+      /regressed against \S+fast\.json: p95 \+[\d.]+ % \(over p95=50%\)/,
+    );
+    expect(target.count('/setup')).toBe(3);
+  });
+
+  it.each([
+    [
+      ['--baseline', '/nonexistent/earlier.json'],
+      /--baseline \/nonexistent\/earlier\.json: cannot read it/,
+    ],
+    [['--fail-on-regression', 'p95=10%'], /--fail-on-regression needs --baseline FILE/],
+    [['--fail-on-regression', 'p95<10%'], /"p95<10%" is not a regression limit: use e\.g\./],
+  ])('refuses %j before making any load', async (extra, message) => {
+    const target = await TargetServer.start();
+    const bad = run(target, extra);
+    expect((await bad.exited).code).not.toBe(0);
+    expect(bad.text()).toMatch(message);
+    expect(target.count('/setup')).toBe(0);
+  });
+
+  it('refuses a baseline that is not a k6-distributed result', async () => {
+    const target = await TargetServer.start();
+    const file = join(await tempDir(), 'summary.json');
+    await writeFile(file, JSON.stringify({ metrics: {} }));
+    const bad = run(target, ['--baseline', file]);
+    expect((await bad.exited).code).toBe(1);
+    expect(bad.text()).toMatch(
+      /is not a k6-distributed result with figures to compare; give the file an earlier run wrote with --summary-json/,
+    );
+    expect(target.count('/setup')).toBe(0);
   });
 });
 

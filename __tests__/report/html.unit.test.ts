@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { svgLineChart } from '../../src/report/svg-chart.js';
+import { compareFigures } from '../../src/report/compare.js';
 import { fakeAgent, fakeRunResult } from '../helpers/run-result.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
@@ -81,6 +82,63 @@ describe('the HTML report', () => {
     const short = renderHtmlReport({ result, source, title: 'load.js', generatedAt });
     expect(short).toContain('too short to chart');
     expect(short).not.toContain('<svg');
+  });
+});
+
+describe('the HTML report compared with the base branch', () => {
+  const lookup = {
+    found: true as const,
+    branch: 'main',
+    run: {
+      id: 41,
+      number: 12,
+      url: 'https://github.com/acme/shop/actions/runs/41',
+      sha: 'e'.repeat(40),
+    },
+    figures: { p95Ms: 200, errorRate: 0.01, requestRate: 500 },
+    skipped: ['run #13 failure'],
+  };
+
+  it('shows each figure then and now, regressions marked, past a limit or not', () => {
+    const comparison = compareFigures(
+      { p95Ms: 260, errorRate: 0.01, requestRate: 420 },
+      lookup.figures,
+      { p95: 0.2 },
+    );
+    const html = renderHtmlReport({
+      result,
+      source,
+      title: 'load.js',
+      generatedAt,
+      baseline: { lookup, comparison },
+    });
+    const section = html.slice(html.indexOf('<h2>Compared with'), html.indexOf('<h2>Over time'));
+    expect(section).toContain('<h2>Compared with <code>main</code></h2>');
+    expect(section).toContain('run #12 (<code>eeeeeee</code>)');
+    expect(section).toContain(
+      '<td class="num">200.00 ms</td><td class="num">260.00 ms</td><td class="num"><span class="bad"><strong>+30.0 %</strong> ✗ over p95=20%</span></td>',
+    );
+    expect(section).toContain('<span class="bad"><strong>−16.0 %</strong> ▲ regression</span>');
+    expect(section).toContain('<td class="num">±0.00 pp</td>');
+    expect(section).toContain('Passed over: run #13 failure.');
+  });
+
+  it('says why there is no baseline', () => {
+    const html = renderHtmlReport({
+      result,
+      source,
+      title: 'load.js',
+      generatedAt,
+      baseline: {
+        lookup: {
+          found: false,
+          branch: 'main',
+          reason: 'no completed run of load.yml on main yet',
+          skipped: [],
+        },
+      },
+    });
+    expect(html).toContain('<p>No baseline: no completed run of load.yml on main yet.</p>');
   });
 });
 

@@ -92252,8 +92252,8 @@ const LIMIT_KEYS = {
     'error-rate': 'errorRate',
     'request-rate': 'requestRate',
 };
-const LIMITS_HELP = (/* unused pure expression or super */ null && ('use e.g. "p95=10%, error-rate=1%, request-rate=15%": p95 may rise and request-rate fall ' +
-    'by that much of the baseline, error-rate may rise by that many percentage points'));
+const LIMITS_HELP = 'use e.g. "p95=10%, error-rate=1%, request-rate=15%": p95 may rise and request-rate fall ' +
+    'by that much of the baseline, error-rate may rise by that many percentage points';
 /**
  * The fail-on-regression input: `key=N%` pairs separated by commas, spaces or
  * newlines; '' means none. Throws a message naming the bad part and the form.
@@ -92315,6 +92315,34 @@ function compare_formatFigure(row, value) {
 function compare_formatLimit(row) {
     return `${row.label}=${String(Math.round(row.limit * 1e4) / 100)}%`;
 }
+/** "p95 +30.0 % (over p95=20%), …": what crossed a fail-on-regression limit. */
+function describeFailures(failures) {
+    return failures
+        .map((row) => `${row.label} ${compare_formatChange(row)} (over ${compare_formatLimit(row)})`)
+        .join(', ');
+}
+/** The comparison as plain text lines for a terminal, e.g. after the CLI's run report. */
+function renderComparisonText(name, comparison) {
+    const rows = comparison.rows.map((row) => {
+        const mark = !row.regressed ? '' : row.enforced ? `✗ over ${compare_formatLimit(row)}` : '▲ regression';
+        return [
+            row.label,
+            compare_formatFigure(row, row.base),
+            compare_formatFigure(row, row.current),
+            compare_formatChange(row),
+            mark,
+        ];
+    });
+    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+    const pad = (text, i) => i === 0 ? text.padEnd(widths[0] ?? 0) : text.padStart(widths[i] ?? 0);
+    const lines = rows.map((r) => `  ${pad(r[0] ?? '', 0)}  ${pad(r[1] ?? '', 1)} → ${pad(r[2] ?? '', 2)}  ${pad(r[3] ?? '', 3)}  ${r[4] ?? ''}`.trimEnd());
+    return `COMPARED WITH ${name}\n${lines.join('\n')}\n`;
+}
+/** A baseline: an earlier run's merged result file (`--summary-json`, the action's result.json). */
+const baselineFileSchema = object({
+    k6Distributed: literal(1),
+    figures: keyFiguresSchema,
+});
 
 ;// CONCATENATED MODULE: ./src/summary/json.ts
 /**
@@ -95202,6 +95230,7 @@ function tick(v) {
 
 
 
+
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1320px;color:#1f2328;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px;overflow-wrap:anywhere}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
@@ -95220,6 +95249,42 @@ function html_table(header, rows, numeric = []) {
         .map((row) => `<tr>${row.map((cell, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`)
         .join('\n');
     return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+const html_FIGURE_NAMES = {
+    p95: 'p(95) <code>http_req_duration</code>',
+    'error-rate': 'Error rate <code>http_req_failed</code>',
+    'request-rate': 'Request rate <code>http_reqs</code>',
+};
+/** "Compared with main": each figure then and now, regressions marked; or why there is none. */
+function baselineSection(baseline) {
+    if (baseline === undefined)
+        return [];
+    const { lookup, comparison } = baseline;
+    const head = `<h2>Compared with <code>${escapeXml(lookup.branch)}</code></h2>`;
+    const skipped = lookup.skipped.length
+        ? [`<p class="meta">Passed over: ${escapeXml(lookup.skipped.join('; '))}.</p>`]
+        : [];
+    if (!lookup.found || comparison === undefined) {
+        return [
+            head,
+            `<p>No baseline: ${escapeXml(lookup.found ? 'nothing to compare' : lookup.reason)}.</p>`,
+            ...skipped,
+        ];
+    }
+    const rows = comparison.rows.map((row) => [
+        html_FIGURE_NAMES[row.label] ?? escapeXml(row.label),
+        escapeXml(compare_formatFigure(row, row.base)),
+        escapeXml(compare_formatFigure(row, row.current)),
+        row.regressed
+            ? `<span class="bad"><strong>${escapeXml(compare_formatChange(row))}</strong> ${row.enforced ? `✗ over ${escapeXml(compare_formatLimit(row))}` : '▲ regression'}</span>`
+            : escapeXml(compare_formatChange(row)),
+    ]);
+    return [
+        head,
+        `<p>Baseline: run #${String(lookup.run.number)} (<code>${escapeXml(lookup.run.sha.slice(0, 7))}</code>), the last successful run on <code>${escapeXml(lookup.branch)}</code>.</p>`,
+        html_table(['', lookup.branch, 'This run', 'Change'], rows, [1, 2, 3]),
+        ...skipped,
+    ];
 }
 function charts(timeline, result) {
     const merged = timeline?.merged ?? [];
@@ -95290,6 +95355,7 @@ function renderHtmlReport(input) {
         `<h1>k6-distributed: <code>${escapeXml(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
         `<p><strong>exit code ${String(result.exitCode)}</strong> (${escapeXml(exitName(result.exitCode))}): ${escapeXml(result.message)}</p>`,
         `<p class="meta">${String(result.agents.length)} agents · test run ${escapeXml(seconds(source.durationMs))} · start skew ${escapeXml(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+        ...baselineSection(input.baseline),
         '<h2>Over time</h2>',
         charts(timeline, result),
     ];
@@ -95320,6 +95386,7 @@ function renderHtmlReport(input) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/options.ts
+
 
 
 
@@ -95379,8 +95446,19 @@ function k6FlagsAndScript(args) {
     }
     return { flags: args.slice(0, -1), script };
 }
+/** --fail-on-regression: `p95=10%,error-rate=1%,request-rate=15%`. */
+function regressionLimits(value) {
+    try {
+        return parseRegressionLimits(value);
+    }
+    catch (error) {
+        throw new InvalidArgumentError(error.message);
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/cli/run-commands.ts
+
+
 
 
 
@@ -95416,6 +95494,8 @@ function coordinatorOptions(command) {
         .hideHelp())
         .option('--summary-json <file>', 'write the merged result (verdict, agents, time series, summary data) as JSON')
         .option('--report-html <file>', 'write a self-contained HTML report: charts over time, thresholds, checks, agents')
+        .option('--baseline <file>', "compare p(95), error rate and request rate with an earlier run's --summary-json")
+        .addOption(new Option('--fail-on-regression <limits>', 'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"').argParser(regressionLimits))
         .allowUnknownOption()
         .argument('<k6-args...>', 'k6 run flags (-e, --vus, --duration, --tag, ...) then the script');
 }
@@ -95438,6 +95518,54 @@ async function writeHtmlReport(flags, result, script, log) {
         log.error(`could not write the HTML report to ${flags.reportHtml}: ${errorMessage(error)}`);
     }
 }
+/**
+ * --baseline: the figures of an earlier run's merged result file, read and
+ * checked before any load is made.
+ */
+async function readBaseline(flags) {
+    const file = flags.baseline;
+    if (file === undefined) {
+        if (flags.failOnRegression === undefined)
+            return undefined;
+        throw new K6DistributedError('INVALID_OPTION', '--fail-on-regression needs --baseline FILE: the merged result an earlier run wrote ' +
+            'with --summary-json');
+    }
+    const fix = "give the file an earlier run wrote with --summary-json (or the action's result.json)";
+    let text;
+    try {
+        text = await (0,promises_.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        throw new K6DistributedError('INVALID_OPTION', `--baseline ${file}: cannot read it (${errorMessage(error)}); ${fix}`);
+    }
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch {
+        throw new K6DistributedError('INVALID_OPTION', `--baseline ${file} is not JSON; ${fix}`);
+    }
+    const parsed = baselineFileSchema.safeParse(json);
+    if (!parsed.success) {
+        throw new K6DistributedError('INVALID_OPTION', `--baseline ${file} is not a k6-distributed result with figures to compare; ${fix}`);
+    }
+    return parsed.data.figures;
+}
+/**
+ * Prints the comparison with --baseline and returns the exit code: k6's, or
+ * 99 (as for crossed thresholds: the limits are thresholds on the change)
+ * when a passing run is worse than a --fail-on-regression limit.
+ */
+function compareWithBaseline(io, log, flags, baseline, result) {
+    if (baseline === undefined || flags.baseline === undefined)
+        return result.exitCode;
+    const comparison = compareFigures(keyFigures(result.summary), baseline, flags.failOnRegression);
+    io.stdout.write(`\n${renderComparisonText(flags.baseline, comparison)}`);
+    if (comparison.failures.length === 0 || result.exitCode !== 0)
+        return result.exitCode;
+    log.error(`regressed against ${flags.baseline}: ${describeFailures(comparison.failures)}`);
+    return K6_EXIT_CODES['thresholds-failed'];
+}
 /** The end-of-test summary goes to stdout, as k6's does. */
 function summaryOutput(io, flags) {
     return {
@@ -95455,6 +95583,7 @@ function addRunCommands(program, io, log, exit) {
         .description('run a test on a local coordinator and N local agents (each its own k6)')
         .addOption(new Option('--agents <n>', 'number of agents').argParser(positiveInt).default(2))).action(async (args, flags) => {
         const { flags: k6Flags, script } = k6FlagsAndScript(args);
+        const baseline = await readBaseline(flags);
         await withWorkDir(async (workDir) => {
             const k6 = await provisionK6({ env: io.env, log });
             const result = await runLocal({
@@ -95470,7 +95599,7 @@ function addRunCommands(program, io, log, exit) {
             });
             io.stdout.write(renderRunReport(result));
             await writeHtmlReport(flags, result, script, log);
-            exit(result.exitCode);
+            exit(compareWithBaseline(io, log, flags, baseline, result));
         });
     });
     coordinatorOptions(program
@@ -95482,6 +95611,7 @@ function addRunCommands(program, io, log, exit) {
         const { flags: k6Flags, script } = k6FlagsAndScript(args);
         const secret = flags.secret ?? io.env[SECRET_ENV];
         requireSecretBeyondLoopback(flags.listen, secret);
+        const baseline = await readBaseline(flags);
         await withWorkDir(async (workDir) => {
             const k6 = await provisionK6({ env: io.env, log });
             const result = await coordinate({
@@ -95500,7 +95630,7 @@ function addRunCommands(program, io, log, exit) {
             });
             io.stdout.write(renderRunReport(result));
             await writeHtmlReport(flags, result, script, log);
-            exit(result.exitCode);
+            exit(compareWithBaseline(io, log, flags, baseline, result));
         });
     });
     program

@@ -16,8 +16,7 @@ import { type BaselineView, verdictOf } from '../github/report-markdown.js';
 import {
   type ComparisonRow,
   compareFigures,
-  formatChange,
-  formatLimit,
+  describeFailures,
   keyFigures,
 } from '../report/compare.js';
 import { renderHtmlReport } from '../report/html.js';
@@ -107,6 +106,9 @@ export async function runCoordinatorRole(
     core.setOutput(OUTPUTS.result, verdictOf(result));
     core.setOutput(OUTPUTS.exitCode, String(result.exitCode));
     core.setOutput(OUTPUTS.summaryJson, summaryJson);
+    const baseline = inputs.compareWithBase
+      ? await compareWithBase(result, inputs, services)
+      : undefined;
     const reportHtml = summaryJson.replace(/\.json$/, '.html');
     await writeFile(
       reportHtml,
@@ -114,6 +116,7 @@ export async function runCoordinatorRole(
         result,
         source: result.summary,
         timeline: result.timeline,
+        baseline,
         title: inputs.script,
         generatedAt: new Date(),
       }),
@@ -121,9 +124,6 @@ export async function runCoordinatorRole(
     core.setOutput(OUTPUTS.reportHtml, reportHtml);
     const reportUrl = inputs.uploadReport
       ? await uploadReport(inputs, ctx, services, { summaryJson, reportHtml })
-      : undefined;
-    const baseline = inputs.compareWithBase
-      ? await compareWithBase(result, inputs, services)
       : undefined;
     core.setOutput(
       OUTPUTS.regressed,
@@ -192,11 +192,9 @@ function regressionMessage(
   lookup: Extract<BaselineLookup, { found: true }>,
   failures: ComparisonRow[],
 ): string {
-  const what = failures.map(
-    (row) => `${row.label} ${formatChange(row)} (over ${formatLimit(row)})`,
-  );
   return (
-    `regressed against ${lookup.branch}'s run #${String(lookup.run.number)}: ${what.join(', ')}; ` +
+    `regressed against ${lookup.branch}'s run #${String(lookup.run.number)}: ` +
+    `${describeFailures(failures)}; ` +
     'see the comparison in the job summary, or raise the "fail-on-regression" limits'
   );
 }

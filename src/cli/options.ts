@@ -2,6 +2,7 @@ import { InvalidArgumentError } from 'commander';
 
 import { parseGoDuration } from '../k6/archive.js';
 import { parseWeight } from '../k6/segments.js';
+import { parseRegressionLimits, type RegressionLimits } from '../report/compare.js';
 
 /** Parses "30s", "5m", "1m30s", "250ms" or a bare number of seconds into milliseconds. */
 export function durationMs(value: string): number {
@@ -63,4 +64,13 @@ export function k6FlagsAndScript(args: readonly string[]): { flags: string[]; sc
     );
   }
   return { flags: args.slice(0, -1), script };
+}
+
+/** --fail-on-regression: `p95=10%,error-rate=1%,request-rate=15%`. */
+export function regressionLimits(value: string): RegressionLimits {
+  try {
+    return parseRegressionLimits(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,7 +12,17 @@ import { splitHostPort } from '../coordinator/server.js';
 import { errorMessage, K6DistributedError } from '../errors.js';
 import { provisionK6 } from '../k6/provision.js';
 import { runLocal } from '../local/run-local.js';
+import {
+  baselineFileSchema,
+  compareFigures,
+  describeFailures,
+  type KeyFigures,
+  keyFigures,
+  type RegressionLimits,
+  renderComparisonText,
+} from '../report/compare.js';
 import { renderHtmlReport } from '../report/html.js';
+import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { renderRunReport } from '../report/run-report.js';
 import type { Logger } from '../runtime/logger.js';
 import { isLoopbackHost } from '../runtime/net.js';
@@ -21,6 +31,7 @@ import {
   durationMs,
   k6FlagsAndScript,
   positiveInt,
+  regressionLimits,
   tag,
   weight,
 } from './options.js';
@@ -35,6 +46,8 @@ interface CoordinatorFlags {
   agents: number;
   summaryJson?: string;
   reportHtml?: string;
+  baseline?: string;
+  failOnRegression?: RegressionLimits;
   joinTimeout: number;
   onAgentLoss: 'abort' | 'continue';
   pollHold: number;
@@ -73,6 +86,16 @@ function coordinatorOptions(command: Command): Command {
       '--report-html <file>',
       'write a self-contained HTML report: charts over time, thresholds, checks, agents',
     )
+    .option(
+      '--baseline <file>',
+      "compare p(95), error rate and request rate with an earlier run's --summary-json",
+    )
+    .addOption(
+      new Option(
+        '--fail-on-regression <limits>',
+        'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"',
+      ).argParser(regressionLimits),
+    )
     .allowUnknownOption()
     .argument('<k6-args...>', 'k6 run flags (-e, --vus, --duration, --tag, ...) then the script');
 }
@@ -100,6 +123,67 @@ async function writeHtmlReport(
   }
 }
 
+/**
+ * --baseline: the figures of an earlier run's merged result file, read and
+ * checked before any load is made.
+ */
+async function readBaseline(flags: CoordinatorFlags): Promise<KeyFigures | undefined> {
+  const file = flags.baseline;
+  if (file === undefined) {
+    if (flags.failOnRegression === undefined) return undefined;
+    throw new K6DistributedError(
+      'INVALID_OPTION',
+      '--fail-on-regression needs --baseline FILE: the merged result an earlier run wrote ' +
+        'with --summary-json',
+    );
+  }
+  const fix =
+    "give the file an earlier run wrote with --summary-json (or the action's result.json)";
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new K6DistributedError(
+      'INVALID_OPTION',
+      `--baseline ${file}: cannot read it (${errorMessage(error)}); ${fix}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new K6DistributedError('INVALID_OPTION', `--baseline ${file} is not JSON; ${fix}`);
+  }
+  const parsed = baselineFileSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new K6DistributedError(
+      'INVALID_OPTION',
+      `--baseline ${file} is not a k6-distributed result with figures to compare; ${fix}`,
+    );
+  }
+  return parsed.data.figures;
+}
+
+/**
+ * Prints the comparison with --baseline and returns the exit code: k6's, or
+ * 99 (as for crossed thresholds: the limits are thresholds on the change)
+ * when a passing run is worse than a --fail-on-regression limit.
+ */
+function compareWithBaseline(
+  io: CliIo,
+  log: Logger,
+  flags: CoordinatorFlags,
+  baseline: KeyFigures | undefined,
+  result: CoordinateResult,
+): number {
+  if (baseline === undefined || flags.baseline === undefined) return result.exitCode;
+  const comparison = compareFigures(keyFigures(result.summary), baseline, flags.failOnRegression);
+  io.stdout.write(`\n${renderComparisonText(flags.baseline, comparison)}`);
+  if (comparison.failures.length === 0 || result.exitCode !== 0) return result.exitCode;
+  log.error(`regressed against ${flags.baseline}: ${describeFailures(comparison.failures)}`);
+  return K6_EXIT_CODES['thresholds-failed'];
+}
+
 /** The end-of-test summary goes to stdout, as k6's does. */
 function summaryOutput(io: CliIo, flags: CoordinatorFlags) {
   return {
@@ -120,6 +204,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
       .addOption(new Option('--agents <n>', 'number of agents').argParser(positiveInt).default(2)),
   ).action(async (args: string[], flags: CoordinatorFlags) => {
     const { flags: k6Flags, script } = k6FlagsAndScript(args);
+    const baseline = await readBaseline(flags);
     await withWorkDir(async (workDir) => {
       const k6 = await provisionK6({ env: io.env, log });
       const result = await runLocal({
@@ -135,7 +220,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
       });
       io.stdout.write(renderRunReport(result));
       await writeHtmlReport(flags, result, script, log);
-      exit(result.exitCode);
+      exit(compareWithBaseline(io, log, flags, baseline, result));
     });
   });
 
@@ -151,6 +236,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
       const { flags: k6Flags, script } = k6FlagsAndScript(args);
       const secret = flags.secret ?? io.env[SECRET_ENV];
       requireSecretBeyondLoopback(flags.listen, secret);
+      const baseline = await readBaseline(flags);
       await withWorkDir(async (workDir) => {
         const k6 = await provisionK6({ env: io.env, log });
         const result = await coordinate({
@@ -169,7 +255,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
         });
         io.stdout.write(renderRunReport(result));
         await writeHtmlReport(flags, result, script, log);
-        exit(result.exitCode);
+        exit(compareWithBaseline(io, log, flags, baseline, result));
       });
     },
   );

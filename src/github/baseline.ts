@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { DefaultArtifactClient } from '@actions/artifact';
-import { z } from 'zod';
 
 import { errorMessage } from '../errors.js';
-import { type KeyFigures, keyFiguresSchema } from '../report/compare.js';
+import { baselineFileSchema, type KeyFigures } from '../report/compare.js';
 import { parseJson } from '../runtime/net.js';
 import type { Octokit } from './publish.js';
 
@@ -63,8 +62,6 @@ export interface BaselineOptions {
   /** How many of the branch's latest completed runs are looked at (default 10). */
   maxRuns?: number;
 }
-
-const ResultFile = z.object({ k6Distributed: z.literal(1), figures: keyFiguresSchema });
 
 /**
  * The last successful run of this workflow on the base branch that kept a
@@ -151,7 +148,7 @@ async function readFigures(
   const dir = await mkdtemp(join(tmpdir(), 'k6-distributed-baseline-'));
   try {
     await o.download(artifactId, runId, dir);
-    const parsed = ResultFile.safeParse(
+    const parsed = baselineFileSchema.safeParse(
       parseJson(await readFile(join(dir, REPORT_FILES.result), 'utf8')),
     );
     return parsed.success

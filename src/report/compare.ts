@@ -175,3 +175,37 @@ export function formatFigure(row: Pick<ComparisonRow, 'label'>, value: number | 
 export function formatLimit(row: ComparisonRow): string {
   return `${row.label}=${String(Math.round(row.limit * 1e4) / 100)}%`;
 }
+
+/** "p95 +30.0 % (over p95=20%), …": what crossed a fail-on-regression limit. */
+export function describeFailures(failures: readonly ComparisonRow[]): string {
+  return failures
+    .map((row) => `${row.label} ${formatChange(row)} (over ${formatLimit(row)})`)
+    .join(', ');
+}
+
+/** The comparison as plain text lines for a terminal, e.g. after the CLI's run report. */
+export function renderComparisonText(name: string, comparison: Comparison): string {
+  const rows = comparison.rows.map((row) => {
+    const mark = !row.regressed ? '' : row.enforced ? `✗ over ${formatLimit(row)}` : '▲ regression';
+    return [
+      row.label,
+      formatFigure(row, row.base),
+      formatFigure(row, row.current),
+      formatChange(row),
+      mark,
+    ];
+  });
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const pad = (text: string, i: number) =>
+    i === 0 ? text.padEnd(widths[0] ?? 0) : text.padStart(widths[i] ?? 0);
+  const lines = rows.map((r) =>
+    `  ${pad(r[0] ?? '', 0)}  ${pad(r[1] ?? '', 1)} → ${pad(r[2] ?? '', 2)}  ${pad(r[3] ?? '', 3)}  ${r[4] ?? ''}`.trimEnd(),
+  );
+  return `COMPARED WITH ${name}\n${lines.join('\n')}\n`;
+}
+
+/** A baseline: an earlier run's merged result file (`--summary-json`, the action's result.json). */
+export const baselineFileSchema = z.object({
+  k6Distributed: z.literal(1),
+  figures: keyFiguresSchema,
+});

@@ -1,5 +1,6 @@
 import type { RunResult } from '../coordinator/outcome.js';
 import {
+  type BaselineView,
   exitName,
   metricValue,
   seconds,
@@ -9,6 +10,7 @@ import {
 import type { Timeline, TimelinePoint } from '../metrics/timeline.js';
 import { buildReport, type ReportMetric } from '../summary/report.js';
 import type { SummarySource } from '../summary/source.js';
+import { formatChange, formatFigure, formatLimit } from './compare.js';
 import { agentTable } from './run-report.js';
 import { escapeXml as esc, svgLineChart } from './svg-chart.js';
 
@@ -16,6 +18,8 @@ export interface HtmlReportInput {
   result: RunResult;
   source: SummarySource;
   timeline?: Timeline;
+  /** The comparison with the base branch's last successful run (the action, on a PR). */
+  baseline?: BaselineView;
   /** What was tested, e.g. the script path. */
   title: string;
   /** Shown in the footer; the caller's clock (tests pass a fixed one). */
@@ -44,6 +48,43 @@ function table(header: readonly string[], rows: readonly string[][], numeric: nu
     )
     .join('\n');
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+const FIGURE_NAMES: Record<string, string> = {
+  p95: 'p(95) <code>http_req_duration</code>',
+  'error-rate': 'Error rate <code>http_req_failed</code>',
+  'request-rate': 'Request rate <code>http_reqs</code>',
+};
+
+/** "Compared with main": each figure then and now, regressions marked; or why there is none. */
+function baselineSection(baseline: BaselineView | undefined): string[] {
+  if (baseline === undefined) return [];
+  const { lookup, comparison } = baseline;
+  const head = `<h2>Compared with <code>${esc(lookup.branch)}</code></h2>`;
+  const skipped = lookup.skipped.length
+    ? [`<p class="meta">Passed over: ${esc(lookup.skipped.join('; '))}.</p>`]
+    : [];
+  if (!lookup.found || comparison === undefined) {
+    return [
+      head,
+      `<p>No baseline: ${esc(lookup.found ? 'nothing to compare' : lookup.reason)}.</p>`,
+      ...skipped,
+    ];
+  }
+  const rows = comparison.rows.map((row) => [
+    FIGURE_NAMES[row.label] ?? esc(row.label),
+    esc(formatFigure(row, row.base)),
+    esc(formatFigure(row, row.current)),
+    row.regressed
+      ? `<span class="bad"><strong>${esc(formatChange(row))}</strong> ${row.enforced ? `✗ over ${esc(formatLimit(row))}` : '▲ regression'}</span>`
+      : esc(formatChange(row)),
+  ]);
+  return [
+    head,
+    `<p>Baseline: run #${String(lookup.run.number)} (<code>${esc(lookup.run.sha.slice(0, 7))}</code>), the last successful run on <code>${esc(lookup.branch)}</code>.</p>`,
+    table(['', lookup.branch, 'This run', 'Change'], rows, [1, 2, 3]),
+    ...skipped,
+  ];
 }
 
 function charts(timeline: Timeline | undefined, result: RunResult): string {
@@ -119,6 +160,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     `<h1>k6-distributed: <code>${esc(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
     `<p><strong>exit code ${String(result.exitCode)}</strong> (${esc(exitName(result.exitCode))}): ${esc(result.message)}</p>`,
     `<p class="meta">${String(result.agents.length)} agents · test run ${esc(seconds(source.durationMs))} · start skew ${esc(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+    ...baselineSection(input.baseline),
     '<h2>Over time</h2>',
     charts(timeline, result),
   ];
