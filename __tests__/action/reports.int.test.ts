@@ -214,5 +214,17 @@ describe('dist/index.js publishing results (recording fake GitHub API, real k6)'
       '#### Compared with `main`\n\nNo baseline: no completed run of load.yml on main yet.',
     );
     expect(fake.checkRuns.map((c) => c.conclusion)).toEqual(['success']);
+    expect(job.stdout).toMatch(/::warning::could not upload the report artifact/);
+
+    // Both turned off: no lookup, no upload, no comparison section.
+    const calls = fake.calls.length;
+    const off = await coordinatorJob(fake, await TargetServer.start(), 'acme/shop', {
+      'INPUT_COMPARE-WITH-BASE': 'false',
+      'INPUT_UPLOAD-REPORT': 'false',
+    });
+    expect(off.code).toBe(0);
+    expect(off.stdout).not.toMatch(/upload the report artifact/);
+    expect(off.summary).not.toContain('Compared with');
+    expect(fake.calls.slice(calls).some((c) => c.path.includes('/actions/'))).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import type { AgentSummary } from '../../src/coordinator/outcome.js';
 import { LIMITS, markerFor, renderRunMarkdown } from '../../src/github/report-markdown.js';
 import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
 import { compareFigures } from '../../src/report/compare.js';
-import { fakeAgent, fakeRunResult } from '../helpers/run-result.js';
+import { fakeAgent, fakeBaseline, fakeRunResult } from '../helpers/run-result.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
 const agent = (i: number, extra: Partial<AgentSummary> = {}) => fakeAgent(i, 3, extra);
@@ -105,18 +105,7 @@ describe('the run as GitHub Markdown', () => {
   });
 
   it('compares with the base branch: regressions in bold, ❌ past a limit (snapshot)', () => {
-    const lookup = {
-      found: true as const,
-      branch: 'main',
-      run: {
-        id: 41,
-        number: 12,
-        url: 'https://github.com/acme/shop/actions/runs/41',
-        sha: 'e'.repeat(40),
-      },
-      figures: { p95Ms: 200, errorRate: 0.01, requestRate: 500 },
-      skipped: ['run #13 failure'],
-    };
+    const lookup = fakeBaseline();
     const comparison = compareFigures(
       { p95Ms: 260, errorRate: 0.012, requestRate: 420 },
       lookup.figures,

@@ -1,4 +1,5 @@
 import type { AgentSummary, RunResult } from '../../src/coordinator/outcome.js';
+import type { BaselineLookup } from '../../src/github/baseline.js';
 
 /** Agent `i` of `of` equal agents as the coordinator reports it, for report tests. */
 export function fakeAgent(i: number, of: number, extra: Partial<AgentSummary> = {}): AgentSummary {
@@ -30,5 +31,21 @@ export function fakeRunResult(extra: Partial<RunResult> = {}): RunResult {
     setupRan: true,
     teardownRan: true,
     ...extra,
+  };
+}
+
+/** The base branch's run #12, found after passing over a failed #13, for report tests. */
+export function fakeBaseline(): Extract<BaselineLookup, { found: true }> {
+  return {
+    found: true,
+    branch: 'main',
+    run: {
+      id: 41,
+      number: 12,
+      url: 'https://github.com/acme/shop/actions/runs/41',
+      sha: 'e'.repeat(40),
+    },
+    figures: { p95Ms: 200, errorRate: 0.01, requestRate: 500 },
+    skipped: ['run #13 failure'],
   };
 }

@@ -4,7 +4,7 @@ import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { svgLineChart } from '../../src/report/svg-chart.js';
 import { compareFigures } from '../../src/report/compare.js';
-import { fakeAgent, fakeRunResult } from '../helpers/run-result.js';
+import { fakeAgent, fakeBaseline, fakeRunResult } from '../helpers/run-result.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
 const agent = (i: number) =>
@@ -86,18 +86,7 @@ describe('the HTML report', () => {
 });
 
 describe('the HTML report compared with the base branch', () => {
-  const lookup = {
-    found: true as const,
-    branch: 'main',
-    run: {
-      id: 41,
-      number: 12,
-      url: 'https://github.com/acme/shop/actions/runs/41',
-      sha: 'e'.repeat(40),
-    },
-    figures: { p95Ms: 200, errorRate: 0.01, requestRate: 500 },
-    skipped: ['run #13 failure'],
-  };
+  const lookup = fakeBaseline();
 
   it('shows each figure then and now, regressions marked, past a limit or not', () => {
     const comparison = compareFigures(
