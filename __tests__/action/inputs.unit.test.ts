@@ -57,6 +57,17 @@ describe('action inputs', () => {
     expect(coordinator('p95=10%, error-rate=0.5%')).toMatchObject({
       failOnRegression: { p95: 0.1, errorRate: 0.005 },
     });
+    expect(() =>
+      parseInputs(
+        reader({
+          role: 'coordinator',
+          script: 'a.js',
+          agents: '1',
+          'fail-on-regression': 'p95=10%',
+          'compare-with-base': 'false',
+        }),
+      ),
+    ).toThrow('input "fail-on-regression": needs "compare-with-base: true"');
     expect(() => coordinator('p95<10%')).toThrow(
       'input "fail-on-regression": "p95<10%" is not a regression limit: use e.g. "p95=10%',
     );

@@ -135,7 +135,9 @@ describe('dist/index.js publishing results (recording fake GitHub API, real k6)'
     );
     expect(job.summary).toContain('### ✅ k6-distributed:');
     // Reading the base branch's runs is allowed; nothing is written.
-    expect(job.summary).toContain('No baseline: no completed run of load.yml on main yet.');
+    expect(job.summary).toContain(
+      'No baseline: no completed push, schedule, workflow_dispatch run of load.yml on main yet.',
+    );
     expect(fake.writes()).toEqual([]);
   });
 
@@ -211,7 +213,7 @@ describe('dist/index.js publishing results (recording fake GitHub API, real k6)'
     expect(job.code).toBe(0);
     expect(job.outputs).toMatch(/regressed<<(\S+)\n\n\1/);
     expect(fake.comments.get(7)?.[0]?.body).toContain(
-      '#### Compared with `main`\n\nNo baseline: no completed run of load.yml on main yet.',
+      '#### Compared with `main`\n\nNo baseline: no completed push, schedule, workflow_dispatch run of load.yml on main yet.',
     );
     expect(fake.checkRuns.map((c) => c.conclusion)).toEqual(['success']);
     expect(job.stdout).toMatch(/::warning::could not upload the report artifact/);

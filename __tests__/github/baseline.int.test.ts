@@ -13,6 +13,7 @@ import { getOctokit } from '@actions/github';
 
 import {
   findBaseline,
+  MAX_REPORT_BYTES,
   reportArtifactName,
   workflowFile,
   type ArtifactDownload,
@@ -32,7 +33,10 @@ function downloadFrom(fake: FakeGitHub): ArtifactDownload {
   };
 }
 
-async function lookup(fake: FakeGitHub, extra: { runId?: number; testName?: string } = {}) {
+async function lookup(
+  fake: FakeGitHub,
+  extra: { runId?: number; testName?: string; download?: ArtifactDownload } = {},
+) {
   return findBaseline({
     octokit: getOctokit('ghs_fake-token', { baseUrl: fake.url }),
     owner: 'acme',
@@ -41,7 +45,7 @@ async function lookup(fake: FakeGitHub, extra: { runId?: number; testName?: stri
     branch: 'main',
     testName: extra.testName ?? 'k6',
     runId: extra.runId,
-    download: downloadFrom(fake),
+    download: extra.download ?? downloadFrom(fake),
   });
 }
 
@@ -101,7 +105,7 @@ describe('finding the base branch baseline (recording fake GitHub API)', () => {
     expect(await lookup(fake)).toEqual({
       found: false,
       branch: 'main',
-      reason: 'no successful run of load.yml among the last 2 on main kept a report',
+      reason: 'no successful run of load.yml among the last 2 on main kept a passing report',
       skipped: [
         `run #${String(cancelled.run_number)} cancelled`,
         `run #${String(failed.run_number)} failure`,
@@ -113,7 +117,7 @@ describe('finding the base branch baseline (recording fake GitHub API)', () => {
     const fake = await FakeGitHub.start();
     expect(await lookup(fake)).toMatchObject({
       found: false,
-      reason: 'no completed run of load.yml on main yet',
+      reason: 'no completed push, schedule, workflow_dispatch run of load.yml on main yet',
     });
 
     const expired = fake.addRun({ workflow: 'load.yml', conclusion: 'success' });
@@ -152,5 +156,79 @@ describe('finding the base branch baseline (recording fake GitHub API)', () => {
   it('reads the workflow file off GITHUB_WORKFLOW_REF', () => {
     expect(workflowFile('acme/shop/.github/workflows/load.yml@refs/pull/7/merge')).toBe('load.yml');
     expect(workflowFile(undefined)).toBeUndefined();
+  });
+
+  it('takes push, schedule and workflow_dispatch runs only, and only a passing report', async () => {
+    const fake = await FakeGitHub.start();
+    const dispatched = fake.addRun({
+      workflow: 'load.yml',
+      conclusion: 'success',
+      event: 'workflow_dispatch',
+    });
+    fake.addArtifact(dispatched.id, reportArtifactName('k6', '1'), { 'result.json': result() });
+    const failing = fake.addRun({ workflow: 'load.yml', conclusion: 'success' });
+    fake.addArtifact(failing.id, reportArtifactName('k6', '1'), {
+      'result.json': JSON.stringify({ k6Distributed: 1, exitCode: 99, figures }),
+    });
+    // A comment command runs whatever code it checks out: never a baseline, not even listed.
+    const comment = fake.addRun({
+      workflow: 'load.yml',
+      conclusion: 'success',
+      event: 'issue_comment',
+    });
+    fake.addArtifact(comment.id, reportArtifactName('k6', '1'), { 'result.json': result() });
+
+    const found = await lookup(fake);
+
+    expect(found.found && found.run.id).toBe(dispatched.id);
+    expect(found.skipped).toEqual([
+      `run #${String(failing.run_number)}: its test failed (k6 exit code 99)`,
+    ]);
+  });
+
+  it("reads every page of a big run's artifacts, and skips an oversized report", async () => {
+    const fake = await FakeGitHub.start();
+    const good = fake.addRun({ workflow: 'load.yml', conclusion: 'success' });
+    for (let i = 0; i < 150; i++)
+      fake.addArtifact(good.id, `matrix-${String(i)}`, { 'x.txt': 'x' });
+    fake.addArtifact(good.id, reportArtifactName('k6', '1'), { 'result.json': result() });
+    const huge = fake.addRun({ workflow: 'load.yml', conclusion: 'success' });
+    const big = fake.addArtifact(huge.id, reportArtifactName('k6', '1'), {
+      'result.json': result(),
+    });
+    big.sizeInBytes = MAX_REPORT_BYTES + 1;
+
+    const found = await lookup(fake);
+
+    expect(found.found && found.run.id).toBe(good.id);
+    expect(found.skipped).toEqual([
+      `run #${String(huge.run_number)}: its report is larger than 50 MiB`,
+    ]);
+    expect(
+      fake.calls.filter(
+        (c) => c.path === `/repos/acme/shop/actions/runs/${String(good.id)}/artifacts`,
+      ),
+    ).toHaveLength(2);
+  });
+
+  it('stops at a download that fails instead of waiting on every older run', async () => {
+    const fake = await FakeGitHub.start();
+    const older = fake.addRun({ workflow: 'load.yml', conclusion: 'success' });
+    fake.addArtifact(older.id, reportArtifactName('k6', '1'), { 'result.json': result() });
+    const newer = fake.addRun({ workflow: 'load.yml', conclusion: 'success' });
+    fake.addArtifact(newer.id, reportArtifactName('k6', '1'), { 'result.json': result() });
+    let downloads = 0;
+    const found = await lookup(fake, {
+      download: () => {
+        downloads++;
+        return Promise.reject(new Error('Artifact download failed after 5 retries.'));
+      },
+    });
+
+    expect(found).toMatchObject({
+      found: false,
+      reason: `run #${String(newer.run_number)}: its report could not be downloaded (Artifact download failed after 5 retries.)`,
+    });
+    expect(downloads).toBe(1);
   });
 });

@@ -33,6 +33,8 @@ export interface FakeArtifact {
   name: string;
   expired: boolean;
   files: Record<string, string>;
+  /** As listed; the files' length unless set. */
+  sizeInBytes?: number;
 }
 
 export interface FakeComment {
@@ -123,7 +125,7 @@ export class FakeGitHub {
 
   /** Seeds an artifact of a run, with its files. */
   addArtifact(runId: number, name: string, files: Record<string, string>, expired = false) {
-    const artifact = { id: this.#nextId++, runId, name, expired, files };
+    const artifact: FakeArtifact = { id: this.#nextId++, runId, name, expired, files };
     this.artifacts.push(artifact);
     return artifact;
   }
@@ -199,8 +201,21 @@ export class FakeGitHub {
       const runId = Number(match[1]);
       const artifacts = this.artifacts
         .filter((a) => a.runId === runId)
-        .map(({ id, name, expired }) => ({ id, name, expired }));
-      return { status: 200, body: { total_count: artifacts.length, artifacts } };
+        .map(({ id, name, expired, files, sizeInBytes }) => ({
+          id,
+          name,
+          expired,
+          size_in_bytes: sizeInBytes ?? Object.values(files).join('').length,
+        }));
+      const perPage = Number(url.searchParams.get('per_page') ?? 30);
+      const page = Number(url.searchParams.get('page') ?? 1);
+      return {
+        status: 200,
+        body: {
+          total_count: artifacts.length,
+          artifacts: artifacts.slice((page - 1) * perPage, page * perPage),
+        },
+      };
     }
     match = /^\/repos\/[^/]+\/[^/]+\/actions\/artifacts\/(\d+)\/zip$/.exec(url.pathname);
     if (match && method === 'GET') {

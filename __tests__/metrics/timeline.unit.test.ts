@@ -140,6 +140,15 @@ describe('TimelineRecorder', () => {
     expect(merged.map((p) => p.vus)).toEqual([1, 1, 1, 1]);
   });
 
+  it('spreads a delta after an idle spell over two send intervals at most', () => {
+    const t = new TimelineRecorder({ maxSpanMs: 2_000 });
+    t.start(T0);
+    // Nothing for 5 s (agents send no empty delta), then a burst.
+    t.record('a', delta({ requests: 60 }), T0 + 6_000);
+
+    expect(t.snapshot().merged.map((p) => p.rps)).toEqual([0, 0, 0, 0, 30, 30]);
+  });
+
   it("reads VUs at an interval's end off the next interval's sample (k6 samples once a second)", () => {
     const t = new TimelineRecorder();
     t.start(T0);

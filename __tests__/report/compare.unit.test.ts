@@ -60,7 +60,7 @@ describe('comparing with a baseline', () => {
   it('treats better figures as no regression and missing ones as not comparable', () => {
     const { rows } = compareFigures(
       { p95Ms: 100, errorRate: null, requestRate: 900 },
-      { p95Ms: 200, errorRate: 0, requestRate: 0 },
+      { p95Ms: 200, errorRate: null, requestRate: 0 },
       { p95: 0, errorRate: 0, requestRate: 0 },
     );
     expect(rows.map((r) => [r.change, r.regressed])).toEqual([
@@ -69,6 +69,23 @@ describe('comparing with a baseline', () => {
       [null, false],
     ]);
     expect(rows.map(formatChange)).toEqual(['−50.0 %', 'n/a', 'n/a']);
+  });
+
+  it('counts a figure the baseline had and this run lacks (no HTTP request) as worse', () => {
+    const { rows, failures } = compareFigures(
+      { p95Ms: null, errorRate: null, requestRate: null },
+      base,
+      { p95: 0.5 },
+    );
+    expect(rows.map((r) => [r.change, r.regressed])).toEqual([
+      [null, true],
+      [null, true],
+      [null, true],
+    ]);
+    expect(failures.map((r) => r.label)).toEqual(['p95']);
+    // Nothing to lose when the baseline had none either.
+    const none = { p95Ms: null, errorRate: null, requestRate: null };
+    expect(compareFigures(none, none, { p95: 0 }).failures).toEqual([]);
   });
 
   it('reads p(95), error rate and request rate off the merged sinks of a real run', () => {

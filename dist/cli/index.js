@@ -92279,7 +92279,8 @@ function compareFigures(current, base, limits = {}) {
         const enforced = limits[key] !== undefined;
         const limit = limits[key] ?? DEFAULT_HIGHLIGHT[key];
         // A tiny margin so a change of exactly the limit, read back from JSON, is not a regression.
-        const regressed = change !== null && worse(change) > limit + 1e-9;
+        // A figure the baseline had and this run lacks (no HTTP request made) is one too.
+        const regressed = change !== null ? worse(change) > limit + 1e-9 : b !== null && c === null;
         return { label, base: b, current: c, change, regressed, limit, enforced };
     };
     const rows = [
@@ -92341,6 +92342,7 @@ function renderComparisonText(name, comparison) {
 /** A baseline: an earlier run's merged result file (`--summary-json`, the action's result.json). */
 const baselineFileSchema = object({
     k6Distributed: literal(1),
+    exitCode: schemas_number().int(),
     figures: keyFiguresSchema,
 });
 
@@ -93585,8 +93587,11 @@ class TimelineRecorder {
     #lastAt = new Map();
     /** The latest arrival: the end of the series. */
     #endMs = -Infinity;
+    /** The longest span one delta's requests are spread over. */
+    #maxSpanMs;
     constructor(options = {}) {
         this.#bucketMs = options.bucketMs ?? 1_000;
+        this.#maxSpanMs = options.maxSpanMs ?? 2_000;
         this.#maxPoints = Math.max(2, options.maxPoints ?? 600);
     }
     /** The common start instant (coordinator clock, epoch ms). */
@@ -93670,7 +93675,7 @@ class TimelineRecorder {
         const intervalS = this.#bucketMs / 1000;
         const endS = (this.#endMs - (this.#startMs ?? 0)) / 1000;
         const sliver = endS - (length - 1) * intervalS;
-        const fold = length >= 2 && sliver > 0 && sliver < intervalS / 2;
+        const fold = length >= 2 && sliver >= 0 && sliver < intervalS / 2;
         const view = (buckets) => {
             const out = Array.from({ length }, (_, i) => buckets[i] ?? emptyBucket());
             if (fold) {
@@ -93700,12 +93705,15 @@ class TimelineRecorder {
     }
     /**
      * Spreads a delta's requests evenly over the span it covers: from the
-     * agent's previous delta (or the start) to its arrival.
+     * agent's previous delta (or the start) to its arrival, at most the last
+     * `maxSpanMs` (agents send nothing while idle: a delta after a quiet spell
+     * holds only its last interval's requests).
      */
     #spread(agentId, agentBuckets, requests, atMs) {
         const start = this.#startMs ?? atMs;
-        const from = Math.max(start, this.#lastAt.get(agentId) ?? start);
-        const to = Math.max(from, atMs);
+        const previous = Math.max(start, this.#lastAt.get(agentId) ?? start);
+        const to = Math.max(previous, atMs);
+        const from = Math.max(previous, to - this.#maxSpanMs);
         this.#lastAt.set(agentId, to);
         this.#endMs = Math.max(this.#endMs, to);
         if (requests === 0)
@@ -94129,12 +94137,14 @@ class CoordinatorMetrics {
     plan;
     store;
     /** Per-interval series of the run, merged and per agent. */
-    timeline = new TimelineRecorder();
+    timeline;
     #sets;
     #evaluator;
     #o;
     constructor(options) {
         this.#o = options;
+        // A delta spans one send interval; after an idle spell, at most two.
+        this.timeline = new TimelineRecorder({ maxSpanMs: 2 * (options.intervalMs ?? 1_000) });
         this.#sets = parseThresholdsOption(options.options.thresholds ?? {});
         const submetrics = new Map([[EXPECTED_RESPONSE.key, EXPECTED_RESPONSE]]);
         for (const set of this.#sets) {

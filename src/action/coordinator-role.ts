@@ -71,6 +71,8 @@ export async function runCoordinatorRole(
     `k6-distributed-${inputs.testName}.json`,
   );
   const tunnels: Array<{ close(): Promise<void> }> = [];
+  // The base branch's baseline is looked up while the test runs.
+  const lookup = inputs.compareWithBase ? lookUpBaseline(inputs, services) : undefined;
   try {
     const result = await coordinate({
       k6: ctx.k6,
@@ -106,9 +108,7 @@ export async function runCoordinatorRole(
     core.setOutput(OUTPUTS.result, verdictOf(result));
     core.setOutput(OUTPUTS.exitCode, String(result.exitCode));
     core.setOutput(OUTPUTS.summaryJson, summaryJson);
-    const baseline = inputs.compareWithBase
-      ? await compareWithBase(result, inputs, services)
-      : undefined;
+    const baseline = compareWithBase(result, inputs, await lookup);
     const reportHtml = summaryJson.replace(/\.json$/, '.html');
     await writeFile(
       reportHtml,
@@ -165,20 +165,36 @@ async function uploadReport(
     ctx.log.info(`uploaded the HTML report and the result JSON as artifact "${name}": ${url}`);
     return url;
   } catch (error) {
+    const ghes = error instanceof Error && error.name === 'GHESNotSupportedError';
     ctx.log.warning(
       `could not upload the report artifact "${name}" (${errorMessage(error)}); ` +
-        `the reports are still at ${files.reportHtml} and ${files.summaryJson}`,
+        `the reports are still at ${files.reportHtml} and ${files.summaryJson}` +
+        (ghes
+          ? '; artifacts v4 are not available on GitHub Enterprise Server: set ' +
+            '"upload-report: false" and "compare-with-base: false"'
+          : ''),
     );
     return undefined;
   }
 }
 
-async function compareWithBase(
-  result: CoordinateResult,
+/** The baseline lookup; never rejects (a failure is a lookup without a baseline). */
+async function lookUpBaseline(
   inputs: CoordinatorInputs,
   services: CoordinatorServices,
-): Promise<BaselineView | undefined> {
-  const lookup = await services.findBaseline(inputs);
+): Promise<BaselineLookup | undefined> {
+  try {
+    return await services.findBaseline(inputs);
+  } catch (error) {
+    return { found: false, branch: '?', reason: errorMessage(error), skipped: [] };
+  }
+}
+
+function compareWithBase(
+  result: CoordinateResult,
+  inputs: CoordinatorInputs,
+  lookup: BaselineLookup | undefined,
+): BaselineView | undefined {
   if (lookup === undefined) return undefined;
   return {
     lookup,

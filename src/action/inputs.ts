@@ -135,6 +135,16 @@ export function parseInputs(read: InputReader): ActionInputs {
       tags: get(INPUTS.tags, tagList, ''),
     };
   })();
+  if (
+    result.role === 'coordinator' &&
+    result.compareWithBase === false &&
+    Object.keys(result.failOnRegression ?? {}).length > 0
+  ) {
+    problems.push(
+      `input "${INPUTS.failOnRegression}": needs "${INPUTS.compareWithBase}: true" (the ` +
+        'limits apply to the comparison with the base branch)',
+    );
+  }
   if (problems.length > 0 || role === undefined) {
     throw new K6DistributedError(
       'INVALID_OPTION',

@@ -81,9 +81,10 @@ async function findRunBaseline(inputs: CoordinatorInputs): Promise<BaselineLooku
   const workflow = workflowFile(process.env.GITHUB_WORKFLOW_REF);
   const missing =
     inputs.githubToken === undefined
-      ? 'no github-token was given'
+      ? 'no github-token was given (the default `${{ github.token }}` needs `actions: read`)'
       : workflow === undefined
-        ? 'GITHUB_WORKFLOW_REF does not name the workflow file'
+        ? 'GITHUB_WORKFLOW_REF does not name the workflow file (not a GitHub-hosted run?); ' +
+          'set "compare-with-base: false"'
         : undefined;
   if (missing !== undefined || inputs.githubToken === undefined || workflow === undefined) {
     return { found: false, branch, reason: missing ?? '', skipped: [] };

@@ -35,13 +35,15 @@ export class CoordinatorMetrics implements RunMetrics {
   readonly plan: MetricsPlan;
   readonly store: MetricStore;
   /** Per-interval series of the run, merged and per agent. */
-  readonly timeline = new TimelineRecorder();
+  readonly timeline: TimelineRecorder;
   readonly #sets: readonly ThresholdSet[];
   readonly #evaluator: ThresholdEvaluator | undefined;
   readonly #o: RunMetricsOptions;
 
   constructor(options: RunMetricsOptions) {
     this.#o = options;
+    // A delta spans one send interval; after an idle spell, at most two.
+    this.timeline = new TimelineRecorder({ maxSpanMs: 2 * (options.intervalMs ?? 1_000) });
     this.#sets = parseThresholdsOption(options.options.thresholds ?? {});
     const submetrics = new Map<string, SubmetricSpec>([[EXPECTED_RESPONSE.key, EXPECTED_RESPONSE]]);
     for (const set of this.#sets) {

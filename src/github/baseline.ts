@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -59,15 +59,30 @@ export interface BaselineOptions {
   /** This run, never its own baseline. */
   runId?: number;
   download: ArtifactDownload;
-  /** How many of the branch's latest completed runs are looked at (default 10). */
+  /** How many of the branch's latest completed runs are looked at (default 20). */
   maxRuns?: number;
 }
 
 /**
+ * The events whose runs on the base branch run the base branch's own code
+ * as configured: a comment command (`issue_comment`) or a `workflow_run` may
+ * run other code, and pull request runs are never a baseline.
+ */
+export const BASELINE_EVENTS = ['push', 'schedule', 'workflow_dispatch'] as const;
+
+/** A report artifact larger than this is not downloaded (a result.json is far smaller). */
+export const MAX_REPORT_BYTES = 50 * 1024 * 1024;
+
+/** The API's page size for a run's artifacts, and how many pages are read at most. */
+const ARTIFACT_PAGE = 100;
+const ARTIFACT_PAGES = 10;
+
+/**
  * The last successful run of this workflow on the base branch that kept a
- * report for this test, and its figures. Failed or cancelled runs, pull
- * request runs and runs without the artifact are passed over (and listed);
- * an API failure ends the search with the reason. Never throws.
+ * passing report for this test, and its figures. Failed or cancelled runs
+ * and runs without the artifact are passed over (and listed), as are runs
+ * of other events (see BASELINE_EVENTS); an API or download failure ends
+ * the search with the reason. Never throws.
  */
 export async function findBaseline(o: BaselineOptions): Promise<BaselineLookup> {
   const skipped: string[] = [];
@@ -86,15 +101,16 @@ export async function findBaseline(o: BaselineOptions): Promise<BaselineLookup> 
       branch: o.branch,
       status: 'completed',
       exclude_pull_requests: true,
-      per_page: o.maxRuns ?? 10,
+      per_page: o.maxRuns ?? 20,
     });
-    runs = response.data.workflow_runs;
+    runs = response.data.workflow_runs.filter(
+      (run) => run.id !== o.runId && (BASELINE_EVENTS as readonly string[]).includes(run.event),
+    );
   } catch (error) {
     return notFound(apiProblem(error, `the runs of ${o.workflow} on ${o.branch}`));
   }
   const name = new RegExp(`^k6-report-${escapeRegExp(o.testName)}-attempt-(\\d+)$`);
   for (const run of runs) {
-    if (run.id === o.runId || run.event.startsWith('pull_request')) continue;
     const label = `run #${String(run.run_number)}`;
     if (run.conclusion !== 'success') {
       skipped.push(`${label} ${run.conclusion ?? 'did not finish'}`);
@@ -102,13 +118,7 @@ export async function findBaseline(o: BaselineOptions): Promise<BaselineLookup> 
     }
     let artifacts;
     try {
-      const response = await o.octokit.rest.actions.listWorkflowRunArtifacts({
-        owner: o.owner,
-        repo: o.repo,
-        run_id: run.id,
-        per_page: 100,
-      });
-      artifacts = response.data.artifacts;
+      artifacts = await runArtifacts(o, run.id);
     } catch (error) {
       return notFound(apiProblem(error, `the artifacts of ${label}`));
     }
@@ -119,46 +129,102 @@ export async function findBaseline(o: BaselineOptions): Promise<BaselineLookup> 
       skipped.push(`${label} kept no report for test "${o.testName}"`);
       continue;
     }
-    const figures = await readFigures(o, artifact.id, run.id);
-    if (typeof figures === 'string') {
-      skipped.push(`${label}: ${figures}`);
+    if (artifact.size_in_bytes > MAX_REPORT_BYTES) {
+      skipped.push(`${label}: its report is larger than ${String(MAX_REPORT_BYTES >> 20)} MiB`);
+      continue;
+    }
+    const read = await readFigures(o, artifact.id, run.id);
+    if (read.kind === 'unavailable') return notFound(`${label}: ${read.reason}`);
+    if (read.kind === 'invalid') {
+      skipped.push(`${label}: ${read.reason}`);
       continue;
     }
     return {
       found: true,
       branch: o.branch,
       run: { id: run.id, number: run.run_number, url: run.html_url, sha: run.head_sha },
-      figures,
+      figures: read.figures,
       skipped,
     };
   }
   return notFound(
     runs.length === 0
-      ? `no completed run of ${o.workflow} on ${o.branch} yet`
-      : `no successful run of ${o.workflow} among the last ${String(runs.length)} on ${o.branch} kept a report`,
+      ? `no completed ${BASELINE_EVENTS.join(', ')} run of ${o.workflow} on ${o.branch} yet`
+      : `no successful run of ${o.workflow} among the last ${String(runs.length)} on ${o.branch} kept a passing report`,
   );
 }
+
+/** A run's artifacts, every page up to a bound (big matrix workflows keep many). */
+async function runArtifacts(o: BaselineOptions, runId: number) {
+  const all = [];
+  for (let page = 1; page <= ARTIFACT_PAGES; page++) {
+    const response = await o.octokit.rest.actions.listWorkflowRunArtifacts({
+      owner: o.owner,
+      repo: o.repo,
+      run_id: runId,
+      per_page: ARTIFACT_PAGE,
+      page,
+    });
+    all.push(...response.data.artifacts);
+    if (response.data.artifacts.length < ARTIFACT_PAGE) break;
+  }
+  return all;
+}
+
+type ReadResult =
+  | { kind: 'figures'; figures: KeyFigures }
+  /** This artifact is not a usable baseline; an older run's may be. */
+  | { kind: 'invalid'; reason: string }
+  /** Downloads do not work (service down, GHES): looking further would only wait. */
+  | { kind: 'unavailable'; reason: string };
 
 /** The figures of a downloaded report artifact, or what is wrong with it. */
 async function readFigures(
   o: BaselineOptions,
   artifactId: number,
   runId: number,
-): Promise<KeyFigures | string> {
-  const dir = await mkdtemp(join(tmpdir(), 'k6-distributed-baseline-'));
+): Promise<ReadResult> {
+  let dir: string | undefined;
   try {
-    await o.download(artifactId, runId, dir);
-    const parsed = baselineFileSchema.safeParse(
-      parseJson(await readFile(join(dir, REPORT_FILES.result), 'utf8')),
-    );
-    return parsed.success
-      ? parsed.data.figures
-      : `its ${REPORT_FILES.result} is not a k6-distributed result`;
+    dir = await mkdtemp(join(tmpdir(), 'k6-distributed-baseline-'));
+    try {
+      await o.download(artifactId, runId, dir);
+    } catch (error) {
+      return { kind: 'unavailable', reason: downloadProblem(error) };
+    }
+    const file = join(dir, REPORT_FILES.result);
+    if ((await stat(file)).size > MAX_REPORT_BYTES) {
+      return { kind: 'invalid', reason: `its ${REPORT_FILES.result} is too large` };
+    }
+    const parsed = baselineFileSchema.safeParse(parseJson(await readFile(file, 'utf8')));
+    if (!parsed.success) {
+      return {
+        kind: 'invalid',
+        reason: `its ${REPORT_FILES.result} is not a k6-distributed result`,
+      };
+    }
+    if (parsed.data.exitCode !== 0) {
+      return {
+        kind: 'invalid',
+        reason: `its test failed (k6 exit code ${String(parsed.data.exitCode)})`,
+      };
+    }
+    return { kind: 'figures', figures: parsed.data.figures };
   } catch (error) {
-    return `its report could not be read (${errorMessage(error)})`;
+    return { kind: 'invalid', reason: `its report could not be read (${errorMessage(error)})` };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   }
+}
+
+function downloadProblem(error: unknown): string {
+  if (error instanceof Error && error.name === 'GHESNotSupportedError') {
+    return (
+      'artifacts v4 are not available on GitHub Enterprise Server, so there is no baseline: ' +
+      'set "compare-with-base: false"'
+    );
+  }
+  return `its report could not be downloaded (${errorMessage(error)})`;
 }
 
 /** The real download: @actions/artifact's client reading another run of this repository. */
@@ -185,13 +251,19 @@ function escapeRegExp(text: string): string {
 }
 
 function apiProblem(error: unknown, what: string): string {
-  const status = (error as { status?: unknown }).status;
+  const { status, response } = error as {
+    status?: unknown;
+    response?: { headers?: Record<string, string | undefined> };
+  };
   if (status === 404) {
     return `could not list ${what} (HTTP 404): is the workflow new in this pull request?`;
   }
+  if ((status === 403 || status === 429) && response?.headers?.['x-ratelimit-remaining'] === '0') {
+    return `could not list ${what}: the GitHub API rate limit is used up; the next run will compare`;
+  }
   if (status === 403) {
     return (
-      `could not list ${what} (HTTP ${String(status)}): give the workflow ` +
+      `could not list ${what} (HTTP 403): give the workflow ` +
       '`permissions: actions: read` so the token can read earlier runs'
     );
   }

@@ -122,8 +122,12 @@ export class TimelineRecorder {
   /** The latest arrival: the end of the series. */
   #endMs = -Infinity;
 
-  constructor(options: { bucketMs?: number; maxPoints?: number } = {}) {
+  /** The longest span one delta's requests are spread over. */
+  readonly #maxSpanMs: number;
+
+  constructor(options: { bucketMs?: number; maxPoints?: number; maxSpanMs?: number } = {}) {
     this.#bucketMs = options.bucketMs ?? 1_000;
+    this.#maxSpanMs = options.maxSpanMs ?? 2_000;
     this.#maxPoints = Math.max(2, options.maxPoints ?? 600);
   }
 
@@ -210,7 +214,7 @@ export class TimelineRecorder {
     const intervalS = this.#bucketMs / 1000;
     const endS = (this.#endMs - (this.#startMs ?? 0)) / 1000;
     const sliver = endS - (length - 1) * intervalS;
-    const fold = length >= 2 && sliver > 0 && sliver < intervalS / 2;
+    const fold = length >= 2 && sliver >= 0 && sliver < intervalS / 2;
     const view = (buckets: readonly Bucket[]): Bucket[] => {
       const out = Array.from({ length }, (_, i) => buckets[i] ?? emptyBucket());
       if (fold) {
@@ -244,12 +248,15 @@ export class TimelineRecorder {
 
   /**
    * Spreads a delta's requests evenly over the span it covers: from the
-   * agent's previous delta (or the start) to its arrival.
+   * agent's previous delta (or the start) to its arrival, at most the last
+   * `maxSpanMs` (agents send nothing while idle: a delta after a quiet spell
+   * holds only its last interval's requests).
    */
   #spread(agentId: string, agentBuckets: Bucket[], requests: number, atMs: number): void {
     const start = this.#startMs ?? atMs;
-    const from = Math.max(start, this.#lastAt.get(agentId) ?? start);
-    const to = Math.max(from, atMs);
+    const previous = Math.max(start, this.#lastAt.get(agentId) ?? start);
+    const to = Math.max(previous, atMs);
+    const from = Math.max(previous, to - this.#maxSpanMs);
     this.#lastAt.set(agentId, to);
     this.#endMs = Math.max(this.#endMs, to);
     if (requests === 0) return;

@@ -119,7 +119,8 @@ export function compareFigures(
     const enforced = limits[key] !== undefined;
     const limit = limits[key] ?? DEFAULT_HIGHLIGHT[key];
     // A tiny margin so a change of exactly the limit, read back from JSON, is not a regression.
-    const regressed = change !== null && worse(change) > limit + 1e-9;
+    // A figure the baseline had and this run lacks (no HTTP request made) is one too.
+    const regressed = change !== null ? worse(change) > limit + 1e-9 : b !== null && c === null;
     return { label, base: b, current: c, change, regressed, limit, enforced };
   };
   const rows = [
@@ -207,5 +208,6 @@ export function renderComparisonText(name: string, comparison: Comparison): stri
 /** A baseline: an earlier run's merged result file (`--summary-json`, the action's result.json). */
 export const baselineFileSchema = z.object({
   k6Distributed: z.literal(1),
+  exitCode: z.number().int(),
   figures: keyFiguresSchema,
 });
