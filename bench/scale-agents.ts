@@ -47,15 +47,23 @@ let started = 0;
 let ending = false;
 const deltaCache = new Map<string, [string, string]>();
 
-/** The same second of k6 output, aggregated under `plan`: first delta (with metric definitions), then the rest. */
+/**
+ * One send interval of k6 output (the recorded second, once per second of
+ * the plan's interval), aggregated under `plan`: first delta (with metric
+ * definitions), then the rest.
+ */
 function deltasFor(plan: MetricsPlan, lines: string[]): [string, string] {
   const key = JSON.stringify(plan);
   const cached = deltaCache.get(key);
   if (cached) return cached;
   const aggregator = new MetricAggregator(plan, () => undefined);
-  for (const line of lines) aggregator.ingestLine(line);
+  const seconds = Math.max(1, Math.round(plan.intervalMs / 1000));
+  const interval = () => {
+    for (let i = 0; i < seconds; i++) for (const line of lines) aggregator.ingestLine(line);
+  };
+  interval();
   const first = JSON.stringify(aggregator.takeDelta());
-  for (const line of lines) aggregator.ingestLine(line);
+  interval();
   const rest = JSON.stringify(aggregator.takeDelta());
   const pair: [string, string] = [first, rest];
   deltaCache.set(key, pair);
@@ -193,16 +201,16 @@ class SimAgent {
     }
   }
 
-  /** One delta a second for durationS, then the final one and `finished`. */
+  /** One delta per the plan's interval for durationS, then the final one and `finished`. */
   async #push(): Promise<void> {
     const plan = this.#plan;
     if (!plan) throw new Error('start before prepare');
     const [first, rest] = deltasFor(plan, this.lines);
     const end = Date.now() + this.s.durationS * 1000;
-    let next = Date.now() + 1000;
+    let next = Date.now() + plan.intervalMs;
     while (!this.#stopPushing && Date.now() < end) {
       await sleep(Math.max(0, next - Date.now()));
-      next += 1000;
+      next += plan.intervalMs;
       const delta = this.#metricSeq === 0 ? first : rest;
       const { ms } = await this.#call(
         'POST',

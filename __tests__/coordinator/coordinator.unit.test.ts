@@ -9,6 +9,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { AgentRecord } from '../../src/coordinator/agent-record.js';
 import { Coordinator, type CoordinatorOptions } from '../../src/coordinator/coordinator.js';
 import { DISTRIBUTED_RUN_FAILED } from '../../src/coordinator/outcome.js';
+import { metricsIntervalFor } from '../../src/coordinator/run.js';
 import { hasErrorCode } from '../../src/errors.js';
 import { K6_EXIT_CODES } from '../../src/k6/exit-codes.js';
 import {
@@ -639,5 +640,11 @@ describe('Coordinator: long-polls', () => {
     const response = await poll;
     expect(response.version).toBe(1);
     expect(leader.pollsInFlight).toBe(0);
+  });
+});
+
+describe('the metrics plan', () => {
+  it('has agents send a delta every second, every 2 s above 128 agents', () => {
+    expect([1, 128, 129, 1000].map(metricsIntervalFor)).toEqual([1_000, 1_000, 2_000, 2_000]);
   });
 });

@@ -94574,6 +94574,13 @@ function splitHostPort(listen) {
 
 
 /**
+ * How often agents send deltas: every second, every 2 s above 128 agents
+ * (the coordinator's CPU is per delta: BENCHMARKS.md, coordinator scale).
+ */
+function metricsIntervalFor(agents) {
+    return agents > 128 ? 2_000 : 1_000;
+}
+/**
  * A whole coordinator: validates and archives the test with k6 (an invalid
  * test throws K6_TEST_INVALID with k6's exit code before anyone gets work),
  * serves protocol v1, drives the run and resolves with its result.
@@ -94591,7 +94598,7 @@ async function coordinate(options) {
     const metrics = new CoordinatorMetrics({
         options: test.options,
         flags,
-        intervalMs: options.metricsIntervalMs,
+        intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
     });
     const coordinator = new Coordinator({
         metrics,

@@ -46,7 +46,7 @@ export interface CoordinateOptions {
   onListening?: (url: string) => void | Promise<void>;
   /** Aborting it (SIGINT/SIGTERM) stops the run as k6 would: teardown once, exit 105. */
   signal?: AbortSignal;
-  /** How often agents send metric deltas. */
+  /** How often agents send metric deltas (default: metricsIntervalFor(agents)). */
   metricsIntervalMs?: number;
   thresholdIntervalMs?: number;
   /** How often a progress line is logged during the run (default 5 s; 0: never). */
@@ -59,6 +59,14 @@ export interface CoordinateOptions {
   };
   /** --summary-json: write the machine-readable merged result here. */
   summaryJson?: string;
+}
+
+/**
+ * How often agents send deltas: every second, every 2 s above 128 agents
+ * (the coordinator's CPU is per delta: BENCHMARKS.md, coordinator scale).
+ */
+export function metricsIntervalFor(agents: number): number {
+  return agents > 128 ? 2_000 : 1_000;
 }
 
 export interface CoordinateResult extends RunResult {
@@ -87,7 +95,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   const metrics = new CoordinatorMetrics({
     options: test.options,
     flags,
-    intervalMs: options.metricsIntervalMs,
+    intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
   });
   const coordinator = new Coordinator({
     metrics,
