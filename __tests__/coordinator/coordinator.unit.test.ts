@@ -10,6 +10,8 @@ import { AgentRecord } from '../../src/coordinator/agent-record.js';
 import { Coordinator, type CoordinatorOptions } from '../../src/coordinator/coordinator.js';
 import { DISTRIBUTED_RUN_FAILED } from '../../src/coordinator/outcome.js';
 import { metricsIntervalFor } from '../../src/coordinator/run.js';
+import { CoordinatorMetrics } from '../../src/coordinator/run-metrics.js';
+import { parseRunFlags } from '../../src/k6/run-flags.js';
 import { hasErrorCode } from '../../src/errors.js';
 import { K6_EXIT_CODES } from '../../src/k6/exit-codes.js';
 import {
@@ -646,5 +648,13 @@ describe('Coordinator: long-polls', () => {
 describe('the metrics plan', () => {
   it('has agents send a delta every second, every 2 s above 128 agents', () => {
     expect([1, 128, 129, 1000].map(metricsIntervalFor)).toEqual([1_000, 1_000, 2_000, 2_000]);
+  });
+
+  it('keeps time series intervals as long as the send interval', () => {
+    for (const intervalMs of [1_000, 2_000]) {
+      const metrics = new CoordinatorMetrics({ options: {}, flags: parseRunFlags([]), intervalMs });
+      expect(metrics.plan.intervalMs).toBe(intervalMs);
+      expect(metrics.timeline.snapshot().intervalS).toBe(intervalMs / 1000);
+    }
   });
 });

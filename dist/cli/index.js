@@ -94143,8 +94143,10 @@ class CoordinatorMetrics {
     #o;
     constructor(options) {
         this.#o = options;
-        // A delta spans one send interval; after an idle spell, at most two.
-        this.timeline = new TimelineRecorder({ maxSpanMs: 2 * (options.intervalMs ?? 1_000) });
+        // Intervals as long as the agents' send interval (finer ones would alias: an agent's
+        // delta in one, none in the next); a delta's requests spread over at most two.
+        const intervalMs = options.intervalMs ?? 1_000;
+        this.timeline = new TimelineRecorder({ bucketMs: intervalMs, maxSpanMs: 2 * intervalMs });
         this.#sets = parseThresholdsOption(options.options.thresholds ?? {});
         const submetrics = new Map([[EXPECTED_RESPONSE.key, EXPECTED_RESPONSE]]);
         for (const set of this.#sets) {
