@@ -92292,6 +92292,12 @@ function compareFigures(current, base, limits = {}) {
     ];
     return { rows, failures: rows.filter((r) => r.regressed && r.enforced) };
 }
+/** Each compared figure as a report names it: what it is, and the k6 metric it is read from. */
+const compare_FIGURE_NAMES = {
+    p95: { name: 'p(95)', metric: 'http_req_duration' },
+    'error-rate': { name: 'Error rate', metric: 'http_req_failed' },
+    'request-rate': { name: 'Request rate', metric: 'http_reqs' },
+};
 /** "+25.0 %" or "+1.20 pp": a row's change as a reader wants it. */
 function compare_formatChange(row) {
     if (row.change === null)
@@ -93627,10 +93633,9 @@ class TimelineRecorder {
             const p95 = wirePercentile(c.durations, 0.95);
             own.p95 = weighted(own.p95, before, p95, c.requests || c.durations.count);
         }
-        if (c.vus !== undefined) {
-            own.vus = c.vus;
+        // add() kept the interval's vus; this is the agent's latest for progress lines.
+        if (c.vus !== undefined)
             this.#vus.set(agentId, c.vus);
-        }
     }
     /**
      * The last `windowMs` of completed intervals before `nowMs`, merged: what a
@@ -95020,11 +95025,6 @@ function metricValue(m, unit) {
                 .join(' ');
     }
 }
-const FIGURE_NAMES = {
-    p95: 'p(95) `http_req_duration`',
-    'error-rate': 'Error rate `http_req_failed`',
-    'request-rate': 'Request rate `http_reqs`',
-};
 /**
  * "Compared with `main`": the baseline run, each figure then and now, its
  * change, regressions in bold with 🔺 and ❌ past a fail-on-regression limit;
@@ -95043,7 +95043,7 @@ function baselineLines({ lookup, comparison }) {
             const flagged = !row.regressed
                 ? change
                 : `**${change}** ${row.enforced ? `❌ over ${formatLimit(row)}` : '🔺'}`;
-            return `| ${FIGURE_NAMES[row.label] ?? row.label} | ${formatFigure(row, row.base)} | ${formatFigure(row, row.current)} | ${flagged} |`;
+            return `| ${figureName(row.label)} | ${formatFigure(row, row.base)} | ${formatFigure(row, row.current)} | ${flagged} |`;
         }));
         const highlighted = comparison.rows.filter((r) => r.regressed && !r.enforced);
         if (highlighted.length > 0) {
@@ -95054,6 +95054,10 @@ function baselineLines({ lookup, comparison }) {
         lines.push('', `Passed over: ${cell(lookup.skipped.join('; '))}.`);
     }
     return lines;
+}
+function figureName(label) {
+    const figure = FIGURE_NAMES[label];
+    return figure ? `${figure.name} \`${figure.metric}\`` : label;
 }
 function exitName(code) {
     const name = Object.entries(K6_EXIT_CODES).find(([, c]) => c === code)?.[0];
@@ -95269,11 +95273,10 @@ function html_table(header, rows, numeric = []) {
         .join('\n');
     return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
-const html_FIGURE_NAMES = {
-    p95: 'p(95) <code>http_req_duration</code>',
-    'error-rate': 'Error rate <code>http_req_failed</code>',
-    'request-rate': 'Request rate <code>http_reqs</code>',
-};
+function html_figureName(label) {
+    const figure = compare_FIGURE_NAMES[label];
+    return figure ? `${escapeXml(figure.name)} <code>${escapeXml(figure.metric)}</code>` : escapeXml(label);
+}
 /** "Compared with main": each figure then and now, regressions marked; or why there is none. */
 function baselineSection(baseline) {
     if (baseline === undefined)
@@ -95291,7 +95294,7 @@ function baselineSection(baseline) {
         ];
     }
     const rows = comparison.rows.map((row) => [
-        html_FIGURE_NAMES[row.label] ?? escapeXml(row.label),
+        html_figureName(row.label),
         escapeXml(compare_formatFigure(row, row.base)),
         escapeXml(compare_formatFigure(row, row.current)),
         row.regressed

@@ -79,15 +79,17 @@ async function findRunBaseline(inputs: CoordinatorInputs): Promise<BaselineLooku
   if (branch === undefined) return undefined;
   const { owner, repo } = github.context.repo;
   const workflow = workflowFile(process.env.GITHUB_WORKFLOW_REF);
-  const missing =
-    inputs.githubToken === undefined
-      ? 'no github-token was given (the default `${{ github.token }}` needs `actions: read`)'
-      : workflow === undefined
-        ? 'GITHUB_WORKFLOW_REF does not name the workflow file (not a GitHub-hosted run?); ' +
-          'set "compare-with-base: false"'
-        : undefined;
-  if (missing !== undefined || inputs.githubToken === undefined || workflow === undefined) {
-    return { found: false, branch, reason: missing ?? '', skipped: [] };
+  const none = (reason: string): BaselineLookup => ({ found: false, branch, reason, skipped: [] });
+  if (inputs.githubToken === undefined) {
+    return none(
+      'no github-token was given (the default `${{ github.token }}` needs `actions: read`)',
+    );
+  }
+  if (workflow === undefined) {
+    return none(
+      'GITHUB_WORKFLOW_REF does not name the workflow file (not a GitHub-hosted run?); ' +
+        'set "compare-with-base: false"',
+    );
   }
   return findBaseline({
     octokit: github.getOctokit(inputs.githubToken),

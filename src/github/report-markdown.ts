@@ -4,7 +4,13 @@ import type { RunResult } from '../coordinator/outcome.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import type { Timeline } from '../metrics/timeline.js';
 import { mermaidCharts } from '../report/charts.js';
-import { type Comparison, formatChange, formatFigure, formatLimit } from '../report/compare.js';
+import {
+  type Comparison,
+  FIGURE_NAMES,
+  formatChange,
+  formatFigure,
+  formatLimit,
+} from '../report/compare.js';
 import { agentTable } from '../report/run-report.js';
 import { humanizeValue } from '../summary/format.js';
 import { buildReport, type ReportMetric } from '../summary/report.js';
@@ -224,12 +230,6 @@ export function metricValue(m: ReportMetric, unit: string): string {
   }
 }
 
-const FIGURE_NAMES: Record<string, string> = {
-  p95: 'p(95) `http_req_duration`',
-  'error-rate': 'Error rate `http_req_failed`',
-  'request-rate': 'Request rate `http_reqs`',
-};
-
 /**
  * "Compared with `main`": the baseline run, each figure then and now, its
  * change, regressions in bold with 🔺 and ❌ past a fail-on-regression limit;
@@ -252,7 +252,7 @@ function baselineLines({ lookup, comparison }: BaselineView): string[] {
         const flagged = !row.regressed
           ? change
           : `**${change}** ${row.enforced ? `❌ over ${formatLimit(row)}` : '🔺'}`;
-        return `| ${FIGURE_NAMES[row.label] ?? row.label} | ${formatFigure(row, row.base)} | ${formatFigure(row, row.current)} | ${flagged} |`;
+        return `| ${figureName(row.label)} | ${formatFigure(row, row.base)} | ${formatFigure(row, row.current)} | ${flagged} |`;
       }),
     );
     const highlighted = comparison.rows.filter((r) => r.regressed && !r.enforced);
@@ -267,6 +267,11 @@ function baselineLines({ lookup, comparison }: BaselineView): string[] {
     lines.push('', `Passed over: ${cell(lookup.skipped.join('; '))}.`);
   }
   return lines;
+}
+
+function figureName(label: string): string {
+  const figure = FIGURE_NAMES[label];
+  return figure ? `${figure.name} \`${figure.metric}\`` : label;
 }
 
 export function exitName(code: number): string {

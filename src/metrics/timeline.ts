@@ -164,10 +164,8 @@ export class TimelineRecorder {
       const p95 = wirePercentile(c.durations, 0.95);
       own.p95 = weighted(own.p95, before, p95, c.requests || c.durations.count);
     }
-    if (c.vus !== undefined) {
-      own.vus = c.vus;
-      this.#vus.set(agentId, c.vus);
-    }
+    // add() kept the interval's vus; this is the agent's latest for progress lines.
+    if (c.vus !== undefined) this.#vus.set(agentId, c.vus);
   }
 
   /**

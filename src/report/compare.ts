@@ -154,6 +154,13 @@ export function compareFigures(
   return { rows, failures: rows.filter((r) => r.regressed && r.enforced) };
 }
 
+/** Each compared figure as a report names it: what it is, and the k6 metric it is read from. */
+export const FIGURE_NAMES: Record<string, { name: string; metric: string }> = {
+  p95: { name: 'p(95)', metric: 'http_req_duration' },
+  'error-rate': { name: 'Error rate', metric: 'http_req_failed' },
+  'request-rate': { name: 'Request rate', metric: 'http_reqs' },
+};
+
 /** "+25.0 %" or "+1.20 pp": a row's change as a reader wants it. */
 export function formatChange(row: ComparisonRow): string {
   if (row.change === null) return 'n/a';

@@ -10,7 +10,7 @@ import {
 import type { Timeline, TimelinePoint } from '../metrics/timeline.js';
 import { buildReport, type ReportMetric } from '../summary/report.js';
 import type { SummarySource } from '../summary/source.js';
-import { formatChange, formatFigure, formatLimit } from './compare.js';
+import { FIGURE_NAMES, formatChange, formatFigure, formatLimit } from './compare.js';
 import { agentTable } from './run-report.js';
 import { escapeXml as esc, svgLineChart } from './svg-chart.js';
 
@@ -50,11 +50,10 @@ function table(header: readonly string[], rows: readonly string[][], numeric: nu
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-const FIGURE_NAMES: Record<string, string> = {
-  p95: 'p(95) <code>http_req_duration</code>',
-  'error-rate': 'Error rate <code>http_req_failed</code>',
-  'request-rate': 'Request rate <code>http_reqs</code>',
-};
+function figureName(label: string): string {
+  const figure = FIGURE_NAMES[label];
+  return figure ? `${esc(figure.name)} <code>${esc(figure.metric)}</code>` : esc(label);
+}
 
 /** "Compared with main": each figure then and now, regressions marked; or why there is none. */
 function baselineSection(baseline: BaselineView | undefined): string[] {
@@ -72,7 +71,7 @@ function baselineSection(baseline: BaselineView | undefined): string[] {
     ];
   }
   const rows = comparison.rows.map((row) => [
-    FIGURE_NAMES[row.label] ?? esc(row.label),
+    figureName(row.label),
     esc(formatFigure(row, row.base)),
     esc(formatFigure(row, row.current)),
     row.regressed
