@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 
-import { K6DistributedError } from '../errors.js';
+import { hasErrorCode, K6DistributedError } from '../errors.js';
 import type { K6Binary } from './binary.js';
+import { K6_EXIT_CODES } from './exit-codes.js';
 import { K6Process } from './process.js';
 
 /** The options k6 consolidated into the archive, as `k6 inspect` prints them. */
@@ -52,18 +53,45 @@ export async function prepareTest(options: PrepareOptions): Promise<PreparedTest
     ...(options.flags ?? []),
     options.script,
   ]);
-  const inspected = await runK6(options, ['inspect', '--execution-requirements', archivePath]);
-  const requirements = JSON.parse(inspected) as K6Options & {
-    totalDuration?: string;
-    maxVUs?: number;
-  };
-  const { totalDuration, maxVUs, ...k6Options } = requirements;
+  const { totalDuration, maxVUs, ...k6Options } = await inspectRequirements(options, archivePath);
   return {
     archivePath,
     options: k6Options,
     totalDurationMs: parseGoDuration(totalDuration ?? '0s'),
     maxVUs: maxVUs ?? 0,
   };
+}
+
+type Requirements = K6Options & { totalDuration?: string; maxVUs?: number };
+
+/**
+ * `k6 inspect --execution-requirements`, with `k6 run`'s default of 1 VU.
+ * `k6 run` takes it from its --vus flag's default; `k6 inspect` has no such
+ * flag, so `-i 3`, `-d 10s` or `options.iterations` without VUs fail there
+ * with 104 "the number of VUs must be more than 0" while `k6 run` runs them
+ * with 1 VU. When no layer set VUs (the archived options have none) and no
+ * scenarios replace the shortcut, K6_VUS=1 for the inspection is exactly
+ * that default; agents run `k6 run` and apply it themselves.
+ */
+async function inspectRequirements(
+  options: PrepareOptions,
+  archivePath: string,
+): Promise<Requirements> {
+  const inspect = ['inspect', '--execution-requirements', archivePath];
+  try {
+    return JSON.parse(await runK6(options, inspect)) as Requirements;
+  } catch (error) {
+    if (
+      !hasErrorCode(error, 'K6_TEST_INVALID') ||
+      error.data.exitCode !== K6_EXIT_CODES['invalid-config']
+    ) {
+      throw error;
+    }
+    const archived = JSON.parse(await runK6(options, ['inspect', archivePath])) as K6Options;
+    if (archived.vus != null || archived.scenarios != null) throw error;
+    const withDefault = { ...options, env: { ...(options.env ?? process.env), K6_VUS: '1' } };
+    return JSON.parse(await runK6(withDefault, inspect)) as Requirements;
+  }
 }
 
 /** Runs one short k6 command; returns stdout, or throws k6's error with its exit code. */
