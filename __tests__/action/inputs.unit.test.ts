@@ -79,6 +79,7 @@ describe('action inputs', () => {
         role: 'agent',
         weight: '2',
         tags: 'region=eu, zone=b',
+        'agent-env': 'ACCOUNT=eu-1\n\n  GREETING=hello, world  \nEMPTY',
         auth: 'secret',
         secret: '0123456789abcdef',
         'coordinator-url': 'https://c.example.com/',
@@ -88,6 +89,7 @@ describe('action inputs', () => {
       role: 'agent',
       weight: '2',
       tags: { region: 'eu', zone: 'b' },
+      env: { ACCOUNT: 'eu-1', GREETING: 'hello, world', EMPTY: '' },
       coordinatorUrl: 'https://c.example.com',
     });
   });
@@ -99,6 +101,7 @@ describe('action inputs', () => {
           role: 'agent',
           weight: '-1',
           tags: 'nokey',
+          'agent-env': '1BAD=x',
           auth: 'token',
           'coordinator-url': 'ftp://x',
           'join-timeout': 'soon',
@@ -114,6 +117,7 @@ describe('action inputs', () => {
           'input "test-name"',
           'input "weight"',
           'input "tags": "nokey" is not a tag',
+          'input "agent-env": "1BAD=x" is not an environment variable',
         ].join('[\\s\\S]*'),
       ),
     );

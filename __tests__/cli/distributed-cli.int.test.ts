@@ -104,6 +104,33 @@ describe('coordinator and agents as separate processes (real k6)', () => {
     expect((await coordinator.exited).code).toBe(0);
   });
 
+  it('issue 16.1: agents see the coordinator’s environment, not their own; agent -e overrides it for that agent only', async () => {
+    const target = await TargetServer.start();
+    const coordinator = new CliProcess(
+      ['coordinator', '--agents', '2', fixtureScript('env-report.js')],
+      { K6_DISTRIBUTED_SECRET: SECRET, TARGET: target.url, MYVUS: '2', OVER: 'coordinator' },
+    );
+    const url = await coordinatorUrl(coordinator);
+    const agentEnv = { K6_DISTRIBUTED_SECRET: SECRET, AGENT_ONLY: 'leaked', MYVUS: '9' };
+    const agents = [
+      new CliProcess(['agent', '--coordinator', url], { ...agentEnv, OVER: 'agent-system' }),
+      new CliProcess(['agent', '--coordinator', url, '-e', 'OVER=agent-2'], agentEnv),
+    ];
+
+    expect((await coordinator.exited).code).toBe(0);
+    expect((await Promise.all(agents.map((a) => a.exited))).map((e) => e.code)).toEqual([0, 0]);
+    // Options saw the coordinator's MYVUS=2 (2 VUs × 2 iterations); each VU one agent's.
+    const reports = target
+      .requests('/env')
+      .map((r) => `${r.query.get('vu') ?? ''} ${r.query.get('env') ?? ''}`)
+      .sort();
+    const seen = (vu: number, over: string) => `${String(vu)} {"MYVUS":"2","OVER":"${over}"}`;
+    const [first, second] = reports[0]?.includes('agent-2')
+      ? ['agent-2', 'coordinator']
+      : ['coordinator', 'agent-2'];
+    expect(reports).toEqual([seen(1, first), seen(1, first), seen(2, second), seen(2, second)]);
+  });
+
   it('refuses to listen beyond loopback without a secret', async () => {
     const coordinator = new CliProcess([
       'coordinator',

@@ -15,13 +15,13 @@ import { TargetServer } from '../helpers/target-server.js';
 
 const exec = promisify(execFile);
 
-/** The pid of the k6 this test process started for one agent (by its instance_id tag). */
+/** The pid of the k6 this test process started for one agent (by its work folder, local-N). */
 async function agentK6Pid(instanceId: number): Promise<number> {
   const { stdout } = await exec('pgrep', [
     '-P',
     String(process.pid),
     '-f',
-    `instance_id=${String(instanceId)} `,
+    `/local-${String(instanceId)}/archive.tar`,
   ]);
   const pid = Number(stdout.trim().split('\n')[0]);
   expect(pid).toBeGreaterThan(0);

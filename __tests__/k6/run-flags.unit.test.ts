@@ -3,6 +3,30 @@ import { describe, expect, it } from '@jest/globals';
 import { parseRunFlags } from '../../src/k6/run-flags.js';
 
 describe('parseRunFlags', () => {
+  it.each([
+    [[], {}, true],
+    [[], { K6_INCLUDE_SYSTEM_ENV_VARS: 'false' }, false],
+    [[], { K6_INCLUDE_SYSTEM_ENV_VARS: '0' }, false],
+    [['--include-system-env-vars=false'], {}, false],
+    [['--include-system-env-vars'], { K6_INCLUDE_SYSTEM_ENV_VARS: 'false' }, true],
+    [['--include-system-env-vars=false'], { K6_INCLUDE_SYSTEM_ENV_VARS: 'true' }, false],
+  ])(
+    'issue 16.1: %j with %j includes the system environment: %s (k6 run defaults to true)',
+    (flags, env, expected) => {
+      expect(parseRunFlags(flags, env).includeSystemEnvVars).toBe(expected);
+    },
+  );
+
+  it('issue 16.9: collects every --secret-source and keeps it for the archive', () => {
+    const flags = parseRunFlags(['--secret-source', 'file=a.txt', '--secret-source=mock=k=v']);
+    expect(flags.secretSources).toEqual(['file=a.txt', 'mock=k=v']);
+    expect(flags.archiveFlags).toEqual([
+      '--secret-source',
+      'file=a.txt',
+      '--secret-source=mock=k=v',
+    ]);
+  });
+
   it('keeps option flags for the archive, in order, with their values', () => {
     const flags = parseRunFlags([
       '--vus',

@@ -45,6 +45,7 @@ export async function runAgentRole(
       weight: inputs.weight,
       tags: inputs.tags,
       env: ctx.env,
+      envOverrides: inputs.env,
       log: ctx.log,
     });
     const result = await agent.run(ctx.signal);

@@ -1,6 +1,7 @@
 import { parse as parseShell } from 'shell-quote';
 
 import { K6DistributedError } from '../errors.js';
+import { parseEnvAssignment } from '../k6/test-env.js';
 import { K6_PINNED_VERSION, normalizeVersion } from '../k6/version.js';
 import { parseRegressionLimits, type RegressionLimits } from '../report/compare.js';
 import { agentLossPolicy, durationMs, positiveInt, tag, weight } from '../cli/options.js';
@@ -20,6 +21,7 @@ export const INPUTS = {
   onAgentLoss: 'on-agent-loss',
   weight: 'weight',
   tags: 'tags',
+  agentEnv: 'agent-env',
   githubToken: 'github-token',
   commentOnPr: 'comment-on-pr',
   checkRun: 'check-run',
@@ -71,6 +73,8 @@ export interface AgentInputs extends Common {
   role: 'agent';
   weight: string;
   tags: Record<string, string>;
+  /** `agent-env`: this agent's own values over the test's __ENV. */
+  env: Record<string, string>;
 }
 
 export type ActionInputs = CoordinatorInputs | AgentInputs;
@@ -133,6 +137,7 @@ export function parseInputs(read: InputReader): ActionInputs {
       role,
       weight: get(INPUTS.weight, weight, '1'),
       tags: get(INPUTS.tags, tagList, ''),
+      env: get(INPUTS.agentEnv, envLines, ''),
     };
   })();
   if (
@@ -193,6 +198,12 @@ function testName(value: string): string {
 function tagList(value: string): Record<string, string> {
   const entries = value.split(/[\s,]+/).filter((v) => v !== '');
   return entries.reduce<Record<string, string>>((tags, entry) => tag(entry, tags), {});
+}
+
+/** One `KEY=VALUE` per line (a value may hold spaces and commas). */
+function envLines(value: string): Record<string, string> {
+  const lines = value.split(/\r?\n/).map((line) => line.trim());
+  return Object.fromEntries(lines.filter((line) => line !== '').map(parseEnvAssignment));
 }
 
 /**

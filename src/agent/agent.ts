@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DISTRIBUTED_RUN_FAILED } from '../coordinator/outcome.js';
 import { errorMessage, hasErrorCode, K6DistributedError } from '../errors.js';
 import type { K6Binary } from '../k6/binary.js';
+import { agentSecretSourceFlags } from '../k6/secret-sources.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import type { K6ProcessExit } from '../k6/process.js';
 import { isRunOver, K6_EXECUTION_STATUS } from '../k6/rest-client.js';
@@ -31,7 +32,13 @@ export interface AgentOptions {
   name?: string;
   weight?: string;
   tags?: Record<string, string>;
+  /**
+   * The process environment of this agent's k6 (k6's own settings); the
+   * test's `__ENV` comes from the coordinator, never from here.
+   */
   env?: NodeJS.ProcessEnv;
+  /** `-e KEY=VALUE` for this agent only, over the coordinator's environment. */
+  envOverrides?: Record<string, string>;
   log: Logger;
   /** How often k6's status is read to notice the end of the run. */
   statusIntervalMs?: number;
@@ -230,6 +237,8 @@ export class Agent {
       k6: this.#o.k6,
       assignment,
       archive,
+      envOverrides: this.#o.envOverrides,
+      secretSourceFlags: await agentSecretSourceFlags(assignment.secretSources, this.#o.workDir),
       env: this.#o.env,
       log: this.#log,
       onMetricLine: (line) => aggregator.ingestLine(line),

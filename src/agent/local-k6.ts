@@ -7,18 +7,34 @@ import { isReadyToStart, K6RestClient } from '../k6/rest-client.js';
 import type { Assignment } from '../protocol/messages.js';
 import type { Logger } from '../runtime/logger.js';
 
+/** What an agent's k6 run gets besides its assignment. */
+export interface AgentK6Inputs {
+  assignment: Assignment;
+  /** k6's REST API address, on loopback. */
+  address: string;
+  archive: string;
+  /** This agent's own `-e KEY=VALUE` values, over the test's environment. */
+  envOverrides?: Record<string, string>;
+  /** --secret-source flags (k6/secret-sources.ts). */
+  secretSourceFlags?: readonly string[];
+}
+
 /**
  * The k6 run flags of an agent (design.md §3): paused until the coordinator
  * says go, driven over its REST API on loopback, no setup()/teardown()/
  * thresholds/summary of its own, and alive after the run (--linger) so
  * teardown() can run on the leader once everyone is done.
+ *
+ * No `--tag` here: k6's CLI tags replace `options.tags` and the archived
+ * `--tag`s instead of adding to them, so the test's own tags would be lost.
  */
-export function agentK6Args(assignment: Assignment, address: string, archive: string): string[] {
+export function agentK6Args(inputs: AgentK6Inputs): string[] {
+  const { assignment } = inputs;
   return [
     'run',
     '--paused',
     '--address',
-    address,
+    inputs.address,
     '--no-setup',
     '--no-teardown',
     '--linger',
@@ -36,9 +52,13 @@ export function agentK6Args(assignment: Assignment, address: string, archive: st
     assignment.segment,
     '--execution-segment-sequence',
     assignment.sequence,
-    '--tag',
-    `instance_id=${String(assignment.instanceId)}`,
-    archive,
+    // __ENV is the coordinator's (archived, k6/test-env.ts), never this
+    // machine's: `k6 run archive.tar` would otherwise lay this machine's whole
+    // environment over it. Only the agent's own -e values override it.
+    '--include-system-env-vars=false',
+    ...Object.entries(inputs.envOverrides ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+    ...(inputs.secretSourceFlags ?? []),
+    inputs.archive,
   ];
 }
 
@@ -60,6 +80,8 @@ export async function startAgentK6(options: {
   k6: K6Binary;
   assignment: Assignment;
   archive: string;
+  envOverrides?: Record<string, string>;
+  secretSourceFlags?: readonly string[];
   env?: NodeJS.ProcessEnv;
   log: Logger;
   /** Receives each line of k6's JSON metric stream. */
@@ -69,7 +91,7 @@ export async function startAgentK6(options: {
   for (let attempt = 1; ; attempt++) {
     const address = await freeLoopbackAddress();
     const proc = await K6Process.start(options.k6.path, {
-      args: agentK6Args(options.assignment, address, options.archive),
+      args: agentK6Args({ ...options, address }),
       env: { ...(options.env ?? process.env), K6_NO_COLOR: 'true' },
       onStdoutLine: options.onMetricLine,
       onStderrLine: (line) => options.log.info(`[k6] ${line}`),

@@ -11,6 +11,7 @@ import { renderDemoTotals, runDemo } from '../demo/demo.js';
 import { splitHostPort } from '../coordinator/server.js';
 import { errorMessage, K6DistributedError } from '../errors.js';
 import { provisionK6 } from '../k6/provision.js';
+import { envAssignment } from '../k6/test-env.js';
 import { runLocal } from '../local/run-local.js';
 import {
   baselineFileSchema,
@@ -280,6 +281,11 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
     .option('--secret <secret>', `the coordinator's shared secret (or ${SECRET_ENV})`)
     .option('--weight <w>', 'share of the load relative to other agents', weight, '1')
     .option('--tag <key=value>', 'agent tag, e.g. region=eu (repeatable)', tag)
+    .option(
+      '-e, --env <KEY=VALUE>',
+      "override one of the test's environment variables (__ENV) on this agent only (repeatable)",
+      envAssignment,
+    )
     .option('--name <name>', 'name shown in reports (default: agent-<n>)')
     .addOption(
       new Option('--give-up-after <duration>', 'stop k6 after losing the coordinator this long')
@@ -292,6 +298,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
         secret?: string;
         weight: string;
         tag?: Record<string, string>;
+        env?: Record<string, string>;
         name?: string;
         giveUpAfter: number;
       }) => {
@@ -312,6 +319,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
               weight: flags.weight,
               tags: flags.tag,
               env: io.env,
+              envOverrides: flags.env,
               log,
             });
             const result = await agent.run(io.signal);

@@ -14,6 +14,7 @@ import {
   type PollResponse,
   type RegisterRequest,
   type RegisterResponse,
+  type SecretSourceSpec,
 } from '../protocol/messages.js';
 import { AgentRecord } from './agent-record.js';
 import { DISTRIBUTED_RUN_FAILED, type AbortCause, type RunResult } from './outcome.js';
@@ -34,6 +35,8 @@ export type Phase =
 export interface CoordinatorOptions {
   expectedAgents: number;
   archive: { sha256: string; bytes: number };
+  /** --secret-source for every agent's k6 (k6/secret-sources.ts). */
+  secretSources?: SecretSourceSpec[];
   /** Skip setup()/teardown() as k6's --no-setup/--no-teardown would. */
   noSetup?: boolean;
   noTeardown?: boolean;
@@ -126,6 +129,7 @@ export class Coordinator {
     this.#o = {
       expectedAgents: options.expectedAgents,
       archive: options.archive,
+      secretSources: options.secretSources ?? [],
       noSetup: options.noSetup ?? false,
       noTeardown: options.noTeardown ?? false,
       joinTimeoutMs: options.joinTimeoutMs ?? 300_000,
@@ -398,6 +402,7 @@ export class Coordinator {
           archiveSha256: this.#o.archive.sha256,
           archiveBytes: this.#o.archive.bytes,
           metrics: this.#metrics?.plan ?? DEFAULT_METRICS_PLAN,
+          secretSources: this.#o.secretSources,
         },
       });
     }

@@ -6,6 +6,8 @@ import { prepareTest, type PreparedTest } from '../k6/archive.js';
 import type { K6Binary } from '../k6/binary.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { parseRunFlags } from '../k6/run-flags.js';
+import { secretSourcesForAgents } from '../k6/secret-sources.js';
+import { testEnvironment } from '../k6/test-env.js';
 import type { Timeline } from '../metrics/timeline.js';
 import type { Logger } from '../runtime/logger.js';
 import type { SummarySource } from '../summary/source.js';
@@ -87,11 +89,18 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   const test = await prepareTest({
     k6: options.k6,
     script: options.script,
-    flags: flags.archiveFlags,
+    // `k6 run` reads the environment into __ENV by default, `k6 archive` does
+    // not: say which one explicitly, so the archive (options included) holds
+    // what `k6 run` would see here (k6/test-env.ts).
+    flags: [
+      `--include-system-env-vars=${String(flags.includeSystemEnvVars)}`,
+      ...flags.archiveFlags,
+    ],
     outDir: options.workDir,
-    env: options.env,
+    env: testEnvironment(options.env ?? process.env),
     cwd: options.cwd,
   });
+  const secretSources = await secretSourcesForAgents(flags.secretSources, options.cwd);
   const metrics = new CoordinatorMetrics({
     options: test.options,
     flags,
@@ -103,6 +112,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     progressIntervalMs: options.progressIntervalMs,
     expectedAgents: options.agents,
     archive: await describeFile(test.archivePath),
+    secretSources,
     noSetup: test.options.noSetup === true,
     noTeardown: test.options.noTeardown === true,
     joinTimeoutMs: options.joinTimeoutMs,

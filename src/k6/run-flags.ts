@@ -11,6 +11,13 @@ export interface RunFlags {
   summaryExport: string | undefined;
   noThresholds: boolean;
   noColor: boolean;
+  /**
+   * Whether the coordinator's environment goes into `__ENV`: `k6 run`'s
+   * default is true (`k6 archive`'s is false, so the archive is always told).
+   */
+  includeSystemEnvVars: boolean;
+  /** Every --secret-source value, in order (agents need them too). */
+  secretSources: string[];
 }
 
 /**
@@ -77,6 +84,8 @@ export function parseRunFlags(flags: readonly string[], env: NodeJS.ProcessEnv =
     summaryExport: env.K6_SUMMARY_EXPORT || undefined,
     noThresholds: isTrue(env.K6_NO_THRESHOLDS),
     noColor: isTrue(env.K6_NO_COLOR) || env.NO_COLOR !== undefined,
+    includeSystemEnvVars: goBool(env.K6_INCLUDE_SYSTEM_ENV_VARS) ?? true,
+    secretSources: [],
   };
   for (let i = 0; i < flags.length; i++) {
     const token = flags[i] ?? '';
@@ -111,6 +120,12 @@ function applyRunFlag(result: RunFlags, name: string, value: string | undefined)
     case '--no-color':
       result.noColor = value === undefined || isTrue(value);
       return;
+    case '--include-system-env-vars':
+      result.includeSystemEnvVars = value === undefined || isTrue(value);
+      return;
+    case '--secret-source':
+      if (value !== undefined) result.secretSources.push(value);
+      return;
   }
 }
 
@@ -125,6 +140,16 @@ function parseSummaryMode(value: string): SummaryMode {
     'INVALID_OPTION',
     `invalid summary mode "${value}": use one of ${SUMMARY_MODES.join(', ')}`,
   );
+}
+
+/**
+ * Go's strconv.ParseBool, which k6 uses for K6_INCLUDE_SYSTEM_ENV_VARS;
+ * undefined when unset or invalid (k6 itself then reports the bad value).
+ */
+function goBool(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (isTrue(value)) return true;
+  return ['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value) ? false : undefined;
 }
 
 function isTrue(value: string | undefined): boolean {

@@ -74,6 +74,21 @@ export const MetricsPlan = z.strictObject({
 });
 export type MetricsPlan = z.infer<typeof MetricsPlan>;
 
+/**
+ * A `--secret-source` for an agent's k6 (k6/secret-sources.ts): a `file`
+ * source's content, or a flag value passed on as given.
+ */
+export const SecretSourceSpec = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('file'),
+    /** The source's items other than the file name, e.g. `name=db`, `default`. */
+    options: z.array(z.string().max(1024)).max(16),
+    content: z.string().max(1024 * 1024),
+  }),
+  z.strictObject({ kind: z.literal('as-given'), value: z.string().max(8192) }),
+]);
+export type SecretSourceSpec = z.infer<typeof SecretSourceSpec>;
+
 /** What k6 run flags an agent adds for its share of the test (design.md §3). */
 export const Assignment = z.strictObject({
   segment: z.string(),
@@ -83,6 +98,7 @@ export const Assignment = z.strictObject({
   archiveSha256: z.string().regex(/^[0-9a-f]{64}$/),
   archiveBytes: z.number().int().nonnegative(),
   metrics: MetricsPlan,
+  secretSources: z.array(SecretSourceSpec).max(16),
 });
 export type Assignment = z.infer<typeof Assignment>;
 

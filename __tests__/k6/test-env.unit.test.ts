@@ -1,0 +1,75 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { describe, expect, it } from '@jest/globals';
+
+import { agentSecretSourceFlags, secretSourcesForAgents } from '../../src/k6/secret-sources.js';
+import { envAssignment, testEnvironment } from '../../src/k6/test-env.js';
+import { tempDir } from '../helpers/fs.js';
+
+describe('issue 16.1: the environment that travels to agents', () => {
+  it('drops the runner’s credentials and internals, keeps everything else', () => {
+    const env = {
+      GITHUB_TOKEN: 'x',
+      GH_TOKEN: 'x',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x',
+      ACTIONS_RUNTIME_TOKEN: 'x',
+      RUNNER_TEMP: '/tmp/r',
+      'INPUT_GITHUB-TOKEN': 'x',
+      INPUT_SECRET: 'x',
+      K6_DISTRIBUTED_SECRET: 'x',
+      GITHUB_STEP_SUMMARY: '/s',
+      GITHUB_OUTPUT: '/o',
+      K6_PATH: '/k6',
+      API_TOKEN: 'the test’s own',
+      GITHUB_SHA: 'abc',
+      K6_VUS: '3',
+      BASE_URL: 'http://x',
+    };
+    expect(testEnvironment(env)).toEqual({
+      API_TOKEN: 'the test’s own',
+      GITHUB_SHA: 'abc',
+      K6_VUS: '3',
+      BASE_URL: 'http://x',
+    });
+  });
+
+  it('parses -e KEY=VALUE as k6 does, refusing names k6 refuses', () => {
+    expect(envAssignment('A=1=2', { B: 'b' })).toEqual({ A: '1=2', B: 'b' });
+    expect(envAssignment('EMPTY')).toEqual({ EMPTY: '' });
+    expect(() => envAssignment('1A=x')).toThrow(/"1A=x" is not an environment variable/);
+    expect(() => envAssignment('A-B=x')).toThrow(/KEY=VALUE/);
+  });
+});
+
+describe('issue 16.9: secret sources for agents', () => {
+  it('ships a file source’s content and rewrites its path on the agent; passes others as given', async () => {
+    const cwd = await tempDir();
+    await writeFile(join(cwd, 'a.secrets'), 'token=t\n');
+    const specs = await secretSourcesForAgents(
+      ['file=a.secrets', 'file=name=db,filename=a.secrets,default', 'mock=name=m,k=v'],
+      cwd,
+    );
+    expect(specs).toEqual([
+      { kind: 'file', options: [], content: 'token=t\n' },
+      { kind: 'file', options: ['name=db', 'default'], content: 'token=t\n' },
+      { kind: 'as-given', value: 'mock=name=m,k=v' },
+    ]);
+
+    const agentDir = await tempDir();
+    const flags = await agentSecretSourceFlags(specs, agentDir);
+    expect(flags).toEqual([
+      `--secret-source=file=filename=${join(agentDir, 'secrets-1.txt')}`,
+      `--secret-source=file=name=db,default,filename=${join(agentDir, 'secrets-2.txt')}`,
+      '--secret-source=mock=name=m,k=v',
+    ]);
+    expect(await readFile(join(agentDir, 'secrets-2.txt'), 'utf8')).toBe('token=t\n');
+    expect((await stat(join(agentDir, 'secrets-1.txt'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses a secrets file the coordinator cannot read, naming it', async () => {
+    await expect(secretSourcesForAgents(['file=nope.secrets'], await tempDir())).rejects.toThrow(
+      /cannot read the secrets file .*nope\.secrets/,
+    );
+  });
+});
