@@ -111,7 +111,13 @@ describe('coordinator and agents as separate processes (real k6)', () => {
       { K6_DISTRIBUTED_SECRET: SECRET, TARGET: target.url, MYVUS: '2', OVER: 'coordinator' },
     );
     const url = await coordinatorUrl(coordinator);
-    const agentEnv = { K6_DISTRIBUTED_SECRET: SECRET, AGENT_ONLY: 'leaked', MYVUS: '9' };
+    // Nor does an agent machine's k6 configuration change its share (K6_ITERATIONS).
+    const agentEnv = {
+      K6_DISTRIBUTED_SECRET: SECRET,
+      AGENT_ONLY: 'leaked',
+      MYVUS: '9',
+      K6_ITERATIONS: '7',
+    };
     const agents = [
       new CliProcess(['agent', '--coordinator', url], { ...agentEnv, OVER: 'agent-system' }),
       new CliProcess(['agent', '--coordinator', url, '-e', 'OVER=agent-2'], agentEnv),

@@ -25,6 +25,10 @@ describe('parseRunFlags', () => {
       'file=a.txt',
       '--secret-source=mock=k=v',
     ]);
+    // K6_SECRET_SOURCE is k6's default for the flag; the first flag replaces it.
+    const env = { K6_SECRET_SOURCE: 'file=env.txt' };
+    expect(parseRunFlags([], env).secretSources).toEqual(['file=env.txt']);
+    expect(parseRunFlags(['--secret-source=mock=k=v'], env).secretSources).toEqual(['mock=k=v']);
   });
 
   it('keeps option flags for the archive, in order, with their values', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 
 import { agentSecretSourceFlags, secretSourcesForAgents } from '../../src/k6/secret-sources.js';
-import { envAssignment, testEnvironment } from '../../src/k6/test-env.js';
+import { agentK6Environment, envAssignment, testEnvironment } from '../../src/k6/test-env.js';
 import { tempDir } from '../helpers/fs.js';
 
 describe('issue 16.1: the environment that travels to agents', () => {
@@ -31,6 +31,24 @@ describe('issue 16.1: the environment that travels to agents', () => {
       GITHUB_SHA: 'abc',
       K6_VUS: '3',
       BASE_URL: 'http://x',
+    });
+  });
+
+  it('keeps an agent machine’s k6 configuration out of its k6, machine settings in', () => {
+    const env = {
+      PATH: '/bin',
+      K6_VUS: '5',
+      K6_ITERATIONS: '7',
+      K6_OUT: 'json=x',
+      K6_CONFIG: '/etc/k6.json',
+      K6_SECRET_SOURCE: 'file=x',
+      K6_BROWSER_EXECUTABLE_PATH: '/chrome',
+      K6_AUTO_EXTENSION_RESOLUTION: 'true',
+    };
+    expect(agentK6Environment(env)).toEqual({
+      PATH: '/bin',
+      K6_BROWSER_EXECUTABLE_PATH: '/chrome',
+      K6_AUTO_EXTENSION_RESOLUTION: 'true',
     });
   });
 

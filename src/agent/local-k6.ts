@@ -3,6 +3,7 @@ import { freeLoopbackAddress } from '../k6/address.js';
 import type { K6Binary } from '../k6/binary.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { K6Process, type K6ProcessExit } from '../k6/process.js';
+import { agentK6Environment } from '../k6/test-env.js';
 import { isReadyToStart, K6RestClient } from '../k6/rest-client.js';
 import type { Assignment } from '../protocol/messages.js';
 import type { Logger } from '../runtime/logger.js';
@@ -92,7 +93,7 @@ export async function startAgentK6(options: {
     const address = await freeLoopbackAddress();
     const proc = await K6Process.start(options.k6.path, {
       args: agentK6Args({ ...options, address }),
-      env: { ...(options.env ?? process.env), K6_NO_COLOR: 'true' },
+      env: { ...agentK6Environment(options.env ?? process.env), K6_NO_COLOR: 'true' },
       onStdoutLine: options.onMetricLine,
       onStderrLine: (line) => options.log.info(`[k6] ${line}`),
     });

@@ -16,7 +16,10 @@ export interface RunFlags {
    * default is true (`k6 archive`'s is false, so the archive is always told).
    */
   includeSystemEnvVars: boolean;
-  /** Every --secret-source value, in order (agents need them too). */
+  /**
+   * Every --secret-source value, in order (agents need them too); else
+   * K6_SECRET_SOURCE, which the first flag replaces, as in k6.
+   */
   secretSources: string[];
 }
 
@@ -85,8 +88,9 @@ export function parseRunFlags(flags: readonly string[], env: NodeJS.ProcessEnv =
     noThresholds: isTrue(env.K6_NO_THRESHOLDS),
     noColor: isTrue(env.K6_NO_COLOR) || env.NO_COLOR !== undefined,
     includeSystemEnvVars: goBool(env.K6_INCLUDE_SYSTEM_ENV_VARS) ?? true,
-    secretSources: [],
+    secretSources: env.K6_SECRET_SOURCE === undefined ? [] : [env.K6_SECRET_SOURCE],
   };
+  let secretSourceFlags = 0;
   for (let i = 0; i < flags.length; i++) {
     const token = flags[i] ?? '';
     const [name, inline] = token.startsWith('-') ? splitInline(token) : [token, undefined];
@@ -100,6 +104,7 @@ export function parseRunFlags(flags: readonly string[], env: NodeJS.ProcessEnv =
       );
     }
     if (PER_PROCESS.has(name)) continue;
+    if (name === '--secret-source' && secretSourceFlags++ === 0) result.secretSources = [];
     applyRunFlag(result, name, value);
     result.archiveFlags.push(...original);
   }

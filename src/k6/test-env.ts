@@ -52,6 +52,31 @@ export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !isRunnerEnv(name)));
 }
 
+/**
+ * k6 settings that belong to the machine, not to the test: browser and
+ * extension provisioning, usage reports. Every other `K6_*` variable
+ * configures the test (K6_VUS, K6_ITERATIONS, K6_OUT, K6_CONFIG,
+ * K6_SECRET_SOURCE, ...) and k6 would apply an agent machine's own over the
+ * coordinator's archived options.
+ */
+const MACHINE_K6_ENV = [
+  /^K6_BROWSER_/,
+  /^K6_PROVISION_/,
+  /^K6_AUTO_EXTENSION_RESOLUTION$/,
+  /^K6_BUILD_SERVICE_URL$/,
+  /^K6_NO_USAGE_REPORT$/,
+  /^K6_USAGE_REPORT_URL$/,
+];
+
+/** An agent's environment for its k6 process: the test's configuration is the coordinator's. */
+export function agentK6Environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      ([name]) => !name.startsWith('K6_') || MACHINE_K6_ENV.some((keep) => keep.test(name)),
+    ),
+  );
+}
+
 /** k6's rule for `-e` names (internal/cmd runtime_options.go). */
 const ENV_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
