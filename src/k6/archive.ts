@@ -87,8 +87,11 @@ async function inspectRequirements(
     ) {
       throw error;
     }
-    const archived = JSON.parse(await runK6(options, ['inspect', archivePath])) as K6Options;
-    if (archived.vus != null || archived.scenarios != null) throw error;
+    const archived = await runK6(options, ['inspect', archivePath]).then(
+      (text) => JSON.parse(text) as K6Options,
+      () => undefined,
+    );
+    if (!archived || archived.vus != null || archived.scenarios != null) throw error;
     const withDefault = { ...options, env: { ...(options.env ?? process.env), K6_VUS: '1' } };
     return JSON.parse(await runK6(withDefault, inspect)) as Requirements;
   }
