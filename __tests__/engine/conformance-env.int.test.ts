@@ -169,6 +169,19 @@ describe('issue 16.4: no VU count anywhere means 1 VU, as in k6 run', () => {
   });
 });
 
+describe('issue 16.4: an explicit 0 VUs stays invalid', () => {
+  it('issue 16.4: -u 0 -i 4 exits 104 before any load, as k6 run does', async () => {
+    const target = await TargetServer.start();
+    const args = ['-u', '0', '-i', '4', '-e', `TARGET=${target.url}`];
+    const k6Exit = await k6Run([...args, fixtureScript('no-vus.js')]);
+    const run = runDistributed({ script: fixtureScript('no-vus.js'), flags: args });
+
+    expect(k6Exit).toBe(104);
+    await expect(run).rejects.toMatchObject({ code: 'K6_TEST_INVALID', data: { exitCode: 104 } });
+    expect(target.count('/iteration')).toBe(0);
+  });
+});
+
 describe('issue 16.9: --secret-source works on every agent', () => {
   it('issue 16.9: a file source only the coordinator has gives every VU its secrets, never printed', async () => {
     const cwd = await tempDir();
