@@ -1,8 +1,9 @@
 /**
  * Start skew: N agents (separate processes, each with its own k6) start at
  * the coordinator's common instant. Each agent's single VU makes one request
- * in its first iteration, tagged with its instance_id; the target stamps the
- * first arrival per agent on one clock. Skew = max − min over the agents.
+ * in its first iteration, keyed by its exec.vu.idInTest (one VU per agent,
+ * so one key per agent); the target stamps the first arrival per agent on
+ * one clock. Skew = max − min over the agents.
  * Rounds alternate between agents talking to the coordinator directly
  * (loopback) and through the fault proxy adding 50 ms each way (100 ms RTT).
  * A third mode is the floor of this machine: the same N k6 processes, paused
@@ -45,7 +46,7 @@ export const options = {
   scenarios: { first: { executor: 'per-vu-iterations', vus: Number(__ENV.AGENTS), iterations: 1 } },
 };
 export default function () {
-  http.get(__ENV.TARGET + '/first?key=' + exec.vu.tags.instance_id);
+  http.get(__ENV.TARGET + '/first?key=' + exec.vu.idInTest);
 }
 `;
 
@@ -119,7 +120,7 @@ function measured(round: number, mode: SkewMode, stats: TargetStats, agents: num
 async function unpauseTogether(ctx: BenchContext, target: string, n: number, script: string) {
   const segments = segmentsForWeights(Array.from({ length: n }, () => '1'));
   const started = await Promise.all(
-    segments.map(async (segment, i) => {
+    segments.map(async (segment) => {
       const address = await freeLoopbackAddress();
       const k6 = launch(
         ctx.k6,
@@ -134,8 +135,6 @@ async function unpauseTogether(ctx: BenchContext, target: string, n: number, scr
           segment.segment,
           '--execution-segment-sequence',
           segment.sequence,
-          '--tag',
-          `instance_id=${String(i + 1)}`,
           '-e',
           `TARGET=${target}`,
           '-e',
