@@ -210,6 +210,25 @@ describe('issue 16.9: --secret-source works on every agent', () => {
     expect(result.log.text()).not.toMatch(/s3cr3t|pa55word/);
   });
 
+  it('issue 16.9: a url source configured by the coordinator’s K6_SECRET_SOURCE_URL_* works on every agent', async () => {
+    const vault = await TargetServer.start();
+    vault.respond('/secret/token', { body: 'vault-token-value' });
+    const env = { K6_SECRET_SOURCE_URL_URL_TEMPLATE: `${vault.url}/secret/{key}` };
+    const [alone, split] = [await TargetServer.start(), await TargetServer.start()];
+    const args = (target: TargetServer) => ['--secret-source=url', '-e', `TARGET=${target.url}`];
+    const [k6Exit, result] = await Promise.all([
+      k6Run([...args(alone), fixtureScript('secrets.js')], { env }),
+      runDistributed({ script: fixtureScript('secrets.js'), flags: args(split), env }),
+    ]);
+
+    expect([k6Exit, result.exitCode]).toEqual([0, 0]);
+    const seen = (target: TargetServer) =>
+      target.requests('/secret').map((r) => r.query.get('token'));
+    expect(seen(alone)).toEqual(Array(6).fill('vault-token-value'));
+    expect(seen(split)).toEqual(seen(alone));
+    expect(result.log.text()).not.toMatch(/vault-token-value/);
+  });
+
   it('issue 16.9: a secrets file the coordinator cannot read is refused before any load', async () => {
     const target = await TargetServer.start();
     const run = runDistributed({

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { agentSecretSourceFlags, secretSourcesForAgents } from '../../src/k6/secret-sources.js';
+import { agentSecretSources, secretSourcesForAgents } from '../../src/k6/secret-sources.js';
 import { agentK6Environment, envAssignment, testEnvironment } from '../../src/k6/test-env.js';
 import { tempDir } from '../helpers/fs.js';
 
@@ -61,32 +61,63 @@ describe('issue 16.1: the environment that travels to agents', () => {
 });
 
 describe('issue 16.9: secret sources for agents', () => {
-  it('ships a file source’s content and rewrites its path on the agent; passes others as given', async () => {
+  it('ships shipped files’ content and url settings, rewrites paths on the agent; passes others as given', async () => {
     const cwd = await tempDir();
     await writeFile(join(cwd, 'a.secrets'), 'token=t\n');
+    await writeFile(join(cwd, 'url.json'), '{"method":"GET"}');
     const specs = await secretSourcesForAgents(
-      ['file=a.secrets', 'file=name=db,filename=a.secrets,default', 'mock=name=m,k=v'],
-      cwd,
+      [
+        'file=a.secrets',
+        'file=name=db,filename=a.secrets,default',
+        'url=name=vault,config=url.json,timeout=5s',
+        'url',
+        'mock=name=m,k=v',
+      ],
+      {
+        cwd,
+        env: {
+          K6_SECRET_SOURCE_URL_HEADER_AUTHORIZATION: 'Bearer x',
+          K6_SECRET_SOURCE_URL_URL_TEMPLATE: 'http://vault/{key}',
+          K6_VUS: '3',
+          GITHUB_TOKEN: 'never',
+        },
+      },
     );
+    const urlEnv = {
+      K6_SECRET_SOURCE_URL_HEADER_AUTHORIZATION: 'Bearer x',
+      K6_SECRET_SOURCE_URL_URL_TEMPLATE: 'http://vault/{key}',
+    };
     expect(specs).toEqual([
       { kind: 'file', options: [], content: 'token=t\n' },
       { kind: 'file', options: ['name=db', 'default'], content: 'token=t\n' },
+      {
+        kind: 'url',
+        options: ['name=vault', 'timeout=5s'],
+        config: '{"method":"GET"}',
+        env: urlEnv,
+      },
+      { kind: 'url', options: [], config: undefined, env: urlEnv },
       { kind: 'as-given', value: 'mock=name=m,k=v' },
     ]);
 
     const agentDir = await tempDir();
-    const flags = await agentSecretSourceFlags(specs, agentDir);
-    expect(flags).toEqual([
+    const secrets = await agentSecretSources(specs, agentDir);
+    expect(secrets.flags).toEqual([
       `--secret-source=file=filename=${join(agentDir, 'secrets-1.txt')}`,
       `--secret-source=file=name=db,default,filename=${join(agentDir, 'secrets-2.txt')}`,
+      `--secret-source=url=name=vault,timeout=5s,config=${join(agentDir, 'secrets-3.json')}`,
+      '--secret-source=url',
       '--secret-source=mock=name=m,k=v',
     ]);
+    expect(secrets.env).toEqual(urlEnv);
     expect(await readFile(join(agentDir, 'secrets-2.txt'), 'utf8')).toBe('token=t\n');
+    expect(await readFile(join(agentDir, 'secrets-3.json'), 'utf8')).toBe('{"method":"GET"}');
     expect((await stat(join(agentDir, 'secrets-1.txt'))).mode & 0o777).toBe(0o600);
   });
 
   it('refuses a secrets file the coordinator cannot read, naming it', async () => {
-    await expect(secretSourcesForAgents(['file=nope.secrets'], await tempDir())).rejects.toThrow(
+    const cwd = await tempDir();
+    await expect(secretSourcesForAgents(['file=nope.secrets'], { cwd })).rejects.toThrow(
       /cannot read the secrets file .*nope\.secrets/,
     );
   });

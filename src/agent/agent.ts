@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DISTRIBUTED_RUN_FAILED } from '../coordinator/outcome.js';
 import { errorMessage, hasErrorCode, K6DistributedError } from '../errors.js';
 import type { K6Binary } from '../k6/binary.js';
-import { agentSecretSourceFlags } from '../k6/secret-sources.js';
+import { agentSecretSources } from '../k6/secret-sources.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import type { K6ProcessExit } from '../k6/process.js';
 import { isRunOver, K6_EXECUTION_STATUS } from '../k6/rest-client.js';
@@ -233,13 +233,15 @@ export class Agent {
         this.#o.client.sendMetrics(report, AbortSignal.any([signal, this.#stopped.signal])),
       onError: (error) => this.#fail(error),
     });
+    const secrets = await agentSecretSources(assignment.secretSources, this.#o.workDir);
     this.#k6 = await startAgentK6({
       k6: this.#o.k6,
       assignment,
       archive,
       envOverrides: this.#o.envOverrides,
-      secretSourceFlags: await agentSecretSourceFlags(assignment.secretSources, this.#o.workDir),
+      secretSourceFlags: secrets.flags,
       env: this.#o.env,
+      secretSourceEnv: secrets.env,
       log: this.#log,
       onMetricLine: (line) => aggregator.ingestLine(line),
     });

@@ -84,6 +84,8 @@ export async function startAgentK6(options: {
   envOverrides?: Record<string, string>;
   secretSourceFlags?: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** Settings of the coordinator's secret sources (K6_SECRET_SOURCE_URL_*), over this machine's. */
+  secretSourceEnv?: Record<string, string>;
   log: Logger;
   /** Receives each line of k6's JSON metric stream. */
   onMetricLine: (line: string) => void;
@@ -93,7 +95,11 @@ export async function startAgentK6(options: {
     const address = await freeLoopbackAddress();
     const proc = await K6Process.start(options.k6.path, {
       args: agentK6Args({ ...options, address }),
-      env: { ...agentK6Environment(options.env ?? process.env), K6_NO_COLOR: 'true' },
+      env: {
+        ...agentK6Environment(options.env ?? process.env),
+        ...options.secretSourceEnv,
+        K6_NO_COLOR: 'true',
+      },
       onStdoutLine: options.onMetricLine,
       onStderrLine: (line) => options.log.info(`[k6] ${line}`),
     });

@@ -100,7 +100,10 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     env: testEnvironment(options.env ?? process.env),
     cwd: options.cwd,
   });
-  const secretSources = await secretSourcesForAgents(flags.secretSources, options.cwd);
+  const secretSources = await secretSourcesForAgents(flags.secretSources, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+  });
   const metrics = new CoordinatorMetrics({
     options: test.options,
     flags,

@@ -76,7 +76,8 @@ export type MetricsPlan = z.infer<typeof MetricsPlan>;
 
 /**
  * A `--secret-source` for an agent's k6 (k6/secret-sources.ts): a `file`
- * source's content, or a flag value passed on as given.
+ * source's content, a `url` source's config file and settings, or a flag
+ * value passed on as given.
  */
 export const SecretSourceSpec = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -84,6 +85,18 @@ export const SecretSourceSpec = z.discriminatedUnion('kind', [
     /** The source's items other than the file name, e.g. `name=db`, `default`. */
     options: z.array(z.string().max(1024)).max(16),
     content: z.string().max(1024 * 1024),
+  }),
+  z.strictObject({
+    kind: z.literal('url'),
+    /** The source's items other than `config=`, e.g. `urlTemplate=...`, `name=vault`. */
+    options: z.array(z.string().max(8192)).max(64),
+    /** The content of its `config=` JSON file, if any. */
+    config: z
+      .string()
+      .max(1024 * 1024)
+      .optional(),
+    /** The coordinator's K6_SECRET_SOURCE_URL_* settings. */
+    env: z.record(z.string().regex(/^K6_SECRET_SOURCE_URL_[A-Za-z0-9_]*$/), z.string().max(8192)),
   }),
   z.strictObject({ kind: z.literal('as-given'), value: z.string().max(8192) }),
 ]);
