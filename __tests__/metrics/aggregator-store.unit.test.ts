@@ -88,18 +88,128 @@ describe('MetricAggregator → MetricStore', () => {
     expect(store.sink('http_reqs')?.values(0, []).count).toBe(3);
   });
 
-  it('sums the vus gauge over agents instead of keeping the last one', () => {
+  it("issue 16.11: sums the agents' vus of the same second of the run, leaving out paused samples", () => {
+    const start = Date.parse('2026-11-23T10:00:00.000Z');
+    const at = (ms: number) => new Date(start + ms).toISOString();
     const store = new MetricStore({ submetrics: [] });
-    for (const [agent, vus] of [
-      ['a', 4],
-      ['b', 6],
+    store.startRun({ agentIds: ['a', 'b'], setupMs: 0 });
+    // Each k6 samples once a second from its own init, paused (0 VUs) until the start instant.
+    for (const [agent, vus, phase] of [
+      ['a', 4, 300],
+      ['b', 6, 900],
     ] as const) {
       const agg = new MetricAggregator(PLAN, () => undefined);
       agg.ingestLine(def('vus', 'gauge'));
-      agg.ingestLine(point('vus', vus, {}));
+      agg.ingestLine(def('vus_max', 'gauge'));
+      agg.ingestLine(point('vus', 0, {}, at(phase - 1000)));
+      agg.ingestLine(point('vus_max', vus - 2, {}, at(phase - 1000)));
+      agg.startsAt(start);
+      for (let s = 0; s < 4; s++) {
+        agg.ingestLine(point('vus', vus, {}, at(phase + s * 1000)));
+        agg.ingestLine(point('vus_max', vus, {}, at(phase + s * 1000)));
+      }
       store.apply(agent, agg.takeDelta());
     }
-    expect(store.sink('vus')?.values(0, [])).toMatchObject({ value: 10, max: 10 });
+
+    store.settle(3_050, true);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 10, min: 10, max: 10 });
+    expect(store.sink('vus_max')?.values(0, [])).toEqual({ value: 10, min: 10, max: 10 });
+    // A run under a second: one k6 never sampled them, so there are none.
+    store.settle(800, true);
+    expect(store.sink('vus')).toBeUndefined();
+    expect([...store.metrics.keys()]).not.toContain('vus_max');
+  });
+
+  it("issue 16.11: a ramp sums each agent's value at the same instant, not each one's latest", () => {
+    const store = new MetricStore({ submetrics: [] });
+    store.startRun({ agentIds: ['a', 'b'], setupMs: 0 });
+    const ticks = (points: [number, number][]) => ({
+      metrics: [{ name: 'vus', type: 'gauge' as const, contains: 'default' as const }],
+      groups: [],
+      series: [{ kind: 'ticks' as const, metric: 'vus', points }],
+    });
+    // b's deltas run a second ahead of a's: a plain "sum of latest values" would add 3 + 300.
+    store.apply(
+      'b',
+      ticks([
+        [900, 100],
+        [1_900, 200],
+        [2_900, 300],
+      ]),
+    );
+    store.apply(
+      'a',
+      ticks([
+        [500, 1],
+        [1_500, 2],
+        [2_500, 3],
+        [3_500, 0],
+      ]),
+    );
+    store.settle(3_200, true);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 303, min: 101, max: 303 });
+  });
+
+  it('issue 16.11: counts setup() seconds with no active VU, as one k6 samples them', () => {
+    const store = new MetricStore({ submetrics: [] });
+    store.startRun({ agentIds: ['a'], setupMs: 1_500 });
+    for (const metric of ['vus', 'vus_max']) {
+      store.apply('a', {
+        metrics: [{ name: metric, type: 'gauge', contains: 'default' }],
+        groups: [],
+        series: [
+          {
+            kind: 'ticks',
+            metric,
+            points: [
+              [100, 5],
+              [1_100, 5],
+            ],
+          },
+        ],
+      });
+    }
+    // Ticks at 1 s (in setup) and 2 s (0.5 s into the run) of a 2.2 s test run.
+    store.settle(2_200, true);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 5, min: 0, max: 5 });
+    expect(store.sink('vus_max')?.values(0, [])).toEqual({ value: 5, min: 5, max: 5 });
+  });
+
+  it('issue 16.11: waits for every agent before summing a second, and settles the rest at the end', () => {
+    const store = new MetricStore({ submetrics: [] });
+    store.startRun({ agentIds: ['a', 'b'], setupMs: 0 });
+    const send = (agent: string, points: [number, number][]) =>
+      store.apply(agent, {
+        metrics: [{ name: 'vus', type: 'gauge', contains: 'default' }],
+        groups: [],
+        series: [{ kind: 'ticks', metric: 'vus', points }],
+      });
+    send('a', [
+      [500, 1],
+      [1_500, 1],
+      [2_500, 1],
+    ]);
+    store.settle(3_000, false);
+    expect(store.sink('vus')).toBeUndefined();
+    send('b', [
+      [700, 2],
+      [1_700, 2],
+    ]);
+    store.settle(3_000, false);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 3, min: 3, max: 3 });
+    // b is silent after 1.7 s (lost): at the end its last value stands.
+    store.settle(3_000, true);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 3, min: 3, max: 3 });
+  });
+
+  it('refuses ticks of any gauge but vus and vus_max', () => {
+    const store = new MetricStore({ submetrics: [] });
+    const delta = {
+      metrics: [{ name: 'queue', type: 'gauge' as const, contains: 'default' as const }],
+      groups: [],
+      series: [{ kind: 'ticks' as const, metric: 'queue', points: [[0, 1]] as [number, number][] }],
+    };
+    expect(() => store.apply('a', delta)).toThrow(/vus and vus_max only, not queue/);
   });
 
   it('keeps a custom gauge as the last value by sample time, whichever agent reports first', () => {

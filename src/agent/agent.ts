@@ -23,6 +23,7 @@ import { MetricAggregator } from '../metrics/aggregator.js';
 import { startAgentK6, type ReadyK6 } from './local-k6.js';
 import { MetricsPump } from './metrics-pump.js';
 import { Reporter } from './reporter.js';
+import { preciseNow, waitForRunEnd } from './run-end.js';
 
 export interface AgentOptions {
   client: CoordinatorClient;
@@ -70,7 +71,12 @@ export class Agent {
   #registration: RegisterResponse | undefined;
   #k6: ReadyK6 | undefined;
   #pump: MetricsPump | undefined;
+  #aggregator: MetricAggregator | undefined;
   #clock: ClockSample = { offsetMs: 0, rttMs: Infinity };
+  /** The start instant on this machine's clock. */
+  #startLocalMs: number | undefined;
+  /** When the unpause was sent, and when k6 started (the middle of that request). */
+  #unpause: { sentMs: number; startedMs: number } | undefined;
   #startedRun = false;
   #stopOrdered = false;
   #finishedReported = false;
@@ -226,6 +232,7 @@ export class Agent {
       `segment ${assignment.segment}${assignment.leader ? ' (leader)' : ''}; starting k6 paused`,
     );
     const aggregator = new MetricAggregator(assignment.metrics, (m) => this.#log.warning(m));
+    this.#aggregator = aggregator;
     this.#pump = new MetricsPump({
       aggregator,
       intervalMs: assignment.metrics.intervalMs,
@@ -253,8 +260,10 @@ export class Agent {
   async #setup(): Promise<void> {
     const { api } = this.#requireK6();
     try {
+      const began = performance.now();
       const data = await api.runSetup({ signal: this.#stopped.signal });
-      await this.#report({ type: 'setup-done', data });
+      const durationMs = performance.now() - began;
+      await this.#report({ type: 'setup-done', data, durationMs });
     } catch (error) {
       if (!isScriptError(error)) throw error;
       const message = scriptErrorDetail(error);
@@ -286,12 +295,17 @@ export class Agent {
 
   async #start(at: number): Promise<void> {
     const { api } = this.#requireK6();
-    const waitMs = at - this.#clock.offsetMs - Date.now();
+    const startLocalMs = at - this.#clock.offsetMs;
+    this.#startLocalMs = startLocalMs;
+    this.#aggregator?.startsAt(startLocalMs);
+    const waitMs = startLocalMs - Date.now();
     if (waitMs > 0) await sleep(waitMs, undefined, { signal: this.#stopped.signal });
     else this.#log.warning(`the start instant passed ${String(-waitMs)} ms ago; starting now`);
-    const before = Date.now();
+    const sentMs = preciseNow();
     await api.unpause();
-    const startedAt = (before + Date.now()) / 2 + this.#clock.offsetMs;
+    const startedMs = (sentMs + preciseNow()) / 2;
+    this.#unpause = { sentMs, startedMs };
+    const startedAt = startedMs + this.#clock.offsetMs;
     this.#startedRun = true;
     await this.#report({
       type: 'started',
@@ -307,24 +321,39 @@ export class Agent {
     });
   }
 
-  /** Reports `finished` once k6's run is over (design.md §3: `stopped` or status ≥ 9). */
+  /**
+   * Reports `finished` once k6's run is over (design.md §3: `stopped` or
+   * status ≥ 9), with when its k6 started and ended after the start instant,
+   * on this machine's clock: the run's duration needs no clock agreement.
+   */
   async #watchRun(): Promise<void> {
     const { api, proc } = this.#requireK6();
-    const status = await api.waitForStatus(isRunOver, {
+    const unpause = this.#unpause;
+    const startLocalMs = this.#startLocalMs;
+    if (!unpause || startLocalMs === undefined) throw new Error('unreachable: watched unstarted');
+    const end = await waitForRunEnd(api, {
+      unpausedMs: unpause.sentMs,
+      maxIntervalMs: this.#o.statusIntervalMs ?? 100,
       signal: AbortSignal.any([proc.exitSignal, this.#stopped.signal]),
-      intervalMs: this.#o.statusIntervalMs ?? 100,
-      timeoutMs: Number.MAX_SAFE_INTEGER,
     });
     // stopped without our order: the script called test.abort().
-    const aborted = status.stopped && !this.#stopOrdered;
+    const aborted = end.status.stopped && !this.#stopOrdered;
     if (aborted) this.#log.warning('the script called test.abort(); telling the coordinator');
-    await this.#reportFinished(status.status, aborted);
+    const runMs = Math.max(0, end.atMs - startLocalMs);
+    await this.#reportFinished(end.status.status, aborted, {
+      startMs: Math.min(runMs, Math.max(0, unpause.startedMs - startLocalMs)),
+      runMs,
+    });
   }
 
-  async #reportFinished(status: number, aborted: boolean): Promise<void> {
+  async #reportFinished(
+    status: number,
+    aborted: boolean,
+    times?: { startMs: number; runMs: number },
+  ): Promise<void> {
     if (this.#finishedReported) return;
     this.#finishedReported = true;
-    await this.#report({ type: 'finished', status, aborted });
+    await this.#report({ type: 'finished', status, aborted, ...times });
   }
 
   async #stop(reason: string): Promise<void> {
@@ -342,8 +371,9 @@ export class Agent {
   async #teardown(): Promise<void> {
     const { api } = this.#requireK6();
     try {
+      const began = performance.now();
       await api.runTeardown({ signal: this.#stopped.signal });
-      await this.#report({ type: 'teardown-done' });
+      await this.#report({ type: 'teardown-done', durationMs: performance.now() - began });
     } catch (error) {
       if (!isScriptError(error)) throw error;
       await this.#report({

@@ -18,6 +18,7 @@ import {
 } from '../protocol/messages.js';
 import { AgentRecord } from './agent-record.js';
 import { DISTRIBUTED_RUN_FAILED, type AbortCause, type RunResult } from './outcome.js';
+import { RunClock } from './run-clock.js';
 import { summarise } from './summary.js';
 
 /** The phases of one run (design.md §2), in order. */
@@ -67,8 +68,11 @@ export interface RunMetrics {
    * BAD_REQUEST (changing nothing) when it does not fit.
    */
   apply(agentId: string, report: MetricsReport, atMs: number): void;
-  /** The common start instant: time series count from here. */
-  started?(atMs: number): void;
+  /**
+   * The common start instant: time series count from here. `agentIds`: the
+   * agents starting; `setupMs`: the setup() time the run counts before it.
+   */
+  started?(atMs: number, run: { agentIds: readonly string[]; setupMs: number }): void;
   /** The load of the last `windowMs`, for the progress line. */
   progress?(windowMs: number, nowMs: number): RunProgress | undefined;
   /**
@@ -104,9 +108,7 @@ export interface ThresholdVerdict {
 export class Coordinator {
   readonly #o: Required<Omit<CoordinatorOptions, 'log' | 'now' | 'metrics'>>;
   readonly #metrics: RunMetrics | undefined;
-  /** k6's test run duration spans setup() through teardown() (execution.Scheduler.Run). */
-  #runStartMs: number | undefined;
-  #runEndMs: number | undefined;
+  readonly #clock = new RunClock();
   #thresholdsBreached: readonly string[] = [];
   readonly #log: Logger;
   readonly #now: () => number;
@@ -259,10 +261,9 @@ export class Coordinator {
     return this.#setupData ?? undefined;
   }
 
-  /** Test run duration so far, as k6 counts it. */
+  /** Test run duration so far, as one k6 would count it (./run-clock.ts). */
   get runDurationMs(): number {
-    if (this.#runStartMs === undefined) return 0;
-    return (this.#runEndMs ?? this.#now()) - this.#runStartMs;
+    return this.#clock.durationMs(this.#now());
   }
 
   /** Ends the run early (e.g. SIGINT to the coordinator). The first cause wins. */
@@ -276,14 +277,21 @@ export class Coordinator {
       case 'setup-done':
         this.#setupData = event.data;
         this.#setupRan = true;
+        this.#clock.setupEnded(this.#now(), event.durationMs);
         return;
       case 'setup-failed':
+        this.#clock.setupEnded(this.#now());
         this.#abort({
           exitCode: setupExitCode(event),
           message: `setup() failed on ${agent.label}: ${event.message}`,
         });
         return;
       case 'finished':
+        this.#clock.agentFinished(this.#now(), event);
+        this.#log.debug(
+          `${agent.label} finished: its k6 ran from ${ms(event.startMs)} to ${ms(event.runMs)} ` +
+            'after the start instant',
+        );
         if (event.aborted && this.#phase === 'running') {
           this.#abort({
             exitCode: K6_EXIT_CODES['script-aborted'],
@@ -294,9 +302,11 @@ export class Coordinator {
         return;
       case 'teardown-done':
         this.#teardownRan = true;
+        this.#clock.teardownEnded(this.#now(), event.durationMs);
         return;
       case 'teardown-failed':
         this.#teardownRan = true;
+        this.#clock.teardownEnded(this.#now());
         this.#teardownError = `teardown() failed on ${agent.label}: ${event.message}`;
         return;
       case 'k6-exited':
@@ -412,7 +422,7 @@ export class Coordinator {
 
   #setup(): void {
     this.#phase = 'setup';
-    this.#runStartMs = this.#now();
+    this.#clock.setupBegan(this.#now());
     // The first agent still in the run (agent 1 unless it was lost under `continue`).
     const leader = this.#live()[0];
     if (this.#o.noSetup || !leader) return;
@@ -432,9 +442,19 @@ export class Coordinator {
     this.#log.info(
       `every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`,
     );
-    for (const agent of this.#live()) agent.instruct({ type: 'start', at });
-    this.#metrics?.started?.(at);
-    if (this.#metrics) this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds());
+    const live = this.#live();
+    for (const agent of live) agent.instruct({ type: 'start', at });
+    this.#clock.started(at);
+    this.#metrics?.started?.(at, {
+      agentIds: live.map((a) => a.id),
+      setupMs: this.#clock.setupMs,
+    });
+    // As in k6, thresholds are checked every 2 s of the run, which begins at the start instant.
+    if (this.#metrics) {
+      this.#after(this.#o.startLeadMs, () =>
+        this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds()),
+      );
+    }
     const every = this.#o.progressIntervalMs;
     if (every > 0 && this.#metrics?.progress) this.#every(every, () => this.#logProgress(at));
   }
@@ -474,16 +494,19 @@ export class Coordinator {
 
   #teardown(): void {
     this.#phase = 'teardown';
+    this.#clock.runEnded(this.#now());
     const agent = this.#live().find((a) => a.exit === undefined);
     if (this.#o.noTeardown || !agent) return;
     this.#teardownAgent = agent;
+    this.#clock.teardownBegan(this.#now());
     this.#log.info(`every agent has finished; running teardown() on ${agent.label}`);
     agent.instruct({ type: 'teardown' });
   }
 
   #release(): void {
     this.#phase = 'releasing';
-    if (this.#runStartMs !== undefined) this.#runEndMs = this.#now();
+    this.#clock.ended(this.#now());
+    this.#log.debug(this.#clock.describe(this.#now()));
     for (const agent of this.#live()) {
       if (agent.instruction.type !== 'release') {
         agent.instruct({ type: 'release', reason: 'the run is over' });
@@ -494,7 +517,7 @@ export class Coordinator {
   #finish(): void {
     this.#phase = 'done';
     this.close();
-    if (this.#metrics && this.#runStartMs !== undefined) {
+    if (this.#metrics && this.#clock.began) {
       this.#thresholdsBreached = this.#metrics.evaluate(this.runDurationMs, true).breached;
     }
     const result = summarise({
@@ -569,6 +592,10 @@ function setupExitCode(event: Extract<AgentEvent, { type: 'setup-failed' }>): nu
   if (event.aborted) return K6_EXIT_CODES['script-aborted'];
   if (/setup\(\) execution timed out/i.test(event.message)) return K6_EXIT_CODES['setup-timeout'];
   return K6_EXIT_CODES['script-exception'];
+}
+
+function ms(value: number | undefined): string {
+  return value === undefined ? '-' : `${value.toFixed(1)} ms`;
 }
 
 function tagText(tags: Readonly<Record<string, string>>): string {

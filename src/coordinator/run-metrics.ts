@@ -67,8 +67,9 @@ export class CoordinatorMetrics implements RunMetrics {
     this.timeline.record(agentId, report.delta, atMs);
   }
 
-  started(atMs: number): void {
+  started(atMs: number, run: { agentIds: readonly string[]; setupMs: number }): void {
     this.timeline.start(atMs);
+    this.store.startRun(run);
   }
 
   progress(windowMs: number, nowMs: number): RunProgress | undefined {
@@ -86,6 +87,7 @@ export class CoordinatorMetrics implements RunMetrics {
 
   evaluate(durationMs: number, final: boolean): ThresholdVerdict {
     if (!this.#evaluator) return { breached: [], abort: false };
+    this.store.settle(durationMs, final);
     const verdict = this.#evaluator.evaluate(
       (key: string) => this.#thresholdSink(key)?.thresholdInput(),
       durationMs,
@@ -111,6 +113,7 @@ export class CoordinatorMetrics implements RunMetrics {
     setupData: unknown;
     isStdOutTTY: boolean;
   }): SummarySource {
+    this.store.settle(params.durationMs, true);
     const view = (metric: string, sink: Sink): SeriesView | undefined => {
       const info = this.store.info(metric);
       return info && { type: info.type, contains: info.contains, sink };

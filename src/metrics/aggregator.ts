@@ -5,6 +5,7 @@ import {
   type SeriesDelta,
   type SubmetricSpec,
 } from '../protocol/messages.js';
+import { PER_INSTANCE_GAUGES } from './builtin.js';
 import { createSink, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, ValueType } from './types.js';
 
@@ -58,6 +59,9 @@ export class MetricAggregator {
   readonly #seenGroups = new Set<string>();
   #newGroups: string[] = [];
   #warned = new Set<string>();
+  /** The start instant (this machine's clock); vus/vus_max ticks count from here. */
+  #startMs: number | undefined;
+  #ticks = new Map<string, [number, number][]>();
   #malformed = 0;
   #samples = 0;
 
@@ -79,6 +83,16 @@ export class MetricAggregator {
   /** Lines that were not k6 JSON output (counted, never fatal). */
   get malformed(): number {
     return this.#malformed;
+  }
+
+  /**
+   * From the start instant on, the agent also sends each vus/vus_max sample
+   * itself (`ticks`): the coordinator adds the agents' values of the same
+   * instant, as one k6 reports them. Samples while k6 waited paused are no
+   * part of the run.
+   */
+  startsAt(localMs: number): void {
+    this.#startMs = localMs;
   }
 
   /** Ingests one line of k6's `--out json` stream. */
@@ -119,6 +133,9 @@ export class MetricAggregator {
     const value = data.value;
     const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
     sinkIn(this.#totals, metric, info.type).add(value, time);
+    if (this.#startMs !== undefined && time >= this.#startMs && PER_INSTANCE_GAUGES.has(metric)) {
+      this.#tick(metric, time - this.#startMs, value);
+    }
     const subs = this.#subsByMetric.get(metric);
     if (subs) {
       for (const sub of subs) {
@@ -136,6 +153,17 @@ export class MetricAggregator {
       this.#check(tags.check, group, scenario, value !== 0);
     }
     if (this.#plan.parts) this.#part(scenario, group, metric, info.type, value, time);
+  }
+
+  #tick(metric: string, ms: number, value: number): void {
+    let points = this.#ticks.get(metric);
+    if (!points) {
+      points = [];
+      this.#ticks.set(metric, points);
+    }
+    // Only while the coordinator is out of reach for an hour: the newest count.
+    if (points.length >= METRIC_LIMITS.maxTicksPerDelta) points.shift();
+    points.push([ms, value]);
   }
 
   #noteGroup(group: string): void {
@@ -220,8 +248,11 @@ export class MetricAggregator {
       }
     }
     for (const c of this.#checks.values()) series.push({ kind: 'check', ...c });
+    for (const [metric, points] of this.#ticks) series.push({ kind: 'ticks', metric, points });
     const used = new Set<string>();
-    for (const s of series) if (s.kind === 'total' || s.kind === 'part') used.add(s.metric);
+    for (const s of series) {
+      if (s.kind === 'total' || s.kind === 'part' || s.kind === 'ticks') used.add(s.metric);
+    }
     const delta: MetricDelta = {
       metrics: [...this.#defs.values()].filter((d) => used.has(d.name)),
       groups: this.#newGroups,
@@ -233,6 +264,7 @@ export class MetricAggregator {
     this.#subs = new Map();
     this.#parts = new Map();
     this.#checks = new Map();
+    this.#ticks = new Map();
     return delta;
   }
 
@@ -241,6 +273,7 @@ export class MetricAggregator {
     return (
       this.#totals.size === 0 &&
       this.#checks.size === 0 &&
+      this.#ticks.size === 0 &&
       this.#newGroups.length === 0 &&
       this.#newDefs.length === 0
     );

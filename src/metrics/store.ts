@@ -1,6 +1,7 @@
 import { K6DistributedError } from '../errors.js';
 import type { MetricDelta, SeriesDelta, SubmetricSpec } from '../protocol/messages.js';
 import { builtinMetric, PER_INSTANCE_GAUGES } from './builtin.js';
+import { InstanceGauges, type InstanceGaugeRun } from './instance-gauges.js';
 import { createSink, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, Sink } from './types.js';
 
@@ -42,14 +43,32 @@ export class MetricStore {
   readonly #checks = new Map<string, CheckTotals>();
   readonly #groups: string[] = [];
   readonly #groupSet = new Set<string>();
-  /** Each agent's own gauges for PER_INSTANCE_GAUGES, summed into the merged one. */
-  readonly #instanceGauges = new Map<string, Map<string, StoreSink>>();
+  /** PER_INSTANCE_GAUGES, summed over agents once a second of the run. */
+  readonly #instanceGauges = new InstanceGauges();
+  /** Their merged sinks as of the last `settle()`. */
+  #instanceSinks = new Map<string, Sink>();
   readonly #agentTotals = new Map<string, Map<string, StoreSink>>();
-  readonly #now: () => number;
 
-  constructor(options: { submetrics: readonly SubmetricSpec[]; now?: () => number }) {
+  constructor(options: { submetrics: readonly SubmetricSpec[] }) {
     this.#subSpecs = new Map(options.submetrics.map((s) => [s.key, s]));
-    this.#now = options.now ?? Date.now;
+  }
+
+  /** The run started: the agents in it and the setup() time it counts before the start instant. */
+  startRun(run: InstanceGaugeRun): void {
+    this.#instanceGauges.start(run);
+  }
+
+  /**
+   * Brings vus and vus_max up to the run's first `durationMs`, as one k6 would
+   * have sampled them by then (`final`: the run is over).
+   */
+  settle(durationMs: number, final: boolean): void {
+    const sinks = new Map<string, Sink>();
+    for (const metric of this.#instanceGauges.metrics) {
+      const sink = this.#instanceGauges.sink(metric, durationMs, final);
+      if (sink) sinks.set(metric, sink);
+    }
+    this.#instanceSinks = sinks;
   }
 
   /** Adds one agent's delta. Throws BAD_REQUEST, having changed nothing, if it does not fit. */
@@ -81,6 +100,12 @@ export class MetricStore {
     };
     for (const series of delta.series) {
       if (series.kind === 'check') continue;
+      if (series.kind === 'ticks') {
+        if (!PER_INSTANCE_GAUGES.has(series.metric) || typeOf(series.metric) !== 'gauge') {
+          throw badDelta(`ticks are for k6's vus and vus_max only, not ${series.metric}`);
+        }
+        continue;
+      }
       const metric = series.kind === 'sub' ? this.#subSpecs.get(series.key)?.metric : series.metric;
       if (metric === undefined) {
         throw badDelta(
@@ -115,6 +140,9 @@ export class MetricStore {
         sinkIn(part.sinks, series.metric, this.#type(series.metric)).mergeWire(series.sink);
         return;
       }
+      case 'ticks':
+        this.#instanceGauges.add(agentId, series.metric, series.points);
+        return;
       case 'check': {
         const key = `${series.group}\u0000${series.scenario}\u0000${series.name}`;
         let check = this.#checks.get(key);
@@ -139,16 +167,8 @@ export class MetricStore {
     const type = this.#type(metric);
     if (type !== 'trend')
       sinkIn(agentMap(this.#agentTotals, agentId), metric, type).mergeWire(wire);
-    if (!PER_INSTANCE_GAUGES.has(metric)) {
-      sinkIn(this.#totals, metric, type).mergeWire(wire);
-      return;
-    }
-    sinkIn(agentMap(this.#instanceGauges, metric), agentId, type).mergeWire(wire);
-    let sum = 0;
-    for (const sink of this.#instanceGauges.get(metric)?.values() ?? []) {
-      sum += sink.values(0, []).value ?? 0;
-    }
-    sinkIn(this.#totals, metric, type).add(sum, this.#now());
+    // Each k6's own vus/vus_max merge from their ticks instead.
+    if (!PER_INSTANCE_GAUGES.has(metric)) sinkIn(this.#totals, metric, type).mergeWire(wire);
   }
 
   #type(metric: string): MetricType {
@@ -162,14 +182,14 @@ export class MetricStore {
     return this.#defs.get(metric) ?? builtinMetric(metric);
   }
 
-  /** Every metric with samples, first-seen order. */
+  /** Every metric with samples, first-seen order; vus and vus_max as of the last `settle()`. */
   get metrics(): ReadonlyMap<string, Sink> {
-    return this.#totals;
+    return new Map<string, Sink>([...this.#totals, ...this.#instanceSinks]);
   }
 
   /** The merged sink of a metric (`http_reqs`) or a threshold's submetric key. */
   sink(key: string): Sink | undefined {
-    return this.#totals.get(key) ?? this.#subs.get(key);
+    return this.#totals.get(key) ?? this.#instanceSinks.get(key) ?? this.#subs.get(key);
   }
 
   get submetrics(): ReadonlyMap<string, Sink> {

@@ -51,6 +51,8 @@ export const METRIC_LIMITS = {
   maxChecks: 1_000,
   maxSeriesPerDelta: 50_000,
   maxSubmetrics: 256,
+  /** k6 samples vus/vus_max once a second: an hour of them fits in one delta. */
+  maxTicksPerDelta: 3_600,
 } as const;
 
 const metricName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
@@ -154,7 +156,12 @@ const k6Exit = z.strictObject({
 export const AgentEvent = z.discriminatedUnion('type', [
   /** The archive is in and k6 is paused with every VU initialised (status 4). */
   z.strictObject({ type: z.literal('ready'), vusMax: z.number().int().nonnegative() }),
-  z.strictObject({ type: z.literal('setup-done'), data: z.unknown() }),
+  /** `durationMs`: how long setup() took, on the agent's own clock (k6 counts it in the run). */
+  z.strictObject({
+    type: z.literal('setup-done'),
+    data: z.unknown(),
+    durationMs: z.number().nonnegative().optional(),
+  }),
   z.strictObject({
     type: z.literal('setup-failed'),
     message: z.string().max(8192),
@@ -171,13 +178,24 @@ export const AgentEvent = z.discriminatedUnion('type', [
     offsetMs: z.number(),
     rttMs: z.number(),
   }),
-  /** k6's run is over. `aborted`: k6 stopped itself (test.abort()), not on our order. */
+  /**
+   * k6's run is over. `aborted`: k6 stopped itself (test.abort()), not on our
+   * order. If k6 was unpaused: `startMs` and `runMs`, when its run started
+   * and ended after the start instant, on the agent's own clock (so free of
+   * clock skew).
+   */
   z.strictObject({
     type: z.literal('finished'),
     status: z.number().int(),
     aborted: z.boolean(),
+    startMs: z.number().nonnegative().optional(),
+    runMs: z.number().nonnegative().optional(),
   }),
-  z.strictObject({ type: z.literal('teardown-done') }),
+  /** `durationMs`: how long teardown() took, on the agent's own clock. */
+  z.strictObject({
+    type: z.literal('teardown-done'),
+    durationMs: z.number().nonnegative().optional(),
+  }),
   z.strictObject({ type: z.literal('teardown-failed'), message: z.string().max(8192) }),
   /** k6 exited; `expected` is false when it died without being released. */
   z.strictObject({ type: z.literal('k6-exited'), exit: k6Exit, expected: z.boolean() }),
@@ -204,9 +222,20 @@ export const MetricInfo = z.strictObject({
  * One pre-aggregated series: a metric's samples of one interval, either all of
  * them (`total`), those a threshold's submetric selects (`sub`), those of one
  * scenario and group (`part`), or one check's results (`check`, a rate).
+ * `ticks` are the raw samples of a gauge each k6 reports for itself once a
+ * second (vus, vus_max) since the start instant, as [ms since the start
+ * instant on the agent's clock, value]: the coordinator sums the agents' values
+ * of the same instant, as one k6 would report them.
  */
 export const SeriesDelta = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('total'), metric: metricName, sink: wireSinkSchema }),
+  z.strictObject({
+    kind: z.literal('ticks'),
+    metric: metricName,
+    points: z
+      .array(z.tuple([z.number().nonnegative(), z.number()]))
+      .max(METRIC_LIMITS.maxTicksPerDelta),
+  }),
   z.strictObject({ kind: z.literal('sub'), key: z.string().max(2048), sink: wireSinkSchema }),
   z.strictObject({
     kind: z.literal('part'),
