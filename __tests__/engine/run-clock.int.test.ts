@@ -52,12 +52,17 @@ async function standalone(scenario: string, extra: Record<string, string> = {}):
   return { exitCode: exit.outcome.exitCode, report: parseReport(k6.stdout.join('\n')) };
 }
 
-async function distributed(scenario: string, extra: Record<string, string> = {}): Promise<Run> {
+async function distributed(
+  scenario: string,
+  extra: Record<string, string> = {},
+  coordinatorNow?: () => number,
+): Promise<Run> {
   const out: string[] = [];
   const result = await runDistributed({
     script: fixtureScript('run-clock.js'),
     flags: flags(scenario, extra),
     startLeadMs: 1_000,
+    now: coordinatorNow,
     output: { stdout: (chunk) => out.push(String(chunk)), stderr: () => undefined, isTTY: false },
   });
   return { exitCode: result.exitCode, report: parseReport(out.join('')) };
@@ -144,5 +149,23 @@ describe('run clock and VU gauges, side by side with standalone k6 (real k6, 3 a
     const done = run.report.iterations?.count ?? 0;
     const expected = reference.report.iterations?.count ?? NaN;
     expect(Math.abs(done - expected)).toBeLessThanOrEqual(Math.max(4, expected * 0.1));
+  });
+
+  it('issue 16.3 and 16.11: a coordinator clock 7 minutes ahead of the agents changes neither', async () => {
+    const skewMs = 7 * 60_000;
+    const [reference, run] = await Promise.all([
+      standalone('constant'),
+      distributed('constant', {}, () => Date.now() + skewMs),
+    ]);
+
+    expect(run.exitCode).toBe(0);
+    expectDurationNear(run.report.testRunDurationMs, reference.report.testRunDurationMs);
+    expect(run.report.vus).toEqual(reference.report.vus);
+    expect(run.report.vus_max).toEqual(reference.report.vus_max);
+    // The same load, within k6's own run-to-run spread.
+    const iterations = reference.report.iterations?.count ?? NaN;
+    expect(Math.abs((run.report.iterations?.count ?? 0) - iterations)).toBeLessThanOrEqual(
+      iterations * 0.05,
+    );
   });
 });

@@ -150,6 +150,11 @@ export class Coordinator {
     this.#every(Math.min(1_000, this.#o.livenessTimeoutMs / 4), () => this.#checkLiveness());
   }
 
+  /** The coordinator's clock (epoch ms): start instants are announced on it. */
+  now(): number {
+    return this.#now();
+  }
+
   get phase(): Phase {
     return this.#phase;
   }

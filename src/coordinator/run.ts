@@ -53,6 +53,8 @@ export interface CoordinateOptions {
   thresholdIntervalMs?: number;
   /** How often a progress line is logged during the run (default 5 s; 0: never). */
   progressIntervalMs?: number;
+  /** The coordinator's clock (epoch ms); another machine's in tests of clock skew. */
+  now?: () => number;
   /** Where the end-of-test summary goes; without it none is produced. */
   output?: {
     stdout: (text: string | Buffer) => void;
@@ -110,6 +112,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
   });
   const coordinator = new Coordinator({
+    now: options.now,
     metrics,
     thresholdIntervalMs: options.thresholdIntervalMs,
     progressIntervalMs: options.progressIntervalMs,

@@ -136,7 +136,7 @@ export class CoordinatorServer {
     const url = new URL(req.url ?? '/', 'http://coordinator');
     const route = `${req.method ?? ''} ${url.pathname}`;
     if (route === `GET ${ROUTES.health}`) {
-      send(res, 200, { ok: true, protocol: PROTOCOL_VERSION, now: Date.now() });
+      send(res, 200, { ok: true, protocol: PROTOCOL_VERSION, now: this.#o.coordinator.now() });
       return;
     }
     checkProtocol(req);

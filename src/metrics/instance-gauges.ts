@@ -43,6 +43,8 @@ export class InstanceGauges {
   readonly #agents = new Map<string, Map<string, AgentSamples>>();
   /** metric → the sum at tick 1, 2, ... (index 0 is tick 1). */
   readonly #sums = new Map<string, number[]>();
+  /** metric → the newest sample's time over all agents. */
+  readonly #newest = new Map<string, number>();
 
   start(run: InstanceGaugeRun): void {
     this.#run ??= run;
@@ -67,6 +69,7 @@ export class InstanceGauges {
       own.queue.push([ms, value]);
       own.newestMs = ms;
     }
+    this.#newest.set(metric, Math.max(this.#newest.get(metric) ?? -Infinity, own.newestMs));
     this.#settle(metric, Number.NEGATIVE_INFINITY);
   }
 
@@ -100,8 +103,7 @@ export class InstanceGauges {
       sums = [];
       this.#sums.set(metric, sums);
     }
-    let newest = Number.NEGATIVE_INFINITY;
-    for (const own of agents.values()) newest = Math.max(newest, own.newestMs);
+    const newest = this.#newest.get(metric) ?? Number.NEGATIVE_INFINITY;
     for (;;) {
       const tickMs = (sums.length + 1) * TICK_MS;
       const atMs = tickMs - run.setupMs;
