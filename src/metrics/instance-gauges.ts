@@ -39,12 +39,7 @@ const SETUP_VALUES: Readonly<Record<string, number>> = { vus: 0 };
  */
 export class InstanceGauges {
   #run: InstanceGaugeRun | undefined;
-  /** metric → agent → its samples not yet settled. */
-  readonly #agents = new Map<string, Map<string, AgentSamples>>();
-  /** metric → the sum at tick 1, 2, ... (index 0 is tick 1). */
-  readonly #sums = new Map<string, number[]>();
-  /** metric → the newest sample's time over all agents. */
-  readonly #newest = new Map<string, number>();
+  readonly #merges = new Map<string, GaugeMerge>();
 
   start(run: InstanceGaugeRun): void {
     this.#run ??= run;
@@ -52,25 +47,14 @@ export class InstanceGauges {
 
   /** Adds an agent's samples, in time order, then settles every tick all agents have passed. */
   add(agentId: string, metric: string, points: readonly (readonly [number, number])[]): void {
-    if (this.#run && !this.#run.agentIds.includes(agentId)) return;
-    let agents = this.#agents.get(metric);
-    if (!agents) {
-      agents = new Map();
-      this.#agents.set(metric, agents);
+    // Agents send samples from the start instant on: none can come before start().
+    if (!this.#run) return;
+    let merge = this.#merges.get(metric);
+    if (!merge) {
+      merge = new GaugeMerge(metric, this.#run);
+      this.#merges.set(metric, merge);
     }
-    let own = agents.get(agentId);
-    if (!own) {
-      own = { latest: undefined, queue: [], newestMs: Number.NEGATIVE_INFINITY };
-      agents.set(agentId, own);
-    }
-    for (const [ms, value] of points) {
-      // A sample older than one already held (never from one k6's stream) is ignored.
-      if (ms < own.newestMs) continue;
-      own.queue.push([ms, value]);
-      own.newestMs = ms;
-    }
-    this.#newest.set(metric, Math.max(this.#newest.get(metric) ?? -Infinity, own.newestMs));
-    this.#settle(metric, Number.NEGATIVE_INFINITY);
+    merge.add(agentId, points);
   }
 
   /**
@@ -79,47 +63,83 @@ export class InstanceGauges {
    * with each agent's last value.
    */
   sink(metric: string, durationMs: number, final: boolean): Sink | undefined {
-    if (final) this.#settle(metric, durationMs);
-    const sums = this.#sums.get(metric) ?? [];
-    const ticks = Math.min(sums.length, Math.floor(durationMs / TICK_MS));
+    const merge = this.#merges.get(metric);
+    if (!merge) return undefined;
+    if (final) merge.settle(durationMs);
+    const ticks = Math.min(merge.sums.length, Math.floor(durationMs / TICK_MS));
     if (ticks === 0) return undefined;
     const sink = createSink('gauge');
-    for (let i = 0; i < ticks; i++) sink.add(sums[i] ?? 0, i + 1);
+    for (let i = 0; i < ticks; i++) sink.add(merge.sums[i] ?? 0, i + 1);
     return sink;
   }
 
   /** Metrics with samples from at least one agent. */
   get metrics(): Iterable<string> {
-    return this.#agents.keys();
+    return this.#merges.keys();
+  }
+}
+
+/** One gauge's merge: each agent's pending samples and the settled sums, tick by tick. */
+class GaugeMerge {
+  /** The sum at tick 1, 2, ... (index 0 is tick 1). */
+  readonly sums: number[] = [];
+  readonly #metric: string;
+  readonly #setupMs: number;
+  readonly #agents = new Map<string, AgentSamples>();
+  #newestMs = Number.NEGATIVE_INFINITY;
+  /** Agents with no sample past the next tick yet: it settles when none is left. */
+  #behind: number;
+
+  constructor(metric: string, run: InstanceGaugeRun) {
+    this.#metric = metric;
+    this.#setupMs = run.setupMs;
+    for (const id of run.agentIds) {
+      this.#agents.set(id, { latest: undefined, queue: [], newestMs: Number.NEGATIVE_INFINITY });
+    }
+    this.#behind = this.#agents.size;
+  }
+
+  add(agentId: string, points: readonly (readonly [number, number])[]): void {
+    const own = this.#agents.get(agentId);
+    if (!own) return;
+    const nextAtMs = this.#atMs(this.sums.length + 1);
+    const wasBehind = own.newestMs <= nextAtMs;
+    for (const [ms, value] of points) {
+      // A sample older than one already held (never from one k6's stream) is ignored.
+      if (ms < own.newestMs) continue;
+      own.queue.push([ms, value]);
+      own.newestMs = ms;
+    }
+    if (wasBehind && own.newestMs > nextAtMs) this.#behind--;
+    this.#newestMs = Math.max(this.#newestMs, own.newestMs);
+    this.settle(Number.NEGATIVE_INFINITY);
   }
 
   /** Settles ticks while every agent has a sample past them, or up to `forceMs` into the run. */
-  #settle(metric: string, forceMs: number): void {
-    const run = this.#run;
-    const agents = this.#agents.get(metric);
-    if (!run || !agents) return;
-    let sums = this.#sums.get(metric);
-    if (!sums) {
-      sums = [];
-      this.#sums.set(metric, sums);
-    }
-    const newest = this.#newest.get(metric) ?? Number.NEGATIVE_INFINITY;
+  settle(forceMs: number): void {
     for (;;) {
-      const tickMs = (sums.length + 1) * TICK_MS;
-      const atMs = tickMs - run.setupMs;
-      const passed = run.agentIds.every((id) => (agents.get(id)?.newestMs ?? -Infinity) > atMs);
-      if (tickMs > forceMs && !passed && newest <= atMs + LAG_MS) return;
+      const tick = this.sums.length + 1;
+      const atMs = this.#atMs(tick);
+      const waiting = this.#behind > 0 && this.#newestMs <= atMs + LAG_MS;
+      if (tick * TICK_MS > forceMs && waiting) return;
       let sum = 0;
-      for (const id of run.agentIds) sum += valueAt(agents.get(id), atMs, metric);
-      sums.push(sum);
+      for (const own of this.#agents.values()) sum += valueAt(own, atMs, this.#metric);
+      this.sums.push(sum);
+      const nextAtMs = this.#atMs(tick + 1);
+      this.#behind = 0;
+      for (const own of this.#agents.values()) if (own.newestMs <= nextAtMs) this.#behind++;
     }
+  }
+
+  /** Tick `n`, n seconds into the test run, in ms after the start instant. */
+  #atMs(n: number): number {
+    return n * TICK_MS - this.#setupMs;
   }
 }
 
 /** An agent's latest value at `atMs`; before its first sample, the first one. */
-function valueAt(own: AgentSamples | undefined, atMs: number, metric: string): number {
+function valueAt(own: AgentSamples, atMs: number, metric: string): number {
   if (atMs < 0 && SETUP_VALUES[metric] !== undefined) return SETUP_VALUES[metric];
-  if (!own) return 0;
   while (own.queue.length > 0 && (own.queue[0]?.[0] ?? Infinity) <= atMs) {
     own.latest = own.queue.shift()?.[1];
   }
