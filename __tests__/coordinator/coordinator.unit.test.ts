@@ -112,6 +112,14 @@ function current<T extends Instruction['type']>(agent: AgentRecord, type: T): In
 const ready: AgentEvent = { type: 'ready', vusMax: 4 };
 const dataSet: AgentEvent = { type: 'data-set' };
 const finished = (aborted = false): AgentEvent => ({ type: 'finished', status: 7, aborted });
+/** finished, with when the agent's k6 started and ended after the start instant (its clock). */
+const ranFor = (startMs: number, runMs: number): AgentEvent => ({
+  type: 'finished',
+  status: 9,
+  aborted: false,
+  startMs,
+  runMs,
+});
 const started = (at: number): AgentEvent => ({ type: 'started', at, offsetMs: 0, rttMs: 1 });
 const exited = (code: number | null = 0, expected = true, signal: string | null = null) =>
   ({
@@ -275,6 +283,32 @@ describe('Coordinator: a run with three agents', () => {
     expect(result.teardownRan).toBe(false);
     expect(result.startSkewMs).toBeUndefined();
     expect(h.instructed(leader)).toEqual(['prepare', 'setup-data', 'start', 'release']);
+  });
+});
+
+describe('Coordinator: the test run duration', () => {
+  it("issue 16.3: counts setup(), the agents' own start-to-end and teardown(), not the gaps between", () => {
+    const h = harness({ startLeadMs: 1_000 });
+    const { coordinator, clock } = h;
+    const agents = h.register(3);
+    const [leader, second, third] = agents as [AgentRecord, AgentRecord, AgentRecord];
+    h.sendAll(agents, ready);
+    clock.advance(60);
+    h.send(leader, { type: 'setup-done', data: null, durationMs: 42 });
+    clock.advance(300); // the setup data reaches every agent
+    h.sendAll(agents, dataSet);
+    expect(coordinator.runDurationMs).toBe(42);
+    clock.advance(1_000 + 2_000); // the lead, then 2 s of the run
+    expect(coordinator.runDurationMs).toBe(42 + 2_000);
+
+    clock.advance(1_500); // every report arrives well after its k6 ended
+    h.send(second, ranFor(2, 3_010));
+    h.send(third, ranFor(4, 3_020));
+    h.send(leader, ranFor(3, 3_000));
+    clock.advance(25);
+    h.send(leader, { type: 'teardown-done', durationMs: 7 });
+    clock.advance(5_000);
+    expect(coordinator.runDurationMs).toBe(42 + (3_020 - 2) + 7);
   });
 });
 
