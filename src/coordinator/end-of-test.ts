@@ -49,14 +49,20 @@ export interface SummaryJson {
  * What k6 does at the end of a run, on merged data (internal/cmd/run.go):
  * the script's handleSummary() if it exports one, else k6's text summary;
  * --summary-export beside either. As in k6, none of it changes the exit
- * code: a failure here is logged.
+ * code: a failure here is logged. Where k6 would print its default summary
+ * (no handleSummary(), or one that returned nothing or threw), the merged
+ * one is printed; so it is when handleSummary() could not run at all, which
+ * cannot happen in `k6 run`: the summary is never lost.
  */
 export async function endOfTest(o: EndOfTestOptions): Promise<void> {
   const data = legacySummaryData(o.source);
-  if (o.summaryJson !== undefined) await writeSummaryJson(o, data);
-  if (o.flags.summaryMode === 'disabled') return;
-  try {
-    const outcome = await runHandleSummary({
+  if (o.summaryJson !== undefined) {
+    await logFailure(o, () => writeSummaryJson(o, data), `writing ${o.summaryJson}`);
+  }
+  const mode = o.flags.summaryMode;
+  if (mode === 'disabled') return;
+  const outcome = await logFailure(o, () =>
+    runHandleSummary({
       k6: o.k6,
       script: o.script,
       data,
@@ -65,21 +71,43 @@ export async function endOfTest(o: EndOfTestOptions): Promise<void> {
       env: o.env,
       stdout: o.stdout,
       stderr: o.stderr,
+      warn: (message) => o.log.warning(message),
+    }),
+  );
+  if (outcome?.status === 'failed') {
+    o.log.error(
+      `failed to handle the end-of-test summary: k6 could not run handleSummary() ` +
+        `(${outcome.description}, exit code ${String(outcome.exitCode)}; its output is ` +
+        "above); printing the default summary instead. The exit code is the run's.",
+    );
+  }
+  if (outcome?.status !== 'written') {
+    await logFailure(o, () => {
+      o.stdout(renderTextSummary(o.source, { mode, enableColors: o.enableColors }));
     });
-    if (!outcome.ran) {
-      o.stdout(
-        renderTextSummary(o.source, { mode: o.flags.summaryMode, enableColors: o.enableColors }),
-      );
-    } else if (outcome.exitCode !== 0) {
-      o.log.error(
-        `failed to handle the end-of-test summary: handleSummary() ended with exit code ${String(outcome.exitCode)}`,
-      );
-    }
-  } catch (error) {
-    o.log.error(`failed to handle the end-of-test summary: ${errorMessage(error)}`);
   }
   if (o.flags.summaryExport !== undefined) {
-    await writeFile(resolve(o.cwd ?? '.', o.flags.summaryExport), summaryExport(data));
+    const path = resolve(o.cwd ?? '.', o.flags.summaryExport);
+    await logFailure(o, () => writeFile(path, summaryExport(data)), `writing ${path}`);
+  }
+}
+
+/**
+ * Runs one step of the end of the test; a failure is logged as k6 logs its
+ * own ("failed to handle the end-of-test summary"), never thrown: the run's
+ * exit code is already decided and must stay as k6 would give it.
+ */
+async function logFailure<T>(
+  o: EndOfTestOptions,
+  step: () => T | Promise<T>,
+  what?: string,
+): Promise<T | undefined> {
+  try {
+    return await step();
+  } catch (error) {
+    const where = what === undefined ? '' : ` (${what})`;
+    o.log.error(`failed to handle the end-of-test summary${where}: ${errorMessage(error)}`);
+    return undefined;
   }
 }
 

@@ -1,6 +1,7 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import type { K6Binary } from './binary.js';
@@ -18,36 +19,59 @@ export interface HandleSummaryOptions {
   env?: NodeJS.ProcessEnv;
   stdout: (chunk: Buffer) => void;
   stderr: (chunk: Buffer) => void;
+  /** Told when the wrapper cannot sit beside the script (see `wrapperDir`). */
+  warn?: (message: string) => void;
 }
 
+/**
+ * How the user's handleSummary() went, as k6 would see it:
+ * - `written`: it ran and k6 wrote what it returned (its stdout is passed on);
+ * - `default`: k6 would print its default text summary instead: the script
+ *   exports no handleSummary(), or it returned nothing, or it threw (k6 has
+ *   already logged the exception exactly as `k6 run` does);
+ * - `failed`: k6 could not even call it (the script's init code failed in
+ *   the wrapper): nothing was written, `k6Exit` says how k6 ended.
+ */
 export type HandleSummaryOutcome =
-  | { ran: true; exitCode: number }
-  /** The script exports no handleSummary(): print the default text summary. */
-  | { ran: false };
+  | { status: 'written'; exitCode: number }
+  | { status: 'default'; threw: boolean }
+  | { status: 'failed'; exitCode: number; description: string };
 
 /** Flags of the user's that shape the script's init context; the rest are the run's. */
 const INIT_FLAGS = new Set(['-e', '--env', '--compatibility-mode', '--include-system-env-vars']);
 
+/** The key the wrapper sets on k6's own summary object when handleSummary() throws. */
+const THREW_KEY = 'k6DistributedHandleSummaryThrew';
+
 /**
  * Runs the user's handleSummary() once, in real k6, on the merged data: k6
- * runs a one-iteration wrapper that imports the script by file URL (its own
- * imports and open() calls resolve as usual) and hands the merged object to
- * the script's handleSummary. k6 then writes the returned stdout, stderr and
- * files exactly as it would at the end of a standalone run, relative to `cwd`.
+ * runs a one-iteration wrapper that imports the script by file URL and hands
+ * the merged object to the script's handleSummary. k6 then writes the
+ * returned stdout, stderr and files exactly as it would at the end of a
+ * standalone run, relative to `cwd`.
+ *
+ * The wrapper sits beside the script: k6 resolves `k6/experimental/fs`
+ * `open()` paths against the entry script's folder (fs/module.go openImpl),
+ * so only there do they find what they find in a `k6 run` of the script.
+ * k6's stdout is held until the end: when k6 would print its default
+ * summary, the wrapper run's own (one empty iteration) must not reach the
+ * user, and the caller prints the merged one instead.
  */
 export async function runHandleSummary(
   options: HandleSummaryOptions,
 ): Promise<HandleSummaryOutcome> {
   const dir = await mkdtemp(join(tmpdir(), 'k6-distributed-summary-'));
+  const script = resolve(options.cwd ?? '.', options.script);
+  const paths = {
+    data: join(dir, 'data.json'),
+    absent: join(dir, 'default-summary'),
+    export: join(dir, 'k6-summary.json'),
+  };
+  let wrapper: string | undefined;
   try {
-    const dataPath = join(dir, 'data.json');
-    const absent = join(dir, 'no-handle-summary');
-    const wrapper = join(dir, 'wrapper.js');
-    await writeFile(dataPath, JSON.stringify(options.data));
-    await writeFile(
-      wrapper,
-      wrapperSource(resolve(options.cwd ?? '.', options.script), dataPath, absent),
-    );
+    await writeFile(paths.data, JSON.stringify(options.data));
+    wrapper = await writeWrapper(script, dir, wrapperSource(script, paths), options.warn);
+    const stdout: Buffer[] = [];
     const proc = await K6Process.start(options.k6.path, {
       args: [
         'run',
@@ -55,6 +79,8 @@ export async function runHandleSummary(
         '--no-thresholds',
         '--no-usage-report',
         '--summary-mode=compact',
+        '--summary-export',
+        paths.export,
         '--vus',
         '1',
         '--iterations',
@@ -64,28 +90,105 @@ export async function runHandleSummary(
       ],
       cwd: options.cwd,
       env: options.env,
-      onStdoutData: options.stdout,
-      onStderrData: options.stderr,
+      onStdoutData: (chunk) => stdout.push(chunk),
+      onStderrLine: withoutWrapperFrames(basename(wrapper), options.stderr),
     });
     const exit = await proc.done;
-    if (await exists(absent)) return { ran: false };
-    return { ran: true, exitCode: exit.outcome.exitCode };
+    const outcome = await outcomeOf(paths, exit.outcome);
+    if (outcome.status === 'written') for (const chunk of stdout) options.stdout(chunk);
+    return outcome;
   } finally {
+    if (wrapper !== undefined && dirname(wrapper) !== dir) await rm(wrapper, { force: true });
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function wrapperSource(script: string, dataPath: string, absent: string): string {
+async function outcomeOf(
+  paths: { absent: string; export: string },
+  k6: { exitCode: number; description: string },
+): Promise<HandleSummaryOutcome> {
+  if ((await readOrUndefined(paths.absent)) !== undefined) {
+    return { status: 'default', threw: false };
+  }
+  const exported = await readOrUndefined(paths.export);
+  if (exported?.includes(`"${THREW_KEY}"`)) return { status: 'default', threw: true };
+  // No export file: k6 never reached the end-of-test step. k6 exits 0 when it
+  // refused what handleSummary() returned, after logging why, as `k6 run` does.
+  if (exported === undefined && k6.exitCode !== 0) {
+    return { status: 'failed', exitCode: k6.exitCode, description: k6.description };
+  }
+  return { status: 'written', exitCode: k6.exitCode };
+}
+
+/**
+ * Writes the wrapper beside the script (a hidden, randomly named file that is
+ * removed afterwards); where that folder is read-only, into `fallbackDir`,
+ * with a warning that fs.open() paths then resolve from there.
+ */
+async function writeWrapper(
+  script: string,
+  fallbackDir: string,
+  source: string,
+  warn: ((message: string) => void) | undefined,
+): Promise<string> {
+  const name = `.k6-distributed-summary-${randomBytes(6).toString('hex')}.js`;
+  const beside = join(dirname(script), name);
+  try {
+    await writeFile(beside, source, { flag: 'wx' });
+    return beside;
+  } catch (error) {
+    warn?.(
+      `cannot write handleSummary()'s wrapper beside ${script} (${(error as Error).message}); ` +
+        'running it from a temporary folder, where relative k6/experimental/fs open() paths ' +
+        'do not resolve as in the script. Make the script folder writable to fix this.',
+    );
+    const fallback = join(fallbackDir, name);
+    await writeFile(fallback, source);
+    return fallback;
+  }
+}
+
+/**
+ * The wrapper's handleSummary(): the user's, called on the merged data. k6
+ * prints its default summary when the user's returns nothing (`absent`
+ * marker) or throws: the wrapper then marks k6's own summary object, which
+ * k6 writes to the --summary-export file, and rethrows so that k6 logs the
+ * exception as `k6 run` does (synchronously or as an uncaught rejection).
+ */
+function wrapperSource(script: string, paths: { data: string; absent: string }): string {
+  const absent = `{ ${JSON.stringify(paths.absent)}: '' }`;
   return [
     `import * as script from ${JSON.stringify(pathToFileURL(script).href)};`,
-    `const data = JSON.parse(open(${JSON.stringify(dataPath)}));`,
+    `const data = JSON.parse(open(${JSON.stringify(paths.data)}));`,
     'export default function () {}',
-    'export function handleSummary() {',
-    `  if (typeof script.handleSummary !== 'function') return { ${JSON.stringify(absent)}: '' };`,
-    '  return script.handleSummary(data);',
+    'export function handleSummary(own) {',
+    `  if (typeof script.handleSummary !== 'function') return ${absent};`,
+    `  const threw = (error) => { own.${THREW_KEY} = true; throw error; };`,
+    '  let result;',
+    '  try {',
+    '    result = script.handleSummary(data);',
+    '  } catch (error) {',
+    '    threw(error);',
+    '  }',
+    `  if (!result) return ${absent};`,
+    "  if (typeof result.then !== 'function') return result;",
+    `  return result.then((value) => value || ${absent}, threw);`,
     '}',
     '',
   ].join('\n');
+}
+
+/**
+ * k6's stack traces name the wrapper's frame below the user's: cut it, so
+ * the logged exception reads as in `k6 run` of the script.
+ */
+function withoutWrapperFrames(
+  wrapperName: string,
+  write: (chunk: Buffer) => void,
+): (line: string) => void {
+  const escaped = wrapperName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const frame = new RegExp(`\\\\n\\\\tat [^\\\\]*?${escaped}:\\d+:\\d+\\(\\d+\\)\\)`, 'g');
+  return (line) => write(Buffer.from(`${line.replace(frame, '')}\n`));
 }
 
 function initFlags(flags: readonly string[]): string[] {
@@ -101,11 +204,10 @@ function initFlags(flags: readonly string[]): string[] {
   return out;
 }
 
-async function exists(path: string): Promise<boolean> {
+async function readOrUndefined(path: string): Promise<string | undefined> {
   try {
-    await stat(path);
-    return true;
+    return await readFile(path, 'utf8');
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -1,0 +1,154 @@
+/**
+ * Issue 16 items 5-8 on real k6: the end-of-test summary, handleSummary()
+ * data and thresholds of a 3-agent run side by side with a standalone
+ * `k6 run` of the same script.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { describe, expect, it } from '@jest/globals';
+
+import { endOfTest } from '../../src/coordinator/end-of-test.js';
+import { parseRunFlags } from '../../src/k6/run-flags.js';
+import { renderTextSummary } from '../../src/summary/text.js';
+import { CapturingLogger, runDistributed } from '../helpers/distributed.js';
+import { tempDir } from '../helpers/fs.js';
+import { fixtureScript, startK6, testK6Path } from '../helpers/k6.js';
+import { TargetServer } from '../helpers/target-server.js';
+
+interface Outputs {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+function vars(values: Record<string, string>): string[] {
+  return Object.entries(values).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+}
+
+/** One standalone k6 on the script: the reference. */
+async function standalone(script: string, flags: readonly string[]): Promise<Outputs> {
+  const k6 = await startK6(['run', '--quiet', '--no-color', ...flags, fixtureScript(script)]);
+  const exit = await k6.proc.done;
+  return {
+    exitCode: exit.outcome.exitCode,
+    stdout: k6.stdout.join('\n'),
+    stderr: k6.stderr.join('\n'),
+  };
+}
+
+async function distributed(script: string, flags: readonly string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const run = await runDistributed({
+    script: fixtureScript(script),
+    flags: ['--no-color', ...flags],
+    output: {
+      stdout: (chunk) => out.push(String(chunk)),
+      stderr: (chunk) => err.push(String(chunk)),
+      isTTY: false,
+    },
+  });
+  return { ...run, stdout: out.join(''), stderr: err.join('') };
+}
+
+/** A summary's lines with numbers and time units masked (they vary run to run). */
+function shape(summary: string): string[] {
+  return summary
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) =>
+      line
+        .replace(/\.{2,}/g, '…')
+        .replace(/\s+/g, ' ')
+        .replace(/\d+(\.\d+)?/g, 'N')
+        .replace(/N(ns|µs|ms|s)(?![\w/])/g, 'N<time>')
+        .trim(),
+    );
+}
+
+/** The message of k6's first error-level log line (logfmt), without its timestamp. */
+function errorLine(stderr: string): string | undefined {
+  return stderr
+    .split('\n')
+    .find((line) => line.includes('level=error'))
+    ?.replace(/^time="[^"]*" /, '');
+}
+
+describe('issue 16.7: a handleSummary() that throws (real k6, 3 agents)', () => {
+  it('issue 16.7: prints the default summary of the real run, logs the exception as k6 does, keeps the exit code', async () => {
+    const target = await TargetServer.start();
+    const flags = vars({ TARGET: target.url });
+    const [reference, run] = await Promise.all([
+      standalone('issue16/summary-throws.js', flags),
+      distributed('issue16/summary-throws.js', flags),
+    ]);
+
+    expect(reference.exitCode).toBe(99);
+    expect(run.exitCode).toBe(99);
+    expect(shape(run.stdout)).toEqual(shape(reference.stdout));
+    for (const line of [
+      "✓ 'count==12' count=12",
+      "✗ 'count<12' count=12",
+      'http_reqs......................: 12',
+      'iterations.....................: 12',
+      'HTTP',
+    ]) {
+      expect(reference.stdout).toContain(line);
+      expect(run.stdout).toContain(line);
+    }
+    const exception = errorLine(reference.stderr);
+    expect(exception).toMatch(/^level=error msg="Error: handleSummary failed on purpose\\n\\tat /);
+    expect(errorLine(run.stderr)).toBe(exception);
+    expect(run.stderr).not.toContain('k6-distributed-summary');
+  });
+});
+
+describe('issue 16.8: k6/experimental/fs in the end-of-test step (real k6, 3 agents)', () => {
+  it('issue 16.8: fs.open() and csv paths resolve as in the script; handleSummary output as standalone', async () => {
+    const [reference, run] = await Promise.all([
+      standalone('issue16/fs-open/fs-open.js', []),
+      distributed('issue16/fs-open/fs-open.js', []),
+    ]);
+
+    expect(reference.exitCode).toBe(0);
+    expect(reference.stdout).toBe('fs-open saw 2 iterations');
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toBe('fs-open saw 2 iterations\n');
+    expect(run.log.text()).not.toContain('failed to handle the end-of-test summary');
+  });
+
+  it('issue 16.8: when handleSummary() cannot run at all, the merged summary is printed and the exit code stays', async () => {
+    const run = await distributed('issue16/fs-open/fs-open.js', ['--summary-mode=disabled']);
+    expect(run.exitCode).toBe(0);
+    const dir = await tempDir();
+    const out: string[] = [];
+    const log = new CapturingLogger();
+    const flags = parseRunFlags(['--summary-export', join(dir, 'export.json')], {});
+    // The init code throws in the end-of-test step only: what `k6 run` can never meet.
+    await endOfTest({
+      k6: { path: testK6Path(), version: '2.2.0' },
+      script: fixtureScript('issue16/fs-open/fs-open.js'),
+      flags,
+      source: run.summary,
+      result: run,
+      env: { ...process.env, FAIL_INIT: 'true', K6_NO_COLOR: 'true' },
+      stdout: (chunk) => out.push(String(chunk)),
+      stderr: () => undefined,
+      enableColors: false,
+      log,
+    });
+
+    expect(out.join('')).toBe(
+      renderTextSummary(run.summary, { mode: 'compact', enableColors: false }),
+    );
+    expect(out.join('')).toContain("✓ 'count==2' count=2");
+    expect(log.text()).toMatch(
+      /error: failed to handle the end-of-test summary: k6 could not run handleSummary\(\) \(.*exit code 107/,
+    );
+    const exported = JSON.parse(await readFile(join(dir, 'export.json'), 'utf8')) as {
+      metrics: { iterations: { count: number } };
+    };
+    expect(exported.metrics.iterations.count).toBe(2);
+  });
+});
