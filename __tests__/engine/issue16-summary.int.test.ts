@@ -152,3 +152,52 @@ describe('issue 16.8: k6/experimental/fs in the end-of-test step (real k6, 3 age
     expect(exported.metrics.iterations.count).toBe(2);
   });
 });
+
+interface SummaryData {
+  metrics: Record<string, { type: string; contains: string; values: Record<string, number> }>;
+}
+
+async function summaryData(
+  script: string,
+  flags: readonly string[],
+): Promise<[Outputs & { data: SummaryData }, Outputs & { data: SummaryData }]> {
+  const dir = await tempDir();
+  const files = [join(dir, 'standalone.json'), join(dir, 'distributed.json')];
+  const [reference, run] = await Promise.all([
+    standalone(script, [...flags, ...vars({ SUMMARY_FILE: files[0] ?? '' })]),
+    distributed(script, [...flags, ...vars({ SUMMARY_FILE: files[1] ?? '' })]),
+  ]);
+  const read = async (file: string | undefined) =>
+    JSON.parse(await readFile(file ?? '', 'utf8')) as SummaryData;
+  return [
+    { ...reference, data: await read(files[0]) },
+    { ...run, data: await read(files[1]) },
+  ];
+}
+
+describe('issue 16.6: a trend of few distinct values (real k6, 3 agents)', () => {
+  it("issue 16.6: samples 128, 256 and 512 give k6's exact percentiles; med==256 passes as in k6", async () => {
+    const [reference, run] = await summaryData('issue16/discrete-trend.js', []);
+
+    expect(reference.exitCode).toBe(0);
+    expect(run.exitCode).toBe(0);
+    expect(reference.data.metrics.batch_size?.values.med).toBe(256);
+    expect(run.data.metrics.batch_size).toEqual(reference.data.metrics.batch_size);
+  });
+
+  it('issue 16.6: past 256 distinct values every stat stays within 0.5 % of k6', async () => {
+    const values = Array.from({ length: 300 }, (_, i) => (i * 7.3 + 1) ** 1.5);
+    const [reference, run] = await summaryData('issue16/discrete-trend.js', [
+      ...vars({ VALUES: values.join(','), THRESHOLDS: '{}' }),
+    ]);
+
+    expect(run.exitCode).toBe(reference.exitCode);
+    const want = reference.data.metrics.batch_size?.values ?? {};
+    const got = run.data.metrics.batch_size?.values ?? {};
+    expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+    for (const [stat, value] of Object.entries(want)) {
+      expect(Math.abs((got[stat] ?? NaN) - value)).toBeLessThanOrEqual(0.005 * Math.abs(value));
+    }
+    for (const exact of ['min', 'max', 'count']) expect(got[exact]).toBe(want[exact]);
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import {
+  HISTOGRAM_EXACT_MAX_VALUES,
   HISTOGRAM_MAX_INDEX,
   HISTOGRAM_MIN_INDEX,
   HISTOGRAM_WIRE_MAX_BUCKETS,
@@ -68,6 +69,13 @@ function allowedError(sorted: readonly number[], fraction: number): number {
 
 function histogramOf(values: readonly number[]): Histogram {
   const h = new Histogram();
+  for (const v of values) h.add(v);
+  return h;
+}
+
+/** A histogram that buckets from the first sample (no exact values), to see the buckets. */
+function bucketsOf(values: readonly number[]): Histogram {
+  const h = new Histogram({ exactValues: 0 });
   for (const v of values) h.add(v);
   return h;
 }
@@ -157,7 +165,25 @@ describe('Histogram against k6 on the raw samples', () => {
     const z = histogramOf([-0]);
     expect(Object.is(z.min, 0)).toBe(true);
     expect(Object.is(z.max, 0)).toBe(true);
-    expect(z.toWire()).toEqual({ count: 1, sum: 0, min: 0, max: 0, zeros: 1, pos: [], neg: [] });
+    expect(z.toWire()).toEqual({
+      count: 1,
+      sum: 0,
+      min: 0,
+      max: 0,
+      pos: [],
+      neg: [],
+      exact: [0, 1],
+    });
+    expect(Object.is(z.toWire().exact?.[0], 0)).toBe(true);
+    expect(bucketsOf([-0]).toWire()).toEqual({
+      count: 1,
+      sum: 0,
+      min: 0,
+      max: 0,
+      zeros: 1,
+      pos: [],
+      neg: [],
+    });
   });
 
   it('handles the extremes of float64', () => {
@@ -190,7 +216,7 @@ describe('Histogram against k6 on the raw samples', () => {
 
 describe('Histogram buckets', () => {
   it('splits each power of two into 128 buckets indexed from 1.0 = 0', () => {
-    const index = (v: number) => histogramOf([v]).toWire().pos[0];
+    const index = (v: number) => bucketsOf([v]).toWire().pos[0];
     expect(index(1)).toBe(0);
     expect(index(1 + 1 / 256)).toBe(0);
     expect(index(1 + 1 / 128)).toBe(1);
@@ -200,11 +226,11 @@ describe('Histogram buckets', () => {
     expect(index(0.5)).toBe(-128);
     expect(index(Number.MAX_VALUE)).toBe(HISTOGRAM_MAX_INDEX);
     expect(index(Number.MIN_VALUE)).toBe(HISTOGRAM_MIN_INDEX);
-    expect(histogramOf([-1000]).toWire().neg).toEqual([index(1000), 1]);
+    expect(bucketsOf([-1000]).toWire().neg).toEqual([index(1000), 1]);
   });
 
   it('writes a compact, sorted, sparse wire: first index and count, then gap and count', () => {
-    const h = histogramOf([3, 1, 3, -2, 0, 0, 1000, -2.5]);
+    const h = bucketsOf([3, 1, 3, -2, 0, 0, 1000, -2.5]);
     expect(h.toWire()).toEqual({
       count: 8,
       sum: 1002.5,
@@ -328,7 +354,7 @@ describe('Histogram merge', () => {
   });
 
   it('doubles every count when merged with itself', () => {
-    const h = histogramOf([1, 2, 2, -3, 0]);
+    const h = bucketsOf([1, 2, 2, -3, 0]);
     h.merge(h);
     expect(h.toWire()).toEqual({
       count: 10,
@@ -383,7 +409,7 @@ describe('wirePercentile', () => {
 });
 
 describe('histogramWireSchema', () => {
-  const valid: HistogramWire = histogramOf([-2.5, -2, 0, 0, 1, 3, 3, 1000]).toWire();
+  const valid: HistogramWire = bucketsOf([-2.5, -2, 0, 0, 1, 3, 3, 1000]).toWire();
   /** Buckets 0 … n−1, one sample each. */
   const wideBuckets = (n: number) => times(n, (i) => [i === 0 ? 0 : 1, 1]).flat();
   /** `valid.pos` with its first bucket (index 0, count 1) replaced by `bucket`. */
@@ -476,6 +502,159 @@ describe('histogramWireSchema', () => {
     ['a missing bucket list', { count: 0, sum: 0, min: 0, max: 0, pos: [] }, /neg/],
     ['not an object', [1, 2, 3], /object/i],
   ])('rejects %s', (_name, wire, message) => {
+    const result = histogramWireSchema.safeParse(wire);
+    expect(result.success).toBe(false);
+    expect(JSON.stringify(result.error?.issues)).toMatch(message);
+  });
+});
+
+describe('issue 16.6: a trend of few distinct values gets k6 exact percentiles', () => {
+  /** Sorts the samples and checks every rank, between ranks and random fractions: exact, to the bit. */
+  function expectExactlyK6(h: Histogram, values: readonly number[], rnd: () => number): void {
+    const sorted = [...values].sort((a, b) => a - b);
+    const n = sorted.length;
+    const fractions = [...FRACTIONS, ...times(20, () => rnd())];
+    if (n > 1) for (let r = 0; r < n; r += Math.ceil(n / 50)) fractions.push(r / (n - 1));
+    for (const f of fractions) {
+      const got = h.percentile(f);
+      const want = k6Percentile(sorted, f);
+      if (got !== want) throw new Error(`p(${f * 100}) of ${n} samples: ${got}, k6 ${want}`);
+    }
+    expect([h.count, h.min, h.max]).toEqual([n, sorted[0] ?? 0, sorted[n - 1] ?? 0]);
+  }
+
+  /** `distinct` random values of one kind, then `n` samples drawn from them. */
+  function discrete(rnd: () => number, distinct: number, n: number): number[] {
+    const kinds = [
+      () => Math.floor(rnd() * 1000),
+      () => 2 ** Math.floor(rnd() * 20),
+      () => (rnd() - 0.5) * 1e3,
+      () => Math.round((rnd() - 0.3) * 10) / 4,
+      () => 1e-6 * Math.floor(rnd() * 1e6),
+    ];
+    const kind = kinds[Math.floor(rnd() * kinds.length)] ?? (() => 0);
+    const pool = [...new Set(times(distinct, kind))];
+    return times(n, () => pool[Math.floor(rnd() * pool.length)] ?? 0);
+  }
+
+  it('gives med=256 for the samples 128, 256 and 512 (the histogram gave 257)', () => {
+    const h = histogramOf([128, 256, 512]);
+    expect(h.percentile(0.5)).toBe(256);
+    expect(h.percentile(0.9)).toBe(k6Percentile([128, 256, 512], 0.9));
+    expect(wirePercentile(h.toWire(), 0.5)).toBe(256);
+  });
+
+  it(`equals k6 TrendSink.P to the bit up to ${HISTOGRAM_EXACT_MAX_VALUES} distinct values (random sets)`, () => {
+    const rnd = prng(166);
+    for (let round = 0; round < 300; round++) {
+      const distinct = 1 + Math.floor(rnd() * HISTOGRAM_EXACT_MAX_VALUES);
+      const values = discrete(rnd, distinct, 1 + Math.floor(rnd() * 3000));
+      const h = histogramOf(values);
+      expect(h.toWire().exact).toBeDefined();
+      expectExactlyK6(h, values, rnd);
+    }
+  });
+
+  it('stays exact through any split into agents, wire and JSON, in any merge order', () => {
+    const rnd = prng(616);
+    for (let round = 0; round < 60; round++) {
+      const values = discrete(rnd, 1 + Math.floor(rnd() * 200), 500 + Math.floor(rnd() * 500));
+      const parts = split(values, 2 + Math.floor(rnd() * 6), rnd);
+      const merged = new Histogram();
+      for (const p of shuffled(parts, rnd)) {
+        merged.mergeWire(histogramWireSchema.parse(JSON.parse(JSON.stringify(p.toWire()))));
+      }
+      expectExactlyK6(merged, values, rnd);
+      expect(canonical(treeMerge(shuffled(parts, rnd)))).toEqual(canonical(merged));
+      expect(canonical(merged)).toEqual(canonical(histogramOf(values)));
+    }
+  });
+
+  it('merges agents that sent exact values with agents that sent buckets, in any order', () => {
+    const rnd = prng(6166);
+    for (let round = 0; round < 40; round++) {
+      // Agents with few distinct values (exact) beside agents past the bound (buckets).
+      const exactAgents = times(1 + Math.floor(rnd() * 3), () =>
+        discrete(rnd, 1 + Math.floor(rnd() * 100), 1 + Math.floor(rnd() * 500)),
+      );
+      const bucketAgents = times(1 + Math.floor(rnd() * 3), () =>
+        times(3000, () => Math.exp(4 + normal(rnd))),
+      );
+      const agents = [...exactAgents, ...bucketAgents].map(histogramOf);
+      const wires = agents.map((a) => a.toWire());
+      expect(wires.map((w) => w.exact !== undefined)).toEqual([
+        ...exactAgents.map(() => true),
+        ...bucketAgents.map(() => false),
+      ]);
+      const values = [...exactAgents, ...bucketAgents].flat();
+      const sorted = [...values].sort((a, b) => a - b);
+      const whole = histogramOf(values);
+      for (let order = 0; order < 4; order++) {
+        const merged = new Histogram();
+        for (const w of shuffled(wires, rnd)) merged.mergeWire(w);
+        expect(merged.toWire().exact).toBeUndefined();
+        expect(canonical(merged)).toEqual(canonical(whole));
+        expect(canonical(treeMerge(shuffled(agents, rnd)))).toEqual(canonical(whole));
+        for (const f of FRACTIONS) expectCloseToK6(merged, sorted, f);
+      }
+    }
+  });
+
+  it(`keeps exactly ${HISTOGRAM_EXACT_MAX_VALUES} distinct values exact; one more gives buckets`, () => {
+    const atBound = times(HISTOGRAM_EXACT_MAX_VALUES, (i) => 1000 + i * 0.37);
+    const h = histogramOf([...atBound, ...atBound]);
+    expect(h.toWire().exact).toHaveLength(2 * HISTOGRAM_EXACT_MAX_VALUES);
+    expectExactlyK6(h, [...atBound, ...atBound], prng(1));
+
+    // Two exact halves whose union passes the bound merge into buckets, as one histogram of all.
+    const low = histogramOf(atBound.slice(0, 200));
+    const high = histogramOf([...atBound.slice(100), 5000]);
+    low.merge(high);
+    const all = [...atBound.slice(0, 200), ...atBound.slice(100), 5000];
+    expect(low.toWire().exact).toBeUndefined();
+    expect(canonical(low)).toEqual(canonical(histogramOf(all)));
+    const sorted = [...all].sort((a, b) => a - b);
+    for (const f of FRACTIONS) expectCloseToK6(low, sorted, f);
+  });
+
+  it('reads exact percentiles off an exact wire (the time series path)', () => {
+    const values = [0, 0, 3, 3, 3, 9.5, -1];
+    const wire = histogramOf(values).toWire();
+    const sorted = [...values].sort((a, b) => a - b);
+    for (const f of FRACTIONS) expect(wirePercentile(wire, f)).toBe(k6Percentile(sorted, f));
+  });
+
+  const exactWire = histogramOf([1, 2, 2, 8.5]).toWire();
+  it.each<[string, unknown, RegExp]>([
+    ['buckets beside exact values', { ...exactWire, pos: [0, 1] }, /no buckets/],
+    ['zeros beside exact values', { ...exactWire, zeros: 1 }, /no buckets/],
+    ['descending values', { ...exactWire, exact: [2, 2, 1, 1, 8.5, 1] }, /strictly ascending/],
+    ['a repeated value', { ...exactWire, exact: [1, 1, 2, 1, 2, 1, 8.5, 1] }, /strictly ascending/],
+    ['a non-finite value', { ...exactWire, exact: [1, 1, 2, 2, null, 1] }, /finite/],
+    ['a value as a string', { ...exactWire, exact: ['1', 1, 2, 2, 8.5, 1] }, /finite/],
+    ['a zero count', { ...exactWire, exact: [1, 0, 2, 2, 8.5, 2] }, /positive integer/],
+    ['a fractional count', { ...exactWire, exact: [1, 0.5, 2, 2, 8.5, 1.5] }, /positive integer/],
+    ['an odd length', { ...exactWire, exact: [1, 1, 2, 2, 8.5] }, /odd length/],
+    ['count off the exact total', { ...exactWire, count: 5 }, /differs from the exact total 4/],
+    ['min not the lowest value', { ...exactWire, min: 0 }, /min 0 is not the lowest/],
+    ['max not the highest value', { ...exactWire, max: 9 }, /max 9 is not the highest/],
+    ['no values', { count: 0, sum: 0, min: 0, max: 0, pos: [], neg: [], exact: [] }, /1 to/],
+    [
+      'more values than the bound',
+      {
+        count: HISTOGRAM_EXACT_MAX_VALUES + 1,
+        sum: 0,
+        min: 0,
+        max: HISTOGRAM_EXACT_MAX_VALUES,
+        pos: [],
+        neg: [],
+        exact: times(HISTOGRAM_EXACT_MAX_VALUES + 1, (i) => [i, 1]).flat(),
+      },
+      /1 to 256/,
+    ],
+    ['exact not an array', { ...exactWire, exact: { 1: 1 } }, /flat array/],
+  ])('the wire schema rejects %s', (_name, wire, message) => {
+    expect(histogramWireSchema.safeParse(exactWire).error).toBeUndefined();
     const result = histogramWireSchema.safeParse(wire);
     expect(result.success).toBe(false);
     expect(JSON.stringify(result.error?.issues)).toMatch(message);

@@ -14,6 +14,14 @@ export const HISTOGRAM_MAX_INDEX = (2047 << SUB_BITS) - 1 - INDEX_BIAS;
  * of magnitude), every sub-bucket used. Real latencies use a few hundred.
  */
 export const HISTOGRAM_WIRE_MAX_BUCKETS = 16_384;
+/**
+ * Up to this many distinct values a histogram keeps the values themselves,
+ * so a trend of few distinct values (sizes, counts, a few fixed latencies)
+ * gets k6's exact percentiles; past it, the buckets. Chosen so an exact
+ * histogram is no bigger in memory or on the wire than a bucketed latency
+ * histogram (a few hundred buckets).
+ */
+export const HISTOGRAM_EXACT_MAX_VALUES = 256;
 
 const scratch = new DataView(new ArrayBuffer(8));
 
@@ -43,7 +51,10 @@ interface Layout {
 }
 
 /**
- * A mergeable log-linear histogram for trend metrics (design.md §5): each
+ * A mergeable histogram for trend metrics (design.md §5). While its samples
+ * hold at most HISTOGRAM_EXACT_MAX_VALUES distinct values it keeps them
+ * exactly (value → count) and its percentiles are k6's to the bit. Past
+ * that it is log-linear: each
  * power of two is split into 2^7 = 128 equal sub-buckets, the layout of k6's
  * own cloud histogram (internal/ds/histogram) but on the float's exponent, so
  * the relative resolution is the same from 1e-300 to 1e300 and negatives and
@@ -53,6 +64,9 @@ interface Layout {
  * max are kept exactly beside the buckets.
  */
 export class Histogram {
+  /** Distinct values and their counts, until there are too many (then undefined). */
+  #exact: Buckets | undefined = new Map();
+  readonly #exactLimit: number;
   readonly #pos: Buckets = new Map();
   readonly #neg: Buckets = new Map();
   #zeros = 0;
@@ -62,18 +76,23 @@ export class Histogram {
   #max = 0;
   #layout: Layout | undefined;
 
+  /** @param options.exactValues the distinct values kept exactly (tests set 0 to see buckets). */
+  constructor(options: { exactValues?: number } = {}) {
+    this.#exactLimit = options.exactValues ?? HISTOGRAM_EXACT_MAX_VALUES;
+  }
+
   /**
    * Records one sample. NaN and ±Infinity are ignored (counted nowhere): k6's
    * JSON output never emits them, and one would poison sum and the wire.
    * -0 is recorded as 0.
    */
   add(value: number): void {
-    if (value > 0 && value < Infinity) bump(this.#pos, bucketIndex(value), 1);
-    else if (value < 0 && value > -Infinity) bump(this.#neg, bucketIndex(-value), 1);
-    else if (value === 0) {
-      value = 0;
-      this.#zeros++;
-    } else return;
+    if (!Number.isFinite(value)) return;
+    if (value === 0) value = 0;
+    if (this.#exact) {
+      bump(this.#exact, value, 1);
+      if (this.#exact.size > this.#exactLimit) this.#spill();
+    } else this.#bucket(value, 1);
     if (this.#count === 0) this.#min = this.#max = value;
     else if (value < this.#min) this.#min = value;
     else if (value > this.#max) this.#max = value;
@@ -82,23 +101,55 @@ export class Histogram {
     this.#layout = undefined;
   }
 
+  #bucket(value: number, count: number): void {
+    if (value > 0) bump(this.#pos, bucketIndex(value), count);
+    else if (value < 0) bump(this.#neg, bucketIndex(-value), count);
+    else this.#zeros += count;
+  }
+
+  /** Too many distinct values: from now on, buckets only. */
+  #spill(): void {
+    const exact = this.#exact;
+    this.#exact = undefined;
+    for (const [value, count] of exact ?? []) this.#bucket(value, count);
+  }
+
+  /** Adds exact values (value → count) to whichever form this histogram has. */
+  #addExact(values: Iterable<[number, number]>): void {
+    const exact = this.#exact;
+    if (exact) {
+      for (const [value, count] of values) bump(exact, value === 0 ? 0 : value, count);
+      if (exact.size > this.#exactLimit) this.#spill();
+    } else for (const [value, count] of values) this.#bucket(value, count);
+  }
+
   /** Adds another histogram's samples into this one. */
   merge(other: Histogram): void {
     if (other.#count === 0) return;
-    for (const [index, count] of other.#pos) bump(this.#pos, index, count);
-    for (const [index, count] of other.#neg) bump(this.#neg, index, count);
+    if (other.#exact) this.#addExact([...other.#exact]);
+    else {
+      this.#spill();
+      for (const [index, count] of other.#pos) bump(this.#pos, index, count);
+      for (const [index, count] of other.#neg) bump(this.#neg, index, count);
+    }
     this.#mergeTotals(other.#zeros, other.#count, other.#sum, other.#min, other.#max);
   }
 
   /**
    * Adds a wire's samples, as `merge(Histogram.fromWire(w))` without the
    * intermediate histogram. `w` must have passed histogramWireSchema (or come
-   * from toWire): nothing is re-checked here.
+   * from toWire): nothing is re-checked here. Exact values from one agent and
+   * buckets from another merge into buckets: the result is exact only if all
+   * samples together hold few enough distinct values, whatever the order.
    */
   mergeWire(w: HistogramWire): void {
     if (w.count === 0) return;
-    bumpFlat(this.#pos, w.pos);
-    bumpFlat(this.#neg, w.neg);
+    if (w.exact) this.#addExact(flatPairs(w.exact));
+    else {
+      this.#spill();
+      bumpFlat(this.#pos, w.pos);
+      bumpFlat(this.#neg, w.neg);
+    }
     this.#mergeTotals(w.zeros ?? 0, w.count, w.sum, w.min, w.max);
   }
 
@@ -138,10 +189,11 @@ export class Histogram {
   }
 
   /**
-   * k6's TrendSink.P on the bucketed data: rank i = fraction·(count-1), linear
-   * interpolation between the values at ranks floor(i) and ceil(i). Rank 0 is
-   * min and rank count-1 is max, exactly; any other rank's value is the middle
-   * of its bucket narrowed to [min, max]. 0 samples → 0, 1 sample → it.
+   * k6's TrendSink.P: rank i = fraction·(count-1), linear interpolation
+   * between the values at ranks floor(i) and ceil(i). With exact values that
+   * is k6's result to the bit. With buckets, rank 0 is min and rank count-1
+   * is max, exactly; any other rank's value is the middle of its bucket
+   * narrowed to [min, max]. 0 samples → 0, 1 sample → it.
    * Throws a RangeError unless 0 ≤ fraction ≤ 1 (k6 would index out of range).
    */
   percentile(fraction: number): number {
@@ -175,6 +227,15 @@ export class Histogram {
   #buildLayout(): Layout {
     const ends: number[] = [];
     const estimates: number[] = [];
+    if (this.#exact) {
+      let rank = 0;
+      for (const [value, count] of sortedEntries(this.#exact)) {
+        rank += count;
+        ends.push(rank);
+        estimates.push(value);
+      }
+      return { ends, estimates };
+    }
     let end = 0;
     const push = (count: number, low: number, high: number) => {
       const a = Math.max(low, this.#min);
@@ -195,6 +256,18 @@ export class Histogram {
 
   /** The compact JSON form: buckets sparse and flat (see `flatBuckets`), `zeros` only when non-zero. */
   toWire(): HistogramWire {
+    if (this.#exact && this.#count > 0) {
+      const exact = sortedEntries(this.#exact).flat();
+      return {
+        count: this.#count,
+        sum: this.#sum,
+        min: this.#min,
+        max: this.#max,
+        pos: [],
+        neg: [],
+        exact,
+      };
+    }
     return {
       count: this.#count,
       sum: this.#sum,
@@ -221,7 +294,8 @@ export class Histogram {
  * samples (never latencies) take the plain path. The wire must be valid.
  */
 export function wirePercentile(w: HistogramWire, fraction: number): number {
-  if (w.neg.length > 0 || w.count <= 1) return Histogram.fromWire(w).percentile(fraction);
+  if (w.exact || w.neg.length > 0 || w.count <= 1)
+    return Histogram.fromWire(w).percentile(fraction);
   const i = fraction * (w.count - 1);
   const floor = Math.floor(i);
   const ceil = Math.ceil(i);
@@ -280,6 +354,11 @@ function bumpFlat(buckets: Buckets, flat: readonly number[]): void {
   }
 }
 
+/** `[v₀, c₀, v₁, c₁, …]` as value/count pairs. */
+function* flatPairs(flat: readonly number[]): Generator<[number, number]> {
+  for (let i = 0; i < flat.length; i += 2) yield [flat[i] ?? 0, flat[i + 1] ?? 0];
+}
+
 /**
  * Orders buckets by value: negatives (larger magnitude first), zero, positives.
  * Bucket indexes are below 2^18 in magnitude, so the three ranges never meet.
@@ -299,6 +378,7 @@ interface UncheckedWire {
   zeros?: number | undefined;
   pos: readonly unknown[];
   neg: readonly unknown[];
+  exact?: readonly unknown[] | undefined;
 }
 
 interface BucketSpan {
@@ -344,6 +424,7 @@ function checkBuckets(name: string, flat: readonly unknown[]): string | BucketSp
 
 /** Everything wrong inside a wire; toWire never produces any of it. */
 function wireProblems(w: UncheckedWire): string[] {
+  if (w.exact !== undefined) return exactProblems(w, w.exact);
   const pos = checkBuckets('pos', w.pos);
   const neg = checkBuckets('neg', w.neg);
   if (typeof pos === 'string' || typeof neg === 'string') {
@@ -362,6 +443,40 @@ function wireProblems(w: UncheckedWire): string[] {
   const problems: string[] = [];
   if (bucketOrder(w.min) !== lowest) problems.push(`min ${w.min} is not in the lowest bucket`);
   if (bucketOrder(w.max) !== highest) problems.push(`max ${w.max} is not in the highest bucket`);
+  return problems;
+}
+
+/**
+ * The first problem with an exact wire: ascending distinct finite values with
+ * positive counts adding up to `count`, min and max the first and last value,
+ * no buckets beside them.
+ */
+function exactProblems(w: UncheckedWire, flat: readonly unknown[]): string[] {
+  if (w.pos.length > 0 || w.neg.length > 0 || (w.zeros ?? 0) > 0) {
+    return ['an exact histogram has no buckets (pos, neg, zeros)'];
+  }
+  if (flat.length % 2 !== 0)
+    return ['exact must hold a value and a count per value, but has an odd length'];
+  if (flat.length === 0 || flat.length > 2 * HISTOGRAM_EXACT_MAX_VALUES) {
+    return [`exact must hold 1 to ${HISTOGRAM_EXACT_MAX_VALUES} values, not ${flat.length / 2}`];
+  }
+  let total = 0;
+  for (let i = 0; i < flat.length; i += 2) {
+    const value = flat[i];
+    const count = flat[i + 1];
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      return ['exact values must be finite numbers'];
+    if (i > 0 && !(value > (flat[i - 2] as number)))
+      return ['exact values must be strictly ascending'];
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) {
+      return [`exact value ${value} has count ${String(count)}, not a positive integer`];
+    }
+    total += count;
+  }
+  const problems: string[] = [];
+  if (total !== w.count) problems.push(`count ${w.count} differs from the exact total ${total}`);
+  if (w.min !== flat[0]) problems.push(`min ${w.min} is not the lowest exact value`);
+  if (w.max !== flat[flat.length - 2]) problems.push(`max ${w.max} is not the highest exact value`);
   return problems;
 }
 
@@ -386,6 +501,12 @@ export const histogramWireSchema = z
     zeros: z.int().nonnegative().optional(),
     pos: bucketList,
     neg: bucketList,
+    /** Exact values instead of buckets: `[v₀, c₀, v₁, c₁, …]`, values ascending. */
+    exact: z
+      .custom<number[]>((v) => Array.isArray(v), {
+        message: 'expected a flat array: value, count per distinct value',
+      })
+      .optional(),
   })
   .superRefine((w, ctx) => {
     for (const message of wireProblems(w)) ctx.addIssue({ code: 'custom', message });
@@ -394,6 +515,7 @@ export const histogramWireSchema = z
 /**
  * A histogram on the wire: `pos`/`neg` are flat bucket lists (`[index₀,
  * count₀, gap₁, count₁, …]`) for positive samples and for the magnitudes of
- * negative ones.
+ * negative ones; or, while there are few distinct values, `exact` lists them
+ * (`[value₀, count₀, …]`) and the bucket lists are empty.
  */
 export type HistogramWire = z.infer<typeof histogramWireSchema>;
