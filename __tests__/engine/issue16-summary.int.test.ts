@@ -160,7 +160,9 @@ interface SummaryData {
 async function summaryData(
   script: string,
   flags: readonly string[],
-): Promise<[Outputs & { data: SummaryData }, Outputs & { data: SummaryData }]> {
+): Promise<
+  [Outputs & { data: SummaryData }, Awaited<ReturnType<typeof distributed>> & { data: SummaryData }]
+> {
   const dir = await tempDir();
   const files = [join(dir, 'standalone.json'), join(dir, 'distributed.json')];
   const [reference, run] = await Promise.all([
@@ -199,5 +201,59 @@ describe('issue 16.6: a trend of few distinct values (real k6, 3 agents)', () =>
       expect(Math.abs((got[stat] ?? NaN) - value)).toBeLessThanOrEqual(0.005 * Math.abs(value));
     }
     for (const exact of ['min', 'max', 'count']) expect(got[exact]).toBe(want[exact]);
+  });
+});
+
+describe('issue 16.5: metrics that never got a sample (real k6, 3 agents)', () => {
+  /** k6 shows vus and vus_max per its own timing rules (issue 16.11): not compared here. */
+  const keys = (data: SummaryData) =>
+    Object.keys(data.metrics)
+      .filter((k) => k !== 'vus' && k !== 'vus_max')
+      .sort();
+  const UNSAMPLED = [
+    'http_req_duration',
+    'errors',
+    'payload_time',
+    'payload_time{kind:big}',
+    'retry_rate',
+    'queue_depth',
+  ];
+
+  it("issue 16.5: handleSummary() data lists the thresholds' unsampled metrics with k6's values and verdicts; avg>0 fails with 99", async () => {
+    const [reference, run] = await summaryData('issue16/unsampled.js', []);
+
+    expect(reference.exitCode).toBe(99);
+    expect(run.exitCode).toBe(99);
+    expect(run.message).toBe("thresholds on metrics 'payload_time' have been crossed");
+    expect(keys(run.data)).toEqual(keys(reference.data));
+    expect(keys(reference.data)).toEqual(expect.arrayContaining(UNSAMPLED));
+    expect(keys(reference.data)).not.toContain('never_used');
+    for (const name of UNSAMPLED)
+      expect(run.data.metrics[name]).toEqual(reference.data.metrics[name]);
+  });
+
+  it('issue 16.5: the default summary shows them and their thresholds as k6 does', async () => {
+    const [reference, run] = await Promise.all([
+      standalone('issue16/unsampled.js', []),
+      distributed('issue16/unsampled.js', []),
+    ]);
+
+    expect(run.exitCode).toBe(reference.exitCode);
+    const lines = (text: string) =>
+      shape(text).filter((l) => /errors|payload_time|retry_rate|queue_depth|'/.test(l));
+    expect(lines(run.stdout)).toEqual(lines(reference.stdout));
+    for (const line of ["✗ 'avg>0' avg=0s", "✓ 'count<1' count=0", 'payload_time']) {
+      expect(reference.stdout).toContain(line);
+    }
+  });
+
+  it('issue 16.5: with --no-thresholds k6 shows none of them, and neither does the run', async () => {
+    const [reference, run] = await summaryData('issue16/unsampled.js', ['--no-thresholds']);
+
+    expect(reference.exitCode).toBe(0);
+    expect(run.exitCode).toBe(0);
+    expect(keys(run.data)).toEqual(keys(reference.data));
+    expect(keys(reference.data)).not.toContain('errors');
+    expect(keys(reference.data)).not.toContain('http_req_duration');
   });
 });

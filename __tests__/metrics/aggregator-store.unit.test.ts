@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { MetricAggregator } from '../../src/metrics/aggregator.js';
 import { MetricStore } from '../../src/metrics/store.js';
-import type { MetricsPlan } from '../../src/protocol/messages.js';
+import { METRIC_LIMITS, type MetricsPlan } from '../../src/protocol/messages.js';
 
 const PLAN: MetricsPlan = {
   intervalMs: 1000,
@@ -285,5 +285,53 @@ describe('MetricAggregator → MetricStore', () => {
     });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/more than 1000 distinct checks; the totals stay exact/);
+  });
+});
+
+describe('issue 16.5: metric definitions learnt from k6 and from agents', () => {
+  const counter = (name: string) => ({
+    name,
+    type: 'counter' as const,
+    contains: 'default' as const,
+  });
+  const delta = (names: readonly string[]) => ({
+    metrics: names.map(counter),
+    groups: [],
+    series: names.map((metric) => ({
+      kind: 'total' as const,
+      metric,
+      sink: { t: 'counter' as const, sum: 1 },
+    })),
+  });
+
+  it("knows the thresholds' custom metrics before any sample; an agent must agree with them", () => {
+    const store = new MetricStore({
+      submetrics: [],
+      metrics: [{ name: 'payload_time', type: 'trend', contains: 'time' }],
+    });
+    expect(store.info('payload_time')).toEqual({
+      name: 'payload_time',
+      type: 'trend',
+      contains: 'time',
+    });
+    expect(() => store.apply('a', delta(['payload_time']))).toThrow(
+      /payload_time is a trend, not a counter/,
+    );
+    expect(store.sink('payload_time')).toBeUndefined();
+  });
+
+  it(`refuses definitions past ${METRIC_LIMITS.maxMetrics} distinct metrics in the run, changing nothing`, () => {
+    const store = new MetricStore({ submetrics: [] });
+    const batch = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => `m_${String(from + i)}`);
+    store.apply('a', delta(batch(0, METRIC_LIMITS.maxMetrics - 1)));
+    store.apply('a', delta(['m_0', 'm_1']));
+    expect(() => store.apply('b', delta(['m_0', 'x_1', 'x_2']))).toThrow(
+      /more than 10000 distinct metrics/,
+    );
+    expect(store.info('x_1')).toBeUndefined();
+    expect(store.sink('m_0')?.values(0, [])).toMatchObject({ count: 2 });
+    store.apply('b', delta(['x_1']));
+    expect(store.info('x_1')).toBeDefined();
   });
 });

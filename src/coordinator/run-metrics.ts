@@ -3,7 +3,7 @@ import type { RunFlags } from '../k6/run-flags.js';
 import { createSink } from '../metrics/sinks.js';
 import { MetricStore } from '../metrics/store.js';
 import { TimelineRecorder } from '../metrics/timeline.js';
-import type { Sink } from '../metrics/types.js';
+import type { MetricInfo, Sink } from '../metrics/types.js';
 import type { MetricsPlan, MetricsReport, SubmetricSpec } from '../protocol/messages.js';
 import type { SeriesView, SummarySource } from '../summary/source.js';
 import { parseThresholdsOption, type ThresholdSet } from '../thresholds/config.js';
@@ -24,6 +24,8 @@ export interface RunMetricsOptions {
   flags: RunFlags;
   /** How often agents send deltas (design: ≤ 2 s). */
   intervalMs?: number;
+  /** The thresholds' custom metrics, as k6 defines them (k6/threshold-metrics.ts). */
+  thresholdMetrics?: readonly MetricInfo[];
 }
 
 /**
@@ -58,7 +60,10 @@ export class CoordinatorMetrics implements RunMetrics {
       submetrics: [...submetrics.values()],
       parts: options.flags.summaryMode === 'full',
     };
-    this.store = new MetricStore({ submetrics: this.plan.submetrics });
+    this.store = new MetricStore({
+      submetrics: this.plan.submetrics,
+      metrics: options.thresholdMetrics,
+    });
     this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
   }
 
@@ -100,8 +105,7 @@ export class CoordinatorMetrics implements RunMetrics {
   #thresholdSink(key: string): Sink | undefined {
     const sink = this.store.sink(key);
     if (sink) return sink;
-    // k6 evaluates a threshold's metric without samples too (as zero) at the
-    // end; a custom metric that never got a sample has no known type and passes.
+    // k6 evaluates a threshold's metric without samples too (as zero) at the end.
     const metric = this.#sets.find((s) => s.key === key)?.metric;
     const info = metric === undefined ? undefined : this.store.info(metric);
     return info && createSink(info.type);
@@ -123,8 +127,9 @@ export class CoordinatorMetrics implements RunMetrics {
       const v = view(name, sink);
       if (v) metrics.set(name, v);
     }
-    // As in k6, a metric with thresholds is in the summary even without samples.
-    for (const set of this.#sets) {
+    // As in k6, a metric with thresholds is in the summary even without samples,
+    // unless --no-thresholds (k6 then never marks it observed).
+    for (const set of this.#evaluator ? this.#sets : []) {
       const info = this.store.info(set.metric);
       if (info && !metrics.has(set.metric)) {
         metrics.set(set.metric, {

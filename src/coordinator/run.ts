@@ -4,11 +4,14 @@ import { stat } from 'node:fs/promises';
 
 import { prepareTest, type PreparedTest } from '../k6/archive.js';
 import type { K6Binary } from '../k6/binary.js';
+import { errorMessage } from '../errors.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { parseRunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
 import { testEnvironment } from '../k6/test-env.js';
+import { thresholdMetrics } from '../k6/threshold-metrics.js';
 import type { Timeline } from '../metrics/timeline.js';
+import type { MetricInfo } from '../metrics/types.js';
 import type { Logger } from '../runtime/logger.js';
 import type { SummarySource } from '../summary/source.js';
 import { type RegistrationAuth, secretAuth } from './auth.js';
@@ -110,6 +113,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     options: test.options,
     flags,
     intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
+    thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
   });
   const coordinator = new Coordinator({
     now: options.now,
@@ -178,6 +182,33 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     options.signal?.removeEventListener('abort', onAbort);
     coordinator.close();
     await server.close();
+  }
+}
+
+/**
+ * The thresholds' custom metrics as k6 defines them; without them such a
+ * metric that never gets a sample is missing from the summary and its
+ * thresholds pass. A failure costs only that, so it is a warning.
+ */
+async function learnThresholdMetrics(
+  options: CoordinateOptions,
+  test: PreparedTest,
+): Promise<MetricInfo[]> {
+  try {
+    return await thresholdMetrics({
+      k6: options.k6,
+      archivePath: test.archivePath,
+      thresholdKeys: Object.keys(test.options.thresholds ?? {}),
+      env: options.env,
+      cwd: options.cwd,
+    });
+  } catch (error) {
+    options.log.warning(
+      `could not read the thresholds' custom metric types from k6 (${errorMessage(error)}); ` +
+        'a threshold on a custom metric that gets no sample will pass, and the metric ' +
+        'will be missing from the summary',
+    );
+    return [];
   }
 }
 

@@ -1,5 +1,6 @@
 import { Client, errors as undiciErrors } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 
 import { K6DistributedError } from '../errors.js';
 import { isLoopbackHost, parseJson } from '../runtime/net.js';
@@ -105,6 +106,27 @@ export class K6RestClient {
     await this.#request('PUT', '/v1/setup', JSON.stringify(data ?? null));
   }
 
+  /**
+   * GET /v1/metrics: k6's observed metrics (api/v1/metric_routes.go), which
+   * are the metrics with samples and, with thresholds on, every metric a
+   * threshold names, sampled or not. Name, type and value type of each.
+   */
+  async metrics(options: { signal?: AbortSignal } = {}): Promise<K6MetricEntry[]> {
+    const body = await this.#request('GET', '/v1/metrics', undefined, options.signal);
+    const parsed = metricsDocument.safeParse(body);
+    if (!parsed.success) {
+      throw new K6DistributedError(
+        'K6_API_ERROR',
+        `k6 REST API GET /v1/metrics answered an unexpected document: ${parsed.error.message}`,
+      );
+    }
+    return parsed.data.data.map((m) => ({
+      name: m.id,
+      type: m.attributes.type,
+      contains: m.attributes.contains,
+    }));
+  }
+
   async runTeardown(options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.#request('POST', '/v1/teardown', undefined, options.signal, 0);
   }
@@ -191,6 +213,27 @@ export class K6RestClient {
     return json;
   }
 }
+
+/** One metric of GET /v1/metrics; `name` may be a submetric's (`metric{tag:value}`). */
+export interface K6MetricEntry {
+  name: string;
+  type: 'counter' | 'gauge' | 'rate' | 'trend';
+  contains: 'default' | 'time' | 'data';
+}
+
+const metricsDocument = z.object({
+  data: z
+    .array(
+      z.object({
+        id: z.string(),
+        attributes: z.object({
+          type: z.enum(['counter', 'gauge', 'rate', 'trend']),
+          contains: z.enum(['default', 'time', 'data']),
+        }),
+      }),
+    )
+    .max(100_000),
+});
 
 /** k6's JSON:API error document (api/v1/errors.go): `{"errors":[{status,title,detail}]}`. */
 function firstApiError(body: unknown): { title?: string; detail?: string } | undefined {

@@ -1,5 +1,10 @@
 import { K6DistributedError } from '../errors.js';
-import type { MetricDelta, SeriesDelta, SubmetricSpec } from '../protocol/messages.js';
+import {
+  METRIC_LIMITS,
+  type MetricDelta,
+  type SeriesDelta,
+  type SubmetricSpec,
+} from '../protocol/messages.js';
 import { builtinMetric, PER_INSTANCE_GAUGES } from './builtin.js';
 import { InstanceGauges, type InstanceGaugeRun } from './instance-gauges.js';
 import { createSink, sinkIn } from './sinks.js';
@@ -49,8 +54,14 @@ export class MetricStore {
   #instanceSinks = new Map<string, Sink>();
   readonly #agentTotals = new Map<string, Map<string, StoreSink>>();
 
-  constructor(options: { submetrics: readonly SubmetricSpec[] }) {
+  /**
+   * @param options.metrics definitions the coordinator learnt from k6 itself
+   *   (the thresholds' custom metrics): known before any sample, and an
+   *   agent's definition must agree with them.
+   */
+  constructor(options: { submetrics: readonly SubmetricSpec[]; metrics?: readonly MetricInfo[] }) {
     this.#subSpecs = new Map(options.submetrics.map((s) => [s.key, s]));
+    for (const def of options.metrics ?? []) this.#defs.set(def.name, def);
   }
 
   /** The run started: the agents in it and the setup() time it counts before the start instant. */
@@ -92,6 +103,15 @@ export class MetricStore {
         throw badDelta(`metric ${def.name} is a ${known.type}, not a ${def.type}`);
       }
       defs.set(def.name, def);
+    }
+    // Definitions are kept for the whole run: bounded, so an agent cannot flood them.
+    let added = 0;
+    for (const name of defs.keys()) if (!this.#defs.has(name)) added++;
+    if (this.#defs.size + added > METRIC_LIMITS.maxMetrics) {
+      throw badDelta(
+        `more than ${String(METRIC_LIMITS.maxMetrics)} distinct metrics in the run; ` +
+          'a metric name built from data (an ID in a custom metric name) causes this',
+      );
     }
     const typeOf = (metric: string): MetricType => {
       const info = defs.get(metric) ?? this.#defs.get(metric);

@@ -53,6 +53,8 @@ export const METRIC_LIMITS = {
   maxSubmetrics: 256,
   /** k6 samples vus/vus_max once a second: an hour of them fits in one delta. */
   maxTicksPerDelta: 3_600,
+  /** Distinct metric definitions in one delta, and in the whole run. */
+  maxMetrics: 10_000,
 } as const;
 
 const metricName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
@@ -258,7 +260,7 @@ export type SeriesDelta = z.infer<typeof SeriesDelta>;
 /** Everything an agent's k6 measured since the previous delta. Deltas add up. */
 export const MetricDelta = z.strictObject({
   /** Definitions of the metrics in `series` (k6's JSON "Metric" lines). */
-  metrics: z.array(MetricInfo).max(10_000),
+  metrics: z.array(MetricInfo).max(METRIC_LIMITS.maxMetrics),
   /** Group paths (k6's `group` tag values) first seen in this delta, in order. */
   groups: z.array(tagValue).max(METRIC_LIMITS.maxParts),
   series: z.array(SeriesDelta).max(METRIC_LIMITS.maxSeriesPerDelta),
