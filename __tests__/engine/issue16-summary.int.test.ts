@@ -177,6 +177,37 @@ async function summaryData(
   ];
 }
 
+describe('issue 16.8: the end-of-test step ignores k6 run options meant for the test', () => {
+  it('issue 16.8: K6_LINGER, K6_PAUSED, K6_ADDRESS and K6_OUT in the environment neither hang nor redirect it', async () => {
+    const run = await distributed('issue16/fs-open/fs-open.js', ['--summary-mode=disabled']);
+    const dir = await tempDir();
+    const out: string[] = [];
+    const log = new CapturingLogger();
+    await endOfTest({
+      k6: { path: testK6Path(), version: '2.2.0' },
+      script: fixtureScript('issue16/fs-open/fs-open.js'),
+      flags: parseRunFlags([], {}),
+      source: run.summary,
+      result: run,
+      env: {
+        ...process.env,
+        K6_LINGER: 'true',
+        K6_PAUSED: 'true',
+        K6_ADDRESS: '127.0.0.1:1',
+        K6_OUT: `json=${join(dir, 'samples.json')}`,
+      },
+      stdout: (chunk) => out.push(String(chunk)),
+      stderr: () => undefined,
+      enableColors: false,
+      log,
+    });
+
+    expect(out.join('')).toBe('fs-open saw 2 iterations\n');
+    expect(log.text()).toBe('');
+    await expect(readFile(join(dir, 'samples.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
 describe('issue 16.6: a trend of few distinct values (real k6, 3 agents)', () => {
   it("issue 16.6: samples 128, 256 and 512 give k6's exact percentiles; med==256 passes as in k6", async () => {
     const [reference, run] = await summaryData('issue16/discrete-trend.js', []);

@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import type { K6Binary } from './binary.js';
+import { helperRunEnv } from './helper-env.js';
 import { K6Process } from './process.js';
 
 export interface HandleSummaryOptions {
@@ -89,7 +90,7 @@ export async function runHandleSummary(
         wrapper,
       ],
       cwd: options.cwd,
-      env: options.env,
+      env: helperRunEnv(options.env),
       onStdoutData: (chunk) => stdout.push(chunk),
       onStderrLine: withoutWrapperFrames(basename(wrapper), options.stderr),
     });

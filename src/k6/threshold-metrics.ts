@@ -3,6 +3,7 @@ import type { MetricInfo } from '../metrics/types.js';
 import { freeLoopbackAddress } from './address.js';
 import type { K6Binary } from './binary.js';
 import { K6_EXIT_CODES } from './exit-codes.js';
+import { helperRunEnv } from './helper-env.js';
 import { K6Process } from './process.js';
 import { K6RestClient } from './rest-client.js';
 
@@ -41,7 +42,7 @@ export async function thresholdMetrics(options: ThresholdMetricsOptions): Promis
     const address = await freeLoopbackAddress();
     const proc = await K6Process.start(options.k6.path, {
       args: probeArgs(address, options.archivePath),
-      env: options.env,
+      env: helperRunEnv(options.env),
       cwd: options.cwd,
     });
     const api = new K6RestClient(address);
