@@ -151,10 +151,11 @@ async function writeWrapper(
 
 /**
  * The wrapper's handleSummary(): the user's, called on the merged data. k6
- * prints its default summary when the user's returns nothing (`absent`
- * marker) or throws: the wrapper then marks k6's own summary object, which
- * k6 writes to the --summary-export file, and rethrows so that k6 logs the
- * exception as `k6 run` does (synchronously or as an uncaught rejection).
+ * prints its default summary when the user's returns nothing, or resolves to
+ * nothing (`absent` marker), or throws: the wrapper then marks k6's own
+ * summary object, which k6 writes to the --summary-export file, and rethrows
+ * so that k6 logs the exception as `k6 run` does. A rejected promise is
+ * passed on as it is: k6 logs it and prints nothing, in both runs.
  */
 function wrapperSource(script: string, paths: { data: string; absent: string }): string {
   const absent = `{ ${JSON.stringify(paths.absent)}: '' }`;
@@ -173,7 +174,7 @@ function wrapperSource(script: string, paths: { data: string; absent: string }):
     '  }',
     `  if (!result) return ${absent};`,
     "  if (typeof result.then !== 'function') return result;",
-    `  return result.then((value) => value || ${absent}, threw);`,
+    `  return result.then((value) => value || ${absent});`,
     '}',
     '',
   ].join('\n');
