@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { pathToFileURL } from 'node:url';
 
 import type { K6Binary } from './binary.js';
@@ -73,6 +74,7 @@ export async function runHandleSummary(
     await writeFile(paths.data, JSON.stringify(options.data));
     wrapper = await writeWrapper(script, dir, wrapperSource(script, paths), options.warn);
     const stdout: Buffer[] = [];
+    const stderr = withoutWrapperFrames(basename(wrapper), options.stderr);
     const proc = await K6Process.start(options.k6.path, {
       args: [
         'run',
@@ -92,9 +94,10 @@ export async function runHandleSummary(
       cwd: options.cwd,
       env: helperRunEnv(options.env),
       onStdoutData: (chunk) => stdout.push(chunk),
-      onStderrLine: withoutWrapperFrames(basename(wrapper), options.stderr),
+      onStderrData: stderr.data,
     });
     const exit = await proc.done;
+    stderr.flush();
     const outcome = await outcomeOf(paths, exit.outcome);
     if (outcome.status === 'written') for (const chunk of stdout) options.stdout(chunk);
     return outcome;
@@ -182,15 +185,33 @@ function wrapperSource(script: string, paths: { data: string; absent: string }):
 
 /**
  * k6's stack traces name the wrapper's frame below the user's: cut it, so
- * the logged exception reads as in `k6 run` of the script.
+ * the logged exception reads as in `k6 run` of the script. Works on whole
+ * lines (a log line never spans two); everything else passes byte for byte,
+ * a last line without newline included (`flush`).
  */
 function withoutWrapperFrames(
   wrapperName: string,
   write: (chunk: Buffer) => void,
-): (line: string) => void {
+): { data: (chunk: Buffer) => void; flush: () => void } {
   const escaped = wrapperName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const frame = new RegExp(`\\\\n\\\\tat [^\\\\]*?${escaped}:\\d+:\\d+\\(\\d+\\)\\)`, 'g');
-  return (line) => write(Buffer.from(`${line.replace(frame, '')}\n`));
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  const emit = (text: string) => {
+    if (text !== '') write(Buffer.from(text.replace(frame, '')));
+  };
+  return {
+    data: (chunk) => {
+      pending += decoder.write(chunk);
+      const end = pending.lastIndexOf('\n') + 1;
+      emit(pending.slice(0, end));
+      pending = pending.slice(end);
+    },
+    flush: () => {
+      emit(pending + decoder.end());
+      pending = '';
+    },
+  };
 }
 
 function initFlags(flags: readonly string[]): string[] {
