@@ -27,12 +27,14 @@ export interface HandleSummaryOptions {
 
 /**
  * How the user's handleSummary() went, as k6 would see it:
- * - `written`: it ran and k6 wrote what it returned (its stdout is passed on);
+ * - `written`: it ran and k6 wrote what it returned (its stdout is passed on),
+ *   or k6 refused it and logged why, as `k6 run` does;
  * - `default`: k6 would print its default text summary instead: the script
  *   exports no handleSummary(), or it returned nothing, or it threw (k6 has
- *   already logged the exception exactly as `k6 run` does);
+ *   already logged the exception as `k6 run` does);
  * - `failed`: k6 could not even call it (the script's init code failed in
- *   the wrapper): nothing was written, `k6Exit` says how k6 ended.
+ *   the wrapper): nothing was written; `exitCode` and `description` say how
+ *   k6 ended.
  */
 export type HandleSummaryOutcome =
   | { status: 'written'; exitCode: number }
