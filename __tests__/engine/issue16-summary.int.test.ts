@@ -129,9 +129,9 @@ describe('issue 16.8: k6/experimental/fs in the end-of-test step (real k6, 3 age
     ]);
 
     expect(reference.exitCode).toBe(0);
-    expect(reference.stdout).toBe('fs-open saw 2 iterations');
+    expect(reference.stdout).toBe('fs-open saw 2 iterations, hello');
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toBe('fs-open saw 2 iterations\n');
+    expect(run.stdout).toBe('fs-open saw 2 iterations, hello\n');
     expect(run.log.text()).not.toContain('failed to handle the end-of-test summary');
   });
 
@@ -219,7 +219,7 @@ describe('issue 16.8: the end-of-test step ignores k6 run options meant for the 
       log,
     });
 
-    expect(out.join('')).toBe('fs-open saw 2 iterations\n');
+    expect(out.join('')).toBe('fs-open saw 2 iterations, hello\n');
     expect(log.text()).toBe('');
     await expect(readFile(join(dir, 'samples.json'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
