@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 
 import { errorMessage, hasErrorCode } from '../errors.js';
+import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { provisionK6 } from '../k6/provision.js';
 import { K6_PINNED_VERSION } from '../k6/version.js';
-import { streamLogger } from '../runtime/logger.js';
+import { type Logger, streamLogger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { addRunCommands } from './run-commands.js';
 
@@ -50,10 +51,32 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
-    log.error(errorMessage(error));
-    // An invalid script or option fails as k6 would: k6's message and exit code.
-    if (hasErrorCode(error, 'K6_TEST_INVALID')) return Number(error.data.exitCode ?? 1);
-    return 1;
+    return failureExitCode(error, log);
   }
+}
+
+/** Commander's codes for a bad option or argument; it has printed the message already. */
+const USAGE_ERRORS = new Set([
+  'commander.invalidArgument',
+  'commander.optionMissingArgument',
+  'commander.missingMandatoryOptionValue',
+  'commander.missingArgument',
+  'commander.unknownOption',
+  'commander.excessArguments',
+  'commander.conflictingOption',
+]);
+
+/**
+ * The exit code of a run that failed before any load: k6's own code and
+ * message for what k6 rejects (an invalid script, option or flag); 104, k6's
+ * code for invalid configuration, for an option of ours (as the README says).
+ */
+function failureExitCode(error: unknown, log: Logger): number {
+  if (error instanceof CommanderError) {
+    return USAGE_ERRORS.has(error.code) ? K6_EXIT_CODES['invalid-config'] : error.exitCode;
+  }
+  log.error(errorMessage(error));
+  if (hasErrorCode(error, 'K6_TEST_INVALID')) return Number(error.data.exitCode ?? 1);
+  if (hasErrorCode(error, 'INVALID_OPTION')) return K6_EXIT_CODES['invalid-config'];
+  return 1;
 }

@@ -52,20 +52,6 @@ export function tag(value: string, previous: Record<string, string> = {}): Recor
   return { ...previous, [match[1]]: match[2] ?? '' };
 }
 
-/**
- * Splits what commander left over into k6 flags and the script, which must
- * come last (as in `k6 run [flags] script.js`).
- */
-export function k6FlagsAndScript(args: readonly string[]): { flags: string[]; script: string } {
-  const script = args.at(-1);
-  if (script === undefined || script.startsWith('-')) {
-    throw new InvalidArgumentError(
-      'give the test script last, after any k6 flags: e.g. `run --agents 3 --vus 10 script.js`.',
-    );
-  }
-  return { flags: args.slice(0, -1), script };
-}
-
 /** --fail-on-regression: `p95=10%,error-rate=1%,request-rate=15%`. */
 export function regressionLimits(value: string): RegressionLimits {
   try {

@@ -12,6 +12,7 @@ import { splitHostPort } from '../coordinator/server.js';
 import { errorMessage, K6DistributedError } from '../errors.js';
 import { provisionK6 } from '../k6/provision.js';
 import { envAssignment } from '../k6/test-env.js';
+import { k6FlagsAndScript } from '../k6/run-args.js';
 import { runLocal } from '../local/run-local.js';
 import {
   baselineFileSchema,
@@ -30,7 +31,6 @@ import { isLoopbackHost } from '../runtime/net.js';
 import {
   agentLossPolicy,
   durationMs,
-  k6FlagsAndScript,
   positiveInt,
   regressionLimits,
   tag,
@@ -98,7 +98,10 @@ function coordinatorOptions(command: Command): Command {
       ).argParser(regressionLimits),
     )
     .allowUnknownOption()
-    .argument('<k6-args...>', 'k6 run flags (-e, --vus, --duration, --tag, ...) then the script');
+    .argument(
+      '[k6-args...]',
+      'the script and `k6 run` flags (-e, --vus, --duration, --tag, ...), in any order',
+    );
 }
 
 /** --report-html: the run as one HTML page; a failure to write it is logged, as k6 does for its summary files. */

@@ -106,24 +106,60 @@ async function runK6(options: PrepareOptions, args: string[]): Promise<string> {
   });
   if (outcome.exitCode !== 0) {
     const errors = stderr.map(errorMessageOf).filter((m): m is string => m !== undefined);
+    // 255 has no meaning of its own (k6's untyped errors): k6's message says it all.
+    const why =
+      outcome.exitCode === K6_EXIT_CODES['generic-error'] ? '' : `${outcome.description}, `;
     throw new K6DistributedError(
       'K6_TEST_INVALID',
-      `k6 ${args[0] ?? ''} rejected ${options.script} (${outcome.description}, exit code ` +
-        `${outcome.exitCode}):\n${errors.join('\n') || '(k6 printed no error)'}`,
+      `k6 ${args[0] ?? ''} rejected ${options.script} (${why}exit code ${outcome.exitCode}): ` +
+        (errors.join('\n') || '(k6 printed no error)'),
       { data: { exitCode: outcome.exitCode, k6Errors: errors } },
     );
   }
   return stdout.join('\n');
 }
 
-/** The message of an error-level line of k6's JSON log, else undefined. */
+/**
+ * The message of an error-level line of k6's log, else undefined. k6 logs
+ * JSON as asked, except for flag errors, which it reports before reading
+ * --log-format: those come as logrus text (`level=error msg="..."`).
+ */
 function errorMessageOf(line: string): string | undefined {
+  if (line.trim() === '') return undefined;
+  const entry = jsonLogEntry(line) ?? textLogEntry(line);
+  if (entry === undefined) return line;
+  if (entry.level !== 'error' && entry.level !== 'fatal') return undefined;
+  return [entry.msg, entry.error].filter(Boolean).join(': ');
+}
+
+interface LogEntry {
+  level?: string;
+  msg?: string;
+  error?: string;
+}
+
+function jsonLogEntry(line: string): LogEntry | undefined {
   try {
-    const entry = JSON.parse(line) as { level?: string; msg?: string; error?: string };
-    if (entry.level !== 'error' && entry.level !== 'fatal') return undefined;
-    return [entry.msg, entry.error].filter(Boolean).join(': ');
+    const entry: unknown = JSON.parse(line);
+    return typeof entry === 'object' && entry !== null ? entry : undefined;
   } catch {
-    return line.trim() === '' ? undefined : line;
+    return undefined;
+  }
+}
+
+function textLogEntry(line: string): LogEntry | undefined {
+  const match = /\blevel=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(line);
+  if (!match) return undefined;
+  return { level: match[1], msg: unquoteGo(match[2] ?? '') };
+}
+
+/** Go's %q quoting is JSON's for what k6 prints; anything else stays as printed. */
+function unquoteGo(text: string): string {
+  if (!text.startsWith('"')) return text;
+  try {
+    return JSON.parse(text) as string;
+  } catch {
+    return text.slice(1, -1);
   }
 }
 

@@ -40,7 +40,7 @@ const DESCRIPTIONS: Record<K6ExitReason, string> = {
   'script-aborted': 'the script called test.abort()',
   'go-panic': 'k6 panicked',
   'marked-as-failed': 'the script called exec.test.fail()',
-  'generic-error': 'k6 failed with an untyped error',
+  'generic-error': 'k6 reported an error',
 };
 
 const REASON_BY_CODE = new Map<number, K6ExitReason>(

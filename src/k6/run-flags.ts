@@ -1,4 +1,5 @@
 import { K6DistributedError } from '../errors.js';
+import { parseK6Args } from './run-args.js';
 
 export type SummaryMode = 'compact' | 'full' | 'disabled';
 
@@ -22,35 +23,6 @@ export interface RunFlags {
    */
   secretSources: string[];
 }
-
-/**
- * k6's boolean flags (internal/cmd options.go, runtime_options.go, root.go):
- * every other flag written without `=` takes the next argument as its value.
- */
-const BOOLEAN_FLAGS = new Set([
-  '--paused',
-  '-p',
-  '--no-setup',
-  '--no-teardown',
-  '--throw',
-  '-w',
-  '--insecure-skip-tls-verify',
-  '--no-connection-reuse',
-  '--no-vu-connection-reuse',
-  '--discard-response-bodies',
-  '--no-cookies-reset',
-  '--include-system-env-vars',
-  '--no-thresholds',
-  '--new-machine-readable-summary',
-  '--verbose',
-  '-v',
-  '--quiet',
-  '-q',
-  '--no-color',
-  '--linger',
-  '-l',
-  '--no-usage-report',
-]);
 
 /** `k6 run` flags that belong to one process's outputs, meaningless for the merged run. */
 const PER_PROCESS = new Set([
@@ -91,22 +63,25 @@ export function parseRunFlags(flags: readonly string[], env: NodeJS.ProcessEnv =
     secretSources: env.K6_SECRET_SOURCE === undefined ? [] : [env.K6_SECRET_SOURCE],
   };
   let secretSourceFlags = 0;
-  for (let i = 0; i < flags.length; i++) {
-    const token = flags[i] ?? '';
-    const [name, inline] = token.startsWith('-') ? splitInline(token) : [token, undefined];
-    const takesValue = name.startsWith('-') && inline === undefined && !BOOLEAN_FLAGS.has(name);
-    const value = inline ?? (takesValue ? flags[++i] : undefined);
-    const original = takesValue ? [token, value ?? ''] : [token];
-    if (name in UNSUPPORTED) {
+  const parsed = parseK6Args(flags);
+  if (parsed.positionals.length > 0) {
+    throw new K6DistributedError(
+      'INVALID_OPTION',
+      `${parsed.positionals.map((p) => JSON.stringify(p)).join(', ')} is not a k6 flag or ` +
+        'the value of one: give only `k6 run` flags here',
+    );
+  }
+  for (const flag of parsed.flags) {
+    if (flag.name in UNSUPPORTED) {
       throw new K6DistributedError(
         'INVALID_OPTION',
-        `${name} ${UNSUPPORTED[name] ?? ''}: remove it from the k6 flags`,
+        `${flag.written} ${UNSUPPORTED[flag.name] ?? ''}: remove it from the k6 flags`,
       );
     }
-    if (PER_PROCESS.has(name)) continue;
-    if (name === '--secret-source' && secretSourceFlags++ === 0) result.secretSources = [];
-    applyRunFlag(result, name, value);
-    result.archiveFlags.push(...original);
+    if (PER_PROCESS.has(flag.name)) continue;
+    if (flag.name === '--secret-source' && secretSourceFlags++ === 0) result.secretSources = [];
+    applyRunFlag(result, flag.name, flag.value);
+    result.archiveFlags.push(...flag.args);
   }
   return result;
 }
@@ -132,11 +107,6 @@ function applyRunFlag(result: RunFlags, name: string, value: string | undefined)
       if (value !== undefined) result.secretSources.push(value);
       return;
   }
-}
-
-function splitInline(token: string): [string, string | undefined] {
-  const eq = token.indexOf('=');
-  return eq < 0 ? [token, undefined] : [token.slice(0, eq), token.slice(eq + 1)];
 }
 
 function parseSummaryMode(value: string): SummaryMode {

@@ -1,0 +1,152 @@
+/**
+ * Issue 16 items 10, 12 and 13: the CLI takes arguments as `k6 run` does and
+ * says what `k6 run` says. Each case runs standalone k6 and the committed
+ * bundle (`run --agents N`) on the same script, side by side (real k6).
+ */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { describe, expect, it } from '@jest/globals';
+
+import { CLI } from '../helpers/cli-process.js';
+import { tempDir } from '../helpers/fs.js';
+import { testK6Path } from '../helpers/k6.js';
+import { TargetServer } from '../helpers/target-server.js';
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function exec(file: string, args: readonly string[], cwd: string): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      {
+        cwd,
+        env: { ...process.env, K6_PATH: testK6Path(), K6_NO_COLOR: 'true' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** `k6 run ARGS` and `k6-distributed run --agents N ARGS` in the same folder. */
+async function sideBySide(args: readonly string[], agents = 2): Promise<{ k6: Ran; ours: Ran }> {
+  const cwd = scriptsDir;
+  const [k6, ours] = await Promise.all([
+    exec(testK6Path(), ['run', ...args], cwd),
+    exec(process.execPath, [CLI, 'run', '--agents', String(agents), ...args], cwd),
+  ]);
+  return { k6, ours };
+}
+
+let scriptsDir = '';
+
+async function script(name: string, source: string): Promise<string> {
+  scriptsDir ||= await tempDir();
+  await writeFile(join(scriptsDir, name), source);
+  return name;
+}
+
+const count = (text: string, pattern: RegExp) => text.match(new RegExp(pattern, 'g'))?.length ?? 0;
+
+describe('issue 16.12: arguments as k6 takes them (real k6, side by side)', () => {
+  it('issue 16.12: a bare --http-debug does not swallow the script, in any position', async () => {
+    scriptsDir = await tempDir();
+    const target = await TargetServer.start();
+    const s = await script(
+      'http.js',
+      "import http from 'k6/http';\nexport default function () { http.get(`${__ENV.TARGET}/debugged`); }\n",
+    );
+    for (const args of [
+      ['--http-debug', '-e', `TARGET=${target.url}`, '-u', '1', '-i', '4', s],
+      [s, '-e', `TARGET=${target.url}`, '-u', '1', '-i', '4', '--http-debug'],
+    ]) {
+      const { k6, ours } = await sideBySide(args);
+      expect({ code: ours.code, stderr: ours.code === 0 ? '' : ours.stderr }).toEqual({
+        code: k6.code,
+        stderr: '',
+      });
+      expect(count(k6.stderr, /Request:/)).toBe(4);
+      expect(count(ours.stderr, /Request:/)).toBe(count(k6.stderr, /Request:/));
+    }
+    expect(target.count('/debugged')).toBe(16);
+  });
+
+  it('issue 16.12: the script before the flags, ours and k6 flags mixed', async () => {
+    scriptsDir = await tempDir();
+    const target = await TargetServer.start();
+    const s = await script(
+      'iters.js',
+      "import http from 'k6/http';\nexport default function () { http.get(`${__ENV.TARGET}/it`); }\n",
+    );
+    const k6 = await exec(
+      testK6Path(),
+      ['run', s, '-u', '2', '-i', '6', '-e', `TARGET=${target.url}`],
+      scriptsDir,
+    );
+    const ours = await exec(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        s,
+        '--agents',
+        '2',
+        '-u',
+        '2',
+        '--summary-mode=disabled',
+        '-i',
+        '6',
+        '-e',
+        `TARGET=${target.url}`,
+      ],
+      scriptsDir,
+    );
+    expect(ours.code).toBe(k6.code);
+    expect(ours.stderr).not.toMatch(/error/);
+    expect(target.count('/it')).toBe(12);
+  });
+
+  it("issue 16.12: --out is refused with 104, the README's code for an invalid option", async () => {
+    scriptsDir = await tempDir();
+    const s = await script('s.js', 'export default function () {}\n');
+    const ours = await exec(
+      process.execPath,
+      [CLI, 'run', '--agents', '2', '--out', 'json=x.json', s],
+      scriptsDir,
+    );
+    expect(ours.code).toBe(104);
+    expect(ours.stderr).toMatch(/error: --out .*--summary-export/);
+  });
+
+  it("issue 16.12: k6's flag errors: k6's exit code, k6's message once, no jargon", async () => {
+    scriptsDir = await tempDir();
+    const s = await script('s.js', 'export default function () {}\n');
+    for (const args of [
+      ['-u', 'abc', s],
+      [s, '--bogus'],
+      [s, '-u'],
+      [s, 'other.js'],
+    ]) {
+      const { k6, ours } = await sideBySide(args);
+      expect(ours.code).toBe(k6.code);
+      const k6Message = /msg="(.*?)(: arg should.*)?"$/m.exec(k6.stderr)?.[1]?.replace(/\\"/g, '"');
+      expect(k6Message).toBeDefined();
+      expect(count(ours.stderr, new RegExp(escape(k6Message ?? '')))).toBe(1);
+      expect(ours.stderr).not.toMatch(/untyped|level=error/);
+    }
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
