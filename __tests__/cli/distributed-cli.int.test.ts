@@ -146,7 +146,7 @@ describe('coordinator and agents as separate processes (real k6)', () => {
       '0.0.0.0:0',
       fixtureScript('long-run.js'),
     ]);
-    expect((await coordinator.exited).code).toBe(1);
+    expect((await coordinator.exited).code).toBe(104);
     expect(coordinator.text()).toMatch(/set --secret or K6_DISTRIBUTED_SECRET/);
   });
 });
@@ -224,7 +224,7 @@ describe('run --baseline: the comparison with an earlier run (real k6)', () => {
   ])('refuses %j before making any load', async (extra, message) => {
     const target = await TargetServer.start();
     const bad = run(target, extra);
-    expect((await bad.exited).code).not.toBe(0);
+    expect((await bad.exited).code).toBe(104);
     expect(bad.text()).toMatch(message);
     expect(target.count('/setup')).toBe(0);
   });
@@ -234,7 +234,7 @@ describe('run --baseline: the comparison with an earlier run (real k6)', () => {
     const file = join(await tempDir(), 'summary.json');
     await writeFile(file, JSON.stringify({ metrics: {} }));
     const bad = run(target, ['--baseline', file]);
-    expect((await bad.exited).code).toBe(1);
+    expect((await bad.exited).code).toBe(104);
     expect(bad.text()).toMatch(
       /is not a k6-distributed result with figures to compare; give the file an earlier run wrote with --summary-json/,
     );

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 
 import { CLI } from '../helpers/cli-process.js';
+import { runDistributed } from '../helpers/distributed.js';
+import { FaultProxy } from '../helpers/fault-proxy.js';
 import { tempDir } from '../helpers/fs.js';
 import { testK6Path } from '../helpers/k6.js';
 import { TargetServer } from '../helpers/target-server.js';
@@ -150,3 +152,103 @@ describe('issue 16.12: arguments as k6 takes them (real k6, side by side)', () =
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('issue 16.13: messages as k6 gives them (real k6, side by side)', () => {
+  it("issue 16.13: the result line carries test.abort()'s reason as k6 prints it; a stop we ordered is no error", async () => {
+    scriptsDir = await tempDir();
+    const s = await script(
+      'abort.js',
+      "import exec from 'k6/execution';\nimport { sleep } from 'k6';\n" +
+        "export const options = { vus: 3, duration: '10s' };\n" +
+        'export default function () {\n  sleep(0.1);\n' +
+        "  if (exec.vu.idInTest === 1 && exec.vu.iterationInScenario === 2) exec.test.abort('enough said');\n}\n",
+    );
+    const { k6, ours } = await sideBySide([s], 3);
+    expect(ours.code).toBe(k6.code);
+    const k6Reason = /msg="(test aborted: enough said at [^"]+)"/.exec(k6.stderr)?.[1];
+    expect(k6Reason).toMatch(/^test aborted: enough said at default \(file:\/\/\//);
+    expect(ours.stdout).toContain(`result: exit code 108: agent 1 (local-1): ${k6Reason ?? '-'}`);
+    expect(ours.stderr).not.toMatch(/stopped from REST API/);
+  });
+
+  it("issue 16.13: failed thresholds end with k6's line, same wording", async () => {
+    scriptsDir = await tempDir();
+    const s = await script(
+      'thresholds.js',
+      "import { Counter } from 'k6/metrics';\nconst errs = new Counter('errs');\n" +
+        "export const options = { vus: 2, iterations: 4, thresholds: { errs: ['count<1'], iterations: ['count<1'], checks: ['rate>0'] } };\n" +
+        'export default function () { errs.add(1); }\n',
+    );
+    const { k6, ours } = await sideBySide([s]);
+    expect([k6.code, ours.code]).toEqual([99, 99]);
+    const line = /msg="(thresholds on metrics '[^']+' have been crossed)"/.exec(k6.stderr)?.[1];
+    expect(line).toBe("thresholds on metrics 'errs, iterations' have been crossed");
+    expect(ours.stderr.split('\n')).toContain(`error: ${line ?? '-'}`);
+  });
+
+  it('issue 16.13: agent N is local-N in the log and in the table', async () => {
+    scriptsDir = await tempDir();
+    const s = await script(
+      's.js',
+      'export const options = { vus: 4, iterations: 8 };\nexport default function () {}\n',
+    );
+    const ours = await exec(process.execPath, [CLI, 'run', '--agents', '4', s], scriptsDir);
+    expect(ours.code).toBe(0);
+    const rows = [...ours.stdout.matchAll(/^ +(\d+)\*? +(local-\d+) /gm)].map((m) => [m[1], m[2]]);
+    expect(rows).toEqual([1, 2, 3, 4].map((n) => [String(n), `local-${String(n)}`]));
+    const joined = [...ours.stderr.matchAll(/agent (\d+) \((local-\d+)\) joined/g)];
+    expect(joined.map((m) => `${m[1] ?? ''} ${m[2] ?? ''}`)).toEqual([
+      '1 local-1',
+      '2 local-2',
+      '3 local-3',
+      '4 local-4',
+    ]);
+  });
+
+  it('issue 16.13: "No script iterations fully finished" only when the whole run finished none, as k6', async () => {
+    scriptsDir = await tempDir();
+    const fewVus = await script(
+      'few-vus.js',
+      'export const options = { vus: 1, iterations: 2 };\nexport default function () {}\n',
+    );
+    const none = await script(
+      'none.js',
+      "import { sleep } from 'k6';\n" +
+        "export const options = { scenarios: { a: { executor: 'constant-vus', vus: 2, duration: '1s', gracefulStop: '0s' } } };\n" +
+        'export default function () { sleep(3); }\n',
+    );
+    const warning = /No script iterations fully finished/g;
+    const few = await sideBySide([fewVus], 3);
+    expect([few.k6.code, few.ours.code]).toEqual([0, 0]);
+    expect(count(few.ours.stderr, warning)).toBe(count(few.k6.stderr, warning));
+    expect(count(few.k6.stderr, warning)).toBe(0);
+    const zero = await sideBySide([none]);
+    expect(zero.ours.code).toBe(zero.k6.code);
+    expect(count(zero.k6.stderr, warning)).toBe(1);
+    expect(count(zero.ours.stderr, warning)).toBe(1);
+  });
+
+  it('issue 16.13: local-N is agent N even when registrations travel at different speeds', async () => {
+    scriptsDir = await tempDir();
+    const s = await script('s.js', 'export default function () {}\n');
+    const run = await runDistributed({
+      script: join(scriptsDir, s),
+      agents: 3,
+      agentUrl: async (url) =>
+        (
+          await FaultProxy.start(url, {
+            paths: ['/v1/register'],
+            latencyMs: 300,
+            jitterMs: 300,
+            seed: 7,
+          })
+        ).url,
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.agents.map((a) => `${String(a.index + 1)} ${a.name}`)).toEqual([
+      '1 local-1',
+      '2 local-2',
+      '3 local-3',
+    ]);
+  });
+});

@@ -30,6 +30,7 @@ export function fakeRunResult(extra: Partial<RunResult> = {}): RunResult {
     startSkewMs: 3,
     setupRan: true,
     teardownRan: true,
+    thresholdsBreached: [],
     ...extra,
   };
 }

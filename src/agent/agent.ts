@@ -20,6 +20,7 @@ import type { Logger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { ClockSample, CoordinatorClient } from './client.js';
 import { MetricAggregator } from '../metrics/aggregator.js';
+import { K6Log } from './k6-log.js';
 import { startAgentK6, type ReadyK6 } from './local-k6.js';
 import { MetricsPump } from './metrics-pump.js';
 import { Reporter } from './reporter.js';
@@ -44,6 +45,8 @@ export interface AgentOptions {
   /** How often k6's status is read to notice the end of the run. */
   statusIntervalMs?: number;
   clockProbes?: number;
+  /** Called once the coordinator has numbered this agent. */
+  onRegistered?: (registration: RegisterResponse) => void;
 }
 
 export interface AgentResult {
@@ -79,6 +82,7 @@ export class Agent {
   #unpause: { sentMs: number; startedMs: number } | undefined;
   #startedRun = false;
   #stopOrdered = false;
+  readonly #k6Log: K6Log;
   #finishedReported = false;
   #released = false;
   #fatal: unknown;
@@ -86,6 +90,7 @@ export class Agent {
   constructor(options: AgentOptions) {
     this.#o = options;
     this.#log = options.log;
+    this.#k6Log = new K6Log(options.log, () => this.#stopOrdered);
     this.#reporter = new Reporter(
       (seq, event) => options.client.report(seq, event, this.#stopped.signal),
       (error) => this.#fail(error),
@@ -108,6 +113,7 @@ export class Agent {
       });
       const r = this.#registration;
       this.#log.info(`registered as agent ${String(r.index + 1)} of ${String(r.expectedAgents)}`);
+      this.#o.onRegistered?.(r);
       void this.#pollLoop();
       await this.#work();
     } catch (error) {
@@ -251,6 +257,7 @@ export class Agent {
       secretSourceEnv: secrets.env,
       log: this.#log,
       onMetricLine: (line) => aggregator.ingestLine(line),
+      onLogLine: this.#k6Log.line,
     });
     this.#pump.start();
     void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
@@ -396,6 +403,7 @@ export class Agent {
         code: exit?.code ?? 0,
         signal: exit?.signal ?? null,
         description: exit?.outcome.description ?? 'k6 never started',
+        ...(this.#k6Log.abortMessage && { message: this.#k6Log.abortMessage.slice(0, 8192) }),
       },
     });
     await this.#reporter.flush();

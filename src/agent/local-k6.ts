@@ -89,6 +89,8 @@ export async function startAgentK6(options: {
   log: Logger;
   /** Receives each line of k6's JSON metric stream. */
   onMetricLine: (line: string) => void;
+  /** Receives each line of k6's log (stderr); default: logged as `[k6] line`. */
+  onLogLine?: (line: string) => void;
   readyTimeoutMs?: number;
 }): Promise<ReadyK6> {
   for (let attempt = 1; ; attempt++) {
@@ -101,7 +103,7 @@ export async function startAgentK6(options: {
         K6_NO_COLOR: 'true',
       },
       onStdoutLine: options.onMetricLine,
-      onStderrLine: (line) => options.log.info(`[k6] ${line}`),
+      onStderrLine: options.onLogLine ?? ((line) => options.log.info(`[k6] ${line}`)),
     });
     const api = new K6RestClient(address);
     try {

@@ -315,6 +315,7 @@ export class Coordinator {
         this.#teardownError = `teardown() failed on ${agent.label}: ${event.message}`;
         return;
       case 'k6-exited':
+        this.#noteAbortReason(agent, event.exit.message);
         if (!event.expected) {
           this.#lose(agent, `its k6 exited unexpectedly: ${event.exit.description}`);
         }
@@ -342,6 +343,17 @@ export class Coordinator {
       this.#abort({ exitCode: DISTRIBUTED_RUN_FAILED, message: 'every agent was lost' });
     }
     this.#advance();
+  }
+
+  /**
+   * k6 prints test.abort()'s reason only as it exits, after the run: it goes
+   * into the result line then, as `k6 run` ends with it.
+   */
+  #noteAbortReason(agent: AgentRecord, message: string | undefined): void {
+    const cause = this.#cause;
+    if (message === undefined || cause?.agentId !== agent.id) return;
+    if (cause.exitCode !== K6_EXIT_CODES['script-aborted']) return;
+    this.#cause = { ...cause, message: `${agent.label}: ${message}` };
   }
 
   #abort(cause: AbortCause): void {

@@ -47,4 +47,6 @@ export interface RunResult {
   startSkewMs: number | undefined;
   setupRan: boolean;
   teardownRan: boolean;
+  /** Metrics whose thresholds failed at the end (k6 names them in its last line). */
+  thresholdsBreached: readonly string[];
 }

@@ -154,6 +154,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     await options.onListening?.(server.url);
     const result = await coordinator.result;
     for (const agent of result.agents) agent.totals = metrics.store.agentTotals(agent.id);
+    warnNoIterations(result, options.log);
     const summary = metrics.summarySource({
       durationMs: coordinator.runDurationMs,
       setupData: coordinator.setupData,
@@ -177,6 +178,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         log: options.log,
       });
     }
+    logThresholdsCrossed(result, options.log);
     return { ...result, test, summary, timeline };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -210,6 +212,28 @@ async function learnThresholdMetrics(
     );
     return [];
   }
+}
+
+/** k6's warning when no iteration completed, judged on the whole run (internal/cmd/run.go). */
+function warnNoIterations(result: RunResult, log: Logger): void {
+  if (result.aborted || !ENDED_ON_ITS_OWN.has(result.exitCode)) return;
+  const iterations = result.agents.reduce((n, a) => n + (a.totals?.iterations ?? 0), 0);
+  if (iterations > 0) return;
+  log.warning('No script iterations fully finished, consider making the test duration longer');
+}
+
+/** The exit codes of a run k6 saw through to its end without an error of the run itself. */
+const ENDED_ON_ITS_OWN = new Set<number>([
+  K6_EXIT_CODES.success,
+  K6_EXIT_CODES['thresholds-failed'],
+  K6_EXIT_CODES['marked-as-failed'],
+]);
+
+/** k6's last line when thresholds failed at the end, after the summary (internal/cmd/run.go). */
+function logThresholdsCrossed(result: RunResult, log: Logger): void {
+  if (result.aborted || result.exitCode !== K6_EXIT_CODES['thresholds-failed']) return;
+  if (result.thresholdsBreached.length === 0) return;
+  log.error(`thresholds on metrics '${result.thresholdsBreached.join(', ')}' have been crossed`);
 }
 
 async function describeFile(path: string): Promise<{ sha256: string; bytes: number }> {

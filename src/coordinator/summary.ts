@@ -35,6 +35,7 @@ export function summarise(facts: RunFacts): RunResult {
     startSkewMs: starts.length ? Math.max(...starts) - Math.min(...starts) : undefined,
     setupRan: facts.setupRan,
     teardownRan: facts.teardownRan,
+    thresholdsBreached: facts.thresholdsBreached,
   };
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { hasErrorCode, K6DistributedError } from '../errors.js';
 import type { K6Binary } from './binary.js';
 import { K6_EXIT_CODES } from './exit-codes.js';
+import { parseK6LogLine } from './log-line.js';
 import { K6Process } from './process.js';
 
 /** The options k6 consolidated into the archive, as `k6 inspect` prints them. */
@@ -126,41 +127,10 @@ async function runK6(options: PrepareOptions, args: string[]): Promise<string> {
  */
 function errorMessageOf(line: string): string | undefined {
   if (line.trim() === '') return undefined;
-  const entry = jsonLogEntry(line) ?? textLogEntry(line);
+  const entry = parseK6LogLine(line);
   if (entry === undefined) return line;
   if (entry.level !== 'error' && entry.level !== 'fatal') return undefined;
   return [entry.msg, entry.error].filter(Boolean).join(': ');
-}
-
-interface LogEntry {
-  level?: string;
-  msg?: string;
-  error?: string;
-}
-
-function jsonLogEntry(line: string): LogEntry | undefined {
-  try {
-    const entry: unknown = JSON.parse(line);
-    return typeof entry === 'object' && entry !== null ? entry : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function textLogEntry(line: string): LogEntry | undefined {
-  const match = /\blevel=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(line);
-  if (!match) return undefined;
-  return { level: match[1], msg: unquoteGo(match[2] ?? '') };
-}
-
-/** Go's %q quoting is JSON's for what k6 prints; anything else stays as printed. */
-function unquoteGo(text: string): string {
-  if (!text.startsWith('"')) return text;
-  try {
-    return JSON.parse(text) as string;
-  } catch {
-    return text.slice(1, -1);
-  }
 }
 
 const GO_DURATION_UNITS: Record<string, number> = {

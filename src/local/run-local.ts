@@ -37,19 +37,34 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     listen: '127.0.0.1:0',
     onListening: async (coordinatorUrl) => {
       const url = options.agentUrl ? await options.agentUrl(coordinatorUrl) : coordinatorUrl;
+      // One after another, so the coordinator numbers local-N as agent N.
+      let registered = Promise.resolve();
       agentRuns = Promise.all(
-        Array.from({ length: options.agents }, (_, i) => runAgent(options, url, secret, i)),
+        Array.from({ length: options.agents }, (_, i) => {
+          const turn = registered;
+          let next = () => {};
+          registered = new Promise((resolve) => (next = resolve));
+          return runAgent(options, { url, secret, index: i, turn, registered: next }).finally(next);
+        }),
       );
     },
   });
   return { ...result, agentResults: await agentRuns };
 }
 
+interface LocalAgentSlot {
+  url: string;
+  secret: string;
+  index: number;
+  /** Settles when the agent before this one has registered (or ended). */
+  turn: Promise<void>;
+  /** Lets the next agent register. */
+  registered: () => void;
+}
+
 async function runAgent(
   options: LocalRunOptions,
-  url: string,
-  secret: string,
-  index: number,
+  { url, secret, index, turn, registered }: LocalAgentSlot,
 ): Promise<AgentResult> {
   const name = `local-${String(index + 1)}`;
   const log = prefixed(options.log, `[${name}] `);
@@ -70,7 +85,9 @@ async function runAgent(
       weight: options.weights?.[index] ?? '1',
       env: options.env,
       log,
+      onRegistered: registered,
     });
+    await turn;
     // No signal here: a Ctrl+C goes to the coordinator, which stops every agent
     // the way k6 stops (teardown once, then exit 105).
     const result = await agent.run();

@@ -152,6 +152,8 @@ const k6Exit = z.strictObject({
   code: z.number().int().nullable(),
   signal: z.string().max(16).nullable(),
   description: z.string().max(256),
+  /** k6's own last word, e.g. `test aborted: <reason> at <stack>` (k6 prints it only as it exits). */
+  message: z.string().max(8192).optional(),
 });
 
 /** What an agent tells the coordinator; each is sent once, in order, by sequence number. */

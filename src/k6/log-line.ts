@@ -1,0 +1,42 @@
+/** One line of k6's log, in either of its formats. */
+export interface K6LogEntry {
+  level?: string;
+  msg?: string;
+  error?: string;
+}
+
+/**
+ * Reads a line of k6's log: JSON under `--log-format=json`, else logrus text
+ * (`time="…" level=error msg="…"`), which k6 also uses for errors it reports
+ * before reading its flags. Undefined for anything else (e.g. console output
+ * under `--log-format=raw`).
+ */
+export function parseK6LogLine(line: string): K6LogEntry | undefined {
+  return jsonLogEntry(line) ?? textLogEntry(line);
+}
+
+function jsonLogEntry(line: string): K6LogEntry | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const entry: unknown = JSON.parse(line);
+    return typeof entry === 'object' && entry !== null ? entry : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function textLogEntry(line: string): K6LogEntry | undefined {
+  const match = /\blevel=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(line);
+  if (!match) return undefined;
+  return { level: match[1], msg: unquoteGo(match[2] ?? '') };
+}
+
+/** Go's %q quoting is JSON's for what k6 prints; anything else stays as printed. */
+function unquoteGo(text: string): string {
+  if (!text.startsWith('"')) return text;
+  try {
+    return JSON.parse(text) as string;
+  } catch {
+    return text.slice(1, -1);
+  }
+}
