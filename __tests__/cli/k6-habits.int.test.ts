@@ -4,7 +4,7 @@
  * bundle (`run --agents N`) on the same script, side by side (real k6).
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
@@ -250,5 +250,80 @@ describe('issue 16.13: messages as k6 gives them (real k6, side by side)', () =>
       '2 local-2',
       '3 local-3',
     ]);
+  });
+});
+
+describe('issue 16.10: __VU repeats on every agent (real k6, side by side)', () => {
+  const LIB =
+    "export const users = ['ann', 'bob', 'cyd', 'dee'];\n" +
+    'export function userOfVu() {\n  return users[__VU - 1];\n}\n';
+  const ENTRY =
+    "import http from 'k6/http';\nimport exec from 'k6/execution';\n" +
+    "import { users, userOfVu } from './lib/users.js';\n" +
+    "export const options = { scenarios: { s: { executor: 'per-vu-iterations', vus: 4, iterations: 1 } } };\n" +
+    '// picks users[__VU - 1] unless PICK=id\n' +
+    'export default function () {\n' +
+    "  const user = __ENV.PICK === 'id' ? users[exec.vu.idInTest - 1] : userOfVu();\n" +
+    '  http.get(`${__ENV.TARGET}/login?user=${user}`);\n}\n';
+
+  function users(target: TargetServer): string[] {
+    return target
+      .requests('/login')
+      .map((r) => r.query.get('user') ?? '')
+      .sort();
+  }
+
+  it('issue 16.10: warns before any load, naming the module and exec.vu.idInTest, which numbers VUs as one k6 does', async () => {
+    scriptsDir = await tempDir();
+    await mkdir(join(scriptsDir, 'lib'));
+    await script('lib/users.js', LIB);
+    const s = await script('pick.js', ENTRY);
+    const byVu = await TargetServer.start();
+    const byId = await TargetServer.start();
+    const standalone = await TargetServer.start();
+
+    const k6 = await exec(testK6Path(), ['run', '-e', `TARGET=${standalone.url}`, s], scriptsDir);
+    const distributed = (target: TargetServer, pick: string) =>
+      exec(
+        process.execPath,
+        [CLI, 'run', '--agents', '2', '-e', `TARGET=${target.url}`, '-e', `PICK=${pick}`, s],
+        scriptsDir,
+      );
+    const [vuRun, idRun] = await Promise.all([distributed(byVu, 'vu'), distributed(byId, 'id')]);
+    expect([k6.code, vuRun.code, idRun.code]).toEqual([0, 0, 0]);
+    // What stock k6 makes unavoidable: each agent has its own VU 1 and 2.
+    expect(users(standalone)).toEqual(['ann', 'bob', 'cyd', 'dee']);
+    expect(users(byVu)).toEqual(['ann', 'ann', 'bob', 'bob']);
+    // The fix the warning names: exec.vu.idInTest is numbered across agents.
+    expect(users(byId)).toEqual(users(standalone));
+    for (const run of [vuRun, idRun]) {
+      const lines = run.stderr.split('\n');
+      const warning = lines.findIndex((l) => l.startsWith('warning: the script reads __VU ('));
+      expect(lines[warning]).toContain(`${join(scriptsDir, 'lib', 'users.js')}:3)`);
+      expect(lines[warning]).not.toContain('pick.js');
+      expect(lines[warning]).toMatch(/exec\.vu\.idInTest from 'k6\/execution'/);
+      expect(warning).toBeLessThan(lines.findIndex((l) => l.includes('coordinator listening')));
+    }
+  });
+
+  it('issue 16.10: no warning for __VU in comments, strings or property names, nor for one agent', async () => {
+    scriptsDir = await tempDir();
+    const quiet = await script(
+      'quiet.js',
+      '/* global __VU */\nconst s = "__VU";\nexport default function () { return { v: s, w: globalThis.__VU }; }\n',
+    );
+    const reads = await script('reads.js', 'export default function () { return __VU; }\n');
+    const runs = await Promise.all(
+      [
+        ['2', quiet],
+        ['1', reads],
+      ].map(([agents, file]) =>
+        exec(process.execPath, [CLI, 'run', '--agents', agents ?? '', file ?? ''], scriptsDir),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      expect(run.stderr).not.toMatch(/reads __VU/);
+    }
   });
 });

@@ -10,6 +10,7 @@ import { parseRunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
 import { testEnvironment } from '../k6/test-env.js';
 import { thresholdMetrics } from '../k6/threshold-metrics.js';
+import { vuNumberWarning } from '../k6/script-scan.js';
 import type { Timeline } from '../metrics/timeline.js';
 import type { MetricInfo } from '../metrics/types.js';
 import type { Logger } from '../runtime/logger.js';
@@ -109,6 +110,10 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     cwd: options.cwd,
     env: options.env ?? process.env,
   });
+  // Before any load, as a warning: k6 itself cannot number __VU across instances.
+  const vuWarning =
+    options.agents > 1 ? await vuNumberWarning(test.archivePath, options.script) : undefined;
+  if (vuWarning) options.log.warning(vuWarning);
   const metrics = new CoordinatorMetrics({
     options: test.options,
     flags,

@@ -1,0 +1,34 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { globalUseLines } from '../../src/k6/script-scan.js';
+
+describe('globalUseLines: where a script reads a global', () => {
+  it('issue 16.10: finds __VU read as an identifier, in code and template expressions', () => {
+    const source = [
+      "import http from 'k6/http';",
+      'const users = open("users.json");',
+      'export default function () {',
+      '  http.get(`/u/${users[__VU - 1]}`);',
+      '  if (__VU === 1) {}',
+      '}',
+    ].join('\n');
+    expect(globalUseLines(source, '__VU')).toEqual([4, 5]);
+  });
+
+  it('issue 16.10: skips comments, strings, template text and property names', () => {
+    const source = [
+      '/* global __ENV, __ITER, __VU */',
+      '// pick users[__VU - 1] here',
+      'const a = "__VU", b = \'__VU\';',
+      'const c = `__VU ${a}`;',
+      'const d = { n: state.__VU, m: state?.__VU };',
+      'const __VUS = 3;',
+    ].join('\n');
+    expect(globalUseLines(source, '__VU')).toEqual([]);
+  });
+
+  it('searches source it cannot tokenize (TypeScript) as text', () => {
+    const source = 'const n: number = __VU;\nconst s: string = "x";\nfoo.__VU;';
+    expect(globalUseLines(source, '__VU')).toEqual([1]);
+  });
+});

@@ -1,0 +1,117 @@
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+
+import { tokenizer, type Token } from 'acorn';
+import { extract } from 'tar-stream';
+
+/** Where a script reads a global: the module as the user knows it, and the 1-based line. */
+export interface GlobalUse {
+  module: string;
+  line: number;
+}
+
+/** Modules k6 runs; other archived files (open()ed data) are not code. */
+const MODULE = /\.(?:[cm]?js|[cm]?ts)$/;
+
+/** Longest module read whole: past this a file is data, not a script someone wrote. */
+const MAX_MODULE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Every use of the global `name` (e.g. `__VU`) in the modules of a k6
+ * archive: the entry script (`data`) and every module it imports, local
+ * (`file/…`) or remote (`https/…`). Comments, strings and property names
+ * (`obj.__VU`) do not count.
+ *
+ * @param entry what to call the entry script in the result (the user's path)
+ */
+export async function findGlobalUses(
+  archivePath: string,
+  name: string,
+  entry: string,
+): Promise<GlobalUse[]> {
+  const uses: GlobalUse[] = [];
+  const tar = extract();
+  const scan = (async () => {
+    for await (const file of tar) {
+      const path = file.header.name;
+      const isModule = path === 'data' || MODULE.test(path);
+      if (file.header.type !== 'file' || !isModule || file.header.size > MAX_MODULE_BYTES) {
+        file.resume();
+        continue;
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of file) chunks.push(chunk as Buffer);
+      const module = path === 'data' ? entry : archivedModuleName(path);
+      for (const line of globalUseLines(Buffer.concat(chunks).toString('utf8'), name)) {
+        uses.push({ module, line });
+      }
+    }
+  })();
+  await Promise.all([pipeline(createReadStream(archivePath), tar), scan]);
+  return uses;
+}
+
+/** `file/tmp/x/lib.js` → `/tmp/x/lib.js`; `https/jslib.k6.io/a.js` → `https://jslib.k6.io/a.js`. */
+function archivedModuleName(path: string): string {
+  const slash = path.indexOf('/');
+  const scheme = path.slice(0, slash);
+  const rest = path.slice(slash + 1);
+  return scheme === 'file' ? `/${rest}` : `${scheme}://${rest}`;
+}
+
+/**
+ * Lines where `name` is read as an identifier. JavaScript is tokenized (so
+ * comments and strings are skipped, template expressions are not); source
+ * the tokenizer cannot read (TypeScript) is searched as text.
+ */
+export function globalUseLines(source: string, name: string): number[] {
+  try {
+    return identifierLines(source, name);
+  } catch {
+    const word = new RegExp(`(?<![\\w$.])${name}(?![\\w$])`);
+    return source.split('\n').flatMap((text, i) => (word.test(text) ? [i + 1] : []));
+  }
+}
+
+function identifierLines(source: string, name: string): number[] {
+  const lines = new Set<number>();
+  let previous: Token | undefined;
+  const tokens = tokenizer(source, {
+    ecmaVersion: 'latest',
+    sourceType: 'module',
+    allowHashBang: true,
+    allowAwaitOutsideFunction: true,
+    locations: true,
+  });
+  for (const token of tokens) {
+    const property = previous?.type.label === '.' || previous?.type.label === '?.';
+    const text = source.slice(token.start, token.end);
+    if (token.type.label === 'name' && text === name && !property && token.loc) {
+      lines.add(token.loc.start.line);
+    }
+    previous = token;
+  }
+  return [...lines];
+}
+
+/**
+ * The warning for scripts that read `__VU` in a run of several k6 instances:
+ * k6 numbers `__VU` per instance (internal/js/bundle.go sets it to the local
+ * VU id) and has no option to change that, so each value repeats on every
+ * agent; `exec.vu.idInTest` is numbered across execution segments.
+ */
+export async function vuNumberWarning(
+  archivePath: string,
+  entry: string,
+): Promise<string | undefined> {
+  const uses = await findGlobalUses(archivePath, '__VU', entry);
+  if (uses.length === 0) return undefined;
+  const where = uses.slice(0, 5).map((u) => `${u.module}:${String(u.line)}`);
+  const more = uses.length > where.length ? ` and ${String(uses.length - where.length)} more` : '';
+  return (
+    `the script reads __VU (${where.join(', ')}${more}): k6 numbers __VU per k6 instance, so ` +
+    'every agent has its own VU 1, 2, …, and data picked by __VU (e.g. users[__VU - 1]) is ' +
+    "used by every agent at once. Use exec.vu.idInTest from 'k6/execution' instead: it is " +
+    'unique across the whole test.'
+  );
+}
