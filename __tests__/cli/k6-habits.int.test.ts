@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { CLI } from '../helpers/cli-process.js';
+import { CLI, CliProcess } from '../helpers/cli-process.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { tempDir } from '../helpers/fs.js';
@@ -116,6 +116,34 @@ describe('issue 16.12: arguments as k6 takes them (real k6, side by side)', () =
     expect(ours.code).toBe(k6.code);
     expect(ours.stderr).not.toMatch(/error/);
     expect(target.count('/it')).toBe(12);
+  });
+
+  it('issue 16.12: coordinator and agent take their arguments in any order too', async () => {
+    scriptsDir = await tempDir();
+    const target = await TargetServer.start();
+    const s = await script(
+      'http.js',
+      "import http from 'k6/http';\nexport default function () { http.get(`${__ENV.TARGET}/c`); }\n",
+    );
+    const coordinator = new CliProcess([
+      'coordinator',
+      join(scriptsDir, s),
+      '-i',
+      '2',
+      '--agents',
+      '1',
+      '--http-debug',
+      '-u',
+      '1',
+      '-e',
+      `TARGET=${target.url}`,
+    ]);
+    const url = (await coordinator.waitForLine(/^http:\/\/127\.0\.0\.1:\d+$/)).trim();
+    const agent = new CliProcess(['agent', '--name', 'one', '--coordinator', url, '--weight', '1']);
+    expect((await coordinator.exited).code).toBe(0);
+    expect((await agent.exited).code).toBe(0);
+    expect(target.count('/c')).toBe(2);
+    expect(count(agent.text(), /Request:/)).toBe(2);
   });
 
   it("issue 16.12: --out is refused with 104, the README's code for an invalid option", async () => {
