@@ -266,8 +266,8 @@ describe('issue 16.13: messages as k6 gives them (real k6, side by side)', () =>
         (
           await FaultProxy.start(url, {
             paths: ['/v1/register'],
-            latencyMs: 300,
-            jitterMs: 300,
+            latencyMs: 100,
+            jitterMs: 100,
             seed: 7,
           })
         ).url,
