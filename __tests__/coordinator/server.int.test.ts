@@ -150,12 +150,12 @@ describe('CoordinatorServer', () => {
 
     const other = await call(`${server.url}${ROUTES.register}`, {
       method: 'POST',
-      headers: { ...auth(SECRET), [PROTOCOL_HEADER]: '2' },
+      headers: { ...auth(SECRET), [PROTOCOL_HEADER]: String(PROTOCOL_VERSION + 1) },
       body: registration(),
     });
     expect(other.status).toBe(400);
     expect(errorOf(other.json).code).toBe('PROTOCOL_MISMATCH');
-    expect(errorOf(other.json).message).toContain('speaks v2');
+    expect(errorOf(other.json).message).toContain(`speaks v${String(PROTOCOL_VERSION + 1)}`);
     expect(coordinator.agents).toHaveLength(0);
   });
 

@@ -28091,6 +28091,315 @@ module.exports = {
 
 /***/ }),
 
+/***/ 3057:
+/***/ ((module) => {
+
+function isBuffer(value) {
+  return Buffer.isBuffer(value) || value instanceof Uint8Array
+}
+
+function isEncoding(encoding) {
+  return Buffer.isEncoding(encoding)
+}
+
+function alloc(size, fill, encoding) {
+  return Buffer.alloc(size, fill, encoding)
+}
+
+function allocUnsafe(size) {
+  return Buffer.allocUnsafe(size)
+}
+
+function allocUnsafeSlow(size) {
+  return Buffer.allocUnsafeSlow(size)
+}
+
+function byteLength(string, encoding) {
+  return Buffer.byteLength(string, encoding)
+}
+
+function compare(a, b) {
+  return Buffer.compare(a, b)
+}
+
+function concat(buffers, totalLength) {
+  return Buffer.concat(buffers, totalLength)
+}
+
+function copy(source, target, targetStart, start, end) {
+  return toBuffer(source).copy(target, targetStart, start, end)
+}
+
+function equals(a, b) {
+  return toBuffer(a).equals(b)
+}
+
+function fill(buffer, value, offset, end, encoding) {
+  return toBuffer(buffer).fill(value, offset, end, encoding)
+}
+
+function from(value, encodingOrOffset, length) {
+  return Buffer.from(value, encodingOrOffset, length)
+}
+
+function includes(buffer, value, byteOffset, encoding) {
+  return toBuffer(buffer).includes(value, byteOffset, encoding)
+}
+
+function indexOf(buffer, value, byfeOffset, encoding) {
+  return toBuffer(buffer).indexOf(value, byfeOffset, encoding)
+}
+
+function lastIndexOf(buffer, value, byteOffset, encoding) {
+  return toBuffer(buffer).lastIndexOf(value, byteOffset, encoding)
+}
+
+function swap16(buffer) {
+  return toBuffer(buffer).swap16()
+}
+
+function swap32(buffer) {
+  return toBuffer(buffer).swap32()
+}
+
+function swap64(buffer) {
+  return toBuffer(buffer).swap64()
+}
+
+function toBuffer(buffer) {
+  if (Buffer.isBuffer(buffer)) return buffer
+  return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+}
+
+function toString(buffer, encoding, start, end) {
+  return toBuffer(buffer).toString(encoding, start, end)
+}
+
+function toHex(buffer, start, end) {
+  return toBuffer(buffer).toString('hex', start, end)
+}
+
+function write(buffer, string, offset, length, encoding) {
+  return toBuffer(buffer).write(string, offset, length, encoding)
+}
+
+function readDoubleBE(buffer, offset) {
+  return toBuffer(buffer).readDoubleBE(offset)
+}
+
+function readDoubleLE(buffer, offset) {
+  return toBuffer(buffer).readDoubleLE(offset)
+}
+
+function readFloatBE(buffer, offset) {
+  return toBuffer(buffer).readFloatBE(offset)
+}
+
+function readFloatLE(buffer, offset) {
+  return toBuffer(buffer).readFloatLE(offset)
+}
+
+function readInt32BE(buffer, offset) {
+  return toBuffer(buffer).readInt32BE(offset)
+}
+
+function readInt32LE(buffer, offset) {
+  return toBuffer(buffer).readInt32LE(offset)
+}
+
+function readUInt32BE(buffer, offset) {
+  return toBuffer(buffer).readUInt32BE(offset)
+}
+
+function readUInt32LE(buffer, offset) {
+  return toBuffer(buffer).readUInt32LE(offset)
+}
+
+function writeDoubleBE(buffer, value, offset) {
+  return toBuffer(buffer).writeDoubleBE(value, offset)
+}
+
+function writeDoubleLE(buffer, value, offset) {
+  return toBuffer(buffer).writeDoubleLE(value, offset)
+}
+
+function writeFloatBE(buffer, value, offset) {
+  return toBuffer(buffer).writeFloatBE(value, offset)
+}
+
+function writeFloatLE(buffer, value, offset) {
+  return toBuffer(buffer).writeFloatLE(value, offset)
+}
+
+function writeInt32BE(buffer, value, offset) {
+  return toBuffer(buffer).writeInt32BE(value, offset)
+}
+
+function writeInt32LE(buffer, value, offset) {
+  return toBuffer(buffer).writeInt32LE(value, offset)
+}
+
+function writeUInt32BE(buffer, value, offset) {
+  return toBuffer(buffer).writeUInt32BE(value, offset)
+}
+
+function writeUInt32LE(buffer, value, offset) {
+  return toBuffer(buffer).writeUInt32LE(value, offset)
+}
+
+module.exports = {
+  isBuffer,
+  isEncoding,
+  alloc,
+  allocUnsafe,
+  allocUnsafeSlow,
+  byteLength,
+  compare,
+  concat,
+  copy,
+  equals,
+  fill,
+  from,
+  includes,
+  indexOf,
+  lastIndexOf,
+  swap16,
+  swap32,
+  swap64,
+  toBuffer,
+  toString,
+  toHex,
+  write,
+  readDoubleBE,
+  readDoubleLE,
+  readFloatBE,
+  readFloatLE,
+  readInt32BE,
+  readInt32LE,
+  readUInt32BE,
+  readUInt32LE,
+  writeDoubleBE,
+  writeDoubleLE,
+  writeFloatBE,
+  writeFloatLE,
+  writeInt32BE,
+  writeInt32LE,
+  writeUInt32BE,
+  writeUInt32LE
+}
+
+
+/***/ }),
+
+/***/ 9580:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+module.exports = __nccwpck_require__(4434)
+
+
+/***/ }),
+
+/***/ 3587:
+/***/ ((module) => {
+
+module.exports = class FixedFIFO {
+  constructor (hwm) {
+    if (!(hwm > 0) || ((hwm - 1) & hwm) !== 0) throw new Error('Max size for a FixedFIFO should be a power of two')
+    this.buffer = new Array(hwm)
+    this.mask = hwm - 1
+    this.top = 0
+    this.btm = 0
+    this.next = null
+  }
+
+  clear () {
+    this.top = this.btm = 0
+    this.next = null
+    this.buffer.fill(undefined)
+  }
+
+  push (data) {
+    if (this.buffer[this.top] !== undefined) return false
+    this.buffer[this.top] = data
+    this.top = (this.top + 1) & this.mask
+    return true
+  }
+
+  shift () {
+    const last = this.buffer[this.btm]
+    if (last === undefined) return undefined
+    this.buffer[this.btm] = undefined
+    this.btm = (this.btm + 1) & this.mask
+    return last
+  }
+
+  peek () {
+    return this.buffer[this.btm]
+  }
+
+  isEmpty () {
+    return this.buffer[this.btm] === undefined
+  }
+}
+
+
+/***/ }),
+
+/***/ 3867:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const FixedFIFO = __nccwpck_require__(3587)
+
+module.exports = class FastFIFO {
+  constructor (hwm) {
+    this.hwm = hwm || 16
+    this.head = new FixedFIFO(this.hwm)
+    this.tail = this.head
+    this.length = 0
+  }
+
+  clear () {
+    this.head = this.tail
+    this.head.clear()
+    this.length = 0
+  }
+
+  push (val) {
+    this.length++
+    if (!this.head.push(val)) {
+      const prev = this.head
+      this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length)
+      this.head.push(val)
+    }
+  }
+
+  shift () {
+    if (this.length !== 0) this.length--
+    const val = this.tail.shift()
+    if (val === undefined && this.tail.next) {
+      const next = this.tail.next
+      this.tail.next = null
+      this.tail = next
+      return this.tail.shift()
+    }
+
+    return val
+  }
+
+  peek () {
+    const val = this.tail.peek()
+    if (val === undefined && this.tail.next) return this.tail.next.peek()
+    return val
+  }
+
+  isEmpty () {
+    return this.length === 0
+  }
+}
+
+
+/***/ }),
+
 /***/ 9379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -31326,6 +31635,2748 @@ const validRange = (range, options) => {
   }
 }
 module.exports = validRange
+
+
+/***/ }),
+
+/***/ 6204:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const { EventEmitter } = __nccwpck_require__(9580)
+const FIFO = __nccwpck_require__(3867)
+const TextDecoder = __nccwpck_require__(7934)
+
+const StreamError = __nccwpck_require__(5657)
+
+// if we do a future major, expect queue microtask to be there always, for now a bit defensive
+const qmt =
+  typeof queueMicrotask === 'undefined' ? (fn) => global.process.nextTick(fn) : queueMicrotask
+
+// 29 bits used total (4 from shared, 14 from read, and 11 from write)
+const MAX = (1 << 29) - 1
+
+// Shared state
+const OPENING = 0b0001
+const PREDESTROYING = 0b0010
+const DESTROYING = 0b0100
+const DESTROYED = 0b1000
+
+const NOT_OPENING = MAX ^ OPENING
+const NOT_PREDESTROYING = MAX ^ PREDESTROYING
+
+// Read state (4 bit offset from shared state)
+const READ_ACTIVE = 0b00000000000001 << 4
+const READ_UPDATING = 0b00000000000010 << 4
+const READ_PRIMARY = 0b00000000000100 << 4
+const READ_QUEUED = 0b00000000001000 << 4
+const READ_RESUMED = 0b00000000010000 << 4
+const READ_PIPE_DRAINED = 0b00000000100000 << 4
+const READ_ENDING = 0b00000001000000 << 4
+const READ_EMIT_DATA = 0b00000010000000 << 4
+const READ_EMIT_READABLE = 0b00000100000000 << 4
+const READ_EMITTED_READABLE = 0b00001000000000 << 4
+const READ_DONE = 0b00010000000000 << 4
+const READ_NEXT_TICK = 0b00100000000000 << 4
+const READ_NEEDS_PUSH = 0b01000000000000 << 4
+const READ_READ_AHEAD = 0b10000000000000 << 4
+
+// Combined read state
+const READ_FLOWING = READ_RESUMED | READ_PIPE_DRAINED
+const READ_ACTIVE_AND_NEEDS_PUSH = READ_ACTIVE | READ_NEEDS_PUSH
+const READ_PRIMARY_AND_ACTIVE = READ_PRIMARY | READ_ACTIVE
+const READ_EMIT_READABLE_AND_QUEUED = READ_EMIT_READABLE | READ_QUEUED
+const READ_RESUMED_READ_AHEAD = READ_RESUMED | READ_READ_AHEAD
+
+const READ_NOT_ACTIVE = MAX ^ READ_ACTIVE
+const READ_NON_PRIMARY = MAX ^ READ_PRIMARY
+const READ_NON_PRIMARY_AND_PUSHED = MAX ^ (READ_PRIMARY | READ_NEEDS_PUSH)
+const READ_PUSHED = MAX ^ READ_NEEDS_PUSH
+const READ_PAUSED = MAX ^ READ_RESUMED
+const READ_NOT_QUEUED = MAX ^ (READ_QUEUED | READ_EMITTED_READABLE)
+const READ_NOT_ENDING = MAX ^ READ_ENDING
+const READ_PIPE_NOT_DRAINED = MAX ^ READ_FLOWING
+const READ_NOT_NEXT_TICK = MAX ^ READ_NEXT_TICK
+const READ_NOT_UPDATING = MAX ^ READ_UPDATING
+const READ_NO_READ_AHEAD = MAX ^ READ_READ_AHEAD
+const READ_PAUSED_NO_READ_AHEAD = MAX ^ READ_RESUMED_READ_AHEAD
+
+// Write state (18 bit offset, 4 bit offset from shared state and 14 from read state)
+const WRITE_ACTIVE = 0b00000000001 << 18
+const WRITE_UPDATING = 0b00000000010 << 18
+const WRITE_PRIMARY = 0b00000000100 << 18
+const WRITE_QUEUED = 0b00000001000 << 18
+const WRITE_UNDRAINED = 0b00000010000 << 18
+const WRITE_DONE = 0b00000100000 << 18
+const WRITE_EMIT_DRAIN = 0b00001000000 << 18
+const WRITE_NEXT_TICK = 0b00010000000 << 18
+const WRITE_WRITING = 0b00100000000 << 18
+const WRITE_FINISHING = 0b01000000000 << 18
+const WRITE_CORKED = 0b10000000000 << 18
+
+const WRITE_NOT_ACTIVE = MAX ^ (WRITE_ACTIVE | WRITE_WRITING)
+const WRITE_NON_PRIMARY = MAX ^ WRITE_PRIMARY
+const WRITE_NOT_FINISHING = MAX ^ (WRITE_ACTIVE | WRITE_FINISHING)
+const WRITE_DRAINED = MAX ^ WRITE_UNDRAINED
+const WRITE_NOT_QUEUED = MAX ^ WRITE_QUEUED
+const WRITE_NOT_NEXT_TICK = MAX ^ WRITE_NEXT_TICK
+const WRITE_NOT_UPDATING = MAX ^ WRITE_UPDATING
+const WRITE_NOT_CORKED = MAX ^ WRITE_CORKED
+
+// Combined shared state
+const ACTIVE = READ_ACTIVE | WRITE_ACTIVE
+const NOT_ACTIVE = MAX ^ ACTIVE
+const DONE = READ_DONE | WRITE_DONE
+const DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING
+const OPEN_STATUS = DESTROY_STATUS | OPENING
+const AUTO_DESTROY = DESTROY_STATUS | DONE
+const NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY
+const ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK
+const TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE
+const IS_OPENING = OPEN_STATUS | TICKING
+
+// Combined shared state and read state
+const READ_PRIMARY_STATUS = OPEN_STATUS | READ_ENDING | READ_DONE
+const READ_STATUS = OPEN_STATUS | READ_DONE | READ_QUEUED
+const READ_ENDING_STATUS = OPEN_STATUS | READ_ENDING | READ_QUEUED
+const READ_READABLE_STATUS = OPEN_STATUS | READ_EMIT_READABLE | READ_QUEUED | READ_EMITTED_READABLE
+const SHOULD_NOT_READ =
+  OPEN_STATUS | READ_ACTIVE | READ_ENDING | READ_DONE | READ_NEEDS_PUSH | READ_READ_AHEAD
+const READ_BACKPRESSURE_STATUS = DESTROY_STATUS | READ_ENDING | READ_DONE
+const READ_UPDATE_SYNC_STATUS = READ_UPDATING | OPEN_STATUS | READ_NEXT_TICK | READ_PRIMARY
+const READ_NEXT_TICK_OR_OPENING = READ_NEXT_TICK | OPENING
+
+// Combined write state
+const WRITE_PRIMARY_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_DONE
+const WRITE_QUEUED_AND_UNDRAINED = WRITE_QUEUED | WRITE_UNDRAINED
+const WRITE_QUEUED_AND_ACTIVE = WRITE_QUEUED | WRITE_ACTIVE
+const WRITE_DRAIN_STATUS = WRITE_QUEUED | WRITE_UNDRAINED | OPEN_STATUS | WRITE_ACTIVE
+const WRITE_STATUS = OPEN_STATUS | WRITE_ACTIVE | WRITE_QUEUED | WRITE_CORKED
+const WRITE_PRIMARY_AND_ACTIVE = WRITE_PRIMARY | WRITE_ACTIVE
+const WRITE_ACTIVE_AND_WRITING = WRITE_ACTIVE | WRITE_WRITING
+const WRITE_FINISHING_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_QUEUED_AND_ACTIVE | WRITE_DONE
+const WRITE_BACKPRESSURE_STATUS = WRITE_UNDRAINED | DESTROY_STATUS | WRITE_FINISHING | WRITE_DONE
+const WRITE_UPDATE_SYNC_STATUS = WRITE_UPDATING | OPEN_STATUS | WRITE_NEXT_TICK | WRITE_PRIMARY
+const WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS
+
+const asyncIterator = Symbol.asyncIterator || Symbol('asyncIterator')
+
+class WritableState {
+  constructor(
+    stream,
+    { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}
+  ) {
+    this.stream = stream
+    this.queue = new FIFO()
+    this.highWaterMark = highWaterMark
+    this.buffered = 0
+    this.error = null
+    this.pipeline = null
+    this.drains = null // if we add more seldomly used helpers we might them into a subobject so its a single ptr
+    this.byteLength = byteLengthWritable || byteLength || defaultByteLength
+    this.map = mapWritable || map
+    this.afterWrite = afterWrite.bind(this)
+    this.afterUpdateNextTick = updateWriteNT.bind(this)
+  }
+
+  get ending() {
+    return (this.stream._duplexState & WRITE_FINISHING) !== 0
+  }
+
+  get ended() {
+    return (this.stream._duplexState & WRITE_DONE) !== 0
+  }
+
+  push(data) {
+    if ((this.stream._duplexState & WRITE_DROP_DATA) !== 0) return false
+    if (this.map !== null) data = this.map(data)
+
+    this.buffered += this.byteLength(data)
+    this.queue.push(data)
+
+    if (this.buffered < this.highWaterMark) {
+      this.stream._duplexState |= WRITE_QUEUED
+      return true
+    }
+
+    this.stream._duplexState |= WRITE_QUEUED_AND_UNDRAINED
+    return false
+  }
+
+  shift() {
+    const data = this.queue.shift()
+
+    this.buffered -= this.byteLength(data)
+    if (this.buffered === 0) this.stream._duplexState &= WRITE_NOT_QUEUED
+
+    return data
+  }
+
+  end(data) {
+    if (typeof data === 'function') {
+      this.stream.once('finish', data)
+    } else if (data !== undefined && data !== null) {
+      this.push(data)
+    }
+
+    this.stream._duplexState = (this.stream._duplexState | WRITE_FINISHING) & WRITE_NON_PRIMARY
+  }
+
+  autoBatch(data, cb) {
+    const buffer = []
+    const stream = this.stream
+
+    buffer.push(data)
+    while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
+      buffer.push(stream._writableState.shift())
+    }
+
+    if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null)
+    stream._writev(buffer, cb)
+  }
+
+  update() {
+    const stream = this.stream
+
+    stream._duplexState |= WRITE_UPDATING
+
+    do {
+      while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
+        const data = this.shift()
+        stream._duplexState |= WRITE_ACTIVE_AND_WRITING
+        stream._write(data, this.afterWrite)
+      }
+
+      if ((stream._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary()
+    } while (this.continueUpdate() === true)
+
+    stream._duplexState &= WRITE_NOT_UPDATING
+  }
+
+  updateNonPrimary() {
+    const stream = this.stream
+
+    if ((stream._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
+      stream._duplexState = stream._duplexState | WRITE_ACTIVE
+      stream._final(afterFinal.bind(this))
+      return
+    }
+
+    if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+      if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+        stream._duplexState |= ACTIVE
+        stream._destroy(afterDestroy.bind(this))
+      }
+      return
+    }
+
+    if ((stream._duplexState & IS_OPENING) === OPENING) {
+      stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING
+      stream._open(afterOpen.bind(this))
+    }
+  }
+
+  continueUpdate() {
+    if ((this.stream._duplexState & WRITE_NEXT_TICK) === 0) return false
+    this.stream._duplexState &= WRITE_NOT_NEXT_TICK
+    return true
+  }
+
+  updateCallback() {
+    if ((this.stream._duplexState & WRITE_UPDATE_SYNC_STATUS) === WRITE_PRIMARY) {
+      this.update()
+    } else {
+      this.updateNextTick()
+    }
+  }
+
+  updateNextTick() {
+    if ((this.stream._duplexState & WRITE_NEXT_TICK) !== 0) return
+    this.stream._duplexState |= WRITE_NEXT_TICK
+    if ((this.stream._duplexState & WRITE_UPDATING) === 0) qmt(this.afterUpdateNextTick)
+  }
+}
+
+class ReadableState {
+  constructor(
+    stream,
+    { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}
+  ) {
+    this.stream = stream
+    this.queue = new FIFO()
+    this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark
+    this.buffered = 0
+    this.readAhead = highWaterMark > 0
+    this.error = null
+    this.pipeline = null
+    this.byteLength = byteLengthReadable || byteLength || defaultByteLength
+    this.map = mapReadable || map
+    this.pipeTo = null
+    this.afterRead = afterRead.bind(this)
+    this.afterUpdateNextTick = updateReadNT.bind(this)
+  }
+
+  get ending() {
+    return (this.stream._duplexState & READ_ENDING) !== 0
+  }
+
+  get ended() {
+    return (this.stream._duplexState & READ_DONE) !== 0
+  }
+
+  pipe(pipeTo, cb) {
+    if (this.pipeTo !== null) throw StreamError.BAD_ARGUMENT('Can only pipe to one destination')
+    if (typeof cb !== 'function') cb = null
+
+    this.stream._duplexState |= READ_PIPE_DRAINED
+    this.pipeTo = pipeTo
+    this.pipeline = new Pipeline(this.stream, pipeTo, cb)
+
+    if (cb) this.stream.on('error', noop) // We already error handle this so supress crashes
+
+    if (isStreamx(pipeTo)) {
+      pipeTo._writableState.pipeline = this.pipeline
+      if (cb) pipeTo.on('error', noop) // We already error handle this so supress crashes
+      pipeTo.on('finish', this.pipeline.finished.bind(this.pipeline)) // TODO: just call finished from pipeTo itself
+    } else {
+      const onerror = this.pipeline.done.bind(this.pipeline, pipeTo)
+      const onclose = this.pipeline.done.bind(this.pipeline, pipeTo, null) // onclose has a weird bool arg
+      pipeTo.on('error', onerror)
+      pipeTo.on('close', onclose)
+      pipeTo.on('finish', this.pipeline.finished.bind(this.pipeline))
+    }
+
+    pipeTo.on('drain', afterDrain.bind(this))
+    this.stream.emit('piping', pipeTo)
+    pipeTo.emit('pipe', this.stream)
+  }
+
+  push(data) {
+    const stream = this.stream
+
+    if (data === null) {
+      this.highWaterMark = 0
+      stream._duplexState = (stream._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED
+      return false
+    }
+
+    if (this.map !== null) {
+      data = this.map(data)
+      if (data === null) {
+        stream._duplexState &= READ_PUSHED
+        return this.buffered < this.highWaterMark
+      }
+    }
+
+    this.buffered += this.byteLength(data)
+    this.queue.push(data)
+
+    stream._duplexState = (stream._duplexState | READ_QUEUED) & READ_PUSHED
+
+    return this.buffered < this.highWaterMark
+  }
+
+  shift() {
+    const data = this.queue.shift()
+
+    this.buffered -= this.byteLength(data)
+    if (this.buffered === 0) {
+      this.stream._duplexState &= READ_NOT_QUEUED
+    }
+
+    return data
+  }
+
+  unshift(data) {
+    const pending = [this.map !== null ? this.map(data) : data]
+    while (this.buffered > 0) pending.push(this.shift())
+
+    for (let i = 0; i < pending.length - 1; i++) {
+      const data = pending[i]
+      this.buffered += this.byteLength(data)
+      this.queue.push(data)
+    }
+
+    this.push(pending[pending.length - 1])
+  }
+
+  read() {
+    const stream = this.stream
+
+    if ((stream._duplexState & READ_STATUS) === READ_QUEUED) {
+      const data = this.shift()
+
+      if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
+        stream._duplexState &= READ_PIPE_NOT_DRAINED
+      }
+
+      if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+        stream.emit('data', data)
+      }
+
+      return data
+    }
+
+    if (this.readAhead === false) {
+      stream._duplexState |= READ_READ_AHEAD
+      this.updateNextTick()
+    }
+
+    return null
+  }
+
+  drain() {
+    const stream = this.stream
+
+    while (
+      (stream._duplexState & READ_STATUS) === READ_QUEUED &&
+      (stream._duplexState & READ_FLOWING) !== 0
+    ) {
+      const data = this.shift()
+
+      if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
+        stream._duplexState &= READ_PIPE_NOT_DRAINED
+      }
+
+      if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+        stream.emit('data', data)
+      }
+    }
+  }
+
+  update() {
+    const stream = this.stream
+
+    stream._duplexState |= READ_UPDATING
+
+    do {
+      this.drain()
+
+      while (
+        this.buffered < this.highWaterMark &&
+        (stream._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD
+      ) {
+        stream._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH
+        stream._read(this.afterRead)
+        this.drain()
+      }
+
+      if ((stream._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
+        stream._duplexState |= READ_EMITTED_READABLE
+        stream.emit('readable')
+      }
+
+      if ((stream._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
+        this.updateNonPrimary()
+      }
+    } while (this.continueUpdate() === true)
+
+    stream._duplexState &= READ_NOT_UPDATING
+  }
+
+  updateNonPrimary() {
+    const stream = this.stream
+
+    if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
+      stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING
+      stream.emit('end')
+
+      if ((stream._duplexState & AUTO_DESTROY) === DONE) {
+        stream._duplexState |= DESTROYING
+      }
+
+      if (this.pipeTo !== null) {
+        this.pipeTo.end()
+      }
+    }
+
+    if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+      if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+        stream._duplexState |= ACTIVE
+        stream._destroy(afterDestroy.bind(this))
+      }
+      return
+    }
+
+    if ((stream._duplexState & IS_OPENING) === OPENING) {
+      stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING
+      stream._open(afterOpen.bind(this))
+    }
+  }
+
+  continueUpdate() {
+    if ((this.stream._duplexState & READ_NEXT_TICK) === 0) return false
+    this.stream._duplexState &= READ_NOT_NEXT_TICK
+    return true
+  }
+
+  updateCallback() {
+    if ((this.stream._duplexState & READ_UPDATE_SYNC_STATUS) === READ_PRIMARY) {
+      this.update()
+    } else {
+      this.updateNextTick()
+    }
+  }
+
+  updateNextTickIfOpen() {
+    if ((this.stream._duplexState & READ_NEXT_TICK_OR_OPENING) !== 0) return
+    this.stream._duplexState |= READ_NEXT_TICK
+    if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick)
+  }
+
+  updateNextTick() {
+    if ((this.stream._duplexState & READ_NEXT_TICK) !== 0) return
+    this.stream._duplexState |= READ_NEXT_TICK
+    if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick)
+  }
+}
+
+class TransformState {
+  constructor(stream) {
+    this.data = null
+    this.afterTransform = afterTransform.bind(stream)
+    this.afterFinal = null
+  }
+}
+
+class Pipeline {
+  constructor(src, dst, cb) {
+    this.from = src
+    this.to = dst
+    this.afterPipe = cb
+    this.error = null
+    this.pipeToFinished = false
+  }
+
+  finished() {
+    this.pipeToFinished = true
+  }
+
+  done(stream, err) {
+    if (err) this.error = err
+
+    if (stream === this.to) {
+      this.to = null
+
+      if (this.from !== null) {
+        if ((this.from._duplexState & READ_DONE) === 0 || !this.pipeToFinished) {
+          this.from.destroy(this.error || StreamError.PREMATURE_CLOSE('Writable stream closed'))
+        }
+        return
+      }
+    }
+
+    if (stream === this.from) {
+      this.from = null
+
+      if (this.to !== null) {
+        if ((stream._duplexState & READ_DONE) === 0) {
+          this.to.destroy(this.error || StreamError.PREMATURE_CLOSE('Readable stream closed'))
+        }
+        return
+      }
+    }
+
+    if (this.afterPipe !== null) this.afterPipe(this.error)
+    this.to = this.from = this.afterPipe = null
+  }
+}
+
+function afterDrain() {
+  this.stream._duplexState |= READ_PIPE_DRAINED
+  this.updateCallback()
+}
+
+function afterFinal(err) {
+  const stream = this.stream
+  if (err) stream.destroy(err)
+
+  if ((stream._duplexState & DESTROY_STATUS) === 0) {
+    stream._duplexState |= WRITE_DONE
+    stream.emit('finish')
+  }
+
+  if ((stream._duplexState & AUTO_DESTROY) === DONE) {
+    stream._duplexState |= DESTROYING
+  }
+
+  stream._duplexState &= WRITE_NOT_FINISHING
+
+  // no need to wait the extra tick here, so we short circuit that
+  if ((stream._duplexState & WRITE_UPDATING) === 0) {
+    this.update()
+  } else {
+    this.updateNextTick()
+  }
+}
+
+function afterDestroy(err) {
+  const stream = this.stream
+
+  if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error
+  if (err) stream.emit('error', err)
+
+  stream._duplexState |= DESTROYED
+  stream.emit('close')
+
+  const rs = stream._readableState
+  const ws = stream._writableState
+
+  if (rs !== null && rs.pipeline !== null) {
+    rs.pipeline.done(stream, err)
+  }
+
+  if (ws !== null) {
+    while (ws.drains !== null && ws.drains.length > 0) {
+      ws.drains.shift().resolve(false)
+    }
+
+    if (ws.pipeline !== null) {
+      ws.pipeline.done(stream, err)
+    }
+  }
+}
+
+function afterWrite(err) {
+  const stream = this.stream
+
+  if (err) stream.destroy(err)
+  stream._duplexState &= WRITE_NOT_ACTIVE
+
+  if (this.drains !== null) tickDrains(this.drains)
+
+  if ((stream._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
+    stream._duplexState &= WRITE_DRAINED
+
+    if ((stream._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
+      stream.emit('drain')
+    }
+  }
+
+  this.updateCallback()
+}
+
+function afterRead(err) {
+  if (err) this.stream.destroy(err)
+  this.stream._duplexState &= READ_NOT_ACTIVE
+
+  if (this.readAhead === false && (this.stream._duplexState & READ_RESUMED) === 0) {
+    this.stream._duplexState &= READ_NO_READ_AHEAD
+  }
+
+  this.updateCallback()
+}
+
+function updateReadNT() {
+  if ((this.stream._duplexState & READ_UPDATING) === 0) {
+    this.stream._duplexState &= READ_NOT_NEXT_TICK
+    this.update()
+  }
+}
+
+function updateWriteNT() {
+  if ((this.stream._duplexState & WRITE_UPDATING) === 0) {
+    this.stream._duplexState &= WRITE_NOT_NEXT_TICK
+    this.update()
+  }
+}
+
+function tickDrains(drains) {
+  for (let i = 0; i < drains.length; i++) {
+    // drains.writes are monotonic, so if one is 0 its always the first one
+    if (--drains[i].writes === 0) {
+      drains.shift().resolve(true)
+      i--
+    }
+  }
+}
+
+function afterOpen(err) {
+  const stream = this.stream
+
+  if (err) stream.destroy(err)
+
+  if ((stream._duplexState & DESTROYING) === 0) {
+    if ((stream._duplexState & READ_PRIMARY_STATUS) === 0) {
+      stream._duplexState |= READ_PRIMARY
+    }
+
+    if ((stream._duplexState & WRITE_PRIMARY_STATUS) === 0) {
+      stream._duplexState |= WRITE_PRIMARY
+    }
+
+    stream.emit('open')
+  }
+
+  stream._duplexState &= NOT_ACTIVE
+
+  if (stream._writableState !== null) {
+    stream._writableState.updateCallback()
+  }
+
+  if (stream._readableState !== null) {
+    stream._readableState.updateCallback()
+  }
+}
+
+function afterTransform(err, data) {
+  if (data !== undefined && data !== null) this.push(data)
+  this._writableState.afterWrite(err)
+}
+
+function newListener(name) {
+  if (this._readableState !== null) {
+    if (name === 'data') {
+      this._duplexState |= READ_EMIT_DATA | READ_RESUMED_READ_AHEAD
+      this._readableState.updateNextTick()
+    }
+    if (name === 'readable') {
+      this._duplexState |= READ_EMIT_READABLE
+      this._readableState.updateNextTick()
+    }
+  }
+
+  if (this._writableState !== null) {
+    if (name === 'drain') {
+      this._duplexState |= WRITE_EMIT_DRAIN
+      this._writableState.updateNextTick()
+    }
+  }
+}
+
+class Stream extends EventEmitter {
+  constructor(opts) {
+    super()
+
+    this._duplexState = 0
+    this._readableState = null
+    this._writableState = null
+
+    if (opts) {
+      if (opts.open) this._open = opts.open
+      if (opts.destroy) this._destroy = opts.destroy
+      if (opts.predestroy) this._predestroy = opts.predestroy
+      if (opts.signal) opts.signal.addEventListener('abort', abort.bind(this))
+    }
+
+    this.on('newListener', newListener)
+  }
+
+  _open(cb) {
+    cb(null)
+  }
+
+  _destroy(cb) {
+    cb(null)
+  }
+
+  _predestroy() {
+    // does nothing
+  }
+
+  get readable() {
+    return this._readableState !== null ? true : undefined
+  }
+
+  get writable() {
+    return this._writableState !== null ? true : undefined
+  }
+
+  get destroyed() {
+    return (this._duplexState & DESTROYED) !== 0
+  }
+
+  get destroying() {
+    return (this._duplexState & DESTROY_STATUS) !== 0
+  }
+
+  destroy(err) {
+    if ((this._duplexState & DESTROY_STATUS) === 0) {
+      if (!err) err = StreamError.STREAM_DESTROYED()
+      this._duplexState = (this._duplexState | DESTROYING) & NON_PRIMARY
+
+      if (this._readableState !== null) {
+        this._readableState.highWaterMark = 0
+        this._readableState.error = err
+      }
+
+      if (this._writableState !== null) {
+        this._writableState.highWaterMark = 0
+        this._writableState.error = err
+      }
+
+      this._duplexState |= PREDESTROYING
+      this._predestroy()
+      this._duplexState &= NOT_PREDESTROYING
+
+      if (this._readableState !== null) {
+        this._readableState.updateNextTick()
+      }
+
+      if (this._writableState !== null) {
+        this._writableState.updateNextTick()
+      }
+    }
+  }
+}
+
+class Readable extends Stream {
+  constructor(opts) {
+    super(opts)
+
+    this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD
+    this._readableState = new ReadableState(this, opts)
+
+    if (opts) {
+      if (this._readableState.readAhead === false) this._duplexState &= READ_NO_READ_AHEAD
+      if (opts.read) this._read = opts.read
+      if (opts.eagerOpen) this._readableState.updateNextTick()
+      if (opts.encoding) this.setEncoding(opts.encoding)
+    }
+  }
+
+  static deferred(fn, opts) {
+    const out = new PassThrough(opts)
+
+    fn()
+      .then((src) => {
+        if (src === null) return out.end()
+        if (out.destroying) return
+        pipeline(src, out, noop)
+      })
+      .catch((err) => out.destroy(err))
+
+    return out
+  }
+
+  setEncoding(encoding) {
+    const dec = new TextDecoder(encoding)
+    const map = this._readableState.map || echo
+    this._readableState.map = mapOrSkip
+    return this
+
+    function mapOrSkip(data) {
+      const next = dec.push(data)
+      return next === '' && (data.byteLength !== 0 || dec.remaining > 0) ? null : map(next)
+    }
+  }
+
+  _read(cb) {
+    cb(null)
+  }
+
+  pipe(dest, cb) {
+    this._readableState.updateNextTick()
+    this._readableState.pipe(dest, cb)
+    return dest
+  }
+
+  read() {
+    this._readableState.updateNextTick()
+    return this._readableState.read()
+  }
+
+  push(data) {
+    this._readableState.updateNextTickIfOpen()
+    return this._readableState.push(data)
+  }
+
+  unshift(data) {
+    this._readableState.updateNextTickIfOpen()
+    return this._readableState.unshift(data)
+  }
+
+  resume() {
+    this._duplexState |= READ_RESUMED_READ_AHEAD
+    this._readableState.updateNextTick()
+    return this
+  }
+
+  pause() {
+    this._duplexState &=
+      this._readableState.readAhead === false ? READ_PAUSED_NO_READ_AHEAD : READ_PAUSED
+    return this
+  }
+
+  static _fromAsyncIterator(ite, opts) {
+    let destroy
+
+    const rs = new Readable({
+      ...opts,
+      read(cb) {
+        ite.next().then(push).then(cb.bind(null, null)).catch(cb)
+      },
+      predestroy() {
+        destroy = ite.return()
+      },
+      destroy(cb) {
+        if (!destroy) return cb(null)
+        destroy.then(cb.bind(null, null)).catch(cb)
+      }
+    })
+
+    return rs
+
+    function push(data) {
+      if (data.done) rs.push(null)
+      else rs.push(data.value)
+    }
+  }
+
+  static from(data, opts) {
+    if (isReadStreamx(data)) return data
+    if (data[asyncIterator]) return this._fromAsyncIterator(data[asyncIterator](), opts)
+    if (!Array.isArray(data)) data = data === undefined ? [] : [data]
+
+    let i = 0
+    return new Readable({
+      ...opts,
+      read(cb) {
+        this.push(i === data.length ? null : data[i++])
+        cb(null)
+      }
+    })
+  }
+
+  static isBackpressured(rs) {
+    return (
+      (rs._duplexState & READ_BACKPRESSURE_STATUS) !== 0 ||
+      rs._readableState.buffered >= rs._readableState.highWaterMark
+    )
+  }
+
+  static isPaused(rs) {
+    return (rs._duplexState & READ_RESUMED) === 0
+  }
+
+  [asyncIterator]() {
+    const stream = this
+
+    let error = null
+    let promiseResolve = null
+    let promiseReject = null
+
+    this.on('error', (err) => {
+      error = err
+    })
+    this.on('readable', onreadable)
+    this.on('close', onclose)
+
+    return {
+      [asyncIterator]() {
+        return this
+      },
+      next() {
+        return new Promise(function (resolve, reject) {
+          promiseResolve = resolve
+          promiseReject = reject
+          const data = stream.read()
+          if (data !== null) ondata(data)
+          else if ((stream._duplexState & DESTROYED) !== 0) ondata(null)
+        })
+      },
+      return() {
+        return destroy(null)
+      },
+      throw(err) {
+        return destroy(err)
+      }
+    }
+
+    function onreadable() {
+      if (promiseResolve !== null) ondata(stream.read())
+    }
+
+    function onclose() {
+      if (promiseResolve !== null) ondata(null)
+    }
+
+    function ondata(data) {
+      if (promiseReject === null) return
+      if (error) {
+        promiseReject(error)
+      } else if (data === null && (stream._duplexState & READ_DONE) === 0) {
+        promiseReject(StreamError.STREAM_DESTROYED())
+      } else {
+        promiseResolve({ value: data, done: data === null })
+      }
+      promiseReject = promiseResolve = null
+    }
+
+    function destroy(err) {
+      stream.destroy(err)
+      return new Promise((resolve, reject) => {
+        if (stream._duplexState & DESTROYED) return resolve({ value: undefined, done: true })
+        stream.once('close', function () {
+          if (err) reject(err)
+          else resolve({ value: undefined, done: true })
+        })
+      })
+    }
+  }
+}
+
+class Writable extends Stream {
+  constructor(opts) {
+    super(opts)
+
+    this._duplexState |= OPENING | READ_DONE
+    this._writableState = new WritableState(this, opts)
+
+    if (opts) {
+      if (opts.writev) this._writev = opts.writev
+      if (opts.write) this._write = opts.write
+      if (opts.final) this._final = opts.final
+      if (opts.eagerOpen) this._writableState.updateNextTick()
+    }
+  }
+
+  cork() {
+    this._duplexState |= WRITE_CORKED
+  }
+
+  uncork() {
+    this._duplexState &= WRITE_NOT_CORKED
+    this._writableState.updateNextTick()
+  }
+
+  _writev(batch, cb) {
+    cb(null)
+  }
+
+  _write(data, cb) {
+    this._writableState.autoBatch(data, cb)
+  }
+
+  _final(cb) {
+    cb(null)
+  }
+
+  static isBackpressured(ws) {
+    return (ws._duplexState & WRITE_BACKPRESSURE_STATUS) !== 0
+  }
+
+  static drained(ws) {
+    if (ws.destroyed) return Promise.resolve(false)
+
+    const state = ws._writableState
+    const pending = isWritev(ws) ? Math.min(1, state.queue.length) : state.queue.length
+    const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0)
+    if (writes === 0) return Promise.resolve(true)
+
+    if (state.drains === null) state.drains = []
+    return new Promise((resolve) => {
+      state.drains.push({ writes, resolve })
+    })
+  }
+
+  write(data) {
+    this._writableState.updateNextTick()
+    return this._writableState.push(data)
+  }
+
+  end(data) {
+    this._writableState.updateNextTick()
+    this._writableState.end(data)
+    return this
+  }
+}
+
+class Duplex extends Readable {
+  // and Writable
+  constructor(opts) {
+    super(opts)
+
+    this._duplexState = OPENING | (this._duplexState & READ_READ_AHEAD)
+    this._writableState = new WritableState(this, opts)
+
+    if (opts) {
+      if (opts.writev) this._writev = opts.writev
+      if (opts.write) this._write = opts.write
+      if (opts.final) this._final = opts.final
+    }
+  }
+
+  cork() {
+    this._duplexState |= WRITE_CORKED
+  }
+
+  uncork() {
+    this._duplexState &= WRITE_NOT_CORKED
+    this._writableState.updateNextTick()
+  }
+
+  _writev(batch, cb) {
+    cb(null)
+  }
+
+  _write(data, cb) {
+    this._writableState.autoBatch(data, cb)
+  }
+
+  _final(cb) {
+    cb(null)
+  }
+
+  write(data) {
+    this._writableState.updateNextTick()
+    return this._writableState.push(data)
+  }
+
+  end(data) {
+    this._writableState.updateNextTick()
+    this._writableState.end(data)
+    return this
+  }
+}
+
+class Transform extends Duplex {
+  constructor(opts) {
+    super(opts)
+    this._transformState = new TransformState(this)
+
+    if (opts) {
+      if (opts.transform) this._transform = opts.transform
+      if (opts.flush) this._flush = opts.flush
+    }
+  }
+
+  _write(data, cb) {
+    if (this._readableState.buffered >= this._readableState.highWaterMark) {
+      this._transformState.data = data
+    } else {
+      this._transform(data, this._transformState.afterTransform)
+    }
+  }
+
+  _read(cb) {
+    if (this._transformState.data !== null) {
+      const data = this._transformState.data
+      this._transformState.data = null
+      cb(null)
+      this._transform(data, this._transformState.afterTransform)
+    } else {
+      cb(null)
+    }
+  }
+
+  destroy(err) {
+    super.destroy(err)
+    if (this._transformState.data !== null) {
+      this._transformState.data = null
+      this._transformState.afterTransform()
+    }
+  }
+
+  _transform(data, cb) {
+    cb(null, data)
+  }
+
+  _flush(cb) {
+    cb(null)
+  }
+
+  _final(cb) {
+    this._transformState.afterFinal = cb
+    this._flush(transformAfterFlush.bind(this))
+  }
+}
+
+class PassThrough extends Transform {}
+
+function transformAfterFlush(err, data) {
+  const cb = this._transformState.afterFinal
+  if (err) return cb(err)
+
+  if (data !== null && data !== undefined) this.push(data)
+  this.push(null)
+  cb(null)
+}
+
+function pipelinePromise(...streams) {
+  return new Promise((resolve, reject) => {
+    return pipeline(...streams, (err) => {
+      if (err) return reject(err)
+      resolve()
+    })
+  })
+}
+
+function pipeline(stream, ...streams) {
+  const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams]
+  const done = all.length && typeof all[all.length - 1] === 'function' ? all.pop() : null
+
+  if (all.length < 2) throw StreamError.BAD_ARGUMENT('Pipeline requires at least 2 streams')
+
+  let src = all[0]
+  let dest = null
+  let error = null
+
+  for (let i = 1; i < all.length; i++) {
+    dest = all[i]
+
+    if (isStreamx(src)) {
+      src.pipe(dest, onerror)
+    } else {
+      errorHandle(src, true, i > 1, onerror)
+      src.pipe(dest)
+    }
+
+    src = dest
+  }
+
+  if (done) {
+    let fin = false
+
+    const autoDestroy =
+      isStreamx(dest) || !!(dest._writableState && dest._writableState.autoDestroy)
+
+    dest.on('error', (err) => {
+      if (error === null) error = err
+    })
+
+    dest.on('finish', () => {
+      fin = true
+      if (!autoDestroy) done(error)
+    })
+
+    if (autoDestroy) {
+      dest.on('close', () => done(error || (fin ? null : StreamError.PREMATURE_CLOSE())))
+    }
+  }
+
+  return dest
+
+  function errorHandle(s, rd, wr, onerror) {
+    s.on('error', onerror)
+    s.on('close', onclose)
+
+    function onclose() {
+      if (rd && s._readableState && !s._readableState.ended) {
+        return onerror(StreamError.PREMATURE_CLOSE())
+      }
+      if (wr && s._writableState && !s._writableState.ended) {
+        return onerror(StreamError.PREMATURE_CLOSE())
+      }
+    }
+  }
+
+  function onerror(err) {
+    if (!err || error) return
+    error = err
+
+    for (const s of all) {
+      s.destroy(err)
+    }
+  }
+}
+
+function echo(s) {
+  return s
+}
+
+function isStream(stream) {
+  return !!stream._readableState || !!stream._writableState
+}
+
+function isStreamx(stream) {
+  return typeof stream._duplexState === 'number' && isStream(stream)
+}
+
+function isEnding(stream) {
+  return !!stream._readableState && stream._readableState.ending
+}
+
+function isEnded(stream) {
+  return !!stream._readableState && stream._readableState.ended
+}
+
+function isFinishing(stream) {
+  return !!stream._writableState && stream._writableState.ending
+}
+
+function isFinished(stream) {
+  return !!stream._writableState && stream._writableState.ended
+}
+
+function getStreamError(stream, opts = {}) {
+  const err =
+    (stream._readableState && stream._readableState.error) ||
+    (stream._writableState && stream._writableState.error)
+
+  // avoid implicit errors by default
+  return !opts.all && StreamError.isStreamDestroyed(err) ? null : err
+}
+
+function isReadStreamx(stream) {
+  return isStreamx(stream) && stream.readable
+}
+
+function isDisturbed(stream) {
+  return (
+    (stream._duplexState & OPENING) !== OPENING ||
+    (stream._duplexState & DESTROYING) === DESTROYING ||
+    (stream._duplexState & ACTIVE_OR_TICKING) !== 0
+  )
+}
+
+function isTypedArray(data) {
+  return typeof data === 'object' && data !== null && typeof data.byteLength === 'number'
+}
+
+function defaultByteLength(data) {
+  return isTypedArray(data) ? data.byteLength : 1024
+}
+
+function noop() {}
+
+function abort() {
+  this.destroy(StreamError.ABORTED())
+}
+
+function isWritev(s) {
+  return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev
+}
+
+module.exports = {
+  pipeline,
+  pipelinePromise,
+  isStream,
+  isStreamx,
+  isEnding,
+  isEnded,
+  isFinishing,
+  isFinished,
+  isDisturbed,
+  getStreamError,
+  Stream,
+  Writable,
+  Readable,
+  Duplex,
+  Transform,
+  // Export PassThrough for compatibility with Node.js core's stream module
+  PassThrough
+}
+
+
+/***/ }),
+
+/***/ 5657:
+/***/ ((module) => {
+
+module.exports = class StreamError extends Error {
+  constructor(msg, code, fn = StreamError) {
+    super(msg)
+
+    this.code = code
+
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, fn)
+    }
+  }
+
+  static isStreamDestroyed(err) {
+    return err && err.code === 'STREAM_DESTROYED'
+  }
+
+  static isPrematureClose(err) {
+    return err && err.code === 'PREMATURE_CLOSE'
+  }
+
+  static isAborted(err) {
+    return err && err.code === 'ABORTED'
+  }
+
+  static isBadArgument(err) {
+    return err && err.code === 'BAD_ARGUMENT'
+  }
+
+  get name() {
+    return 'StreamError'
+  }
+
+  static STREAM_DESTROYED() {
+    return new StreamError('Stream was destroyed', 'STREAM_DESTROYED', StreamError.STREAM_DESTROYED)
+  }
+
+  static PREMATURE_CLOSE(msg = 'Premature close') {
+    return new StreamError(msg, 'PREMATURE_CLOSE', StreamError.PREMATURE_CLOSE)
+  }
+
+  static ABORTED() {
+    return new StreamError('Stream aborted', 'ABORTED', StreamError.ABORTED)
+  }
+
+  static BAD_ARGUMENT(msg = 'Bad argument') {
+    return new StreamError(msg, 'BAD_ARGUMENT', StreamError.BAD_ARGUMENT)
+  }
+}
+
+
+/***/ }),
+
+/***/ 775:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const constants = { // just for envs without fs
+  S_IFMT: 61440,
+  S_IFDIR: 16384,
+  S_IFCHR: 8192,
+  S_IFBLK: 24576,
+  S_IFIFO: 4096,
+  S_IFLNK: 40960
+}
+
+try {
+  module.exports = (__nccwpck_require__(9896).constants) || constants
+} catch {
+  module.exports = constants
+}
+
+
+/***/ }),
+
+/***/ 5763:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const { Writable, Readable, getStreamError } = __nccwpck_require__(6204)
+const FIFO = __nccwpck_require__(3867)
+const b4a = __nccwpck_require__(3057)
+const headers = __nccwpck_require__(8428)
+
+const EMPTY = b4a.alloc(0)
+const MAX_HEADER_SIZE = 4 * 1024 * 1024 // arbitrary big number
+
+class BufferList {
+  constructor () {
+    this.buffered = 0
+    this.shifted = 0
+    this.queue = new FIFO()
+
+    this._offset = 0
+  }
+
+  push (buffer) {
+    this.buffered += buffer.byteLength
+    this.queue.push(buffer)
+  }
+
+  shiftFirst (size) {
+    return this.buffered === 0 ? null : this._next(size)
+  }
+
+  shift (size) {
+    if (size > this.buffered) return null
+    if (size === 0) return EMPTY
+
+    let chunk = this._next(size)
+
+    if (size === chunk.byteLength) return chunk // likely case
+
+    const chunks = [chunk]
+
+    while ((size -= chunk.byteLength) > 0) {
+      chunk = this._next(size)
+      chunks.push(chunk)
+    }
+
+    return b4a.concat(chunks)
+  }
+
+  _next (size) {
+    const buf = this.queue.peek()
+    const rem = buf.byteLength - this._offset
+
+    if (size >= rem) {
+      const sub = this._offset ? buf.subarray(this._offset, buf.byteLength) : buf
+      this.queue.shift()
+      this._offset = 0
+      this.buffered -= rem
+      this.shifted += rem
+      return sub
+    }
+
+    this.buffered -= size
+    this.shifted += size
+
+    return buf.subarray(this._offset, (this._offset += size))
+  }
+}
+
+class Source extends Readable {
+  constructor (self, header, offset) {
+    super()
+
+    this.header = header
+    this.offset = offset
+
+    this._parent = self
+  }
+
+  _read (cb) {
+    if (this.header.size === 0) {
+      this.push(null)
+    }
+    if (this._parent._stream === this) {
+      this._parent._update()
+    }
+    cb(null)
+  }
+
+  _predestroy () {
+    this._parent.destroy(getStreamError(this))
+  }
+
+  _detach () {
+    if (this._parent._stream === this) {
+      this._parent._stream = null
+      this._parent._missing = overflow(this.header.size)
+      this._parent._update()
+    }
+  }
+
+  _destroy (cb) {
+    this._detach()
+    cb(null)
+  }
+}
+
+class Extract extends Writable {
+  constructor (opts) {
+    super(opts)
+
+    if (!opts) opts = {}
+
+    this._buffer = new BufferList()
+    this._offset = 0
+    this._header = null
+    this._stream = null
+    this._missing = 0
+    this._longHeader = false
+    this._callback = noop
+    this._locked = false
+    this._finished = false
+    this._pax = null
+    this._paxGlobal = null
+    this._gnuLongPath = null
+    this._gnuLongLinkPath = null
+    this._filenameEncoding = opts.filenameEncoding || 'utf-8'
+    this._allowUnknownFormat = !!opts.allowUnknownFormat
+    this._unlockBound = this._unlock.bind(this)
+  }
+
+  _unlock (err) {
+    this._locked = false
+
+    if (err) {
+      this.destroy(err)
+      this._continueWrite(err)
+      return
+    }
+
+    this._update()
+  }
+
+  _consumeHeader () {
+    if (this._locked) return false
+
+    this._offset = this._buffer.shifted
+
+    try {
+      this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat)
+    } catch (err) {
+      this._continueWrite(err)
+      return false
+    }
+
+    if (!this._header) return true
+
+    this._header.byteOffset = this._buffer.shifted
+
+    switch (this._header.type) {
+      case 'gnu-long-path':
+      case 'gnu-long-link-path':
+      case 'pax-global-header':
+      case 'pax-header':
+        this._longHeader = true
+        this._missing = this._header.size
+        if (this._missing > MAX_HEADER_SIZE) {
+          this._continueWrite(new Error('Header exceeds max size'))
+          return false
+        }
+        return true
+    }
+
+    this._locked = true
+    this._applyLongHeaders()
+
+    if (!(this._header.size >= 0)) {
+      this._continueWrite(new Error('Invalid header'))
+      return false
+    }
+
+    if (this._header.size === 0 || this._header.type === 'directory') {
+      this.emit('entry', this._header, this._createStream(), this._unlockBound)
+      return true
+    }
+
+    this._stream = this._createStream()
+    this._missing = this._header.size
+
+    this.emit('entry', this._header, this._stream, this._unlockBound)
+    return true
+  }
+
+  _applyLongHeaders () {
+    if (this._gnuLongPath) {
+      this._header.name = this._gnuLongPath
+      this._gnuLongPath = null
+    }
+
+    if (this._gnuLongLinkPath) {
+      this._header.linkname = this._gnuLongLinkPath
+      this._gnuLongLinkPath = null
+    }
+
+    if (this._pax) {
+      if (this._pax.path) this._header.name = this._pax.path
+      if (this._pax.linkpath) this._header.linkname = this._pax.linkpath
+      if (this._pax.size) this._header.size = parseInt(this._pax.size, 10)
+      this._header.pax = this._pax
+      this._pax = null
+    }
+  }
+
+  _decodeLongHeader (buf) {
+    switch (this._header.type) {
+      case 'gnu-long-path':
+        this._gnuLongPath = headers.decodeLongPath(buf, this._filenameEncoding)
+        break
+      case 'gnu-long-link-path':
+        this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding)
+        break
+      case 'pax-global-header':
+        this._paxGlobal = headers.decodePax(buf)
+        break
+      case 'pax-header':
+        this._pax = this._paxGlobal === null
+          ? headers.decodePax(buf)
+          : Object.assign({}, this._paxGlobal, headers.decodePax(buf))
+        break
+    }
+  }
+
+  _consumeLongHeader () {
+    this._longHeader = false
+    this._missing = overflow(this._header.size)
+
+    const buf = this._buffer.shift(this._header.size)
+
+    try {
+      this._decodeLongHeader(buf)
+    } catch (err) {
+      this._continueWrite(err)
+      return false
+    }
+
+    return true
+  }
+
+  _consumeStream () {
+    const buf = this._buffer.shiftFirst(this._missing)
+    if (buf === null) return false
+
+    this._missing -= buf.byteLength
+    const drained = this._stream.push(buf)
+
+    if (this._missing === 0) {
+      this._stream.push(null)
+      if (drained) this._stream._detach()
+      return drained && this._locked === false
+    }
+
+    return drained
+  }
+
+  _createStream () {
+    return new Source(this, this._header, this._offset)
+  }
+
+  _update () {
+    while (this._buffer.buffered > 0 && !this.destroying) {
+      if (this._missing > 0) {
+        if (this._stream !== null) {
+          if (this._consumeStream() === false) return
+          continue
+        }
+
+        if (this._longHeader === true) {
+          if (this._missing > this._buffer.buffered) break
+          if (this._consumeLongHeader() === false) return false
+          continue
+        }
+
+        const ignore = this._buffer.shiftFirst(this._missing)
+        if (ignore !== null) this._missing -= ignore.byteLength
+        continue
+      }
+
+      if (this._buffer.buffered < 512) break
+      if (this._stream !== null || this._consumeHeader() === false) return
+    }
+
+    this._continueWrite(null)
+  }
+
+  _continueWrite (err) {
+    const cb = this._callback
+    this._callback = noop
+    cb(err)
+  }
+
+  _write (data, cb) {
+    this._callback = cb
+    this._buffer.push(data)
+    this._update()
+  }
+
+  _final (cb) {
+    this._finished = this._missing === 0 && this._buffer.buffered === 0
+    cb(this._finished ? null : new Error('Unexpected end of data'))
+  }
+
+  _predestroy () {
+    this._continueWrite(null)
+  }
+
+  _destroy (cb) {
+    if (this._stream) this._stream.destroy(getStreamError(this))
+    cb(null)
+  }
+
+  [Symbol.asyncIterator] () {
+    let error = null
+
+    let promiseResolve = null
+    let promiseReject = null
+
+    let entryStream = null
+    let entryCallback = null
+
+    const extract = this
+
+    this.on('entry', onentry)
+    this.on('error', (err) => { error = err })
+    this.on('close', onclose)
+
+    return {
+      [Symbol.asyncIterator] () {
+        return this
+      },
+      next () {
+        return new Promise(onnext)
+      },
+      return () {
+        return destroy(null)
+      },
+      throw (err) {
+        return destroy(err)
+      }
+    }
+
+    function consumeCallback (err) {
+      if (!entryCallback) return
+      const cb = entryCallback
+      entryCallback = null
+      cb(err)
+    }
+
+    function onnext (resolve, reject) {
+      if (error) {
+        return reject(error)
+      }
+
+      if (entryStream) {
+        resolve({ value: entryStream, done: false })
+        entryStream = null
+        return
+      }
+
+      promiseResolve = resolve
+      promiseReject = reject
+
+      consumeCallback(null)
+
+      if (extract._finished && promiseResolve) {
+        promiseResolve({ value: undefined, done: true })
+        promiseResolve = promiseReject = null
+      }
+    }
+
+    function onentry (header, stream, callback) {
+      entryCallback = callback
+      stream.on('error', noop) // no way around this due to tick sillyness
+
+      if (promiseResolve) {
+        promiseResolve({ value: stream, done: false })
+        promiseResolve = promiseReject = null
+      } else {
+        entryStream = stream
+      }
+    }
+
+    function onclose () {
+      consumeCallback(error)
+      if (!promiseResolve) return
+      if (error) promiseReject(error)
+      else promiseResolve({ value: undefined, done: true })
+      promiseResolve = promiseReject = null
+    }
+
+    function destroy (err) {
+      extract.destroy(err)
+      consumeCallback(err)
+      return new Promise((resolve, reject) => {
+        if (extract.destroyed) return resolve({ value: undefined, done: true })
+        extract.once('close', function () {
+          if (err) reject(err)
+          else resolve({ value: undefined, done: true })
+        })
+      })
+    }
+  }
+}
+
+module.exports = function extract (opts) {
+  return new Extract(opts)
+}
+
+function noop () {}
+
+function overflow (size) {
+  size &= 511
+  return size && 512 - size
+}
+
+
+/***/ }),
+
+/***/ 8428:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const b4a = __nccwpck_require__(3057)
+
+const ZEROS = '0000000000000000000'
+const SEVENS = '7777777777777777777'
+const ZERO_OFFSET = '0'.charCodeAt(0)
+const USTAR_MAGIC = b4a.from([0x75, 0x73, 0x74, 0x61, 0x72, 0x00]) // ustar\x00
+const USTAR_VER = b4a.from([ZERO_OFFSET, ZERO_OFFSET])
+const GNU_MAGIC = b4a.from([0x75, 0x73, 0x74, 0x61, 0x72, 0x20]) // ustar\x20
+const GNU_VER = b4a.from([0x20, 0x00])
+const MASK = 0o7777
+const MAGIC_OFFSET = 257
+const VERSION_OFFSET = 263
+
+exports.decodeLongPath = function decodeLongPath (buf, encoding) {
+  return decodeStr(buf, 0, buf.length, encoding)
+}
+
+exports.encodePax = function encodePax (opts) { // TODO: encode more stuff in pax
+  let result = ''
+  if (opts.name) result += addLength(' path=' + opts.name + '\n')
+  if (opts.linkname) result += addLength(' linkpath=' + opts.linkname + '\n')
+  const pax = opts.pax
+  if (pax) {
+    for (const key in pax) {
+      result += addLength(' ' + key + '=' + pax[key] + '\n')
+    }
+  }
+  return b4a.from(result)
+}
+
+exports.decodePax = function decodePax (buf) {
+  const result = {}
+
+  while (buf.length) {
+    let i = 0
+    while (i < buf.length && buf[i] !== 32) i++
+    const len = parseInt(b4a.toString(buf.subarray(0, i)), 10)
+    if (!len) return result
+
+    const b = b4a.toString(buf.subarray(i + 1, len - 1))
+    const keyIndex = b.indexOf('=')
+    if (keyIndex === -1) return result
+    result[b.slice(0, keyIndex)] = b.slice(keyIndex + 1)
+
+    buf = buf.subarray(len)
+  }
+
+  return result
+}
+
+exports.encode = function encode (opts) {
+  const buf = b4a.alloc(512)
+  let name = opts.name
+  let prefix = ''
+
+  if (opts.typeflag === 5 && name[name.length - 1] !== '/') name += '/'
+  if (b4a.byteLength(name) !== name.length) return null // utf-8
+
+  while (b4a.byteLength(name) > 100) {
+    const i = name.indexOf('/')
+    if (i === -1) return null
+    prefix += prefix ? '/' + name.slice(0, i) : name.slice(0, i)
+    name = name.slice(i + 1)
+  }
+
+  if (b4a.byteLength(name) > 100 || b4a.byteLength(prefix) > 155) return null
+  if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null
+
+  b4a.write(buf, name)
+  b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100)
+  b4a.write(buf, encodeOct(opts.uid, 6), 108)
+  b4a.write(buf, encodeOct(opts.gid, 6), 116)
+  encodeSize(opts.size, buf, 124)
+  b4a.write(buf, encodeOct((opts.mtime.getTime() / 1000) | 0, 11), 136)
+
+  buf[156] = ZERO_OFFSET + toTypeflag(opts.type)
+
+  if (opts.linkname) b4a.write(buf, opts.linkname, 157)
+
+  b4a.copy(USTAR_MAGIC, buf, MAGIC_OFFSET)
+  b4a.copy(USTAR_VER, buf, VERSION_OFFSET)
+  if (opts.uname) b4a.write(buf, opts.uname, 265)
+  if (opts.gname) b4a.write(buf, opts.gname, 297)
+  b4a.write(buf, encodeOct(opts.devmajor || 0, 6), 329)
+  b4a.write(buf, encodeOct(opts.devminor || 0, 6), 337)
+
+  if (prefix) b4a.write(buf, prefix, 345)
+
+  b4a.write(buf, encodeOct(cksum(buf), 6), 148)
+
+  return buf
+}
+
+exports.decode = function decode (buf, filenameEncoding, allowUnknownFormat) {
+  let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET
+
+  let name = decodeStr(buf, 0, 100, filenameEncoding)
+  const mode = decodeOct(buf, 100, 8)
+  const uid = decodeOct(buf, 108, 8)
+  const gid = decodeOct(buf, 116, 8)
+  const size = decodeOct(buf, 124, 12)
+  const mtime = decodeOct(buf, 136, 12)
+  const type = toType(typeflag)
+  const linkname = buf[157] === 0 ? null : decodeStr(buf, 157, 100, filenameEncoding)
+  const uname = decodeStr(buf, 265, 32)
+  const gname = decodeStr(buf, 297, 32)
+  const devmajor = decodeOct(buf, 329, 8)
+  const devminor = decodeOct(buf, 337, 8)
+
+  const c = cksum(buf)
+
+  // checksum is still initial value if header was null.
+  if (c === 8 * 32) return null
+
+  // valid checksum
+  if (c !== decodeOct(buf, 148, 8)) throw new Error('Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?')
+
+  if (isUSTAR(buf)) {
+    // ustar (posix) format.
+    // prepend prefix, if present.
+    if (buf[345]) name = decodeStr(buf, 345, 155, filenameEncoding) + '/' + name
+  } else if (isGNU(buf)) {
+    // 'gnu'/'oldgnu' format. Similar to ustar, but has support for incremental and
+    // multi-volume tarballs.
+  } else {
+    if (!allowUnknownFormat) {
+      throw new Error('Invalid tar header: unknown format.')
+    }
+  }
+
+  // to support old tar versions that use trailing / to indicate dirs
+  if (typeflag === 0 && name && name[name.length - 1] === '/') typeflag = 5
+
+  return {
+    name,
+    mode,
+    uid,
+    gid,
+    size,
+    byteOffset: 0,
+    mtime: new Date(1000 * mtime),
+    type,
+    linkname,
+    uname,
+    gname,
+    devmajor,
+    devminor,
+    pax: null
+  }
+}
+
+function isUSTAR (buf) {
+  return b4a.equals(USTAR_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6))
+}
+
+function isGNU (buf) {
+  return b4a.equals(GNU_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6)) &&
+    b4a.equals(GNU_VER, buf.subarray(VERSION_OFFSET, VERSION_OFFSET + 2))
+}
+
+function clamp (index, len, defaultValue) {
+  if (typeof index !== 'number') return defaultValue
+  index = ~~index // Coerce to integer.
+  if (index >= len) return len
+  if (index >= 0) return index
+  index += len
+  if (index >= 0) return index
+  return 0
+}
+
+function toType (flag) {
+  switch (flag) {
+    case 0:
+      return 'file'
+    case 1:
+      return 'link'
+    case 2:
+      return 'symlink'
+    case 3:
+      return 'character-device'
+    case 4:
+      return 'block-device'
+    case 5:
+      return 'directory'
+    case 6:
+      return 'fifo'
+    case 7:
+      return 'contiguous-file'
+    case 72:
+      return 'pax-header'
+    case 55:
+      return 'pax-global-header'
+    case 27:
+      return 'gnu-long-link-path'
+    case 28:
+    case 30:
+      return 'gnu-long-path'
+  }
+
+  return null
+}
+
+function toTypeflag (flag) {
+  switch (flag) {
+    case 'file':
+      return 0
+    case 'link':
+      return 1
+    case 'symlink':
+      return 2
+    case 'character-device':
+      return 3
+    case 'block-device':
+      return 4
+    case 'directory':
+      return 5
+    case 'fifo':
+      return 6
+    case 'contiguous-file':
+      return 7
+    case 'pax-header':
+      return 72
+  }
+
+  return 0
+}
+
+function indexOf (block, num, offset, end) {
+  for (; offset < end; offset++) {
+    if (block[offset] === num) return offset
+  }
+  return end
+}
+
+function cksum (block) {
+  let sum = 8 * 32
+  for (let i = 0; i < 148; i++) sum += block[i]
+  for (let j = 156; j < 512; j++) sum += block[j]
+  return sum
+}
+
+function encodeOct (val, n) {
+  val = val.toString(8)
+  if (val.length > n) return SEVENS.slice(0, n) + ' '
+  return ZEROS.slice(0, n - val.length) + val + ' '
+}
+
+function encodeSizeBin (num, buf, off) {
+  buf[off] = 0x80
+  for (let i = 11; i > 0; i--) {
+    buf[off + i] = num & 0xff
+    num = Math.floor(num / 0x100)
+  }
+}
+
+function encodeSize (num, buf, off) {
+  if (num.toString(8).length > 11) {
+    encodeSizeBin(num, buf, off)
+  } else {
+    b4a.write(buf, encodeOct(num, 11), off)
+  }
+}
+
+/* Copied from the node-tar repo and modified to meet
+ * tar-stream coding standard.
+ *
+ * Source: https://github.com/npm/node-tar/blob/51b6627a1f357d2eb433e7378e5f05e83b7aa6cd/lib/header.js#L349
+ */
+function parse256 (buf) {
+  // first byte MUST be either 80 or FF
+  // 80 for positive, FF for 2's comp
+  let positive
+  if (buf[0] === 0x80) positive = true
+  else if (buf[0] === 0xFF) positive = false
+  else return null
+
+  // build up a base-256 tuple from the least sig to the highest
+  const tuple = []
+  let i
+  for (i = buf.length - 1; i > 0; i--) {
+    const byte = buf[i]
+    if (positive) tuple.push(byte)
+    else tuple.push(0xFF - byte)
+  }
+
+  let sum = 0
+  const l = tuple.length
+  for (i = 0; i < l; i++) {
+    sum += tuple[i] * Math.pow(256, i)
+  }
+
+  return positive ? sum : -1 * sum
+}
+
+function decodeOct (val, offset, length) {
+  val = val.subarray(offset, offset + length)
+  offset = 0
+
+  // If prefixed with 0x80 then parse as a base-256 integer
+  if (val[offset] & 0x80) {
+    return parse256(val)
+  } else {
+    // Older versions of tar can prefix with spaces
+    while (offset < val.length && val[offset] === 32) offset++
+    const end = clamp(indexOf(val, 32, offset, val.length), val.length, val.length)
+    while (offset < end && val[offset] === 0) offset++
+    if (end === offset) return 0
+    return parseInt(b4a.toString(val.subarray(offset, end)), 8)
+  }
+}
+
+function decodeStr (val, offset, length, encoding) {
+  return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding)
+}
+
+function addLength (str) {
+  const len = b4a.byteLength(str)
+  let digits = Math.floor(Math.log(len) / Math.log(10)) + 1
+  if (len + digits >= Math.pow(10, digits)) digits++
+
+  return (len + digits) + str
+}
+
+
+/***/ }),
+
+/***/ 6118:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+exports.extract = __nccwpck_require__(5763)
+/* unused reexport */ __nccwpck_require__(861)
+
+
+/***/ }),
+
+/***/ 861:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const { Readable, Writable, getStreamError } = __nccwpck_require__(6204)
+const b4a = __nccwpck_require__(3057)
+
+const constants = __nccwpck_require__(775)
+const headers = __nccwpck_require__(8428)
+
+const DMODE = 0o755
+const FMODE = 0o644
+
+const END_OF_TAR = b4a.alloc(1024)
+
+class Sink extends Writable {
+  constructor (pack, header, callback) {
+    super({ mapWritable, eagerOpen: true })
+
+    this.written = 0
+    this.header = header
+
+    this._callback = callback
+    this._linkname = null
+    this._isLinkname = header.type === 'symlink' && !header.linkname
+    this._isVoid = header.type !== 'file' && header.type !== 'contiguous-file'
+    this._finished = false
+    this._pack = pack
+    this._openCallback = null
+
+    if (this._pack._stream === null) this._pack._stream = this
+    else this._pack._pending.push(this)
+  }
+
+  _open (cb) {
+    this._openCallback = cb
+    if (this._pack._stream === this) this._continueOpen()
+  }
+
+  _continuePack (err) {
+    if (this._callback === null) return
+
+    const callback = this._callback
+    this._callback = null
+
+    callback(err)
+  }
+
+  _continueOpen () {
+    if (this._pack._stream === null) this._pack._stream = this
+
+    const cb = this._openCallback
+    this._openCallback = null
+    if (cb === null) return
+
+    if (this._pack.destroying) return cb(new Error('pack stream destroyed'))
+    if (this._pack._finalized) return cb(new Error('pack stream is already finalized'))
+
+    this._pack._stream = this
+
+    if (!this._isLinkname) {
+      this._pack._encode(this.header)
+    }
+
+    if (this._isVoid) {
+      this._finish()
+      this._continuePack(null)
+    }
+
+    cb(null)
+  }
+
+  _write (data, cb) {
+    if (this._isLinkname) {
+      this._linkname = this._linkname ? b4a.concat([this._linkname, data]) : data
+      return cb(null)
+    }
+
+    if (this._isVoid) {
+      if (data.byteLength > 0) {
+        return cb(new Error('No body allowed for this entry'))
+      }
+      return cb()
+    }
+
+    this.written += data.byteLength
+    if (this._pack.push(data)) return cb()
+    this._pack._drain = cb
+  }
+
+  _finish () {
+    if (this._finished) return
+    this._finished = true
+
+    if (this._isLinkname) {
+      this.header.linkname = this._linkname ? b4a.toString(this._linkname, 'utf-8') : ''
+      this._pack._encode(this.header)
+    }
+
+    overflow(this._pack, this.header.size)
+
+    this._pack._done(this)
+  }
+
+  _final (cb) {
+    if (this.written !== this.header.size) { // corrupting tar
+      return cb(new Error('Size mismatch'))
+    }
+
+    this._finish()
+    cb(null)
+  }
+
+  _getError () {
+    return getStreamError(this) || new Error('tar entry destroyed')
+  }
+
+  _predestroy () {
+    this._pack.destroy(this._getError())
+  }
+
+  _destroy (cb) {
+    this._pack._done(this)
+
+    this._continuePack(this._finished ? null : this._getError())
+
+    cb()
+  }
+}
+
+class Pack extends Readable {
+  constructor (opts) {
+    super(opts)
+    this._drain = noop
+    this._finalized = false
+    this._finalizing = false
+    this._pending = []
+    this._stream = null
+  }
+
+  entry (header, buffer, callback) {
+    if (this._finalized || this.destroying) throw new Error('already finalized or destroyed')
+
+    if (typeof buffer === 'function') {
+      callback = buffer
+      buffer = null
+    }
+
+    if (!callback) callback = noop
+
+    if (!header.size || header.type === 'symlink') header.size = 0
+    if (!header.type) header.type = modeToType(header.mode)
+    if (!header.mode) header.mode = header.type === 'directory' ? DMODE : FMODE
+    if (!header.uid) header.uid = 0
+    if (!header.gid) header.gid = 0
+    if (!header.mtime) header.mtime = new Date()
+
+    if (typeof buffer === 'string') buffer = b4a.from(buffer)
+
+    const sink = new Sink(this, header, callback)
+
+    if (b4a.isBuffer(buffer)) {
+      header.size = buffer.byteLength
+      sink.write(buffer)
+      sink.end()
+      return sink
+    }
+
+    if (sink._isVoid) {
+      return sink
+    }
+
+    return sink
+  }
+
+  finalize () {
+    if (this._stream || this._pending.length > 0) {
+      this._finalizing = true
+      return
+    }
+
+    if (this._finalized) return
+    this._finalized = true
+
+    this.push(END_OF_TAR)
+    this.push(null)
+  }
+
+  _done (stream) {
+    if (stream !== this._stream) return
+
+    this._stream = null
+
+    if (this._finalizing) this.finalize()
+    if (this._pending.length) this._pending.shift()._continueOpen()
+  }
+
+  _encode (header) {
+    if (!header.pax) {
+      const buf = headers.encode(header)
+      if (buf) {
+        this.push(buf)
+        return
+      }
+    }
+    this._encodePax(header)
+  }
+
+  _encodePax (header) {
+    const paxHeader = headers.encodePax({
+      name: header.name,
+      linkname: header.linkname,
+      pax: header.pax
+    })
+
+    const newHeader = {
+      name: 'PaxHeader',
+      mode: header.mode,
+      uid: header.uid,
+      gid: header.gid,
+      size: paxHeader.byteLength,
+      mtime: header.mtime,
+      type: 'pax-header',
+      linkname: header.linkname && 'PaxHeader',
+      uname: header.uname,
+      gname: header.gname,
+      devmajor: header.devmajor,
+      devminor: header.devminor
+    }
+
+    this.push(headers.encode(newHeader))
+    this.push(paxHeader)
+    overflow(this, paxHeader.byteLength)
+
+    newHeader.size = header.size
+    newHeader.type = header.type
+    this.push(headers.encode(newHeader))
+  }
+
+  _doDrain () {
+    const drain = this._drain
+    this._drain = noop
+    drain()
+  }
+
+  _predestroy () {
+    const err = getStreamError(this)
+
+    if (this._stream) this._stream.destroy(err)
+
+    while (this._pending.length) {
+      const stream = this._pending.shift()
+      stream.destroy(err)
+      stream._continueOpen()
+    }
+
+    this._doDrain()
+  }
+
+  _read (cb) {
+    this._doDrain()
+    cb()
+  }
+}
+
+module.exports = function pack (opts) {
+  return new Pack(opts)
+}
+
+function modeToType (mode) {
+  switch (mode & constants.S_IFMT) {
+    case constants.S_IFBLK: return 'block-device'
+    case constants.S_IFCHR: return 'character-device'
+    case constants.S_IFDIR: return 'directory'
+    case constants.S_IFIFO: return 'fifo'
+    case constants.S_IFLNK: return 'symlink'
+  }
+
+  return 'file'
+}
+
+function noop () {}
+
+function overflow (self, size) {
+  size &= 511
+  if (size) self.push(END_OF_TAR.subarray(0, 512 - size))
+}
+
+function mapWritable (buf) {
+  return b4a.isBuffer(buf) ? buf : b4a.from(buf)
+}
+
+
+/***/ }),
+
+/***/ 7934:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const PassThroughDecoder = __nccwpck_require__(7256)
+const UTF8Decoder = __nccwpck_require__(6414)
+
+module.exports = class TextDecoder {
+  constructor(encoding = 'utf8') {
+    this.encoding = normalizeEncoding(encoding)
+
+    switch (this.encoding) {
+      case 'utf8':
+        this.decoder = new UTF8Decoder()
+        break
+      case 'utf16le':
+      case 'base64':
+        throw new Error('Unsupported encoding: ' + this.encoding)
+      default:
+        this.decoder = new PassThroughDecoder(this.encoding)
+    }
+  }
+
+  get remaining() {
+    return this.decoder.remaining
+  }
+
+  push(data) {
+    if (typeof data === 'string') return data
+    return this.decoder.decode(data)
+  }
+
+  // For Node.js compatibility
+  write(data) {
+    return this.push(data)
+  }
+
+  end(data) {
+    let result = ''
+    if (data) result = this.push(data)
+    result += this.decoder.flush()
+    return result
+  }
+}
+
+function normalizeEncoding(encoding) {
+  encoding = encoding.toLowerCase()
+
+  switch (encoding) {
+    case 'utf8':
+    case 'utf-8':
+      return 'utf8'
+    case 'ucs2':
+    case 'ucs-2':
+    case 'utf16le':
+    case 'utf-16le':
+      return 'utf16le'
+    case 'latin1':
+    case 'binary':
+      return 'latin1'
+    case 'base64':
+    case 'ascii':
+    case 'hex':
+      return encoding
+    default:
+      throw new Error('Unknown encoding: ' + encoding)
+  }
+}
+
+
+/***/ }),
+
+/***/ 7256:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const b4a = __nccwpck_require__(3057)
+
+module.exports = class PassThroughDecoder {
+  constructor(encoding) {
+    this.encoding = encoding
+  }
+
+  get remaining() {
+    return 0
+  }
+
+  decode(data) {
+    return b4a.toString(data, this.encoding)
+  }
+
+  flush() {
+    return ''
+  }
+}
+
+
+/***/ }),
+
+/***/ 6414:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const b4a = __nccwpck_require__(3057)
+
+/**
+ * https://encoding.spec.whatwg.org/#utf-8-decoder
+ */
+module.exports = class UTF8Decoder {
+  constructor() {
+    this._reset()
+  }
+
+  get remaining() {
+    return this.bytesSeen
+  }
+
+  decode(data) {
+    if (data.byteLength === 0) return ''
+
+    if (this.bytesNeeded === 0 && trailingIncomplete(data, 0) === 0) {
+      this.bytesSeen = trailingBytesSeen(data)
+      return b4a.toString(data, 'utf8')
+    }
+
+    let result = ''
+    let start = 0
+
+    if (this.bytesNeeded > 0) {
+      while (start < data.byteLength) {
+        const byte = data[start]
+
+        if (byte < this.lowerBoundary || byte > this.upperBoundary) {
+          result += '\ufffd'
+          this._reset()
+          break
+        }
+
+        this.lowerBoundary = 0x80
+        this.upperBoundary = 0xbf
+        this.codePoint = (this.codePoint << 6) | (byte & 0x3f)
+        this.bytesSeen++
+        start++
+
+        if (this.bytesSeen === this.bytesNeeded) {
+          result += String.fromCodePoint(this.codePoint)
+          this._reset()
+          break
+        }
+      }
+
+      if (this.bytesNeeded > 0) return result
+    }
+
+    const trailing = trailingIncomplete(data, start)
+    const end = data.byteLength - trailing
+
+    if (end > start) result += b4a.toString(data, 'utf8', start, end)
+
+    for (let i = end; i < data.byteLength; i++) {
+      const byte = data[i]
+
+      if (this.bytesNeeded === 0) {
+        if (byte <= 0x7f) {
+          this.bytesSeen = 0
+          result += String.fromCharCode(byte)
+        } else if (byte >= 0xc2 && byte <= 0xdf) {
+          this.bytesNeeded = 2
+          this.bytesSeen = 1
+          this.codePoint = byte & 0x1f
+        } else if (byte >= 0xe0 && byte <= 0xef) {
+          if (byte === 0xe0) this.lowerBoundary = 0xa0
+          else if (byte === 0xed) this.upperBoundary = 0x9f
+          this.bytesNeeded = 3
+          this.bytesSeen = 1
+          this.codePoint = byte & 0xf
+        } else if (byte >= 0xf0 && byte <= 0xf4) {
+          if (byte === 0xf0) this.lowerBoundary = 0x90
+          else if (byte === 0xf4) this.upperBoundary = 0x8f
+          this.bytesNeeded = 4
+          this.bytesSeen = 1
+          this.codePoint = byte & 0x7
+        } else {
+          this.bytesSeen = 1
+          result += '\ufffd'
+        }
+
+        continue
+      }
+
+      if (byte < this.lowerBoundary || byte > this.upperBoundary) {
+        result += '\ufffd'
+        i--
+        this._reset()
+
+        continue
+      }
+
+      this.lowerBoundary = 0x80
+      this.upperBoundary = 0xbf
+
+      this.codePoint = (this.codePoint << 6) | (byte & 0x3f)
+      this.bytesSeen++
+
+      if (this.bytesSeen === this.bytesNeeded) {
+        result += String.fromCodePoint(this.codePoint)
+        this._reset()
+      }
+    }
+
+    return result
+  }
+
+  flush() {
+    const result = this.bytesNeeded > 0 ? '\ufffd' : ''
+    this._reset()
+    return result
+  }
+
+  _reset() {
+    this.codePoint = 0
+    this.bytesNeeded = 0
+    this.bytesSeen = 0
+    this.lowerBoundary = 0x80
+    this.upperBoundary = 0xbf
+  }
+}
+
+function trailingIncomplete(data, start) {
+  const len = data.byteLength
+  if (len <= start) return 0
+
+  const limit = Math.max(start, len - 4)
+
+  let i = len - 1
+  while (i > limit && (data[i] & 0xc0) === 0x80) i--
+
+  if (i < start) return 0
+
+  const byte = data[i]
+
+  let needed
+  if (byte <= 0x7f) return 0
+  if (byte >= 0xc2 && byte <= 0xdf) needed = 2
+  else if (byte >= 0xe0 && byte <= 0xef) needed = 3
+  else if (byte >= 0xf0 && byte <= 0xf4) needed = 4
+  else return 0
+
+  const available = len - i
+  return available < needed ? available : 0
+}
+
+function trailingBytesSeen(data) {
+  const len = data.byteLength
+  if (len === 0) return 0
+
+  const last = data[len - 1]
+
+  if (last <= 0x7f) return 0
+  if ((last & 0xc0) !== 0x80) return 1
+
+  const limit = Math.max(0, len - 4)
+
+  let i = len - 2
+  while (i >= limit && (data[i] & 0xc0) === 0x80) i--
+
+  if (i < 0) return 1
+
+  const first = data[i]
+
+  let needed
+  if (first >= 0xc2 && first <= 0xdf) needed = 2
+  else if (first >= 0xe0 && first <= 0xef) needed = 3
+  else if (first >= 0xf0 && first <= 0xf4) needed = 4
+  else return 1
+
+  if (len - i !== needed) return 1
+
+  if (needed >= 3) {
+    const second = data[i + 1]
+    if (first === 0xe0 && second < 0xa0) return 1
+    if (first === 0xed && second > 0x9f) return 1
+    if (first === 0xf0 && second < 0x90) return 1
+    if (first === 0xf4 && second > 0x8f) return 1
+  }
+
+  return 0
+}
 
 
 /***/ }),
@@ -70643,6 +73694,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 
 /***/ }),
 
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
 /***/ 8611:
 /***/ ((module) => {
 
@@ -75300,6 +78358,80 @@ function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
+;// CONCATENATED MODULE: ./src/k6/exit-codes.ts
+/**
+ * k6's process exit codes, named once (k6 errext/exitcodes/codes.go, v2.2.0),
+ * and the typed outcome a k6 process ended with.
+ */
+const K6_EXIT_CODES = {
+    success: 0,
+    'cloud-test-run-failed': 97,
+    'cloud-failed-to-get-progress': 98,
+    'thresholds-failed': 99,
+    'setup-timeout': 100,
+    'teardown-timeout': 101,
+    'generic-timeout': 102,
+    'stopped-via-rest-api': 103,
+    'invalid-config': 104,
+    'external-abort': 105,
+    'cannot-start-rest-api': 106,
+    'script-exception': 107,
+    'script-aborted': 108,
+    'go-panic': 109,
+    'marked-as-failed': 110,
+    /** An error k6 did not type: Go's os.Exit(-1), seen as 255. */
+    'generic-error': 255,
+};
+const DESCRIPTIONS = {
+    success: 'the test passed',
+    'cloud-test-run-failed': 'the cloud test run failed',
+    'cloud-failed-to-get-progress': 'k6 could not get the test progress from the cloud',
+    'thresholds-failed': 'one or more thresholds failed',
+    'setup-timeout': 'setup() timed out',
+    'teardown-timeout': 'teardown() timed out',
+    'generic-timeout': 'a timeout occurred',
+    'stopped-via-rest-api': 'the test was stopped through the REST API',
+    'invalid-config': 'the configuration is invalid',
+    'external-abort': 'the test was aborted by a signal',
+    'cannot-start-rest-api': 'the REST API server could not start (is the --address port free?)',
+    'script-exception': 'the script threw an exception',
+    'script-aborted': 'the script called test.abort()',
+    'go-panic': 'k6 panicked',
+    'marked-as-failed': 'the script called exec.test.fail()',
+    'generic-error': 'k6 reported an error',
+};
+const REASON_BY_CODE = new Map(Object.entries(K6_EXIT_CODES).map(([reason, code]) => [code, reason]));
+const SIGNAL_NUMBERS = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGKILL: 9,
+    SIGSEGV: 11,
+    SIGTERM: 15,
+};
+/** Maps a child's (code, signal) pair, as Node reports it, to a typed outcome. */
+function k6Outcome(code, signal) {
+    if (code === null) {
+        const sig = signal ?? 'SIGKILL';
+        return {
+            kind: 'signaled',
+            signal: sig,
+            exitCode: 128 + (SIGNAL_NUMBERS[sig] ?? 0),
+            description: `k6 was killed by ${sig}`,
+        };
+    }
+    const reason = REASON_BY_CODE.get(code);
+    if (reason === undefined) {
+        return {
+            kind: 'exited',
+            reason: 'unknown',
+            exitCode: code,
+            description: `k6 exited with ${code}`,
+        };
+    }
+    return { kind: 'exited', reason, exitCode: code, description: DESCRIPTIONS[reason] };
+}
+
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:path"
@@ -75365,80 +78497,6 @@ async function isExecutable(path) {
 var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/k6/exit-codes.ts
-/**
- * k6's process exit codes, named once (k6 errext/exitcodes/codes.go, v2.2.0),
- * and the typed outcome a k6 process ended with.
- */
-const K6_EXIT_CODES = {
-    success: 0,
-    'cloud-test-run-failed': 97,
-    'cloud-failed-to-get-progress': 98,
-    'thresholds-failed': 99,
-    'setup-timeout': 100,
-    'teardown-timeout': 101,
-    'generic-timeout': 102,
-    'stopped-via-rest-api': 103,
-    'invalid-config': 104,
-    'external-abort': 105,
-    'cannot-start-rest-api': 106,
-    'script-exception': 107,
-    'script-aborted': 108,
-    'go-panic': 109,
-    'marked-as-failed': 110,
-    /** An error k6 did not type: Go's os.Exit(-1), seen as 255. */
-    'generic-error': 255,
-};
-const DESCRIPTIONS = {
-    success: 'the test passed',
-    'cloud-test-run-failed': 'the cloud test run failed',
-    'cloud-failed-to-get-progress': 'k6 could not get the test progress from the cloud',
-    'thresholds-failed': 'one or more thresholds failed',
-    'setup-timeout': 'setup() timed out',
-    'teardown-timeout': 'teardown() timed out',
-    'generic-timeout': 'a timeout occurred',
-    'stopped-via-rest-api': 'the test was stopped through the REST API',
-    'invalid-config': 'the configuration is invalid',
-    'external-abort': 'the test was aborted by a signal',
-    'cannot-start-rest-api': 'the REST API server could not start (is the --address port free?)',
-    'script-exception': 'the script threw an exception',
-    'script-aborted': 'the script called test.abort()',
-    'go-panic': 'k6 panicked',
-    'marked-as-failed': 'the script called exec.test.fail()',
-    'generic-error': 'k6 failed with an untyped error',
-};
-const REASON_BY_CODE = new Map(Object.entries(K6_EXIT_CODES).map(([reason, code]) => [code, reason]));
-const SIGNAL_NUMBERS = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGKILL: 9,
-    SIGSEGV: 11,
-    SIGTERM: 15,
-};
-/** Maps a child's (code, signal) pair, as Node reports it, to a typed outcome. */
-function k6Outcome(code, signal) {
-    if (code === null) {
-        const sig = signal ?? 'SIGKILL';
-        return {
-            kind: 'signaled',
-            signal: sig,
-            exitCode: 128 + (SIGNAL_NUMBERS[sig] ?? 0),
-            description: `k6 was killed by ${sig}`,
-        };
-    }
-    const reason = REASON_BY_CODE.get(code);
-    if (reason === undefined) {
-        return {
-            kind: 'exited',
-            reason: 'unknown',
-            exitCode: code,
-            description: `k6 exited with ${code}`,
-        };
-    }
-    return { kind: 'exited', reason, exitCode: code, description: DESCRIPTIONS[reason] };
-}
-
 ;// CONCATENATED MODULE: ./src/k6/process.ts
 
 
@@ -75649,8 +78707,8 @@ const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -75663,7 +78721,7 @@ var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _argume
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -75679,7 +78737,7 @@ const IS_WINDOWS = process.platform === 'win32';
  */
 function readlink(fsPath) {
     return __awaiter(this, void 0, void 0, function* () {
-        const result = yield external_fs_namespaceObject.promises.readlink(fsPath);
+        const result = yield external_fs_.promises.readlink(fsPath);
         // On Windows, restore Node 20 behavior: add trailing backslash to all results
         // since junctions on Windows are always directory links
         if (IS_WINDOWS && !result.endsWith('\\')) {
@@ -75690,7 +78748,7 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
     return __awaiter(this, void 0, void 0, function* () {
         try {
@@ -77958,7 +81016,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile } = external_fs_.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -77981,7 +81039,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -78665,11 +81723,11 @@ const _internal = {
         const lsbReleaseFile = '/etc/lsb-release';
         const osReleaseFile = '/etc/os-release';
         let contents = '';
-        if (external_fs_namespaceObject.existsSync(lsbReleaseFile)) {
-            contents = external_fs_namespaceObject.readFileSync(lsbReleaseFile).toString();
+        if (external_fs_.existsSync(lsbReleaseFile)) {
+            contents = external_fs_.readFileSync(lsbReleaseFile).toString();
         }
-        else if (external_fs_namespaceObject.existsSync(osReleaseFile)) {
-            contents = external_fs_namespaceObject.readFileSync(osReleaseFile).toString();
+        else if (external_fs_.existsSync(osReleaseFile)) {
+            contents = external_fs_.readFileSync(osReleaseFile).toString();
         }
         return contents;
     }
@@ -78886,7 +81944,7 @@ function downloadTool(url, dest, auth, headers) {
 }
 function downloadToolAttempt(url, dest, auth, headers) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (external_fs_namespaceObject.existsSync(dest)) {
+        if (external_fs_.existsSync(dest)) {
             throw new Error(`Destination file path ${dest} already exists`);
         }
         // Get the response headers
@@ -78912,7 +81970,7 @@ function downloadToolAttempt(url, dest, auth, headers) {
         const readStream = responseMessageFactory();
         let succeeded = false;
         try {
-            yield pipeline(readStream, external_fs_namespaceObject.createWriteStream(dest));
+            yield pipeline(readStream, external_fs_.createWriteStream(dest));
             core_debug('download complete');
             succeeded = true;
             return dest;
@@ -79189,14 +82247,14 @@ function cacheDir(sourceDir, tool, version, arch) {
         arch = arch || external_os_namespaceObject.arch();
         core_debug(`Caching tool ${tool} ${version} ${arch}`);
         core_debug(`source dir: ${sourceDir}`);
-        if (!external_fs_namespaceObject.statSync(sourceDir).isDirectory()) {
+        if (!external_fs_.statSync(sourceDir).isDirectory()) {
             throw new Error('sourceDir is not a directory');
         }
         // Create the tool dir
         const destPath = yield _createToolPath(tool, version, arch);
         // copy each child item. do not move. move can fail on Windows
         // due to anti-virus software having an open handle on a file.
-        for (const itemName of external_fs_namespaceObject.readdirSync(sourceDir)) {
+        for (const itemName of external_fs_.readdirSync(sourceDir)) {
             const s = external_path_namespaceObject.join(sourceDir, itemName);
             yield io_cp(s, destPath, { recursive: true });
         }
@@ -79263,7 +82321,7 @@ function find(toolName, versionSpec, arch) {
         versionSpec = node_modules_semver.clean(versionSpec) || '';
         const cachePath = external_path_namespaceObject.join(_getCacheDirectory(), toolName, versionSpec, arch);
         core_debug(`checking cache: ${cachePath}`);
-        if (external_fs_namespaceObject.existsSync(cachePath) && external_fs_namespaceObject.existsSync(`${cachePath}.complete`)) {
+        if (external_fs_.existsSync(cachePath) && external_fs_.existsSync(`${cachePath}.complete`)) {
             core_debug(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
             toolPath = cachePath;
         }
@@ -79283,12 +82341,12 @@ function findAllVersions(toolName, arch) {
     const versions = [];
     arch = arch || external_os_namespaceObject.arch();
     const toolPath = external_path_namespaceObject.join(_getCacheDirectory(), toolName);
-    if (external_fs_namespaceObject.existsSync(toolPath)) {
-        const children = external_fs_namespaceObject.readdirSync(toolPath);
+    if (external_fs_.existsSync(toolPath)) {
+        const children = external_fs_.readdirSync(toolPath);
         for (const child of children) {
             if (isExplicitVersion(child)) {
                 const fullPath = external_path_namespaceObject.join(toolPath, child, arch || '');
-                if (external_fs_namespaceObject.existsSync(fullPath) && external_fs_namespaceObject.existsSync(`${fullPath}.complete`)) {
+                if (external_fs_.existsSync(fullPath) && external_fs_.existsSync(`${fullPath}.complete`)) {
                     versions.push(child);
                 }
             }
@@ -79363,7 +82421,7 @@ function _createToolPath(tool, version, arch) {
 function _completeToolPath(tool, version, arch) {
     const folderPath = external_path_namespaceObject.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
     const markerPath = `${folderPath}.complete`;
-    external_fs_namespaceObject.writeFileSync(markerPath, '');
+    external_fs_.writeFileSync(markerPath, '');
     core_debug('finished caching tool');
 }
 /**
@@ -79621,193 +82679,121 @@ const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
  */
 const DISTRIBUTED_RUN_FAILED = K6_EXIT_CODES['cloud-test-run-failed'];
 
+;// CONCATENATED MODULE: ./src/k6/secret-sources.ts
+
+
+
+/** Largest file shipped to agents for a secret source (k6 reads it whole). */
+const MAX_SECRETS_FILE_BYTES = 1024 * 1024;
+/** The variables k6's `url` source reads its settings from (internal/secretsource/url). */
+const URL_SOURCE_ENV = /^K6_SECRET_SOURCE_URL_/;
+/**
+ * What each agent needs to see the secrets `k6 run --secret-source ...` on
+ * the coordinator would see. Files named by a source (a `file` source's
+ * secrets, a `url` source's `config=`) exist on the coordinator only: their
+ * content travels with the assignment (only to authenticated agents of this
+ * run, never in the archive or a log) and the agent writes it to a private
+ * file of its own. A `url` source also takes the coordinator's
+ * K6_SECRET_SOURCE_URL_* settings (e.g. its Authorization header). Other
+ * sources (`mock`, extensions) are passed on as given.
+ */
+async function secretSourcesForAgents(values, options = {}) {
+    const cwd = options.cwd ?? process.cwd();
+    return Promise.all(values.map((value) => specFor(value, cwd, options.env ?? {})));
+}
+async function specFor(value, cwd, env) {
+    const eq = value.indexOf('=');
+    const type = eq < 0 ? value : value.slice(0, eq);
+    const items = eq < 0 ? [] : value.slice(eq + 1).split(',');
+    if (type === 'file')
+        return fileSpec(value, items, cwd);
+    if (type === 'url')
+        return urlSpec(items, cwd, env);
+    return { kind: 'as-given', value };
+}
+/**
+ * k6's file source: `name=` and `default` belong to k6, `filename=PATH` or a
+ * bare PATH to the source; the last path wins.
+ */
+async function fileSpec(value, items, cwd) {
+    let filename;
+    const options = [];
+    for (const item of items) {
+        if (item.startsWith('filename='))
+            filename = item.slice('filename='.length);
+        else if (item === 'default' || item.includes('='))
+            options.push(item);
+        else
+            filename = item;
+    }
+    // Without a path k6 itself refuses the flag while archiving.
+    if (!filename)
+        return { kind: 'as-given', value };
+    return { kind: 'file', options, content: await readSourceFile((0,external_node_path_.resolve)(cwd, filename)) };
+}
+async function urlSpec(items, cwd, env) {
+    let config;
+    const options = [];
+    for (const item of items) {
+        if (item.startsWith('config=')) {
+            config = await readSourceFile((0,external_node_path_.resolve)(cwd, item.slice('config='.length)));
+        }
+        else
+            options.push(item);
+    }
+    const settings = Object.entries(env).filter((entry) => URL_SOURCE_ENV.test(entry[0]) && entry[1] !== undefined);
+    return { kind: 'url', options, config, env: Object.fromEntries(settings) };
+}
+async function readSourceFile(path) {
+    let content;
+    try {
+        content = await (0,promises_.readFile)(path);
+    }
+    catch (error) {
+        throw new K6DistributedError('INVALID_OPTION', `--secret-source: cannot read the secrets file ${path} (${errorMessage(error)}); ` +
+            'give a file the coordinator can read');
+    }
+    if (content.length > MAX_SECRETS_FILE_BYTES) {
+        throw new K6DistributedError('INVALID_OPTION', `--secret-source: the secrets file ${path} is larger than 1 MiB; keep only the secrets ` +
+            'the test uses in it');
+    }
+    return content.toString('utf8');
+}
+/**
+ * The agent's `--secret-source` flags: shipped files are written to `dir`
+ * (the agent's private work folder, removed when the agent ends), readable
+ * by this user only.
+ */
+async function agentSecretSources(specs, dir) {
+    const result = { flags: [], env: {} };
+    const writePrivate = async (name, content) => {
+        const path = (0,external_node_path_.join)(dir, name);
+        await (0,promises_.writeFile)(path, content, { mode: 0o600 });
+        return path;
+    };
+    for (const [i, spec] of specs.entries()) {
+        const n = String(i + 1);
+        if (spec.kind === 'as-given') {
+            result.flags.push(`--secret-source=${spec.value}`);
+        }
+        else if (spec.kind === 'file') {
+            const path = await writePrivate(`secrets-${n}.txt`, spec.content);
+            result.flags.push(`--secret-source=file=${[...spec.options, `filename=${path}`].join(',')}`);
+        }
+        else {
+            const config = spec.config === undefined
+                ? []
+                : [`config=${await writePrivate(`secrets-${n}.json`, spec.config)}`];
+            const items = [...spec.options, ...config];
+            result.flags.push(`--secret-source=url${items.length > 0 ? `=${items.join(',')}` : ''}`);
+            Object.assign(result.env, spec.env);
+        }
+    }
+    return result;
+}
+
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var node_modules_undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./src/runtime/net.ts
-/**
- * True for a loopback host: 127.0.0.0/8, localhost or ::1 (bracketed or not).
- * One definition for "only this machine can reach it": k6's REST API must be
- * bound there, and a coordinator listening there may go without a secret.
- */
-function isLoopbackHost(host) {
-    const bare = host.replace(/^\[(.*)\]$/, '$1');
-    return /^(127(?:\.\d{1,3}){3}|localhost|::1)$/.test(bare);
-}
-/** The parsed JSON text: null for an empty text, undefined if it is not JSON. */
-function parseJson(text) {
-    if (text === '')
-        return null;
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/k6/rest-client.ts
-
-
-
-
-/** k6's lib.ExecutionStatus values (lib/execution.go); the REST API reports them as numbers. */
-const K6_EXECUTION_STATUS = {
-    created: 0,
-    initVUs: 1,
-    initExecutors: 2,
-    initDone: 3,
-    pausedBeforeRun: 4,
-    started: 5,
-    setup: 6,
-    running: 7,
-    teardown: 8,
-    ended: 9,
-    interrupted: 10,
-    markedAsFailed: 11,
-};
-/** Every VU is initialised and k6 waits for the unpause (`--paused`). */
-const isReadyToStart = (s) => s.status === K6_EXECUTION_STATUS.pausedBeforeRun;
-/**
- * The run is over. `running` is not enough: after an abort under `--linger` it
- * stays true forever (k6#6073), so `stopped` and the terminal statuses decide.
- */
-const isRunOver = (s) => s.stopped || s.status >= K6_EXECUTION_STATUS.ended;
-/**
- * Typed client for k6's own REST API. That API has no authentication, so it is
- * only ever spoken to over loopback: the constructor refuses any other host.
- */
-class K6RestClient {
-    #client;
-    #origin;
-    /** @param address host:port as given to `k6 run --address`, e.g. "127.0.0.1:6565". */
-    constructor(address) {
-        const host = address.slice(0, address.lastIndexOf(':'));
-        if (!isLoopbackHost(host)) {
-            throw new K6DistributedError('K6_API_UNREACHABLE', `refusing to talk to k6's REST API at ${address}: it has no authentication, ` +
-                'so k6 must listen on loopback (use --address 127.0.0.1:<port>).');
-        }
-        this.#origin = `http://${address}`;
-        this.#client = new node_modules_undici/* Client */.Kj(this.#origin, { connectTimeout: 2_000 });
-    }
-    async status(options = {}) {
-        return statusFrom(await this.#request('GET', '/v1/status', undefined, options.signal));
-    }
-    async setPaused(paused) {
-        return statusFrom(await this.#request('PATCH', '/v1/status', statusEnvelope({ paused })));
-    }
-    unpause() {
-        return this.setPaused(false);
-    }
-    /** Aborts the run; k6 then exits with 103 (stopped via REST API). */
-    async stop() {
-        return statusFrom(await this.#request('PATCH', '/v1/status', statusEnvelope({ stopped: true })));
-    }
-    /**
-     * Runs the script's setup() inside this k6 and returns its data (null when
-     * setup returns nothing). k6 runs setup in the request's context, so the
-     * request stays open as long as setup runs; k6 enforces setupTimeout itself.
-     */
-    async runSetup(options = {}) {
-        const body = await this.#request('POST', '/v1/setup', undefined, options.signal, 0);
-        return setupDataFrom(body);
-    }
-    /** Hands setup data to this k6; every VU reads it at its first iteration. */
-    async setSetupData(data) {
-        await this.#request('PUT', '/v1/setup', JSON.stringify(data ?? null));
-    }
-    async runTeardown(options = {}) {
-        await this.#request('POST', '/v1/teardown', undefined, options.signal, 0);
-    }
-    /** Polls the status until `predicate` holds. While k6 starts, refused connections are retried. */
-    async waitForStatus(predicate, options = {}) {
-        const { timeoutMs = 60_000, intervalMs = 50, signal } = options;
-        const deadline = Date.now() + timeoutMs;
-        let last;
-        for (;;) {
-            signal?.throwIfAborted();
-            try {
-                last = await this.status({ signal });
-                if (predicate(last))
-                    return last;
-            }
-            catch (error) {
-                signal?.throwIfAborted();
-                if (error.code !== 'K6_API_UNREACHABLE')
-                    throw error;
-            }
-            if (Date.now() >= deadline) {
-                throw new K6DistributedError('K6_API_TIMEOUT', `k6 at ${this.#origin} did not reach the awaited state within ${timeoutMs} ms ` +
-                    `(last status: ${last ? JSON.stringify(last) : 'API not reachable'}).`, { data: { last } });
-            }
-            await (0,external_node_timers_promises_namespaceObject.setTimeout)(intervalMs, undefined, { signal }).catch(() => undefined);
-        }
-    }
-    async close() {
-        await this.#client.close();
-    }
-    async #request(method, path, body, signal, timeoutMs = 30_000) {
-        let response;
-        try {
-            response = await this.#client.request({
-                method,
-                path,
-                body,
-                signal,
-                headers: body === undefined ? {} : { 'content-type': 'application/json' },
-                headersTimeout: timeoutMs,
-                bodyTimeout: timeoutMs,
-            });
-        }
-        catch (error) {
-            if (signal?.aborted)
-                throw error;
-            const timedOut = error instanceof node_modules_undici/* errors */.sO.HeadersTimeoutError;
-            throw new K6DistributedError(timedOut ? 'K6_API_TIMEOUT' : 'K6_API_UNREACHABLE', `k6 REST API ${method} ${this.#origin}${path} failed: ${error.message}`, { cause: error });
-        }
-        const text = await response.body.text();
-        const json = parseJson(text);
-        if (json === undefined) {
-            throw new K6DistributedError('K6_API_ERROR', `k6 REST API ${method} ${path} answered ${response.statusCode} with a body that is ` +
-                `not JSON: ${JSON.stringify(text.slice(0, 200))}. Is ${this.#origin} really k6?`, { data: { statusCode: response.statusCode } });
-        }
-        if (response.statusCode >= 400) {
-            const first = firstApiError(json);
-            throw new K6DistributedError('K6_API_ERROR', `k6 REST API ${method} ${path} answered ${response.statusCode}: ` +
-                `${first?.title ?? 'error'}: ${first?.detail ?? text}`, { data: { statusCode: response.statusCode, title: first?.title, detail: first?.detail } });
-        }
-        return json;
-    }
-}
-/** k6's JSON:API error document (api/v1/errors.go): `{"errors":[{status,title,detail}]}`. */
-function firstApiError(body) {
-    return body?.errors?.[0];
-}
-function statusEnvelope(attributes) {
-    return JSON.stringify({ data: { type: 'status', id: 'default', attributes } });
-}
-function attributesOf(body) {
-    const attributes = body?.data?.attributes;
-    if (typeof attributes !== 'object' || attributes === null) {
-        throw new K6DistributedError('K6_API_ERROR', `k6 REST API answered without data.attributes: ${JSON.stringify(body).slice(0, 200)}`);
-    }
-    return attributes;
-}
-function statusFrom(body) {
-    const a = attributesOf(body);
-    return {
-        status: Number(a.status),
-        paused: a.paused === true,
-        running: a.running === true,
-        stopped: a.stopped === true,
-        tainted: a.tainted === true,
-        vus: Number(a.vus ?? 0),
-        vusMax: Number(a['vus-max'] ?? 0),
-    };
-}
-function setupDataFrom(body) {
-    return attributesOf(body).data ?? null;
-}
-
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -88811,14 +91797,14 @@ const ZodTuple = /*@__PURE__*/ $constructor("ZodTuple", (inst, def) => {
     },
 });
 function tuple(items, _paramsOrRest, _params) {
-    const hasRest = _paramsOrRest instanceof core.$ZodType;
+    const hasRest = _paramsOrRest instanceof $ZodType;
     const params = hasRest ? _params : _paramsOrRest;
     const rest = hasRest ? _paramsOrRest : null;
     return new ZodTuple({
         type: "tuple",
         items: items,
         rest,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodRecord = /*@__PURE__*/ $constructor("ZodRecord", (inst, def) => {
@@ -89343,6 +92329,219 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/runtime/net.ts
+/**
+ * True for a loopback host: 127.0.0.0/8, localhost or ::1 (bracketed or not).
+ * One definition for "only this machine can reach it": k6's REST API must be
+ * bound there, and a coordinator listening there may go without a secret.
+ */
+function isLoopbackHost(host) {
+    const bare = host.replace(/^\[(.*)\]$/, '$1');
+    return /^(127(?:\.\d{1,3}){3}|localhost|::1)$/.test(bare);
+}
+/** The parsed JSON text: null for an empty text, undefined if it is not JSON. */
+function parseJson(text) {
+    if (text === '')
+        return null;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/k6/rest-client.ts
+
+
+
+
+
+/** k6's lib.ExecutionStatus values (lib/execution.go); the REST API reports them as numbers. */
+const K6_EXECUTION_STATUS = {
+    created: 0,
+    initVUs: 1,
+    initExecutors: 2,
+    initDone: 3,
+    pausedBeforeRun: 4,
+    started: 5,
+    setup: 6,
+    running: 7,
+    teardown: 8,
+    ended: 9,
+    interrupted: 10,
+    markedAsFailed: 11,
+};
+/** Every VU is initialised and k6 waits for the unpause (`--paused`). */
+const isReadyToStart = (s) => s.status === K6_EXECUTION_STATUS.pausedBeforeRun;
+/**
+ * The run is over. `running` is not enough: after an abort under `--linger` it
+ * stays true forever (k6#6073), so `stopped` and the terminal statuses decide.
+ */
+const isRunOver = (s) => s.stopped || s.status >= K6_EXECUTION_STATUS.ended;
+/**
+ * Typed client for k6's own REST API. That API has no authentication, so it is
+ * only ever spoken to over loopback: the constructor refuses any other host.
+ */
+class K6RestClient {
+    #client;
+    #origin;
+    /** @param address host:port as given to `k6 run --address`, e.g. "127.0.0.1:6565". */
+    constructor(address) {
+        const host = address.slice(0, address.lastIndexOf(':'));
+        if (!isLoopbackHost(host)) {
+            throw new K6DistributedError('K6_API_UNREACHABLE', `refusing to talk to k6's REST API at ${address}: it has no authentication, ` +
+                'so k6 must listen on loopback (use --address 127.0.0.1:<port>).');
+        }
+        this.#origin = `http://${address}`;
+        this.#client = new node_modules_undici/* Client */.Kj(this.#origin, { connectTimeout: 2_000 });
+    }
+    async status(options = {}) {
+        return statusFrom(await this.#request('GET', '/v1/status', undefined, options.signal));
+    }
+    async setPaused(paused) {
+        return statusFrom(await this.#request('PATCH', '/v1/status', statusEnvelope({ paused })));
+    }
+    unpause() {
+        return this.setPaused(false);
+    }
+    /** Aborts the run; k6 then exits with 103 (stopped via REST API). */
+    async stop() {
+        return statusFrom(await this.#request('PATCH', '/v1/status', statusEnvelope({ stopped: true })));
+    }
+    /**
+     * Runs the script's setup() inside this k6 and returns its data (null when
+     * setup returns nothing). k6 runs setup in the request's context, so the
+     * request stays open as long as setup runs; k6 enforces setupTimeout itself.
+     */
+    async runSetup(options = {}) {
+        const body = await this.#request('POST', '/v1/setup', undefined, options.signal, 0);
+        return setupDataFrom(body);
+    }
+    /** Hands setup data to this k6; every VU reads it at its first iteration. */
+    async setSetupData(data) {
+        await this.#request('PUT', '/v1/setup', JSON.stringify(data ?? null));
+    }
+    /**
+     * GET /v1/metrics: k6's observed metrics (api/v1/metric_routes.go), which
+     * are the metrics with samples and, with thresholds on, every metric a
+     * threshold names, sampled or not. Name, type and value type of each.
+     */
+    async metrics(options = {}) {
+        const body = await this.#request('GET', '/v1/metrics', undefined, options.signal);
+        const parsed = metricsDocument.safeParse(body);
+        if (!parsed.success) {
+            throw new K6DistributedError('K6_API_ERROR', `k6 REST API GET /v1/metrics answered an unexpected document: ${parsed.error.message}`);
+        }
+        return parsed.data.data.map((m) => ({
+            name: m.id,
+            type: m.attributes.type,
+            contains: m.attributes.contains,
+        }));
+    }
+    async runTeardown(options = {}) {
+        await this.#request('POST', '/v1/teardown', undefined, options.signal, 0);
+    }
+    /** Polls the status until `predicate` holds. While k6 starts, refused connections are retried. */
+    async waitForStatus(predicate, options = {}) {
+        const { timeoutMs = 60_000, intervalMs = 50, signal } = options;
+        const deadline = Date.now() + timeoutMs;
+        let last;
+        for (;;) {
+            signal?.throwIfAborted();
+            try {
+                last = await this.status({ signal });
+                if (predicate(last))
+                    return last;
+            }
+            catch (error) {
+                signal?.throwIfAborted();
+                if (error.code !== 'K6_API_UNREACHABLE')
+                    throw error;
+            }
+            if (Date.now() >= deadline) {
+                throw new K6DistributedError('K6_API_TIMEOUT', `k6 at ${this.#origin} did not reach the awaited state within ${timeoutMs} ms ` +
+                    `(last status: ${last ? JSON.stringify(last) : 'API not reachable'}).`, { data: { last } });
+            }
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(intervalMs, undefined, { signal }).catch(() => undefined);
+        }
+    }
+    async close() {
+        await this.#client.close();
+    }
+    async #request(method, path, body, signal, timeoutMs = 30_000) {
+        let response;
+        try {
+            response = await this.#client.request({
+                method,
+                path,
+                body,
+                signal,
+                headers: body === undefined ? {} : { 'content-type': 'application/json' },
+                headersTimeout: timeoutMs,
+                bodyTimeout: timeoutMs,
+            });
+        }
+        catch (error) {
+            if (signal?.aborted)
+                throw error;
+            const timedOut = error instanceof node_modules_undici/* errors */.sO.HeadersTimeoutError;
+            throw new K6DistributedError(timedOut ? 'K6_API_TIMEOUT' : 'K6_API_UNREACHABLE', `k6 REST API ${method} ${this.#origin}${path} failed: ${error.message}`, { cause: error });
+        }
+        const text = await response.body.text();
+        const json = parseJson(text);
+        if (json === undefined) {
+            throw new K6DistributedError('K6_API_ERROR', `k6 REST API ${method} ${path} answered ${response.statusCode} with a body that is ` +
+                `not JSON: ${JSON.stringify(text.slice(0, 200))}. Is ${this.#origin} really k6?`, { data: { statusCode: response.statusCode } });
+        }
+        if (response.statusCode >= 400) {
+            const first = firstApiError(json);
+            throw new K6DistributedError('K6_API_ERROR', `k6 REST API ${method} ${path} answered ${response.statusCode}: ` +
+                `${first?.title ?? 'error'}: ${first?.detail ?? text}`, { data: { statusCode: response.statusCode, title: first?.title, detail: first?.detail } });
+        }
+        return json;
+    }
+}
+const metricsDocument = object({
+    data: array(object({
+        id: schemas_string(),
+        attributes: object({
+            type: schemas_enum(['counter', 'gauge', 'rate', 'trend']),
+            contains: schemas_enum(['default', 'time', 'data']),
+        }),
+    }))
+        .max(100_000),
+});
+/** k6's JSON:API error document (api/v1/errors.go): `{"errors":[{status,title,detail}]}`. */
+function firstApiError(body) {
+    return body?.errors?.[0];
+}
+function statusEnvelope(attributes) {
+    return JSON.stringify({ data: { type: 'status', id: 'default', attributes } });
+}
+function attributesOf(body) {
+    const attributes = body?.data?.attributes;
+    if (typeof attributes !== 'object' || attributes === null) {
+        throw new K6DistributedError('K6_API_ERROR', `k6 REST API answered without data.attributes: ${JSON.stringify(body).slice(0, 200)}`);
+    }
+    return attributes;
+}
+function statusFrom(body) {
+    const a = attributesOf(body);
+    return {
+        status: Number(a.status),
+        paused: a.paused === true,
+        running: a.running === true,
+        stopped: a.stopped === true,
+        tainted: a.tainted === true,
+        vus: Number(a.vus ?? 0),
+        vusMax: Number(a['vus-max'] ?? 0),
+    };
+}
+function setupDataFrom(body) {
+    return attributesOf(body).data ?? null;
+}
+
 ;// CONCATENATED MODULE: ./src/metrics/histogram.ts
 
 const SUB_BITS = 7;
@@ -89358,6 +92557,14 @@ const HISTOGRAM_MAX_INDEX = (2047 << SUB_BITS) - 1 - INDEX_BIAS;
  * of magnitude), every sub-bucket used. Real latencies use a few hundred.
  */
 const HISTOGRAM_WIRE_MAX_BUCKETS = 16_384;
+/**
+ * Up to this many distinct values a histogram keeps the values themselves,
+ * so a trend of few distinct values (sizes, counts, a few fixed latencies)
+ * gets k6's exact percentiles; past it, the buckets. Chosen so an exact
+ * histogram is no bigger in memory or on the wire than a bucketed latency
+ * histogram (a few hundred buckets).
+ */
+const HISTOGRAM_EXACT_MAX_VALUES = 256;
 const scratch = new DataView(new ArrayBuffer(8));
 /** The bucket of a positive finite magnitude: exponent and top 7 mantissa bits. */
 function bucketIndex(magnitude) {
@@ -89374,7 +92581,10 @@ function bump(buckets, index, count) {
     buckets.set(index, (buckets.get(index) ?? 0) + count);
 }
 /**
- * A mergeable log-linear histogram for trend metrics (design.md §5): each
+ * A mergeable histogram for trend metrics (design.md §5). While its samples
+ * hold at most HISTOGRAM_EXACT_MAX_VALUES distinct values it keeps them
+ * exactly (value → count) and its percentiles are k6's to the bit. Past
+ * that it is log-linear: each
  * power of two is split into 2^7 = 128 equal sub-buckets, the layout of k6's
  * own cloud histogram (internal/ds/histogram) but on the float's exponent, so
  * the relative resolution is the same from 1e-300 to 1e300 and negatives and
@@ -89384,6 +92594,9 @@ function bump(buckets, index, count) {
  * max are kept exactly beside the buckets.
  */
 class Histogram {
+    /** Distinct values and their counts, until there are too many (then undefined). */
+    #exact = new Map();
+    #exactLimit;
     #pos = new Map();
     #neg = new Map();
     #zeros = 0;
@@ -89392,22 +92605,27 @@ class Histogram {
     #min = 0;
     #max = 0;
     #layout;
+    /** @param options.exactValues the distinct values kept exactly (tests set 0 to see buckets). */
+    constructor(options = {}) {
+        this.#exactLimit = options.exactValues ?? HISTOGRAM_EXACT_MAX_VALUES;
+    }
     /**
      * Records one sample. NaN and ±Infinity are ignored (counted nowhere): k6's
      * JSON output never emits them, and one would poison sum and the wire.
      * -0 is recorded as 0.
      */
     add(value) {
-        if (value > 0 && value < Infinity)
-            bump(this.#pos, bucketIndex(value), 1);
-        else if (value < 0 && value > -Infinity)
-            bump(this.#neg, bucketIndex(-value), 1);
-        else if (value === 0) {
+        if (!Number.isFinite(value))
+            return;
+        if (value === 0)
             value = 0;
-            this.#zeros++;
+        if (this.#exact) {
+            bump(this.#exact, value, 1);
+            if (this.#exact.size > this.#exactLimit)
+                this.#spill();
         }
         else
-            return;
+            this.#bucket(value, 1);
         if (this.#count === 0)
             this.#min = this.#max = value;
         else if (value < this.#min)
@@ -89418,26 +92636,66 @@ class Histogram {
         this.#sum += value;
         this.#layout = undefined;
     }
+    #bucket(value, count) {
+        if (value > 0)
+            bump(this.#pos, bucketIndex(value), count);
+        else if (value < 0)
+            bump(this.#neg, bucketIndex(-value), count);
+        else
+            this.#zeros += count;
+    }
+    /** Too many distinct values: from now on, buckets only. */
+    #spill() {
+        const exact = this.#exact;
+        this.#exact = undefined;
+        for (const [value, count] of exact ?? [])
+            this.#bucket(value, count);
+    }
+    /** Adds exact values (value → count) to whichever form this histogram has. */
+    #addExact(values) {
+        const exact = this.#exact;
+        if (exact) {
+            for (const [value, count] of values)
+                bump(exact, value === 0 ? 0 : value, count);
+            if (exact.size > this.#exactLimit)
+                this.#spill();
+        }
+        else
+            for (const [value, count] of values)
+                this.#bucket(value, count);
+    }
     /** Adds another histogram's samples into this one. */
     merge(other) {
         if (other.#count === 0)
             return;
-        for (const [index, count] of other.#pos)
-            bump(this.#pos, index, count);
-        for (const [index, count] of other.#neg)
-            bump(this.#neg, index, count);
+        if (other.#exact)
+            this.#addExact([...other.#exact]);
+        else {
+            this.#spill();
+            for (const [index, count] of other.#pos)
+                bump(this.#pos, index, count);
+            for (const [index, count] of other.#neg)
+                bump(this.#neg, index, count);
+        }
         this.#mergeTotals(other.#zeros, other.#count, other.#sum, other.#min, other.#max);
     }
     /**
      * Adds a wire's samples, as `merge(Histogram.fromWire(w))` without the
      * intermediate histogram. `w` must have passed histogramWireSchema (or come
-     * from toWire): nothing is re-checked here.
+     * from toWire): nothing is re-checked here. Exact values from one agent and
+     * buckets from another merge into buckets: the result is exact only if all
+     * samples together hold few enough distinct values, whatever the order.
      */
     mergeWire(w) {
         if (w.count === 0)
             return;
-        bumpFlat(this.#pos, w.pos);
-        bumpFlat(this.#neg, w.neg);
+        if (w.exact)
+            this.#addExact(flatPairs(w.exact));
+        else {
+            this.#spill();
+            bumpFlat(this.#pos, w.pos);
+            bumpFlat(this.#neg, w.neg);
+        }
         this.#mergeTotals(w.zeros ?? 0, w.count, w.sum, w.min, w.max);
     }
     #mergeTotals(zeros, count, sum, min, max) {
@@ -89472,10 +92730,11 @@ class Histogram {
         return this.#count === 0;
     }
     /**
-     * k6's TrendSink.P on the bucketed data: rank i = fraction·(count-1), linear
-     * interpolation between the values at ranks floor(i) and ceil(i). Rank 0 is
-     * min and rank count-1 is max, exactly; any other rank's value is the middle
-     * of its bucket narrowed to [min, max]. 0 samples → 0, 1 sample → it.
+     * k6's TrendSink.P: rank i = fraction·(count-1), linear interpolation
+     * between the values at ranks floor(i) and ceil(i). With exact values that
+     * is k6's result to the bit. With buckets, rank 0 is min and rank count-1
+     * is max, exactly; any other rank's value is the middle of its bucket
+     * narrowed to [min, max]. 0 samples → 0, 1 sample → it.
      * Throws a RangeError unless 0 ≤ fraction ≤ 1 (k6 would index out of range).
      */
     percentile(fraction) {
@@ -89513,6 +92772,15 @@ class Histogram {
     #buildLayout() {
         const ends = [];
         const estimates = [];
+        if (this.#exact) {
+            let rank = 0;
+            for (const [value, count] of sortedEntries(this.#exact)) {
+                rank += count;
+                ends.push(rank);
+                estimates.push(value);
+            }
+            return { ends, estimates };
+        }
         let end = 0;
         const push = (count, low, high) => {
             const a = Math.max(low, this.#min);
@@ -89533,6 +92801,18 @@ class Histogram {
     }
     /** The compact JSON form: buckets sparse and flat (see `flatBuckets`), `zeros` only when non-zero. */
     toWire() {
+        if (this.#exact && this.#count > 0) {
+            const exact = sortedEntries(this.#exact).flat();
+            return {
+                count: this.#count,
+                sum: this.#sum,
+                min: this.#min,
+                max: this.#max,
+                pos: [],
+                neg: [],
+                exact,
+            };
+        }
         return {
             count: this.#count,
             sum: this.#sum,
@@ -89557,7 +92837,7 @@ class Histogram {
  * samples (never latencies) take the plain path. The wire must be valid.
  */
 function wirePercentile(w, fraction) {
-    if (w.neg.length > 0 || w.count <= 1)
+    if (w.exact || w.neg.length > 0 || w.count <= 1)
         return Histogram.fromWire(w).percentile(fraction);
     const i = fraction * (w.count - 1);
     const floor = Math.floor(i);
@@ -89616,6 +92896,11 @@ function bumpFlat(buckets, flat) {
         bump(buckets, index, flat[i + 1] ?? 0);
     }
 }
+/** `[v₀, c₀, v₁, c₁, …]` as value/count pairs. */
+function* flatPairs(flat) {
+    for (let i = 0; i < flat.length; i += 2)
+        yield [flat[i] ?? 0, flat[i + 1] ?? 0];
+}
 /**
  * Orders buckets by value: negatives (larger magnitude first), zero, positives.
  * Bucket indexes are below 2^18 in magnitude, so the three ranges never meet.
@@ -89663,6 +92948,8 @@ function checkBuckets(name, flat) {
 }
 /** Everything wrong inside a wire; toWire never produces any of it. */
 function wireProblems(w) {
+    if (w.exact !== undefined)
+        return exactProblems(w, w.exact);
     const pos = checkBuckets('pos', w.pos);
     const neg = checkBuckets('neg', w.neg);
     if (typeof pos === 'string' || typeof neg === 'string') {
@@ -89686,6 +92973,42 @@ function wireProblems(w) {
         problems.push(`max ${w.max} is not in the highest bucket`);
     return problems;
 }
+/**
+ * The first problem with an exact wire: ascending distinct finite values with
+ * positive counts adding up to `count`, min and max the first and last value,
+ * no buckets beside them.
+ */
+function exactProblems(w, flat) {
+    if (w.pos.length > 0 || w.neg.length > 0 || (w.zeros ?? 0) > 0) {
+        return ['an exact histogram has no buckets (pos, neg, zeros)'];
+    }
+    if (flat.length % 2 !== 0)
+        return ['exact must hold a value and a count per value, but has an odd length'];
+    if (flat.length === 0 || flat.length > 2 * HISTOGRAM_EXACT_MAX_VALUES) {
+        return [`exact must hold 1 to ${HISTOGRAM_EXACT_MAX_VALUES} values, not ${flat.length / 2}`];
+    }
+    let total = 0;
+    for (let i = 0; i < flat.length; i += 2) {
+        const value = flat[i];
+        const count = flat[i + 1];
+        if (typeof value !== 'number' || !Number.isFinite(value))
+            return ['exact values must be finite numbers'];
+        if (i > 0 && !(value > flat[i - 2]))
+            return ['exact values must be strictly ascending'];
+        if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) {
+            return [`exact value ${value} has count ${String(count)}, not a positive integer`];
+        }
+        total += count;
+    }
+    const problems = [];
+    if (total !== w.count)
+        problems.push(`count ${w.count} differs from the exact total ${total}`);
+    if (w.min !== flat[0])
+        problems.push(`min ${w.min} is not the lowest exact value`);
+    if (w.max !== flat[flat.length - 2])
+        problems.push(`max ${w.max} is not the highest exact value`);
+    return problems;
+}
 const bucketList = custom((v) => Array.isArray(v), {
     message: 'expected a flat array of integers: index, count, then gap, count per bucket',
 });
@@ -89705,6 +93028,11 @@ const histogramWireSchema = strictObject({
     zeros: schemas_int().nonnegative().optional(),
     pos: bucketList,
     neg: bucketList,
+    /** Exact values instead of buckets: `[v₀, c₀, v₁, c₁, …]`, values ascending. */
+    exact: custom((v) => Array.isArray(v), {
+        message: 'expected a flat array: value, count per distinct value',
+    })
+        .optional(),
 })
     .superRefine((w, ctx) => {
     for (const message of wireProblems(w))
@@ -89876,7 +93204,10 @@ class RateSink {
         return { type: 'rate', empty: this.#total === 0, trues: this.#trues, total: this.#total };
     }
 }
-/** k6's TrendSink on a Histogram: count, sum, min and max exact, percentiles within 0.39 %. */
+/**
+ * k6's TrendSink on a Histogram: count, sum, min and max exact; percentiles
+ * exact up to 256 distinct values, within 0.39 % beyond.
+ */
 class TrendSink {
     type = 'trend';
     histogram = new Histogram();
@@ -90031,7 +93362,7 @@ function sinkIn(map, key, type) {
 
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 2;
 const MAX_TAGS = 32;
 const messages_name = schemas_string().min(1).max(128);
 const tagKey = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/);
@@ -90066,6 +93397,10 @@ const METRIC_LIMITS = {
     maxChecks: 1_000,
     maxSeriesPerDelta: 50_000,
     maxSubmetrics: 256,
+    /** k6 samples vus/vus_max once a second: an hour of them fits in one delta. */
+    maxTicksPerDelta: 3_600,
+    /** Distinct metric definitions in one delta, and in the whole run. */
+    maxMetrics: 10_000,
 };
 const metricName = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
 const tagValue = schemas_string().max(1024);
@@ -90083,6 +93418,31 @@ const MetricsPlan = strictObject({
     /** Split every metric by scenario and group (the `full` summary needs it). */
     parts: schemas_boolean(),
 });
+/**
+ * A `--secret-source` for an agent's k6 (k6/secret-sources.ts): a `file`
+ * source's content, a `url` source's config file and settings, or a flag
+ * value passed on as given.
+ */
+const SecretSourceSpec = discriminatedUnion('kind', [
+    strictObject({
+        kind: literal('file'),
+        /** The source's items other than the file name, e.g. `name=db`, `default`. */
+        options: array(schemas_string().max(1024)).max(16),
+        content: schemas_string().max(1024 * 1024),
+    }),
+    strictObject({
+        kind: literal('url'),
+        /** The source's items other than `config=`, e.g. `urlTemplate=...`, `name=vault`. */
+        options: array(schemas_string().max(8192)).max(64),
+        /** The content of its `config=` JSON file, if any. */
+        config: schemas_string()
+            .max(1024 * 1024)
+            .optional(),
+        /** The coordinator's K6_SECRET_SOURCE_URL_* settings. */
+        env: record(schemas_string().regex(/^K6_SECRET_SOURCE_URL_[A-Za-z0-9_]*$/), schemas_string().max(8192)),
+    }),
+    strictObject({ kind: literal('as-given'), value: schemas_string().max(8192) }),
+]);
 /** What k6 run flags an agent adds for its share of the test (design.md §3). */
 const Assignment = strictObject({
     segment: schemas_string(),
@@ -90092,6 +93452,7 @@ const Assignment = strictObject({
     archiveSha256: schemas_string().regex(/^[0-9a-f]{64}$/),
     archiveBytes: schemas_number().int().nonnegative(),
     metrics: MetricsPlan,
+    secretSources: array(SecretSourceSpec).max(16),
 });
 /**
  * The coordinator's latest order to one agent. Orders only move forward, so
@@ -90121,12 +93482,19 @@ const k6Exit = strictObject({
     code: schemas_number().int().nullable(),
     signal: schemas_string().max(16).nullable(),
     description: schemas_string().max(256),
+    /** k6's own last word, e.g. `test aborted: <reason> at <stack>` (k6 prints it only as it exits). */
+    message: schemas_string().max(8192).optional(),
 });
 /** What an agent tells the coordinator; each is sent once, in order, by sequence number. */
 const AgentEvent = discriminatedUnion('type', [
     /** The archive is in and k6 is paused with every VU initialised (status 4). */
     strictObject({ type: literal('ready'), vusMax: schemas_number().int().nonnegative() }),
-    strictObject({ type: literal('setup-done'), data: unknown() }),
+    /** `durationMs`: how long setup() took, on the agent's own clock (k6 counts it in the run). */
+    strictObject({
+        type: literal('setup-done'),
+        data: unknown(),
+        durationMs: schemas_number().nonnegative().optional(),
+    }),
     strictObject({
         type: literal('setup-failed'),
         message: schemas_string().max(8192),
@@ -90143,13 +93511,24 @@ const AgentEvent = discriminatedUnion('type', [
         offsetMs: schemas_number(),
         rttMs: schemas_number(),
     }),
-    /** k6's run is over. `aborted`: k6 stopped itself (test.abort()), not on our order. */
+    /**
+     * k6's run is over. `aborted`: k6 stopped itself (test.abort()), not on our
+     * order. If k6 was unpaused: `startMs` and `runMs`, when its run started
+     * and ended after the start instant, on the agent's own clock (so free of
+     * clock skew).
+     */
     strictObject({
         type: literal('finished'),
         status: schemas_number().int(),
         aborted: schemas_boolean(),
+        startMs: schemas_number().nonnegative().optional(),
+        runMs: schemas_number().nonnegative().optional(),
     }),
-    strictObject({ type: literal('teardown-done') }),
+    /** `durationMs`: how long teardown() took, on the agent's own clock. */
+    strictObject({
+        type: literal('teardown-done'),
+        durationMs: schemas_number().nonnegative().optional(),
+    }),
     strictObject({ type: literal('teardown-failed'), message: schemas_string().max(8192) }),
     /** k6 exited; `expected` is false when it died without being released. */
     strictObject({ type: literal('k6-exited'), exit: k6Exit, expected: schemas_boolean() }),
@@ -90170,9 +93549,19 @@ const MetricInfo = strictObject({
  * One pre-aggregated series: a metric's samples of one interval, either all of
  * them (`total`), those a threshold's submetric selects (`sub`), those of one
  * scenario and group (`part`), or one check's results (`check`, a rate).
+ * `ticks` are the raw samples of a gauge each k6 reports for itself once a
+ * second (vus, vus_max) since the start instant, as [ms since the start
+ * instant on the agent's clock, value]: the coordinator sums the agents' values
+ * of the same instant, as one k6 would report them.
  */
 const SeriesDelta = discriminatedUnion('kind', [
     strictObject({ kind: literal('total'), metric: metricName, sink: wireSinkSchema }),
+    strictObject({
+        kind: literal('ticks'),
+        metric: metricName,
+        points: array(tuple([schemas_number().nonnegative(), schemas_number()]))
+            .max(METRIC_LIMITS.maxTicksPerDelta),
+    }),
     strictObject({ kind: literal('sub'), key: schemas_string().max(2048), sink: wireSinkSchema }),
     strictObject({
         kind: literal('part'),
@@ -90193,7 +93582,7 @@ const SeriesDelta = discriminatedUnion('kind', [
 /** Everything an agent's k6 measured since the previous delta. Deltas add up. */
 const MetricDelta = strictObject({
     /** Definitions of the metrics in `series` (k6's JSON "Metric" lines). */
-    metrics: array(MetricInfo).max(10_000),
+    metrics: array(MetricInfo).max(METRIC_LIMITS.maxMetrics),
     /** Group paths (k6's `group` tag values) first seen in this delta, in order. */
     groups: array(tagValue).max(METRIC_LIMITS.maxParts),
     series: array(SeriesDelta).max(METRIC_LIMITS.maxSeriesPerDelta),
@@ -90225,7 +93614,52 @@ const ROUTES = {
 };
 const PROTOCOL_HEADER = 'k6-distributed-protocol';
 
+;// CONCATENATED MODULE: ./src/metrics/builtin.ts
+/**
+ * k6's built-in metrics (metrics/builtin.go). k6's JSON output defines a
+ * metric only with its first sample, so a threshold on a metric that never
+ * got one still needs its type from here to be evaluated as k6 does.
+ */
+const BUILTIN = {
+    vus: ['gauge'],
+    vus_max: ['gauge'],
+    iterations: ['counter'],
+    iteration_duration: ['trend', 'time'],
+    dropped_iterations: ['counter'],
+    checks: ['rate'],
+    group_duration: ['trend', 'time'],
+    http_reqs: ['counter'],
+    http_req_failed: ['rate'],
+    http_req_duration: ['trend', 'time'],
+    http_req_blocked: ['trend', 'time'],
+    http_req_connecting: ['trend', 'time'],
+    http_req_tls_handshaking: ['trend', 'time'],
+    http_req_sending: ['trend', 'time'],
+    http_req_waiting: ['trend', 'time'],
+    http_req_receiving: ['trend', 'time'],
+    ws_sessions: ['counter'],
+    ws_msgs_sent: ['counter'],
+    ws_msgs_received: ['counter'],
+    ws_ping: ['trend', 'time'],
+    ws_session_duration: ['trend', 'time'],
+    ws_connecting: ['trend', 'time'],
+    grpc_req_duration: ['trend', 'time'],
+    data_sent: ['counter', 'data'],
+    data_received: ['counter', 'data'],
+};
+function builtinMetric(name) {
+    const entry = BUILTIN[name];
+    return entry ? { name, type: entry[0], contains: entry[1] ?? 'default' } : undefined;
+}
+/**
+ * Gauges every k6 instance reports for itself: one big k6 would report their
+ * sum, so the store adds up each agent's latest value instead of keeping the
+ * last one by time.
+ */
+const PER_INSTANCE_GAUGES = new Set(['vus', 'vus_max']);
+
 ;// CONCATENATED MODULE: ./src/metrics/aggregator.ts
+
 
 
 const GAUGES_NEED_TIME = 'gauge';
@@ -90252,6 +93686,9 @@ class MetricAggregator {
     #seenGroups = new Set();
     #newGroups = [];
     #warned = new Set();
+    /** The start instant (this machine's clock); vus/vus_max ticks count from here. */
+    #startMs;
+    #ticks = new Map();
     #malformed = 0;
     #samples = 0;
     constructor(plan, warn) {
@@ -90270,6 +93707,15 @@ class MetricAggregator {
     /** Lines that were not k6 JSON output (counted, never fatal). */
     get malformed() {
         return this.#malformed;
+    }
+    /**
+     * From the start instant on, the agent also sends each vus/vus_max sample
+     * itself (`ticks`): the coordinator adds the agents' values of the same
+     * instant, as one k6 reports them. Samples while k6 waited paused are no
+     * part of the run.
+     */
+    startsAt(localMs) {
+        this.#startMs = localMs;
     }
     /** Ingests one line of k6's `--out json` stream. */
     ingestLine(line) {
@@ -90310,6 +93756,9 @@ class MetricAggregator {
         const value = data.value;
         const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
         sinkIn(this.#totals, metric, info.type).add(value, time);
+        if (this.#startMs !== undefined && time >= this.#startMs && PER_INSTANCE_GAUGES.has(metric)) {
+            this.#tick(metric, time - this.#startMs, value);
+        }
         const subs = this.#subsByMetric.get(metric);
         if (subs) {
             for (const sub of subs) {
@@ -90330,6 +93779,17 @@ class MetricAggregator {
         }
         if (this.#plan.parts)
             this.#part(scenario, group, metric, info.type, value, time);
+    }
+    #tick(metric, ms, value) {
+        let points = this.#ticks.get(metric);
+        if (!points) {
+            points = [];
+            this.#ticks.set(metric, points);
+        }
+        // Only while the coordinator is out of reach for an hour: the newest count.
+        if (points.length >= METRIC_LIMITS.maxTicksPerDelta)
+            points.shift();
+        points.push([ms, value]);
     }
     #noteGroup(group) {
         if (this.#seenGroups.size >= METRIC_LIMITS.maxParts) {
@@ -90405,10 +93865,13 @@ class MetricAggregator {
         }
         for (const c of this.#checks.values())
             series.push({ kind: 'check', ...c });
+        for (const [metric, points] of this.#ticks)
+            series.push({ kind: 'ticks', metric, points });
         const used = new Set();
-        for (const s of series)
-            if (s.kind === 'total' || s.kind === 'part')
+        for (const s of series) {
+            if (s.kind === 'total' || s.kind === 'part' || s.kind === 'ticks')
                 used.add(s.metric);
+        }
         const delta = {
             metrics: [...this.#defs.values()].filter((d) => used.has(d.name)),
             groups: this.#newGroups,
@@ -90420,12 +93883,14 @@ class MetricAggregator {
         this.#subs = new Map();
         this.#parts = new Map();
         this.#checks = new Map();
+        this.#ticks = new Map();
         return delta;
     }
     /** True when nothing was aggregated since the last delta. */
     get idle() {
         return (this.#totals.size === 0 &&
             this.#checks.size === 0 &&
+            this.#ticks.size === 0 &&
             this.#newGroups.length === 0 &&
             this.#newDefs.length === 0);
     }
@@ -90436,6 +93901,87 @@ function contains(tags, wanted) {
         if (tags[key] !== wanted[key])
             return false;
     return true;
+}
+
+;// CONCATENATED MODULE: ./src/k6/log-line.ts
+/**
+ * Reads a line of k6's log: JSON under `--log-format=json`, else logrus text
+ * (`time="…" level=error msg="…"`), which k6 also uses for errors it reports
+ * before reading its flags. Undefined for anything else (e.g. console output
+ * under `--log-format=raw`).
+ */
+function parseK6LogLine(line) {
+    return jsonLogEntry(line) ?? textLogEntry(line);
+}
+function jsonLogEntry(line) {
+    if (!line.startsWith('{'))
+        return undefined;
+    try {
+        const entry = JSON.parse(line);
+        return typeof entry === 'object' && entry !== null ? entry : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function textLogEntry(line) {
+    const match = /\blevel=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(line);
+    if (!match)
+        return undefined;
+    return { level: match[1], msg: unquoteGo(match[2] ?? '') };
+}
+/** Go's %q quoting is JSON's for what k6 prints; anything else stays as printed. */
+function unquoteGo(text) {
+    if (!text.startsWith('"'))
+        return text;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return text.slice(1, -1);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/agent/k6-log.ts
+
+/** k6's warning when no iteration completed; on one agent of many it says nothing about the run. */
+const NO_ITERATIONS = 'No script iterations fully finished';
+/** What k6 logs as it exits after an agent stopped it through the REST API, on the coordinator's order. */
+const STOPPED_BY_US = 'test run stopped from REST API';
+const ABORTED = 'test aborted: ';
+/**
+ * Passes an agent's k6 log on, and reads what the run needs from it: the
+ * reason of a test.abort(), which k6 prints only as it exits. Lines that are
+ * true of one agent but misleading for the run are kept to debug: the
+ * coordinator warns about no finished iterations from the merged count, and
+ * a stop the coordinator ordered is no error.
+ */
+class K6Log {
+    #log;
+    #stopOrdered;
+    #abortMessage;
+    constructor(log, stopOrdered) {
+        this.#log = log;
+        this.#stopOrdered = stopOrdered;
+    }
+    /** k6's `test aborted: <reason> at <stack>`, once it printed it. */
+    get abortMessage() {
+        return this.#abortMessage;
+    }
+    line = (line) => {
+        const msg = parseK6LogLine(line)?.msg ?? '';
+        if (msg.startsWith(ABORTED))
+            this.#abortMessage ??= msg;
+        if (msg.startsWith(NO_ITERATIONS)) {
+            this.#log.debug(`[k6] ${line} (the coordinator judges the whole run)`);
+        }
+        else if (msg === STOPPED_BY_US && this.#stopOrdered()) {
+            this.#log.debug(`[k6] ${line} (the coordinator stopped the run)`);
+        }
+        else {
+            this.#log.info(`[k6] ${line}`);
+        }
+    };
 }
 
 // EXTERNAL MODULE: external "node:net"
@@ -90462,7 +94008,94 @@ async function freeLoopbackAddress() {
     return `127.0.0.1:${address.port}`;
 }
 
+;// CONCATENATED MODULE: ./src/k6/test-env.ts
+
+/**
+ * What of the coordinator's environment a test may see. `k6 run` puts the
+ * whole process environment into `__ENV` (for `options` too) unless
+ * `--include-system-env-vars=false`; a distributed run ships that same
+ * environment to every agent inside the archive, minus the variables below:
+ * the runner's credentials and this tool's own settings, which never leave
+ * the coordinator.
+ *
+ * Not denied: other `*_TOKEN`/`*_KEY` names. A test's own credentials (an API
+ * token for the system under test) reach `__ENV` by exactly this route in
+ * `k6 run`; dropping them by a name pattern would break such tests silently.
+ */
+const RUNNER_ENV_DENY = {
+    names: [
+        // GitHub's token under its usual names (a workflow maps it into env itself).
+        'GITHUB_TOKEN',
+        'GH_TOKEN',
+        'GH_ENTERPRISE_TOKEN',
+        // Workflow command files: paths on the coordinator's runner, writable by this job only.
+        'GITHUB_ENV',
+        'GITHUB_OUTPUT',
+        'GITHUB_PATH',
+        'GITHUB_STATE',
+        'GITHUB_STEP_SUMMARY',
+        // This tool's own settings.
+        'K6_PATH',
+        'CLOUDFLARED_PATH',
+    ],
+    prefixes: [
+        // The runner's tokens and endpoints (ACTIONS_RUNTIME_TOKEN, ACTIONS_ID_TOKEN_REQUEST_*, ...).
+        'ACTIONS_',
+        'RUNNER_',
+        // Action inputs: the `secret` and `github-token` inputs arrive as INPUT_SECRET, INPUT_GITHUB-TOKEN.
+        'INPUT_',
+        // This tool's own settings, e.g. K6_DISTRIBUTED_SECRET.
+        'K6_DISTRIBUTED_',
+    ],
+};
+function isRunnerEnv(name) {
+    const upper = name.toUpperCase();
+    return (RUNNER_ENV_DENY.names.includes(upper) ||
+        RUNNER_ENV_DENY.prefixes.some((prefix) => upper.startsWith(prefix)));
+}
+/** The coordinator's environment without the runner's own variables. */
+function testEnvironment(env) {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !isRunnerEnv(name)));
+}
+/**
+ * k6 settings that belong to the machine, not to the test: browser and
+ * extension provisioning, usage reports. Every other `K6_*` variable
+ * configures the test (K6_VUS, K6_ITERATIONS, K6_OUT, K6_CONFIG,
+ * K6_SECRET_SOURCE, ...) and k6 would apply an agent machine's own over the
+ * coordinator's archived options.
+ */
+const MACHINE_K6_ENV = [
+    /^K6_BROWSER_/,
+    /^K6_PROVISION_/,
+    /^K6_AUTO_EXTENSION_RESOLUTION$/,
+    /^K6_BUILD_SERVICE_URL$/,
+    /^K6_NO_USAGE_REPORT$/,
+    /^K6_USAGE_REPORT_URL$/,
+];
+/** An agent's environment for its k6 process: the test's configuration is the coordinator's. */
+function agentK6Environment(env) {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('K6_') || MACHINE_K6_ENV.some((keep) => keep.test(name))));
+}
+/** k6's rule for `-e` names (internal/cmd runtime_options.go). */
+const ENV_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Parses one `KEY=VALUE` as k6's `-e` does (a missing `=` means an empty value). */
+function parseEnvAssignment(assignment) {
+    const eq = assignment.indexOf('=');
+    const name = eq < 0 ? assignment : assignment.slice(0, eq);
+    if (!ENV_NAME.test(name)) {
+        throw new InvalidArgumentError(`"${assignment}" is not an environment variable: use KEY=VALUE with a KEY of letters, ` +
+            'digits and _, not starting with a digit (as k6 -e requires).');
+    }
+    return [name, eq < 0 ? '' : assignment.slice(eq + 1)];
+}
+/** Collects repeated `-e KEY=VALUE` into an object (commander argParser). */
+function envAssignment(value, previous = {}) {
+    const [name, v] = parseEnvAssignment(value);
+    return { ...previous, [name]: v };
+}
+
 ;// CONCATENATED MODULE: ./src/agent/local-k6.ts
+
 
 
 
@@ -90473,13 +94106,17 @@ async function freeLoopbackAddress() {
  * says go, driven over its REST API on loopback, no setup()/teardown()/
  * thresholds/summary of its own, and alive after the run (--linger) so
  * teardown() can run on the leader once everyone is done.
+ *
+ * No `--tag` here: k6's CLI tags replace `options.tags` and the archived
+ * `--tag`s instead of adding to them, so the test's own tags would be lost.
  */
-function agentK6Args(assignment, address, archive) {
+function agentK6Args(inputs) {
+    const { assignment } = inputs;
     return [
         'run',
         '--paused',
         '--address',
-        address,
+        inputs.address,
         '--no-setup',
         '--no-teardown',
         '--linger',
@@ -90497,9 +94134,13 @@ function agentK6Args(assignment, address, archive) {
         assignment.segment,
         '--execution-segment-sequence',
         assignment.sequence,
-        '--tag',
-        `instance_id=${String(assignment.instanceId)}`,
-        archive,
+        // __ENV is the coordinator's (archived, k6/test-env.ts), never this
+        // machine's: `k6 run archive.tar` would otherwise lay this machine's whole
+        // environment over it. Only the agent's own -e values override it.
+        '--include-system-env-vars=false',
+        ...Object.entries(inputs.envOverrides ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+        ...(inputs.secretSourceFlags ?? []),
+        inputs.archive,
     ];
 }
 /** Another process can take the free port before k6 binds it; k6 then exits 106. */
@@ -90512,10 +94153,14 @@ async function startAgentK6(options) {
     for (let attempt = 1;; attempt++) {
         const address = await freeLoopbackAddress();
         const proc = await K6Process.start(options.k6.path, {
-            args: agentK6Args(options.assignment, address, options.archive),
-            env: { ...(options.env ?? process.env), K6_NO_COLOR: 'true' },
+            args: agentK6Args({ ...options, address }),
+            env: {
+                ...agentK6Environment(options.env ?? process.env),
+                ...options.secretSourceEnv,
+                K6_NO_COLOR: 'true',
+            },
             onStdoutLine: options.onMetricLine,
-            onStderrLine: (line) => options.log.info(`[k6] ${line}`),
+            onStderrLine: options.onLogLine ?? ((line) => options.log.info(`[k6] ${line}`)),
         });
         const api = new K6RestClient(address);
         try {
@@ -90653,7 +94298,53 @@ class Reporter {
     }
 }
 
+;// CONCATENATED MODULE: ./src/agent/run-end.ts
+
+
+/** This machine's clock (epoch ms) with sub-millisecond resolution. */
+function preciseNow() {
+    return performance.timeOrigin + performance.now();
+}
+/**
+ * Waits for k6's run to end and tells when it ended. k6's REST API has no end
+ * time, so the end lies between the last poll that saw the run going and the
+ * first that saw it over. Polls come closer together the shorter the run so
+ * far (1/50 of it, 2 ms to `maxIntervalMs`): the run duration, and every rate
+ * divided by it, stays within 1 % even for a run of milliseconds, while a
+ * long run is polled as rarely as before.
+ */
+async function waitForRunEnd(api, options) {
+    let goingAt = options.unpausedMs;
+    for (;;) {
+        options.signal.throwIfAborted();
+        const sentAt = preciseNow();
+        const status = await statusOrUndefined(api, options.signal);
+        const receivedAt = preciseNow();
+        if (status && isRunOver(status))
+            return { status, atMs: (goingAt + receivedAt) / 2 };
+        if (status)
+            goingAt = sentAt;
+        const intervalMs = Math.min(options.maxIntervalMs, Math.max(2, (receivedAt - options.unpausedMs) / 50));
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(intervalMs, undefined, { signal: options.signal }).catch(() => undefined);
+    }
+}
+/** A refused connection while k6 is busy is retried on the next poll. */
+async function statusOrUndefined(api, signal) {
+    try {
+        return await api.status({ signal });
+    }
+    catch (error) {
+        signal.throwIfAborted();
+        if (error.code !== 'K6_API_UNREACHABLE')
+            throw error;
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/agent/agent.ts
+
+
+
 
 
 
@@ -90686,15 +94377,22 @@ class Agent {
     #registration;
     #k6;
     #pump;
+    #aggregator;
     #clock = { offsetMs: 0, rttMs: Infinity };
+    /** The start instant on this machine's clock. */
+    #startLocalMs;
+    /** When the unpause was sent, and when k6 started (the middle of that request). */
+    #unpause;
     #startedRun = false;
     #stopOrdered = false;
+    #k6Log;
     #finishedReported = false;
     #released = false;
     #fatal;
     constructor(options) {
         this.#o = options;
         this.#log = options.log;
+        this.#k6Log = new K6Log(options.log, () => this.#stopOrdered);
         this.#reporter = new Reporter((seq, event) => options.client.report(seq, event, this.#stopped.signal), (error) => this.#fail(error));
     }
     /** Runs until released, the coordinator is lost, or `signal` fires (e.g. SIGTERM). */
@@ -90713,6 +94411,7 @@ class Agent {
             });
             const r = this.#registration;
             this.#log.info(`registered as agent ${String(r.index + 1)} of ${String(r.expectedAgents)}`);
+            this.#o.onRegistered?.(r);
             void this.#pollLoop();
             await this.#work();
         }
@@ -90833,19 +94532,25 @@ class Agent {
         await this.#o.client.downloadArchive(archive, assignment.archiveSha256, this.#stopped.signal);
         this.#log.info(`segment ${assignment.segment}${assignment.leader ? ' (leader)' : ''}; starting k6 paused`);
         const aggregator = new MetricAggregator(assignment.metrics, (m) => this.#log.warning(m));
+        this.#aggregator = aggregator;
         this.#pump = new MetricsPump({
             aggregator,
             intervalMs: assignment.metrics.intervalMs,
             send: (report, signal) => this.#o.client.sendMetrics(report, AbortSignal.any([signal, this.#stopped.signal])),
             onError: (error) => this.#fail(error),
         });
+        const secrets = await agentSecretSources(assignment.secretSources, this.#o.workDir);
         this.#k6 = await startAgentK6({
             k6: this.#o.k6,
             assignment,
             archive,
+            envOverrides: this.#o.envOverrides,
+            secretSourceFlags: secrets.flags,
             env: this.#o.env,
+            secretSourceEnv: secrets.env,
             log: this.#log,
             onMetricLine: (line) => aggregator.ingestLine(line),
+            onLogLine: this.#k6Log.line,
         });
         this.#pump.start();
         void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
@@ -90854,8 +94559,10 @@ class Agent {
     async #setup() {
         const { api } = this.#requireK6();
         try {
+            const began = performance.now();
             const data = await api.runSetup({ signal: this.#stopped.signal });
-            await this.#report({ type: 'setup-done', data });
+            const durationMs = performance.now() - began;
+            await this.#report({ type: 'setup-done', data, durationMs });
         }
         catch (error) {
             if (!isScriptError(error))
@@ -90885,14 +94592,19 @@ class Agent {
     }
     async #start(at) {
         const { api } = this.#requireK6();
-        const waitMs = at - this.#clock.offsetMs - Date.now();
+        const startLocalMs = at - this.#clock.offsetMs;
+        this.#startLocalMs = startLocalMs;
+        this.#aggregator?.startsAt(startLocalMs);
+        const waitMs = startLocalMs - Date.now();
         if (waitMs > 0)
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(waitMs, undefined, { signal: this.#stopped.signal });
         else
             this.#log.warning(`the start instant passed ${String(-waitMs)} ms ago; starting now`);
-        const before = Date.now();
+        const sentMs = preciseNow();
         await api.unpause();
-        const startedAt = (before + Date.now()) / 2 + this.#clock.offsetMs;
+        const startedMs = (sentMs + preciseNow()) / 2;
+        this.#unpause = { sentMs, startedMs };
+        const startedAt = startedMs + this.#clock.offsetMs;
         this.#startedRun = true;
         await this.#report({
             type: 'started',
@@ -90908,25 +94620,37 @@ class Agent {
             this.#fail(error);
         });
     }
-    /** Reports `finished` once k6's run is over (design.md §3: `stopped` or status ≥ 9). */
+    /**
+     * Reports `finished` once k6's run is over (design.md §3: `stopped` or
+     * status ≥ 9), with when its k6 started and ended after the start instant,
+     * on this machine's clock: the run's duration needs no clock agreement.
+     */
     async #watchRun() {
         const { api, proc } = this.#requireK6();
-        const status = await api.waitForStatus(isRunOver, {
+        const unpause = this.#unpause;
+        const startLocalMs = this.#startLocalMs;
+        if (!unpause || startLocalMs === undefined)
+            throw new Error('unreachable: watched unstarted');
+        const end = await waitForRunEnd(api, {
+            unpausedMs: unpause.sentMs,
+            maxIntervalMs: this.#o.statusIntervalMs ?? 100,
             signal: AbortSignal.any([proc.exitSignal, this.#stopped.signal]),
-            intervalMs: this.#o.statusIntervalMs ?? 100,
-            timeoutMs: Number.MAX_SAFE_INTEGER,
         });
         // stopped without our order: the script called test.abort().
-        const aborted = status.stopped && !this.#stopOrdered;
+        const aborted = end.status.stopped && !this.#stopOrdered;
         if (aborted)
             this.#log.warning('the script called test.abort(); telling the coordinator');
-        await this.#reportFinished(status.status, aborted);
+        const runMs = Math.max(0, end.atMs - startLocalMs);
+        await this.#reportFinished(end.status.status, aborted, {
+            startMs: Math.min(runMs, Math.max(0, unpause.startedMs - startLocalMs)),
+            runMs,
+        });
     }
-    async #reportFinished(status, aborted) {
+    async #reportFinished(status, aborted, times) {
         if (this.#finishedReported)
             return;
         this.#finishedReported = true;
-        await this.#report({ type: 'finished', status, aborted });
+        await this.#report({ type: 'finished', status, aborted, ...times });
     }
     async #stop(reason) {
         this.#stopOrdered = true;
@@ -90943,8 +94667,9 @@ class Agent {
     async #teardown() {
         const { api } = this.#requireK6();
         try {
+            const began = performance.now();
             await api.runTeardown({ signal: this.#stopped.signal });
-            await this.#report({ type: 'teardown-done' });
+            await this.#report({ type: 'teardown-done', durationMs: performance.now() - began });
         }
         catch (error) {
             if (!isScriptError(error))
@@ -90968,6 +94693,7 @@ class Agent {
                 code: exit?.code ?? 0,
                 signal: exit?.signal ?? null,
                 description: exit?.outcome.description ?? 'k6 never started',
+                ...(this.#k6Log.abortMessage && { message: this.#k6Log.abortMessage.slice(0, 8192) }),
             },
         });
         await this.#reporter.flush();
@@ -91216,6 +94942,8 @@ function knownCode(code) {
 
 
 
+
+
 /**
  * Builds the archive and reads its execution requirements. k6 validates both
  * the script and the options while archiving, so an invalid test fails here,
@@ -91232,15 +94960,39 @@ async function prepareTest(options) {
         ...(options.flags ?? []),
         options.script,
     ]);
-    const inspected = await runK6(options, ['inspect', '--execution-requirements', archivePath]);
-    const requirements = JSON.parse(inspected);
-    const { totalDuration, maxVUs, ...k6Options } = requirements;
+    const { totalDuration, maxVUs, ...k6Options } = await inspectRequirements(options, archivePath);
     return {
         archivePath,
         options: k6Options,
         totalDurationMs: parseGoDuration(totalDuration ?? '0s'),
         maxVUs: maxVUs ?? 0,
     };
+}
+/**
+ * `k6 inspect --execution-requirements`, with `k6 run`'s default of 1 VU.
+ * `k6 run` takes it from its --vus flag's default; `k6 inspect` has no such
+ * flag, so `-i 3`, `-d 10s` or `options.iterations` without VUs fail there
+ * with 104 "the number of VUs must be more than 0" while `k6 run` runs them
+ * with 1 VU. When no layer set VUs (the archived options have none) and no
+ * scenarios replace the shortcut, K6_VUS=1 for the inspection is exactly
+ * that default; agents run `k6 run` and apply it themselves.
+ */
+async function inspectRequirements(options, archivePath) {
+    const inspect = ['inspect', '--execution-requirements', archivePath];
+    try {
+        return JSON.parse(await runK6(options, inspect));
+    }
+    catch (error) {
+        if (!hasErrorCode(error, 'K6_TEST_INVALID') ||
+            error.data.exitCode !== K6_EXIT_CODES['invalid-config']) {
+            throw error;
+        }
+        const archived = await runK6(options, ['inspect', archivePath]).then((text) => JSON.parse(text), () => undefined);
+        if (!archived || archived.vus != null || archived.scenarios != null)
+            throw error;
+        const withDefault = { ...options, env: { ...(options.env ?? process.env), K6_VUS: '1' } };
+        return JSON.parse(await runK6(withDefault, inspect));
+    }
 }
 /** Runs one short k6 command; returns stdout, or throws k6's error with its exit code. */
 async function runK6(options, args) {
@@ -91251,22 +95003,27 @@ async function runK6(options, args) {
     });
     if (outcome.exitCode !== 0) {
         const errors = stderr.map(errorMessageOf).filter((m) => m !== undefined);
-        throw new K6DistributedError('K6_TEST_INVALID', `k6 ${args[0] ?? ''} rejected ${options.script} (${outcome.description}, exit code ` +
-            `${outcome.exitCode}):\n${errors.join('\n') || '(k6 printed no error)'}`, { data: { exitCode: outcome.exitCode, k6Errors: errors } });
+        // 255 has no meaning of its own (k6's untyped errors): k6's message says it all.
+        const why = outcome.exitCode === K6_EXIT_CODES['generic-error'] ? '' : `${outcome.description}, `;
+        throw new K6DistributedError('K6_TEST_INVALID', `k6 ${args[0] ?? ''} rejected ${options.script} (${why}exit code ${outcome.exitCode}): ` +
+            (errors.join('\n') || '(k6 printed no error)'), { data: { exitCode: outcome.exitCode, k6Errors: errors } });
     }
     return stdout.join('\n');
 }
-/** The message of an error-level line of k6's JSON log, else undefined. */
+/**
+ * The message of an error-level line of k6's log, else undefined. k6 logs
+ * JSON as asked, except for flag errors, which it reports before reading
+ * --log-format: those come as logrus text (`level=error msg="..."`).
+ */
 function errorMessageOf(line) {
-    try {
-        const entry = JSON.parse(line);
-        if (entry.level !== 'error' && entry.level !== 'fatal')
-            return undefined;
-        return [entry.msg, entry.error].filter(Boolean).join(': ');
-    }
-    catch {
-        return line.trim() === '' ? undefined : line;
-    }
+    if (line.trim() === '')
+        return undefined;
+    const entry = parseK6LogLine(line);
+    if (entry === undefined)
+        return line;
+    if (entry.level !== 'error' && entry.level !== 'fatal')
+        return undefined;
+    return [entry.msg, entry.error].filter(Boolean).join(': ');
 }
 const GO_DURATION_UNITS = {
     h: 3_600_000,
@@ -91292,36 +95049,178 @@ function parseGoDuration(text) {
     return parts.reduce((ms, [, n, unit]) => ms + Number(n) * (GO_DURATION_UNITS[unit ?? ''] ?? 0), 0);
 }
 
+;// CONCATENATED MODULE: ./src/k6/run-args.ts
+
+
+const BOOL = { whenBare: 'true' };
+const VALUE = 'required';
+/**
+ * The flags `k6 run` v2.2.0 accepts (internal/cmd options.go optionFlagSet,
+ * runtime_options.go runtimeOptionFlagSet, config.go configFlagSet, root.go
+ * rootCmdPersistentFlagSet, cobra's --help).
+ */
+const K6_RUN_FLAGS = [
+    { long: 'vus', short: 'u', kind: VALUE },
+    { long: 'duration', short: 'd', kind: VALUE },
+    { long: 'iterations', short: 'i', kind: VALUE },
+    { long: 'stage', short: 's', kind: VALUE },
+    { long: 'execution-segment', kind: VALUE },
+    { long: 'execution-segment-sequence', kind: VALUE },
+    { long: 'paused', short: 'p', kind: BOOL },
+    { long: 'no-setup', kind: BOOL },
+    { long: 'no-teardown', kind: BOOL },
+    { long: 'max-redirects', kind: VALUE },
+    { long: 'batch', kind: VALUE },
+    { long: 'batch-per-host', kind: VALUE },
+    { long: 'rps', kind: VALUE },
+    { long: 'user-agent', kind: VALUE },
+    { long: 'http-debug', kind: { whenBare: 'headers' } },
+    { long: 'insecure-skip-tls-verify', kind: BOOL },
+    { long: 'no-connection-reuse', kind: BOOL },
+    { long: 'no-vu-connection-reuse', kind: BOOL },
+    { long: 'min-iteration-duration', kind: VALUE },
+    { long: 'throw', short: 'w', kind: BOOL },
+    { long: 'blacklist-ip', kind: VALUE },
+    { long: 'block-hostnames', kind: VALUE },
+    { long: 'summary-trend-stats', kind: VALUE },
+    { long: 'summary-time-unit', kind: VALUE },
+    { long: 'system-tags', kind: VALUE },
+    { long: 'tag', kind: VALUE },
+    { long: 'console-output', kind: VALUE },
+    { long: 'discard-response-bodies', kind: BOOL },
+    { long: 'local-ips', kind: VALUE },
+    { long: 'dns', kind: VALUE },
+    { long: 'include-system-env-vars', kind: BOOL },
+    { long: 'compatibility-mode', kind: VALUE },
+    { long: 'type', short: 't', kind: VALUE },
+    { long: 'env', short: 'e', kind: VALUE },
+    { long: 'no-thresholds', kind: BOOL },
+    { long: 'summary-mode', kind: VALUE },
+    { long: 'summary-export', kind: VALUE },
+    { long: 'new-machine-readable-summary', kind: BOOL },
+    { long: 'traces-output', kind: VALUE },
+    { long: 'out', short: 'o', kind: VALUE },
+    { long: 'linger', short: 'l', kind: BOOL },
+    { long: 'no-usage-report', kind: BOOL },
+    { long: 'features', kind: VALUE },
+    { long: 'secret-source', kind: VALUE },
+    { long: 'log-output', kind: VALUE },
+    { long: 'log-format', kind: VALUE },
+    { long: 'config', short: 'c', kind: VALUE },
+    { long: 'no-color', kind: BOOL },
+    { long: 'verbose', short: 'v', kind: BOOL },
+    { long: 'quiet', short: 'q', kind: BOOL },
+    { long: 'address', short: 'a', kind: VALUE },
+    { long: 'profiling-enabled', kind: BOOL },
+    { long: 'help', short: 'h', kind: BOOL },
+];
+const BY_LONG = new Map(K6_RUN_FLAGS.map((f) => [f.long, f]));
+const BY_SHORT = new Map(K6_RUN_FLAGS.flatMap((f) => (f.short ? [[f.short, f]] : [])));
+const UNKNOWN_FIX = 'use a flag of `k6 run` (k6 v2.2.0) or of this command: see --help';
+const VALUE_FIX = 'give its value after it, or as --flag=value';
+/**
+ * Splits `k6 run` arguments as k6's pflag does: flags and positionals in any
+ * order, `--flag=value`, `--flag value`, `-u 2`, `-u2`, `-u=2`, grouped short
+ * booleans (`-qv`), bare boolean and optional-value flags, `--` ending the
+ * flags. An unknown flag or a missing value fails with pflag's message and
+ * k6's exit code (255), as `k6 run` would.
+ */
+function parseK6Args(args) {
+    const result = { flags: [], positionals: [] };
+    const rest = [...args];
+    while (rest.length > 0) {
+        const arg = rest.shift() ?? '';
+        if (arg === '--') {
+            result.positionals.push(...rest);
+            break;
+        }
+        if (arg.startsWith('--'))
+            result.flags.push(longFlag(arg, rest));
+        else if (arg.startsWith('-') && arg.length > 1)
+            result.flags.push(...shortFlags(arg, rest));
+        else
+            result.positionals.push(arg);
+    }
+    return result;
+}
+function longFlag(arg, rest) {
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    const spec = BY_LONG.get(name);
+    if (spec === undefined)
+        throw flagError(`unknown flag: --${name}`, UNKNOWN_FIX);
+    const written = `--${name}`;
+    if (eq >= 0)
+        return flag(spec, written, arg.slice(eq + 1), [arg]);
+    if (spec.kind !== 'required')
+        return flag(spec, written, spec.kind.whenBare, [arg]);
+    const value = rest.shift();
+    if (value === undefined)
+        throw flagError(`flag needs an argument: --${name}`, VALUE_FIX);
+    return flag(spec, written, value, [arg, value]);
+}
+/** `-qv`, `-u 2`, `-u2`, `-u=2`, `-qu 2`: each letter a flag until one takes a value. */
+function shortFlags(arg, rest) {
+    const flags = [];
+    let letters = arg.slice(1);
+    while (letters.length > 0) {
+        const letter = letters[0] ?? '';
+        const spec = BY_SHORT.get(letter);
+        if (spec === undefined) {
+            throw flagError(`unknown shorthand flag: '${letter}' in -${letters}`, UNKNOWN_FIX);
+        }
+        const written = `-${letter}`;
+        const after = letters.slice(1);
+        if (spec.kind !== 'required' && !after.startsWith('=')) {
+            flags.push(flag(spec, written, spec.kind.whenBare, [`--${spec.long}`]));
+            letters = after;
+            continue;
+        }
+        if (after !== '') {
+            const value = after.startsWith('=') ? after.slice(1) : after;
+            return [...flags, flag(spec, written, value, [`--${spec.long}=${value}`])];
+        }
+        const value = rest.shift();
+        if (value === undefined) {
+            throw flagError(`flag needs an argument: '${letter}' in -${letter}`, VALUE_FIX);
+        }
+        // A lone short flag keeps its spelling, as the user wrote it.
+        if (flags.length === 0)
+            return [flag(spec, written, value, [arg, value])];
+        return [...flags, flag(spec, written, value, [`--${spec.long}`, value])];
+    }
+    if (flags.length === 1 && flags[0])
+        flags[0].args = [arg];
+    return flags;
+}
+function flag(spec, written, value, args) {
+    return { name: `--${spec.long}`, written, value, args };
+}
+/** pflag's own message and k6's exit code for it (k6 exits 255 on any flag error). */
+function flagError(message, fix) {
+    return new K6DistributedError('K6_TEST_INVALID', `${message} (${fix})`, {
+        data: { exitCode: K6_EXIT_CODES['generic-error'], k6Errors: [message] },
+    });
+}
+/**
+ * The script among `k6 run` arguments: exactly one positional, anywhere, as
+ * `k6 run` wants; the rest are k6 flags, in order.
+ */
+function k6FlagsAndScript(args) {
+    const parsed = parseK6Args(args);
+    const [script, ...extra] = parsed.positionals;
+    if (script === undefined || extra.length > 0) {
+        const got = parsed.positionals.length;
+        throw new K6DistributedError('K6_TEST_INVALID', `accepts 1 arg(s), received ${String(got)}: give one test script, e.g. ` +
+            '`run --agents 3 --vus 10 script.js`' +
+            (got > 1 ? ` (got ${parsed.positionals.map((p) => JSON.stringify(p)).join(', ')})` : ''), { data: { exitCode: K6_EXIT_CODES['generic-error'] } });
+    }
+    return { flags: parsed.flags.flatMap((f) => f.args), script };
+}
+
 ;// CONCATENATED MODULE: ./src/k6/run-flags.ts
 
-/**
- * k6's boolean flags (internal/cmd options.go, runtime_options.go, root.go):
- * every other flag written without `=` takes the next argument as its value.
- */
-const BOOLEAN_FLAGS = new Set([
-    '--paused',
-    '-p',
-    '--no-setup',
-    '--no-teardown',
-    '--throw',
-    '-w',
-    '--insecure-skip-tls-verify',
-    '--no-connection-reuse',
-    '--no-vu-connection-reuse',
-    '--discard-response-bodies',
-    '--no-cookies-reset',
-    '--include-system-env-vars',
-    '--no-thresholds',
-    '--new-machine-readable-summary',
-    '--verbose',
-    '-v',
-    '--quiet',
-    '-q',
-    '--no-color',
-    '--linger',
-    '-l',
-    '--no-usage-report',
-]);
+
 /** `k6 run` flags that belong to one process's outputs, meaningless for the merged run. */
 const PER_PROCESS = new Set([
     '--linger',
@@ -91354,20 +95253,25 @@ function parseRunFlags(flags, env = {}) {
         summaryExport: env.K6_SUMMARY_EXPORT || undefined,
         noThresholds: isTrue(env.K6_NO_THRESHOLDS),
         noColor: isTrue(env.K6_NO_COLOR) || env.NO_COLOR !== undefined,
+        includeSystemEnvVars: goBool(env.K6_INCLUDE_SYSTEM_ENV_VARS) ?? true,
+        secretSources: env.K6_SECRET_SOURCE === undefined ? [] : [env.K6_SECRET_SOURCE],
     };
-    for (let i = 0; i < flags.length; i++) {
-        const token = flags[i] ?? '';
-        const [name, inline] = token.startsWith('-') ? splitInline(token) : [token, undefined];
-        const takesValue = name.startsWith('-') && inline === undefined && !BOOLEAN_FLAGS.has(name);
-        const value = inline ?? (takesValue ? flags[++i] : undefined);
-        const original = takesValue ? [token, value ?? ''] : [token];
-        if (name in UNSUPPORTED) {
-            throw new K6DistributedError('INVALID_OPTION', `${name} ${UNSUPPORTED[name] ?? ''}: remove it from the k6 flags`);
+    let secretSourceFlags = 0;
+    const parsed = parseK6Args(flags);
+    if (parsed.positionals.length > 0) {
+        throw new K6DistributedError('INVALID_OPTION', `${parsed.positionals.map((p) => JSON.stringify(p)).join(', ')} is not a k6 flag or ` +
+            'the value of one: give only `k6 run` flags here');
+    }
+    for (const flag of parsed.flags) {
+        if (flag.name in UNSUPPORTED) {
+            throw new K6DistributedError('INVALID_OPTION', `${flag.written} ${UNSUPPORTED[flag.name] ?? ''}: remove it from the k6 flags`);
         }
-        if (PER_PROCESS.has(name))
+        if (PER_PROCESS.has(flag.name))
             continue;
-        applyRunFlag(result, name, value);
-        result.archiveFlags.push(...original);
+        if (flag.name === '--secret-source' && secretSourceFlags++ === 0)
+            result.secretSources = [];
+        applyRunFlag(result, flag.name, flag.value);
+        result.archiveFlags.push(...flag.args);
     }
     return result;
 }
@@ -91385,19 +95289,6580 @@ function applyRunFlag(result, name, value) {
         case '--no-color':
             result.noColor = value === undefined || isTrue(value);
             return;
+        case '--include-system-env-vars':
+            result.includeSystemEnvVars = value === undefined || isTrue(value);
+            return;
+        case '--secret-source':
+            if (value !== undefined)
+                result.secretSources.push(value);
+            return;
     }
-}
-function splitInline(token) {
-    const eq = token.indexOf('=');
-    return eq < 0 ? [token, undefined] : [token.slice(0, eq), token.slice(eq + 1)];
 }
 function parseSummaryMode(value) {
     if (SUMMARY_MODES.includes(value))
         return value;
     throw new K6DistributedError('INVALID_OPTION', `invalid summary mode "${value}": use one of ${SUMMARY_MODES.join(', ')}`);
 }
+/**
+ * Go's strconv.ParseBool, which k6 uses for K6_INCLUDE_SYSTEM_ENV_VARS;
+ * undefined when unset or invalid (k6 itself then reports the bad value).
+ */
+function goBool(value) {
+    if (value === undefined)
+        return undefined;
+    if (isTrue(value))
+        return true;
+    return ['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value) ? false : undefined;
+}
 function isTrue(value) {
     return value !== undefined && ['1', 'true', 't', 'TRUE', 'True', 'T'].includes(value);
+}
+
+;// CONCATENATED MODULE: ./src/k6/helper-env.ts
+/**
+ * k6 options read from the environment that would make a helper `k6 run` of
+ * the coordinator's (the threshold-metric probe, handleSummary()'s wrapper)
+ * hang (K6_PAUSED, K6_LINGER), bind a port the run may use (K6_ADDRESS), or
+ * send its samples or summary somewhere (K6_OUT, K6_SUMMARY_EXPORT). They are
+ * meant for the test run, never for these.
+ */
+const TEST_RUN_ONLY = new Set([
+    'K6_OUT',
+    'K6_ADDRESS',
+    'K6_PAUSED',
+    'K6_LINGER',
+    'K6_SUMMARY_EXPORT',
+]);
+/** The environment for a helper k6 run: the user's, without TEST_RUN_ONLY. */
+function helperRunEnv(env = process.env) {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !TEST_RUN_ONLY.has(name)));
+}
+
+;// CONCATENATED MODULE: ./src/k6/threshold-metrics.ts
+
+
+
+
+
+
+/** Another process can take the free port before k6 binds it; k6 then exits 106. */
+const threshold_metrics_PORT_ATTEMPTS = 3;
+/**
+ * The definitions (type, value type) of the custom metrics the thresholds
+ * name. k6 shows such a metric in its summary and evaluates its thresholds
+ * even when it never gets a sample (an `errors` counter on a good day), but
+ * its type lives only in k6's registry, filled by the script's init code:
+ * k6's JSON output defines a metric with its first sample only, and agents
+ * (--no-thresholds) report none. So the coordinator asks one k6 of its own:
+ * started paused on the archive with thresholds on, k6 marks every threshold
+ * metric observed before it serves its REST API, and GET /v1/metrics lists
+ * them (internal/metrics/engine InitSubMetricsAndThresholds). It is stopped
+ * as soon as it answered: no VU runs an iteration. Built-in metrics are
+ * known without asking; without a custom one, no k6 is started.
+ */
+async function thresholdMetrics(options) {
+    const wanted = new Set(options.thresholdKeys.map(metricOf));
+    for (const name of wanted)
+        if (builtinMetric(name))
+            wanted.delete(name);
+    if (wanted.size === 0)
+        return [];
+    for (let attempt = 1;; attempt++) {
+        const address = await freeLoopbackAddress();
+        const proc = await K6Process.start(options.k6.path, {
+            args: probeArgs(address, options.archivePath),
+            env: helperRunEnv(options.env),
+            cwd: options.cwd,
+        });
+        const api = new K6RestClient(address);
+        try {
+            await api.waitForStatus(() => true, {
+                signal: proc.exitSignal,
+                timeoutMs: options.timeoutMs ?? 60_000,
+            });
+            const listed = await api.metrics();
+            return listed.filter((m) => wanted.has(m.name));
+        }
+        catch (error) {
+            const exit = proc.exit ?? (await proc.stop({ signal: 'SIGKILL', graceMs: 0 }));
+            if (exit.code === K6_EXIT_CODES['cannot-start-rest-api'] && attempt < threshold_metrics_PORT_ATTEMPTS)
+                continue;
+            throw error;
+        }
+        finally {
+            await api.close();
+            await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
+        }
+    }
+}
+function probeArgs(address, archivePath) {
+    return [
+        'run',
+        '--paused',
+        '--address',
+        address,
+        // One VU: its init is all that can run before the answer (--paused holds the rest).
+        '--vus',
+        '1',
+        '--iterations',
+        '1',
+        '--no-setup',
+        '--no-teardown',
+        '--summary-mode=disabled',
+        '--no-usage-report',
+        '--quiet',
+        '--log-output=none',
+        archivePath,
+    ];
+}
+/** `http_req_duration{status:200}` → `http_req_duration`. */
+function metricOf(key) {
+    const brace = key.indexOf('{');
+    return (brace === -1 ? key : key.slice(0, brace)).trim();
+}
+
+;// CONCATENATED MODULE: ./node_modules/acorn/dist/acorn.mjs
+// This file was generated. Do not modify manually!
+var astralIdentifierCodes = [509, 0, 227, 0, 150, 4, 294, 9, 1368, 2, 2, 1, 6, 3, 41, 2, 5, 0, 166, 1, 574, 3, 9, 9, 7, 9, 32, 4, 318, 1, 31, 4, 33, 15, 71, 10, 50, 3, 123, 2, 54, 14, 32, 10, 3, 1, 11, 3, 46, 10, 8, 0, 46, 9, 7, 2, 37, 13, 2, 9, 6, 1, 45, 0, 13, 2, 49, 13, 9, 3, 2, 11, 83, 11, 7, 0, 3, 0, 158, 11, 6, 9, 7, 3, 56, 1, 2, 6, 3, 1, 3, 2, 10, 0, 11, 1, 3, 6, 4, 4, 68, 8, 2, 0, 3, 0, 2, 3, 2, 4, 2, 0, 15, 1, 83, 17, 10, 9, 5, 0, 82, 19, 13, 9, 214, 6, 3, 8, 28, 1, 83, 16, 16, 9, 82, 12, 9, 9, 7, 19, 58, 14, 5, 9, 243, 14, 166, 9, 71, 5, 2, 1, 3, 3, 2, 0, 2, 1, 13, 9, 120, 6, 3, 6, 4, 0, 29, 9, 41, 6, 2, 3, 9, 0, 10, 10, 47, 15, 199, 7, 137, 9, 54, 7, 2, 7, 17, 9, 57, 21, 2, 13, 123, 5, 4, 0, 2, 1, 2, 6, 2, 0, 9, 9, 49, 4, 2, 1, 2, 4, 9, 9, 55, 9, 7, 0, 259, 3, 10, 1, 2, 0, 49, 6, 4, 4, 14, 10, 5350, 0, 7, 14, 11465, 27, 2343, 9, 87, 9, 39, 4, 60, 6, 26, 9, 535, 9, 470, 0, 2, 54, 8, 3, 82, 0, 12, 1, 19628, 1, 4178, 9, 519, 45, 3, 22, 481, 1, 61, 4, 4, 5, 9, 7, 3, 6, 31, 3, 149, 2, 12, 2, 9, 1, 3, 0, 33, 1, 1357, 49, 513, 54, 5, 49, 9, 0, 15, 0, 23, 4, 2, 14, 1361, 6, 2, 16, 3, 6, 2, 1, 2, 4, 101, 0, 161, 6, 10, 9, 357, 0, 62, 13, 499, 13, 245, 1, 2, 9, 233, 0, 3, 0, 8, 1, 6, 0, 475, 6, 110, 6, 6, 9, 4759, 9, 787719, 239];
+
+// This file was generated. Do not modify manually!
+var astralIdentifierStartCodes = [0, 11, 2, 25, 2, 18, 2, 1, 2, 14, 3, 13, 35, 122, 70, 52, 268, 28, 4, 48, 48, 31, 14, 29, 6, 37, 11, 29, 3, 35, 5, 7, 2, 4, 43, 157, 19, 35, 5, 35, 5, 39, 9, 51, 13, 10, 2, 14, 2, 6, 2, 1, 2, 10, 2, 14, 2, 6, 2, 1, 4, 51, 13, 310, 10, 21, 11, 7, 25, 5, 2, 41, 2, 13, 65, 5, 3, 0, 2, 43, 2, 1, 4, 0, 3, 22, 11, 22, 10, 30, 66, 18, 2, 1, 11, 21, 11, 25, 7, 25, 39, 55, 7, 1, 65, 0, 16, 3, 2, 2, 2, 28, 43, 28, 4, 28, 36, 7, 2, 27, 28, 53, 11, 21, 11, 18, 14, 17, 111, 72, 56, 50, 14, 50, 14, 35, 39, 27, 10, 22, 251, 41, 7, 1, 17, 5, 18, 21, 18, 28, 11, 0, 9, 21, 43, 17, 47, 20, 28, 22, 13, 52, 58, 1, 3, 0, 14, 44, 33, 24, 27, 35, 30, 0, 3, 0, 9, 34, 4, 0, 13, 47, 15, 3, 22, 0, 2, 0, 36, 17, 2, 24, 20, 1, 64, 6, 2, 0, 2, 3, 2, 14, 2, 9, 8, 46, 39, 7, 3, 1, 3, 21, 2, 6, 2, 1, 2, 4, 4, 0, 19, 0, 13, 4, 31, 9, 2, 0, 3, 0, 2, 37, 2, 0, 26, 0, 2, 0, 45, 52, 19, 3, 21, 2, 31, 47, 21, 1, 2, 0, 185, 46, 42, 3, 37, 47, 21, 0, 60, 42, 14, 0, 72, 26, 38, 6, 186, 43, 117, 63, 32, 7, 3, 0, 3, 7, 2, 1, 2, 23, 16, 0, 2, 0, 95, 7, 3, 38, 17, 0, 2, 0, 29, 0, 11, 39, 8, 0, 22, 0, 12, 45, 20, 0, 19, 72, 18, 0, 182, 32, 32, 8, 2, 36, 18, 0, 50, 29, 113, 6, 2, 1, 2, 37, 22, 0, 26, 5, 2, 1, 2, 31, 15, 0, 24, 43, 22, 0, 239, 18, 16, 0, 2, 12, 2, 33, 125, 0, 80, 921, 103, 111, 6, 206, 13, 310, 2314, 96, 16, 1071, 18, 5, 26, 3994, 6, 582, 6842, 29, 1763, 568, 8, 30, 18, 78, 18, 29, 19, 47, 17, 3, 32, 20, 6, 18, 433, 44, 212, 63, 33, 24, 3, 24, 45, 74, 6, 0, 67, 12, 65, 1, 2, 0, 15, 4, 10, 7386, 37, 33, 96, 114, 14, 913, 15, 50, 7710, 3, 2, 6, 2, 1, 2, 296, 10, 0, 30, 2, 3, 0, 15, 4, 8, 395, 2309, 106, 6, 12, 4, 8, 8, 9, 5991, 84, 2, 70, 2, 1, 3, 0, 3, 1, 3, 3, 2, 11, 2, 0, 2, 6, 2, 64, 2, 3, 3, 7, 2, 6, 2, 27, 2, 3, 2, 4, 2, 0, 4, 6, 2, 340, 2, 24, 2, 24, 2, 30, 2, 24, 2, 30, 2, 24, 2, 30, 2, 24, 2, 30, 2, 24, 2, 7, 1845, 129, 15, 6, 55, 50, 49, 61, 147, 44, 11, 6, 17, 0, 322, 29, 19, 43, 485, 27, 229, 29, 3, 0, 208, 30, 2, 2, 2, 1, 2, 6, 3, 4, 10, 1, 225, 6, 2, 3, 2, 1, 2, 14, 2, 196, 60, 67, 8, 0, 1205, 3, 2, 26, 2, 1, 2, 0, 3, 0, 2, 9, 2, 3, 2, 0, 2, 0, 7, 0, 5, 0, 2, 0, 2, 0, 2, 2, 2, 1, 2, 0, 3, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 1, 2, 0, 3, 3, 2, 6, 2, 3, 2, 3, 2, 0, 2, 9, 2, 16, 6, 2, 2, 4, 2, 16, 4421, 42719, 33, 4382, 2, 5773, 3, 7472, 16, 621, 2467, 541, 1507, 4938, 6, 8489, 39815, 11327];
+
+// This file was generated. Do not modify manually!
+var nonASCIIidentifierChars = "\u200c\u200d\xb7\u0300-\u036f\u0387\u0483-\u0487\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7-\u05c9\u0610-\u061a\u064b-\u0669\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u06f0-\u06f9\u0711\u0730-\u074a\u07a6-\u07b0\u07c0-\u07c9\u07eb-\u07f3\u07fd\u0816-\u0819\u081b-\u0823\u0825-\u0827\u0829-\u082d\u0859-\u085b\u0897-\u089f\u08ca-\u08e1\u08e3-\u0903\u093a-\u093c\u093e-\u094f\u0951-\u0957\u0962\u0963\u0966-\u096f\u0981-\u0983\u09bc\u09be-\u09c4\u09c7\u09c8\u09cb-\u09cd\u09d7\u09e2\u09e3\u09e6-\u09ef\u09fe\u0a01-\u0a03\u0a3c\u0a3e-\u0a42\u0a47\u0a48\u0a4b-\u0a4d\u0a51\u0a66-\u0a71\u0a75\u0a81-\u0a83\u0abc\u0abe-\u0ac5\u0ac7-\u0ac9\u0acb-\u0acd\u0ae2\u0ae3\u0ae6-\u0aef\u0afa-\u0aff\u0b01-\u0b03\u0b3c\u0b3e-\u0b44\u0b47\u0b48\u0b4b-\u0b4d\u0b53-\u0b57\u0b62\u0b63\u0b66-\u0b6f\u0b82\u0bbe-\u0bc2\u0bc6-\u0bc8\u0bca-\u0bcd\u0bd7\u0be6-\u0bef\u0c00-\u0c04\u0c3c\u0c3e-\u0c44\u0c46-\u0c48\u0c4a-\u0c4d\u0c55\u0c56\u0c62\u0c63\u0c66-\u0c6f\u0c81-\u0c83\u0cbc\u0cbe-\u0cc4\u0cc6-\u0cc8\u0cca-\u0ccd\u0cd5\u0cd6\u0ce2\u0ce3\u0ce6-\u0cef\u0cf3\u0d00-\u0d03\u0d3b\u0d3c\u0d3e-\u0d44\u0d46-\u0d48\u0d4a-\u0d4d\u0d57\u0d62\u0d63\u0d66-\u0d6f\u0d81-\u0d83\u0dca\u0dcf-\u0dd4\u0dd6\u0dd8-\u0ddf\u0de6-\u0def\u0df2\u0df3\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0e50-\u0e59\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ece\u0ed0-\u0ed9\u0f18\u0f19\u0f20-\u0f29\u0f35\u0f37\u0f39\u0f3e\u0f3f\u0f71-\u0f84\u0f86\u0f87\u0f8d-\u0f97\u0f99-\u0fbc\u0fc6\u102b-\u103e\u1040-\u1049\u1056-\u1059\u105e-\u1060\u1062-\u1064\u1067-\u106d\u1071-\u1074\u1082-\u108d\u108f-\u109d\u135d-\u135f\u1369-\u1371\u1712-\u1715\u1732-\u1734\u1752\u1753\u1772\u1773\u17b4-\u17d3\u17dd\u17e0-\u17e9\u180b-\u180d\u180f-\u1819\u18a9\u1920-\u192b\u1930-\u193b\u1946-\u194f\u19d0-\u19da\u1a17-\u1a1b\u1a55-\u1a5e\u1a60-\u1a7c\u1a7f-\u1a89\u1a90-\u1a99\u1ab0-\u1abd\u1abf-\u1af0\u1b00-\u1b04\u1b34-\u1b44\u1b50-\u1b59\u1b6b-\u1b73\u1b80-\u1b82\u1ba1-\u1bad\u1bb0-\u1bb9\u1be6-\u1bf3\u1c24-\u1c37\u1c40-\u1c49\u1c50-\u1c59\u1cd0-\u1cd2\u1cd4-\u1ce8\u1ced\u1cf4\u1cf7-\u1cf9\u1dc0-\u1dff\u200c\u200d\u203f\u2040\u2054\u20d0-\u20dc\u20e1\u20e5-\u20f0\u2cef-\u2cf1\u2d7f\u2de0-\u2dff\u302a-\u302f\u3099\u309a\u30fb\ua620-\ua629\ua66f\ua674-\ua67d\ua69e\ua69f\ua6f0\ua6f1\ua802\ua806\ua80b\ua823-\ua827\ua82c\ua880\ua881\ua8b4-\ua8c5\ua8d0-\ua8d9\ua8e0-\ua8f1\ua8ff-\ua909\ua926-\ua92d\ua947-\ua953\ua980-\ua983\ua9b3-\ua9c0\ua9d0-\ua9d9\ua9e5\ua9f0-\ua9f9\uaa29-\uaa36\uaa43\uaa4c\uaa4d\uaa50-\uaa59\uaa7b-\uaa7d\uaab0\uaab2-\uaab4\uaab7\uaab8\uaabe\uaabf\uaac1\uaaeb-\uaaef\uaaf5\uaaf6\uabe3-\uabea\uabec\uabed\uabf0-\uabf9\ufb1e\ufe00-\ufe0f\ufe20-\ufe2f\ufe33\ufe34\ufe4d-\ufe4f\uff10-\uff19\uff3f\uff65";
+
+// This file was generated. Do not modify manually!
+var nonASCIIidentifierStartChars = "\xaa\xb5\xba\xc0-\xd6\xd8-\xf6\xf8-\u02c1\u02c6-\u02d1\u02e0-\u02e4\u02ec\u02ee\u0370-\u0374\u0376\u0377\u037a-\u037d\u037f\u0386\u0388-\u038a\u038c\u038e-\u03a1\u03a3-\u03f5\u03f7-\u0481\u048a-\u052f\u0531-\u0556\u0558\u0559\u0560-\u0588\u058b\u058c\u05d0-\u05ea\u05ef-\u05f2\u0620-\u064a\u066e\u066f\u0671-\u06d3\u06d5\u06e5\u06e6\u06ee\u06ef\u06fa-\u06fc\u06ff\u0710\u0712-\u072f\u074d-\u07a5\u07b1\u07ca-\u07ea\u07f4\u07f5\u07fa\u0800-\u0815\u081a\u0824\u0828\u0840-\u0858\u0860-\u086a\u0870-\u0887\u0889-\u088f\u08a0-\u08c9\u0904-\u0939\u093d\u0950\u0958-\u0961\u0971-\u0980\u0985-\u098c\u098f\u0990\u0993-\u09a8\u09aa-\u09b0\u09b2\u09b6-\u09b9\u09bd\u09ce\u09dc\u09dd\u09df-\u09e1\u09f0\u09f1\u09fc\u0a05-\u0a0a\u0a0f\u0a10\u0a13-\u0a28\u0a2a-\u0a30\u0a32\u0a33\u0a35\u0a36\u0a38\u0a39\u0a59-\u0a5c\u0a5e\u0a72-\u0a74\u0a85-\u0a8d\u0a8f-\u0a91\u0a93-\u0aa8\u0aaa-\u0ab0\u0ab2\u0ab3\u0ab5-\u0ab9\u0abd\u0ad0\u0ae0\u0ae1\u0af9\u0b05-\u0b0c\u0b0f\u0b10\u0b13-\u0b28\u0b2a-\u0b30\u0b32\u0b33\u0b35-\u0b39\u0b3d\u0b5c\u0b5d\u0b5f-\u0b61\u0b71\u0b83\u0b85-\u0b8a\u0b8e-\u0b90\u0b92-\u0b95\u0b99\u0b9a\u0b9c\u0b9e\u0b9f\u0ba3\u0ba4\u0ba8-\u0baa\u0bae-\u0bb9\u0bd0\u0c05-\u0c0c\u0c0e-\u0c10\u0c12-\u0c28\u0c2a-\u0c39\u0c3d\u0c58-\u0c5a\u0c5c\u0c5d\u0c60\u0c61\u0c80\u0c85-\u0c8c\u0c8e-\u0c90\u0c92-\u0ca8\u0caa-\u0cb3\u0cb5-\u0cb9\u0cbd\u0cdc-\u0cde\u0ce0\u0ce1\u0cf1\u0cf2\u0d04-\u0d0c\u0d0e-\u0d10\u0d12-\u0d3a\u0d3d\u0d4e\u0d54-\u0d56\u0d5f-\u0d61\u0d7a-\u0d7f\u0d85-\u0d96\u0d9a-\u0db1\u0db3-\u0dbb\u0dbd\u0dc0-\u0dc6\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46\u0e81\u0e82\u0e84\u0e86-\u0e8a\u0e8c-\u0ea3\u0ea5\u0ea7-\u0eb0\u0eb2\u0eb3\u0ebd\u0ec0-\u0ec4\u0ec6\u0edc-\u0edf\u0f00\u0f40-\u0f47\u0f49-\u0f6c\u0f88-\u0f8c\u1000-\u102a\u103f\u1050-\u1055\u105a-\u105d\u1061\u1065\u1066\u106e-\u1070\u1075-\u1081\u108e\u10a0-\u10c5\u10c7\u10cd\u10d0-\u10fa\u10fc-\u1248\u124a-\u124d\u1250-\u1256\u1258\u125a-\u125d\u1260-\u1288\u128a-\u128d\u1290-\u12b0\u12b2-\u12b5\u12b8-\u12be\u12c0\u12c2-\u12c5\u12c8-\u12d6\u12d8-\u1310\u1312-\u1315\u1318-\u135a\u1380-\u138f\u13a0-\u13f5\u13f8-\u13fd\u1401-\u166c\u166f-\u167f\u1681-\u169a\u16a0-\u16ea\u16ee-\u16f8\u1700-\u1711\u171f-\u1731\u1740-\u1751\u1760-\u176c\u176e-\u1770\u1780-\u17b3\u17d7\u17dc\u1820-\u1878\u1880-\u18a8\u18aa\u18b0-\u18f5\u1900-\u191e\u1950-\u196d\u1970-\u1974\u1980-\u19ab\u19b0-\u19c9\u1a00-\u1a16\u1a20-\u1a54\u1aa7\u1b05-\u1b33\u1b45-\u1b4c\u1b83-\u1ba0\u1bae\u1baf\u1bba-\u1be5\u1c00-\u1c23\u1c4d-\u1c4f\u1c5a-\u1c7d\u1c80-\u1c8a\u1c90-\u1cba\u1cbd-\u1cbf\u1ce9-\u1cec\u1cee-\u1cf3\u1cf5\u1cf6\u1cfa\u1d00-\u1dbf\u1e00-\u1f15\u1f18-\u1f1d\u1f20-\u1f45\u1f48-\u1f4d\u1f50-\u1f57\u1f59\u1f5b\u1f5d\u1f5f-\u1f7d\u1f80-\u1fb4\u1fb6-\u1fbc\u1fbe\u1fc2-\u1fc4\u1fc6-\u1fcc\u1fd0-\u1fd3\u1fd6-\u1fdb\u1fe0-\u1fec\u1ff2-\u1ff4\u1ff6-\u1ffc\u2071\u207f\u208f-\u209f\u2102\u2107\u210a-\u2113\u2115\u2118-\u211d\u2124\u2126\u2128\u212a-\u2139\u213c-\u213f\u2145-\u2149\u214e\u2160-\u2188\u2c00-\u2ce4\u2ceb-\u2cee\u2cf2\u2cf3\u2d00-\u2d25\u2d27\u2d2d\u2d30-\u2d67\u2d6f\u2d80-\u2d96\u2da0-\u2da6\u2da8-\u2dae\u2db0-\u2db6\u2db8-\u2dbe\u2dc0-\u2dc6\u2dc8-\u2dce\u2dd0-\u2dd6\u2dd8-\u2dde\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3038-\u303c\u3041-\u3096\u309b-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3105-\u312f\u3131-\u318e\u31a0-\u31bf\u31f0-\u31ff\u3400-\u4dbf\u4e00-\ua48c\ua4d0-\ua4fd\ua500-\ua60c\ua610-\ua61f\ua62a\ua62b\ua640-\ua66e\ua67f-\ua69d\ua6a0-\ua6ef\ua717-\ua71f\ua722-\ua788\ua78b-\ua7dd\ua7e2\ua7f1-\ua801\ua803-\ua805\ua807-\ua80a\ua80c-\ua822\ua840-\ua873\ua882-\ua8b3\ua8f2-\ua8f7\ua8fb\ua8fd\ua8fe\ua90a-\ua925\ua930-\ua946\ua960-\ua97c\ua984-\ua9b2\ua9cf\ua9e0-\ua9e4\ua9e6-\ua9ef\ua9fa-\ua9fe\uaa00-\uaa28\uaa40-\uaa42\uaa44-\uaa4b\uaa60-\uaa76\uaa7a\uaa7e-\uaaaf\uaab1\uaab5\uaab6\uaab9-\uaabd\uaac0\uaac2\uaadb-\uaadd\uaae0-\uaaea\uaaf2-\uaaf4\uab01-\uab06\uab09-\uab0e\uab11-\uab16\uab20-\uab26\uab28-\uab2e\uab30-\uab5a\uab5c-\uab69\uab6c\uab6d\uab70-\uabe2\uac00-\ud7a3\ud7b0-\ud7c6\ud7cb-\ud7fb\uf900-\ufa6d\ufa70-\ufad9\ufb00-\ufb06\ufb13-\ufb17\ufb1d\ufb1f-\ufb28\ufb2a-\ufb36\ufb38-\ufb3c\ufb3e\ufb40\ufb41\ufb43\ufb44\ufb46-\ufbb1\ufbd3-\ufd3d\ufd50-\ufd8f\ufd92-\ufdc7\ufdf0-\ufdfb\ufe70-\ufe74\ufe76-\ufefc\uff21-\uff3a\uff41-\uff5a\uff66-\uffbe\uffc2-\uffc7\uffca-\uffcf\uffd2-\uffd7\uffda-\uffdc";
+
+// These are a run-length and offset encoded representation of the
+// >0xffff code points that are a valid part of identifiers. The
+// offset starts at 0x10000, and each pair of numbers represents an
+// offset to the next range, and then a size of the range.
+
+// Reserved word lists for various dialects of the language
+
+var reservedWords = {
+  3: "abstract boolean byte char class double enum export extends final float goto implements import int interface long native package private protected public short static super synchronized throws transient volatile",
+  5: "class enum extends super const export import",
+  6: "enum",
+  strict: "implements interface let package private protected public static yield",
+  strictBind: "eval arguments"
+};
+
+// And the keywords
+
+var ecma5AndLessKeywords = "break case catch continue debugger default do else finally for function if return switch throw try var while with null true false instanceof typeof void delete new in this";
+
+var keywords$1 = {
+  5: ecma5AndLessKeywords,
+  "5module": ecma5AndLessKeywords + " export import",
+  6: ecma5AndLessKeywords + " const class extends export import super"
+};
+
+var keywordRelationalOperator = /^in(stanceof)?$/;
+
+// ## Character categories
+
+var nonASCIIidentifierStart = new RegExp("[" + nonASCIIidentifierStartChars + "]");
+var nonASCIIidentifier = new RegExp("[" + nonASCIIidentifierStartChars + nonASCIIidentifierChars + "]");
+
+// This has a complexity linear to the value of the code. The
+// assumption is that looking up astral identifier characters is
+// rare.
+function isInAstralSet(code, set) {
+  var pos = 0x10000;
+  for (var i = 0; i < set.length; i += 2) {
+    pos += set[i];
+    if (pos > code) { return false }
+    pos += set[i + 1];
+    if (pos >= code) { return true }
+  }
+  return false
+}
+
+// Test whether a given character code starts an identifier.
+
+function isIdentifierStart(code, astral) {
+  if (code < 65) { return code === 36 }
+  if (code < 91) { return true }
+  if (code < 97) { return code === 95 }
+  if (code < 123) { return true }
+  if (code <= 0xffff) { return code >= 0xaa && nonASCIIidentifierStart.test(String.fromCharCode(code)) }
+  if (astral === false) { return false }
+  return isInAstralSet(code, astralIdentifierStartCodes)
+}
+
+// Test whether a given character is part of an identifier.
+
+function isIdentifierChar(code, astral) {
+  if (code < 48) { return code === 36 }
+  if (code < 58) { return true }
+  if (code < 65) { return false }
+  if (code < 91) { return true }
+  if (code < 97) { return code === 95 }
+  if (code < 123) { return true }
+  if (code <= 0xffff) { return code >= 0xaa && nonASCIIidentifier.test(String.fromCharCode(code)) }
+  if (astral === false) { return false }
+  return isInAstralSet(code, astralIdentifierStartCodes) || isInAstralSet(code, astralIdentifierCodes)
+}
+
+// ## Token types
+
+// The assignment of fine-grained, information-carrying type objects
+// allows the tokenizer to store the information it has about a
+// token in a way that is very cheap for the parser to look up.
+
+// All token type variables start with an underscore, to make them
+// easy to recognize.
+
+// The `beforeExpr` property is used to disambiguate between regular
+// expressions and divisions. It is set on all token types that can
+// be followed by an expression (thus, a slash after them would be a
+// regular expression).
+//
+// The `startsExpr` property is used to check if the token ends a
+// `yield` expression. It is set on all token types that either can
+// directly start an expression (like a quotation mark) or can
+// continue an expression (like the body of a string).
+//
+// `isLoop` marks a keyword as starting a loop, which is important
+// to know when parsing a label, in order to allow or disallow
+// continue jumps to that label.
+
+var TokenType = function TokenType(label, conf) {
+  if ( conf === void 0 ) conf = {};
+
+  this.label = label;
+  this.keyword = conf.keyword;
+  this.beforeExpr = !!conf.beforeExpr;
+  this.startsExpr = !!conf.startsExpr;
+  this.isLoop = !!conf.isLoop;
+  this.isAssign = !!conf.isAssign;
+  this.prefix = !!conf.prefix;
+  this.postfix = !!conf.postfix;
+  this.binop = conf.binop || null;
+  this.updateContext = null;
+};
+
+function binop(name, prec) {
+  return new TokenType(name, {beforeExpr: true, binop: prec})
+}
+var beforeExpr = {beforeExpr: true}, startsExpr = {startsExpr: true};
+
+// Map keyword names to token types.
+
+var keywords = {};
+
+// Succinct definitions of keyword token types
+function kw(name, options) {
+  if ( options === void 0 ) options = {};
+
+  options.keyword = name;
+  return keywords[name] = new TokenType(name, options)
+}
+
+var types$1 = {
+  num: new TokenType("num", startsExpr),
+  regexp: new TokenType("regexp", startsExpr),
+  string: new TokenType("string", startsExpr),
+  name: new TokenType("name", startsExpr),
+  privateId: new TokenType("privateId", startsExpr),
+  eof: new TokenType("eof"),
+
+  // Punctuation token types.
+  bracketL: new TokenType("[", {beforeExpr: true, startsExpr: true}),
+  bracketR: new TokenType("]"),
+  braceL: new TokenType("{", {beforeExpr: true, startsExpr: true}),
+  braceR: new TokenType("}"),
+  parenL: new TokenType("(", {beforeExpr: true, startsExpr: true}),
+  parenR: new TokenType(")"),
+  comma: new TokenType(",", beforeExpr),
+  semi: new TokenType(";", beforeExpr),
+  colon: new TokenType(":", beforeExpr),
+  dot: new TokenType("."),
+  question: new TokenType("?", beforeExpr),
+  questionDot: new TokenType("?."),
+  arrow: new TokenType("=>", beforeExpr),
+  template: new TokenType("template"),
+  invalidTemplate: new TokenType("invalidTemplate"),
+  ellipsis: new TokenType("...", beforeExpr),
+  backQuote: new TokenType("`", startsExpr),
+  dollarBraceL: new TokenType("${", {beforeExpr: true, startsExpr: true}),
+
+  // Operators. These carry several kinds of properties to help the
+  // parser use them properly (the presence of these properties is
+  // what categorizes them as operators).
+  //
+  // `binop`, when present, specifies that this operator is a binary
+  // operator, and will refer to its precedence.
+  //
+  // `prefix` and `postfix` mark the operator as a prefix or postfix
+  // unary operator.
+  //
+  // `isAssign` marks all of `=`, `+=`, `-=` etcetera, which act as
+  // binary operators with a very low precedence, that should result
+  // in AssignmentExpression nodes.
+
+  eq: new TokenType("=", {beforeExpr: true, isAssign: true}),
+  assign: new TokenType("_=", {beforeExpr: true, isAssign: true}),
+  incDec: new TokenType("++/--", {prefix: true, postfix: true, startsExpr: true}),
+  prefix: new TokenType("!/~", {beforeExpr: true, prefix: true, startsExpr: true}),
+  logicalOR: binop("||", 1),
+  logicalAND: binop("&&", 2),
+  bitwiseOR: binop("|", 3),
+  bitwiseXOR: binop("^", 4),
+  bitwiseAND: binop("&", 5),
+  equality: binop("==/!=/===/!==", 6),
+  relational: binop("</>/<=/>=", 7),
+  bitShift: binop("<</>>/>>>", 8),
+  plusMin: new TokenType("+/-", {beforeExpr: true, binop: 9, prefix: true, startsExpr: true}),
+  modulo: binop("%", 10),
+  star: binop("*", 10),
+  slash: binop("/", 10),
+  starstar: new TokenType("**", {beforeExpr: true}),
+  coalesce: binop("??", 1),
+
+  // Keyword token types.
+  _break: kw("break"),
+  _case: kw("case", beforeExpr),
+  _catch: kw("catch"),
+  _continue: kw("continue"),
+  _debugger: kw("debugger"),
+  _default: kw("default", beforeExpr),
+  _do: kw("do", {isLoop: true, beforeExpr: true}),
+  _else: kw("else", beforeExpr),
+  _finally: kw("finally"),
+  _for: kw("for", {isLoop: true}),
+  _function: kw("function", startsExpr),
+  _if: kw("if"),
+  _return: kw("return", beforeExpr),
+  _switch: kw("switch"),
+  _throw: kw("throw", beforeExpr),
+  _try: kw("try"),
+  _var: kw("var"),
+  _const: kw("const"),
+  _while: kw("while", {isLoop: true}),
+  _with: kw("with"),
+  _new: kw("new", {beforeExpr: true, startsExpr: true}),
+  _this: kw("this", startsExpr),
+  _super: kw("super", startsExpr),
+  _class: kw("class", startsExpr),
+  _extends: kw("extends", beforeExpr),
+  _export: kw("export"),
+  _import: kw("import", startsExpr),
+  _null: kw("null", startsExpr),
+  _true: kw("true", startsExpr),
+  _false: kw("false", startsExpr),
+  _in: kw("in", {beforeExpr: true, binop: 7}),
+  _instanceof: kw("instanceof", {beforeExpr: true, binop: 7}),
+  _typeof: kw("typeof", {beforeExpr: true, prefix: true, startsExpr: true}),
+  _void: kw("void", {beforeExpr: true, prefix: true, startsExpr: true}),
+  _delete: kw("delete", {beforeExpr: true, prefix: true, startsExpr: true})
+};
+
+// Matches a whole line break (where CRLF is considered a single
+// line break). Used to count lines.
+
+var lineBreak = /\r\n?|\n|\u2028|\u2029/;
+var lineBreakG = new RegExp(lineBreak.source, "g");
+
+function isNewLine(code) {
+  return code === 10 || code === 13 || code === 0x2028 || code === 0x2029
+}
+
+function nextLineBreak(code, from, end) {
+  if ( end === void 0 ) end = code.length;
+
+  for (var i = from; i < end; i++) {
+    var next = code.charCodeAt(i);
+    if (isNewLine(next))
+      { return i < end - 1 && next === 13 && code.charCodeAt(i + 1) === 10 ? i + 2 : i + 1 }
+  }
+  return -1
+}
+
+var nonASCIIwhitespace = /[\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]/;
+
+var skipWhiteSpace = /(?:\s|\/\/.*|\/\*[^]*?\*\/)*/g;
+
+var ref = Object.prototype;
+var acorn_hasOwnProperty = ref.hasOwnProperty;
+var acorn_toString = ref.toString;
+
+var hasOwn = Object.hasOwn || (function (obj, propName) { return (
+  acorn_hasOwnProperty.call(obj, propName)
+); });
+
+var isArray = Array.isArray || (function (obj) { return (
+  acorn_toString.call(obj) === "[object Array]"
+); });
+
+var regexpCache = Object.create(null);
+
+function wordsRegexp(words) {
+  return regexpCache[words] || (regexpCache[words] = new RegExp("^(?:" + words.replace(/ /g, "|") + ")$"))
+}
+
+function codePointToString(code) {
+  // UTF-16 Decoding
+  if (code <= 0xFFFF) { return String.fromCharCode(code) }
+  code -= 0x10000;
+  return String.fromCharCode((code >> 10) + 0xD800, (code & 1023) + 0xDC00)
+}
+
+var loneSurrogate = /(?:[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF])/;
+
+// These are used when `options.locations` is on, for the
+// `startLoc` and `endLoc` properties.
+
+var Position = function Position(line, col) {
+  this.line = line;
+  this.column = col;
+};
+
+Position.prototype.offset = function offset (n) {
+  return new Position(this.line, this.column + n)
+};
+
+var SourceLocation = function SourceLocation(p, start, end) {
+  this.start = start;
+  this.end = end;
+  if (p.sourceFile !== null) { this.source = p.sourceFile; }
+};
+
+// The `getLineInfo` function is mostly useful when the
+// `locations` option is off (for performance reasons) and you
+// want to find the line/column position for a given character
+// offset. `input` should be the code string that the offset refers
+// into.
+
+function getLineInfo(input, offset) {
+  for (var line = 1, cur = 0;;) {
+    var nextBreak = nextLineBreak(input, cur, offset);
+    if (nextBreak < 0) { return new Position(line, offset - cur) }
+    ++line;
+    cur = nextBreak;
+  }
+}
+
+// A second argument must be given to configure the parser process.
+// These options are recognized (only `ecmaVersion` is required):
+
+var defaultOptions = {
+  // `ecmaVersion` indicates the ECMAScript version to parse. Must be
+  // either 3, 5, 6 (or 2015), 7 (2016), 8 (2017), 9 (2018), 10
+  // (2019), 11 (2020), 12 (2021), 13 (2022), 14 (2023), or `"latest"`
+  // (the latest version the library supports). This influences
+  // support for strict mode, the set of reserved words, and support
+  // for new syntax features.
+  ecmaVersion: null,
+  // `sourceType` indicates the mode the code should be parsed in.
+  // Can be either `"script"`, `"module"` or `"commonjs"`. This influences global
+  // strict mode and parsing of `import` and `export` declarations.
+  sourceType: "script",
+  // When set to true, enable strict parsing mode even if `sourceType`
+  // is `"script"`.
+  strict: false,
+  // `onInsertedSemicolon` can be a callback that will be called when
+  // a semicolon is automatically inserted. It will be passed the
+  // position of the inserted semicolon as an offset, and if
+  // `locations` is enabled, it is given the location as a `{line,
+  // column}` object as second argument.
+  onInsertedSemicolon: null,
+  // `onTrailingComma` is similar to `onInsertedSemicolon`, but for
+  // trailing commas.
+  onTrailingComma: null,
+  // By default, reserved words are only enforced if ecmaVersion >= 5.
+  // Set `allowReserved` to a boolean value to explicitly turn this on
+  // an off. When this option has the value "never", reserved words
+  // and keywords can also not be used as property names.
+  allowReserved: null,
+  // When enabled, a return at the top level is not considered an
+  // error.
+  allowReturnOutsideFunction: false,
+  // When enabled, import/export statements are not constrained to
+  // appearing at the top of the program, and an import.meta expression
+  // in a script isn't considered an error.
+  allowImportExportEverywhere: false,
+  // By default, await identifiers are allowed to appear at the top-level scope only if ecmaVersion >= 2022.
+  // When enabled, await identifiers are allowed to appear at the top-level scope,
+  // but they are still not allowed in non-async functions.
+  allowAwaitOutsideFunction: null,
+  // When enabled, super identifiers are not constrained to
+  // appearing in methods and do not raise an error when they appear elsewhere.
+  allowSuperOutsideMethod: null,
+  // When enabled, hashbang directive in the beginning of file is
+  // allowed and treated as a line comment. Enabled by default when
+  // `ecmaVersion` >= 2023.
+  allowHashBang: false,
+  // By default, the parser will verify that private properties are
+  // only used in places where they are valid and have been declared.
+  // Set this to false to turn such checks off.
+  checkPrivateFields: true,
+  // When `locations` is on, `loc` properties holding objects with
+  // `start` and `end` properties in `{line, column}` form (with
+  // line being 1-based and column 0-based) will be attached to the
+  // nodes.
+  locations: false,
+  // Pass an optional `{line, column}` object to use for the start of
+  // the parse. This is mostly useful when using `parseExpressionAt`
+  // with `locations: true`, to prevent the parser from having to
+  // determine the line position at the start position.
+  startLocation: null,
+  // A function can be passed as `onToken` option, which will
+  // cause Acorn to call that function with object in the same
+  // format as tokens returned from `tokenizer().getToken()`. Note
+  // that you are not allowed to call the parser from the
+  // callback—that will corrupt its internal state.
+  onToken: null,
+  // A function can be passed as `onComment` option, which will
+  // cause Acorn to call that function with `(block, text, start,
+  // end)` parameters whenever a comment is skipped. `block` is a
+  // boolean indicating whether this is a block (`/* */`) comment,
+  // `text` is the content of the comment, and `start` and `end` are
+  // character offsets that denote the start and end of the comment.
+  // When the `locations` option is on, two more parameters are
+  // passed, the full `{line, column}` locations of the start and
+  // end of the comments. Note that you are not allowed to call the
+  // parser from the callback—that will corrupt its internal state.
+  // When this option has an array as value, objects representing the
+  // comments are pushed to it.
+  onComment: null,
+  // Nodes have their start and end characters offsets recorded in
+  // `start` and `end` properties (directly on the node, rather than
+  // the `loc` object, which holds line/column data. To also add a
+  // [semi-standardized][range] `range` property holding a `[start,
+  // end]` array with the same numbers, set the `ranges` option to
+  // `true`.
+  //
+  // [range]: https://bugzilla.mozilla.org/show_bug.cgi?id=745678
+  ranges: false,
+  // It is possible to parse multiple files into a single AST by
+  // passing the tree produced by parsing the first file as
+  // `program` option in subsequent parses. This will add the
+  // toplevel forms of the parsed file to the `Program` (top) node
+  // of an existing parse tree.
+  program: null,
+  // When `locations` is on, you can pass this to record the source
+  // file in every node's `loc` object.
+  sourceFile: null,
+  // This value, if given, is stored in every node, whether
+  // `locations` is on or off.
+  directSourceFile: null,
+  // When enabled, parenthesized expressions are represented by
+  // (non-standard) ParenthesizedExpression nodes
+  preserveParens: false
+};
+
+// Interpret and default an options object
+
+var warnedAboutEcmaVersion = false;
+
+function getOptions(opts) {
+  var options = {};
+
+  for (var opt in defaultOptions)
+    { options[opt] = opts && hasOwn(opts, opt) ? opts[opt] : defaultOptions[opt]; }
+
+  if (options.ecmaVersion === "latest") {
+    options.ecmaVersion = 1e8;
+  } else if (options.ecmaVersion == null) {
+    if (!warnedAboutEcmaVersion && typeof console === "object" && console.warn) {
+      warnedAboutEcmaVersion = true;
+      console.warn("Since Acorn 8.0.0, options.ecmaVersion is required.\nDefaulting to 2020, but this will stop working in the future.");
+    }
+    options.ecmaVersion = 11;
+  } else if (options.ecmaVersion >= 2015) {
+    options.ecmaVersion -= 2009;
+  }
+
+  if (options.allowReserved == null)
+    { options.allowReserved = options.ecmaVersion < 5; }
+
+  if (!opts || opts.allowHashBang == null)
+    { options.allowHashBang = options.ecmaVersion >= 14; }
+
+  if (isArray(options.onToken)) {
+    var tokens = options.onToken;
+    options.onToken = function (token) { return tokens.push(token); };
+  }
+  if (isArray(options.onComment))
+    { options.onComment = pushComment(options, options.onComment); }
+
+  if (options.sourceType === "commonjs" && options.allowAwaitOutsideFunction)
+    { throw new Error("Cannot use allowAwaitOutsideFunction with sourceType: commonjs") }
+
+  return options
+}
+
+function pushComment(options, array) {
+  return function(block, text, start, end, startLoc, endLoc) {
+    var comment = {
+      type: block ? "Block" : "Line",
+      value: text,
+      start: start,
+      end: end
+    };
+    if (options.locations)
+      { comment.loc = new SourceLocation(this, startLoc, endLoc); }
+    if (options.ranges)
+      { comment.range = [start, end]; }
+    array.push(comment);
+  }
+}
+
+// Each scope gets a bitset that may contain these flags
+var
+    SCOPE_TOP = 1,
+    SCOPE_FUNCTION = 2,
+    SCOPE_ASYNC = 4,
+    SCOPE_GENERATOR = 8,
+    SCOPE_ARROW = 16,
+    SCOPE_SIMPLE_CATCH = 32,
+    SCOPE_SUPER = 64,
+    SCOPE_DIRECT_SUPER = 128,
+    SCOPE_CLASS_STATIC_BLOCK = 256,
+    SCOPE_CLASS_FIELD_INIT = 512,
+    SCOPE_SWITCH = 1024,
+    SCOPE_VAR = SCOPE_TOP | SCOPE_FUNCTION | SCOPE_CLASS_STATIC_BLOCK;
+
+function functionFlags(async, generator) {
+  return SCOPE_FUNCTION | (async ? SCOPE_ASYNC : 0) | (generator ? SCOPE_GENERATOR : 0)
+}
+
+// Used in checkLVal* and declareName to determine the type of a binding
+var
+    BIND_NONE = 0, // Not a binding
+    BIND_VAR = 1, // Var-style binding
+    BIND_LEXICAL = 2, // Let- or const-style binding
+    BIND_FUNCTION = 3, // Function declaration
+    BIND_SIMPLE_CATCH = 4, // Simple (identifier pattern) catch binding
+    BIND_OUTSIDE = 5; // Special case for function names as bound inside the function
+
+var Parser = function Parser(options, input, startPos) {
+  this.options = options = getOptions(options);
+  this.sourceFile = options.sourceFile;
+  this.keywords = wordsRegexp(keywords$1[options.ecmaVersion >= 6 ? 6 : options.sourceType === "module" ? "5module" : 5]);
+  var reserved = "";
+  if (options.allowReserved !== true) {
+    reserved = reservedWords[options.ecmaVersion >= 6 ? 6 : options.ecmaVersion === 5 ? 5 : 3];
+    if (options.sourceType === "module") { reserved += " await"; }
+  }
+  this.reservedWords = wordsRegexp(reserved);
+  var reservedStrict = (reserved ? reserved + " " : "") + reservedWords.strict;
+  this.reservedWordsStrict = wordsRegexp(reservedStrict);
+  this.reservedWordsStrictBind = wordsRegexp(reservedStrict + " " + reservedWords.strictBind);
+  this.input = String(input);
+
+  // Used to signal to callers of `readWord1` whether the word
+  // contained any escape sequences. This is needed because words with
+  // escape sequences must not be interpreted as keywords.
+  this.containsEsc = false;
+
+  // Set up token state
+
+  // The current position of the tokenizer in the input.
+  this.pos = startPos || 0;
+  this.curLine = 1;
+  if (options.startLocation) {
+    this.lineStart = this.pos - options.startLocation.column;
+    this.curLine = options.startLocation.line;
+  } else if (startPos) {
+    this.lineStart = this.input.lastIndexOf("\n", startPos - 1) + 1;
+    if (this.options.locations)
+      { this.curLine = this.input.slice(0, this.lineStart).split(lineBreak).length; }
+  } else {
+    this.lineStart = 0;
+  }
+
+  // Properties of the current token:
+  // Its type
+  this.type = types$1.eof;
+  // For tokens that include more information than their type, the value
+  this.value = null;
+  // Its start and end offset
+  this.start = this.end = this.pos;
+  // And, if locations are used, the {line, column} object
+  // corresponding to those offsets
+  this.startLoc = this.endLoc = this.curPosition();
+
+  // Position information for the previous token
+  this.lastTokEndLoc = this.lastTokStartLoc = null;
+  this.lastTokStart = this.lastTokEnd = this.pos;
+
+  // The context stack is used to superficially track syntactic
+  // context to predict whether a regular expression is allowed in a
+  // given position.
+  this.context = this.initialContext();
+  this.exprAllowed = true;
+
+  // Figure out if it's a module code.
+  this.inModule = options.sourceType === "module";
+  this.strict = this.inModule || options.strict === true || this.strictDirective(this.pos);
+
+  // Used to signify the start of a potential arrow function
+  this.potentialArrowAt = -1;
+  this.potentialArrowInForAwait = false;
+
+  // Positions to delayed-check that yield/await does not exist in default parameters.
+  this.yieldPos = this.awaitPos = this.awaitIdentPos = 0;
+  // Labels in scope.
+  this.labels = [];
+  // Thus-far undefined exports.
+  this.undefinedExports = Object.create(null);
+
+  // If enabled, skip leading hashbang line.
+  if (this.pos === 0 && options.allowHashBang && this.input.slice(0, 2) === "#!")
+    { this.skipLineComment(2); }
+
+  // Scope tracking for duplicate variable names (see scope.js)
+  this.scopeStack = [];
+  this.enterScope(
+    this.options.sourceType === "commonjs"
+      // In commonjs, the top-level scope behaves like a function scope
+      ? SCOPE_FUNCTION
+      : SCOPE_TOP
+  );
+
+  // For RegExp validation
+  this.regexpState = null;
+
+  // The stack of private names.
+  // Each element has two properties: 'declared' and 'used'.
+  // When it exited from the outermost class definition, all used private names must be declared.
+  this.privateNameStack = [];
+};
+
+var prototypeAccessors = { inFunction: { configurable: true },inGenerator: { configurable: true },inAsync: { configurable: true },canAwait: { configurable: true },allowReturn: { configurable: true },allowSuper: { configurable: true },allowDirectSuper: { configurable: true },treatFunctionsAsVar: { configurable: true },allowNewDotTarget: { configurable: true },allowUsing: { configurable: true },inClassStaticBlock: { configurable: true } };
+
+Parser.prototype.parse = function parse () {
+    var this$1$1 = this;
+
+  var node = this.options.program || this.startNode();
+  this.nextToken();
+  return this.catchStackOverflow(function () { return this$1$1.parseTopLevel(node); })
+};
+
+prototypeAccessors.inFunction.get = function () { return (this.currentVarScope().flags & SCOPE_FUNCTION) > 0 };
+
+prototypeAccessors.inGenerator.get = function () { return (this.currentVarScope().flags & SCOPE_GENERATOR) > 0 };
+
+prototypeAccessors.inAsync.get = function () { return (this.currentVarScope().flags & SCOPE_ASYNC) > 0 };
+
+prototypeAccessors.canAwait.get = function () {
+  for (var i = this.scopeStack.length - 1; i >= 0; i--) {
+    var ref = this.scopeStack[i];
+      var flags = ref.flags;
+    if (flags & (SCOPE_CLASS_STATIC_BLOCK | SCOPE_CLASS_FIELD_INIT)) { return false }
+    if (flags & SCOPE_FUNCTION) { return (flags & SCOPE_ASYNC) > 0 }
+  }
+  return (this.inModule && this.options.ecmaVersion >= 13) || this.options.allowAwaitOutsideFunction
+};
+
+prototypeAccessors.allowReturn.get = function () {
+  if (this.inFunction) { return true }
+  if (this.options.allowReturnOutsideFunction && this.currentVarScope().flags & SCOPE_TOP) { return true }
+  return false
+};
+
+prototypeAccessors.allowSuper.get = function () {
+  var ref = this.currentThisScope();
+    var flags = ref.flags;
+  return (flags & SCOPE_SUPER) > 0 || this.options.allowSuperOutsideMethod
+};
+
+prototypeAccessors.allowDirectSuper.get = function () { return (this.currentThisScope().flags & SCOPE_DIRECT_SUPER) > 0 };
+
+prototypeAccessors.treatFunctionsAsVar.get = function () { return this.treatFunctionsAsVarInScope(this.currentScope()) };
+
+prototypeAccessors.allowNewDotTarget.get = function () {
+  for (var i = this.scopeStack.length - 1; i >= 0; i--) {
+    var ref = this.scopeStack[i];
+      var flags = ref.flags;
+    if (flags & (SCOPE_CLASS_STATIC_BLOCK | SCOPE_CLASS_FIELD_INIT) ||
+        ((flags & SCOPE_FUNCTION) && !(flags & SCOPE_ARROW))) { return true }
+  }
+  return false
+};
+
+prototypeAccessors.allowUsing.get = function () {
+  var ref = this.currentScope();
+    var flags = ref.flags;
+  if (flags & SCOPE_SWITCH) { return false }
+  if (!this.inModule && flags & SCOPE_TOP) { return false }
+  return true
+};
+
+prototypeAccessors.inClassStaticBlock.get = function () {
+  return (this.currentVarScope().flags & SCOPE_CLASS_STATIC_BLOCK) > 0
+};
+
+Parser.extend = function extend () {
+    var plugins = [], len = arguments.length;
+    while ( len-- ) plugins[ len ] = arguments[ len ];
+
+  var cls = this;
+  for (var i = 0; i < plugins.length; i++) { cls = plugins[i](cls); }
+  return cls
+};
+
+Parser.parse = function parse (input, options) {
+  return new this(options, input).parse()
+};
+
+Parser.parseExpressionAt = function parseExpressionAt (input, pos, options) {
+  var parser = new this(options, input, pos);
+  parser.nextToken();
+  return parser.parseExpression()
+};
+
+Parser.tokenizer = function tokenizer (input, options) {
+  return new this(options, input)
+};
+
+Object.defineProperties( Parser.prototype, prototypeAccessors );
+
+var pp$9 = Parser.prototype;
+
+// ## Parser utilities
+
+var acorn_literal = /^(?:'((?:\\[^]|[^'\\])*?)'|"((?:\\[^]|[^"\\])*?)")/;
+pp$9.strictDirective = function(start) {
+  if (this.options.ecmaVersion < 5) { return false }
+  for (;;) {
+    // Try to find string literal.
+    skipWhiteSpace.lastIndex = start;
+    start += skipWhiteSpace.exec(this.input)[0].length;
+    var match = acorn_literal.exec(this.input.slice(start));
+    if (!match) { return false }
+    if ((match[1] || match[2]) === "use strict") {
+      skipWhiteSpace.lastIndex = start + match[0].length;
+      var spaceAfter = skipWhiteSpace.exec(this.input), end = spaceAfter.index + spaceAfter[0].length;
+      var next = this.input.charAt(end);
+      return next === ";" || next === "}" ||
+        (lineBreak.test(spaceAfter[0]) &&
+         !(/[(`.[+\-/*%<>=,?^&]/.test(next) ||
+           next === "!" && this.input.charAt(end + 1) === "=" ||
+           next === "i" && keywordOpAt(this, end)))
+    }
+    start += match[0].length;
+
+    // Skip semicolon, if any.
+    skipWhiteSpace.lastIndex = start;
+    start += skipWhiteSpace.exec(this.input)[0].length;
+    if (this.input[start] === ";")
+      { start++; }
+  }
+};
+
+// Scan for `in` or `instanceof` at the given position, knowing that
+// there's an `i` there.
+function keywordOpAt(parser, pos) {
+  var end = pos + 1, stop = Math.min(parser.input.length, pos + 11);
+  while (end < stop) {
+    var ch = parser.fullCharCodeAt(end);
+    if (!isIdentifierChar(ch, true)) { break }
+    end += ch <= 0xffff ? 1 : 2;
+  }
+  return end === pos + 2 && parser.input.slice(pos, end) === "in" ||
+    end === pos + 10 && parser.input.slice(pos, end) === "instanceof"
+}
+
+// Predicate that tests whether the next token is of the given
+// type, and if yes, consumes it as a side effect.
+
+pp$9.eat = function(type) {
+  if (this.type === type) {
+    this.next();
+    return true
+  } else {
+    return false
+  }
+};
+
+// Tests whether parsed token is a contextual keyword.
+
+pp$9.isContextual = function(name) {
+  return this.type === types$1.name && this.value === name && !this.containsEsc
+};
+
+// Consumes contextual keyword if possible.
+
+pp$9.eatContextual = function(name) {
+  if (!this.isContextual(name)) { return false }
+  this.next();
+  return true
+};
+
+pp$9.catchStackOverflow = function(f) {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof Error && (/\bstack\b.*\b(exceeded|overflow)\b/i.test(e.message) || /\btoo much recursion\b/i.test(e.message)))
+      { this.raise(this.start, "Not enough stack space to parse input"); }
+    else
+      { throw e }
+  }
+};
+
+// Asserts that following token is given contextual keyword.
+
+pp$9.expectContextual = function(name) {
+  if (!this.eatContextual(name)) { this.unexpected(); }
+};
+
+// Test whether a semicolon can be inserted at the current position.
+
+pp$9.canInsertSemicolon = function() {
+  return this.type === types$1.eof ||
+    this.type === types$1.braceR ||
+    lineBreak.test(this.input.slice(this.lastTokEnd, this.start))
+};
+
+pp$9.insertSemicolon = function() {
+  if (this.canInsertSemicolon()) {
+    if (this.options.onInsertedSemicolon)
+      { this.options.onInsertedSemicolon(this.lastTokEnd, this.lastTokEndLoc); }
+    return true
+  }
+};
+
+// Consume a semicolon, or, failing that, see if we are allowed to
+// pretend that there is a semicolon at this position.
+
+pp$9.semicolon = function() {
+  if (!this.eat(types$1.semi) && !this.insertSemicolon()) { this.unexpected(); }
+};
+
+pp$9.afterTrailingComma = function(tokType, notNext) {
+  if (this.type === tokType) {
+    if (this.options.onTrailingComma)
+      { this.options.onTrailingComma(this.lastTokStart, this.lastTokStartLoc); }
+    if (!notNext)
+      { this.next(); }
+    return true
+  }
+};
+
+// Expect a token of a given type. If found, consume it, otherwise,
+// raise an unexpected token error.
+
+pp$9.expect = function(type) {
+  this.eat(type) || this.unexpected();
+};
+
+// Raise an unexpected token error.
+
+pp$9.unexpected = function(pos) {
+  this.raise(pos != null ? pos : this.start, "Unexpected token");
+};
+
+var DestructuringErrors = function DestructuringErrors() {
+  this.shorthandAssign =
+  this.trailingComma =
+  this.parenthesizedAssign =
+  this.parenthesizedBind =
+  this.doubleProto =
+    -1;
+};
+
+pp$9.checkPatternErrors = function(refDestructuringErrors, isAssign) {
+  if (!refDestructuringErrors) { return }
+  if (refDestructuringErrors.trailingComma > -1)
+    { this.raiseRecoverable(refDestructuringErrors.trailingComma, "Comma is not permitted after the rest element"); }
+  var parens = isAssign ? refDestructuringErrors.parenthesizedAssign : refDestructuringErrors.parenthesizedBind;
+  if (parens > -1) { this.raiseRecoverable(parens, isAssign ? "Assigning to rvalue" : "Parenthesized pattern"); }
+};
+
+pp$9.checkExpressionErrors = function(refDestructuringErrors, andThrow) {
+  if (!refDestructuringErrors) { return false }
+  var shorthandAssign = refDestructuringErrors.shorthandAssign;
+  var doubleProto = refDestructuringErrors.doubleProto;
+  if (!andThrow) { return shorthandAssign >= 0 || doubleProto >= 0 }
+  if (shorthandAssign >= 0)
+    { this.raise(shorthandAssign, "Shorthand property assignments are valid only in destructuring patterns"); }
+  if (doubleProto >= 0)
+    { this.raiseRecoverable(doubleProto, "Redefinition of __proto__ property"); }
+};
+
+pp$9.checkYieldAwaitInDefaultParams = function() {
+  if (this.yieldPos && (!this.awaitPos || this.yieldPos < this.awaitPos))
+    { this.raise(this.yieldPos, "Yield expression cannot be a default value"); }
+  if (this.awaitPos)
+    { this.raise(this.awaitPos, "Await expression cannot be a default value"); }
+};
+
+pp$9.isSimpleAssignTarget = function(expr) {
+  if (expr.type === "ParenthesizedExpression")
+    { return this.isSimpleAssignTarget(expr.expression) }
+  return expr.type === "Identifier" || expr.type === "MemberExpression"
+};
+
+var pp$8 = Parser.prototype;
+
+// ### Statement parsing
+
+// Parse a program. Initializes the parser, reads any number of
+// statements, and wraps them in a Program node.  Optionally takes a
+// `program` argument.  If present, the statements will be appended
+// to its body instead of creating a new node.
+
+pp$8.parseTopLevel = function(node) {
+  var exports$1 = Object.create(null);
+  if (!node.body) { node.body = []; }
+  while (this.type !== types$1.eof) {
+    var stmt = this.parseStatement(null, true, exports$1);
+    node.body.push(stmt);
+  }
+  if (this.inModule)
+    { for (var i = 0, list = Object.keys(this.undefinedExports); i < list.length; i += 1)
+      {
+        var name = list[i];
+
+        this.raiseRecoverable(this.undefinedExports[name].start, ("Export '" + name + "' is not defined"));
+      } }
+  this.adaptDirectivePrologue(node.body);
+  this.next();
+  node.sourceType = this.options.sourceType === "commonjs" ? "script" : this.options.sourceType;
+  return this.finishNode(node, "Program")
+};
+
+var loopLabel = {kind: "loop"}, switchLabel = {kind: "switch"};
+
+pp$8.isLet = function(context) {
+  if (this.options.ecmaVersion < 6 || !this.isContextual("let")) { return false }
+  skipWhiteSpace.lastIndex = this.pos;
+  var skip = skipWhiteSpace.exec(this.input);
+  var next = this.pos + skip[0].length, nextCh = this.fullCharCodeAt(next);
+  // For ambiguous cases, determine if a LexicalDeclaration (or only a
+  // Statement) is allowed here. If context is not empty then only a Statement
+  // is allowed. However, `let [` is an explicit negative lookahead for
+  // ExpressionStatement, so special-case it first.
+  if (nextCh === 91 || nextCh === 92) { return true } // '[', '\'
+  if (context) { return false }
+
+  if (nextCh === 123) { return true } // '{'
+  if (isIdentifierStart(nextCh)) {
+    var start = next;
+    do { next += nextCh <= 0xffff ? 1 : 2; }
+    while (isIdentifierChar(nextCh = this.fullCharCodeAt(next)))
+    if (nextCh === 92) { return true }
+    var ident = this.input.slice(start, next);
+    if (!keywordRelationalOperator.test(ident)) { return true }
+  }
+  return false
+};
+
+// check 'async [no LineTerminator here] function'
+// - 'async /*foo*/ function' is OK.
+// - 'async /*\n*/ function' is invalid.
+pp$8.isAsyncFunction = function() {
+  if (this.options.ecmaVersion < 8 || !this.isContextual("async"))
+    { return false }
+
+  skipWhiteSpace.lastIndex = this.pos;
+  var skip = skipWhiteSpace.exec(this.input);
+  var next = this.pos + skip[0].length, after;
+  return !lineBreak.test(this.input.slice(this.pos, next)) &&
+    this.input.slice(next, next + 8) === "function" &&
+    (next + 8 === this.input.length ||
+     !(isIdentifierChar(after = this.fullCharCodeAt(next + 8)) || after === 92 /* '\' */))
+};
+
+pp$8.isUsingKeyword = function(isAwaitUsing, isFor) {
+  if (this.options.ecmaVersion < 17 || !this.isContextual(isAwaitUsing ? "await" : "using"))
+    { return false }
+
+  skipWhiteSpace.lastIndex = this.pos;
+  var skip = skipWhiteSpace.exec(this.input);
+  var next = this.pos + skip[0].length;
+
+  if (lineBreak.test(this.input.slice(this.pos, next))) { return false }
+
+  if (isAwaitUsing) {
+    var usingEndPos = next + 5 /* using */, after;
+    if (this.input.slice(next, usingEndPos) !== "using" ||
+      usingEndPos === this.input.length ||
+      isIdentifierChar(after = this.fullCharCodeAt(usingEndPos)) ||
+      after === 92 /* '\' */
+    ) { return false }
+
+    skipWhiteSpace.lastIndex = usingEndPos;
+    var skipAfterUsing = skipWhiteSpace.exec(this.input);
+    next = usingEndPos + skipAfterUsing[0].length;
+    if (skipAfterUsing && lineBreak.test(this.input.slice(usingEndPos, next))) { return false }
+  }
+
+  var ch = this.fullCharCodeAt(next);
+  if (!isIdentifierStart(ch) && ch !== 92 /* '\' */) { return false }
+  var idStart = next;
+  do { next += ch <= 0xffff ? 1 : 2; }
+  while (isIdentifierChar(ch = this.fullCharCodeAt(next)))
+  if (ch === 92) { return true }
+  var id = this.input.slice(idStart, next);
+  if (keywordRelationalOperator.test(id)) { return false }
+  if (isFor && !isAwaitUsing && id === "of") {
+    // Look ahead for using declaration with initializer, i.e., `for (using of = ...)`
+    skipWhiteSpace.lastIndex = next;
+    var skipAfterOf = skipWhiteSpace.exec(this.input);
+    next = next + skipAfterOf[0].length;
+    if (this.input.charCodeAt(next) !== 61 /* '=' */ ||
+      // Check for ==, === and => operators
+      (ch = this.input.charCodeAt(next + 1)) === 61 /* '=' */ || ch === 62 /* '>' */) {
+      return false
+    }
+  }
+  return true
+};
+
+pp$8.isAwaitUsing = function(isFor) {
+  return this.isUsingKeyword(true, isFor)
+};
+
+pp$8.isUsing = function(isFor) {
+  return this.isUsingKeyword(false, isFor)
+};
+
+// Parse a single statement.
+//
+// If expecting a statement and finding a slash operator, parse a
+// regular expression literal. This is to handle cases like
+// `if (foo) /blah/.exec(foo)`, where looking at the previous token
+// does not help.
+
+pp$8.parseStatement = function(context, topLevel, exports$1) {
+  var starttype = this.type, node = this.startNode(), kind;
+
+  if (this.isLet(context)) {
+    starttype = types$1._var;
+    kind = "let";
+  }
+
+  // Most types of statements are recognized by the keyword they
+  // start with. Many are trivial to parse, some require a bit of
+  // complexity.
+
+  switch (starttype) {
+  case types$1._break: case types$1._continue: return this.parseBreakContinueStatement(node, starttype.keyword)
+  case types$1._debugger: return this.parseDebuggerStatement(node)
+  case types$1._do: return this.parseDoStatement(node)
+  case types$1._for: return this.parseForStatement(node)
+  case types$1._function:
+    // Function as sole body of either an if statement or a labeled statement
+    // works, but not when it is part of a labeled statement that is the sole
+    // body of an if statement.
+    if ((context && (this.strict || context !== "if" && context !== "label")) && this.options.ecmaVersion >= 6) { this.unexpected(); }
+    return this.parseFunctionStatement(node, false, !context)
+  case types$1._class:
+    if (context) { this.unexpected(); }
+    return this.parseClass(node, true)
+  case types$1._if: return this.parseIfStatement(node)
+  case types$1._return: return this.parseReturnStatement(node)
+  case types$1._switch: return this.parseSwitchStatement(node)
+  case types$1._throw: return this.parseThrowStatement(node)
+  case types$1._try: return this.parseTryStatement(node)
+  case types$1._const: case types$1._var:
+    kind = kind || this.value;
+    if (context && kind !== "var") { this.unexpected(); }
+    return this.parseVarStatement(node, kind)
+  case types$1._while: return this.parseWhileStatement(node)
+  case types$1._with: return this.parseWithStatement(node)
+  case types$1.braceL: return this.parseBlock(true, node)
+  case types$1.semi: return this.parseEmptyStatement(node)
+  case types$1._export:
+  case types$1._import:
+    if (this.options.ecmaVersion > 10 && starttype === types$1._import) {
+      skipWhiteSpace.lastIndex = this.pos;
+      var skip = skipWhiteSpace.exec(this.input);
+      var next = this.pos + skip[0].length, nextCh = this.input.charCodeAt(next);
+      if (nextCh === 40 || nextCh === 46) // '(' or '.'
+        { return this.parseExpressionStatement(node, this.parseExpression()) }
+    }
+
+    if (!this.options.allowImportExportEverywhere) {
+      if (!topLevel)
+        { this.raise(this.start, "'import' and 'export' may only appear at the top level"); }
+      if (!this.inModule)
+        { this.raise(this.start, "'import' and 'export' may appear only with 'sourceType: module'"); }
+    }
+    return starttype === types$1._import ? this.parseImport(node) : this.parseExport(node, exports$1)
+
+    // If the statement does not start with a statement keyword or a
+    // brace, it's an ExpressionStatement or LabeledStatement. We
+    // simply start parsing an expression, and afterwards, if the
+    // next token is a colon and the expression was a simple
+    // Identifier node, we switch to interpreting it as a label.
+  default:
+    if (this.isAsyncFunction()) {
+      if (context) { this.unexpected(); }
+      this.next();
+      return this.parseFunctionStatement(node, true, !context)
+    }
+
+    var usingKind = this.isAwaitUsing(false) ? "await using" : this.isUsing(false) ? "using" : null;
+    if (usingKind) {
+      if (!this.allowUsing) {
+        this.raise(this.start, "Using declaration cannot appear in the top level when source type is `script` or in the bare case statement");
+      }
+      if (context) {
+        // Cases like `for (;;) using x = ...;`, `if (true) await using x = ...;`, etc. are not allowed.
+        this.raise(this.start, "Using declaration is not allowed in single-statement positions");
+      }
+      if (usingKind === "await using") {
+        if (!this.canAwait) {
+          this.raise(this.start, "Await using cannot appear outside of async function");
+        }
+        this.next();
+      }
+      this.next();
+      this.parseVar(node, false, usingKind);
+      this.semicolon();
+      return this.finishNode(node, "VariableDeclaration")
+    }
+
+    var maybeName = this.value, expr = this.parseExpression();
+    if (starttype === types$1.name && expr.type === "Identifier" && this.eat(types$1.colon))
+      { return this.parseLabeledStatement(node, maybeName, expr, context) }
+    else { return this.parseExpressionStatement(node, expr) }
+  }
+};
+
+pp$8.parseBreakContinueStatement = function(node, keyword) {
+  var isBreak = keyword === "break";
+  this.next();
+  if (this.eat(types$1.semi) || this.insertSemicolon()) { node.label = null; }
+  else if (this.type !== types$1.name) { this.unexpected(); }
+  else {
+    node.label = this.parseIdent();
+    this.semicolon();
+  }
+
+  // Verify that there is an actual destination to break or
+  // continue to.
+  var i = 0;
+  for (; i < this.labels.length; ++i) {
+    var lab = this.labels[i];
+    if (node.label == null || lab.name === node.label.name) {
+      if (lab.kind != null && (isBreak || lab.kind === "loop")) { break }
+      if (node.label && isBreak) { break }
+    }
+  }
+  if (i === this.labels.length) { this.raise(node.start, "Unsyntactic " + keyword); }
+  return this.finishNode(node, isBreak ? "BreakStatement" : "ContinueStatement")
+};
+
+pp$8.parseDebuggerStatement = function(node) {
+  this.next();
+  this.semicolon();
+  return this.finishNode(node, "DebuggerStatement")
+};
+
+pp$8.parseDoStatement = function(node) {
+  this.next();
+  this.labels.push(loopLabel);
+  node.body = this.parseStatement("do");
+  this.labels.pop();
+  this.expect(types$1._while);
+  node.test = this.parseParenExpression();
+  if (this.options.ecmaVersion >= 6)
+    { this.eat(types$1.semi); }
+  else
+    { this.semicolon(); }
+  return this.finishNode(node, "DoWhileStatement")
+};
+
+// Disambiguating between a `for` and a `for`/`in` or `for`/`of`
+// loop is non-trivial. Basically, we have to parse the init `var`
+// statement or expression, disallowing the `in` operator (see
+// the second parameter to `parseExpression`), and then check
+// whether the next token is `in` or `of`. When there is no init
+// part (semicolon immediately after the opening parenthesis), it
+// is a regular `for` loop.
+
+pp$8.parseForStatement = function(node) {
+  this.next();
+  var awaitAt = (this.options.ecmaVersion >= 9 && this.canAwait && this.eatContextual("await")) ? this.lastTokStart : -1;
+  this.labels.push(loopLabel);
+  this.enterScope(0);
+  this.expect(types$1.parenL);
+  if (this.type === types$1.semi) {
+    if (awaitAt > -1) { this.unexpected(awaitAt); }
+    return this.parseFor(node, null)
+  }
+  var isLet = this.isLet();
+  if (this.type === types$1._var || this.type === types$1._const || isLet) {
+    var init$1 = this.startNode(), kind = isLet ? "let" : this.value;
+    this.next();
+    this.parseVar(init$1, true, kind);
+    this.finishNode(init$1, "VariableDeclaration");
+    return this.parseForAfterInit(node, init$1, awaitAt)
+  }
+  var startsWithLet = this.isContextual("let"), isForOf = false;
+
+  var usingKind = this.isUsing(true) ? "using" : this.isAwaitUsing(true) ? "await using" : null;
+  if (usingKind) {
+    var init$2 = this.startNode();
+    this.next();
+    if (usingKind === "await using") {
+      if (!this.canAwait) {
+        this.raise(this.start, "Await using cannot appear outside of async function");
+      }
+      this.next();
+    }
+    this.parseVar(init$2, true, usingKind);
+    this.finishNode(init$2, "VariableDeclaration");
+    return this.parseForAfterInit(node, init$2, awaitAt)
+  }
+  var containsEsc = this.containsEsc;
+  var refDestructuringErrors = new DestructuringErrors;
+  var initPos = this.start;
+  var init = awaitAt > -1
+    ? this.parseExprSubscripts(refDestructuringErrors, "await")
+    : this.parseExpression(true, refDestructuringErrors);
+  if (this.type === types$1._in || (isForOf = this.options.ecmaVersion >= 6 && this.isContextual("of"))) {
+    if (awaitAt > -1) { // implies `ecmaVersion >= 9` (see declaration of awaitAt)
+      if (this.type === types$1._in) { this.unexpected(awaitAt); }
+      node.await = true;
+    } else if (isForOf && this.options.ecmaVersion >= 8) {
+      if (init.start === initPos && !containsEsc && init.type === "Identifier" && init.name === "async") { this.unexpected(); }
+      else if (this.options.ecmaVersion >= 9) { node.await = false; }
+    }
+    if (startsWithLet && isForOf) { this.raise(init.start, "The left-hand side of a for-of loop may not start with 'let'."); }
+    this.toAssignable(init, false, refDestructuringErrors);
+    this.checkLValPattern(init);
+    return this.parseForIn(node, init)
+  } else {
+    this.checkExpressionErrors(refDestructuringErrors, true);
+  }
+  if (awaitAt > -1) { this.unexpected(awaitAt); }
+  return this.parseFor(node, init)
+};
+
+// Helper method to parse for loop after variable initialization
+pp$8.parseForAfterInit = function(node, init, awaitAt) {
+  if ((this.type === types$1._in || (this.options.ecmaVersion >= 6 && this.isContextual("of"))) && init.declarations.length === 1) {
+    if (this.type === types$1._in) {
+      if ((init.kind === "using" || init.kind === "await using") && !init.declarations[0].init) {
+        this.raise(this.start, "Using declaration is not allowed in for-in loops");
+      }
+      if (this.options.ecmaVersion >= 9 && awaitAt > -1) { this.unexpected(awaitAt); }
+    } else if (this.options.ecmaVersion >= 9) { node.await = awaitAt > -1; }
+    return this.parseForIn(node, init)
+  }
+  if (awaitAt > -1) { this.unexpected(awaitAt); }
+  return this.parseFor(node, init)
+};
+
+pp$8.parseFunctionStatement = function(node, isAsync, declarationPosition) {
+  this.next();
+  return this.parseFunction(node, FUNC_STATEMENT | (declarationPosition ? 0 : FUNC_HANGING_STATEMENT), false, isAsync)
+};
+
+pp$8.parseIfStatement = function(node) {
+  this.next();
+  node.test = this.parseParenExpression();
+  // allow function declarations in branches, but only in non-strict mode
+  node.consequent = this.parseStatement("if");
+  node.alternate = this.eat(types$1._else) ? this.parseStatement("if") : null;
+  return this.finishNode(node, "IfStatement")
+};
+
+pp$8.parseReturnStatement = function(node) {
+  if (!this.allowReturn)
+    { this.raise(this.start, "'return' outside of function"); }
+  this.next();
+
+  // In `return` (and `break`/`continue`), the keywords with
+  // optional arguments, we eagerly look for a semicolon or the
+  // possibility to insert one.
+
+  if (this.eat(types$1.semi) || this.insertSemicolon()) { node.argument = null; }
+  else { node.argument = this.parseExpression(); this.semicolon(); }
+  return this.finishNode(node, "ReturnStatement")
+};
+
+pp$8.parseSwitchStatement = function(node) {
+  this.next();
+  node.discriminant = this.parseParenExpression();
+  node.cases = [];
+  this.expect(types$1.braceL);
+  this.labels.push(switchLabel);
+  this.enterScope(SCOPE_SWITCH);
+
+  // Statements under must be grouped (by label) in SwitchCase
+  // nodes. `cur` is used to keep the node that we are currently
+  // adding statements to.
+
+  var cur;
+  for (var sawDefault = false; this.type !== types$1.braceR;) {
+    if (this.type === types$1._case || this.type === types$1._default) {
+      var isCase = this.type === types$1._case;
+      if (cur) { this.finishNode(cur, "SwitchCase"); }
+      node.cases.push(cur = this.startNode());
+      cur.consequent = [];
+      this.next();
+      if (isCase) {
+        cur.test = this.parseExpression();
+      } else {
+        if (sawDefault) { this.raiseRecoverable(this.lastTokStart, "Multiple default clauses"); }
+        sawDefault = true;
+        cur.test = null;
+      }
+      this.expect(types$1.colon);
+    } else {
+      if (!cur) { this.unexpected(); }
+      cur.consequent.push(this.parseStatement(null));
+    }
+  }
+  this.exitScope();
+  if (cur) { this.finishNode(cur, "SwitchCase"); }
+  this.next(); // Closing brace
+  this.labels.pop();
+  return this.finishNode(node, "SwitchStatement")
+};
+
+pp$8.parseThrowStatement = function(node) {
+  this.next();
+  if (lineBreak.test(this.input.slice(this.lastTokEnd, this.start)))
+    { this.raise(this.lastTokEnd, "Illegal newline after throw"); }
+  node.argument = this.parseExpression();
+  this.semicolon();
+  return this.finishNode(node, "ThrowStatement")
+};
+
+// Reused empty array added for node fields that are always empty.
+
+var empty$1 = [];
+
+pp$8.parseCatchClauseParam = function() {
+  var param = this.parseBindingAtom();
+  var simple = param.type === "Identifier";
+  this.enterScope(simple ? SCOPE_SIMPLE_CATCH : 0);
+  this.checkLValPattern(param, simple ? BIND_SIMPLE_CATCH : BIND_LEXICAL);
+  this.expect(types$1.parenR);
+
+  return param
+};
+
+pp$8.parseTryStatement = function(node) {
+  this.next();
+  node.block = this.parseBlock();
+  node.handler = null;
+  if (this.type === types$1._catch) {
+    var clause = this.startNode();
+    this.next();
+    if (this.eat(types$1.parenL)) {
+      clause.param = this.parseCatchClauseParam();
+    } else {
+      if (this.options.ecmaVersion < 10) { this.unexpected(); }
+      clause.param = null;
+      this.enterScope(0);
+    }
+    clause.body = this.parseBlock(false);
+    this.exitScope();
+    node.handler = this.finishNode(clause, "CatchClause");
+  }
+  node.finalizer = this.eat(types$1._finally) ? this.parseBlock() : null;
+  if (!node.handler && !node.finalizer)
+    { this.raise(node.start, "Missing catch or finally clause"); }
+  return this.finishNode(node, "TryStatement")
+};
+
+pp$8.parseVarStatement = function(node, kind, allowMissingInitializer) {
+  this.next();
+  this.parseVar(node, false, kind, allowMissingInitializer);
+  this.semicolon();
+  return this.finishNode(node, "VariableDeclaration")
+};
+
+pp$8.parseWhileStatement = function(node) {
+  this.next();
+  node.test = this.parseParenExpression();
+  this.labels.push(loopLabel);
+  node.body = this.parseStatement("while");
+  this.labels.pop();
+  return this.finishNode(node, "WhileStatement")
+};
+
+pp$8.parseWithStatement = function(node) {
+  if (this.strict) { this.raise(this.start, "'with' in strict mode"); }
+  this.next();
+  node.object = this.parseParenExpression();
+  node.body = this.parseStatement("with");
+  return this.finishNode(node, "WithStatement")
+};
+
+pp$8.parseEmptyStatement = function(node) {
+  this.next();
+  return this.finishNode(node, "EmptyStatement")
+};
+
+pp$8.parseLabeledStatement = function(node, maybeName, expr, context) {
+  for (var i$1 = 0, list = this.labels; i$1 < list.length; i$1 += 1)
+    {
+    var label = list[i$1];
+
+    if (label.name === maybeName)
+      { this.raise(expr.start, "Label '" + maybeName + "' is already declared");
+  } }
+  var kind = this.type.isLoop ? "loop" : this.type === types$1._switch ? "switch" : null;
+  for (var i = this.labels.length - 1; i >= 0; i--) {
+    var label$1 = this.labels[i];
+    if (label$1.statementStart === node.start) {
+      // Update information about previous labels on this node
+      label$1.statementStart = this.start;
+      label$1.kind = kind;
+    } else { break }
+  }
+  this.labels.push({name: maybeName, kind: kind, statementStart: this.start});
+  node.body = this.parseStatement(context ? context.indexOf("label") === -1 ? context + "label" : context : "label");
+  this.labels.pop();
+  node.label = expr;
+  return this.finishNode(node, "LabeledStatement")
+};
+
+pp$8.parseExpressionStatement = function(node, expr) {
+  node.expression = expr;
+  this.semicolon();
+  return this.finishNode(node, "ExpressionStatement")
+};
+
+// Parse a semicolon-enclosed block of statements, handling `"use
+// strict"` declarations when `allowStrict` is true (used for
+// function bodies).
+
+pp$8.parseBlock = function(createNewLexicalScope, node, exitStrict) {
+  if ( createNewLexicalScope === void 0 ) createNewLexicalScope = true;
+  if ( node === void 0 ) node = this.startNode();
+
+  node.body = [];
+  this.expect(types$1.braceL);
+  if (createNewLexicalScope) { this.enterScope(0); }
+  while (this.type !== types$1.braceR) {
+    var stmt = this.parseStatement(null);
+    node.body.push(stmt);
+  }
+  if (exitStrict) { this.strict = false; }
+  this.next();
+  if (createNewLexicalScope) { this.exitScope(); }
+  return this.finishNode(node, "BlockStatement")
+};
+
+// Parse a regular `for` loop. The disambiguation code in
+// `parseStatement` will already have parsed the init statement or
+// expression.
+
+pp$8.parseFor = function(node, init) {
+  node.init = init;
+  this.expect(types$1.semi);
+  node.test = this.type === types$1.semi ? null : this.parseExpression();
+  this.expect(types$1.semi);
+  node.update = this.type === types$1.parenR ? null : this.parseExpression();
+  this.expect(types$1.parenR);
+  node.body = this.parseStatement("for");
+  this.exitScope();
+  this.labels.pop();
+  return this.finishNode(node, "ForStatement")
+};
+
+// Parse a `for`/`in` and `for`/`of` loop, which are almost
+// same from parser's perspective.
+
+pp$8.parseForIn = function(node, init) {
+  var isForIn = this.type === types$1._in;
+  this.next();
+
+  if (
+    init.type === "VariableDeclaration" &&
+    init.declarations[0].init != null &&
+    (
+      !isForIn ||
+      this.options.ecmaVersion < 8 ||
+      this.strict ||
+      init.kind !== "var" ||
+      init.declarations[0].id.type !== "Identifier"
+    )
+  ) {
+    this.raise(
+      init.start,
+      ((isForIn ? "for-in" : "for-of") + " loop variable declaration may not have an initializer")
+    );
+  }
+  node.left = init;
+  node.right = isForIn ? this.parseExpression() : this.parseMaybeAssign();
+  this.expect(types$1.parenR);
+  node.body = this.parseStatement("for");
+  this.exitScope();
+  this.labels.pop();
+  return this.finishNode(node, isForIn ? "ForInStatement" : "ForOfStatement")
+};
+
+// Parse a list of variable declarations.
+
+pp$8.parseVar = function(node, isFor, kind, allowMissingInitializer) {
+  node.declarations = [];
+  node.kind = kind;
+  for (;;) {
+    var decl = this.startNode();
+    this.parseVarId(decl, kind);
+    if (this.eat(types$1.eq)) {
+      decl.init = this.parseMaybeAssign(isFor);
+    } else if (!allowMissingInitializer && kind === "const" && !(this.type === types$1._in || (this.options.ecmaVersion >= 6 && this.isContextual("of")))) {
+      this.unexpected();
+    } else if (!allowMissingInitializer && (kind === "using" || kind === "await using") && this.options.ecmaVersion >= 17 && this.type !== types$1._in && !this.isContextual("of")) {
+      this.raise(this.lastTokEnd, ("Missing initializer in " + kind + " declaration"));
+    } else if (!allowMissingInitializer && decl.id.type !== "Identifier" && !(isFor && (this.type === types$1._in || this.isContextual("of")))) {
+      this.raise(this.lastTokEnd, "Complex binding patterns require an initialization value");
+    } else {
+      decl.init = null;
+    }
+    node.declarations.push(this.finishNode(decl, "VariableDeclarator"));
+    if (!this.eat(types$1.comma)) { break }
+  }
+  return node
+};
+
+pp$8.parseVarId = function(decl, kind) {
+  decl.id = kind === "using" || kind === "await using"
+    ? this.parseIdent()
+    : this.parseBindingAtom();
+
+  this.checkLValPattern(decl.id, kind === "var" ? BIND_VAR : BIND_LEXICAL, false);
+};
+
+var FUNC_STATEMENT = 1, FUNC_HANGING_STATEMENT = 2, FUNC_NULLABLE_ID = 4;
+
+// Parse a function declaration or literal (depending on the
+// `statement & FUNC_STATEMENT`).
+
+// Remove `allowExpressionBody` for 7.0.0, as it is only called with false
+pp$8.parseFunction = function(node, statement, allowExpressionBody, isAsync, forInit) {
+  this.initFunction(node);
+  if (this.options.ecmaVersion >= 9 || this.options.ecmaVersion >= 6 && !isAsync) {
+    if (this.type === types$1.star && (statement & FUNC_HANGING_STATEMENT))
+      { this.unexpected(); }
+    node.generator = this.eat(types$1.star);
+  }
+  if (this.options.ecmaVersion >= 8)
+    { node.async = !!isAsync; }
+
+  if (statement & FUNC_STATEMENT) {
+    node.id = (statement & FUNC_NULLABLE_ID) && this.type !== types$1.name ? null : this.parseIdent();
+    if (node.id && !(statement & FUNC_HANGING_STATEMENT))
+      // If it is a regular function declaration in sloppy mode, then it is
+      // subject to Annex B semantics (BIND_FUNCTION). Otherwise, the binding
+      // mode depends on properties of the current scope (see
+      // treatFunctionsAsVar).
+      { this.checkLValSimple(node.id, (this.strict || node.generator || node.async) ? this.treatFunctionsAsVar ? BIND_VAR : BIND_LEXICAL : BIND_FUNCTION); }
+  }
+
+  var oldYieldPos = this.yieldPos, oldAwaitPos = this.awaitPos, oldAwaitIdentPos = this.awaitIdentPos;
+  this.yieldPos = 0;
+  this.awaitPos = 0;
+  this.awaitIdentPos = 0;
+  this.enterScope(functionFlags(node.async, node.generator));
+
+  if (!(statement & FUNC_STATEMENT))
+    { node.id = this.type === types$1.name ? this.parseIdent() : null; }
+
+  this.parseFunctionParams(node);
+  this.parseFunctionBody(node, allowExpressionBody, false, forInit);
+
+  this.yieldPos = oldYieldPos;
+  this.awaitPos = oldAwaitPos;
+  this.awaitIdentPos = oldAwaitIdentPos;
+  return this.finishNode(node, (statement & FUNC_STATEMENT) ? "FunctionDeclaration" : "FunctionExpression")
+};
+
+pp$8.parseFunctionParams = function(node) {
+  this.expect(types$1.parenL);
+  node.params = this.parseBindingList(types$1.parenR, false, this.options.ecmaVersion >= 8);
+  this.checkYieldAwaitInDefaultParams();
+};
+
+// Parse a class declaration or literal (depending on the
+// `isStatement` parameter).
+
+pp$8.parseClass = function(node, isStatement) {
+  this.next();
+
+  // ecma-262 14.6 Class Definitions
+  // A class definition is always strict mode code.
+  var oldStrict = this.strict;
+  this.strict = true;
+
+  this.parseClassId(node, isStatement);
+  this.parseClassSuper(node);
+  var privateNameMap = this.enterClassBody();
+  var classBody = this.startNode();
+  var hadConstructor = false;
+  classBody.body = [];
+  this.expect(types$1.braceL);
+  while (this.type !== types$1.braceR) {
+    var element = this.parseClassElement(node.superClass !== null);
+    if (element) {
+      classBody.body.push(element);
+      if (element.type === "MethodDefinition" && element.kind === "constructor") {
+        if (hadConstructor) { this.raiseRecoverable(element.start, "Duplicate constructor in the same class"); }
+        hadConstructor = true;
+      } else if (element.key && element.key.type === "PrivateIdentifier" && isPrivateNameConflicted(privateNameMap, element)) {
+        this.raiseRecoverable(element.key.start, ("Identifier '#" + (element.key.name) + "' has already been declared"));
+      }
+    }
+  }
+  this.strict = oldStrict;
+  this.next();
+  node.body = this.finishNode(classBody, "ClassBody");
+  this.exitClassBody();
+  return this.finishNode(node, isStatement ? "ClassDeclaration" : "ClassExpression")
+};
+
+pp$8.parseClassElement = function(constructorAllowsSuper) {
+  if (this.eat(types$1.semi)) { return null }
+
+  var ecmaVersion = this.options.ecmaVersion;
+  var node = this.startNode();
+  var keyName = "";
+  var isGenerator = false;
+  var isAsync = false;
+  var kind = "method";
+  var isStatic = false;
+
+  if (this.eatContextual("static")) {
+    // Parse static init block
+    if (ecmaVersion >= 13 && this.eat(types$1.braceL)) {
+      this.parseClassStaticBlock(node);
+      return node
+    }
+    if (this.isClassElementNameStart() || this.type === types$1.star) {
+      isStatic = true;
+    } else {
+      keyName = "static";
+    }
+  }
+  node.static = isStatic;
+  if (!keyName && ecmaVersion >= 8 && this.eatContextual("async")) {
+    if ((this.isClassElementNameStart() || this.type === types$1.star) && !this.canInsertSemicolon()) {
+      isAsync = true;
+    } else {
+      keyName = "async";
+    }
+  }
+  if (!keyName && (ecmaVersion >= 9 || !isAsync) && this.eat(types$1.star)) {
+    isGenerator = true;
+  }
+  if (!keyName && !isAsync && !isGenerator) {
+    var lastValue = this.value;
+    if (this.eatContextual("get") || this.eatContextual("set")) {
+      if (this.isClassElementNameStart()) {
+        kind = lastValue;
+      } else {
+        keyName = lastValue;
+      }
+    }
+  }
+
+  // Parse element name
+  if (keyName) {
+    // 'async', 'get', 'set', or 'static' were not a keyword contextually.
+    // The last token is any of those. Make it the element name.
+    node.computed = false;
+    node.key = this.startNodeAt(this.lastTokStart, this.lastTokStartLoc);
+    node.key.name = keyName;
+    this.finishNode(node.key, "Identifier");
+  } else {
+    this.parseClassElementName(node);
+  }
+
+  // Parse element value
+  if (ecmaVersion < 13 || this.type === types$1.parenL || kind !== "method" || isGenerator || isAsync) {
+    var isConstructor = !node.static && checkKeyName(node, "constructor");
+    var allowsDirectSuper = isConstructor && constructorAllowsSuper;
+    // Couldn't move this check into the 'parseClassMethod' method for backward compatibility.
+    if (isConstructor && kind !== "method") { this.raise(node.key.start, "Constructor can't have get/set modifier"); }
+    node.kind = isConstructor ? "constructor" : kind;
+    this.parseClassMethod(node, isGenerator, isAsync, allowsDirectSuper);
+  } else {
+    this.parseClassField(node);
+  }
+
+  return node
+};
+
+pp$8.isClassElementNameStart = function() {
+  return (
+    this.type === types$1.name ||
+    this.type === types$1.privateId ||
+    this.type === types$1.num ||
+    this.type === types$1.string ||
+    this.type === types$1.bracketL ||
+    this.type.keyword
+  )
+};
+
+pp$8.parseClassElementName = function(element) {
+  if (this.type === types$1.privateId) {
+    if (this.value === "constructor") {
+      this.raise(this.start, "Classes can't have an element named '#constructor'");
+    }
+    element.computed = false;
+    element.key = this.parsePrivateIdent();
+  } else {
+    this.parsePropertyName(element);
+  }
+};
+
+pp$8.parseClassMethod = function(method, isGenerator, isAsync, allowsDirectSuper) {
+  // Check key and flags
+  var key = method.key;
+  if (method.kind === "constructor") {
+    if (isGenerator) { this.raise(key.start, "Constructor can't be a generator"); }
+    if (isAsync) { this.raise(key.start, "Constructor can't be an async method"); }
+  } else if (method.static && checkKeyName(method, "prototype")) {
+    this.raise(key.start, "Classes may not have a static property named prototype");
+  }
+
+  // Parse value
+  var value = method.value = this.parseMethod(isGenerator, isAsync, allowsDirectSuper);
+
+  // Check value
+  if (method.kind === "get" && value.params.length !== 0)
+    { this.raiseRecoverable(value.start, "getter should have no params"); }
+  if (method.kind === "set" && value.params.length !== 1)
+    { this.raiseRecoverable(value.start, "setter should have exactly one param"); }
+  if (method.kind === "set" && value.params[0].type === "RestElement")
+    { this.raiseRecoverable(value.params[0].start, "Setter cannot use rest params"); }
+
+  return this.finishNode(method, "MethodDefinition")
+};
+
+pp$8.parseClassField = function(field) {
+  if (checkKeyName(field, "constructor")) {
+    this.raise(field.key.start, "Classes can't have a field named 'constructor'");
+  } else if (field.static && checkKeyName(field, "prototype")) {
+    this.raise(field.key.start, "Classes can't have a static field named 'prototype'");
+  }
+
+  if (this.eat(types$1.eq)) {
+    // To raise SyntaxError if 'arguments' exists in the initializer.
+    this.enterScope(SCOPE_CLASS_FIELD_INIT | SCOPE_SUPER);
+    field.value = this.parseMaybeAssign();
+    this.exitScope();
+  } else {
+    field.value = null;
+  }
+  this.semicolon();
+
+  return this.finishNode(field, "PropertyDefinition")
+};
+
+pp$8.parseClassStaticBlock = function(node) {
+  node.body = [];
+
+  var oldLabels = this.labels;
+  this.labels = [];
+  this.enterScope(SCOPE_CLASS_STATIC_BLOCK | SCOPE_SUPER);
+  while (this.type !== types$1.braceR) {
+    var stmt = this.parseStatement(null);
+    node.body.push(stmt);
+  }
+  this.next();
+  this.exitScope();
+  this.labels = oldLabels;
+
+  return this.finishNode(node, "StaticBlock")
+};
+
+pp$8.parseClassId = function(node, isStatement) {
+  if (this.type === types$1.name) {
+    node.id = this.parseIdent();
+    if (isStatement)
+      { this.checkLValSimple(node.id, BIND_LEXICAL, false); }
+  } else {
+    if (isStatement === true)
+      { this.unexpected(); }
+    node.id = null;
+  }
+};
+
+pp$8.parseClassSuper = function(node) {
+  node.superClass = this.eat(types$1._extends) ? this.parseExprSubscripts(null, false) : null;
+};
+
+pp$8.enterClassBody = function() {
+  var element = {declared: Object.create(null), used: []};
+  this.privateNameStack.push(element);
+  return element.declared
+};
+
+pp$8.exitClassBody = function() {
+  var ref = this.privateNameStack.pop();
+  var declared = ref.declared;
+  var used = ref.used;
+  if (!this.options.checkPrivateFields) { return }
+  var len = this.privateNameStack.length;
+  var parent = len === 0 ? null : this.privateNameStack[len - 1];
+  for (var i = 0; i < used.length; ++i) {
+    var id = used[i];
+    if (!hasOwn(declared, id.name)) {
+      if (parent) {
+        parent.used.push(id);
+      } else {
+        this.raiseRecoverable(id.start, ("Private field '#" + (id.name) + "' must be declared in an enclosing class"));
+      }
+    }
+  }
+};
+
+function isPrivateNameConflicted(privateNameMap, element) {
+  var name = element.key.name;
+  var curr = privateNameMap[name];
+
+  var next = "true";
+  if (element.type === "MethodDefinition" && (element.kind === "get" || element.kind === "set")) {
+    next = (element.static ? "s" : "i") + element.kind;
+  }
+
+  // `class { get #a(){}; static set #a(_){} }` is also conflict.
+  if (
+    curr === "iget" && next === "iset" ||
+    curr === "iset" && next === "iget" ||
+    curr === "sget" && next === "sset" ||
+    curr === "sset" && next === "sget"
+  ) {
+    privateNameMap[name] = "true";
+    return false
+  } else if (!curr) {
+    privateNameMap[name] = next;
+    return false
+  } else {
+    return true
+  }
+}
+
+function checkKeyName(node, name) {
+  var computed = node.computed;
+  var key = node.key;
+  return !computed && (
+    key.type === "Identifier" && key.name === name ||
+    key.type === "Literal" && key.value === name
+  )
+}
+
+// Parses module export declaration.
+
+pp$8.parseExportAllDeclaration = function(node, exports$1) {
+  if (this.options.ecmaVersion >= 11) {
+    if (this.eatContextual("as")) {
+      node.exported = this.parseModuleExportName();
+      this.checkExport(exports$1, node.exported, this.lastTokStart);
+    } else {
+      node.exported = null;
+    }
+  }
+  this.expectContextual("from");
+  if (this.type !== types$1.string) { this.unexpected(); }
+  node.source = this.parseExprAtom();
+  if (this.options.ecmaVersion >= 16)
+    { node.attributes = this.parseWithClause(); }
+  this.semicolon();
+  return this.finishNode(node, "ExportAllDeclaration")
+};
+
+pp$8.parseExport = function(node, exports$1) {
+  this.next();
+  // export * from '...'
+  if (this.eat(types$1.star)) {
+    return this.parseExportAllDeclaration(node, exports$1)
+  }
+  if (this.eat(types$1._default)) { // export default ...
+    this.checkExport(exports$1, "default", this.lastTokStart);
+    node.declaration = this.parseExportDefaultDeclaration();
+    return this.finishNode(node, "ExportDefaultDeclaration")
+  }
+  // export var|const|let|function|class ...
+  if (this.shouldParseExportStatement()) {
+    node.declaration = this.parseExportDeclaration(node);
+    if (node.declaration.type === "VariableDeclaration")
+      { this.checkVariableExport(exports$1, node.declaration.declarations); }
+    else
+      { this.checkExport(exports$1, node.declaration.id, node.declaration.id.start); }
+    node.specifiers = [];
+    node.source = null;
+    if (this.options.ecmaVersion >= 16)
+      { node.attributes = []; }
+  } else { // export { x, y as z } [from '...']
+    node.declaration = null;
+    node.specifiers = this.parseExportSpecifiers(exports$1);
+    if (this.eatContextual("from")) {
+      if (this.type !== types$1.string) { this.unexpected(); }
+      node.source = this.parseExprAtom();
+      if (this.options.ecmaVersion >= 16)
+        { node.attributes = this.parseWithClause(); }
+    } else {
+      for (var i = 0, list = node.specifiers; i < list.length; i += 1) {
+        // check for keywords used as local names
+        var spec = list[i];
+
+        this.checkUnreserved(spec.local);
+        // check if export is defined
+        this.checkLocalExport(spec.local);
+
+        if (spec.local.type === "Literal") {
+          this.raise(spec.local.start, "A string literal cannot be used as an exported binding without `from`.");
+        }
+      }
+
+      node.source = null;
+      if (this.options.ecmaVersion >= 16)
+        { node.attributes = []; }
+    }
+    this.semicolon();
+  }
+  return this.finishNode(node, "ExportNamedDeclaration")
+};
+
+pp$8.parseExportDeclaration = function(node) {
+  return this.parseStatement(null)
+};
+
+pp$8.parseExportDefaultDeclaration = function() {
+  var isAsync;
+  if (this.type === types$1._function || (isAsync = this.isAsyncFunction())) {
+    var fNode = this.startNode();
+    this.next();
+    if (isAsync) { this.next(); }
+    return this.parseFunction(fNode, FUNC_STATEMENT | FUNC_NULLABLE_ID, false, isAsync)
+  } else if (this.type === types$1._class) {
+    var cNode = this.startNode();
+    return this.parseClass(cNode, "nullableID")
+  } else {
+    var declaration = this.parseMaybeAssign();
+    this.semicolon();
+    return declaration
+  }
+};
+
+pp$8.checkExport = function(exports$1, name, pos) {
+  if (!exports$1) { return }
+  if (typeof name !== "string")
+    { name = name.type === "Identifier" ? name.name : name.value; }
+  if (hasOwn(exports$1, name))
+    { this.raiseRecoverable(pos, "Duplicate export '" + name + "'"); }
+  exports$1[name] = true;
+};
+
+pp$8.checkPatternExport = function(exports$1, pat) {
+  var type = pat.type;
+  if (type === "Identifier")
+    { this.checkExport(exports$1, pat, pat.start); }
+  else if (type === "ObjectPattern")
+    { for (var i = 0, list = pat.properties; i < list.length; i += 1)
+      {
+        var prop = list[i];
+
+        this.checkPatternExport(exports$1, prop);
+      } }
+  else if (type === "ArrayPattern")
+    { for (var i$1 = 0, list$1 = pat.elements; i$1 < list$1.length; i$1 += 1) {
+      var elt = list$1[i$1];
+
+        if (elt) { this.checkPatternExport(exports$1, elt); }
+    } }
+  else if (type === "Property")
+    { this.checkPatternExport(exports$1, pat.value); }
+  else if (type === "AssignmentPattern")
+    { this.checkPatternExport(exports$1, pat.left); }
+  else if (type === "RestElement")
+    { this.checkPatternExport(exports$1, pat.argument); }
+};
+
+pp$8.checkVariableExport = function(exports$1, decls) {
+  if (!exports$1) { return }
+  for (var i = 0, list = decls; i < list.length; i += 1)
+    {
+    var decl = list[i];
+
+    this.checkPatternExport(exports$1, decl.id);
+  }
+};
+
+pp$8.shouldParseExportStatement = function() {
+  return this.type.keyword === "var" ||
+    this.type.keyword === "const" ||
+    this.type.keyword === "class" ||
+    this.type.keyword === "function" ||
+    this.isLet() ||
+    this.isAsyncFunction()
+};
+
+// Parses a comma-separated list of module exports.
+
+pp$8.parseExportSpecifier = function(exports$1) {
+  var node = this.startNode();
+  node.local = this.parseModuleExportName();
+
+  node.exported = this.eatContextual("as") ? this.parseModuleExportName() : node.local;
+  this.checkExport(
+    exports$1,
+    node.exported,
+    node.exported.start
+  );
+
+  return this.finishNode(node, "ExportSpecifier")
+};
+
+pp$8.parseExportSpecifiers = function(exports$1) {
+  var nodes = [], first = true;
+  // export { x, y as z } [from '...']
+  this.expect(types$1.braceL);
+  while (!this.eat(types$1.braceR)) {
+    if (!first) {
+      this.expect(types$1.comma);
+      if (this.afterTrailingComma(types$1.braceR)) { break }
+    } else { first = false; }
+
+    nodes.push(this.parseExportSpecifier(exports$1));
+  }
+  return nodes
+};
+
+// Parses import declaration.
+
+pp$8.parseImport = function(node) {
+  this.next();
+
+  // import '...'
+  if (this.type === types$1.string) {
+    node.specifiers = empty$1;
+    node.source = this.parseExprAtom();
+  } else {
+    node.specifiers = this.parseImportSpecifiers();
+    this.expectContextual("from");
+    node.source = this.type === types$1.string ? this.parseExprAtom() : this.unexpected();
+  }
+  if (this.options.ecmaVersion >= 16)
+    { node.attributes = this.parseWithClause(); }
+  this.semicolon();
+  return this.finishNode(node, "ImportDeclaration")
+};
+
+// Parses a comma-separated list of module imports.
+
+pp$8.parseImportSpecifier = function() {
+  var node = this.startNode();
+  node.imported = this.parseModuleExportName();
+
+  if (this.eatContextual("as")) {
+    node.local = this.parseIdent();
+  } else {
+    this.checkUnreserved(node.imported);
+    node.local = node.imported;
+  }
+  this.checkLValSimple(node.local, BIND_LEXICAL);
+
+  return this.finishNode(node, "ImportSpecifier")
+};
+
+pp$8.parseImportDefaultSpecifier = function() {
+  // import defaultObj, { x, y as z } from '...'
+  var node = this.startNode();
+  node.local = this.parseIdent();
+  this.checkLValSimple(node.local, BIND_LEXICAL);
+  return this.finishNode(node, "ImportDefaultSpecifier")
+};
+
+pp$8.parseImportNamespaceSpecifier = function() {
+  var node = this.startNode();
+  this.next();
+  this.expectContextual("as");
+  node.local = this.parseIdent();
+  this.checkLValSimple(node.local, BIND_LEXICAL);
+  return this.finishNode(node, "ImportNamespaceSpecifier")
+};
+
+pp$8.parseImportSpecifiers = function() {
+  var nodes = [], first = true;
+  if (this.type === types$1.name) {
+    nodes.push(this.parseImportDefaultSpecifier());
+    if (!this.eat(types$1.comma)) { return nodes }
+  }
+  if (this.type === types$1.star) {
+    nodes.push(this.parseImportNamespaceSpecifier());
+    return nodes
+  }
+  this.expect(types$1.braceL);
+  while (!this.eat(types$1.braceR)) {
+    if (!first) {
+      this.expect(types$1.comma);
+      if (this.afterTrailingComma(types$1.braceR)) { break }
+    } else { first = false; }
+
+    nodes.push(this.parseImportSpecifier());
+  }
+  return nodes
+};
+
+pp$8.parseWithClause = function() {
+  var nodes = [];
+  if (!this.eat(types$1._with)) {
+    return nodes
+  }
+  this.expect(types$1.braceL);
+  var attributeKeys = {};
+  var first = true;
+  while (!this.eat(types$1.braceR)) {
+    if (!first) {
+      this.expect(types$1.comma);
+      if (this.afterTrailingComma(types$1.braceR)) { break }
+    } else { first = false; }
+
+    var attr = this.parseImportAttribute();
+    var keyName = attr.key.type === "Identifier" ? attr.key.name : attr.key.value;
+    if (hasOwn(attributeKeys, keyName))
+      { this.raiseRecoverable(attr.key.start, "Duplicate attribute key '" + keyName + "'"); }
+    attributeKeys[keyName] = true;
+    nodes.push(attr);
+  }
+  return nodes
+};
+
+pp$8.parseImportAttribute = function() {
+  var node = this.startNode();
+  node.key = this.type === types$1.string ? this.parseExprAtom() : this.parseIdent(this.options.allowReserved !== "never");
+  this.expect(types$1.colon);
+  if (this.type !== types$1.string) {
+    this.unexpected();
+  }
+  node.value = this.parseExprAtom();
+  return this.finishNode(node, "ImportAttribute")
+};
+
+pp$8.parseModuleExportName = function() {
+  if (this.options.ecmaVersion >= 13 && this.type === types$1.string) {
+    var stringLiteral = this.parseLiteral(this.value);
+    if (loneSurrogate.test(stringLiteral.value)) {
+      this.raise(stringLiteral.start, "An export name cannot include a lone surrogate.");
+    }
+    return stringLiteral
+  }
+  return this.parseIdent(true)
+};
+
+// Set `ExpressionStatement#directive` property for directive prologues.
+pp$8.adaptDirectivePrologue = function(statements) {
+  for (var i = 0; i < statements.length && this.isDirectiveCandidate(statements[i]); ++i) {
+    statements[i].directive = statements[i].expression.raw.slice(1, -1);
+  }
+};
+pp$8.isDirectiveCandidate = function(statement) {
+  return (
+    this.options.ecmaVersion >= 5 &&
+    statement.type === "ExpressionStatement" &&
+    statement.expression.type === "Literal" &&
+    typeof statement.expression.value === "string" &&
+    // Reject parenthesized strings.
+    (this.input[statement.start] === "\"" || this.input[statement.start] === "'")
+  )
+};
+
+var pp$7 = Parser.prototype;
+
+// Convert existing expression atom to assignable pattern
+// if possible.
+
+pp$7.toAssignable = function(node, isBinding, refDestructuringErrors) {
+  if (this.options.ecmaVersion >= 6 && node) {
+    switch (node.type) {
+    case "Identifier":
+      if (this.inAsync && node.name === "await")
+        { this.raise(node.start, "Cannot use 'await' as identifier inside an async function"); }
+      break
+
+    case "ObjectPattern":
+    case "ArrayPattern":
+    case "AssignmentPattern":
+    case "RestElement":
+      break
+
+    case "ObjectExpression":
+      node.type = "ObjectPattern";
+      if (refDestructuringErrors) { this.checkPatternErrors(refDestructuringErrors, true); }
+      for (var i = 0, list = node.properties; i < list.length; i += 1) {
+        var prop = list[i];
+
+      this.toAssignable(prop, isBinding);
+        // Early error:
+        //   AssignmentRestProperty[Yield, Await] :
+        //     `...` DestructuringAssignmentTarget[Yield, Await]
+        //
+        //   It is a Syntax Error if |DestructuringAssignmentTarget| is an |ArrayLiteral| or an |ObjectLiteral|.
+        if (
+          prop.type === "RestElement" &&
+          (prop.argument.type === "ArrayPattern" || prop.argument.type === "ObjectPattern")
+        ) {
+          this.raise(prop.argument.start, "Unexpected token");
+        }
+      }
+      break
+
+    case "Property":
+      // AssignmentProperty has type === "Property"
+      if (node.kind !== "init") { this.raise(node.key.start, "Object pattern can't contain getter or setter"); }
+      this.toAssignable(node.value, isBinding);
+      break
+
+    case "ArrayExpression":
+      node.type = "ArrayPattern";
+      if (refDestructuringErrors) { this.checkPatternErrors(refDestructuringErrors, true); }
+      this.toAssignableList(node.elements, isBinding);
+      break
+
+    case "SpreadElement":
+      node.type = "RestElement";
+      this.toAssignable(node.argument, isBinding);
+      if (node.argument.type === "AssignmentPattern")
+        { this.raise(node.argument.start, "Rest elements cannot have a default value"); }
+      break
+
+    case "AssignmentExpression":
+      if (node.operator !== "=") { this.raise(node.left.end, "Only '=' operator can be used for specifying default value."); }
+      node.type = "AssignmentPattern";
+      delete node.operator;
+      this.toAssignable(node.left, isBinding);
+      break
+
+    case "ParenthesizedExpression":
+      this.toAssignable(node.expression, isBinding, refDestructuringErrors);
+      break
+
+    case "ChainExpression":
+      this.raiseRecoverable(node.start, "Optional chaining cannot appear in left-hand side");
+      break
+
+    case "MemberExpression":
+      if (!isBinding) { break }
+
+    default:
+      this.raise(node.start, "Assigning to rvalue");
+    }
+  } else if (refDestructuringErrors) { this.checkPatternErrors(refDestructuringErrors, true); }
+  return node
+};
+
+// Convert list of expression atoms to binding list.
+
+pp$7.toAssignableList = function(exprList, isBinding) {
+  var end = exprList.length;
+  for (var i = 0; i < end; i++) {
+    var elt = exprList[i];
+    if (elt) { this.toAssignable(elt, isBinding); }
+  }
+  if (end) {
+    var last = exprList[end - 1];
+    if (this.options.ecmaVersion === 6 && isBinding && last && last.type === "RestElement" && last.argument.type !== "Identifier")
+      { this.unexpected(last.argument.start); }
+  }
+  return exprList
+};
+
+// Parses spread element.
+
+pp$7.parseSpread = function(refDestructuringErrors) {
+  var node = this.startNode();
+  this.next();
+  node.argument = this.parseMaybeAssign(false, refDestructuringErrors);
+  return this.finishNode(node, "SpreadElement")
+};
+
+pp$7.parseRestBinding = function() {
+  var node = this.startNode();
+  this.next();
+
+  // RestElement inside of a function parameter must be an identifier
+  if (this.options.ecmaVersion === 6 && this.type !== types$1.name)
+    { this.unexpected(); }
+
+  node.argument = this.parseBindingAtom();
+
+  return this.finishNode(node, "RestElement")
+};
+
+// Parses lvalue (assignable) atom.
+
+pp$7.parseBindingAtom = function() {
+  if (this.options.ecmaVersion >= 6) {
+    switch (this.type) {
+    case types$1.bracketL:
+      var node = this.startNode();
+      this.next();
+      node.elements = this.parseBindingList(types$1.bracketR, true, true);
+      return this.finishNode(node, "ArrayPattern")
+
+    case types$1.braceL:
+      return this.parseObj(true)
+    }
+  }
+  return this.parseIdent()
+};
+
+pp$7.parseBindingList = function(close, allowEmpty, allowTrailingComma, allowModifiers) {
+  var elts = [], first = true;
+  while (!this.eat(close)) {
+    if (first) { first = false; }
+    else { this.expect(types$1.comma); }
+    if (allowEmpty && this.type === types$1.comma) {
+      elts.push(null);
+    } else if (allowTrailingComma && this.afterTrailingComma(close)) {
+      break
+    } else if (this.type === types$1.ellipsis) {
+      var rest = this.parseRestBinding();
+      this.parseBindingListItem(rest);
+      elts.push(rest);
+      if (this.type === types$1.comma) { this.raiseRecoverable(this.start, "Comma is not permitted after the rest element"); }
+      this.expect(close);
+      break
+    } else {
+      elts.push(this.parseAssignableListItem(allowModifiers));
+    }
+  }
+  return elts
+};
+
+pp$7.parseAssignableListItem = function(allowModifiers) {
+  var elem = this.parseMaybeDefault(this.start, this.startLoc);
+  this.parseBindingListItem(elem);
+  return elem
+};
+
+pp$7.parseBindingListItem = function(param) {
+  return param
+};
+
+// Parses assignment pattern around given atom if possible.
+
+pp$7.parseMaybeDefault = function(startPos, startLoc, left) {
+  left = left || this.parseBindingAtom();
+  if (this.options.ecmaVersion < 6 || !this.eat(types$1.eq)) { return left }
+  var node = this.startNodeAt(startPos, startLoc);
+  node.left = left;
+  node.right = this.parseMaybeAssign();
+  return this.finishNode(node, "AssignmentPattern")
+};
+
+// The following three functions all verify that a node is an lvalue —
+// something that can be bound, or assigned to. In order to do so, they perform
+// a variety of checks:
+//
+// - Check that none of the bound/assigned-to identifiers are reserved words.
+// - Record name declarations for bindings in the appropriate scope.
+// - Check duplicate argument names, if checkClashes is set.
+//
+// If a complex binding pattern is encountered (e.g., object and array
+// destructuring), the entire pattern is recursively checked.
+//
+// There are three versions of checkLVal*() appropriate for different
+// circumstances:
+//
+// - checkLValSimple() shall be used if the syntactic construct supports
+//   nothing other than identifiers and member expressions. Parenthesized
+//   expressions are also correctly handled. This is generally appropriate for
+//   constructs for which the spec says
+//
+//   > It is a Syntax Error if AssignmentTargetType of [the production] is not
+//   > simple.
+//
+//   It is also appropriate for checking if an identifier is valid and not
+//   defined elsewhere, like import declarations or function/class identifiers.
+//
+//   Examples where this is used include:
+//     a += …;
+//     import a from '…';
+//   where a is the node to be checked.
+//
+// - checkLValPattern() shall be used if the syntactic construct supports
+//   anything checkLValSimple() supports, as well as object and array
+//   destructuring patterns. This is generally appropriate for constructs for
+//   which the spec says
+//
+//   > It is a Syntax Error if [the production] is neither an ObjectLiteral nor
+//   > an ArrayLiteral and AssignmentTargetType of [the production] is not
+//   > simple.
+//
+//   Examples where this is used include:
+//     (a = …);
+//     const a = …;
+//     try { … } catch (a) { … }
+//   where a is the node to be checked.
+//
+// - checkLValInnerPattern() shall be used if the syntactic construct supports
+//   anything checkLValPattern() supports, as well as default assignment
+//   patterns, rest elements, and other constructs that may appear within an
+//   object or array destructuring pattern.
+//
+//   As a special case, function parameters also use checkLValInnerPattern(),
+//   as they also support defaults and rest constructs.
+//
+// These functions deliberately support both assignment and binding constructs,
+// as the logic for both is exceedingly similar. If the node is the target of
+// an assignment, then bindingType should be set to BIND_NONE. Otherwise, it
+// should be set to the appropriate BIND_* constant, like BIND_VAR or
+// BIND_LEXICAL.
+//
+// If the function is called with a non-BIND_NONE bindingType, then
+// additionally a checkClashes object may be specified to allow checking for
+// duplicate argument names. checkClashes is ignored if the provided construct
+// is an assignment (i.e., bindingType is BIND_NONE).
+
+pp$7.checkLValSimple = function(expr, bindingType, checkClashes) {
+  if ( bindingType === void 0 ) bindingType = BIND_NONE;
+
+  var isBind = bindingType !== BIND_NONE;
+
+  switch (expr.type) {
+  case "Identifier":
+    if (this.strict && this.reservedWordsStrictBind.test(expr.name))
+      { this.raiseRecoverable(expr.start, (isBind ? "Binding " : "Assigning to ") + expr.name + " in strict mode"); }
+    if (isBind) {
+      if (bindingType === BIND_LEXICAL && expr.name === "let")
+        { this.raiseRecoverable(expr.start, "let is disallowed as a lexically bound name"); }
+      if (checkClashes) {
+        if (hasOwn(checkClashes, expr.name))
+          { this.raiseRecoverable(expr.start, "Argument name clash"); }
+        checkClashes[expr.name] = true;
+      }
+      if (bindingType !== BIND_OUTSIDE) { this.declareName(expr.name, bindingType, expr.start); }
+    }
+    break
+
+  case "ChainExpression":
+    this.raiseRecoverable(expr.start, "Optional chaining cannot appear in left-hand side");
+    break
+
+  case "MemberExpression":
+    if (isBind) { this.raiseRecoverable(expr.start, "Binding member expression"); }
+    break
+
+  case "ParenthesizedExpression":
+    if (isBind) { this.raiseRecoverable(expr.start, "Binding parenthesized expression"); }
+    return this.checkLValSimple(expr.expression, bindingType, checkClashes)
+
+  default:
+    this.raise(expr.start, (isBind ? "Binding" : "Assigning to") + " rvalue");
+  }
+};
+
+pp$7.checkLValPattern = function(expr, bindingType, checkClashes) {
+  if ( bindingType === void 0 ) bindingType = BIND_NONE;
+
+  switch (expr.type) {
+  case "ObjectPattern":
+    for (var i = 0, list = expr.properties; i < list.length; i += 1) {
+      var prop = list[i];
+
+    this.checkLValInnerPattern(prop, bindingType, checkClashes);
+    }
+    break
+
+  case "ArrayPattern":
+    for (var i$1 = 0, list$1 = expr.elements; i$1 < list$1.length; i$1 += 1) {
+      var elem = list$1[i$1];
+
+    if (elem) { this.checkLValInnerPattern(elem, bindingType, checkClashes); }
+    }
+    break
+
+  default:
+    this.checkLValSimple(expr, bindingType, checkClashes);
+  }
+};
+
+pp$7.checkLValInnerPattern = function(expr, bindingType, checkClashes) {
+  if ( bindingType === void 0 ) bindingType = BIND_NONE;
+
+  switch (expr.type) {
+  case "Property":
+    // AssignmentProperty has type === "Property"
+    this.checkLValInnerPattern(expr.value, bindingType, checkClashes);
+    break
+
+  case "AssignmentPattern":
+    this.checkLValPattern(expr.left, bindingType, checkClashes);
+    break
+
+  case "RestElement":
+    this.checkLValPattern(expr.argument, bindingType, checkClashes);
+    break
+
+  default:
+    this.checkLValPattern(expr, bindingType, checkClashes);
+  }
+};
+
+// The algorithm used to determine whether a regexp can appear at a
+// given point in the program is loosely based on sweet.js' approach.
+// See https://github.com/mozilla/sweet.js/wiki/design
+
+
+var TokContext = function TokContext(token, isExpr, preserveSpace, override, generator) {
+  this.token = token;
+  this.isExpr = !!isExpr;
+  this.preserveSpace = !!preserveSpace;
+  this.override = override;
+  this.generator = !!generator;
+};
+
+var types = {
+  b_stat: new TokContext("{", false),
+  b_expr: new TokContext("{", true),
+  b_tmpl: new TokContext("${", false),
+  p_stat: new TokContext("(", false),
+  p_expr: new TokContext("(", true),
+  q_tmpl: new TokContext("`", true, true, function (p) { return p.tryReadTemplateToken(); }),
+  f_stat: new TokContext("function", false),
+  f_expr: new TokContext("function", true),
+  f_expr_gen: new TokContext("function", true, false, null, true),
+  f_gen: new TokContext("function", false, false, null, true)
+};
+
+var pp$6 = Parser.prototype;
+
+pp$6.initialContext = function() {
+  return [types.b_stat]
+};
+
+pp$6.curContext = function() {
+  return this.context[this.context.length - 1]
+};
+
+pp$6.braceIsBlock = function(prevType) {
+  var parent = this.curContext();
+  if (parent === types.f_expr || parent === types.f_stat)
+    { return true }
+  if (prevType === types$1.colon && (parent === types.b_stat || parent === types.b_expr))
+    { return !parent.isExpr }
+
+  // The check for `tt.name && exprAllowed` detects whether we are
+  // after a `yield` or `of` construct. See the `updateContext` for
+  // `tt.name`.
+  if (prevType === types$1._return || prevType === types$1.name && this.exprAllowed)
+    { return lineBreak.test(this.input.slice(this.lastTokEnd, this.start)) }
+  if (prevType === types$1._else || prevType === types$1.semi || prevType === types$1.eof || prevType === types$1.parenR || prevType === types$1.arrow)
+    { return true }
+  if (prevType === types$1.braceL)
+    { return parent === types.b_stat }
+  if (prevType === types$1._var || prevType === types$1._const || prevType === types$1.name)
+    { return false }
+  return !this.exprAllowed
+};
+
+pp$6.inGeneratorContext = function() {
+  for (var i = this.context.length - 1; i >= 1; i--) {
+    var context = this.context[i];
+    if (context.token === "function")
+      { return context.generator }
+  }
+  return false
+};
+
+pp$6.updateContext = function(prevType) {
+  var update, type = this.type;
+  if (type.keyword && prevType === types$1.dot)
+    { this.exprAllowed = false; }
+  else if (update = type.updateContext)
+    { update.call(this, prevType); }
+  else
+    { this.exprAllowed = type.beforeExpr; }
+};
+
+// Used to handle edge cases when token context could not be inferred correctly during tokenization phase
+
+pp$6.overrideContext = function(tokenCtx) {
+  if (this.curContext() !== tokenCtx) {
+    this.context[this.context.length - 1] = tokenCtx;
+  }
+};
+
+// Token-specific context update code
+
+types$1.parenR.updateContext = types$1.braceR.updateContext = function() {
+  if (this.context.length === 1) {
+    this.exprAllowed = true;
+    return
+  }
+  var out = this.context.pop();
+  if (out === types.b_stat && this.curContext().token === "function") {
+    out = this.context.pop();
+  }
+  this.exprAllowed = !out.isExpr;
+};
+
+types$1.braceL.updateContext = function(prevType) {
+  this.context.push(this.braceIsBlock(prevType) ? types.b_stat : types.b_expr);
+  this.exprAllowed = true;
+};
+
+types$1.dollarBraceL.updateContext = function() {
+  this.context.push(types.b_tmpl);
+  this.exprAllowed = true;
+};
+
+types$1.parenL.updateContext = function(prevType) {
+  var statementParens = prevType === types$1._if || prevType === types$1._for || prevType === types$1._with || prevType === types$1._while;
+  this.context.push(statementParens ? types.p_stat : types.p_expr);
+  this.exprAllowed = true;
+};
+
+types$1.incDec.updateContext = function() {
+  // tokExprAllowed stays unchanged
+};
+
+types$1._function.updateContext = types$1._class.updateContext = function(prevType) {
+  if (prevType.beforeExpr && prevType !== types$1._else &&
+      !(prevType === types$1.semi && this.curContext() !== types.p_stat) &&
+      !(prevType === types$1._return && lineBreak.test(this.input.slice(this.lastTokEnd, this.start))) &&
+      !((prevType === types$1.colon || prevType === types$1.braceL) && this.curContext() === types.b_stat))
+    { this.context.push(types.f_expr); }
+  else
+    { this.context.push(types.f_stat); }
+  this.exprAllowed = false;
+};
+
+types$1.colon.updateContext = function() {
+  if (this.curContext().token === "function") { this.context.pop(); }
+  this.exprAllowed = true;
+};
+
+types$1.backQuote.updateContext = function() {
+  if (this.curContext() === types.q_tmpl)
+    { this.context.pop(); }
+  else
+    { this.context.push(types.q_tmpl); }
+  this.exprAllowed = false;
+};
+
+types$1.star.updateContext = function(prevType) {
+  if (prevType === types$1._function) {
+    var index = this.context.length - 1;
+    if (this.context[index] === types.f_expr)
+      { this.context[index] = types.f_expr_gen; }
+    else
+      { this.context[index] = types.f_gen; }
+  }
+  this.exprAllowed = true;
+};
+
+types$1.name.updateContext = function(prevType) {
+  var allowed = false;
+  if (this.options.ecmaVersion >= 6 && prevType !== types$1.dot) {
+    if (this.value === "of" && !this.exprAllowed ||
+        this.value === "yield" && this.inGeneratorContext())
+      { allowed = true; }
+  }
+  this.exprAllowed = allowed;
+};
+
+// A recursive descent parser operates by defining functions for all
+// syntactic elements, and recursively calling those, each function
+// advancing the input stream and returning an AST node. Precedence
+// of constructs (for example, the fact that `!x[1]` means `!(x[1])`
+// instead of `(!x)[1]` is handled by the fact that the parser
+// function that parses unary prefix operators is called first, and
+// in turn calls the function that parses `[]` subscripts — that
+// way, it'll receive the node for `x[1]` already parsed, and wraps
+// *that* in the unary operator node.
+//
+// Acorn uses an [operator precedence parser][opp] to handle binary
+// operator precedence, because it is much more compact than using
+// the technique outlined above, which uses different, nesting
+// functions to specify precedence, for all of the ten binary
+// precedence levels that JavaScript defines.
+//
+// [opp]: http://en.wikipedia.org/wiki/Operator-precedence_parser
+
+
+var pp$5 = Parser.prototype;
+
+// Check if property name clashes with already added.
+// Object/class getters and setters are not allowed to clash —
+// either with each other or with an init property — and in
+// strict mode, init properties are also not allowed to be repeated.
+
+pp$5.checkPropClash = function(prop, propHash, refDestructuringErrors) {
+  if (this.options.ecmaVersion >= 9 && prop.type === "SpreadElement")
+    { return }
+  if (this.options.ecmaVersion >= 6 && (prop.computed || prop.method || prop.shorthand))
+    { return }
+  var key = prop.key;
+  var name;
+  switch (key.type) {
+  case "Identifier": name = key.name; break
+  case "Literal": name = String(key.value); break
+  default: return
+  }
+  var kind = prop.kind;
+  if (this.options.ecmaVersion >= 6) {
+    if (name === "__proto__" && kind === "init") {
+      if (propHash.proto) {
+        if (refDestructuringErrors) {
+          if (refDestructuringErrors.doubleProto < 0) {
+            refDestructuringErrors.doubleProto = key.start;
+          }
+        } else {
+          this.raiseRecoverable(key.start, "Redefinition of __proto__ property");
+        }
+      }
+      propHash.proto = true;
+    }
+    return
+  }
+  name = "$" + name;
+  var other = propHash[name];
+  if (other) {
+    var redefinition;
+    if (kind === "init") {
+      redefinition = this.strict && other.init || other.get || other.set;
+    } else {
+      redefinition = other.init || other[kind];
+    }
+    if (redefinition)
+      { this.raiseRecoverable(key.start, "Redefinition of property"); }
+  } else {
+    other = propHash[name] = {
+      init: false,
+      get: false,
+      set: false
+    };
+  }
+  other[kind] = true;
+};
+
+// ### Expression parsing
+
+// These nest, from the most general expression type at the top to
+// 'atomic', nondivisible expression types at the bottom. Most of
+// the functions will simply let the function(s) below them parse,
+// and, *if* the syntactic construct they handle is present, wrap
+// the AST node that the inner parser gave them in another node.
+
+// Parse a full expression. The optional arguments are used to
+// forbid the `in` operator (in for loops initalization expressions)
+// and provide reference for storing '=' operator inside shorthand
+// property assignment in contexts where both object expression
+// and object pattern might appear (so it's possible to raise
+// delayed syntax error at correct position).
+
+pp$5.parseExpression = function(forInit, refDestructuringErrors) {
+  var this$1$1 = this;
+
+  return this.catchStackOverflow(function () {
+    var startPos = this$1$1.start, startLoc = this$1$1.startLoc;
+    var expr = this$1$1.parseMaybeAssign(forInit, refDestructuringErrors);
+    if (this$1$1.type === types$1.comma) {
+      var node = this$1$1.startNodeAt(startPos, startLoc);
+      node.expressions = [expr];
+      while (this$1$1.eat(types$1.comma)) { node.expressions.push(this$1$1.parseMaybeAssign(forInit, refDestructuringErrors)); }
+      return this$1$1.finishNode(node, "SequenceExpression")
+    }
+    return expr
+  })
+};
+
+// Parse an assignment expression. This includes applications of
+// operators like `+=`.
+
+pp$5.parseMaybeAssign = function(forInit, refDestructuringErrors, afterLeftParse) {
+  if (this.isContextual("yield")) {
+    if (this.inGenerator) { return this.parseYield(forInit) }
+    // The tokenizer will assume an expression is allowed after
+    // `yield`, but this isn't that kind of yield
+    else { this.exprAllowed = false; }
+  }
+
+  var ownDestructuringErrors = false, oldParenAssign = -1, oldTrailingComma = -1, oldDoubleProto = -1;
+  if (refDestructuringErrors) {
+    oldParenAssign = refDestructuringErrors.parenthesizedAssign;
+    oldTrailingComma = refDestructuringErrors.trailingComma;
+    oldDoubleProto = refDestructuringErrors.doubleProto;
+    refDestructuringErrors.parenthesizedAssign = refDestructuringErrors.trailingComma = -1;
+  } else {
+    refDestructuringErrors = new DestructuringErrors;
+    ownDestructuringErrors = true;
+  }
+
+  var startPos = this.start, startLoc = this.startLoc;
+  if (this.type === types$1.parenL || this.type === types$1.name) {
+    this.potentialArrowAt = this.start;
+    this.potentialArrowInForAwait = forInit === "await";
+  }
+  var left = this.parseMaybeConditional(forInit, refDestructuringErrors);
+  if (afterLeftParse) { left = afterLeftParse.call(this, left, startPos, startLoc); }
+  if (this.type.isAssign) {
+    var node = this.startNodeAt(startPos, startLoc);
+    node.operator = this.value;
+    if (this.type === types$1.eq)
+      { left = this.toAssignable(left, false, refDestructuringErrors); }
+    if (!ownDestructuringErrors) {
+      refDestructuringErrors.parenthesizedAssign = refDestructuringErrors.trailingComma = -1;
+      // reset these when detected inside this expression
+      if (refDestructuringErrors.shorthandAssign >= left.start) { refDestructuringErrors.shorthandAssign = -1; }
+      if (refDestructuringErrors.doubleProto >= left.start) { refDestructuringErrors.doubleProto = -1; }
+    }
+    if (this.type === types$1.eq)
+      { this.checkLValPattern(left); }
+    else
+      { this.checkLValSimple(left); }
+    node.left = left;
+    this.next();
+    node.right = this.parseMaybeAssign(forInit);
+    if (oldDoubleProto > -1) { refDestructuringErrors.doubleProto = oldDoubleProto; }
+    return this.finishNode(node, "AssignmentExpression")
+  } else {
+    if (ownDestructuringErrors) { this.checkExpressionErrors(refDestructuringErrors, true); }
+  }
+  if (oldParenAssign > -1) { refDestructuringErrors.parenthesizedAssign = oldParenAssign; }
+  if (oldTrailingComma > -1) { refDestructuringErrors.trailingComma = oldTrailingComma; }
+  return left
+};
+
+// Parse a ternary conditional (`?:`) operator.
+
+pp$5.parseMaybeConditional = function(forInit, refDestructuringErrors) {
+  var startPos = this.start, startLoc = this.startLoc;
+  var expr = this.parseExprOps(forInit, refDestructuringErrors);
+  if (this.checkExpressionErrors(refDestructuringErrors)) { return expr }
+  if (!(expr.type === "ArrowFunctionExpression" && expr.start === startPos) && this.eat(types$1.question)) {
+    var node = this.startNodeAt(startPos, startLoc);
+    node.test = expr;
+    node.consequent = this.parseMaybeAssign();
+    this.expect(types$1.colon);
+    node.alternate = this.parseMaybeAssign(forInit);
+    return this.finishNode(node, "ConditionalExpression")
+  }
+  return expr
+};
+
+// Start the precedence parser.
+
+pp$5.parseExprOps = function(forInit, refDestructuringErrors) {
+  var startPos = this.start, startLoc = this.startLoc;
+  var expr = this.parseMaybeUnary(refDestructuringErrors, false, false, forInit);
+  if (this.checkExpressionErrors(refDestructuringErrors)) { return expr }
+  return expr.start === startPos && expr.type === "ArrowFunctionExpression" ? expr : this.parseExprOp(expr, startPos, startLoc, -1, forInit)
+};
+
+// Parse binary operators with the operator precedence parsing
+// algorithm. `left` is the left-hand side of the operator.
+// `minPrec` provides context that allows the function to stop and
+// defer further parser to one of its callers when it encounters an
+// operator that has a lower precedence than the set it is parsing.
+
+pp$5.parseExprOp = function(left, leftStartPos, leftStartLoc, minPrec, forInit) {
+  var prec = this.type.binop;
+  if (prec != null && (!forInit || this.type !== types$1._in)) {
+    if (prec > minPrec) {
+      var logical = this.type === types$1.logicalOR || this.type === types$1.logicalAND;
+      var coalesce = this.type === types$1.coalesce;
+      if (coalesce) {
+        // Handle the precedence of `tt.coalesce` as equal to the range of logical expressions.
+        // In other words, `node.right` shouldn't contain logical expressions in order to check the mixed error.
+        prec = types$1.logicalAND.binop;
+      }
+      var op = this.value;
+      this.next();
+      var startPos = this.start, startLoc = this.startLoc;
+      var right = this.parseExprOp(this.parseMaybeUnary(null, false, false, forInit), startPos, startLoc, prec, forInit);
+      var node = this.buildBinary(leftStartPos, leftStartLoc, left, right, op, logical || coalesce);
+      if ((logical && this.type === types$1.coalesce) || (coalesce && (this.type === types$1.logicalOR || this.type === types$1.logicalAND))) {
+        this.raiseRecoverable(this.start, "Logical expressions and coalesce expressions cannot be mixed. Wrap either by parentheses");
+      }
+      return this.parseExprOp(node, leftStartPos, leftStartLoc, minPrec, forInit)
+    }
+  }
+  return left
+};
+
+pp$5.buildBinary = function(startPos, startLoc, left, right, op, logical) {
+  if (right.type === "PrivateIdentifier") { this.raise(right.start, "Private identifier can only be left side of binary expression"); }
+  var node = this.startNodeAt(startPos, startLoc);
+  node.left = left;
+  node.operator = op;
+  node.right = right;
+  return this.finishNode(node, logical ? "LogicalExpression" : "BinaryExpression")
+};
+
+// Parse unary operators, both prefix and postfix.
+
+pp$5.parseMaybeUnary = function(refDestructuringErrors, sawUnary, incDec, forInit) {
+  var startPos = this.start, startLoc = this.startLoc, expr;
+  if (this.isContextual("await") && this.canAwait) {
+    expr = this.parseAwait(forInit);
+    sawUnary = true;
+  } else if (this.type.prefix) {
+    var node = this.startNode(), update = this.type === types$1.incDec;
+    node.operator = this.value;
+    node.prefix = true;
+    this.next();
+    node.argument = this.parseMaybeUnary(null, true, update, forInit);
+    this.checkExpressionErrors(refDestructuringErrors, true);
+    if (update) { this.checkLValSimple(node.argument); }
+    else if (this.strict && node.operator === "delete" && isLocalVariableAccess(node.argument))
+      { this.raiseRecoverable(node.start, "Deleting local variable in strict mode"); }
+    else if (node.operator === "delete" && isPrivateFieldAccess(node.argument))
+      { this.raiseRecoverable(node.start, "Private fields can not be deleted"); }
+    else { sawUnary = true; }
+    expr = this.finishNode(node, update ? "UpdateExpression" : "UnaryExpression");
+  } else if (!sawUnary && this.type === types$1.privateId) {
+    if ((forInit || this.privateNameStack.length === 0) && this.options.checkPrivateFields) { this.unexpected(); }
+    expr = this.parsePrivateIdent();
+    // only could be private fields in 'in', such as #x in obj
+    if (this.type !== types$1._in) { this.unexpected(); }
+  } else {
+    expr = this.parseExprSubscripts(refDestructuringErrors, forInit);
+    if (this.checkExpressionErrors(refDestructuringErrors)) { return expr }
+    while (this.type.postfix && !this.canInsertSemicolon()) {
+      var node$1 = this.startNodeAt(startPos, startLoc);
+      node$1.operator = this.value;
+      node$1.prefix = false;
+      node$1.argument = expr;
+      this.checkLValSimple(expr);
+      this.next();
+      expr = this.finishNode(node$1, "UpdateExpression");
+    }
+  }
+
+  if (!incDec && !(expr.type === "ArrowFunctionExpression" && expr.start === startPos) && this.eat(types$1.starstar)) {
+    if (sawUnary)
+      { this.unexpected(this.lastTokStart); }
+    else
+      { return this.buildBinary(startPos, startLoc, expr, this.parseMaybeUnary(null, false, false, forInit), "**", false) }
+  } else {
+    return expr
+  }
+};
+
+function isLocalVariableAccess(node) {
+  return (
+    node.type === "Identifier" ||
+    node.type === "ParenthesizedExpression" && isLocalVariableAccess(node.expression)
+  )
+}
+
+function isPrivateFieldAccess(node) {
+  return (
+    node.type === "MemberExpression" && node.property.type === "PrivateIdentifier" ||
+    node.type === "ChainExpression" && isPrivateFieldAccess(node.expression) ||
+    node.type === "ParenthesizedExpression" && isPrivateFieldAccess(node.expression)
+  )
+}
+
+// Parse call, dot, and `[]`-subscript expressions.
+
+pp$5.parseExprSubscripts = function(refDestructuringErrors, forInit) {
+  var startPos = this.start, startLoc = this.startLoc;
+  var oldDoubleProto = -1, oldShorthandAssign = -1;
+  if (refDestructuringErrors) {
+    oldDoubleProto = refDestructuringErrors.doubleProto;
+    oldShorthandAssign = refDestructuringErrors.shorthandAssign;
+    refDestructuringErrors.doubleProto = refDestructuringErrors.shorthandAssign = -1;
+  }
+  var expr = this.parseExprAtom(refDestructuringErrors, forInit);
+  if (expr.type === "ArrowFunctionExpression" && this.input.slice(this.lastTokStart, this.lastTokEnd) !== ")")
+    { return expr }
+  var result = this.parseSubscripts(expr, startPos, startLoc, false, forInit);
+  if (refDestructuringErrors) {
+    if (result.end > expr.end) {
+      this.checkExpressionErrors(refDestructuringErrors, true);
+      if (refDestructuringErrors.parenthesizedAssign >= result.start) { refDestructuringErrors.parenthesizedAssign = -1; }
+      if (refDestructuringErrors.parenthesizedBind >= result.start) { refDestructuringErrors.parenthesizedBind = -1; }
+      if (refDestructuringErrors.trailingComma >= result.start) { refDestructuringErrors.trailingComma = -1; }
+    }
+    if (oldDoubleProto > -1) { refDestructuringErrors.doubleProto = oldDoubleProto; }
+    if (oldShorthandAssign > -1) { refDestructuringErrors.shorthandAssign = oldShorthandAssign; }
+  }
+  return result
+};
+
+pp$5.parseSubscripts = function(base, startPos, startLoc, noCalls, forInit) {
+  var maybeAsyncArrow = this.options.ecmaVersion >= 8 && base.type === "Identifier" && base.name === "async" &&
+      this.lastTokEnd === base.end && !this.canInsertSemicolon() && base.end - base.start === 5 &&
+      this.potentialArrowAt === base.start;
+  var optionalChained = false;
+
+  while (true) {
+    var element = this.parseSubscript(base, startPos, startLoc, noCalls, maybeAsyncArrow, optionalChained, forInit);
+
+    if (element.optional) { optionalChained = true; }
+    if (element.end === base.end || element.type === "ArrowFunctionExpression") {
+      if (optionalChained) {
+        var chainNode = this.startNodeAt(startPos, startLoc);
+        chainNode.expression = element;
+        element = this.finishNode(chainNode, "ChainExpression");
+      }
+      return element
+    }
+
+    base = element;
+    maybeAsyncArrow = false;
+  }
+};
+
+pp$5.shouldParseAsyncArrow = function() {
+  return !this.canInsertSemicolon() && this.eat(types$1.arrow)
+};
+
+pp$5.parseSubscriptAsyncArrow = function(startPos, startLoc, exprList, forInit) {
+  return this.parseArrowExpression(this.startNodeAt(startPos, startLoc), exprList, true, forInit)
+};
+
+pp$5.parseSubscript = function(base, startPos, startLoc, noCalls, maybeAsyncArrow, optionalChained, forInit) {
+  var optionalSupported = this.options.ecmaVersion >= 11;
+  var optional = optionalSupported && this.eat(types$1.questionDot);
+  if (noCalls && optional) { this.raise(this.lastTokStart, "Optional chaining cannot appear in the callee of new expressions"); }
+
+  var computed = this.eat(types$1.bracketL);
+  if (computed || (optional && this.type !== types$1.parenL && this.type !== types$1.backQuote) || this.eat(types$1.dot)) {
+    var node = this.startNodeAt(startPos, startLoc);
+    node.object = base;
+    if (computed) {
+      node.property = this.parseExpression();
+      this.expect(types$1.bracketR);
+    } else if (this.type === types$1.privateId && base.type !== "Super") {
+      node.property = this.parsePrivateIdent();
+    } else {
+      node.property = this.parseIdent(this.options.allowReserved !== "never");
+    }
+    node.computed = !!computed;
+    if (optionalSupported) {
+      node.optional = optional;
+    }
+    base = this.finishNode(node, "MemberExpression");
+  } else if (!noCalls && this.eat(types$1.parenL)) {
+    var refDestructuringErrors = new DestructuringErrors, oldYieldPos = this.yieldPos, oldAwaitPos = this.awaitPos, oldAwaitIdentPos = this.awaitIdentPos;
+    this.yieldPos = 0;
+    this.awaitPos = 0;
+    this.awaitIdentPos = 0;
+    var exprList = this.parseExprList(types$1.parenR, this.options.ecmaVersion >= 8, false, refDestructuringErrors);
+    if (maybeAsyncArrow && !optional && this.shouldParseAsyncArrow()) {
+      this.checkPatternErrors(refDestructuringErrors, false);
+      this.checkYieldAwaitInDefaultParams();
+      if (this.awaitIdentPos > 0)
+        { this.raise(this.awaitIdentPos, "Cannot use 'await' as identifier inside an async function"); }
+      this.yieldPos = oldYieldPos;
+      this.awaitPos = oldAwaitPos;
+      this.awaitIdentPos = oldAwaitIdentPos;
+      return this.parseSubscriptAsyncArrow(startPos, startLoc, exprList, forInit)
+    }
+    this.checkExpressionErrors(refDestructuringErrors, true);
+    this.yieldPos = oldYieldPos || this.yieldPos;
+    this.awaitPos = oldAwaitPos || this.awaitPos;
+    this.awaitIdentPos = oldAwaitIdentPos || this.awaitIdentPos;
+    var node$1 = this.startNodeAt(startPos, startLoc);
+    node$1.callee = base;
+    node$1.arguments = exprList;
+    if (optionalSupported) {
+      node$1.optional = optional;
+    }
+    base = this.finishNode(node$1, "CallExpression");
+  } else if (this.type === types$1.backQuote) {
+    if (optional || optionalChained) {
+      this.raise(this.start, "Optional chaining cannot appear in the tag of tagged template expressions");
+    }
+    var node$2 = this.startNodeAt(startPos, startLoc);
+    node$2.tag = base;
+    node$2.quasi = this.parseTemplate({isTagged: true});
+    base = this.finishNode(node$2, "TaggedTemplateExpression");
+  }
+  return base
+};
+
+// Parse an atomic expression — either a single token that is an
+// expression, an expression started by a keyword like `function` or
+// `new`, or an expression wrapped in punctuation like `()`, `[]`,
+// or `{}`.
+
+pp$5.parseExprAtom = function(refDestructuringErrors, forInit, forNew) {
+  // If a division operator appears in an expression position, the
+  // tokenizer got confused, and we force it to read a regexp instead.
+  if (this.type === types$1.slash) { this.readRegexp(); }
+
+  var node, canBeArrow = this.potentialArrowAt === this.start;
+  switch (this.type) {
+  case types$1._super:
+    if (!this.allowSuper)
+      { this.raise(this.start, "'super' keyword outside a method"); }
+    node = this.startNode();
+    this.next();
+    if (this.type === types$1.parenL && !this.allowDirectSuper)
+      { this.raise(node.start, "super() call outside constructor of a subclass"); }
+    // The `super` keyword can appear at below:
+    // SuperProperty:
+    //     super [ Expression ]
+    //     super . IdentifierName
+    // SuperCall:
+    //     super ( Arguments )
+    if (this.type !== types$1.dot && this.type !== types$1.bracketL && this.type !== types$1.parenL)
+      { this.unexpected(); }
+    return this.finishNode(node, "Super")
+
+  case types$1._this:
+    node = this.startNode();
+    this.next();
+    return this.finishNode(node, "ThisExpression")
+
+  case types$1.name:
+    var startPos = this.start, startLoc = this.startLoc, containsEsc = this.containsEsc;
+    var id = this.parseIdent(false);
+    if (this.options.ecmaVersion >= 8 && !containsEsc && id.name === "async" && !this.canInsertSemicolon() && this.eat(types$1._function)) {
+      this.overrideContext(types.f_expr);
+      return this.parseFunction(this.startNodeAt(startPos, startLoc), 0, false, true, forInit)
+    }
+    if (canBeArrow && !this.canInsertSemicolon()) {
+      if (this.eat(types$1.arrow))
+        { return this.parseArrowExpression(this.startNodeAt(startPos, startLoc), [id], false, forInit) }
+      if (this.options.ecmaVersion >= 8 && id.name === "async" && this.type === types$1.name && !containsEsc &&
+          (!this.potentialArrowInForAwait || this.value !== "of" || this.containsEsc)) {
+        id = this.parseIdent(false);
+        if (this.canInsertSemicolon() || !this.eat(types$1.arrow))
+          { this.unexpected(); }
+        return this.parseArrowExpression(this.startNodeAt(startPos, startLoc), [id], true, forInit)
+      }
+    }
+    return id
+
+  case types$1.regexp:
+    var value = this.value;
+    node = this.parseLiteral(value.value);
+    node.regex = {pattern: value.pattern, flags: value.flags};
+    return node
+
+  case types$1.num: case types$1.string:
+    return this.parseLiteral(this.value)
+
+  case types$1._null: case types$1._true: case types$1._false:
+    node = this.startNode();
+    node.value = this.type === types$1._null ? null : this.type === types$1._true;
+    node.raw = this.type.keyword;
+    this.next();
+    return this.finishNode(node, "Literal")
+
+  case types$1.parenL:
+    var start = this.start, expr = this.parseParenAndDistinguishExpression(canBeArrow, forInit);
+    if (refDestructuringErrors) {
+      if (refDestructuringErrors.parenthesizedAssign < 0 && !this.isSimpleAssignTarget(expr))
+        { refDestructuringErrors.parenthesizedAssign = start; }
+      if (refDestructuringErrors.parenthesizedBind < 0)
+        { refDestructuringErrors.parenthesizedBind = start; }
+    }
+    return expr
+
+  case types$1.bracketL:
+    node = this.startNode();
+    this.next();
+    node.elements = this.parseExprList(types$1.bracketR, true, true, refDestructuringErrors);
+    return this.finishNode(node, "ArrayExpression")
+
+  case types$1.braceL:
+    this.overrideContext(types.b_expr);
+    return this.parseObj(false, refDestructuringErrors)
+
+  case types$1._function:
+    node = this.startNode();
+    this.next();
+    return this.parseFunction(node, 0)
+
+  case types$1._class:
+    return this.parseClass(this.startNode(), false)
+
+  case types$1._new:
+    return this.parseNew()
+
+  case types$1.backQuote:
+    return this.parseTemplate()
+
+  case types$1._import:
+    if (this.options.ecmaVersion >= 11) {
+      return this.parseExprImport(forNew)
+    } else {
+      return this.unexpected()
+    }
+
+  default:
+    return this.parseExprAtomDefault()
+  }
+};
+
+pp$5.parseExprAtomDefault = function() {
+  this.unexpected();
+};
+
+pp$5.parseExprImport = function(forNew) {
+  var node = this.startNode();
+
+  // Consume `import` as an identifier for `import.meta`.
+  // Because `this.parseIdent(true)` doesn't check escape sequences, it needs the check of `this.containsEsc`.
+  if (this.containsEsc) { this.raiseRecoverable(this.start, "Escape sequence in keyword import"); }
+  this.next();
+
+  if (this.type === types$1.parenL && !forNew) {
+    return this.parseDynamicImport(node)
+  } else if (this.type === types$1.dot) {
+    var meta = this.startNodeAt(node.start, node.loc && node.loc.start);
+    meta.name = "import";
+    node.meta = this.finishNode(meta, "Identifier");
+    return this.parseImportMeta(node)
+  } else {
+    this.unexpected();
+  }
+};
+
+pp$5.parseDynamicImport = function(node) {
+  this.next(); // skip `(`
+
+  // Parse node.source.
+  node.source = this.parseMaybeAssign();
+
+  if (this.options.ecmaVersion >= 16) {
+    if (!this.eat(types$1.parenR)) {
+      this.expect(types$1.comma);
+      if (!this.afterTrailingComma(types$1.parenR)) {
+        node.options = this.parseMaybeAssign();
+        if (!this.eat(types$1.parenR)) {
+          this.expect(types$1.comma);
+          if (!this.afterTrailingComma(types$1.parenR)) {
+            this.unexpected();
+          }
+        }
+      } else {
+        node.options = null;
+      }
+    } else {
+      node.options = null;
+    }
+  } else {
+    // Verify ending.
+    if (!this.eat(types$1.parenR)) {
+      var errorPos = this.start;
+      if (this.eat(types$1.comma) && this.eat(types$1.parenR)) {
+        this.raiseRecoverable(errorPos, "Trailing comma is not allowed in import()");
+      } else {
+        this.unexpected(errorPos);
+      }
+    }
+  }
+
+  return this.finishNode(node, "ImportExpression")
+};
+
+pp$5.parseImportMeta = function(node) {
+  this.next(); // skip `.`
+
+  var containsEsc = this.containsEsc;
+  node.property = this.parseIdent(true);
+
+  if (node.property.name !== "meta")
+    { this.raiseRecoverable(node.property.start, "The only valid meta property for import is 'import.meta'"); }
+  if (containsEsc)
+    { this.raiseRecoverable(node.start, "'import.meta' must not contain escaped characters"); }
+  if (this.options.sourceType !== "module" && !this.options.allowImportExportEverywhere)
+    { this.raiseRecoverable(node.start, "Cannot use 'import.meta' outside a module"); }
+
+  return this.finishNode(node, "MetaProperty")
+};
+
+pp$5.parseLiteral = function(value) {
+  var node = this.startNode();
+  node.value = value;
+  node.raw = this.input.slice(this.start, this.end);
+  if (node.raw.charCodeAt(node.raw.length - 1) === 110)
+    { node.bigint = node.value != null ? node.value.toString() : node.raw.slice(0, -1).replace(/_/g, ""); }
+  this.next();
+  return this.finishNode(node, "Literal")
+};
+
+pp$5.parseParenExpression = function() {
+  this.expect(types$1.parenL);
+  var val = this.parseExpression();
+  this.expect(types$1.parenR);
+  return val
+};
+
+pp$5.shouldParseArrow = function(exprList) {
+  return !this.canInsertSemicolon()
+};
+
+pp$5.parseParenAndDistinguishExpression = function(canBeArrow, forInit) {
+  var startPos = this.start, startLoc = this.startLoc, val, allowTrailingComma = this.options.ecmaVersion >= 8;
+  if (this.options.ecmaVersion >= 6) {
+    this.next();
+
+    var innerStartPos = this.start, innerStartLoc = this.startLoc;
+    var exprList = [], first = true, lastIsComma = false;
+    var refDestructuringErrors = new DestructuringErrors, oldYieldPos = this.yieldPos, oldAwaitPos = this.awaitPos, spreadStart;
+    this.yieldPos = 0;
+    this.awaitPos = 0;
+    // Do not save awaitIdentPos to allow checking awaits nested in parameters
+    while (this.type !== types$1.parenR) {
+      first ? first = false : this.expect(types$1.comma);
+      if (allowTrailingComma && this.afterTrailingComma(types$1.parenR, true)) {
+        lastIsComma = true;
+        break
+      } else if (this.type === types$1.ellipsis) {
+        spreadStart = this.start;
+        exprList.push(this.parseParenItem(this.parseRestBinding()));
+        if (this.type === types$1.comma) {
+          this.raiseRecoverable(
+            this.start,
+            "Comma is not permitted after the rest element"
+          );
+        }
+        break
+      } else {
+        exprList.push(this.parseMaybeAssign(false, refDestructuringErrors, this.parseParenItem));
+      }
+    }
+    var innerEndPos = this.lastTokEnd, innerEndLoc = this.lastTokEndLoc;
+    this.expect(types$1.parenR);
+
+    if (canBeArrow && this.shouldParseArrow(exprList) && this.eat(types$1.arrow)) {
+      this.checkPatternErrors(refDestructuringErrors, false);
+      this.checkYieldAwaitInDefaultParams();
+      this.yieldPos = oldYieldPos;
+      this.awaitPos = oldAwaitPos;
+      return this.parseParenArrowList(startPos, startLoc, exprList, forInit)
+    }
+
+    if (!exprList.length || lastIsComma) { this.unexpected(this.lastTokStart); }
+    if (spreadStart) { this.unexpected(spreadStart); }
+    this.checkExpressionErrors(refDestructuringErrors, true);
+    this.yieldPos = oldYieldPos || this.yieldPos;
+    this.awaitPos = oldAwaitPos || this.awaitPos;
+
+    if (exprList.length > 1) {
+      val = this.startNodeAt(innerStartPos, innerStartLoc);
+      val.expressions = exprList;
+      this.finishNodeAt(val, "SequenceExpression", innerEndPos, innerEndLoc);
+    } else {
+      val = exprList[0];
+    }
+  } else {
+    val = this.parseParenExpression();
+  }
+
+  if (this.options.preserveParens) {
+    var par = this.startNodeAt(startPos, startLoc);
+    par.expression = val;
+    return this.finishNode(par, "ParenthesizedExpression")
+  } else {
+    return val
+  }
+};
+
+pp$5.parseParenItem = function(item) {
+  return item
+};
+
+pp$5.parseParenArrowList = function(startPos, startLoc, exprList, forInit) {
+  return this.parseArrowExpression(this.startNodeAt(startPos, startLoc), exprList, false, forInit)
+};
+
+// New's precedence is slightly tricky. It must allow its argument to
+// be a `[]` or dot subscript expression, but not a call — at least,
+// not without wrapping it in parentheses. Thus, it uses the noCalls
+// argument to parseSubscripts to prevent it from consuming the
+// argument list.
+
+var empty = [];
+
+pp$5.parseNew = function() {
+  if (this.containsEsc) { this.raiseRecoverable(this.start, "Escape sequence in keyword new"); }
+  var node = this.startNode();
+  this.next();
+  if (this.options.ecmaVersion >= 6 && this.type === types$1.dot) {
+    var meta = this.startNodeAt(node.start, node.loc && node.loc.start);
+    meta.name = "new";
+    node.meta = this.finishNode(meta, "Identifier");
+    this.next();
+    var containsEsc = this.containsEsc;
+    node.property = this.parseIdent(true);
+    if (node.property.name !== "target")
+      { this.raiseRecoverable(node.property.start, "The only valid meta property for new is 'new.target'"); }
+    if (containsEsc)
+      { this.raiseRecoverable(node.start, "'new.target' must not contain escaped characters"); }
+    if (!this.allowNewDotTarget)
+      { this.raiseRecoverable(node.start, "'new.target' can only be used in functions and class static block"); }
+    return this.finishNode(node, "MetaProperty")
+  }
+  var startPos = this.start, startLoc = this.startLoc;
+  node.callee = this.parseSubscripts(this.parseExprAtom(null, false, true), startPos, startLoc, true, false);
+  if (node.callee.type === "Super")
+    { this.raiseRecoverable(startPos, "Invalid use of 'super'"); }
+  if (this.eat(types$1.parenL)) { node.arguments = this.parseExprList(types$1.parenR, this.options.ecmaVersion >= 8, false); }
+  else { node.arguments = empty; }
+  return this.finishNode(node, "NewExpression")
+};
+
+// Parse template expression.
+
+pp$5.parseTemplateElement = function(ref) {
+  var isTagged = ref.isTagged;
+
+  var elem = this.startNode();
+  if (this.type === types$1.invalidTemplate) {
+    if (!isTagged) {
+      this.raiseRecoverable(this.start, "Bad escape sequence in untagged template literal");
+    }
+    elem.value = {
+      raw: this.value.replace(/\r\n?/g, "\n"),
+      cooked: null
+    };
+  } else {
+    elem.value = {
+      raw: this.input.slice(this.start, this.end).replace(/\r\n?/g, "\n"),
+      cooked: this.value
+    };
+  }
+  this.next();
+  elem.tail = this.type === types$1.backQuote;
+  return this.finishNode(elem, "TemplateElement")
+};
+
+pp$5.parseTemplate = function(ref) {
+  if ( ref === void 0 ) ref = {};
+  var isTagged = ref.isTagged; if ( isTagged === void 0 ) isTagged = false;
+
+  var node = this.startNode();
+  this.next();
+  node.expressions = [];
+  var curElt = this.parseTemplateElement({isTagged: isTagged});
+  node.quasis = [curElt];
+  while (!curElt.tail) {
+    if (this.type === types$1.eof) { this.raise(this.pos, "Unterminated template literal"); }
+    this.expect(types$1.dollarBraceL);
+    node.expressions.push(this.parseExpression());
+    this.expect(types$1.braceR);
+    node.quasis.push(curElt = this.parseTemplateElement({isTagged: isTagged}));
+  }
+  this.next();
+  return this.finishNode(node, "TemplateLiteral")
+};
+
+pp$5.isAsyncProp = function(prop) {
+  return !prop.computed && prop.key.type === "Identifier" && prop.key.name === "async" &&
+    (this.type === types$1.name || this.type === types$1.num || this.type === types$1.string || this.type === types$1.bracketL || this.type.keyword || (this.options.ecmaVersion >= 9 && this.type === types$1.star)) &&
+    !lineBreak.test(this.input.slice(this.lastTokEnd, this.start))
+};
+
+// Parse an object literal or binding pattern.
+
+pp$5.parseObj = function(isPattern, refDestructuringErrors) {
+  var node = this.startNode(), first = true, propHash = {};
+  node.properties = [];
+  this.next();
+  while (!this.eat(types$1.braceR)) {
+    if (!first) {
+      this.expect(types$1.comma);
+      if (this.options.ecmaVersion >= 5 && this.afterTrailingComma(types$1.braceR)) { break }
+    } else { first = false; }
+
+    var prop = this.parseProperty(isPattern, refDestructuringErrors);
+    if (!isPattern) { this.checkPropClash(prop, propHash, refDestructuringErrors); }
+    node.properties.push(prop);
+  }
+  return this.finishNode(node, isPattern ? "ObjectPattern" : "ObjectExpression")
+};
+
+pp$5.parseProperty = function(isPattern, refDestructuringErrors) {
+  var prop = this.startNode(), isGenerator, isAsync, startPos, startLoc;
+  if (this.options.ecmaVersion >= 9 && this.eat(types$1.ellipsis)) {
+    if (isPattern) {
+      prop.argument = this.parseIdent(false);
+      if (this.type === types$1.comma) {
+        this.raiseRecoverable(this.start, "Comma is not permitted after the rest element");
+      }
+      return this.finishNode(prop, "RestElement")
+    }
+    // Parse argument.
+    prop.argument = this.parseMaybeAssign(false, refDestructuringErrors);
+    // To disallow trailing comma via `this.toAssignable()`.
+    if (this.type === types$1.comma && refDestructuringErrors && refDestructuringErrors.trailingComma < 0) {
+      refDestructuringErrors.trailingComma = this.start;
+    }
+    // Finish
+    return this.finishNode(prop, "SpreadElement")
+  }
+  if (this.options.ecmaVersion >= 6) {
+    prop.method = false;
+    prop.shorthand = false;
+    if (isPattern || refDestructuringErrors) {
+      startPos = this.start;
+      startLoc = this.startLoc;
+    }
+    if (!isPattern)
+      { isGenerator = this.eat(types$1.star); }
+  }
+  var containsEsc = this.containsEsc;
+  this.parsePropertyName(prop);
+  if (!isPattern && !containsEsc && this.options.ecmaVersion >= 8 && !isGenerator && this.isAsyncProp(prop)) {
+    isAsync = true;
+    isGenerator = this.options.ecmaVersion >= 9 && this.eat(types$1.star);
+    this.parsePropertyName(prop);
+  } else {
+    isAsync = false;
+  }
+  this.parsePropertyValue(prop, isPattern, isGenerator, isAsync, startPos, startLoc, refDestructuringErrors, containsEsc);
+  return this.finishNode(prop, "Property")
+};
+
+pp$5.parseGetterSetter = function(prop) {
+  var kind = prop.key.name;
+  this.parsePropertyName(prop);
+  prop.value = this.parseMethod(false);
+  prop.kind = kind;
+  var paramCount = prop.kind === "get" ? 0 : 1;
+  if (prop.value.params.length !== paramCount) {
+    var start = prop.value.start;
+    if (prop.kind === "get")
+      { this.raiseRecoverable(start, "getter should have no params"); }
+    else
+      { this.raiseRecoverable(start, "setter should have exactly one param"); }
+  } else {
+    if (prop.kind === "set" && prop.value.params[0].type === "RestElement")
+      { this.raiseRecoverable(prop.value.params[0].start, "Setter cannot use rest params"); }
+  }
+};
+
+pp$5.parsePropertyValue = function(prop, isPattern, isGenerator, isAsync, startPos, startLoc, refDestructuringErrors, containsEsc) {
+  if ((isGenerator || isAsync) && this.type === types$1.colon)
+    { this.unexpected(); }
+
+  if (this.eat(types$1.colon)) {
+    prop.value = isPattern ? this.parseMaybeDefault(this.start, this.startLoc) : this.parseMaybeAssign(false, refDestructuringErrors);
+    prop.kind = "init";
+  } else if (this.options.ecmaVersion >= 6 && this.type === types$1.parenL) {
+    if (isPattern) { this.unexpected(); }
+    prop.method = true;
+    prop.value = this.parseMethod(isGenerator, isAsync);
+    prop.kind = "init";
+  } else if (!isPattern && !containsEsc &&
+             this.options.ecmaVersion >= 5 && !prop.computed && prop.key.type === "Identifier" &&
+             (prop.key.name === "get" || prop.key.name === "set") &&
+             (this.type !== types$1.comma && this.type !== types$1.braceR && this.type !== types$1.eq)) {
+    if (isGenerator || isAsync) { this.unexpected(); }
+    this.parseGetterSetter(prop);
+  } else if (this.options.ecmaVersion >= 6 && !prop.computed && prop.key.type === "Identifier") {
+    if (isGenerator || isAsync) { this.unexpected(); }
+    this.checkUnreserved(prop.key);
+    if (prop.key.name === "await" && !this.awaitIdentPos)
+      { this.awaitIdentPos = startPos; }
+    if (isPattern) {
+      prop.value = this.parseMaybeDefault(startPos, startLoc, this.copyNode(prop.key));
+    } else if (this.type === types$1.eq && refDestructuringErrors) {
+      if (refDestructuringErrors.shorthandAssign < 0)
+        { refDestructuringErrors.shorthandAssign = this.start; }
+      prop.value = this.parseMaybeDefault(startPos, startLoc, this.copyNode(prop.key));
+    } else {
+      prop.value = this.copyNode(prop.key);
+    }
+    prop.kind = "init";
+    prop.shorthand = true;
+  } else { this.unexpected(); }
+};
+
+pp$5.parsePropertyName = function(prop) {
+  if (this.options.ecmaVersion >= 6) {
+    if (this.eat(types$1.bracketL)) {
+      prop.computed = true;
+      prop.key = this.parseMaybeAssign();
+      this.expect(types$1.bracketR);
+      return prop.key
+    } else {
+      prop.computed = false;
+    }
+  }
+  return prop.key = this.type === types$1.num || this.type === types$1.string ? this.parseExprAtom() : this.parseIdent(this.options.allowReserved !== "never")
+};
+
+// Initialize empty function node.
+
+pp$5.initFunction = function(node) {
+  node.id = null;
+  if (this.options.ecmaVersion >= 6) { node.generator = node.expression = false; }
+  if (this.options.ecmaVersion >= 8) { node.async = false; }
+};
+
+// Parse object or class method.
+
+pp$5.parseMethod = function(isGenerator, isAsync, allowDirectSuper) {
+  var node = this.startNode(), oldYieldPos = this.yieldPos, oldAwaitPos = this.awaitPos, oldAwaitIdentPos = this.awaitIdentPos;
+
+  this.initFunction(node);
+  if (this.options.ecmaVersion >= 6)
+    { node.generator = isGenerator; }
+  if (this.options.ecmaVersion >= 8)
+    { node.async = !!isAsync; }
+
+  this.yieldPos = 0;
+  this.awaitPos = 0;
+  this.awaitIdentPos = 0;
+  this.enterScope(functionFlags(isAsync, node.generator) | SCOPE_SUPER | (allowDirectSuper ? SCOPE_DIRECT_SUPER : 0));
+
+  this.expect(types$1.parenL);
+  node.params = this.parseBindingList(types$1.parenR, false, this.options.ecmaVersion >= 8);
+  this.checkYieldAwaitInDefaultParams();
+  this.parseFunctionBody(node, false, true, false);
+
+  this.yieldPos = oldYieldPos;
+  this.awaitPos = oldAwaitPos;
+  this.awaitIdentPos = oldAwaitIdentPos;
+  return this.finishNode(node, "FunctionExpression")
+};
+
+// Parse arrow function expression with given parameters.
+
+pp$5.parseArrowExpression = function(node, params, isAsync, forInit) {
+  var oldYieldPos = this.yieldPos, oldAwaitPos = this.awaitPos, oldAwaitIdentPos = this.awaitIdentPos;
+
+  this.enterScope(functionFlags(isAsync, false) | SCOPE_ARROW);
+  this.initFunction(node);
+  if (this.options.ecmaVersion >= 8) { node.async = !!isAsync; }
+
+  this.yieldPos = 0;
+  this.awaitPos = 0;
+  this.awaitIdentPos = 0;
+
+  node.params = this.toAssignableList(params, true);
+  this.parseFunctionBody(node, true, false, forInit);
+
+  this.yieldPos = oldYieldPos;
+  this.awaitPos = oldAwaitPos;
+  this.awaitIdentPos = oldAwaitIdentPos;
+  return this.finishNode(node, "ArrowFunctionExpression")
+};
+
+// Parse function body and check parameters.
+
+pp$5.parseFunctionBody = function(node, isArrowFunction, isMethod, forInit) {
+  var isExpression = isArrowFunction && this.type !== types$1.braceL;
+  var oldStrict = this.strict, useStrict = false;
+
+  if (isExpression) {
+    node.body = this.parseMaybeAssign(forInit);
+    node.expression = true;
+    this.checkParams(node, false);
+  } else {
+    var nonSimple = this.options.ecmaVersion >= 7 && !this.isSimpleParamList(node.params);
+    if (!oldStrict || nonSimple) {
+      useStrict = this.strictDirective(this.end);
+      // If this is a strict mode function, verify that argument names
+      // are not repeated, and it does not try to bind the words `eval`
+      // or `arguments`.
+      if (useStrict && nonSimple)
+        { this.raiseRecoverable(node.start, "Illegal 'use strict' directive in function with non-simple parameter list"); }
+    }
+    // Start a new scope with regard to labels and the `inFunction`
+    // flag (restore them to their old value afterwards).
+    var oldLabels = this.labels;
+    this.labels = [];
+    if (useStrict) { this.strict = true; }
+
+    // Add the params to varDeclaredNames to ensure that an error is thrown
+    // if a let/const declaration in the function clashes with one of the params.
+    this.checkParams(node, !oldStrict && !useStrict && !isArrowFunction && !isMethod && this.isSimpleParamList(node.params));
+    // Ensure the function name isn't a forbidden identifier in strict mode, e.g. 'eval'
+    if (this.strict && node.id) { this.checkLValSimple(node.id, BIND_OUTSIDE); }
+    node.body = this.parseBlock(false, undefined, useStrict && !oldStrict);
+    node.expression = false;
+    this.adaptDirectivePrologue(node.body.body);
+    this.labels = oldLabels;
+  }
+  this.exitScope();
+};
+
+pp$5.isSimpleParamList = function(params) {
+  for (var i = 0, list = params; i < list.length; i += 1)
+    {
+    var param = list[i];
+
+    if (param.type !== "Identifier") { return false
+  } }
+  return true
+};
+
+// Checks function params for various disallowed patterns such as using "eval"
+// or "arguments" and duplicate parameters.
+
+pp$5.checkParams = function(node, allowDuplicates) {
+  var nameHash = Object.create(null);
+  for (var i = 0, list = node.params; i < list.length; i += 1)
+    {
+    var param = list[i];
+
+    this.checkLValInnerPattern(param, BIND_VAR, allowDuplicates ? null : nameHash);
+  }
+};
+
+// Parses a comma-separated list of expressions, and returns them as
+// an array. `close` is the token type that ends the list, and
+// `allowEmpty` can be turned on to allow subsequent commas with
+// nothing in between them to be parsed as `null` (which is needed
+// for array literals).
+
+pp$5.parseExprList = function(close, allowTrailingComma, allowEmpty, refDestructuringErrors) {
+  var elts = [], first = true;
+  while (!this.eat(close)) {
+    if (!first) {
+      this.expect(types$1.comma);
+      if (allowTrailingComma && this.afterTrailingComma(close)) { break }
+    } else { first = false; }
+
+    var elt = (void 0);
+    if (allowEmpty && this.type === types$1.comma)
+      { elt = null; }
+    else if (this.type === types$1.ellipsis) {
+      elt = this.parseSpread(refDestructuringErrors);
+      if (refDestructuringErrors && this.type === types$1.comma && refDestructuringErrors.trailingComma < 0)
+        { refDestructuringErrors.trailingComma = this.start; }
+    } else {
+      elt = this.parseMaybeAssign(false, refDestructuringErrors);
+    }
+    elts.push(elt);
+  }
+  return elts
+};
+
+pp$5.checkUnreserved = function(ref) {
+  var start = ref.start;
+  var end = ref.end;
+  var name = ref.name;
+
+  if (this.inGenerator && name === "yield")
+    { this.raiseRecoverable(start, "Cannot use 'yield' as identifier inside a generator"); }
+  if (this.inAsync && name === "await")
+    { this.raiseRecoverable(start, "Cannot use 'await' as identifier inside an async function"); }
+  if (!(this.currentThisScope().flags & SCOPE_VAR) && name === "arguments")
+    { this.raiseRecoverable(start, "Cannot use 'arguments' in class field initializer"); }
+  if (this.inClassStaticBlock && (name === "arguments" || name === "await"))
+    { this.raise(start, ("Cannot use " + name + " in class static initialization block")); }
+  if (this.keywords.test(name))
+    { this.raise(start, ("Unexpected keyword '" + name + "'")); }
+  if (this.options.ecmaVersion < 6 &&
+    this.input.slice(start, end).indexOf("\\") !== -1) { return }
+  var re = this.strict ? this.reservedWordsStrict : this.reservedWords;
+  if (re.test(name)) {
+    if (!this.inAsync && name === "await")
+      { this.raiseRecoverable(start, "Cannot use keyword 'await' outside an async function"); }
+    this.raiseRecoverable(start, ("The keyword '" + name + "' is reserved"));
+  }
+};
+
+// Parse the next token as an identifier. If `liberal` is true (used
+// when parsing properties), it will also convert keywords into
+// identifiers.
+
+pp$5.parseIdent = function(liberal) {
+  var node = this.parseIdentNode();
+  this.next(!!liberal);
+  this.finishNode(node, "Identifier");
+  if (!liberal) {
+    this.checkUnreserved(node);
+    if (node.name === "await" && !this.awaitIdentPos)
+      { this.awaitIdentPos = node.start; }
+  }
+  return node
+};
+
+pp$5.parseIdentNode = function() {
+  var node = this.startNode();
+  if (this.type === types$1.name) {
+    node.name = this.value;
+  } else if (this.type.keyword) {
+    node.name = this.type.keyword;
+
+    // To fix https://github.com/acornjs/acorn/issues/575
+    // `class` and `function` keywords push new context into this.context.
+    // But there is no chance to pop the context if the keyword is consumed as an identifier such as a property name.
+    // If the previous token is a dot, this does not apply because the context-managing code already ignored the keyword
+    if ((node.name === "class" || node.name === "function") &&
+      (this.lastTokEnd !== this.lastTokStart + 1 || this.input.charCodeAt(this.lastTokStart) !== 46)) {
+      this.context.pop();
+    }
+    this.type = types$1.name;
+  } else {
+    this.unexpected();
+  }
+  return node
+};
+
+pp$5.parsePrivateIdent = function() {
+  var node = this.startNode();
+  if (this.type === types$1.privateId) {
+    node.name = this.value;
+  } else {
+    this.unexpected();
+  }
+  this.next();
+  this.finishNode(node, "PrivateIdentifier");
+
+  // For validating existence
+  if (this.options.checkPrivateFields) {
+    if (this.privateNameStack.length === 0) {
+      this.raise(node.start, ("Private field '#" + (node.name) + "' must be declared in an enclosing class"));
+    } else {
+      this.privateNameStack[this.privateNameStack.length - 1].used.push(node);
+    }
+  }
+
+  return node
+};
+
+// Parses yield expression inside generator.
+
+pp$5.parseYield = function(forInit) {
+  if (!this.yieldPos) { this.yieldPos = this.start; }
+
+  var node = this.startNode();
+  this.next();
+  if (this.type === types$1.semi || this.canInsertSemicolon() || (this.type !== types$1.star && !this.type.startsExpr)) {
+    node.delegate = false;
+    node.argument = null;
+  } else {
+    node.delegate = this.eat(types$1.star);
+    node.argument = this.parseMaybeAssign(forInit);
+  }
+  return this.finishNode(node, "YieldExpression")
+};
+
+pp$5.parseAwait = function(forInit) {
+  if (!this.awaitPos) { this.awaitPos = this.start; }
+
+  var node = this.startNode();
+  this.next();
+  node.argument = this.parseMaybeUnary(null, true, false, forInit);
+  return this.finishNode(node, "AwaitExpression")
+};
+
+var pp$4 = Parser.prototype;
+
+// This function is used to raise exceptions on parse errors. It
+// takes an offset integer (into the current `input`) to indicate
+// the location of the error, attaches the position to the end
+// of the error message, and then raises a `SyntaxError` with that
+// message.
+
+pp$4.raise = function(pos, message) {
+  var loc = getLineInfo(this.input, pos);
+  message += " (" + loc.line + ":" + loc.column + ")";
+  if (this.sourceFile) {
+    message += " in " + this.sourceFile;
+  }
+  var err = new SyntaxError(message);
+  err.pos = pos; err.loc = loc; err.raisedAt = this.pos;
+  throw err
+};
+
+pp$4.raiseRecoverable = pp$4.raise;
+
+pp$4.curPosition = function() {
+  if (this.options.locations) {
+    return new Position(this.curLine, this.pos - this.lineStart)
+  }
+};
+
+var pp$3 = Parser.prototype;
+
+var Scope = function Scope(flags) {
+  this.flags = flags;
+  // A list of var-declared names in the current lexical scope
+  this.var = [];
+  // A list of lexically-declared names in the current lexical scope
+  this.lexical = [];
+  // A list of lexically-declared FunctionDeclaration names in the current lexical scope
+  this.functions = [];
+};
+
+// The functions in this module keep track of declared variables in the current scope in order to detect duplicate variable names.
+
+pp$3.enterScope = function(flags) {
+  this.scopeStack.push(new Scope(flags));
+};
+
+pp$3.exitScope = function() {
+  this.scopeStack.pop();
+};
+
+// The spec says:
+// > At the top level of a function, or script, function declarations are
+// > treated like var declarations rather than like lexical declarations.
+pp$3.treatFunctionsAsVarInScope = function(scope) {
+  return (scope.flags & SCOPE_FUNCTION) || !this.inModule && (scope.flags & SCOPE_TOP)
+};
+
+pp$3.declareName = function(name, bindingType, pos) {
+  var redeclared = false;
+  if (bindingType === BIND_LEXICAL) {
+    var scope = this.currentScope();
+    redeclared = scope.lexical.indexOf(name) > -1 || scope.functions.indexOf(name) > -1 || scope.var.indexOf(name) > -1;
+    scope.lexical.push(name);
+    if (this.inModule && (scope.flags & SCOPE_TOP))
+      { delete this.undefinedExports[name]; }
+  } else if (bindingType === BIND_SIMPLE_CATCH) {
+    var scope$1 = this.currentScope();
+    scope$1.lexical.push(name);
+  } else if (bindingType === BIND_FUNCTION) {
+    var scope$2 = this.currentScope();
+    if (this.treatFunctionsAsVar)
+      { redeclared = scope$2.lexical.indexOf(name) > -1; }
+    else
+      { redeclared = scope$2.lexical.indexOf(name) > -1 || scope$2.var.indexOf(name) > -1; }
+    scope$2.functions.push(name);
+  } else {
+    for (var i = this.scopeStack.length - 1; i >= 0; --i) {
+      var scope$3 = this.scopeStack[i];
+      if (scope$3.lexical.indexOf(name) > -1 && !((scope$3.flags & SCOPE_SIMPLE_CATCH) && scope$3.lexical[0] === name) ||
+          !this.treatFunctionsAsVarInScope(scope$3) && scope$3.functions.indexOf(name) > -1) {
+        redeclared = true;
+        break
+      }
+      scope$3.var.push(name);
+      if (this.inModule && (scope$3.flags & SCOPE_TOP))
+        { delete this.undefinedExports[name]; }
+      if (scope$3.flags & SCOPE_VAR) { break }
+    }
+  }
+  if (redeclared) { this.raiseRecoverable(pos, ("Identifier '" + name + "' has already been declared")); }
+};
+
+pp$3.checkLocalExport = function(id) {
+  // scope.functions must be empty as Module code is always strict.
+  if (this.scopeStack[0].lexical.indexOf(id.name) === -1 &&
+      this.scopeStack[0].var.indexOf(id.name) === -1) {
+    this.undefinedExports[id.name] = id;
+  }
+};
+
+pp$3.currentScope = function() {
+  return this.scopeStack[this.scopeStack.length - 1]
+};
+
+pp$3.currentVarScope = function() {
+  for (var i = this.scopeStack.length - 1;; i--) {
+    var scope = this.scopeStack[i];
+    if (scope.flags & (SCOPE_VAR | SCOPE_CLASS_FIELD_INIT | SCOPE_CLASS_STATIC_BLOCK)) { return scope }
+  }
+};
+
+// Could be useful for `this`, `new.target`, `super()`, `super.property`, and `super[property]`.
+pp$3.currentThisScope = function() {
+  for (var i = this.scopeStack.length - 1;; i--) {
+    var scope = this.scopeStack[i];
+    if (scope.flags & (SCOPE_VAR | SCOPE_CLASS_FIELD_INIT | SCOPE_CLASS_STATIC_BLOCK) &&
+        !(scope.flags & SCOPE_ARROW)) { return scope }
+  }
+};
+
+var Node = function Node(parser, pos, loc) {
+  this.type = "";
+  this.start = pos;
+  this.end = 0;
+  if (parser.options.locations)
+    { this.loc = new SourceLocation(parser, loc); }
+  if (parser.options.directSourceFile)
+    { this.sourceFile = parser.options.directSourceFile; }
+  if (parser.options.ranges)
+    { this.range = [pos, 0]; }
+};
+
+// Start an AST node, attaching a start offset.
+
+var pp$2 = Parser.prototype;
+
+pp$2.startNode = function() {
+  return new Node(this, this.start, this.startLoc)
+};
+
+pp$2.startNodeAt = function(pos, loc) {
+  return new Node(this, pos, loc)
+};
+
+// Finish an AST node, adding `type` and `end` properties.
+
+function finishNodeAt(node, type, pos, loc) {
+  node.type = type;
+  node.end = pos;
+  if (this.options.locations)
+    { node.loc.end = loc; }
+  if (this.options.ranges)
+    { node.range[1] = pos; }
+  return node
+}
+
+pp$2.finishNode = function(node, type) {
+  return finishNodeAt.call(this, node, type, this.lastTokEnd, this.lastTokEndLoc)
+};
+
+// Finish node at given position
+
+pp$2.finishNodeAt = function(node, type, pos, loc) {
+  return finishNodeAt.call(this, node, type, pos, loc)
+};
+
+pp$2.copyNode = function(node) {
+  var newNode = new Node(this, node.start, this.startLoc);
+  for (var prop in node) { newNode[prop] = node[prop]; }
+  return newNode
+};
+
+// This file was generated by "bin/generate-unicode-script-values.js". Do not modify manually!
+var scriptValuesAddedInUnicode = "Berf Beria_Erfe Gara Garay Gukh Gurung_Khema Hrkt Katakana_Or_Hiragana Kawi Kirat_Rai Krai Nag_Mundari Nagm Ol_Onal Onao Sidetic Sidt Sunu Sunuwar Tai_Yo Tayo Todhri Todr Tolong_Siki Tols Tulu_Tigalari Tutg Unknown Zzzz";
+
+// This file contains Unicode properties extracted from the ECMAScript specification.
+// The lists are extracted like so:
+// $$('#table-binary-unicode-properties > figure > table > tbody > tr > td:nth-child(1) code').map(el => el.innerText)
+
+// #table-binary-unicode-properties
+var ecma9BinaryProperties = "ASCII ASCII_Hex_Digit AHex Alphabetic Alpha Any Assigned Bidi_Control Bidi_C Bidi_Mirrored Bidi_M Case_Ignorable CI Cased Changes_When_Casefolded CWCF Changes_When_Casemapped CWCM Changes_When_Lowercased CWL Changes_When_NFKC_Casefolded CWKCF Changes_When_Titlecased CWT Changes_When_Uppercased CWU Dash Default_Ignorable_Code_Point DI Deprecated Dep Diacritic Dia Emoji Emoji_Component Emoji_Modifier Emoji_Modifier_Base Emoji_Presentation Extender Ext Grapheme_Base Gr_Base Grapheme_Extend Gr_Ext Hex_Digit Hex IDS_Binary_Operator IDSB IDS_Trinary_Operator IDST ID_Continue IDC ID_Start IDS Ideographic Ideo Join_Control Join_C Logical_Order_Exception LOE Lowercase Lower Math Noncharacter_Code_Point NChar Pattern_Syntax Pat_Syn Pattern_White_Space Pat_WS Quotation_Mark QMark Radical Regional_Indicator RI Sentence_Terminal STerm Soft_Dotted SD Terminal_Punctuation Term Unified_Ideograph UIdeo Uppercase Upper Variation_Selector VS White_Space space XID_Continue XIDC XID_Start XIDS";
+var ecma10BinaryProperties = ecma9BinaryProperties + " Extended_Pictographic";
+var ecma11BinaryProperties = ecma10BinaryProperties;
+var ecma12BinaryProperties = ecma11BinaryProperties + " EBase EComp EMod EPres ExtPict";
+var ecma13BinaryProperties = ecma12BinaryProperties;
+var ecma14BinaryProperties = ecma13BinaryProperties;
+
+var unicodeBinaryProperties = {
+  9: ecma9BinaryProperties,
+  10: ecma10BinaryProperties,
+  11: ecma11BinaryProperties,
+  12: ecma12BinaryProperties,
+  13: ecma13BinaryProperties,
+  14: ecma14BinaryProperties
+};
+
+// #table-binary-unicode-properties-of-strings
+var ecma14BinaryPropertiesOfStrings = "Basic_Emoji Emoji_Keycap_Sequence RGI_Emoji_Modifier_Sequence RGI_Emoji_Flag_Sequence RGI_Emoji_Tag_Sequence RGI_Emoji_ZWJ_Sequence RGI_Emoji";
+
+var unicodeBinaryPropertiesOfStrings = {
+  9: "",
+  10: "",
+  11: "",
+  12: "",
+  13: "",
+  14: ecma14BinaryPropertiesOfStrings
+};
+
+// #table-unicode-general-category-values
+var unicodeGeneralCategoryValues = "Cased_Letter LC Close_Punctuation Pe Connector_Punctuation Pc Control Cc cntrl Currency_Symbol Sc Dash_Punctuation Pd Decimal_Number Nd digit Enclosing_Mark Me Final_Punctuation Pf Format Cf Initial_Punctuation Pi Letter L Letter_Number Nl Line_Separator Zl Lowercase_Letter Ll Mark M Combining_Mark Math_Symbol Sm Modifier_Letter Lm Modifier_Symbol Sk Nonspacing_Mark Mn Number N Open_Punctuation Ps Other C Other_Letter Lo Other_Number No Other_Punctuation Po Other_Symbol So Paragraph_Separator Zp Private_Use Co Punctuation P punct Separator Z Space_Separator Zs Spacing_Mark Mc Surrogate Cs Symbol S Titlecase_Letter Lt Unassigned Cn Uppercase_Letter Lu";
+
+// #table-unicode-script-values
+var ecma9ScriptValues = "Adlam Adlm Ahom Anatolian_Hieroglyphs Hluw Arabic Arab Armenian Armn Avestan Avst Balinese Bali Bamum Bamu Bassa_Vah Bass Batak Batk Bengali Beng Bhaiksuki Bhks Bopomofo Bopo Brahmi Brah Braille Brai Buginese Bugi Buhid Buhd Canadian_Aboriginal Cans Carian Cari Caucasian_Albanian Aghb Chakma Cakm Cham Cham Cherokee Cher Common Zyyy Coptic Copt Qaac Cuneiform Xsux Cypriot Cprt Cyrillic Cyrl Deseret Dsrt Devanagari Deva Duployan Dupl Egyptian_Hieroglyphs Egyp Elbasan Elba Ethiopic Ethi Georgian Geor Glagolitic Glag Gothic Goth Grantha Gran Greek Grek Gujarati Gujr Gurmukhi Guru Han Hani Hangul Hang Hanunoo Hano Hatran Hatr Hebrew Hebr Hiragana Hira Imperial_Aramaic Armi Inherited Zinh Qaai Inscriptional_Pahlavi Phli Inscriptional_Parthian Prti Javanese Java Kaithi Kthi Kannada Knda Katakana Kana Kayah_Li Kali Kharoshthi Khar Khmer Khmr Khojki Khoj Khudawadi Sind Lao Laoo Latin Latn Lepcha Lepc Limbu Limb Linear_A Lina Linear_B Linb Lisu Lisu Lycian Lyci Lydian Lydi Mahajani Mahj Malayalam Mlym Mandaic Mand Manichaean Mani Marchen Marc Masaram_Gondi Gonm Meetei_Mayek Mtei Mende_Kikakui Mend Meroitic_Cursive Merc Meroitic_Hieroglyphs Mero Miao Plrd Modi Mongolian Mong Mro Mroo Multani Mult Myanmar Mymr Nabataean Nbat New_Tai_Lue Talu Newa Newa Nko Nkoo Nushu Nshu Ogham Ogam Ol_Chiki Olck Old_Hungarian Hung Old_Italic Ital Old_North_Arabian Narb Old_Permic Perm Old_Persian Xpeo Old_South_Arabian Sarb Old_Turkic Orkh Oriya Orya Osage Osge Osmanya Osma Pahawh_Hmong Hmng Palmyrene Palm Pau_Cin_Hau Pauc Phags_Pa Phag Phoenician Phnx Psalter_Pahlavi Phlp Rejang Rjng Runic Runr Samaritan Samr Saurashtra Saur Sharada Shrd Shavian Shaw Siddham Sidd SignWriting Sgnw Sinhala Sinh Sora_Sompeng Sora Soyombo Soyo Sundanese Sund Syloti_Nagri Sylo Syriac Syrc Tagalog Tglg Tagbanwa Tagb Tai_Le Tale Tai_Tham Lana Tai_Viet Tavt Takri Takr Tamil Taml Tangut Tang Telugu Telu Thaana Thaa Thai Thai Tibetan Tibt Tifinagh Tfng Tirhuta Tirh Ugaritic Ugar Vai Vaii Warang_Citi Wara Yi Yiii Zanabazar_Square Zanb";
+var ecma10ScriptValues = ecma9ScriptValues + " Dogra Dogr Gunjala_Gondi Gong Hanifi_Rohingya Rohg Makasar Maka Medefaidrin Medf Old_Sogdian Sogo Sogdian Sogd";
+var ecma11ScriptValues = ecma10ScriptValues + " Elymaic Elym Nandinagari Nand Nyiakeng_Puachue_Hmong Hmnp Wancho Wcho";
+var ecma12ScriptValues = ecma11ScriptValues + " Chorasmian Chrs Diak Dives_Akuru Khitan_Small_Script Kits Yezi Yezidi";
+var ecma13ScriptValues = ecma12ScriptValues + " Cypro_Minoan Cpmn Old_Uyghur Ougr Tangsa Tnsa Toto Vithkuqi Vith";
+var ecma14ScriptValues = ecma13ScriptValues + " " + scriptValuesAddedInUnicode;
+
+var unicodeScriptValues = {
+  9: ecma9ScriptValues,
+  10: ecma10ScriptValues,
+  11: ecma11ScriptValues,
+  12: ecma12ScriptValues,
+  13: ecma13ScriptValues,
+  14: ecma14ScriptValues
+};
+
+var data = {};
+function buildUnicodeData(ecmaVersion) {
+  var d = data[ecmaVersion] = {
+    binary: wordsRegexp(unicodeBinaryProperties[ecmaVersion] + " " + unicodeGeneralCategoryValues),
+    binaryOfStrings: wordsRegexp(unicodeBinaryPropertiesOfStrings[ecmaVersion]),
+    nonBinary: {
+      General_Category: wordsRegexp(unicodeGeneralCategoryValues),
+      Script: wordsRegexp(unicodeScriptValues[ecmaVersion])
+    }
+  };
+  d.nonBinary.Script_Extensions = d.nonBinary.Script;
+
+  d.nonBinary.gc = d.nonBinary.General_Category;
+  d.nonBinary.sc = d.nonBinary.Script;
+  d.nonBinary.scx = d.nonBinary.Script_Extensions;
+}
+
+for (var i = 0, list = [9, 10, 11, 12, 13, 14]; i < list.length; i += 1) {
+  var ecmaVersion = list[i];
+
+  buildUnicodeData(ecmaVersion);
+}
+
+var pp$1 = Parser.prototype;
+
+// Track disjunction structure to determine whether a duplicate
+// capture group name is allowed because it is in a separate branch.
+var BranchID = function BranchID(parent, base) {
+  // Parent disjunction branch
+  this.parent = parent;
+  // Identifies this set of sibling branches
+  this.base = base || this;
+};
+
+BranchID.prototype.separatedFrom = function separatedFrom (alt) {
+  // A branch is separate from another branch if they or any of
+  // their parents are siblings in a given disjunction
+  for (var self = this; self; self = self.parent) {
+    for (var other = alt; other; other = other.parent) {
+      if (self.base === other.base && self !== other) { return true }
+    }
+  }
+  return false
+};
+
+BranchID.prototype.sibling = function sibling () {
+  return new BranchID(this.parent, this.base)
+};
+
+var RegExpValidationState = function RegExpValidationState(parser) {
+  this.parser = parser;
+  this.validFlags = "gim" + (parser.options.ecmaVersion >= 6 ? "uy" : "") + (parser.options.ecmaVersion >= 9 ? "s" : "") + (parser.options.ecmaVersion >= 13 ? "d" : "") + (parser.options.ecmaVersion >= 15 ? "v" : "");
+  this.unicodeProperties = data[parser.options.ecmaVersion >= 14 ? 14 : parser.options.ecmaVersion];
+  this.source = "";
+  this.flags = "";
+  this.start = 0;
+  this.switchU = false;
+  this.switchV = false;
+  this.switchN = false;
+  this.pos = 0;
+  this.lastIntValue = 0;
+  this.lastStringValue = "";
+  this.lastAssertionIsQuantifiable = false;
+  this.numCapturingParens = 0;
+  this.maxBackReference = 0;
+  this.groupNames = Object.create(null);
+  this.backReferenceNames = [];
+  this.branchID = null;
+};
+
+RegExpValidationState.prototype.reset = function reset (start, pattern, flags) {
+  var unicodeSets = flags.indexOf("v") !== -1;
+  var unicode = flags.indexOf("u") !== -1;
+  this.start = start | 0;
+  this.source = pattern + "";
+  this.flags = flags;
+  if (unicodeSets && this.parser.options.ecmaVersion >= 15) {
+    this.switchU = true;
+    this.switchV = true;
+    this.switchN = true;
+  } else {
+    this.switchU = unicode && this.parser.options.ecmaVersion >= 6;
+    this.switchV = false;
+    this.switchN = unicode && this.parser.options.ecmaVersion >= 9;
+  }
+};
+
+RegExpValidationState.prototype.raise = function raise (message) {
+  this.parser.raiseRecoverable(this.start, ("Invalid regular expression: /" + (this.source) + "/: " + message));
+};
+
+// If u flag is given, this returns the code point at the index (it combines a surrogate pair).
+// Otherwise, this returns the code unit of the index (can be a part of a surrogate pair).
+RegExpValidationState.prototype.at = function at (i, forceU) {
+    if ( forceU === void 0 ) forceU = false;
+
+  var s = this.source;
+  var l = s.length;
+  if (i >= l) {
+    return -1
+  }
+  var c = s.charCodeAt(i);
+  if (!(forceU || this.switchU) || c <= 0xD7FF || c >= 0xE000 || i + 1 >= l) {
+    return c
+  }
+  var next = s.charCodeAt(i + 1);
+  return next >= 0xDC00 && next <= 0xDFFF ? (c << 10) + next - 0x35FDC00 : c
+};
+
+RegExpValidationState.prototype.nextIndex = function nextIndex (i, forceU) {
+    if ( forceU === void 0 ) forceU = false;
+
+  var s = this.source;
+  var l = s.length;
+  if (i >= l) {
+    return l
+  }
+  var c = s.charCodeAt(i), next;
+  if (!(forceU || this.switchU) || c <= 0xD7FF || c >= 0xE000 || i + 1 >= l ||
+      (next = s.charCodeAt(i + 1)) < 0xDC00 || next > 0xDFFF) {
+    return i + 1
+  }
+  return i + 2
+};
+
+RegExpValidationState.prototype.current = function current (forceU) {
+    if ( forceU === void 0 ) forceU = false;
+
+  return this.at(this.pos, forceU)
+};
+
+RegExpValidationState.prototype.lookahead = function lookahead (forceU) {
+    if ( forceU === void 0 ) forceU = false;
+
+  return this.at(this.nextIndex(this.pos, forceU), forceU)
+};
+
+RegExpValidationState.prototype.advance = function advance (forceU) {
+    if ( forceU === void 0 ) forceU = false;
+
+  this.pos = this.nextIndex(this.pos, forceU);
+};
+
+RegExpValidationState.prototype.eat = function eat (ch, forceU) {
+    if ( forceU === void 0 ) forceU = false;
+
+  if (this.current(forceU) === ch) {
+    this.advance(forceU);
+    return true
+  }
+  return false
+};
+
+RegExpValidationState.prototype.eatChars = function eatChars (chs, forceU) {
+    if ( forceU === void 0 ) forceU = false;
+
+  var pos = this.pos;
+  for (var i = 0, list = chs; i < list.length; i += 1) {
+    var ch = list[i];
+
+      var current = this.at(pos, forceU);
+    if (current === -1 || current !== ch) {
+      return false
+    }
+    pos = this.nextIndex(pos, forceU);
+  }
+  this.pos = pos;
+  return true
+};
+
+/**
+ * Validate the flags part of a given RegExpLiteral.
+ *
+ * @param {RegExpValidationState} state The state to validate RegExp.
+ * @returns {void}
+ */
+pp$1.validateRegExpFlags = function(state) {
+  var validFlags = state.validFlags;
+  var flags = state.flags;
+
+  var u = false;
+  var v = false;
+
+  for (var i = 0; i < flags.length; i++) {
+    var flag = flags.charAt(i);
+    if (validFlags.indexOf(flag) === -1) {
+      this.raise(state.start, "Invalid regular expression flag");
+    }
+    if (flags.indexOf(flag, i + 1) > -1) {
+      this.raise(state.start, "Duplicate regular expression flag");
+    }
+    if (flag === "u") { u = true; }
+    if (flag === "v") { v = true; }
+  }
+  if (this.options.ecmaVersion >= 15 && u && v) {
+    this.raise(state.start, "Invalid regular expression flag");
+  }
+};
+
+function hasProp(obj) {
+  for (var _ in obj) { return true }
+  return false
+}
+
+/**
+ * Validate the pattern part of a given RegExpLiteral.
+ *
+ * @param {RegExpValidationState} state The state to validate RegExp.
+ * @returns {void}
+ */
+pp$1.validateRegExpPattern = function(state) {
+  this.regexp_pattern(state);
+
+  // The goal symbol for the parse is |Pattern[~U, ~N]|. If the result of
+  // parsing contains a |GroupName|, reparse with the goal symbol
+  // |Pattern[~U, +N]| and use this result instead. Throw a *SyntaxError*
+  // exception if _P_ did not conform to the grammar, if any elements of _P_
+  // were not matched by the parse, or if any Early Error conditions exist.
+  if (!state.switchN && this.options.ecmaVersion >= 9 && hasProp(state.groupNames)) {
+    state.switchN = true;
+    this.regexp_pattern(state);
+  }
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-Pattern
+pp$1.regexp_pattern = function(state) {
+  state.pos = 0;
+  state.lastIntValue = 0;
+  state.lastStringValue = "";
+  state.lastAssertionIsQuantifiable = false;
+  state.numCapturingParens = 0;
+  state.maxBackReference = 0;
+  state.groupNames = Object.create(null);
+  state.backReferenceNames.length = 0;
+  state.branchID = null;
+
+  this.regexp_disjunction(state);
+
+  if (state.pos !== state.source.length) {
+    // Make the same messages as V8.
+    if (state.eat(0x29 /* ) */)) {
+      state.raise("Unmatched ')'");
+    }
+    if (state.eat(0x5D /* ] */) || state.eat(0x7D /* } */)) {
+      state.raise("Lone quantifier brackets");
+    }
+  }
+  if (state.maxBackReference > state.numCapturingParens) {
+    state.raise("Invalid escape");
+  }
+  for (var i = 0, list = state.backReferenceNames; i < list.length; i += 1) {
+    var name = list[i];
+
+    if (!state.groupNames[name]) {
+      state.raise("Invalid named capture referenced");
+    }
+  }
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-Disjunction
+pp$1.regexp_disjunction = function(state) {
+  var trackDisjunction = this.options.ecmaVersion >= 16;
+  if (trackDisjunction) { state.branchID = new BranchID(state.branchID, null); }
+  this.regexp_alternative(state);
+  while (state.eat(0x7C /* | */)) {
+    if (trackDisjunction) { state.branchID = state.branchID.sibling(); }
+    this.regexp_alternative(state);
+  }
+  if (trackDisjunction) { state.branchID = state.branchID.parent; }
+
+  // Make the same message as V8.
+  if (this.regexp_eatQuantifier(state, true)) {
+    state.raise("Nothing to repeat");
+  }
+  if (state.eat(0x7B /* { */)) {
+    state.raise("Lone quantifier brackets");
+  }
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-Alternative
+pp$1.regexp_alternative = function(state) {
+  while (state.pos < state.source.length && this.regexp_eatTerm(state)) {}
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-annexB-Term
+pp$1.regexp_eatTerm = function(state) {
+  if (this.regexp_eatAssertion(state)) {
+    // Handle `QuantifiableAssertion Quantifier` alternative.
+    // `state.lastAssertionIsQuantifiable` is true if the last eaten Assertion
+    // is a QuantifiableAssertion.
+    if (state.lastAssertionIsQuantifiable && this.regexp_eatQuantifier(state)) {
+      // Make the same message as V8.
+      if (state.switchU) {
+        state.raise("Invalid quantifier");
+      }
+    }
+    return true
+  }
+
+  if (state.switchU ? this.regexp_eatAtom(state) : this.regexp_eatExtendedAtom(state)) {
+    this.regexp_eatQuantifier(state);
+    return true
+  }
+
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-annexB-Assertion
+pp$1.regexp_eatAssertion = function(state) {
+  var start = state.pos;
+  state.lastAssertionIsQuantifiable = false;
+
+  // ^, $
+  if (state.eat(0x5E /* ^ */) || state.eat(0x24 /* $ */)) {
+    return true
+  }
+
+  // \b \B
+  if (state.eat(0x5C /* \ */)) {
+    if (state.eat(0x42 /* B */) || state.eat(0x62 /* b */)) {
+      return true
+    }
+    state.pos = start;
+  }
+
+  // Lookahead / Lookbehind
+  if (state.eat(0x28 /* ( */) && state.eat(0x3F /* ? */)) {
+    var lookbehind = false;
+    if (this.options.ecmaVersion >= 9) {
+      lookbehind = state.eat(0x3C /* < */);
+    }
+    if (state.eat(0x3D /* = */) || state.eat(0x21 /* ! */)) {
+      this.regexp_disjunction(state);
+      if (!state.eat(0x29 /* ) */)) {
+        state.raise("Unterminated group");
+      }
+      state.lastAssertionIsQuantifiable = !lookbehind;
+      return true
+    }
+  }
+
+  state.pos = start;
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-Quantifier
+pp$1.regexp_eatQuantifier = function(state, noError) {
+  if ( noError === void 0 ) noError = false;
+
+  if (this.regexp_eatQuantifierPrefix(state, noError)) {
+    state.eat(0x3F /* ? */);
+    return true
+  }
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-QuantifierPrefix
+pp$1.regexp_eatQuantifierPrefix = function(state, noError) {
+  return (
+    state.eat(0x2A /* * */) ||
+    state.eat(0x2B /* + */) ||
+    state.eat(0x3F /* ? */) ||
+    this.regexp_eatBracedQuantifier(state, noError)
+  )
+};
+pp$1.regexp_eatBracedQuantifier = function(state, noError) {
+  var start = state.pos;
+  if (state.eat(0x7B /* { */)) {
+    var min = 0, max = -1;
+    if (this.regexp_eatDecimalDigits(state)) {
+      min = state.lastIntValue;
+      if (state.eat(0x2C /* , */) && this.regexp_eatDecimalDigits(state)) {
+        max = state.lastIntValue;
+      }
+      if (state.eat(0x7D /* } */)) {
+        // SyntaxError in https://www.ecma-international.org/ecma-262/8.0/#sec-term
+        if (max !== -1 && max < min && !noError) {
+          state.raise("numbers out of order in {} quantifier");
+        }
+        return true
+      }
+    }
+    if (state.switchU && !noError) {
+      state.raise("Incomplete quantifier");
+    }
+    state.pos = start;
+  }
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-Atom
+pp$1.regexp_eatAtom = function(state) {
+  return (
+    this.regexp_eatPatternCharacters(state) ||
+    state.eat(0x2E /* . */) ||
+    this.regexp_eatReverseSolidusAtomEscape(state) ||
+    this.regexp_eatCharacterClass(state) ||
+    this.regexp_eatUncapturingGroup(state) ||
+    this.regexp_eatCapturingGroup(state)
+  )
+};
+pp$1.regexp_eatReverseSolidusAtomEscape = function(state) {
+  var start = state.pos;
+  if (state.eat(0x5C /* \ */)) {
+    if (this.regexp_eatAtomEscape(state)) {
+      return true
+    }
+    state.pos = start;
+  }
+  return false
+};
+pp$1.regexp_eatUncapturingGroup = function(state) {
+  var start = state.pos;
+  if (state.eat(0x28 /* ( */)) {
+    if (state.eat(0x3F /* ? */)) {
+      if (this.options.ecmaVersion >= 16) {
+        var addModifiers = this.regexp_eatModifiers(state);
+        var hasHyphen = state.eat(0x2D /* - */);
+        if (addModifiers || hasHyphen) {
+          for (var i = 0; i < addModifiers.length; i++) {
+            var modifier = addModifiers.charAt(i);
+            if (addModifiers.indexOf(modifier, i + 1) > -1) {
+              state.raise("Duplicate regular expression modifiers");
+            }
+          }
+          if (hasHyphen) {
+            var removeModifiers = this.regexp_eatModifiers(state);
+            if (!addModifiers && !removeModifiers && state.current() === 0x3A /* : */) {
+              state.raise("Invalid regular expression modifiers");
+            }
+            for (var i$1 = 0; i$1 < removeModifiers.length; i$1++) {
+              var modifier$1 = removeModifiers.charAt(i$1);
+              if (
+                removeModifiers.indexOf(modifier$1, i$1 + 1) > -1 ||
+                addModifiers.indexOf(modifier$1) > -1
+              ) {
+                state.raise("Duplicate regular expression modifiers");
+              }
+            }
+          }
+        }
+      }
+      if (state.eat(0x3A /* : */)) {
+        this.regexp_disjunction(state);
+        if (state.eat(0x29 /* ) */)) {
+          return true
+        }
+        state.raise("Unterminated group");
+      }
+    }
+    state.pos = start;
+  }
+  return false
+};
+pp$1.regexp_eatCapturingGroup = function(state) {
+  if (state.eat(0x28 /* ( */)) {
+    if (this.options.ecmaVersion >= 9) {
+      this.regexp_groupSpecifier(state);
+    } else if (state.current() === 0x3F /* ? */) {
+      state.raise("Invalid group");
+    }
+    this.regexp_disjunction(state);
+    if (state.eat(0x29 /* ) */)) {
+      state.numCapturingParens += 1;
+      return true
+    }
+    state.raise("Unterminated group");
+  }
+  return false
+};
+// RegularExpressionModifiers ::
+//   [empty]
+//   RegularExpressionModifiers RegularExpressionModifier
+pp$1.regexp_eatModifiers = function(state) {
+  var modifiers = "";
+  var ch = 0;
+  while ((ch = state.current()) !== -1 && isRegularExpressionModifier(ch)) {
+    modifiers += codePointToString(ch);
+    state.advance();
+  }
+  return modifiers
+};
+// RegularExpressionModifier :: one of
+//   `i` `m` `s`
+function isRegularExpressionModifier(ch) {
+  return ch === 0x69 /* i */ || ch === 0x6d /* m */ || ch === 0x73 /* s */
+}
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-annexB-ExtendedAtom
+pp$1.regexp_eatExtendedAtom = function(state) {
+  return (
+    state.eat(0x2E /* . */) ||
+    this.regexp_eatReverseSolidusAtomEscape(state) ||
+    this.regexp_eatCharacterClass(state) ||
+    this.regexp_eatUncapturingGroup(state) ||
+    this.regexp_eatCapturingGroup(state) ||
+    this.regexp_eatInvalidBracedQuantifier(state) ||
+    this.regexp_eatExtendedPatternCharacter(state)
+  )
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-annexB-InvalidBracedQuantifier
+pp$1.regexp_eatInvalidBracedQuantifier = function(state) {
+  if (this.regexp_eatBracedQuantifier(state, true)) {
+    state.raise("Nothing to repeat");
+  }
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-SyntaxCharacter
+pp$1.regexp_eatSyntaxCharacter = function(state) {
+  var ch = state.current();
+  if (isSyntaxCharacter(ch)) {
+    state.lastIntValue = ch;
+    state.advance();
+    return true
+  }
+  return false
+};
+function isSyntaxCharacter(ch) {
+  return (
+    ch === 0x24 /* $ */ ||
+    ch >= 0x28 /* ( */ && ch <= 0x2B /* + */ ||
+    ch === 0x2E /* . */ ||
+    ch === 0x3F /* ? */ ||
+    ch >= 0x5B /* [ */ && ch <= 0x5E /* ^ */ ||
+    ch >= 0x7B /* { */ && ch <= 0x7D /* } */
+  )
+}
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-PatternCharacter
+// But eat eager.
+pp$1.regexp_eatPatternCharacters = function(state) {
+  var start = state.pos;
+  var ch = 0;
+  while ((ch = state.current()) !== -1 && !isSyntaxCharacter(ch)) {
+    state.advance();
+  }
+  return state.pos !== start
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-annexB-ExtendedPatternCharacter
+pp$1.regexp_eatExtendedPatternCharacter = function(state) {
+  var ch = state.current();
+  if (
+    ch !== -1 &&
+    ch !== 0x24 /* $ */ &&
+    !(ch >= 0x28 /* ( */ && ch <= 0x2B /* + */) &&
+    ch !== 0x2E /* . */ &&
+    ch !== 0x3F /* ? */ &&
+    ch !== 0x5B /* [ */ &&
+    ch !== 0x5E /* ^ */ &&
+    ch !== 0x7C /* | */
+  ) {
+    state.advance();
+    return true
+  }
+  return false
+};
+
+// GroupSpecifier ::
+//   [empty]
+//   `?` GroupName
+pp$1.regexp_groupSpecifier = function(state) {
+  if (state.eat(0x3F /* ? */)) {
+    if (!this.regexp_eatGroupName(state)) { state.raise("Invalid group"); }
+    var trackDisjunction = this.options.ecmaVersion >= 16;
+    var known = state.groupNames[state.lastStringValue];
+    if (known) {
+      if (trackDisjunction) {
+        for (var i = 0, list = known; i < list.length; i += 1) {
+          var altID = list[i];
+
+          if (!altID.separatedFrom(state.branchID))
+            { state.raise("Duplicate capture group name"); }
+        }
+      } else {
+        state.raise("Duplicate capture group name");
+      }
+    }
+    if (trackDisjunction) {
+      (known || (state.groupNames[state.lastStringValue] = [])).push(state.branchID);
+    } else {
+      state.groupNames[state.lastStringValue] = true;
+    }
+  }
+};
+
+// GroupName ::
+//   `<` RegExpIdentifierName `>`
+// Note: this updates `state.lastStringValue` property with the eaten name.
+pp$1.regexp_eatGroupName = function(state) {
+  state.lastStringValue = "";
+  if (state.eat(0x3C /* < */)) {
+    if (this.regexp_eatRegExpIdentifierName(state) && state.eat(0x3E /* > */)) {
+      return true
+    }
+    state.raise("Invalid capture group name");
+  }
+  return false
+};
+
+// RegExpIdentifierName ::
+//   RegExpIdentifierStart
+//   RegExpIdentifierName RegExpIdentifierPart
+// Note: this updates `state.lastStringValue` property with the eaten name.
+pp$1.regexp_eatRegExpIdentifierName = function(state) {
+  state.lastStringValue = "";
+  if (this.regexp_eatRegExpIdentifierStart(state)) {
+    state.lastStringValue += codePointToString(state.lastIntValue);
+    while (this.regexp_eatRegExpIdentifierPart(state)) {
+      state.lastStringValue += codePointToString(state.lastIntValue);
+    }
+    return true
+  }
+  return false
+};
+
+// RegExpIdentifierStart ::
+//   UnicodeIDStart
+//   `$`
+//   `_`
+//   `\` RegExpUnicodeEscapeSequence[+U]
+pp$1.regexp_eatRegExpIdentifierStart = function(state) {
+  var start = state.pos;
+  var forceU = this.options.ecmaVersion >= 11;
+  var ch = state.current(forceU);
+  state.advance(forceU);
+
+  if (ch === 0x5C /* \ */ && this.regexp_eatRegExpUnicodeEscapeSequence(state, forceU)) {
+    ch = state.lastIntValue;
+  }
+  if (isRegExpIdentifierStart(ch)) {
+    state.lastIntValue = ch;
+    return true
+  }
+
+  state.pos = start;
+  return false
+};
+function isRegExpIdentifierStart(ch) {
+  return isIdentifierStart(ch, true) || ch === 0x24 /* $ */ || ch === 0x5F /* _ */
+}
+
+// RegExpIdentifierPart ::
+//   UnicodeIDContinue
+//   `$`
+//   `_`
+//   `\` RegExpUnicodeEscapeSequence[+U]
+//   <ZWNJ>
+//   <ZWJ>
+pp$1.regexp_eatRegExpIdentifierPart = function(state) {
+  var start = state.pos;
+  var forceU = this.options.ecmaVersion >= 11;
+  var ch = state.current(forceU);
+  state.advance(forceU);
+
+  if (ch === 0x5C /* \ */ && this.regexp_eatRegExpUnicodeEscapeSequence(state, forceU)) {
+    ch = state.lastIntValue;
+  }
+  if (isRegExpIdentifierPart(ch)) {
+    state.lastIntValue = ch;
+    return true
+  }
+
+  state.pos = start;
+  return false
+};
+function isRegExpIdentifierPart(ch) {
+  return isIdentifierChar(ch, true) || ch === 0x24 /* $ */ || ch === 0x5F /* _ */ || ch === 0x200C /* <ZWNJ> */ || ch === 0x200D /* <ZWJ> */
+}
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-annexB-AtomEscape
+pp$1.regexp_eatAtomEscape = function(state) {
+  if (
+    this.regexp_eatBackReference(state) ||
+    this.regexp_eatCharacterClassEscape(state) ||
+    this.regexp_eatCharacterEscape(state) ||
+    (state.switchN && this.regexp_eatKGroupName(state))
+  ) {
+    return true
+  }
+  if (state.switchU) {
+    // Make the same message as V8.
+    if (state.current() === 0x63 /* c */) {
+      state.raise("Invalid unicode escape");
+    }
+    state.raise("Invalid escape");
+  }
+  return false
+};
+pp$1.regexp_eatBackReference = function(state) {
+  var start = state.pos;
+  if (this.regexp_eatDecimalEscape(state)) {
+    var n = state.lastIntValue;
+    if (state.switchU) {
+      // For SyntaxError in https://www.ecma-international.org/ecma-262/8.0/#sec-atomescape
+      if (n > state.maxBackReference) {
+        state.maxBackReference = n;
+      }
+      return true
+    }
+    if (n <= state.numCapturingParens) {
+      return true
+    }
+    state.pos = start;
+  }
+  return false
+};
+pp$1.regexp_eatKGroupName = function(state) {
+  if (state.eat(0x6B /* k */)) {
+    if (this.regexp_eatGroupName(state)) {
+      state.backReferenceNames.push(state.lastStringValue);
+      return true
+    }
+    state.raise("Invalid named reference");
+  }
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-annexB-CharacterEscape
+pp$1.regexp_eatCharacterEscape = function(state) {
+  return (
+    this.regexp_eatControlEscape(state) ||
+    this.regexp_eatCControlLetter(state) ||
+    this.regexp_eatZero(state) ||
+    this.regexp_eatHexEscapeSequence(state) ||
+    this.regexp_eatRegExpUnicodeEscapeSequence(state, false) ||
+    (!state.switchU && this.regexp_eatLegacyOctalEscapeSequence(state)) ||
+    this.regexp_eatIdentityEscape(state)
+  )
+};
+pp$1.regexp_eatCControlLetter = function(state) {
+  var start = state.pos;
+  if (state.eat(0x63 /* c */)) {
+    if (this.regexp_eatControlLetter(state)) {
+      return true
+    }
+    state.pos = start;
+  }
+  return false
+};
+pp$1.regexp_eatZero = function(state) {
+  if (state.current() === 0x30 /* 0 */ && !isDecimalDigit(state.lookahead())) {
+    state.lastIntValue = 0;
+    state.advance();
+    return true
+  }
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-ControlEscape
+pp$1.regexp_eatControlEscape = function(state) {
+  var ch = state.current();
+  if (ch === 0x74 /* t */) {
+    state.lastIntValue = 0x09; /* \t */
+    state.advance();
+    return true
+  }
+  if (ch === 0x6E /* n */) {
+    state.lastIntValue = 0x0A; /* \n */
+    state.advance();
+    return true
+  }
+  if (ch === 0x76 /* v */) {
+    state.lastIntValue = 0x0B; /* \v */
+    state.advance();
+    return true
+  }
+  if (ch === 0x66 /* f */) {
+    state.lastIntValue = 0x0C; /* \f */
+    state.advance();
+    return true
+  }
+  if (ch === 0x72 /* r */) {
+    state.lastIntValue = 0x0D; /* \r */
+    state.advance();
+    return true
+  }
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-ControlLetter
+pp$1.regexp_eatControlLetter = function(state) {
+  var ch = state.current();
+  if (isControlLetter(ch)) {
+    state.lastIntValue = ch % 0x20;
+    state.advance();
+    return true
+  }
+  return false
+};
+function isControlLetter(ch) {
+  return (
+    (ch >= 0x41 /* A */ && ch <= 0x5A /* Z */) ||
+    (ch >= 0x61 /* a */ && ch <= 0x7A /* z */)
+  )
+}
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-RegExpUnicodeEscapeSequence
+pp$1.regexp_eatRegExpUnicodeEscapeSequence = function(state, forceU) {
+  if ( forceU === void 0 ) forceU = false;
+
+  var start = state.pos;
+  var switchU = forceU || state.switchU;
+
+  if (state.eat(0x75 /* u */)) {
+    if (this.regexp_eatFixedHexDigits(state, 4)) {
+      var lead = state.lastIntValue;
+      if (switchU && lead >= 0xD800 && lead <= 0xDBFF) {
+        var leadSurrogateEnd = state.pos;
+        if (state.eat(0x5C /* \ */) && state.eat(0x75 /* u */) && this.regexp_eatFixedHexDigits(state, 4)) {
+          var trail = state.lastIntValue;
+          if (trail >= 0xDC00 && trail <= 0xDFFF) {
+            state.lastIntValue = (lead - 0xD800) * 0x400 + (trail - 0xDC00) + 0x10000;
+            return true
+          }
+        }
+        state.pos = leadSurrogateEnd;
+        state.lastIntValue = lead;
+      }
+      return true
+    }
+    if (
+      switchU &&
+      state.eat(0x7B /* { */) &&
+      this.regexp_eatHexDigits(state) &&
+      state.eat(0x7D /* } */) &&
+      isValidUnicode(state.lastIntValue)
+    ) {
+      return true
+    }
+    if (switchU) {
+      state.raise("Invalid unicode escape");
+    }
+    state.pos = start;
+  }
+
+  return false
+};
+function isValidUnicode(ch) {
+  return ch >= 0 && ch <= 0x10FFFF
+}
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-annexB-IdentityEscape
+pp$1.regexp_eatIdentityEscape = function(state) {
+  if (state.switchU) {
+    if (this.regexp_eatSyntaxCharacter(state)) {
+      return true
+    }
+    if (state.eat(0x2F /* / */)) {
+      state.lastIntValue = 0x2F; /* / */
+      return true
+    }
+    return false
+  }
+
+  var ch = state.current();
+  if (ch !== 0x63 /* c */ && (!state.switchN || ch !== 0x6B /* k */)) {
+    state.lastIntValue = ch;
+    state.advance();
+    return true
+  }
+
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-DecimalEscape
+pp$1.regexp_eatDecimalEscape = function(state) {
+  state.lastIntValue = 0;
+  var ch = state.current();
+  if (ch >= 0x31 /* 1 */ && ch <= 0x39 /* 9 */) {
+    do {
+      state.lastIntValue = 10 * state.lastIntValue + (ch - 0x30 /* 0 */);
+      state.advance();
+    } while ((ch = state.current()) >= 0x30 /* 0 */ && ch <= 0x39 /* 9 */)
+    return true
+  }
+  return false
+};
+
+// Return values used by character set parsing methods, needed to
+// forbid negation of sets that can match strings.
+var CharSetNone = 0; // Nothing parsed
+var CharSetOk = 1; // Construct parsed, cannot contain strings
+var CharSetString = 2; // Construct parsed, can contain strings
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-CharacterClassEscape
+pp$1.regexp_eatCharacterClassEscape = function(state) {
+  var ch = state.current();
+
+  if (isCharacterClassEscape(ch)) {
+    state.lastIntValue = -1;
+    state.advance();
+    return CharSetOk
+  }
+
+  var negate = false;
+  if (
+    state.switchU &&
+    this.options.ecmaVersion >= 9 &&
+    ((negate = ch === 0x50 /* P */) || ch === 0x70 /* p */)
+  ) {
+    state.lastIntValue = -1;
+    state.advance();
+    var result;
+    if (
+      state.eat(0x7B /* { */) &&
+      (result = this.regexp_eatUnicodePropertyValueExpression(state)) &&
+      state.eat(0x7D /* } */)
+    ) {
+      if (negate && result === CharSetString) { state.raise("Invalid property name"); }
+      return result
+    }
+    state.raise("Invalid property name");
+  }
+
+  return CharSetNone
+};
+
+function isCharacterClassEscape(ch) {
+  return (
+    ch === 0x64 /* d */ ||
+    ch === 0x44 /* D */ ||
+    ch === 0x73 /* s */ ||
+    ch === 0x53 /* S */ ||
+    ch === 0x77 /* w */ ||
+    ch === 0x57 /* W */
+  )
+}
+
+// UnicodePropertyValueExpression ::
+//   UnicodePropertyName `=` UnicodePropertyValue
+//   LoneUnicodePropertyNameOrValue
+pp$1.regexp_eatUnicodePropertyValueExpression = function(state) {
+  var start = state.pos;
+
+  // UnicodePropertyName `=` UnicodePropertyValue
+  if (this.regexp_eatUnicodePropertyName(state) && state.eat(0x3D /* = */)) {
+    var name = state.lastStringValue;
+    if (this.regexp_eatUnicodePropertyValue(state)) {
+      var value = state.lastStringValue;
+      this.regexp_validateUnicodePropertyNameAndValue(state, name, value);
+      return CharSetOk
+    }
+  }
+  state.pos = start;
+
+  // LoneUnicodePropertyNameOrValue
+  if (this.regexp_eatLoneUnicodePropertyNameOrValue(state)) {
+    var nameOrValue = state.lastStringValue;
+    return this.regexp_validateUnicodePropertyNameOrValue(state, nameOrValue)
+  }
+  return CharSetNone
+};
+
+pp$1.regexp_validateUnicodePropertyNameAndValue = function(state, name, value) {
+  if (!hasOwn(state.unicodeProperties.nonBinary, name))
+    { state.raise("Invalid property name"); }
+  if (!state.unicodeProperties.nonBinary[name].test(value))
+    { state.raise("Invalid property value"); }
+};
+
+pp$1.regexp_validateUnicodePropertyNameOrValue = function(state, nameOrValue) {
+  if (state.unicodeProperties.binary.test(nameOrValue)) { return CharSetOk }
+  if (state.switchV && state.unicodeProperties.binaryOfStrings.test(nameOrValue)) { return CharSetString }
+  state.raise("Invalid property name");
+};
+
+// UnicodePropertyName ::
+//   UnicodePropertyNameCharacters
+pp$1.regexp_eatUnicodePropertyName = function(state) {
+  var ch = 0;
+  state.lastStringValue = "";
+  while (isUnicodePropertyNameCharacter(ch = state.current())) {
+    state.lastStringValue += codePointToString(ch);
+    state.advance();
+  }
+  return state.lastStringValue !== ""
+};
+
+function isUnicodePropertyNameCharacter(ch) {
+  return isControlLetter(ch) || ch === 0x5F /* _ */
+}
+
+// UnicodePropertyValue ::
+//   UnicodePropertyValueCharacters
+pp$1.regexp_eatUnicodePropertyValue = function(state) {
+  var ch = 0;
+  state.lastStringValue = "";
+  while (isUnicodePropertyValueCharacter(ch = state.current())) {
+    state.lastStringValue += codePointToString(ch);
+    state.advance();
+  }
+  return state.lastStringValue !== ""
+};
+function isUnicodePropertyValueCharacter(ch) {
+  return isUnicodePropertyNameCharacter(ch) || isDecimalDigit(ch)
+}
+
+// LoneUnicodePropertyNameOrValue ::
+//   UnicodePropertyValueCharacters
+pp$1.regexp_eatLoneUnicodePropertyNameOrValue = function(state) {
+  return this.regexp_eatUnicodePropertyValue(state)
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-CharacterClass
+pp$1.regexp_eatCharacterClass = function(state) {
+  if (state.eat(0x5B /* [ */)) {
+    var negate = state.eat(0x5E /* ^ */);
+    var result = this.regexp_classContents(state);
+    if (!state.eat(0x5D /* ] */))
+      { state.raise("Unterminated character class"); }
+    if (negate && result === CharSetString)
+      { state.raise("Negated character class may contain strings"); }
+    return true
+  }
+  return false
+};
+
+// https://tc39.es/ecma262/#prod-ClassContents
+// https://www.ecma-international.org/ecma-262/8.0/#prod-ClassRanges
+pp$1.regexp_classContents = function(state) {
+  if (state.current() === 0x5D /* ] */) { return CharSetOk }
+  if (state.switchV) { return this.regexp_classSetExpression(state) }
+  this.regexp_nonEmptyClassRanges(state);
+  return CharSetOk
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-NonemptyClassRanges
+// https://www.ecma-international.org/ecma-262/8.0/#prod-NonemptyClassRangesNoDash
+pp$1.regexp_nonEmptyClassRanges = function(state) {
+  while (this.regexp_eatClassAtom(state)) {
+    var left = state.lastIntValue;
+    if (state.eat(0x2D /* - */) && this.regexp_eatClassAtom(state)) {
+      var right = state.lastIntValue;
+      if (state.switchU && (left === -1 || right === -1)) {
+        state.raise("Invalid character class");
+      }
+      if (left !== -1 && right !== -1 && left > right) {
+        state.raise("Range out of order in character class");
+      }
+    }
+  }
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-ClassAtom
+// https://www.ecma-international.org/ecma-262/8.0/#prod-ClassAtomNoDash
+pp$1.regexp_eatClassAtom = function(state) {
+  var start = state.pos;
+
+  if (state.eat(0x5C /* \ */)) {
+    if (this.regexp_eatClassEscape(state)) {
+      return true
+    }
+    if (state.switchU) {
+      // Make the same message as V8.
+      var ch$1 = state.current();
+      if (ch$1 === 0x63 /* c */ || isOctalDigit(ch$1)) {
+        state.raise("Invalid class escape");
+      }
+      state.raise("Invalid escape");
+    }
+    state.pos = start;
+  }
+
+  var ch = state.current();
+  if (ch !== 0x5D /* ] */) {
+    state.lastIntValue = ch;
+    state.advance();
+    return true
+  }
+
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-annexB-ClassEscape
+pp$1.regexp_eatClassEscape = function(state) {
+  var start = state.pos;
+
+  if (state.eat(0x62 /* b */)) {
+    state.lastIntValue = 0x08; /* <BS> */
+    return true
+  }
+
+  if (state.switchU && state.eat(0x2D /* - */)) {
+    state.lastIntValue = 0x2D; /* - */
+    return true
+  }
+
+  if (!state.switchU && state.eat(0x63 /* c */)) {
+    if (this.regexp_eatClassControlLetter(state)) {
+      return true
+    }
+    state.pos = start;
+  }
+
+  return (
+    this.regexp_eatCharacterClassEscape(state) ||
+    this.regexp_eatCharacterEscape(state)
+  )
+};
+
+// https://tc39.es/ecma262/#prod-ClassSetExpression
+// https://tc39.es/ecma262/#prod-ClassUnion
+// https://tc39.es/ecma262/#prod-ClassIntersection
+// https://tc39.es/ecma262/#prod-ClassSubtraction
+pp$1.regexp_classSetExpression = function(state) {
+  var result = CharSetOk, subResult;
+  if (this.regexp_eatClassSetRange(state)) ; else if (subResult = this.regexp_eatClassSetOperand(state)) {
+    if (subResult === CharSetString) { result = CharSetString; }
+    // https://tc39.es/ecma262/#prod-ClassIntersection
+    var start = state.pos;
+    while (state.eatChars([0x26, 0x26] /* && */)) {
+      if (
+        state.current() !== 0x26 /* & */ &&
+        (subResult = this.regexp_eatClassSetOperand(state))
+      ) {
+        if (subResult !== CharSetString) { result = CharSetOk; }
+        continue
+      }
+      state.raise("Invalid character in character class");
+    }
+    if (start !== state.pos) { return result }
+    // https://tc39.es/ecma262/#prod-ClassSubtraction
+    while (state.eatChars([0x2D, 0x2D] /* -- */)) {
+      if (this.regexp_eatClassSetOperand(state)) { continue }
+      state.raise("Invalid character in character class");
+    }
+    if (start !== state.pos) { return result }
+  } else {
+    state.raise("Invalid character in character class");
+  }
+  // https://tc39.es/ecma262/#prod-ClassUnion
+  for (;;) {
+    if (this.regexp_eatClassSetRange(state)) { continue }
+    subResult = this.regexp_eatClassSetOperand(state);
+    if (!subResult) { return result }
+    if (subResult === CharSetString) { result = CharSetString; }
+  }
+};
+
+// https://tc39.es/ecma262/#prod-ClassSetRange
+pp$1.regexp_eatClassSetRange = function(state) {
+  var start = state.pos;
+  if (this.regexp_eatClassSetCharacter(state)) {
+    var left = state.lastIntValue;
+    if (state.eat(0x2D /* - */) && this.regexp_eatClassSetCharacter(state)) {
+      var right = state.lastIntValue;
+      if (left !== -1 && right !== -1 && left > right) {
+        state.raise("Range out of order in character class");
+      }
+      return true
+    }
+    state.pos = start;
+  }
+  return false
+};
+
+// https://tc39.es/ecma262/#prod-ClassSetOperand
+pp$1.regexp_eatClassSetOperand = function(state) {
+  if (this.regexp_eatClassSetCharacter(state)) { return CharSetOk }
+  return this.regexp_eatClassStringDisjunction(state) || this.regexp_eatNestedClass(state)
+};
+
+// https://tc39.es/ecma262/#prod-NestedClass
+pp$1.regexp_eatNestedClass = function(state) {
+  var start = state.pos;
+  if (state.eat(0x5B /* [ */)) {
+    var negate = state.eat(0x5E /* ^ */);
+    var result = this.regexp_classContents(state);
+    if (state.eat(0x5D /* ] */)) {
+      if (negate && result === CharSetString) {
+        state.raise("Negated character class may contain strings");
+      }
+      return result
+    }
+    state.pos = start;
+  }
+  if (state.eat(0x5C /* \ */)) {
+    var result$1 = this.regexp_eatCharacterClassEscape(state);
+    if (result$1) {
+      return result$1
+    }
+    state.pos = start;
+  }
+  return null
+};
+
+// https://tc39.es/ecma262/#prod-ClassStringDisjunction
+pp$1.regexp_eatClassStringDisjunction = function(state) {
+  var start = state.pos;
+  if (state.eatChars([0x5C, 0x71] /* \q */)) {
+    if (state.eat(0x7B /* { */)) {
+      var result = this.regexp_classStringDisjunctionContents(state);
+      if (state.eat(0x7D /* } */)) {
+        return result
+      }
+    } else {
+      // Make the same message as V8.
+      state.raise("Invalid escape");
+    }
+    state.pos = start;
+  }
+  return null
+};
+
+// https://tc39.es/ecma262/#prod-ClassStringDisjunctionContents
+pp$1.regexp_classStringDisjunctionContents = function(state) {
+  var result = this.regexp_classString(state);
+  while (state.eat(0x7C /* | */)) {
+    if (this.regexp_classString(state) === CharSetString) { result = CharSetString; }
+  }
+  return result
+};
+
+// https://tc39.es/ecma262/#prod-ClassString
+// https://tc39.es/ecma262/#prod-NonEmptyClassString
+pp$1.regexp_classString = function(state) {
+  var count = 0;
+  while (this.regexp_eatClassSetCharacter(state)) { count++; }
+  return count === 1 ? CharSetOk : CharSetString
+};
+
+// https://tc39.es/ecma262/#prod-ClassSetCharacter
+pp$1.regexp_eatClassSetCharacter = function(state) {
+  var start = state.pos;
+  if (state.eat(0x5C /* \ */)) {
+    if (
+      this.regexp_eatCharacterEscape(state) ||
+      this.regexp_eatClassSetReservedPunctuator(state)
+    ) {
+      return true
+    }
+    if (state.eat(0x62 /* b */)) {
+      state.lastIntValue = 0x08; /* <BS> */
+      return true
+    }
+    state.pos = start;
+    return false
+  }
+  var ch = state.current();
+  if (ch < 0 || ch === state.lookahead() && isClassSetReservedDoublePunctuatorCharacter(ch)) { return false }
+  if (isClassSetSyntaxCharacter(ch)) { return false }
+  state.advance();
+  state.lastIntValue = ch;
+  return true
+};
+
+// https://tc39.es/ecma262/#prod-ClassSetReservedDoublePunctuator
+function isClassSetReservedDoublePunctuatorCharacter(ch) {
+  return (
+    ch === 0x21 /* ! */ ||
+    ch >= 0x23 /* # */ && ch <= 0x26 /* & */ ||
+    ch >= 0x2A /* * */ && ch <= 0x2C /* , */ ||
+    ch === 0x2E /* . */ ||
+    ch >= 0x3A /* : */ && ch <= 0x40 /* @ */ ||
+    ch === 0x5E /* ^ */ ||
+    ch === 0x60 /* ` */ ||
+    ch === 0x7E /* ~ */
+  )
+}
+
+// https://tc39.es/ecma262/#prod-ClassSetSyntaxCharacter
+function isClassSetSyntaxCharacter(ch) {
+  return (
+    ch === 0x28 /* ( */ ||
+    ch === 0x29 /* ) */ ||
+    ch === 0x2D /* - */ ||
+    ch === 0x2F /* / */ ||
+    ch >= 0x5B /* [ */ && ch <= 0x5D /* ] */ ||
+    ch >= 0x7B /* { */ && ch <= 0x7D /* } */
+  )
+}
+
+// https://tc39.es/ecma262/#prod-ClassSetReservedPunctuator
+pp$1.regexp_eatClassSetReservedPunctuator = function(state) {
+  var ch = state.current();
+  if (isClassSetReservedPunctuator(ch)) {
+    state.lastIntValue = ch;
+    state.advance();
+    return true
+  }
+  return false
+};
+
+// https://tc39.es/ecma262/#prod-ClassSetReservedPunctuator
+function isClassSetReservedPunctuator(ch) {
+  return (
+    ch === 0x21 /* ! */ ||
+    ch === 0x23 /* # */ ||
+    ch === 0x25 /* % */ ||
+    ch === 0x26 /* & */ ||
+    ch === 0x2C /* , */ ||
+    ch === 0x2D /* - */ ||
+    ch >= 0x3A /* : */ && ch <= 0x3E /* > */ ||
+    ch === 0x40 /* @ */ ||
+    ch === 0x60 /* ` */ ||
+    ch === 0x7E /* ~ */
+  )
+}
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-annexB-ClassControlLetter
+pp$1.regexp_eatClassControlLetter = function(state) {
+  var ch = state.current();
+  if (isDecimalDigit(ch) || ch === 0x5F /* _ */) {
+    state.lastIntValue = ch % 0x20;
+    state.advance();
+    return true
+  }
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-HexEscapeSequence
+pp$1.regexp_eatHexEscapeSequence = function(state) {
+  var start = state.pos;
+  if (state.eat(0x78 /* x */)) {
+    if (this.regexp_eatFixedHexDigits(state, 2)) {
+      return true
+    }
+    if (state.switchU) {
+      state.raise("Invalid escape");
+    }
+    state.pos = start;
+  }
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-DecimalDigits
+pp$1.regexp_eatDecimalDigits = function(state) {
+  var start = state.pos;
+  var ch = 0;
+  state.lastIntValue = 0;
+  while (isDecimalDigit(ch = state.current())) {
+    state.lastIntValue = 10 * state.lastIntValue + (ch - 0x30 /* 0 */);
+    state.advance();
+  }
+  return state.pos !== start
+};
+function isDecimalDigit(ch) {
+  return ch >= 0x30 /* 0 */ && ch <= 0x39 /* 9 */
+}
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-HexDigits
+pp$1.regexp_eatHexDigits = function(state) {
+  var start = state.pos;
+  var ch = 0;
+  state.lastIntValue = 0;
+  while (isHexDigit(ch = state.current())) {
+    state.lastIntValue = 16 * state.lastIntValue + hexToInt(ch);
+    state.advance();
+  }
+  return state.pos !== start
+};
+function isHexDigit(ch) {
+  return (
+    (ch >= 0x30 /* 0 */ && ch <= 0x39 /* 9 */) ||
+    (ch >= 0x41 /* A */ && ch <= 0x46 /* F */) ||
+    (ch >= 0x61 /* a */ && ch <= 0x66 /* f */)
+  )
+}
+function hexToInt(ch) {
+  if (ch >= 0x41 /* A */ && ch <= 0x46 /* F */) {
+    return 10 + (ch - 0x41 /* A */)
+  }
+  if (ch >= 0x61 /* a */ && ch <= 0x66 /* f */) {
+    return 10 + (ch - 0x61 /* a */)
+  }
+  return ch - 0x30 /* 0 */
+}
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-annexB-LegacyOctalEscapeSequence
+// Allows only 0-377(octal) i.e. 0-255(decimal).
+pp$1.regexp_eatLegacyOctalEscapeSequence = function(state) {
+  if (this.regexp_eatOctalDigit(state)) {
+    var n1 = state.lastIntValue;
+    if (this.regexp_eatOctalDigit(state)) {
+      var n2 = state.lastIntValue;
+      if (n1 <= 3 && this.regexp_eatOctalDigit(state)) {
+        state.lastIntValue = n1 * 64 + n2 * 8 + state.lastIntValue;
+      } else {
+        state.lastIntValue = n1 * 8 + n2;
+      }
+    } else {
+      state.lastIntValue = n1;
+    }
+    return true
+  }
+  return false
+};
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-OctalDigit
+pp$1.regexp_eatOctalDigit = function(state) {
+  var ch = state.current();
+  if (isOctalDigit(ch)) {
+    state.lastIntValue = ch - 0x30; /* 0 */
+    state.advance();
+    return true
+  }
+  state.lastIntValue = 0;
+  return false
+};
+function isOctalDigit(ch) {
+  return ch >= 0x30 /* 0 */ && ch <= 0x37 /* 7 */
+}
+
+// https://www.ecma-international.org/ecma-262/8.0/#prod-Hex4Digits
+// https://www.ecma-international.org/ecma-262/8.0/#prod-HexDigit
+// And HexDigit HexDigit in https://www.ecma-international.org/ecma-262/8.0/#prod-HexEscapeSequence
+pp$1.regexp_eatFixedHexDigits = function(state, length) {
+  var start = state.pos;
+  state.lastIntValue = 0;
+  for (var i = 0; i < length; ++i) {
+    var ch = state.current();
+    if (!isHexDigit(ch)) {
+      state.pos = start;
+      return false
+    }
+    state.lastIntValue = 16 * state.lastIntValue + hexToInt(ch);
+    state.advance();
+  }
+  return true
+};
+
+// Object type used to represent tokens. Note that normally, tokens
+// simply exist as properties on the parser object. This is only
+// used for the onToken callback and the external tokenizer.
+
+var Token = function Token(p) {
+  this.type = p.type;
+  this.value = p.value;
+  this.start = p.start;
+  this.end = p.end;
+  if (p.options.locations)
+    { this.loc = new SourceLocation(p, p.startLoc, p.endLoc); }
+  if (p.options.ranges)
+    { this.range = [p.start, p.end]; }
+};
+
+// ## Tokenizer
+
+var pp = Parser.prototype;
+
+// Move to the next token
+
+pp.next = function(ignoreEscapeSequenceInKeyword) {
+  if (!ignoreEscapeSequenceInKeyword && this.type.keyword && this.containsEsc)
+    { this.raiseRecoverable(this.start, "Escape sequence in keyword " + this.type.keyword); }
+  if (this.options.onToken)
+    { this.options.onToken(new Token(this)); }
+
+  this.lastTokEnd = this.end;
+  this.lastTokStart = this.start;
+  this.lastTokEndLoc = this.endLoc;
+  this.lastTokStartLoc = this.startLoc;
+  this.nextToken();
+};
+
+pp.getToken = function() {
+  this.next();
+  return new Token(this)
+};
+
+// If we're in an ES6 environment, make parsers iterable
+if (typeof Symbol !== "undefined")
+  { pp[Symbol.iterator] = function() {
+    var this$1$1 = this;
+
+    return {
+      next: function () {
+        var token = this$1$1.getToken();
+        return {
+          done: token.type === types$1.eof,
+          value: token
+        }
+      }
+    }
+  }; }
+
+// Toggle strict mode. Re-reads the next number or string to please
+// pedantic tests (`"use strict"; 010;` should fail).
+
+// Read a single token, updating the parser object's token-related
+// properties.
+
+pp.nextToken = function() {
+  var curContext = this.curContext();
+  if (!curContext || !curContext.preserveSpace) { this.skipSpace(); }
+
+  this.start = this.pos;
+  if (this.options.locations) { this.startLoc = this.curPosition(); }
+  if (this.pos >= this.input.length) { return this.finishToken(types$1.eof) }
+
+  if (curContext.override) { return curContext.override(this) }
+  else { this.readToken(this.fullCharCodeAtPos()); }
+};
+
+pp.readToken = function(code) {
+  // Identifier or keyword. '\uXXXX' sequences are allowed in
+  // identifiers, so '\' also dispatches to that.
+  if (isIdentifierStart(code, this.options.ecmaVersion >= 6) || code === 92 /* '\' */)
+    { return this.readWord() }
+
+  return this.getTokenFromCode(code)
+};
+
+pp.fullCharCodeAt = function(pos) {
+  var code = this.input.charCodeAt(pos);
+  if (code <= 0xd7ff || code >= 0xdc00) { return code }
+  var next = this.input.charCodeAt(pos + 1);
+  return next <= 0xdbff || next >= 0xe000 ? code : (code << 10) + next - 0x35fdc00
+};
+
+pp.fullCharCodeAtPos = function() {
+  return this.fullCharCodeAt(this.pos)
+};
+
+pp.skipBlockComment = function() {
+  var startLoc = this.options.onComment && this.curPosition();
+  var start = this.pos, end = this.input.indexOf("*/", this.pos += 2);
+  if (end === -1) { this.raise(this.pos - 2, "Unterminated comment"); }
+  this.pos = end + 2;
+  if (this.options.locations) {
+    for (var nextBreak = (void 0), pos = start; (nextBreak = nextLineBreak(this.input, pos, this.pos)) > -1;) {
+      ++this.curLine;
+      pos = this.lineStart = nextBreak;
+    }
+  }
+  if (this.options.onComment)
+    { this.options.onComment(true, this.input.slice(start + 2, end), start, this.pos,
+                           startLoc, this.curPosition()); }
+};
+
+pp.skipLineComment = function(startSkip) {
+  var start = this.pos;
+  var startLoc = this.options.onComment && this.curPosition();
+  var ch = this.input.charCodeAt(this.pos += startSkip);
+  while (this.pos < this.input.length && !isNewLine(ch)) {
+    ch = this.input.charCodeAt(++this.pos);
+  }
+  if (this.options.onComment)
+    { this.options.onComment(false, this.input.slice(start + startSkip, this.pos), start, this.pos,
+                           startLoc, this.curPosition()); }
+};
+
+// Called at the start of the parse and after every token. Skips
+// whitespace and comments, and.
+
+pp.skipSpace = function() {
+  loop: while (this.pos < this.input.length) {
+    var ch = this.input.charCodeAt(this.pos);
+    switch (ch) {
+    case 32: case 160: // ' '
+      ++this.pos;
+      break
+    case 13:
+      if (this.input.charCodeAt(this.pos + 1) === 10) {
+        ++this.pos;
+      }
+    case 10: case 8232: case 8233:
+      ++this.pos;
+      if (this.options.locations) {
+        ++this.curLine;
+        this.lineStart = this.pos;
+      }
+      break
+    case 47: // '/'
+      switch (this.input.charCodeAt(this.pos + 1)) {
+      case 42: // '*'
+        this.skipBlockComment();
+        break
+      case 47:
+        this.skipLineComment(2);
+        break
+      default:
+        break loop
+      }
+      break
+    default:
+      if (ch > 8 && ch < 14 || ch >= 5760 && nonASCIIwhitespace.test(String.fromCharCode(ch))) {
+        ++this.pos;
+      } else {
+        break loop
+      }
+    }
+  }
+};
+
+// Called at the end of every token. Sets `end`, `val`, and
+// maintains `context` and `exprAllowed`, and skips the space after
+// the token, so that the next one's `start` will point at the
+// right position.
+
+pp.finishToken = function(type, val) {
+  this.end = this.pos;
+  if (this.options.locations) { this.endLoc = this.curPosition(); }
+  var prevType = this.type;
+  this.type = type;
+  this.value = val;
+
+  this.updateContext(prevType);
+};
+
+// ### Token reading
+
+// This is the function that is called to fetch the next token. It
+// is somewhat obscure, because it works in character codes rather
+// than characters, and because operator parsing has been inlined
+// into it.
+//
+// All in the name of speed.
+//
+pp.readToken_dot = function() {
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (next >= 48 && next <= 57) { return this.readNumber(true) }
+  var next2 = this.input.charCodeAt(this.pos + 2);
+  if (this.options.ecmaVersion >= 6 && next === 46 && next2 === 46) { // 46 = dot '.'
+    this.pos += 3;
+    return this.finishToken(types$1.ellipsis)
+  } else {
+    ++this.pos;
+    return this.finishToken(types$1.dot)
+  }
+};
+
+pp.readToken_slash = function() { // '/'
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (this.exprAllowed) { ++this.pos; return this.readRegexp() }
+  if (next === 61) { return this.finishOp(types$1.assign, 2) }
+  return this.finishOp(types$1.slash, 1)
+};
+
+pp.readToken_mult_modulo_exp = function(code) { // '%*'
+  var next = this.input.charCodeAt(this.pos + 1);
+  var size = 1;
+  var tokentype = code === 42 ? types$1.star : types$1.modulo;
+
+  // exponentiation operator ** and **=
+  if (this.options.ecmaVersion >= 7 && code === 42 && next === 42) {
+    ++size;
+    tokentype = types$1.starstar;
+    next = this.input.charCodeAt(this.pos + 2);
+  }
+
+  if (next === 61) { return this.finishOp(types$1.assign, size + 1) }
+  return this.finishOp(tokentype, size)
+};
+
+pp.readToken_pipe_amp = function(code) { // '|&'
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (next === code) {
+    if (this.options.ecmaVersion >= 12) {
+      var next2 = this.input.charCodeAt(this.pos + 2);
+      if (next2 === 61) { return this.finishOp(types$1.assign, 3) }
+    }
+    return this.finishOp(code === 124 ? types$1.logicalOR : types$1.logicalAND, 2)
+  }
+  if (next === 61) { return this.finishOp(types$1.assign, 2) }
+  return this.finishOp(code === 124 ? types$1.bitwiseOR : types$1.bitwiseAND, 1)
+};
+
+pp.readToken_caret = function() { // '^'
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (next === 61) { return this.finishOp(types$1.assign, 2) }
+  return this.finishOp(types$1.bitwiseXOR, 1)
+};
+
+pp.readToken_plus_min = function(code) { // '+-'
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (next === code) {
+    if (next === 45 && !this.inModule && this.input.charCodeAt(this.pos + 2) === 62 &&
+        (this.lastTokEnd === 0 || lineBreak.test(this.input.slice(this.lastTokEnd, this.pos)))) {
+      // A `-->` line comment
+      this.skipLineComment(3);
+      this.skipSpace();
+      return this.nextToken()
+    }
+    return this.finishOp(types$1.incDec, 2)
+  }
+  if (next === 61) { return this.finishOp(types$1.assign, 2) }
+  return this.finishOp(types$1.plusMin, 1)
+};
+
+pp.readToken_lt_gt = function(code) { // '<>'
+  var next = this.input.charCodeAt(this.pos + 1);
+  var size = 1;
+  if (next === code) {
+    size = code === 62 && this.input.charCodeAt(this.pos + 2) === 62 ? 3 : 2;
+    if (this.input.charCodeAt(this.pos + size) === 61) { return this.finishOp(types$1.assign, size + 1) }
+    return this.finishOp(types$1.bitShift, size)
+  }
+  if (next === 33 && code === 60 && !this.inModule && this.input.charCodeAt(this.pos + 2) === 45 &&
+      this.input.charCodeAt(this.pos + 3) === 45) {
+    // `<!--`, an XML-style comment that should be interpreted as a line comment
+    this.skipLineComment(4);
+    this.skipSpace();
+    return this.nextToken()
+  }
+  if (next === 61) { size = 2; }
+  return this.finishOp(types$1.relational, size)
+};
+
+pp.readToken_eq_excl = function(code) { // '=!'
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (next === 61) { return this.finishOp(types$1.equality, this.input.charCodeAt(this.pos + 2) === 61 ? 3 : 2) }
+  if (code === 61 && next === 62 && this.options.ecmaVersion >= 6) { // '=>'
+    this.pos += 2;
+    return this.finishToken(types$1.arrow)
+  }
+  return this.finishOp(code === 61 ? types$1.eq : types$1.prefix, 1)
+};
+
+pp.readToken_question = function() { // '?'
+  var ecmaVersion = this.options.ecmaVersion;
+  if (ecmaVersion >= 11) {
+    var next = this.input.charCodeAt(this.pos + 1);
+    if (next === 46) {
+      var next2 = this.input.charCodeAt(this.pos + 2);
+      if (next2 < 48 || next2 > 57) { return this.finishOp(types$1.questionDot, 2) }
+    }
+    if (next === 63) {
+      if (ecmaVersion >= 12) {
+        var next2$1 = this.input.charCodeAt(this.pos + 2);
+        if (next2$1 === 61) { return this.finishOp(types$1.assign, 3) }
+      }
+      return this.finishOp(types$1.coalesce, 2)
+    }
+  }
+  return this.finishOp(types$1.question, 1)
+};
+
+pp.readToken_numberSign = function() { // '#'
+  var ecmaVersion = this.options.ecmaVersion;
+  var code = 35; // '#'
+  if (ecmaVersion >= 13) {
+    ++this.pos;
+    code = this.fullCharCodeAtPos();
+    if (isIdentifierStart(code, true) || code === 92 /* '\' */) {
+      return this.finishToken(types$1.privateId, this.readWord1())
+    }
+  }
+
+  this.raise(this.pos, "Unexpected character '" + codePointToString(code) + "'");
+};
+
+pp.getTokenFromCode = function(code) {
+  switch (code) {
+  // The interpretation of a dot depends on whether it is followed
+  // by a digit or another two dots.
+  case 46: // '.'
+    return this.readToken_dot()
+
+  // Punctuation tokens.
+  case 40: ++this.pos; return this.finishToken(types$1.parenL)
+  case 41: ++this.pos; return this.finishToken(types$1.parenR)
+  case 59: ++this.pos; return this.finishToken(types$1.semi)
+  case 44: ++this.pos; return this.finishToken(types$1.comma)
+  case 91: ++this.pos; return this.finishToken(types$1.bracketL)
+  case 93: ++this.pos; return this.finishToken(types$1.bracketR)
+  case 123: ++this.pos; return this.finishToken(types$1.braceL)
+  case 125: ++this.pos; return this.finishToken(types$1.braceR)
+  case 58: ++this.pos; return this.finishToken(types$1.colon)
+
+  case 96: // '`'
+    if (this.options.ecmaVersion < 6) { break }
+    ++this.pos;
+    return this.finishToken(types$1.backQuote)
+
+  case 48: // '0'
+    var next = this.input.charCodeAt(this.pos + 1);
+    if (next === 120 || next === 88) { return this.readRadixNumber(16) } // '0x', '0X' - hex number
+    if (this.options.ecmaVersion >= 6) {
+      if (next === 111 || next === 79) { return this.readRadixNumber(8) } // '0o', '0O' - octal number
+      if (next === 98 || next === 66) { return this.readRadixNumber(2) } // '0b', '0B' - binary number
+    }
+
+  // Anything else beginning with a digit is an integer, octal
+  // number, or float.
+  case 49: case 50: case 51: case 52: case 53: case 54: case 55: case 56: case 57: // 1-9
+    return this.readNumber(false)
+
+  // Quotes produce strings.
+  case 34: case 39: // '"', "'"
+    return this.readString(code)
+
+  // Operators are parsed inline in tiny state machines. '=' (61) is
+  // often referred to. `finishOp` simply skips the amount of
+  // characters it is given as second argument, and returns a token
+  // of the type given by its first argument.
+  case 47: // '/'
+    return this.readToken_slash()
+
+  case 37: case 42: // '%*'
+    return this.readToken_mult_modulo_exp(code)
+
+  case 124: case 38: // '|&'
+    return this.readToken_pipe_amp(code)
+
+  case 94: // '^'
+    return this.readToken_caret()
+
+  case 43: case 45: // '+-'
+    return this.readToken_plus_min(code)
+
+  case 60: case 62: // '<>'
+    return this.readToken_lt_gt(code)
+
+  case 61: case 33: // '=!'
+    return this.readToken_eq_excl(code)
+
+  case 63: // '?'
+    return this.readToken_question()
+
+  case 126: // '~'
+    return this.finishOp(types$1.prefix, 1)
+
+  case 35: // '#'
+    return this.readToken_numberSign()
+  }
+
+  this.raise(this.pos, "Unexpected character '" + codePointToString(code) + "'");
+};
+
+pp.finishOp = function(type, size) {
+  var str = this.input.slice(this.pos, this.pos + size);
+  this.pos += size;
+  return this.finishToken(type, str)
+};
+
+pp.readRegexp = function() {
+  var escaped, inClass, start = this.pos;
+  for (;;) {
+    if (this.pos >= this.input.length) { this.raise(start, "Unterminated regular expression"); }
+    var ch = this.input.charAt(this.pos);
+    if (lineBreak.test(ch)) { this.raise(start, "Unterminated regular expression"); }
+    if (!escaped) {
+      if (ch === "[") { inClass = true; }
+      else if (ch === "]" && inClass) { inClass = false; }
+      else if (ch === "/" && !inClass) { break }
+      escaped = ch === "\\";
+    } else { escaped = false; }
+    ++this.pos;
+  }
+  var pattern = this.input.slice(start, this.pos);
+  ++this.pos;
+  var flagsStart = this.pos;
+  var flags = this.readWord1();
+  if (this.containsEsc) { this.unexpected(flagsStart); }
+
+  // Validate pattern
+  var state = this.regexpState || (this.regexpState = new RegExpValidationState(this));
+  state.reset(start, pattern, flags);
+  this.validateRegExpFlags(state);
+  this.validateRegExpPattern(state);
+
+  // Create Literal#value property value.
+  var value = null;
+  try {
+    value = new RegExp(pattern, flags);
+  } catch (e) {
+    // ESTree requires null if it failed to instantiate RegExp object.
+    // https://github.com/estree/estree/blob/a27003adf4fd7bfad44de9cef372a2eacd527b1c/es5.md#regexpliteral
+  }
+
+  return this.finishToken(types$1.regexp, {pattern: pattern, flags: flags, value: value})
+};
+
+// Read an integer in the given radix. Return null if zero digits
+// were read, the integer value otherwise. When `len` is given, this
+// will return `null` unless the integer has exactly `len` digits.
+
+pp.readInt = function(radix, len, maybeLegacyOctalNumericLiteral) {
+  // `len` is used for character escape sequences. In that case, disallow separators.
+  var allowSeparators = this.options.ecmaVersion >= 12 && len === undefined;
+
+  // `maybeLegacyOctalNumericLiteral` is true if it doesn't have prefix (0x,0o,0b)
+  // and isn't fraction part nor exponent part. In that case, if the first digit
+  // is zero then disallow separators.
+  var isLegacyOctalNumericLiteral = maybeLegacyOctalNumericLiteral && this.input.charCodeAt(this.pos) === 48;
+
+  var start = this.pos, total = 0, lastCode = 0;
+  for (var i = 0, e = len == null ? Infinity : len; i < e; ++i, ++this.pos) {
+    var code = this.input.charCodeAt(this.pos), val = (void 0);
+
+    if (allowSeparators && code === 95) {
+      if (isLegacyOctalNumericLiteral) { this.raiseRecoverable(this.pos, "Numeric separator is not allowed in legacy octal numeric literals"); }
+      if (lastCode === 95) { this.raiseRecoverable(this.pos, "Numeric separator must be exactly one underscore"); }
+      if (i === 0) { this.raiseRecoverable(this.pos, "Numeric separator is not allowed at the first of digits"); }
+      lastCode = code;
+      continue
+    }
+
+    if (code >= 97) { val = code - 97 + 10; } // a
+    else if (code >= 65) { val = code - 65 + 10; } // A
+    else if (code >= 48 && code <= 57) { val = code - 48; } // 0-9
+    else { val = Infinity; }
+    if (val >= radix) { break }
+    lastCode = code;
+    total = total * radix + val;
+  }
+
+  if (allowSeparators && lastCode === 95) { this.raiseRecoverable(this.pos - 1, "Numeric separator is not allowed at the last of digits"); }
+  if (this.pos === start || len != null && this.pos - start !== len) { return null }
+
+  return total
+};
+
+function stringToNumber(str, isLegacyOctalNumericLiteral) {
+  if (isLegacyOctalNumericLiteral) {
+    return parseInt(str, 8)
+  }
+
+  // `parseFloat(value)` stops parsing at the first numeric separator then returns a wrong value.
+  return parseFloat(str.replace(/_/g, ""))
+}
+
+function stringToBigInt(str) {
+  if (typeof BigInt !== "function") {
+    return null
+  }
+
+  // `BigInt(value)` throws syntax error if the string contains numeric separators.
+  return BigInt(str.replace(/_/g, ""))
+}
+
+pp.readRadixNumber = function(radix) {
+  var start = this.pos;
+  this.pos += 2; // 0x
+  var val = this.readInt(radix);
+  if (val == null) { this.raise(this.start + 2, "Expected number in radix " + radix); }
+  if (this.options.ecmaVersion >= 11 && this.input.charCodeAt(this.pos) === 110) {
+    val = stringToBigInt(this.input.slice(start, this.pos));
+    ++this.pos;
+  } else if (isIdentifierStart(this.fullCharCodeAtPos())) { this.raise(this.pos, "Identifier directly after number"); }
+  return this.finishToken(types$1.num, val)
+};
+
+// Read an integer, octal integer, or floating-point number.
+
+pp.readNumber = function(startsWithDot) {
+  var start = this.pos;
+  if (!startsWithDot && this.readInt(10, undefined, true) === null) { this.raise(start, "Invalid number"); }
+  var octal = this.pos - start >= 2 && this.input.charCodeAt(start) === 48;
+  if (octal && this.strict) { this.raise(start, "Invalid number"); }
+  var next = this.input.charCodeAt(this.pos);
+  if (!octal && !startsWithDot && this.options.ecmaVersion >= 11 && next === 110) {
+    var val$1 = stringToBigInt(this.input.slice(start, this.pos));
+    ++this.pos;
+    if (isIdentifierStart(this.fullCharCodeAtPos())) { this.raise(this.pos, "Identifier directly after number"); }
+    return this.finishToken(types$1.num, val$1)
+  }
+  if (octal && /[89]/.test(this.input.slice(start, this.pos))) { octal = false; }
+  if (next === 46 && !octal) { // '.'
+    ++this.pos;
+    this.readInt(10);
+    next = this.input.charCodeAt(this.pos);
+  }
+  if ((next === 69 || next === 101) && !octal) { // 'eE'
+    next = this.input.charCodeAt(++this.pos);
+    if (next === 43 || next === 45) { ++this.pos; } // '+-'
+    if (this.readInt(10) === null) { this.raise(start, "Invalid number"); }
+  }
+  if (isIdentifierStart(this.fullCharCodeAtPos())) { this.raise(this.pos, "Identifier directly after number"); }
+
+  var val = stringToNumber(this.input.slice(start, this.pos), octal);
+  return this.finishToken(types$1.num, val)
+};
+
+// Read a string value, interpreting backslash-escapes.
+
+pp.readCodePoint = function() {
+  var ch = this.input.charCodeAt(this.pos), code;
+
+  if (ch === 123) { // '{'
+    if (this.options.ecmaVersion < 6) { this.unexpected(); }
+    var codePos = ++this.pos;
+    code = this.readHexChar(this.input.indexOf("}", this.pos) - this.pos);
+    ++this.pos;
+    if (code > 0x10FFFF) { this.invalidStringToken(codePos, "Code point out of bounds"); }
+  } else {
+    code = this.readHexChar(4);
+  }
+  return code
+};
+
+pp.readString = function(quote) {
+  var out = "", chunkStart = ++this.pos;
+  for (;;) {
+    if (this.pos >= this.input.length) { this.raise(this.start, "Unterminated string constant"); }
+    var ch = this.input.charCodeAt(this.pos);
+    if (ch === quote) { break }
+    if (ch === 92) { // '\'
+      out += this.input.slice(chunkStart, this.pos);
+      out += this.readEscapedChar(false);
+      chunkStart = this.pos;
+    } else if (ch === 0x2028 || ch === 0x2029) {
+      if (this.options.ecmaVersion < 10) { this.raise(this.start, "Unterminated string constant"); }
+      ++this.pos;
+      if (this.options.locations) {
+        this.curLine++;
+        this.lineStart = this.pos;
+      }
+    } else {
+      if (isNewLine(ch)) { this.raise(this.start, "Unterminated string constant"); }
+      ++this.pos;
+    }
+  }
+  out += this.input.slice(chunkStart, this.pos++);
+  return this.finishToken(types$1.string, out)
+};
+
+// Reads template string tokens.
+
+var INVALID_TEMPLATE_ESCAPE_ERROR = {};
+
+pp.tryReadTemplateToken = function() {
+  this.inTemplateElement = true;
+  try {
+    this.readTmplToken();
+  } catch (err) {
+    if (err === INVALID_TEMPLATE_ESCAPE_ERROR) {
+      this.readInvalidTemplateToken();
+    } else {
+      throw err
+    }
+  }
+
+  this.inTemplateElement = false;
+};
+
+pp.invalidStringToken = function(position, message) {
+  if (this.inTemplateElement && this.options.ecmaVersion >= 9) {
+    throw INVALID_TEMPLATE_ESCAPE_ERROR
+  } else {
+    this.raise(position, message);
+  }
+};
+
+pp.readTmplToken = function() {
+  var out = "", chunkStart = this.pos;
+  for (;;) {
+    if (this.pos >= this.input.length) { this.raise(this.start, "Unterminated template"); }
+    var ch = this.input.charCodeAt(this.pos);
+    if (ch === 96 || ch === 36 && this.input.charCodeAt(this.pos + 1) === 123) { // '`', '${'
+      if (this.pos === this.start && (this.type === types$1.template || this.type === types$1.invalidTemplate)) {
+        if (ch === 36) {
+          this.pos += 2;
+          return this.finishToken(types$1.dollarBraceL)
+        } else {
+          ++this.pos;
+          return this.finishToken(types$1.backQuote)
+        }
+      }
+      out += this.input.slice(chunkStart, this.pos);
+      return this.finishToken(types$1.template, out)
+    }
+    if (ch === 92) { // '\'
+      out += this.input.slice(chunkStart, this.pos);
+      out += this.readEscapedChar(true);
+      chunkStart = this.pos;
+    } else if (isNewLine(ch)) {
+      out += this.input.slice(chunkStart, this.pos);
+      ++this.pos;
+      switch (ch) {
+      case 13:
+        if (this.input.charCodeAt(this.pos) === 10) { ++this.pos; }
+      case 10:
+        out += "\n";
+        break
+      default:
+        out += String.fromCharCode(ch);
+        break
+      }
+      if (this.options.locations) {
+        ++this.curLine;
+        this.lineStart = this.pos;
+      }
+      chunkStart = this.pos;
+    } else {
+      ++this.pos;
+    }
+  }
+};
+
+// Reads a template token to search for the end, without validating any escape sequences
+pp.readInvalidTemplateToken = function() {
+  for (; this.pos < this.input.length; this.pos++) {
+    switch (this.input[this.pos]) {
+    case "\\":
+      ++this.pos;
+      break
+
+    case "$":
+      if (this.input[this.pos + 1] !== "{") { break }
+      // fall through
+    case "`":
+      return this.finishToken(types$1.invalidTemplate, this.input.slice(this.start, this.pos))
+
+    case "\r":
+      if (this.input[this.pos + 1] === "\n") { ++this.pos; }
+      // fall through
+    case "\n": case "\u2028": case "\u2029":
+      ++this.curLine;
+      this.lineStart = this.pos + 1;
+      break
+    }
+  }
+  this.raise(this.start, "Unterminated template");
+};
+
+// Used to read escaped characters
+
+pp.readEscapedChar = function(inTemplate) {
+  var ch = this.input.charCodeAt(++this.pos);
+  ++this.pos;
+  switch (ch) {
+  case 110: return "\n" // 'n' -> '\n'
+  case 114: return "\r" // 'r' -> '\r'
+  case 120: return String.fromCharCode(this.readHexChar(2)) // 'x'
+  case 117: return codePointToString(this.readCodePoint()) // 'u'
+  case 116: return "\t" // 't' -> '\t'
+  case 98: return "\b" // 'b' -> '\b'
+  case 118: return "\u000b" // 'v' -> '\u000b'
+  case 102: return "\f" // 'f' -> '\f'
+  case 13: if (this.input.charCodeAt(this.pos) === 10) { ++this.pos; } // '\r\n'
+  case 10: // ' \n'
+    if (this.options.locations) { this.lineStart = this.pos; ++this.curLine; }
+    return ""
+  case 56:
+  case 57:
+    if (this.strict) {
+      this.invalidStringToken(
+        this.pos - 1,
+        "Invalid escape sequence"
+      );
+    }
+    if (inTemplate) {
+      var codePos = this.pos - 1;
+
+      this.invalidStringToken(
+        codePos,
+        "Invalid escape sequence in template string"
+      );
+    }
+  default:
+    if (ch >= 48 && ch <= 55) {
+      var octalStr = this.input.substr(this.pos - 1, 3).match(/^[0-7]+/)[0];
+      var octal = parseInt(octalStr, 8);
+      if (octal > 255) {
+        octalStr = octalStr.slice(0, -1);
+        octal = parseInt(octalStr, 8);
+      }
+      this.pos += octalStr.length - 1;
+      ch = this.input.charCodeAt(this.pos);
+      if ((octalStr !== "0" || ch === 56 || ch === 57) && (this.strict || inTemplate)) {
+        this.invalidStringToken(
+          this.pos - 1 - octalStr.length,
+          inTemplate
+            ? "Octal literal in template string"
+            : "Octal literal in strict mode"
+        );
+      }
+      return String.fromCharCode(octal)
+    }
+    if (isNewLine(ch)) {
+      // Unicode new line characters after \ get removed from output in both
+      // template literals and strings
+      if (this.options.locations) { this.lineStart = this.pos; ++this.curLine; }
+      return ""
+    }
+    return String.fromCharCode(ch)
+  }
+};
+
+// Used to read character escape sequences ('\x', '\u', '\U').
+
+pp.readHexChar = function(len) {
+  var codePos = this.pos;
+  var n = this.readInt(16, len);
+  if (n === null) { this.invalidStringToken(codePos, "Bad character escape sequence"); }
+  return n
+};
+
+// Read an identifier, and return it as a string. Sets `this.containsEsc`
+// to whether the word contained a '\u' escape.
+//
+// Incrementally adds only escaped chars, adding other chunks as-is
+// as a micro-optimization.
+
+pp.readWord1 = function() {
+  this.containsEsc = false;
+  var word = "", first = true, chunkStart = this.pos;
+  var astral = this.options.ecmaVersion >= 6;
+  while (this.pos < this.input.length) {
+    var ch = this.fullCharCodeAtPos();
+    if (isIdentifierChar(ch, astral)) {
+      this.pos += ch <= 0xffff ? 1 : 2;
+    } else if (ch === 92) { // "\"
+      this.containsEsc = true;
+      word += this.input.slice(chunkStart, this.pos);
+      var escStart = this.pos;
+      if (this.input.charCodeAt(++this.pos) !== 117) // "u"
+        { this.invalidStringToken(this.pos, "Expecting Unicode escape sequence \\uXXXX"); }
+      ++this.pos;
+      var esc = this.readCodePoint();
+      if (!(first ? isIdentifierStart : isIdentifierChar)(esc, astral))
+        { this.invalidStringToken(escStart, "Invalid Unicode escape"); }
+      word += codePointToString(esc);
+      chunkStart = this.pos;
+    } else {
+      break
+    }
+    first = false;
+  }
+  return word + this.input.slice(chunkStart, this.pos)
+};
+
+// Read an identifier or keyword token. Will check for reserved
+// words when necessary.
+
+pp.readWord = function() {
+  var word = this.readWord1();
+  var type = types$1.name;
+  if (this.keywords.test(word)) {
+    type = keywords[word];
+  }
+  return this.finishToken(type, word)
+};
+
+// Acorn is a tiny, fast JavaScript parser written in JavaScript.
+//
+// Acorn was written by Marijn Haverbeke, Ingvar Stepanyan, and
+// various contributors and released under an MIT license.
+//
+// Git repositories for Acorn are available at
+//
+//     http://marijnhaverbeke.nl/git/acorn
+//     https://github.com/acornjs/acorn.git
+//
+// Please use the [github bug tracker][ghbt] to report issues.
+//
+// [ghbt]: https://github.com/acornjs/acorn/issues
+
+
+var acorn_version = "8.19.0";
+
+Parser.acorn = {
+  Parser: Parser,
+  version: acorn_version,
+  defaultOptions: defaultOptions,
+  Position: Position,
+  SourceLocation: SourceLocation,
+  getLineInfo: getLineInfo,
+  Node: Node,
+  TokenType: TokenType,
+  tokTypes: types$1,
+  keywordTypes: keywords,
+  TokContext: TokContext,
+  tokContexts: types,
+  isIdentifierChar: isIdentifierChar,
+  isIdentifierStart: isIdentifierStart,
+  Token: Token,
+  isNewLine: isNewLine,
+  lineBreak: lineBreak,
+  lineBreakG: lineBreakG,
+  nonASCIIwhitespace: nonASCIIwhitespace
+};
+
+// The main exported interface (under `self.acorn` when in the
+// browser) is a `parse` function that takes a code string and returns
+// an abstract syntax tree as specified by the [ESTree spec][estree].
+//
+// [estree]: https://github.com/estree/estree
+
+function acorn_parse(input, options) {
+  return Parser.parse(input, options)
+}
+
+// This function tries to parse a single expression at a given
+// offset in a string. Useful for parsing mixed-language formats
+// that embed JavaScript expressions.
+
+function parseExpressionAt(input, pos, options) {
+  return Parser.parseExpressionAt(input, pos, options)
+}
+
+// Acorn is organized as a tokenizer and a recursive-descent parser.
+// The `tokenizer` export provides an interface to the tokenizer.
+
+function tokenizer(input, options) {
+  return Parser.tokenizer(input, options)
+}
+
+
+
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./src/k6/script-scan.ts
+
+
+
+
+/** Modules k6 runs; other archived files (open()ed data) are not code. */
+const MODULE = /\.(?:[cm]?js|[cm]?ts)$/;
+/** Longest module read whole: past this a file is data, not a script someone wrote. */
+const MAX_MODULE_BYTES = 8 * 1024 * 1024;
+/**
+ * Every use of the global `name` (e.g. `__VU`) in the modules of a k6
+ * archive: the entry script (`data`) and every module it imports, local
+ * (`file/…`) or remote (`https/…`). Comments, strings and property names
+ * (`obj.__VU`) do not count.
+ *
+ * @param entry what to call the entry script in the result (the user's path)
+ */
+async function findGlobalUses(archivePath, name, entry) {
+    const uses = [];
+    const tar = (0,tar_stream.extract)();
+    const scan = (async () => {
+        for await (const file of tar) {
+            const path = file.header.name;
+            const isModule = path === 'data' || MODULE.test(path);
+            if (file.header.type !== 'file' || !isModule || file.header.size > MAX_MODULE_BYTES) {
+                file.resume();
+                continue;
+            }
+            const chunks = [];
+            for await (const chunk of file)
+                chunks.push(chunk);
+            const module = path === 'data' ? entry : archivedModuleName(path);
+            for (const line of globalUseLines(Buffer.concat(chunks).toString('utf8'), name)) {
+                uses.push({ module, line });
+            }
+        }
+    })();
+    await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(archivePath), tar), scan]);
+    return uses;
+}
+/** `file/tmp/x/lib.js` → `/tmp/x/lib.js`; `https/jslib.k6.io/a.js` → `https://jslib.k6.io/a.js`. */
+function archivedModuleName(path) {
+    const slash = path.indexOf('/');
+    const scheme = path.slice(0, slash);
+    const rest = path.slice(slash + 1);
+    return scheme === 'file' ? `/${rest}` : `${scheme}://${rest}`;
+}
+/**
+ * Lines where `name` is read as an identifier. JavaScript is tokenized (so
+ * comments and strings are skipped, template expressions are not); source
+ * the tokenizer cannot read (TypeScript) is searched as text.
+ */
+function globalUseLines(source, name) {
+    try {
+        return identifierLines(source, name);
+    }
+    catch {
+        const word = new RegExp(`(?<![\\w$.])${name}(?![\\w$])`);
+        return source.split('\n').flatMap((text, i) => (word.test(text) ? [i + 1] : []));
+    }
+}
+function identifierLines(source, name) {
+    const lines = new Set();
+    let previous;
+    const tokens = tokenizer(source, {
+        ecmaVersion: 'latest',
+        sourceType: 'module',
+        allowHashBang: true,
+        allowAwaitOutsideFunction: true,
+        locations: true,
+    });
+    for (const token of tokens) {
+        const property = previous?.type.label === '.' || previous?.type.label === '?.';
+        const text = source.slice(token.start, token.end);
+        if (token.type.label === 'name' && text === name && !property && token.loc) {
+            lines.add(token.loc.start.line);
+        }
+        previous = token;
+    }
+    return [...lines];
+}
+/**
+ * The warning for scripts that read `__VU` in a run of several k6 instances:
+ * k6 numbers `__VU` per instance (internal/js/bundle.go sets it to the local
+ * VU id) and has no option to change that, so each value repeats on every
+ * agent; `exec.vu.idInTest` is numbered across execution segments.
+ */
+async function vuNumberWarning(archivePath, entry) {
+    const uses = await findGlobalUses(archivePath, '__VU', entry);
+    if (uses.length === 0)
+        return undefined;
+    const where = uses.slice(0, 5).map((u) => `${u.module}:${String(u.line)}`);
+    const more = uses.length > where.length ? ` and ${String(uses.length - where.length)} more` : '';
+    return (`the script reads __VU (${where.join(', ')}${more}): k6 numbers __VU per k6 instance, so ` +
+        'every agent has its own VU 1, 2, …, and data picked by __VU (e.g. users[__VU - 1]) is ' +
+        "used by every agent at once. Use exec.vu.idInTest from 'k6/execution' instead: it is " +
+        'unique across the whole test.');
 }
 
 ;// CONCATENATED MODULE: ./src/coordinator/auth.ts
@@ -91589,6 +102054,133 @@ class AgentRecord {
     }
 }
 
+;// CONCATENATED MODULE: ./src/coordinator/run-clock.ts
+/**
+ * k6's test run duration for a run spread over machines (`testRunDurationMs`,
+ * every counter's `rate`, `delayAbortEval`).
+ *
+ * One k6 counts from just before setup() to just after teardown(), with the
+ * executors in between and nothing else (execution.Scheduler.Run: MarkStarted,
+ * setup, executors, teardown, MarkEnded). A distributed run has gaps one k6 has
+ * not: handing the setup data to every agent, the lead before the start
+ * instant, learning that the last agent finished, and each round trip to the
+ * agent doing setup() or teardown(). The clock leaves them out:
+ *
+ *     duration = setup() + (first k6's start → last k6's end) + teardown()
+ *
+ * Each part is measured where it happens, so no clock skew enters: setup() and
+ * teardown() on the agent that ran them; when each agent's k6 started and
+ * ended, on its own clock, after the agreed start instant (the one thing
+ * agents agree on, so a start late by the unpause request is not counted). What an agent reports only
+ * narrows what the coordinator saw itself (the time from the order to the
+ * report): an agent can make the run no longer than a slow report would.
+ */
+class RunClock {
+    #setupBegan;
+    #setupMs;
+    #startAt;
+    /** The earliest start and the latest end agents reported so far (ms after the start instant). */
+    #firstStartMs;
+    #lastEndMs;
+    #runOver = false;
+    #teardownBegan;
+    #teardownMs;
+    #endedAt;
+    /** The run began (k6's MarkStarted): setup() is ordered, or would be. */
+    setupBegan(nowMs) {
+        this.#setupBegan ??= nowMs;
+    }
+    setupEnded(nowMs, reportedMs) {
+        if (this.#setupBegan === undefined || this.#setupMs !== undefined)
+            return;
+        this.#setupMs = bounded(reportedMs, nowMs - this.#setupBegan);
+    }
+    /** The agreed instant every agent unpauses its k6 at (coordinator clock). */
+    started(atMs) {
+        if (this.#setupBegan === undefined)
+            return;
+        // Without setup(), or with its end not reported, the time since the run began.
+        this.#setupMs ??= 0;
+        this.#startAt ??= atMs;
+    }
+    /**
+     * One agent's k6 ran from `startMs` to `runMs` after the start instant (its
+     * own clock), or, unreported, until the coordinator heard of its end.
+     */
+    agentFinished(nowMs, reported = {}) {
+        if (this.#startAt === undefined)
+            return;
+        const endMs = bounded(reported.runMs, nowMs - this.#startAt);
+        const startMs = Math.min(endMs, Math.max(0, reported.startMs ?? 0));
+        this.#lastEndMs = Math.max(this.#lastEndMs ?? 0, endMs);
+        this.#firstStartMs = Math.min(this.#firstStartMs ?? startMs, startMs);
+    }
+    /** Every agent still in the run finished: nothing more runs until teardown(). */
+    runEnded(nowMs) {
+        if (this.#startAt === undefined || this.#runOver)
+            return;
+        // No agent left to report its end (all lost): the coordinator's own view.
+        this.#lastEndMs ??= Math.max(0, nowMs - this.#startAt);
+        this.#runOver = true;
+    }
+    teardownBegan(nowMs) {
+        this.#teardownBegan ??= nowMs;
+    }
+    teardownEnded(nowMs, reportedMs) {
+        if (this.#teardownBegan === undefined || this.#teardownMs !== undefined)
+            return;
+        this.#teardownMs = bounded(reportedMs, nowMs - this.#teardownBegan);
+    }
+    /** The run is over (agents released); the duration stops growing. */
+    ended(nowMs) {
+        this.#endedAt ??= nowMs;
+    }
+    /** The run began (setup() was ordered, or would have been). */
+    get began() {
+        return this.#setupBegan !== undefined;
+    }
+    /** The run's start instant, once announced. */
+    get startAt() {
+        return this.#startAt;
+    }
+    /** Setup time counted before the start instant (0 without setup()). */
+    get setupMs() {
+        return this.#setupMs ?? 0;
+    }
+    /** From the first k6's start to the last one's end, once every agent finished. */
+    get runMs() {
+        if (!this.#runOver || this.#lastEndMs === undefined)
+            return undefined;
+        return this.#lastEndMs - (this.#firstStartMs ?? 0);
+    }
+    /** The duration's parts, for the debug log. */
+    describe(nowMs) {
+        const ms = (v) => (v === undefined ? '-' : `${v.toFixed(1)} ms`);
+        return (`test run ${ms(this.durationMs(nowMs))}: setup() ${ms(this.#setupMs)}, ` +
+            `run ${ms(this.runMs)}, teardown() ${ms(this.#teardownMs)}`);
+    }
+    /** The test run duration at `nowMs`, as one k6 would report it then. */
+    durationMs(nowMs) {
+        if (this.#setupBegan === undefined)
+            return 0;
+        const now = Math.min(nowMs, this.#endedAt ?? nowMs);
+        if (this.#startAt === undefined)
+            return this.#setupMs ?? now - this.#setupBegan;
+        const runMs = this.runMs ?? Math.max(0, now - this.#startAt);
+        return this.setupMs + runMs + this.#teardownPart(now);
+    }
+    #teardownPart(now) {
+        if (this.#teardownMs !== undefined)
+            return this.#teardownMs;
+        return this.#teardownBegan === undefined ? 0 : Math.max(0, now - this.#teardownBegan);
+    }
+}
+/** An agent's own measure, never longer than what the coordinator saw. */
+function bounded(reportedMs, observedMs) {
+    const observed = Math.max(0, observedMs);
+    return reportedMs === undefined ? observed : Math.min(Math.max(0, reportedMs), observed);
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/summary.ts
 
 /**
@@ -91611,6 +102203,7 @@ function summarise(facts) {
         startSkewMs: starts.length ? Math.max(...starts) - Math.min(...starts) : undefined,
         setupRan: facts.setupRan,
         teardownRan: facts.teardownRan,
+        thresholdsBreached: facts.thresholdsBreached,
     };
 }
 function verdict(facts) {
@@ -91662,6 +102255,7 @@ function agentSummary(agent, leader) {
 
 
 
+
 /**
  * The coordination core: registration, phases, barriers and the exit code.
  * It knows nothing about HTTP; the server in ./server.ts is one transport for
@@ -91671,9 +102265,7 @@ function agentSummary(agent, leader) {
 class Coordinator {
     #o;
     #metrics;
-    /** k6's test run duration spans setup() through teardown() (execution.Scheduler.Run). */
-    #runStartMs;
-    #runEndMs;
+    #clock = new RunClock();
     #thresholdsBreached = [];
     #log;
     #now;
@@ -91695,6 +102287,7 @@ class Coordinator {
         this.#o = {
             expectedAgents: options.expectedAgents,
             archive: options.archive,
+            secretSources: options.secretSources ?? [],
             noSetup: options.noSetup ?? false,
             noTeardown: options.noTeardown ?? false,
             joinTimeoutMs: options.joinTimeoutMs ?? 300_000,
@@ -91711,6 +102304,10 @@ class Coordinator {
         this.#result = new Promise((resolve) => (this.#resolve = resolve));
         this.#after(this.#o.joinTimeoutMs, () => this.#joinTimedOut());
         this.#every(Math.min(1_000, this.#o.livenessTimeoutMs / 4), () => this.#checkLiveness());
+    }
+    /** The coordinator's clock (epoch ms): start instants are announced on it. */
+    now() {
+        return this.#now();
     }
     get phase() {
         return this.#phase;
@@ -91809,11 +102406,9 @@ class Coordinator {
     get setupData() {
         return this.#setupData ?? undefined;
     }
-    /** Test run duration so far, as k6 counts it. */
+    /** Test run duration so far, as one k6 would count it (./run-clock.ts). */
     get runDurationMs() {
-        if (this.#runStartMs === undefined)
-            return 0;
-        return (this.#runEndMs ?? this.#now()) - this.#runStartMs;
+        return this.#clock.durationMs(this.#now());
     }
     /** Ends the run early (e.g. SIGINT to the coordinator). The first cause wins. */
     abort(cause) {
@@ -91825,14 +102420,19 @@ class Coordinator {
             case 'setup-done':
                 this.#setupData = event.data;
                 this.#setupRan = true;
+                this.#clock.setupEnded(this.#now(), event.durationMs);
                 return;
             case 'setup-failed':
+                this.#clock.setupEnded(this.#now());
                 this.#abort({
                     exitCode: setupExitCode(event),
                     message: `setup() failed on ${agent.label}: ${event.message}`,
                 });
                 return;
             case 'finished':
+                this.#clock.agentFinished(this.#now(), event);
+                this.#log.debug(`${agent.label} finished: its k6 ran from ${ms(event.startMs)} to ${ms(event.runMs)} ` +
+                    'after the start instant');
                 if (event.aborted && this.#phase === 'running') {
                     this.#abort({
                         exitCode: K6_EXIT_CODES['script-aborted'],
@@ -91843,12 +102443,15 @@ class Coordinator {
                 return;
             case 'teardown-done':
                 this.#teardownRan = true;
+                this.#clock.teardownEnded(this.#now(), event.durationMs);
                 return;
             case 'teardown-failed':
                 this.#teardownRan = true;
+                this.#clock.teardownEnded(this.#now());
                 this.#teardownError = `teardown() failed on ${agent.label}: ${event.message}`;
                 return;
             case 'k6-exited':
+                this.#noteAbortReason(agent, event.exit.message);
                 if (!event.expected) {
                     this.#lose(agent, `its k6 exited unexpectedly: ${event.exit.description}`);
                 }
@@ -91877,6 +102480,18 @@ class Coordinator {
             this.#abort({ exitCode: DISTRIBUTED_RUN_FAILED, message: 'every agent was lost' });
         }
         this.#advance();
+    }
+    /**
+     * k6 prints test.abort()'s reason only as it exits, after the run: it goes
+     * into the result line then, as `k6 run` ends with it.
+     */
+    #noteAbortReason(agent, message) {
+        const cause = this.#cause;
+        if (message === undefined || cause?.agentId !== agent.id)
+            return;
+        if (cause.exitCode !== K6_EXIT_CODES['script-aborted'])
+            return;
+        this.#cause = { ...cause, message: `${agent.label}: ${message}` };
     }
     #abort(cause) {
         if (this.#cause || this.#phase === 'done')
@@ -91961,6 +102576,7 @@ class Coordinator {
                     archiveSha256: this.#o.archive.sha256,
                     archiveBytes: this.#o.archive.bytes,
                     metrics: this.#metrics?.plan ?? DEFAULT_METRICS_PLAN,
+                    secretSources: this.#o.secretSources,
                 },
             });
         }
@@ -91969,7 +102585,7 @@ class Coordinator {
     }
     #setup() {
         this.#phase = 'setup';
-        this.#runStartMs = this.#now();
+        this.#clock.setupBegan(this.#now());
         // The first agent still in the run (agent 1 unless it was lost under `continue`).
         const leader = this.#live()[0];
         if (this.#o.noSetup || !leader)
@@ -91987,11 +102603,18 @@ class Coordinator {
         this.#phase = 'running';
         const at = this.#now() + this.#o.startLeadMs;
         this.#log.info(`every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`);
-        for (const agent of this.#live())
+        const live = this.#live();
+        for (const agent of live)
             agent.instruct({ type: 'start', at });
-        this.#metrics?.started?.(at);
-        if (this.#metrics)
-            this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds());
+        this.#clock.started(at);
+        this.#metrics?.started?.(at, {
+            agentIds: live.map((a) => a.id),
+            setupMs: this.#clock.setupMs,
+        });
+        // As in k6, thresholds are checked every 2 s of the run, which begins at the start instant.
+        if (this.#metrics) {
+            this.#after(this.#o.startLeadMs, () => this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds()));
+        }
         const every = this.#o.progressIntervalMs;
         if (every > 0 && this.#metrics?.progress)
             this.#every(every, () => this.#logProgress(at));
@@ -92030,17 +102653,19 @@ class Coordinator {
     }
     #teardown() {
         this.#phase = 'teardown';
+        this.#clock.runEnded(this.#now());
         const agent = this.#live().find((a) => a.exit === undefined);
         if (this.#o.noTeardown || !agent)
             return;
         this.#teardownAgent = agent;
+        this.#clock.teardownBegan(this.#now());
         this.#log.info(`every agent has finished; running teardown() on ${agent.label}`);
         agent.instruct({ type: 'teardown' });
     }
     #release() {
         this.#phase = 'releasing';
-        if (this.#runStartMs !== undefined)
-            this.#runEndMs = this.#now();
+        this.#clock.ended(this.#now());
+        this.#log.debug(this.#clock.describe(this.#now()));
         for (const agent of this.#live()) {
             if (agent.instruction.type !== 'release') {
                 agent.instruct({ type: 'release', reason: 'the run is over' });
@@ -92050,7 +102675,7 @@ class Coordinator {
     #finish() {
         this.#phase = 'done';
         this.close();
-        if (this.#metrics && this.#runStartMs !== undefined) {
+        if (this.#metrics && this.#clock.began) {
             this.#thresholdsBreached = this.#metrics.evaluate(this.runDurationMs, true).breached;
         }
         const result = summarise({
@@ -92121,6 +102746,9 @@ function setupExitCode(event) {
         return K6_EXIT_CODES['setup-timeout'];
     return K6_EXIT_CODES['script-exception'];
 }
+function ms(value) {
+    return value === undefined ? '-' : `${value.toFixed(1)} ms`;
+}
 function tagText(tags) {
     const entries = Object.entries(tags);
     return entries.length ? `, tags ${entries.map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
@@ -92132,6 +102760,8 @@ function elapsed(ms) {
     return `${String(minutes)}m${(seconds - minutes * 60).toFixed(1).padStart(4, '0')}s`;
 }
 
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./src/k6/handle-summary.ts
@@ -92140,23 +102770,41 @@ var external_node_url_ = __nccwpck_require__(3136);
 
 
 
+
+
+
 /** Flags of the user's that shape the script's init context; the rest are the run's. */
 const INIT_FLAGS = new Set(['-e', '--env', '--compatibility-mode', '--include-system-env-vars']);
+/** The key the wrapper sets on k6's own summary object when handleSummary() throws. */
+const THREW_KEY = 'k6DistributedHandleSummaryThrew';
 /**
  * Runs the user's handleSummary() once, in real k6, on the merged data: k6
- * runs a one-iteration wrapper that imports the script by file URL (its own
- * imports and open() calls resolve as usual) and hands the merged object to
- * the script's handleSummary. k6 then writes the returned stdout, stderr and
- * files exactly as it would at the end of a standalone run, relative to `cwd`.
+ * runs a one-iteration wrapper that imports the script by file URL and hands
+ * the merged object to the script's handleSummary. k6 then writes the
+ * returned stdout, stderr and files exactly as it would at the end of a
+ * standalone run, relative to `cwd`.
+ *
+ * The wrapper sits beside the script: k6 resolves `k6/experimental/fs`
+ * `open()` paths against the entry script's folder (fs/module.go openImpl),
+ * so only there do they find what they find in a `k6 run` of the script.
+ * k6's stdout is held until the end: when k6 would print its default
+ * summary, the wrapper run's own (one empty iteration) must not reach the
+ * user, and the caller prints the merged one instead.
  */
 async function runHandleSummary(options) {
     const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_namespaceObject.tmpdir)(), 'k6-distributed-summary-'));
+    const script = (0,external_node_path_.resolve)(options.cwd ?? '.', options.script);
+    const paths = {
+        data: (0,external_node_path_.join)(dir, 'data.json'),
+        absent: (0,external_node_path_.join)(dir, 'default-summary'),
+        export: (0,external_node_path_.join)(dir, 'k6-summary.json'),
+    };
+    let wrapper;
     try {
-        const dataPath = (0,external_node_path_.join)(dir, 'data.json');
-        const absent = (0,external_node_path_.join)(dir, 'no-handle-summary');
-        const wrapper = (0,external_node_path_.join)(dir, 'wrapper.js');
-        await (0,promises_.writeFile)(dataPath, JSON.stringify(options.data));
-        await (0,promises_.writeFile)(wrapper, wrapperSource((0,external_node_path_.resolve)(options.cwd ?? '.', options.script), dataPath, absent));
+        await (0,promises_.writeFile)(paths.data, JSON.stringify(options.data));
+        wrapper = await writeWrapper(script, dir, wrapperSource(script, paths), options.warn);
+        const stdout = [];
+        const stderr = withoutWrapperFrames((0,external_node_path_.basename)(wrapper), options.stderr);
         const proc = await K6Process.start(options.k6.path, {
             args: [
                 'run',
@@ -92164,6 +102812,8 @@ async function runHandleSummary(options) {
                 '--no-thresholds',
                 '--no-usage-report',
                 '--summary-mode=compact',
+                '--summary-export',
+                paths.export,
                 '--vus',
                 '1',
                 '--iterations',
@@ -92172,30 +102822,116 @@ async function runHandleSummary(options) {
                 wrapper,
             ],
             cwd: options.cwd,
-            env: options.env,
-            onStdoutData: options.stdout,
-            onStderrData: options.stderr,
+            env: helperRunEnv(options.env),
+            onStdoutData: (chunk) => stdout.push(chunk),
+            onStderrData: stderr.data,
         });
         const exit = await proc.done;
-        if (await handle_summary_exists(absent))
-            return { ran: false };
-        return { ran: true, exitCode: exit.outcome.exitCode };
+        stderr.flush();
+        const outcome = await outcomeOf(paths, exit.outcome);
+        if (outcome.status === 'written')
+            for (const chunk of stdout)
+                options.stdout(chunk);
+        return outcome;
     }
     finally {
+        if (wrapper !== undefined && (0,external_node_path_.dirname)(wrapper) !== dir)
+            await (0,promises_.rm)(wrapper, { force: true });
         await (0,promises_.rm)(dir, { recursive: true, force: true });
     }
 }
-function wrapperSource(script, dataPath, absent) {
+async function outcomeOf(paths, k6) {
+    if ((await readOrUndefined(paths.absent)) !== undefined) {
+        return { status: 'default', threw: false };
+    }
+    const exported = await readOrUndefined(paths.export);
+    if (exported?.includes(`"${THREW_KEY}"`))
+        return { status: 'default', threw: true };
+    // No export file: k6 never reached the end-of-test step. k6 exits 0 when it
+    // refused what handleSummary() returned, after logging why, as `k6 run` does.
+    if (exported === undefined && k6.exitCode !== 0) {
+        return { status: 'failed', exitCode: k6.exitCode, description: k6.description };
+    }
+    return { status: 'written', exitCode: k6.exitCode };
+}
+/**
+ * Writes the wrapper beside the script (a hidden, randomly named file that is
+ * removed afterwards); where that folder is read-only, into `fallbackDir`,
+ * with a warning that fs.open() paths then resolve from there.
+ */
+async function writeWrapper(script, fallbackDir, source, warn) {
+    const name = `.k6-distributed-summary-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.js`;
+    const beside = (0,external_node_path_.join)((0,external_node_path_.dirname)(script), name);
+    try {
+        await (0,promises_.writeFile)(beside, source, { flag: 'wx' });
+        return beside;
+    }
+    catch (error) {
+        warn?.(`cannot write handleSummary()'s wrapper beside ${script} (${error.message}); ` +
+            'running it from a temporary folder, where relative k6/experimental/fs open() paths ' +
+            'do not resolve as in the script. Make the script folder writable to fix this.');
+        const fallback = (0,external_node_path_.join)(fallbackDir, name);
+        await (0,promises_.writeFile)(fallback, source);
+        return fallback;
+    }
+}
+/**
+ * The wrapper's handleSummary(): the user's, called on the merged data. k6
+ * prints its default summary when the user's returns nothing, or resolves to
+ * nothing (`absent` marker), or throws: the wrapper then marks k6's own
+ * summary object, which k6 writes to the --summary-export file, and rethrows
+ * so that k6 logs the exception as `k6 run` does. A rejected promise is
+ * passed on as it is: k6 logs it and prints nothing, in both runs.
+ */
+function wrapperSource(script, paths) {
+    const absent = `{ ${JSON.stringify(paths.absent)}: '' }`;
     return [
         `import * as script from ${JSON.stringify((0,external_node_url_.pathToFileURL)(script).href)};`,
-        `const data = JSON.parse(open(${JSON.stringify(dataPath)}));`,
+        `const data = JSON.parse(open(${JSON.stringify(paths.data)}));`,
         'export default function () {}',
-        'export function handleSummary() {',
-        `  if (typeof script.handleSummary !== 'function') return { ${JSON.stringify(absent)}: '' };`,
-        '  return script.handleSummary(data);',
+        'export function handleSummary(own) {',
+        `  if (typeof script.handleSummary !== 'function') return ${absent};`,
+        `  const threw = (error) => { own.${THREW_KEY} = true; throw error; };`,
+        '  let result;',
+        '  try {',
+        '    result = script.handleSummary(data);',
+        '  } catch (error) {',
+        '    threw(error);',
+        '  }',
+        `  if (!result) return ${absent};`,
+        "  if (typeof result.then !== 'function') return result;",
+        `  return result.then((value) => value || ${absent});`,
         '}',
         '',
     ].join('\n');
+}
+/**
+ * k6's stack traces name the wrapper's frame below the user's: cut it, so
+ * the logged exception reads as in `k6 run` of the script. Works on whole
+ * lines (a log line never spans two); everything else passes byte for byte,
+ * a last line without newline included (`flush`).
+ */
+function withoutWrapperFrames(wrapperName, write) {
+    const escaped = wrapperName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const frame = new RegExp(`\\\\n\\\\tat [^\\\\]*?${escaped}:\\d+:\\d+\\(\\d+\\)\\)`, 'g');
+    const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    let pending = '';
+    const emit = (text) => {
+        if (text !== '')
+            write(Buffer.from(text.replace(frame, '')));
+    };
+    return {
+        data: (chunk) => {
+            pending += decoder.write(chunk);
+            const end = pending.lastIndexOf('\n') + 1;
+            emit(pending.slice(0, end));
+            pending = pending.slice(end);
+        },
+        flush: () => {
+            emit(pending + decoder.end());
+            pending = '';
+        },
+    };
 }
 function initFlags(flags) {
     const out = [];
@@ -92211,13 +102947,12 @@ function initFlags(flags) {
     }
     return out;
 }
-async function handle_summary_exists(path) {
+async function readOrUndefined(path) {
     try {
-        await (0,promises_.stat)(path);
-        return true;
+        return await (0,promises_.readFile)(path, 'utf8');
     }
     catch {
-        return false;
+        return undefined;
     }
 }
 
@@ -93235,37 +103970,58 @@ function globalNameWidth(report) {
  * What k6 does at the end of a run, on merged data (internal/cmd/run.go):
  * the script's handleSummary() if it exports one, else k6's text summary;
  * --summary-export beside either. As in k6, none of it changes the exit
- * code: a failure here is logged.
+ * code: a failure here is logged. Where k6 would print its default summary
+ * (no handleSummary(), or one that returned nothing or threw), the merged
+ * one is printed; so it is when handleSummary() could not run at all, which
+ * cannot happen in `k6 run`: the summary is never lost.
  */
 async function endOfTest(o) {
     const data = legacySummaryData(o.source);
-    if (o.summaryJson !== undefined)
-        await writeSummaryJson(o, data);
-    if (o.flags.summaryMode === 'disabled')
-        return;
-    try {
-        const outcome = await runHandleSummary({
-            k6: o.k6,
-            script: o.script,
-            data,
-            flags: o.flags.archiveFlags,
-            cwd: o.cwd,
-            env: o.env,
-            stdout: o.stdout,
-            stderr: o.stderr,
-        });
-        if (!outcome.ran) {
-            o.stdout(renderTextSummary(o.source, { mode: o.flags.summaryMode, enableColors: o.enableColors }));
-        }
-        else if (outcome.exitCode !== 0) {
-            o.log.error(`failed to handle the end-of-test summary: handleSummary() ended with exit code ${String(outcome.exitCode)}`);
-        }
+    if (o.summaryJson !== undefined) {
+        await logFailure(o, () => writeSummaryJson(o, data), `writing ${o.summaryJson}`);
     }
-    catch (error) {
-        o.log.error(`failed to handle the end-of-test summary: ${errorMessage(error)}`);
+    const mode = o.flags.summaryMode;
+    if (mode === 'disabled')
+        return;
+    const outcome = await logFailure(o, () => runHandleSummary({
+        k6: o.k6,
+        script: o.script,
+        data,
+        flags: o.flags.archiveFlags,
+        cwd: o.cwd,
+        env: o.env,
+        stdout: o.stdout,
+        stderr: o.stderr,
+        warn: (message) => o.log.warning(message),
+    }));
+    if (outcome?.status === 'failed') {
+        o.log.error(`failed to handle the end-of-test summary: k6 could not run handleSummary() ` +
+            `(${outcome.description}, exit code ${String(outcome.exitCode)}; its output is ` +
+            "above); printing the default summary instead. The exit code is the run's.");
+    }
+    if (outcome?.status !== 'written') {
+        await logFailure(o, () => {
+            o.stdout(renderTextSummary(o.source, { mode, enableColors: o.enableColors }));
+        });
     }
     if (o.flags.summaryExport !== undefined) {
-        await (0,promises_.writeFile)((0,external_node_path_.resolve)(o.cwd ?? '.', o.flags.summaryExport), summaryExport(data));
+        const path = (0,external_node_path_.resolve)(o.cwd ?? '.', o.flags.summaryExport);
+        await logFailure(o, () => (0,promises_.writeFile)(path, summaryExport(data)), `writing ${path}`);
+    }
+}
+/**
+ * Runs one step of the end of the test; a failure is logged as k6 logs its
+ * own ("failed to handle the end-of-test summary"), never thrown: the run's
+ * exit code is already decided and must stay as k6 would give it.
+ */
+async function logFailure(o, step, what) {
+    try {
+        return await step();
+    }
+    catch (error) {
+        const where = what === undefined ? '' : ` (${what})`;
+        o.log.error(`failed to handle the end-of-test summary${where}: ${errorMessage(error)}`);
+        return undefined;
     }
 }
 async function writeSummaryJson(o, data) {
@@ -93282,51 +104038,140 @@ async function writeSummaryJson(o, data) {
     await (0,promises_.writeFile)((0,external_node_path_.resolve)(o.cwd ?? '.', o.summaryJson ?? ''), `${JSON.stringify(body, null, 2)}\n`);
 }
 
-;// CONCATENATED MODULE: ./src/metrics/builtin.ts
+;// CONCATENATED MODULE: ./src/metrics/instance-gauges.ts
+
+/** k6 samples vus/vus_max once a second (execution.Scheduler.emitVUsAndVUsMax). */
+const TICK_MS = 1_000;
+/** A tick waits this long past it for an agent that sends nothing (lost, or retrying). */
+const LAG_MS = 60_000;
+/** Values while setup() runs, before any VU of the run is active. */
+const SETUP_VALUES = { vus: 0 };
 /**
- * k6's built-in metrics (metrics/builtin.go). k6's JSON output defines a
- * metric only with its first sample, so a threshold on a metric that never
- * got one still needs its type from here to be evaluated as k6 does.
+ * The `vus` and `vus_max` gauges of one big k6 (issue 16.11). Every k6 samples
+ * its own once a second from its init on, so a plain merge of the agents'
+ * gauges mixes seconds (a peak of 203 of 300 VUs) and keeps the zeros of a
+ * paused k6 (`min=0`). One k6 would have sampled the whole test's count once a
+ * second of its run, setup() included; so this takes, once a second of the
+ * run's duration, the sum of every agent's latest value at that instant (time
+ * measured from the start instant on each agent's own clock), and the gauge is
+ * those sums: the last is its value, and a run shorter than a second has none,
+ * as in k6.
  */
-const BUILTIN = {
-    vus: ['gauge'],
-    vus_max: ['gauge'],
-    iterations: ['counter'],
-    iteration_duration: ['trend', 'time'],
-    dropped_iterations: ['counter'],
-    checks: ['rate'],
-    group_duration: ['trend', 'time'],
-    http_reqs: ['counter'],
-    http_req_failed: ['rate'],
-    http_req_duration: ['trend', 'time'],
-    http_req_blocked: ['trend', 'time'],
-    http_req_connecting: ['trend', 'time'],
-    http_req_tls_handshaking: ['trend', 'time'],
-    http_req_sending: ['trend', 'time'],
-    http_req_waiting: ['trend', 'time'],
-    http_req_receiving: ['trend', 'time'],
-    ws_sessions: ['counter'],
-    ws_msgs_sent: ['counter'],
-    ws_msgs_received: ['counter'],
-    ws_ping: ['trend', 'time'],
-    ws_session_duration: ['trend', 'time'],
-    ws_connecting: ['trend', 'time'],
-    grpc_req_duration: ['trend', 'time'],
-    data_sent: ['counter', 'data'],
-    data_received: ['counter', 'data'],
-};
-function builtinMetric(name) {
-    const entry = BUILTIN[name];
-    return entry ? { name, type: entry[0], contains: entry[1] ?? 'default' } : undefined;
+class InstanceGauges {
+    #run;
+    #merges = new Map();
+    start(run) {
+        this.#run ??= run;
+    }
+    /** Adds an agent's samples, in time order, then settles every tick all agents have passed. */
+    add(agentId, metric, points) {
+        // Agents send samples from the start instant on: none can come before start().
+        if (!this.#run)
+            return;
+        let merge = this.#merges.get(metric);
+        if (!merge) {
+            merge = new GaugeMerge(metric, this.#run);
+            this.#merges.set(metric, merge);
+        }
+        merge.add(agentId, points);
+    }
+    /**
+     * The merged gauge over the run's first `durationMs`: every tick in it, or
+     * none. `final`: the run is over, so ticks no agent has passed are settled
+     * with each agent's last value.
+     */
+    sink(metric, durationMs, final) {
+        const merge = this.#merges.get(metric);
+        if (!merge)
+            return undefined;
+        if (final)
+            merge.settle(durationMs);
+        const ticks = Math.min(merge.sums.length, Math.floor(durationMs / TICK_MS));
+        if (ticks === 0)
+            return undefined;
+        const sink = createSink('gauge');
+        for (let i = 0; i < ticks; i++)
+            sink.add(merge.sums[i] ?? 0, i + 1);
+        return sink;
+    }
+    /** Metrics with samples from at least one agent. */
+    get metrics() {
+        return this.#merges.keys();
+    }
 }
-/**
- * Gauges every k6 instance reports for itself: one big k6 would report their
- * sum, so the store adds up each agent's latest value instead of keeping the
- * last one by time.
- */
-const PER_INSTANCE_GAUGES = new Set(['vus', 'vus_max']);
+/** One gauge's merge: each agent's pending samples and the settled sums, tick by tick. */
+class GaugeMerge {
+    /** The sum at tick 1, 2, ... (index 0 is tick 1). */
+    sums = [];
+    #metric;
+    #setupMs;
+    #agents = new Map();
+    #newestMs = Number.NEGATIVE_INFINITY;
+    /** Agents with no sample past the next tick yet: it settles when none is left. */
+    #behind;
+    constructor(metric, run) {
+        this.#metric = metric;
+        this.#setupMs = run.setupMs;
+        for (const id of run.agentIds) {
+            this.#agents.set(id, { latest: undefined, queue: [], newestMs: Number.NEGATIVE_INFINITY });
+        }
+        this.#behind = this.#agents.size;
+    }
+    add(agentId, points) {
+        const own = this.#agents.get(agentId);
+        if (!own)
+            return;
+        const nextAtMs = this.#atMs(this.sums.length + 1);
+        const wasBehind = own.newestMs <= nextAtMs;
+        for (const [ms, value] of points) {
+            // A sample older than one already held (never from one k6's stream) is ignored.
+            if (ms < own.newestMs)
+                continue;
+            own.queue.push([ms, value]);
+            own.newestMs = ms;
+        }
+        if (wasBehind && own.newestMs > nextAtMs)
+            this.#behind--;
+        this.#newestMs = Math.max(this.#newestMs, own.newestMs);
+        this.settle(Number.NEGATIVE_INFINITY);
+    }
+    /** Settles ticks while every agent has a sample past them, or up to `forceMs` into the run. */
+    settle(forceMs) {
+        for (;;) {
+            const tick = this.sums.length + 1;
+            const atMs = this.#atMs(tick);
+            const waiting = this.#behind > 0 && this.#newestMs <= atMs + LAG_MS;
+            if (tick * TICK_MS > forceMs && waiting)
+                return;
+            let sum = 0;
+            for (const own of this.#agents.values())
+                sum += valueAt(own, atMs, this.#metric);
+            this.sums.push(sum);
+            const nextAtMs = this.#atMs(tick + 1);
+            this.#behind = 0;
+            for (const own of this.#agents.values())
+                if (own.newestMs <= nextAtMs)
+                    this.#behind++;
+        }
+    }
+    /** Tick `n`, n seconds into the test run, in ms after the start instant. */
+    #atMs(n) {
+        return n * TICK_MS - this.#setupMs;
+    }
+}
+/** An agent's latest value at `atMs`; before its first sample, the first one. */
+function valueAt(own, atMs, metric) {
+    if (atMs < 0 && SETUP_VALUES[metric] !== undefined)
+        return SETUP_VALUES[metric];
+    while (own.queue.length > 0 && (own.queue[0]?.[0] ?? Infinity) <= atMs) {
+        own.latest = own.queue.shift()?.[1];
+    }
+    return own.latest ?? own.queue[0]?.[1] ?? 0;
+}
 
 ;// CONCATENATED MODULE: ./src/metrics/store.ts
+
+
 
 
 
@@ -93345,13 +104190,37 @@ class MetricStore {
     #checks = new Map();
     #groups = [];
     #groupSet = new Set();
-    /** Each agent's own gauges for PER_INSTANCE_GAUGES, summed into the merged one. */
-    #instanceGauges = new Map();
+    /** PER_INSTANCE_GAUGES, summed over agents once a second of the run. */
+    #instanceGauges = new InstanceGauges();
+    /** Their merged sinks as of the last `settle()`. */
+    #instanceSinks = new Map();
     #agentTotals = new Map();
-    #now;
+    /**
+     * @param options.metrics definitions the coordinator learnt from k6 itself
+     *   (the thresholds' custom metrics): known before any sample, and an
+     *   agent's definition must agree with them.
+     */
     constructor(options) {
         this.#subSpecs = new Map(options.submetrics.map((s) => [s.key, s]));
-        this.#now = options.now ?? Date.now;
+        for (const def of options.metrics ?? [])
+            this.#defs.set(def.name, def);
+    }
+    /** The run started: the agents in it and the setup() time it counts before the start instant. */
+    startRun(run) {
+        this.#instanceGauges.start(run);
+    }
+    /**
+     * Brings vus and vus_max up to the run's first `durationMs`, as one k6 would
+     * have sampled them by then (`final`: the run is over).
+     */
+    settle(durationMs, final) {
+        const sinks = new Map();
+        for (const metric of this.#instanceGauges.metrics) {
+            const sink = this.#instanceGauges.sink(metric, durationMs, final);
+            if (sink)
+                sinks.set(metric, sink);
+        }
+        this.#instanceSinks = sinks;
     }
     /** Adds one agent's delta. Throws BAD_REQUEST, having changed nothing, if it does not fit. */
     apply(agentId, delta) {
@@ -93377,6 +104246,15 @@ class MetricStore {
             }
             defs.set(def.name, def);
         }
+        // Definitions are kept for the whole run: bounded, so an agent cannot flood them.
+        let added = 0;
+        for (const name of defs.keys())
+            if (!this.#defs.has(name))
+                added++;
+        if (this.#defs.size + added > METRIC_LIMITS.maxMetrics) {
+            throw badDelta(`more than ${String(METRIC_LIMITS.maxMetrics)} distinct metrics in the run; ` +
+                'a metric name built from data (an ID in a custom metric name) causes this');
+        }
         const typeOf = (metric) => {
             const info = defs.get(metric) ?? this.#defs.get(metric);
             if (!info)
@@ -93386,6 +104264,12 @@ class MetricStore {
         for (const series of delta.series) {
             if (series.kind === 'check')
                 continue;
+            if (series.kind === 'ticks') {
+                if (!PER_INSTANCE_GAUGES.has(series.metric) || typeOf(series.metric) !== 'gauge') {
+                    throw badDelta(`ticks are for k6's vus and vus_max only, not ${series.metric}`);
+                }
+                continue;
+            }
             const metric = series.kind === 'sub' ? this.#subSpecs.get(series.key)?.metric : series.metric;
             if (metric === undefined) {
                 throw badDelta(`unknown submetric ${series.kind === 'sub' ? JSON.stringify(series.key) : ''}`);
@@ -93418,6 +104302,9 @@ class MetricStore {
                 sinkIn(part.sinks, series.metric, this.#type(series.metric)).mergeWire(series.sink);
                 return;
             }
+            case 'ticks':
+                this.#instanceGauges.add(agentId, series.metric, series.points);
+                return;
             case 'check': {
                 const key = `${series.group}\u0000${series.scenario}\u0000${series.name}`;
                 let check = this.#checks.get(key);
@@ -93441,16 +104328,9 @@ class MetricStore {
         const type = this.#type(metric);
         if (type !== 'trend')
             sinkIn(agentMap(this.#agentTotals, agentId), metric, type).mergeWire(wire);
-        if (!PER_INSTANCE_GAUGES.has(metric)) {
+        // Each k6's own vus/vus_max merge from their ticks instead.
+        if (!PER_INSTANCE_GAUGES.has(metric))
             sinkIn(this.#totals, metric, type).mergeWire(wire);
-            return;
-        }
-        sinkIn(agentMap(this.#instanceGauges, metric), agentId, type).mergeWire(wire);
-        let sum = 0;
-        for (const sink of this.#instanceGauges.get(metric)?.values() ?? []) {
-            sum += sink.values(0, []).value ?? 0;
-        }
-        sinkIn(this.#totals, metric, type).add(sum, this.#now());
     }
     #type(metric) {
         const info = this.#defs.get(metric) ?? builtinMetric(metric);
@@ -93462,13 +104342,13 @@ class MetricStore {
     info(metric) {
         return this.#defs.get(metric) ?? builtinMetric(metric);
     }
-    /** Every metric with samples, first-seen order. */
+    /** Every metric with samples, first-seen order; vus and vus_max as of the last `settle()`. */
     get metrics() {
-        return this.#totals;
+        return new Map([...this.#totals, ...this.#instanceSinks]);
     }
     /** The merged sink of a metric (`http_reqs`) or a threshold's submetric key. */
     sink(key) {
-        return this.#totals.get(key) ?? this.#subs.get(key);
+        return this.#totals.get(key) ?? this.#instanceSinks.get(key) ?? this.#subs.get(key);
     }
     get submetrics() {
         return this.#subs;
@@ -94164,15 +105044,19 @@ class CoordinatorMetrics {
             submetrics: [...submetrics.values()],
             parts: options.flags.summaryMode === 'full',
         };
-        this.store = new MetricStore({ submetrics: this.plan.submetrics });
+        this.store = new MetricStore({
+            submetrics: this.plan.submetrics,
+            metrics: options.thresholdMetrics,
+        });
         this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
     }
     apply(agentId, report, atMs) {
         this.store.apply(agentId, report.delta);
         this.timeline.record(agentId, report.delta, atMs);
     }
-    started(atMs) {
+    started(atMs, run) {
         this.timeline.start(atMs);
+        this.store.startRun(run);
     }
     progress(windowMs, nowMs) {
         const recent = this.timeline.recent(windowMs, nowMs);
@@ -94190,6 +105074,7 @@ class CoordinatorMetrics {
     evaluate(durationMs, final) {
         if (!this.#evaluator)
             return { breached: [], abort: false };
+        this.store.settle(durationMs, final);
         const verdict = this.#evaluator.evaluate((key) => this.#thresholdSink(key)?.thresholdInput(), durationMs, final);
         return { breached: verdict.breached, abort: verdict.abort };
     }
@@ -94198,14 +105083,14 @@ class CoordinatorMetrics {
         const sink = this.store.sink(key);
         if (sink)
             return sink;
-        // k6 evaluates a threshold's metric without samples too (as zero) at the
-        // end; a custom metric that never got a sample has no known type and passes.
+        // k6 evaluates a threshold's metric without samples too (as zero) at the end.
         const metric = this.#sets.find((s) => s.key === key)?.metric;
         const info = metric === undefined ? undefined : this.store.info(metric);
         return info && createSink(info.type);
     }
     /** Everything the end-of-test summary and handleSummary read, from merged data. */
     summarySource(params) {
+        this.store.settle(params.durationMs, true);
         const view = (metric, sink) => {
             const info = this.store.info(metric);
             return info && { type: info.type, contains: info.contains, sink };
@@ -94216,8 +105101,9 @@ class CoordinatorMetrics {
             if (v)
                 metrics.set(name, v);
         }
-        // As in k6, a metric with thresholds is in the summary even without samples.
-        for (const set of this.#sets) {
+        // As in k6, a metric with thresholds is in the summary even without samples,
+        // unless --no-thresholds (k6 then never marks it observed).
+        for (const set of this.#evaluator ? this.#sets : []) {
             const info = this.store.info(set.metric);
             if (info && !metrics.has(set.metric)) {
                 metrics.set(set.metric, {
@@ -94410,7 +105296,7 @@ class CoordinatorServer {
         const url = new URL(req.url ?? '/', 'http://coordinator');
         const route = `${req.method ?? ''} ${url.pathname}`;
         if (route === `GET ${ROUTES.health}`) {
-            send(res, 200, { ok: true, protocol: PROTOCOL_VERSION, now: Date.now() });
+            send(res, 200, { ok: true, protocol: PROTOCOL_VERSION, now: this.#o.coordinator.now() });
             return;
         }
         checkProtocol(req);
@@ -94580,6 +105466,11 @@ function splitHostPort(listen) {
 
 
 
+
+
+
+
+
 /**
  * How often agents send deltas: every second, every 2 s above 128 agents
  * (the coordinator's CPU is per delta: BENCHMARKS.md, coordinator scale).
@@ -94597,22 +105488,39 @@ async function coordinate(options) {
     const test = await prepareTest({
         k6: options.k6,
         script: options.script,
-        flags: flags.archiveFlags,
+        // `k6 run` reads the environment into __ENV by default, `k6 archive` does
+        // not: say which one explicitly, so the archive (options included) holds
+        // what `k6 run` would see here (k6/test-env.ts).
+        flags: [
+            `--include-system-env-vars=${String(flags.includeSystemEnvVars)}`,
+            ...flags.archiveFlags,
+        ],
         outDir: options.workDir,
-        env: options.env,
+        env: testEnvironment(options.env ?? process.env),
         cwd: options.cwd,
     });
+    const secretSources = await secretSourcesForAgents(flags.secretSources, {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+    });
+    // Before any load, as a warning: k6 itself cannot number __VU across instances.
+    const vuWarning = options.agents > 1 ? await vuNumberWarning(test.archivePath, options.script) : undefined;
+    if (vuWarning)
+        options.log.warning(vuWarning);
     const metrics = new CoordinatorMetrics({
         options: test.options,
         flags,
         intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
+        thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
     });
     const coordinator = new Coordinator({
+        now: options.now,
         metrics,
         thresholdIntervalMs: options.thresholdIntervalMs,
         progressIntervalMs: options.progressIntervalMs,
         expectedAgents: options.agents,
         archive: await describeFile(test.archivePath),
+        secretSources,
         noSetup: test.options.noSetup === true,
         noTeardown: test.options.noTeardown === true,
         joinTimeoutMs: options.joinTimeoutMs,
@@ -94643,6 +105551,7 @@ async function coordinate(options) {
         const result = await coordinator.result;
         for (const agent of result.agents)
             agent.totals = metrics.store.agentTotals(agent.id);
+        warnNoIterations(result, options.log);
         const summary = metrics.summarySource({
             durationMs: coordinator.runDurationMs,
             setupData: coordinator.setupData,
@@ -94666,6 +105575,7 @@ async function coordinate(options) {
                 log: options.log,
             });
         }
+        logThresholdsCrossed(result, options.log);
         return { ...result, test, summary, timeline };
     }
     finally {
@@ -94673,6 +105583,51 @@ async function coordinate(options) {
         coordinator.close();
         await server.close();
     }
+}
+/**
+ * The thresholds' custom metrics as k6 defines them; without them such a
+ * metric that never gets a sample is missing from the summary and its
+ * thresholds pass. A failure costs only that, so it is a warning.
+ */
+async function learnThresholdMetrics(options, test) {
+    try {
+        return await thresholdMetrics({
+            k6: options.k6,
+            archivePath: test.archivePath,
+            thresholdKeys: Object.keys(test.options.thresholds ?? {}),
+            env: options.env,
+            cwd: options.cwd,
+        });
+    }
+    catch (error) {
+        options.log.warning(`could not read the thresholds' custom metric types from k6 (${errorMessage(error)}); ` +
+            'a threshold on a custom metric that gets no sample will pass, and the metric ' +
+            'will be missing from the summary');
+        return [];
+    }
+}
+/** k6's warning when no iteration completed, judged on the whole run (internal/cmd/run.go). */
+function warnNoIterations(result, log) {
+    if (result.aborted || !ENDED_ON_ITS_OWN.has(result.exitCode))
+        return;
+    const iterations = result.agents.reduce((n, a) => n + (a.totals?.iterations ?? 0), 0);
+    if (iterations > 0)
+        return;
+    log.warning('No script iterations fully finished, consider making the test duration longer');
+}
+/** The exit codes of a run k6 saw through to its end without an error of the run itself. */
+const ENDED_ON_ITS_OWN = new Set([
+    K6_EXIT_CODES.success,
+    K6_EXIT_CODES['thresholds-failed'],
+    K6_EXIT_CODES['marked-as-failed'],
+]);
+/** k6's last line when thresholds failed at the end, after the summary (internal/cmd/run.go). */
+function logThresholdsCrossed(result, log) {
+    if (result.aborted || result.exitCode !== K6_EXIT_CODES['thresholds-failed'])
+        return;
+    if (result.thresholdsBreached.length === 0)
+        return;
+    log.error(`thresholds on metrics '${result.thresholdsBreached.join(', ')}' have been crossed`);
 }
 async function describeFile(path) {
     const hash = (0,external_node_crypto_.createHash)('sha256');
@@ -94702,12 +105657,19 @@ async function runLocal(options) {
         listen: '127.0.0.1:0',
         onListening: async (coordinatorUrl) => {
             const url = options.agentUrl ? await options.agentUrl(coordinatorUrl) : coordinatorUrl;
-            agentRuns = Promise.all(Array.from({ length: options.agents }, (_, i) => runAgent(options, url, secret, i)));
+            // One after another, so the coordinator numbers local-N as agent N.
+            let registered = Promise.resolve();
+            agentRuns = Promise.all(Array.from({ length: options.agents }, (_, i) => {
+                const turn = registered;
+                let next = () => { };
+                registered = new Promise((resolve) => (next = resolve));
+                return runAgent(options, { url, secret, index: i, turn, registered: next }).finally(next);
+            }));
         },
     });
     return { ...result, agentResults: await agentRuns };
 }
-async function runAgent(options, url, secret, index) {
+async function runAgent(options, { url, secret, index, turn, registered }) {
     const name = `local-${String(index + 1)}`;
     const log = prefixed(options.log, `[${name}] `);
     const workDir = (0,external_node_path_.join)(options.workDir, name);
@@ -94727,7 +105689,9 @@ async function runAgent(options, url, secret, index) {
             weight: options.weights?.[index] ?? '1',
             env: options.env,
             log,
+            onRegistered: registered,
         });
+        await turn;
         // No signal here: a Ctrl+C goes to the coordinator, which stops every agent
         // the way k6 stops (teardown once, then exit 105).
         const result = await agent.run();
@@ -95457,17 +106421,6 @@ function tag(value, previous = {}) {
     }
     return { ...previous, [match[1]]: match[2] ?? '' };
 }
-/**
- * Splits what commander left over into k6 flags and the script, which must
- * come last (as in `k6 run [flags] script.js`).
- */
-function k6FlagsAndScript(args) {
-    const script = args.at(-1);
-    if (script === undefined || script.startsWith('-')) {
-        throw new InvalidArgumentError('give the test script last, after any k6 flags: e.g. `run --agents 3 --vus 10 script.js`.');
-    }
-    return { flags: args.slice(0, -1), script };
-}
 /** --fail-on-regression: `p95=10%,error-rate=1%,request-rate=15%`. */
 function regressionLimits(value) {
     try {
@@ -95479,6 +106432,8 @@ function regressionLimits(value) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/run-commands.ts
+
+
 
 
 
@@ -95519,7 +106474,7 @@ function coordinatorOptions(command) {
         .option('--baseline <file>', "compare p(95), error rate and request rate with an earlier run's --summary-json")
         .addOption(new Option('--fail-on-regression <limits>', 'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"').argParser(regressionLimits))
         .allowUnknownOption()
-        .argument('<k6-args...>', 'k6 run flags (-e, --vus, --duration, --tag, ...) then the script');
+        .argument('[k6-args...]', 'the script and `k6 run` flags (-e, --vus, --duration, --tag, ...), in any order');
 }
 /** --report-html: the run as one HTML page; a failure to write it is logged, as k6 does for its summary files. */
 async function writeHtmlReport(flags, result, script, log) {
@@ -95674,6 +106629,7 @@ function addRunCommands(program, io, log, exit) {
         .option('--secret <secret>', `the coordinator's shared secret (or ${SECRET_ENV})`)
         .option('--weight <w>', 'share of the load relative to other agents', weight, '1')
         .option('--tag <key=value>', 'agent tag, e.g. region=eu (repeatable)', tag)
+        .option('-e, --env <KEY=VALUE>', "override one of the test's environment variables (__ENV) on this agent only (repeatable)", envAssignment)
         .option('--name <name>', 'name shown in reports (default: agent-<n>)')
         .addOption(new Option('--give-up-after <duration>', 'stop k6 after losing the coordinator this long')
         .argParser(durationMs)
@@ -95696,6 +106652,7 @@ function addRunCommands(program, io, log, exit) {
                     weight: flags.weight,
                     tags: flags.tag,
                     env: io.env,
+                    envOverrides: flags.env,
                     log,
                 });
                 const result = await agent.run(io.signal);
@@ -95749,6 +106706,7 @@ async function withWorkDir(fn) {
 
 
 
+
 /** Runs the CLI and resolves with the process exit code. */
 async function main(argv, io) {
     const log = streamLogger(io.stderr, { debug: io.env.K6_DISTRIBUTED_DEBUG === '1' });
@@ -95777,14 +106735,34 @@ async function main(argv, io) {
         return exitCode;
     }
     catch (error) {
-        if (error instanceof CommanderError)
-            return error.exitCode;
-        log.error(errorMessage(error));
-        // An invalid script or option fails as k6 would: k6's message and exit code.
-        if (hasErrorCode(error, 'K6_TEST_INVALID'))
-            return Number(error.data.exitCode ?? 1);
-        return 1;
+        return failureExitCode(error, log);
     }
+}
+/** Commander's codes for a bad option or argument; it has printed the message already. */
+const USAGE_ERRORS = new Set([
+    'commander.invalidArgument',
+    'commander.optionMissingArgument',
+    'commander.missingMandatoryOptionValue',
+    'commander.missingArgument',
+    'commander.unknownOption',
+    'commander.excessArguments',
+    'commander.conflictingOption',
+]);
+/**
+ * The exit code of a run that failed before any load: k6's own code and
+ * message for what k6 rejects (an invalid script, option or flag); 104, k6's
+ * code for invalid configuration, for an option of ours (as the README says).
+ */
+function failureExitCode(error, log) {
+    if (error instanceof CommanderError) {
+        return USAGE_ERRORS.has(error.code) ? K6_EXIT_CODES['invalid-config'] : error.exitCode;
+    }
+    log.error(errorMessage(error));
+    if (hasErrorCode(error, 'K6_TEST_INVALID'))
+        return Number(error.data.exitCode ?? 1);
+    if (hasErrorCode(error, 'INVALID_OPTION'))
+        return K6_EXIT_CODES['invalid-config'];
+    return 1;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/index.ts

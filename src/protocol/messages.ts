@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { wireSinkSchema } from '../metrics/sinks.js';
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 const MAX_TAGS = 32;
 const name = z.string().min(1).max(128);
