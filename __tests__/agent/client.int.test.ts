@@ -11,7 +11,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { CoordinatorClient } from '../../src/agent/client.js';
 import { hasErrorCode } from '../../src/errors.js';
-import { PROTOCOL_HEADER } from '../../src/protocol/messages.js';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 
@@ -68,7 +68,7 @@ describe('coordinator client retries (fake flaky coordinator on loopback)', () =
     expect(server.seen).toHaveLength(5);
     for (const request of server.seen) {
       expect(JSON.parse(request.body)).toEqual({ seq: 7, event });
-      expect(request.headers[PROTOCOL_HEADER]).toBe('1');
+      expect(request.headers[PROTOCOL_HEADER]).toBe(String(PROTOCOL_VERSION));
     }
   });
 
