@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, runnable on a fresh clone with only Node.js and Go:
-# installs what it needs (npm packages; k6 and act, built once per machine and cached),
+# installs what it needs (npm packages; k6, act and go-httpbin, built once per machine and cached),
 # then runs lint, type-check, the dist/ freshness check and every test against
 # the real k6. Ends with the plain line "N passed, N failed".
 set -euo pipefail
@@ -26,6 +26,10 @@ node dist/cli/index.js install-k6
 step 'act (nektos/act, for the workflow test; built with Go once per machine)'
 ACT_PATH="$(bash scripts/install-act.sh)"
 export ACT_PATH
+
+step 'go-httpbin (the third-party target of the conformance suite; built with Go once per machine)'
+HTTPBIN_PATH="$(bash scripts/install-httpbin.sh)"
+export HTTPBIN_PATH
 
 step "chromium (Debian's package, for the HTML report's browser test)"
 # CHROMIUM_PATH overrides; a path that was set but is not a program is an error,
