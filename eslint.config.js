@@ -11,6 +11,7 @@ export default tseslint.config(
       'node_modules/',
       'coverage/',
       '__tests__/fixtures/scripts/',
+      '__tests__/fixtures/conformance/',
     ],
   },
   js.configs.recommended,
