@@ -1,0 +1,325 @@
+/**
+ * The conformance corpus: k6's own example scripts (read from k6's Go module
+ * source at test time, never copied here: k6 is AGPL) and our own scripts in
+ * __tests__/fixtures/conformance/. Each runs with standalone `k6 run` and with
+ * `run --agents 3`, same flags and environment, against go-httpbin.
+ *
+ * Placeholders in args and env: {{HTTPBIN}} (go-httpbin's URL), {{CORPUS}}
+ * (the temp folder holding examples/ and own/).
+ */
+export interface ConformanceCase {
+  name: string;
+  /** `examples/<path>` (k6's) or `own/<file>` (ours), relative to the corpus. */
+  script: string;
+  /** k6 flags, the same on both sides. */
+  args?: string[];
+  /** Added to both processes' environment. */
+  env?: Record<string, string>;
+  /** The script before the flags (`run s.js -u 2`), as k6 accepts it. */
+  scriptFirst?: boolean;
+  /** Time-based executors: counts within k6's run-to-run spread (README.md), else exact. */
+  timeBased?: boolean;
+  /** Random sleeps (`sleep(10 * Math.random())`): k6's own duration varies by seconds; not compared. */
+  randomDuration?: boolean;
+  /** What standalone k6 must exit with: proves the script does what its case is about. */
+  k6Exit?: number;
+  /**
+   * Issue 16 items whose fix this case waits for; skipped while any is listed.
+   * Remove an item when its fix lands.
+   */
+  knownDifferences?: string[];
+}
+
+/** k6 examples not run, each with its reason. */
+export const SKIPPED_EXAMPLES: Record<string, string> = {
+  'browser/': 'k6 browser: needs a Chromium per agent and a web page, not an HTTP target',
+  grpc_: 'gRPC: needs k6’s gRPC test service, not an HTTP target',
+  'websocket.js': 'WebSockets: needs a WebSocket echo service',
+  'websockets/': 'WebSockets: needs a WebSocket echo service',
+  'experimental/redis.js': 'needs a Redis server',
+  'graphql.js': 'calls GitHub’s GraphQL API with a token',
+  'ocsp.js': 'tests OCSP stapling of a real TLS site',
+  'tlsconfig.js': 'tests TLS versions and ciphers against badssl.com',
+  'pantheon.js': 'a recorded session of one third-party shop; every step depends on that site',
+  'pantheontest.js': 'a recorded session of one third-party shop; every step depends on that site',
+  'malicious.js': 'an iteration that never ends: measures the 30 s gracefulStop, not the run',
+  'experimental/streams.js':
+    'only 5 s of timers; k6/experimental/streams runs in writable-streams.js',
+  'secrets/url-source.test.js': 'needs the Go mock secret server beside it',
+  'secrets/totp.test.js': 'imports a remote module from jslib.k6.io',
+  'enhanced/user.ts': 'a module that enhanced/script.ts imports',
+  'source_map/issue_1804/imported.js': 'a module that source_map/issue_1804/main.js imports',
+  'source_map/typescript_template/test1.ts': 'the TypeScript source of test1.js (which runs)',
+  'es6sample.js':
+    'its checks and threshold test Math.random(): k6’s own verdict changes from run to run',
+  'webcrypto/':
+    'no HTTP, one iteration each: five of them run (see the cases), the rest add time only',
+};
+
+/** The webcrypto examples that do run (one per kind of operation). */
+const WEBCRYPTO = [
+  'digest.js',
+  'getRandomValues.js',
+  'randomUUID.js',
+  'sign_verify/sign-verify-hmac.js',
+  'encrypt_decrypt/encrypt-decrypt-aes-gcm.js',
+];
+
+const example = (script: string, rest: Partial<ConformanceCase> = {}): ConformanceCase => ({
+  name: `k6 example ${script}${rest.args ? ` ${rest.args.join(' ')}` : ''}`,
+  script: `examples/${script}`,
+  ...rest,
+});
+
+const own = (
+  name: string,
+  script: string,
+  rest: Partial<ConformanceCase> = {},
+): ConformanceCase => ({
+  name,
+  script: `own/${script}`,
+  ...rest,
+});
+
+export const EXAMPLE_CASES: ConformanceCase[] = [
+  example('base64.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('crypto.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('jwt.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('logging.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('timers.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('custom_metrics.js', {
+    args: ['-u', '2', '-i', '6'],
+    knownDifferences: ['16.3', '16.11', '16.13'],
+  }),
+  example('cookies.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('html_form_post.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('http_basic_auth.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('http_digest_auth.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('http_verbs.js', {
+    args: ['-u', '2', '-i', '6'],
+    knownDifferences: ['16.3', '16.11', '16.13'],
+  }),
+  example('json.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('localhost.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('redirects.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('tagging.js', {
+    args: ['-u', '2', '-i', '4'],
+    knownDifferences: ['16.3', '16.11', '16.13'],
+  }),
+  example('thresholds.js', { args: ['-u', '3', '-i', '9'], knownDifferences: ['16.3', '16.11'] }),
+  example('http_get.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('http_batch.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('http_2.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('tls_skip_cert_verification.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  // No sleep: ramping stages would measure the CPU, so -u/-i keep it to a known load.
+  example('stages.js', { args: ['-u', '5', '-i', '25'], knownDifferences: ['16.3', '16.11'] }),
+  example('thresholds_readme_example.js', {
+    args: ['-u', '3', '-i', '3'],
+    randomDuration: true,
+    knownDifferences: ['16.11', '16.13', 'new: batch connection reuse'],
+  }),
+  example('docker-compose/influxdb-v1/script.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('docker-compose/opentelemetry/script.js', {
+    args: ['-u', '10', '-i', '30'],
+    knownDifferences: ['16.3', '16.11'],
+  }),
+  example('experimental/csv-parse.js', { knownDifferences: ['16.3', '16.4', '16.8', '16.11'] }),
+  example('experimental/csv-parser.js', { knownDifferences: ['16.3', '16.4', '16.8', '16.11'] }),
+  example('experimental/fs/fs.js', {
+    args: ['-u', '10', '-i', '100'],
+    knownDifferences: ['16.3', '16.8', '16.11'],
+  }),
+  example('experimental/writable-streams.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('enhanced/script.ts', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('enhanced/abort.ts', { k6Exit: 108, knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('source_map/issue_1804/main.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  example('source_map/typescript_template/test1.js', {
+    knownDifferences: ['16.3', '16.11', '16.13'],
+  }),
+  example('secrets/secrets.test.js', {
+    knownDifferences: ['16.3', '16.9', '16.11', '16.13'],
+    args: ['--secret-source', 'file={{CORPUS}}/examples/secrets/file.secret'],
+  }),
+  example('secrets/multi-source.test.js', {
+    knownDifferences: ['16.3', '16.9', '16.11', '16.13'],
+    args: [
+      '--secret-source',
+      'mock=default,cool=cool secret',
+      '--secret-source',
+      'mock=name=another,cool=not cool secret',
+    ],
+  }),
+  ...WEBCRYPTO.map((script) =>
+    example(`webcrypto/${script}`, { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  ),
+];
+
+const executor = (name: string, timeBased: boolean, knownDifferences: string[]): ConformanceCase =>
+  own(`executor ${name}`, 'executors.js', {
+    knownDifferences,
+    args: ['-e', `EXECUTOR=${name}`],
+    timeBased,
+    k6Exit: 0,
+  });
+
+export const OWN_CASES: ConformanceCase[] = [
+  executor('shared-iterations', false, ['16.3', '16.11']),
+  executor('per-vu-iterations', false, ['16.3', '16.11']),
+  executor('constant-vus', true, ['16.3', '16.11']),
+  executor('ramping-vus', true, ['16.3', '16.11']),
+  executor('constant-arrival-rate', true, ['16.3', '16.11']),
+  executor('ramping-arrival-rate', true, ['16.3', '16.11']),
+  own('16.1 options and VUs read the system environment', 'env.js', {
+    knownDifferences: ['16.1', '16.3', '16.11', '16.13'],
+    env: { BASE: '{{HTTPBIN}}', MYVUS: '3' },
+    k6Exit: 0,
+  }),
+  own('16.1 --include-system-env-vars=false hides it', 'env.js', {
+    knownDifferences: ['16.3', '16.11', '16.13'],
+    args: ['--include-system-env-vars=false', '-e', 'BASE={{HTTPBIN}}'],
+    env: { MYVUS: '3' },
+    k6Exit: 0,
+  }),
+  own('--env sets __ENV', 'env.js', {
+    knownDifferences: ['16.3', '16.11', '16.13'],
+    args: ['--env', 'BASE={{HTTPBIN}}', '-e', 'MYVUS=2'],
+  }),
+  own('16.2 options.tags reach every sample', 'tags.js', {
+    knownDifferences: ['16.2', '16.3', '16.11'],
+    k6Exit: 0,
+  }),
+  own('16.2 --tag replaces options.tags', 'tags.js', {
+    knownDifferences: ['16.2', '16.3', '16.11'],
+    args: ['--tag', 'env=ci', '-e', 'CLI_TAG=1'],
+    k6Exit: 99,
+  }),
+  own('16.3 rates and testRunDurationMs of a sub-second test', 'rate.js', {
+    knownDifferences: ['16.3', '16.11', '16.13'],
+    k6Exit: 0,
+  }),
+  own('16.4 -i alone runs 1 VU', 'plain.js', {
+    knownDifferences: ['16.3', '16.4', '16.11'],
+    args: ['-i', '5'],
+    k6Exit: 0,
+  }),
+  own('16.4 -d alone runs 1 VU', 'plain.js', {
+    knownDifferences: ['16.3', '16.4', '16.11'],
+    args: ['-d', '2s', '-e', 'SLEEP=0.2'],
+    timeBased: true,
+    k6Exit: 0,
+  }),
+  own('16.4 options.iterations alone runs 1 VU', 'iterations-only.js', {
+    knownDifferences: ['16.3', '16.4', '16.11'],
+    k6Exit: 0,
+  }),
+  own('-u and -i', 'plain.js', {
+    knownDifferences: ['16.3', '16.11'],
+    args: ['-u', '3', '-i', '9'],
+    k6Exit: 0,
+  }),
+  own('-u and -d', 'plain.js', {
+    knownDifferences: ['16.3', '16.11'],
+    args: ['-u', '3', '-d', '2s', '-e', 'SLEEP=0.25'],
+    timeBased: true,
+    k6Exit: 0,
+  }),
+  own('--stage', 'plain.js', {
+    knownDifferences: ['16.3', '16.11'],
+    args: ['--stage', '1s:4,1s:4,1s:0', '-e', 'SLEEP=0.25'],
+    timeBased: true,
+    k6Exit: 0,
+  }),
+  own('16.5 a custom metric with no samples', 'no-samples.js', {
+    knownDifferences: ['16.3', '16.5', '16.11', '16.13'],
+    k6Exit: 99,
+  }),
+  own('16.6 a discrete trend (128/256/512: med==256)', 'discrete-trend.js', {
+    knownDifferences: ['16.3', '16.6', '16.11'],
+    k6Exit: 0,
+  }),
+  own('16.7 handleSummary() that throws', 'summary-throws.js', {
+    knownDifferences: ['16.3', '16.7', '16.11', '16.13'],
+  }),
+  own('16.8 k6/experimental/fs open()', 'experimental-fs.js', {
+    knownDifferences: ['16.3', '16.8', '16.11', '16.13'],
+    k6Exit: 0,
+  }),
+  own('16.9 --secret-source', 'secrets.js', {
+    knownDifferences: ['16.3', '16.9', '16.11'],
+    args: ['--secret-source', 'file={{CORPUS}}/own/data/file.secret'],
+    k6Exit: 0,
+  }),
+  own('16.10 __VU picks one account per VU', 'vu-ids.js', {
+    knownDifferences: ['16.3', '16.10', '16.11'],
+    k6Exit: 0,
+  }),
+  own('16.12 --http-debug right before the script', 'plain.js', {
+    knownDifferences: ['16.3', '16.11', '16.12'],
+    args: ['-i', '2', '--http-debug'],
+    k6Exit: 0,
+  }),
+  own('16.12 the script before the flags', 'plain.js', {
+    knownDifferences: ['16.3', '16.11', '16.12'],
+    args: ['-u', '2', '-i', '4'],
+    scriptFirst: true,
+    k6Exit: 0,
+  }),
+  own('16.13 test.abort() with a reason', 'test-abort.js', {
+    knownDifferences: ['16.3', '16.11', '16.13'],
+    timeBased: true,
+    k6Exit: 108,
+  }),
+  own('K6_* variables set options', 'plain.js', {
+    knownDifferences: ['16.3', '16.11'],
+    env: { K6_VUS: '3', K6_ITERATIONS: '9' },
+    k6Exit: 0,
+  }),
+  own('scenarios with exec, startTime, env and tags', 'scenarios.js', {
+    knownDifferences: ['16.3', '16.11'],
+    k6Exit: 0,
+  }),
+  own('handleSummary() that returns nothing', 'summary-undefined.js', {
+    knownDifferences: ['16.3', '16.11', '16.13', 'new: handleSummary() returning nothing'],
+    k6Exit: 0,
+  }),
+  own('groups and checks', 'groups.js', { knownDifferences: ['16.3', '16.11'], k6Exit: 0 }),
+  own('groups and checks, --summary-mode=full', 'groups.js', {
+    knownDifferences: ['16.3', '16.11'],
+    args: ['--summary-mode=full'],
+    k6Exit: 0,
+  }),
+  own('tagged submetric thresholds', 'submetric-thresholds.js', {
+    knownDifferences: ['16.3', '16.11'],
+    k6Exit: 99,
+  }),
+  own('abortOnFail with delayAbortEval', 'abort-on-fail.js', {
+    knownDifferences: ['16.3', '16.11', '16.13'],
+    timeBased: true,
+    k6Exit: 99,
+  }),
+  own('exec.test.fail()', 'test-fail.js', {
+    knownDifferences: ['16.3', '16.11', '16.13'],
+    k6Exit: 110,
+  }),
+  own('setup() data reaches every VU and handleSummary()', 'setup-data.js', {
+    knownDifferences: ['16.3', '16.11'],
+    k6Exit: 0,
+  }),
+  own('handleSummary() data, every metric kind, a failing threshold', 'summary-data.js', {
+    knownDifferences: ['16.3', '16.11'],
+    k6Exit: 99,
+  }),
+  own('--summary-trend-stats', 'summary-data.js', {
+    knownDifferences: ['16.3', '16.11'],
+    args: ['--summary-trend-stats', 'avg,min,med,max,p(99),p(99.9),count'],
+    k6Exit: 99,
+  }),
+  own('open() and SharedArray', 'shared-array.js', {
+    knownDifferences: ['16.3', '16.11'],
+    k6Exit: 0,
+  }),
+  own('console output and an iteration that throws', 'console.js', {
+    knownDifferences: ['16.3', '16.11', '16.13'],
+    k6Exit: 0,
+  }),
+];

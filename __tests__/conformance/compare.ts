@@ -1,0 +1,241 @@
+import type { ConformanceCase } from './cases.js';
+import type { Observation } from './runner.js';
+
+/** One figure that differs between standalone k6 and the distributed run. */
+export interface Difference {
+  what: string;
+  k6: string;
+  agents: string;
+}
+
+/**
+ * Everything the suite compares (README.md beside this file says why each
+ * tolerance is what it is): exit code, the end-of-test text summary's
+ * sections, k6's error and warning messages, the keys, counts and threshold
+ * verdicts of --summary-export and handleSummary() data, and the test's
+ * duration.
+ */
+export function compare(k6: Observation, agents: Observation, c: ConformanceCase): Difference[] {
+  const relative = countTolerance(k6, c);
+  return [
+    ...(k6.exitCode === agents.exitCode
+      ? []
+      : [{ what: 'exit code', k6: String(k6.exitCode), agents: String(agents.exitCode) }]),
+    ...compareSets('summary', summaryItems(k6.stdout), summaryItems(agents.stdout)),
+    ...compareMessages(k6, agents),
+    ...compareData('--summary-export', k6.summaryExport, agents.summaryExport, relative),
+    ...compareData('handleSummary()', k6.handleSummary, agents.handleSummary, relative),
+    ...compareDuration(k6, agents, c),
+  ];
+}
+
+/** A readable table of one case's differences. */
+export function formatTable(title: string, differences: readonly Difference[]): string {
+  const rows = [
+    { what: 'what differs', k6: 'k6 run', agents: 'run --agents 3' },
+    ...differences.map((d) => ({ what: d.what, k6: clip(d.k6), agents: clip(d.agents) })),
+  ];
+  const width = (key: keyof Difference) => Math.max(...rows.map((r) => r[key].length));
+  const [w1, w2] = [width('what'), width('k6')];
+  const lines = rows.map((r) => `  ${r.what.padEnd(w1)}  ${r.k6.padEnd(w2)}  ${r.agents}`);
+  return [`${title}: ${differences.length} difference(s)`, ...lines].join('\n');
+}
+
+function clip(s: string): string {
+  return s.length > 70 ? `${s.slice(0, 67)}...` : s;
+}
+
+// ── the text summary ────────────────────────────────────────────────────────
+
+/**
+ * What the end-of-test text summary shows, as names: section headings (█ ...),
+ * metric groups (HTTP, CUSTOM, ...), metric and submetric names, checks and
+ * thresholds with their ✓/✗. Values are left out: they are compared from the
+ * data. Our own "DISTRIBUTED RUN" section is an addition, not a difference.
+ */
+export function summaryItems(stdout: string): Set<string> {
+  const items = new Set<string>();
+  let section = '';
+  for (const line of stdout.split('\n')) {
+    const heading = /^\s*█ (.+?)\s*$/.exec(line);
+    if (heading) section = heading[1] ?? '';
+    if (section.startsWith('DISTRIBUTED RUN')) continue;
+    const item =
+      heading?.[1] ??
+      /^\s{2,}([A-Z][A-Z ]+[A-Z])\s*$/.exec(line)?.[1] ??
+      /^\s+(\S.*?)\.{2,}:/.exec(line)?.[1]?.replace(/^\{ /, '  { ') ??
+      /^\s+([✓✗] .+?)\s*$/.exec(line)?.[1]?.replace(/^([✓✗] '[^']+').*$/, '$1');
+    if (item !== undefined) items.add(section === item ? `█ ${item}` : `${section}: ${item}`);
+  }
+  return items;
+}
+
+function compareSets(what: string, k6: Set<string>, agents: Set<string>): Difference[] {
+  const only = (a: Set<string>, b: Set<string>) => [...a].filter((x) => !b.has(x)).join(' | ');
+  const [k6Only, agentsOnly] = [only(k6, agents), only(agents, k6)];
+  if (!k6Only && !agentsOnly) return [];
+  return [{ what: `${what}: shown by one only`, k6: k6Only || '-', agents: agentsOnly || '-' }];
+}
+
+// ── k6's messages ───────────────────────────────────────────────────────────
+
+const K6_LOG = /level=(error|warning) msg="((?:[^"\\]|\\.)*)"/;
+
+/** k6's error and warning messages (logfmt), without stack traces and paths. */
+function k6Messages(lines: readonly string[]): Set<string> {
+  const messages = new Set<string>();
+  for (const line of lines) {
+    const match = K6_LOG.exec(line);
+    if (!match) continue;
+    const text = (JSON.parse(`"${match[2] ?? ''}"`) as string).split('\n')[0] ?? '';
+    messages.add(`${match[1] ?? ''}: ${text.replace(/ at [\w.$<>]*\s?\(?file:\/\/.*$/, '')}`);
+  }
+  return messages;
+}
+
+/**
+ * Every message standalone k6 logs must reach the user of the distributed
+ * run (in any form that contains its text); every message an agent's k6 logs
+ * must be one standalone k6 logs too.
+ */
+function compareMessages(k6: Observation, agents: Observation): Difference[] {
+  const agentsText = `${agents.stdout}\n${agents.stderr}`;
+  const missing = [...k6Messages(k6.stderr.split('\n'))].filter(
+    (m) => !agentsText.includes(m.replace(/^\w+: /, '')),
+  );
+  const k6Set = k6Messages(k6.stderr.split('\n'));
+  const agentLines = agentsText.split('\n').filter((l) => l.includes('[k6]'));
+  const extra = [...k6Messages(agentLines)].filter((m) => !k6Set.has(m));
+  return [
+    ...missing.map((m) => ({ what: 'k6 message', k6: m, agents: 'missing' })),
+    ...extra.map((m) => ({ what: 'k6 message on an agent', k6: 'not logged', agents: m })),
+  ];
+}
+
+// ── --summary-export and handleSummary() data ───────────────────────────────
+
+type Rule = 'count' | 'exact' | 'presence';
+
+/** How a leaf of the data is compared, by its path. */
+function ruleFor(path: readonly string[]): Rule {
+  const last = path.at(-1) ?? '';
+  if (path.includes('thresholds') || path[0] === 'setup_data') return 'exact';
+  if (path[0] === 'metrics' && ['vus', 'vus_max'].includes(path[1] ?? '')) return 'exact';
+  if (['count', 'passes', 'fails'].includes(last)) return 'count';
+  // Values (durations, rates, bytes), ids and options: their keys are compared.
+  return 'presence';
+}
+
+/**
+ * A nested JSON value as path → leaf, objects included (as "{}") so a missing
+ * metric is one difference, not one per value. Arrays of named things (groups,
+ * checks) are keyed by name: their order is not part of the data.
+ */
+function flatten(
+  value: unknown,
+  path: string[] = [],
+  out = new Map<string, unknown>(),
+): Map<string, unknown> {
+  const key = path.join(' › ');
+  if (isNamedList(value)) {
+    return flatten(Object.fromEntries(value.map((v) => [v.name, v])), path, out);
+  }
+  if (typeof value === 'object' && value !== null) {
+    if (path.length > 0) out.set(key, '{}');
+    for (const [k, v] of Object.entries(value)) flatten(v, [...path, k], out);
+  } else {
+    out.set(key, value);
+  }
+  return out;
+}
+
+function isNamedList(value: unknown): value is { name: string }[] {
+  return (
+    Array.isArray(value) &&
+    value.every((v: unknown) => typeof (v as { name?: unknown } | null)?.name === 'string')
+  );
+}
+
+function compareData(what: string, k6: unknown, agents: unknown, relative: number): Difference[] {
+  if (k6 === undefined && agents === undefined) return [];
+  if (k6 === undefined || agents === undefined) {
+    const state = (v: unknown) => (v === undefined ? 'not written' : 'written');
+    return [{ what, k6: state(k6), agents: state(agents) }];
+  }
+  const [a, b] = [flatten(k6), flatten(agents)];
+  const out: Difference[] = [];
+  for (const key of new Set([...a.keys(), ...b.keys()])) {
+    const parent = key.split(' › ').slice(0, -1).join(' › ');
+    const [x, y] = [a.get(key), b.get(key)];
+    if (!a.has(key) || !b.has(key)) {
+      if (parent && a.has(parent) !== b.has(parent)) continue;
+      out.push({
+        what: `${what} ${key}`,
+        k6: a.has(key) ? 'present' : 'absent',
+        agents: b.has(key) ? 'present' : 'absent',
+      });
+      continue;
+    }
+    const rule = ruleFor(key.split(' › '));
+    if (rule === 'presence' || sameValue(rule, x, y, relative)) continue;
+    out.push({ what: `${what} ${key}`, k6: JSON.stringify(x), agents: JSON.stringify(y) });
+  }
+  return out;
+}
+
+function sameValue(rule: Rule, x: unknown, y: unknown, relative: number): boolean {
+  if (rule === 'exact' || typeof x !== 'number' || typeof y !== 'number') {
+    return JSON.stringify(x) === JSON.stringify(y);
+  }
+  // Zero and non-zero never match: a failure k6 never had is a difference.
+  if ((x === 0) !== (y === 0)) return false;
+  return Math.abs(x - y) <= Math.ceil(x * relative);
+}
+
+/**
+ * Counts of time-based cases may differ by what k6 itself does differently
+ * from run to run: each VU's iteration in flight at the end either completes
+ * or not (vus_max iterations), plus 10 % of scheduling jitter on a loaded
+ * machine. Iteration-based cases are exact.
+ */
+function countTolerance(k6: Observation, c: ConformanceCase): number {
+  if (!c.timeBased) return 0;
+  const metrics = metricsOf(k6);
+  const vusMax = metrics?.vus_max?.max ?? 0;
+  const iterations = metrics?.iterations?.count ?? 0;
+  return 0.1 + (iterations > 0 ? vusMax / iterations : 0);
+}
+
+// ── the test's duration ─────────────────────────────────────────────────────
+
+/**
+ * state.testRunDurationMs from handleSummary() data; without it, the duration
+ * k6 divided every counter's rate by (iterations.count / iterations.rate).
+ * Equal within 5 % or 100 ms; time-based runs wait for the iterations in
+ * flight at the end, which k6 itself does differently from run to run: one
+ * more iteration's time (k6's iteration_duration max).
+ */
+function compareDuration(k6: Observation, agents: Observation, c: ConformanceCase): Difference[] {
+  const [x, y] = [durationMs(k6), durationMs(agents)];
+  if (c.randomDuration || (x === undefined && y === undefined)) return [];
+  const inFlight = c.timeBased ? (metricsOf(k6)?.iteration_duration?.max ?? 0) : 0;
+  if (x !== undefined && y !== undefined && Math.abs(x - y) <= Math.max(100, 0.05 * x) + inFlight) {
+    return [];
+  }
+  const show = (v: number | undefined) => (v === undefined ? 'unknown' : `${Math.round(v)} ms`);
+  return [{ what: 'testRunDurationMs', k6: show(x), agents: show(y) }];
+}
+
+function durationMs(o: Observation): number | undefined {
+  const state = (o.handleSummary as { state?: { testRunDurationMs?: number } } | undefined)?.state;
+  if (state?.testRunDurationMs !== undefined) return state.testRunDurationMs;
+  const iterations = metricsOf(o)?.iterations;
+  const [count, rate] = [iterations?.count ?? 0, iterations?.rate ?? 0];
+  return rate > 0 ? (count / rate) * 1000 : undefined;
+}
+
+/** The export's metrics: name → figure → number (the legacy export is flat per metric). */
+function metricsOf(o: Observation): Record<string, Record<string, number> | undefined> | undefined {
+  return (o.summaryExport as { metrics?: Record<string, Record<string, number>> } | undefined)
+    ?.metrics;
+}
