@@ -58,6 +58,65 @@ describe('conformance with k6 run: our scripts (issue 16 items, executors, k6 ha
   OWN_CASES.forEach(caseTest);
 });
 
+/** Cases whose k6-vs-k6 comparison shows that the tolerances cover k6's own spread. */
+const SELF_CHECKED = [
+  'executor constant-vus',
+  'executor ramping-arrival-rate',
+  'abortOnFail with delayAbortEval',
+  'groups and checks, --summary-mode=full',
+  'handleSummary() data, every metric kind, a failing threshold',
+];
+
+describe('the comparer', () => {
+  const byName = (name: string): ConformanceCase => {
+    const found = OWN_CASES.find((c) => c.name === name);
+    if (!found) throw new Error(`no case named ${name}`);
+    return found;
+  };
+
+  it.each(SELF_CHECKED)(
+    'finds no difference between two standalone k6 runs of %s',
+    async (name) => {
+      const c = byName(name);
+      const first = await observe('k6', c, corpus);
+      const second = await observe('k6', c, corpus);
+      expect(formatTable(name, compare(first, second, c))).toBe(formatTable(name, []));
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it('finds a changed exit code, count, check, verdict, summary line and duration', async () => {
+    const c = byName('handleSummary() data, every metric kind, a failing threshold');
+    const k6 = await observe('k6', c, corpus);
+    const changed = structuredClone(k6);
+    const data = changed.handleSummary as {
+      metrics: Record<string, { values: Record<string, number>; thresholds?: unknown }>;
+      root_group: { groups: { checks: { passes: number }[] }[] };
+      state: { testRunDurationMs: number };
+    };
+    changed.exitCode = 0;
+    changed.stdout += '\n  █ THRESHOLDS\n';
+    data.metrics.orders = { ...data.metrics.orders, values: { count: 14, rate: 1 } };
+    delete data.metrics.paid?.thresholds;
+    (data.root_group.groups[0]?.checks[0] ?? { passes: 0 }).passes += 1;
+    data.state.testRunDurationMs += 1000;
+    expect(
+      compare(k6, changed, c)
+        .map((d) => d.what)
+        .sort(),
+    ).toEqual(
+      [
+        'exit code',
+        'summary: shown by one only',
+        'handleSummary() metrics › orders › values › count',
+        'handleSummary() metrics › paid › thresholds',
+        'handleSummary() root_group › groups › order › checks › order accepted › passes',
+        'testRunDurationMs',
+      ].sort(),
+    );
+  });
+});
+
 describe('the corpus', () => {
   it('runs every example script of k6 or names why not', async () => {
     const dir = await k6ExamplesDir();
