@@ -298,7 +298,7 @@ export const OWN_CASES: ConformanceCase[] = [
     k6Exit: 99,
   }),
   own('exec.test.fail()', 'test-fail.js', {
-    knownDifferences: ['16.3', '16.11', '16.13'],
+    knownDifferences: ['16.3', '16.11', '16.13', 'new: exec.test.fail() messages'],
     k6Exit: 110,
   }),
   own('setup() data reaches every VU and handleSummary()', 'setup-data.js', {

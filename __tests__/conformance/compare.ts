@@ -79,35 +79,51 @@ function compareSets(what: string, k6: Set<string>, agents: Set<string>): Differ
 
 // ── k6's messages ───────────────────────────────────────────────────────────
 
-const K6_LOG = /level=(error|warning) msg="((?:[^"\\]|\\.)*)"/;
+const K6_LOG = /level=(error|warning) msg="((?:[^"\\]|\\.)*)"(.*)$/;
+/** A line an agent forwarded (`[local-2] ...`), as opposed to the coordinator's own. */
+const FORWARDED = /^\[[^\]]+\] /;
 
-/** k6's error and warning messages (logfmt), without stack traces and paths. */
-function k6Messages(lines: readonly string[]): Set<string> {
-  const messages = new Set<string>();
+/**
+ * k6's error and warning messages (logfmt), without stack traces and paths,
+ * keyed by text; the value says whether it is about the whole run (no
+ * `source=`: crossed thresholds, test.abort()) rather than one VU's code.
+ */
+function k6Messages(lines: readonly string[]): Map<string, boolean> {
+  const messages = new Map<string, boolean>();
   for (const line of lines) {
     const match = K6_LOG.exec(line);
     if (!match) continue;
     const text = (JSON.parse(`"${match[2] ?? ''}"`) as string).split('\n')[0] ?? '';
-    messages.add(`${match[1] ?? ''}: ${text.replace(/ at [\w.$<>]*\s?\(?file:\/\/.*$/, '')}`);
+    const key = `${match[1] ?? ''}: ${text.replace(/ at [\w.$<>]*\s?\(?file:\/\/.*$/, '')}`;
+    messages.set(key, !(match[3] ?? '').includes('source='));
   }
   return messages;
 }
 
 /**
  * Every message standalone k6 logs must reach the user of the distributed
- * run (in any form that contains its text); every message an agent's k6 logs
- * must be one standalone k6 logs too.
+ * run, in any form that contains its text: a message about the whole run
+ * from the coordinator itself (an agent's log may be another machine's job),
+ * one from VU code at least forwarded from an agent. Every message an agent's
+ * k6 logs must be one standalone k6 logs too.
  */
 function compareMessages(k6: Observation, agents: Observation): Difference[] {
-  const agentsText = `${agents.stdout}\n${agents.stderr}`;
-  const missing = [...k6Messages(k6.stderr.split('\n'))].filter(
-    (m) => !agentsText.includes(m.replace(/^\w+: /, '')),
+  const lines = `${agents.stdout}\n${agents.stderr}`.split('\n');
+  const everything = lines.join('\n');
+  const coordinator = lines.filter((l) => !FORWARDED.test(l)).join('\n');
+  const expected = k6Messages(k6.stderr.split('\n'));
+  const missing = [...expected].filter(
+    ([m, runLevel]) => !(runLevel ? coordinator : everything).includes(m.replace(/^\w+: /, '')),
   );
-  const k6Set = k6Messages(k6.stderr.split('\n'));
-  const agentLines = agentsText.split('\n').filter((l) => l.includes('[k6]'));
-  const extra = [...k6Messages(agentLines)].filter((m) => !k6Set.has(m));
+  const extra = [...k6Messages(lines.filter((l) => l.includes('[k6]'))).keys()].filter(
+    (m) => !expected.has(m),
+  );
   return [
-    ...missing.map((m) => ({ what: 'k6 message', k6: m, agents: 'missing' })),
+    ...missing.map(([m, runLevel]) => ({
+      what: runLevel ? 'k6 message, from the coordinator' : 'k6 message',
+      k6: m,
+      agents: 'missing',
+    })),
     ...extra.map((m) => ({ what: 'k6 message on an agent', k6: 'not logged', agents: m })),
   ];
 }
