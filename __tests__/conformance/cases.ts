@@ -264,6 +264,21 @@ export const OWN_CASES: ConformanceCase[] = [
     scriptFirst: true,
     k6Exit: 0,
   }),
+  own('invalid options: fewer iterations than VUs (104)', 'plain.js', {
+    args: ['-u', '2', '-i', '1'],
+    k6Exit: 104,
+  }),
+  own('an invalid --summary-trend-stats', 'plain.js', {
+    args: ['-i', '1', '--summary-trend-stats', 'p(101)'],
+    k6Exit: 255,
+  }),
+  own('an exception in the init context (107)', 'init-throws.js', { k6Exit: 107 }),
+  own('setup() throws (107)', 'setup-fails.js', { k6Exit: 107, knownDifferences: ['16.13'] }),
+  own('test.abort() in setup() (108)', 'setup-fails.js', {
+    args: ['-e', 'SETUP_MODE=abort'],
+    k6Exit: 108,
+    knownDifferences: ['16.13'],
+  }),
   own('16.13 test.abort() with a reason', 'test-abort.js', {
     knownDifferences: ['16.3', '16.11', '16.13'],
     timeBased: true,
