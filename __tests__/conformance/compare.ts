@@ -42,7 +42,7 @@ export function formatTable(title: string, differences: readonly Difference[]): 
 }
 
 function clip(s: string): string {
-  return s.length > 70 ? `${s.slice(0, 67)}...` : s;
+  return s.length > 110 ? `${s.slice(0, 107)}...` : s;
 }
 
 // ── the text summary ────────────────────────────────────────────────────────
