@@ -5,8 +5,8 @@
  * corpus and the tolerances.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdir } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 
 import { EXAMPLE_CASES, OWN_CASES, SKIPPED_EXAMPLES, type ConformanceCase } from './cases.js';
 import { compare, formatTable } from './compare.js';
@@ -118,6 +118,21 @@ describe('the comparer', () => {
 });
 
 describe('the corpus', () => {
+  it('points every script it runs at go-httpbin: no case reaches the internet', async () => {
+    const entries = await readdir(corpus.dir, { recursive: true, withFileTypes: true });
+    const remote = /(?:httpbin\.org|quickpizza\.grafana\.com|localhost:8080|httpbin\.test)/;
+    const scripts = entries.filter((e) => e.isFile() && /\.(js|ts)$/.test(e.name));
+    const offenders: string[] = [];
+    for (const e of scripts) {
+      const source = await readFile(join(e.parentPath, e.name), 'utf8');
+      if (remote.test(source)) offenders.push(relative(corpus.dir, join(e.parentPath, e.name)));
+    }
+    expect(scripts.length).toBeGreaterThan(50);
+    const skipped = (f: string) =>
+      Object.keys(SKIPPED_EXAMPLES).some((prefix) => f.startsWith(`examples/${prefix}`));
+    expect(offenders.filter((f) => !skipped(f))).toEqual([]);
+  });
+
   it('runs every example script of k6 or names why not', async () => {
     const dir = await k6ExamplesDir();
     const entries = await readdir(dir, { recursive: true, withFileTypes: true });
