@@ -100,6 +100,8 @@ export const EXAMPLE_CASES: ConformanceCase[] = [
     knownDifferences: ['16.3', '16.11', '16.13'],
   }),
   example('json.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
+  // Its `avg<=10` ms thresholds rest on one request each: on a loaded machine k6 itself can
+  // cross them, so after the fixes watch this case for timing flips, not conformance.
   example('localhost.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
   example('redirects.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
   example('tagging.js', {
@@ -113,6 +115,9 @@ export const EXAMPLE_CASES: ConformanceCase[] = [
   example('tls_skip_cert_verification.js', { knownDifferences: ['16.3', '16.11', '16.13'] }),
   // No sleep: ramping stages would measure the CPU, so -u/-i keep it to a known load.
   example('stages.js', { args: ['-u', '5', '-i', '25'], knownDifferences: ['16.3', '16.11'] }),
+  // A reduced version of its "reused connection" check failed for 1-2 of 6 batches in 6 of 10
+  // distributed runs, in none of 16 standalone ones (6 under full CPU load) nor of 9 sets of
+  // three k6 started by hand with the agents' exact flags and REST calls: unexplained.
   example('thresholds_readme_example.js', {
     args: ['-u', '3', '-i', '3'],
     randomDuration: true,
