@@ -15,8 +15,8 @@ import { parseRunFlags } from '../../src/k6/run-flags.js';
 import { hasErrorCode } from '../../src/errors.js';
 import { K6_EXIT_CODES } from '../../src/k6/exit-codes.js';
 import {
+  AgentEvent,
   PROTOCOL_VERSION,
-  type AgentEvent,
   type Instruction,
   type RegisterRequest,
 } from '../../src/protocol/messages.js';
@@ -438,6 +438,62 @@ describe('Coordinator: setup failure', () => {
       for (const agent of agents) expect(h.instructed(agent)).not.toContain('start');
     },
   );
+});
+
+describe('Coordinator: init error on an agent (issue 16)', () => {
+  it('issue 16 (init error): ends with 107 and the message once, releasing every agent, never lost', async () => {
+    const h = harness();
+    const agents = h.register(3);
+    const [first, second, third] = agents as [AgentRecord, AgentRecord, AgentRecord];
+    h.send(first, ready);
+    h.send(second, {
+      type: 'init-failed',
+      message: 'Error: boom (error while initializing VU #2)',
+    });
+    // Later agents' own init errors change nothing: the first cause wins.
+    h.send(third, { type: 'init-failed', message: 'Error: other' });
+
+    expect(h.coordinator.phase).toBe('releasing');
+    for (const agent of agents) {
+      const reason = current(agent, 'release').reason;
+      expect(reason).toBe('the script threw while initialising VUs on agent 2 (agent-2)');
+    }
+    h.sendAll(agents, exited(107));
+    const result = await h.coordinator.result;
+    expect(result).toMatchObject({
+      exitCode: K6_EXIT_CODES['script-exception'],
+      message: 'agent 2 (agent-2): Error: boom (error while initializing VU #2)',
+      initFailed: true,
+      setupRan: false,
+    });
+    expect(result.agents.map((a) => a.lost)).toEqual([undefined, undefined, undefined]);
+    for (const agent of agents) expect(h.instructed(agent)).not.toContain('setup');
+  });
+
+  it('issue 16 (init error): an agent whose VUs were ready cannot claim one: it is lost (97)', async () => {
+    const h = harness({ expectedAgents: 2 });
+    const agents = h.register(2);
+    const [first, second] = agents as [AgentRecord, AgentRecord];
+    h.sendAll(agents, ready);
+    h.send(second, { type: 'init-failed', message: 'made up' });
+    h.send(first, exited(0));
+    const result = await h.coordinator.result;
+    expect(result.exitCode).toBe(DISTRIBUTED_RUN_FAILED);
+    expect(result.message).not.toContain('made up');
+    expect(result.initFailed).toBeUndefined();
+  });
+});
+
+describe('protocol: what an agent relays from its k6', () => {
+  it('issue 16 (init error): the init error is bounded and loses control characters', () => {
+    const parse = (message: string) => AgentEvent.safeParse({ type: 'init-failed', message });
+    expect(parse('x'.repeat(8193)).success).toBe(false);
+    const parsed = parse('Error: \x1b[2J\x1b]0;pwned\x07boom\r\n\tat s.js:1:1\u009b');
+    expect(parsed.success && parsed.data).toEqual({
+      type: 'init-failed',
+      message: 'Error: [2J]0;pwnedboom\n\tat s.js:1:1',
+    });
+  });
 });
 
 describe('Coordinator: aborts', () => {

@@ -86,11 +86,13 @@ export class Agent {
   #finishedReported = false;
   #released = false;
   #fatal: unknown;
+  /** How k6 exited when the script's init code threw: reported again on release. */
+  #initExit: K6ProcessExit | undefined;
 
   constructor(options: AgentOptions) {
     this.#o = options;
     this.#log = options.log;
-    this.#k6Log = new K6Log(options.log, () => this.#stopOrdered);
+    this.#k6Log = new K6Log(options.log, () => this.#stopOrdered || this.#released);
     this.#reporter = new Reporter(
       (seq, event) => options.client.report(seq, event, this.#stopped.signal),
       (error) => this.#fail(error),
@@ -247,7 +249,25 @@ export class Agent {
       onError: (error) => this.#fail(error),
     });
     const secrets = await agentSecretSources(assignment.secretSources, this.#o.workDir);
-    this.#k6 = await startAgentK6({
+    try {
+      this.#k6 = await this.#startK6(assignment, archive, secrets, aggregator);
+    } catch (error) {
+      if (!hasErrorCode(error, 'K6_INIT_FAILED')) throw error;
+      await this.#initFailed(error);
+      return;
+    }
+    this.#pump.start();
+    void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
+    await this.#report({ type: 'ready', vusMax: this.#k6.vusMax });
+  }
+
+  #startK6(
+    assignment: Assignment,
+    archive: string,
+    secrets: Awaited<ReturnType<typeof agentSecretSources>>,
+    aggregator: MetricAggregator,
+  ): Promise<ReadyK6> {
+    return startAgentK6({
       k6: this.#o.k6,
       assignment,
       archive,
@@ -259,9 +279,20 @@ export class Agent {
       onMetricLine: (line) => aggregator.ingestLine(line),
       onLogLine: this.#k6Log.line,
     });
-    this.#pump.start();
-    void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
-    await this.#report({ type: 'ready', vusMax: this.#k6.vusMax });
+  }
+
+  /**
+   * The script's init code threw in this share (k6 exited 107 and logged
+   * why, e.g. `if (__VU > 1) throw …`): a script error as in `k6 run`, not a
+   * lost agent. The coordinator ends the run with 107; this agent waits for
+   * its release like the others.
+   */
+  async #initFailed(error: K6DistributedError): Promise<void> {
+    this.#initExit = error.data.exit as K6ProcessExit;
+    await this.#report({
+      type: 'init-failed',
+      message: (this.#k6Log.initError ?? error.message).slice(0, 8192),
+    });
   }
 
   async #setup(): Promise<void> {
@@ -393,7 +424,7 @@ export class Agent {
   async #release(reason: string): Promise<void> {
     this.#released = true;
     this.#log.info(`released: ${reason}`);
-    const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : undefined;
+    const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : this.#initExit;
     // k6 flushed its metric stream on the way out: send the rest before saying so.
     await this.#pump?.finish();
     await this.#report({

@@ -117,6 +117,15 @@ export async function startAgentK6(options: {
       const exit = await stopNow(proc);
       const portTaken = exit.code === K6_EXIT_CODES['cannot-start-rest-api'];
       if (portTaken && attempt < PORT_ATTEMPTS) continue;
+      if (exit.code === K6_EXIT_CODES['script-exception']) {
+        // The script's init code threw in one of this share's VUs: k6 logged why.
+        throw new K6DistributedError(
+          'K6_INIT_FAILED',
+          `k6 could not initialise its VUs: ${exit.outcome.description} (exit code ` +
+            `${String(exit.outcome.exitCode)})`,
+          { cause: error, data: { exit } },
+        );
+      }
       throw new K6DistributedError(
         'AGENT_FAILED',
         `k6 did not get ready (${exit.outcome.description}, exit code ` +

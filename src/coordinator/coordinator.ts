@@ -284,6 +284,20 @@ export class Coordinator {
         this.#setupRan = true;
         this.#clock.setupEnded(this.#now(), event.durationMs);
         return;
+      case 'init-failed':
+        if (agent.has('ready')) {
+          this.#lose(agent, 'it reported an init error after its VUs were ready');
+          return;
+        }
+        // The agent decides nothing but that the run ends, as any agent can by
+        // failing; the first cause wins, so later agents' init errors change nothing.
+        this.#abort({
+          exitCode: K6_EXIT_CODES['script-exception'],
+          message: `${agent.label}: ${event.message}`,
+          instruction: `the script threw while initialising VUs on ${agent.label}`,
+          initFailed: true,
+        });
+        return;
       case 'setup-failed':
         this.#clock.setupEnded(this.#now());
         this.#abort({
@@ -363,11 +377,13 @@ export class Coordinator {
     if (this.#phase === 'running') {
       // As in k6, an abort during the run still ends with teardown().
       this.#phase = 'stopping';
-      for (const agent of this.#live()) agent.instruct({ type: 'stop', reason: cause.message });
+      const reason = cause.instruction ?? cause.message;
+      for (const agent of this.#live()) agent.instruct({ type: 'stop', reason });
     } else if (PHASES_BEFORE_START.has(this.#phase)) {
       // k6 runs no teardown() when the run never started (e.g. setup() failed).
       this.#phase = 'releasing';
-      for (const agent of this.#live()) agent.instruct({ type: 'release', reason: cause.message });
+      const reason = cause.instruction ?? cause.message;
+      for (const agent of this.#live()) agent.instruct({ type: 'release', reason });
     }
     // Already stopping, in teardown or releasing: the run is on its way out.
   }
@@ -534,7 +550,8 @@ export class Coordinator {
   #finish(): void {
     this.#phase = 'done';
     this.close();
-    if (this.#metrics && this.#clock.began) {
+    // k6 evaluates thresholds at the end even when a VU's init code threw (they show in its summary).
+    if (this.#metrics && (this.#clock.began || this.#cause?.initFailed)) {
       this.#thresholdsBreached = this.#metrics.evaluate(this.runDurationMs, true).breached;
     }
     const result = summarise({

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 
 import { errorMessage } from '../errors.js';
 import type { K6Binary } from '../k6/binary.js';
-import { runHandleSummary } from '../k6/handle-summary.js';
+import { type HandleSummaryOutcome, runHandleSummary } from '../k6/handle-summary.js';
 import type { RunFlags } from '../k6/run-flags.js';
 import type { Timeline } from '../metrics/timeline.js';
 import { type KeyFigures, keyFigures } from '../report/compare.js';
@@ -61,19 +61,7 @@ export async function endOfTest(o: EndOfTestOptions): Promise<void> {
   }
   const mode = o.flags.summaryMode;
   if (mode === 'disabled') return;
-  const outcome = await logFailure(o, () =>
-    runHandleSummary({
-      k6: o.k6,
-      script: o.script,
-      data,
-      flags: o.flags.archiveFlags,
-      cwd: o.cwd,
-      env: o.env,
-      stdout: o.stdout,
-      stderr: o.stderr,
-      warn: (message) => o.log.warning(message),
-    }),
-  );
+  const outcome = await logFailure(o, () => handleSummaryOf(o, data));
   if (outcome?.status === 'failed') {
     o.log.error(
       `failed to handle the end-of-test summary: k6 could not run handleSummary() ` +
@@ -90,6 +78,29 @@ export async function endOfTest(o: EndOfTestOptions): Promise<void> {
     const path = resolve(o.cwd ?? '.', o.flags.summaryExport);
     await logFailure(o, () => writeFile(path, summaryExport(data)), `writing ${path}`);
   }
+}
+
+/**
+ * The script's handleSummary(), run by k6 on the merged data. Not after an
+ * init error: the wrapper would run the init code that just threw again and
+ * print k6's error a second time (k6 itself calls it with no samples).
+ */
+async function handleSummaryOf(
+  o: EndOfTestOptions,
+  data: unknown,
+): Promise<HandleSummaryOutcome | undefined> {
+  if (o.result.initFailed) return undefined;
+  return runHandleSummary({
+    k6: o.k6,
+    script: o.script,
+    data,
+    flags: o.flags.archiveFlags,
+    cwd: o.cwd,
+    env: o.env,
+    stdout: o.stdout,
+    stderr: o.stderr,
+    warn: (message) => o.log.warning(message),
+  });
 }
 
 /**

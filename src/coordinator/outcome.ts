@@ -16,6 +16,10 @@ export interface AbortCause {
   message: string;
   /** The agent whose k6 decides the final exit code, e.g. the one that called test.abort(). */
   agentId?: string;
+  /** What agents are told when stopped or released; default: `message` (long: k6's error). */
+  instruction?: string;
+  /** The script's init code threw on an agent: no VU ever ran (k6's exit 107). */
+  initFailed?: boolean;
 }
 
 export interface AgentSummary {
@@ -42,6 +46,8 @@ export interface RunResult {
   message: string;
   /** The run was stopped early (abortOnFail, test.abort(), a lost agent, a signal, …). */
   aborted: boolean;
+  /** It never started: the script's init code threw on an agent. */
+  initFailed?: boolean;
   agents: AgentSummary[];
   /** Max − min of the agents' start instants; undefined if fewer than one started. */
   startSkewMs: number | undefined;

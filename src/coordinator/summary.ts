@@ -31,6 +31,7 @@ export function summarise(facts: RunFacts): RunResult {
     exitCode,
     message,
     aborted: facts.cause !== undefined,
+    ...(facts.cause?.initFailed && { initFailed: true }),
     agents,
     startSkewMs: starts.length ? Math.max(...starts) - Math.min(...starts) : undefined,
     setupRan: facts.setupRan,

@@ -3,6 +3,8 @@ export interface K6LogEntry {
   level?: string;
   msg?: string;
   error?: string;
+  /** What k6 was doing, e.g. `error while initializing VU #2 (script exception)`. */
+  hint?: string;
 }
 
 /**
@@ -28,7 +30,12 @@ function jsonLogEntry(line: string): K6LogEntry | undefined {
 function textLogEntry(line: string): K6LogEntry | undefined {
   const match = /\blevel=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(line);
   if (!match) return undefined;
-  return { level: match[1], msg: unquoteGo(match[2] ?? '') };
+  const hint = /\bhint=("(?:[^"\\]|\\.)*"|\S+)/.exec(line.slice(match.index + match[0].length));
+  return {
+    level: match[1],
+    msg: unquoteGo(match[2] ?? ''),
+    ...(hint && { hint: unquoteGo(hint[1] ?? '') }),
+  };
 }
 
 /** Go's %q quoting is JSON's for what k6 prints; anything else stays as printed. */

@@ -70,11 +70,18 @@ function probeArgs(address: string, archivePath: string): string[] {
     '--paused',
     '--address',
     address,
-    // One VU: its init is all that can run before the answer (--paused holds the rest).
+    // No VU at all: one VU in the test, and the half of it that has none (the
+    // segment's share of one VU is zero). Only the init code that reads the
+    // options runs, as in `k6 archive`: init code that throws in VUs (e.g.
+    // `if (__VU > 0) throw …`) cannot hide the metrics from k6's summary.
     '--vus',
     '1',
     '--iterations',
     '1',
+    '--execution-segment',
+    '1/2:1',
+    '--execution-segment-sequence',
+    '0,1/2,1',
     '--no-setup',
     '--no-teardown',
     '--summary-mode=disabled',

@@ -156,10 +156,27 @@ const k6Exit = z.strictObject({
   message: z.string().max(8192).optional(),
 });
 
+/**
+ * Text an agent relays from its k6 that the coordinator prints: bounded, and
+ * with control characters other than newline and tab removed, so an agent
+ * cannot move the cursor, recolour or erase the coordinator's terminal or log.
+ */
+export const printableText = z
+  .string()
+  .max(8192)
+  // eslint-disable-next-line no-control-regex
+  .transform((text) => text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ''));
+
 /** What an agent tells the coordinator; each is sent once, in order, by sequence number. */
 export const AgentEvent = z.discriminatedUnion('type', [
   /** The archive is in and k6 is paused with every VU initialised (status 4). */
   z.strictObject({ type: z.literal('ready'), vusMax: z.number().int().nonnegative() }),
+  /**
+   * k6 exited while initialising this share's VUs because the script's init
+   * code threw (k6's exit 107): `message` is k6's error. The coordinator ends
+   * the run with 107, whatever the message says.
+   */
+  z.strictObject({ type: z.literal('init-failed'), message: printableText }),
   /** `durationMs`: how long setup() took, on the agent's own clock (k6 counts it in the run). */
   z.strictObject({
     type: z.literal('setup-done'),

@@ -47,21 +47,24 @@ export interface TextSummaryOptions {
 
 /**
  * What k6 writes to stdout at the end of a test without handleSummary():
- * `'\n' + textSummary + '\n\n'` (internal/js/summary-wrapper.js). Throws, as
- * k6's summary.js does, when the run has no metric at all to show.
+ * `'\n' + textSummary + '\n\n'` (internal/js/summary-wrapper.js). Nothing
+ * when the run has no metric at all (e.g. the script's init code threw):
+ * k6's summary.js then fails on a reduce() of no names and prints nothing.
  */
 export function renderTextSummary(source: SummarySource, options: TextSummaryOptions): string {
   const report = buildReport(source, options.mode);
+  if (metricNames(report).size === 0) return '';
   const enableColors =
     options.enableColors ?? (!source.options.noColor && source.state.isStdOutTTY);
   return `\n${textSummary(report, { ...source.options, enableColors })}\n\n`;
 }
 
-/** k6's textSummary() of a report. */
+/** k6's textSummary() of a report; empty without a metric to show. */
 export function textSummary(
   report: Report,
   options: LayoutOptions & { readonly enableColors: boolean },
 ): string {
+  if (metricNames(report).size === 0) return '';
   return new ReportBuilder(report, options).build();
 }
 
@@ -241,6 +244,10 @@ class ReportBuilder {
  * over the names of every metric shown, in TOTAL RESULTS, groups and scenarios.
  */
 function globalNameWidth(report: Report): NameWidth {
+  return metricNames(report).size === 1 ? 'none' : 'own';
+}
+
+function metricNames(report: Report): Set<string> {
   const names = new Set<string>();
   const collect = (group: ReportGroup) => {
     for (const metrics of group.metrics.values())
@@ -249,9 +256,5 @@ function globalNameWidth(report: Report): NameWidth {
   };
   collect(report.root);
   for (const scenario of report.scenarios.values()) collect(scenario);
-  if (names.size === 0) {
-    // k6's summary.js fails the same way: reduce() of no names without an initial value.
-    throw new TypeError('Reduce of empty array with no initial value');
-  }
-  return names.size === 1 ? 'none' : 'own';
+  return names;
 }

@@ -1,0 +1,131 @@
+/**
+ * Issue 16 (found while fixing it): a script whose init code throws only in
+ * the agents' VUs (never while the coordinator archives it) ends as `k6 run`
+ * ends: exit 107 with k6's error, said once, and the summary k6 prints then.
+ * Each case runs standalone k6 and the committed bundle (`run --agents N`)
+ * on the same script, side by side (real k6).
+ */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { describe, expect, it } from '@jest/globals';
+
+import { CLI } from '../helpers/cli-process.js';
+import { tempDir } from '../helpers/fs.js';
+import { testK6Path } from '../helpers/k6.js';
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function exec(file: string, args: readonly string[], cwd: string): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      {
+        cwd,
+        env: { ...process.env, K6_PATH: testK6Path(), K6_NO_COLOR: 'true' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** `k6 run ARGS` and `k6-distributed run --agents N ARGS` on one script. */
+async function sideBySide(
+  source: string,
+  agents: number,
+  args: readonly string[] = [],
+): Promise<{ k6: Ran; ours: Ran }> {
+  const cwd = await tempDir();
+  await writeFile(join(cwd, 'script.js'), source);
+  const [k6, ours] = await Promise.all([
+    exec(testK6Path(), ['run', ...args, 'script.js'], cwd),
+    exec(process.execPath, [CLI, 'run', '--agents', String(agents), ...args, 'script.js'], cwd),
+  ]);
+  return { k6, ours };
+}
+
+/** k6's own error for the VU whose init code threw: its message's first line and where. */
+function k6InitError(stderr: string): { message: string; at: string } {
+  const line = stderr.split('\n').find((l) => l.includes('error while initializing VU'));
+  const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(line ?? '')?.[1] ?? '';
+  const [message = '', at = ''] = (JSON.parse(`"${msg}"`) as string).split('\n\tat ');
+  return { message, at: at.replace(/^file:\/\/\/.*\//, '').trim() };
+}
+
+/** Lines the coordinator itself writes (an agent's start with `[local-N]`). */
+function coordinatorLines(ran: Ran): string[] {
+  return `${ran.stdout}\n${ran.stderr}`.split('\n').filter((l) => !l.startsWith('[local-'));
+}
+
+function expectLikeK6(k6: Ran, ours: Ran): void {
+  expect(k6.code).toBe(107);
+  expect(ours.code).toBe(k6.code);
+  const { message, at } = k6InitError(k6.stderr);
+  expect(message).not.toBe('');
+  const all = `${ours.stdout}\n${ours.stderr}`;
+  expect(all).toContain(message);
+  expect(all).toContain(at);
+  // Said once by the coordinator (the result line in the table repeats it as every run's does).
+  const said = coordinatorLines(ours).filter((l) => l.includes(message));
+  expect(said.filter((l) => l.startsWith('error:'))).toHaveLength(1);
+  expect(said.filter((l) => l.includes('result: exit code 107'))).toHaveLength(1);
+  expect(all).not.toMatch(/lost|its output is above|exit code 97|Reduce of empty array/);
+  expect(all).not.toContain('failed to handle the end-of-test summary');
+}
+
+describe('issue 16 (init error): init code that throws only in the VUs (real k6, side by side)', () => {
+  it('issue 16 (init error): every agent throws: exit 107 with k6 message once, no summary as k6', async () => {
+    const { k6, ours } = await sideBySide(
+      "if (__VU > 0) throw new Error('boom');\n" +
+        'export const options = { vus: 3, iterations: 6 };\n' +
+        'export default function () {}\n',
+      3,
+    );
+    expectLikeK6(k6, ours);
+    // k6 prints no summary when no metric exists: its summary.js fails on it.
+    expect(k6.stdout).not.toContain('TOTAL RESULTS');
+    expect(ours.stdout).not.toContain('TOTAL RESULTS');
+  });
+
+  it('issue 16 (init error): depends on __ENV, and throws on one agent only (VU 2+, no setup())', async () => {
+    const { k6, ours } = await sideBySide(
+      'if (__ENV.FAIL_FROM && __VU >= Number(__ENV.FAIL_FROM)) {\n' +
+        "  throw new Error('no account for VU ' + __VU);\n" +
+        '}\n' +
+        'export const options = { vus: 3, iterations: 6 };\n' +
+        'export default function () {}\n',
+      // Agent 1 runs VUs 1 and 2 of 3; agent 2 initialises its one VU and is ready.
+      2,
+      ['-e', 'FAIL_FROM=2'],
+    );
+    expectLikeK6(k6, ours);
+    const table = ours.stdout.split('\n');
+    expect(table.find((l) => /^\s+2\s+local-2\s/.test(l))).not.toMatch(/LOST|107/);
+  });
+
+  it('issue 16 (init error): thresholds still show in the summary, as k6 prints them', async () => {
+    const { k6, ours } = await sideBySide(
+      "import { Counter } from 'k6/metrics';\n" +
+        "const errors = new Counter('errors');\n" +
+        "if (__VU > 0) throw new Error('boom');\n" +
+        "export const options = { vus: 2, iterations: 2, thresholds: { errors: ['count<1'] } };\n" +
+        'export default function () { errors.add(0); }\n',
+      2,
+    );
+    expectLikeK6(k6, ours);
+    for (const ran of [k6, ours]) {
+      expect(ran.stdout).toContain('█ THRESHOLDS');
+      expect(ran.stdout).toMatch(/✓ 'count<1' count=0/);
+    }
+  });
+});
