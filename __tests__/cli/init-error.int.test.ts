@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { CLI } from '../helpers/cli-process.js';
+import { CLI, CliProcess } from '../helpers/cli-process.js';
 import { tempDir } from '../helpers/fs.js';
 import { testK6Path } from '../helpers/k6.js';
 
@@ -127,5 +127,30 @@ describe('issue 16 (init error): init code that throws only in the VUs (real k6,
       expect(ran.stdout).toContain('█ THRESHOLDS');
       expect(ran.stdout).toMatch(/✓ 'count<1' count=0/);
     }
+  });
+
+  it("issue 16 (init error): an agent's own -e makes only its VUs throw: 107 as k6 run with that -e", async () => {
+    const source =
+      "if (__ENV.ACCOUNTS === 'none' && __VU > 0) throw new Error('no accounts for this agent');\n" +
+      'export const options = { vus: 2, iterations: 2 };\n' +
+      'export default function () {}\n';
+    const cwd = await tempDir();
+    await writeFile(join(cwd, 'script.js'), source);
+    const k6 = await exec(testK6Path(), ['run', '-e', 'ACCOUNTS=none', 'script.js'], cwd);
+    const coordinator = new CliProcess(['coordinator', join(cwd, 'script.js'), '--agents', '2']);
+    const url = (await coordinator.waitForLine(/^http:\/\/127\.0\.0\.1:\d+$/)).trim();
+    const agents = [
+      new CliProcess(['agent', '--name', 'good', '--coordinator', url]),
+      new CliProcess(['agent', '--name', 'bad', '--coordinator', url, '-e', 'ACCOUNTS=none']),
+    ];
+    const exits = await Promise.all([coordinator.exited, ...agents.map((a) => a.exited)]);
+    const ours: Ran = {
+      code: exits[0]?.code ?? -1,
+      stdout: '',
+      stderr: coordinator.lines.join('\n'),
+    };
+    expectLikeK6(k6, ours);
+    // No agent is lost: each ends as released by the coordinator.
+    expect(exits.slice(1).map((e) => e?.code)).toEqual([0, 0]);
   });
 });
