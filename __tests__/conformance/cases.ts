@@ -242,6 +242,14 @@ export const OWN_CASES: ConformanceCase[] = [
     k6Exit: 255,
   }),
   own('an exception in the init context (107)', 'init-throws.js', { k6Exit: 107 }),
+  own("an exception in the VUs' init code only (107)", 'init-throws-vus.js', { k6Exit: 107 }),
+  own(
+    'an exception in the init code of VU 2 and later, no setup() (107)',
+    'init-throws-second-vu.js',
+    {
+      k6Exit: 107,
+    },
+  ),
   own('setup() throws (107)', 'setup-fails.js', {
     k6Exit: 107,
     knownDifferences: ['new: agents log a failed setup() as errors'],

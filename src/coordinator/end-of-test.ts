@@ -70,14 +70,32 @@ export async function endOfTest(o: EndOfTestOptions): Promise<void> {
     );
   }
   if (outcome?.status !== 'written') {
-    await logFailure(o, () => {
-      o.stdout(renderTextSummary(o.source, { mode, enableColors: o.enableColors }));
-    });
+    const printed = await logFailure(o, () => printDefaultSummary(o, mode));
+    if (printed === false) return;
   }
   if (o.flags.summaryExport !== undefined) {
     const path = resolve(o.cwd ?? '.', o.flags.summaryExport);
     await logFailure(o, () => writeFile(path, summaryExport(data)), `writing ${path}`);
   }
+}
+
+/**
+ * k6's default text summary of the merged data. Without a metric at all
+ * (e.g. every VU's init code threw) k6's summary.js fails on it: k6 logs
+ * that, prints no summary and writes no --summary-export; so does the run
+ * (false).
+ */
+function printDefaultSummary(o: EndOfTestOptions, mode: 'compact' | 'full'): boolean {
+  const text = renderTextSummary(o.source, { mode, enableColors: o.enableColors });
+  if (text === '') {
+    o.log.error(
+      'failed to handle the end-of-test summary: there is no metric to summarise ' +
+        "(k6's own summary fails the same way and prints none)",
+    );
+    return false;
+  }
+  o.stdout(text);
+  return true;
 }
 
 /**
