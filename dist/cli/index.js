@@ -93485,10 +93485,25 @@ const k6Exit = strictObject({
     /** k6's own last word, e.g. `test aborted: <reason> at <stack>` (k6 prints it only as it exits). */
     message: schemas_string().max(8192).optional(),
 });
+/**
+ * Text an agent relays from its k6 that the coordinator prints: bounded, and
+ * with control characters other than newline and tab removed, so an agent
+ * cannot move the cursor, recolour or erase the coordinator's terminal or log.
+ */
+const printableText = schemas_string()
+    .max(8192)
+    // eslint-disable-next-line no-control-regex
+    .transform((text) => text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ''));
 /** What an agent tells the coordinator; each is sent once, in order, by sequence number. */
 const AgentEvent = discriminatedUnion('type', [
     /** The archive is in and k6 is paused with every VU initialised (status 4). */
     strictObject({ type: literal('ready'), vusMax: schemas_number().int().nonnegative() }),
+    /**
+     * k6 exited while initialising this share's VUs because the script's init
+     * code threw (k6's exit 107): `message` is k6's error. The coordinator ends
+     * the run with 107, whatever the message says.
+     */
+    strictObject({ type: literal('init-failed'), message: printableText }),
     /** `durationMs`: how long setup() took, on the agent's own clock (k6 counts it in the run). */
     strictObject({
         type: literal('setup-done'),
@@ -93928,7 +93943,12 @@ function textLogEntry(line) {
     const match = /\blevel=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(line);
     if (!match)
         return undefined;
-    return { level: match[1], msg: unquoteGo(match[2] ?? '') };
+    const hint = /\bhint=("(?:[^"\\]|\\.)*"|\S+)/.exec(line.slice(match.index + match[0].length));
+    return {
+        level: match[1],
+        msg: unquoteGo(match[2] ?? ''),
+        ...(hint && { hint: unquoteGo(hint[1] ?? '') }),
+    };
 }
 /** Go's %q quoting is JSON's for what k6 prints; anything else stays as printed. */
 function unquoteGo(text) {
@@ -93949,6 +93969,10 @@ const NO_ITERATIONS = 'No script iterations fully finished';
 /** What k6 logs as it exits after an agent stopped it through the REST API, on the coordinator's order. */
 const STOPPED_BY_US = 'test run stopped from REST API';
 const ABORTED = 'test aborted: ';
+/** What k6 logs as it exits on the SIGINT that releases it, e.g. while still paused. */
+const INTERRUPTED = "test run was aborted because k6 received a 'interrupt' signal";
+/** k6's hint on the error that ended its VUs' initialisation (internal/execution/scheduler.go). */
+const INIT_ERROR_HINT = /^error while initializing VU #\d+/;
 /**
  * Passes an agent's k6 log on, and reads what the run needs from it: the
  * reason of a test.abort(), which k6 prints only as it exits. Lines that are
@@ -93960,6 +93984,7 @@ class K6Log {
     #log;
     #stopOrdered;
     #abortMessage;
+    #initError;
     constructor(log, stopOrdered) {
         this.#log = log;
         this.#stopOrdered = stopOrdered;
@@ -93968,14 +93993,25 @@ class K6Log {
     get abortMessage() {
         return this.#abortMessage;
     }
+    /**
+     * k6's error when a VU's init code threw, as `k6 run` prints it: its
+     * message (with the script's stack), then what k6 was doing.
+     */
+    get initError() {
+        return this.#initError;
+    }
     line = (line) => {
-        const msg = parseK6LogLine(line)?.msg ?? '';
+        const entry = parseK6LogLine(line);
+        const msg = entry?.msg ?? '';
         if (msg.startsWith(ABORTED))
             this.#abortMessage ??= msg;
+        if (entry?.hint !== undefined && INIT_ERROR_HINT.test(entry.hint)) {
+            this.#initError ??= `${msg.trimEnd()} (${entry.hint})`;
+        }
         if (msg.startsWith(NO_ITERATIONS)) {
             this.#log.debug(`[k6] ${line} (the coordinator judges the whole run)`);
         }
-        else if (msg === STOPPED_BY_US && this.#stopOrdered()) {
+        else if ((msg === STOPPED_BY_US || msg === INTERRUPTED) && this.#stopOrdered()) {
             this.#log.debug(`[k6] ${line} (the coordinator stopped the run)`);
         }
         else {
@@ -94176,6 +94212,11 @@ async function startAgentK6(options) {
             const portTaken = exit.code === K6_EXIT_CODES['cannot-start-rest-api'];
             if (portTaken && attempt < PORT_ATTEMPTS)
                 continue;
+            if (exit.code === K6_EXIT_CODES['script-exception']) {
+                // The script's init code threw in one of this share's VUs: k6 logged why.
+                throw new K6DistributedError('K6_INIT_FAILED', `k6 could not initialise its VUs: ${exit.outcome.description} (exit code ` +
+                    `${String(exit.outcome.exitCode)})`, { cause: error, data: { exit } });
+            }
             throw new K6DistributedError('AGENT_FAILED', `k6 did not get ready (${exit.outcome.description}, exit code ` +
                 `${String(exit.outcome.exitCode)}); its output is above`, { cause: error, data: { exitCode: exit.outcome.exitCode } });
         }
@@ -94389,10 +94430,12 @@ class Agent {
     #finishedReported = false;
     #released = false;
     #fatal;
+    /** How k6 exited when the script's init code threw: reported again on release. */
+    #initExit;
     constructor(options) {
         this.#o = options;
         this.#log = options.log;
-        this.#k6Log = new K6Log(options.log, () => this.#stopOrdered);
+        this.#k6Log = new K6Log(options.log, () => this.#stopOrdered || this.#released);
         this.#reporter = new Reporter((seq, event) => options.client.report(seq, event, this.#stopped.signal), (error) => this.#fail(error));
     }
     /** Runs until released, the coordinator is lost, or `signal` fires (e.g. SIGTERM). */
@@ -94540,7 +94583,21 @@ class Agent {
             onError: (error) => this.#fail(error),
         });
         const secrets = await agentSecretSources(assignment.secretSources, this.#o.workDir);
-        this.#k6 = await startAgentK6({
+        try {
+            this.#k6 = await this.#startK6(assignment, archive, secrets, aggregator);
+        }
+        catch (error) {
+            if (!hasErrorCode(error, 'K6_INIT_FAILED'))
+                throw error;
+            await this.#initFailed(error);
+            return;
+        }
+        this.#pump.start();
+        void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
+        await this.#report({ type: 'ready', vusMax: this.#k6.vusMax });
+    }
+    #startK6(assignment, archive, secrets, aggregator) {
+        return startAgentK6({
             k6: this.#o.k6,
             assignment,
             archive,
@@ -94552,9 +94609,19 @@ class Agent {
             onMetricLine: (line) => aggregator.ingestLine(line),
             onLogLine: this.#k6Log.line,
         });
-        this.#pump.start();
-        void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
-        await this.#report({ type: 'ready', vusMax: this.#k6.vusMax });
+    }
+    /**
+     * The script's init code threw in this share (k6 exited 107 and logged
+     * why, e.g. `if (__VU > 1) throw …`): a script error as in `k6 run`, not a
+     * lost agent. The coordinator ends the run with 107; this agent waits for
+     * its release like the others.
+     */
+    async #initFailed(error) {
+        this.#initExit = error.data.exit;
+        await this.#report({
+            type: 'init-failed',
+            message: (this.#k6Log.initError ?? error.message).slice(0, 8192),
+        });
     }
     async #setup() {
         const { api } = this.#requireK6();
@@ -94683,7 +94750,7 @@ class Agent {
     async #release(reason) {
         this.#released = true;
         this.#log.info(`released: ${reason}`);
-        const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : undefined;
+        const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : this.#initExit;
         // k6 flushed its metric stream on the way out: send the rest before saying so.
         await this.#pump?.finish();
         await this.#report({
@@ -95401,11 +95468,18 @@ function probeArgs(address, archivePath) {
         '--paused',
         '--address',
         address,
-        // One VU: its init is all that can run before the answer (--paused holds the rest).
+        // No VU at all: one VU in the test, and the half of it that has none (the
+        // segment's share of one VU is zero). Only the init code that reads the
+        // options runs, as in `k6 archive`: init code that throws in VUs (e.g.
+        // `if (__VU > 0) throw …`) cannot hide the metrics from k6's summary.
         '--vus',
         '1',
         '--iterations',
         '1',
+        '--execution-segment',
+        '1/2:1',
+        '--execution-segment-sequence',
+        '0,1/2,1',
         '--no-setup',
         '--no-teardown',
         '--summary-mode=disabled',
@@ -102199,6 +102273,7 @@ function summarise(facts) {
         exitCode,
         message,
         aborted: facts.cause !== undefined,
+        ...(facts.cause?.initFailed && { initFailed: true }),
         agents,
         startSkewMs: starts.length ? Math.max(...starts) - Math.min(...starts) : undefined,
         setupRan: facts.setupRan,
@@ -102422,6 +102497,20 @@ class Coordinator {
                 this.#setupRan = true;
                 this.#clock.setupEnded(this.#now(), event.durationMs);
                 return;
+            case 'init-failed':
+                if (agent.has('ready')) {
+                    this.#lose(agent, 'it reported an init error after its VUs were ready');
+                    return;
+                }
+                // The agent decides nothing but that the run ends, as any agent can by
+                // failing; the first cause wins, so later agents' init errors change nothing.
+                this.#abort({
+                    exitCode: K6_EXIT_CODES['script-exception'],
+                    message: `${agent.label}: ${event.message}`,
+                    instruction: `the script threw while initialising VUs on ${agent.label}`,
+                    initFailed: true,
+                });
+                return;
             case 'setup-failed':
                 this.#clock.setupEnded(this.#now());
                 this.#abort({
@@ -102501,14 +102590,16 @@ class Coordinator {
         if (this.#phase === 'running') {
             // As in k6, an abort during the run still ends with teardown().
             this.#phase = 'stopping';
+            const reason = cause.instruction ?? cause.message;
             for (const agent of this.#live())
-                agent.instruct({ type: 'stop', reason: cause.message });
+                agent.instruct({ type: 'stop', reason });
         }
         else if (PHASES_BEFORE_START.has(this.#phase)) {
             // k6 runs no teardown() when the run never started (e.g. setup() failed).
             this.#phase = 'releasing';
+            const reason = cause.instruction ?? cause.message;
             for (const agent of this.#live())
-                agent.instruct({ type: 'release', reason: cause.message });
+                agent.instruct({ type: 'release', reason });
         }
         // Already stopping, in teardown or releasing: the run is on its way out.
     }
@@ -102675,7 +102766,8 @@ class Coordinator {
     #finish() {
         this.#phase = 'done';
         this.close();
-        if (this.#metrics && this.#clock.began) {
+        // k6 evaluates thresholds at the end even when a VU's init code threw (they show in its summary).
+        if (this.#metrics && (this.#clock.began || this.#cause?.initFailed)) {
             this.#thresholdsBreached = this.#metrics.evaluate(this.runDurationMs, true).breached;
         }
         const result = summarise({
@@ -103768,16 +103860,21 @@ function countCheck(target, check) {
 
 /**
  * What k6 writes to stdout at the end of a test without handleSummary():
- * `'\n' + textSummary + '\n\n'` (internal/js/summary-wrapper.js). Throws, as
- * k6's summary.js does, when the run has no metric at all to show.
+ * `'\n' + textSummary + '\n\n'` (internal/js/summary-wrapper.js). Nothing
+ * when the run has no metric at all (e.g. the script's init code threw):
+ * k6's summary.js then fails on a reduce() of no names and prints nothing.
  */
 function renderTextSummary(source, options) {
     const report = report_buildReport(source, options.mode);
+    if (metricNames(report).size === 0)
+        return '';
     const enableColors = options.enableColors ?? (!source.options.noColor && source.state.isStdOutTTY);
     return `\n${textSummary(report, { ...source.options, enableColors })}\n\n`;
 }
-/** k6's textSummary() of a report. */
+/** k6's textSummary() of a report; empty without a metric to show. */
 function textSummary(report, options) {
+    if (metricNames(report).size === 0)
+        return '';
     return new ReportBuilder(report, options).build();
 }
 class ReportBuilder {
@@ -103940,6 +104037,9 @@ class ReportBuilder {
  * over the names of every metric shown, in TOTAL RESULTS, groups and scenarios.
  */
 function globalNameWidth(report) {
+    return metricNames(report).size === 1 ? 'none' : 'own';
+}
+function metricNames(report) {
     const names = new Set();
     const collect = (group) => {
         for (const metrics of group.metrics.values())
@@ -103951,11 +104051,7 @@ function globalNameWidth(report) {
     collect(report.root);
     for (const scenario of report.scenarios.values())
         collect(scenario);
-    if (names.size === 0) {
-        // k6's summary.js fails the same way: reduce() of no names without an initial value.
-        throw new TypeError('Reduce of empty array with no initial value');
-    }
-    return names.size === 1 ? 'none' : 'own';
+    return names;
 }
 
 ;// CONCATENATED MODULE: ./src/coordinator/end-of-test.ts
@@ -103983,7 +104079,47 @@ async function endOfTest(o) {
     const mode = o.flags.summaryMode;
     if (mode === 'disabled')
         return;
-    const outcome = await logFailure(o, () => runHandleSummary({
+    const outcome = await logFailure(o, () => handleSummaryOf(o, data));
+    if (outcome?.status === 'failed') {
+        o.log.error(`failed to handle the end-of-test summary: k6 could not run handleSummary() ` +
+            `(${outcome.description}, exit code ${String(outcome.exitCode)}; its output is ` +
+            "above); printing the default summary instead. The exit code is the run's.");
+    }
+    if (outcome?.status !== 'written') {
+        const printed = await logFailure(o, () => printDefaultSummary(o, mode));
+        if (printed === false)
+            return;
+    }
+    if (o.flags.summaryExport !== undefined) {
+        const path = (0,external_node_path_.resolve)(o.cwd ?? '.', o.flags.summaryExport);
+        await logFailure(o, () => (0,promises_.writeFile)(path, summaryExport(data)), `writing ${path}`);
+    }
+}
+/**
+ * k6's default text summary of the merged data. Without a metric at all
+ * (e.g. every VU's init code threw) k6's summary.js fails on it: k6 logs
+ * that, prints no summary and writes no --summary-export; so does the run
+ * (false).
+ */
+function printDefaultSummary(o, mode) {
+    const text = renderTextSummary(o.source, { mode, enableColors: o.enableColors });
+    if (text === '') {
+        o.log.error('failed to handle the end-of-test summary: there is no metric to summarise ' +
+            "(k6's own summary fails the same way and prints none)");
+        return false;
+    }
+    o.stdout(text);
+    return true;
+}
+/**
+ * The script's handleSummary(), run by k6 on the merged data. Not after an
+ * init error: the wrapper would run the init code that just threw again and
+ * print k6's error a second time (k6 itself calls it with no samples).
+ */
+async function handleSummaryOf(o, data) {
+    if (o.result.initFailed)
+        return undefined;
+    return runHandleSummary({
         k6: o.k6,
         script: o.script,
         data,
@@ -103993,21 +104129,7 @@ async function endOfTest(o) {
         stdout: o.stdout,
         stderr: o.stderr,
         warn: (message) => o.log.warning(message),
-    }));
-    if (outcome?.status === 'failed') {
-        o.log.error(`failed to handle the end-of-test summary: k6 could not run handleSummary() ` +
-            `(${outcome.description}, exit code ${String(outcome.exitCode)}; its output is ` +
-            "above); printing the default summary instead. The exit code is the run's.");
-    }
-    if (outcome?.status !== 'written') {
-        await logFailure(o, () => {
-            o.stdout(renderTextSummary(o.source, { mode, enableColors: o.enableColors }));
-        });
-    }
-    if (o.flags.summaryExport !== undefined) {
-        const path = (0,external_node_path_.resolve)(o.cwd ?? '.', o.flags.summaryExport);
-        await logFailure(o, () => (0,promises_.writeFile)(path, summaryExport(data)), `writing ${path}`);
-    }
+    });
 }
 /**
  * Runs one step of the end of the test; a failure is logged as k6 logs its
