@@ -255,12 +255,10 @@ export const OWN_CASES: ConformanceCase[] = [
   ),
   own('setup() throws (107)', 'setup-fails.js', {
     k6Exit: 107,
-    knownDifferences: ['new: agents log a failed setup() as errors'],
   }),
   own('test.abort() in setup() (108)', 'setup-fails.js', {
     args: ['-e', 'SETUP_MODE=abort'],
     k6Exit: 108,
-    knownDifferences: ['new: agents log a failed setup() as errors'],
   }),
   own('16.13 test.abort() with a reason', 'test-abort.js', {
     timeBased: true,
@@ -290,7 +288,6 @@ export const OWN_CASES: ConformanceCase[] = [
   }),
   own('exec.test.fail()', 'test-fail.js', {
     k6Exit: 110,
-    knownDifferences: ['new: exec.test.fail() messages'],
   }),
   own('setup() data reaches every VU and handleSummary()', 'setup-data.js', {
     k6Exit: 0,

@@ -31,6 +31,7 @@ export function fakeRunResult(extra: Partial<RunResult> = {}): RunResult {
     setupRan: true,
     teardownRan: true,
     thresholdsBreached: [],
+    k6Error: undefined,
     ...extra,
   };
 }

@@ -92,7 +92,13 @@ export class Agent {
   constructor(options: AgentOptions) {
     this.#o = options;
     this.#log = options.log;
-    this.#k6Log = new K6Log(options.log, () => this.#stopOrdered || this.#released);
+    this.#k6Log = new K6Log({
+      log: options.log,
+      stopOrdered: () => this.#stopOrdered,
+      signalledByUs: () => this.#released || this.#stopOrdered || this.#isStopping(),
+      onMarkedFailed: (message) =>
+        void this.#report({ type: 'marked-failed', message: message.slice(0, 8192) }),
+    });
     this.#reporter = new Reporter(
       (seq, event) => options.client.report(seq, event, this.#stopped.signal),
       (error) => this.#fail(error),

@@ -1,32 +1,54 @@
-import { parseK6LogLine } from '../k6/log-line.js';
+import { parseK6LogLine, type K6LogEntry } from '../k6/log-line.js';
 import type { Logger } from '../runtime/logger.js';
 
 /** k6's warning when no iteration completed; on one agent of many it says nothing about the run. */
 const NO_ITERATIONS = 'No script iterations fully finished';
 /** What k6 logs as it exits after an agent stopped it through the REST API, on the coordinator's order. */
 const STOPPED_BY_US = 'test run stopped from REST API';
+/** What k6 logs as it exits on a signal; ours when the agent released or stopped its k6. */
+const SIGNALLED = 'test run was aborted because k6 received a ';
+/** k6's REST API logs a failed setup() or teardown() so; the agent reports the error to the coordinator. */
+const SETUP_FAILED = 'Error executing setup';
+const TEARDOWN_FAILED = 'Error executing teardown';
+/** Each exec.test.fail() call (internal/js/modules/k6/execution). */
+const MARKED_FAILED = 'test marked as failed';
+/** k6's last line after exec.test.fail() (internal/cmd/run.go): about the run, so the coordinator's. */
+const RUN_MARKED_FAILED = 'test run was marked as failed';
 const ABORTED = 'test aborted: ';
-/** What k6 logs as it exits on the SIGINT that releases it, e.g. while still paused. */
-const INTERRUPTED = "test run was aborted because k6 received a 'interrupt' signal";
 /** k6's hint on the error that ended its VUs' initialisation (internal/execution/scheduler.go). */
 const INIT_ERROR_HINT = /^error while initializing VU #\d+/;
+/**
+ * exec.test.fail() messages sent to the coordinator, at most: a script that
+ * calls it in every iteration must not queue thousands of events ahead of the
+ * run's own. Later ones stay in the agent's log.
+ */
+export const MAX_MARKED_FAILED_REPORTS = 100;
+
+export interface K6LogOptions {
+  log: Logger;
+  /** The coordinator ordered this agent to stop its k6. */
+  stopOrdered: () => boolean;
+  /** The agent itself is ending its k6 (released, or its dead-man switch). */
+  signalledByUs: () => boolean;
+  /** Sends an exec.test.fail() message to the coordinator. */
+  onMarkedFailed: (message: string) => void;
+}
 
 /**
  * Passes an agent's k6 log on, and reads what the run needs from it: the
- * reason of a test.abort(), which k6 prints only as it exits. Lines that are
- * true of one agent but misleading for the run are kept to debug: the
- * coordinator warns about no finished iterations from the merged count, and
- * a stop the coordinator ordered is no error.
+ * reason of a test.abort(), which k6 prints only as it exits, a VU's init
+ * error, and each exec.test.fail(). Lines the coordinator says for the whole run, and our own
+ * side effects (a stop or release we ordered, setup() run through the REST
+ * API), are kept to debug: `k6 run` on one machine prints none of them.
  */
 export class K6Log {
-  readonly #log: Logger;
-  readonly #stopOrdered: () => boolean;
+  readonly #o: K6LogOptions;
   #abortMessage: string | undefined;
   #initError: string | undefined;
+  #markedFailedReports = 0;
 
-  constructor(log: Logger, stopOrdered: () => boolean) {
-    this.#log = log;
-    this.#stopOrdered = stopOrdered;
+  constructor(options: K6LogOptions) {
+    this.#o = options;
   }
 
   /** k6's `test aborted: <reason> at <stack>`, once it printed it. */
@@ -49,12 +71,31 @@ export class K6Log {
     if (entry?.hint !== undefined && INIT_ERROR_HINT.test(entry.hint)) {
       this.#initError ??= `${msg.trimEnd()} (${entry.hint})`;
     }
-    if (msg.startsWith(NO_ITERATIONS)) {
-      this.#log.debug(`[k6] ${line} (the coordinator judges the whole run)`);
-    } else if ((msg === STOPPED_BY_US || msg === INTERRUPTED) && this.#stopOrdered()) {
-      this.#log.debug(`[k6] ${line} (the coordinator stopped the run)`);
-    } else {
-      this.#log.info(`[k6] ${line}`);
-    }
+    const why = this.#coordinatorSays(msg, entry);
+    if (why) this.#o.log.debug(`[k6] ${line} (${why})`);
+    else this.#o.log.info(`[k6] ${line}`);
   };
+
+  /** Why the coordinator, not this agent, tells the user; undefined when it does not. */
+  #coordinatorSays(msg: string, entry: K6LogEntry | undefined): string | undefined {
+    if (msg.startsWith(NO_ITERATIONS)) return 'the coordinator judges the whole run';
+    if (msg === STOPPED_BY_US && this.#o.stopOrdered()) return 'the coordinator stopped the run';
+    if (msg.startsWith(SIGNALLED) && this.#o.signalledByUs()) return 'the agent ended its k6';
+    if (msg === SETUP_FAILED) return 'the coordinator reports what setup() threw';
+    if (msg === TEARDOWN_FAILED) return 'the coordinator reports what teardown() threw';
+    if (msg === RUN_MARKED_FAILED) return 'the coordinator says it for the whole run';
+    if (isMarkedFailed(entry) && this.#markedFailedReports < MAX_MARKED_FAILED_REPORTS) {
+      this.#markedFailedReports++;
+      this.#o.onMarkedFailed(msg);
+      return 'sent to the coordinator';
+    }
+    return undefined;
+  }
+}
+
+/** k6's own line, not a script's console.error() of the same words. */
+function isMarkedFailed(entry: K6LogEntry | undefined): boolean {
+  if (entry?.level !== 'error' || entry.source !== undefined) return false;
+  const msg = entry.msg ?? '';
+  return msg === MARKED_FAILED || msg.startsWith(`${MARKED_FAILED}: `);
 }

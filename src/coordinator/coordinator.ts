@@ -302,8 +302,13 @@ export class Coordinator {
         this.#clock.setupEnded(this.#now());
         this.#abort({
           exitCode: setupExitCode(event),
-          message: `setup() failed on ${agent.label}: ${event.message}`,
+          message: `setup() failed on ${agent.label}`,
+          k6Error: event.message.trimEnd(),
         });
+        return;
+      case 'marked-failed':
+        // Said as the script calls it, before the summary, as k6 logs it.
+        if (this.#phase !== 'done') this.#log.error(event.message);
         return;
       case 'finished':
         this.#clock.agentFinished(this.#now(), event);

@@ -20,6 +20,12 @@ export interface AbortCause {
   instruction?: string;
   /** The script's init code threw on an agent: no VU ever ran (k6's exit 107). */
   initFailed?: boolean;
+  /**
+   * k6's own error for this cause (e.g. what setup() threw), which `k6 run`
+   * logs once, after the summary: the coordinator does the same, and says
+   * only `message` as the abort happens and to the agents.
+   */
+  k6Error?: string;
 }
 
 export interface AgentSummary {
@@ -55,4 +61,10 @@ export interface RunResult {
   teardownRan: boolean;
   /** Metrics whose thresholds failed at the end (k6 names them in its last line). */
   thresholdsBreached: readonly string[];
+  /**
+   * The error `k6 run` ends with for this outcome (internal/cmd/root.go logs
+   * the run's error after the summary), when the coordinator must say it:
+   * failed thresholds, exec.test.fail(), what setup() threw.
+   */
+  k6Error: string | undefined;
 }

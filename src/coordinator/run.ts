@@ -183,7 +183,8 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         log: options.log,
       });
     }
-    logThresholdsCrossed(result, options.log);
+    // After the summary, where `k6 run` logs the error it ends with.
+    if (result.k6Error !== undefined) options.log.error(result.k6Error);
     return { ...result, test, summary, timeline };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -233,13 +234,6 @@ const ENDED_ON_ITS_OWN = new Set<number>([
   K6_EXIT_CODES['thresholds-failed'],
   K6_EXIT_CODES['marked-as-failed'],
 ]);
-
-/** k6's last line when thresholds failed at the end, after the summary (internal/cmd/run.go). */
-function logThresholdsCrossed(result: RunResult, log: Logger): void {
-  if (result.aborted || result.exitCode !== K6_EXIT_CODES['thresholds-failed']) return;
-  if (result.thresholdsBreached.length === 0) return;
-  log.error(`thresholds on metrics '${result.thresholdsBreached.join(', ')}' have been crossed`);
-}
 
 async function describeFile(path: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');

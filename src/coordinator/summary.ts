@@ -26,10 +26,11 @@ export function summarise(facts: RunFacts): RunResult {
   const leaders = new Set([facts.setupAgentId, facts.teardownAgentId]);
   const agents = facts.agents.map((a) => agentSummary(a, leaders.has(a.id)));
   const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
-  const { exitCode, message } = verdict(facts);
+  const { exitCode, message, k6Error } = verdict(facts);
   return {
     exitCode,
     message,
+    k6Error,
     aborted: facts.cause !== undefined,
     ...(facts.cause?.initFailed && { initFailed: true }),
     agents,
@@ -40,27 +41,46 @@ export function summarise(facts: RunFacts): RunResult {
   };
 }
 
-function verdict(facts: RunFacts): { exitCode: number; message: string } {
+interface Verdict {
+  exitCode: number;
+  message: string;
+  k6Error?: string;
+}
+
+function verdict(facts: RunFacts): Verdict {
   const lost = facts.agents.filter((a) => !a.live).map((a) => `${a.label}: ${a.lost ?? ''}`);
   const lostNote = lost.length ? ` (lost: ${lost.join('; ')})` : '';
-  if (facts.cause) return { exitCode: facts.cause.exitCode, message: facts.cause.message };
+  const cause = facts.cause;
+  if (cause) {
+    const message = cause.k6Error ? `${cause.message}: ${cause.k6Error}` : cause.message;
+    return { exitCode: cause.exitCode, message, k6Error: cause.k6Error };
+  }
   if (facts.teardownError) {
     return { exitCode: K6_EXIT_CODES['script-exception'], message: facts.teardownError };
   }
   for (const agent of facts.agents) {
     const exit = agent.live ? agent.exit : undefined;
     if (exit?.code) {
-      return { exitCode: exit.code, message: `${agent.label}: ${exit.description}${lostNote}` };
+      return {
+        exitCode: exit.code,
+        message: `${agent.label}: ${exit.description}${lostNote}`,
+        ...(exit.code === K6_EXIT_CODES['marked-as-failed'] && { k6Error: MARKED_FAILED }),
+      };
     }
   }
   if (facts.thresholdsBreached.length) {
+    const crossed = `thresholds on metrics '${facts.thresholdsBreached.join(', ')}' have been crossed`;
     return {
       exitCode: K6_EXIT_CODES['thresholds-failed'],
-      message: `thresholds on metrics '${facts.thresholdsBreached.join(', ')}' have been crossed${lostNote}`,
+      message: `${crossed}${lostNote}`,
+      k6Error: crossed,
     };
   }
   return { exitCode: 0, message: `the run finished${lostNote}` };
 }
+
+/** k6's last line after exec.test.fail() (internal/cmd/run.go). */
+const MARKED_FAILED = 'test run was marked as failed';
 
 function agentSummary(agent: AgentRecord, leader: boolean): AgentSummary {
   const exit = agent.exit;

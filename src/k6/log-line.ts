@@ -5,6 +5,8 @@ export interface K6LogEntry {
   error?: string;
   /** What k6 was doing, e.g. `error while initializing VU #2 (script exception)`. */
   hint?: string;
+  /** Who logged it, when not k6 itself: `console`, `stacktrace`, … */
+  source?: string;
 }
 
 /**
@@ -30,11 +32,14 @@ function jsonLogEntry(line: string): K6LogEntry | undefined {
 function textLogEntry(line: string): K6LogEntry | undefined {
   const match = /\blevel=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(line);
   if (!match) return undefined;
-  const hint = /\bhint=("(?:[^"\\]|\\.)*"|\S+)/.exec(line.slice(match.index + match[0].length));
+  const rest = line.slice(match.index + match[0].length);
+  const hint = /\bhint=("(?:[^"\\]|\\.)*"|\S+)/.exec(rest);
+  const source = /\bsource=(\S+)/.exec(rest)?.[1];
   return {
     level: match[1],
     msg: unquoteGo(match[2] ?? ''),
     ...(hint && { hint: unquoteGo(hint[1] ?? '') }),
+    ...(source && { source }),
   };
 }
 

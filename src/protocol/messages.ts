@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { wireSinkSchema } from '../metrics/sinks.js';
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 const MAX_TAGS = 32;
 const name = z.string().min(1).max(128);
@@ -212,6 +212,11 @@ export const AgentEvent = z.discriminatedUnion('type', [
     startMs: z.number().nonnegative().optional(),
     runMs: z.number().nonnegative().optional(),
   }),
+  /**
+   * The script called exec.test.fail(): k6's `test marked as failed: <reason>`,
+   * which the coordinator logs as k6 would (an agent's log may be another job's).
+   */
+  z.strictObject({ type: z.literal('marked-failed'), message: printableText }),
   /** `durationMs`: how long teardown() took, on the agent's own clock. */
   z.strictObject({
     type: z.literal('teardown-done'),
