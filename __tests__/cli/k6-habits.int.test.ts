@@ -50,6 +50,33 @@ async function sideBySide(args: readonly string[], agents = 2): Promise<{ k6: Ra
   return { k6, ours };
 }
 
+/** `k6 run ARGS` and `run --agents N ARGS`, each with stdout and stderr in one stream, in order. */
+async function sideBySideMerged(
+  args: readonly string[],
+  agents: number,
+): Promise<Record<'k6' | 'ours', { code: number; output: string }>> {
+  const merged = async (file: string, fileArgs: readonly string[]) => {
+    const ran = await exec('/bin/sh', ['-c', '"$0" "$@" 2>&1', file, ...fileArgs], scriptsDir);
+    return { code: ran.code, output: ran.stdout };
+  };
+  const [k6, ours] = await Promise.all([
+    merged(testK6Path(), ['run', ...args]),
+    merged(process.execPath, [CLI, 'run', '--agents', String(agents), ...args]),
+  ]);
+  return { k6, ours };
+}
+
+/** Every piece occurs in `text`, in this order. */
+function order(text: string, pieces: readonly string[]): boolean {
+  let from = 0;
+  for (const piece of pieces) {
+    const at = text.indexOf(piece, from);
+    if (at < 0) return false;
+    from = at + piece.length;
+  }
+  return true;
+}
+
 let scriptsDir = '';
 
 async function script(name: string, source: string): Promise<string> {
@@ -212,6 +239,61 @@ describe('issue 16.13: messages as k6 gives them (real k6, side by side)', () =>
     const line = /msg="(thresholds on metrics '[^']+' have been crossed)"/.exec(k6.stderr)?.[1];
     expect(line).toBe("thresholds on metrics 'errs, iterations' have been crossed");
     expect(ours.stderr.split('\n')).toContain(`error: ${line ?? '-'}`);
+  });
+
+  it("issue 16.13: exec.test.fail(): k6's two lines from the coordinator, same words, level and place around the summary", async () => {
+    scriptsDir = await tempDir();
+    const s = await script(
+      'fail.js',
+      "import exec from 'k6/execution';\n" +
+        'export const options = { vus: 2, iterations: 6 };\n' +
+        "export default function () {\n  if (exec.scenario.iterationInTest === 3) exec.test.fail('iteration 3 saw a bad answer');\n}\n",
+    );
+    const { k6, ours } = await sideBySideMerged([s], 3);
+    expect([k6.code, ours.code]).toEqual([110, 110]);
+    const reason = 'test marked as failed: iteration 3 saw a bad answer';
+    const end = 'test run was marked as failed';
+    // k6: the reason as the script calls it, before the summary; its last line after it.
+    expect(
+      order(k6.output, [
+        `level=error msg="${reason}"`,
+        'TOTAL RESULTS',
+        `level=error msg="${end}"`,
+      ]),
+    ).toBe(true);
+    const coordinator = ours.output
+      .split('\n')
+      .filter((l) => !/^\[local-\d+\] /.test(l))
+      .join('\n');
+    expect(order(coordinator, [`error: ${reason}\n`, 'TOTAL RESULTS', `error: ${end}\n`])).toBe(
+      true,
+    );
+    expect(count(ours.output, new RegExp(reason))).toBe(1);
+    expect(count(ours.output, new RegExp(end))).toBe(1);
+  });
+
+  it('issue 16.13: setup() that throws or calls test.abort(): its error once, from the coordinator, after the summary; none of our side effects', async () => {
+    scriptsDir = await tempDir();
+    const s = await script(
+      'setup.js',
+      "import exec from 'k6/execution';\n" +
+        'export const options = { vus: 2, iterations: 4 };\n' +
+        "export function setup() {\n  if (__ENV.MODE === 'abort') exec.test.abort('no stock');\n  throw new Error('could not log in');\n}\n" +
+        'export default function () {}\n',
+    );
+    for (const [args, code, words] of [
+      [[s], 107, 'Error: could not log in'],
+      [['-e', 'MODE=abort', s], 108, 'test aborted: no stock'],
+    ] as const) {
+      const { k6, ours } = await sideBySideMerged(args, 3);
+      expect([k6.code, ours.code]).toEqual([code, code]);
+      expect(order(k6.output, ['TOTAL RESULTS', `level=error msg="${words}`])).toBe(true);
+      expect(count(k6.output, new RegExp(words))).toBe(1);
+      expect(order(ours.output, ['TOTAL RESULTS', `\nerror: ${words}`])).toBe(true);
+      // Once in the log (the result line of our own section repeats it, as for thresholds).
+      expect(count(ours.output.replace(/^ +result: .*$/m, ''), new RegExp(words))).toBe(1);
+      expect(ours.output).not.toMatch(/Error executing setup|received a 'interrupt' signal/);
+    }
   });
 
   it('issue 16.13: agent N is local-N in the log and in the table', async () => {

@@ -1,0 +1,64 @@
+/**
+ * Issue 16.13 (messages as k6 gives them): which lines of an agent's k6 log
+ * the coordinator says for the run, and which are our own side effects.
+ */
+import { describe, expect, it } from '@jest/globals';
+
+import { K6Log, MAX_MARKED_FAILED_REPORTS } from '../../src/agent/k6-log.js';
+import type { Logger } from '../../src/runtime/logger.js';
+
+function setup(state: { stopOrdered?: boolean; signalledByUs?: boolean } = {}) {
+  const lines: { level: keyof Logger; message: string }[] = [];
+  const log: Logger = {
+    debug: (message) => lines.push({ level: 'debug', message }),
+    info: (message) => lines.push({ level: 'info', message }),
+    warning: (message) => lines.push({ level: 'warning', message }),
+    error: (message) => lines.push({ level: 'error', message }),
+  };
+  const sent: string[] = [];
+  const k6Log = new K6Log({
+    log,
+    stopOrdered: () => state.stopOrdered ?? false,
+    signalledByUs: () => state.signalledByUs ?? false,
+    onMarkedFailed: (message) => sent.push(message),
+  });
+  const levels = () => lines.map((l) => l.level);
+  return { k6Log, sent, levels };
+}
+
+const k6Line = (msg: string, extra = '') =>
+  `time="2026-12-02T12:00:00Z" level=error msg=${JSON.stringify(msg)}${extra}`;
+
+describe('issue 16.13: an agent passes on what k6 run would say, and keeps our side effects to debug', () => {
+  it("issue 16.13: sends exec.test.fail()'s line to the coordinator, not a console.error() of the same words", () => {
+    const { k6Log, sent, levels } = setup();
+    k6Log.line(k6Line('test marked as failed: bad answer'));
+    k6Log.line(k6Line('test marked as failed'));
+    k6Log.line(k6Line('test marked as failed: pretend', ' source=console'));
+    k6Log.line(k6Line('test run was marked as failed'));
+    expect(sent).toEqual(['test marked as failed: bad answer', 'test marked as failed']);
+    expect(levels()).toEqual(['debug', 'debug', 'info', 'debug']);
+  });
+
+  it('issue 16.13: sends at most MAX_MARKED_FAILED_REPORTS, then logs the rest itself', () => {
+    const { k6Log, sent, levels } = setup();
+    for (let i = 0; i <= MAX_MARKED_FAILED_REPORTS; i++) {
+      k6Log.line(k6Line(`test marked as failed: ${String(i)}`));
+    }
+    expect(sent).toHaveLength(MAX_MARKED_FAILED_REPORTS);
+    expect(levels().at(-1)).toBe('info');
+    expect(levels().filter((l) => l === 'debug')).toHaveLength(MAX_MARKED_FAILED_REPORTS);
+  });
+
+  it("issue 16.13: setup()'s REST error is the coordinator's to say; an interrupt is ours only when the agent sent it", () => {
+    const interrupt = "test run was aborted because k6 received a 'interrupt' signal";
+    const other = setup();
+    other.k6Log.line(k6Line('Error executing setup', ' error="Error: no"'));
+    other.k6Log.line(k6Line(interrupt));
+    expect(other.levels()).toEqual(['debug', 'info']);
+    const ours = setup({ signalledByUs: true });
+    ours.k6Log.line(k6Line(interrupt));
+    expect(ours.levels()).toEqual(['debug']);
+    expect(ours.sent).toEqual([]);
+  });
+});
