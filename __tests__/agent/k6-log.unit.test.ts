@@ -50,12 +50,13 @@ describe('issue 16.13: an agent passes on what k6 run would say, and keeps our s
     expect(levels().filter((l) => l === 'debug')).toHaveLength(MAX_MARKED_FAILED_REPORTS);
   });
 
-  it("issue 16.13: setup()'s REST error is the coordinator's to say; an interrupt is ours only when the agent sent it", () => {
+  it("issue 16.13: setup()'s and teardown()'s REST errors are the coordinator's to say; an interrupt is ours only when the agent sent it", () => {
     const interrupt = "test run was aborted because k6 received a 'interrupt' signal";
     const other = setup();
     other.k6Log.line(k6Line('Error executing setup', ' error="Error: no"'));
+    other.k6Log.line(k6Line('Error executing teardown', ' error="Error: no"'));
     other.k6Log.line(k6Line(interrupt));
-    expect(other.levels()).toEqual(['debug', 'info']);
+    expect(other.levels()).toEqual(['debug', 'debug', 'info']);
     const ours = setup({ signalledByUs: true });
     ours.k6Log.line(k6Line(interrupt));
     expect(ours.levels()).toEqual(['debug']);

@@ -260,6 +260,7 @@ export const OWN_CASES: ConformanceCase[] = [
     args: ['-e', 'SETUP_MODE=abort'],
     k6Exit: 108,
   }),
+  own('teardown() throws (107)', 'teardown-fails.js', { k6Exit: 107 }),
   own('16.13 test.abort() with a reason', 'test-abort.js', {
     timeBased: true,
     k6Exit: 108,

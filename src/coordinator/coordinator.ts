@@ -17,7 +17,12 @@ import {
   type SecretSourceSpec,
 } from '../protocol/messages.js';
 import { AgentRecord } from './agent-record.js';
-import { DISTRIBUTED_RUN_FAILED, type AbortCause, type RunResult } from './outcome.js';
+import {
+  DISTRIBUTED_RUN_FAILED,
+  type AbortCause,
+  type RunResult,
+  type TeardownError,
+} from './outcome.js';
 import { RunClock } from './run-clock.js';
 import { summarise } from './summary.js';
 
@@ -121,7 +126,7 @@ export class Coordinator {
   #setupAgent: AgentRecord | undefined;
   #teardownAgent: AgentRecord | undefined;
   #teardownRan = false;
-  #teardownError: string | undefined;
+  #teardownError: TeardownError | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #result: Promise<RunResult>;
   #resolve!: (result: RunResult) => void;
@@ -331,7 +336,12 @@ export class Coordinator {
       case 'teardown-failed':
         this.#teardownRan = true;
         this.#clock.teardownEnded(this.#now());
-        this.#teardownError = `teardown() failed on ${agent.label}: ${event.message}`;
+        this.#teardownError = {
+          message: `teardown() failed on ${agent.label}`,
+          k6Error: event.message.trimEnd(),
+        };
+        // An abort's error is the one the run ends with; this one must not go unsaid.
+        if (this.#cause) this.#log.error(`teardown() failed: ${this.#teardownError.k6Error}`);
         return;
       case 'k6-exited':
         this.#noteAbortReason(agent, event.exit.message);

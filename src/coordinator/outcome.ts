@@ -28,6 +28,12 @@ export interface AbortCause {
   k6Error?: string;
 }
 
+/** What teardown() threw (`k6Error`, as k6 logs it) and where (`message`). */
+export interface TeardownError {
+  message: string;
+  k6Error: string;
+}
+
 export interface AgentSummary {
   id: string;
   index: number;

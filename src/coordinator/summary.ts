@@ -1,11 +1,11 @@
 import type { AgentRecord } from './agent-record.js';
-import type { AbortCause, AgentSummary, RunResult } from './outcome.js';
+import type { AbortCause, AgentSummary, RunResult, TeardownError } from './outcome.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 
 export interface RunFacts {
   agents: readonly AgentRecord[];
   cause: AbortCause | undefined;
-  teardownError: string | undefined;
+  teardownError: TeardownError | undefined;
   setupRan: boolean;
   teardownRan: boolean;
   /** Metric keys whose thresholds failed at the end of the run. */
@@ -56,7 +56,12 @@ function verdict(facts: RunFacts): Verdict {
     return { exitCode: cause.exitCode, message, k6Error: cause.k6Error };
   }
   if (facts.teardownError) {
-    return { exitCode: K6_EXIT_CODES['script-exception'], message: facts.teardownError };
+    const { message, k6Error } = facts.teardownError;
+    return {
+      exitCode: K6_EXIT_CODES['script-exception'],
+      message: `${message}: ${k6Error}`,
+      k6Error,
+    };
   }
   for (const agent of facts.agents) {
     const exit = agent.live ? agent.exit : undefined;
