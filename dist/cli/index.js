@@ -93362,7 +93362,7 @@ function sinkIn(map, key, type) {
 
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-const PROTOCOL_VERSION = 2;
+const PROTOCOL_VERSION = 3;
 const MAX_TAGS = 32;
 const messages_name = schemas_string().min(1).max(128);
 const tagKey = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/);
@@ -93539,6 +93539,11 @@ const AgentEvent = discriminatedUnion('type', [
         startMs: schemas_number().nonnegative().optional(),
         runMs: schemas_number().nonnegative().optional(),
     }),
+    /**
+     * The script called exec.test.fail(): k6's `test marked as failed: <reason>`,
+     * which the coordinator logs as k6 would (an agent's log may be another job's).
+     */
+    strictObject({ type: literal('marked-failed'), message: printableText }),
     /** `durationMs`: how long teardown() took, on the agent's own clock. */
     strictObject({
         type: literal('teardown-done'),
@@ -93943,11 +93948,14 @@ function textLogEntry(line) {
     const match = /\blevel=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(line);
     if (!match)
         return undefined;
-    const hint = /\bhint=("(?:[^"\\]|\\.)*"|\S+)/.exec(line.slice(match.index + match[0].length));
+    const rest = line.slice(match.index + match[0].length);
+    const hint = /\bhint=("(?:[^"\\]|\\.)*"|\S+)/.exec(rest);
+    const source = /\bsource=(\S+)/.exec(rest)?.[1];
     return {
         level: match[1],
         msg: unquoteGo(match[2] ?? ''),
         ...(hint && { hint: unquoteGo(hint[1] ?? '') }),
+        ...(source && { source }),
     };
 }
 /** Go's %q quoting is JSON's for what k6 prints; anything else stays as printed. */
@@ -93968,26 +93976,38 @@ function unquoteGo(text) {
 const NO_ITERATIONS = 'No script iterations fully finished';
 /** What k6 logs as it exits after an agent stopped it through the REST API, on the coordinator's order. */
 const STOPPED_BY_US = 'test run stopped from REST API';
+/** What k6 logs as it exits on a signal; ours when the agent released or stopped its k6. */
+const SIGNALLED = 'test run was aborted because k6 received a ';
+/** k6's REST API logs a failed setup() or teardown() so; the agent reports the error to the coordinator. */
+const SETUP_FAILED = 'Error executing setup';
+const TEARDOWN_FAILED = 'Error executing teardown';
+/** Each exec.test.fail() call (internal/js/modules/k6/execution). */
+const MARKED_FAILED = 'test marked as failed';
+/** k6's last line after exec.test.fail() (internal/cmd/run.go): about the run, so the coordinator's. */
+const RUN_MARKED_FAILED = 'test run was marked as failed';
 const ABORTED = 'test aborted: ';
-/** What k6 logs as it exits on the SIGINT that releases it, e.g. while still paused. */
-const INTERRUPTED = "test run was aborted because k6 received a 'interrupt' signal";
 /** k6's hint on the error that ended its VUs' initialisation (internal/execution/scheduler.go). */
 const INIT_ERROR_HINT = /^error while initializing VU #\d+/;
 /**
+ * exec.test.fail() messages sent to the coordinator, at most: a script that
+ * calls it in every iteration must not queue thousands of events ahead of the
+ * run's own. Later ones stay in the agent's log.
+ */
+const MAX_MARKED_FAILED_REPORTS = 100;
+/**
  * Passes an agent's k6 log on, and reads what the run needs from it: the
- * reason of a test.abort(), which k6 prints only as it exits. Lines that are
- * true of one agent but misleading for the run are kept to debug: the
- * coordinator warns about no finished iterations from the merged count, and
- * a stop the coordinator ordered is no error.
+ * reason of a test.abort(), which k6 prints only as it exits, a VU's init
+ * error, and each exec.test.fail(). Lines the coordinator says for the whole run, and our own
+ * side effects (a stop or release we ordered, setup() run through the REST
+ * API), are kept to debug: `k6 run` on one machine prints none of them.
  */
 class K6Log {
-    #log;
-    #stopOrdered;
+    #o;
     #abortMessage;
     #initError;
-    constructor(log, stopOrdered) {
-        this.#log = log;
-        this.#stopOrdered = stopOrdered;
+    #markedFailedReports = 0;
+    constructor(options) {
+        this.#o = options;
     }
     /** k6's `test aborted: <reason> at <stack>`, once it printed it. */
     get abortMessage() {
@@ -94008,16 +94028,40 @@ class K6Log {
         if (entry?.hint !== undefined && INIT_ERROR_HINT.test(entry.hint)) {
             this.#initError ??= `${msg.trimEnd()} (${entry.hint})`;
         }
-        if (msg.startsWith(NO_ITERATIONS)) {
-            this.#log.debug(`[k6] ${line} (the coordinator judges the whole run)`);
-        }
-        else if ((msg === STOPPED_BY_US || msg === INTERRUPTED) && this.#stopOrdered()) {
-            this.#log.debug(`[k6] ${line} (the coordinator stopped the run)`);
-        }
-        else {
-            this.#log.info(`[k6] ${line}`);
-        }
+        const why = this.#coordinatorSays(msg, entry);
+        if (why)
+            this.#o.log.debug(`[k6] ${line} (${why})`);
+        else
+            this.#o.log.info(`[k6] ${line}`);
     };
+    /** Why the coordinator, not this agent, tells the user; undefined when it does not. */
+    #coordinatorSays(msg, entry) {
+        if (msg.startsWith(NO_ITERATIONS))
+            return 'the coordinator judges the whole run';
+        if (msg === STOPPED_BY_US && this.#o.stopOrdered())
+            return 'the coordinator stopped the run';
+        if (msg.startsWith(SIGNALLED) && this.#o.signalledByUs())
+            return 'the agent ended its k6';
+        if (msg === SETUP_FAILED)
+            return 'the coordinator reports what setup() threw';
+        if (msg === TEARDOWN_FAILED)
+            return 'the coordinator reports what teardown() threw';
+        if (msg === RUN_MARKED_FAILED)
+            return 'the coordinator says it for the whole run';
+        if (isMarkedFailed(entry) && this.#markedFailedReports < MAX_MARKED_FAILED_REPORTS) {
+            this.#markedFailedReports++;
+            this.#o.onMarkedFailed(msg);
+            return 'sent to the coordinator';
+        }
+        return undefined;
+    }
+}
+/** k6's own line, not a script's console.error() of the same words. */
+function isMarkedFailed(entry) {
+    if (entry?.level !== 'error' || entry.source !== undefined)
+        return false;
+    const msg = entry.msg ?? '';
+    return msg === MARKED_FAILED || msg.startsWith(`${MARKED_FAILED}: `);
 }
 
 // EXTERNAL MODULE: external "node:net"
@@ -94435,7 +94479,12 @@ class Agent {
     constructor(options) {
         this.#o = options;
         this.#log = options.log;
-        this.#k6Log = new K6Log(options.log, () => this.#stopOrdered || this.#released);
+        this.#k6Log = new K6Log({
+            log: options.log,
+            stopOrdered: () => this.#stopOrdered,
+            signalledByUs: () => this.#released || this.#stopOrdered || this.#isStopping(),
+            onMarkedFailed: (message) => void this.#report({ type: 'marked-failed', message: message.slice(0, 8192) }),
+        });
         this.#reporter = new Reporter((seq, event) => options.client.report(seq, event, this.#stopped.signal), (error) => this.#fail(error));
     }
     /** Runs until released, the coordinator is lost, or `signal` fires (e.g. SIGTERM). */
@@ -102268,10 +102317,11 @@ function summarise(facts) {
     const leaders = new Set([facts.setupAgentId, facts.teardownAgentId]);
     const agents = facts.agents.map((a) => agentSummary(a, leaders.has(a.id)));
     const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
-    const { exitCode, message } = verdict(facts);
+    const { exitCode, message, k6Error } = verdict(facts);
     return {
         exitCode,
         message,
+        k6Error,
         aborted: facts.cause !== undefined,
         ...(facts.cause?.initFailed && { initFailed: true }),
         agents,
@@ -102284,25 +102334,41 @@ function summarise(facts) {
 function verdict(facts) {
     const lost = facts.agents.filter((a) => !a.live).map((a) => `${a.label}: ${a.lost ?? ''}`);
     const lostNote = lost.length ? ` (lost: ${lost.join('; ')})` : '';
-    if (facts.cause)
-        return { exitCode: facts.cause.exitCode, message: facts.cause.message };
+    const cause = facts.cause;
+    if (cause) {
+        const message = cause.k6Error ? `${cause.message}: ${cause.k6Error}` : cause.message;
+        return { exitCode: cause.exitCode, message, k6Error: cause.k6Error };
+    }
     if (facts.teardownError) {
-        return { exitCode: K6_EXIT_CODES['script-exception'], message: facts.teardownError };
+        const { message, k6Error } = facts.teardownError;
+        return {
+            exitCode: K6_EXIT_CODES['script-exception'],
+            message: `${message}: ${k6Error}`,
+            k6Error,
+        };
     }
     for (const agent of facts.agents) {
         const exit = agent.live ? agent.exit : undefined;
         if (exit?.code) {
-            return { exitCode: exit.code, message: `${agent.label}: ${exit.description}${lostNote}` };
+            return {
+                exitCode: exit.code,
+                message: `${agent.label}: ${exit.description}${lostNote}`,
+                ...(exit.code === K6_EXIT_CODES['marked-as-failed'] && { k6Error: summary_MARKED_FAILED }),
+            };
         }
     }
     if (facts.thresholdsBreached.length) {
+        const crossed = `thresholds on metrics '${facts.thresholdsBreached.join(', ')}' have been crossed`;
         return {
             exitCode: K6_EXIT_CODES['thresholds-failed'],
-            message: `thresholds on metrics '${facts.thresholdsBreached.join(', ')}' have been crossed${lostNote}`,
+            message: `${crossed}${lostNote}`,
+            k6Error: crossed,
         };
     }
     return { exitCode: 0, message: `the run finished${lostNote}` };
 }
+/** k6's last line after exec.test.fail() (internal/cmd/run.go). */
+const summary_MARKED_FAILED = 'test run was marked as failed';
 function agentSummary(agent, leader) {
     const exit = agent.exit;
     return {
@@ -102515,8 +102581,14 @@ class Coordinator {
                 this.#clock.setupEnded(this.#now());
                 this.#abort({
                     exitCode: setupExitCode(event),
-                    message: `setup() failed on ${agent.label}: ${event.message}`,
+                    message: `setup() failed on ${agent.label}`,
+                    k6Error: event.message.trimEnd(),
                 });
+                return;
+            case 'marked-failed':
+                // Said as the script calls it, before the summary, as k6 logs it.
+                if (this.#phase !== 'done')
+                    this.#log.error(event.message);
                 return;
             case 'finished':
                 this.#clock.agentFinished(this.#now(), event);
@@ -102537,7 +102609,13 @@ class Coordinator {
             case 'teardown-failed':
                 this.#teardownRan = true;
                 this.#clock.teardownEnded(this.#now());
-                this.#teardownError = `teardown() failed on ${agent.label}: ${event.message}`;
+                this.#teardownError = {
+                    message: `teardown() failed on ${agent.label}`,
+                    k6Error: event.message.trimEnd(),
+                };
+                // An abort's error is the one the run ends with; this one must not go unsaid.
+                if (this.#cause)
+                    this.#log.error(`teardown() failed: ${this.#teardownError.k6Error}`);
                 return;
             case 'k6-exited':
                 this.#noteAbortReason(agent, event.exit.message);
@@ -105697,7 +105775,9 @@ async function coordinate(options) {
                 log: options.log,
             });
         }
-        logThresholdsCrossed(result, options.log);
+        // After the summary, where `k6 run` logs the error it ends with.
+        if (result.k6Error !== undefined)
+            options.log.error(result.k6Error);
         return { ...result, test, summary, timeline };
     }
     finally {
@@ -105743,14 +105823,6 @@ const ENDED_ON_ITS_OWN = new Set([
     K6_EXIT_CODES['thresholds-failed'],
     K6_EXIT_CODES['marked-as-failed'],
 ]);
-/** k6's last line when thresholds failed at the end, after the summary (internal/cmd/run.go). */
-function logThresholdsCrossed(result, log) {
-    if (result.aborted || result.exitCode !== K6_EXIT_CODES['thresholds-failed'])
-        return;
-    if (result.thresholdsBreached.length === 0)
-        return;
-    log.error(`thresholds on metrics '${result.thresholdsBreached.join(', ')}' have been crossed`);
-}
 async function describeFile(path) {
     const hash = (0,external_node_crypto_.createHash)('sha256');
     for await (const chunk of (0,external_node_fs_.createReadStream)(path))
