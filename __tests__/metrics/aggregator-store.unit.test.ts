@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { MetricAggregator } from '../../src/metrics/aggregator.js';
+import { tickAtMs, tickPhaseMs } from '../../src/metrics/instance-gauges.js';
 import { MetricStore } from '../../src/metrics/store.js';
 import { METRIC_LIMITS, type MetricsPlan } from '../../src/protocol/messages.js';
 
@@ -88,12 +89,11 @@ describe('MetricAggregator → MetricStore', () => {
     expect(store.sink('http_reqs')?.values(0, []).count).toBe(3);
   });
 
-  it("issue 16.11: sums the agents' vus of the same second of the run, leaving out paused samples", () => {
+  it("issue 16.11: sums the agents' samples at the run's ticks, not k6's own samples at its own phase", () => {
     const start = Date.parse('2026-11-23T10:00:00.000Z');
     const at = (ms: number) => new Date(start + ms).toISOString();
     const store = new MetricStore({ submetrics: [] });
     store.startRun({ agentIds: ['a', 'b'], setupMs: 0 });
-    // Each k6 samples once a second from its own init, paused (0 VUs) until the start instant.
     for (const [agent, vus, phase] of [
       ['a', 4, 300],
       ['b', 6, 900],
@@ -101,12 +101,14 @@ describe('MetricAggregator → MetricStore', () => {
       const agg = new MetricAggregator(PLAN, () => undefined);
       agg.ingestLine(def('vus', 'gauge'));
       agg.ingestLine(def('vus_max', 'gauge'));
+      // k6's own samples, once a second from its init: 0 VUs paused, then a phase of its own.
       agg.ingestLine(point('vus', 0, {}, at(phase - 1000)));
-      agg.ingestLine(point('vus_max', vus - 2, {}, at(phase - 1000)));
-      agg.startsAt(start);
-      for (let s = 0; s < 4; s++) {
-        agg.ingestLine(point('vus', vus, {}, at(phase + s * 1000)));
-        agg.ingestLine(point('vus_max', vus, {}, at(phase + s * 1000)));
+      agg.ingestLine(point('vus', 99, {}, at(phase)));
+      agg.ingestLine(point('vus_max', 99, {}, at(phase)));
+      // The agent's own samples of its k6 at the run's ticks.
+      for (let n = 1; n <= 3; n++) {
+        agg.addTick('vus', tickAtMs(n, 0), vus);
+        agg.addTick('vus_max', tickAtMs(n, 0), vus);
       }
       store.apply(agent, agg.takeDelta());
     }

@@ -22,6 +22,7 @@ import type { ClockSample, CoordinatorClient } from './client.js';
 import { MetricAggregator } from '../metrics/aggregator.js';
 import { K6Log } from './k6-log.js';
 import { startAgentK6, type ReadyK6 } from './local-k6.js';
+import { VusSampler } from './vus-sampler.js';
 import { MetricsPump } from './metrics-pump.js';
 import { Reporter } from './reporter.js';
 import { preciseNow, waitForRunEnd } from './run-end.js';
@@ -75,6 +76,7 @@ export class Agent {
   #k6: ReadyK6 | undefined;
   #pump: MetricsPump | undefined;
   #aggregator: MetricAggregator | undefined;
+  #sampler: VusSampler | undefined;
   #clock: ClockSample = { offsetMs: 0, rttMs: Infinity };
   /** The start instant on this machine's clock. */
   #startLocalMs: number | undefined;
@@ -229,7 +231,7 @@ export class Agent {
       case 'setup-data':
         return this.#setSetupData(instruction.data);
       case 'start':
-        return this.#start(instruction.at);
+        return this.#start(instruction.at, instruction.tickPhaseMs);
       case 'stop':
         return this.#stop(instruction.reason);
       case 'teardown':
@@ -337,11 +339,11 @@ export class Agent {
     );
   }
 
-  async #start(at: number): Promise<void> {
+  async #start(at: number, tickPhaseMs: number): Promise<void> {
     const { api } = this.#requireK6();
     const startLocalMs = at - this.#clock.offsetMs;
     this.#startLocalMs = startLocalMs;
-    this.#aggregator?.startsAt(startLocalMs);
+    this.#startSampler(api, startLocalMs, tickPhaseMs);
     const waitMs = startLocalMs - Date.now();
     if (waitMs > 0) await sleep(waitMs, undefined, { signal: this.#stopped.signal });
     else this.#log.warning(`the start instant passed ${String(-waitMs)} ms ago; starting now`);
@@ -363,6 +365,18 @@ export class Agent {
       await this.#tellCoordinator(error);
       this.#fail(error);
     });
+  }
+
+  #startSampler(api: ReadyK6['api'], startLocalMs: number, phaseMs: number): void {
+    const aggregator = this.#aggregator;
+    if (!aggregator) return;
+    this.#sampler = new VusSampler({
+      status: (signal) => api.status({ signal: AbortSignal.any([signal, this.#stopped.signal]) }),
+      record: (metric, ms, value) => aggregator.addTick(metric, ms, value),
+      startLocalMs,
+      phaseMs,
+    });
+    this.#sampler.start();
   }
 
   /**
@@ -430,6 +444,8 @@ export class Agent {
   async #release(reason: string): Promise<void> {
     this.#released = true;
     this.#log.info(`released: ${reason}`);
+    // Its last samples go in the final delta; k6 answers no more once it exits.
+    await this.#sampler?.stop();
     const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : this.#initExit;
     // k6 flushed its metric stream on the way out: send the rest before saying so.
     await this.#pump?.finish();
@@ -479,6 +495,7 @@ export class Agent {
 
   /** Whatever happened, no k6 of ours keeps loading the target. */
   async #shutdownK6(): Promise<void> {
+    await this.#sampler?.stop();
     await this.#pump?.stop();
     const k6 = this.#k6;
     if (!k6) return;

@@ -5,6 +5,7 @@ import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import type { Logger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { tickPhaseMs } from '../metrics/instance-gauges.js';
 import {
   PROTOCOL_VERSION,
   type AgentEvent,
@@ -491,8 +492,9 @@ export class Coordinator {
       `every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`,
     );
     const live = this.#live();
-    for (const agent of live) agent.instruct({ type: 'start', at });
     this.#clock.started(at);
+    const tickPhase = tickPhaseMs(this.#clock.setupMs);
+    for (const agent of live) agent.instruct({ type: 'start', at, tickPhaseMs: tickPhase });
     this.#metrics?.started?.(at, {
       agentIds: live.map((a) => a.id),
       setupMs: this.#clock.setupMs,

@@ -5,7 +5,6 @@ import {
   type SeriesDelta,
   type SubmetricSpec,
 } from '../protocol/messages.js';
-import { PER_INSTANCE_GAUGES } from './builtin.js';
 import { createSink, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, ValueType } from './types.js';
 
@@ -59,8 +58,6 @@ export class MetricAggregator {
   readonly #seenGroups = new Set<string>();
   #newGroups: string[] = [];
   #warned = new Set<string>();
-  /** The start instant (this machine's clock); vus/vus_max ticks count from here. */
-  #startMs: number | undefined;
   #ticks = new Map<string, [number, number][]>();
   #malformed = 0;
   #samples = 0;
@@ -86,13 +83,14 @@ export class MetricAggregator {
   }
 
   /**
-   * From the start instant on, the agent also sends each vus/vus_max sample
-   * itself (`ticks`): the coordinator adds the agents' values of the same
-   * instant, as one k6 reports them. Samples while k6 waited paused are no
-   * part of the run.
+   * The agent's own sample of its k6's vus/vus_max (`ticks`), `ms` after the
+   * start instant: it samples k6 at the ticks of one k6 of the whole run, so
+   * the coordinator adds the agents' values of the same instant, as one k6
+   * reports them. k6's own samples fall at a phase of its own (its ticker
+   * starts at its init, long before the start instant), so they are not used.
    */
-  startsAt(localMs: number): void {
-    this.#startMs = localMs;
+  addTick(metric: string, ms: number, value: number): void {
+    this.#tick(metric, ms, value);
   }
 
   /** Ingests one line of k6's `--out json` stream. */
@@ -133,9 +131,6 @@ export class MetricAggregator {
     const value = data.value;
     const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
     sinkIn(this.#totals, metric, info.type).add(value, time);
-    if (this.#startMs !== undefined && time >= this.#startMs && PER_INSTANCE_GAUGES.has(metric)) {
-      this.#tick(metric, time - this.#startMs, value);
-    }
     const subs = this.#subsByMetric.get(metric);
     if (subs) {
       for (const sub of subs) {

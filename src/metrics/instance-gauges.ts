@@ -21,6 +21,36 @@ interface AgentSamples {
 
 /** k6 samples vus/vus_max once a second (execution.Scheduler.emitVUsAndVUsMax). */
 const TICK_MS = 1_000;
+/**
+ * How far before each second of the run one k6 samples. Its ticker starts
+ * before it initializes the VUs (Scheduler.Init), so its ticks fall that long
+ * before each second of the run: never on the instant an arrival-rate
+ * iteration or a ramp step is due (both fall on the run's seconds), so a tick
+ * does not race them. The agents sample this long before each second too.
+ */
+export const TICK_LEAD_MS = 10;
+
+/**
+ * Tick `n`, n seconds into the test run (which begins with setup()), in ms
+ * after the start instant. Whole ms, so an agent's sample, reported at the
+ * nominal instant, is at the tick exactly.
+ */
+export function tickAtMs(n: number, setupMs: number): number {
+  return n * TICK_MS - Math.round(setupMs) - TICK_LEAD_MS;
+}
+
+/**
+ * When the agents sample their k6 (issue 16.11): every second from this many
+ * ms after the start instant, at the ticks of one k6 of the whole run.
+ */
+export function tickPhaseMs(setupMs: number): number {
+  return ((tickAtMs(0, setupMs) % TICK_MS) + TICK_MS) % TICK_MS;
+}
+
+/** Ticks one k6 takes in a test run of `durationMs` (each one before its end). */
+function ticksIn(durationMs: number): number {
+  return Math.max(0, Math.floor((durationMs + TICK_LEAD_MS) / TICK_MS));
+}
 /** A tick waits this long past it for an agent that sends nothing (lost, or retrying). */
 const LAG_MS = 60_000;
 /** Values while setup() runs, before any VU of the run is active. */
@@ -66,7 +96,7 @@ export class InstanceGauges {
     const merge = this.#merges.get(metric);
     if (!merge) return undefined;
     if (final) merge.settle(durationMs);
-    const ticks = Math.min(merge.sums.length, Math.floor(durationMs / TICK_MS));
+    const ticks = Math.min(merge.sums.length, ticksIn(durationMs));
     if (ticks === 0) return undefined;
     const sink = createSink('gauge');
     for (let i = 0; i < ticks; i++) sink.add(merge.sums[i] ?? 0, i + 1);
@@ -121,7 +151,7 @@ class GaugeMerge {
       const tick = this.sums.length + 1;
       const atMs = this.#atMs(tick);
       const waiting = this.#behind > 0 && this.#newestMs <= atMs + LAG_MS;
-      if (tick * TICK_MS > forceMs && waiting) return;
+      if (tick > ticksIn(forceMs) && waiting) return;
       let sum = 0;
       for (const own of this.#agents.values()) sum += valueAt(own, atMs, this.#metric);
       this.sums.push(sum);
@@ -131,9 +161,8 @@ class GaugeMerge {
     }
   }
 
-  /** Tick `n`, n seconds into the test run, in ms after the start instant. */
   #atMs(n: number): number {
-    return n * TICK_MS - this.#setupMs;
+    return tickAtMs(n, this.#setupMs);
   }
 }
 

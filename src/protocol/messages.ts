@@ -130,7 +130,12 @@ export const Instruction = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('setup') }),
   z.strictObject({ type: z.literal('setup-data'), data: z.unknown() }),
   /** Unpause at `at` (coordinator clock, epoch ms). */
-  z.strictObject({ type: z.literal('start'), at: z.number() }),
+  z.strictObject({
+    type: z.literal('start'),
+    at: z.number(),
+    /** Sample k6's vus/vus_max every second from this many ms after `at` (issue 16.11). */
+    tickPhaseMs: z.number().min(0).max(1_000).default(0),
+  }),
   z.strictObject({ type: z.literal('stop'), reason: z.string() }),
   z.strictObject({ type: z.literal('teardown') }),
   /** Let k6 exit (SIGINT ends --linger) and report how it exited, then quit. */
