@@ -84,9 +84,7 @@ const own = (
 export const EXAMPLE_CASES: ConformanceCase[] = [
   example('base64.js'),
   example('crypto.js'),
-  // Just over 1 s long: k6 always has its vus sample at 1 s; one distributed run of five had
-  // none (vus and vus_max missing from the summary). The same edge may hit writable-streams.js.
-  example('jwt.js', { knownDifferences: ['16.11'] }),
+  example('jwt.js'),
   example('logging.js'),
   example('timers.js'),
   example('custom_metrics.js', { args: ['-u', '2', '-i', '6'] }),
@@ -124,7 +122,7 @@ export const EXAMPLE_CASES: ConformanceCase[] = [
   example('experimental/csv-parse.js'),
   example('experimental/csv-parser.js'),
   example('experimental/fs/fs.js', { args: ['-u', '10', '-i', '100'] }),
-  example('experimental/writable-streams.js', { knownDifferences: ['16.11'] }),
+  example('experimental/writable-streams.js'),
   example('enhanced/script.ts'),
   example('enhanced/abort.ts', { k6Exit: 108 }),
   example('source_map/issue_1804/main.js'),
@@ -155,11 +153,9 @@ export const OWN_CASES: ConformanceCase[] = [
   executor('shared-iterations', false),
   executor('per-vu-iterations', false),
   executor('constant-vus', true),
-  executor('ramping-vus', true, ['16.11']),
-  // Arrival-rate iterations take milliseconds: k6's 1 s vus samples always find 0 busy VUs
-  // (vus max=0); an agent's k6 samples at another phase and once found one (max=1, 1 of 3 runs).
-  executor('constant-arrival-rate', true, ['16.11']),
-  executor('ramping-arrival-rate', true, ['16.11']),
+  executor('ramping-vus', true),
+  executor('constant-arrival-rate', true),
+  executor('ramping-arrival-rate', true),
   own('16.1 options and VUs read the system environment', 'env.js', {
     env: { BASE: '{{HTTPBIN}}', MYVUS: '3' },
     k6Exit: 0,
@@ -205,7 +201,6 @@ export const OWN_CASES: ConformanceCase[] = [
     args: ['--stage', '1s:4,1s:4,1s:0', '-e', 'SLEEP=0.25'],
     timeBased: true,
     k6Exit: 0,
-    knownDifferences: ['16.11'],
   }),
   own('16.5 a custom metric with no samples', 'no-samples.js', {
     k6Exit: 99,
