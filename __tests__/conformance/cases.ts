@@ -21,6 +21,13 @@ export interface ConformanceCase {
   timeBased?: boolean;
   /** Random sleeps (`sleep(10 * Math.random())`): k6's own duration varies by seconds; not compared. */
   randomDuration?: boolean;
+  /**
+   * Arrival-rate iterations are due on the run's seconds, and one k6's
+   * once-a-second vus sample falls a millisecond before them: whether it
+   * catches that iteration's VU busy varies from run to run in k6 itself
+   * (vus max 0 or 1), so vus value and max may differ by one (issue 16.11).
+   */
+  busyVuAtTick?: boolean;
   /** What standalone k6 must exit with: proves the script does what its case is about. */
   k6Exit?: number;
   /**
@@ -141,9 +148,9 @@ export const EXAMPLE_CASES: ConformanceCase[] = [
   ...WEBCRYPTO.map((script) => example(`webcrypto/${script}`)),
 ];
 
-const executor = (name: string, timeBased: boolean, knownDifferences?: string[]): ConformanceCase =>
+const executor = (name: string, timeBased: boolean, busyVuAtTick?: boolean): ConformanceCase =>
   own(`executor ${name}`, 'executors.js', {
-    knownDifferences,
+    busyVuAtTick,
     args: ['-e', `EXECUTOR=${name}`],
     timeBased,
     k6Exit: 0,
@@ -154,8 +161,8 @@ export const OWN_CASES: ConformanceCase[] = [
   executor('per-vu-iterations', false),
   executor('constant-vus', true),
   executor('ramping-vus', true),
-  executor('constant-arrival-rate', true),
-  executor('ramping-arrival-rate', true),
+  executor('constant-arrival-rate', true, true),
+  executor('ramping-arrival-rate', true, true),
   own('16.1 options and VUs read the system environment', 'env.js', {
     env: { BASE: '{{HTTPBIN}}', MYVUS: '3' },
     k6Exit: 0,

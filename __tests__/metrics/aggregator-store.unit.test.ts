@@ -204,6 +204,54 @@ describe('MetricAggregator → MetricStore', () => {
     expect(store.sink('vus')?.values(0, [])).toEqual({ value: 3, min: 3, max: 3 });
   });
 
+  it("issue 16.11: ticks fall 10 ms before each second of the test run, setup() included, as one k6's do", () => {
+    // One k6 starts its ticker before it initializes VUs and runs setup(): its ticks lead the run's seconds.
+    expect(tickAtMs(1, 0)).toBe(990);
+    expect(tickAtMs(3, 1_500.4)).toBe(1_490);
+    // The agents' first sample after the start instant is at the same instants.
+    expect(tickPhaseMs(0)).toBe(990);
+    expect(tickPhaseMs(1_500.4)).toBe(490);
+    expect((tickAtMs(3, 1_500.4) - tickPhaseMs(1_500.4)) % 1_000).toBe(0);
+  });
+
+  it('issue 16.11: a ramp-down counts the VUs left just before the last second, not a second-old sample', () => {
+    const store = new MetricStore({ submetrics: [] });
+    store.startRun({ agentIds: ['a', 'b'], setupMs: 0 });
+    const send = (agent: string, points: [number, number][]) =>
+      store.apply(agent, {
+        metrics: [{ name: 'vus', type: 'gauge', contains: 'default' }],
+        groups: [],
+        series: [{ kind: 'ticks', metric: 'vus', points }],
+      });
+    // 2 VUs each up to 2 s, ramping to 0 by 3 s: at 2.99 s a has one left, b none.
+    send('a', [
+      [tickAtMs(1, 0), 2],
+      [tickAtMs(2, 0), 2],
+      [tickAtMs(3, 0), 1],
+    ]);
+    send('b', [
+      [tickAtMs(1, 0), 2],
+      [tickAtMs(2, 0), 2],
+      [tickAtMs(3, 0), 0],
+    ]);
+    store.settle(3_002, true);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 1, min: 1, max: 4 });
+  });
+
+  it("issue 16.11: a run just under a second still has one k6's tick before its end", () => {
+    const store = new MetricStore({ submetrics: [] });
+    store.startRun({ agentIds: ['a'], setupMs: 0 });
+    store.apply('a', {
+      metrics: [{ name: 'vus_max', type: 'gauge', contains: 'default' }],
+      groups: [],
+      series: [{ kind: 'ticks', metric: 'vus_max', points: [[tickAtMs(1, 0), 1]] }],
+    });
+    store.settle(995, true);
+    expect(store.sink('vus_max')?.values(0, [])).toEqual({ value: 1, min: 1, max: 1 });
+    store.settle(985, true);
+    expect(store.sink('vus_max')).toBeUndefined();
+  });
+
   it('refuses ticks of any gauge but vus and vus_max', () => {
     const store = new MetricStore({ submetrics: [] });
     const delta = {

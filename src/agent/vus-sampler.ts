@@ -15,6 +15,13 @@ export interface VusSamplerOptions {
 }
 
 const TICK_MS = 1_000;
+/**
+ * The request leaves this early: a timer fires a few ms late and the loopback
+ * request takes a few more (1–10 ms measured on a loaded 2-core machine), so
+ * k6 reads its count around the nominal instant, not after a second's
+ * arrival-rate iteration or ramp step it falls just before.
+ */
+const AHEAD_MS = 5;
 
 /**
  * Samples this agent's k6 vus/vus_max at the ticks of one k6 of the whole run
@@ -51,7 +58,7 @@ export class VusSampler {
     const now = this.#o.now ?? Date.now;
     const signal = this.#stop.signal;
     for (let ms = this.#o.phaseMs; !signal.aborted; ms += TICK_MS) {
-      const waitMs = this.#o.startLocalMs + ms - now();
+      const waitMs = this.#o.startLocalMs + ms - AHEAD_MS - now();
       // A tick long past (a late start, a stalled request) is skipped, as k6's ticker drops one.
       if (waitMs < -TICK_MS / 2) continue;
       await sleep(Math.max(0, waitMs), undefined, { signal });
