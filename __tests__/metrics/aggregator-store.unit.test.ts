@@ -238,6 +238,27 @@ describe('MetricAggregator → MetricStore', () => {
     expect(store.sink('vus')?.values(0, [])).toEqual({ value: 1, min: 1, max: 4 });
   });
 
+  it("issue 16.11: the run's end, known before the agents' last deltas, does not fix the last second", () => {
+    const store = new MetricStore({ submetrics: [] });
+    store.startRun({ agentIds: ['a'], setupMs: 0 });
+    const send = (points: [number, number][]) =>
+      store.apply('a', {
+        metrics: [{ name: 'vus', type: 'gauge', contains: 'default' }],
+        groups: [],
+        series: [{ kind: 'ticks', metric: 'vus', points }],
+      });
+    send([
+      [tickAtMs(1, 0), 5],
+      [tickAtMs(2, 0), 6],
+    ]);
+    // Thresholds are checked at the end while the delta with the 2.99 s sample is on its way.
+    store.settle(3_005, true);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 6, min: 5, max: 6 });
+    send([[tickAtMs(3, 0), 1]]);
+    store.settle(3_005, true);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 1, min: 1, max: 6 });
+  });
+
   it("issue 16.11: a run just under a second still has one k6's tick before its end", () => {
     const store = new MetricStore({ submetrics: [] });
     store.startRun({ agentIds: ['a'], setupMs: 0 });

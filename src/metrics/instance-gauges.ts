@@ -89,17 +89,17 @@ export class InstanceGauges {
 
   /**
    * The merged gauge over the run's first `durationMs`: every tick in it, or
-   * none. `final`: the run is over, so ticks no agent has passed are settled
-   * with each agent's last value.
+   * none. `final`: the run is over, so ticks no agent has passed yet count
+   * each agent's latest value, until its later samples arrive.
    */
   sink(metric: string, durationMs: number, final: boolean): Sink | undefined {
     const merge = this.#merges.get(metric);
     if (!merge) return undefined;
-    if (final) merge.settle(durationMs);
-    const ticks = Math.min(merge.sums.length, ticksIn(durationMs));
+    const sums = final ? merge.sumsUpTo(durationMs) : merge.sums;
+    const ticks = Math.min(sums.length, ticksIn(durationMs));
     if (ticks === 0) return undefined;
     const sink = createSink('gauge');
-    for (let i = 0; i < ticks; i++) sink.add(merge.sums[i] ?? 0, i + 1);
+    for (let i = 0; i < ticks; i++) sink.add(sums[i] ?? 0, i + 1);
     return sink;
   }
 
@@ -142,16 +142,33 @@ class GaugeMerge {
     }
     if (wasBehind && own.newestMs > nextAtMs) this.#behind--;
     this.#newestMs = Math.max(this.#newestMs, own.newestMs);
-    this.settle(Number.NEGATIVE_INFINITY);
+    this.settle();
   }
 
-  /** Settles ticks while every agent has a sample past them, or up to `forceMs` into the run. */
-  settle(forceMs: number): void {
+  /**
+   * The settled sums, then the ticks up to `durationMs` no agent has passed
+   * yet, with each agent's latest value. Those are not kept: the run's end
+   * is known before the agents' last deltas arrive (a second's worth of
+   * samples, the last tick among them), and the summary is taken once they have.
+   */
+  sumsUpTo(durationMs: number): number[] {
+    const sums = [...this.sums];
+    for (let tick = sums.length + 1; tick <= ticksIn(durationMs); tick++) {
+      const atMs = this.#atMs(tick);
+      let sum = 0;
+      for (const own of this.#agents.values()) sum += peekAt(own, atMs, this.#metric);
+      sums.push(sum);
+    }
+    return sums;
+  }
+
+  /** Settles ticks while every agent has a sample past them (or an agent is a minute silent). */
+  settle(): void {
     for (;;) {
       const tick = this.sums.length + 1;
       const atMs = this.#atMs(tick);
       const waiting = this.#behind > 0 && this.#newestMs <= atMs + LAG_MS;
-      if (tick > ticksIn(forceMs) && waiting) return;
+      if (waiting) return;
       let sum = 0;
       for (const own of this.#agents.values()) sum += valueAt(own, atMs, this.#metric);
       this.sums.push(sum);
@@ -164,6 +181,17 @@ class GaugeMerge {
   #atMs(n: number): number {
     return tickAtMs(n, this.#setupMs);
   }
+}
+
+/** valueAt without taking anything from the queue. */
+function peekAt(own: AgentSamples, atMs: number, metric: string): number {
+  if (atMs < 0 && SETUP_VALUES[metric] !== undefined) return SETUP_VALUES[metric];
+  let latest = own.latest;
+  for (const [ms, value] of own.queue) {
+    if (ms > atMs) break;
+    latest = value;
+  }
+  return latest ?? own.queue[0]?.[1] ?? 0;
 }
 
 /** An agent's latest value at `atMs`; before its first sample, the first one. */
