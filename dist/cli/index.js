@@ -93465,7 +93465,12 @@ const Instruction = discriminatedUnion('type', [
     strictObject({ type: literal('setup') }),
     strictObject({ type: literal('setup-data'), data: unknown() }),
     /** Unpause at `at` (coordinator clock, epoch ms). */
-    strictObject({ type: literal('start'), at: schemas_number() }),
+    strictObject({
+        type: literal('start'),
+        at: schemas_number(),
+        /** Sample k6's vus/vus_max every second from this many ms after `at` (issue 16.11). */
+        tickPhaseMs: schemas_number().min(0).max(1_000).default(0),
+    }),
     strictObject({ type: literal('stop'), reason: schemas_string() }),
     strictObject({ type: literal('teardown') }),
     /** Let k6 exit (SIGINT ends --linger) and report how it exited, then quit. */
@@ -93634,52 +93639,7 @@ const ROUTES = {
 };
 const PROTOCOL_HEADER = 'k6-distributed-protocol';
 
-;// CONCATENATED MODULE: ./src/metrics/builtin.ts
-/**
- * k6's built-in metrics (metrics/builtin.go). k6's JSON output defines a
- * metric only with its first sample, so a threshold on a metric that never
- * got one still needs its type from here to be evaluated as k6 does.
- */
-const BUILTIN = {
-    vus: ['gauge'],
-    vus_max: ['gauge'],
-    iterations: ['counter'],
-    iteration_duration: ['trend', 'time'],
-    dropped_iterations: ['counter'],
-    checks: ['rate'],
-    group_duration: ['trend', 'time'],
-    http_reqs: ['counter'],
-    http_req_failed: ['rate'],
-    http_req_duration: ['trend', 'time'],
-    http_req_blocked: ['trend', 'time'],
-    http_req_connecting: ['trend', 'time'],
-    http_req_tls_handshaking: ['trend', 'time'],
-    http_req_sending: ['trend', 'time'],
-    http_req_waiting: ['trend', 'time'],
-    http_req_receiving: ['trend', 'time'],
-    ws_sessions: ['counter'],
-    ws_msgs_sent: ['counter'],
-    ws_msgs_received: ['counter'],
-    ws_ping: ['trend', 'time'],
-    ws_session_duration: ['trend', 'time'],
-    ws_connecting: ['trend', 'time'],
-    grpc_req_duration: ['trend', 'time'],
-    data_sent: ['counter', 'data'],
-    data_received: ['counter', 'data'],
-};
-function builtinMetric(name) {
-    const entry = BUILTIN[name];
-    return entry ? { name, type: entry[0], contains: entry[1] ?? 'default' } : undefined;
-}
-/**
- * Gauges every k6 instance reports for itself: one big k6 would report their
- * sum, so the store adds up each agent's latest value instead of keeping the
- * last one by time.
- */
-const PER_INSTANCE_GAUGES = new Set(['vus', 'vus_max']);
-
 ;// CONCATENATED MODULE: ./src/metrics/aggregator.ts
-
 
 
 const GAUGES_NEED_TIME = 'gauge';
@@ -93706,8 +93666,6 @@ class MetricAggregator {
     #seenGroups = new Set();
     #newGroups = [];
     #warned = new Set();
-    /** The start instant (this machine's clock); vus/vus_max ticks count from here. */
-    #startMs;
     #ticks = new Map();
     #malformed = 0;
     #samples = 0;
@@ -93729,13 +93687,14 @@ class MetricAggregator {
         return this.#malformed;
     }
     /**
-     * From the start instant on, the agent also sends each vus/vus_max sample
-     * itself (`ticks`): the coordinator adds the agents' values of the same
-     * instant, as one k6 reports them. Samples while k6 waited paused are no
-     * part of the run.
+     * The agent's own sample of its k6's vus/vus_max (`ticks`), `ms` after the
+     * start instant: it samples k6 at the ticks of one k6 of the whole run, so
+     * the coordinator adds the agents' values of the same instant, as one k6
+     * reports them. k6's own samples fall at a phase of its own (its ticker
+     * starts at its init, long before the start instant), so they are not used.
      */
-    startsAt(localMs) {
-        this.#startMs = localMs;
+    addTick(metric, ms, value) {
+        this.#tick(metric, ms, value);
     }
     /** Ingests one line of k6's `--out json` stream. */
     ingestLine(line) {
@@ -93776,9 +93735,6 @@ class MetricAggregator {
         const value = data.value;
         const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
         sinkIn(this.#totals, metric, info.type).add(value, time);
-        if (this.#startMs !== undefined && time >= this.#startMs && PER_INSTANCE_GAUGES.has(metric)) {
-            this.#tick(metric, time - this.#startMs, value);
-        }
         const subs = this.#subsByMetric.get(metric);
         if (subs) {
             for (const sub of subs) {
@@ -94270,6 +94226,59 @@ async function stopNow(proc) {
     return proc.exit ?? proc.stop({ signal: 'SIGKILL', graceMs: 0 });
 }
 
+;// CONCATENATED MODULE: ./src/agent/vus-sampler.ts
+
+const TICK_MS = 1_000;
+/**
+ * The request leaves this early: a timer fires a few ms late and the loopback
+ * request takes a few more (1–10 ms measured on a loaded 2-core machine), so
+ * k6 reads its count around the nominal instant, not after a second's
+ * arrival-rate iteration or ramp step it falls just before.
+ */
+const AHEAD_MS = 5;
+/**
+ * Samples this agent's k6 vus/vus_max at the ticks of one k6 of the whole run
+ * (issue 16.11), so the coordinator sums every agent's count at the same
+ * instant. k6's own once-a-second samples cannot serve: their ticker starts
+ * when k6 initializes, long before the start instant, so each agent's fall at
+ * a phase of their own, up to a second apart, and a sum of them mixes
+ * seconds (a ramp-down counted twice, an arrival-rate iteration caught busy).
+ * Each sample is reported at its nominal instant, which the coordinator's
+ * ticks use too; the request takes a millisecond on loopback.
+ */
+class VusSampler {
+    #o;
+    #stop = new AbortController();
+    #loop;
+    constructor(options) {
+        this.#o = options;
+    }
+    start() {
+        this.#loop ??= this.#run().catch(() => {
+            // k6 went away (it exited or was stopped): the samples so far stand.
+        });
+    }
+    /** Stops sampling; resolves once no sample is in flight. */
+    async stop() {
+        this.#stop.abort();
+        await this.#loop;
+    }
+    async #run() {
+        const now = this.#o.now ?? Date.now;
+        const signal = this.#stop.signal;
+        for (let ms = this.#o.phaseMs; !signal.aborted; ms += TICK_MS) {
+            const waitMs = this.#o.startLocalMs + ms - AHEAD_MS - now();
+            // A tick long past (a late start, a stalled request) is skipped, as k6's ticker drops one.
+            if (waitMs < -TICK_MS / 2)
+                continue;
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(Math.max(0, waitMs), undefined, { signal });
+            const status = await this.#o.status(signal);
+            this.#o.record('vus', ms, status.vus);
+            this.#o.record('vus_max', ms, status.vusMax);
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/agent/metrics-pump.ts
 
 /**
@@ -94443,6 +94452,7 @@ async function statusOrUndefined(api, signal) {
 
 
 
+
 /**
  * One agent: registers, then carries out the coordinator's newest
  * instruction on its own k6, reporting each step. Two loops run: the poll
@@ -94463,6 +94473,7 @@ class Agent {
     #k6;
     #pump;
     #aggregator;
+    #sampler;
     #clock = { offsetMs: 0, rttMs: Infinity };
     /** The start instant on this machine's clock. */
     #startLocalMs;
@@ -94610,7 +94621,7 @@ class Agent {
             case 'setup-data':
                 return this.#setSetupData(instruction.data);
             case 'start':
-                return this.#start(instruction.at);
+                return this.#start(instruction.at, instruction.tickPhaseMs);
             case 'stop':
                 return this.#stop(instruction.reason);
             case 'teardown':
@@ -94706,11 +94717,11 @@ class Agent {
         this.#log.debug(`clock offset to the coordinator ${this.#clock.offsetMs.toFixed(1)} ms ` +
             `(± ${(this.#clock.rttMs / 2).toFixed(1)} ms)`);
     }
-    async #start(at) {
+    async #start(at, tickPhaseMs) {
         const { api } = this.#requireK6();
         const startLocalMs = at - this.#clock.offsetMs;
         this.#startLocalMs = startLocalMs;
-        this.#aggregator?.startsAt(startLocalMs);
+        this.#startSampler(api, startLocalMs, tickPhaseMs);
         const waitMs = startLocalMs - Date.now();
         if (waitMs > 0)
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(waitMs, undefined, { signal: this.#stopped.signal });
@@ -94735,6 +94746,18 @@ class Agent {
             await this.#tellCoordinator(error);
             this.#fail(error);
         });
+    }
+    #startSampler(api, startLocalMs, phaseMs) {
+        const aggregator = this.#aggregator;
+        if (!aggregator)
+            return;
+        this.#sampler = new VusSampler({
+            status: (signal) => api.status({ signal: AbortSignal.any([signal, this.#stopped.signal]) }),
+            record: (metric, ms, value) => aggregator.addTick(metric, ms, value),
+            startLocalMs,
+            phaseMs,
+        });
+        this.#sampler.start();
     }
     /**
      * Reports `finished` once k6's run is over (design.md §3: `stopped` or
@@ -94799,6 +94822,8 @@ class Agent {
     async #release(reason) {
         this.#released = true;
         this.#log.info(`released: ${reason}`);
+        // Its last samples go in the final delta; k6 answers no more once it exits.
+        await this.#sampler?.stop();
         const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : this.#initExit;
         // k6 flushed its metric stream on the way out: send the rest before saying so.
         await this.#pump?.finish();
@@ -94837,6 +94862,7 @@ class Agent {
     }
     /** Whatever happened, no k6 of ours keeps loading the target. */
     async #shutdownK6() {
+        await this.#sampler?.stop();
         await this.#pump?.stop();
         const k6 = this.#k6;
         if (!k6)
@@ -95433,6 +95459,50 @@ function goBool(value) {
 function isTrue(value) {
     return value !== undefined && ['1', 'true', 't', 'TRUE', 'True', 'T'].includes(value);
 }
+
+;// CONCATENATED MODULE: ./src/metrics/builtin.ts
+/**
+ * k6's built-in metrics (metrics/builtin.go). k6's JSON output defines a
+ * metric only with its first sample, so a threshold on a metric that never
+ * got one still needs its type from here to be evaluated as k6 does.
+ */
+const BUILTIN = {
+    vus: ['gauge'],
+    vus_max: ['gauge'],
+    iterations: ['counter'],
+    iteration_duration: ['trend', 'time'],
+    dropped_iterations: ['counter'],
+    checks: ['rate'],
+    group_duration: ['trend', 'time'],
+    http_reqs: ['counter'],
+    http_req_failed: ['rate'],
+    http_req_duration: ['trend', 'time'],
+    http_req_blocked: ['trend', 'time'],
+    http_req_connecting: ['trend', 'time'],
+    http_req_tls_handshaking: ['trend', 'time'],
+    http_req_sending: ['trend', 'time'],
+    http_req_waiting: ['trend', 'time'],
+    http_req_receiving: ['trend', 'time'],
+    ws_sessions: ['counter'],
+    ws_msgs_sent: ['counter'],
+    ws_msgs_received: ['counter'],
+    ws_ping: ['trend', 'time'],
+    ws_session_duration: ['trend', 'time'],
+    ws_connecting: ['trend', 'time'],
+    grpc_req_duration: ['trend', 'time'],
+    data_sent: ['counter', 'data'],
+    data_received: ['counter', 'data'],
+};
+function builtinMetric(name) {
+    const entry = BUILTIN[name];
+    return entry ? { name, type: entry[0], contains: entry[1] ?? 'default' } : undefined;
+}
+/**
+ * Gauges every k6 instance reports for itself: one big k6 would report their
+ * sum, so the store adds up each agent's latest value instead of keeping the
+ * last one by time.
+ */
+const PER_INSTANCE_GAUGES = new Set(['vus', 'vus_max']);
 
 ;// CONCATENATED MODULE: ./src/k6/helper-env.ts
 /**
@@ -102078,6 +102148,191 @@ function weightError(message) {
     return new K6DistributedError('INVALID_WEIGHT', message);
 }
 
+;// CONCATENATED MODULE: ./src/metrics/instance-gauges.ts
+
+/** k6 samples vus/vus_max once a second (execution.Scheduler.emitVUsAndVUsMax). */
+const instance_gauges_TICK_MS = 1_000;
+/**
+ * How far before each second of the run one k6 samples. Its ticker starts
+ * before it initializes the VUs (Scheduler.Init), so its ticks fall that long
+ * before each second of the run: never on the instant an arrival-rate
+ * iteration or a ramp step is due (both fall on the run's seconds), so a tick
+ * does not race them. The agents sample this long before each second too.
+ */
+const TICK_LEAD_MS = 10;
+/**
+ * Tick `n`, n seconds into the test run (which begins with setup()), in ms
+ * after the start instant. Whole ms, so an agent's sample, reported at the
+ * nominal instant, is at the tick exactly.
+ */
+function tickAtMs(n, setupMs) {
+    return n * instance_gauges_TICK_MS - Math.round(setupMs) - TICK_LEAD_MS;
+}
+/**
+ * When the agents sample their k6 (issue 16.11): every second from this many
+ * ms after the start instant, at the ticks of one k6 of the whole run.
+ */
+function tickPhaseMs(setupMs) {
+    return ((tickAtMs(0, setupMs) % instance_gauges_TICK_MS) + instance_gauges_TICK_MS) % instance_gauges_TICK_MS;
+}
+/** Ticks one k6 takes in a test run of `durationMs` (each one before its end). */
+function ticksIn(durationMs) {
+    return Math.max(0, Math.floor((durationMs + TICK_LEAD_MS) / instance_gauges_TICK_MS));
+}
+/** A tick waits this long past it for an agent that sends nothing (lost, or retrying). */
+const LAG_MS = 60_000;
+/** Values while setup() runs, before any VU of the run is active. */
+const SETUP_VALUES = { vus: 0 };
+/**
+ * The `vus` and `vus_max` gauges of one big k6 (issue 16.11). Every k6 samples
+ * its own once a second from its init on, so a plain merge of the agents'
+ * gauges mixes seconds (a peak of 203 of 300 VUs) and keeps the zeros of a
+ * paused k6 (`min=0`). One k6 would have sampled the whole test's count once a
+ * second of its run, setup() included; so this takes, once a second of the
+ * run's duration, the sum of every agent's latest value at that instant (time
+ * measured from the start instant on each agent's own clock), and the gauge is
+ * those sums: the last is its value, and a run shorter than a second has none,
+ * as in k6.
+ */
+class InstanceGauges {
+    #run;
+    #merges = new Map();
+    start(run) {
+        this.#run ??= run;
+    }
+    /** Adds an agent's samples, in time order, then settles every tick all agents have passed. */
+    add(agentId, metric, points) {
+        // Agents send samples from the start instant on: none can come before start().
+        if (!this.#run)
+            return;
+        let merge = this.#merges.get(metric);
+        if (!merge) {
+            merge = new GaugeMerge(metric, this.#run);
+            this.#merges.set(metric, merge);
+        }
+        merge.add(agentId, points);
+    }
+    /**
+     * The merged gauge over the run's first `durationMs`: every tick in it, or
+     * none. `final`: the run is over, so ticks no agent has passed yet count
+     * each agent's latest value, until its later samples arrive.
+     */
+    sink(metric, durationMs, final) {
+        const merge = this.#merges.get(metric);
+        if (!merge)
+            return undefined;
+        const sums = final ? merge.sumsUpTo(durationMs) : merge.sums;
+        const ticks = Math.min(sums.length, ticksIn(durationMs));
+        if (ticks === 0)
+            return undefined;
+        const sink = createSink('gauge');
+        for (let i = 0; i < ticks; i++)
+            sink.add(sums[i] ?? 0, i + 1);
+        return sink;
+    }
+    /** Metrics with samples from at least one agent. */
+    get metrics() {
+        return this.#merges.keys();
+    }
+}
+/** One gauge's merge: each agent's pending samples and the settled sums, tick by tick. */
+class GaugeMerge {
+    /** The sum at tick 1, 2, ... (index 0 is tick 1). */
+    sums = [];
+    #metric;
+    #setupMs;
+    #agents = new Map();
+    #newestMs = Number.NEGATIVE_INFINITY;
+    /** Agents with no sample past the next tick yet: it settles when none is left. */
+    #behind;
+    constructor(metric, run) {
+        this.#metric = metric;
+        this.#setupMs = run.setupMs;
+        for (const id of run.agentIds) {
+            this.#agents.set(id, { latest: undefined, queue: [], newestMs: Number.NEGATIVE_INFINITY });
+        }
+        this.#behind = this.#agents.size;
+    }
+    add(agentId, points) {
+        const own = this.#agents.get(agentId);
+        if (!own)
+            return;
+        const nextAtMs = this.#atMs(this.sums.length + 1);
+        const wasBehind = own.newestMs <= nextAtMs;
+        for (const [ms, value] of points) {
+            // A sample older than one already held (never from one k6's stream) is ignored.
+            if (ms < own.newestMs)
+                continue;
+            own.queue.push([ms, value]);
+            own.newestMs = ms;
+        }
+        if (wasBehind && own.newestMs > nextAtMs)
+            this.#behind--;
+        this.#newestMs = Math.max(this.#newestMs, own.newestMs);
+        this.settle();
+    }
+    /**
+     * The settled sums, then the ticks up to `durationMs` no agent has passed
+     * yet, with each agent's latest value. Those are not kept: the run's end
+     * is known before the agents' last deltas arrive (a second's worth of
+     * samples, the last tick among them), and the summary is taken once they have.
+     */
+    sumsUpTo(durationMs) {
+        const sums = [...this.sums];
+        for (let tick = sums.length + 1; tick <= ticksIn(durationMs); tick++) {
+            const atMs = this.#atMs(tick);
+            let sum = 0;
+            for (const own of this.#agents.values())
+                sum += peekAt(own, atMs, this.#metric);
+            sums.push(sum);
+        }
+        return sums;
+    }
+    /** Settles ticks while every agent has a sample past them (or an agent is a minute silent). */
+    settle() {
+        for (;;) {
+            const tick = this.sums.length + 1;
+            const atMs = this.#atMs(tick);
+            const waiting = this.#behind > 0 && this.#newestMs <= atMs + LAG_MS;
+            if (waiting)
+                return;
+            let sum = 0;
+            for (const own of this.#agents.values())
+                sum += valueAt(own, atMs, this.#metric);
+            this.sums.push(sum);
+            const nextAtMs = this.#atMs(tick + 1);
+            this.#behind = 0;
+            for (const own of this.#agents.values())
+                if (own.newestMs <= nextAtMs)
+                    this.#behind++;
+        }
+    }
+    #atMs(n) {
+        return tickAtMs(n, this.#setupMs);
+    }
+}
+/** valueAt without taking anything from the queue. */
+function peekAt(own, atMs, metric) {
+    if (atMs < 0 && SETUP_VALUES[metric] !== undefined)
+        return SETUP_VALUES[metric];
+    let latest = own.latest;
+    for (const [ms, value] of own.queue) {
+        if (ms > atMs)
+            break;
+        latest = value;
+    }
+    return latest ?? own.queue[0]?.[1] ?? 0;
+}
+/** An agent's latest value at `atMs`; before its first sample, the first one. */
+function valueAt(own, atMs, metric) {
+    if (atMs < 0 && SETUP_VALUES[metric] !== undefined)
+        return SETUP_VALUES[metric];
+    while (own.queue.length > 0 && (own.queue[0]?.[0] ?? Infinity) <= atMs) {
+        own.latest = own.queue.shift()?.[1];
+    }
+    return own.latest ?? own.queue[0]?.[1] ?? 0;
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/agent-record.ts
 /**
  * The coordinator's view of one agent: identity, the newest instruction and
@@ -102387,6 +102642,7 @@ function agentSummary(agent, leader) {
 }
 
 ;// CONCATENATED MODULE: ./src/coordinator/coordinator.ts
+
 
 
 
@@ -102773,9 +103029,10 @@ class Coordinator {
         const at = this.#now() + this.#o.startLeadMs;
         this.#log.info(`every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`);
         const live = this.#live();
-        for (const agent of live)
-            agent.instruct({ type: 'start', at });
         this.#clock.started(at);
+        const tickPhase = tickPhaseMs(this.#clock.setupMs);
+        for (const agent of live)
+            agent.instruct({ type: 'start', at, tickPhaseMs: tickPhase });
         this.#metrics?.started?.(at, {
             agentIds: live.map((a) => a.id),
             setupMs: this.#clock.setupMs,
@@ -104236,137 +104493,6 @@ async function writeSummaryJson(o, data) {
         data,
     };
     await (0,promises_.writeFile)((0,external_node_path_.resolve)(o.cwd ?? '.', o.summaryJson ?? ''), `${JSON.stringify(body, null, 2)}\n`);
-}
-
-;// CONCATENATED MODULE: ./src/metrics/instance-gauges.ts
-
-/** k6 samples vus/vus_max once a second (execution.Scheduler.emitVUsAndVUsMax). */
-const TICK_MS = 1_000;
-/** A tick waits this long past it for an agent that sends nothing (lost, or retrying). */
-const LAG_MS = 60_000;
-/** Values while setup() runs, before any VU of the run is active. */
-const SETUP_VALUES = { vus: 0 };
-/**
- * The `vus` and `vus_max` gauges of one big k6 (issue 16.11). Every k6 samples
- * its own once a second from its init on, so a plain merge of the agents'
- * gauges mixes seconds (a peak of 203 of 300 VUs) and keeps the zeros of a
- * paused k6 (`min=0`). One k6 would have sampled the whole test's count once a
- * second of its run, setup() included; so this takes, once a second of the
- * run's duration, the sum of every agent's latest value at that instant (time
- * measured from the start instant on each agent's own clock), and the gauge is
- * those sums: the last is its value, and a run shorter than a second has none,
- * as in k6.
- */
-class InstanceGauges {
-    #run;
-    #merges = new Map();
-    start(run) {
-        this.#run ??= run;
-    }
-    /** Adds an agent's samples, in time order, then settles every tick all agents have passed. */
-    add(agentId, metric, points) {
-        // Agents send samples from the start instant on: none can come before start().
-        if (!this.#run)
-            return;
-        let merge = this.#merges.get(metric);
-        if (!merge) {
-            merge = new GaugeMerge(metric, this.#run);
-            this.#merges.set(metric, merge);
-        }
-        merge.add(agentId, points);
-    }
-    /**
-     * The merged gauge over the run's first `durationMs`: every tick in it, or
-     * none. `final`: the run is over, so ticks no agent has passed are settled
-     * with each agent's last value.
-     */
-    sink(metric, durationMs, final) {
-        const merge = this.#merges.get(metric);
-        if (!merge)
-            return undefined;
-        if (final)
-            merge.settle(durationMs);
-        const ticks = Math.min(merge.sums.length, Math.floor(durationMs / TICK_MS));
-        if (ticks === 0)
-            return undefined;
-        const sink = createSink('gauge');
-        for (let i = 0; i < ticks; i++)
-            sink.add(merge.sums[i] ?? 0, i + 1);
-        return sink;
-    }
-    /** Metrics with samples from at least one agent. */
-    get metrics() {
-        return this.#merges.keys();
-    }
-}
-/** One gauge's merge: each agent's pending samples and the settled sums, tick by tick. */
-class GaugeMerge {
-    /** The sum at tick 1, 2, ... (index 0 is tick 1). */
-    sums = [];
-    #metric;
-    #setupMs;
-    #agents = new Map();
-    #newestMs = Number.NEGATIVE_INFINITY;
-    /** Agents with no sample past the next tick yet: it settles when none is left. */
-    #behind;
-    constructor(metric, run) {
-        this.#metric = metric;
-        this.#setupMs = run.setupMs;
-        for (const id of run.agentIds) {
-            this.#agents.set(id, { latest: undefined, queue: [], newestMs: Number.NEGATIVE_INFINITY });
-        }
-        this.#behind = this.#agents.size;
-    }
-    add(agentId, points) {
-        const own = this.#agents.get(agentId);
-        if (!own)
-            return;
-        const nextAtMs = this.#atMs(this.sums.length + 1);
-        const wasBehind = own.newestMs <= nextAtMs;
-        for (const [ms, value] of points) {
-            // A sample older than one already held (never from one k6's stream) is ignored.
-            if (ms < own.newestMs)
-                continue;
-            own.queue.push([ms, value]);
-            own.newestMs = ms;
-        }
-        if (wasBehind && own.newestMs > nextAtMs)
-            this.#behind--;
-        this.#newestMs = Math.max(this.#newestMs, own.newestMs);
-        this.settle(Number.NEGATIVE_INFINITY);
-    }
-    /** Settles ticks while every agent has a sample past them, or up to `forceMs` into the run. */
-    settle(forceMs) {
-        for (;;) {
-            const tick = this.sums.length + 1;
-            const atMs = this.#atMs(tick);
-            const waiting = this.#behind > 0 && this.#newestMs <= atMs + LAG_MS;
-            if (tick * TICK_MS > forceMs && waiting)
-                return;
-            let sum = 0;
-            for (const own of this.#agents.values())
-                sum += valueAt(own, atMs, this.#metric);
-            this.sums.push(sum);
-            const nextAtMs = this.#atMs(tick + 1);
-            this.#behind = 0;
-            for (const own of this.#agents.values())
-                if (own.newestMs <= nextAtMs)
-                    this.#behind++;
-        }
-    }
-    /** Tick `n`, n seconds into the test run, in ms after the start instant. */
-    #atMs(n) {
-        return n * TICK_MS - this.#setupMs;
-    }
-}
-/** An agent's latest value at `atMs`; before its first sample, the first one. */
-function valueAt(own, atMs, metric) {
-    if (atMs < 0 && SETUP_VALUES[metric] !== undefined)
-        return SETUP_VALUES[metric];
-    while (own.queue.length > 0 && (own.queue[0]?.[0] ?? Infinity) <= atMs) {
-        own.latest = own.queue.shift()?.[1];
-    }
-    return own.latest ?? own.queue[0]?.[1] ?? 0;
 }
 
 ;// CONCATENATED MODULE: ./src/metrics/store.ts
