@@ -62,4 +62,16 @@ describe('issue 16.13: an agent passes on what k6 run would say, and keeps our s
     expect(ours.levels()).toEqual(['debug']);
     expect(ours.sent).toEqual([]);
   });
+
+  it('a REST API port taken before k6 bound it is ours to retry (seen in the conformance suite): debug; other API server errors stay', () => {
+    const agent = setup();
+    agent.k6Log.line(
+      k6Line(
+        'Error from API server',
+        ' error="listen tcp 127.0.0.1:41061: bind: address already in use"',
+      ),
+    );
+    agent.k6Log.line(k6Line('Error from API server', ' error="listen tcp: permission denied"'));
+    expect(agent.levels()).toEqual(['debug', 'info']);
+  });
 });

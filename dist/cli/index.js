@@ -93907,10 +93907,12 @@ function textLogEntry(line) {
     const rest = line.slice(match.index + match[0].length);
     const hint = /\bhint=("(?:[^"\\]|\\.)*"|\S+)/.exec(rest);
     const source = /\bsource=(\S+)/.exec(rest)?.[1];
+    const error = /\berror=("(?:[^"\\]|\\.)*"|\S+)/.exec(rest);
     return {
         level: match[1],
         msg: unquoteGo(match[2] ?? ''),
         ...(hint && { hint: unquoteGo(hint[1] ?? '') }),
+        ...(error && { error: unquoteGo(error[1] ?? '') }),
         ...(source && { source }),
     };
 }
@@ -93942,6 +93944,13 @@ const MARKED_FAILED = 'test marked as failed';
 /** k6's last line after exec.test.fail() (internal/cmd/run.go): about the run, so the coordinator's. */
 const RUN_MARKED_FAILED = 'test run was marked as failed';
 const ABORTED = 'test aborted: ';
+/**
+ * k6 could not bind its REST API (another socket took the port picked for it
+ * a moment before): it exits 106 and the agent starts it again on another
+ * port (local-k6.ts), so the line is our side effect, not the test's.
+ */
+const API_SERVER_FAILED = 'Error from API server';
+const PORT_TAKEN = 'address already in use';
 /** k6's hint on the error that ended its VUs' initialisation (internal/execution/scheduler.go). */
 const INIT_ERROR_HINT = /^error while initializing VU #\d+/;
 /**
@@ -93998,6 +94007,9 @@ class K6Log {
             return 'the coordinator stopped the run';
         if (msg.startsWith(SIGNALLED) && this.#o.signalledByUs())
             return 'the agent ended its k6';
+        if (msg === API_SERVER_FAILED && entry?.error?.includes(PORT_TAKEN)) {
+            return 'its port was taken; the agent starts k6 again on another';
+        }
         if (msg === SETUP_FAILED)
             return 'the coordinator reports what setup() threw';
         if (msg === TEARDOWN_FAILED)

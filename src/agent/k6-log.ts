@@ -15,6 +15,13 @@ const MARKED_FAILED = 'test marked as failed';
 /** k6's last line after exec.test.fail() (internal/cmd/run.go): about the run, so the coordinator's. */
 const RUN_MARKED_FAILED = 'test run was marked as failed';
 const ABORTED = 'test aborted: ';
+/**
+ * k6 could not bind its REST API (another socket took the port picked for it
+ * a moment before): it exits 106 and the agent starts it again on another
+ * port (local-k6.ts), so the line is our side effect, not the test's.
+ */
+const API_SERVER_FAILED = 'Error from API server';
+const PORT_TAKEN = 'address already in use';
 /** k6's hint on the error that ended its VUs' initialisation (internal/execution/scheduler.go). */
 const INIT_ERROR_HINT = /^error while initializing VU #\d+/;
 /**
@@ -81,6 +88,9 @@ export class K6Log {
     if (msg.startsWith(NO_ITERATIONS)) return 'the coordinator judges the whole run';
     if (msg === STOPPED_BY_US && this.#o.stopOrdered()) return 'the coordinator stopped the run';
     if (msg.startsWith(SIGNALLED) && this.#o.signalledByUs()) return 'the agent ended its k6';
+    if (msg === API_SERVER_FAILED && entry?.error?.includes(PORT_TAKEN)) {
+      return 'its port was taken; the agent starts k6 again on another';
+    }
     if (msg === SETUP_FAILED) return 'the coordinator reports what setup() threw';
     if (msg === TEARDOWN_FAILED) return 'the coordinator reports what teardown() threw';
     if (msg === RUN_MARKED_FAILED) return 'the coordinator says it for the whole run';

@@ -35,10 +35,12 @@ function textLogEntry(line: string): K6LogEntry | undefined {
   const rest = line.slice(match.index + match[0].length);
   const hint = /\bhint=("(?:[^"\\]|\\.)*"|\S+)/.exec(rest);
   const source = /\bsource=(\S+)/.exec(rest)?.[1];
+  const error = /\berror=("(?:[^"\\]|\\.)*"|\S+)/.exec(rest);
   return {
     level: match[1],
     msg: unquoteGo(match[2] ?? ''),
     ...(hint && { hint: unquoteGo(hint[1] ?? '') }),
+    ...(error && { error: unquoteGo(error[1] ?? '') }),
     ...(source && { source }),
   };
 }
