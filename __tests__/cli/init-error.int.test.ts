@@ -5,39 +5,14 @@
  * Each case runs standalone k6 and the committed bundle (`run --agents N`)
  * on the same script, side by side (real k6).
  */
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { CLI, CliProcess } from '../helpers/cli-process.js';
+import { CLI, CliProcess, exec, type Ran } from '../helpers/cli-process.js';
 import { tempDir } from '../helpers/fs.js';
 import { testK6Path } from '../helpers/k6.js';
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(file: string, args: readonly string[], cwd: string): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      {
-        cwd,
-        env: { ...process.env, K6_PATH: testK6Path(), K6_NO_COLOR: 'true' },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 /** `k6 run ARGS` and `k6-distributed run --agents N ARGS` on one script. */
 async function sideBySide(

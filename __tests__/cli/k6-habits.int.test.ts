@@ -3,42 +3,17 @@
  * says what `k6 run` says. Each case runs standalone k6 and the committed
  * bundle (`run --agents N`) on the same script, side by side (real k6).
  */
-import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { CLI, CliProcess } from '../helpers/cli-process.js';
+import { CLI, CliProcess, exec, type Ran } from '../helpers/cli-process.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { tempDir } from '../helpers/fs.js';
 import { testK6Path } from '../helpers/k6.js';
 import { TargetServer } from '../helpers/target-server.js';
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(file: string, args: readonly string[], cwd: string): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      {
-        cwd,
-        env: { ...process.env, K6_PATH: testK6Path(), K6_NO_COLOR: 'true' },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 /** `k6 run ARGS` and `k6-distributed run --agents N ARGS` in the same folder. */
 async function sideBySide(args: readonly string[], agents = 2): Promise<{ k6: Ran; ours: Ran }> {

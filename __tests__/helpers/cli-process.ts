@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -67,4 +67,33 @@ export class CliProcess {
   text(): string {
     return this.lines.join('\n');
   }
+}
+
+/** A finished process: its exit code and everything it printed. */
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `file` (k6 itself, or node with the CLI) to its end in `cwd`, with the
+ * test k6 on K6_PATH; resolves with its exit code and output, never rejects.
+ */
+export function exec(file: string, args: readonly string[], cwd: string): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      {
+        cwd,
+        env: { ...process.env, K6_PATH: testK6Path(), K6_NO_COLOR: 'true' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
 }
