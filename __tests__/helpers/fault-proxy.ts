@@ -38,6 +38,8 @@ export interface FaultProfile {
   cycle?: ReadonlyArray<Fault | 'ok'>;
   /** Keep a copy of every request that passes (for replay and fuzzing). */
   record?: boolean;
+  /** Called with each forwarded request and the coordinator's answer (what a wiretap sees). */
+  onExchange?: (request: RecordedRequest, answer: { status: number; body: Buffer }) => void;
 }
 
 export interface RecordedRequest {
@@ -109,11 +111,10 @@ export class FaultProxy {
     const path = new URL(req.url ?? '/', this.upstream).pathname;
     const faulty = this.profile.paths ? this.profile.paths.includes(path) : path !== '/v1/health';
     const fault = faulty ? this.#choose() : undefined;
-    if (this.profile.record) {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      this.recorded.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers, body });
-    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+    const recorded = { method: req.method ?? 'GET', path: req.url ?? '/', headers, body };
+    if (this.profile.record) this.recorded.push(recorded);
     try {
       if (this.#cut()) return void res.socket?.destroy();
       await this.#delay();
@@ -133,6 +134,7 @@ export class FaultProxy {
       if (fault === 'replay') await forward(this.upstream, req, body);
       const answer = await forward(this.upstream, req, body);
       this.counts.forwarded++;
+      this.profile.onExchange?.(recorded, answer);
       // A partition may have started while the request was upstream.
       if (fault === 'dropAnswer' || this.#cut()) return void res.socket?.destroy();
       if (fault === 'timeout524') {

@@ -1,0 +1,124 @@
+import { request } from 'undici';
+
+import {
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  RegisterResponse,
+  ROUTES,
+} from '../../src/protocol/messages.js';
+import { FaultProxy, type RecordedRequest } from './fault-proxy.js';
+
+export interface Answer {
+  status: number;
+  body: string;
+}
+
+interface Captured {
+  name: string;
+  index: number;
+  token: string;
+  /** Highest `seq` this agent sent so far, per route (events, metrics). */
+  seq: Map<string, number>;
+}
+
+/**
+ * A compromised agent job (issue 17): a wiretap between the agents and the
+ * coordinator (a recording proxy on loopback) captures each agent's token from
+ * its registration answer, as anyone holding one agent's job or its traffic
+ * would; the test then sends what it likes with that token, straight to the
+ * coordinator. Pass `intercept` as runDistributed's `agentUrl`.
+ */
+export class CompromisedAgent {
+  #coordinatorUrl = '';
+  readonly #agents = new Map<number, Captured>();
+  readonly #waiters: Array<() => void> = [];
+
+  /** Routes the honest agents through the wiretap; runDistributed's `agentUrl`. */
+  readonly intercept = async (coordinatorUrl: string): Promise<string> => {
+    this.#coordinatorUrl = coordinatorUrl;
+    const tap = await FaultProxy.start(coordinatorUrl, {
+      paths: [],
+      onExchange: (req, answer) => this.#observe(req, answer),
+    });
+    return tap.url;
+  };
+
+  /** Resolves once agent `index` (0-based, `local-(index+1)`) has registered. */
+  async agent(index: number): Promise<Captured> {
+    for (;;) {
+      const found = this.#agents.get(index);
+      if (found) return found;
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  /** Resolves once agent `index` has sent a request on `route` (e.g. its first metrics). */
+  async sent(index: number, route: string): Promise<Captured> {
+    for (;;) {
+      const found = this.#agents.get(index);
+      if (found?.seq.has(route)) return found;
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  /** Sends a request as agent `index` would (its token, the protocol header). */
+  async send(
+    index: number,
+    route: string,
+    body: unknown,
+    method: 'GET' | 'POST' = 'POST',
+  ): Promise<Answer> {
+    const agent = await this.agent(index);
+    const answer = await request(`${this.#coordinatorUrl}${route}`, {
+      method,
+      headers: {
+        [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+        authorization: `Bearer ${agent.token}`,
+        'content-type': 'application/json',
+      },
+      body: method === 'POST' ? JSON.stringify(body) : undefined,
+    });
+    return { status: answer.statusCode, body: await answer.body.text() };
+  }
+
+  /** Sends an event with the agent's next sequence number (as the agent itself would). */
+  async event(index: number, event: unknown): Promise<Answer> {
+    const agent = await this.agent(index);
+    const seq = (agent.seq.get(ROUTES.events) ?? 0) + 1;
+    agent.seq.set(ROUTES.events, seq);
+    return this.send(index, ROUTES.events, { seq, event });
+  }
+
+  #observe(req: RecordedRequest, answer: { status: number; body: Buffer }): void {
+    const path = new URL(req.path, 'http://x').pathname;
+    if (path === ROUTES.register && answer.status === 200) {
+      const r = RegisterResponse.safeParse(JSON.parse(answer.body.toString('utf8')));
+      if (r.success && !this.#agents.has(r.data.index)) {
+        this.#agents.set(r.data.index, {
+          name: r.data.agentId,
+          index: r.data.index,
+          token: r.data.token,
+          seq: new Map(),
+        });
+      }
+    } else if (path === ROUTES.events || path === ROUTES.metrics) {
+      const agent = [...this.#agents.values()].find(
+        (a) => req.headers.authorization === `Bearer ${a.token}`,
+      );
+      const seq = seqOf(req.body);
+      if (agent && seq !== undefined) {
+        agent.seq.set(path, Math.max(agent.seq.get(path) ?? 0, seq));
+      }
+    }
+    this.#waiters.splice(0).forEach((wake) => wake());
+  }
+}
+
+function seqOf(body: Buffer): number | undefined {
+  try {
+    const seq = (JSON.parse(body.toString('utf8')) as { seq?: unknown }).seq;
+    return typeof seq === 'number' ? seq : undefined;
+  } catch {
+    return undefined;
+  }
+}
