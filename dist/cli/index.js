@@ -103243,7 +103243,9 @@ async function runHandleSummary(options) {
         await (0,promises_.writeFile)(paths.data, JSON.stringify(options.data));
         wrapper = await writeWrapper(script, dir, wrapperSource(script, paths), options.warn);
         const stdout = [];
-        const stderr = withoutWrapperFrames((0,external_node_path_.basename)(wrapper), options.stderr);
+        const stderr = withoutWrapperFrames((0,external_node_path_.basename)(wrapper), options.stderr, {
+            dropLine: options.initFailed ? isVuInitError : undefined,
+        });
         const proc = await K6Process.start(options.k6.path, {
             args: [
                 'run',
@@ -103350,14 +103352,20 @@ function wrapperSource(script, paths) {
  * lines (a log line never spans two); everything else passes byte for byte,
  * a last line without newline included (`flush`).
  */
-function withoutWrapperFrames(wrapperName, write) {
+function withoutWrapperFrames(wrapperName, write, filter = {}) {
     const escaped = wrapperName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const frame = new RegExp(`\\\\n\\\\tat [^\\\\]*?${escaped}:\\d+:\\d+\\(\\d+\\)\\)`, 'g');
     const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
     let pending = '';
     const emit = (text) => {
-        if (text !== '')
-            write(Buffer.from(text.replace(frame, '')));
+        const kept = filter.dropLine
+            ? text
+                .split(/(?<=\n)/)
+                .filter((line) => !filter.dropLine?.(line))
+                .join('')
+            : text;
+        if (kept !== '')
+            write(Buffer.from(kept.replace(frame, '')));
     };
     return {
         data: (chunk) => {
@@ -103371,6 +103379,10 @@ function withoutWrapperFrames(wrapperName, write) {
             pending = '';
         },
     };
+}
+/** k6's log line of a VU whose init code threw (`hint="error while initializing VU #N …"`). */
+function isVuInitError(line) {
+    return line.includes('hint="error while initializing VU #');
 }
 function initFlags(flags) {
     const out = [];
@@ -104459,13 +104471,10 @@ function printDefaultSummary(o, mode) {
     return true;
 }
 /**
- * The script's handleSummary(), run by k6 on the merged data. Not after an
- * init error: the wrapper would run the init code that just threw again and
- * print k6's error a second time (k6 itself calls it with no samples).
+ * The script's handleSummary(), run by k6 on the merged data; after an init
+ * error in every VU too, as k6 calls it then (with no samples).
  */
 async function handleSummaryOf(o, data) {
-    if (o.result.initFailed)
-        return undefined;
     return runHandleSummary({
         k6: o.k6,
         script: o.script,
@@ -104476,6 +104485,7 @@ async function handleSummaryOf(o, data) {
         stdout: o.stdout,
         stderr: o.stderr,
         warn: (message) => o.log.warning(message),
+        initFailed: o.result.initFailed,
     });
 }
 /**

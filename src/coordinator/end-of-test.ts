@@ -99,15 +99,13 @@ function printDefaultSummary(o: EndOfTestOptions, mode: 'compact' | 'full'): boo
 }
 
 /**
- * The script's handleSummary(), run by k6 on the merged data. Not after an
- * init error: the wrapper would run the init code that just threw again and
- * print k6's error a second time (k6 itself calls it with no samples).
+ * The script's handleSummary(), run by k6 on the merged data; after an init
+ * error in every VU too, as k6 calls it then (with no samples).
  */
 async function handleSummaryOf(
   o: EndOfTestOptions,
   data: unknown,
 ): Promise<HandleSummaryOutcome | undefined> {
-  if (o.result.initFailed) return undefined;
   return runHandleSummary({
     k6: o.k6,
     script: o.script,
@@ -118,6 +116,7 @@ async function handleSummaryOf(
     stdout: o.stdout,
     stderr: o.stderr,
     warn: (message) => o.log.warning(message),
+    initFailed: o.result.initFailed,
   });
 }
 

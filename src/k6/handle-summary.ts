@@ -23,6 +23,12 @@ export interface HandleSummaryOptions {
   stderr: (chunk: Buffer) => void;
   /** Told when the wrapper cannot sit beside the script (see `wrapperDir`). */
   warn?: (message: string) => void;
+  /**
+   * Every VU's init code threw in the run: k6 still calls handleSummary() (with
+   * no samples), and the wrapper's own VU hits the same error; k6 has logged it
+   * once already, so the wrapper's log line of it is dropped.
+   */
+  initFailed?: boolean;
 }
 
 /**
@@ -76,7 +82,9 @@ export async function runHandleSummary(
     await writeFile(paths.data, JSON.stringify(options.data));
     wrapper = await writeWrapper(script, dir, wrapperSource(script, paths), options.warn);
     const stdout: Buffer[] = [];
-    const stderr = withoutWrapperFrames(basename(wrapper), options.stderr);
+    const stderr = withoutWrapperFrames(basename(wrapper), options.stderr, {
+      dropLine: options.initFailed ? isVuInitError : undefined,
+    });
     const proc = await K6Process.start(options.k6.path, {
       args: [
         'run',
@@ -194,13 +202,20 @@ function wrapperSource(script: string, paths: { data: string; absent: string }):
 function withoutWrapperFrames(
   wrapperName: string,
   write: (chunk: Buffer) => void,
+  filter: { dropLine?: (line: string) => boolean } = {},
 ): { data: (chunk: Buffer) => void; flush: () => void } {
   const escaped = wrapperName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const frame = new RegExp(`\\\\n\\\\tat [^\\\\]*?${escaped}:\\d+:\\d+\\(\\d+\\)\\)`, 'g');
   const decoder = new StringDecoder('utf8');
   let pending = '';
   const emit = (text: string) => {
-    if (text !== '') write(Buffer.from(text.replace(frame, '')));
+    const kept = filter.dropLine
+      ? text
+          .split(/(?<=\n)/)
+          .filter((line) => !filter.dropLine?.(line))
+          .join('')
+      : text;
+    if (kept !== '') write(Buffer.from(kept.replace(frame, '')));
   };
   return {
     data: (chunk) => {
@@ -214,6 +229,11 @@ function withoutWrapperFrames(
       pending = '';
     },
   };
+}
+
+/** k6's log line of a VU whose init code threw (`hint="error while initializing VU #N …"`). */
+function isVuInitError(line: string): boolean {
+  return line.includes('hint="error while initializing VU #');
 }
 
 function initFlags(flags: readonly string[]): string[] {
