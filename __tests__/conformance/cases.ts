@@ -283,6 +283,9 @@ export const OWN_CASES: ConformanceCase[] = [
   own('scenarios with exec, startTime, env and tags', 'scenarios.js', {
     k6Exit: 0,
   }),
+  own('handleSummaryTimeout: a handleSummary() that takes too long', 'summary-timeout.js', {
+    k6Exit: 0,
+  }),
   own('handleSummary() that returns nothing', 'summary-undefined.js', {
     k6Exit: 0,
   }),

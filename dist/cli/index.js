@@ -103293,7 +103293,7 @@ async function outcomeOf(paths, k6) {
     if (exported === undefined && k6.exitCode !== 0) {
         return { status: 'failed', exitCode: k6.exitCode, description: k6.description };
     }
-    return { status: 'written', exitCode: k6.exitCode };
+    return { status: 'written', exitCode: k6.exitCode, exported: exported !== undefined };
 }
 /**
  * Writes the wrapper beside the script (a hidden, randomly named file that is
@@ -103317,7 +103317,9 @@ async function writeWrapper(script, fallbackDir, source, warn) {
     }
 }
 /**
- * The wrapper's handleSummary(): the user's, called on the merged data. k6
+ * The wrapper's handleSummary(): the user's, called on the merged data, under
+ * the script's handleSummaryTimeout (k6 then logs the timeout and writes
+ * nothing, as after `k6 run`). k6
  * prints its default summary when the user's returns nothing, or resolves to
  * nothing (`absent` marker), or throws: the wrapper then marks k6's own
  * summary object, which k6 writes to the --summary-export file, and rethrows
@@ -103329,6 +103331,9 @@ function wrapperSource(script, paths) {
     return [
         `import * as script from ${JSON.stringify((0,external_node_url_.pathToFileURL)(script).href)};`,
         `const data = JSON.parse(open(${JSON.stringify(paths.data)}));`,
+        // The script's own limit on handleSummary(); K6_HANDLE_SUMMARY_TIMEOUT still overrides it.
+        'const timeout = script.options && script.options.handleSummaryTimeout;',
+        'export const options = timeout === undefined ? {} : { handleSummaryTimeout: timeout };',
         'export default function () {}',
         'export function handleSummary(own) {',
         `  if (typeof script.handleSummary !== 'function') return ${absent};`,
@@ -104449,7 +104454,8 @@ async function endOfTest(o) {
         if (printed === false)
             return;
     }
-    if (o.flags.summaryExport !== undefined) {
+    const exported = outcome?.status !== 'written' || outcome.exported;
+    if (o.flags.summaryExport !== undefined && exported) {
         const path = (0,external_node_path_.resolve)(o.cwd ?? '.', o.flags.summaryExport);
         await logFailure(o, () => (0,promises_.writeFile)(path, summaryExport(data)), `writing ${path}`);
     }

@@ -73,7 +73,8 @@ export async function endOfTest(o: EndOfTestOptions): Promise<void> {
     const printed = await logFailure(o, () => printDefaultSummary(o, mode));
     if (printed === false) return;
   }
-  if (o.flags.summaryExport !== undefined) {
+  const exported = outcome?.status !== 'written' || outcome.exported;
+  if (o.flags.summaryExport !== undefined && exported) {
     const path = resolve(o.cwd ?? '.', o.flags.summaryExport);
     await logFailure(o, () => writeFile(path, summaryExport(data)), `writing ${path}`);
   }

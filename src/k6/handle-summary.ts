@@ -34,7 +34,9 @@ export interface HandleSummaryOptions {
 /**
  * How the user's handleSummary() went, as k6 would see it:
  * - `written`: it ran and k6 wrote what it returned (its stdout is passed on),
- *   or k6 refused it and logged why, as `k6 run` does;
+ *   or k6 refused it and logged why, as `k6 run` does; `exported` is false
+ *   when k6 stopped it at handleSummaryTimeout: then, as in `k6 run`, no
+ *   --summary-export file either;
  * - `default`: k6 would print its default text summary instead: the script
  *   exports no handleSummary(), or it returned nothing, or it threw (k6 has
  *   already logged the exception as `k6 run` does);
@@ -43,7 +45,7 @@ export interface HandleSummaryOptions {
  *   k6 ended.
  */
 export type HandleSummaryOutcome =
-  | { status: 'written'; exitCode: number }
+  | { status: 'written'; exitCode: number; exported: boolean }
   | { status: 'default'; threw: boolean }
   | { status: 'failed'; exitCode: number; description: string };
 
@@ -131,7 +133,7 @@ async function outcomeOf(
   if (exported === undefined && k6.exitCode !== 0) {
     return { status: 'failed', exitCode: k6.exitCode, description: k6.description };
   }
-  return { status: 'written', exitCode: k6.exitCode };
+  return { status: 'written', exitCode: k6.exitCode, exported: exported !== undefined };
 }
 
 /**
@@ -163,7 +165,9 @@ async function writeWrapper(
 }
 
 /**
- * The wrapper's handleSummary(): the user's, called on the merged data. k6
+ * The wrapper's handleSummary(): the user's, called on the merged data, under
+ * the script's handleSummaryTimeout (k6 then logs the timeout and writes
+ * nothing, as after `k6 run`). k6
  * prints its default summary when the user's returns nothing, or resolves to
  * nothing (`absent` marker), or throws: the wrapper then marks k6's own
  * summary object, which k6 writes to the --summary-export file, and rethrows
@@ -175,6 +179,9 @@ function wrapperSource(script: string, paths: { data: string; absent: string }):
   return [
     `import * as script from ${JSON.stringify(pathToFileURL(script).href)};`,
     `const data = JSON.parse(open(${JSON.stringify(paths.data)}));`,
+    // The script's own limit on handleSummary(); K6_HANDLE_SUMMARY_TIMEOUT still overrides it.
+    'const timeout = script.options && script.options.handleSummaryTimeout;',
+    'export const options = timeout === undefined ? {} : { handleSummaryTimeout: timeout };',
     'export default function () {}',
     'export function handleSummary(own) {',
     `  if (typeof script.handleSummary !== 'function') return ${absent};`,
