@@ -116,10 +116,54 @@ describe('MetricAggregator → MetricStore', () => {
     store.settle(3_050, true);
     expect(store.sink('vus')?.values(0, [])).toEqual({ value: 10, min: 10, max: 10 });
     expect(store.sink('vus_max')?.values(0, [])).toEqual({ value: 10, min: 10, max: 10 });
-    // A run under a second: one k6 never sampled them, so there are none.
+  });
+
+  it('issue 16.11: a run under a second has no vus/vus_max (agents sampled no tick), as in k6', () => {
+    const start = Date.parse('2026-11-23T10:00:00.000Z');
+    const store = new MetricStore({ submetrics: [] });
+    store.startRun({ agentIds: ['a'], setupMs: 0 });
+    const agg = new MetricAggregator(PLAN, () => undefined);
+    agg.ingestLine(def('vus', 'gauge'));
+    agg.ingestLine(def('vus_max', 'gauge'));
+    agg.ingestLine(point('vus', 3, {}, new Date(start + 500).toISOString()));
+    store.apply('a', agg.takeDelta());
     store.settle(800, true);
     expect(store.sink('vus')).toBeUndefined();
     expect([...store.metrics.keys()]).not.toContain('vus_max');
+  });
+
+  it('issue 16.11: a tick an agent sampled while its k6 ran counts although the measured run ends just before it', () => {
+    const store = new MetricStore({ submetrics: [] });
+    store.startRun({ agentIds: ['a', 'b'], setupMs: 0 });
+    const send = (agent: string, over: boolean) => {
+      const agg = new MetricAggregator(PLAN, () => undefined);
+      agg.ingestLine(def('vus', 'gauge'));
+      agg.addTick('vus', tickAtMs(1, 0), 3);
+      agg.addTick('vus', tickAtMs(2, 0), 3);
+      agg.addTick('vus', tickAtMs(3, 0), over ? 0 : 1, over);
+      store.apply(agent, agg.takeDelta());
+    };
+    // Ramping down: a's k6 still ran at the 2.99 s tick with 1 VU; b's had ended (0 VUs).
+    send('a', false);
+    send('b', true);
+    // The run's end is known to a poll gap: measured at 2,984 ms, 6 ms before tick 3.
+    store.settle(2_984, true);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 1, min: 1, max: 6 });
+  });
+
+  it('issue 16.11: a tick at which every k6 had ended counts only if the measured run reaches it', () => {
+    const store = new MetricStore({ submetrics: [] });
+    store.startRun({ agentIds: ['a'], setupMs: 0 });
+    const agg = new MetricAggregator(PLAN, () => undefined);
+    agg.ingestLine(def('vus', 'gauge'));
+    agg.addTick('vus', tickAtMs(1, 0), 3);
+    agg.addTick('vus', tickAtMs(2, 0), 0, true);
+    store.apply('a', agg.takeDelta());
+    store.settle(1_984, true);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 3, min: 3, max: 3 });
+    // A teardown() that ran past the tick: one k6 samples during teardown() too.
+    store.settle(2_500, true);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 0, min: 0, max: 3 });
   });
 
   it("issue 16.11: a ramp sums each agent's value at the same instant, not each one's latest", () => {
@@ -260,17 +304,23 @@ describe('MetricAggregator → MetricStore', () => {
   });
 
   it("issue 16.11: a run just under a second still has one k6's tick before its end", () => {
-    const store = new MetricStore({ submetrics: [] });
-    store.startRun({ agentIds: ['a'], setupMs: 0 });
-    store.apply('a', {
-      metrics: [{ name: 'vus_max', type: 'gauge', contains: 'default' }],
-      groups: [],
-      series: [{ kind: 'ticks', metric: 'vus_max', points: [[tickAtMs(1, 0), 1]] }],
-    });
-    store.settle(995, true);
-    expect(store.sink('vus_max')?.values(0, [])).toEqual({ value: 1, min: 1, max: 1 });
-    store.settle(985, true);
-    expect(store.sink('vus_max')).toBeUndefined();
+    const run = (points: [number, number][]) => {
+      const store = new MetricStore({ submetrics: [] });
+      store.startRun({ agentIds: ['a'], setupMs: 0 });
+      store.apply('a', {
+        metrics: [{ name: 'vus_max', type: 'gauge', contains: 'default' }],
+        groups: [],
+        series: [{ kind: 'ticks', metric: 'vus_max', points }],
+      });
+      return store;
+    };
+    const sampled = run([[tickAtMs(1, 0), 1]]);
+    sampled.settle(995, true);
+    expect(sampled.sink('vus_max')?.values(0, [])).toEqual({ value: 1, min: 1, max: 1 });
+    // Ended 5 ms before the tick: the agent, sampling only while k6 runs, sent none.
+    const ended = run([]);
+    ended.settle(985, true);
+    expect(ended.sink('vus_max')).toBeUndefined();
   });
 
   it('refuses ticks of any gauge but vus and vus_max', () => {

@@ -93576,15 +93576,19 @@ const MetricInfo = strictObject({
  * scenario and group (`part`), or one check's results (`check`, a rate).
  * `ticks` are the raw samples of a gauge each k6 reports for itself once a
  * second (vus, vus_max) since the start instant, as [ms since the start
- * instant on the agent's clock, value]: the coordinator sums the agents' values
- * of the same instant, as one k6 would report them.
+ * instant on the agent's clock, value], with a third element 0 when that k6's
+ * run had ended by then: the coordinator sums the agents' values of the same
+ * instant, as one k6 would report them, at the instants some k6 still ran.
  */
 const SeriesDelta = discriminatedUnion('kind', [
     strictObject({ kind: literal('total'), metric: metricName, sink: wireSinkSchema }),
     strictObject({
         kind: literal('ticks'),
         metric: metricName,
-        points: array(tuple([schemas_number().nonnegative(), schemas_number()]))
+        points: array(union([
+            tuple([schemas_number().nonnegative(), schemas_number()]),
+            tuple([schemas_number().nonnegative(), schemas_number(), literal(0)]),
+        ]))
             .max(METRIC_LIMITS.maxTicksPerDelta),
     }),
     strictObject({ kind: literal('sub'), key: schemas_string().max(2048), sink: wireSinkSchema }),
@@ -93693,8 +93697,8 @@ class MetricAggregator {
      * reports them. k6's own samples fall at a phase of its own (its ticker
      * starts at its init, long before the start instant), so they are not used.
      */
-    addTick(metric, ms, value) {
-        this.#tick(metric, ms, value);
+    addTick(metric, ms, value, over = false) {
+        this.#tick(metric, over ? [ms, value, 0] : [ms, value]);
     }
     /** Ingests one line of k6's `--out json` stream. */
     ingestLine(line) {
@@ -93756,7 +93760,7 @@ class MetricAggregator {
         if (this.#plan.parts)
             this.#part(scenario, group, metric, info.type, value, time);
     }
-    #tick(metric, ms, value) {
+    #tick(metric, point) {
         let points = this.#ticks.get(metric);
         if (!points) {
             points = [];
@@ -93765,7 +93769,7 @@ class MetricAggregator {
         // Only while the coordinator is out of reach for an hour: the newest count.
         if (points.length >= METRIC_LIMITS.maxTicksPerDelta)
             points.shift();
-        points.push([ms, value]);
+        points.push(point);
     }
     #noteGroup(group) {
         if (this.#seenGroups.size >= METRIC_LIMITS.maxParts) {
@@ -94240,6 +94244,7 @@ async function stopNow(proc) {
 
 ;// CONCATENATED MODULE: ./src/agent/vus-sampler.ts
 
+
 const TICK_MS = 1_000;
 /**
  * The request leaves this early: a timer fires a few ms late and the loopback
@@ -94270,6 +94275,10 @@ class VusSampler {
             // k6 went away (it exited or was stopped): the samples so far stand.
         });
     }
+    /** Resolves when sampling ends: stopped, or after the first sample that found the run over. */
+    get finished() {
+        return this.#loop ?? Promise.resolve();
+    }
     /** Stops sampling; resolves once no sample is in flight. */
     async stop() {
         this.#stop.abort();
@@ -94285,8 +94294,12 @@ class VusSampler {
                 continue;
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(Math.max(0, waitMs), undefined, { signal });
             const status = await this.#o.status(signal);
-            this.#o.record('vus', ms, status.vus);
-            this.#o.record('vus_max', ms, status.vusMax);
+            const over = isRunOver(status);
+            this.#o.record('vus', ms, status.vus, over);
+            this.#o.record('vus_max', ms, status.vusMax, over);
+            // Later samples would say the same: the run is over.
+            if (over)
+                return;
         }
     }
 }
@@ -94765,7 +94778,7 @@ class Agent {
             return;
         this.#sampler = new VusSampler({
             status: (signal) => api.status({ signal: AbortSignal.any([signal, this.#stopped.signal]) }),
-            record: (metric, ms, value) => aggregator.addTick(metric, ms, value),
+            record: (metric, ms, value, over) => aggregator.addTick(metric, ms, value, over),
             startLocalMs,
             phaseMs,
         });
@@ -102233,8 +102246,11 @@ class InstanceGauges {
         const merge = this.#merges.get(metric);
         if (!merge)
             return undefined;
-        const sums = final ? merge.sumsUpTo(durationMs) : merge.sums;
-        const ticks = Math.min(sums.length, ticksIn(durationMs));
+        // The run's end is known to a poll gap (±1 %): a tick at which some agent's k6 still
+        // ran is in the run although the end may have been measured just before it.
+        const count = final ? Math.max(ticksIn(durationMs), merge.sampledTicks) : ticksIn(durationMs);
+        const sums = final ? merge.sumsUpTo(count) : merge.sums;
+        const ticks = Math.min(sums.length, count);
         if (ticks === 0)
             return undefined;
         const sink = createSink('gauge');
@@ -102255,6 +102271,8 @@ class GaugeMerge {
     #setupMs;
     #agents = new Map();
     #newestMs = Number.NEGATIVE_INFINITY;
+    /** The newest sample any agent took while its k6 still ran. */
+    #newestRunningMs = Number.NEGATIVE_INFINITY;
     /** Agents with no sample past the next tick yet: it settles when none is left. */
     #behind;
     constructor(metric, run) {
@@ -102271,12 +102289,14 @@ class GaugeMerge {
             return;
         const nextAtMs = this.#atMs(this.sums.length + 1);
         const wasBehind = own.newestMs <= nextAtMs;
-        for (const [ms, value] of points) {
+        for (const [ms, value, over] of points) {
             // A sample older than one already held (never from one k6's stream) is ignored.
             if (ms < own.newestMs)
                 continue;
             own.queue.push([ms, value]);
             own.newestMs = ms;
+            if (over === undefined)
+                this.#newestRunningMs = Math.max(this.#newestRunningMs, ms);
         }
         if (wasBehind && own.newestMs > nextAtMs)
             this.#behind--;
@@ -102284,14 +102304,14 @@ class GaugeMerge {
         this.settle();
     }
     /**
-     * The settled sums, then the ticks up to `durationMs` no agent has passed
+     * The settled sums, then the ticks up to tick `ticks` no agent has passed
      * yet, with each agent's latest value. Those are not kept: the run's end
      * is known before the agents' last deltas arrive (a second's worth of
      * samples, the last tick among them), and the summary is taken once they have.
      */
-    sumsUpTo(durationMs) {
+    sumsUpTo(ticks) {
         const sums = [...this.sums];
-        for (let tick = sums.length + 1; tick <= ticksIn(durationMs); tick++) {
+        for (let tick = sums.length + 1; tick <= ticks; tick++) {
             const atMs = this.#atMs(tick);
             let sum = 0;
             for (const own of this.#agents.values())
@@ -102299,6 +102319,13 @@ class GaugeMerge {
             sums.push(sum);
         }
         return sums;
+    }
+    /** Ticks up to the newest at which an agent's k6 still ran (so one k6 of the run ran too). */
+    get sampledTicks() {
+        if (this.#newestRunningMs === Number.NEGATIVE_INFINITY)
+            return 0;
+        const ms = this.#newestRunningMs + Math.round(this.#setupMs) + TICK_LEAD_MS;
+        return Math.max(0, Math.floor(ms / instance_gauges_TICK_MS));
     }
     /** Settles ticks while every agent has a sample past them (or an agent is a minute silent). */
     settle() {

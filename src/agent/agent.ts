@@ -372,7 +372,7 @@ export class Agent {
     if (!aggregator) return;
     this.#sampler = new VusSampler({
       status: (signal) => api.status({ signal: AbortSignal.any([signal, this.#stopped.signal]) }),
-      record: (metric, ms, value) => aggregator.addTick(metric, ms, value),
+      record: (metric, ms, value, over) => aggregator.addTick(metric, ms, value, over),
       startLocalMs,
       phaseMs,
     });

@@ -1,12 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { K6Status } from '../k6/rest-client.js';
+import { isRunOver, type K6Status } from '../k6/rest-client.js';
 
 export interface VusSamplerOptions {
   /** k6's GET /v1/status: its vus and vus-max right now. */
-  status: (signal: AbortSignal) => Promise<Pick<K6Status, 'vus' | 'vusMax'>>;
-  /** Takes one sample, `ms` after the start instant. */
-  record: (metric: 'vus' | 'vus_max', ms: number, value: number) => void;
+  status: (signal: AbortSignal) => Promise<Pick<K6Status, 'vus' | 'vusMax' | 'status' | 'stopped'>>;
+  /**
+   * Takes one sample, `ms` after the start instant. `over`: k6's run had ended
+   * by then; its value stands for this agent, but one k6 of the whole run has
+   * a tick there only if another agent's k6 still ran.
+   */
+  record: (metric: 'vus' | 'vus_max', ms: number, value: number, over: boolean) => void;
   /** The start instant on this machine's clock (Date.now() terms). */
   startLocalMs: number;
   /** The first sample is this many ms after the start instant, then one every second. */
@@ -48,6 +52,11 @@ export class VusSampler {
     });
   }
 
+  /** Resolves when sampling ends: stopped, or after the first sample that found the run over. */
+  get finished(): Promise<void> {
+    return this.#loop ?? Promise.resolve();
+  }
+
   /** Stops sampling; resolves once no sample is in flight. */
   async stop(): Promise<void> {
     this.#stop.abort();
@@ -63,8 +72,11 @@ export class VusSampler {
       if (waitMs < -TICK_MS / 2) continue;
       await sleep(Math.max(0, waitMs), undefined, { signal });
       const status = await this.#o.status(signal);
-      this.#o.record('vus', ms, status.vus);
-      this.#o.record('vus_max', ms, status.vusMax);
+      const over = isRunOver(status);
+      this.#o.record('vus', ms, status.vus, over);
+      this.#o.record('vus_max', ms, status.vusMax, over);
+      // Later samples would say the same: the run is over.
+      if (over) return;
     }
   }
 }

@@ -40,7 +40,7 @@ export const isReadyToStart = (s: K6Status): boolean =>
  * The run is over. `running` is not enough: after an abort under `--linger` it
  * stays true forever (k6#6073), so `stopped` and the terminal statuses decide.
  */
-export const isRunOver = (s: K6Status): boolean =>
+export const isRunOver = (s: Pick<K6Status, 'stopped' | 'status'>): boolean =>
   s.stopped || s.status >= K6_EXECUTION_STATUS.ended;
 
 export interface WaitOptions {

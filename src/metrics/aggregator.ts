@@ -4,6 +4,7 @@ import {
   type MetricsPlan,
   type SeriesDelta,
   type SubmetricSpec,
+  type TickPoint,
 } from '../protocol/messages.js';
 import { createSink, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, ValueType } from './types.js';
@@ -58,7 +59,7 @@ export class MetricAggregator {
   readonly #seenGroups = new Set<string>();
   #newGroups: string[] = [];
   #warned = new Set<string>();
-  #ticks = new Map<string, [number, number][]>();
+  #ticks = new Map<string, TickPoint[]>();
   #malformed = 0;
   #samples = 0;
 
@@ -89,8 +90,8 @@ export class MetricAggregator {
    * reports them. k6's own samples fall at a phase of its own (its ticker
    * starts at its init, long before the start instant), so they are not used.
    */
-  addTick(metric: string, ms: number, value: number): void {
-    this.#tick(metric, ms, value);
+  addTick(metric: string, ms: number, value: number, over = false): void {
+    this.#tick(metric, over ? [ms, value, 0] : [ms, value]);
   }
 
   /** Ingests one line of k6's `--out json` stream. */
@@ -150,7 +151,7 @@ export class MetricAggregator {
     if (this.#plan.parts) this.#part(scenario, group, metric, info.type, value, time);
   }
 
-  #tick(metric: string, ms: number, value: number): void {
+  #tick(metric: string, point: TickPoint): void {
     let points = this.#ticks.get(metric);
     if (!points) {
       points = [];
@@ -158,7 +159,7 @@ export class MetricAggregator {
     }
     // Only while the coordinator is out of reach for an hour: the newest count.
     if (points.length >= METRIC_LIMITS.maxTicksPerDelta) points.shift();
-    points.push([ms, value]);
+    points.push(point);
   }
 
   #noteGroup(group: string): void {

@@ -1,3 +1,4 @@
+import type { TickPoint } from '../protocol/messages.js';
 import { createSink } from './sinks.js';
 import type { Sink } from './types.js';
 
@@ -76,7 +77,7 @@ export class InstanceGauges {
   }
 
   /** Adds an agent's samples, in time order, then settles every tick all agents have passed. */
-  add(agentId: string, metric: string, points: readonly (readonly [number, number])[]): void {
+  add(agentId: string, metric: string, points: readonly TickPoint[]): void {
     // Agents send samples from the start instant on: none can come before start().
     if (!this.#run) return;
     let merge = this.#merges.get(metric);
@@ -95,8 +96,11 @@ export class InstanceGauges {
   sink(metric: string, durationMs: number, final: boolean): Sink | undefined {
     const merge = this.#merges.get(metric);
     if (!merge) return undefined;
-    const sums = final ? merge.sumsUpTo(durationMs) : merge.sums;
-    const ticks = Math.min(sums.length, ticksIn(durationMs));
+    // The run's end is known to a poll gap (±1 %): a tick at which some agent's k6 still
+    // ran is in the run although the end may have been measured just before it.
+    const count = final ? Math.max(ticksIn(durationMs), merge.sampledTicks) : ticksIn(durationMs);
+    const sums = final ? merge.sumsUpTo(count) : merge.sums;
+    const ticks = Math.min(sums.length, count);
     if (ticks === 0) return undefined;
     const sink = createSink('gauge');
     for (let i = 0; i < ticks; i++) sink.add(sums[i] ?? 0, i + 1);
@@ -117,6 +121,8 @@ class GaugeMerge {
   readonly #setupMs: number;
   readonly #agents = new Map<string, AgentSamples>();
   #newestMs = Number.NEGATIVE_INFINITY;
+  /** The newest sample any agent took while its k6 still ran. */
+  #newestRunningMs = Number.NEGATIVE_INFINITY;
   /** Agents with no sample past the next tick yet: it settles when none is left. */
   #behind: number;
 
@@ -129,16 +135,17 @@ class GaugeMerge {
     this.#behind = this.#agents.size;
   }
 
-  add(agentId: string, points: readonly (readonly [number, number])[]): void {
+  add(agentId: string, points: readonly TickPoint[]): void {
     const own = this.#agents.get(agentId);
     if (!own) return;
     const nextAtMs = this.#atMs(this.sums.length + 1);
     const wasBehind = own.newestMs <= nextAtMs;
-    for (const [ms, value] of points) {
+    for (const [ms, value, over] of points) {
       // A sample older than one already held (never from one k6's stream) is ignored.
       if (ms < own.newestMs) continue;
       own.queue.push([ms, value]);
       own.newestMs = ms;
+      if (over === undefined) this.#newestRunningMs = Math.max(this.#newestRunningMs, ms);
     }
     if (wasBehind && own.newestMs > nextAtMs) this.#behind--;
     this.#newestMs = Math.max(this.#newestMs, own.newestMs);
@@ -146,20 +153,27 @@ class GaugeMerge {
   }
 
   /**
-   * The settled sums, then the ticks up to `durationMs` no agent has passed
+   * The settled sums, then the ticks up to tick `ticks` no agent has passed
    * yet, with each agent's latest value. Those are not kept: the run's end
    * is known before the agents' last deltas arrive (a second's worth of
    * samples, the last tick among them), and the summary is taken once they have.
    */
-  sumsUpTo(durationMs: number): number[] {
+  sumsUpTo(ticks: number): number[] {
     const sums = [...this.sums];
-    for (let tick = sums.length + 1; tick <= ticksIn(durationMs); tick++) {
+    for (let tick = sums.length + 1; tick <= ticks; tick++) {
       const atMs = this.#atMs(tick);
       let sum = 0;
       for (const own of this.#agents.values()) sum += peekAt(own, atMs, this.#metric);
       sums.push(sum);
     }
     return sums;
+  }
+
+  /** Ticks up to the newest at which an agent's k6 still ran (so one k6 of the run ran too). */
+  get sampledTicks(): number {
+    if (this.#newestRunningMs === Number.NEGATIVE_INFINITY) return 0;
+    const ms = this.#newestRunningMs + Math.round(this.#setupMs) + TICK_LEAD_MS;
+    return Math.max(0, Math.floor(ms / TICK_MS));
   }
 
   /** Settles ticks while every agent has a sample past them (or an agent is a minute silent). */

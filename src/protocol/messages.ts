@@ -255,8 +255,9 @@ export const MetricInfo = z.strictObject({
  * scenario and group (`part`), or one check's results (`check`, a rate).
  * `ticks` are the raw samples of a gauge each k6 reports for itself once a
  * second (vus, vus_max) since the start instant, as [ms since the start
- * instant on the agent's clock, value]: the coordinator sums the agents' values
- * of the same instant, as one k6 would report them.
+ * instant on the agent's clock, value], with a third element 0 when that k6's
+ * run had ended by then: the coordinator sums the agents' values of the same
+ * instant, as one k6 would report them, at the instants some k6 still ran.
  */
 export const SeriesDelta = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('total'), metric: metricName, sink: wireSinkSchema }),
@@ -264,7 +265,12 @@ export const SeriesDelta = z.discriminatedUnion('kind', [
     kind: z.literal('ticks'),
     metric: metricName,
     points: z
-      .array(z.tuple([z.number().nonnegative(), z.number()]))
+      .array(
+        z.union([
+          z.tuple([z.number().nonnegative(), z.number()]),
+          z.tuple([z.number().nonnegative(), z.number(), z.literal(0)]),
+        ]),
+      )
       .max(METRIC_LIMITS.maxTicksPerDelta),
   }),
   z.strictObject({ kind: z.literal('sub'), key: z.string().max(2048), sink: wireSinkSchema }),
@@ -285,6 +291,8 @@ export const SeriesDelta = z.discriminatedUnion('kind', [
   }),
 ]);
 export type SeriesDelta = z.infer<typeof SeriesDelta>;
+/** One `ticks` sample: [ms after the start instant, value], `0` third when k6's run was over. */
+export type TickPoint = [number, number] | [number, number, 0];
 
 /** Everything an agent's k6 measured since the previous delta. Deltas add up. */
 export const MetricDelta = z.strictObject({
