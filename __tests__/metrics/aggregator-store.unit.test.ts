@@ -132,6 +132,20 @@ describe('MetricAggregator → MetricStore', () => {
     expect([...store.metrics.keys()]).not.toContain('vus_max');
   });
 
+  it("issue 16.11: a vus sample taken before k6's stream defines vus is still accepted", () => {
+    const store = new MetricStore({ submetrics: [] });
+    store.startRun({ agentIds: ['a'], setupMs: 0 });
+    const agg = new MetricAggregator(PLAN, () => undefined);
+    // The agent's sampler was faster than k6's first "Metric" line for vus.
+    agg.addTick('vus', tickAtMs(1, 0), 2);
+    expect(() => store.apply('a', agg.takeDelta())).not.toThrow();
+    agg.ingestLine(def('vus', 'gauge'));
+    agg.addTick('vus', tickAtMs(2, 0), 3);
+    store.apply('a', agg.takeDelta());
+    store.settle(2_500, true);
+    expect(store.sink('vus')?.values(0, [])).toEqual({ value: 3, min: 2, max: 3 });
+  });
+
   it('issue 16.11: a tick an agent sampled while its k6 ran counts although the measured run ends just before it', () => {
     const store = new MetricStore({ submetrics: [] });
     store.startRun({ agentIds: ['a', 'b'], setupMs: 0 });

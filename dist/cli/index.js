@@ -93698,6 +93698,8 @@ class MetricAggregator {
      * starts at its init, long before the start instant), so they are not used.
      */
     addTick(metric, ms, value, over = false) {
+        // The sample may come before k6's stream defines the metric: define it as k6 does.
+        this.#define({ name: metric, type: 'gauge', contains: 'default' });
         this.#tick(metric, over ? [ms, value, 0] : [ms, value]);
     }
     /** Ingests one line of k6's `--out json` stream. */

@@ -91,6 +91,8 @@ export class MetricAggregator {
    * starts at its init, long before the start instant), so they are not used.
    */
   addTick(metric: string, ms: number, value: number, over = false): void {
+    // The sample may come before k6's stream defines the metric: define it as k6 does.
+    this.#define({ name: metric, type: 'gauge', contains: 'default' });
     this.#tick(metric, over ? [ms, value, 0] : [ms, value]);
   }
 
