@@ -96,6 +96,7 @@ export async function runCoordinatorRole(
         isTTY: false,
       },
       summaryJson,
+      summaryJsonSetupData: inputs.includeSetupData,
       onListening: async (localUrl) => {
         const url = await publicUrl(inputs, localUrl, services, tunnels);
         if (inputs.coordinatorUrl === undefined) {

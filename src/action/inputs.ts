@@ -27,6 +27,7 @@ export const INPUTS = {
   checkRun: 'check-run',
   summaryMode: 'summary-mode',
   uploadReport: 'upload-report',
+  includeSetupData: 'include-setup-data',
   compareWithBase: 'compare-with-base',
   failOnRegression: 'fail-on-regression',
   testName: 'test-name',
@@ -65,6 +66,8 @@ export interface CoordinatorInputs extends Common {
   checkRun: boolean;
   summaryMode: 'compact' | 'full' | 'disabled';
   uploadReport: boolean;
+  /** Keep setup()'s data in the result JSON (and so in the uploaded artifact). */
+  includeSetupData: boolean;
   compareWithBase: boolean;
   failOnRegression: RegressionLimits;
 }
@@ -129,6 +132,7 @@ export function parseInputs(read: InputReader): ActionInputs {
         checkRun: get(INPUTS.checkRun, bool, 'true'),
         summaryMode: get(INPUTS.summaryMode, oneOf('compact', 'full', 'disabled'), 'compact'),
         uploadReport: get(INPUTS.uploadReport, bool, 'true'),
+        includeSetupData: get(INPUTS.includeSetupData, bool, 'false'),
         compareWithBase: get(INPUTS.compareWithBase, bool, 'true'),
         failOnRegression: get(INPUTS.failOnRegression, parseRegressionLimits, ''),
       };

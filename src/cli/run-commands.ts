@@ -46,6 +46,7 @@ const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
 interface CoordinatorFlags {
   agents: number;
   summaryJson?: string;
+  includeSetupData?: boolean;
   reportHtml?: string;
   baseline?: string;
   failOnRegression?: RegressionLimits;
@@ -82,6 +83,10 @@ function coordinatorOptions(command: Command): Command {
     .option(
       '--summary-json <file>',
       'write the merged result (verdict, agents, time series, summary data) as JSON',
+    )
+    .option(
+      '--include-setup-data',
+      "keep setup()'s data in the --summary-json file (left out by default: it often holds secrets)",
     )
     .option(
       '--report-html <file>',
@@ -192,6 +197,7 @@ function compareWithBaseline(
 function summaryOutput(io: CliIo, flags: CoordinatorFlags) {
   return {
     summaryJson: flags.summaryJson,
+    summaryJsonSetupData: flags.includeSetupData === true,
     output: {
       stdout: (text: string | Buffer) => void io.stdout.write(text),
       stderr: (text: string | Buffer) => void io.stderr.write(text),

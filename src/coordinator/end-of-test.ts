@@ -8,7 +8,7 @@ import type { RunFlags } from '../k6/run-flags.js';
 import type { Timeline } from '../metrics/timeline.js';
 import { type KeyFigures, keyFigures } from '../report/compare.js';
 import type { Logger } from '../runtime/logger.js';
-import { legacySummaryData, summaryExport } from '../summary/legacy.js';
+import { type LegacySummaryData, legacySummaryData, summaryExport } from '../summary/legacy.js';
 import type { SummarySource } from '../summary/source.js';
 import { renderTextSummary } from '../summary/text.js';
 import type { RunResult } from './outcome.js';
@@ -23,6 +23,12 @@ export interface EndOfTestOptions {
   timeline?: Timeline;
   /** --summary-json: the machine-readable merged result. */
   summaryJson?: string;
+  /**
+   * Keep setup()'s data in the --summary-json file. Off by default: it often
+   * carries tokens (from -e or a login in setup()), and the action uploads
+   * that file as an artifact anyone with read access can download.
+   */
+  summaryJsonSetupData?: boolean;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   stdout: (text: string | Buffer) => void;
@@ -140,7 +146,13 @@ async function logFailure<T>(
   }
 }
 
-async function writeSummaryJson(o: EndOfTestOptions, data: unknown): Promise<void> {
+function withoutSetupData(data: LegacySummaryData): LegacySummaryData {
+  const rest = { ...data };
+  delete rest.setup_data;
+  return rest;
+}
+
+async function writeSummaryJson(o: EndOfTestOptions, data: LegacySummaryData): Promise<void> {
   const body: SummaryJson = {
     k6Distributed: 1,
     exitCode: o.result.exitCode,
@@ -149,7 +161,7 @@ async function writeSummaryJson(o: EndOfTestOptions, data: unknown): Promise<voi
     startSkewMs: o.result.startSkewMs,
     figures: keyFigures(o.source),
     timeline: o.timeline,
-    data,
+    data: o.summaryJsonSetupData === true ? data : withoutSetupData(data),
   };
   await writeFile(resolve(o.cwd ?? '.', o.summaryJson ?? ''), `${JSON.stringify(body, null, 2)}\n`);
 }

@@ -67,6 +67,8 @@ export interface CoordinateOptions {
   };
   /** --summary-json: write the machine-readable merged result here. */
   summaryJson?: string;
+  /** Keep setup()'s data in that file (off: it often carries secrets). */
+  summaryJsonSetupData?: boolean;
 }
 
 /**
@@ -175,6 +177,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         source: summary,
         result,
         summaryJson: options.summaryJson,
+        summaryJsonSetupData: options.summaryJsonSetupData,
         cwd: options.cwd,
         env: options.env,
         stdout: options.output.stdout,
