@@ -25,6 +25,7 @@ import { startAgentK6, type ReadyK6 } from './local-k6.js';
 import { VusSampler } from './vus-sampler.js';
 import { MetricsPump } from './metrics-pump.js';
 import { Reporter } from './reporter.js';
+import { setupDataProblem } from '../protocol/setup-data.js';
 import { preciseNow, waitForRunEnd } from './run-end.js';
 
 export interface AgentOptions {
@@ -309,6 +310,12 @@ export class Agent {
       const began = performance.now();
       const data = await api.runSetup({ signal: this.#stopped.signal });
       const durationMs = performance.now() - began;
+      // The coordinator refuses such data on arrival: say why, as setup()'s own failure.
+      const problem = setupDataProblem(data);
+      if (problem !== undefined) {
+        await this.#report({ type: 'setup-failed', message: problem, aborted: false });
+        return;
+      }
       await this.#report({ type: 'setup-done', data, durationMs });
     } catch (error) {
       if (!isScriptError(error)) throw error;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 
 import { wireSinkSchema } from '../metrics/sinks.js';
+import { setupDataProblem } from './setup-data.js';
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
 export const PROTOCOL_VERSION = 3;
@@ -185,7 +186,11 @@ export const AgentEvent = z.discriminatedUnion('type', [
   /** `durationMs`: how long setup() took, on the agent's own clock (k6 counts it in the run). */
   z.strictObject({
     type: z.literal('setup-done'),
-    data: z.unknown(),
+    /** Depth-bounded here, on arrival: later serializations cannot overflow the stack. */
+    data: z.unknown().superRefine((data, ctx) => {
+      const problem = setupDataProblem(data);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
     durationMs: z.number().nonnegative().optional(),
   }),
   z.strictObject({
