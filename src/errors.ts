@@ -29,7 +29,10 @@ export type ErrorCode =
   | 'K6_INIT_FAILED'
   | 'RENDEZVOUS_FAILED'
   | 'TUNNEL_FAILED'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'EVENT_REFUSED'
+  | 'SEQUENCE_OUT_OF_RANGE'
+  | 'SETUP_DATA_REFUSED';
 
 export class K6DistributedError extends Error {
   readonly code: ErrorCode;

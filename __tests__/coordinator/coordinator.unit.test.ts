@@ -323,17 +323,45 @@ describe('Coordinator: idempotency', () => {
     const version = leader.version;
     h.coordinator.report(leader, { seq: 2, event: { type: 'setup-done', data: { v: 2 } } });
 
-    expect(leader.lastSeq).toBe(2);
+    expect(leader.eventSeq.last).toBe(2);
     expect(leader.version).toBe(version);
     for (const agent of agents) expect(current(agent, 'setup-data').data).toEqual({ v: 1 });
 
-    // A different event under an already-seen (or older) seq is acknowledged and ignored too.
-    h.coordinator.report(second, { seq: 1, event: { type: 'failed', message: 'replayed' } });
-    h.coordinator.report(second, { seq: 1, event: { type: 'data-set' } });
-    expect(second.live).toBe(true);
-    expect(second.has('failed')).toBe(false);
-    expect(second.has('data-set')).toBe(false);
+    // An event of a type already applied, under an already-seen (or older) seq, is a retry.
+    h.coordinator.report(second, { seq: 1, event: { type: 'ready', vusMax: 99 } });
+    expect(second.event('ready')?.vusMax).toBe(4);
     expect(h.coordinator.phase).toBe('distributing');
+  });
+
+  it('issue 17.6: an event under a seq someone else took is still applied (each type once)', () => {
+    const h = harness();
+    const agents = h.register(3);
+    const [leader, second] = agents as [AgentRecord, AgentRecord, AgentRecord];
+    h.sendAll(agents, ready);
+    h.send(leader, { type: 'setup-done', data: null });
+    // Whoever holds the second agent's token took its next number (2) with a marked-failed ...
+    h.coordinator.report(second, { seq: 2, event: { type: 'marked-failed', message: 'x' } });
+    // ... the agent's own data-set under 2 still counts, and its retry does not twice.
+    h.coordinator.report(second, { seq: 2, event: dataSet });
+    h.coordinator.report(second, { seq: 2, event: dataSet });
+    expect(second.has('data-set')).toBe(true);
+    expect(second.eventSeq.last).toBe(2);
+  });
+
+  it('issue 17.6: refuses a sequence number far ahead, changing nothing', () => {
+    const h = harness();
+    const [leader] = h.register(3) as [AgentRecord, AgentRecord, AgentRecord];
+    const jump = () =>
+      h.coordinator.report(leader, {
+        seq: Number.MAX_SAFE_INTEGER,
+        event: { type: 'failed', message: 'x' },
+      });
+    expect(jump).toThrow(expect.objectContaining({ code: 'SEQUENCE_OUT_OF_RANGE' }));
+    expect(leader.eventSeq.last).toBe(0);
+    expect(leader.live).toBe(true);
+    // The agent's own next report is applied.
+    h.coordinator.report(leader, { seq: 1, event: { type: 'failed', message: 'real' } });
+    expect(leader.live).toBe(false);
   });
 
   it('ignores a second event of a type already received, even under a new seq', () => {
@@ -344,7 +372,7 @@ describe('Coordinator: idempotency', () => {
     h.send(leader, { type: 'setup-done', data: 'first' });
     h.send(leader, { type: 'setup-done', data: 'second' });
 
-    expect(leader.lastSeq).toBe(3);
+    expect(leader.eventSeq.last).toBe(3);
     for (const agent of agents) expect(current(agent, 'setup-data').data).toBe('first');
   });
 

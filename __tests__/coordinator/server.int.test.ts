@@ -290,6 +290,8 @@ describe('CoordinatorServer', () => {
   it('accepts a valid event report with 200 and applies it', async () => {
     const { server, coordinator } = await start();
     const { token } = await register(server.url);
+    // Both agents joined: k6 is starting on each, so `ready` may come (issue 17.1).
+    await register(server.url, 'server-test-key-0002');
 
     const report = JSON.stringify({ seq: 1, event: { type: 'ready', vusMax: 3 } });
     const response = await call(`${server.url}${ROUTES.events}`, {
@@ -302,7 +304,7 @@ describe('CoordinatorServer', () => {
     expect(response.json).toEqual({ ok: true, seq: 1 });
     const agent = coordinator.agentForToken(token);
     expect(agent?.event('ready')?.vusMax).toBe(3);
-    expect(agent?.lastSeq).toBe(1);
+    expect(agent?.eventSeq.last).toBe(1);
 
     const invalid = await call(`${server.url}${ROUTES.events}`, {
       method: 'POST',

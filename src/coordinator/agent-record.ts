@@ -1,5 +1,6 @@
 import type { AgentSegment } from '../k6/segments.js';
 import type { AgentEvent, Instruction, PollResponse } from '../protocol/messages.js';
+import { SequenceGuard } from './sequence.js';
 
 /** How an agent's k6 ended, as the agent reported it. */
 export interface ReportedExit {
@@ -26,9 +27,9 @@ export class AgentRecord {
   segment: AgentSegment | undefined;
   instruction: Instruction = { type: 'wait' };
   version = 0;
-  lastSeq = 0;
-  /** Highest metric delta sequence applied. */
-  lastMetricSeq = 0;
+  /** Sequence numbers of its event reports and of its metric deltas. */
+  readonly eventSeq: SequenceGuard;
+  readonly metricSeq: SequenceGuard;
   /** The agent sent its last delta: its k6 exited and its stream was read to the end. */
   metricsFinal = false;
   lastSeenMs: number;
@@ -58,6 +59,8 @@ export class AgentRecord {
     this.tags = fields.tags;
     this.k6Version = fields.k6Version;
     this.lastSeenMs = fields.nowMs;
+    this.eventSeq = new SequenceGuard(`events of ${this.label}`);
+    this.metricSeq = new SequenceGuard(`metric deltas of ${this.label}`);
   }
 
   /** A short label for messages: "agent 2 (eu-runner)". */

@@ -1,6 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
-import { K6DistributedError } from '../errors.js';
+import { errorMessage, K6DistributedError } from '../errors.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import type { Logger } from '../runtime/logger.js';
@@ -18,6 +18,7 @@ import {
   type SecretSourceSpec,
 } from '../protocol/messages.js';
 import { AgentRecord } from './agent-record.js';
+import { eventRefusal, type Phase } from './event-rules.js';
 import {
   DISTRIBUTED_RUN_FAILED,
   type AbortCause,
@@ -25,19 +26,10 @@ import {
   type TeardownError,
 } from './outcome.js';
 import { RunClock } from './run-clock.js';
+import type { SequenceGuard, SequenceVerdict } from './sequence.js';
 import { summarise } from './summary.js';
 
-/** The phases of one run (design.md §2), in order. */
-export type Phase =
-  | 'joining'
-  | 'initialising'
-  | 'setup'
-  | 'distributing'
-  | 'running'
-  | 'stopping'
-  | 'teardown'
-  | 'releasing'
-  | 'done';
+export type { Phase } from './event-rules.js';
 
 export interface CoordinatorOptions {
   expectedAgents: number;
@@ -55,6 +47,14 @@ export interface CoordinatorOptions {
   /** How far ahead the common start instant is announced. */
   startLeadMs?: number;
   onAgentLoss?: 'abort' | 'continue';
+  /**
+   * Longest the run may take from setup() to the end (./deadline.ts): past
+   * it every agent is stopped and the run ends with k6's timeout code 102;
+   * `deadlineGraceMs` later every agent still in the run is released and
+   * dropped, whatever it reports. Without it the run has no deadline.
+   */
+  deadlineMs?: number;
+  deadlineGraceMs?: number;
   /** Merged metrics and thresholds; without it deltas are refused. */
   metrics?: RunMetrics;
   /** How often thresholds are evaluated during the run (k6: every 2 s). */
@@ -112,7 +112,9 @@ export interface ThresholdVerdict {
  * `#advance()`, which moves the run forward when a barrier is complete.
  */
 export class Coordinator {
-  readonly #o: Required<Omit<CoordinatorOptions, 'log' | 'now' | 'metrics'>>;
+  readonly #o: Required<Omit<CoordinatorOptions, 'log' | 'now' | 'metrics' | 'deadlineMs'>> & {
+    deadlineMs: number | undefined;
+  };
   readonly #metrics: RunMetrics | undefined;
   readonly #clock = new RunClock();
   #thresholdsBreached: readonly string[] = [];
@@ -129,6 +131,7 @@ export class Coordinator {
   #teardownRan = false;
   #teardownError: TeardownError | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #refusalsLogged = new Set<string>();
   readonly #result: Promise<RunResult>;
   #resolve!: (result: RunResult) => void;
 
@@ -143,10 +146,12 @@ export class Coordinator {
       joinTimeoutMs: options.joinTimeoutMs ?? 300_000,
       pollHoldMs,
       livenessTimeoutMs: options.livenessTimeoutMs ?? pollHoldMs + 15_000,
-      startLeadMs: options.startLeadMs ?? 1_000,
+      startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,
       onAgentLoss: options.onAgentLoss ?? 'abort',
       thresholdIntervalMs: options.thresholdIntervalMs ?? 2_000,
       progressIntervalMs: options.progressIntervalMs ?? 5_000,
+      deadlineMs: options.deadlineMs,
+      deadlineGraceMs: options.deadlineGraceMs ?? 30_000,
     };
     this.#metrics = options.metrics;
     this.#log = options.log;
@@ -238,33 +243,86 @@ export class Coordinator {
     return agent.poll(after, this.#o.pollHoldMs, this.#now, signal);
   }
 
-  /** Applies one event report. A sequence number already seen is acknowledged and ignored. */
+  /**
+   * Applies one event report. Each event type counts once per agent, so a
+   * retry (a sequence number already seen) is acknowledged and ignored; a
+   * number far ahead, or an event this agent may not send now, is refused
+   * (EVENT_REFUSED, SEQUENCE_OUT_OF_RANGE) without changing anything.
+   */
   report(agent: AgentRecord, report: EventReport): void {
     agent.lastSeenMs = this.#now();
-    if (report.seq <= agent.lastSeq) return;
-    agent.lastSeq = report.seq;
+    const { event } = report;
+    this.#checkSeq(agent, agent.eventSeq, report.seq);
+    // Each type counts once: a retry, or a repeat, is acknowledged and ignored. A
+    // number already used by another event does not hide this one: whoever else
+    // holds the agent's token must not silence the agent itself.
+    if (agent.has(event.type)) {
+      agent.eventSeq.accept(report.seq);
+      return;
+    }
+    const refusal = eventRefusal(agent, event, {
+      phase: this.#phase,
+      setupAgent: this.#setupAgent,
+      teardownAgent: this.#teardownAgent,
+    });
+    if (refusal !== undefined) {
+      this.#refuse(
+        agent,
+        `event:${event.type}`,
+        new K6DistributedError(
+          'EVENT_REFUSED',
+          `refused ${event.type} from ${agent.label}: ${refusal}. An agent reports only what ` +
+            'the coordinator asked it to do; this did not come from its k6-distributed.',
+        ),
+      );
+    }
+    agent.eventSeq.accept(report.seq);
     // A lost agent is out of the run: nothing it says changes the outcome.
     if (!agent.live) return;
-    if (agent.has(report.event.type)) return;
-    agent.events.set(report.event.type, report.event);
-    this.#onEvent(agent, report.event);
+    agent.events.set(event.type, event);
+    this.#onEvent(agent, event);
     this.#advance();
   }
 
   /**
-   * Applies one metric delta. A sequence number already applied is
-   * acknowledged and ignored, so a retried delta never counts twice. Deltas
-   * from an agent lost since are still applied: that load did happen.
+   * Applies one metric delta. A retried delta (the same sequence number and
+   * content) is acknowledged and ignored, so it never counts twice; another
+   * delta under a number already used is applied (someone else holds the
+   * agent's token: the agent's own samples must still count). Deltas from
+   * an agent lost since are still applied: that load did happen.
    */
   reportMetrics(agent: AgentRecord, report: MetricsReport): void {
     agent.lastSeenMs = this.#now();
-    if (report.seq <= agent.lastMetricSeq) return;
+    const verdict = this.#checkSeq(agent, agent.metricSeq, report.seq);
+    const digest = createHash('sha256').update(JSON.stringify(report)).digest('base64');
+    if (verdict === 'seen' && agent.metricSeq.isRetry(report.seq, digest)) return;
     if (!this.#metrics) {
       throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
     }
     this.#metrics.apply(agent.id, report, this.#now());
-    agent.lastMetricSeq = report.seq;
+    agent.metricSeq.accept(report.seq, digest);
     if (report.final) agent.metricsFinal = true;
+  }
+
+  #checkSeq(agent: AgentRecord, guard: SequenceGuard, seq: number): SequenceVerdict {
+    try {
+      return guard.check(seq);
+    } catch (error) {
+      return this.#refuse(agent, `seq:${guard.what}`, error);
+    }
+  }
+
+  /**
+   * Throws `error` (a 4xx for the agent). Logged once per agent and rule, so
+   * whoever sends it again and again cannot flood the coordinator's log.
+   */
+  #refuse(agent: AgentRecord, rule: string, error: unknown): never {
+    const key = `${agent.id} ${rule}`;
+    if (!this.#refusalsLogged.has(key)) {
+      this.#refusalsLogged.add(key);
+      this.#log.warning(`${errorMessage(error)} (said once; further refusals are not logged)`);
+    }
+    throw error;
   }
 
   /** What setup() returned (null until it ran, or with --no-setup). */
@@ -472,6 +530,8 @@ export class Coordinator {
   #setup(): void {
     this.#phase = 'setup';
     this.#clock.setupBegan(this.#now());
+    const deadlineMs = this.#o.deadlineMs;
+    if (deadlineMs !== undefined) this.#after(deadlineMs, () => this.#deadlinePassed(deadlineMs));
     // The first agent still in the run (agent 1 unless it was lost under `continue`).
     const leader = this.#live()[0];
     if (this.#o.noSetup || !leader) return;
@@ -596,6 +656,66 @@ export class Coordinator {
     });
   }
 
+  /**
+   * The test's own longest duration (and setup(), teardown(), grace) is over
+   * and the run is not: stop it as k6 stops a run, then give up on whoever
+   * still holds it up (issue 17.6: no report, or lack of one, hangs a run).
+   */
+  #deadlinePassed(deadlineMs: number): void {
+    if (this.#phase === 'done') return;
+    const late = this.#blockers();
+    this.abort({
+      exitCode: K6_EXIT_CODES['generic-timeout'],
+      message:
+        `the run passed its deadline of ${seconds(deadlineMs)} (the test's longest duration ` +
+        `plus setupTimeout, teardownTimeout and grace) in phase ${this.#phase}` +
+        (late.length ? `, waiting for ${late.map((a) => a.label).join(', ')}` : '') +
+        '; stopping every agent',
+    });
+    this.#after(this.#o.deadlineGraceMs, () => this.#giveUp());
+  }
+
+  /**
+   * Releases and drops the agents the current phase still waits for, so the
+   * run moves on without them (the others still get teardown() and their
+   * release); again after the grace, until the run is done.
+   */
+  #giveUp(): void {
+    if (this.#phase === 'done') return;
+    const reason = `it did not finish within the run's deadline (phase ${this.#phase})`;
+    for (const agent of this.#blockers()) {
+      if (agent.instruction.type !== 'release') agent.instruct({ type: 'release', reason });
+      this.#lose(agent, reason);
+    }
+    this.#advance();
+    if ((this.#phase as Phase) !== 'done') {
+      this.#after(this.#o.deadlineGraceMs, () => this.#giveUp());
+    }
+  }
+
+  /** The live agents the current phase waits for. */
+  #blockers(): AgentRecord[] {
+    const live = this.#live();
+    const lacking = (type: AgentEvent['type']) => live.filter((a) => !a.has(type));
+    switch (this.#phase) {
+      case 'initialising':
+        return lacking('ready');
+      case 'setup':
+        return live.filter((a) => a === this.#setupAgent);
+      case 'distributing':
+        return lacking('data-set');
+      case 'running':
+      case 'stopping':
+        return lacking('finished');
+      case 'teardown':
+        return live.filter((a) => a === this.#teardownAgent);
+      case 'releasing':
+        return live.filter((a) => a.exit === undefined);
+      default:
+        return [];
+    }
+  }
+
   #checkLiveness(): void {
     const now = this.#now();
     for (const agent of this.#live()) {
@@ -633,6 +753,9 @@ export class Coordinator {
   }
 }
 
+/** How far ahead the common start instant is announced, by default. */
+export const DEFAULT_START_LEAD_MS = 1_000;
+
 /** Agents of a coordinator without metrics still aggregate; it refuses their deltas. */
 const DEFAULT_METRICS_PLAN: MetricsPlan = { intervalMs: 1_000, submetrics: [], parts: false };
 
@@ -643,6 +766,10 @@ function setupExitCode(event: Extract<AgentEvent, { type: 'setup-failed' }>): nu
   if (event.aborted) return K6_EXIT_CODES['script-aborted'];
   if (/setup\(\) execution timed out/i.test(event.message)) return K6_EXIT_CODES['setup-timeout'];
   return K6_EXIT_CODES['script-exception'];
+}
+
+function seconds(ms: number): string {
+  return `${String(Math.round(ms / 100) / 10)} s`;
 }
 
 function ms(value: number | undefined): string {

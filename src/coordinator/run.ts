@@ -16,7 +16,8 @@ import type { MetricInfo } from '../metrics/types.js';
 import type { Logger } from '../runtime/logger.js';
 import type { SummarySource } from '../summary/source.js';
 import { type RegistrationAuth, secretAuth } from './auth.js';
-import { Coordinator } from './coordinator.js';
+import { Coordinator, DEFAULT_START_LEAD_MS } from './coordinator.js';
+import { DEFAULT_DEADLINE_GRACE_MS, runDeadlineMs } from './deadline.js';
 import { endOfTest } from './end-of-test.js';
 import type { RunResult } from './outcome.js';
 import { CoordinatorMetrics } from './run-metrics.js';
@@ -45,6 +46,12 @@ export interface CoordinateOptions {
   livenessTimeoutMs?: number;
   startLeadMs?: number;
   onAgentLoss?: 'abort' | 'continue';
+  /**
+   * Added to the test's own longest duration for the run's deadline
+   * (./deadline.ts), and waited again before agents that still have not
+   * finished are dropped. Default 60 s.
+   */
+  deadlineGraceMs?: number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   log: Logger;
@@ -137,6 +144,11 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     livenessTimeoutMs: options.livenessTimeoutMs,
     startLeadMs: options.startLeadMs,
     onAgentLoss: options.onAgentLoss,
+    deadlineMs: runDeadlineMs(test, {
+      startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,
+      graceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
+    }),
+    deadlineGraceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
     log: options.log,
   });
   const server = await CoordinatorServer.listen({
