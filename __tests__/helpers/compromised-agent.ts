@@ -32,6 +32,8 @@ export class CompromisedAgent {
   #coordinatorUrl = '';
   readonly #agents = new Map<number, Captured>();
   readonly #waiters: Array<() => void> = [];
+  /** Event types the wiretap swallows, per agent index. */
+  readonly #swallowed = new Map<number, Set<string>>();
 
   /** Routes the honest agents through the wiretap; runDistributed's `agentUrl`. */
   readonly intercept = async (coordinatorUrl: string): Promise<string> => {
@@ -39,6 +41,7 @@ export class CompromisedAgent {
     const tap = await FaultProxy.start(coordinatorUrl, {
       paths: [],
       onExchange: (req, answer) => this.#observe(req, answer),
+      answerInstead: (req) => this.#swallow(req),
     });
     return tap.url;
   };
@@ -81,12 +84,65 @@ export class CompromisedAgent {
     return { status: answer.statusCode, body: await answer.body.text() };
   }
 
+  /** Sends `text` as the body, as is (for JSON that JSON.stringify could not write). */
+  async sendText(index: number, route: string, text: string): Promise<Answer> {
+    const agent = await this.agent(index);
+    const answer = await request(`${this.#coordinatorUrl}${route}`, {
+      method: 'POST',
+      headers: {
+        [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+        authorization: `Bearer ${agent.token}`,
+        'content-type': 'application/json',
+      },
+      body: text,
+    });
+    return { status: answer.statusCode, body: await answer.body.text() };
+  }
+
+  /** The next sequence number agent `index` would use on `route`, taken for this sender. */
+  async nextSeq(index: number, route: string): Promise<number> {
+    const agent = await this.agent(index);
+    const seq = (agent.seq.get(route) ?? 0) + 1;
+    agent.seq.set(route, seq);
+    return seq;
+  }
+
   /** Sends an event with the agent's next sequence number (as the agent itself would). */
   async event(index: number, event: unknown): Promise<Answer> {
     const agent = await this.agent(index);
     const seq = (agent.seq.get(ROUTES.events) ?? 0) + 1;
     agent.seq.set(ROUTES.events, seq);
     return this.send(index, ROUTES.events, { seq, event });
+  }
+
+  /**
+   * From now on the wiretap answers agent `index`'s `type` events with 200
+   * itself and never passes them on: the agent believes it said it, the
+   * coordinator never hears it (an agent job that stops reporting).
+   */
+  swallow(index: number, type: string): void {
+    const types = this.#swallowed.get(index) ?? new Set<string>();
+    types.add(type);
+    this.#swallowed.set(index, types);
+  }
+
+  #swallow(req: RecordedRequest): { status: number; body: unknown } | undefined {
+    if (new URL(req.path, 'http://x').pathname !== ROUTES.events) return undefined;
+    const agent = [...this.#agents.values()].find(
+      (a) => req.headers.authorization === `Bearer ${a.token}`,
+    );
+    if (!agent) return undefined;
+    try {
+      const report = JSON.parse(req.body.toString('utf8')) as {
+        seq?: number;
+        event?: { type?: string };
+      };
+      const type = report.event?.type;
+      if (type === undefined || !this.#swallowed.get(agent.index)?.has(type)) return undefined;
+      return { status: 200, body: { ok: true, seq: report.seq } };
+    } catch {
+      return undefined;
+    }
   }
 
   #observe(req: RecordedRequest, answer: { status: number; body: Buffer }): void {

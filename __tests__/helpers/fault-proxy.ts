@@ -38,6 +38,11 @@ export interface FaultProfile {
   cycle?: ReadonlyArray<Fault | 'ok'>;
   /** Keep a copy of every request that passes (for replay and fuzzing). */
   record?: boolean;
+  /**
+   * Answers a request itself, never forwarding it, when this returns an
+   * answer (a man in the middle that swallows what an agent says).
+   */
+  answerInstead?: (request: RecordedRequest) => { status: number; body: unknown } | undefined;
   /** Called with each forwarded request and the coordinator's answer (what a wiretap sees). */
   onExchange?: (request: RecordedRequest, answer: { status: number; body: Buffer }) => void;
 }
@@ -130,6 +135,11 @@ export class FaultProxy {
           await sleep(this.profile.stallMs ?? 30_000);
           return void res.writeHead(524, { 'content-type': 'text/html' }).end('a timeout occurred');
         default:
+      }
+      const instead = this.profile.answerInstead?.(recorded);
+      if (instead) {
+        const json = JSON.stringify(instead.body);
+        return void res.writeHead(instead.status, { 'content-type': 'application/json' }).end(json);
       }
       if (fault === 'replay') await forward(this.upstream, req, body);
       const answer = await forward(this.upstream, req, body);
