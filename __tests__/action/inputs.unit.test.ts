@@ -44,9 +44,19 @@ describe('action inputs', () => {
       checkRun: true,
       summaryMode: 'compact',
       uploadReport: true,
+      includeSetupData: false,
       compareWithBase: true,
       failOnRegression: {},
     });
+  });
+
+  it('issue 17.13: keeps setup() data in the result JSON only when include-setup-data is true', () => {
+    const coordinator = (value: string) =>
+      parseInputs(
+        reader({ role: 'coordinator', script: 'a.js', agents: '1', 'include-setup-data': value }),
+      );
+    expect(coordinator('true')).toMatchObject({ includeSetupData: true });
+    expect(coordinator('false')).toMatchObject({ includeSetupData: false });
   });
 
   it('reads fail-on-regression limits, and names the form when they are wrong', () => {
