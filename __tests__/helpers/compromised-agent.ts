@@ -13,6 +13,16 @@ export interface Answer {
   body: string;
 }
 
+interface Tamper {
+  index: number;
+  route: string;
+  edit: (body: unknown, nth: number) => unknown;
+  left: number;
+  done: number;
+  answers: Answer[];
+  waiters: Array<() => void>;
+}
+
 interface Captured {
   name: string;
   index: number;
@@ -34,6 +44,8 @@ export class CompromisedAgent {
   readonly #waiters: Array<() => void> = [];
   /** Event types the wiretap swallows, per agent index. */
   readonly #swallowed = new Map<number, Set<string>>();
+  readonly #tampers: Tamper[] = [];
+  readonly #tampered = new WeakMap<RecordedRequest, Tamper>();
 
   /** Routes the honest agents through the wiretap; runDistributed's `agentUrl`. */
   readonly intercept = async (coordinatorUrl: string): Promise<string> => {
@@ -42,6 +54,7 @@ export class CompromisedAgent {
       paths: [],
       onExchange: (req, answer) => this.#observe(req, answer),
       answerInstead: (req) => this.#swallow(req),
+      rewrite: (req) => this.#rewrite(req),
     });
     return tap.url;
   };
@@ -62,6 +75,25 @@ export class CompromisedAgent {
       if (found?.seq.has(route)) return found;
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
+  }
+
+  /**
+   * Rewrites agent `index`'s next `times` requests on `route` as they pass
+   * (the agent's job itself compromised): its own sequence numbers and data
+   * travel on, with whatever `edit` adds to the parsed body.
+   */
+  tamper(index: number, route: string, edit: (body: unknown, nth: number) => unknown, times = 1) {
+    const tamper: Tamper = { index, route, edit, left: times, done: 0, answers: [], waiters: [] };
+    this.#tampers.push(tamper);
+    return {
+      /** The coordinator's answers to the rewritten requests, once all `times` are answered. */
+      answered: async (): Promise<Answer[]> => {
+        while (tamper.answers.length < times) {
+          await new Promise<void>((resolve) => tamper.waiters.push(resolve));
+        }
+        return tamper.answers;
+      },
+    };
   }
 
   /** Sends a request as agent `index` would (its token, the protocol header). */
@@ -145,7 +177,29 @@ export class CompromisedAgent {
     }
   }
 
+  #rewrite(req: RecordedRequest): Buffer | undefined {
+    const path = new URL(req.path, 'http://x').pathname;
+    const agent = this.#byAuthorization(req.headers.authorization);
+    const tamper = this.#tampers.find(
+      (t) => t.left > 0 && t.route === path && t.index === agent?.index,
+    );
+    if (!tamper) return undefined;
+    const body = tamper.edit(JSON.parse(req.body.toString('utf8')), tamper.done++);
+    tamper.left--;
+    this.#tampered.set(req, tamper);
+    return Buffer.from(JSON.stringify(body));
+  }
+
+  #byAuthorization(authorization: string | undefined): Captured | undefined {
+    return [...this.#agents.values()].find((a) => authorization === `Bearer ${a.token}`);
+  }
+
   #observe(req: RecordedRequest, answer: { status: number; body: Buffer }): void {
+    const tamper = this.#tampered.get(req);
+    if (tamper) {
+      tamper.answers.push({ status: answer.status, body: answer.body.toString('utf8') });
+      tamper.waiters.splice(0).forEach((wake) => wake());
+    }
     const path = new URL(req.path, 'http://x').pathname;
     if (path === ROUTES.register && answer.status === 200) {
       const r = RegisterResponse.safeParse(JSON.parse(answer.body.toString('utf8')));

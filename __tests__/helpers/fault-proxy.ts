@@ -45,6 +45,8 @@ export interface FaultProfile {
   answerInstead?: (request: RecordedRequest) => { status: number; body: unknown } | undefined;
   /** Called with each forwarded request and the coordinator's answer (what a wiretap sees). */
   onExchange?: (request: RecordedRequest, answer: { status: number; body: Buffer }) => void;
+  /** Replaces a request's body before it is forwarded (a man in the middle); undefined keeps it. */
+  rewrite?: (request: RecordedRequest) => Buffer | undefined;
 }
 
 export interface RecordedRequest {
@@ -141,8 +143,9 @@ export class FaultProxy {
         const json = JSON.stringify(instead.body);
         return void res.writeHead(instead.status, { 'content-type': 'application/json' }).end(json);
       }
-      if (fault === 'replay') await forward(this.upstream, req, body);
-      const answer = await forward(this.upstream, req, body);
+      const sent = this.profile.rewrite?.(recorded) ?? body;
+      if (fault === 'replay') await forward(this.upstream, req, sent);
+      const answer = await forward(this.upstream, req, sent);
       this.counts.forwarded++;
       this.profile.onExchange?.(recorded, answer);
       // A partition may have started while the request was upstream.
@@ -198,6 +201,7 @@ function forward(upstream: string, req: IncomingMessage, body: Buffer): Promise<
   for (const [key, value] of Object.entries(req.headers)) {
     if (typeof value === 'string' && key !== 'connection') headers[key] = value;
   }
+  if (headers['content-length'] !== undefined) headers['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
     const out = request(
       new URL(req.url ?? '/', upstream),
