@@ -455,18 +455,92 @@ describe('issue 16.5: metric definitions learnt from k6 and from agents', () => 
     expect(store.sink('payload_time')).toBeUndefined();
   });
 
-  it(`refuses definitions past ${METRIC_LIMITS.maxMetrics} distinct metrics in the run, changing nothing`, () => {
+  it(`issue 17.4: an agent past ${METRIC_LIMITS.maxMetrics} distinct metrics loses its further ones, not the others'`, () => {
     const store = new MetricStore({ submetrics: [] });
-    const batch = (from: number, n: number) =>
-      Array.from({ length: n }, (_, i) => `m_${String(from + i)}`);
-    store.apply('a', delta(batch(0, METRIC_LIMITS.maxMetrics - 1)));
-    store.apply('a', delta(['m_0', 'm_1']));
-    expect(() => store.apply('b', delta(['m_0', 'x_1', 'x_2']))).toThrow(
-      /more than 10000 distinct metrics/,
-    );
-    expect(store.info('x_1')).toBeUndefined();
+    const batch = (prefix: string, from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => `${prefix}_${String(from + i)}`);
+    expect(store.apply('a', delta(batch('m', 0, METRIC_LIMITS.maxMetrics - 1)))).toEqual([]);
+    expect(store.apply('a', delta(['m_0', 'x_1', 'x_2']))).toEqual([
+      { limit: 'metrics', max: METRIC_LIMITS.maxMetrics },
+    ]);
+    // Within the delta: m_0 (known) and x_1 (the last one allowed) count, x_2 does not.
     expect(store.sink('m_0')?.values(0, [])).toMatchObject({ count: 2 });
-    store.apply('b', delta(['x_1']));
-    expect(store.info('x_1')).toBeDefined();
+    expect(store.sink('x_1')?.values(0, [])).toMatchObject({ count: 1 });
+    expect(store.info('x_2')).toBeUndefined();
+    // Said once: the next delta past the limit reports nothing new.
+    expect(store.apply('a', delta(['x_3']))).toEqual([]);
+    expect(store.info('x_3')).toBeUndefined();
+    // Another agent's own metrics, and the ones it shares, still count.
+    expect(store.apply('b', delta(['x_2', 'm_0']))).toEqual([]);
+    expect(store.sink('x_2')?.values(0, [])).toMatchObject({ count: 1 });
+    expect(store.sink('m_0')?.values(0, [])).toMatchObject({ count: 3 });
+  });
+});
+
+describe('issue 17.4: cumulative per-agent limits at the coordinator', () => {
+  const checkDelta = (names: readonly string[], group = '') => ({
+    metrics: [{ name: 'checks', type: 'rate' as const, contains: 'default' as const }],
+    groups: group === '' ? [] : [group],
+    series: [
+      {
+        kind: 'total' as const,
+        metric: 'checks',
+        sink: { t: 'rate' as const, trues: names.length, total: names.length },
+      },
+      ...names.map((name) => ({
+        kind: 'check' as const,
+        name,
+        group,
+        scenario: 'default',
+        passes: 1,
+        fails: 0,
+      })),
+    ],
+  });
+  const names = (prefix: string, n: number) =>
+    Array.from({ length: n }, (_, i) => `${prefix} ${String(i)}`);
+
+  it('keeps at most maxChecks distinct checks per agent over all its deltas; the totals stay exact', () => {
+    const store = new MetricStore({ submetrics: [] });
+    const max = METRIC_LIMITS.maxChecks;
+    expect(store.apply('evil', checkDelta(names('a', max - 10)))).toEqual([]);
+    expect(store.apply('evil', checkDelta(names('b', 50)))).toEqual([{ limit: 'checks', max }]);
+    expect(store.apply('evil', checkDelta(names('c', 50)))).toEqual([]);
+    // Checks it already has keep counting after the limit.
+    store.apply('evil', checkDelta(['a 0']));
+    expect([...store.checks]).toHaveLength(max);
+    expect([...store.checks].find((c) => c.name === 'a 0')?.passes).toBe(2);
+    expect(store.sink('checks')?.values(0, [])).toMatchObject({ passes: max - 10 + 100 + 1 });
+    // An honest agent's own checks, new or shared, still count in full.
+    expect(store.apply('honest', checkDelta(['a 0', 'status is 200']))).toEqual([]);
+    expect([...store.checks].find((c) => c.name === 'status is 200')?.passes).toBe(1);
+    expect([...store.checks].find((c) => c.name === 'a 0')?.passes).toBe(3);
+  });
+
+  it('bounds groups, parts and series per agent the same way', () => {
+    const store = new MetricStore({ submetrics: [] });
+    const max = METRIC_LIMITS.maxParts;
+    const partDelta = (groups: readonly string[]) => ({
+      metrics: [{ name: 'iterations', type: 'counter' as const, contains: 'default' as const }],
+      groups: [...groups],
+      series: groups.map((group) => ({
+        kind: 'part' as const,
+        metric: 'iterations',
+        scenario: 'default',
+        group,
+        sink: { t: 'counter' as const, sum: 1 },
+      })),
+    });
+    const groups = (prefix: string, n: number) =>
+      Array.from({ length: n }, (_, i) => `::${prefix}${String(i)}`);
+    expect(store.apply('evil', partDelta(groups('g', max + 5)))).toEqual([
+      { limit: 'groups', max },
+      { limit: 'parts', max },
+    ]);
+    expect(store.groups).toHaveLength(max);
+    expect([...store.parts]).toHaveLength(max);
+    expect(store.apply('honest', partDelta(['::api']))).toEqual([]);
+    expect(store.groups).toContain('::api');
+    expect([...store.parts].some((p) => p.group === '::api')).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 import { errorMessage, K6DistributedError } from '../errors.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import { limitMessage, type LimitBreach } from '../metrics/agent-budget.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import type { Logger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -71,9 +72,10 @@ export interface RunMetrics {
   readonly plan: MetricsPlan;
   /**
    * Adds an agent's delta, received at `atMs` (coordinator clock); throws
-   * BAD_REQUEST (changing nothing) when it does not fit.
+   * BAD_REQUEST (changing nothing) when it does not fit. Returns the agent's
+   * limits this delta passed first (what is left out from then on).
    */
-  apply(agentId: string, report: MetricsReport, atMs: number): void;
+  apply(agentId: string, report: MetricsReport, atMs: number): readonly LimitBreach[];
   /**
    * The common start instant: time series count from here. `agentIds`: the
    * agents starting; `setupMs`: the setup() time the run counts before it.
@@ -299,7 +301,8 @@ export class Coordinator {
     if (!this.#metrics) {
       throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
     }
-    this.#metrics.apply(agent.id, report, this.#now());
+    const breaches = this.#metrics.apply(agent.id, report, this.#now());
+    for (const breach of breaches) this.#log.warning(limitMessage(agent.label, breach));
     agent.metricSeq.accept(report.seq, digest);
     if (report.final) agent.metricsFinal = true;
   }

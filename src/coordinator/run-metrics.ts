@@ -1,5 +1,6 @@
 import type { K6Options } from '../k6/archive.js';
 import type { RunFlags } from '../k6/run-flags.js';
+import type { LimitBreach } from '../metrics/agent-budget.js';
 import { createSink } from '../metrics/sinks.js';
 import { MetricStore } from '../metrics/store.js';
 import { TimelineRecorder } from '../metrics/timeline.js';
@@ -67,9 +68,10 @@ export class CoordinatorMetrics implements RunMetrics {
     this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
   }
 
-  apply(agentId: string, report: MetricsReport, atMs: number): void {
-    this.store.apply(agentId, report.delta);
+  apply(agentId: string, report: MetricsReport, atMs: number): LimitBreach[] {
+    const breaches = this.store.apply(agentId, report.delta);
     this.timeline.record(agentId, report.delta, atMs);
+    return breaches;
   }
 
   started(atMs: number, run: { agentIds: readonly string[]; setupMs: number }): void {

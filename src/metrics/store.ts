@@ -1,10 +1,6 @@
 import { K6DistributedError } from '../errors.js';
-import {
-  METRIC_LIMITS,
-  type MetricDelta,
-  type SeriesDelta,
-  type SubmetricSpec,
-} from '../protocol/messages.js';
+import { type MetricDelta, type SeriesDelta, type SubmetricSpec } from '../protocol/messages.js';
+import { AgentBudget, type LimitBreach } from './agent-budget.js';
 import { builtinMetric, PER_INSTANCE_GAUGES } from './builtin.js';
 import { InstanceGauges, type InstanceGaugeRun } from './instance-gauges.js';
 import { createSink, sinkIn } from './sinks.js';
@@ -53,6 +49,7 @@ export class MetricStore {
   /** Their merged sinks as of the last `settle()`. */
   #instanceSinks = new Map<string, Sink>();
   readonly #agentTotals = new Map<string, Map<string, StoreSink>>();
+  readonly #budgets = new Map<string, AgentBudget>();
 
   /**
    * @param options.metrics definitions the coordinator learnt from k6 itself
@@ -82,17 +79,35 @@ export class MetricStore {
     this.#instanceSinks = sinks;
   }
 
-  /** Adds one agent's delta. Throws BAD_REQUEST, having changed nothing, if it does not fit. */
-  apply(agentId: string, delta: MetricDelta): void {
+  /**
+   * Adds one agent's delta. Throws BAD_REQUEST, having changed nothing, if it
+   * does not fit. What passes the agent's cumulative limits (AGENT_LIMITS) is
+   * left out, the rest applied: returns the limits this delta passed first.
+   */
+  apply(agentId: string, delta: MetricDelta): LimitBreach[] {
     const incoming = this.#validate(delta);
-    for (const def of incoming.values())
-      if (!this.#defs.has(def.name)) this.#defs.set(def.name, def);
+    const budget = this.#budget(agentId);
+    for (const def of incoming.values()) {
+      if (budget.admitName('metrics', def.name) && !this.#defs.has(def.name)) {
+        this.#defs.set(def.name, def);
+      }
+    }
     for (const group of delta.groups) {
-      if (this.#groupSet.has(group)) continue;
+      if (this.#groupSet.has(group) || !budget.admitName('groups', group)) continue;
       this.#groupSet.add(group);
       this.#groups.push(group);
     }
-    for (const series of delta.series) this.#applySeries(agentId, series);
+    for (const series of delta.series) this.#applySeries(agentId, budget, series);
+    return budget.takeBreaches();
+  }
+
+  #budget(agentId: string): AgentBudget {
+    let budget = this.#budgets.get(agentId);
+    if (!budget) {
+      budget = new AgentBudget();
+      this.#budgets.set(agentId, budget);
+    }
+    return budget;
   }
 
   #validate(delta: MetricDelta): Map<string, MetricInfo> {
@@ -103,15 +118,6 @@ export class MetricStore {
         throw badDelta(`metric ${def.name} is a ${known.type}, not a ${def.type}`);
       }
       defs.set(def.name, def);
-    }
-    // Definitions are kept for the whole run: bounded, so an agent cannot flood them.
-    let added = 0;
-    for (const name of defs.keys()) if (!this.#defs.has(name)) added++;
-    if (this.#defs.size + added > METRIC_LIMITS.maxMetrics) {
-      throw badDelta(
-        `more than ${String(METRIC_LIMITS.maxMetrics)} distinct metrics in the run; ` +
-          'a metric name built from data (an ID in a custom metric name) causes this',
-      );
     }
     const typeOf = (metric: string): MetricType => {
       const info = defs.get(metric) ?? this.#defs.get(metric);
@@ -140,42 +146,34 @@ export class MetricStore {
     return defs;
   }
 
-  #applySeries(agentId: string, series: SeriesDelta): void {
+  #applySeries(agentId: string, budget: AgentBudget, series: SeriesDelta): void {
     switch (series.kind) {
       case 'total':
-        this.#applyTotal(agentId, series.metric, series.sink);
+        if (this.#usable(budget, series.metric)) {
+          this.#applyTotal(agentId, budget, series.metric, series.sink);
+        }
         return;
       case 'sub': {
         const spec = this.#subSpecs.get(series.key);
-        if (spec) sinkIn(this.#subs, series.key, this.#type(spec.metric)).mergeWire(series.sink);
+        if (!spec || !this.#usable(budget, spec.metric)) return;
+        this.#series(budget, this.#subs, series.key, spec.metric)?.mergeWire(series.sink);
         return;
       }
       case 'part': {
-        const key = `${series.scenario}\u0000${series.group}`;
-        let part = this.#parts.get(key);
-        if (!part) {
-          part = { scenario: series.scenario, group: series.group, sinks: new Map() };
-          this.#parts.set(key, part);
-        }
-        sinkIn(part.sinks, series.metric, this.#type(series.metric)).mergeWire(series.sink);
+        if (!this.#usable(budget, series.metric)) return;
+        const part = this.#part(budget, series.scenario, series.group);
+        if (part)
+          this.#series(budget, part.sinks, series.metric, series.metric)?.mergeWire(series.sink);
         return;
       }
       case 'ticks':
-        this.#instanceGauges.add(agentId, series.metric, series.points);
+        if (this.#usable(budget, series.metric)) {
+          this.#instanceGauges.add(agentId, series.metric, series.points);
+        }
         return;
       case 'check': {
-        const key = `${series.group}\u0000${series.scenario}\u0000${series.name}`;
-        let check = this.#checks.get(key);
-        if (!check) {
-          check = {
-            name: series.name,
-            group: series.group,
-            scenario: series.scenario,
-            passes: 0,
-            fails: 0,
-          };
-          this.#checks.set(key, check);
-        }
+        const check = this.#check(budget, series);
+        if (!check) return;
         check.passes += series.passes;
         check.fails += series.fails;
         return;
@@ -183,12 +181,72 @@ export class MetricStore {
     }
   }
 
-  #applyTotal(agentId: string, metric: string, wire: Parameters<StoreSink['mergeWire']>[0]): void {
+  /** A metric this agent defined (or k6 built in) within its limit of distinct metrics. */
+  #usable(budget: AgentBudget, metric: string): boolean {
+    return this.info(metric) !== undefined && budget.admitName('metrics', metric);
+  }
+
+  /** The merged sink `key` of `map`, if this agent may feed it (a new one counts against it). */
+  #series(
+    budget: AgentBudget,
+    map: Map<string, StoreSink>,
+    key: string,
+    metric: string,
+  ): StoreSink | undefined {
+    const known = map.get(key);
+    if (budget.has('series', known)) return known;
+    if (!budget.room('series')) return undefined;
+    const sink = known ?? sinkIn(map, key, this.#type(metric));
+    budget.add('series', sink);
+    return sink;
+  }
+
+  #part(budget: AgentBudget, scenario: string, group: string): PartTotals | undefined {
+    const key = `${scenario}\u0000${group}`;
+    const known = this.#parts.get(key);
+    if (budget.has('parts', known)) return known;
+    if (!budget.room('parts')) return undefined;
+    const part = known ?? { scenario, group, sinks: new Map() };
+    this.#parts.set(key, part);
+    budget.add('parts', part);
+    return part;
+  }
+
+  #check(
+    budget: AgentBudget,
+    series: Extract<SeriesDelta, { kind: 'check' }>,
+  ): CheckTotals | undefined {
+    const key = `${series.group}\u0000${series.scenario}\u0000${series.name}`;
+    const known = this.#checks.get(key);
+    if (budget.has('checks', known)) return known;
+    if (!budget.room('checks')) return undefined;
+    const check = known ?? {
+      name: series.name,
+      group: series.group,
+      scenario: series.scenario,
+      passes: 0,
+      fails: 0,
+    };
+    this.#checks.set(key, check);
+    budget.add('checks', check);
+    return check;
+  }
+
+  #applyTotal(
+    agentId: string,
+    budget: AgentBudget,
+    metric: string,
+    wire: Parameters<StoreSink['mergeWire']>[0],
+  ): void {
     const type = this.#type(metric);
+    // Each k6's own vus/vus_max merge from their ticks instead.
+    if (!PER_INSTANCE_GAUGES.has(metric)) {
+      const sink = this.#series(budget, this.#totals, metric, metric);
+      if (!sink) return;
+      sink.mergeWire(wire);
+    }
     if (type !== 'trend')
       sinkIn(agentMap(this.#agentTotals, agentId), metric, type).mergeWire(wire);
-    // Each k6's own vus/vus_max merge from their ticks instead.
-    if (!PER_INSTANCE_GAUGES.has(metric)) sinkIn(this.#totals, metric, type).mergeWire(wire);
   }
 
   #type(metric: string): MetricType {

@@ -40,26 +40,58 @@ function group(name: string, path: string): LegacyGroup {
   return { name, path, id: legacyId(path), groups: [], checks: [] };
 }
 
+type LegacyCheck = LegacyGroup['checks'][number];
+
 /**
  * k6's group tree (lib.GroupSummary): a group tag's node, created with its
  * ancestors on first use. Like k6 (buildGroup) it splits the tag at every
- * `::` from the left and joins paths as NewGroupPath does.
+ * `::` from the left and joins paths as NewGroupPath does. Children and
+ * checks are found through maps: an agent may report thousands of them
+ * (issue 17.4), and a linear search per one made the summary quadratic.
  */
-function groupTree(): { root: LegacyGroup; at(tag: string): LegacyGroup } {
+function groupTree(): {
+  root: LegacyGroup;
+  at(tag: string): LegacyGroup;
+  check(node: LegacyGroup, name: string): LegacyCheck;
+} {
   const root = group('', '');
+  const children = new Map<LegacyGroup, Map<string, LegacyGroup>>();
+  const checks = new Map<LegacyGroup, Map<string, LegacyCheck>>();
   const at = (tag: string): LegacyGroup => {
     let node = root;
     for (const name of tag.split(SEPARATOR).slice(1)) {
-      let child = node.groups.find((g) => g.name === name);
+      const byName = inner(children, node);
+      let child = byName.get(name);
       if (!child) {
         child = group(name, node.path === '' && name === '' ? '' : node.path + SEPARATOR + name);
         node.groups.push(child);
+        byName.set(name, child);
       }
       node = child;
     }
     return node;
   };
-  return { root, at };
+  const check = (node: LegacyGroup, name: string): LegacyCheck => {
+    const byName = inner(checks, node);
+    let known = byName.get(name);
+    if (!known) {
+      const path = node.path + SEPARATOR + name;
+      known = { name, path, id: legacyId(path), passes: 0, fails: 0 };
+      node.checks.push(known);
+      byName.set(name, known);
+    }
+    return known;
+  };
+  return { root, at, check };
+}
+
+function inner<K, V>(outer: Map<LegacyGroup, Map<K, V>>, key: LegacyGroup): Map<K, V> {
+  let map = outer.get(key);
+  if (!map) {
+    map = new Map();
+    outer.set(key, map);
+  }
+  return map;
 }
 
 /** handleSummary()'s `data`, from merged data, in k6's exact shape. */
@@ -67,21 +99,9 @@ export function legacySummaryData(source: SummarySource): LegacySummaryData {
   const tree = groupTree();
   for (const path of source.groups) tree.at(path);
   for (const check of source.checks) {
-    const node = tree.at(check.group);
-    const known = node.checks.find((c) => c.name === check.name);
-    if (known) {
-      known.passes += check.passes;
-      known.fails += check.fails;
-    } else {
-      const path = node.path + SEPARATOR + check.name;
-      node.checks.push({
-        name: check.name,
-        path,
-        id: legacyId(path),
-        passes: check.passes,
-        fails: check.fails,
-      });
-    }
+    const known = tree.check(tree.at(check.group), check.name);
+    known.passes += check.passes;
+    known.fails += check.fails;
   }
   const stats = source.options.summaryTrendStats;
   const metrics: Record<string, LegacyMetric> = {};
