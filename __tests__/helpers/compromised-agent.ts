@@ -59,6 +59,11 @@ export class CompromisedAgent {
     return tap.url;
   };
 
+  /** The coordinator's own URL (behind the wiretap), once the run listens. */
+  get coordinatorUrl(): string {
+    return this.#coordinatorUrl;
+  }
+
   /** Resolves once agent `index` (0-based, `local-(index+1)`) has registered. */
   async agent(index: number): Promise<Captured> {
     for (;;) {

@@ -5,11 +5,21 @@
  * agents, whose run must end as it would undisturbed.
  */
 import { stat, readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { METRIC_LIMITS, ROUTES, type MetricsReport } from '../../src/protocol/messages.js';
+import {
+  METRIC_LIMITS,
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  ROUTES,
+  type MetricsReport,
+} from '../../src/protocol/messages.js';
+import { ROUTE_MAX_BYTES } from '../../src/coordinator/server.js';
+import { onCleanup } from '../helpers/cleanup.js';
 import { CompromisedAgent } from '../helpers/compromised-agent.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { tempDir } from '../helpers/fs.js';
@@ -102,5 +112,207 @@ describe('issue 17.4: cumulative per-agent limits at the coordinator', () => {
     expect(sizes.export).toBeLessThan(1_000_000);
     expect(JSON.parse(await readFile(summaryJson, 'utf8'))).toMatchObject({ exitCode: 0 });
     console.log(`issue 17.4: run ${seconds.toFixed(1)} s, sizes ${JSON.stringify(sizes)}`);
+  });
+});
+
+/** One POST as agent `token` whose body is sent but for its last byte until `finish()`. */
+function heldBody(url: string, token: string, body: Buffer) {
+  const req = httpRequest(url, {
+    method: 'POST',
+    agent: false,
+    headers: {
+      [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'content-length': body.length,
+    },
+  });
+  const held = {
+    flushed: false,
+    answer: new Promise<number | 'reset'>((resolve) => {
+      req.once('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.once('error', () => resolve('reset'));
+    }),
+    finish: () => {
+      if (!req.destroyed) req.end(body.subarray(body.length - 1));
+    },
+  };
+  req.write(body.subarray(0, body.length - 1), () => (held.flushed = true));
+  return held;
+}
+
+/** Resolves when `ready()` holds, checking as the event loop turns (at most `ms`). */
+async function until(ready: () => boolean, ms: number): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!ready() && performance.now() < end) await new Promise((r) => setTimeout(r, 10));
+  return ready();
+}
+
+describe('issue 17.8: memory from request bodies', () => {
+  it("issue 17.8: an honest run at the agent's own limits (1,000 groups and checks, full summary) still passes", async () => {
+    const target = await TargetServer.start();
+    const sizes: number[] = [];
+    const evil = new CompromisedAgent();
+    // The wiretap only measures here: the largest deltas an honest agent sends.
+    evil.tamper(
+      0,
+      ROUTES.metrics,
+      (body) => {
+        sizes.push(JSON.stringify(body).length);
+        return body;
+      },
+      1_000,
+    );
+    const run = await runDistributed({
+      agents: 2,
+      script: fixtureScript('many-groups.js'),
+      flags: ['-e', `TARGET=${target.url}`, '--summary-mode=full'],
+      agentUrl: evil.intercept,
+    });
+
+    expect(run.exitCode).toBe(0);
+    expect(target.count('/iteration')).toBe(4_000);
+    expect(run.summary.metrics.get('http_reqs')?.sink.values(0, []).count).toBe(4_000);
+    expect(run.summary.checks).toHaveLength(METRIC_LIMITS.maxChecks);
+    expect(run.summary.checks.reduce((n, c) => n + c.passes, 0)).toBe(4_000);
+    expect(run.summary.parts.length).toBeGreaterThanOrEqual(METRIC_LIMITS.maxParts);
+    // The agents warn of their own limit (1,000 groups and the root part); the coordinator accepts all.
+    expect(run.log.lines.filter((l) => /reported more than|refused a connection/.test(l))).toEqual(
+      [],
+    );
+    // Large, and within the route's limit with room (ROUTE_MAX_BYTES.metrics, 8 MiB).
+    expect(Math.max(...sizes)).toBeGreaterThan(500_000);
+    expect(Math.max(...sizes)).toBeLessThan(ROUTE_MAX_BYTES.metrics / 2);
+    console.log(`issue 17.8: largest honest delta ${String(Math.max(...sizes))} bytes`);
+  });
+
+  it('issue 17.8: N concurrent large bodies with a valid token are refused early; memory does not grow with N', async () => {
+    const target = await TargetServer.start();
+    const evil = new CompromisedAgent();
+    const n = 30;
+    const size = 4 * 1024 * 1024;
+    const body = Buffer.alloc(size, 'x');
+    const results: { statuses: (number | 'reset')[]; growth: number; tooLarge: number[] } = {
+      statuses: [],
+      growth: 0,
+      tooLarge: [],
+    };
+    const attacked = (async () => {
+      const { token } = await evil.sent(1, ROUTES.metrics);
+      const url = `${evil.coordinatorUrl}${ROUTES.metrics}`;
+      const before = process.memoryUsage().arrayBuffers;
+      let peak = before;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+      }, 5);
+      const bodies = Array.from({ length: n }, () => heldBody(url, token, body));
+      const answered = new Set<number>();
+      bodies.forEach((b, i) => void b.answer.then(() => answered.add(i)));
+      // Each body is either answered or handed to the coordinator (all but its last byte).
+      await until(() => bodies.every((b, i) => b.flushed || answered.has(i)), 15_000);
+      // Let the coordinator read what it was handed (main read every body at once).
+      await until(() => false, 200);
+      clearInterval(sampler);
+      results.growth = peak - before;
+      for (const b of bodies) b.finish();
+      results.statuses = await Promise.all(bodies.map((b) => b.answer));
+      // Over the route's limit: refused from its declared length, before it is read.
+      const big = heldBody(url, token, Buffer.alloc(9 * 1024 * 1024, 'x'));
+      const event = heldBody(
+        `${evil.coordinatorUrl}${ROUTES.events}`,
+        token,
+        Buffer.alloc(1024 * 1024, 'x'),
+      );
+      results.tooLarge = [(await big.answer) as number, (await event.answer) as number];
+      big.finish();
+      event.finish();
+    })();
+    const run = await runDistributed({
+      agents: 2,
+      script: fixtureScript('metrics.js'),
+      flags: vars(target, { ITERATIONS: '60', SLEEP: '0.2' }),
+      metricsIntervalMs: 200,
+      agentUrl: evil.intercept,
+    });
+    await attacked;
+
+    expectHonestOutcome(run, target);
+    const counted = (status: number | 'reset') =>
+      results.statuses.filter((s) => s === status).length;
+    // Two bodies read at once (then refused as not JSON), every other one answered 429 unread.
+    expect(counted(400)).toBeLessThanOrEqual(2);
+    expect(counted(429) + counted('reset')).toBeGreaterThanOrEqual(n - 2);
+    expect(counted(429)).toBeGreaterThan(0);
+    // The coordinator held at most the two bodies it reads, not N of them (main: N × 4 MiB).
+    expect(results.growth).toBeLessThan(6 * size);
+    expect(results.tooLarge).toEqual([413, 413]);
+    console.log(
+      `issue 17.8: ${String(n)} × 4 MiB bodies: statuses ${JSON.stringify(
+        Object.fromEntries([400, 429, 'reset'].map((s) => [s, counted(s as never)])),
+      )}, memory growth ${(results.growth / 1024 / 1024).toFixed(1)} MiB`,
+    );
+  });
+});
+
+/** A socket from `localAddress` that sends nothing, or a header line every `trickleMs`. */
+function slowSocket(url: string, localAddress: string, trickleMs?: number) {
+  const { hostname, port } = new URL(url);
+  const state = { closed: false, answer: '' };
+  const socket: Socket = connect({ host: hostname, port: Number(port), localAddress });
+  let trickle: NodeJS.Timeout | undefined;
+  socket.on('connect', () => {
+    if (trickleMs === undefined) return;
+    socket.write(`GET ${ROUTES.health} HTTP/1.1\r\nHost: x\r\n`);
+    trickle = setInterval(() => socket.write('X-Slow: 1\r\n'), trickleMs);
+  });
+  socket.on('data', (chunk: Buffer) => (state.answer += chunk.toString('latin1')));
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    clearInterval(trickle);
+    state.closed = true;
+  });
+  onCleanup(() => void socket.destroy());
+  return state;
+}
+
+describe('issue 17.7: connection exhaustion without a credential', () => {
+  it('issue 17.7: slow and idle sockets are capped per address and overall and closed soon; the run is unchanged', async () => {
+    const target = await TargetServer.start();
+    const limits = { perAddress: 12, total: 48, firstByteMs: 1_000 };
+    const attackers: { closed: boolean; answer: string }[] = [];
+    const slowHeaders: { closed: boolean; answer: string }[] = [];
+    let closedAtTeardown = -1;
+    void target.waitForCount('/teardown', 1).then(() => {
+      closedAtTeardown = [...attackers, ...slowHeaders].filter((a) => a.closed).length;
+    });
+    const run = await runDistributed({
+      agents: 2,
+      script: fixtureScript('metrics.js'),
+      flags: vars(target, { ITERATIONS: '60', SLEEP: '0.2' }),
+      serverLimits: { connections: limits, headersTimeoutMs: 1_000 },
+      // Before any agent joins: 60 idle sockets from one address, 30 more from
+      // 30 others (past the overall cap), 5 that trickle their headers.
+      agentUrl: (url) => {
+        for (let i = 0; i < 60; i++) attackers.push(slowSocket(url, '127.0.0.2'));
+        for (let i = 0; i < 30; i++) attackers.push(slowSocket(url, `127.0.1.${String(i + 1)}`));
+        for (let i = 0; i < 5; i++) slowHeaders.push(slowSocket(url, '127.0.0.3', 200));
+        return Promise.resolve(url);
+      },
+    });
+
+    expectHonestOutcome(run, target);
+    // Every attacking socket was closed by the coordinator before the run's end:
+    // past a cap at once, the rest once silent for firstByteMs (main kept idle ones forever).
+    expect(closedAtTeardown).toBe(attackers.length + slowHeaders.length);
+    // Trickled headers got 408 at the (shortened) headers timeout.
+    for (const s of slowHeaders) expect(s.answer).toMatch(/^HTTP\/1\.1 408/);
+    // Refusals are said once, as a warning; the rest at debug level.
+    const refusals = run.log.lines.filter((l) => /refused a connection/.test(l));
+    expect(refusals.filter((l) => l.startsWith('warning: '))).toHaveLength(1);
+    expect(refusals.length).toBeGreaterThanOrEqual(60 - limits.perAddress);
+    console.log(`issue 17.7: ${String(refusals.length)} connections refused at once`);
   });
 });

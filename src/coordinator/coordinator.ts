@@ -177,6 +177,11 @@ export class Coordinator {
     return this.#result;
   }
 
+  /** How many agents the run waits for. */
+  get expectedAgents(): number {
+    return this.#o.expectedAgents;
+  }
+
   get agents(): readonly AgentRecord[] {
     return this.#agents;
   }
@@ -326,6 +331,11 @@ export class Coordinator {
       this.#log.warning(`${errorMessage(error)} (said once; further refusals are not logged)`);
     }
     throw error;
+  }
+
+  /** True for the agent asked to run setup(): only its events carry setup()'s data. */
+  ranSetupOn(agent: AgentRecord): boolean {
+    return agent === this.#setupAgent;
   }
 
   /** What setup() returned (null until it ran, or with --no-setup). */

@@ -21,7 +21,7 @@ import { DEFAULT_DEADLINE_GRACE_MS, runDeadlineMs } from './deadline.js';
 import { endOfTest } from './end-of-test.js';
 import type { RunResult } from './outcome.js';
 import { CoordinatorMetrics } from './run-metrics.js';
-import { CoordinatorServer } from './server.js';
+import { CoordinatorServer, type ServerOptions } from './server.js';
 
 export interface CoordinateOptions {
   k6: K6Binary;
@@ -76,6 +76,11 @@ export interface CoordinateOptions {
   summaryJson?: string;
   /** Keep setup()'s data in that file (off: it often carries secrets). */
   summaryJsonSetupData?: boolean;
+  /** The HTTP server's limits on connections and bodies (tests lower them). */
+  serverLimits?: Pick<
+    ServerOptions,
+    'connections' | 'bodiesPerAgent' | 'routeMaxBytes' | 'headersTimeoutMs' | 'requestTimeoutMs'
+  >;
 }
 
 /**
@@ -158,6 +163,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     listen: options.listen ?? '127.0.0.1:0',
     behindCloudflare: options.behindCloudflare,
     log: options.log,
+    ...options.serverLimits,
   });
   const onAbort = () =>
     coordinator.abort({

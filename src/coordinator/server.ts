@@ -17,6 +17,12 @@ import type { Logger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { AgentRecord } from './agent-record.js';
 import type { RegistrationAuth } from './auth.js';
+import {
+  ConnectionGuard,
+  connectionLimitsFor,
+  openFileWarning,
+  type ConnectionLimits,
+} from './connection-guard.js';
 import { RateLimiter, type RateLimit } from './rate-limit.js';
 import type { Coordinator } from './coordinator.js';
 
@@ -27,8 +33,17 @@ export interface ServerOptions {
   auth?: RegistrationAuth;
   /** host:port; port 0 picks a free one. */
   listen: string;
-  /** Largest accepted request body (setup data travels in one). */
+  /** Largest setup() data (the event of the agent asked to run setup()). */
   maxBodyBytes?: number;
+  /** Largest metric delta and other event (default: ROUTE_MAX_BYTES). */
+  routeMaxBytes?: Partial<typeof ROUTE_MAX_BYTES>;
+  /** Request bodies one agent may send at once; more are answered 429 unread. */
+  bodiesPerAgent?: number;
+  /** Connection caps (default: connectionLimitsFor(the run's agents)). */
+  connections?: Partial<ConnectionLimits>;
+  /** Longest a request may take to send its headers, and all of it (body included). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
   /** Requests per agent, and registrations per remote address. */
   rateLimits?: { agent?: RateLimit; register?: RateLimit };
   /**
@@ -66,6 +81,17 @@ const REGISTER_RATE: RateLimit = { perSecond: 20, burst: 300 };
 const REGISTER_MAX_BYTES = 16 * 1024;
 
 /**
+ * Body limits per route besides setup() data (issue 17.8). Metric deltas
+ * measured with real k6: 6-16 KB in a usual run, 2.0 MB at the agent's own
+ * limits (1,000 groups with a request and a check each, full summary: 14,000
+ * series); 8 MiB leaves four times that. Events other than setup()'s carry at
+ * most 8 KiB of text each.
+ */
+export const ROUTE_MAX_BYTES = { metrics: 8 * 1024 * 1024, events: 128 * 1024 };
+const SETUP_DATA_MAX_BYTES = 16 * 1024 * 1024;
+/** An honest agent sends one event and one delta at a time. */
+const BODIES_PER_AGENT = 2;
+/**
  * The coordinator's HTTP transport (protocol v1). Agents are always the
  * client; this server validates every body with the protocol schemas,
  * bounds every body, and authenticates every route but /v1/health: the
@@ -79,13 +105,35 @@ export class CoordinatorServer {
   readonly #agentRate: RateLimiter;
   readonly #registerRate: RateLimiter;
   readonly #handling = new Set<Promise<void>>();
+  readonly #guard: ConnectionGuard;
+  /** Bodies being read, per agent id. */
+  readonly #bodies = new Map<string, number>();
 
   private constructor(options: ServerOptions) {
     this.#o = options;
     this.#agentRate = new RateLimiter(options.rateLimits?.agent ?? AGENT_RATE);
     this.#registerRate = new RateLimiter(options.rateLimits?.register ?? REGISTER_RATE);
-    this.#server = createServer((req, res) => this.#handle(req, res));
-    this.#server.keepAliveTimeout = 65_000;
+    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    this.#server = createServer(
+      {
+        // Node's defaults (60 s for headers, 300 s for a request) let slow sockets sit for minutes.
+        headersTimeout,
+        requestTimeout: options.requestTimeoutMs ?? 60_000,
+        connectionsCheckingInterval: Math.min(1_000, headersTimeout / 2),
+        keepAliveTimeout: 65_000,
+      },
+      (req, res) => this.#handle(req, res),
+    );
+    const agents = options.coordinator.expectedAgents;
+    const limits = { ...connectionLimitsFor(agents), ...options.connections };
+    const fdWarning = openFileWarning(agents, limits);
+    if (fdWarning !== undefined) options.log.warning(fdWarning);
+    this.#guard = new ConnectionGuard(this.#server, {
+      limits,
+      // Behind the tunnel every connection comes from cloudflared on loopback.
+      byAddress: options.behindCloudflare !== true,
+      log: options.log,
+    });
   }
 
   static async listen(options: ServerOptions): Promise<CoordinatorServer> {
@@ -119,6 +167,7 @@ export class CoordinatorServer {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
+    this.#guard.requestStarted(req.socket);
     const controller = new AbortController();
     this.#requests.add(controller);
     // Aborts work for a client that went away (a held poll). Not after a response was
@@ -167,14 +216,14 @@ export class CoordinatorServer {
       }
       case `POST ${ROUTES.events}`: {
         const agent = this.#agentOf(req);
-        const body = await readJson(req, EventReport, this.#o.maxBodyBytes ?? 16 * 1024 * 1024);
+        const body = await this.#readBody(agent, req, EventReport, this.#eventLimit(agent));
         coordinator.report(agent, body);
         send(res, 200, { ok: true, seq: body.seq });
         return;
       }
       case `POST ${ROUTES.metrics}`: {
         const agent = this.#agentOf(req);
-        const body = await readJson(req, MetricsReport, this.#o.maxBodyBytes ?? 16 * 1024 * 1024);
+        const body = await this.#readBody(agent, req, MetricsReport, this.#routeLimit('metrics'));
         coordinator.reportMetrics(agent, body);
         send(res, 200, { ok: true, seq: body.seq });
         return;
@@ -182,6 +231,54 @@ export class CoordinatorServer {
       default:
         throw new K6DistributedError('NOT_FOUND', `no route ${route}`);
     }
+  }
+
+  /**
+   * Reads an agent's body, at most `bodiesPerAgent` at once: memory stays
+   * bounded by agents × bodies × limit, however many requests one agent
+   * sends (the rate limit alone let 200 bodies in at once).
+   */
+  async #readBody<T>(
+    agent: AgentRecord,
+    req: IncomingMessage,
+    schema: z.ZodType<T>,
+    limit: number,
+  ): Promise<T> {
+    const reading = this.#bodies.get(agent.id) ?? 0;
+    const max = this.#o.bodiesPerAgent ?? BODIES_PER_AGENT;
+    if (reading >= max) {
+      throw new K6DistributedError(
+        'RATE_LIMITED',
+        `${agent.label} is already sending ${String(max)} request bodies: one at a time per ` +
+          'route, retry after they are answered',
+      );
+    }
+    this.#bodies.set(agent.id, reading + 1);
+    try {
+      return await readJson(req, schema, limit);
+    } finally {
+      const left = (this.#bodies.get(agent.id) ?? 1) - 1;
+      if (left > 0) this.#bodies.set(agent.id, left);
+      else this.#bodies.delete(agent.id);
+    }
+  }
+
+  #routeLimit(route: keyof typeof ROUTE_MAX_BYTES): number {
+    return Math.min(
+      this.#setupDataLimit(),
+      this.#o.routeMaxBytes?.[route] ?? ROUTE_MAX_BYTES[route],
+    );
+  }
+
+  #setupDataLimit(): number {
+    return this.#o.maxBodyBytes ?? SETUP_DATA_MAX_BYTES;
+  }
+
+  /** setup()'s data comes from the agent asked to run it; any other event is small. */
+  #eventLimit(agent: AgentRecord): number {
+    return this.#o.coordinator.ranSetupOn(agent)
+      ? this.#setupDataLimit()
+      : this.#routeLimit('events');
   }
 
   #clientAddress(req: IncomingMessage): string {
@@ -228,8 +325,9 @@ export class CoordinatorServer {
     const body: ErrorBody = {
       error: { code: known ? code : 'COORDINATOR_ERROR', message },
     };
-    // An oversized body is not read to its end: close the connection after answering.
-    if (status === 413) res.setHeader('connection', 'close');
+    // A body not read to its end (too large, or too many at once) leaves the
+    // connection unusable: close it after answering.
+    if (!req.complete) res.setHeader('connection', 'close');
     if (status === 429) res.setHeader('retry-after', '1');
     send(res, status, body);
   }
