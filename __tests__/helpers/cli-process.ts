@@ -19,8 +19,26 @@ export class CliProcess {
   readonly pid: number;
   readonly #waiters = new Set<() => void>();
 
-  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    const child = spawn(process.execPath, [CLI, ...args], {
+  /** `fdLimit`: run it under `ulimit -n` (its open-file soft limit). */
+  constructor(
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = {},
+    options: { fdLimit?: number } = {},
+  ) {
+    const [file, argv] =
+      options.fdLimit === undefined
+        ? [process.execPath, [CLI, ...args]]
+        : [
+            'sh',
+            [
+              '-c',
+              `ulimit -n ${String(options.fdLimit)} && exec "$0" "$@"`,
+              process.execPath,
+              CLI,
+              ...args,
+            ],
+          ];
+    const child = spawn(file, argv, {
       env: { ...process.env, K6_PATH: testK6Path(), K6_NO_COLOR: 'true', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -20,6 +20,7 @@ import {
 } from '../../src/protocol/messages.js';
 import { ROUTE_MAX_BYTES } from '../../src/coordinator/server.js';
 import { onCleanup } from '../helpers/cleanup.js';
+import { CliProcess } from '../helpers/cli-process.js';
 import { CompromisedAgent } from '../helpers/compromised-agent.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { tempDir } from '../helpers/fs.js';
@@ -279,6 +280,50 @@ function slowSocket(url: string, localAddress: string, trickleMs?: number) {
 }
 
 describe('issue 17.7: connection exhaustion without a credential', () => {
+  it('issue 17.7: 400 idle sockets against a coordinator with ulimit -n 256 leave the run and its output files intact', async () => {
+    const target = await TargetServer.start();
+    const dir = await tempDir();
+    const out = {
+      export: join(dir, 'export.json'),
+      result: join(dir, 'result.json'),
+      report: join(dir, 'report.html'),
+    };
+    const env = { K6_DISTRIBUTED_SECRET: 'a-test-secret-of-32-characters!!' };
+    const coordinator = new CliProcess(
+      [
+        'coordinator',
+        '--agents',
+        '2',
+        ...vars(target, { ITERATIONS: '60', SLEEP: '0.1' }),
+        '--summary-export',
+        out.export,
+        '--summary-json',
+        out.result,
+        '--report-html',
+        out.report,
+        fixtureScript('metrics.js'),
+      ],
+      env,
+      { fdLimit: 256 },
+    );
+    const url = (await coordinator.waitForLine(/^http:\/\/127\.0\.0\.1:\d+$/)).trim();
+    // More sockets than the coordinator has descriptors, from one address, before any agent.
+    const sockets = Array.from({ length: 400 }, () => slowSocket(url, '127.0.0.2'));
+    await until(() => sockets.filter((s) => s.closed).length >= 300, 10_000);
+    const agents = [0, 1].map(() => new CliProcess(['agent', '--coordinator', url], env));
+
+    expect((await coordinator.exited).code).toBe(0);
+    expect((await Promise.all(agents.map((a) => a.exited))).map((e) => e.code)).toEqual([0, 0]);
+    expect(target.count('/setup')).toBe(1);
+    expect(target.count('/iteration')).toBe(60);
+    expect(target.count('/teardown')).toBe(1);
+    expect(JSON.parse(await readFile(out.result, 'utf8'))).toMatchObject({ exitCode: 0 });
+    expect(JSON.parse(await readFile(out.export, 'utf8'))).toHaveProperty('metrics.iterations');
+    expect(await readFile(out.report, 'utf8')).toContain('<span class="verdict passed">');
+    expect(coordinator.text()).not.toMatch(/EMFILE/);
+    expect(coordinator.text()).toMatch(/refused a connection: more than 24 connections from/);
+  });
+
   it('issue 17.7: slow and idle sockets are capped per address and overall and closed soon; the run is unchanged', async () => {
     const target = await TargetServer.start();
     const limits = { perAddress: 12, total: 48, firstByteMs: 1_000 };

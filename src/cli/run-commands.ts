@@ -27,6 +27,7 @@ import { renderHtmlReport } from '../report/html.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { renderRunReport } from '../report/run-report.js';
 import type { Logger } from '../runtime/logger.js';
+import { type ReservedFile, reserveFiles } from '../runtime/reserved-file.js';
 import { isLoopbackHost } from '../runtime/net.js';
 import {
   agentLossPolicy,
@@ -109,12 +110,22 @@ function coordinatorOptions(command: Command): Command {
     );
 }
 
+/**
+ * --report-html, opened before the load (issue 17.7: sockets cannot take its
+ * descriptor), or undefined when not asked for or not openable now.
+ */
+async function reserveHtmlReport(flags: CoordinatorFlags): Promise<ReservedFile | undefined> {
+  const files = await reserveFiles({ html: flags.reportHtml });
+  return files.html;
+}
+
 /** --report-html: the run as one HTML page; a failure to write it is logged, as k6 does for its summary files. */
 async function writeHtmlReport(
   flags: CoordinatorFlags,
   result: CoordinateResult,
   script: string,
   log: Logger,
+  file: ReservedFile | undefined,
 ): Promise<void> {
   if (flags.reportHtml === undefined) return;
   const html = renderHtmlReport({
@@ -125,7 +136,7 @@ async function writeHtmlReport(
     generatedAt: new Date(),
   });
   try {
-    await writeFile(flags.reportHtml, html);
+    await (file ? file.write(html) : writeFile(flags.reportHtml, html));
     log.info(`HTML report: ${flags.reportHtml}`);
   } catch (error) {
     log.error(`could not write the HTML report to ${flags.reportHtml}: ${errorMessage(error)}`);
@@ -217,20 +228,25 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
     const baseline = await readBaseline(flags);
     await withWorkDir(async (workDir) => {
       const k6 = await provisionK6({ env: io.env, log });
-      const result = await runLocal({
-        ...runSettings(flags),
-        k6,
-        script,
-        flags: k6Flags,
-        workDir,
-        env: io.env,
-        log,
-        signal: io.signal,
-        ...summaryOutput(io, flags),
-      });
-      io.stdout.write(renderRunReport(result));
-      await writeHtmlReport(flags, result, script, log);
-      exit(compareWithBaseline(io, log, flags, baseline, result));
+      const report = await reserveHtmlReport(flags);
+      try {
+        const result = await runLocal({
+          ...runSettings(flags),
+          k6,
+          script,
+          flags: k6Flags,
+          workDir,
+          env: io.env,
+          log,
+          signal: io.signal,
+          ...summaryOutput(io, flags),
+        });
+        io.stdout.write(renderRunReport(result));
+        await writeHtmlReport(flags, result, script, log, report);
+        exit(compareWithBaseline(io, log, flags, baseline, result));
+      } finally {
+        await report?.release();
+      }
     });
   });
 
@@ -249,23 +265,28 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
       const baseline = await readBaseline(flags);
       await withWorkDir(async (workDir) => {
         const k6 = await provisionK6({ env: io.env, log });
-        const result = await coordinate({
-          ...runSettings(flags),
-          k6,
-          script,
-          flags: k6Flags,
-          workDir,
-          listen: flags.listen,
-          secret,
-          env: io.env,
-          log,
-          signal: io.signal,
-          ...summaryOutput(io, flags),
-          onListening: (url) => void io.stdout.write(`${url}\n`),
-        });
-        io.stdout.write(renderRunReport(result));
-        await writeHtmlReport(flags, result, script, log);
-        exit(compareWithBaseline(io, log, flags, baseline, result));
+        const report = await reserveHtmlReport(flags);
+        try {
+          const result = await coordinate({
+            ...runSettings(flags),
+            k6,
+            script,
+            flags: k6Flags,
+            workDir,
+            listen: flags.listen,
+            secret,
+            env: io.env,
+            log,
+            signal: io.signal,
+            ...summaryOutput(io, flags),
+            onListening: (url) => void io.stdout.write(`${url}\n`),
+          });
+          io.stdout.write(renderRunReport(result));
+          await writeHtmlReport(flags, result, script, log, report);
+          exit(compareWithBaseline(io, log, flags, baseline, result));
+        } finally {
+          await report?.release();
+        }
       });
     },
   );

@@ -8,6 +8,7 @@ import type { RunFlags } from '../k6/run-flags.js';
 import type { Timeline } from '../metrics/timeline.js';
 import { type KeyFigures, keyFigures } from '../report/compare.js';
 import type { Logger } from '../runtime/logger.js';
+import type { ReservedFile } from '../runtime/reserved-file.js';
 import { type LegacySummaryData, legacySummaryData, summaryExport } from '../summary/legacy.js';
 import type { SummarySource } from '../summary/source.js';
 import { renderTextSummary } from '../summary/text.js';
@@ -29,6 +30,8 @@ export interface EndOfTestOptions {
    * that file as an artifact anyone with read access can download.
    */
   summaryJsonSetupData?: boolean;
+  /** The output files, opened before the load (else written by path). */
+  files?: { summaryJson?: ReservedFile; summaryExport?: ReservedFile };
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   stdout: (text: string | Buffer) => void;
@@ -82,7 +85,13 @@ export async function endOfTest(o: EndOfTestOptions): Promise<void> {
   const exported = outcome?.status !== 'written' || outcome.exported;
   if (o.flags.summaryExport !== undefined && exported) {
     const path = resolve(o.cwd ?? '.', o.flags.summaryExport);
-    await logFailure(o, () => writeFile(path, summaryExport(data)), `writing ${path}`);
+    const file = o.files?.summaryExport;
+    const content = () => summaryExport(data);
+    await logFailure(
+      o,
+      () => (file ? file.write(content()) : writeFile(path, content())),
+      `writing ${path}`,
+    );
   }
 }
 
@@ -163,5 +172,7 @@ async function writeSummaryJson(o: EndOfTestOptions, data: LegacySummaryData): P
     timeline: o.timeline,
     data: o.summaryJsonSetupData === true ? data : withoutSetupData(data),
   };
-  await writeFile(resolve(o.cwd ?? '.', o.summaryJson ?? ''), `${JSON.stringify(body, null, 2)}\n`);
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  const file = o.files?.summaryJson;
+  await (file ? file.write(text) : writeFile(resolve(o.cwd ?? '.', o.summaryJson ?? ''), text));
 }

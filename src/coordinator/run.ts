@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 
 import { prepareTest, type PreparedTest } from '../k6/archive.js';
 import type { K6Binary } from '../k6/binary.js';
@@ -14,6 +15,7 @@ import { vuNumberWarning } from '../k6/script-scan.js';
 import type { Timeline } from '../metrics/timeline.js';
 import type { MetricInfo } from '../metrics/types.js';
 import type { Logger } from '../runtime/logger.js';
+import { releaseFiles, reserveFiles } from '../runtime/reserved-file.js';
 import type { SummarySource } from '../summary/source.js';
 import { type RegistrationAuth, secretAuth } from './auth.js';
 import { Coordinator, DEFAULT_START_LEAD_MS } from './coordinator.js';
@@ -156,6 +158,13 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     deadlineGraceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
     log: options.log,
   });
+  // Before any connection can take the descriptors they need (issue 17.7).
+  const files = options.output
+    ? await reserveFiles({
+        summaryJson: outputPath(options, options.summaryJson),
+        summaryExport: outputPath(options, flags.summaryExport),
+      })
+    : {};
   const server = await CoordinatorServer.listen({
     coordinator,
     archivePath: test.archivePath,
@@ -164,6 +173,9 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     behindCloudflare: options.behindCloudflare,
     log: options.log,
     ...options.serverLimits,
+  }).catch(async (error: unknown) => {
+    await releaseFiles(files);
+    throw error;
   });
   const onAbort = () =>
     coordinator.abort({
@@ -196,6 +208,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         result,
         summaryJson: options.summaryJson,
         summaryJsonSetupData: options.summaryJsonSetupData,
+        files,
         cwd: options.cwd,
         env: options.env,
         stdout: options.output.stdout,
@@ -211,7 +224,12 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     options.signal?.removeEventListener('abort', onAbort);
     coordinator.close();
     await server.close();
+    await releaseFiles(files);
   }
+}
+
+function outputPath(options: CoordinateOptions, path: string | undefined): string | undefined {
+  return path === undefined ? undefined : resolve(options.cwd ?? '.', path);
 }
 
 /**
