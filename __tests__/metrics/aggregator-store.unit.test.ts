@@ -517,6 +517,33 @@ describe('issue 17.4: cumulative per-agent limits at the coordinator', () => {
     expect([...store.checks].find((c) => c.name === 'a 0')?.passes).toBe(3);
   });
 
+  it('bounds the merged series one agent feeds (metrics × parts) at maxSeriesPerDelta', () => {
+    const store = new MetricStore({ submetrics: [] });
+    const metrics = Array.from({ length: 60 }, (_, i) => `m_${String(i)}`);
+    const delta = {
+      metrics: metrics.map((name) => ({
+        name,
+        type: 'counter' as const,
+        contains: 'default' as const,
+      })),
+      groups: [],
+      series: Array.from({ length: METRIC_LIMITS.maxParts }, (_, g) =>
+        metrics.map((metric) => ({
+          kind: 'part' as const,
+          metric,
+          scenario: 'default',
+          group: `::g${String(g)}`,
+          sink: { t: 'counter' as const, sum: 1 },
+        })),
+      ).flat(),
+    };
+    expect(store.apply('evil', delta)).toEqual([
+      { limit: 'series', max: METRIC_LIMITS.maxSeriesPerDelta },
+    ]);
+    const kept = [...store.parts].reduce((n, p) => n + p.sinks.size, 0);
+    expect(kept).toBe(METRIC_LIMITS.maxSeriesPerDelta);
+  });
+
   it('bounds groups, parts and series per agent the same way', () => {
     const store = new MetricStore({ submetrics: [] });
     const max = METRIC_LIMITS.maxParts;
