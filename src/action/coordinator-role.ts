@@ -20,6 +20,7 @@ import {
   keyFigures,
 } from '../report/compare.js';
 import { renderHtmlReport } from '../report/html.js';
+import { reserveFiles } from '../runtime/reserved-file.js';
 import { errorMessage } from '../errors.js';
 import { OUTPUTS, type CoordinatorInputs } from './inputs.js';
 
@@ -70,6 +71,9 @@ export async function runCoordinatorRole(
     ctx.env.RUNNER_TEMP ?? ctx.workDir,
     `k6-distributed-${inputs.testName}.json`,
   );
+  const reportHtml = summaryJson.replace(/\.json$/, '.html');
+  // Opened before the load, with the result file (issue 17.7).
+  const { html } = await reserveFiles({ html: reportHtml });
   const tunnels: Array<{ close(): Promise<void> }> = [];
   // The base branch's baseline is looked up while the test runs.
   const lookup = inputs.compareWithBase ? lookUpBaseline(inputs, services) : undefined;
@@ -110,18 +114,15 @@ export async function runCoordinatorRole(
     core.setOutput(OUTPUTS.exitCode, String(result.exitCode));
     core.setOutput(OUTPUTS.summaryJson, summaryJson);
     const baseline = compareWithBase(result, inputs, await lookup);
-    const reportHtml = summaryJson.replace(/\.json$/, '.html');
-    await writeFile(
-      reportHtml,
-      renderHtmlReport({
-        result,
-        source: result.summary,
-        timeline: result.timeline,
-        baseline,
-        title: inputs.script,
-        generatedAt: new Date(),
-      }),
-    );
+    const page = renderHtmlReport({
+      result,
+      source: result.summary,
+      timeline: result.timeline,
+      baseline,
+      title: inputs.script,
+      generatedAt: new Date(),
+    });
+    await (html ? html.write(page) : writeFile(reportHtml, page));
     core.setOutput(OUTPUTS.reportHtml, reportHtml);
     const reportUrl = inputs.uploadReport
       ? await uploadReport(inputs, ctx, services, { summaryJson, reportHtml })
@@ -139,6 +140,7 @@ export async function runCoordinatorRole(
     }
   } finally {
     for (const tunnel of tunnels) await tunnel.close();
+    await html?.release();
   }
 }
 
