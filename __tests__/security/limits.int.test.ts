@@ -266,6 +266,15 @@ describe('issue 17.8: memory from request bodies', () => {
     // The coordinator held at most the two bodies it reads, not N of them (main: N × 4 MiB).
     expect(results.growth).toBeLessThan(6 * size);
     expect(results.tooLarge).toEqual([413, 413]);
+    // Each refusal said once per agent and limit, naming both; the rest at debug level.
+    expect(run.log.lines.filter((l) => /refused a request body/.test(l))).toEqual([
+      expect.stringMatching(
+        /^warning: refused a request body: agent 2 \(local-2\) is already sending 2 request bodies/,
+      ),
+      expect.stringMatching(
+        /^warning: refused a request body: agent 2 \(local-2\): request body over 8388608 bytes/,
+      ),
+    ]);
   });
 });
 

@@ -108,6 +108,8 @@ export class CoordinatorServer {
   readonly #guard: ConnectionGuard;
   /** Bodies being read, per agent id. */
   readonly #bodies = new Map<string, number>();
+  /** Agent and error code pairs already warned of. */
+  readonly #warned = new Set<string>();
 
   private constructor(options: ServerOptions) {
     this.#o = options;
@@ -247,20 +249,43 @@ export class CoordinatorServer {
     const reading = this.#bodies.get(agent.id) ?? 0;
     const max = this.#o.bodiesPerAgent ?? BODIES_PER_AGENT;
     if (reading >= max) {
-      throw new K6DistributedError(
-        'RATE_LIMITED',
-        `${agent.label} is already sending ${String(max)} request bodies: one at a time per ` +
-          'route, retry after they are answered',
+      throw this.#refused(
+        agent,
+        new K6DistributedError(
+          'RATE_LIMITED',
+          `${agent.label} is already sending ${String(max)} request bodies: one at a time per ` +
+            'route, retry after they are answered',
+        ),
       );
     }
     this.#bodies.set(agent.id, reading + 1);
     try {
       return await readJson(req, schema, limit);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'PAYLOAD_TOO_LARGE') throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw this.#refused(
+        agent,
+        new K6DistributedError('PAYLOAD_TOO_LARGE', `${agent.label}: ${message}`),
+      );
     } finally {
       const left = (this.#bodies.get(agent.id) ?? 1) - 1;
       if (left > 0) this.#bodies.set(agent.id, left);
       else this.#bodies.delete(agent.id);
     }
+  }
+
+  /**
+   * An agent's body refused over a limit: said once per agent and limit as a
+   * warning (each request at debug level), so a flood cannot flood the log.
+   */
+  #refused(agent: AgentRecord, error: K6DistributedError): K6DistributedError {
+    const key = `${agent.id}\u0000${error.code}`;
+    if (!this.#warned.has(key)) {
+      this.#warned.add(key);
+      this.#o.log.warning(`refused a request body: ${error.message}`);
+    }
+    return error;
   }
 
   #routeLimit(route: keyof typeof ROUTE_MAX_BYTES): number {
