@@ -519,7 +519,8 @@ describe('protocol: what an agent relays from its k6', () => {
     const parsed = parse('Error: \x1b[2J\x1b]0;pwned\x07boom\r\n\tat s.js:1:1\u009b');
     expect(parsed.success && parsed.data).toEqual({
       type: 'init-failed',
-      message: 'Error: [2J]0;pwnedboom\n\tat s.js:1:1',
+      // Escaped, not dropped (issue 17.9): the reader sees what was there.
+      message: 'Error: \\e[2J\\e]0;pwned\\u{7}boom\n\tat s.js:1:1\\u{9b}',
     });
   });
 });

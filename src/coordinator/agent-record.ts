@@ -1,5 +1,6 @@
 import type { AgentSegment } from '../k6/segments.js';
 import type { AgentEvent, Instruction, PollResponse } from '../protocol/messages.js';
+import { printableName } from '../runtime/printable.js';
 import { SequenceGuard } from './sequence.js';
 
 /** How an agent's k6 ended, as the agent reported it. */
@@ -63,9 +64,9 @@ export class AgentRecord {
     this.metricSeq = new SequenceGuard(`metric deltas of ${this.label}`);
   }
 
-  /** A short label for messages: "agent 2 (eu-runner)". */
+  /** A short label for messages: "agent 2 (eu-runner)"; the agent chose the name (printable). */
   get label(): string {
-    return `agent ${String(this.index + 1)} (${this.name})`;
+    return `agent ${String(this.index + 1)} (${printableName(this.name)})`;
   }
 
   get live(): boolean {

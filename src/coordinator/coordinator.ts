@@ -5,6 +5,7 @@ import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { limitMessage, type LimitBreach } from '../metrics/agent-budget.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import type { Logger } from '../runtime/logger.js';
+import { printableName } from '../runtime/printable.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { tickPhaseMs } from '../metrics/instance-gauges.js';
 import {
@@ -240,7 +241,7 @@ export class Coordinator {
     this.#byToken.set(agent.token, agent);
     this.#log.info(
       `${agent.label} joined (${String(this.#agents.length)}/${String(this.#o.expectedAgents)}` +
-        `, weight ${agent.weight}, k6 ${agent.k6Version}${tagText(agent.tags)})`,
+        `, weight ${agent.weight}, k6 ${printableName(agent.k6Version)}${tagText(agent.tags)})`,
     );
     this.#advance();
     return agent;
@@ -610,7 +611,7 @@ export class Coordinator {
     this.abort({
       exitCode: K6_EXIT_CODES['thresholds-failed'],
       message:
-        `thresholds on metrics '${verdict.breached.join(', ')}' were crossed; at least one ` +
+        `thresholds on metrics '${printableName(verdict.breached.join(', '))}' were crossed; at least one ` +
         'has abortOnFail enabled, stopping test prematurely',
     });
   }
@@ -791,7 +792,9 @@ function ms(value: number | undefined): string {
 
 function tagText(tags: Readonly<Record<string, string>>): string {
   const entries = Object.entries(tags);
-  return entries.length ? `, tags ${entries.map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
+  return entries.length
+    ? `, tags ${entries.map(([k, v]) => `${k}=${printableName(v)}`).join(' ')}`
+    : '';
 }
 
 /** k6's progress clock: 0m05.0s */

@@ -73,6 +73,12 @@ export interface CoordinateOptions {
     stdout: (text: string | Buffer) => void;
     stderr: (text: string | Buffer) => void;
     isTTY: boolean;
+    /**
+     * Frames the end-of-test output (k6's summary, handleSummary()'s output),
+     * which prints names from the script and the agents: the action stops
+     * GitHub's workflow commands there (issue 17.9).
+     */
+    around?: <T>(print: () => Promise<T>) => Promise<T>;
   };
   /** --summary-json: write the machine-readable merged result here. */
   summaryJson?: string;
@@ -198,24 +204,27 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
       isStdOutTTY: options.output?.isTTY ?? false,
     });
     const timeline = metrics.timeline.snapshot();
-    if (options.output) {
-      await endOfTest({
-        timeline,
-        k6: options.k6,
-        script: options.script,
-        flags,
-        source: summary,
-        result,
-        summaryJson: options.summaryJson,
-        summaryJsonSetupData: options.summaryJsonSetupData,
-        files,
-        cwd: options.cwd,
-        env: options.env,
-        stdout: options.output.stdout,
-        stderr: options.output.stderr,
-        enableColors: options.output.isTTY && !flags.noColor,
-        log: options.log,
-      });
+    const output = options.output;
+    if (output) {
+      const print = () =>
+        endOfTest({
+          timeline,
+          k6: options.k6,
+          script: options.script,
+          flags,
+          source: summary,
+          result,
+          summaryJson: options.summaryJson,
+          summaryJsonSetupData: options.summaryJsonSetupData,
+          files,
+          cwd: options.cwd,
+          env: options.env,
+          stdout: output.stdout,
+          stderr: output.stderr,
+          enableColors: output.isTTY && !flags.noColor,
+          log: options.log,
+        });
+      await (output.around ? output.around(print) : print());
     }
     // After the summary, where `k6 run` logs the error it ends with.
     if (result.k6Error !== undefined) options.log.error(result.k6Error);

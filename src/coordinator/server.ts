@@ -14,6 +14,7 @@ import {
   type ErrorBody,
 } from '../protocol/messages.js';
 import type { Logger } from '../runtime/logger.js';
+import { printableName } from '../runtime/printable.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { AgentRecord } from './agent-record.js';
 import type { RegistrationAuth } from './auth.js';
@@ -340,7 +341,8 @@ export class CoordinatorServer {
     const code = (error as { code?: unknown }).code;
     const known = typeof code === 'string' && code in STATUS_BY_CODE;
     const status = known ? (STATUS_BY_CODE[code as ErrorCode] ?? 500) : 500;
-    const message = error instanceof Error ? error.message : String(error);
+    // Bad input can echo what an unauthenticated client sent: one printable line.
+    const message = printableName(error instanceof Error ? error.message : String(error));
     if (status === 500) this.#o.log.error(`${req.method ?? ''} ${req.url ?? ''}: ${message}`);
     else this.#o.log.debug(`${req.method ?? ''} ${req.url ?? ''} → ${String(status)}: ${message}`);
     if (res.headersSent) {

@@ -1,6 +1,7 @@
 import type { AgentRecord } from './agent-record.js';
 import type { AbortCause, AgentSummary, RunResult, TeardownError } from './outcome.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import { printableName } from '../runtime/printable.js';
 
 export interface RunFacts {
   agents: readonly AgentRecord[];
@@ -74,7 +75,7 @@ function verdict(facts: RunFacts): Verdict {
     }
   }
   if (facts.thresholdsBreached.length) {
-    const crossed = `thresholds on metrics '${facts.thresholdsBreached.join(', ')}' have been crossed`;
+    const crossed = `thresholds on metrics '${printableName(facts.thresholdsBreached.join(', '))}' have been crossed`;
     return {
       exitCode: K6_EXIT_CODES['thresholds-failed'],
       message: `${crossed}${lostNote}`,

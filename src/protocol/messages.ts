@@ -7,6 +7,7 @@
 import { z } from 'zod';
 
 import { wireSinkSchema } from '../metrics/sinks.js';
+import { printableText as printable } from '../runtime/printable.js';
 import { setupDataProblem } from './setup-data.js';
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
@@ -157,21 +158,18 @@ export type PollResponse = z.infer<typeof PollResponse>;
 const k6Exit = z.strictObject({
   code: z.number().int().nullable(),
   signal: z.string().max(16).nullable(),
-  description: z.string().max(256),
+  description: z.string().max(256).transform(printable),
   /** k6's own last word, e.g. `test aborted: <reason> at <stack>` (k6 prints it only as it exits). */
-  message: z.string().max(8192).optional(),
+  message: z.string().max(8192).transform(printable).optional(),
 });
 
 /**
  * Text an agent relays from its k6 that the coordinator prints: bounded, and
- * with control characters other than newline and tab removed, so an agent
- * cannot move the cursor, recolour or erase the coordinator's terminal or log.
+ * with control characters other than newline and tab escaped, so an agent
+ * cannot move the cursor, recolour or erase the coordinator's terminal or log
+ * (runtime/printable.ts).
  */
-export const printableText = z
-  .string()
-  .max(8192)
-  // eslint-disable-next-line no-control-regex
-  .transform((text) => text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ''));
+export const printableText = z.string().max(8192).transform(printable);
 
 /** What an agent tells the coordinator; each is sent once, in order, by sequence number. */
 export const AgentEvent = z.discriminatedUnion('type', [
@@ -195,7 +193,7 @@ export const AgentEvent = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('setup-failed'),
-    message: z.string().max(8192),
+    message: printableText,
     aborted: z.boolean(),
   }),
   z.strictObject({ type: z.literal('data-set') }),
@@ -232,11 +230,11 @@ export const AgentEvent = z.discriminatedUnion('type', [
     type: z.literal('teardown-done'),
     durationMs: z.number().nonnegative().optional(),
   }),
-  z.strictObject({ type: z.literal('teardown-failed'), message: z.string().max(8192) }),
+  z.strictObject({ type: z.literal('teardown-failed'), message: printableText }),
   /** k6 exited; `expected` is false when it died without being released. */
   z.strictObject({ type: z.literal('k6-exited'), exit: k6Exit, expected: z.boolean() }),
   /** The agent cannot go on (archive download, k6 start, REST API failure). */
-  z.strictObject({ type: z.literal('failed'), message: z.string().max(8192) }),
+  z.strictObject({ type: z.literal('failed'), message: printableText }),
 ]);
 export type AgentEvent = z.infer<typeof AgentEvent>;
 export type AgentEventType = AgentEvent['type'];

@@ -1,4 +1,5 @@
 import type { RunResult } from '../coordinator/outcome.js';
+import { printableName } from '../runtime/printable.js';
 
 /**
  * The distributed part of the end-of-test report, as plain text: who ran
@@ -17,17 +18,21 @@ export function renderRunReport(result: RunResult): string {
     `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${
       result.teardownRan ? 'ran once' : 'did not run'
     }`,
-    `  result: exit code ${String(result.exitCode)}: ${result.message}`,
+    `  result: exit code ${String(result.exitCode)}: ${printableName(result.message)}`,
     '',
   ].join('\n');
 }
 
-/** The per-agent table, one row of plain-text cells per agent (`*`: ran setup and teardown). */
+/**
+ * The per-agent table, one row of plain-text cells per agent (`*`: ran setup
+ * and teardown). Names, tags and loss reasons come from agents: one line each,
+ * printable (issue 17.9).
+ */
 export function agentTable(result: RunResult): { header: string[]; rows: string[][] } {
   const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
   const rows = result.agents.map((a) => [
     `${String(a.index + 1)}${a.leader ? '*' : ''}`,
-    a.name,
+    printableName(a.name),
     a.segment ?? '-',
     a.share === undefined ? '-' : `${(a.share * 100).toFixed(1)}%`,
     a.startedAt === undefined ? '-' : `+${(a.startedAt - firstStart).toFixed(1)} ms`,
@@ -35,9 +40,9 @@ export function agentTable(result: RunResult): { header: string[]; rows: string[
     a.totals ? String(a.totals.httpReqs) : '-',
     a.totals ? String(a.totals.httpReqFailures) : '-',
     Object.entries(a.tags)
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => `${k}=${printableName(v)}`)
       .join(' ') || '-',
-    a.lost ? `LOST: ${a.lost}` : a.k6Exit ? exitText(a.k6Exit) : '-',
+    a.lost ? `LOST: ${printableName(a.lost)}` : a.k6Exit ? exitText(a.k6Exit) : '-',
   ]);
   const header = [
     'agent',

@@ -1,4 +1,5 @@
 import type { MetricType, ValueType } from '../metrics/types.js';
+import { printableName } from '../runtime/printable.js';
 
 /**
  * The value formatting of k6 v2.2.0's end-of-test summary (internal/js/summary.js):
@@ -124,7 +125,8 @@ export function strWidth(s: string): number {
 /** `metric{a:b}` shows as `  { a:b }` under its parent; a metric shows as its name. */
 export function metricDisplayName(name: string): string {
   const at = name.indexOf('{');
-  return at >= 0 ? `  { ${name.substring(at + 1, name.length - 1)} }` : name;
+  // A submetric's tag values come from the script: one printable line (issue 17.9).
+  return at >= 0 ? `  { ${printableName(name.substring(at + 1, name.length - 1))} }` : name;
 }
 
 /** The part of a metric key before `{`. */

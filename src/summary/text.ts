@@ -30,6 +30,7 @@ import {
   type SummaryMode,
 } from './report.js';
 import type { SummarySource } from './source.js';
+import { printableName } from '../runtime/printable.js';
 
 /**
  * k6 v2.2.0's end-of-test text summary (internal/js/summary.js
@@ -99,12 +100,20 @@ class ReportBuilder {
     });
     for (const name of objectKeyOrder(report.root.groups.keys())) {
       const group = report.root.groups.get(name);
-      if (group) this.#sections.push({ title: `GROUP: ${name}`, content: this.#group(group) });
+      if (group) {
+        this.#sections.push({
+          title: `GROUP: ${printableName(name)}`,
+          content: this.#group(group),
+        });
+      }
     }
     for (const name of [...report.scenarios.keys()].sort(localeCompare)) {
       const scenario = report.scenarios.get(name);
       if (scenario) {
-        this.#sections.push({ title: `SCENARIO: ${name}`, content: this.#group(scenario) });
+        this.#sections.push({
+          title: `SCENARIO: ${printableName(name)}`,
+          content: this.#group(scenario),
+        });
       }
     }
   }
@@ -132,14 +141,14 @@ class ReportBuilder {
       const isSubmetric = name.length > parent.length;
       const nested = isSubmetric && metrics.has(parent);
       const inner = nested ? indent.deeper() : indent;
-      lines.push(inner.indent(nested ? name.substring(parent.length) : name));
+      lines.push(inner.indent(printableName(nested ? name.substring(parent.length) : name)));
       const threshold = thresholds.get(name);
       if (!threshold) continue;
       for (const { source, ok } of threshold.thresholds) {
         const status = ok
           ? this.#fmt.decorate(SUCCESS_MARK, 'green')
           : this.#fmt.decorate(FAIL_MARK, 'red');
-        const text = this.#fmt.decorate(`'${source.trim()}'`, 'white');
+        const text = this.#fmt.decorate(`'${printableName(source.trim())}'`, 'white');
         const value = this.#thresholdValue(threshold.metric, source, info);
         lines.push(inner.indent([status, text, value].join(' ')));
       }
@@ -189,10 +198,12 @@ class ReportBuilder {
 
   #check(check: ReportCheck, indent: Indent): string {
     if (check.fails === 0) {
-      return indent.indent(this.#fmt.decorate(`${SUCCESS_MARK} ${check.name}`, 'green'));
+      return indent.indent(
+        this.#fmt.decorate(`${SUCCESS_MARK} ${printableName(check.name)}`, 'green'),
+      );
     }
     const pct = Math.floor((100 * check.passes) / (check.passes + check.fails));
-    const name = this.#fmt.decorate(`${FAIL_MARK} ${check.name}`, 'red');
+    const name = this.#fmt.decorate(`${FAIL_MARK} ${printableName(check.name)}`, 'red');
     const results = this.#fmt.decorate(
       `${SUBTITLE_PREFIX}  ${String(pct)}% — ${SUCCESS_MARK} ${String(check.passes)} / ${FAIL_MARK} ${String(check.fails)}`,
       'red',
@@ -232,7 +243,7 @@ class ReportBuilder {
       const group = groups.get(name);
       if (!group) return [];
       return [
-        this.#title(`GROUP: ${name}`, indent, SUBTITLE_PREFIX),
+        this.#title(`GROUP: ${printableName(name)}`, indent, SUBTITLE_PREFIX),
         ...this.#group(group, indent),
       ];
     });
