@@ -16,6 +16,7 @@ import { humanizeValue } from '../summary/format.js';
 import { buildReport, type ReportMetric } from '../summary/report.js';
 import type { SummarySource } from '../summary/source.js';
 import type { BaselineLookup } from './baseline.js';
+import { codeSpan, markdownText } from './markdown.js';
 
 /** GitHub's limits (design.md §4): job summary bytes, comment and check-run characters. */
 export const LIMITS = { jobSummaryBytes: 1024 * 1024, comment: 65_536, checkRun: 65_535 };
@@ -95,9 +96,9 @@ function sections(input: RunMarkdownInput): Sections {
   const unit = source.options.summaryTimeUnit;
   const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
   const head = [
-    `### ${ICON[verdict]} k6-distributed: \`${code(title)}\` ${verdict}`,
+    `### ${ICON[verdict]} k6-distributed: ${codeSpan(title)} ${verdict}`,
     '',
-    `**exit code ${String(result.exitCode)}** (${exitName(result.exitCode)}): ${cell(result.message)}`,
+    `**exit code ${String(result.exitCode)}** (${exitName(result.exitCode)}): ${markdownText(result.message)}`,
     '',
     `${String(result.agents.length)} agents · test run ${seconds(source.durationMs)} · start skew ${skew} · ` +
       `setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
@@ -108,7 +109,7 @@ function sections(input: RunMarkdownInput): Sections {
   const thresholds = [...report.thresholds].flatMap(([key, t]) =>
     t.thresholds.map(
       (th) =>
-        `| \`${code(key)}\` | \`${code(th.source)}\` | ${thresholdValue(t.metric, th.source, unit)} | ${th.ok ? '✅' : '❌'} |`,
+        `| ${codeSpan(key, TABLE)} | ${codeSpan(th.source.trim(), TABLE)} | ${thresholdValue(t.metric, th.source, unit)} | ${th.ok ? '✅' : '❌'} |`,
     ),
   );
   const all = new Map<string, ReportMetric>();
@@ -119,9 +120,9 @@ function sections(input: RunMarkdownInput): Sections {
   });
   const checks = [...(report.root.checks?.ordered ?? [])].map(
     (c) =>
-      `| ${c.fails === 0 ? '✅' : '❌'} ${cell(c.name)} | ${String(c.passes)} | ${String(c.fails)} |`,
+      `| ${c.fails === 0 ? '✅' : '❌'} ${codeSpan(c.name, TABLE)} | ${String(c.passes)} | ${String(c.fails)} |`,
   );
-  const agents = agentTable(result).rows.map((row) => `| ${row.map(cell).join(' | ')} |`);
+  const agents = agentTable(result).rows.map((row) => `| ${row.map(agentCell).join(' | ')} |`);
   return {
     head,
     baseline: input.baseline ? baselineLines(input.baseline) : [],
@@ -236,16 +237,16 @@ export function metricValue(m: ReportMetric, unit: string): string {
  * or why there is no baseline.
  */
 function baselineLines({ lookup, comparison }: BaselineView): string[] {
-  const branch = code(lookup.branch);
-  const lines = [`#### Compared with \`${branch}\``, ''];
+  const branch = codeSpan(lookup.branch);
+  const lines = [`#### Compared with ${branch}`, ''];
   if (!lookup.found || comparison === undefined) {
     lines.push(`No baseline: ${cell(lookup.found ? 'nothing to compare' : lookup.reason)}.`);
   } else {
     lines.push(
       `Baseline: [run #${String(lookup.run.number)}](${lookup.run.url}) (\`${lookup.run.sha.slice(0, 7)}\`), ` +
-        `the last successful run on \`${branch}\`.`,
+        `the last successful run on ${branch}.`,
       '',
-      `| | \`${branch}\` | This run | Change |`,
+      `| | ${codeSpan(lookup.branch, TABLE)} | This run | Change |`,
       '| --- | ---: | ---: | ---: |',
       ...comparison.rows.map((row) => {
         const change = formatChange(row);
@@ -287,16 +288,27 @@ function round(n: number): string {
   return String(Math.round(n * 100) / 100);
 }
 
-/** Text safe inside a table cell. */
+const TABLE = { table: true };
+
+/** The agent table's name and tags columns (report/run-report.ts agentTable). */
+const AGENT_NAME_COLUMNS = new Set([1, 8]);
+
+/**
+ * One cell of the agent table: the name, tags and loss reason the agent
+ * gave in a code span, our own figures as they are (issue 17.10).
+ */
+function agentCell(text: string, column: number): string {
+  if (text === '-') return text;
+  if (AGENT_NAME_COLUMNS.has(column)) return codeSpan(text, TABLE);
+  if (text.startsWith('LOST: ')) return `LOST: ${codeSpan(text.slice('LOST: '.length), TABLE)}`;
+  return markdownText(text);
+}
+
+/** Our own text (the baseline lookup's, from GitHub's API) safe inside a table cell. */
 function cell(text: string): string {
   return text
     .replace(/\s+/g, ' ')
     .replace(/([|*])/g, '\\$1')
     .replace(/</g, '&lt;')
     .trim();
-}
-
-/** Text safe inside a table cell's code span (where `<` is literal already). */
-function code(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').replace(/`/g, "'").trim();
 }
