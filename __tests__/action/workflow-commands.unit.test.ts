@@ -5,28 +5,10 @@ import {
   mayHoldCommand,
   withoutCommands,
 } from '../../src/action/workflow-commands.js';
+import { commandsRun as runnerCommands } from '../helpers/workflow-runner.js';
 
-/**
- * What GitHub's runner would run from a step's output (actions/runner
- * ActionCommandManager/ActionCommand.cs): `::cmd::` at a line's start after
- * whitespace, `##[cmd]` anywhere, nothing between `::stop-commands::T` and `::T::`.
- */
 function commandsRun(output: string): string[] {
-  const run: string[] = [];
-  let stopToken: string | undefined;
-  for (const line of output.split(/\r\n|\r|\n/)) {
-    const v2 = /^::([^\s:]+)[^:]*::(.*)$/.exec(line.trimStart());
-    const legacy = /##\[([^\s\]]+)[^\]]*\](.*)$/.exec(line);
-    const name = v2?.[1] ?? legacy?.[1];
-    if (name === undefined) continue;
-    if (stopToken !== undefined) {
-      if (name.toLowerCase() === stopToken.toLowerCase()) stopToken = undefined;
-      continue;
-    }
-    if (name === 'stop-commands') stopToken = v2?.[2] ?? legacy?.[2];
-    else run.push(name);
-  }
-  return run;
+  return runnerCommands(output).map((c) => c.name);
 }
 
 describe('issue 17.9: workflow commands in the Actions log', () => {

@@ -23,7 +23,7 @@ import { renderHtmlReport } from '../report/html.js';
 import { reserveFiles } from '../runtime/reserved-file.js';
 import { errorMessage } from '../errors.js';
 import { OUTPUTS, type CoordinatorInputs } from './inputs.js';
-import { CommandFreeOutput } from './workflow-commands.js';
+import { endOfTestOutput } from './workflow-commands.js';
 
 export interface RoleContext {
   k6: K6Binary;
@@ -95,7 +95,7 @@ export async function runCoordinatorRole(
       cwd: ctx.env.GITHUB_WORKSPACE,
       log: ctx.log,
       signal: ctx.signal,
-      output: endOfTestOutput(),
+      output: endOfTestOutput((text) => process.stdout.write(text)),
       summaryJson,
       summaryJsonSetupData: inputs.includeSetupData,
       onListening: async (localUrl) => {
@@ -139,23 +139,6 @@ export async function runCoordinatorRole(
     for (const tunnel of tunnels) await tunnel.close();
     await html?.release();
   }
-}
-
-/**
- * The end-of-test summary and handleSummary()'s output go to the job log
- * with workflow commands stopped: they print check, group and tag names an
- * agent or the script chose (issue 17.9). Its stderr joins stdout, so no line
- * of it can reach the runner after the block has ended (the runner reads the
- * two pipes apart).
- */
-function endOfTestOutput() {
-  const out = new CommandFreeOutput((text) => process.stdout.write(text));
-  return {
-    stdout: out.write,
-    stderr: out.write,
-    isTTY: false,
-    around: <T>(print: () => Promise<T>) => out.around(print),
-  };
 }
 
 /**

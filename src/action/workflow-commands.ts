@@ -59,3 +59,20 @@ export class CommandFreeOutput {
     }
   }
 }
+
+/**
+ * The coordinator's end-of-test output in the job log: k6's summary and
+ * handleSummary()'s output print check, group and tag names an agent or the
+ * script chose, so workflow commands are stopped around them (issue 17.9).
+ * Their stderr joins stdout, so no line of it reaches the runner after the
+ * block has ended (the runner reads the two pipes apart).
+ */
+export function endOfTestOutput(write: (text: string | Buffer) => void) {
+  const out = new CommandFreeOutput(write);
+  return {
+    stdout: out.write,
+    stderr: out.write,
+    isTTY: false,
+    around: <T>(print: () => Promise<T>) => out.around(print),
+  };
+}
