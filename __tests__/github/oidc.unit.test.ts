@@ -1,55 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import { describe, expect, it } from '@jest/globals';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { generateKeyPair, type CryptoKey } from 'jose';
 
-import { mintIdToken, OidcVerifier, type RunIdentity } from '../../src/github/oidc.js';
-import { onCleanup } from '../helpers/cleanup.js';
-
-const ISSUER = 'https://token.actions.githubusercontent.com';
-const RUN: RunIdentity = { repositoryId: '123456', runId: '987', runAttempt: '2' };
-
-/** A JWKS endpoint on loopback serving one locally generated RS256 key, as GitHub's does. */
-async function issuer() {
-  const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'key-1', alg: 'RS256', use: 'sig' };
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const jwksUrl = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/jwks`;
-  const verifier = new OidcVerifier({ expected: RUN, jwksUrl, clockToleranceSec: 0 });
-  return { verifier, privateKey };
-}
-
-interface TokenOptions {
-  claims?: Record<string, unknown>;
-  issuer?: string;
-  audience?: string;
-  expiresAt?: number;
-  key?: CryptoKey;
-}
-
-async function token(key: CryptoKey, o: TokenOptions = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({
-    repository: 'acme/shop',
-    repository_id: RUN.repositoryId,
-    run_id: RUN.runId,
-    run_attempt: RUN.runAttempt,
-    job_workflow_ref: 'acme/shop/.github/workflows/load.yml@refs/heads/main',
-    ...o.claims,
-  })
-    .setProtectedHeader({ alg: 'RS256', kid: 'key-1' })
-    .setIssuer(o.issuer ?? ISSUER)
-    .setAudience(o.audience ?? 'k6-distributed')
-    .setSubject('repo:acme/shop:ref:refs/heads/main')
-    .setIssuedAt(now - 60)
-    .setExpirationTime(o.expiresAt ?? now + 300)
-    .sign(o.key ?? key);
-}
+import { mintIdToken, oidcRegistrationAuth } from '../../src/github/oidc.js';
+import { issuer, RUN, token, type TokenOptions, WORKFLOW_REF } from '../helpers/oidc-issuer.js';
 
 describe('OIDC verification of agents (local keys served as JWKS)', () => {
   it('accepts a valid token of this run and returns its claims', async () => {
@@ -61,6 +14,8 @@ describe('OIDC verification of agents (local keys served as JWKS)', () => {
       runAttempt: '2',
       sub: 'repo:acme/shop:ref:refs/heads/main',
       jobWorkflowRef: 'acme/shop/.github/workflows/load.yml@refs/heads/main',
+      tokenId: expect.stringMatching(/^[\w-]{43}$/),
+      expiresAt: expect.any(Number),
     });
   });
 
@@ -115,6 +70,87 @@ describe('OIDC verification of agents (local keys served as JWKS)', () => {
       message: expect.stringMatching(/no OIDC token.*id-token: write/),
     });
     await expect(verifier.verify('not.a.jwt')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+});
+
+describe('issue 17.12: OIDC token age, run identity and single use', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it.each<[string, TokenOptions, RegExp]>([
+    ['without exp', { expiresAt: null }, /has no "exp" claim/],
+    ['without iat', { issuedAt: null }, /has no "iat" claim/],
+    [
+      'issued longer ago than the maximum age',
+      { issuedAt: now() - 11 * 60, expiresAt: now() + 3_600 },
+      /issued too long ago: agents mint a fresh one/,
+    ],
+    ['issued in the future', { issuedAt: now() + 120 }, /"iat" claim is invalid/],
+  ])('refuses a token %s', async (_, options, message) => {
+    const { verifier, privateKey } = await issuer();
+    await expect(verifier.verify(await token(privateKey, options))).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it('refuses a token of another repository or workflow when the coordinator knows its own', async () => {
+    const ours = { ...RUN, repository: 'acme/shop', workflowRef: WORKFLOW_REF };
+    const { verifier, privateKey } = await issuer(ours);
+    await expect(verifier.verify(await token(privateKey))).resolves.toMatchObject({
+      repository: 'acme/shop',
+    });
+    const otherWorkflow = await token(privateKey, {
+      claims: { workflow_ref: 'acme/shop/.github/workflows/evil.yml@refs/heads/x' },
+    });
+    await expect(verifier.verify(otherWorkflow)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: expect.stringMatching(/"workflow_ref" is ".*evil\.yml.*", not this run's/),
+    });
+    const noRepository = await token(privateKey, { claims: { repository: undefined } });
+    await expect(verifier.verify(noRepository)).rejects.toMatchObject({
+      message: expect.stringMatching(/"repository" is missing, not this run's "acme\/shop"/),
+    });
+  });
+
+  it('lets one token register one agent; that agent may retry with it', async () => {
+    const { verifier, privateKey } = await issuer();
+    const auth = oidcRegistrationAuth(verifier);
+    const first = await token(privateKey, { claims: { jti: 'token-1' } });
+    (await auth.verify(first))?.bind('agent-a-key');
+    // The same agent's retried registration (same key) is still accepted.
+    await expect(auth.verify(first).then((c) => c?.bind('agent-a-key'))).resolves.toBeUndefined();
+    await expect(auth.verify(first).then((c) => c?.bind('agent-b-key'))).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: expect.stringMatching(/has registered another agent already/),
+    });
+    const second = await token(privateKey, { claims: { jti: 'token-2' } });
+    await expect(auth.verify(second).then((c) => c?.bind('agent-b-key'))).resolves.toBeUndefined();
+  });
+
+  it('names a token without jti by its hash', async () => {
+    const { verifier, privateKey } = await issuer();
+    const auth = oidcRegistrationAuth(verifier);
+    const first = await token(privateKey);
+    const second = await token(privateKey, { claims: { run_attempt: RUN.runAttempt, n: 2 } });
+    await expect(auth.verify(first).then((c) => c?.bind('a'))).resolves.toBeUndefined();
+    await expect(auth.verify(second).then((c) => c?.bind('b'))).resolves.toBeUndefined();
+    await expect(auth.verify(first).then((c) => c?.bind('b'))).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+  });
+
+  it('forgets a token once it has expired', async () => {
+    const { verifier, privateKey } = await issuer();
+    let clock = Date.now();
+    const auth = oidcRegistrationAuth(verifier, () => clock);
+    const used = await token(privateKey, { claims: { jti: 'short-lived' } });
+    (await auth.verify(used))?.bind('a');
+    clock += 10 * 60 * 1000;
+    const other = await token(privateKey, { claims: { jti: 'another' } });
+    (await auth.verify(other))?.bind('b');
+    clock = Date.now();
+    // Forgotten: the expired token's entry was pruned (jose refuses the token itself).
+    await expect(auth.verify(used).then((c) => c?.bind('c'))).resolves.toBeUndefined();
   });
 });
 

@@ -14,7 +14,13 @@ import { formatChange } from '../report/compare.js';
 import { LIMITS, markerFor, renderRunMarkdown, verdictOf } from '../github/report-markdown.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 
-import { mintIdToken, OIDC_AUDIENCE, OidcVerifier, runIdentityFromEnv } from '../github/oidc.js';
+import {
+  mintIdToken,
+  OIDC_AUDIENCE,
+  OidcVerifier,
+  oidcRegistrationAuth,
+  runIdentityFromEnv,
+} from '../github/oidc.js';
 import { installCloudflared } from '../tunnel/install.js';
 import { QuickTunnel } from '../tunnel/quick-tunnel.js';
 import { actionsLogger } from './logger.js';
@@ -26,12 +32,7 @@ import type { ActionServices } from './main.js';
 export function actionServices(): ActionServices {
   return {
     oidcAuth(env) {
-      const verifier = new OidcVerifier({ expected: runIdentityFromEnv(env) });
-      return {
-        async verify(credential) {
-          await verifier.verify(credential);
-        },
-      };
+      return oidcRegistrationAuth(new OidcVerifier({ expected: runIdentityFromEnv(env) }));
     },
     async openTunnel(localUrl) {
       const binary = await installCloudflared({ env: process.env, log: actionsLogger });

@@ -9,8 +9,18 @@ import { K6DistributedError } from '../errors.js';
  * the random per-agent token the coordinator hands out.
  */
 export interface RegistrationAuth {
-  /** Resolves when `credential` may register; throws UNAUTHORIZED otherwise. */
-  verify(credential: string | undefined): Promise<void>;
+  /**
+   * Resolves when `credential` may register; throws UNAUTHORIZED otherwise.
+   * A credential good for one agent only (an OIDC token) resolves with its
+   * binding, which the server applies to the request's key.
+   */
+  verify(credential: string | undefined): Promise<SingleAgentCredential | undefined>;
+}
+
+/** A credential that may register one agent: the first key it came with. */
+export interface SingleAgentCredential {
+  /** Throws UNAUTHORIZED when the credential registered an agent with another key. */
+  bind(key: string): void;
 }
 
 /** A shared secret, compared in constant time (of its hash, so lengths do not leak). */
@@ -27,7 +37,7 @@ export function secretAuth(secret: string): RegistrationAuth {
           ),
         );
       }
-      return Promise.resolve();
+      return Promise.resolve(undefined);
     },
   };
 }

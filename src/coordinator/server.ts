@@ -199,8 +199,9 @@ export class CoordinatorServer {
     switch (route) {
       case `POST ${ROUTES.register}`: {
         this.#registerRate.take(this.#clientAddress(req));
-        await this.#o.auth?.verify(bearer(req));
+        const credential = await this.#o.auth?.verify(bearer(req));
         const body = await readJson(req, RegisterRequest, REGISTER_MAX_BYTES);
+        credential?.bind(body.key);
         send(res, 200, coordinator.register(body));
         return;
       }

@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
+
 import * as core from '@actions/core';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 
+import type { RegistrationAuth } from '../coordinator/auth.js';
 import { K6DistributedError } from '../errors.js';
 
 /** GitHub Actions' OIDC issuer (docs: "About security hardening with OpenID Connect"). */
@@ -14,6 +17,13 @@ export interface RunIdentity {
   repositoryId: string;
   runId: string;
   runAttempt: string;
+  /** `owner/name`; checked against the token's `repository` when known. */
+  repository?: string;
+  /**
+   * The workflow file and ref of this run (GITHUB_WORKFLOW_REF), checked
+   * against the token's `workflow_ref`: every job of one run shares it.
+   */
+  workflowRef?: string;
 }
 
 export function runIdentityFromEnv(env: NodeJS.ProcessEnv): RunIdentity {
@@ -32,6 +42,8 @@ export function runIdentityFromEnv(env: NodeJS.ProcessEnv): RunIdentity {
     repositoryId: read('GITHUB_REPOSITORY_ID'),
     runId: read('GITHUB_RUN_ID'),
     runAttempt: read('GITHUB_RUN_ATTEMPT'),
+    repository: env.GITHUB_REPOSITORY || undefined,
+    workflowRef: env.GITHUB_WORKFLOW_REF || undefined,
   };
 }
 
@@ -42,6 +54,10 @@ export interface OidcClaims {
   runAttempt: string;
   sub?: string;
   jobWorkflowRef?: string;
+  /** Names this one token: its `jti`, else its SHA-256 (one registration per token). */
+  tokenId: string;
+  /** Its `exp`, epoch seconds. */
+  expiresAt: number;
 }
 
 export interface OidcVerifierOptions {
@@ -51,13 +67,21 @@ export interface OidcVerifierOptions {
   /** Defaults to the issuer's `/.well-known/jwks`. */
   jwksUrl?: string;
   clockToleranceSec?: number;
+  /**
+   * Oldest token accepted, by its `iat`: GitHub's live about five minutes
+   * and agents mint one per registration attempt (default 10 minutes).
+   */
+  maxTokenAgeSec?: number;
 }
 
 /**
  * The coordinator's check of an agent's GitHub OIDC token: signature by the
- * issuer's published keys (RS256), issuer, audience, expiry, and the run it
- * was minted in (repository_id, run_id, run_attempt equal to ours). Messages
- * never contain the token.
+ * issuer's published keys (RS256), issuer, audience, `exp` and `iat` present
+ * and the token young enough (issue 17.12), and the run it was minted in
+ * (repository_id, run_id, run_attempt, and repository and workflow_ref where
+ * the coordinator knows its own). `sub` and `job_workflow_ref` are not
+ * compared: they differ between jobs of one run (a job's environment, a
+ * reusable workflow). Messages never contain the token.
  */
 export class OidcVerifier {
   readonly #o: Required<Omit<OidcVerifierOptions, 'jwksUrl'>>;
@@ -68,6 +92,7 @@ export class OidcVerifier {
       audience: OIDC_AUDIENCE,
       issuer: GITHUB_OIDC_ISSUER,
       clockToleranceSec: 30,
+      maxTokenAgeSec: 600,
       ...options,
     };
     this.#keys = createRemoteJWKSet(
@@ -89,6 +114,8 @@ export class OidcVerifier {
         audience: this.#o.audience,
         algorithms: ['RS256'],
         clockTolerance: this.#o.clockToleranceSec,
+        requiredClaims: ['exp', 'iat'],
+        maxTokenAge: this.#o.maxTokenAgeSec,
       }));
     } catch (error) {
       throw unauthorized(rejection(error, this.#o));
@@ -111,18 +138,74 @@ export class OidcVerifier {
           'jobs of the same workflow run attempt can join',
       );
     }
+    const repository = optionalString(payload.repository);
+    sameAsOurs('repository', repository, expected.repository);
+    sameAsOurs('workflow_ref', optionalString(payload.workflow_ref), expected.workflowRef);
     return {
       ...claims,
-      repository: optionalString(payload.repository),
+      repository,
       sub: payload.sub,
       jobWorkflowRef: optionalString(payload.job_workflow_ref),
+      tokenId:
+        typeof payload.jti === 'string' && payload.jti !== ''
+          ? payload.jti
+          : createHash('sha256').update(token).digest('base64url'),
+      expiresAt: payload.exp ?? 0,
     };
   }
 }
 
+/** A claim the coordinator knows its own value of must have that value. */
+function sameAsOurs(claim: string, theirs: string | undefined, ours: string | undefined): void {
+  if (ours === undefined || theirs === ours) return;
+  throw unauthorized(
+    `the OIDC token's "${claim}" is ${theirs === undefined ? 'missing' : `"${theirs}"`}, ` +
+      `not this run's "${ours}": only agent jobs of the same workflow run can join`,
+  );
+}
+
+/**
+ * Registration with GitHub OIDC tokens, each good for one agent (issue 17.12):
+ * a token seen once (its `jti`, else its hash) registers only the agent whose
+ * key it first came with, so a copied or replayed token cannot add or replace
+ * an agent, while that agent's retried registration (same key) still gets the
+ * same answer. Remembered until the token expires.
+ */
+export function oidcRegistrationAuth(
+  verifier: Pick<OidcVerifier, 'verify'>,
+  now: () => number = Date.now,
+): RegistrationAuth {
+  const used = new Map<string, { key: string; expiresAtMs: number }>();
+  return {
+    async verify(credential) {
+      const claims = await verifier.verify(credential);
+      for (const [id, use] of used) if (use.expiresAtMs < now()) used.delete(id);
+      return {
+        bind(key) {
+          const first = used.get(claims.tokenId);
+          if (first !== undefined && first.key !== key) {
+            throw unauthorized(
+              'this OIDC token has registered another agent already: every agent job ' +
+                'mints its own token for its registration; a copied or replayed token is refused',
+            );
+          }
+          // Kept past `exp` by the clock tolerance jose allows on it.
+          used.set(claims.tokenId, { key, expiresAtMs: (claims.expiresAt + 60) * 1000 });
+        },
+      };
+    },
+  };
+}
+
 function rejection(error: unknown, o: { issuer: string; audience: string }): string {
+  if (error instanceof errors.JWTExpired && error.claim === 'iat') {
+    return 'the OIDC token was issued too long ago: agents mint a fresh one for every registration; check the agent clock';
+  }
   if (error instanceof errors.JWTExpired) {
     return 'the OIDC token has expired: agents mint a fresh one for every registration; check the agent clock';
+  }
+  if (error instanceof errors.JWTClaimValidationFailed && error.reason === 'missing') {
+    return `the OIDC token has no "${error.claim}" claim: only GitHub's OIDC tokens are accepted`;
   }
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'iss') return `the OIDC token was not issued by ${o.issuer}`;
