@@ -93352,6 +93352,98 @@ function sinkIn(map, key, type) {
     return sink;
 }
 
+;// CONCATENATED MODULE: ./src/runtime/printable.ts
+/**
+ * Text from a script or an agent (check, group, scenario, metric and agent
+ * names, tags, k6's messages), made safe to print in a terminal or a GitHub
+ * Actions log. An agent's data is untrusted (issue 17.9): a newline in a
+ * check name would start a line of its own, where the runner reads
+ * `::add-mask::…` or `::error …::` as a workflow command; ESC sequences move
+ * the cursor, recolour or erase a terminal; a lone CR overwrites the line.
+ *
+ * Escaped, not dropped, so a reader still sees what was there: `\n`, `\r`,
+ * `\t`, `\e` for ESC and `\u{…}` for the rest.
+ */
+/**
+ * C0 controls, DEL, C1 controls (NEL included), Unicode's line and paragraph
+ * separators, bidirectional overrides and isolates (they reorder what
+ * follows them on screen) and the zero-width no-break space.
+ */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/gu;
+/** The same, keeping newline and tab: for multi-line text such as k6's error and its stack. */
+const UNPRINTABLE_IN_TEXT = 
+// eslint-disable-next-line no-control-regex
+/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/gu;
+const NAMED = {
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+    '\u001b': '\\e',
+};
+function printable_escape(char) {
+    return NAMED[char] ?? `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`;
+}
+/** A name on one line: every control and separator character escaped. */
+function printable_printableName(name) {
+    return name.replace(UNPRINTABLE, printable_escape);
+}
+/**
+ * Multi-line text (k6's error with its stack): lines kept (CRLF and CR read
+ * as newlines, as a terminal would show them), every other control and
+ * separator character escaped.
+ */
+function printableText(text) {
+    return text.replace(/\r\n?/g, '\n').replace(UNPRINTABLE_IN_TEXT, printable_escape);
+}
+
+;// CONCATENATED MODULE: ./src/protocol/setup-data.ts
+/**
+ * Bounds on setup() data, checked where it arrives (the event schema) so
+ * nothing later (poll answers, handleSummary(), the result files) can
+ * overflow the stack serializing it (issue 17.3).
+ */
+const SETUP_DATA_LIMITS = {
+    /**
+     * Nesting levels of arrays and objects. k6 itself refuses more than 10,000
+     * (Go's JSON decoder: "exceeded max depth", exit 255); Node's
+     * JSON.stringify with indentation overflows its stack below that.
+     */
+    maxDepth: 1_000,
+};
+/**
+ * How deeply `value` nests, counted without recursion (a recursive walk is
+ * what the limit protects against). Stops counting past `limit`.
+ */
+function jsonDepth(value, limit) {
+    let deepest = 0;
+    const stack = [[value, 0]];
+    for (let next = stack.pop(); next; next = stack.pop()) {
+        const [node, depth] = next;
+        if (node === null || typeof node !== 'object')
+            continue;
+        const level = depth + 1;
+        if (level > deepest)
+            deepest = level;
+        if (deepest > limit)
+            return deepest;
+        const children = Array.isArray(node) ? node : Object.values(node);
+        for (const child of children) {
+            if (child !== null && typeof child === 'object')
+                stack.push([child, level]);
+        }
+    }
+    return deepest;
+}
+/** Why setup() data cannot travel, or undefined when it can. */
+function setupDataProblem(data) {
+    const limit = SETUP_DATA_LIMITS.maxDepth;
+    if (jsonDepth(data, limit) <= limit)
+        return undefined;
+    return (`setup() data is nested deeper than ${String(limit)} levels of arrays and objects; ` +
+        'return flatter data from setup() (k6-distributed relays it to every agent)');
+}
+
 ;// CONCATENATED MODULE: ./src/protocol/messages.ts
 /**
  * Protocol v1 between agents and the coordinator: JSON over HTTP/1.1, agents
@@ -93359,6 +93451,8 @@ function sinkIn(map, key, type) {
  * schemas on arrival, on both sides: the coordinator faces the internet and
  * trusts nothing an agent sends, and an agent trusts nothing it cannot parse.
  */
+
+
 
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
@@ -93486,19 +93580,17 @@ const PollResponse = strictObject({
 const k6Exit = strictObject({
     code: schemas_number().int().nullable(),
     signal: schemas_string().max(16).nullable(),
-    description: schemas_string().max(256),
+    description: schemas_string().max(256).transform(printableText),
     /** k6's own last word, e.g. `test aborted: <reason> at <stack>` (k6 prints it only as it exits). */
-    message: schemas_string().max(8192).optional(),
+    message: schemas_string().max(8192).transform(printableText).optional(),
 });
 /**
  * Text an agent relays from its k6 that the coordinator prints: bounded, and
- * with control characters other than newline and tab removed, so an agent
- * cannot move the cursor, recolour or erase the coordinator's terminal or log.
+ * with control characters other than newline and tab escaped, so an agent
+ * cannot move the cursor, recolour or erase the coordinator's terminal or log
+ * (runtime/printable.ts).
  */
-const printableText = schemas_string()
-    .max(8192)
-    // eslint-disable-next-line no-control-regex
-    .transform((text) => text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ''));
+const messages_printableText = schemas_string().max(8192).transform(printableText);
 /** What an agent tells the coordinator; each is sent once, in order, by sequence number. */
 const AgentEvent = discriminatedUnion('type', [
     /** The archive is in and k6 is paused with every VU initialised (status 4). */
@@ -93508,16 +93600,21 @@ const AgentEvent = discriminatedUnion('type', [
      * code threw (k6's exit 107): `message` is k6's error. The coordinator ends
      * the run with 107, whatever the message says.
      */
-    strictObject({ type: literal('init-failed'), message: printableText }),
+    strictObject({ type: literal('init-failed'), message: messages_printableText }),
     /** `durationMs`: how long setup() took, on the agent's own clock (k6 counts it in the run). */
     strictObject({
         type: literal('setup-done'),
-        data: unknown(),
+        /** Depth-bounded here, on arrival: later serializations cannot overflow the stack. */
+        data: unknown().superRefine((data, ctx) => {
+            const problem = setupDataProblem(data);
+            if (problem !== undefined)
+                ctx.addIssue({ code: 'custom', message: problem });
+        }),
         durationMs: schemas_number().nonnegative().optional(),
     }),
     strictObject({
         type: literal('setup-failed'),
-        message: schemas_string().max(8192),
+        message: messages_printableText,
         aborted: schemas_boolean(),
     }),
     strictObject({ type: literal('data-set') }),
@@ -93548,17 +93645,17 @@ const AgentEvent = discriminatedUnion('type', [
      * The script called exec.test.fail(): k6's `test marked as failed: <reason>`,
      * which the coordinator logs as k6 would (an agent's log may be another job's).
      */
-    strictObject({ type: literal('marked-failed'), message: printableText }),
+    strictObject({ type: literal('marked-failed'), message: messages_printableText }),
     /** `durationMs`: how long teardown() took, on the agent's own clock. */
     strictObject({
         type: literal('teardown-done'),
         durationMs: schemas_number().nonnegative().optional(),
     }),
-    strictObject({ type: literal('teardown-failed'), message: schemas_string().max(8192) }),
+    strictObject({ type: literal('teardown-failed'), message: messages_printableText }),
     /** k6 exited; `expected` is false when it died without being released. */
     strictObject({ type: literal('k6-exited'), exit: k6Exit, expected: schemas_boolean() }),
     /** The agent cannot go on (archive download, k6 start, REST API failure). */
-    strictObject({ type: literal('failed'), message: schemas_string().max(8192) }),
+    strictObject({ type: literal('failed'), message: messages_printableText }),
 ]);
 const EventReport = strictObject({
     /** 1, 2, 3, ... per agent. A repeated number is acknowledged and ignored. */
@@ -94480,6 +94577,7 @@ async function statusOrUndefined(api, signal) {
 
 
 
+
 /**
  * One agent: registers, then carries out the coordinator's newest
  * instruction on its own k6, reporting each step. Two loops run: the poll
@@ -94716,6 +94814,12 @@ class Agent {
             const began = performance.now();
             const data = await api.runSetup({ signal: this.#stopped.signal });
             const durationMs = performance.now() - began;
+            // The coordinator refuses such data on arrival: say why, as setup()'s own failure.
+            const problem = setupDataProblem(data);
+            if (problem !== undefined) {
+                await this.#report({ type: 'setup-failed', message: problem, aborted: false });
+                return;
+            }
             await this.#report({ type: 'setup-done', data, durationMs });
         }
         catch (error) {
@@ -102085,6 +102189,82 @@ async function vuNumberWarning(archivePath, entry) {
         'unique across the whole test.');
 }
 
+;// CONCATENATED MODULE: ./src/runtime/reserved-file.ts
+
+/**
+ * An output file opened before the load and written after it (issue 17.7):
+ * its descriptor is taken while there are plenty, so running out of them
+ * during the run (EMFILE) cannot lose the result. Opened without truncating,
+ * so a run that writes nothing leaves an earlier file as it was, and removes
+ * the file it created.
+ */
+class ReservedFile {
+    path;
+    handle;
+    created;
+    #written = false;
+    constructor(path, handle, created) {
+        this.path = path;
+        this.handle = handle;
+        this.created = created;
+    }
+    /** Opens `path` for writing (creating it if missing). */
+    static async open(path) {
+        try {
+            return new ReservedFile(path, await (0,promises_.open)(path, 'wx'), true);
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+            return new ReservedFile(path, await (0,promises_.open)(path, 'r+'), false);
+        }
+    }
+    /** Replaces the file's content and closes it. */
+    async write(content) {
+        this.#written = true;
+        try {
+            await this.handle.truncate(0);
+            // From the start: the handle was never read or written before.
+            await this.handle.writeFile(content);
+        }
+        finally {
+            await this.handle.close();
+        }
+    }
+    /** Closes a file never written; removes it if this run created it. */
+    async release() {
+        if (this.#written)
+            return;
+        this.#written = true;
+        await this.handle.close();
+        if (this.created)
+            await (0,promises_.rm)(this.path, { force: true });
+    }
+}
+/**
+ * Opens each given path. One that cannot be opened now is left out: writing
+ * it by path at the end reports the problem where k6 reports its own.
+ */
+async function reserveFiles(paths) {
+    const files = {};
+    for (const [key, path] of Object.entries(paths)) {
+        if (path === undefined)
+            continue;
+        try {
+            files[key] = await ReservedFile.open(path);
+        }
+        catch {
+            // Written (and its error logged) by path later.
+        }
+    }
+    return files;
+}
+/** Releases every file not written. */
+async function releaseFiles(files) {
+    const open = Object.values(files).filter((f) => f !== undefined);
+    await Promise.all(open.map((file) => file.release()));
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/auth.ts
 
 
@@ -102097,12 +102277,97 @@ function secretAuth(secret) {
                 return Promise.reject(new K6DistributedError('UNAUTHORIZED', 'missing or wrong secret: give the agent the same secret (--secret, ' +
                     'K6_DISTRIBUTED_SECRET or the action\'s "secret" input) as the coordinator'));
             }
-            return Promise.resolve();
+            return Promise.resolve(undefined);
         },
     };
 }
 function auth_sha256(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest();
+}
+
+;// CONCATENATED MODULE: ./src/metrics/agent-budget.ts
+
+/**
+ * The agent's own bounds (METRIC_LIMITS), enforced again where the data is
+ * merged: an honest agent never reaches them (its aggregator stops splitting
+ * there), so reaching one means a compromised or broken agent. `series`
+ * counts every merged sink and check an agent feeds; one delta may carry
+ * that many, so honest deltas fit.
+ */
+const AGENT_LIMITS = {
+    metrics: METRIC_LIMITS.maxMetrics,
+    groups: METRIC_LIMITS.maxParts,
+    parts: METRIC_LIMITS.maxParts,
+    checks: METRIC_LIMITS.maxChecks,
+    series: METRIC_LIMITS.maxSeriesPerDelta,
+};
+/**
+ * One agent's cumulative use of the store. Names (metrics, groups) are
+ * remembered as strings, bounded by their limit; parts, checks and series by
+ * the store's own objects, so an agent's long tag values are held once.
+ */
+class AgentBudget {
+    limits;
+    #names = { metrics: new Set(), groups: new Set() };
+    #objects = {
+        parts: new Set(),
+        checks: new Set(),
+        series: new Set(),
+    };
+    #breached = new Set();
+    #fresh = [];
+    constructor(limits = AGENT_LIMITS) {
+        this.limits = limits;
+    }
+    /** True if the agent used `name` before or may use one more. */
+    admitName(limit, name) {
+        const seen = this.#names[limit];
+        if (seen.has(name))
+            return true;
+        if (!this.#room(limit, seen.size))
+            return false;
+        seen.add(name);
+        return true;
+    }
+    has(limit, entry) {
+        return entry !== undefined && this.#objects[limit].has(entry);
+    }
+    /** True if the agent may use one more entry of `limit`; then `add` it. */
+    room(limit) {
+        return this.#room(limit, this.#objects[limit].size);
+    }
+    add(limit, entry) {
+        this.#objects[limit].add(entry);
+    }
+    /** Limits passed since the last call, each reported once per agent. */
+    takeBreaches() {
+        const fresh = this.#fresh;
+        this.#fresh = [];
+        return fresh;
+    }
+    #room(limit, used) {
+        if (used < this.limits[limit])
+            return true;
+        if (!this.#breached.has(limit)) {
+            this.#breached.add(limit);
+            this.#fresh.push({ limit, max: this.limits[limit] });
+        }
+        return false;
+    }
+}
+const WHAT = {
+    metrics: 'metrics',
+    groups: 'groups',
+    parts: 'scenario/group parts',
+    checks: 'checks',
+    series: 'series (metric and tag sets)',
+};
+/** Said once per agent and limit: which agent, which limit, what is left out. */
+function limitMessage(agent, breach) {
+    const what = WHAT[breach.limit];
+    return (`${agent} reported more than ${String(breach.max)} distinct ${what}, past the limit an ` +
+        `agent applies to itself: its further ${what} are left out of the summary, thresholds ` +
+        'and reports; its other data still counts. A compromised or broken agent sends this.');
 }
 
 ;// CONCATENATED MODULE: ./src/k6/segments.ts
@@ -102374,7 +102639,75 @@ function valueAt(own, atMs, metric) {
     return own.latest ?? own.queue[0]?.[1] ?? 0;
 }
 
+;// CONCATENATED MODULE: ./src/coordinator/sequence.ts
+
+/**
+ * How far past the last accepted sequence number a report may be. An honest
+ * agent sends each stream one report at a time, so it is always exactly one
+ * ahead; the margin only covers a best-effort farewell sent after a report
+ * that failed.
+ */
+const SEQUENCE_WINDOW = 8;
+/** Sequence numbers kept for telling a retry from another sender's report. */
+const REMEMBERED = 64;
+/**
+ * One agent's sequence numbers on one stream (events or metric deltas). A
+ * number far ahead is refused, so one report with `seq` 2^53−1 cannot make
+ * every later report of that agent look like a retry (issue 17.6). For
+ * numbers already used, `digests` tells a retry (the same report, ignored)
+ * from a different report under the same number (someone else holds the
+ * agent's token; the honest report must still count).
+ */
+class SequenceGuard {
+    what;
+    #last = 0;
+    #digests = new Map();
+    constructor(
+    /** "events of agent 2 (eu-runner)", for the refusal message. */
+    what) {
+        this.what = what;
+    }
+    get last() {
+        return this.#last;
+    }
+    /** Throws SEQUENCE_OUT_OF_RANGE, changing nothing, for a number past the window. */
+    check(seq) {
+        if (seq <= this.#last)
+            return 'seen';
+        if (seq > this.#last + SEQUENCE_WINDOW) {
+            throw new K6DistributedError('SEQUENCE_OUT_OF_RANGE', `refused sequence number ${String(seq)} for the ${this.what}: the next is ` +
+                `${String(this.#last + 1)} (at most ${String(SEQUENCE_WINDOW)} ahead). An agent ` +
+                'numbers its reports 1, 2, 3, …; this one did not come from its k6-distributed.', { data: { seq, expected: this.#last + 1 } });
+        }
+        return 'next';
+    }
+    /** Records `seq` as applied, with the digest of what was applied under it. */
+    accept(seq, digest) {
+        this.#last = Math.max(this.#last, seq);
+        if (digest === undefined)
+            return;
+        const seen = this.#digests.get(seq) ?? new Set();
+        seen.add(digest);
+        this.#digests.set(seq, seen);
+        for (const old of this.#digests.keys()) {
+            if (old <= this.#last - REMEMBERED)
+                this.#digests.delete(old);
+        }
+    }
+    /**
+     * For a number at or below the last: true when this exact report was
+     * applied before, or the number is too old to tell (a late retry).
+     */
+    isRetry(seq, digest) {
+        if (seq <= this.#last - REMEMBERED)
+            return true;
+        return this.#digests.get(seq)?.has(digest) ?? false;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/agent-record.ts
+
+
 /**
  * The coordinator's view of one agent: identity, the newest instruction and
  * what the agent has reported. Long-polls wait on `waiters` until the
@@ -102392,9 +102725,9 @@ class AgentRecord {
     segment;
     instruction = { type: 'wait' };
     version = 0;
-    lastSeq = 0;
-    /** Highest metric delta sequence applied. */
-    lastMetricSeq = 0;
+    /** Sequence numbers of its event reports and of its metric deltas. */
+    eventSeq;
+    metricSeq;
     /** The agent sent its last delta: its k6 exited and its stream was read to the end. */
     metricsFinal = false;
     lastSeenMs;
@@ -102413,10 +102746,12 @@ class AgentRecord {
         this.tags = fields.tags;
         this.k6Version = fields.k6Version;
         this.lastSeenMs = fields.nowMs;
+        this.eventSeq = new SequenceGuard(`events of ${this.label}`);
+        this.metricSeq = new SequenceGuard(`metric deltas of ${this.label}`);
     }
-    /** A short label for messages: "agent 2 (eu-runner)". */
+    /** A short label for messages: "agent 2 (eu-runner)"; the agent chose the name (printable). */
     get label() {
-        return `agent ${String(this.index + 1)} (${this.name})`;
+        return `agent ${String(this.index + 1)} (${printable_printableName(this.name)})`;
     }
     get live() {
         return this.lost === undefined;
@@ -102471,6 +102806,81 @@ class AgentRecord {
             this.lastSeenMs = now();
         }
     }
+}
+
+;// CONCATENATED MODULE: ./src/coordinator/event-rules.ts
+/** The phases of one run (design.md §2), in order. */
+const PHASES = [
+    'joining',
+    'initialising',
+    'setup',
+    'distributing',
+    'running',
+    'stopping',
+    'teardown',
+    'releasing',
+    'done',
+];
+/**
+ * The earliest phase in which an agent's own k6-distributed can send each
+ * event: it acts only on the coordinator's instructions, and each comes with
+ * a phase (ready after `prepare`, data-set after `setup-data`, …). Later is
+ * fine (a run aborted meanwhile); earlier means someone else holds the
+ * agent's token, e.g. `data-set` before any data was sent would start the
+ * run with that agent's VUs lacking it.
+ */
+const EARLIEST = {
+    ready: 'initialising',
+    'init-failed': 'initialising',
+    'k6-exited': 'initialising',
+    'setup-done': 'setup',
+    'setup-failed': 'setup',
+    'marked-failed': 'setup',
+    'data-set': 'distributing',
+    started: 'running',
+    finished: 'running',
+    'teardown-done': 'teardown',
+    'teardown-failed': 'teardown',
+    failed: 'joining',
+};
+/**
+ * Why the coordinator refuses `event` from `agent` now (issue 17.1), or
+ * undefined when the event may be applied. An agent is trusted for its own
+ * share only: setup() and teardown() outcomes decide for the whole run, so
+ * they count only from the agent chosen to run that step, once.
+ */
+function eventRefusal(agent, event, run) {
+    switch (event.type) {
+        case 'setup-done':
+        case 'setup-failed':
+            return stepRefusal(agent, run.setupAgent, 'setup');
+        case 'teardown-done':
+        case 'teardown-failed':
+            return stepRefusal(agent, run.teardownAgent, 'teardown');
+        case 'k6-exited':
+            // Its k6 ends as planned only once it was told to let it exit.
+            if (event.expected && agent.instruction.type !== 'release') {
+                return 'it was not released yet, so its k6 cannot have exited as planned';
+            }
+            break;
+        default:
+            break;
+    }
+    const earliest = EARLIEST[event.type];
+    if (PHASES.indexOf(run.phase) < PHASES.indexOf(earliest)) {
+        return `it cannot come before the ${earliest} phase (the run is ${run.phase})`;
+    }
+    return undefined;
+}
+function stepRefusal(agent, chosen, step) {
+    if (chosen === undefined)
+        return `no agent was asked to run ${step}() yet`;
+    if (chosen !== agent)
+        return `only ${chosen.label}, which was asked to run ${step}(), may`;
+    if (agent.has(`${step}-done`) || agent.has(`${step}-failed`)) {
+        return `${step}()'s outcome was already reported`;
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/coordinator/run-clock.ts
@@ -102602,6 +103012,7 @@ function bounded(reportedMs, observedMs) {
 
 ;// CONCATENATED MODULE: ./src/coordinator/summary.ts
 
+
 /**
  * The run's result. The exit code follows k6: the first abort cause wins;
  * else a failed teardown() is a script exception (107); else the first
@@ -102654,7 +103065,7 @@ function verdict(facts) {
         }
     }
     if (facts.thresholdsBreached.length) {
-        const crossed = `thresholds on metrics '${facts.thresholdsBreached.join(', ')}' have been crossed`;
+        const crossed = `thresholds on metrics '${printable_printableName(facts.thresholdsBreached.join(', '))}' have been crossed`;
         return {
             exitCode: K6_EXIT_CODES['thresholds-failed'],
             message: `${crossed}${lostNote}`,
@@ -102694,6 +103105,9 @@ function agentSummary(agent, leader) {
 
 
 
+
+
+
 /**
  * The coordination core: registration, phases, barriers and the exit code.
  * It knows nothing about HTTP; the server in ./server.ts is one transport for
@@ -102718,6 +103132,7 @@ class Coordinator {
     #teardownRan = false;
     #teardownError;
     #timers = new Set();
+    #refusalsLogged = new Set();
     #result;
     #resolve;
     constructor(options) {
@@ -102731,10 +103146,12 @@ class Coordinator {
             joinTimeoutMs: options.joinTimeoutMs ?? 300_000,
             pollHoldMs,
             livenessTimeoutMs: options.livenessTimeoutMs ?? pollHoldMs + 15_000,
-            startLeadMs: options.startLeadMs ?? 1_000,
+            startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,
             onAgentLoss: options.onAgentLoss ?? 'abort',
             thresholdIntervalMs: options.thresholdIntervalMs ?? 2_000,
             progressIntervalMs: options.progressIntervalMs ?? 5_000,
+            deadlineMs: options.deadlineMs,
+            deadlineGraceMs: options.deadlineGraceMs ?? 30_000,
         };
         this.#metrics = options.metrics;
         this.#log = options.log;
@@ -102753,6 +103170,10 @@ class Coordinator {
     /** Settles when every agent is released (or lost); never rejects. */
     get result() {
         return this.#result;
+    }
+    /** How many agents the run waits for. */
+    get expectedAgents() {
+        return this.#o.expectedAgents;
     }
     get agents() {
         return this.#agents;
@@ -102801,44 +103222,93 @@ class Coordinator {
         this.#agents.push(agent);
         this.#byToken.set(agent.token, agent);
         this.#log.info(`${agent.label} joined (${String(this.#agents.length)}/${String(this.#o.expectedAgents)}` +
-            `, weight ${agent.weight}, k6 ${agent.k6Version}${tagText(agent.tags)})`);
+            `, weight ${agent.weight}, k6 ${printable_printableName(agent.k6Version)}${tagText(agent.tags)})`);
         this.#advance();
         return agent;
     }
     async poll(agent, after, signal) {
         return agent.poll(after, this.#o.pollHoldMs, this.#now, signal);
     }
-    /** Applies one event report. A sequence number already seen is acknowledged and ignored. */
+    /**
+     * Applies one event report. Each event type counts once per agent, so a
+     * retry (a sequence number already seen) is acknowledged and ignored; a
+     * number far ahead, or an event this agent may not send now, is refused
+     * (EVENT_REFUSED, SEQUENCE_OUT_OF_RANGE) without changing anything.
+     */
     report(agent, report) {
         agent.lastSeenMs = this.#now();
-        if (report.seq <= agent.lastSeq)
+        const { event } = report;
+        this.#checkSeq(agent, agent.eventSeq, report.seq);
+        // Each type counts once: a retry, or a repeat, is acknowledged and ignored. A
+        // number already used by another event does not hide this one: whoever else
+        // holds the agent's token must not silence the agent itself.
+        if (agent.has(event.type)) {
+            agent.eventSeq.accept(report.seq);
             return;
-        agent.lastSeq = report.seq;
+        }
+        const refusal = eventRefusal(agent, event, {
+            phase: this.#phase,
+            setupAgent: this.#setupAgent,
+            teardownAgent: this.#teardownAgent,
+        });
+        if (refusal !== undefined) {
+            this.#refuse(agent, `event:${event.type}`, new K6DistributedError('EVENT_REFUSED', `refused ${event.type} from ${agent.label}: ${refusal}. An agent reports only what ` +
+                'the coordinator asked it to do; this did not come from its k6-distributed.'));
+        }
+        agent.eventSeq.accept(report.seq);
         // A lost agent is out of the run: nothing it says changes the outcome.
         if (!agent.live)
             return;
-        if (agent.has(report.event.type))
-            return;
-        agent.events.set(report.event.type, report.event);
-        this.#onEvent(agent, report.event);
+        agent.events.set(event.type, event);
+        this.#onEvent(agent, event);
         this.#advance();
     }
     /**
-     * Applies one metric delta. A sequence number already applied is
-     * acknowledged and ignored, so a retried delta never counts twice. Deltas
-     * from an agent lost since are still applied: that load did happen.
+     * Applies one metric delta. A retried delta (the same sequence number and
+     * content) is acknowledged and ignored, so it never counts twice; another
+     * delta under a number already used is applied (someone else holds the
+     * agent's token: the agent's own samples must still count). Deltas from
+     * an agent lost since are still applied: that load did happen.
      */
     reportMetrics(agent, report) {
         agent.lastSeenMs = this.#now();
-        if (report.seq <= agent.lastMetricSeq)
+        const verdict = this.#checkSeq(agent, agent.metricSeq, report.seq);
+        const digest = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify(report)).digest('base64');
+        if (verdict === 'seen' && agent.metricSeq.isRetry(report.seq, digest))
             return;
         if (!this.#metrics) {
             throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
         }
-        this.#metrics.apply(agent.id, report, this.#now());
-        agent.lastMetricSeq = report.seq;
+        const breaches = this.#metrics.apply(agent.id, report, this.#now());
+        for (const breach of breaches)
+            this.#log.warning(limitMessage(agent.label, breach));
+        agent.metricSeq.accept(report.seq, digest);
         if (report.final)
             agent.metricsFinal = true;
+    }
+    #checkSeq(agent, guard, seq) {
+        try {
+            return guard.check(seq);
+        }
+        catch (error) {
+            return this.#refuse(agent, `seq:${guard.what}`, error);
+        }
+    }
+    /**
+     * Throws `error` (a 4xx for the agent). Logged once per agent and rule, so
+     * whoever sends it again and again cannot flood the coordinator's log.
+     */
+    #refuse(agent, rule, error) {
+        const key = `${agent.id} ${rule}`;
+        if (!this.#refusalsLogged.has(key)) {
+            this.#refusalsLogged.add(key);
+            this.#log.warning(`${errorMessage(error)} (said once; further refusals are not logged)`);
+        }
+        throw error;
+    }
+    /** True for the agent asked to run setup(): only its events carry setup()'s data. */
+    ranSetupOn(agent) {
+        return agent === this.#setupAgent;
     }
     /** What setup() returned (null until it ran, or with --no-setup). */
     get setupData() {
@@ -103052,6 +103522,9 @@ class Coordinator {
     #setup() {
         this.#phase = 'setup';
         this.#clock.setupBegan(this.#now());
+        const deadlineMs = this.#o.deadlineMs;
+        if (deadlineMs !== undefined)
+            this.#after(deadlineMs, () => this.#deadlinePassed(deadlineMs));
         // The first agent still in the run (agent 1 unless it was lost under `continue`).
         const leader = this.#live()[0];
         if (this.#o.noSetup || !leader)
@@ -103114,7 +103587,7 @@ class Coordinator {
             return;
         this.abort({
             exitCode: K6_EXIT_CODES['thresholds-failed'],
-            message: `thresholds on metrics '${verdict.breached.join(', ')}' were crossed; at least one ` +
+            message: `thresholds on metrics '${printable_printableName(verdict.breached.join(', '))}' were crossed; at least one ` +
                 'has abortOnFail enabled, stopping test prematurely',
         });
     }
@@ -103169,6 +103642,65 @@ class Coordinator {
                 'coordinator URL with the right secret, or raise the join timeout.',
         });
     }
+    /**
+     * The test's own longest duration (and setup(), teardown(), grace) is over
+     * and the run is not: stop it as k6 stops a run, then give up on whoever
+     * still holds it up (issue 17.6: no report, or lack of one, hangs a run).
+     */
+    #deadlinePassed(deadlineMs) {
+        if (this.#phase === 'done')
+            return;
+        const late = this.#blockers();
+        this.abort({
+            exitCode: K6_EXIT_CODES['generic-timeout'],
+            message: `the run passed its deadline of ${seconds(deadlineMs)} (the test's longest duration ` +
+                `plus setupTimeout, teardownTimeout and grace) in phase ${this.#phase}` +
+                (late.length ? `, waiting for ${late.map((a) => a.label).join(', ')}` : '') +
+                '; stopping every agent',
+        });
+        this.#after(this.#o.deadlineGraceMs, () => this.#giveUp());
+    }
+    /**
+     * Releases and drops the agents the current phase still waits for, so the
+     * run moves on without them (the others still get teardown() and their
+     * release); again after the grace, until the run is done.
+     */
+    #giveUp() {
+        if (this.#phase === 'done')
+            return;
+        const reason = `it did not finish within the run's deadline (phase ${this.#phase})`;
+        for (const agent of this.#blockers()) {
+            if (agent.instruction.type !== 'release')
+                agent.instruct({ type: 'release', reason });
+            this.#lose(agent, reason);
+        }
+        this.#advance();
+        if (this.#phase !== 'done') {
+            this.#after(this.#o.deadlineGraceMs, () => this.#giveUp());
+        }
+    }
+    /** The live agents the current phase waits for. */
+    #blockers() {
+        const live = this.#live();
+        const lacking = (type) => live.filter((a) => !a.has(type));
+        switch (this.#phase) {
+            case 'initialising':
+                return lacking('ready');
+            case 'setup':
+                return live.filter((a) => a === this.#setupAgent);
+            case 'distributing':
+                return lacking('data-set');
+            case 'running':
+            case 'stopping':
+                return lacking('finished');
+            case 'teardown':
+                return live.filter((a) => a === this.#teardownAgent);
+            case 'releasing':
+                return live.filter((a) => a.exit === undefined);
+            default:
+                return [];
+        }
+    }
     #checkLiveness() {
         const now = this.#now();
         for (const agent of this.#live()) {
@@ -103203,6 +103735,8 @@ class Coordinator {
         this.#timers.clear();
     }
 }
+/** How far ahead the common start instant is announced, by default. */
+const DEFAULT_START_LEAD_MS = 1_000;
 /** Agents of a coordinator without metrics still aggregate; it refuses their deltas. */
 const DEFAULT_METRICS_PLAN = { intervalMs: 1_000, submetrics: [], parts: false };
 const PHASES_BEFORE_START = new Set(['joining', 'initialising', 'setup', 'distributing']);
@@ -103214,18 +103748,49 @@ function setupExitCode(event) {
         return K6_EXIT_CODES['setup-timeout'];
     return K6_EXIT_CODES['script-exception'];
 }
+function seconds(ms) {
+    return `${String(Math.round(ms / 100) / 10)} s`;
+}
 function ms(value) {
     return value === undefined ? '-' : `${value.toFixed(1)} ms`;
 }
 function tagText(tags) {
     const entries = Object.entries(tags);
-    return entries.length ? `, tags ${entries.map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
+    return entries.length
+        ? `, tags ${entries.map(([k, v]) => `${k}=${printable_printableName(v)}`).join(' ')}`
+        : '';
 }
 /** k6's progress clock: 0m05.0s */
 function elapsed(ms) {
     const seconds = Math.max(0, ms) / 1000;
     const minutes = Math.floor(seconds / 60);
     return `${String(minutes)}m${(seconds - minutes * 60).toFixed(1).padStart(4, '0')}s`;
+}
+
+;// CONCATENATED MODULE: ./src/coordinator/deadline.ts
+
+/** k6's defaults for setupTimeout and teardownTimeout (lib/options.go). */
+const K6_STEP_TIMEOUT_MS = 60_000;
+/**
+ * Slack for what k6 does not count in its durations: VUs ramping down past
+ * gracefulStop, the setup data reaching every agent, final metric deltas,
+ * each k6 exiting on release (up to 30 s when it lingers).
+ */
+const DEFAULT_DEADLINE_GRACE_MS = 60_000;
+/**
+ * The longest an honest run can take from setup() to its end: setup's
+ * timeout, the start lead, the test's own longest duration as `k6 inspect
+ * --execution-requirements` gives it (every scenario's duration or
+ * maxDuration plus its gracefulStop), teardown's timeout, and grace.
+ */
+function runDeadlineMs(test, run) {
+    const { options } = test;
+    const setupMs = options.noSetup === true ? 0 : stepTimeoutMs(options.setupTimeout);
+    const teardownMs = options.noTeardown === true ? 0 : stepTimeoutMs(options.teardownTimeout);
+    return setupMs + run.startLeadMs + test.totalDurationMs + teardownMs + run.graceMs;
+}
+function stepTimeoutMs(value) {
+    return typeof value === 'string' && value !== '' ? parseGoDuration(value) : K6_STEP_TIMEOUT_MS;
 }
 
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -103620,6 +104185,7 @@ function stringifyLikeK6(value, gap) {
 }
 
 ;// CONCATENATED MODULE: ./src/summary/format.ts
+
 const TITLE_PREFIX = '█';
 const SUBTITLE_PREFIX = '↳';
 const SUCCESS_MARK = '✓';
@@ -103726,7 +104292,8 @@ function strWidth(s) {
 /** `metric{a:b}` shows as `  { a:b }` under its parent; a metric shows as its name. */
 function metricDisplayName(name) {
     const at = name.indexOf('{');
-    return at >= 0 ? `  { ${name.substring(at + 1, name.length - 1)} }` : name;
+    // A submetric's tag values come from the script: one printable line (issue 17.9).
+    return at >= 0 ? `  { ${printable_printableName(name.substring(at + 1, name.length - 1))} }` : name;
 }
 /** The part of a metric key before `{`. */
 function parentName(name) {
@@ -103820,23 +104387,48 @@ function legacy_group(name, path) {
 /**
  * k6's group tree (lib.GroupSummary): a group tag's node, created with its
  * ancestors on first use. Like k6 (buildGroup) it splits the tag at every
- * `::` from the left and joins paths as NewGroupPath does.
+ * `::` from the left and joins paths as NewGroupPath does. Children and
+ * checks are found through maps: an agent may report thousands of them
+ * (issue 17.4), and a linear search per one made the summary quadratic.
  */
 function groupTree() {
     const root = legacy_group('', '');
+    const children = new Map();
+    const checks = new Map();
     const at = (tag) => {
         let node = root;
         for (const name of tag.split(SEPARATOR).slice(1)) {
-            let child = node.groups.find((g) => g.name === name);
+            const byName = inner(children, node);
+            let child = byName.get(name);
             if (!child) {
                 child = legacy_group(name, node.path === '' && name === '' ? '' : node.path + SEPARATOR + name);
                 node.groups.push(child);
+                byName.set(name, child);
             }
             node = child;
         }
         return node;
     };
-    return { root, at };
+    const check = (node, name) => {
+        const byName = inner(checks, node);
+        let known = byName.get(name);
+        if (!known) {
+            const path = node.path + SEPARATOR + name;
+            known = { name, path, id: legacyId(path), passes: 0, fails: 0 };
+            node.checks.push(known);
+            byName.set(name, known);
+        }
+        return known;
+    };
+    return { root, at, check };
+}
+function inner(outer, key) {
+    let map = outer.get(key);
+    if (!map) {
+        map = new Map();
+        outer.set(key, map);
+    }
+    return map;
 }
 /** handleSummary()'s `data`, from merged data, in k6's exact shape. */
 function legacySummaryData(source) {
@@ -103844,22 +104436,9 @@ function legacySummaryData(source) {
     for (const path of source.groups)
         tree.at(path);
     for (const check of source.checks) {
-        const node = tree.at(check.group);
-        const known = node.checks.find((c) => c.name === check.name);
-        if (known) {
-            known.passes += check.passes;
-            known.fails += check.fails;
-        }
-        else {
-            const path = node.path + SEPARATOR + check.name;
-            node.checks.push({
-                name: check.name,
-                path,
-                id: legacyId(path),
-                passes: check.passes,
-                fails: check.fails,
-            });
-        }
+        const known = tree.check(tree.at(check.group), check.name);
+        known.passes += check.passes;
+        known.fails += check.fails;
     }
     const stats = source.options.summaryTrendStats;
     const metrics = {};
@@ -104251,6 +104830,7 @@ function countCheck(target, check) {
 
 
 
+
 /**
  * What k6 writes to stdout at the end of a test without handleSummary():
  * `'\n' + textSummary + '\n\n'` (internal/js/summary-wrapper.js). Nothing
@@ -104295,13 +104875,20 @@ class ReportBuilder {
         });
         for (const name of objectKeyOrder(report.root.groups.keys())) {
             const group = report.root.groups.get(name);
-            if (group)
-                this.#sections.push({ title: `GROUP: ${name}`, content: this.#group(group) });
+            if (group) {
+                this.#sections.push({
+                    title: `GROUP: ${printable_printableName(name)}`,
+                    content: this.#group(group),
+                });
+            }
         }
         for (const name of [...report.scenarios.keys()].sort(localeCompare)) {
             const scenario = report.scenarios.get(name);
             if (scenario) {
-                this.#sections.push({ title: `SCENARIO: ${name}`, content: this.#group(scenario) });
+                this.#sections.push({
+                    title: `SCENARIO: ${printable_printableName(name)}`,
+                    content: this.#group(scenario),
+                });
             }
         }
     }
@@ -104326,7 +104913,7 @@ class ReportBuilder {
             const isSubmetric = name.length > parent.length;
             const nested = isSubmetric && metrics.has(parent);
             const inner = nested ? indent.deeper() : indent;
-            lines.push(inner.indent(nested ? name.substring(parent.length) : name));
+            lines.push(inner.indent(printable_printableName(nested ? name.substring(parent.length) : name)));
             const threshold = thresholds.get(name);
             if (!threshold)
                 continue;
@@ -104334,7 +104921,7 @@ class ReportBuilder {
                 const status = ok
                     ? this.#fmt.decorate(SUCCESS_MARK, 'green')
                     : this.#fmt.decorate(FAIL_MARK, 'red');
-                const text = this.#fmt.decorate(`'${source.trim()}'`, 'white');
+                const text = this.#fmt.decorate(`'${printable_printableName(source.trim())}'`, 'white');
                 const value = this.#thresholdValue(threshold.metric, source, info);
                 lines.push(inner.indent([status, text, value].join(' ')));
             }
@@ -104382,10 +104969,10 @@ class ReportBuilder {
     }
     #check(check, indent) {
         if (check.fails === 0) {
-            return indent.indent(this.#fmt.decorate(`${SUCCESS_MARK} ${check.name}`, 'green'));
+            return indent.indent(this.#fmt.decorate(`${SUCCESS_MARK} ${printable_printableName(check.name)}`, 'green'));
         }
         const pct = Math.floor((100 * check.passes) / (check.passes + check.fails));
-        const name = this.#fmt.decorate(`${FAIL_MARK} ${check.name}`, 'red');
+        const name = this.#fmt.decorate(`${FAIL_MARK} ${printable_printableName(check.name)}`, 'red');
         const results = this.#fmt.decorate(`${SUBTITLE_PREFIX}  ${String(pct)}% — ${SUCCESS_MARK} ${String(check.passes)} / ${FAIL_MARK} ${String(check.fails)}`, 'red');
         return `${indent.indent(name)}\n${indent.indent(results, indent.base + 1)}`;
     }
@@ -104419,7 +105006,7 @@ class ReportBuilder {
             if (!group)
                 return [];
             return [
-                this.#title(`GROUP: ${name}`, indent, SUBTITLE_PREFIX),
+                this.#title(`GROUP: ${printable_printableName(name)}`, indent, SUBTITLE_PREFIX),
                 ...this.#group(group, indent),
             ];
         });
@@ -104486,7 +105073,9 @@ async function endOfTest(o) {
     const exported = outcome?.status !== 'written' || outcome.exported;
     if (o.flags.summaryExport !== undefined && exported) {
         const path = (0,external_node_path_.resolve)(o.cwd ?? '.', o.flags.summaryExport);
-        await logFailure(o, () => (0,promises_.writeFile)(path, summaryExport(data)), `writing ${path}`);
+        const file = o.files?.summaryExport;
+        const content = () => summaryExport(data);
+        await logFailure(o, () => (file ? file.write(content()) : (0,promises_.writeFile)(path, content())), `writing ${path}`);
     }
 }
 /**
@@ -104538,6 +105127,11 @@ async function logFailure(o, step, what) {
         return undefined;
     }
 }
+function withoutSetupData(data) {
+    const rest = { ...data };
+    delete rest.setup_data;
+    return rest;
+}
 async function writeSummaryJson(o, data) {
     const body = {
         k6Distributed: 1,
@@ -104547,9 +105141,11 @@ async function writeSummaryJson(o, data) {
         startSkewMs: o.result.startSkewMs,
         figures: keyFigures(o.source),
         timeline: o.timeline,
-        data,
+        data: o.summaryJsonSetupData === true ? data : withoutSetupData(data),
     };
-    await (0,promises_.writeFile)((0,external_node_path_.resolve)(o.cwd ?? '.', o.summaryJson ?? ''), `${JSON.stringify(body, null, 2)}\n`);
+    const text = `${JSON.stringify(body, null, 2)}\n`;
+    const file = o.files?.summaryJson;
+    await (file ? file.write(text) : (0,promises_.writeFile)((0,external_node_path_.resolve)(o.cwd ?? '.', o.summaryJson ?? ''), text));
 }
 
 ;// CONCATENATED MODULE: ./src/metrics/store.ts
@@ -104578,6 +105174,7 @@ class MetricStore {
     /** Their merged sinks as of the last `settle()`. */
     #instanceSinks = new Map();
     #agentTotals = new Map();
+    #budgets = new Map();
     /**
      * @param options.metrics definitions the coordinator learnt from k6 itself
      *   (the thresholds' custom metrics): known before any sample, and an
@@ -104605,20 +105202,36 @@ class MetricStore {
         }
         this.#instanceSinks = sinks;
     }
-    /** Adds one agent's delta. Throws BAD_REQUEST, having changed nothing, if it does not fit. */
+    /**
+     * Adds one agent's delta. Throws BAD_REQUEST, having changed nothing, if it
+     * does not fit. What passes the agent's cumulative limits (AGENT_LIMITS) is
+     * left out, the rest applied: returns the limits this delta passed first.
+     */
     apply(agentId, delta) {
         const incoming = this.#validate(delta);
-        for (const def of incoming.values())
-            if (!this.#defs.has(def.name))
+        const budget = this.#budget(agentId);
+        for (const def of incoming.values()) {
+            if (budget.admitName('metrics', def.name) && !this.#defs.has(def.name)) {
                 this.#defs.set(def.name, def);
+            }
+        }
         for (const group of delta.groups) {
-            if (this.#groupSet.has(group))
+            if (this.#groupSet.has(group) || !budget.admitName('groups', group))
                 continue;
             this.#groupSet.add(group);
             this.#groups.push(group);
         }
         for (const series of delta.series)
-            this.#applySeries(agentId, series);
+            this.#applySeries(agentId, budget, series);
+        return budget.takeBreaches();
+    }
+    #budget(agentId) {
+        let budget = this.#budgets.get(agentId);
+        if (!budget) {
+            budget = new AgentBudget();
+            this.#budgets.set(agentId, budget);
+        }
+        return budget;
     }
     #validate(delta) {
         const defs = new Map();
@@ -104628,15 +105241,6 @@ class MetricStore {
                 throw badDelta(`metric ${def.name} is a ${known.type}, not a ${def.type}`);
             }
             defs.set(def.name, def);
-        }
-        // Definitions are kept for the whole run: bounded, so an agent cannot flood them.
-        let added = 0;
-        for (const name of defs.keys())
-            if (!this.#defs.has(name))
-                added++;
-        if (this.#defs.size + added > METRIC_LIMITS.maxMetrics) {
-            throw badDelta(`more than ${String(METRIC_LIMITS.maxMetrics)} distinct metrics in the run; ` +
-                'a metric name built from data (an ID in a custom metric name) causes this');
         }
         const typeOf = (metric) => {
             const info = defs.get(metric) ?? this.#defs.get(metric);
@@ -104664,56 +105268,99 @@ class MetricStore {
         }
         return defs;
     }
-    #applySeries(agentId, series) {
+    #applySeries(agentId, budget, series) {
         switch (series.kind) {
             case 'total':
-                this.#applyTotal(agentId, series.metric, series.sink);
+                if (this.#usable(budget, series.metric)) {
+                    this.#applyTotal(agentId, budget, series.metric, series.sink);
+                }
                 return;
             case 'sub': {
                 const spec = this.#subSpecs.get(series.key);
-                if (spec)
-                    sinkIn(this.#subs, series.key, this.#type(spec.metric)).mergeWire(series.sink);
+                if (!spec || !this.#usable(budget, spec.metric))
+                    return;
+                this.#series(budget, this.#subs, series.key, spec.metric)?.mergeWire(series.sink);
                 return;
             }
             case 'part': {
-                const key = `${series.scenario}\u0000${series.group}`;
-                let part = this.#parts.get(key);
-                if (!part) {
-                    part = { scenario: series.scenario, group: series.group, sinks: new Map() };
-                    this.#parts.set(key, part);
-                }
-                sinkIn(part.sinks, series.metric, this.#type(series.metric)).mergeWire(series.sink);
+                if (!this.#usable(budget, series.metric))
+                    return;
+                const part = this.#part(budget, series.scenario, series.group);
+                if (part)
+                    this.#series(budget, part.sinks, series.metric, series.metric)?.mergeWire(series.sink);
                 return;
             }
             case 'ticks':
-                this.#instanceGauges.add(agentId, series.metric, series.points);
+                if (this.#usable(budget, series.metric)) {
+                    this.#instanceGauges.add(agentId, series.metric, series.points);
+                }
                 return;
             case 'check': {
-                const key = `${series.group}\u0000${series.scenario}\u0000${series.name}`;
-                let check = this.#checks.get(key);
-                if (!check) {
-                    check = {
-                        name: series.name,
-                        group: series.group,
-                        scenario: series.scenario,
-                        passes: 0,
-                        fails: 0,
-                    };
-                    this.#checks.set(key, check);
-                }
+                const check = this.#check(budget, series);
+                if (!check)
+                    return;
                 check.passes += series.passes;
                 check.fails += series.fails;
                 return;
             }
         }
     }
-    #applyTotal(agentId, metric, wire) {
+    /** A metric this agent defined (or k6 built in) within its limit of distinct metrics. */
+    #usable(budget, metric) {
+        return this.info(metric) !== undefined && budget.admitName('metrics', metric);
+    }
+    /** The merged sink `key` of `map`, if this agent may feed it (a new one counts against it). */
+    #series(budget, map, key, metric) {
+        const known = map.get(key);
+        if (budget.has('series', known))
+            return known;
+        if (!budget.room('series'))
+            return undefined;
+        const sink = known ?? sinkIn(map, key, this.#type(metric));
+        budget.add('series', sink);
+        return sink;
+    }
+    #part(budget, scenario, group) {
+        const key = `${scenario}\u0000${group}`;
+        const known = this.#parts.get(key);
+        if (budget.has('parts', known))
+            return known;
+        if (!budget.room('parts'))
+            return undefined;
+        const part = known ?? { scenario, group, sinks: new Map() };
+        this.#parts.set(key, part);
+        budget.add('parts', part);
+        return part;
+    }
+    #check(budget, series) {
+        const key = `${series.group}\u0000${series.scenario}\u0000${series.name}`;
+        const known = this.#checks.get(key);
+        if (budget.has('checks', known))
+            return known;
+        if (!budget.room('checks'))
+            return undefined;
+        const check = known ?? {
+            name: series.name,
+            group: series.group,
+            scenario: series.scenario,
+            passes: 0,
+            fails: 0,
+        };
+        this.#checks.set(key, check);
+        budget.add('checks', check);
+        return check;
+    }
+    #applyTotal(agentId, budget, metric, wire) {
         const type = this.#type(metric);
+        // Each k6's own vus/vus_max merge from their ticks instead.
+        if (!PER_INSTANCE_GAUGES.has(metric)) {
+            const sink = this.#series(budget, this.#totals, metric, metric);
+            if (!sink)
+                return;
+            sink.mergeWire(wire);
+        }
         if (type !== 'trend')
             sinkIn(agentMap(this.#agentTotals, agentId), metric, type).mergeWire(wire);
-        // Each k6's own vus/vus_max merge from their ticks instead.
-        if (!PER_INSTANCE_GAUGES.has(metric))
-            sinkIn(this.#totals, metric, type).mergeWire(wire);
     }
     #type(metric) {
         const info = this.#defs.get(metric) ?? builtinMetric(metric);
@@ -105434,8 +106081,9 @@ class CoordinatorMetrics {
         this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
     }
     apply(agentId, report, atMs) {
-        this.store.apply(agentId, report.delta);
+        const breaches = this.store.apply(agentId, report.delta);
         this.timeline.record(agentId, report.delta, atMs);
+        return breaches;
     }
     started(atMs, run) {
         this.timeline.start(atMs);
@@ -105544,6 +106192,104 @@ class CoordinatorMetrics {
 
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: ./src/coordinator/connection-guard.ts
+
+/** File descriptors kept free of connections: k6 for handleSummary(), output files, logs. */
+const FD_RESERVE = 128;
+/** An honest agent holds at most 3 connections (its undici pool); a few more for retries. */
+const PER_AGENT = 4;
+/**
+ * Limits for a run of `agents`: every agent may sit behind one address (a
+ * NAT, or all of them on loopback), yet one address cannot take all the
+ * connections; all of them stay below the process's open-file limit, so
+ * sockets can never take the descriptors the output files need (issue 17.7).
+ */
+function connectionLimitsFor(agents, fdLimit = openFileLimit()) {
+    const perAddress = PER_AGENT * agents + 16;
+    const budget = fdLimit === undefined ? Infinity : Math.max(16, fdLimit - Math.min(FD_RESERVE, fdLimit / 2));
+    return { total: Math.floor(Math.min(2 * perAddress, budget)), perAddress, firstByteMs: 10_000 };
+}
+/**
+ * A warning when the open-file limit leaves fewer connections than `agents`
+ * need: Node cannot raise it (no setrlimit), the shell that starts it can.
+ */
+function openFileWarning(agents, limits, fdLimit = openFileLimit()) {
+    if (fdLimit === undefined || limits.total >= PER_AGENT * agents + 16)
+        return undefined;
+    return (`the open-file limit (ulimit -n) is ${String(fdLimit)}: room for ${String(limits.total)} ` +
+        `connections, fewer than ${String(agents)} agents may need. Raise it before starting the ` +
+        'coordinator, e.g. `ulimit -n 65536`.');
+}
+/**
+ * The soft limit on open files (`ulimit -n`), read from /proc on Linux.
+ * Node cannot raise it itself (no setrlimit); undefined where unknown.
+ */
+function openFileLimit() {
+    try {
+        const line = /^Max open files\s+(\d+|unlimited)/m.exec((0,external_node_fs_.readFileSync)('/proc/self/limits', 'utf8'));
+        if (!line?.[1] || line[1] === 'unlimited')
+            return undefined;
+        return Number(line[1]);
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Caps the server's connections overall and per remote address, and closes
+ * connections that stay silent: without a credential, slow or idle sockets
+ * must not lock agents out or exhaust file descriptors (issue 17.7).
+ */
+class ConnectionGuard {
+    #perAddress = new Map();
+    #o;
+    #refused = 0;
+    constructor(server, options) {
+        this.#o = options;
+        server.maxConnections = options.limits.total;
+        server.on('drop', () => this.#refuse(`more than ${String(options.limits.total)} connections`));
+        server.on('connection', (socket) => this.#admit(socket));
+    }
+    /** Connections refused so far (over a limit). */
+    get refused() {
+        return this.#refused;
+    }
+    /** A request arrived on `socket`: it is no longer silent (a held poll may idle for long). */
+    requestStarted(socket) {
+        socket.setTimeout(0);
+    }
+    #admit(socket) {
+        // Closed by the HTTP server's own timeout handler (it destroys a timed-out socket).
+        socket.setTimeout(this.#o.limits.firstByteMs);
+        if (!this.#o.byAddress)
+            return;
+        const address = socket.remoteAddress ?? '';
+        const open = this.#perAddress.get(address) ?? 0;
+        if (open >= this.#o.limits.perAddress) {
+            socket.destroy();
+            this.#refuse(`more than ${String(this.#o.limits.perAddress)} connections from ${address}`);
+            return;
+        }
+        this.#perAddress.set(address, open + 1);
+        socket.once('close', () => {
+            const left = (this.#perAddress.get(address) ?? 1) - 1;
+            if (left > 0)
+                this.#perAddress.set(address, left);
+            else
+                this.#perAddress.delete(address);
+        });
+    }
+    /** Said once at warning level (then at debug): a flood must not flood the log. */
+    #refuse(why) {
+        this.#refused++;
+        const message = `refused a connection: ${why}; an agent retries until one is free`;
+        if (this.#refused === 1)
+            this.#o.log.warning(message);
+        else
+            this.#o.log.debug(message);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/rate-limit.ts
 
 /**
@@ -105591,13 +106337,18 @@ class RateLimiter {
 
 
 
+
+
 const STATUS_BY_CODE = {
     BAD_REQUEST: 400,
     PROTOCOL_MISMATCH: 400,
     UNAUTHORIZED: 401,
+    EVENT_REFUSED: 403,
     NOT_FOUND: 404,
     RUN_STARTED: 409,
+    SEQUENCE_OUT_OF_RANGE: 409,
     PAYLOAD_TOO_LARGE: 413,
+    SETUP_DATA_REFUSED: 413,
     RATE_LIMITED: 429,
 };
 /** Far above what an agent needs (a delta a second, a poll per hold, a few events and clock samples). */
@@ -105609,6 +106360,17 @@ const AGENT_RATE = { perSecond: 50, burst: 200 };
  */
 const REGISTER_RATE = { perSecond: 20, burst: 300 };
 const REGISTER_MAX_BYTES = 16 * 1024;
+/**
+ * Body limits per route besides setup() data (issue 17.8). Metric deltas
+ * measured with real k6: 6-16 KB in a usual run, 2.0 MB at the agent's own
+ * limits (1,000 groups with a request and a check each, full summary: 14,000
+ * series); 8 MiB leaves four times that. Events other than setup()'s carry at
+ * most 8 KiB of text each.
+ */
+const ROUTE_MAX_BYTES = { metrics: 8 * 1024 * 1024, events: 128 * 1024 };
+const SETUP_DATA_MAX_BYTES = 16 * 1024 * 1024;
+/** An honest agent sends one event and one delta at a time. */
+const BODIES_PER_AGENT = 2;
 /**
  * The coordinator's HTTP transport (protocol v1). Agents are always the
  * client; this server validates every body with the protocol schemas,
@@ -105623,12 +106385,34 @@ class CoordinatorServer {
     #agentRate;
     #registerRate;
     #handling = new Set();
+    #guard;
+    /** Bodies being read, per agent id. */
+    #bodies = new Map();
+    /** Agent and error code pairs already warned of. */
+    #warned = new Set();
     constructor(options) {
         this.#o = options;
         this.#agentRate = new RateLimiter(options.rateLimits?.agent ?? AGENT_RATE);
         this.#registerRate = new RateLimiter(options.rateLimits?.register ?? REGISTER_RATE);
-        this.#server = (0,external_node_http_.createServer)((req, res) => this.#handle(req, res));
-        this.#server.keepAliveTimeout = 65_000;
+        const headersTimeout = options.headersTimeoutMs ?? 10_000;
+        this.#server = (0,external_node_http_.createServer)({
+            // Node's defaults (60 s for headers, 300 s for a request) let slow sockets sit for minutes.
+            headersTimeout,
+            requestTimeout: options.requestTimeoutMs ?? 60_000,
+            connectionsCheckingInterval: Math.min(1_000, headersTimeout / 2),
+            keepAliveTimeout: 65_000,
+        }, (req, res) => this.#handle(req, res));
+        const agents = options.coordinator.expectedAgents;
+        const limits = { ...connectionLimitsFor(agents), ...options.connections };
+        const fdWarning = openFileWarning(agents, limits);
+        if (fdWarning !== undefined)
+            options.log.warning(fdWarning);
+        this.#guard = new ConnectionGuard(this.#server, {
+            limits,
+            // Behind the tunnel every connection comes from cloudflared on loopback.
+            byAddress: options.behindCloudflare !== true,
+            log: options.log,
+        });
     }
     static async listen(options) {
         const server = new CoordinatorServer(options);
@@ -105659,6 +106443,7 @@ class CoordinatorServer {
         await closed;
     }
     #handle(req, res) {
+        this.#guard.requestStarted(req.socket);
         const controller = new AbortController();
         this.#requests.add(controller);
         // Aborts work for a client that went away (a held poll). Not after a response was
@@ -105687,8 +106472,9 @@ class CoordinatorServer {
         switch (route) {
             case `POST ${ROUTES.register}`: {
                 this.#registerRate.take(this.#clientAddress(req));
-                await this.#o.auth?.verify(bearer(req));
+                const credential = await this.#o.auth?.verify(bearer(req));
                 const body = await readJson(req, RegisterRequest, REGISTER_MAX_BYTES);
+                credential?.bind(body.key);
                 send(res, 200, coordinator.register(body));
                 return;
             }
@@ -105707,14 +106493,14 @@ class CoordinatorServer {
             }
             case `POST ${ROUTES.events}`: {
                 const agent = this.#agentOf(req);
-                const body = await readJson(req, EventReport, this.#o.maxBodyBytes ?? 16 * 1024 * 1024);
+                const body = await this.#readBody(agent, req, EventReport, this.#eventLimit(agent));
                 coordinator.report(agent, body);
                 send(res, 200, { ok: true, seq: body.seq });
                 return;
             }
             case `POST ${ROUTES.metrics}`: {
                 const agent = this.#agentOf(req);
-                const body = await readJson(req, MetricsReport, this.#o.maxBodyBytes ?? 16 * 1024 * 1024);
+                const body = await this.#readBody(agent, req, MetricsReport, this.#routeLimit('metrics'));
                 coordinator.reportMetrics(agent, body);
                 send(res, 200, { ok: true, seq: body.seq });
                 return;
@@ -105722,6 +106508,60 @@ class CoordinatorServer {
             default:
                 throw new K6DistributedError('NOT_FOUND', `no route ${route}`);
         }
+    }
+    /**
+     * Reads an agent's body, at most `bodiesPerAgent` at once: memory stays
+     * bounded by agents × bodies × limit, however many requests one agent
+     * sends (the rate limit alone let 200 bodies in at once).
+     */
+    async #readBody(agent, req, schema, limit) {
+        const reading = this.#bodies.get(agent.id) ?? 0;
+        const max = this.#o.bodiesPerAgent ?? BODIES_PER_AGENT;
+        if (reading >= max) {
+            throw this.#refused(agent, new K6DistributedError('RATE_LIMITED', `${agent.label} is already sending ${String(max)} request bodies: one at a time per ` +
+                'route, retry after they are answered'));
+        }
+        this.#bodies.set(agent.id, reading + 1);
+        try {
+            return await readJson(req, schema, limit);
+        }
+        catch (error) {
+            if (error.code !== 'PAYLOAD_TOO_LARGE')
+                throw error;
+            const message = error instanceof Error ? error.message : String(error);
+            throw this.#refused(agent, new K6DistributedError('PAYLOAD_TOO_LARGE', `${agent.label}: ${message}`));
+        }
+        finally {
+            const left = (this.#bodies.get(agent.id) ?? 1) - 1;
+            if (left > 0)
+                this.#bodies.set(agent.id, left);
+            else
+                this.#bodies.delete(agent.id);
+        }
+    }
+    /**
+     * An agent's body refused over a limit: said once per agent and limit as a
+     * warning (each request at debug level), so a flood cannot flood the log.
+     */
+    #refused(agent, error) {
+        const key = `${agent.id}\u0000${error.code}`;
+        if (!this.#warned.has(key)) {
+            this.#warned.add(key);
+            this.#o.log.warning(`refused a request body: ${error.message}`);
+        }
+        return error;
+    }
+    #routeLimit(route) {
+        return Math.min(this.#setupDataLimit(), this.#o.routeMaxBytes?.[route] ?? ROUTE_MAX_BYTES[route]);
+    }
+    #setupDataLimit() {
+        return this.#o.maxBodyBytes ?? SETUP_DATA_MAX_BYTES;
+    }
+    /** setup()'s data comes from the agent asked to run it; any other event is small. */
+    #eventLimit(agent) {
+        return this.#o.coordinator.ranSetupOn(agent)
+            ? this.#setupDataLimit()
+            : this.#routeLimit('events');
     }
     #clientAddress(req) {
         const forwarded = req.headers['cf-connecting-ip'];
@@ -105752,7 +106592,8 @@ class CoordinatorServer {
         const code = error.code;
         const known = typeof code === 'string' && code in STATUS_BY_CODE;
         const status = known ? (STATUS_BY_CODE[code] ?? 500) : 500;
-        const message = error instanceof Error ? error.message : String(error);
+        // Bad input can echo what an unauthenticated client sent: one printable line.
+        const message = printable_printableName(error instanceof Error ? error.message : String(error));
         if (status === 500)
             this.#o.log.error(`${req.method ?? ''} ${req.url ?? ''}: ${message}`);
         else
@@ -105764,8 +106605,9 @@ class CoordinatorServer {
         const body = {
             error: { code: known ? code : 'COORDINATOR_ERROR', message },
         };
-        // An oversized body is not read to its end: close the connection after answering.
-        if (status === 413)
+        // A body not read to its end (too large, or too many at once) leaves the
+        // connection unusable: close it after answering.
+        if (!req.complete)
             res.setHeader('connection', 'close');
         if (status === 429)
             res.setHeader('retry-after', '1');
@@ -105854,6 +106696,9 @@ function splitHostPort(listen) {
 
 
 
+
+
+
 /**
  * How often agents send deltas: every second, every 2 s above 128 agents
  * (the coordinator's CPU is per delta: BENCHMARKS.md, coordinator scale).
@@ -105911,8 +106756,20 @@ async function coordinate(options) {
         livenessTimeoutMs: options.livenessTimeoutMs,
         startLeadMs: options.startLeadMs,
         onAgentLoss: options.onAgentLoss,
+        deadlineMs: runDeadlineMs(test, {
+            startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,
+            graceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
+        }),
+        deadlineGraceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
         log: options.log,
     });
+    // Before any connection can take the descriptors they need (issue 17.7).
+    const files = options.output
+        ? await reserveFiles({
+            summaryJson: outputPath(options, options.summaryJson),
+            summaryExport: outputPath(options, flags.summaryExport),
+        })
+        : {};
     const server = await CoordinatorServer.listen({
         coordinator,
         archivePath: test.archivePath,
@@ -105920,6 +106777,10 @@ async function coordinate(options) {
         listen: options.listen ?? '127.0.0.1:0',
         behindCloudflare: options.behindCloudflare,
         log: options.log,
+        ...options.serverLimits,
+    }).catch(async (error) => {
+        await releaseFiles(files);
+        throw error;
     });
     const onAbort = () => coordinator.abort({
         exitCode: K6_EXIT_CODES['external-abort'],
@@ -105941,8 +106802,9 @@ async function coordinate(options) {
             isStdOutTTY: options.output?.isTTY ?? false,
         });
         const timeline = metrics.timeline.snapshot();
-        if (options.output) {
-            await endOfTest({
+        const output = options.output;
+        if (output) {
+            const print = () => endOfTest({
                 timeline,
                 k6: options.k6,
                 script: options.script,
@@ -105950,13 +106812,16 @@ async function coordinate(options) {
                 source: summary,
                 result,
                 summaryJson: options.summaryJson,
+                summaryJsonSetupData: options.summaryJsonSetupData,
+                files,
                 cwd: options.cwd,
                 env: options.env,
-                stdout: options.output.stdout,
-                stderr: options.output.stderr,
-                enableColors: options.output.isTTY && !flags.noColor,
+                stdout: output.stdout,
+                stderr: output.stderr,
+                enableColors: output.isTTY && !flags.noColor,
                 log: options.log,
             });
+            await (output.around ? output.around(print) : print());
         }
         // After the summary, where `k6 run` logs the error it ends with.
         if (result.k6Error !== undefined)
@@ -105967,7 +106832,11 @@ async function coordinate(options) {
         options.signal?.removeEventListener('abort', onAbort);
         coordinator.close();
         await server.close();
+        await releaseFiles(files);
     }
+}
+function outputPath(options, path) {
+    return path === undefined ? undefined : (0,external_node_path_.resolve)(options.cwd ?? '.', path);
 }
 /**
  * The thresholds' custom metrics as k6 defines them; without them such a
@@ -106204,7 +107073,107 @@ function renderDemoTotals(counts) {
     ].join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/report/run-report.ts
+
+/**
+ * The distributed part of the end-of-test report, as plain text: who ran
+ * which share, how close together they started, how each k6 ended, and the
+ * verdict. Pure: the caller decides where it goes.
+ */
+function renderRunReport(result) {
+    const { header, rows } = run_report_agentTable(result);
+    const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+    return [
+        `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
+            ` (* ran setup and teardown)`,
+        '',
+        ...table(header, rows).map((l) => `    ${l}`),
+        '',
+        `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
+        `  result: exit code ${String(result.exitCode)}: ${printable_printableName(result.message)}`,
+        '',
+    ].join('\n');
+}
+/**
+ * The per-agent table, one row of plain-text cells per agent (`*`: ran setup
+ * and teardown). Names, tags and loss reasons come from agents: one line each,
+ * printable (issue 17.9).
+ */
+function run_report_agentTable(result) {
+    const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
+    const rows = result.agents.map((a) => [
+        `${String(a.index + 1)}${a.leader ? '*' : ''}`,
+        printable_printableName(a.name),
+        a.segment ?? '-',
+        a.share === undefined ? '-' : `${(a.share * 100).toFixed(1)}%`,
+        a.startedAt === undefined ? '-' : `+${(a.startedAt - firstStart).toFixed(1)} ms`,
+        a.totals ? String(a.totals.iterations) : '-',
+        a.totals ? String(a.totals.httpReqs) : '-',
+        a.totals ? String(a.totals.httpReqFailures) : '-',
+        Object.entries(a.tags)
+            .map(([k, v]) => `${k}=${printable_printableName(v)}`)
+            .join(' ') || '-',
+        a.lost ? `LOST: ${printable_printableName(a.lost)}` : a.k6Exit ? exitText(a.k6Exit) : '-',
+    ]);
+    const header = [
+        'agent',
+        'name',
+        'segment',
+        'share',
+        'start',
+        'iterations',
+        'requests',
+        'failed',
+        'tags',
+        'k6 exit',
+    ];
+    return { header, rows };
+}
+function exitText(exit) {
+    return exit.code === null ? (exit.signal ?? 'signal') : String(exit.code);
+}
+function table(header, rows) {
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+    const line = (cells) => cells
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd();
+    return [line(header), ...rows.map(line)];
+}
+
+;// CONCATENATED MODULE: ./src/github/markdown.ts
+
+/**
+ * `text` as one code span: fenced with one backtick more than its longest run
+ * of backticks, and padded with a space where CommonMark would otherwise eat
+ * a backtick or a space at either end (spec: code spans).
+ */
+function markdown_codeSpan(text, options = {}) {
+    let body = printableName(text);
+    if (options.table)
+        body = body.replace(/\|/g, '\\|');
+    const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
+    const fence = '`'.repeat(longest + 1);
+    const pad = body === '' || /^[` ]|[` ]$/.test(body) ? ' ' : '';
+    return `${fence}${pad}${body}${pad}${fence}`;
+}
+/**
+ * A zero-width space: after `@`, `#`, a URL's `:` and `www` it keeps GitHub
+ * from reading a mention, an issue reference or an autolink (as Renovate
+ * does in its pull requests), and stays invisible.
+ */
+const BREAK = '\u200b';
+/** Plain text on one line with Markdown's and HTML's special characters escaped. */
+function markdown_markdownText(text) {
+    return printableName(text)
+        .replace(/[\\`*_{}[\]()<>#!|~&]/g, '\\$&')
+        .replace(/[@#]|:(?=\/\/)/g, `$&${BREAK}`)
+        .replace(/\bwww\./gi, `www${BREAK}.`)
+        .trim();
+}
+
 ;// CONCATENATED MODULE: ./src/github/report-markdown.ts
+
 
 
 
@@ -106254,17 +107223,17 @@ function sections(input) {
     const unit = source.options.summaryTimeUnit;
     const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
     const head = [
-        `### ${ICON[verdict]} k6-distributed: \`${code(title)}\` ${verdict}`,
+        `### ${ICON[verdict]} k6-distributed: ${codeSpan(title)} ${verdict}`,
         '',
-        `**exit code ${String(result.exitCode)}** (${exitName(result.exitCode)}): ${cell(result.message)}`,
+        `**exit code ${String(result.exitCode)}** (${exitName(result.exitCode)}): ${markdownText(result.message)}`,
         '',
-        `${String(result.agents.length)} agents · test run ${seconds(source.durationMs)} · start skew ${skew} · ` +
+        `${String(result.agents.length)} agents · test run ${report_markdown_seconds(source.durationMs)} · start skew ${skew} · ` +
             `setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
         ...(input.reportUrl === undefined
             ? []
             : ['', `📊 [HTML report and result JSON](${input.reportUrl}) (artifact)`]),
     ];
-    const thresholds = [...report.thresholds].flatMap(([key, t]) => t.thresholds.map((th) => `| \`${code(key)}\` | \`${code(th.source)}\` | ${thresholdValue(t.metric, th.source, unit)} | ${th.ok ? '✅' : '❌'} |`));
+    const thresholds = [...report.thresholds].flatMap(([key, t]) => t.thresholds.map((th) => `| ${codeSpan(key, TABLE)} | ${codeSpan(th.source.trim(), TABLE)} | ${thresholdValue(t.metric, th.source, unit)} | ${th.ok ? '✅' : '❌'} |`));
     const all = new Map();
     for (const section of report.root.metrics.values())
         for (const [k, m] of section)
@@ -106273,8 +107242,8 @@ function sections(input) {
         const metric = all.get(name);
         return metric ? [`| \`${name}\` | ${metricValue(metric, unit)} |`] : [];
     });
-    const checks = [...(report.root.checks?.ordered ?? [])].map((c) => `| ${c.fails === 0 ? '✅' : '❌'} ${cell(c.name)} | ${String(c.passes)} | ${String(c.fails)} |`);
-    const agents = agentTable(result).rows.map((row) => `| ${row.map(cell).join(' | ')} |`);
+    const checks = [...(report.root.checks?.ordered ?? [])].map((c) => `| ${c.fails === 0 ? '✅' : '❌'} ${codeSpan(c.name, TABLE)} | ${String(c.passes)} | ${String(c.fails)} |`);
+    const agents = agentTable(result).rows.map((row) => `| ${row.map(agentCell).join(' | ')} |`);
     return {
         head,
         baseline: input.baseline ? baselineLines(input.baseline) : [],
@@ -106372,14 +107341,14 @@ function metricValue(m, unit) {
  * or why there is no baseline.
  */
 function baselineLines({ lookup, comparison }) {
-    const branch = code(lookup.branch);
-    const lines = [`#### Compared with \`${branch}\``, ''];
+    const branch = codeSpan(lookup.branch);
+    const lines = [`#### Compared with ${branch}`, ''];
     if (!lookup.found || comparison === undefined) {
         lines.push(`No baseline: ${cell(lookup.found ? 'nothing to compare' : lookup.reason)}.`);
     }
     else {
         lines.push(`Baseline: [run #${String(lookup.run.number)}](${lookup.run.url}) (\`${lookup.run.sha.slice(0, 7)}\`), ` +
-            `the last successful run on \`${branch}\`.`, '', `| | \`${branch}\` | This run | Change |`, '| --- | ---: | ---: | ---: |', ...comparison.rows.map((row) => {
+            `the last successful run on ${branch}.`, '', `| | ${codeSpan(lookup.branch, TABLE)} | This run | Change |`, '| --- | ---: | ---: | ---: |', ...comparison.rows.map((row) => {
             const change = formatChange(row);
             const flagged = !row.regressed
                 ? change
@@ -106404,86 +107373,35 @@ function exitName(code) {
     const name = Object.entries(K6_EXIT_CODES).find(([, c]) => c === code)?.[0];
     return name ?? 'exit code';
 }
-function seconds(ms) {
+function report_markdown_seconds(ms) {
     return `${(ms / 1000).toFixed(1)} s`;
 }
 function round(n) {
     return String(Math.round(n * 100) / 100);
 }
-/** Text safe inside a table cell. */
+const TABLE = { table: true };
+/** The agent table's name and tags columns (report/run-report.ts agentTable). */
+const AGENT_NAME_COLUMNS = new Set([1, 8]);
+/**
+ * One cell of the agent table: the name, tags and loss reason the agent
+ * gave in a code span, our own figures as they are (issue 17.10).
+ */
+function agentCell(text, column) {
+    if (text === '-')
+        return text;
+    if (AGENT_NAME_COLUMNS.has(column))
+        return codeSpan(text, TABLE);
+    if (text.startsWith('LOST: '))
+        return `LOST: ${codeSpan(text.slice('LOST: '.length), TABLE)}`;
+    return markdownText(text);
+}
+/** Our own text (the baseline lookup's, from GitHub's API) safe inside a table cell. */
 function cell(text) {
     return text
         .replace(/\s+/g, ' ')
         .replace(/([|*])/g, '\\$1')
         .replace(/</g, '&lt;')
         .trim();
-}
-/** Text safe inside a table cell's code span (where `<` is literal already). */
-function code(text) {
-    return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').replace(/`/g, "'").trim();
-}
-
-;// CONCATENATED MODULE: ./src/report/run-report.ts
-/**
- * The distributed part of the end-of-test report, as plain text: who ran
- * which share, how close together they started, how each k6 ended, and the
- * verdict. Pure: the caller decides where it goes.
- */
-function renderRunReport(result) {
-    const { header, rows } = run_report_agentTable(result);
-    const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
-    return [
-        `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
-            ` (* ran setup and teardown)`,
-        '',
-        ...table(header, rows).map((l) => `    ${l}`),
-        '',
-        `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
-        `  result: exit code ${String(result.exitCode)}: ${result.message}`,
-        '',
-    ].join('\n');
-}
-/** The per-agent table, one row of plain-text cells per agent (`*`: ran setup and teardown). */
-function run_report_agentTable(result) {
-    const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
-    const rows = result.agents.map((a) => [
-        `${String(a.index + 1)}${a.leader ? '*' : ''}`,
-        a.name,
-        a.segment ?? '-',
-        a.share === undefined ? '-' : `${(a.share * 100).toFixed(1)}%`,
-        a.startedAt === undefined ? '-' : `+${(a.startedAt - firstStart).toFixed(1)} ms`,
-        a.totals ? String(a.totals.iterations) : '-',
-        a.totals ? String(a.totals.httpReqs) : '-',
-        a.totals ? String(a.totals.httpReqFailures) : '-',
-        Object.entries(a.tags)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' ') || '-',
-        a.lost ? `LOST: ${a.lost}` : a.k6Exit ? exitText(a.k6Exit) : '-',
-    ]);
-    const header = [
-        'agent',
-        'name',
-        'segment',
-        'share',
-        'start',
-        'iterations',
-        'requests',
-        'failed',
-        'tags',
-        'k6 exit',
-    ];
-    return { header, rows };
-}
-function exitText(exit) {
-    return exit.code === null ? (exit.signal ?? 'signal') : String(exit.code);
-}
-function table(header, rows) {
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-    const line = (cells) => cells
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd();
-    return [line(header), ...rows.map(line)];
 }
 
 ;// CONCATENATED MODULE: ./src/report/svg-chart.ts
@@ -106717,7 +107635,7 @@ function renderHtmlReport(input) {
     const sections = [
         `<h1>k6-distributed: <code>${escapeXml(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
         `<p><strong>exit code ${String(result.exitCode)}</strong> (${escapeXml(exitName(result.exitCode))}): ${escapeXml(result.message)}</p>`,
-        `<p class="meta">${String(result.agents.length)} agents · test run ${escapeXml(seconds(source.durationMs))} · start skew ${escapeXml(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+        `<p class="meta">${String(result.agents.length)} agents · test run ${escapeXml(report_markdown_seconds(source.durationMs))} · start skew ${escapeXml(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
         ...baselineSection(input.baseline),
         '<h2>Over time</h2>',
         charts(timeline, result),
@@ -106829,6 +107747,7 @@ function regressionLimits(value) {
 
 
 
+
 const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
 function coordinatorOptions(command) {
     return command
@@ -106847,14 +107766,23 @@ function coordinatorOptions(command) {
         .default(1_000, '1s')
         .hideHelp())
         .option('--summary-json <file>', 'write the merged result (verdict, agents, time series, summary data) as JSON')
+        .option('--include-setup-data', "keep setup()'s data in the --summary-json file (left out by default: it often holds secrets)")
         .option('--report-html <file>', 'write a self-contained HTML report: charts over time, thresholds, checks, agents')
         .option('--baseline <file>', "compare p(95), error rate and request rate with an earlier run's --summary-json")
         .addOption(new Option('--fail-on-regression <limits>', 'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"').argParser(regressionLimits))
         .allowUnknownOption()
         .argument('[k6-args...]', 'the script and `k6 run` flags (-e, --vus, --duration, --tag, ...), in any order');
 }
+/**
+ * --report-html, opened before the load (issue 17.7: sockets cannot take its
+ * descriptor), or undefined when not asked for or not openable now.
+ */
+async function reserveHtmlReport(flags) {
+    const files = await reserveFiles({ html: flags.reportHtml });
+    return files.html;
+}
 /** --report-html: the run as one HTML page; a failure to write it is logged, as k6 does for its summary files. */
-async function writeHtmlReport(flags, result, script, log) {
+async function writeHtmlReport(flags, result, script, log, file) {
     if (flags.reportHtml === undefined)
         return;
     const html = renderHtmlReport({
@@ -106865,7 +107793,7 @@ async function writeHtmlReport(flags, result, script, log) {
         generatedAt: new Date(),
     });
     try {
-        await (0,promises_.writeFile)(flags.reportHtml, html);
+        await (file ? file.write(html) : (0,promises_.writeFile)(flags.reportHtml, html));
         log.info(`HTML report: ${flags.reportHtml}`);
     }
     catch (error) {
@@ -106924,6 +107852,7 @@ function compareWithBaseline(io, log, flags, baseline, result) {
 function summaryOutput(io, flags) {
     return {
         summaryJson: flags.summaryJson,
+        summaryJsonSetupData: flags.includeSetupData === true,
         output: {
             stdout: (text) => void io.stdout.write(text),
             stderr: (text) => void io.stderr.write(text),
@@ -106940,20 +107869,26 @@ function addRunCommands(program, io, log, exit) {
         const baseline = await readBaseline(flags);
         await withWorkDir(async (workDir) => {
             const k6 = await provisionK6({ env: io.env, log });
-            const result = await runLocal({
-                ...runSettings(flags),
-                k6,
-                script,
-                flags: k6Flags,
-                workDir,
-                env: io.env,
-                log,
-                signal: io.signal,
-                ...summaryOutput(io, flags),
-            });
-            io.stdout.write(renderRunReport(result));
-            await writeHtmlReport(flags, result, script, log);
-            exit(compareWithBaseline(io, log, flags, baseline, result));
+            const report = await reserveHtmlReport(flags);
+            try {
+                const result = await runLocal({
+                    ...runSettings(flags),
+                    k6,
+                    script,
+                    flags: k6Flags,
+                    workDir,
+                    env: io.env,
+                    log,
+                    signal: io.signal,
+                    ...summaryOutput(io, flags),
+                });
+                io.stdout.write(renderRunReport(result));
+                await writeHtmlReport(flags, result, script, log, report);
+                exit(compareWithBaseline(io, log, flags, baseline, result));
+            }
+            finally {
+                await report?.release();
+            }
         });
     });
     coordinatorOptions(program
@@ -106968,23 +107903,29 @@ function addRunCommands(program, io, log, exit) {
         const baseline = await readBaseline(flags);
         await withWorkDir(async (workDir) => {
             const k6 = await provisionK6({ env: io.env, log });
-            const result = await coordinate({
-                ...runSettings(flags),
-                k6,
-                script,
-                flags: k6Flags,
-                workDir,
-                listen: flags.listen,
-                secret,
-                env: io.env,
-                log,
-                signal: io.signal,
-                ...summaryOutput(io, flags),
-                onListening: (url) => void io.stdout.write(`${url}\n`),
-            });
-            io.stdout.write(renderRunReport(result));
-            await writeHtmlReport(flags, result, script, log);
-            exit(compareWithBaseline(io, log, flags, baseline, result));
+            const report = await reserveHtmlReport(flags);
+            try {
+                const result = await coordinate({
+                    ...runSettings(flags),
+                    k6,
+                    script,
+                    flags: k6Flags,
+                    workDir,
+                    listen: flags.listen,
+                    secret,
+                    env: io.env,
+                    log,
+                    signal: io.signal,
+                    ...summaryOutput(io, flags),
+                    onListening: (url) => void io.stdout.write(`${url}\n`),
+                });
+                io.stdout.write(renderRunReport(result));
+                await writeHtmlReport(flags, result, script, log, report);
+                exit(compareWithBaseline(io, log, flags, baseline, result));
+            }
+            finally {
+                await report?.release();
+            }
         });
     });
     program
