@@ -57,6 +57,10 @@ export const SKIPPED_EXAMPLES: Record<string, string> = {
   'enhanced/user.ts': 'a module that enhanced/script.ts imports',
   'source_map/issue_1804/imported.js': 'a module that source_map/issue_1804/main.js imports',
   'source_map/typescript_template/test1.ts': 'the TypeScript source of test1.js (which runs)',
+  'thresholds_readme_example.js':
+    'its “reused connection” check races Go’s connection pool (does a batch’s first request get the ' +
+    'connection the GET before it is returning to the pool, or dial?): standalone k6 with ' +
+    '--out json fails it 1 run in 8 (measured), and one failure crosses its abortOnFail threshold',
   'es6sample.js':
     'its checks and threshold test Math.random(): k6’s own verdict changes from run to run',
   'webcrypto/':
@@ -116,14 +120,6 @@ export const EXAMPLE_CASES: ConformanceCase[] = [
   example('tls_skip_cert_verification.js'),
   // No sleep: ramping stages would measure the CPU, so -u/-i keep it to a known load.
   example('stages.js', { args: ['-u', '5', '-i', '25'] }),
-  // A reduced version of its "reused connection" check failed for 1-2 of 6 batches in 6 of 10
-  // distributed runs, in none of 16 standalone ones (6 under full CPU load) nor of 9 sets of
-  // three k6 started by hand with the agents' exact flags and REST calls: unexplained.
-  example('thresholds_readme_example.js', {
-    args: ['-u', '3', '-i', '3'],
-    randomDuration: true,
-    knownDifferences: ['new: batch connection reuse'],
-  }),
   example('docker-compose/influxdb-v1/script.js'),
   example('docker-compose/opentelemetry/script.js', { args: ['-u', '10', '-i', '30'] }),
   example('experimental/csv-parse.js'),
