@@ -20,6 +20,7 @@ import type { Logger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { ClockSample, CoordinatorClient } from './client.js';
 import { MetricAggregator } from '../metrics/aggregator.js';
+import { CloudIngest } from './cloud-ingest.js';
 import { K6Log } from './k6-log.js';
 import { startAgentK6, type ReadyK6 } from './local-k6.js';
 import { VusSampler } from './vus-sampler.js';
@@ -77,6 +78,8 @@ export class Agent {
   #k6: ReadyK6 | undefined;
   #pump: MetricsPump | undefined;
   #aggregator: MetricAggregator | undefined;
+  /** Where k6's cloud output pushes, on the cloud transport. */
+  #ingest: CloudIngest | undefined;
   #sampler: VusSampler | undefined;
   #clock: ClockSample = { offsetMs: 0, rttMs: Infinity };
   /** The start instant on this machine's clock. */
@@ -258,6 +261,13 @@ export class Agent {
       onError: (error) => this.#fail(error),
     });
     const secrets = await agentSecretSources(assignment.secretSources, this.#o.workDir);
+    if (assignment.metrics.transport === 'cloud') {
+      this.#ingest = await CloudIngest.start({
+        onSeries: (series) => aggregator.ingestCloud(series),
+        warn: (m) => this.#log.warning(m),
+      });
+      this.#log.debug(`k6's cloud output pushes its metrics to ${this.#ingest.url}`);
+    }
     try {
       this.#k6 = await this.#startK6(assignment, archive, secrets, aggregator);
     } catch (error) {
@@ -284,6 +294,8 @@ export class Agent {
       secretSourceFlags: secrets.flags,
       env: this.#o.env,
       secretSourceEnv: secrets.env,
+      transport: assignment.metrics.transport,
+      transportEnv: this.#ingest?.k6Environment(),
       log: this.#log,
       onMetricLine: (line) => aggregator.ingestLine(line),
       onLogLine: this.#k6Log.line,
@@ -505,12 +517,12 @@ export class Agent {
     await this.#sampler?.stop();
     await this.#pump?.stop();
     const k6 = this.#k6;
-    if (!k6) return;
-    if (!k6.proc.exit) {
+    if (k6 && !k6.proc.exit) {
       this.#log.warning('stopping k6 (dead-man switch: this agent is ending)');
       await k6.proc.stop({ graceMs: 5_000 });
     }
-    await k6.api.close();
+    await k6?.api.close();
+    await this.#ingest?.close();
   }
 }
 

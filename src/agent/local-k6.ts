@@ -5,7 +5,7 @@ import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { K6Process, type K6ProcessExit } from '../k6/process.js';
 import { agentK6Environment } from '../k6/test-env.js';
 import { isReadyToStart, K6RestClient } from '../k6/rest-client.js';
-import type { Assignment } from '../protocol/messages.js';
+import type { Assignment, MetricTransport } from '../protocol/messages.js';
 import type { Logger } from '../runtime/logger.js';
 
 /** What an agent's k6 run gets besides its assignment. */
@@ -18,6 +18,8 @@ export interface AgentK6Inputs {
   envOverrides?: Record<string, string>;
   /** --secret-source flags (k6/secret-sources.ts). */
   secretSourceFlags?: readonly string[];
+  /** Default `json`. */
+  transport?: MetricTransport;
 }
 
 /**
@@ -42,11 +44,12 @@ export function agentK6Args(inputs: AgentK6Inputs): string[] {
     '--no-thresholds',
     '--summary-mode=disabled',
     '--quiet',
-    // The metric stream the agent aggregates (design.md §5): stdout, the cheapest
-    // live transport measured (BENCHMARKS.md); it carries nothing else under
-    // --quiet with the summary off.
+    // The metric stream the agent aggregates (design.md §5): k6's cloud output
+    // into the agent's loopback ingest (k6 aggregates in-process, issue 18), or
+    // stdout, the cheapest JSON transport measured (BENCHMARKS.md); stdout
+    // carries nothing else under --quiet with the summary off.
     '--out',
-    'json=-',
+    inputs.transport === 'cloud' ? 'cloud' : 'json=-',
     // K6_LOG_OUTPUT=stdout in the environment would mix logs into the stream.
     '--log-output=stderr',
     '--execution-segment',
@@ -86,6 +89,9 @@ export async function startAgentK6(options: {
   env?: NodeJS.ProcessEnv;
   /** Settings of the coordinator's secret sources (K6_SECRET_SOURCE_URL_*), over this machine's. */
   secretSourceEnv?: Record<string, string>;
+  transport?: MetricTransport;
+  /** The cloud output's settings (CloudIngest.k6Environment), over everything else. */
+  transportEnv?: Record<string, string>;
   log: Logger;
   /** Receives each line of k6's JSON metric stream. */
   onMetricLine: (line: string) => void;
@@ -101,6 +107,7 @@ export async function startAgentK6(options: {
         ...agentK6Environment(options.env ?? process.env),
         ...options.secretSourceEnv,
         K6_NO_COLOR: 'true',
+        ...options.transportEnv,
       },
       onStdoutLine: options.onMetricLine,
       onStderrLine: options.onLogLine ?? ((line) => options.log.info(`[k6] ${line}`)),

@@ -23,6 +23,7 @@ import {
   type RegressionLimits,
   renderComparisonText,
 } from '../report/compare.js';
+import { METRIC_TRANSPORTS, type MetricTransport } from '../protocol/messages.js';
 import { renderHtmlReport } from '../report/html.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { renderRunReport } from '../report/run-report.js';
@@ -55,6 +56,7 @@ interface CoordinatorFlags {
   onAgentLoss: 'abort' | 'continue';
   pollHold: number;
   startLead: number;
+  transport: MetricTransport;
 }
 
 function coordinatorOptions(command: Command): Command {
@@ -74,6 +76,11 @@ function coordinatorOptions(command: Command): Command {
         .argParser(durationMs)
         .default(25_000, '25s')
         .hideHelp(),
+    )
+    .addOption(
+      new Option('--transport <kind>', "how agents get their k6's metrics: cloud or json")
+        .choices(METRIC_TRANSPORTS)
+        .default('json'),
     )
     .addOption(
       new Option('--start-lead <duration>', 'how far ahead the common start is announced')
@@ -371,6 +378,7 @@ function runSettings(flags: CoordinatorFlags & { agents: number }) {
     onAgentLoss: flags.onAgentLoss,
     pollHoldMs: flags.pollHold,
     startLeadMs: flags.startLead,
+    transport: flags.transport,
   };
 }
 

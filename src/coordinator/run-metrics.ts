@@ -5,7 +5,12 @@ import { createSink } from '../metrics/sinks.js';
 import { MetricStore } from '../metrics/store.js';
 import { TimelineRecorder } from '../metrics/timeline.js';
 import type { MetricInfo, Sink } from '../metrics/types.js';
-import type { MetricsPlan, MetricsReport, SubmetricSpec } from '../protocol/messages.js';
+import type {
+  MetricsPlan,
+  MetricsReport,
+  MetricTransport,
+  SubmetricSpec,
+} from '../protocol/messages.js';
 import type { SeriesView, SummarySource } from '../summary/source.js';
 import { parseThresholdsOption, type ThresholdSet } from '../thresholds/config.js';
 import { ThresholdEvaluator } from '../thresholds/evaluate.js';
@@ -27,6 +32,8 @@ export interface RunMetricsOptions {
   intervalMs?: number;
   /** The thresholds' custom metrics, as k6 defines them (k6/threshold-metrics.ts). */
   thresholdMetrics?: readonly MetricInfo[];
+  /** How agents get their k6's samples (default json). */
+  transport?: MetricTransport;
 }
 
 /**
@@ -60,6 +67,8 @@ export class CoordinatorMetrics implements RunMetrics {
       intervalMs: options.intervalMs ?? 1_000,
       submetrics: [...submetrics.values()],
       parts: options.flags.summaryMode === 'full',
+      transport: options.transport ?? 'json',
+      ...(options.thresholdMetrics?.length && { metrics: [...options.thresholdMetrics] }),
     };
     this.store = new MetricStore({
       submetrics: this.plan.submetrics,

@@ -24,6 +24,8 @@ import { endOfTest } from './end-of-test.js';
 import type { RunResult } from './outcome.js';
 import { CoordinatorMetrics } from './run-metrics.js';
 import { CoordinatorServer, type ServerOptions } from './server.js';
+import { chooseTransport } from './transport.js';
+import type { MetricTransport } from '../protocol/messages.js';
 
 export interface CoordinateOptions {
   k6: K6Binary;
@@ -89,6 +91,8 @@ export interface CoordinateOptions {
     ServerOptions,
     'connections' | 'bodiesPerAgent' | 'routeMaxBytes' | 'headersTimeoutMs' | 'requestTimeoutMs'
   >;
+  /** How agents get their k6's samples (default json; issue 18). */
+  transport?: MetricTransport;
 }
 
 /**
@@ -136,7 +140,10 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   const vuWarning =
     options.agents > 1 ? await vuNumberWarning(test.archivePath, options.script) : undefined;
   if (vuWarning) options.log.warning(vuWarning);
+  const transport = chooseTransport(options.transport ?? 'json', test.options);
+  if (transport.warning) options.log.warning(transport.warning);
   const metrics = new CoordinatorMetrics({
+    transport: transport.transport,
     options: test.options,
     flags,
     intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),

@@ -6,10 +6,15 @@ import {
   type SubmetricSpec,
   type TickPoint,
 } from '../protocol/messages.js';
+import type { CloudSeries, CloudValue } from '../agent/cloud-wire.js';
+import { builtinMetric } from './builtin.js';
 import { createSink, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, ValueType } from './types.js';
 
 type AgentSink = ReturnType<typeof createSink>;
+
+/** Adds a sample, or a pre-aggregated value, to one sink. */
+type Apply = (sink: AgentSink) => void;
 
 /** One line of k6's JSON output (internal/output/json/wrapper.go). */
 type JsonLine =
@@ -130,14 +135,61 @@ export class MetricAggregator {
       return;
     }
     this.#samples++;
-    const tags = data.tags ?? {};
     const value = data.value;
     const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
-    sinkIn(this.#totals, metric, info.type).add(value, time);
+    const passed = value !== 0 ? 1 : 0;
+    this.#series(info, data.tags ?? {}, (sink) => sink.add(value, time), [passed, 1 - passed]);
+  }
+
+  /**
+   * Ingests the series of one push of k6's cloud output (issue 18): values
+   * k6 already aggregated per series and aggregation bucket, added into the
+   * same series kinds as the JSON stream's samples. A bucket pushed again
+   * later (late samples) adds to what came before, as counts must.
+   */
+  ingestCloud(pushed: readonly CloudSeries[]): void {
+    for (const s of pushed) {
+      const info = this.#defineCloud(s.metric, s.type);
+      for (const v of s.values) {
+        const checks: [number, number] | undefined =
+          v.type === 'rate' ? [v.nonzero, v.total - v.nonzero] : undefined;
+        this.#samples += v.type === 'counter' ? 1 : v.type === 'rate' ? v.total : v.count;
+        this.#series(info, s.tags, cloudApply(v), checks);
+      }
+    }
+  }
+
+  /**
+   * k6's cloud output names a metric's type but not what its values are
+   * (time, data): built-in metrics and those the coordinator learnt from k6
+   * know it; any other custom metric counts as plain numbers.
+   */
+  #defineCloud(name: string, type: MetricType): MetricInfo {
+    const known = this.#defs.get(name);
+    if (known) return known;
+    const info = builtinMetric(name) ??
+      this.#plan.metrics?.find((m) => m.name === name) ?? { name, type, contains: 'default' };
+    this.#define({ name, type, contains: info.contains });
+    return this.#defs.get(name) ?? info;
+  }
+
+  /**
+   * One sample or aggregated value of a series with these tags, into the
+   * run's total, the submetrics it belongs to, its scenario/group part and,
+   * for `checks`, its check (`checks`: passes and fails it holds).
+   */
+  #series(
+    info: MetricInfo,
+    tags: Record<string, string>,
+    apply: Apply,
+    checks: [number, number] | undefined,
+  ): void {
+    const metric = info.name;
+    apply(sinkIn(this.#totals, metric, info.type));
     const subs = this.#subsByMetric.get(metric);
     if (subs) {
       for (const sub of subs) {
-        if (contains(tags, sub.tags)) sinkIn(this.#subs, sub.key, info.type).add(value, time);
+        if (contains(tags, sub.tags)) apply(sinkIn(this.#subs, sub.key, info.type));
       }
     }
     const group = tags.group ?? '';
@@ -147,10 +199,10 @@ export class MetricAggregator {
     if (group !== '' && (metric === 'checks' || metric === 'group_duration')) {
       if (!this.#seenGroups.has(group)) this.#noteGroup(group);
     }
-    if (metric === 'checks' && tags.check !== undefined) {
-      this.#check(tags.check, group, scenario, value !== 0);
+    if (metric === 'checks' && tags.check !== undefined && checks) {
+      this.#check(tags.check, group, scenario, checks[0], checks[1]);
     }
-    if (this.#plan.parts) this.#part(scenario, group, metric, info.type, value, time);
+    if (this.#plan.parts) this.#part(scenario, group, metric, info.type, apply);
   }
 
   #tick(metric: string, point: TickPoint): void {
@@ -173,7 +225,7 @@ export class MetricAggregator {
     this.#newGroups.push(group);
   }
 
-  #check(name: string, group: string, scenario: string, passed: boolean): void {
+  #check(name: string, group: string, scenario: string, passes: number, fails: number): void {
     const key = `${group}\u0000${scenario}\u0000${name}`;
     let count = this.#checks.get(key);
     if (!count) {
@@ -181,18 +233,11 @@ export class MetricAggregator {
       count = { name, group, scenario, passes: 0, fails: 0 };
       this.#checks.set(key, count);
     }
-    if (passed) count.passes++;
-    else count.fails++;
+    count.passes += passes;
+    count.fails += fails;
   }
 
-  #part(
-    scenario: string,
-    group: string,
-    metric: string,
-    type: MetricType,
-    value: number,
-    time: number,
-  ): void {
+  #part(scenario: string, group: string, metric: string, type: MetricType, apply: Apply): void {
     const key = `${scenario}\u0000${group}`;
     let part = this.#parts.get(key);
     if (!part) {
@@ -202,7 +247,7 @@ export class MetricAggregator {
       part = { scenario, group, sinks: new Map() };
       this.#parts.set(key, part);
     }
-    sinkIn(part.sinks, metric, type).add(value, time);
+    apply(sinkIn(part.sinks, metric, type));
   }
 
   /** A new series is admitted while under its bound; past it, warn once and drop the split. */
@@ -282,4 +327,26 @@ export class MetricAggregator {
 function contains(tags: Record<string, string>, wanted: Record<string, string>): boolean {
   for (const key in wanted) if (tags[key] !== wanted[key]) return false;
   return true;
+}
+
+/**
+ * How one of k6's aggregated values goes into a sink. A gauge's bucket gives
+ * its last value at the bucket's time. k6 starts a bucket's max at 0, so a
+ * gauge of only negative values reads max 0 there; with one sample, last is
+ * the max.
+ */
+function cloudApply(v: CloudValue): Apply {
+  switch (v.type) {
+    case 'counter':
+      return (sink) => sink.mergeWire({ t: 'counter', sum: v.value });
+    case 'gauge': {
+      const max = v.count === 1 ? v.last : v.max;
+      return (sink) =>
+        sink.mergeWire({ t: 'gauge', value: v.last, time: v.timeMs, min: v.min, max });
+    }
+    case 'rate':
+      return (sink) => sink.mergeWire({ t: 'rate', trues: v.nonzero, total: v.total });
+    case 'trend':
+      return (sink) => sink.mergeK6?.(v);
+  }
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { K6_HDR_MAX_INDEX, k6HdrBucket, k6HdrIndex } from './k6-hdr.js';
+
 const SUB_BITS = 7;
 /** The high 32 bits of a float64 hold sign, 11 exponent bits and 20 mantissa bits. */
 const MANTISSA_SHIFT = 20 - SUB_BITS;
@@ -40,6 +42,27 @@ function bucketLowerBound(index: number): number {
 
 type Buckets = Map<number, number>;
 
+/**
+ * One histogram of k6's cloud output (k6-hdr.ts): bucket index → count, the
+ * two extra counters, and k6's exact count, sum, min and max.
+ */
+export interface K6HdrInput {
+  buckets: Iterable<[number, number]>;
+  low: number;
+  high: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/** k6's buckets held as they are, beside its extra counters. */
+interface K6Buckets {
+  buckets: Buckets;
+  low: number;
+  high: number;
+}
+
 function bump(buckets: Buckets, index: number, count: number): void {
   buckets.set(index, (buckets.get(index) ?? 0) + count);
 }
@@ -69,6 +92,8 @@ export class Histogram {
   readonly #exactLimit: number;
   readonly #pos: Buckets = new Map();
   readonly #neg: Buckets = new Map();
+  /** k6's own buckets (cloud transport), kept as k6 made them; undefined otherwise. */
+  #k6: K6Buckets | undefined;
   #zeros = 0;
   #count = 0;
   #sum = 0;
@@ -89,7 +114,8 @@ export class Histogram {
   add(value: number): void {
     if (!Number.isFinite(value)) return;
     if (value === 0) value = 0;
-    if (this.#exact) {
+    if (this.#k6) addK6Sample(this.#k6, value);
+    else if (this.#exact) {
       bump(this.#exact, value, 1);
       if (this.#exact.size > this.#exactLimit) this.#spill();
     } else this.#bucket(value, 1);
@@ -123,9 +149,48 @@ export class Histogram {
     } else for (const [value, count] of values) this.#bucket(value, count);
   }
 
+  /**
+   * Adds one of k6's cloud-output histograms. An empty histogram takes k6's
+   * buckets as they are and stays in k6's layout; one that already holds our
+   * own buckets or exact values gets k6's bucket estimates instead (only when
+   * transports are mixed).
+   */
+  mergeK6(k: K6HdrInput): void {
+    if (k.count === 0) return;
+    if (this.#count === 0 && !this.#k6) {
+      this.#exact = undefined;
+      this.#k6 = { buckets: new Map(), low: 0, high: 0 };
+    }
+    const own = this.#k6;
+    if (own) {
+      for (const [index, count] of k.buckets) bump(own.buckets, index, count);
+      own.low += k.low;
+      own.high += k.high;
+    } else {
+      this.#spill();
+      for (const [value, count] of k6Estimates(k)) this.#bucket(value, count);
+    }
+    this.#mergeTotals(0, k.count, k.sum, k.min, k.max);
+  }
+
+  /** Our own layout from here on: k6's buckets become their estimates (mixed transports only). */
+  #leaveK6(): void {
+    const k6 = this.#k6;
+    if (!k6) return;
+    this.#k6 = undefined;
+    this.#exact = undefined;
+    const input = { ...k6, count: this.#count, sum: this.#sum, min: this.#min, max: this.#max };
+    for (const [value, count] of k6Estimates(input)) this.#bucket(value, count);
+  }
+
   /** Adds another histogram's samples into this one. */
   merge(other: Histogram): void {
     if (other.#count === 0) return;
+    if (other.#k6) {
+      this.mergeK6({ ...other.#k6, buckets: [...other.#k6.buckets], ...totalsOf(other) });
+      return;
+    }
+    this.#leaveK6();
     if (other.#exact) this.#addExact([...other.#exact]);
     else {
       this.#spill();
@@ -144,6 +209,13 @@ export class Histogram {
    */
   mergeWire(w: HistogramWire): void {
     if (w.count === 0) return;
+    if (w.k6) {
+      const buckets = new Map<number, number>();
+      bumpFlat(buckets, w.k6);
+      this.mergeK6({ buckets, low: w.k6low ?? 0, high: w.k6high ?? 0, ...totalsOf(w) });
+      return;
+    }
+    this.#leaveK6();
     if (w.exact) this.#addExact(flatPairs(w.exact));
     else {
       this.#spill();
@@ -227,6 +299,15 @@ export class Histogram {
   #buildLayout(): Layout {
     const ends: number[] = [];
     const estimates: number[] = [];
+    if (this.#k6) {
+      let rank = 0;
+      for (const [value, count] of k6Estimates({ ...this.#k6, ...totalsOf(this) })) {
+        rank += count;
+        ends.push(rank);
+        estimates.push(value);
+      }
+      return { ends, estimates };
+    }
     if (this.#exact) {
       let rank = 0;
       for (const [value, count] of sortedEntries(this.#exact)) {
@@ -256,6 +337,17 @@ export class Histogram {
 
   /** The compact JSON form: buckets sparse and flat (see `flatBuckets`), `zeros` only when non-zero. */
   toWire(): HistogramWire {
+    if (this.#k6 && this.#count > 0) {
+      const { buckets, low, high } = this.#k6;
+      return {
+        ...totalsOf(this),
+        pos: [],
+        neg: [],
+        k6: flatBuckets(buckets),
+        ...(low > 0 && { k6low: low }),
+        ...(high > 0 && { k6high: high }),
+      };
+    }
     if (this.#exact && this.#count > 0) {
       const exact = sortedEntries(this.#exact).flat();
       return {
@@ -294,7 +386,7 @@ export class Histogram {
  * samples (never latencies) take the plain path. The wire must be valid.
  */
 export function wirePercentile(w: HistogramWire, fraction: number): number {
-  if (w.exact || w.neg.length > 0 || w.count <= 1)
+  if (w.exact || w.k6 || w.neg.length > 0 || w.count <= 1)
     return Histogram.fromWire(w).percentile(fraction);
   const i = fraction * (w.count - 1);
   const floor = Math.floor(i);
@@ -354,6 +446,46 @@ function bumpFlat(buckets: Buckets, flat: readonly number[]): void {
   }
 }
 
+function totalsOf(h: { count: number; sum: number; min: number; max: number }) {
+  return { count: h.count, sum: h.sum, min: h.min, max: h.max };
+}
+
+/** One sample into k6's layout, as k6 itself would count it. */
+function addK6Sample(k6: K6Buckets, value: number): void {
+  const index = k6HdrIndex(value);
+  if (index === 'low') k6.low++;
+  else if (index === 'high') k6.high++;
+  else bump(k6.buckets, index, 1);
+}
+
+/**
+ * k6's buckets in ascending value order as [estimate, count]: each bucket's
+ * middle narrowed to [min, max] (so rank 0 and the last rank read min and
+ * max exactly). Negative samples, which k6 only counts, are estimated as the
+ * middle of [min, 0); samples beyond k6's range as max.
+ */
+function k6Estimates(k: {
+  buckets: Iterable<[number, number]>;
+  low: number;
+  high: number;
+  min: number;
+  max: number;
+}): [number, number][] {
+  const narrowed = (low: number, high: number): number => {
+    const a = Math.max(low, k.min);
+    const b = Math.min(high, k.max);
+    return a + (b - a) / 2;
+  };
+  const out: [number, number][] = [];
+  if (k.low > 0) out.push([narrowed(k.min, Math.min(0, k.max)), k.low]);
+  for (const [index, count] of [...k.buckets].sort((a, b) => a[0] - b[0])) {
+    const bucket = k6HdrBucket(index);
+    out.push([index === 0 ? 0 : narrowed(bucket.low, bucket.high), count]);
+  }
+  if (k.high > 0) out.push([k.max, k.high]);
+  return out;
+}
+
 /** `[v₀, c₀, v₁, c₁, …]` as value/count pairs. */
 function* flatPairs(flat: readonly number[]): Generator<[number, number]> {
   for (let i = 0; i < flat.length; i += 2) yield [flat[i] ?? 0, flat[i + 1] ?? 0];
@@ -379,6 +511,9 @@ interface UncheckedWire {
   pos: readonly unknown[];
   neg: readonly unknown[];
   exact?: readonly unknown[] | undefined;
+  k6?: readonly unknown[] | undefined;
+  k6low?: number | undefined;
+  k6high?: number | undefined;
 }
 
 interface BucketSpan {
@@ -424,6 +559,10 @@ function checkBuckets(name: string, flat: readonly unknown[]): string | BucketSp
 
 /** Everything wrong inside a wire; toWire never produces any of it. */
 function wireProblems(w: UncheckedWire): string[] {
+  if (w.k6 !== undefined) return k6Problems(w, w.k6);
+  if (w.k6low !== undefined || w.k6high !== undefined) {
+    return ['k6low and k6high come only with k6 buckets'];
+  }
   if (w.exact !== undefined) return exactProblems(w, w.exact);
   const pos = checkBuckets('pos', w.pos);
   const neg = checkBuckets('neg', w.neg);
@@ -443,6 +582,33 @@ function wireProblems(w: UncheckedWire): string[] {
   const problems: string[] = [];
   if (bucketOrder(w.min) !== lowest) problems.push(`min ${w.min} is not in the lowest bucket`);
   if (bucketOrder(w.max) !== highest) problems.push(`max ${w.max} is not in the highest bucket`);
+  return problems;
+}
+
+/**
+ * Problems of a wire in k6's layout: indexes within k6's range, counts adding
+ * up to `count` with the extra counters, and min/max where k6 would have
+ * counted them (negative min exactly when there are extra-low samples).
+ */
+function k6Problems(w: UncheckedWire, flat: readonly unknown[]): string[] {
+  if (w.pos.length > 0 || w.neg.length > 0 || (w.zeros ?? 0) > 0 || w.exact !== undefined) {
+    return ['a histogram in k6 buckets has no other buckets (pos, neg, zeros, exact)'];
+  }
+  const span = checkBuckets('k6', flat);
+  if (typeof span === 'string') return [span];
+  if (span.total > 0 && (span.first < 0 || span.last > K6_HDR_MAX_INDEX)) {
+    return [`k6 bucket indexes must lie in [0, ${K6_HDR_MAX_INDEX}]`];
+  }
+  const low = w.k6low ?? 0;
+  const high = w.k6high ?? 0;
+  const total = span.total + low + high;
+  if (total !== w.count) return [`count ${w.count} differs from the bucket total ${total}`];
+  if (w.count === 0) return ['an empty histogram has no k6 buckets'];
+  const problems: string[] = [];
+  const lowest = low > 0 ? 'low' : span.total > 0 ? span.first : 'high';
+  const highest = high > 0 ? 'high' : span.total > 0 ? span.last : 'low';
+  if (k6HdrIndex(w.min) !== lowest) problems.push(`min ${w.min} is not in the lowest bucket`);
+  if (k6HdrIndex(w.max) !== highest) problems.push(`max ${w.max} is not in the highest bucket`);
   return problems;
 }
 
@@ -507,6 +673,11 @@ export const histogramWireSchema = z
         message: 'expected a flat array: value, count per distinct value',
       })
       .optional(),
+    /** k6's own buckets instead (cloud transport, k6-hdr.ts): flat like `pos`. */
+    k6: bucketList.optional(),
+    /** k6's counts of negative samples and of samples beyond its range. */
+    k6low: z.int().positive().optional(),
+    k6high: z.int().positive().optional(),
   })
   .superRefine((w, ctx) => {
     for (const message of wireProblems(w)) ctx.addIssue({ code: 'custom', message });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { K6DistributedError } from '../errors.js';
-import { Histogram, histogramWireSchema } from './histogram.js';
+import { Histogram, histogramWireSchema, type K6HdrInput } from './histogram.js';
 import type { MetricType, Sink, ThresholdInput } from './types.js';
 
 /**
@@ -48,6 +48,8 @@ export interface MetricSink extends Sink {
   /** Adds another sink's data. Throws if the wire is of another metric type. */
   mergeWire(w: WireSink): void;
   toWire(): WireSink;
+  /** Adds one of k6's own cloud-output histograms (trends only). */
+  mergeK6?(k: K6HdrInput): void;
 }
 
 function checkType<T extends MetricType>(type: T, w: WireSink): WireOf<T> {
@@ -209,6 +211,10 @@ export class TrendSink implements MetricSink {
 
   mergeWire(w: WireSink): void {
     this.histogram.mergeWire(checkType(this.type, w).h);
+  }
+
+  mergeK6(k: K6HdrInput): void {
+    this.histogram.mergeK6(k);
   }
 
   toWire(): WireOf<'trend'> {

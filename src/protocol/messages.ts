@@ -11,7 +11,7 @@ import { printableText as printable } from '../runtime/printable.js';
 import { setupDataProblem } from './setup-data.js';
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 const MAX_TAGS = 32;
 const name = z.string().min(1).max(128);
@@ -70,6 +70,20 @@ export const SubmetricSpec = z.strictObject({
 });
 export type SubmetricSpec = z.infer<typeof SubmetricSpec>;
 
+export const MetricInfo = z.strictObject({
+  name: metricName,
+  type: z.enum(['counter', 'gauge', 'rate', 'trend']),
+  contains: z.enum(['default', 'time', 'data']),
+});
+
+/**
+ * How an agent's k6 hands it its samples: `json`, every sample as a line of
+ * `--out json=-`; `cloud`, k6's own cloud output aggregating in-process into
+ * an ingest the agent serves on loopback (issue 18, agent/cloud-ingest.ts).
+ */
+export const METRIC_TRANSPORTS = ['json', 'cloud'] as const;
+export type MetricTransport = (typeof METRIC_TRANSPORTS)[number];
+
 /** How an agent aggregates k6's metric stream. */
 export const MetricsPlan = z.strictObject({
   /** How often pre-aggregated deltas are sent. */
@@ -77,6 +91,13 @@ export const MetricsPlan = z.strictObject({
   submetrics: z.array(SubmetricSpec).max(METRIC_LIMITS.maxSubmetrics),
   /** Split every metric by scenario and group (the `full` summary needs it). */
   parts: z.boolean(),
+  /** Default `json`. */
+  transport: z.enum(METRIC_TRANSPORTS).optional(),
+  /**
+   * Custom metrics as k6 defines them, known to the coordinator: the cloud
+   * transport does not say which values are times or data.
+   */
+  metrics: z.array(MetricInfo).max(METRIC_LIMITS.maxMetrics).optional(),
 });
 export type MetricsPlan = z.infer<typeof MetricsPlan>;
 
@@ -245,12 +266,6 @@ export const EventReport = z.strictObject({
   event: AgentEvent,
 });
 export type EventReport = z.infer<typeof EventReport>;
-
-export const MetricInfo = z.strictObject({
-  name: metricName,
-  type: z.enum(['counter', 'gauge', 'rate', 'trend']),
-  contains: z.enum(['default', 'time', 'data']),
-});
 
 /**
  * One pre-aggregated series: a metric's samples of one interval, either all of
