@@ -133,4 +133,30 @@ describe('issue 18: the cloud transport (real k6, 3 agents)', () => {
     expect(json.log.text()).not.toContain("k6's cloud output");
     expect(cloud.log.text()).not.toMatch(/could not read a metric push/);
   });
+
+  it("issue 18: a time-based run's totals equal what the target counted; the user's K6_CLOUD_* never reach the agents' k6", async () => {
+    const target = await TargetServer.start();
+    // Where a user's own cloud settings would send k6: it must hear nothing.
+    const userCloud = await TargetServer.start();
+    const run = await runDistributed({
+      script: fixtureScript('metrics.js'),
+      flags: ['-e', `TARGET=${target.url}`, '-e', 'EXECUTOR=constant', '-e', 'DURATION=3s'],
+      transport: 'cloud',
+      env: {
+        K6_CLOUD_HOST: userCloud.url,
+        K6_CLOUD_TOKEN: 'the-users-token',
+        K6_CLOUDRUN_TEST_RUN_ID: '12345',
+        K6_CLOUD_PUSH_REF_ID: '777',
+      },
+    });
+
+    expect(run.exitCode).toBe(0);
+    expect(userCloud.requests()).toHaveLength(0);
+    const reqs = run.summary.metrics.get('http_reqs')?.sink.thresholdInput();
+    const iterations = run.summary.metrics.get('iterations')?.sink.thresholdInput();
+    // Every sample, the last second's included (k6 pushes it as it exits).
+    expect(reqs).toMatchObject({ count: target.requests().length });
+    expect(iterations).toMatchObject({ count: target.count('/iteration') });
+    expect(target.count('/iteration')).toBeGreaterThan(10);
+  });
 });

@@ -30,6 +30,12 @@ const RUN_CONFIG = {
 } as const;
 
 const TEST_RUN_ID = '1';
+/**
+ * A test run id from the test's own `__ENV.K6_CLOUDRUN_TEST_RUN_ID` makes k6
+ * skip the creation call and push under that id: any id is this run's.
+ */
+const PUSH_PATH = /^\/v2\/metrics\/[^/]+$/;
+const FINISH_PATH = /^\/v1\/tests\/[^/]+$/;
 /** Idempotency keys remembered, so a push k6 retried after we took it is not counted twice. */
 const KEYS_REMEMBERED = 4_096;
 const CREATE_BODY_LIMIT = 4 * 1024 * 1024;
@@ -128,8 +134,8 @@ export class CloudIngest {
       await readBody(req, CREATE_BODY_LIMIT);
       return [200, { reference_id: TEST_RUN_ID, config: RUN_CONFIG }];
     }
-    if (path === `/v2/metrics/${TEST_RUN_ID}`) return this.#push(req);
-    if (path === `/v1/tests/${TEST_RUN_ID}`) {
+    if (PUSH_PATH.test(path)) return this.#push(req);
+    if (FINISH_PATH.test(path)) {
       await readBody(req, CREATE_BODY_LIMIT);
       this.#finished = true;
       return [200, {}];
