@@ -39,6 +39,7 @@ describe('action inputs', () => {
       testName: 'k6',
       tunnel: 'cloudflared',
       onAgentLoss: 'abort',
+      metricTransport: 'json',
       githubToken: undefined,
       commentOnPr: true,
       checkRun: true,
@@ -57,6 +58,17 @@ describe('action inputs', () => {
       );
     expect(coordinator('true')).toMatchObject({ includeSetupData: true });
     expect(coordinator('false')).toMatchObject({ includeSetupData: false });
+  });
+
+  it('issue 18: reads metric-transport, and names the valid values when it is wrong', () => {
+    const coordinator = (transport: string) =>
+      parseInputs(
+        reader({ role: 'coordinator', script: 'a.js', agents: '1', 'metric-transport': transport }),
+      );
+    expect(coordinator('cloud')).toMatchObject({ metricTransport: 'cloud' });
+    expect(() => coordinator('grpc')).toThrow(
+      'input "metric-transport": "grpc" is not one of json, cloud',
+    );
   });
 
   it('reads fail-on-regression limits, and names the form when they are wrong', () => {

@@ -91,6 +91,7 @@ export async function runCoordinatorRole(
       workDir: ctx.workDir,
       joinTimeoutMs: inputs.joinTimeoutMs,
       onAgentLoss: inputs.onAgentLoss,
+      transport: inputs.metricTransport,
       env: ctx.env,
       cwd: ctx.env.GITHUB_WORKSPACE,
       log: ctx.log,

@@ -4,6 +4,7 @@ import { K6DistributedError } from '../errors.js';
 import { parseEnvAssignment } from '../k6/test-env.js';
 import { K6_PINNED_VERSION, normalizeVersion } from '../k6/version.js';
 import { parseRegressionLimits, type RegressionLimits } from '../report/compare.js';
+import { METRIC_TRANSPORTS, type MetricTransport } from '../protocol/messages.js';
 import { agentLossPolicy, durationMs, positiveInt, tag, weight } from '../cli/options.js';
 
 /** Input and output names, spelled once: action.yml is their source. */
@@ -19,6 +20,7 @@ export const INPUTS = {
   secret: 'secret',
   joinTimeout: 'join-timeout',
   onAgentLoss: 'on-agent-loss',
+  metricTransport: 'metric-transport',
   weight: 'weight',
   tags: 'tags',
   agentEnv: 'agent-env',
@@ -61,6 +63,7 @@ export interface CoordinatorInputs extends Common {
   flags: string[];
   tunnel: 'cloudflared' | 'none';
   onAgentLoss: 'abort' | 'continue';
+  metricTransport: MetricTransport;
   githubToken?: string;
   commentOnPr: boolean;
   checkRun: boolean;
@@ -127,6 +130,7 @@ export function parseInputs(read: InputReader): ActionInputs {
         flags: get(INPUTS.flags, splitFlags, ''),
         tunnel: get(INPUTS.tunnel, oneOf('cloudflared', 'none'), 'cloudflared'),
         onAgentLoss: get(INPUTS.onAgentLoss, agentLossPolicy, 'abort'),
+        metricTransport: get(INPUTS.metricTransport, oneOf(...METRIC_TRANSPORTS), 'json'),
         githubToken: read(INPUTS.githubToken).trim() || undefined,
         commentOnPr: get(INPUTS.commentOnPr, bool, 'true'),
         checkRun: get(INPUTS.checkRun, bool, 'true'),

@@ -80,6 +80,7 @@ function coordinatorOptions(command: Command): Command {
     .addOption(
       new Option('--transport <kind>', "how agents get their k6's metrics: cloud or json")
         .choices(METRIC_TRANSPORTS)
+        .env('K6_DISTRIBUTED_TRANSPORT')
         .default('json'),
     )
     .addOption(
