@@ -158,5 +158,8 @@ describe('issue 18: the cloud transport (real k6, 3 agents)', () => {
     expect(reqs).toMatchObject({ count: target.requests().length });
     expect(iterations).toMatchObject({ count: target.count('/iteration') });
     expect(target.count('/iteration')).toBeGreaterThan(10);
+    // Trend('work_time', true), no threshold on it: found in the script, formatted as time.
+    expect(run.summary.metrics.get('work_time')?.contains).toBe('time');
+    expect(run.summary.metrics.get('queue_depth')?.contains).toBe('default');
   });
 });

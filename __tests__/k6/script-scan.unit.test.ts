@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { globalUseLines } from '../../src/k6/script-scan.js';
+import { globalUseLines, timeDeclarations } from '../../src/k6/script-scan.js';
 
 describe('globalUseLines: where a script reads a global', () => {
   it('issue 16.10: finds __VU read as an identifier, in code and template expressions', () => {
@@ -30,5 +30,26 @@ describe('globalUseLines: where a script reads a global', () => {
   it('searches source it cannot tokenize (TypeScript) as text', () => {
     const source = 'const n: number = __VU;\nconst s: string = "x";\nfoo.__VU;';
     expect(globalUseLines(source, '__VU')).toEqual([1]);
+  });
+});
+
+describe('issue 18: custom metrics the script declares as times', () => {
+  it('issue 18: finds new Trend/Counter/Gauge/Rate with a literal name and `true`, nothing else', () => {
+    const source = `
+      import { Counter, Trend } from 'k6/metrics';
+      const a = new Trend('waiting_time', true);
+      const b = new Trend("plain");
+      const c = new Counter('busy_time', true);
+      // const d = new Trend('in_a_comment', true);
+      const e = "new Trend('in_a_string', true)";
+      const f = new Trend(\`templated\`, true);
+      const g = new Trend('not a name', true);
+      const h = new constructor('x', true);
+    `;
+    expect(timeDeclarations(source)).toEqual([
+      { name: 'waiting_time', type: 'trend', contains: 'time' },
+      { name: 'busy_time', type: 'counter', contains: 'time' },
+    ]);
+    expect(timeDeclarations('const x: number = new Trend(')).toEqual([]);
   });
 });

@@ -34,6 +34,8 @@ export interface RunMetricsOptions {
   thresholdMetrics?: readonly MetricInfo[];
   /** How agents get their k6's samples (default json). */
   transport?: MetricTransport;
+  /** Custom metrics the script declares as times (cloud transport: k6 does not say). */
+  declaredMetrics?: readonly MetricInfo[];
 }
 
 /**
@@ -68,7 +70,7 @@ export class CoordinatorMetrics implements RunMetrics {
       submetrics: [...submetrics.values()],
       parts: options.flags.summaryMode === 'full',
       transport: options.transport ?? 'json',
-      ...(options.thresholdMetrics?.length && { metrics: [...options.thresholdMetrics] }),
+      ...planMetrics(options),
     };
     this.store = new MetricStore({
       submetrics: this.plan.submetrics,
@@ -196,4 +198,12 @@ export class CoordinatorMetrics implements RunMetrics {
       setupData: params.setupData,
     };
   }
+}
+
+/** What agents are told of custom metrics: k6's own word (thresholds) over the script scan. */
+function planMetrics(options: RunMetricsOptions): { metrics?: MetricInfo[] } {
+  const byName = new Map<string, MetricInfo>();
+  for (const m of options.declaredMetrics ?? []) byName.set(m.name, m);
+  for (const m of options.thresholdMetrics ?? []) byName.set(m.name, m);
+  return byName.size > 0 ? { metrics: [...byName.values()] } : {};
 }

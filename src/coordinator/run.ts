@@ -11,7 +11,7 @@ import { parseRunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
 import { testEnvironment } from '../k6/test-env.js';
 import { thresholdMetrics } from '../k6/threshold-metrics.js';
-import { vuNumberWarning } from '../k6/script-scan.js';
+import { timeMetricDeclarations, vuNumberWarning } from '../k6/script-scan.js';
 import type { Timeline } from '../metrics/timeline.js';
 import type { MetricInfo } from '../metrics/types.js';
 import type { Logger } from '../runtime/logger.js';
@@ -144,6 +144,10 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   if (transport.warning) options.log.warning(transport.warning);
   const metrics = new CoordinatorMetrics({
     transport: transport.transport,
+    declaredMetrics:
+      transport.transport === 'cloud'
+        ? await timeMetricDeclarations(test.archivePath, options.script)
+        : [],
     options: test.options,
     flags,
     intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),

@@ -4,6 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { tokenizer, type Token } from 'acorn';
 import { extract } from 'tar-stream';
 
+import type { MetricInfo, MetricType } from '../metrics/types.js';
+
 /** Where a script reads a global: the module as the user knows it, and the 1-based line. */
 export interface GlobalUse {
   module: string;
@@ -30,6 +32,18 @@ export async function findGlobalUses(
   entry: string,
 ): Promise<GlobalUse[]> {
   const uses: GlobalUse[] = [];
+  await forEachModule(archivePath, entry, (source, module) => {
+    for (const line of globalUseLines(source, name)) uses.push({ module, line });
+  });
+  return uses;
+}
+
+/** Calls `visit` with the source of every module in a k6 archive, named as the user knows it. */
+async function forEachModule(
+  archivePath: string,
+  entry: string,
+  visit: (source: string, module: string) => void,
+): Promise<void> {
   const tar = extract();
   const scan = (async () => {
     for await (const file of tar) {
@@ -41,15 +55,74 @@ export async function findGlobalUses(
       }
       const chunks: Buffer[] = [];
       for await (const chunk of file) chunks.push(chunk as Buffer);
-      const module = path === 'data' ? entry : archivedModuleName(path);
-      for (const line of globalUseLines(Buffer.concat(chunks).toString('utf8'), name)) {
-        uses.push({ module, line });
-      }
+      visit(
+        Buffer.concat(chunks).toString('utf8'),
+        path === 'data' ? entry : archivedModuleName(path),
+      );
     }
   })();
   await Promise.all([pipeline(createReadStream(archivePath), tar), scan]);
-  return uses;
 }
+
+const METRIC_CLASSES: Record<string, MetricType> = {
+  Counter: 'counter',
+  Gauge: 'gauge',
+  Rate: 'rate',
+  Trend: 'trend',
+};
+
+/**
+ * Custom metrics declared as times in the archive's modules: `new Trend('name', true)`
+ * (or Counter, Gauge, Rate) with a literal name. k6's cloud output does not say
+ * which metrics hold times; this lets the summary format them as k6 does. A
+ * name built at run time, or a renamed import, is not found (its values then
+ * show as plain numbers).
+ */
+export async function timeMetricDeclarations(
+  archivePath: string,
+  entry: string,
+): Promise<MetricInfo[]> {
+  const found = new Map<string, MetricInfo>();
+  await forEachModule(archivePath, entry, (source) => {
+    for (const info of timeDeclarations(source)) found.set(info.name, info);
+  });
+  return [...found.values()];
+}
+
+/** `new <Class> ( '<name>' , true )` token by token; unreadable source yields nothing. */
+export function timeDeclarations(source: string): MetricInfo[] {
+  const out: MetricInfo[] = [];
+  let tokens: Token[];
+  try {
+    tokens = [
+      ...tokenizer(source, {
+        ecmaVersion: 'latest',
+        sourceType: 'module',
+        allowHashBang: true,
+        allowAwaitOutsideFunction: true,
+      }),
+    ];
+  } catch {
+    return out;
+  }
+  const text = (t: Token | undefined) => (t ? source.slice(t.start, t.end) : '');
+  for (let i = 0; i + 5 < tokens.length; i++) {
+    if (tokens[i]?.type.label !== 'new') continue;
+    const cls = text(tokens[i + 1]);
+    const type = Object.hasOwn(METRIC_CLASSES, cls) ? METRIC_CLASSES[cls] : undefined;
+    const name = tokens[i + 3];
+    if (type === undefined || text(tokens[i + 2]) !== '(' || name?.type.label !== 'string')
+      continue;
+    if (text(tokens[i + 4]) !== ',' || text(tokens[i + 5]) !== 'true') continue;
+    // The token's text is the quoted literal: JSON-compatible for a plain name.
+    const literal = text(name).slice(1, -1);
+    if (METRIC_NAME.test(literal)) out.push({ name: literal, type, contains: 'time' });
+  }
+  return out;
+}
+
+/** k6's rule for metric names (metrics/registry.go). */
+const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 /** `file/tmp/x/lib.js` → `/tmp/x/lib.js`; `https/jslib.k6.io/a.js` → `https://jslib.k6.io/a.js`. */
 function archivedModuleName(path: string): string {
