@@ -37,6 +37,8 @@ export async function runDistributed(
     agents: 3,
     flags: [],
     startLeadMs: 300,
+    // K6_DISTRIBUTED_TRANSPORT=cloud runs the engine tests on k6's cloud output (issue 18).
+    transport: process.env.K6_DISTRIBUTED_TRANSPORT === 'cloud' ? 'cloud' : 'json',
     workDir: await tempDir(),
     ...options,
     k6: { path: testK6Path(), version: '2.2.0' },
