@@ -31639,6 +31639,532 @@ module.exports = validRange
 
 /***/ }),
 
+/***/ 4528:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+// The MIT License (MIT)
+//
+// Copyright (c) 2016 Zhipeng Jia
+//
+// Permission is hereby granted, free of charge, to any person obtaining a copy
+// of this software and associated documentation files (the "Software"), to deal
+// in the Software without restriction, including without limitation the rights
+// to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+// copies of the Software, and to permit persons to whom the Software is
+// furnished to do so, subject to the following conditions:
+//
+// The above copyright notice and this permission notice shall be included in all
+// copies or substantial portions of the Software.
+//
+// THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+// IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+// FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+// AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+// LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+// OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+// SOFTWARE.
+
+
+
+function isNode () {
+  if (typeof process === 'object') {
+    if (typeof process.versions === 'object') {
+      if (typeof process.versions.node !== 'undefined') {
+        return true
+      }
+    }
+  }
+  return false
+}
+
+function isUint8Array (object) {
+  return object instanceof Uint8Array && (!isNode() || !Buffer.isBuffer(object))
+}
+
+function isArrayBuffer (object) {
+  return object instanceof ArrayBuffer
+}
+
+function isBuffer (object) {
+  if (!isNode()) {
+    return false
+  }
+  return Buffer.isBuffer(object)
+}
+
+var SnappyDecompressor = (__nccwpck_require__(422)/* .SnappyDecompressor */ .c)
+var SnappyCompressor = (__nccwpck_require__(8437)/* .SnappyCompressor */ .d)
+
+var TYPE_ERROR_MSG = 'Argument compressed must be type of ArrayBuffer, Buffer, or Uint8Array'
+
+function uncompress (compressed, maxLength) {
+  if (!isUint8Array(compressed) && !isArrayBuffer(compressed) && !isBuffer(compressed)) {
+    throw new TypeError(TYPE_ERROR_MSG)
+  }
+  var uint8Mode = false
+  var arrayBufferMode = false
+  if (isUint8Array(compressed)) {
+    uint8Mode = true
+  } else if (isArrayBuffer(compressed)) {
+    arrayBufferMode = true
+    compressed = new Uint8Array(compressed)
+  }
+  var decompressor = new SnappyDecompressor(compressed)
+  var length = decompressor.readUncompressedLength()
+  if (length === -1) {
+    throw new Error('Invalid Snappy bitstream')
+  }
+  if (length > maxLength) {
+    throw new Error(`The uncompressed length of ${length} is too big, expect at most ${maxLength}`)
+  }
+  var uncompressed, uncompressedView
+  if (uint8Mode) {
+    uncompressed = new Uint8Array(length)
+    if (!decompressor.uncompressToBuffer(uncompressed)) {
+      throw new Error('Invalid Snappy bitstream')
+    }
+  } else if (arrayBufferMode) {
+    uncompressed = new ArrayBuffer(length)
+    uncompressedView = new Uint8Array(uncompressed)
+    if (!decompressor.uncompressToBuffer(uncompressedView)) {
+      throw new Error('Invalid Snappy bitstream')
+    }
+  } else {
+    uncompressed = Buffer.alloc(length)
+    if (!decompressor.uncompressToBuffer(uncompressed)) {
+      throw new Error('Invalid Snappy bitstream')
+    }
+  }
+  return uncompressed
+}
+
+function compress (uncompressed) {
+  if (!isUint8Array(uncompressed) && !isArrayBuffer(uncompressed) && !isBuffer(uncompressed)) {
+    throw new TypeError(TYPE_ERROR_MSG)
+  }
+  var uint8Mode = false
+  var arrayBufferMode = false
+  if (isUint8Array(uncompressed)) {
+    uint8Mode = true
+  } else if (isArrayBuffer(uncompressed)) {
+    arrayBufferMode = true
+    uncompressed = new Uint8Array(uncompressed)
+  }
+  var compressor = new SnappyCompressor(uncompressed)
+  var maxLength = compressor.maxCompressedLength()
+  var compressed, compressedView
+  var length
+  if (uint8Mode) {
+    compressed = new Uint8Array(maxLength)
+    length = compressor.compressToBuffer(compressed)
+  } else if (arrayBufferMode) {
+    compressed = new ArrayBuffer(maxLength)
+    compressedView = new Uint8Array(compressed)
+    length = compressor.compressToBuffer(compressedView)
+  } else {
+    compressed = Buffer.alloc(maxLength)
+    length = compressor.compressToBuffer(compressed)
+  }
+  if (!compressed.slice) { // ie11
+    var compressedArray = new Uint8Array(Array.prototype.slice.call(compressed, 0, length))
+    if (uint8Mode) {
+      return compressedArray
+    } else if (arrayBufferMode) {
+      return compressedArray.buffer
+    } else {
+      throw new Error('Not implemented')
+    }
+  }
+
+  return compressed.slice(0, length)
+}
+
+exports.uncompress = uncompress
+exports.compress = compress
+
+
+/***/ }),
+
+/***/ 8437:
+/***/ ((__unused_webpack_module, exports) => {
+
+// The MIT License (MIT)
+//
+// Copyright (c) 2016 Zhipeng Jia
+//
+// Permission is hereby granted, free of charge, to any person obtaining a copy
+// of this software and associated documentation files (the "Software"), to deal
+// in the Software without restriction, including without limitation the rights
+// to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+// copies of the Software, and to permit persons to whom the Software is
+// furnished to do so, subject to the following conditions:
+//
+// The above copyright notice and this permission notice shall be included in all
+// copies or substantial portions of the Software.
+//
+// THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+// IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+// FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+// AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+// LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+// OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+// SOFTWARE.
+
+
+
+var BLOCK_LOG = 16
+var BLOCK_SIZE = 1 << BLOCK_LOG
+
+var MAX_HASH_TABLE_BITS = 14
+var globalHashTables = new Array(MAX_HASH_TABLE_BITS + 1)
+
+function hashFunc (key, hashFuncShift) {
+  return (key * 0x1e35a7bd) >>> hashFuncShift
+}
+
+function load32 (array, pos) {
+  return array[pos] + (array[pos + 1] << 8) + (array[pos + 2] << 16) + (array[pos + 3] << 24)
+}
+
+function equals32 (array, pos1, pos2) {
+  return array[pos1] === array[pos2] &&
+         array[pos1 + 1] === array[pos2 + 1] &&
+         array[pos1 + 2] === array[pos2 + 2] &&
+         array[pos1 + 3] === array[pos2 + 3]
+}
+
+function copyBytes (fromArray, fromPos, toArray, toPos, length) {
+  var i
+  for (i = 0; i < length; i++) {
+    toArray[toPos + i] = fromArray[fromPos + i]
+  }
+}
+
+function emitLiteral (input, ip, len, output, op) {
+  if (len <= 60) {
+    output[op] = (len - 1) << 2
+    op += 1
+  } else if (len < 256) {
+    output[op] = 60 << 2
+    output[op + 1] = len - 1
+    op += 2
+  } else {
+    output[op] = 61 << 2
+    output[op + 1] = (len - 1) & 0xff
+    output[op + 2] = (len - 1) >>> 8
+    op += 3
+  }
+  copyBytes(input, ip, output, op, len)
+  return op + len
+}
+
+function emitCopyLessThan64 (output, op, offset, len) {
+  if (len < 12 && offset < 2048) {
+    output[op] = 1 + ((len - 4) << 2) + ((offset >>> 8) << 5)
+    output[op + 1] = offset & 0xff
+    return op + 2
+  } else {
+    output[op] = 2 + ((len - 1) << 2)
+    output[op + 1] = offset & 0xff
+    output[op + 2] = offset >>> 8
+    return op + 3
+  }
+}
+
+function emitCopy (output, op, offset, len) {
+  while (len >= 68) {
+    op = emitCopyLessThan64(output, op, offset, 64)
+    len -= 64
+  }
+  if (len > 64) {
+    op = emitCopyLessThan64(output, op, offset, 60)
+    len -= 60
+  }
+  return emitCopyLessThan64(output, op, offset, len)
+}
+
+function compressFragment (input, ip, inputSize, output, op) {
+  var hashTableBits = 1
+  while ((1 << hashTableBits) <= inputSize &&
+         hashTableBits <= MAX_HASH_TABLE_BITS) {
+    hashTableBits += 1
+  }
+  hashTableBits -= 1
+  var hashFuncShift = 32 - hashTableBits
+
+  if (typeof globalHashTables[hashTableBits] === 'undefined') {
+    globalHashTables[hashTableBits] = new Uint16Array(1 << hashTableBits)
+  }
+  var hashTable = globalHashTables[hashTableBits]
+  var i
+  for (i = 0; i < hashTable.length; i++) {
+    hashTable[i] = 0
+  }
+
+  var ipEnd = ip + inputSize
+  var ipLimit
+  var baseIp = ip
+  var nextEmit = ip
+
+  var hash, nextHash
+  var nextIp, candidate, skip
+  var bytesBetweenHashLookups
+  var base, matched, offset
+  var prevHash, curHash
+  var flag = true
+
+  var INPUT_MARGIN = 15
+  if (inputSize >= INPUT_MARGIN) {
+    ipLimit = ipEnd - INPUT_MARGIN
+
+    ip += 1
+    nextHash = hashFunc(load32(input, ip), hashFuncShift)
+
+    while (flag) {
+      skip = 32
+      nextIp = ip
+      do {
+        ip = nextIp
+        hash = nextHash
+        bytesBetweenHashLookups = skip >>> 5
+        skip += 1
+        nextIp = ip + bytesBetweenHashLookups
+        if (ip > ipLimit) {
+          flag = false
+          break
+        }
+        nextHash = hashFunc(load32(input, nextIp), hashFuncShift)
+        candidate = baseIp + hashTable[hash]
+        hashTable[hash] = ip - baseIp
+      } while (!equals32(input, ip, candidate))
+
+      if (!flag) {
+        break
+      }
+
+      op = emitLiteral(input, nextEmit, ip - nextEmit, output, op)
+
+      do {
+        base = ip
+        matched = 4
+        while (ip + matched < ipEnd && input[ip + matched] === input[candidate + matched]) {
+          matched += 1
+        }
+        ip += matched
+        offset = base - candidate
+        op = emitCopy(output, op, offset, matched)
+
+        nextEmit = ip
+        if (ip >= ipLimit) {
+          flag = false
+          break
+        }
+        prevHash = hashFunc(load32(input, ip - 1), hashFuncShift)
+        hashTable[prevHash] = ip - 1 - baseIp
+        curHash = hashFunc(load32(input, ip), hashFuncShift)
+        candidate = baseIp + hashTable[curHash]
+        hashTable[curHash] = ip - baseIp
+      } while (equals32(input, ip, candidate))
+
+      if (!flag) {
+        break
+      }
+
+      ip += 1
+      nextHash = hashFunc(load32(input, ip), hashFuncShift)
+    }
+  }
+
+  if (nextEmit < ipEnd) {
+    op = emitLiteral(input, nextEmit, ipEnd - nextEmit, output, op)
+  }
+
+  return op
+}
+
+function putVarint (value, output, op) {
+  do {
+    output[op] = value & 0x7f
+    value = value >>> 7
+    if (value > 0) {
+      output[op] += 0x80
+    }
+    op += 1
+  } while (value > 0)
+  return op
+}
+
+function SnappyCompressor (uncompressed) {
+  this.array = uncompressed
+}
+
+SnappyCompressor.prototype.maxCompressedLength = function () {
+  var sourceLen = this.array.length
+  return 32 + sourceLen + Math.floor(sourceLen / 6)
+}
+
+SnappyCompressor.prototype.compressToBuffer = function (outBuffer) {
+  var array = this.array
+  var length = array.length
+  var pos = 0
+  var outPos = 0
+
+  var fragmentSize
+
+  outPos = putVarint(length, outBuffer, outPos)
+  while (pos < length) {
+    fragmentSize = Math.min(length - pos, BLOCK_SIZE)
+    outPos = compressFragment(array, pos, fragmentSize, outBuffer, outPos)
+    pos += fragmentSize
+  }
+
+  return outPos
+}
+
+exports.d = SnappyCompressor
+
+
+/***/ }),
+
+/***/ 422:
+/***/ ((__unused_webpack_module, exports) => {
+
+// The MIT License (MIT)
+//
+// Copyright (c) 2016 Zhipeng Jia
+//
+// Permission is hereby granted, free of charge, to any person obtaining a copy
+// of this software and associated documentation files (the "Software"), to deal
+// in the Software without restriction, including without limitation the rights
+// to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+// copies of the Software, and to permit persons to whom the Software is
+// furnished to do so, subject to the following conditions:
+//
+// The above copyright notice and this permission notice shall be included in all
+// copies or substantial portions of the Software.
+//
+// THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+// IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+// FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+// AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+// LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+// OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+// SOFTWARE.
+
+
+
+var WORD_MASK = [0, 0xff, 0xffff, 0xffffff, 0xffffffff]
+
+function copyBytes (fromArray, fromPos, toArray, toPos, length) {
+  var i
+  for (i = 0; i < length; i++) {
+    toArray[toPos + i] = fromArray[fromPos + i]
+  }
+}
+
+function selfCopyBytes (array, pos, offset, length) {
+  var i
+  for (i = 0; i < length; i++) {
+    array[pos + i] = array[pos - offset + i]
+  }
+}
+
+function SnappyDecompressor (compressed) {
+  this.array = compressed
+  this.pos = 0
+}
+
+SnappyDecompressor.prototype.readUncompressedLength = function () {
+  var result = 0
+  var shift = 0
+  var c, val
+  while (shift < 32 && this.pos < this.array.length) {
+    c = this.array[this.pos]
+    this.pos += 1
+    val = c & 0x7f
+    if (((val << shift) >>> shift) !== val) {
+      return -1
+    }
+    result |= val << shift
+    if (c < 128) {
+      return result
+    }
+    shift += 7
+  }
+  return -1
+}
+
+SnappyDecompressor.prototype.uncompressToBuffer = function (outBuffer) {
+  var array = this.array
+  var arrayLength = array.length
+  var pos = this.pos
+  var outPos = 0
+
+  var c, len, smallLen
+  var offset
+
+  while (pos < array.length) {
+    c = array[pos]
+    pos += 1
+    if ((c & 0x3) === 0) {
+      // Literal
+      len = (c >>> 2) + 1
+      if (len > 60) {
+        if (pos + 3 >= arrayLength) {
+          return false
+        }
+        smallLen = len - 60
+        len = array[pos] + (array[pos + 1] << 8) + (array[pos + 2] << 16) + (array[pos + 3] << 24)
+        len = (len & WORD_MASK[smallLen]) + 1
+        pos += smallLen
+      }
+      if (pos + len > arrayLength) {
+        return false
+      }
+      copyBytes(array, pos, outBuffer, outPos, len)
+      pos += len
+      outPos += len
+    } else {
+      switch (c & 0x3) {
+        case 1:
+          len = ((c >>> 2) & 0x7) + 4
+          offset = array[pos] + ((c >>> 5) << 8)
+          pos += 1
+          break
+        case 2:
+          if (pos + 1 >= arrayLength) {
+            return false
+          }
+          len = (c >>> 2) + 1
+          offset = array[pos] + (array[pos + 1] << 8)
+          pos += 2
+          break
+        case 3:
+          if (pos + 3 >= arrayLength) {
+            return false
+          }
+          len = (c >>> 2) + 1
+          offset = array[pos] + (array[pos + 1] << 8) + (array[pos + 2] << 16) + (array[pos + 3] << 24)
+          pos += 4
+          break
+        default:
+          break
+      }
+      if (offset === 0 || offset > outPos) {
+        return false
+      }
+      selfCopyBytes(outBuffer, outPos, offset, len)
+      outPos += len
+    }
+  }
+  return true
+}
+
+exports.c = SnappyDecompressor
+
+
+/***/ }),
+
 /***/ 6204:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -92542,16 +93068,82 @@ function setupDataFrom(body) {
     return attributesOf(body).data ?? null;
 }
 
+;// CONCATENATED MODULE: ./src/metrics/k6-hdr.ts
+/**
+ * The bucket layout of k6's own cloud-output histogram (k6 v2.2.0
+ * internal/ds/histogram, facts only): a sample v is counted at the integer
+ * u = ceil(v / resolution), resolution 0.001 of the unit (1 µs for ms). Below
+ * 256 each u is its own bucket; from 256 on, each power of two of u is split
+ * into 128 equal sub-buckets: bucket index = (n - 7)·128 + (u >> (n - 7)),
+ * n the position of u's highest set bit. Negative samples only count in one
+ * "extra low" counter, samples above 2^63 units in one "extra high" counter.
+ *
+ * Agents on the cloud transport (issue 18) merge these indexes as k6 sends
+ * them: re-bucketing into our own float layout would round twice.
+ */
+/** k6's only resolution (defaultMinimumResolution); other values are refused. */
+const K6_HDR_RESOLUTION = 0.001;
+const LINEAR_BELOW = 256;
+const SUB_BITS = 7;
+/** u above this (in units of the resolution) goes to the extra-high counter, as in k6. */
+const MAX_TRACKABLE = 2 ** 63;
+/** Index of the highest trackable u, 2^63 itself (n = 63, first sub-bucket). */
+const K6_HDR_MAX_INDEX = ((63 - SUB_BITS) << SUB_BITS) + 128;
+/** Position of the highest set bit of a positive integer-valued float (exact up to 2^1023). */
+function highestBit(u) {
+    let n = Math.floor(Math.log2(u));
+    if (2 ** n > u)
+        n--;
+    else if (2 ** (n + 1) <= u)
+        n++;
+    return n;
+}
+/** Where k6 counts a sample: a bucket index, or 'low'/'high' for its two extra counters. */
+function k6HdrIndex(value) {
+    const scaled = value / K6_HDR_RESOLUTION;
+    if (scaled < 0)
+        return 'low';
+    if (scaled > MAX_TRACKABLE)
+        return 'high';
+    const u = Math.ceil(scaled);
+    if (u < LINEAR_BELOW)
+        return u;
+    const shift = highestBit(u) - SUB_BITS;
+    return (shift << SUB_BITS) + Math.floor(u / 2 ** shift);
+}
+/**
+ * The values a bucket holds: `(low, high]` in the sample's unit; bucket 0
+ * holds exactly 0. `middle` is the estimate of a sample in it, the middle of
+ * that range, within 0.5 × resolution of the sample below 256 units and
+ * within 1/256 relative above.
+ */
+function k6HdrBucket(index) {
+    if (index === 0)
+        return { low: 0, high: 0, middle: 0 };
+    let first = index;
+    let last = index;
+    if (index >= LINEAR_BELOW) {
+        const shift = (index >> SUB_BITS) - 1;
+        const sub = index - (shift << SUB_BITS);
+        first = sub * 2 ** shift;
+        last = (sub + 1) * 2 ** shift - 1;
+    }
+    const low = (first - 1) * K6_HDR_RESOLUTION;
+    const high = last * K6_HDR_RESOLUTION;
+    return { low, high, middle: low + (high - low) / 2 };
+}
+
 ;// CONCATENATED MODULE: ./src/metrics/histogram.ts
 
-const SUB_BITS = 7;
+
+const histogram_SUB_BITS = 7;
 /** The high 32 bits of a float64 hold sign, 11 exponent bits and 20 mantissa bits. */
-const MANTISSA_SHIFT = 20 - SUB_BITS;
-const INDEX_BIAS = 1023 << SUB_BITS;
+const MANTISSA_SHIFT = 20 - histogram_SUB_BITS;
+const INDEX_BIAS = 1023 << histogram_SUB_BITS;
 /** Bucket index of the smallest magnitudes (subnormals; linear there, not logarithmic). */
 const HISTOGRAM_MIN_INDEX = -INDEX_BIAS;
 /** Bucket index of the largest finite float64 (Number.MAX_VALUE). */
-const HISTOGRAM_MAX_INDEX = (2047 << SUB_BITS) - 1 - INDEX_BIAS;
+const HISTOGRAM_MAX_INDEX = (2047 << histogram_SUB_BITS) - 1 - INDEX_BIAS;
 /**
  * Most buckets per sign a wire may carry: 128 powers of two (38 decimal orders
  * of magnitude), every sub-bucket used. Real latencies use a few hundred.
@@ -92599,6 +93191,8 @@ class Histogram {
     #exactLimit;
     #pos = new Map();
     #neg = new Map();
+    /** k6's own buckets (cloud transport), kept as k6 made them; undefined otherwise. */
+    #k6;
     #zeros = 0;
     #count = 0;
     #sum = 0;
@@ -92619,7 +93213,9 @@ class Histogram {
             return;
         if (value === 0)
             value = 0;
-        if (this.#exact) {
+        if (this.#k6)
+            addK6Sample(this.#k6, value);
+        else if (this.#exact) {
             bump(this.#exact, value, 1);
             if (this.#exact.size > this.#exactLimit)
                 this.#spill();
@@ -92664,10 +93260,53 @@ class Histogram {
             for (const [value, count] of values)
                 this.#bucket(value, count);
     }
+    /**
+     * Adds one of k6's cloud-output histograms. An empty histogram takes k6's
+     * buckets as they are and stays in k6's layout; one that already holds our
+     * own buckets or exact values gets k6's bucket estimates instead (only when
+     * transports are mixed).
+     */
+    mergeK6(k) {
+        if (k.count === 0)
+            return;
+        if (this.#count === 0 && !this.#k6) {
+            this.#exact = undefined;
+            this.#k6 = { buckets: new Map(), low: 0, high: 0 };
+        }
+        const own = this.#k6;
+        if (own) {
+            for (const [index, count] of k.buckets)
+                bump(own.buckets, index, count);
+            own.low += k.low;
+            own.high += k.high;
+        }
+        else {
+            this.#spill();
+            for (const [value, count] of k6Estimates(k))
+                this.#bucket(value, count);
+        }
+        this.#mergeTotals(0, k.count, k.sum, k.min, k.max);
+    }
+    /** Our own layout from here on: k6's buckets become their estimates (mixed transports only). */
+    #leaveK6() {
+        const k6 = this.#k6;
+        if (!k6)
+            return;
+        this.#k6 = undefined;
+        this.#exact = undefined;
+        const input = { ...k6, count: this.#count, sum: this.#sum, min: this.#min, max: this.#max };
+        for (const [value, count] of k6Estimates(input))
+            this.#bucket(value, count);
+    }
     /** Adds another histogram's samples into this one. */
     merge(other) {
         if (other.#count === 0)
             return;
+        if (other.#k6) {
+            this.mergeK6({ ...other.#k6, buckets: [...other.#k6.buckets], ...totalsOf(other) });
+            return;
+        }
+        this.#leaveK6();
         if (other.#exact)
             this.#addExact([...other.#exact]);
         else {
@@ -92689,6 +93328,13 @@ class Histogram {
     mergeWire(w) {
         if (w.count === 0)
             return;
+        if (w.k6) {
+            const buckets = new Map();
+            bumpFlat(buckets, w.k6);
+            this.mergeK6({ buckets, low: w.k6low ?? 0, high: w.k6high ?? 0, ...totalsOf(w) });
+            return;
+        }
+        this.#leaveK6();
         if (w.exact)
             this.#addExact(flatPairs(w.exact));
         else {
@@ -92772,6 +93418,15 @@ class Histogram {
     #buildLayout() {
         const ends = [];
         const estimates = [];
+        if (this.#k6) {
+            let rank = 0;
+            for (const [value, count] of k6Estimates({ ...this.#k6, ...totalsOf(this) })) {
+                rank += count;
+                ends.push(rank);
+                estimates.push(value);
+            }
+            return { ends, estimates };
+        }
         if (this.#exact) {
             let rank = 0;
             for (const [value, count] of sortedEntries(this.#exact)) {
@@ -92801,6 +93456,17 @@ class Histogram {
     }
     /** The compact JSON form: buckets sparse and flat (see `flatBuckets`), `zeros` only when non-zero. */
     toWire() {
+        if (this.#k6 && this.#count > 0) {
+            const { buckets, low, high } = this.#k6;
+            return {
+                ...totalsOf(this),
+                pos: [],
+                neg: [],
+                k6: flatBuckets(buckets),
+                ...(low > 0 && { k6low: low }),
+                ...(high > 0 && { k6high: high }),
+            };
+        }
         if (this.#exact && this.#count > 0) {
             const exact = sortedEntries(this.#exact).flat();
             return {
@@ -92837,7 +93503,7 @@ class Histogram {
  * samples (never latencies) take the plain path. The wire must be valid.
  */
 function wirePercentile(w, fraction) {
-    if (w.exact || w.neg.length > 0 || w.count <= 1)
+    if (w.exact || w.k6 || w.neg.length > 0 || w.count <= 1)
         return Histogram.fromWire(w).percentile(fraction);
     const i = fraction * (w.count - 1);
     const floor = Math.floor(i);
@@ -92896,6 +93562,42 @@ function bumpFlat(buckets, flat) {
         bump(buckets, index, flat[i + 1] ?? 0);
     }
 }
+function totalsOf(h) {
+    return { count: h.count, sum: h.sum, min: h.min, max: h.max };
+}
+/** One sample into k6's layout, as k6 itself would count it. */
+function addK6Sample(k6, value) {
+    const index = k6HdrIndex(value);
+    if (index === 'low')
+        k6.low++;
+    else if (index === 'high')
+        k6.high++;
+    else
+        bump(k6.buckets, index, 1);
+}
+/**
+ * k6's buckets in ascending value order as [estimate, count]: each bucket's
+ * middle narrowed to [min, max] (so rank 0 and the last rank read min and
+ * max exactly). Negative samples, which k6 only counts, are estimated as the
+ * middle of [min, 0); samples beyond k6's range as max.
+ */
+function k6Estimates(k) {
+    const narrowed = (low, high) => {
+        const a = Math.max(low, k.min);
+        const b = Math.min(high, k.max);
+        return a + (b - a) / 2;
+    };
+    const out = [];
+    if (k.low > 0)
+        out.push([narrowed(k.min, Math.min(0, k.max)), k.low]);
+    for (const [index, count] of [...k.buckets].sort((a, b) => a[0] - b[0])) {
+        const bucket = k6HdrBucket(index);
+        out.push([index === 0 ? 0 : narrowed(bucket.low, bucket.high), count]);
+    }
+    if (k.high > 0)
+        out.push([k.max, k.high]);
+    return out;
+}
 /** `[v₀, c₀, v₁, c₁, …]` as value/count pairs. */
 function* flatPairs(flat) {
     for (let i = 0; i < flat.length; i += 2)
@@ -92948,6 +93650,11 @@ function checkBuckets(name, flat) {
 }
 /** Everything wrong inside a wire; toWire never produces any of it. */
 function wireProblems(w) {
+    if (w.k6 !== undefined)
+        return k6Problems(w, w.k6);
+    if (w.k6low !== undefined || w.k6high !== undefined) {
+        return ['k6low and k6high come only with k6 buckets'];
+    }
     if (w.exact !== undefined)
         return exactProblems(w, w.exact);
     const pos = checkBuckets('pos', w.pos);
@@ -92970,6 +93677,37 @@ function wireProblems(w) {
     if (bucketOrder(w.min) !== lowest)
         problems.push(`min ${w.min} is not in the lowest bucket`);
     if (bucketOrder(w.max) !== highest)
+        problems.push(`max ${w.max} is not in the highest bucket`);
+    return problems;
+}
+/**
+ * Problems of a wire in k6's layout: indexes within k6's range, counts adding
+ * up to `count` with the extra counters, and min/max where k6 would have
+ * counted them (negative min exactly when there are extra-low samples).
+ */
+function k6Problems(w, flat) {
+    if (w.pos.length > 0 || w.neg.length > 0 || (w.zeros ?? 0) > 0 || w.exact !== undefined) {
+        return ['a histogram in k6 buckets has no other buckets (pos, neg, zeros, exact)'];
+    }
+    const span = checkBuckets('k6', flat);
+    if (typeof span === 'string')
+        return [span];
+    if (span.total > 0 && (span.first < 0 || span.last > K6_HDR_MAX_INDEX)) {
+        return [`k6 bucket indexes must lie in [0, ${K6_HDR_MAX_INDEX}]`];
+    }
+    const low = w.k6low ?? 0;
+    const high = w.k6high ?? 0;
+    const total = span.total + low + high;
+    if (total !== w.count)
+        return [`count ${w.count} differs from the bucket total ${total}`];
+    if (w.count === 0)
+        return ['an empty histogram has no k6 buckets'];
+    const problems = [];
+    const lowest = low > 0 ? 'low' : span.total > 0 ? span.first : 'high';
+    const highest = high > 0 ? 'high' : span.total > 0 ? span.last : 'low';
+    if (k6HdrIndex(w.min) !== lowest)
+        problems.push(`min ${w.min} is not in the lowest bucket`);
+    if (k6HdrIndex(w.max) !== highest)
         problems.push(`max ${w.max} is not in the highest bucket`);
     return problems;
 }
@@ -93033,6 +93771,11 @@ const histogramWireSchema = strictObject({
         message: 'expected a flat array: value, count per distinct value',
     })
         .optional(),
+    /** k6's own buckets instead (cloud transport, k6-hdr.ts): flat like `pos`. */
+    k6: bucketList.optional(),
+    /** k6's counts of negative samples and of samples beyond its range. */
+    k6low: schemas_int().positive().optional(),
+    k6high: schemas_int().positive().optional(),
 })
     .superRefine((w, ctx) => {
     for (const message of wireProblems(w))
@@ -93216,6 +93959,9 @@ class TrendSink {
     }
     mergeWire(w) {
         this.histogram.mergeWire(checkType(this.type, w).h);
+    }
+    mergeK6(k) {
+        this.histogram.mergeK6(k);
     }
     toWire() {
         return { t: 'trend', h: this.histogram.toWire() };
@@ -93456,7 +94202,7 @@ function setupDataProblem(data) {
 
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-const PROTOCOL_VERSION = 3;
+const PROTOCOL_VERSION = 4;
 const MAX_TAGS = 32;
 const messages_name = schemas_string().min(1).max(128);
 const tagKey = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/);
@@ -93504,6 +94250,17 @@ const SubmetricSpec = strictObject({
     metric: metricName,
     tags: record(schemas_string().max(128), tagValue),
 });
+const MetricInfo = strictObject({
+    name: metricName,
+    type: schemas_enum(['counter', 'gauge', 'rate', 'trend']),
+    contains: schemas_enum(['default', 'time', 'data']),
+});
+/**
+ * How an agent's k6 hands it its samples: `json`, every sample as a line of
+ * `--out json=-`; `cloud`, k6's own cloud output aggregating in-process into
+ * an ingest the agent serves on loopback (issue 18, agent/cloud-ingest.ts).
+ */
+const METRIC_TRANSPORTS = ['json', 'cloud'];
 /** How an agent aggregates k6's metric stream. */
 const MetricsPlan = strictObject({
     /** How often pre-aggregated deltas are sent. */
@@ -93511,6 +94268,13 @@ const MetricsPlan = strictObject({
     submetrics: array(SubmetricSpec).max(METRIC_LIMITS.maxSubmetrics),
     /** Split every metric by scenario and group (the `full` summary needs it). */
     parts: schemas_boolean(),
+    /** Default `json`. */
+    transport: schemas_enum(METRIC_TRANSPORTS).optional(),
+    /**
+     * Custom metrics as k6 defines them, known to the coordinator: the cloud
+     * transport does not say which values are times or data.
+     */
+    metrics: array(MetricInfo).max(METRIC_LIMITS.maxMetrics).optional(),
 });
 /**
  * A `--secret-source` for an agent's k6 (k6/secret-sources.ts): a `file`
@@ -93662,11 +94426,6 @@ const EventReport = strictObject({
     seq: schemas_number().int().positive(),
     event: AgentEvent,
 });
-const MetricInfo = strictObject({
-    name: metricName,
-    type: schemas_enum(['counter', 'gauge', 'rate', 'trend']),
-    contains: schemas_enum(['default', 'time', 'data']),
-});
 /**
  * One pre-aggregated series: a metric's samples of one interval, either all of
  * them (`total`), those a threshold's submetric selects (`sub`), those of one
@@ -93740,7 +94499,52 @@ const ROUTES = {
 };
 const PROTOCOL_HEADER = 'k6-distributed-protocol';
 
+;// CONCATENATED MODULE: ./src/metrics/builtin.ts
+/**
+ * k6's built-in metrics (metrics/builtin.go). k6's JSON output defines a
+ * metric only with its first sample, so a threshold on a metric that never
+ * got one still needs its type from here to be evaluated as k6 does.
+ */
+const BUILTIN = {
+    vus: ['gauge'],
+    vus_max: ['gauge'],
+    iterations: ['counter'],
+    iteration_duration: ['trend', 'time'],
+    dropped_iterations: ['counter'],
+    checks: ['rate'],
+    group_duration: ['trend', 'time'],
+    http_reqs: ['counter'],
+    http_req_failed: ['rate'],
+    http_req_duration: ['trend', 'time'],
+    http_req_blocked: ['trend', 'time'],
+    http_req_connecting: ['trend', 'time'],
+    http_req_tls_handshaking: ['trend', 'time'],
+    http_req_sending: ['trend', 'time'],
+    http_req_waiting: ['trend', 'time'],
+    http_req_receiving: ['trend', 'time'],
+    ws_sessions: ['counter'],
+    ws_msgs_sent: ['counter'],
+    ws_msgs_received: ['counter'],
+    ws_ping: ['trend', 'time'],
+    ws_session_duration: ['trend', 'time'],
+    ws_connecting: ['trend', 'time'],
+    grpc_req_duration: ['trend', 'time'],
+    data_sent: ['counter', 'data'],
+    data_received: ['counter', 'data'],
+};
+function builtinMetric(name) {
+    const entry = BUILTIN[name];
+    return entry ? { name, type: entry[0], contains: entry[1] ?? 'default' } : undefined;
+}
+/**
+ * Gauges every k6 instance reports for itself: one big k6 would report their
+ * sum, so the store adds up each agent's latest value instead of keeping the
+ * last one by time.
+ */
+const PER_INSTANCE_GAUGES = new Set(['vus', 'vus_max']);
+
 ;// CONCATENATED MODULE: ./src/metrics/aggregator.ts
+
 
 
 const GAUGES_NEED_TIME = 'gauge';
@@ -93834,15 +94638,54 @@ class MetricAggregator {
             return;
         }
         this.#samples++;
-        const tags = data.tags ?? {};
         const value = data.value;
         const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
-        sinkIn(this.#totals, metric, info.type).add(value, time);
+        const passed = value !== 0 ? 1 : 0;
+        this.#series(info, data.tags ?? {}, (sink) => sink.add(value, time), [passed, 1 - passed]);
+    }
+    /**
+     * Ingests the series of one push of k6's cloud output (issue 18): values
+     * k6 already aggregated per series and aggregation bucket, added into the
+     * same series kinds as the JSON stream's samples. A bucket pushed again
+     * later (late samples) adds to what came before, as counts must.
+     */
+    ingestCloud(pushed) {
+        for (const s of pushed) {
+            const info = this.#defineCloud(s.metric, s.type);
+            for (const v of s.values) {
+                const checks = v.type === 'rate' ? [v.nonzero, v.total - v.nonzero] : undefined;
+                this.#samples += v.type === 'counter' ? 1 : v.type === 'rate' ? v.total : v.count;
+                this.#series(info, s.tags, cloudApply(v), checks);
+            }
+        }
+    }
+    /**
+     * k6's cloud output names a metric's type but not what its values are
+     * (time, data): built-in metrics and those the coordinator learnt from k6
+     * know it; any other custom metric counts as plain numbers.
+     */
+    #defineCloud(name, type) {
+        const known = this.#defs.get(name);
+        if (known)
+            return known;
+        const info = builtinMetric(name) ??
+            this.#plan.metrics?.find((m) => m.name === name) ?? { name, type, contains: 'default' };
+        this.#define({ name, type, contains: info.contains });
+        return this.#defs.get(name) ?? info;
+    }
+    /**
+     * One sample or aggregated value of a series with these tags, into the
+     * run's total, the submetrics it belongs to, its scenario/group part and,
+     * for `checks`, its check (`checks`: passes and fails it holds).
+     */
+    #series(info, tags, apply, checks) {
+        const metric = info.name;
+        apply(sinkIn(this.#totals, metric, info.type));
         const subs = this.#subsByMetric.get(metric);
         if (subs) {
             for (const sub of subs) {
                 if (contains(tags, sub.tags))
-                    sinkIn(this.#subs, sub.key, info.type).add(value, time);
+                    apply(sinkIn(this.#subs, sub.key, info.type));
             }
         }
         const group = tags.group ?? '';
@@ -93853,11 +94696,11 @@ class MetricAggregator {
             if (!this.#seenGroups.has(group))
                 this.#noteGroup(group);
         }
-        if (metric === 'checks' && tags.check !== undefined) {
-            this.#check(tags.check, group, scenario, value !== 0);
+        if (metric === 'checks' && tags.check !== undefined && checks) {
+            this.#check(tags.check, group, scenario, checks[0], checks[1]);
         }
         if (this.#plan.parts)
-            this.#part(scenario, group, metric, info.type, value, time);
+            this.#part(scenario, group, metric, info.type, apply);
     }
     #tick(metric, point) {
         let points = this.#ticks.get(metric);
@@ -93878,7 +94721,7 @@ class MetricAggregator {
         this.#seenGroups.add(group);
         this.#newGroups.push(group);
     }
-    #check(name, group, scenario, passed) {
+    #check(name, group, scenario, passes, fails) {
         const key = `${group}\u0000${scenario}\u0000${name}`;
         let count = this.#checks.get(key);
         if (!count) {
@@ -93887,12 +94730,10 @@ class MetricAggregator {
             count = { name, group, scenario, passes: 0, fails: 0 };
             this.#checks.set(key, count);
         }
-        if (passed)
-            count.passes++;
-        else
-            count.fails++;
+        count.passes += passes;
+        count.fails += fails;
     }
-    #part(scenario, group, metric, type, value, time) {
+    #part(scenario, group, metric, type, apply) {
         const key = `${scenario}\u0000${group}`;
         let part = this.#parts.get(key);
         if (!part) {
@@ -93902,7 +94743,7 @@ class MetricAggregator {
             part = { scenario, group, sinks: new Map() };
             this.#parts.set(key, part);
         }
-        sinkIn(part.sinks, metric, type).add(value, time);
+        apply(sinkIn(part.sinks, metric, type));
     }
     /** A new series is admitted while under its bound; past it, warn once and drop the split. */
     #admit(seen, key, limit, what) {
@@ -93980,6 +94821,1290 @@ function contains(tags, wanted) {
         if (tags[key] !== wanted[key])
             return false;
     return true;
+}
+/**
+ * How one of k6's aggregated values goes into a sink. A gauge's bucket gives
+ * its last value at the bucket's time. k6 starts a bucket's max at 0, so a
+ * gauge of only negative values reads max 0 there; with one sample, last is
+ * the max.
+ */
+function cloudApply(v) {
+    switch (v.type) {
+        case 'counter':
+            return (sink) => sink.mergeWire({ t: 'counter', sum: v.value });
+        case 'gauge': {
+            const max = v.count === 1 ? v.last : v.max;
+            return (sink) => sink.mergeWire({ t: 'gauge', value: v.last, time: v.timeMs, min: v.min, max });
+        }
+        case 'rate':
+            return (sink) => sink.mergeWire({ t: 'rate', trues: v.nonzero, total: v.total });
+        case 'trend':
+            return (sink) => sink.mergeK6?.(v);
+    }
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: ./node_modules/pbf/index.js
+
+const SHIFT_LEFT_32 = (1 << 16) * (1 << 16);
+const SHIFT_RIGHT_32 = 1 / SHIFT_LEFT_32;
+
+// Threshold chosen based on both benchmarking and knowledge about browser string
+// data structures (which currently switch structure types at 12 bytes or more)
+const TEXT_DECODER_MIN_LENGTH = 12;
+const utf8TextDecoder = typeof TextDecoder === 'undefined' ? null : new TextDecoder('utf-8');
+
+const PBF_VARINT  = 0; // varint: int32, int64, uint32, uint64, sint32, sint64, bool, enum
+const PBF_FIXED64 = 1; // 64-bit: double, fixed64, sfixed64
+const PBF_BYTES   = 2; // length-delimited: string, bytes, embedded messages, packed repeated fields
+const PBF_FIXED32 = 5; // 32-bit: float, fixed32, sfixed32
+
+class PbfReader {
+    /**
+     * @param {Uint8Array | ArrayBuffer} buf
+     */
+    constructor(buf) {
+        this.buf = ArrayBuffer.isView(buf) ? buf : new Uint8Array(buf);
+        this.dataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+        this.pos = 0;
+        this.type = 0;
+        this._valueStart = -1;
+        this.length = this.buf.length;
+    }
+
+    /**
+     * @template T
+     * @param {(tag: number, result: T, pbf: PbfReader) => void} readField
+     * @param {T} result
+     * @param {number} [end]
+     */
+    readFields(readField, result, end = this.length) {
+        let field;
+        while ((field = this.nextField(end))) {
+            readField(field, result, this);
+        }
+        return result;
+    }
+
+    /**
+     * @template T
+     * @param {(tag: number, result: T, pbf: PbfReader) => void} readField
+     * @param {T} result
+     */
+    readMessage(readField, result) {
+        return this.readFields(readField, result, this.readVarint() + this.pos);
+    }
+
+    readFixed32() {
+        const val = this.dataView.getUint32(this.pos, true);
+        this.pos += 4;
+        return val;
+    }
+
+    readSFixed32() {
+        const val = this.dataView.getInt32(this.pos, true);
+        this.pos += 4;
+        return val;
+    }
+
+    // 64-bit int handling is based on github.com/dpw/node-buffer-more-ints (MIT-licensed)
+
+    readFixed64() {
+        const val = this.dataView.getUint32(this.pos, true) + this.dataView.getUint32(this.pos + 4, true) * SHIFT_LEFT_32;
+        this.pos += 8;
+        return val;
+    }
+
+    readSFixed64() {
+        const val = this.dataView.getUint32(this.pos, true) + this.dataView.getInt32(this.pos + 4, true) * SHIFT_LEFT_32;
+        this.pos += 8;
+        return val;
+    }
+
+    readFloat() {
+        const val = this.dataView.getFloat32(this.pos, true);
+        this.pos += 4;
+        return val;
+    }
+
+    readDouble() {
+        const val = this.dataView.getFloat64(this.pos, true);
+        this.pos += 8;
+        return val;
+    }
+
+    /**
+     * @param {boolean} [isSigned]
+     */
+    readVarint(isSigned) {
+        const buf = this.buf;
+        const b0 = buf[this.pos++];
+        if (b0 < 0x80) return b0;
+
+        let val = b0 & 0x7f, b;
+        b = buf[this.pos++]; val |= (b & 0x7f) << 7;  if (b < 0x80) return val;
+        b = buf[this.pos++]; val |= (b & 0x7f) << 14; if (b < 0x80) return val;
+        b = buf[this.pos++]; val |= (b & 0x7f) << 21; if (b < 0x80) return val;
+        b = buf[this.pos];   val |= (b & 0x0f) << 28;
+
+        return readVarintRemainder(val, isSigned, this);
+    }
+
+    readSVarint() {
+        const num = this.readVarint();
+        return num % 2 === 1 ? (num + 1) / -2 : num / 2; // zigzag encoding
+    }
+
+    readBoolean() {
+        return Boolean(this.readVarint());
+    }
+
+    readString() {
+        const end = this.readVarint() + this.pos;
+        const pos = this.pos;
+        this.pos = end;
+
+        if (end - pos >= TEXT_DECODER_MIN_LENGTH && utf8TextDecoder) {
+            // longer strings are fast with the built-in browser TextDecoder API
+            return utf8TextDecoder.decode(this.buf.subarray(pos, end));
+        }
+        // short strings are fast with our custom implementation
+        return readUtf8(this.buf, pos, end);
+    }
+
+    readBytes() {
+        const end = this.readVarint() + this.pos,
+            buffer = this.buf.subarray(this.pos, end);
+        this.pos = end;
+        return buffer;
+    }
+
+    // verbose for performance reasons; doesn't affect gzipped size
+
+    /**
+     * @param {number[]} [arr]
+     * @param {boolean} [isSigned]
+     */
+    readPackedVarint(arr = [], isSigned) {
+        const end = this.readPackedEnd();
+        while (this.pos < end) arr.push(this.readVarint(isSigned));
+        return arr;
+    }
+    /** @param {number[]} [arr] */
+    readPackedSVarint(arr = []) {
+        const end = this.readPackedEnd();
+        while (this.pos < end) arr.push(this.readSVarint());
+        return arr;
+    }
+    /** @param {boolean[]} [arr] */
+    readPackedBoolean(arr = []) {
+        const end = this.readPackedEnd();
+        while (this.pos < end) arr.push(this.readBoolean());
+        return arr;
+    }
+    /** @param {number[]} [arr] */
+    readPackedFloat(arr = []) {
+        const end = this.readPackedEnd();
+        while (this.pos < end) arr.push(this.readFloat());
+        return arr;
+    }
+    /** @param {number[]} [arr] */
+    readPackedDouble(arr = []) {
+        const end = this.readPackedEnd();
+        while (this.pos < end) arr.push(this.readDouble());
+        return arr;
+    }
+    /** @param {number[]} [arr] */
+    readPackedFixed32(arr = []) {
+        const end = this.readPackedEnd();
+        while (this.pos < end) arr.push(this.readFixed32());
+        return arr;
+    }
+    /** @param {number[]} [arr] */
+    readPackedSFixed32(arr = []) {
+        const end = this.readPackedEnd();
+        while (this.pos < end) arr.push(this.readSFixed32());
+        return arr;
+    }
+    /** @param {number[]} [arr] */
+    readPackedFixed64(arr = []) {
+        const end = this.readPackedEnd();
+        while (this.pos < end) arr.push(this.readFixed64());
+        return arr;
+    }
+    /** @param {number[]} [arr] */
+    readPackedSFixed64(arr = []) {
+        const end = this.readPackedEnd();
+        while (this.pos < end) arr.push(this.readSFixed64());
+        return arr;
+    }
+    readPackedEnd() {
+        return this.type === PBF_BYTES ? this.readVarint() + this.pos : this.pos + 1;
+    }
+
+    /**
+     * Advance to the next field. Returns the field number, or 0 at end-of-message.
+     * @param {number} [end]
+     */
+    nextField(end = this.length) {
+        if (this.pos === this._valueStart) this.skip(this.type);
+        if (this.pos >= end) return 0;
+        const tag = this.readVarint();
+        this.type = tag & 0x7;
+        this._valueStart = this.pos;
+        return tag >>> 3;
+    }
+
+    /** @param {number} val */
+    skip(val) {
+        const type = val & 0x7;
+        if (type === PBF_VARINT) while (this.buf[this.pos++] > 0x7f) {}
+        else if (type === PBF_BYTES) this.pos = this.readVarint() + this.pos;
+        else if (type === PBF_FIXED32) this.pos += 4;
+        else if (type === PBF_FIXED64) this.pos += 8;
+        else throw new Error(`Unimplemented type: ${type}`);
+    }
+}
+
+class PbfWriter {
+    /**
+     * @param {Uint8Array | ArrayBuffer} [buf]
+     */
+    constructor(buf = new Uint8Array(16)) {
+        this.buf = ArrayBuffer.isView(buf) ? buf : new Uint8Array(buf);
+        this.dataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+        this.pos = 0;
+        this.length = this.buf.length;
+    }
+
+    /**
+     * @param {number} tag
+     * @param {number} type
+     */
+    writeTag(tag, type) {
+        this.writeVarint((tag << 3) | type);
+    }
+
+    /** @param {number} min */
+    realloc(min) {
+        let length = this.length || 16;
+
+        while (length < this.pos + min) length *= 2;
+
+        if (length !== this.length) {
+            const buf = new Uint8Array(length);
+            buf.set(this.buf);
+            this.buf = buf;
+            this.dataView = new DataView(buf.buffer);
+            this.length = length;
+        }
+    }
+
+    finish() {
+        this.length = this.pos;
+        this.pos = 0;
+        return this.buf.subarray(0, this.length);
+    }
+
+    /** @param {number} val */
+    writeFixed32(val) {
+        this.realloc(4);
+        this.dataView.setInt32(this.pos, val, true);
+        this.pos += 4;
+    }
+
+    /** @param {number} val */
+    writeSFixed32(val) {
+        this.realloc(4);
+        this.dataView.setInt32(this.pos, val, true);
+        this.pos += 4;
+    }
+
+    /** @param {number} val */
+    writeFixed64(val) {
+        this.realloc(8);
+        this.dataView.setInt32(this.pos, val & -1, true);
+        this.dataView.setInt32(this.pos + 4, Math.floor(val * SHIFT_RIGHT_32), true);
+        this.pos += 8;
+    }
+
+    /** @param {number} val */
+    writeSFixed64(val) {
+        this.realloc(8);
+        this.dataView.setInt32(this.pos, val & -1, true);
+        this.dataView.setInt32(this.pos + 4, Math.floor(val * SHIFT_RIGHT_32), true);
+        this.pos += 8;
+    }
+
+    /** @param {number} val */
+    writeVarint(val) {
+        val = +val || 0;
+
+        if (val >= 0 && val < 0x80) {
+            if (this.pos >= this.length) this.realloc(1);
+            this.buf[this.pos++] = val;
+            return;
+        }
+
+        if (val > 0xfffffff || val < 0) {
+            writeBigVarint(val, this);
+            return;
+        }
+
+        this.realloc(4);
+
+        this.buf[this.pos++] =           val & 0x7f  | (val > 0x7f ? 0x80 : 0); if (val <= 0x7f) return;
+        this.buf[this.pos++] = ((val >>>= 7) & 0x7f) | (val > 0x7f ? 0x80 : 0); if (val <= 0x7f) return;
+        this.buf[this.pos++] = ((val >>>= 7) & 0x7f) | (val > 0x7f ? 0x80 : 0); if (val <= 0x7f) return;
+        this.buf[this.pos++] =   (val >>> 7) & 0x7f;
+    }
+
+    /** @param {number} val */
+    writeSVarint(val) {
+        this.writeVarint(val < 0 ? -val * 2 - 1 : val * 2);
+    }
+
+    /** @param {boolean} val */
+    writeBoolean(val) {
+        this.writeVarint(+val);
+    }
+
+    /** @param {string} str */
+    writeString(str) {
+        str = String(str);
+        this.realloc(str.length * 4);
+
+        this.pos++; // reserve 1 byte for short string length
+
+        const startPos = this.pos;
+        // write the string directly to the buffer and see how much was written
+        this.pos = writeUtf8(this.buf, str, this.pos);
+        const len = this.pos - startPos;
+
+        if (len >= 0x80) makeRoomForExtraLength(startPos, len, this);
+
+        // finally, write the message length in the reserved place and restore the position
+        this.pos = startPos - 1;
+        this.writeVarint(len);
+        this.pos += len;
+    }
+
+    /** @param {number} val */
+    writeFloat(val) {
+        this.realloc(4);
+        this.dataView.setFloat32(this.pos, val, true);
+        this.pos += 4;
+    }
+
+    /** @param {number} val */
+    writeDouble(val) {
+        this.realloc(8);
+        this.dataView.setFloat64(this.pos, val, true);
+        this.pos += 8;
+    }
+
+    /** @param {Uint8Array} buffer */
+    writeBytes(buffer) {
+        const len = buffer.length;
+        this.writeVarint(len);
+        this.realloc(len);
+        this.buf.set(buffer, this.pos);
+        this.pos += len;
+    }
+
+    /**
+     * @template T
+     * @param {(obj: T, pbf: PbfWriter) => void} fn
+     * @param {T} obj
+     */
+    writeRawMessage(fn, obj) {
+        this.pos++; // reserve 1 byte for short message length
+
+        // write the message directly to the buffer and see how much was written
+        const startPos = this.pos;
+        fn(obj, this);
+        const len = this.pos - startPos;
+
+        if (len >= 0x80) makeRoomForExtraLength(startPos, len, this);
+
+        // finally, write the message length in the reserved place and restore the position
+        this.pos = startPos - 1;
+        this.writeVarint(len);
+        this.pos += len;
+    }
+
+    /**
+     * @template T
+     * @param {number} tag
+     * @param {(obj: T, pbf: PbfWriter) => void} fn
+     * @param {T} obj
+     */
+    writeMessage(tag, fn, obj) {
+        this.writeTag(tag, PBF_BYTES);
+        this.writeRawMessage(fn, obj);
+    }
+
+    /**
+     * @param {number} tag
+     * @param {number[]} arr
+     */
+    writePackedVarint(tag, arr) {
+        if (arr.length) this.writeMessage(tag, writePackedVarint, arr);
+    }
+    /**
+     * @param {number} tag
+     * @param {number[]} arr
+     */
+    writePackedSVarint(tag, arr) {
+        if (arr.length) this.writeMessage(tag, writePackedSVarint, arr);
+    }
+    /**
+     * @param {number} tag
+     * @param {boolean[]} arr
+     */
+    writePackedBoolean(tag, arr) {
+        if (arr.length) this.writeMessage(tag, writePackedBoolean, arr);
+    }
+    /**
+     * @param {number} tag
+     * @param {number[]} arr
+     */
+    writePackedFloat(tag, arr) {
+        if (arr.length) this.writeMessage(tag, writePackedFloat, arr);
+    }
+    /**
+     * @param {number} tag
+     * @param {number[]} arr
+     */
+    writePackedDouble(tag, arr) {
+        if (arr.length) this.writeMessage(tag, writePackedDouble, arr);
+    }
+    /**
+     * @param {number} tag
+     * @param {number[]} arr
+     */
+    writePackedFixed32(tag, arr) {
+        if (arr.length) this.writeMessage(tag, writePackedFixed32, arr);
+    }
+    /**
+     * @param {number} tag
+     * @param {number[]} arr
+     */
+    writePackedSFixed32(tag, arr) {
+        if (arr.length) this.writeMessage(tag, writePackedSFixed32, arr);
+    }
+    /**
+     * @param {number} tag
+     * @param {number[]} arr
+     */
+    writePackedFixed64(tag, arr) {
+        if (arr.length) this.writeMessage(tag, writePackedFixed64, arr);
+    }
+    /**
+     * @param {number} tag
+     * @param {number[]} arr
+     */
+    writePackedSFixed64(tag, arr) {
+        if (arr.length) this.writeMessage(tag, writePackedSFixed64, arr);
+    }
+
+    /**
+     * @param {number} tag
+     * @param {Uint8Array} buffer
+     */
+    writeBytesField(tag, buffer) {
+        this.writeTag(tag, PBF_BYTES);
+        this.writeBytes(buffer);
+    }
+    /**
+     * @param {number} tag
+     * @param {number} val
+     */
+    writeFixed32Field(tag, val) {
+        this.writeTag(tag, PBF_FIXED32);
+        this.writeFixed32(val);
+    }
+    /**
+     * @param {number} tag
+     * @param {number} val
+     */
+    writeSFixed32Field(tag, val) {
+        this.writeTag(tag, PBF_FIXED32);
+        this.writeSFixed32(val);
+    }
+    /**
+     * @param {number} tag
+     * @param {number} val
+     */
+    writeFixed64Field(tag, val) {
+        this.writeTag(tag, PBF_FIXED64);
+        this.writeFixed64(val);
+    }
+    /**
+     * @param {number} tag
+     * @param {number} val
+     */
+    writeSFixed64Field(tag, val) {
+        this.writeTag(tag, PBF_FIXED64);
+        this.writeSFixed64(val);
+    }
+    /**
+     * @param {number} tag
+     * @param {number} val
+     */
+    writeVarintField(tag, val) {
+        this.writeTag(tag, PBF_VARINT);
+        this.writeVarint(val);
+    }
+    /**
+     * @param {number} tag
+     * @param {number} val
+     */
+    writeSVarintField(tag, val) {
+        this.writeTag(tag, PBF_VARINT);
+        this.writeSVarint(val);
+    }
+    /**
+     * @param {number} tag
+     * @param {string} str
+     */
+    writeStringField(tag, str) {
+        this.writeTag(tag, PBF_BYTES);
+        this.writeString(str);
+    }
+    /**
+     * @param {number} tag
+     * @param {number} val
+     */
+    writeFloatField(tag, val) {
+        this.writeTag(tag, PBF_FIXED32);
+        this.writeFloat(val);
+    }
+    /**
+     * @param {number} tag
+     * @param {number} val
+     */
+    writeDoubleField(tag, val) {
+        this.writeTag(tag, PBF_FIXED64);
+        this.writeDouble(val);
+    }
+    /**
+     * @param {number} tag
+     * @param {boolean} val
+     */
+    writeBooleanField(tag, val) {
+        this.writeVarintField(tag, +val);
+    }
+}
+
+/**
+ * @param {number} l
+ * @param {boolean | undefined} s
+ * @param {PbfReader} p
+ */
+function readVarintRemainder(l, s, p) {
+    const buf = p.buf;
+    let h, b;
+
+    b = buf[p.pos++]; h  = (b & 0x70) >> 4;  if (b < 0x80) return toNum(l, h, s);
+    b = buf[p.pos++]; h |= (b & 0x7f) << 3;  if (b < 0x80) return toNum(l, h, s);
+    b = buf[p.pos++]; h |= (b & 0x7f) << 10; if (b < 0x80) return toNum(l, h, s);
+    b = buf[p.pos++]; h |= (b & 0x7f) << 17; if (b < 0x80) return toNum(l, h, s);
+    b = buf[p.pos++]; h |= (b & 0x7f) << 24; if (b < 0x80) return toNum(l, h, s);
+    b = buf[p.pos++]; h |= (b & 0x01) << 31; if (b < 0x80) return toNum(l, h, s);
+
+    throw new Error('Expected varint not more than 10 bytes');
+}
+
+/**
+ * @param {number} low
+ * @param {number} high
+ * @param {boolean} [isSigned]
+ */
+function toNum(low, high, isSigned) {
+    return isSigned ? high * 0x100000000 + (low >>> 0) : ((high >>> 0) * 0x100000000) + (low >>> 0);
+}
+
+/**
+ * @param {number} val
+ * @param {PbfWriter} pbf
+ */
+function writeBigVarint(val, pbf) {
+    let low, high;
+
+    if (val >= 0) {
+        low  = (val % 0x100000000) | 0;
+        high = (val / 0x100000000) | 0;
+    } else {
+        low  = ~(-val % 0x100000000);
+        high = ~(-val / 0x100000000);
+
+        if (low ^ 0xffffffff) {
+            low = (low + 1) | 0;
+        } else {
+            low = 0;
+            high = (high + 1) | 0;
+        }
+    }
+
+    if (val >= 0x10000000000000000 || val < -0x10000000000000000) {
+        throw new Error('Given varint doesn\'t fit into 10 bytes');
+    }
+
+    pbf.realloc(10);
+
+    writeBigVarintLow(low, high, pbf);
+    writeBigVarintHigh(high, pbf);
+}
+
+/**
+ * @param {number} high
+ * @param {number} low
+ * @param {PbfWriter} pbf
+ */
+function writeBigVarintLow(low, high, pbf) {
+    pbf.buf[pbf.pos++] = low & 0x7f | 0x80; low >>>= 7;
+    pbf.buf[pbf.pos++] = low & 0x7f | 0x80; low >>>= 7;
+    pbf.buf[pbf.pos++] = low & 0x7f | 0x80; low >>>= 7;
+    pbf.buf[pbf.pos++] = low & 0x7f | 0x80; low >>>= 7;
+    pbf.buf[pbf.pos]   = low & 0x7f;
+}
+
+/**
+ * @param {number} high
+ * @param {PbfWriter} pbf
+ */
+function writeBigVarintHigh(high, pbf) {
+    const lsb = (high & 0x07) << 4;
+
+    pbf.buf[pbf.pos++] |= lsb         | ((high >>>= 3) ? 0x80 : 0); if (!high) return;
+    pbf.buf[pbf.pos++]  = high & 0x7f | ((high >>>= 7) ? 0x80 : 0); if (!high) return;
+    pbf.buf[pbf.pos++]  = high & 0x7f | ((high >>>= 7) ? 0x80 : 0); if (!high) return;
+    pbf.buf[pbf.pos++]  = high & 0x7f | ((high >>>= 7) ? 0x80 : 0); if (!high) return;
+    pbf.buf[pbf.pos++]  = high & 0x7f | ((high >>>= 7) ? 0x80 : 0); if (!high) return;
+    pbf.buf[pbf.pos++]  = high & 0x7f;
+}
+
+/**
+ * @param {number} startPos
+ * @param {number} len
+ * @param {PbfWriter} pbf
+ */
+function makeRoomForExtraLength(startPos, len, pbf) {
+    const extraLen =
+        len <= 0x3fff ? 1 :
+        len <= 0x1fffff ? 2 :
+        len <= 0xfffffff ? 3 : Math.floor(Math.log(len) / (Math.LN2 * 7));
+
+    // if 1 byte isn't enough for encoding message length, shift the data to the right
+    pbf.realloc(extraLen);
+    pbf.buf.copyWithin(startPos + extraLen, startPos, pbf.pos);
+}
+
+/**
+ * Packed varints often dominate encode time, so write the bytes inline
+ * through a local buffer pointer rather than calling writeVarint per element,
+ * falling back to writeVarint only for negatives or near the buffer's end.
+ * @param {number[]} arr
+ * @param {PbfWriter} pbf
+ */
+function writePackedVarint(arr, pbf) {
+    const n = arr.length;
+    let buf = pbf.buf, pos = pbf.pos, limit = pbf.length;
+    for (let i = 0; i < n; i++) {
+        let val = arr[i];
+        if (val < 0 || pos + 10 > limit) { // slow path: grows the buffer, handles 10-byte values
+            pbf.pos = pos;
+            pbf.writeVarint(val);
+            buf = pbf.buf; pos = pbf.pos; limit = pbf.length;
+            continue;
+        }
+        while (val > 0x7f) { buf[pos++] = (val % 0x80) | 0x80; val = Math.floor(val / 0x80); }
+        buf[pos++] = val;
+    }
+    pbf.pos = pos;
+}
+/**
+ * @param {number[]} arr
+ * @param {PbfWriter} pbf
+ */
+function writePackedSVarint(arr, pbf) {
+    for (let i = 0; i < arr.length; i++) pbf.writeSVarint(arr[i]);
+}
+/**
+ * @param {number[]} arr
+ * @param {PbfWriter} pbf
+ */
+function writePackedFloat(arr, pbf) {
+    for (let i = 0; i < arr.length; i++) pbf.writeFloat(arr[i]);
+}
+/**
+ * @param {number[]} arr
+ * @param {PbfWriter} pbf
+ */
+function writePackedDouble(arr, pbf) {
+    for (let i = 0; i < arr.length; i++) pbf.writeDouble(arr[i]);
+}
+/**
+ * @param {boolean[]} arr
+ * @param {PbfWriter} pbf
+ */
+function writePackedBoolean(arr, pbf) {
+    for (let i = 0; i < arr.length; i++) pbf.writeBoolean(arr[i]);
+}
+/**
+ * @param {number[]} arr
+ * @param {PbfWriter} pbf
+ */
+function writePackedFixed32(arr, pbf) {
+    for (let i = 0; i < arr.length; i++) pbf.writeFixed32(arr[i]);
+}
+/**
+ * @param {number[]} arr
+ * @param {PbfWriter} pbf
+ */
+function writePackedSFixed32(arr, pbf) {
+    for (let i = 0; i < arr.length; i++) pbf.writeSFixed32(arr[i]);
+}
+/**
+ * @param {number[]} arr
+ * @param {PbfWriter} pbf
+ */
+function writePackedFixed64(arr, pbf) {
+    for (let i = 0; i < arr.length; i++) pbf.writeFixed64(arr[i]);
+}
+/**
+ * @param {number[]} arr
+ * @param {PbfWriter} pbf
+ */
+function writePackedSFixed64(arr, pbf) {
+    for (let i = 0; i < arr.length; i++) pbf.writeSFixed64(arr[i]);
+}
+
+// Buffer code below from https://github.com/feross/buffer, MIT-licensed
+
+/**
+ * @param {Uint8Array} buf
+ * @param {number} pos
+ * @param {number} end
+ */
+function readUtf8(buf, pos, end) {
+    let str = '';
+    let i = pos;
+
+    while (i < end) {
+        const b0 = buf[i];
+        let c = null; // codepoint
+        let bytesPerSequence =
+            b0 > 0xEF ? 4 :
+            b0 > 0xDF ? 3 :
+            b0 > 0xBF ? 2 : 1;
+
+        if (i + bytesPerSequence > end) break;
+
+        let b1, b2, b3;
+
+        if (bytesPerSequence === 1) {
+            if (b0 < 0x80) {
+                c = b0;
+            }
+        } else if (bytesPerSequence === 2) {
+            b1 = buf[i + 1];
+            if ((b1 & 0xC0) === 0x80) {
+                c = (b0 & 0x1F) << 0x6 | (b1 & 0x3F);
+                if (c <= 0x7F) {
+                    c = null;
+                }
+            }
+        } else if (bytesPerSequence === 3) {
+            b1 = buf[i + 1];
+            b2 = buf[i + 2];
+            if ((b1 & 0xC0) === 0x80 && (b2 & 0xC0) === 0x80) {
+                c = (b0 & 0xF) << 0xC | (b1 & 0x3F) << 0x6 | (b2 & 0x3F);
+                if (c <= 0x7FF || (c >= 0xD800 && c <= 0xDFFF)) {
+                    c = null;
+                }
+            }
+        } else if (bytesPerSequence === 4) {
+            b1 = buf[i + 1];
+            b2 = buf[i + 2];
+            b3 = buf[i + 3];
+            if ((b1 & 0xC0) === 0x80 && (b2 & 0xC0) === 0x80 && (b3 & 0xC0) === 0x80) {
+                c = (b0 & 0xF) << 0x12 | (b1 & 0x3F) << 0xC | (b2 & 0x3F) << 0x6 | (b3 & 0x3F);
+                if (c <= 0xFFFF || c >= 0x110000) {
+                    c = null;
+                }
+            }
+        }
+
+        if (c === null) {
+            c = 0xFFFD;
+            bytesPerSequence = 1;
+
+        } else if (c > 0xFFFF) {
+            c -= 0x10000;
+            str += String.fromCharCode(c >>> 10 & 0x3FF | 0xD800);
+            c = 0xDC00 | c & 0x3FF;
+        }
+
+        str += String.fromCharCode(c);
+        i += bytesPerSequence;
+    }
+
+    return str;
+}
+
+/**
+ * @param {Uint8Array} buf
+ * @param {string} str
+ * @param {number} pos
+ */
+function writeUtf8(buf, str, pos) {
+    for (let i = 0, c, lead; i < str.length; i++) {
+        c = str.charCodeAt(i); // code point
+
+        if (c > 0xD7FF && c < 0xE000) {
+            if (lead) {
+                if (c < 0xDC00) {
+                    buf[pos++] = 0xEF;
+                    buf[pos++] = 0xBF;
+                    buf[pos++] = 0xBD;
+                    lead = c;
+                    continue;
+                } else {
+                    c = lead - 0xD800 << 10 | c - 0xDC00 | 0x10000;
+                    lead = null;
+                }
+            } else {
+                if (c > 0xDBFF || (i + 1 === str.length)) {
+                    buf[pos++] = 0xEF;
+                    buf[pos++] = 0xBF;
+                    buf[pos++] = 0xBD;
+                } else {
+                    lead = c;
+                }
+                continue;
+            }
+        } else if (lead) {
+            buf[pos++] = 0xEF;
+            buf[pos++] = 0xBF;
+            buf[pos++] = 0xBD;
+            lead = null;
+        }
+
+        if (c < 0x80) {
+            buf[pos++] = c;
+        } else {
+            if (c < 0x800) {
+                buf[pos++] = c >> 0x6 | 0xC0;
+            } else {
+                if (c < 0x10000) {
+                    buf[pos++] = c >> 0xC | 0xE0;
+                } else {
+                    buf[pos++] = c >> 0x12 | 0xF0;
+                    buf[pos++] = c >> 0xC & 0x3F | 0x80;
+                }
+                buf[pos++] = c >> 0x6 & 0x3F | 0x80;
+            }
+            buf[pos++] = c & 0x3F | 0x80;
+        }
+    }
+    return pos;
+}
+
+// EXTERNAL MODULE: ./node_modules/snappyjs/index.js
+var snappyjs = __nccwpck_require__(4528);
+;// CONCATENATED MODULE: ./src/agent/cloud-wire.ts
+
+
+
+/** Largest decompressed push accepted: k6 splits pushes at 1,000 series. */
+const MAX_CLOUD_PUSH_BYTES = 64 * 1024 * 1024;
+const METRIC_TYPES = {
+    1: 'counter',
+    2: 'gauge',
+    3: 'rate',
+    4: 'trend',
+};
+/** Decompresses and decodes one push; throws on anything that is not a valid MetricSet. */
+function decodeCloudPush(body) {
+    const raw = snappyjs.uncompress(body, MAX_CLOUD_PUSH_BYTES);
+    const out = [];
+    new PbfReader(raw).readFields((tag, series, pbf) => {
+        if (tag === 3)
+            readMetric(pbf, series);
+    }, out);
+    return out;
+}
+function readMetric(pbf, out) {
+    const m = pbf.readMessage((tag, r, p) => {
+        if (tag === 1)
+            r.name = p.readString();
+        else if (tag === 2)
+            r.type = p.readVarint();
+        else if (tag === 3)
+            r.series.push(readSeries(p));
+    }, { name: '', type: 0, series: [] });
+    const type = METRIC_TYPES[m.type];
+    if (type === undefined)
+        throw new Error(`metric ${m.name} has unknown type ${m.type}`);
+    for (const s of m.series) {
+        for (const v of s.values) {
+            if (v.type !== type)
+                throw new Error(`metric ${m.name} is a ${type} but holds ${v.type}s`);
+        }
+        out.push({ metric: m.name, type, tags: s.tags, values: s.values });
+    }
+}
+const SAMPLE_READERS = {
+    2: readCounter,
+    3: readGauge,
+    4: readRate,
+    5: readTrend,
+};
+function readSeries(pbf) {
+    return pbf.readMessage((tag, r, p) => {
+        if (tag === 1) {
+            const label = p.readMessage(readLabel, { name: '', value: '' });
+            r.tags[label.name] = label.value;
+            return;
+        }
+        const reader = SAMPLE_READERS[tag];
+        if (reader) {
+            p.readMessage((t, values, q) => {
+                if (t === 1)
+                    values.push(reader(q));
+            }, r.values);
+        }
+    }, { tags: Object.create(null), values: [] });
+}
+function readLabel(tag, r, pbf) {
+    if (tag === 1)
+        r.name = pbf.readString();
+    else if (tag === 2)
+        r.value = pbf.readString();
+}
+/** A Timestamp as epoch ms. */
+function readTime(pbf) {
+    const t = pbf.readMessage((tag, r, p) => {
+        if (tag === 1)
+            r.s = p.readVarint(true);
+        else if (tag === 2)
+            r.n = p.readVarint(true);
+    }, { s: 0, n: 0 });
+    return t.s * 1000 + t.n / 1e6;
+}
+function readCounter(pbf) {
+    return pbf.readMessage((tag, r, p) => {
+        if (tag === 1)
+            r.timeMs = readTime(p);
+        else if (tag === 2)
+            r.value = p.readDouble();
+    }, { type: 'counter', timeMs: 0, value: 0 });
+}
+function readGauge(pbf) {
+    return pbf.readMessage((tag, r, p) => {
+        if (tag === 1)
+            r.timeMs = readTime(p);
+        else if (tag === 2)
+            r.last = p.readDouble();
+        else if (tag === 3)
+            r.count = p.readVarint();
+        else if (tag === 4)
+            r.min = p.readDouble();
+        else if (tag === 5)
+            r.max = p.readDouble();
+    }, { type: 'gauge', timeMs: 0, last: 0, count: 0, min: 0, max: 0 });
+}
+function readRate(pbf) {
+    return pbf.readMessage((tag, r, p) => {
+        if (tag === 1)
+            r.timeMs = readTime(p);
+        else if (tag === 2)
+            r.nonzero = p.readVarint();
+        else if (tag === 3)
+            r.total = p.readVarint();
+    }, { type: 'rate', timeMs: 0, nonzero: 0, total: 0 });
+}
+function readTrend(pbf) {
+    const f = pbf.readMessage((tag, r, p) => {
+        switch (tag) {
+            case 1:
+                r.timeMs = readTime(p);
+                break;
+            case 2:
+                p.readPackedVarint(r.counters);
+                break;
+            case 3: {
+                const span = p.readMessage((t, s, q) => {
+                    if (t === 1)
+                        s[0] = q.readVarint();
+                    else if (t === 2)
+                        s[1] = q.readVarint();
+                }, [0, 0]);
+                r.spans.push(span);
+                break;
+            }
+            case 5:
+                r.sum = p.readDouble();
+                break;
+            case 6:
+                r.count = p.readVarint();
+                break;
+            case 7:
+                r.min = p.readDouble();
+                break;
+            case 8:
+                r.max = p.readDouble();
+                break;
+            case 9:
+                r.low = p.readVarint();
+                break;
+            case 10:
+                r.high = p.readVarint();
+                break;
+            case 11:
+                r.resolution = p.readDouble();
+                break;
+        }
+    }, {
+        timeMs: 0,
+        counters: [],
+        spans: [],
+        sum: 0,
+        count: 0,
+        min: 0,
+        max: 0,
+        low: 0,
+        high: 0,
+        resolution: 0,
+    });
+    return { type: 'trend', timeMs: f.timeMs, ...trendBuckets(f) };
+}
+/**
+ * Spans to bucket indexes: the first span's offset is its first index, each
+ * later offset the number of empty buckets since the previous span.
+ */
+function trendBuckets(f) {
+    if (f.resolution !== K6_HDR_RESOLUTION) {
+        throw new Error(`trend resolution ${f.resolution}, expected k6's ${K6_HDR_RESOLUTION}`);
+    }
+    const buckets = [];
+    let index = -1;
+    let at = 0;
+    let total = 0;
+    for (const [offset, length] of f.spans) {
+        index = buckets.length === 0 ? offset - 1 : index + offset;
+        for (let i = 0; i < length; i++) {
+            const count = f.counters[at++];
+            if (count === undefined)
+                throw new Error('trend spans cover more buckets than its counters');
+            index++;
+            if (count > 0)
+                buckets.push([index, count]);
+            total += count;
+        }
+    }
+    if (at !== f.counters.length)
+        throw new Error('trend counters outnumber its spans');
+    if (index > K6_HDR_MAX_INDEX)
+        throw new Error(`trend bucket ${index} is beyond k6's range`);
+    if (total + f.low + f.high !== f.count) {
+        throw new Error(`trend count ${f.count} differs from its buckets' ${total + f.low + f.high}`);
+    }
+    return {
+        buckets,
+        low: f.low,
+        high: f.high,
+        count: f.count,
+        sum: f.sum,
+        min: f.min,
+        max: f.max,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/agent/cloud-ingest.ts
+
+
+
+
+/**
+ * What the test-run creation answers (k6 v2.2.0 cloudapi CreateTestRunResponse
+ * `config`, applied over k6's own cloud settings): 1 s aggregation buckets
+ * pushed ~100 ms apart once a bucket is 1 s old (whole seconds, or k6 exits
+ * 255), no traces (their default dials a Grafana host), and the line k6
+ * prints in place of a cloud link.
+ */
+const RUN_CONFIG = {
+    aggregationPeriod: '1s',
+    aggregationWaitPeriod: '1s',
+    metricPushInterval: '100ms',
+    tracesEnabled: false,
+    testRunDetails: 'k6-distributed agent (loopback metric ingest)',
+};
+const TEST_RUN_ID = '1';
+/**
+ * A test run id from the test's own `__ENV.K6_CLOUDRUN_TEST_RUN_ID` makes k6
+ * skip the creation call and push under that id: any id is this run's.
+ */
+const PUSH_PATH = /^\/v2\/metrics\/[^/]+$/;
+const FINISH_PATH = /^\/v1\/tests\/[^/]+$/;
+/** Idempotency keys remembered, so a push k6 retried after we took it is not counted twice. */
+const KEYS_REMEMBERED = 4_096;
+const CREATE_BODY_LIMIT = 4 * 1024 * 1024;
+/**
+ * The loopback endpoint an agent's k6 pushes its metrics to through its
+ * built-in cloud output (`--out cloud`, K6_CLOUD_HOST pointing here): it
+ * answers k6's three calls (create the test run, push metrics, finish) and
+ * hands every push, decoded, to `onSeries`. Only this agent's k6 knows the
+ * token; anything else on the machine is refused.
+ */
+class CloudIngest {
+    #o;
+    #server;
+    #token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+    #keys = new Set();
+    #warned = new Set();
+    #finished = false;
+    #pushes = 0;
+    #refused = 0;
+    constructor(options) {
+        this.#o = options;
+        this.#server = (0,external_node_http_.createServer)((req, res) => void this.#handle(req, res));
+    }
+    static async start(options) {
+        const ingest = new CloudIngest(options);
+        await new Promise((resolve, reject) => {
+            ingest.#server.once('error', reject);
+            ingest.#server.listen(0, '127.0.0.1', () => resolve());
+        });
+        return ingest;
+    }
+    get url() {
+        const { port } = this.#server.address();
+        return `http://127.0.0.1:${String(port)}`;
+    }
+    /** k6 called the end of the test run: everything it measured was pushed. */
+    get finished() {
+        return this.#finished;
+    }
+    /** Pushes taken, and pushes refused (undecodable). */
+    get stats() {
+        return { pushes: this.#pushes, refused: this.#refused };
+    }
+    /**
+     * The environment that points the agent's k6 cloud output here. Also set
+     * in the environment, not only in RUN_CONFIG, so the settings hold before
+     * k6 reads the answer; no archive upload (k6 would otherwise build and
+     * send the whole test archive).
+     */
+    k6Environment() {
+        return {
+            K6_CLOUD_HOST: this.url,
+            K6_CLOUD_TOKEN: this.#token,
+            K6_CLOUD_NAME: 'k6-distributed',
+            K6_NO_ARCHIVE_UPLOAD: 'true',
+            K6_CLOUD_TRACES_ENABLED: 'false',
+            K6_CLOUD_AGGREGATION_PERIOD: RUN_CONFIG.aggregationPeriod,
+            K6_CLOUD_AGGREGATION_WAIT_PERIOD: RUN_CONFIG.aggregationWaitPeriod,
+            K6_CLOUD_METRIC_PUSH_INTERVAL: RUN_CONFIG.metricPushInterval,
+        };
+    }
+    async close() {
+        await new Promise((resolve) => {
+            this.#server.close(() => resolve());
+            this.#server.closeAllConnections();
+        });
+    }
+    async #handle(req, res) {
+        let reply;
+        try {
+            reply = await this.#route(req);
+        }
+        catch (error) {
+            reply = [400, { error: { message: errorMessage(error) } }];
+        }
+        if (res.headersSent)
+            return;
+        res.writeHead(reply[0], { 'content-type': 'application/json' });
+        res.end(JSON.stringify(reply[1]));
+    }
+    async #route(req) {
+        if (req.headers.authorization !== `Token ${this.#token}`) {
+            return [401, { error: { code: 1, message: 'unknown token' } }];
+        }
+        const path = new URL(req.url ?? '/', 'http://ingest').pathname;
+        if (req.method !== 'POST')
+            return [405, { error: { message: 'POST only' } }];
+        if (path === '/v1/tests') {
+            await readBody(req, CREATE_BODY_LIMIT);
+            return [200, { reference_id: TEST_RUN_ID, config: RUN_CONFIG }];
+        }
+        if (PUSH_PATH.test(path))
+            return this.#push(req);
+        if (FINISH_PATH.test(path)) {
+            await readBody(req, CREATE_BODY_LIMIT);
+            this.#finished = true;
+            return [200, {}];
+        }
+        return [404, { error: { message: `no route ${path}` } }];
+    }
+    async #push(req) {
+        const body = await readBody(req, this.#o.maxBodyBytes ?? 16 * 1024 * 1024);
+        const key = req.headers['k6-idempotency-key'];
+        if (typeof key === 'string' && this.#keys.has(key))
+            return [200, {}];
+        let series;
+        try {
+            series = decodeCloudPush(body);
+        }
+        catch (error) {
+            this.#refused++;
+            this.#warnOnce('decode', `could not read a metric push of this agent's k6 (${errorMessage(error)}); ` +
+                'its samples are lost. Run with --transport json to use the JSON stream instead.');
+            // 400: k6 does not retry it (a retry would fail the same way).
+            return [400, { error: { message: errorMessage(error) } }];
+        }
+        if (typeof key === 'string')
+            this.#remember(key);
+        this.#pushes++;
+        this.#o.onSeries(series);
+        return [200, {}];
+    }
+    #remember(key) {
+        this.#keys.add(key);
+        if (this.#keys.size > KEYS_REMEMBERED) {
+            const oldest = this.#keys.values().next().value;
+            if (oldest !== undefined)
+                this.#keys.delete(oldest);
+        }
+    }
+    #warnOnce(kind, message) {
+        if (this.#warned.has(kind))
+            return;
+        this.#warned.add(kind);
+        this.#o.warn(message);
+    }
+}
+/** The whole body, refusing (and dropping the connection) past `limit` bytes. */
+async function readBody(req, limit) {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+        req.destroy();
+        throw new Error(`body of ${String(declared)} bytes is over ${String(limit)}`);
+    }
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of req) {
+        size += chunk.length;
+        if (size > limit) {
+            req.destroy();
+            throw new Error(`body is over ${String(limit)} bytes`);
+        }
+        chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
 }
 
 ;// CONCATENATED MODULE: ./src/k6/log-line.ts
@@ -94274,11 +96399,12 @@ function agentK6Args(inputs) {
         '--no-thresholds',
         '--summary-mode=disabled',
         '--quiet',
-        // The metric stream the agent aggregates (design.md §5): stdout, the cheapest
-        // live transport measured (BENCHMARKS.md); it carries nothing else under
-        // --quiet with the summary off.
+        // The metric stream the agent aggregates (design.md §5): k6's cloud output
+        // into the agent's loopback ingest (k6 aggregates in-process, issue 18), or
+        // stdout, the cheapest JSON transport measured (BENCHMARKS.md); stdout
+        // carries nothing else under --quiet with the summary off.
         '--out',
-        'json=-',
+        inputs.transport === 'cloud' ? 'cloud' : 'json=-',
         // K6_LOG_OUTPUT=stdout in the environment would mix logs into the stream.
         '--log-output=stderr',
         '--execution-segment',
@@ -94309,6 +96435,7 @@ async function startAgentK6(options) {
                 ...agentK6Environment(options.env ?? process.env),
                 ...options.secretSourceEnv,
                 K6_NO_COLOR: 'true',
+                ...options.transportEnv,
             },
             onStdoutLine: options.onMetricLine,
             onStderrLine: options.onLogLine ?? ((line) => options.log.info(`[k6] ${line}`)),
@@ -94578,6 +96705,7 @@ async function statusOrUndefined(api, signal) {
 
 
 
+
 /**
  * One agent: registers, then carries out the coordinator's newest
  * instruction on its own k6, reporting each step. Two loops run: the poll
@@ -94598,6 +96726,8 @@ class Agent {
     #k6;
     #pump;
     #aggregator;
+    /** Where k6's cloud output pushes, on the cloud transport. */
+    #ingest;
     #sampler;
     #clock = { offsetMs: 0, rttMs: Infinity };
     /** The start instant on this machine's clock. */
@@ -94768,6 +96898,13 @@ class Agent {
             onError: (error) => this.#fail(error),
         });
         const secrets = await agentSecretSources(assignment.secretSources, this.#o.workDir);
+        if (assignment.metrics.transport === 'cloud') {
+            this.#ingest = await CloudIngest.start({
+                onSeries: (series) => aggregator.ingestCloud(series),
+                warn: (m) => this.#log.warning(m),
+            });
+            this.#log.debug(`k6's cloud output pushes its metrics to ${this.#ingest.url}`);
+        }
         try {
             this.#k6 = await this.#startK6(assignment, archive, secrets, aggregator);
         }
@@ -94790,6 +96927,8 @@ class Agent {
             secretSourceFlags: secrets.flags,
             env: this.#o.env,
             secretSourceEnv: secrets.env,
+            transport: assignment.metrics.transport,
+            transportEnv: this.#ingest?.k6Environment(),
             log: this.#log,
             onMetricLine: (line) => aggregator.ingestLine(line),
             onLogLine: this.#k6Log.line,
@@ -94996,13 +97135,12 @@ class Agent {
         await this.#sampler?.stop();
         await this.#pump?.stop();
         const k6 = this.#k6;
-        if (!k6)
-            return;
-        if (!k6.proc.exit) {
+        if (k6 && !k6.proc.exit) {
             this.#log.warning('stopping k6 (dead-man switch: this agent is ending)');
             await k6.proc.stop({ graceMs: 5_000 });
         }
-        await k6.api.close();
+        await k6?.api.close();
+        await this.#ingest?.close();
     }
 }
 function scriptErrorDetail(error) {
@@ -95590,50 +97728,6 @@ function goBool(value) {
 function isTrue(value) {
     return value !== undefined && ['1', 'true', 't', 'TRUE', 'True', 'T'].includes(value);
 }
-
-;// CONCATENATED MODULE: ./src/metrics/builtin.ts
-/**
- * k6's built-in metrics (metrics/builtin.go). k6's JSON output defines a
- * metric only with its first sample, so a threshold on a metric that never
- * got one still needs its type from here to be evaluated as k6 does.
- */
-const BUILTIN = {
-    vus: ['gauge'],
-    vus_max: ['gauge'],
-    iterations: ['counter'],
-    iteration_duration: ['trend', 'time'],
-    dropped_iterations: ['counter'],
-    checks: ['rate'],
-    group_duration: ['trend', 'time'],
-    http_reqs: ['counter'],
-    http_req_failed: ['rate'],
-    http_req_duration: ['trend', 'time'],
-    http_req_blocked: ['trend', 'time'],
-    http_req_connecting: ['trend', 'time'],
-    http_req_tls_handshaking: ['trend', 'time'],
-    http_req_sending: ['trend', 'time'],
-    http_req_waiting: ['trend', 'time'],
-    http_req_receiving: ['trend', 'time'],
-    ws_sessions: ['counter'],
-    ws_msgs_sent: ['counter'],
-    ws_msgs_received: ['counter'],
-    ws_ping: ['trend', 'time'],
-    ws_session_duration: ['trend', 'time'],
-    ws_connecting: ['trend', 'time'],
-    grpc_req_duration: ['trend', 'time'],
-    data_sent: ['counter', 'data'],
-    data_received: ['counter', 'data'],
-};
-function builtinMetric(name) {
-    const entry = BUILTIN[name];
-    return entry ? { name, type: entry[0], contains: entry[1] ?? 'default' } : undefined;
-}
-/**
- * Gauges every k6 instance reports for itself: one big k6 would report their
- * sum, so the store adds up each agent's latest value instead of keeping the
- * last one by time.
- */
-const PER_INSTANCE_GAUGES = new Set(['vus', 'vus_max']);
 
 ;// CONCATENATED MODULE: ./src/k6/helper-env.ts
 /**
@@ -102109,6 +104203,14 @@ const MAX_MODULE_BYTES = 8 * 1024 * 1024;
  */
 async function findGlobalUses(archivePath, name, entry) {
     const uses = [];
+    await forEachModule(archivePath, entry, (source, module) => {
+        for (const line of globalUseLines(source, name))
+            uses.push({ module, line });
+    });
+    return uses;
+}
+/** Calls `visit` with the source of every module in a k6 archive, named as the user knows it. */
+async function forEachModule(archivePath, entry, visit) {
     const tar = (0,tar_stream.extract)();
     const scan = (async () => {
         for await (const file of tar) {
@@ -102121,15 +104223,69 @@ async function findGlobalUses(archivePath, name, entry) {
             const chunks = [];
             for await (const chunk of file)
                 chunks.push(chunk);
-            const module = path === 'data' ? entry : archivedModuleName(path);
-            for (const line of globalUseLines(Buffer.concat(chunks).toString('utf8'), name)) {
-                uses.push({ module, line });
-            }
+            visit(Buffer.concat(chunks).toString('utf8'), path === 'data' ? entry : archivedModuleName(path));
         }
     })();
     await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(archivePath), tar), scan]);
-    return uses;
 }
+const METRIC_CLASSES = {
+    Counter: 'counter',
+    Gauge: 'gauge',
+    Rate: 'rate',
+    Trend: 'trend',
+};
+/**
+ * Custom metrics declared as times in the archive's modules: `new Trend('name', true)`
+ * (or Counter, Gauge, Rate) with a literal name. k6's cloud output does not say
+ * which metrics hold times; this lets the summary format them as k6 does. A
+ * name built at run time, or a renamed import, is not found (its values then
+ * show as plain numbers).
+ */
+async function timeMetricDeclarations(archivePath, entry) {
+    const found = new Map();
+    await forEachModule(archivePath, entry, (source) => {
+        for (const info of timeDeclarations(source))
+            found.set(info.name, info);
+    });
+    return [...found.values()];
+}
+/** `new <Class> ( '<name>' , true )` token by token; unreadable source yields nothing. */
+function timeDeclarations(source) {
+    const out = [];
+    let tokens;
+    try {
+        tokens = [
+            ...tokenizer(source, {
+                ecmaVersion: 'latest',
+                sourceType: 'module',
+                allowHashBang: true,
+                allowAwaitOutsideFunction: true,
+            }),
+        ];
+    }
+    catch {
+        return out;
+    }
+    const text = (t) => (t ? source.slice(t.start, t.end) : '');
+    for (let i = 0; i + 5 < tokens.length; i++) {
+        if (tokens[i]?.type.label !== 'new')
+            continue;
+        const cls = text(tokens[i + 1]);
+        const type = Object.hasOwn(METRIC_CLASSES, cls) ? METRIC_CLASSES[cls] : undefined;
+        const name = tokens[i + 3];
+        if (type === undefined || text(tokens[i + 2]) !== '(' || name?.type.label !== 'string')
+            continue;
+        if (text(tokens[i + 4]) !== ',' || text(tokens[i + 5]) !== 'true')
+            continue;
+        // The token's text is the quoted literal: JSON-compatible for a plain name.
+        const literal = text(name).slice(1, -1);
+        if (METRIC_NAME.test(literal))
+            out.push({ name: literal, type, contains: 'time' });
+    }
+    return out;
+}
+/** k6's rule for metric names (metrics/registry.go). */
+const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 /** `file/tmp/x/lib.js` → `/tmp/x/lib.js`; `https/jslib.k6.io/a.js` → `https://jslib.k6.io/a.js`. */
 function archivedModuleName(path) {
     const slash = path.indexOf('/');
@@ -103114,6 +105270,8 @@ function agentSummary(agent, leader) {
  * it and tests drive it directly. Every state change goes through
  * `#advance()`, which moves the run forward when a barrier is complete.
  */
+/** How far an agent's clock may run ahead of the coordinator's, for its vus samples. */
+const TICK_SKEW_MS = 60_000;
 class Coordinator {
     #o;
     #metrics;
@@ -103279,12 +105437,32 @@ class Coordinator {
         if (!this.#metrics) {
             throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
         }
+        this.#checkTicks(agent, report);
         const breaches = this.#metrics.apply(agent.id, report, this.#now());
         for (const breach of breaches)
             this.#log.warning(limitMessage(agent.label, breach));
         agent.metricSeq.accept(report.seq, digest);
         if (report.final)
             agent.metricsFinal = true;
+    }
+    /**
+     * An agent samples its k6's vus/vus_max at the run's ticks as they pass: a
+     * sample later than the run has lasted (plus clock skew) cannot be real, and
+     * would make the merge settle a tick for every second up to it.
+     */
+    #checkTicks(agent, report) {
+        const startAt = this.#clock.startAt;
+        const latestMs = startAt === undefined ? -1 : this.#now() - startAt + TICK_SKEW_MS;
+        for (const series of report.delta.series) {
+            if (series.kind !== 'ticks')
+                continue;
+            const late = series.points.find(([ms]) => ms > latestMs);
+            if (late === undefined)
+                continue;
+            this.#refuse(agent, 'ticks', new K6DistributedError('BAD_REQUEST', `refused a metric delta from ${agent.label}: a ${series.metric} sample ` +
+                `${String(late[0])} ms after the start instant, later than the run has lasted. ` +
+                'An agent samples its k6 as the run goes; this did not come from its k6-distributed.'));
+        }
     }
     #checkSeq(agent, guard, seq) {
         try {
@@ -106073,6 +108251,8 @@ class CoordinatorMetrics {
             intervalMs: options.intervalMs ?? 1_000,
             submetrics: [...submetrics.values()],
             parts: options.flags.summaryMode === 'full',
+            transport: options.transport ?? 'json',
+            ...planMetrics(options),
         };
         this.store = new MetricStore({
             submetrics: this.plan.submetrics,
@@ -106189,9 +108369,16 @@ class CoordinatorMetrics {
         };
     }
 }
+/** What agents are told of custom metrics: k6's own word (thresholds) over the script scan. */
+function planMetrics(options) {
+    const byName = new Map();
+    for (const m of options.declaredMetrics ?? [])
+        byName.set(m.name, m);
+    for (const m of options.thresholdMetrics ?? [])
+        byName.set(m.name, m);
+    return byName.size > 0 ? { metrics: [...byName.values()] } : {};
+}
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: ./src/coordinator/connection-guard.ts
 
 /** File descriptors kept free of connections: k6 for handleSummary(), output files, logs. */
@@ -106679,7 +108866,58 @@ function splitHostPort(listen) {
     return { host: match[1] ?? match[2] ?? '', port };
 }
 
+;// CONCATENATED MODULE: ./src/coordinator/transport.ts
+/**
+ * The system tags k6's cloud output will not start without (k6 v2.2.0
+ * output/cloud: "the cloud output needs the following system tags enabled").
+ */
+const CLOUD_SYSTEM_TAGS = ['name', 'method', 'status', 'error', 'check', 'group'];
+/**
+ * A threshold that compares a percentile for (in)equality, e.g. `med==256`:
+ * only exact values can pass it, and k6's cloud buckets give estimates.
+ */
+const EXACT_PERCENTILE = /^\s*(?:med|p\([^)]*\))\s*(?:===?|!=)/;
+/** The threshold expressions of k6's `thresholds` option (strings or `{ threshold }` objects). */
+function thresholdSources(options) {
+    return Object.entries(options.thresholds ?? {}).flatMap(([key, list]) => (Array.isArray(list) ? list : []).flatMap((t) => {
+        const source = typeof t === 'string' ? t : t?.threshold;
+        return typeof source === 'string' ? [{ key, source }] : [];
+    }));
+}
+/**
+ * The metric transport agents use: the one asked for, unless the test needs
+ * what only the JSON stream gives (k6's cloud output refuses to start without
+ * some system tags; an exact percentile needs exact values); then the JSON
+ * stream, with a warning that says why.
+ */
+function chooseTransport(requested, options) {
+    if (requested !== 'cloud')
+        return { transport: requested };
+    const exact = thresholdSources(options).find((t) => EXACT_PERCENTILE.test(t.source));
+    if (exact) {
+        return {
+            transport: 'json',
+            warning: `the threshold '${exact.source}' on ${exact.key} compares a percentile exactly, which ` +
+                "k6's cloud output (percentiles within 0.4 %) cannot decide: agents send their " +
+                'samples as JSON instead (slower).',
+        };
+    }
+    const systemTags = options.systemTags;
+    if (!Array.isArray(systemTags))
+        return { transport: 'cloud' };
+    const missing = CLOUD_SYSTEM_TAGS.filter((t) => !systemTags.includes(t));
+    if (missing.length === 0)
+        return { transport: 'cloud' };
+    return {
+        transport: 'json',
+        warning: `the test's systemTags leave out ${missing.join(', ')}, which k6's cloud output needs: ` +
+            'agents send their samples as JSON instead (slower). Add them to systemTags to use ' +
+            'the faster transport.',
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/run.ts
+
 
 
 
@@ -106735,7 +108973,14 @@ async function coordinate(options) {
     const vuWarning = options.agents > 1 ? await vuNumberWarning(test.archivePath, options.script) : undefined;
     if (vuWarning)
         options.log.warning(vuWarning);
+    const transport = chooseTransport(options.transport ?? 'json', test.options);
+    if (transport.warning)
+        options.log.warning(transport.warning);
     const metrics = new CoordinatorMetrics({
+        transport: transport.transport,
+        declaredMetrics: transport.transport === 'cloud'
+            ? await timeMetricDeclarations(test.archivePath, options.script)
+            : [],
         options: test.options,
         flags,
         intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
@@ -107748,6 +109993,7 @@ function regressionLimits(value) {
 
 
 
+
 const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
 function coordinatorOptions(command) {
     return command
@@ -107761,6 +110007,10 @@ function coordinatorOptions(command) {
         .argParser(durationMs)
         .default(25_000, '25s')
         .hideHelp())
+        .addOption(new Option('--transport <kind>', "how agents get their k6's metrics: cloud or json")
+        .choices(METRIC_TRANSPORTS)
+        .env('K6_DISTRIBUTED_TRANSPORT')
+        .default('json'))
         .addOption(new Option('--start-lead <duration>', 'how far ahead the common start is announced')
         .argParser(durationMs)
         .default(1_000, '1s')
@@ -107993,6 +110243,7 @@ function runSettings(flags) {
         onAgentLoss: flags.onAgentLoss,
         pollHoldMs: flags.pollHold,
         startLeadMs: flags.startLead,
+        transport: flags.transport,
     };
 }
 function requireSecretBeyondLoopback(listen, secret) {

@@ -114,6 +114,9 @@ export interface ThresholdVerdict {
  * it and tests drive it directly. Every state change goes through
  * `#advance()`, which moves the run forward when a barrier is complete.
  */
+/** How far an agent's clock may run ahead of the coordinator's, for its vus samples. */
+const TICK_SKEW_MS = 60_000;
+
 export class Coordinator {
   readonly #o: Required<Omit<CoordinatorOptions, 'log' | 'now' | 'metrics' | 'deadlineMs'>> & {
     deadlineMs: number | undefined;
@@ -307,10 +310,36 @@ export class Coordinator {
     if (!this.#metrics) {
       throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
     }
+    this.#checkTicks(agent, report);
     const breaches = this.#metrics.apply(agent.id, report, this.#now());
     for (const breach of breaches) this.#log.warning(limitMessage(agent.label, breach));
     agent.metricSeq.accept(report.seq, digest);
     if (report.final) agent.metricsFinal = true;
+  }
+
+  /**
+   * An agent samples its k6's vus/vus_max at the run's ticks as they pass: a
+   * sample later than the run has lasted (plus clock skew) cannot be real, and
+   * would make the merge settle a tick for every second up to it.
+   */
+  #checkTicks(agent: AgentRecord, report: MetricsReport): void {
+    const startAt = this.#clock.startAt;
+    const latestMs = startAt === undefined ? -1 : this.#now() - startAt + TICK_SKEW_MS;
+    for (const series of report.delta.series) {
+      if (series.kind !== 'ticks') continue;
+      const late = series.points.find(([ms]) => ms > latestMs);
+      if (late === undefined) continue;
+      this.#refuse(
+        agent,
+        'ticks',
+        new K6DistributedError(
+          'BAD_REQUEST',
+          `refused a metric delta from ${agent.label}: a ${series.metric} sample ` +
+            `${String(late[0])} ms after the start instant, later than the run has lasted. ` +
+            'An agent samples its k6 as the run goes; this did not come from its k6-distributed.',
+        ),
+      );
+    }
   }
 
   #checkSeq(agent: AgentRecord, guard: SequenceGuard, seq: number): SequenceVerdict {
