@@ -325,7 +325,10 @@ export class MetricAggregator {
 
 /** k6's submetric rule: a sample belongs when its tags contain every listed tag. */
 function contains(tags: Record<string, string>, wanted: Record<string, string>): boolean {
-  for (const key in wanted) if (tags[key] !== wanted[key]) return false;
+  // Own properties only: a tag named `constructor` is not Object.prototype's (issue 17.11).
+  for (const [key, value] of Object.entries(wanted)) {
+    if (!Object.hasOwn(tags, key) || tags[key] !== value) return false;
+  }
   return true;
 }
 

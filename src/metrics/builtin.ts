@@ -5,36 +5,42 @@ import type { MetricInfo, MetricType, ValueType } from './types.js';
  * metric only with its first sample, so a threshold on a metric that never
  * got one still needs its type from here to be evaluated as k6 does.
  */
-const BUILTIN: Record<string, [MetricType, ValueType?]> = {
-  vus: ['gauge'],
-  vus_max: ['gauge'],
-  iterations: ['counter'],
-  iteration_duration: ['trend', 'time'],
-  dropped_iterations: ['counter'],
-  checks: ['rate'],
-  group_duration: ['trend', 'time'],
-  http_reqs: ['counter'],
-  http_req_failed: ['rate'],
-  http_req_duration: ['trend', 'time'],
-  http_req_blocked: ['trend', 'time'],
-  http_req_connecting: ['trend', 'time'],
-  http_req_tls_handshaking: ['trend', 'time'],
-  http_req_sending: ['trend', 'time'],
-  http_req_waiting: ['trend', 'time'],
-  http_req_receiving: ['trend', 'time'],
-  ws_sessions: ['counter'],
-  ws_msgs_sent: ['counter'],
-  ws_msgs_received: ['counter'],
-  ws_ping: ['trend', 'time'],
-  ws_session_duration: ['trend', 'time'],
-  ws_connecting: ['trend', 'time'],
-  grpc_req_duration: ['trend', 'time'],
-  data_sent: ['counter', 'data'],
-  data_received: ['counter', 'data'],
-};
+const BUILTIN = new Map<string, [MetricType, ValueType?]>(
+  Object.entries({
+    vus: ['gauge'],
+    vus_max: ['gauge'],
+    iterations: ['counter'],
+    iteration_duration: ['trend', 'time'],
+    dropped_iterations: ['counter'],
+    checks: ['rate'],
+    group_duration: ['trend', 'time'],
+    http_reqs: ['counter'],
+    http_req_failed: ['rate'],
+    http_req_duration: ['trend', 'time'],
+    http_req_blocked: ['trend', 'time'],
+    http_req_connecting: ['trend', 'time'],
+    http_req_tls_handshaking: ['trend', 'time'],
+    http_req_sending: ['trend', 'time'],
+    http_req_waiting: ['trend', 'time'],
+    http_req_receiving: ['trend', 'time'],
+    ws_sessions: ['counter'],
+    ws_msgs_sent: ['counter'],
+    ws_msgs_received: ['counter'],
+    ws_ping: ['trend', 'time'],
+    ws_session_duration: ['trend', 'time'],
+    ws_connecting: ['trend', 'time'],
+    grpc_req_duration: ['trend', 'time'],
+    data_sent: ['counter', 'data'],
+    data_received: ['counter', 'data'],
+  } satisfies Record<string, [MetricType, ValueType?]>),
+);
 
+/**
+ * A Map, not an object's properties: a script's `new Counter('constructor')`
+ * is a custom metric, not Object.prototype's (issue 17.11).
+ */
 export function builtinMetric(name: string): MetricInfo | undefined {
-  const entry = BUILTIN[name];
+  const entry = BUILTIN.get(name);
   return entry ? { name, type: entry[0], contains: entry[1] ?? 'default' } : undefined;
 }
 

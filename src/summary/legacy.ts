@@ -104,7 +104,8 @@ export function legacySummaryData(source: SummarySource): LegacySummaryData {
     known.fails += check.fails;
   }
   const stats = source.options.summaryTrendStats;
-  const metrics: Record<string, LegacyMetric> = {};
+  // Entries, not `metrics[key] = …`: a metric named `__proto__` must stay a key (issue 17.11).
+  const entries: [string, LegacyMetric][] = [];
   for (const [key, series] of observedSeries(source)) {
     const metric: LegacyMetric = {
       type: series.type,
@@ -115,8 +116,9 @@ export function legacySummaryData(source: SummarySource): LegacySummaryData {
     if (thresholds?.length) {
       metric.thresholds = Object.fromEntries(thresholds.map((t) => [t.source, { ok: t.ok }]));
     }
-    metrics[key] = metric;
+    entries.push([key, metric]);
   }
+  const metrics: Record<string, LegacyMetric> = Object.fromEntries(entries);
   const data: LegacySummaryData = {
     root_group: tree.root,
     options: {
@@ -142,7 +144,7 @@ export function legacySummaryData(source: SummarySource): LegacySummaryData {
  */
 export function summaryExport(data: LegacySummaryData): string {
   const copy = JSON.parse(JSON.stringify(data)) as LegacySummaryData;
-  const metrics: Record<string, Record<string, unknown>> = {};
+  const entries: [string, Record<string, unknown>][] = [];
   for (const [name, metric] of Object.entries(copy.metrics)) {
     const values: Record<string, unknown> = metric.values;
     if (metric.thresholds && Object.keys(metric.thresholds).length > 0) {
@@ -154,9 +156,12 @@ export function summaryExport(data: LegacySummaryData): string {
       values.value = values.rate;
       delete values.rate;
     }
-    metrics[name] = values;
+    entries.push([name, values]);
   }
-  const result: Record<string, unknown> = { root_group: exportGroup(copy.root_group), metrics };
+  const result: Record<string, unknown> = {
+    root_group: exportGroup(copy.root_group),
+    metrics: Object.fromEntries(entries),
+  };
   if (copy.setup_data !== undefined) result.setup_data = copy.setup_data;
   return stringifyLikeK6(result, '    ') ?? '';
 }
