@@ -8,6 +8,7 @@ import {
   Histogram,
   type HistogramWire,
   histogramWireSchema,
+  SAMPLE_LIMIT,
   wirePercentile,
 } from '../../src/metrics/histogram.js';
 import { prng } from '../helpers/random.js';
@@ -186,17 +187,12 @@ describe('Histogram against k6 on the raw samples', () => {
     });
   });
 
-  it('handles the extremes of float64', () => {
-    const values = [
-      Number.MIN_VALUE,
-      -Number.MIN_VALUE,
-      Number.MAX_VALUE,
-      -Number.MAX_VALUE,
-      1e-310,
-    ];
-    const h = histogramOf(values);
+  it('handles the extremes it takes: subnormals and ±SAMPLE_LIMIT (issue 17.2)', () => {
+    const values = [Number.MIN_VALUE, -Number.MIN_VALUE, SAMPLE_LIMIT, -SAMPLE_LIMIT, 1e-310];
+    const h = histogramOf([...values, Number.MAX_VALUE, -Number.MAX_VALUE]);
     const sorted = [...values].sort((a, b) => a - b);
-    expect([h.min, h.max, h.count]).toEqual([-Number.MAX_VALUE, Number.MAX_VALUE, 5]);
+    // Beyond ±SAMPLE_LIMIT: counted nowhere, as NaN is.
+    expect([h.min, h.max, h.count]).toEqual([-SAMPLE_LIMIT, SAMPLE_LIMIT, 5]);
     for (const f of FRACTIONS) {
       const p = h.percentile(f);
       expect(p >= h.min && p <= h.max).toBe(true);
@@ -224,7 +220,8 @@ describe('Histogram buckets', () => {
     expect(index(2)).toBe(128);
     expect(index(1000)).toBe(9 * 128 + 122); // 1000 = 2^9 · (1 + 122.0/128)
     expect(index(0.5)).toBe(-128);
-    expect(index(Number.MAX_VALUE)).toBe(HISTOGRAM_MAX_INDEX);
+    expect(index(SAMPLE_LIMIT)).toBe(332 * 128 + 18); // 1e100 = 2^332 · (1 + 18.3/128)
+    expect(bucketsOf([Number.MAX_VALUE]).count).toBe(0);
     expect(index(Number.MIN_VALUE)).toBe(HISTOGRAM_MIN_INDEX);
     expect(bucketsOf([-1000]).toWire().neg).toEqual([index(1000), 1]);
   });

@@ -112,15 +112,18 @@ export async function runCoordinatorRole(
     core.setOutput(OUTPUTS.exitCode, String(result.exitCode));
     core.setOutput(OUTPUTS.summaryJson, summaryJson);
     const baseline = compareWithBase(result, inputs, await lookup);
-    const page = renderHtmlReport({
-      result,
-      source: result.summary,
-      timeline: result.timeline,
-      baseline,
-      title: inputs.script,
-      generatedAt: new Date(),
+    // A report that cannot be rendered or written is logged: the verdict below stands.
+    await reportStep(ctx.log, 'write the HTML report', async () => {
+      const page = renderHtmlReport({
+        result,
+        source: result.summary,
+        timeline: result.timeline,
+        baseline,
+        title: inputs.script,
+        generatedAt: new Date(),
+      });
+      await (html ? html.write(page) : writeFile(reportHtml, page));
     });
-    await (html ? html.write(page) : writeFile(reportHtml, page));
     core.setOutput(OUTPUTS.reportHtml, reportHtml);
     const reportUrl = inputs.uploadReport
       ? await uploadReport(inputs, ctx, services, { summaryJson, reportHtml })
@@ -129,7 +132,9 @@ export async function runCoordinatorRole(
       OUTPUTS.regressed,
       baseline?.comparison ? String(baseline.comparison.rows.some((r) => r.regressed)) : '',
     );
-    await services.publishReports(result, inputs, { baseline, reportUrl });
+    await reportStep(ctx.log, 'publish the job summary, PR comment and check', () =>
+      services.publishReports(result, inputs, { baseline, reportUrl }),
+    );
     const failures = baseline?.comparison?.failures ?? [];
     if (result.exitCode !== 0) {
       core.setFailed(`k6 exit code ${String(result.exitCode)}: ${result.message}`);
@@ -139,6 +144,15 @@ export async function runCoordinatorRole(
   } finally {
     for (const tunnel of tunnels) await tunnel.close();
     await html?.release();
+  }
+}
+
+/** Runs one report step; a failure is logged, never thrown: the run's verdict is already decided. */
+async function reportStep(log: Logger, what: string, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    log.error(`could not ${what}: ${errorMessage(error)}; the run's verdict stands`);
   }
 }
 

@@ -127,7 +127,10 @@ async function reserveHtmlReport(flags: CoordinatorFlags): Promise<ReservedFile 
   return files.html;
 }
 
-/** --report-html: the run as one HTML page; a failure to write it is logged, as k6 does for its summary files. */
+/**
+ * --report-html: the run as one HTML page; a failure to render or write it
+ * is logged, as k6 does for its summary files: the exit code stays the run's.
+ */
 async function writeHtmlReport(
   flags: CoordinatorFlags,
   result: CoordinateResult,
@@ -136,18 +139,27 @@ async function writeHtmlReport(
   file: ReservedFile | undefined,
 ): Promise<void> {
   if (flags.reportHtml === undefined) return;
-  const html = renderHtmlReport({
-    result,
-    source: result.summary,
-    timeline: result.timeline,
-    title: script,
-    generatedAt: new Date(),
-  });
   try {
+    const html = renderHtmlReport({
+      result,
+      source: result.summary,
+      timeline: result.timeline,
+      title: script,
+      generatedAt: new Date(),
+    });
     await (file ? file.write(html) : writeFile(flags.reportHtml, html));
     log.info(`HTML report: ${flags.reportHtml}`);
   } catch (error) {
     log.error(`could not write the HTML report to ${flags.reportHtml}: ${errorMessage(error)}`);
+  }
+}
+
+/** The distributed run's report after the summary; a failure to render it is logged, never the verdict. */
+function printRunReport(io: CliIo, log: Logger, result: CoordinateResult): void {
+  try {
+    io.stdout.write(renderRunReport(result));
+  } catch (error) {
+    log.error(`could not render the run report: ${errorMessage(error)}`);
   }
 }
 
@@ -249,7 +261,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
           signal: io.signal,
           ...summaryOutput(io, flags),
         });
-        io.stdout.write(renderRunReport(result));
+        printRunReport(io, log, result);
         await writeHtmlReport(flags, result, script, log, report);
         exit(compareWithBaseline(io, log, flags, baseline, result));
       } finally {
@@ -289,7 +301,7 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
             ...summaryOutput(io, flags),
             onListening: (url) => void io.stdout.write(`${url}\n`),
           });
-          io.stdout.write(renderRunReport(result));
+          printRunReport(io, log, result);
           await writeHtmlReport(flags, result, script, log, report);
           exit(compareWithBaseline(io, log, flags, baseline, result));
         } finally {

@@ -64,12 +64,13 @@ export interface SummaryJson {
  * cannot happen in `k6 run`: the summary is never lost.
  */
 export async function endOfTest(o: EndOfTestOptions): Promise<void> {
-  const data = legacySummaryData(o.source);
+  // The result file carries the verdict: it is written even when the summary data cannot be built.
+  const data = await logFailure(o, () => legacySummaryData(o.source), 'building the summary data');
   if (o.summaryJson !== undefined) {
-    await logFailure(o, () => writeSummaryJson(o, data), `writing ${o.summaryJson}`);
+    await logFailure(o, () => writeSummaryJson(o, data ?? null), `writing ${o.summaryJson}`);
   }
   const mode = o.flags.summaryMode;
-  if (mode === 'disabled') return;
+  if (mode === 'disabled' || data === undefined) return;
   const outcome = await logFailure(o, () => handleSummaryOf(o, data));
   if (outcome?.status === 'failed') {
     o.log.error(
@@ -161,16 +162,24 @@ function withoutSetupData(data: LegacySummaryData): LegacySummaryData {
   return rest;
 }
 
-async function writeSummaryJson(o: EndOfTestOptions, data: LegacySummaryData): Promise<void> {
+/** Figures of a run whose figures could not be computed: nothing to compare a later run with. */
+const NO_FIGURES: KeyFigures = { p95Ms: null, errorRate: null, requestRate: null };
+
+/** `data` null: the summary data could not be built; the verdict is written all the same. */
+async function writeSummaryJson(
+  o: EndOfTestOptions,
+  data: LegacySummaryData | null,
+): Promise<void> {
+  const figures = await logFailure(o, () => keyFigures(o.source), 'computing the key figures');
   const body: SummaryJson = {
     k6Distributed: 1,
     exitCode: o.result.exitCode,
     message: o.result.message,
     agents: o.result.agents,
     startSkewMs: o.result.startSkewMs,
-    figures: keyFigures(o.source),
+    figures: figures ?? NO_FIGURES,
     timeline: o.timeline,
-    data: o.summaryJsonSetupData === true ? data : withoutSetupData(data),
+    data: data === null || o.summaryJsonSetupData === true ? data : withoutSetupData(data),
   };
   const text = `${JSON.stringify(body, null, 2)}\n`;
   const file = o.files?.summaryJson;

@@ -8,7 +8,7 @@ import {
 } from '../protocol/messages.js';
 import type { CloudSeries, CloudValue } from '../agent/cloud-wire.js';
 import { builtinMetric } from './builtin.js';
-import { createSink, sinkIn } from './sinks.js';
+import { createSink, isPlausibleSample, SAMPLE_LIMIT, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, ValueType } from './types.js';
 
 type AgentSink = ReturnType<typeof createSink>;
@@ -134,8 +134,16 @@ export class MetricAggregator {
       this.#malformed++;
       return;
     }
-    this.#samples++;
     const value = data.value;
+    if (!isPlausibleSample(value)) {
+      this.#warnOnce(
+        'implausible',
+        `${metric} got the value ${String(value)}: samples beyond ±${String(SAMPLE_LIMIT)} ` +
+          'are left out of every metric (the coordinator would refuse them)',
+      );
+      return;
+    }
+    this.#samples++;
     const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
     const passed = value !== 0 ? 1 : 0;
     this.#series(info, data.tags ?? {}, (sink) => sink.add(value, time), [passed, 1 - passed]);

@@ -25,6 +25,20 @@ export const HISTOGRAM_WIRE_MAX_BUCKETS = 16_384;
  */
 export const HISTOGRAM_EXACT_MAX_VALUES = 256;
 
+/**
+ * Largest sample magnitude a sink takes (issue 17.2). k6 takes any finite
+ * float64, but no load test measures beyond a googol, and below it sums of
+ * 2^53 samples, averages, differences and chart axes all stay finite: an
+ * agent drops a larger sample with a warning, the coordinator refuses a wire
+ * that holds one.
+ */
+export const SAMPLE_LIMIT = 1e100;
+
+/** A sample a sink takes: finite and within ±SAMPLE_LIMIT. */
+export function isPlausibleSample(value: number): boolean {
+  return Math.abs(value) <= SAMPLE_LIMIT;
+}
+
 const scratch = new DataView(new ArrayBuffer(8));
 
 /** The bucket of a positive finite magnitude: exponent and top 7 mantissa bits. */
@@ -107,12 +121,13 @@ export class Histogram {
   }
 
   /**
-   * Records one sample. NaN and ±Infinity are ignored (counted nowhere): k6's
-   * JSON output never emits them, and one would poison sum and the wire.
+   * Records one sample. NaN, ±Infinity and values beyond ±SAMPLE_LIMIT are
+   * ignored (counted nowhere): k6's JSON output never emits the first two,
+   * and any of them would poison sum and the wire.
    * -0 is recorded as 0.
    */
   add(value: number): void {
-    if (!Number.isFinite(value)) return;
+    if (!isPlausibleSample(value)) return;
     if (value === 0) value = 0;
     if (this.#k6) addK6Sample(this.#k6, value);
     else if (this.#exact) {
@@ -559,6 +574,12 @@ function checkBuckets(name: string, flat: readonly unknown[]): string | BucketSp
 
 /** Everything wrong inside a wire; toWire never produces any of it. */
 function wireProblems(w: UncheckedWire): string[] {
+  const problems = shapeProblems(w);
+  return problems.length > 0 ? problems : totalsProblems(w);
+}
+
+/** What is wrong with the buckets or exact values, and their agreement with count, min, max. */
+function shapeProblems(w: UncheckedWire): string[] {
   if (w.k6 !== undefined) return k6Problems(w, w.k6);
   if (w.k6low !== undefined || w.k6high !== undefined) {
     return ['k6low and k6high come only with k6 buckets'];
@@ -610,6 +631,24 @@ function k6Problems(w: UncheckedWire, flat: readonly unknown[]): string[] {
   if (k6HdrIndex(w.min) !== lowest) problems.push(`min ${w.min} is not in the lowest bucket`);
   if (k6HdrIndex(w.max) !== highest) problems.push(`max ${w.max} is not in the highest bucket`);
   return problems;
+}
+
+/**
+ * Sum, min and max that no samples could have (issue 17.5): beyond
+ * ±SAMPLE_LIMIT, min above max, or a sum outside [count·min, count·max]
+ * (with the rounding a float sum of `count` samples can gather).
+ */
+function totalsProblems(w: UncheckedWire): string[] {
+  if (!isPlausibleSample(w.min) || !isPlausibleSample(w.max)) {
+    return [`min and max must lie within ±${String(SAMPLE_LIMIT)}`];
+  }
+  if (w.count === 0) return [];
+  if (w.min > w.max) return [`min ${w.min} is above max ${w.max}`];
+  const slack = w.count * Math.max(Math.abs(w.min), Math.abs(w.max)) * w.count * 2 ** -50;
+  if (!(w.sum >= w.count * w.min - slack && w.sum <= w.count * w.max + slack)) {
+    return [`sum ${w.sum} is outside count×min … count×max for ${w.count} samples`];
+  }
+  return [];
 }
 
 /**

@@ -1,29 +1,47 @@
 import { z } from 'zod';
 import { K6DistributedError } from '../errors.js';
-import { Histogram, histogramWireSchema, type K6HdrInput } from './histogram.js';
+import {
+  Histogram,
+  histogramWireSchema,
+  isPlausibleSample,
+  type K6HdrInput,
+  SAMPLE_LIMIT,
+} from './histogram.js';
+
+export { isPlausibleSample, SAMPLE_LIMIT };
 import type { MetricType, Sink, ThresholdInput } from './types.js';
 
 /**
  * k6's four sinks (metrics/sink.go), made mergeable: an agent adds samples and
  * sends `toWire()` deltas, the coordinator `mergeWire`s every agent's deltas
  * into one sink per series and reads it like k6 reads its own. Every sink
- * ignores non-finite values (k6's JSON output never emits them).
+ * ignores non-finite values (k6's JSON output never emits them) and values
+ * beyond ±SAMPLE_LIMIT.
  */
+
+/** Largest counter sum in one wire: 2^53 samples of SAMPLE_LIMIT. */
+const SUM_LIMIT = 1e116;
+
+const sample = z.number().min(-SAMPLE_LIMIT).max(SAMPLE_LIMIT);
 
 /** `empty: true` marks a sink with no sample: a counter of zeros is not empty (k6's First time). */
 const emptyFlag = z.literal(true).optional();
 
 /** One sink on the wire, validated with this schema wherever it comes from an agent. */
 export const wireSinkSchema = z.discriminatedUnion('t', [
-  z.strictObject({ t: z.literal('counter'), sum: z.number(), empty: emptyFlag }),
+  z.strictObject({
+    t: z.literal('counter'),
+    sum: z.number().min(-SUM_LIMIT).max(SUM_LIMIT),
+    empty: emptyFlag,
+  }),
   z
     .strictObject({
       t: z.literal('gauge'),
-      value: z.number(),
+      value: sample,
       /** Sample time (ms) of `value`: the latest sample wins a merge. */
       time: z.number(),
-      min: z.number(),
-      max: z.number(),
+      min: sample,
+      max: sample,
       empty: emptyFlag,
     })
     .refine((g) => g.empty === true || (g.min <= g.value && g.value <= g.max), {
@@ -72,7 +90,7 @@ export class CounterSink implements MetricSink {
   #empty = true;
 
   add(value: number): void {
-    if (!Number.isFinite(value)) return;
+    if (!isPlausibleSample(value)) return;
     this.#sum += value;
     this.#empty = false;
   }
@@ -117,7 +135,7 @@ export class GaugeSink implements MetricSink {
   #empty = true;
 
   add(value: number, timeMs: number): void {
-    if (!Number.isFinite(value) || !Number.isFinite(timeMs)) return;
+    if (!isPlausibleSample(value) || !Number.isFinite(timeMs)) return;
     this.#take(value, timeMs, value, value, false);
   }
 
@@ -167,7 +185,7 @@ export class RateSink implements MetricSink {
   #total = 0;
 
   add(value: number): void {
-    if (!Number.isFinite(value)) return;
+    if (!isPlausibleSample(value)) return;
     this.#total++;
     if (value !== 0) this.#trues++;
   }

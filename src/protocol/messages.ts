@@ -283,10 +283,11 @@ export const SeriesDelta = z.discriminatedUnion('kind', [
     kind: z.literal('ticks'),
     metric: metricName,
     points: z
+      // A VU count is a whole number (issue 17.2: no 1e308 VUs on a chart axis).
       .array(
         z.union([
-          z.tuple([z.number().nonnegative(), z.number()]),
-          z.tuple([z.number().nonnegative(), z.number(), z.literal(0)]),
+          z.tuple([z.number().nonnegative(), z.int().nonnegative()]),
+          z.tuple([z.number().nonnegative(), z.int().nonnegative(), z.literal(0)]),
         ]),
       )
       .max(METRIC_LIMITS.maxTicksPerDelta),

@@ -49,14 +49,39 @@ export function escapeXml(text: string): string {
 
 const num = (x: number) => (Math.round(x * 10) / 10).toString();
 
+/** Largest axis value: the nice step above it stays finite (issue 17.2). */
+const AXIS_LIMIT = 1e300;
+/** Most tick marks per axis, whatever the values (a tick loop always ends). */
+const MAX_TICKS = 12;
+
+/** A value the chart can place: finite, within ±AXIS_LIMIT. */
+const plottable = (v: number | null | undefined): v is number =>
+  typeof v === 'number' && Math.abs(v) <= AXIS_LIMIT;
+
+/**
+ * Tick values 0, step, 2·step, … up to `max` (inclusive, with half a step of
+ * slack), at most MAX_TICKS + 1 of them: computed by index, so no loop can
+ * stall on a step too small to change the value.
+ */
+function ticks(max: number, step: number): number[] {
+  const count = Math.min(MAX_TICKS, Math.floor(max / step + 0.5));
+  return Array.from({ length: count + 1 }, (_, i) => i * step);
+}
+
 export function svgLineChart(chart: LineChart): string {
-  const values = chart.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const step = niceStep(Math.max(...values, 0) / 4);
-  const yMax = step * Math.max(1, Math.ceil(Math.max(...values, 0) / step));
+  // Values no axis can hold (non-finite, beyond ±1e300) are gaps, not points.
+  const series = chart.series.map((s) => ({
+    name: s.name,
+    values: s.values.map((v) => (plottable(v) ? v : null)),
+  }));
+  const values = series.flatMap((s) => s.values.filter(plottable));
+  const highest = values.reduce((m, v) => Math.max(m, v), 0);
+  const step = niceStep(highest / 4);
+  const yMax = step * Math.max(1, Math.ceil(highest / step));
   const xMin = 0;
-  const xMax = Math.max(...chart.xs, 1);
+  const xMax = chart.xs.filter(plottable).reduce((m, t) => Math.max(m, t), 1);
   // A legend gets its own rows between the title and the plot.
-  const legend = chart.series.length > 1 ? chart.series.length : 0;
+  const legend = series.length > 1 ? series.length : 0;
   const legendRows = Math.min(LEGEND.rows, Math.ceil(legend / LEGEND.perRow));
   const top = PAD.top + legendRows * LEGEND.rowHeight;
   const plotW = WIDTH - PAD.left - PAD.right;
@@ -68,14 +93,14 @@ export function svgLineChart(chart: LineChart): string {
     `<svg class="chart" role="img" aria-label="${escapeXml(chart.title)}" viewBox="0 0 ${String(WIDTH)} ${String(HEIGHT)}" width="${String(WIDTH)}" height="${String(HEIGHT)}" xmlns="http://www.w3.org/2000/svg">`,
     `<text class="title" x="${String(PAD.left)}" y="18">${escapeXml(chart.title)}</text>`,
   );
-  for (let v = 0; v <= yMax + step / 2; v += step) {
+  for (const v of ticks(yMax, step)) {
     parts.push(
       `<line class="grid" x1="${String(PAD.left)}" x2="${String(WIDTH - PAD.right)}" y1="${num(y(v))}" y2="${num(y(v))}"/>`,
       `<text class="tick" x="${String(PAD.left - 6)}" y="${num(y(v) + 4)}" text-anchor="end">${escapeXml(tick(v))}</text>`,
     );
   }
   const xStep = niceStep(xMax / 6);
-  for (let t = 0; t <= xMax; t += xStep) {
+  for (const t of ticks(xMax - xStep / 2, xStep)) {
     parts.push(
       `<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${String(t)}s</text>`,
     );
@@ -83,7 +108,7 @@ export function svgLineChart(chart: LineChart): string {
   parts.push(
     `<text class="unit" x="${String(PAD.left - 6)}" y="${String(top - 10)}" text-anchor="end">${escapeXml(chart.unit)}</text>`,
   );
-  chart.series.forEach((series, i) => {
+  series.forEach((series, i) => {
     const color = COLORS[i % COLORS.length] ?? '#000';
     // One polyline per unbroken run of values.
     let run: string[] = [];
@@ -97,13 +122,13 @@ export function svgLineChart(chart: LineChart): string {
     };
     series.values.forEach((v, j) => {
       const t = chart.xs[j];
-      if (v === null || t === undefined) flush();
+      if (v === null || !plottable(t)) flush();
       else run.push(`${num(x(t))},${num(y(v))}`);
     });
     flush();
   });
   const slots = legendRows * LEGEND.perRow;
-  chart.series.slice(0, legend).forEach((series, i) => {
+  series.slice(0, legend).forEach((series, i) => {
     if (i >= slots) return;
     const lx = PAD.left + (i % LEGEND.perRow) * 140;
     const ly = PAD.top + 4 + Math.floor(i / LEGEND.perRow) * LEGEND.rowHeight;
