@@ -10,8 +10,11 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { ROUTES } from '../../src/protocol/messages.js';
-import { CompromisedAgent } from '../helpers/compromised-agent.js';
+import { ROUTES, type MetricDelta, type SeriesDelta } from '../../src/protocol/messages.js';
+import { renderRunMarkdown } from '../../src/github/report-markdown.js';
+import { renderHtmlReport } from '../../src/report/html.js';
+import { renderRunReport } from '../../src/report/run-report.js';
+import { CompromisedAgent, type Answer } from '../helpers/compromised-agent.js';
 import { runDistributed, type DistributedRunOptions } from '../helpers/distributed.js';
 import { tempDir } from '../helpers/fs.js';
 import { fixtureScript, startK6 } from '../helpers/k6.js';
@@ -136,5 +139,248 @@ describe('issue 17.11: names that every JavaScript object has', () => {
     }
     expect(run.exitCode).toBe(reference.exitCode);
     expect(stableSummary(run.stdout)).toEqual(stableSummary(reference.stdout));
+  });
+});
+
+/** A trend wire holding `count` samples of `value`. */
+function trend(value: number, count: number) {
+  return {
+    t: 'trend' as const,
+    h: {
+      count,
+      sum: value * count,
+      min: value,
+      max: value,
+      pos: [],
+      neg: [],
+      exact: [value, count],
+    },
+  };
+}
+
+function total(metric: string, sink: unknown): SeriesDelta {
+  return { kind: 'total', metric, sink } as SeriesDelta;
+}
+
+/** Sends a delta as agent `index`, with the sequence number its next honest delta would take. */
+async function sendDelta(
+  evil: CompromisedAgent,
+  index: number,
+  series: readonly SeriesDelta[],
+): Promise<Answer> {
+  const agent = await evil.agent(index);
+  const seq = (agent.seq.get(ROUTES.metrics) ?? 0) + 1;
+  const delta: MetricDelta = { metrics: [], groups: [], series: [...series] };
+  return evil.send(index, ROUTES.metrics, { seq, final: false, delta });
+}
+
+/**
+ * 3 VUs for 3 s against a target of their own answering in 10 ms: p(95)<3
+ * fails, as on standalone k6 (99).
+ */
+async function failingP95() {
+  const target = await TargetServer.start({ delayMs: 10 });
+  const flags = vars(target, {
+    EXECUTOR: 'constant',
+    DURATION: '3s',
+    SLEEP: '0.05',
+    THRESHOLDS: JSON.stringify({ http_req_duration: ['p(95)<3'] }),
+  });
+  return { target, flags, script: fixtureScript('metrics.js') };
+}
+
+/** The run's own count of what the target received must equal the target's. */
+function requestsCounted(run: Awaited<ReturnType<typeof distributed>>): number {
+  const sink = run.summary.metrics.get('http_reqs')?.sink;
+  return sink?.values(run.summary.durationMs, [])['count'] ?? -1;
+}
+
+function renderAll(run: Awaited<ReturnType<typeof distributed>>): string[] {
+  return [
+    renderRunReport(run),
+    renderRunMarkdown({
+      result: run,
+      source: run.summary,
+      timeline: run.timeline,
+      title: 'metrics.js',
+      limit: 1_000_000,
+    }),
+    renderHtmlReport({
+      result: run,
+      source: run.summary,
+      timeline: run.timeline,
+      title: 'metrics.js',
+      generatedAt: new Date(),
+    }),
+  ];
+}
+
+describe('issue 17.2: implausible values are refused where they arrive', () => {
+  it('issue 17.2: a trend of 1.6e308 is refused with 400; exit 99 stays 99 and every report renders', async () => {
+    const { target, flags, script } = await failingP95();
+    const evil = new CompromisedAgent();
+    const attack = (async () => {
+      await evil.sent(1, ROUTES.metrics);
+      return [
+        await sendDelta(evil, 1, [total('http_req_duration', trend(1.6e308, 1))]),
+        await sendDelta(evil, 1, [total('work_time', trend(-1.6e308, 2))]),
+        await sendDelta(evil, 1, [{ kind: 'ticks', metric: 'vus', points: [[1000, 1.6e308]] }]),
+      ];
+    })();
+    const [reference, run, answers] = await Promise.all([
+      failingP95().then((own) => standalone(script, own.flags)),
+      distributed(script, flags, evil),
+      attack,
+    ]);
+
+    for (const answer of answers) {
+      expect(answer.status).toBe(400);
+      expect(answer.body).toContain('"code":"BAD_REQUEST"');
+    }
+    expect(answers[0]?.body).toContain('min and max must lie within ±1e+100');
+    expect(reference.exitCode).toBe(99);
+    expect(run.exitCode).toBe(99);
+    expect(run.file.exitCode).toBe(99);
+    expect(requestsCounted(run)).toBe(target.requests().length);
+    expect(target.count('/teardown')).toBe(1);
+    // Logged once, naming the agent and the rule, for all three refusals.
+    const logged = run.log.lines.filter((l) => l.includes('refused its metric delta'));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(/^warning: agent 2 .*rule schema/);
+    for (const report of renderAll(run)) {
+      expect(report).not.toMatch(/Infinity|NaN|e\+30\d/);
+    }
+  });
+});
+
+describe('issue 17.5: totals no k6 could have measured are refused', () => {
+  it('issue 17.5: 5,000,000 fake 1 ms samples cannot flip a failing p(95) threshold: exit 99 stays 99', async () => {
+    const { target, flags, script } = await failingP95();
+    const evil = new CompromisedAgent();
+    const attack = (async () => {
+      await evil.sent(1, ROUTES.metrics);
+      return sendDelta(evil, 1, [
+        total('http_req_duration', trend(1, 5_000_000)),
+        {
+          kind: 'sub',
+          key: 'http_req_duration{expected_response:true}',
+          sink: trend(1, 5_000_000),
+        },
+      ] as SeriesDelta[]);
+    })();
+    const [reference, run, answer] = await Promise.all([
+      failingP95().then((own) => standalone(script, own.flags)),
+      distributed(script, flags, evil),
+      attack,
+    ]);
+
+    expect(answer.status).toBe(400);
+    expect(answer.body).toContain('http-samples');
+    expect(reference.exitCode).toBe(99);
+    expect(run.exitCode).toBe(99);
+    expect(run.file.exitCode).toBe(99);
+    expect(run.stdout).toMatch(/✗ 'p\(95\)<3'/);
+    expect(requestsCounted(run)).toBe(target.requests().length);
+    expect(target.count('/teardown')).toBe(1);
+    // The refusal is on the agent's row of every report.
+    const marked = run.file.agents.find((a) => a.name === run.agents[1]?.name);
+    expect(marked?.notes).toEqual(['refused 1 metric delta that cannot be true (http-samples ×1)']);
+    for (const report of renderAll(run)) expect(report).toContain('http-samples ×1');
+  });
+
+  it('issue 17.5: negative counters, rates and checks beyond their totals, sums outside count×min…count×max are refused', async () => {
+    const { target, flags, script } = await failingP95();
+    const evil = new CompromisedAgent();
+    const attacks: [string, SeriesDelta[]][] = [
+      ['negative-count', [total('http_reqs', { t: 'counter', sum: -400 })]],
+      ['negative-count', [total('iterations', { t: 'counter', sum: -1e9 })]],
+      ['http-samples', [total('http_reqs', { t: 'counter', sum: 1e6 })]],
+      ['http-samples', [total('http_req_failed', { t: 'rate', trues: 0, total: 1e15 })]],
+      [
+        'checks',
+        [
+          {
+            kind: 'check',
+            name: 'status is 200',
+            group: '::api',
+            scenario: 'main',
+            passes: 1e15,
+            fails: 0,
+          },
+        ],
+      ],
+      ['count×min', [total('work_time', { t: 'trend', h: { ...trend(5, 10).h, sum: 1e6 } })]],
+      ['iteration-samples', [total('iteration_duration', trend(5, 1000))]],
+      [
+        'subset',
+        [
+          total('http_req_duration', trend(20, 0 + 1)),
+          { kind: 'sub', key: 'http_req_duration{expected_response:true}', sink: trend(1, 1000) },
+        ] as SeriesDelta[],
+      ],
+    ];
+    const attack = (async () => {
+      await evil.sent(1, ROUTES.metrics);
+      const answers: Answer[] = [];
+      for (const [, series] of attacks) answers.push(await sendDelta(evil, 1, series));
+      return answers;
+    })();
+    const [reference, run, answers] = await Promise.all([
+      failingP95().then((own) => standalone(script, own.flags)),
+      distributed(script, flags, evil),
+      attack,
+    ]);
+
+    attacks.forEach(([rule], i) => {
+      expect({ rule, status: answers[i]?.status }).toEqual({ rule, status: 400 });
+      expect(answers[i]?.body).toContain(rule);
+    });
+    expect(run.exitCode).toBe(reference.exitCode);
+    expect(run.file.exitCode).toBe(99);
+    expect(requestsCounted(run)).toBe(target.requests().length);
+    const iterations = run.summary.metrics.get('iterations')?.sink;
+    expect(iterations?.values(run.summary.durationMs, [])['count']).toBe(
+      target.count('/iteration'),
+    );
+    expect(target.count('/teardown')).toBe(1);
+  });
+
+  it('issue 17.5: an agent reporting consistent but invented load is marked as an outlier in every report', async () => {
+    const { flags, script } = await failingP95();
+    const evil = new CompromisedAgent();
+    const n = 20_000;
+    const attack = (async () => {
+      await evil.sent(1, ROUTES.metrics);
+      return sendDelta(evil, 1, [
+        total('http_reqs', { t: 'counter', sum: n }),
+        ...[
+          'http_req_duration',
+          'http_req_blocked',
+          'http_req_connecting',
+          'http_req_tls_handshaking',
+          'http_req_sending',
+          'http_req_waiting',
+          'http_req_receiving',
+        ].map((metric) => total(metric, trend(20, n))),
+        total('http_req_failed', { t: 'rate', trues: 0, total: n }),
+        total('iterations', { t: 'counter', sum: n }),
+        total('iteration_duration', trend(25, n)),
+      ]);
+    })();
+    const [run, answer] = await Promise.all([distributed(script, flags, evil), attack]);
+
+    // Consistent with itself: accepted (an agent is trusted for its own share) …
+    expect(answer.status).toBe(200);
+    expect(run.exitCode).toBe(99);
+    // … but shown for what it is, on its own row only.
+    const [honest, marked] = run.file.agents;
+    expect(honest?.notes).toBeUndefined();
+    expect(marked?.notes?.join('; ')).toMatch(
+      /^outlier: [\d.]+× the iterations per VU of the other agents .*; outlier: [\d.]+× the requests per VU/,
+    );
+    for (const report of renderAll(run)) {
+      expect(report).toContain('outlier:');
+      expect(report.match(/outlier: [\d.]+× the requests/g)).toHaveLength(1);
+    }
   });
 });

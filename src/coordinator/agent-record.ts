@@ -38,6 +38,8 @@ export class AgentRecord {
   /** Events received, by type (each type is sent at most once per agent). */
   readonly events = new Map<AgentEvent['type'], AgentEvent>();
   lost: string | undefined;
+  /** Metric deltas refused, by rule (issue 17.5): what this agent reported that cannot be true. */
+  readonly refusals = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
 
   constructor(fields: {

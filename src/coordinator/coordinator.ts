@@ -311,7 +311,13 @@ export class Coordinator {
       throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
     }
     this.#checkTicks(agent, report);
-    const breaches = this.#metrics.apply(agent.id, report, this.#now());
+    let breaches: readonly LimitBreach[];
+    try {
+      breaches = this.#metrics.apply(agent.id, report, this.#now());
+    } catch (error) {
+      this.refusedMetrics(agent, error);
+      throw error;
+    }
     for (const breach of breaches) this.#log.warning(limitMessage(agent.label, breach));
     agent.metricSeq.accept(report.seq, digest);
     if (report.final) agent.metricsFinal = true;
@@ -366,6 +372,29 @@ export class Coordinator {
   /** True for the agent asked to run setup(): only its events carry setup()'s data. */
   ranSetupOn(agent: AgentRecord): boolean {
     return agent === this.#setupAgent;
+  }
+
+  /**
+   * Notes a metric delta of `agent` refused as bad input (4xx: its body, or
+   * what it holds): logged once per agent and rule, so an agent cannot flood
+   * the log, and counted for the agent's mark in the reports.
+   */
+  refusedMetrics(agent: AgentRecord, error: unknown): void {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'BAD_REQUEST' && code !== 'PAYLOAD_TOO_LARGE') return;
+    const data = (error as { data?: { rule?: unknown } }).data;
+    const rule =
+      typeof data?.rule === 'string' ? data.rule : code === 'BAD_REQUEST' ? 'schema' : 'size';
+    agent.refusals.set(rule, (agent.refusals.get(rule) ?? 0) + 1);
+    // An oversized body is said by the server already (once per agent and limit).
+    if (code !== 'BAD_REQUEST') return;
+    const key = `${agent.id} metrics:${rule}`;
+    if (this.#refusalsLogged.has(key)) return;
+    this.#refusalsLogged.add(key);
+    this.#log.warning(
+      `${agent.label}: refused its metric delta (rule ${rule}): ${errorMessage(error)}. ` +
+        'Its other deltas still count; further refusals under this rule are not logged.',
+    );
   }
 
   /** What setup() returned (null until it ran, or with --no-setup). */

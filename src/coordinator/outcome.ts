@@ -49,6 +49,11 @@ export interface AgentSummary {
   k6Exit: { code: number | null; signal: string | null; description: string } | undefined;
   /** What this agent's k6 measured, from its metric deltas. */
   totals?: AgentTotals;
+  /**
+   * What the reports mark about this agent (issue 17.5): deltas refused as
+   * impossible, a share far beyond what its VUs predict.
+   */
+  notes?: string[];
 }
 
 /** What a run ended with: the exit code means what k6's would for the same outcome. */

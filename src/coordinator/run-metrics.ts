@@ -2,6 +2,7 @@ import type { K6Options } from '../k6/archive.js';
 import type { RunFlags } from '../k6/run-flags.js';
 import type { LimitBreach } from '../metrics/agent-budget.js';
 import { createSink } from '../metrics/sinks.js';
+import { PlausibilityGuard } from '../metrics/plausibility.js';
 import { MetricStore } from '../metrics/store.js';
 import { TimelineRecorder } from '../metrics/timeline.js';
 import type { MetricInfo, Sink } from '../metrics/types.js';
@@ -36,6 +37,10 @@ export interface RunMetricsOptions {
   transport?: MetricTransport;
   /** Custom metrics the script declares as times (cloud transport: k6 does not say). */
   declaredMetrics?: readonly MetricInfo[];
+  /** Built-in metrics the script adds samples to itself (k6/script-scan.ts builtinMetricWrites). */
+  writtenBuiltins?: ReadonlySet<string>;
+  /** The coordinator's clock (epoch ms). */
+  now?: () => number;
 }
 
 /**
@@ -51,9 +56,14 @@ export class CoordinatorMetrics implements RunMetrics {
   readonly #sets: readonly ThresholdSet[];
   readonly #evaluator: ThresholdEvaluator | undefined;
   readonly #o: RunMetricsOptions;
+  readonly #guard: PlausibilityGuard;
+  /** When this run's metrics began: agents cannot have sampled for longer. */
+  readonly #sinceMs: number;
 
   constructor(options: RunMetricsOptions) {
     this.#o = options;
+    this.#guard = new PlausibilityGuard({ writtenBuiltins: options.writtenBuiltins });
+    this.#sinceMs = (options.now ?? Date.now)();
     // Intervals as long as the agents' send interval (finer ones would alias: an agent's
     // delta in one, none in the next); a delta's requests spread over at most two.
     const intervalMs = options.intervalMs ?? 1_000;
@@ -80,7 +90,12 @@ export class CoordinatorMetrics implements RunMetrics {
   }
 
   apply(agentId: string, report: MetricsReport, atMs: number): LimitBreach[] {
+    const record = this.#guard.check(agentId, report.delta, {
+      submetricParent: (key) => this.store.submetricSpecs.get(key)?.metric,
+      ageMs: atMs - this.#sinceMs,
+    });
     const breaches = this.store.apply(agentId, report.delta);
+    record();
     this.timeline.record(agentId, report.delta, atMs);
     return breaches;
   }

@@ -11,7 +11,8 @@ import { parseRunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
 import { testEnvironment } from '../k6/test-env.js';
 import { thresholdMetrics } from '../k6/threshold-metrics.js';
-import { timeMetricDeclarations, vuNumberWarning } from '../k6/script-scan.js';
+import { builtinMetricWrites, timeMetricDeclarations, vuNumberWarning } from '../k6/script-scan.js';
+import { BUILTIN_METRIC_NAMES } from '../metrics/builtin.js';
 import type { Timeline } from '../metrics/timeline.js';
 import type { MetricInfo } from '../metrics/types.js';
 import type { Logger } from '../runtime/logger.js';
@@ -21,6 +22,7 @@ import { type RegistrationAuth, secretAuth } from './auth.js';
 import { Coordinator, DEFAULT_START_LEAD_MS } from './coordinator.js';
 import { DEFAULT_DEADLINE_GRACE_MS, runDeadlineMs } from './deadline.js';
 import { endOfTest } from './end-of-test.js';
+import { markOutliers } from './outliers.js';
 import type { RunResult } from './outcome.js';
 import { CoordinatorMetrics } from './run-metrics.js';
 import { CoordinatorServer, type ServerOptions } from './server.js';
@@ -150,6 +152,8 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         : [],
     options: test.options,
     flags,
+    now: options.now,
+    writtenBuiltins: await builtinMetricWrites(test.archivePath, BUILTIN_METRIC_NAMES),
     intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
     thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
   });
@@ -208,6 +212,8 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     await options.onListening?.(server.url);
     const result = await coordinator.result;
     for (const agent of result.agents) agent.totals = metrics.store.agentTotals(agent.id);
+    const records = new Map(coordinator.agents.map((a) => [a.id, a]));
+    markOutliers(result.agents, (id) => records.get(id)?.event('ready')?.vusMax);
     warnNoIterations(result, options.log);
     const summary = metrics.summarySource({
       durationMs: coordinator.runDurationMs,

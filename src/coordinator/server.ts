@@ -227,7 +227,15 @@ export class CoordinatorServer {
       }
       case `POST ${ROUTES.metrics}`: {
         const agent = this.#agentOf(req);
-        const body = await this.#readBody(agent, req, MetricsReport, this.#routeLimit('metrics'));
+        const body = await this.#readBody(
+          agent,
+          req,
+          MetricsReport,
+          this.#routeLimit('metrics'),
+        ).catch((error: unknown) => {
+          coordinator.refusedMetrics(agent, error);
+          throw error;
+        });
         coordinator.reportMetrics(agent, body);
         send(res, 200, { ok: true, seq: body.seq });
         return;

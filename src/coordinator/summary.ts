@@ -102,5 +102,13 @@ function agentSummary(agent: AgentRecord, leader: boolean): AgentSummary {
     startedAt: agent.event('started')?.at,
     lost: agent.lost,
     k6Exit: exit && { code: exit.code, signal: exit.signal, description: exit.description },
+    ...(agent.refusals.size > 0 && { notes: [refusalNote(agent.refusals)] }),
   };
+}
+
+/** e.g. "refused 3 metric deltas that cannot be true (http-samples ×2, subset ×1)" */
+function refusalNote(refusals: ReadonlyMap<string, number>): string {
+  const total = [...refusals.values()].reduce((a, b) => a + b, 0);
+  const rules = [...refusals].map(([rule, n]) => `${rule} ×${String(n)}`).join(', ');
+  return `refused ${String(total)} metric delta${total === 1 ? '' : 's'} that cannot be true (${rules})`;
 }

@@ -178,7 +178,9 @@ function assemble(s: Sections, agents: number, checks: number, input: RunMarkdow
     '#### Agents (\\* ran setup and teardown)',
     '',
     `| ${agentTable(result).header.map(capitalize).join(' | ')} |`,
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |${
+      agentTable(result).header.length > 10 ? ' --- |' : ''
+    }`,
     ...s.agents.slice(0, agents),
   );
   const hidden = [

@@ -38,6 +38,55 @@ export async function findGlobalUses(
   return uses;
 }
 
+/**
+ * The built-in metrics a k6 archive's modules may add samples to themselves:
+ * `new Counter('http_reqs')` is k6's own http_reqs (its registry returns the
+ * existing metric), so what k6 emits per request no longer bounds it. A
+ * metric constructor called with anything but a plain string (a variable, a
+ * template) may name any of them: then all are (`'*'`). Source the tokenizer
+ * cannot read (TypeScript) is searched as text.
+ */
+export async function builtinMetricWrites(
+  archivePath: string,
+  builtins: readonly string[],
+): Promise<Set<string>> {
+  const written = new Set<string>();
+  await forEachModule(archivePath, 'data', (source) => {
+    for (const name of metricConstructorNames(source)) {
+      if (name === '*' || builtins.includes(name)) written.add(name);
+    }
+  });
+  return written.has('*') ? new Set(['*', ...builtins]) : written;
+}
+
+const METRIC_CONSTRUCTORS = new Set(['Counter', 'Gauge', 'Rate', 'Trend']);
+
+/** The first argument of every `new X(…)`: a string literal's value, or `*` for anything else. */
+function metricConstructorNames(source: string): string[] {
+  try {
+    const tokens = [...tokenizer(source, TOKENIZER_OPTIONS)];
+    const names: string[] = [];
+    const text = (t: Token | undefined) => (t ? source.slice(t.start, t.end) : '');
+    const label = (i: number) => tokens[i]?.type.label;
+    tokens.forEach((token, i) => {
+      if (token.type.label !== 'new') return;
+      // `new Counter(…)` or `new metrics.Counter(…)`
+      let j = i + 1;
+      while (label(j) === 'name' && label(j + 1) === '.') j += 2;
+      if (label(j) !== 'name' || label(j + 1) !== '(') return;
+      const argument = tokens[j + 2];
+      if (argument?.type.label === 'string') names.push(text(argument).slice(1, -1));
+      else if (METRIC_CONSTRUCTORS.has(text(tokens[j]))) names.push('*');
+    });
+    return names;
+  } catch {
+    const call = /\bnew\s+(?:[\w$]+\.)*([\w$]+)\s*\(\s*(?:(['"])(\w+)\2)?/g;
+    return [...source.matchAll(call)].flatMap((m) =>
+      m[3] !== undefined ? [m[3]] : METRIC_CONSTRUCTORS.has(m[1] ?? '') ? ['*'] : [],
+    );
+  }
+}
+
 /** Calls `visit` with the source of every module in a k6 archive, named as the user knows it. */
 async function forEachModule(
   archivePath: string,
@@ -146,16 +195,18 @@ export function globalUseLines(source: string, name: string): number[] {
   }
 }
 
+const TOKENIZER_OPTIONS = {
+  ecmaVersion: 'latest',
+  sourceType: 'module',
+  allowHashBang: true,
+  allowAwaitOutsideFunction: true,
+  locations: true,
+} as const;
+
 function identifierLines(source: string, name: string): number[] {
   const lines = new Set<number>();
   let previous: Token | undefined;
-  const tokens = tokenizer(source, {
-    ecmaVersion: 'latest',
-    sourceType: 'module',
-    allowHashBang: true,
-    allowAwaitOutsideFunction: true,
-    locations: true,
-  });
+  const tokens = tokenizer(source, TOKENIZER_OPTIONS);
   for (const token of tokens) {
     const property = previous?.type.label === '.' || previous?.type.label === '?.';
     const text = source.slice(token.start, token.end);

@@ -35,6 +35,9 @@ const BUILTIN = new Map<string, [MetricType, ValueType?]>(
   } satisfies Record<string, [MetricType, ValueType?]>),
 );
 
+/** Every built-in metric's name. */
+export const BUILTIN_METRIC_NAMES: readonly string[] = [...BUILTIN.keys()];
+
 /**
  * A Map, not an object's properties: a script's `new Counter('constructor')`
  * is a custom metric, not Object.prototype's (issue 17.11).

@@ -25,8 +25,13 @@ export function renderRunReport(result: RunResult): string {
 
 /**
  * The per-agent table, one row of plain-text cells per agent (`*`: ran setup
+<<<<<<< HEAD
  * and teardown). Names, tags and loss reasons come from agents: one line each,
  * printable (issue 17.9).
+=======
+ * and teardown), shared by the text, Markdown and HTML reports; a `notes`
+ * column when an agent is marked (issue 17.5).
+>>>>>>> f4f2a22 (Metrics: deltas no honest k6 could send are refused whole, and an agent with an outlier share is marked in every report (issue 17.5))
  */
 export function agentTable(result: RunResult): { header: string[]; rows: string[][] } {
   const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
@@ -44,6 +49,9 @@ export function agentTable(result: RunResult): { header: string[]; rows: string[
       .join(' ') || '-',
     a.lost ? `LOST: ${printableName(a.lost)}` : a.k6Exit ? exitText(a.k6Exit) : '-',
   ]);
+  // Only when there is something to say: what an agent reported that cannot be, or an outlier share.
+  const notes = result.agents.some((a) => a.notes?.length);
+  if (notes) result.agents.forEach((a, i) => rows[i]?.push(a.notes?.join('; ') || '-'));
   const header = [
     'agent',
     'name',
@@ -55,6 +63,7 @@ export function agentTable(result: RunResult): { header: string[]; rows: string[
     'failed',
     'tags',
     'k6 exit',
+    ...(notes ? ['notes'] : []),
   ];
   return { header, rows };
 }
