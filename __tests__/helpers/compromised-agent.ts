@@ -1,6 +1,7 @@
 import { request } from 'undici';
 
 import {
+  type MetricsReport,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
   RegisterResponse,
@@ -236,4 +237,27 @@ function seqOf(body: Buffer): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Adds `passes` passing samples to a metrics delta's `checks` rate (defining
+ * it if the delta does not): check results an attacker adds must be samples
+ * of k6's checks metric too, or the coordinator refuses the delta as
+ * impossible (issue 17.5) before any other rule sees it.
+ */
+export function withCheckSamples(report: MetricsReport, passes: number): void {
+  const series = report.delta.series.find((s) => s.kind === 'total' && s.metric === 'checks');
+  if (series?.kind === 'total' && series.sink.t === 'rate') {
+    series.sink.trues += passes;
+    series.sink.total += passes;
+    return;
+  }
+  if (!report.delta.metrics.some((m) => m.name === 'checks')) {
+    report.delta.metrics.push({ name: 'checks', type: 'rate', contains: 'default' });
+  }
+  report.delta.series.push({
+    kind: 'total',
+    metric: 'checks',
+    sink: { t: 'rate', trues: passes, total: passes },
+  });
 }

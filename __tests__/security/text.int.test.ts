@@ -18,7 +18,8 @@ import { codeSpan } from '../../src/github/markdown.js';
 import { renderRunMarkdown } from '../../src/github/report-markdown.js';
 import { ROUTES } from '../../src/protocol/messages.js';
 import { renderHtmlReport } from '../../src/report/html.js';
-import { CompromisedAgent } from '../helpers/compromised-agent.js';
+import { CompromisedAgent, withCheckSamples } from '../helpers/compromised-agent.js';
+import type { MetricsReport } from '../../src/protocol/messages.js';
 import { CapturingLogger, runDistributed } from '../helpers/distributed.js';
 import { tempDir } from '../helpers/fs.js';
 import { fixtureScript, startK6 } from '../helpers/k6.js';
@@ -120,6 +121,8 @@ function withForgedChecks(body: unknown): unknown {
     ...FORGED.map((name) => check(name, '')),
     check('in the forged group', FORGED_GROUP),
   );
+  // Consistent with its own checks metric, or issue 17.5 refuses the delta as impossible.
+  withCheckSamples(report as unknown as MetricsReport, FORGED.length + 1);
   return report;
 }
 
