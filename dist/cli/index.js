@@ -93157,6 +93157,18 @@ const HISTOGRAM_WIRE_MAX_BUCKETS = 16_384;
  * histogram (a few hundred buckets).
  */
 const HISTOGRAM_EXACT_MAX_VALUES = 256;
+/**
+ * Largest sample magnitude a sink takes (issue 17.2). k6 takes any finite
+ * float64, but no load test measures beyond a googol, and below it sums of
+ * 2^53 samples, averages, differences and chart axes all stay finite: an
+ * agent drops a larger sample with a warning, the coordinator refuses a wire
+ * that holds one.
+ */
+const SAMPLE_LIMIT = 1e100;
+/** A sample a sink takes: finite and within ±SAMPLE_LIMIT. */
+function isPlausibleSample(value) {
+    return Math.abs(value) <= SAMPLE_LIMIT;
+}
 const scratch = new DataView(new ArrayBuffer(8));
 /** The bucket of a positive finite magnitude: exponent and top 7 mantissa bits. */
 function bucketIndex(magnitude) {
@@ -93204,12 +93216,13 @@ class Histogram {
         this.#exactLimit = options.exactValues ?? HISTOGRAM_EXACT_MAX_VALUES;
     }
     /**
-     * Records one sample. NaN and ±Infinity are ignored (counted nowhere): k6's
-     * JSON output never emits them, and one would poison sum and the wire.
+     * Records one sample. NaN, ±Infinity and values beyond ±SAMPLE_LIMIT are
+     * ignored (counted nowhere): k6's JSON output never emits the first two,
+     * and any of them would poison sum and the wire.
      * -0 is recorded as 0.
      */
     add(value) {
-        if (!Number.isFinite(value))
+        if (!isPlausibleSample(value))
             return;
         if (value === 0)
             value = 0;
@@ -93650,6 +93663,11 @@ function checkBuckets(name, flat) {
 }
 /** Everything wrong inside a wire; toWire never produces any of it. */
 function wireProblems(w) {
+    const problems = shapeProblems(w);
+    return problems.length > 0 ? problems : totalsProblems(w);
+}
+/** What is wrong with the buckets or exact values, and their agreement with count, min, max. */
+function shapeProblems(w) {
     if (w.k6 !== undefined)
         return k6Problems(w, w.k6);
     if (w.k6low !== undefined || w.k6high !== undefined) {
@@ -93710,6 +93728,25 @@ function k6Problems(w, flat) {
     if (k6HdrIndex(w.max) !== highest)
         problems.push(`max ${w.max} is not in the highest bucket`);
     return problems;
+}
+/**
+ * Sum, min and max that no samples could have (issue 17.5): beyond
+ * ±SAMPLE_LIMIT, min above max, or a sum outside [count·min, count·max]
+ * (with the rounding a float sum of `count` samples can gather).
+ */
+function totalsProblems(w) {
+    if (!isPlausibleSample(w.min) || !isPlausibleSample(w.max)) {
+        return [`min and max must lie within ±${String(SAMPLE_LIMIT)}`];
+    }
+    if (w.count === 0)
+        return [];
+    if (w.min > w.max)
+        return [`min ${w.min} is above max ${w.max}`];
+    const slack = w.count * Math.max(Math.abs(w.min), Math.abs(w.max)) * w.count * 2 ** -50;
+    if (!(w.sum >= w.count * w.min - slack && w.sum <= w.count * w.max + slack)) {
+        return [`sum ${w.sum} is outside count×min … count×max for ${w.count} samples`];
+    }
+    return [];
 }
 /**
  * The first problem with an exact wire: ascending distinct finite values with
@@ -93786,24 +93823,33 @@ const histogramWireSchema = strictObject({
 
 
 
+
 /**
  * k6's four sinks (metrics/sink.go), made mergeable: an agent adds samples and
  * sends `toWire()` deltas, the coordinator `mergeWire`s every agent's deltas
  * into one sink per series and reads it like k6 reads its own. Every sink
- * ignores non-finite values (k6's JSON output never emits them).
+ * ignores non-finite values (k6's JSON output never emits them) and values
+ * beyond ±SAMPLE_LIMIT.
  */
+/** Largest counter sum in one wire: 2^53 samples of SAMPLE_LIMIT. */
+const SUM_LIMIT = 1e116;
+const sample = schemas_number().min(-SAMPLE_LIMIT).max(SAMPLE_LIMIT);
 /** `empty: true` marks a sink with no sample: a counter of zeros is not empty (k6's First time). */
 const emptyFlag = literal(true).optional();
 /** One sink on the wire, validated with this schema wherever it comes from an agent. */
 const wireSinkSchema = discriminatedUnion('t', [
-    strictObject({ t: literal('counter'), sum: schemas_number(), empty: emptyFlag }),
+    strictObject({
+        t: literal('counter'),
+        sum: schemas_number().min(-SUM_LIMIT).max(SUM_LIMIT),
+        empty: emptyFlag,
+    }),
     strictObject({
         t: literal('gauge'),
-        value: schemas_number(),
+        value: sample,
         /** Sample time (ms) of `value`: the latest sample wins a merge. */
         time: schemas_number(),
-        min: schemas_number(),
-        max: schemas_number(),
+        min: sample,
+        max: sample,
         empty: emptyFlag,
     })
         .refine((g) => g.empty === true || (g.min <= g.value && g.value <= g.max), {
@@ -93835,7 +93881,7 @@ class CounterSink {
     #sum = 0;
     #empty = true;
     add(value) {
-        if (!Number.isFinite(value))
+        if (!isPlausibleSample(value))
             return;
         this.#sum += value;
         this.#empty = false;
@@ -93875,7 +93921,7 @@ class GaugeSink {
     #max = 0;
     #empty = true;
     add(value, timeMs) {
-        if (!Number.isFinite(value) || !Number.isFinite(timeMs))
+        if (!isPlausibleSample(value) || !Number.isFinite(timeMs))
             return;
         this.#take(value, timeMs, value, value, false);
     }
@@ -93921,7 +93967,7 @@ class RateSink {
     #trues = 0;
     #total = 0;
     add(value) {
-        if (!Number.isFinite(value))
+        if (!isPlausibleSample(value))
             return;
         this.#total++;
         if (value !== 0)
@@ -94442,8 +94488,8 @@ const SeriesDelta = discriminatedUnion('kind', [
         kind: literal('ticks'),
         metric: metricName,
         points: array(union([
-            tuple([schemas_number().nonnegative(), schemas_number()]),
-            tuple([schemas_number().nonnegative(), schemas_number(), literal(0)]),
+            tuple([schemas_number().nonnegative(), schemas_int().nonnegative()]),
+            tuple([schemas_number().nonnegative(), schemas_int().nonnegative(), literal(0)]),
         ]))
             .max(METRIC_LIMITS.maxTicksPerDelta),
     }),
@@ -94505,7 +94551,7 @@ const PROTOCOL_HEADER = 'k6-distributed-protocol';
  * metric only with its first sample, so a threshold on a metric that never
  * got one still needs its type from here to be evaluated as k6 does.
  */
-const BUILTIN = {
+const BUILTIN = new Map(Object.entries({
     vus: ['gauge'],
     vus_max: ['gauge'],
     iterations: ['counter'],
@@ -94531,9 +94577,15 @@ const BUILTIN = {
     grpc_req_duration: ['trend', 'time'],
     data_sent: ['counter', 'data'],
     data_received: ['counter', 'data'],
-};
+}));
+/** Every built-in metric's name. */
+const BUILTIN_METRIC_NAMES = [...BUILTIN.keys()];
+/**
+ * A Map, not an object's properties: a script's `new Counter('constructor')`
+ * is a custom metric, not Object.prototype's (issue 17.11).
+ */
 function builtinMetric(name) {
-    const entry = BUILTIN[name];
+    const entry = BUILTIN.get(name);
     return entry ? { name, type: entry[0], contains: entry[1] ?? 'default' } : undefined;
 }
 /**
@@ -94637,8 +94689,13 @@ class MetricAggregator {
             this.#malformed++;
             return;
         }
-        this.#samples++;
         const value = data.value;
+        if (!isPlausibleSample(value)) {
+            this.#warnOnce('implausible', `${metric} got the value ${String(value)}: samples beyond ±${String(SAMPLE_LIMIT)} ` +
+                'are left out of every metric (the coordinator would refuse them)');
+            return;
+        }
+        this.#samples++;
         const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
         const passed = value !== 0 ? 1 : 0;
         this.#series(info, data.tags ?? {}, (sink) => sink.add(value, time), [passed, 1 - passed]);
@@ -94817,9 +94874,11 @@ class MetricAggregator {
 }
 /** k6's submetric rule: a sample belongs when its tags contain every listed tag. */
 function contains(tags, wanted) {
-    for (const key in wanted)
-        if (tags[key] !== wanted[key])
+    // Own properties only: a tag named `constructor` is not Object.prototype's (issue 17.11).
+    for (const [key, value] of Object.entries(wanted)) {
+        if (!Object.hasOwn(tags, key) || tags[key] !== value)
             return false;
+    }
     return true;
 }
 /**
@@ -104209,6 +104268,54 @@ async function findGlobalUses(archivePath, name, entry) {
     });
     return uses;
 }
+/**
+ * The built-in metrics a k6 archive's modules may add samples to themselves:
+ * `new Counter('http_reqs')` is k6's own http_reqs (its registry returns the
+ * existing metric), so what k6 emits per request no longer bounds it. A
+ * metric constructor called with anything but a plain string (a variable, a
+ * template) may name any of them: then all are (`'*'`). Source the tokenizer
+ * cannot read (TypeScript) is searched as text.
+ */
+async function builtinMetricWrites(archivePath, builtins) {
+    const written = new Set();
+    await forEachModule(archivePath, 'data', (source) => {
+        for (const name of metricConstructorNames(source)) {
+            if (name === '*' || builtins.includes(name))
+                written.add(name);
+        }
+    });
+    return written.has('*') ? new Set(['*', ...builtins]) : written;
+}
+const METRIC_CONSTRUCTORS = new Set(['Counter', 'Gauge', 'Rate', 'Trend']);
+/** The first argument of every `new X(…)`: a string literal's value, or `*` for anything else. */
+function metricConstructorNames(source) {
+    try {
+        const tokens = [...tokenizer(source, TOKENIZER_OPTIONS)];
+        const names = [];
+        const text = (t) => (t ? source.slice(t.start, t.end) : '');
+        const label = (i) => tokens[i]?.type.label;
+        tokens.forEach((token, i) => {
+            if (token.type.label !== 'new')
+                return;
+            // `new Counter(…)` or `new metrics.Counter(…)`
+            let j = i + 1;
+            while (label(j) === 'name' && label(j + 1) === '.')
+                j += 2;
+            if (label(j) !== 'name' || label(j + 1) !== '(')
+                return;
+            const argument = tokens[j + 2];
+            if (argument?.type.label === 'string')
+                names.push(text(argument).slice(1, -1));
+            else if (METRIC_CONSTRUCTORS.has(text(tokens[j])))
+                names.push('*');
+        });
+        return names;
+    }
+    catch {
+        const call = /\bnew\s+(?:[\w$]+\.)*([\w$]+)\s*\(\s*(?:(['"])(\w+)\2)?/g;
+        return [...source.matchAll(call)].flatMap((m) => m[3] !== undefined ? [m[3]] : METRIC_CONSTRUCTORS.has(m[1] ?? '') ? ['*'] : []);
+    }
+}
 /** Calls `visit` with the source of every module in a k6 archive, named as the user knows it. */
 async function forEachModule(archivePath, entry, visit) {
     const tar = (0,tar_stream.extract)();
@@ -104307,16 +104414,17 @@ function globalUseLines(source, name) {
         return source.split('\n').flatMap((text, i) => (word.test(text) ? [i + 1] : []));
     }
 }
+const TOKENIZER_OPTIONS = {
+    ecmaVersion: 'latest',
+    sourceType: 'module',
+    allowHashBang: true,
+    allowAwaitOutsideFunction: true,
+    locations: true,
+};
 function identifierLines(source, name) {
     const lines = new Set();
     let previous;
-    const tokens = tokenizer(source, {
-        ecmaVersion: 'latest',
-        sourceType: 'module',
-        allowHashBang: true,
-        allowAwaitOutsideFunction: true,
-        locations: true,
-    });
+    const tokens = tokenizer(source, TOKENIZER_OPTIONS);
     for (const token of tokens) {
         const property = previous?.type.label === '.' || previous?.type.label === '?.';
         const text = source.slice(token.start, token.end);
@@ -104891,6 +104999,8 @@ class AgentRecord {
     /** Events received, by type (each type is sent at most once per agent). */
     events = new Map();
     lost;
+    /** Metric deltas refused, by rule (issue 17.5): what this agent reported that cannot be true. */
+    refusals = new Map();
     #waiters = new Set();
     constructor(fields) {
         this.index = fields.index;
@@ -105246,7 +105356,14 @@ function agentSummary(agent, leader) {
         startedAt: agent.event('started')?.at,
         lost: agent.lost,
         k6Exit: exit && { code: exit.code, signal: exit.signal, description: exit.description },
+        ...(agent.refusals.size > 0 && { notes: [refusalNote(agent.refusals)] }),
     };
+}
+/** e.g. "refused 3 metric deltas that cannot be true (http-samples ×2, subset ×1)" */
+function refusalNote(refusals) {
+    const total = [...refusals.values()].reduce((a, b) => a + b, 0);
+    const rules = [...refusals].map(([rule, n]) => `${rule} ×${String(n)}`).join(', ');
+    return `refused ${String(total)} metric delta${total === 1 ? '' : 's'} that cannot be true (${rules})`;
 }
 
 ;// CONCATENATED MODULE: ./src/coordinator/coordinator.ts
@@ -105438,7 +105555,14 @@ class Coordinator {
             throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
         }
         this.#checkTicks(agent, report);
-        const breaches = this.#metrics.apply(agent.id, report, this.#now());
+        let breaches;
+        try {
+            breaches = this.#metrics.apply(agent.id, report, this.#now());
+        }
+        catch (error) {
+            this.refusedMetrics(agent, error);
+            throw error;
+        }
         for (const breach of breaches)
             this.#log.warning(limitMessage(agent.label, breach));
         agent.metricSeq.accept(report.seq, digest);
@@ -105487,6 +105611,28 @@ class Coordinator {
     /** True for the agent asked to run setup(): only its events carry setup()'s data. */
     ranSetupOn(agent) {
         return agent === this.#setupAgent;
+    }
+    /**
+     * Notes a metric delta of `agent` refused as bad input (4xx: its body, or
+     * what it holds): logged once per agent and rule, so an agent cannot flood
+     * the log, and counted for the agent's mark in the reports.
+     */
+    refusedMetrics(agent, error) {
+        const code = error.code;
+        if (code !== 'BAD_REQUEST' && code !== 'PAYLOAD_TOO_LARGE')
+            return;
+        const data = error.data;
+        const rule = typeof data?.rule === 'string' ? data.rule : code === 'BAD_REQUEST' ? 'schema' : 'size';
+        agent.refusals.set(rule, (agent.refusals.get(rule) ?? 0) + 1);
+        // An oversized body is said by the server already (once per agent and limit).
+        if (code !== 'BAD_REQUEST')
+            return;
+        const key = `${agent.id} metrics:${rule}`;
+        if (this.#refusalsLogged.has(key))
+            return;
+        this.#refusalsLogged.add(key);
+        this.#log.warning(`${agent.label}: refused its metric delta (rule ${rule}): ${errorMessage(error)}. ` +
+            'Its other deltas still count; further refusals under this rule are not logged.');
     }
     /** What setup() returned (null until it ran, or with --no-setup). */
     get setupData() {
@@ -106619,7 +106765,8 @@ function legacySummaryData(source) {
         known.fails += check.fails;
     }
     const stats = source.options.summaryTrendStats;
-    const metrics = {};
+    // Entries, not `metrics[key] = …`: a metric named `__proto__` must stay a key (issue 17.11).
+    const entries = [];
     for (const [key, series] of observedSeries(source)) {
         const metric = {
             type: series.type,
@@ -106630,8 +106777,9 @@ function legacySummaryData(source) {
         if (thresholds?.length) {
             metric.thresholds = Object.fromEntries(thresholds.map((t) => [t.source, { ok: t.ok }]));
         }
-        metrics[key] = metric;
+        entries.push([key, metric]);
     }
+    const metrics = Object.fromEntries(entries);
     const data = {
         root_group: tree.root,
         options: {
@@ -106657,7 +106805,7 @@ function legacySummaryData(source) {
  */
 function summaryExport(data) {
     const copy = JSON.parse(JSON.stringify(data));
-    const metrics = {};
+    const entries = [];
     for (const [name, metric] of Object.entries(copy.metrics)) {
         const values = metric.values;
         if (metric.thresholds && Object.keys(metric.thresholds).length > 0) {
@@ -106667,9 +106815,12 @@ function summaryExport(data) {
             values.value = values.rate;
             delete values.rate;
         }
-        metrics[name] = values;
+        entries.push([name, values]);
     }
-    const result = { root_group: exportGroup(copy.root_group), metrics };
+    const result = {
+        root_group: exportGroup(copy.root_group),
+        metrics: Object.fromEntries(entries),
+    };
     if (copy.setup_data !== undefined)
         result.setup_data = copy.setup_data;
     return stringifyLikeK6(result, '    ') ?? '';
@@ -107230,12 +107381,13 @@ function metricNames(report) {
  * cannot happen in `k6 run`: the summary is never lost.
  */
 async function endOfTest(o) {
-    const data = legacySummaryData(o.source);
+    // The result file carries the verdict: it is written even when the summary data cannot be built.
+    const data = await logFailure(o, () => legacySummaryData(o.source), 'building the summary data');
     if (o.summaryJson !== undefined) {
-        await logFailure(o, () => writeSummaryJson(o, data), `writing ${o.summaryJson}`);
+        await logFailure(o, () => writeSummaryJson(o, data ?? null), `writing ${o.summaryJson}`);
     }
     const mode = o.flags.summaryMode;
-    if (mode === 'disabled')
+    if (mode === 'disabled' || data === undefined)
         return;
     const outcome = await logFailure(o, () => handleSummaryOf(o, data));
     if (outcome?.status === 'failed') {
@@ -107310,20 +107462,295 @@ function withoutSetupData(data) {
     delete rest.setup_data;
     return rest;
 }
+/** Figures of a run whose figures could not be computed: nothing to compare a later run with. */
+const NO_FIGURES = { p95Ms: null, errorRate: null, requestRate: null };
+/** `data` null: the summary data could not be built; the verdict is written all the same. */
 async function writeSummaryJson(o, data) {
+    const figures = await logFailure(o, () => keyFigures(o.source), 'computing the key figures');
     const body = {
         k6Distributed: 1,
         exitCode: o.result.exitCode,
         message: o.result.message,
         agents: o.result.agents,
         startSkewMs: o.result.startSkewMs,
-        figures: keyFigures(o.source),
+        figures: figures ?? NO_FIGURES,
         timeline: o.timeline,
-        data: o.summaryJsonSetupData === true ? data : withoutSetupData(data),
+        data: data === null || o.summaryJsonSetupData === true ? data : withoutSetupData(data),
     };
     const text = `${JSON.stringify(body, null, 2)}\n`;
     const file = o.files?.summaryJson;
     await (file ? file.write(text) : (0,promises_.writeFile)((0,external_node_path_.resolve)(o.cwd ?? '.', o.summaryJson ?? ''), text));
+}
+
+;// CONCATENATED MODULE: ./src/coordinator/outliers.ts
+/** An agent doing this many times the work per VU of the others is marked. */
+const OUTLIER_FACTOR = 4;
+/** Below this many iterations or requests beyond its expected share, no mark: small runs vary. */
+const MIN_EXCESS = 100;
+const MEASURES = [
+    { label: 'iterations', of: (a) => a.totals?.iterations },
+    { label: 'requests', of: (a) => a.totals?.httpReqs },
+];
+/**
+ * Marks agents whose share of iterations or requests is far above what their
+ * VUs predict (issue 17.5): an agent is trusted for its own samples, so one
+ * that reports consistent but invented load is not refused, but the reports
+ * show it (`notes`). Each agent is compared with the median per-VU load of
+ * the others; without a VU count (no `ready`), its weight stands in.
+ */
+function markOutliers(agents, vusMax) {
+    const capacity = new Map(agents.map((a) => [a.id, vusMax(a.id) ?? Number(a.weight)]));
+    for (const { label, of } of MEASURES) {
+        const rates = new Map();
+        for (const a of agents) {
+            const n = of(a);
+            const c = capacity.get(a.id) ?? 0;
+            if (n !== undefined && c > 0)
+                rates.set(a.id, n / c);
+        }
+        for (const a of agents) {
+            const rate = rates.get(a.id);
+            const others = [...rates].filter(([id]) => id !== a.id).map(([, r]) => r);
+            if (rate === undefined || others.length === 0)
+                continue;
+            const typical = median(others);
+            const excess = (rate - typical) * (capacity.get(a.id) ?? 0);
+            if (excess < MIN_EXCESS || rate <= OUTLIER_FACTOR * typical)
+                continue;
+            const times = typical > 0 ? `${(rate / typical).toFixed(1)}×` : 'far above';
+            (a.notes ??= []).push(`outlier: ${times} the ${label} per VU of the other agents (${String(of(a))} ${label})`);
+        }
+    }
+}
+function median(values) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+;// CONCATENATED MODULE: ./src/metrics/plausibility.ts
+
+
+/**
+ * More samples of one series per second than one k6 instance can emit: k6
+ * pushes every sample through one Go channel per VU and tops out around a
+ * million samples a second on the largest machines.
+ */
+const MAX_SAMPLES_PER_SECOND = 10_000_000;
+/** Seconds of samples allowed beyond the run's age (clock differences, a late flush). */
+const GRACE_SECONDS = 60;
+/**
+ * How far apart two built-in metrics that k6 emits in the same sample
+ * container may be at a delta's cut: the agent reads k6's JSON stream line by
+ * line, so a cut splits at most one container (one request, one iteration).
+ */
+const CONTAINER_SLACK = 10;
+/** k6 emits these trends with every HTTP request, in one container with its http_reqs sample. */
+const HTTP_TRENDS = [
+    'http_req_duration',
+    'http_req_blocked',
+    'http_req_connecting',
+    'http_req_tls_handshaking',
+    'http_req_sending',
+    'http_req_waiting',
+    'http_req_receiving',
+];
+/**
+ * What no honest k6 can report (issue 17.5), checked per agent before a
+ * delta is applied: the store then merges only deltas that could be true.
+ * An agent is trusted for its own share of samples, within what its k6
+ * could physically produce; it can still lie consistently, which the
+ * reports show as an outlier share (coordinator/outliers.ts).
+ */
+class PlausibilityGuard {
+    #agents = new Map();
+    #written;
+    /**
+     * @param options.writtenBuiltins built-in metrics the script itself adds
+     *   to (`new Counter('http_reqs')` is k6's own http_reqs): no rule on
+     *   what k6 emits holds for them.
+     */
+    constructor(options = {}) {
+        this.#written = options.writtenBuiltins ?? new Set();
+    }
+    /**
+     * Throws BAD_REQUEST (with `data.rule`) if the delta cannot be true for
+     * this agent; otherwise returns what records it, to call once it is applied.
+     */
+    check(agentId, delta, ctx) {
+        const totals = new Map();
+        for (const s of delta.series)
+            if (s.kind === 'total')
+                totals.set(s.metric, s.sink);
+        for (const s of delta.series)
+            this.#checkSeries(s, ctx);
+        this.#checkSubsets(delta.series, totals, ctx);
+        this.#checkChecks(delta.series, totals.get('checks'));
+        const before = this.#agents.get(agentId) ?? emptyCounts();
+        const after = addUp(before, delta.series, totals);
+        this.#checkCumulative(after, ctx.ageMs);
+        return () => this.#agents.set(agentId, after);
+    }
+    #builtin(metric) {
+        return builtinMetric(metric) !== undefined && !this.#written.has(metric);
+    }
+    #checkSeries(s, ctx) {
+        if (s.kind === 'check' || s.kind === 'ticks')
+            return;
+        const metric = s.kind === 'sub' ? ctx.submetricParent(s.key) : s.metric;
+        if (metric === undefined || !this.#builtin(metric))
+            return;
+        const sink = s.sink;
+        if (sink.t === 'counter' && sink.sum < 0) {
+            throw refused('negative-count', `k6's ${metric} counts events: it cannot go down`);
+        }
+        if (sink.t === 'trend' && sink.h.count > 0 && sink.h.min < 0) {
+            throw refused('negative-duration', `k6's ${metric} is a duration: it cannot be negative`);
+        }
+    }
+    /**
+     * A submetric's and a scenario/group part's samples are some of the
+     * metric's own: the agent files each sample under all of them in the same
+     * delta, so none can hold more than the metric's total.
+     */
+    #checkSubsets(series, totals, ctx) {
+        const parts = new Map();
+        for (const s of series) {
+            if (s.kind === 'sub') {
+                const parent = ctx.submetricParent(s.key);
+                if (parent !== undefined)
+                    within(s.sink, [s.sink], totals.get(parent), s.key);
+            }
+            else if (s.kind === 'part') {
+                const list = parts.get(s.metric) ?? [];
+                list.push(s.sink);
+                parts.set(s.metric, list);
+            }
+        }
+        for (const [metric, list] of parts) {
+            within(list[0], list, totals.get(metric), `${metric} (its scenario and group parts)`);
+        }
+    }
+    /** Every check result is also a sample of k6's `checks` rate, in the same delta. */
+    #checkChecks(series, checks) {
+        let passes = 0;
+        let fails = 0;
+        for (const s of series) {
+            if (s.kind !== 'check')
+                continue;
+            passes += s.passes;
+            fails += s.fails;
+        }
+        if (passes + fails === 0)
+            return;
+        const trues = checks?.t === 'rate' ? checks.trues : 0;
+        const falses = checks?.t === 'rate' ? checks.total - checks.trues : 0;
+        if (passes > trues || fails > falses) {
+            throw refused('checks', `its checks passed ${String(passes)} and failed ${String(fails)} times, but its ` +
+                `checks metric holds ${String(trues)} passes and ${String(falses)} failures`);
+        }
+    }
+    #checkCumulative(after, ageMs) {
+        if (this.#builtin('http_reqs')) {
+            const requests = after.counters.get('http_reqs') ?? 0;
+            for (const trend of HTTP_TRENDS) {
+                if (!this.#builtin(trend))
+                    continue;
+                const count = after.samples.get(trend) ?? 0;
+                if (Math.abs(count - requests) > CONTAINER_SLACK) {
+                    throw refused('http-samples', `k6 emits one ${trend} sample per request, but this agent reported ` +
+                        `${String(count)} of them for ${String(requests)} requests (http_reqs)`);
+                }
+            }
+            const failed = after.samples.get('http_req_failed') ?? 0;
+            if (this.#builtin('http_req_failed') && failed > requests + CONTAINER_SLACK) {
+                throw refused('http-samples', `k6 emits at most one http_req_failed sample per request, but this agent reported ` +
+                    `${String(failed)} of them for ${String(requests)} requests (http_reqs)`);
+            }
+        }
+        if (this.#builtin('iterations') && this.#builtin('iteration_duration')) {
+            const iterations = after.counters.get('iterations') ?? 0;
+            const durations = after.samples.get('iteration_duration') ?? 0;
+            if (Math.abs(durations - iterations) > CONTAINER_SLACK) {
+                throw refused('iteration-samples', `k6 emits one iteration_duration sample per complete iteration, but this agent ` +
+                    `reported ${String(durations)} of them for ${String(iterations)} iterations`);
+            }
+        }
+        const limit = MAX_SAMPLES_PER_SECOND * (Math.max(0, ageMs) / 1000 + GRACE_SECONDS);
+        const counts = [...after.samples, ['checks', after.checks]];
+        for (const [metric, count] of [...counts, ...eventCounts(after, (m) => this.#builtin(m))]) {
+            if (count > limit) {
+                throw refused('sample-rate', `${String(count)} ${metric} samples within ${(ageMs / 1000).toFixed(0)} s of the ` +
+                    `run: more than one k6 can emit (${String(MAX_SAMPLES_PER_SECOND)} a second)`);
+            }
+        }
+    }
+}
+/** Built-in counters that count events (one per sample), not bytes. */
+function eventCounts(counts, builtin) {
+    return [...counts.counters].filter(([m]) => builtin(m) && !m.startsWith('data_'));
+}
+function emptyCounts() {
+    return { samples: new Map(), counters: new Map(), checks: 0 };
+}
+function addUp(before, series, totals) {
+    const after = {
+        samples: new Map(before.samples),
+        counters: new Map(before.counters),
+        checks: before.checks,
+    };
+    for (const [metric, sink] of totals) {
+        const n = sampleCount(sink);
+        if (n !== undefined)
+            after.samples.set(metric, (after.samples.get(metric) ?? 0) + n);
+        if (sink.t === 'counter' && !sink.empty && builtinMetric(metric)) {
+            after.counters.set(metric, (after.counters.get(metric) ?? 0) + sink.sum);
+        }
+    }
+    for (const s of series)
+        if (s.kind === 'check')
+            after.checks += s.passes + s.fails;
+    return after;
+}
+function sampleCount(sink) {
+    if (sink.t === 'trend')
+        return sink.h.count;
+    if (sink.t === 'rate')
+        return sink.total;
+    return undefined;
+}
+/**
+ * Refuses `parts` (one sink, or a metric's parts together) holding more
+ * samples than `total`, the metric's own sink in the same delta.
+ */
+function within(first, parts, total, what) {
+    if (first === undefined)
+        return;
+    const fail = (detail) => refused('subset', `${what} holds ${detail} than the metric itself in the same delta`);
+    if (first.t === 'rate') {
+        const trues = parts.reduce((n, p) => n + (p.t === 'rate' ? p.trues : 0), 0);
+        const falses = parts.reduce((n, p) => n + (p.t === 'rate' ? p.total - p.trues : 0), 0);
+        const t = total?.t === 'rate' ? total : { trues: 0, total: 0 };
+        if (trues > t.trues || falses > t.total - t.trues)
+            throw fail('more samples');
+    }
+    else if (first.t === 'trend') {
+        const count = parts.reduce((n, p) => n + (p.t === 'trend' ? p.h.count : 0), 0);
+        const h = total?.t === 'trend' ? total.h : undefined;
+        if (count > (h?.count ?? 0))
+            throw fail('more samples');
+        for (const p of parts) {
+            if (p.t !== 'trend' || p.h.count === 0 || !h)
+                continue;
+            if (p.h.min < h.min || p.h.max > h.max)
+                throw fail('smaller or larger samples');
+        }
+    }
+}
+function refused(rule, reason) {
+    return new K6DistributedError('BAD_REQUEST', `invalid metric delta (${rule}): ${reason}`, {
+        data: { rule },
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/metrics/store.ts
@@ -108214,6 +108641,7 @@ function passes(threshold, values) {
 
 
 
+
 /** k6 always tracks this submetric for the summary when expected_response is a system tag. */
 const EXPECTED_RESPONSE = {
     key: 'http_req_duration{expected_response:true}',
@@ -108234,8 +108662,13 @@ class CoordinatorMetrics {
     #sets;
     #evaluator;
     #o;
+    #guard;
+    /** When this run's metrics began: agents cannot have sampled for longer. */
+    #sinceMs;
     constructor(options) {
         this.#o = options;
+        this.#guard = new PlausibilityGuard({ writtenBuiltins: options.writtenBuiltins });
+        this.#sinceMs = (options.now ?? Date.now)();
         // Intervals as long as the agents' send interval (finer ones would alias: an agent's
         // delta in one, none in the next); a delta's requests spread over at most two.
         const intervalMs = options.intervalMs ?? 1_000;
@@ -108261,7 +108694,12 @@ class CoordinatorMetrics {
         this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
     }
     apply(agentId, report, atMs) {
+        const record = this.#guard.check(agentId, report.delta, {
+            submetricParent: (key) => this.store.submetricSpecs.get(key)?.metric,
+            ageMs: atMs - this.#sinceMs,
+        });
         const breaches = this.store.apply(agentId, report.delta);
+        record();
         this.timeline.record(agentId, report.delta, atMs);
         return breaches;
     }
@@ -108687,7 +109125,10 @@ class CoordinatorServer {
             }
             case `POST ${ROUTES.metrics}`: {
                 const agent = this.#agentOf(req);
-                const body = await this.#readBody(agent, req, MetricsReport, this.#routeLimit('metrics'));
+                const body = await this.#readBody(agent, req, MetricsReport, this.#routeLimit('metrics')).catch((error) => {
+                    coordinator.refusedMetrics(agent, error);
+                    throw error;
+                });
                 coordinator.reportMetrics(agent, body);
                 send(res, 200, { ok: true, seq: body.seq });
                 return;
@@ -108937,6 +109378,8 @@ function chooseTransport(requested, options) {
 
 
 
+
+
 /**
  * How often agents send deltas: every second, every 2 s above 128 agents
  * (the coordinator's CPU is per delta: BENCHMARKS.md, coordinator scale).
@@ -108983,6 +109426,8 @@ async function coordinate(options) {
             : [],
         options: test.options,
         flags,
+        now: options.now,
+        writtenBuiltins: await builtinMetricWrites(test.archivePath, BUILTIN_METRIC_NAMES),
         intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
         thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
     });
@@ -109040,6 +109485,8 @@ async function coordinate(options) {
         const result = await coordinator.result;
         for (const agent of result.agents)
             agent.totals = metrics.store.agentTotals(agent.id);
+        const records = new Map(coordinator.agents.map((a) => [a.id, a]));
+        markOutliers(result.agents, (id) => records.get(id)?.event('ready')?.vusMax);
         warnNoIterations(result, options.log);
         const summary = metrics.summarySource({
             durationMs: coordinator.runDurationMs,
@@ -109341,8 +109788,13 @@ function renderRunReport(result) {
 }
 /**
  * The per-agent table, one row of plain-text cells per agent (`*`: ran setup
+<<<<<<< HEAD
  * and teardown). Names, tags and loss reasons come from agents: one line each,
  * printable (issue 17.9).
+=======
+ * and teardown), shared by the text, Markdown and HTML reports; a `notes`
+ * column when an agent is marked (issue 17.5).
+>>>>>>> f4f2a22 (Metrics: deltas no honest k6 could send are refused whole, and an agent with an outlier share is marked in every report (issue 17.5))
  */
 function run_report_agentTable(result) {
     const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
@@ -109360,6 +109812,10 @@ function run_report_agentTable(result) {
             .join(' ') || '-',
         a.lost ? `LOST: ${printable_printableName(a.lost)}` : a.k6Exit ? exitText(a.k6Exit) : '-',
     ]);
+    // Only when there is something to say: what an agent reported that cannot be, or an outlier share.
+    const notes = result.agents.some((a) => a.notes?.length);
+    if (notes)
+        result.agents.forEach((a, i) => rows[i]?.push(a.notes?.join('; ') || '-'));
     const header = [
         'agent',
         'name',
@@ -109371,6 +109827,7 @@ function run_report_agentTable(result) {
         'failed',
         'tags',
         'k6 exit',
+        ...(notes ? ['notes'] : []),
     ];
     return { header, rows };
 }
@@ -109532,7 +109989,7 @@ function assemble(s, agents, checks, input) {
         lines.push('', '#### Checks', '', '| Check | Passes | Fails |', '| --- | ---: | ---: |');
         lines.push(...s.checks.slice(0, checks));
     }
-    lines.push('', '#### Agents (\\* ran setup and teardown)', '', `| ${agentTable(result).header.map(capitalize).join(' | ')} |`, '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |', ...s.agents.slice(0, agents));
+    lines.push('', '#### Agents (\\* ran setup and teardown)', '', `| ${agentTable(result).header.map(capitalize).join(' | ')} |`, `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |${agentTable(result).header.length > 10 ? ' --- |' : ''}`, ...s.agents.slice(0, agents));
     const hidden = [
         s.agents.length > agents ? `${String(s.agents.length - agents)} agents` : '',
         s.checks.length > checks ? `${String(s.checks.length - checks)} checks` : '',
@@ -109683,14 +110140,35 @@ function escapeXml(text) {
     return text.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
 }
 const num = (x) => (Math.round(x * 10) / 10).toString();
+/** Largest axis value: the nice step above it stays finite (issue 17.2). */
+const AXIS_LIMIT = 1e300;
+/** Most tick marks per axis, whatever the values (a tick loop always ends). */
+const MAX_TICKS = 12;
+/** A value the chart can place: finite, within ±AXIS_LIMIT. */
+const plottable = (v) => typeof v === 'number' && Math.abs(v) <= AXIS_LIMIT;
+/**
+ * Tick values 0, step, 2·step, … up to `max` (inclusive, with half a step of
+ * slack), at most MAX_TICKS + 1 of them: computed by index, so no loop can
+ * stall on a step too small to change the value.
+ */
+function ticks(max, step) {
+    const count = Math.min(MAX_TICKS, Math.floor(max / step + 0.5));
+    return Array.from({ length: count + 1 }, (_, i) => i * step);
+}
 function svgLineChart(chart) {
-    const values = chart.series.flatMap((s) => s.values.filter((v) => v !== null));
-    const step = niceStep(Math.max(...values, 0) / 4);
-    const yMax = step * Math.max(1, Math.ceil(Math.max(...values, 0) / step));
+    // Values no axis can hold (non-finite, beyond ±1e300) are gaps, not points.
+    const series = chart.series.map((s) => ({
+        name: s.name,
+        values: s.values.map((v) => (plottable(v) ? v : null)),
+    }));
+    const values = series.flatMap((s) => s.values.filter(plottable));
+    const highest = values.reduce((m, v) => Math.max(m, v), 0);
+    const step = niceStep(highest / 4);
+    const yMax = step * Math.max(1, Math.ceil(highest / step));
     const xMin = 0;
-    const xMax = Math.max(...chart.xs, 1);
+    const xMax = chart.xs.filter(plottable).reduce((m, t) => Math.max(m, t), 1);
     // A legend gets its own rows between the title and the plot.
-    const legend = chart.series.length > 1 ? chart.series.length : 0;
+    const legend = series.length > 1 ? series.length : 0;
     const legendRows = Math.min(LEGEND.rows, Math.ceil(legend / LEGEND.perRow));
     const top = PAD.top + legendRows * LEGEND.rowHeight;
     const plotW = WIDTH - PAD.left - PAD.right;
@@ -109699,15 +110177,15 @@ function svgLineChart(chart) {
     const y = (v) => top + plotH - (v / yMax) * plotH;
     const parts = [];
     parts.push(`<svg class="chart" role="img" aria-label="${escapeXml(chart.title)}" viewBox="0 0 ${String(WIDTH)} ${String(HEIGHT)}" width="${String(WIDTH)}" height="${String(HEIGHT)}" xmlns="http://www.w3.org/2000/svg">`, `<text class="title" x="${String(PAD.left)}" y="18">${escapeXml(chart.title)}</text>`);
-    for (let v = 0; v <= yMax + step / 2; v += step) {
+    for (const v of ticks(yMax, step)) {
         parts.push(`<line class="grid" x1="${String(PAD.left)}" x2="${String(WIDTH - PAD.right)}" y1="${num(y(v))}" y2="${num(y(v))}"/>`, `<text class="tick" x="${String(PAD.left - 6)}" y="${num(y(v) + 4)}" text-anchor="end">${escapeXml(tick(v))}</text>`);
     }
     const xStep = niceStep(xMax / 6);
-    for (let t = 0; t <= xMax; t += xStep) {
+    for (const t of ticks(xMax - xStep / 2, xStep)) {
         parts.push(`<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${String(t)}s</text>`);
     }
     parts.push(`<text class="unit" x="${String(PAD.left - 6)}" y="${String(top - 10)}" text-anchor="end">${escapeXml(chart.unit)}</text>`);
-    chart.series.forEach((series, i) => {
+    series.forEach((series, i) => {
         const color = svg_chart_COLORS[i % svg_chart_COLORS.length] ?? '#000';
         // One polyline per unbroken run of values.
         let run = [];
@@ -109719,7 +110197,7 @@ function svgLineChart(chart) {
         };
         series.values.forEach((v, j) => {
             const t = chart.xs[j];
-            if (v === null || t === undefined)
+            if (v === null || !plottable(t))
                 flush();
             else
                 run.push(`${num(x(t))},${num(y(v))}`);
@@ -109727,7 +110205,7 @@ function svgLineChart(chart) {
         flush();
     });
     const slots = legendRows * LEGEND.perRow;
-    chart.series.slice(0, legend).forEach((series, i) => {
+    series.slice(0, legend).forEach((series, i) => {
         if (i >= slots)
             return;
         const lx = PAD.left + (i % LEGEND.perRow) * 140;
@@ -110031,23 +110509,35 @@ async function reserveHtmlReport(flags) {
     const files = await reserveFiles({ html: flags.reportHtml });
     return files.html;
 }
-/** --report-html: the run as one HTML page; a failure to write it is logged, as k6 does for its summary files. */
+/**
+ * --report-html: the run as one HTML page; a failure to render or write it
+ * is logged, as k6 does for its summary files: the exit code stays the run's.
+ */
 async function writeHtmlReport(flags, result, script, log, file) {
     if (flags.reportHtml === undefined)
         return;
-    const html = renderHtmlReport({
-        result,
-        source: result.summary,
-        timeline: result.timeline,
-        title: script,
-        generatedAt: new Date(),
-    });
     try {
+        const html = renderHtmlReport({
+            result,
+            source: result.summary,
+            timeline: result.timeline,
+            title: script,
+            generatedAt: new Date(),
+        });
         await (file ? file.write(html) : (0,promises_.writeFile)(flags.reportHtml, html));
         log.info(`HTML report: ${flags.reportHtml}`);
     }
     catch (error) {
         log.error(`could not write the HTML report to ${flags.reportHtml}: ${errorMessage(error)}`);
+    }
+}
+/** The distributed run's report after the summary; a failure to render it is logged, never the verdict. */
+function printRunReport(io, log, result) {
+    try {
+        io.stdout.write(renderRunReport(result));
+    }
+    catch (error) {
+        log.error(`could not render the run report: ${errorMessage(error)}`);
     }
 }
 /**
@@ -110132,7 +110622,7 @@ function addRunCommands(program, io, log, exit) {
                     signal: io.signal,
                     ...summaryOutput(io, flags),
                 });
-                io.stdout.write(renderRunReport(result));
+                printRunReport(io, log, result);
                 await writeHtmlReport(flags, result, script, log, report);
                 exit(compareWithBaseline(io, log, flags, baseline, result));
             }
@@ -110169,7 +110659,7 @@ function addRunCommands(program, io, log, exit) {
                     ...summaryOutput(io, flags),
                     onListening: (url) => void io.stdout.write(`${url}\n`),
                 });
-                io.stdout.write(renderRunReport(result));
+                printRunReport(io, log, result);
                 await writeHtmlReport(flags, result, script, log, report);
                 exit(compareWithBaseline(io, log, flags, baseline, result));
             }
