@@ -14,6 +14,7 @@ import { CoordinatorMetrics } from '../../src/coordinator/run-metrics.js';
 import { parseRunFlags } from '../../src/k6/run-flags.js';
 import { hasErrorCode } from '../../src/errors.js';
 import { K6_EXIT_CODES } from '../../src/k6/exit-codes.js';
+import { JsonText } from '../../src/protocol/json-text.js';
 import {
   AgentEvent,
   PROTOCOL_VERSION,
@@ -106,7 +107,10 @@ type Harness = ReturnType<typeof harness>;
 /** Asserts the agent's current instruction type and returns it, narrowed. */
 function current<T extends Instruction['type']>(agent: AgentRecord, type: T): InstructionOf<T> {
   expect(agent.instruction.type).toBe(type);
-  return agent.instruction as InstructionOf<T>;
+  const instruction = agent.instruction as InstructionOf<T>;
+  // setup() data is serialized once for every agent: what an agent parses from the wire.
+  const data = (instruction as { data?: unknown }).data;
+  return data instanceof JsonText ? { ...instruction, data: data.parse() } : instruction;
 }
 
 const ready: AgentEvent = { type: 'ready', vusMax: 4 };

@@ -104549,6 +104549,41 @@ function auth_sha256(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest();
 }
 
+;// CONCATENATED MODULE: ./src/protocol/json-text.ts
+
+/**
+ * A value serialized once, sent many times: setup() data goes to every agent
+ * (and again on each retried poll), up to the events route's size limit, so
+ * serializing it per answer would cost the coordinator agents × size of CPU
+ * (issue 17.3). `stringifyWithText` splices the text in as it is.
+ */
+class JsonText {
+    text;
+    constructor(value) {
+        // undefined (a setup() that returned nothing) travels as null, as JSON.stringify would put it.
+        this.text = value === undefined ? 'null' : JSON.stringify(value);
+    }
+    /** What the receiver parses. */
+    parse() {
+        return JSON.parse(this.text);
+    }
+}
+/** JSON.stringify, with every JsonText inside `body` spliced in verbatim. */
+function stringifyWithText(body) {
+    const texts = [];
+    // Random per call: no string in the data can match it.
+    const marker = `json-text-${(0,external_node_crypto_.randomUUID)()}-`;
+    const json = JSON.stringify(body, (_key, value) => {
+        if (!(value instanceof JsonText))
+            return value;
+        texts.push(value.text);
+        return `${marker}${String(texts.length - 1)}`;
+    });
+    if (texts.length === 0)
+        return json;
+    return json.replace(new RegExp(`"${marker}(\\d+)"`, 'g'), (_, i) => texts[Number(i)] ?? 'null');
+}
+
 ;// CONCATENATED MODULE: ./src/metrics/agent-budget.ts
 
 /**
@@ -105381,6 +105416,7 @@ function refusalNote(refusals) {
 
 
 
+
 /**
  * The coordination core: registration, phases, barriers and the exit code.
  * It knows nothing about HTTP; the server in ./server.ts is one transport for
@@ -105859,8 +105895,10 @@ class Coordinator {
     }
     #distribute() {
         this.#phase = 'distributing';
+        // Serialized once for every agent and every poll that carries it (issue 17.3).
+        const data = new JsonText(this.#setupData);
         for (const agent of this.#live())
-            agent.instruct({ type: 'setup-data', data: this.#setupData });
+            agent.instruct({ type: 'setup-data', data });
     }
     #start() {
         this.#phase = 'running';
@@ -108964,6 +109002,7 @@ class RateLimiter {
 
 
 
+
 const STATUS_BY_CODE = {
     BAD_REQUEST: 400,
     PROTOCOL_MISMATCH: 400,
@@ -109282,7 +109321,7 @@ async function readJson(req, schema, limit) {
     return parsed.data;
 }
 function send(res, status, body) {
-    const text = JSON.stringify(body);
+    const text = stringifyWithText(body);
     res.writeHead(status, {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(text),

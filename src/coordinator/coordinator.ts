@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 import { errorMessage, K6DistributedError } from '../errors.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import { JsonText } from '../protocol/json-text.js';
 import { limitMessage, type LimitBreach } from '../metrics/agent-budget.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import type { Logger } from '../runtime/logger.js';
@@ -614,7 +615,9 @@ export class Coordinator {
 
   #distribute(): void {
     this.#phase = 'distributing';
-    for (const agent of this.#live()) agent.instruct({ type: 'setup-data', data: this.#setupData });
+    // Serialized once for every agent and every poll that carries it (issue 17.3).
+    const data = new JsonText(this.#setupData);
+    for (const agent of this.#live()) agent.instruct({ type: 'setup-data', data });
   }
 
   #start(): void {

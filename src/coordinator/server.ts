@@ -13,6 +13,7 @@ import {
   ROUTES,
   type ErrorBody,
 } from '../protocol/messages.js';
+import { stringifyWithText } from '../protocol/json-text.js';
 import type { Logger } from '../runtime/logger.js';
 import { printableName } from '../runtime/printable.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -412,7 +413,7 @@ async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>, limit: nu
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  const text = stringifyWithText(body);
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
