@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { globalUseLines, timeDeclarations } from '../../src/k6/script-scan.js';
+import { globalUseLines, metricDeclarations, timeDeclarations } from '../../src/k6/script-scan.js';
 
 describe('globalUseLines: where a script reads a global', () => {
   it('issue 16.10: finds __VU read as an identifier, in code and template expressions', () => {
@@ -51,5 +51,39 @@ describe('issue 18: custom metrics the script declares as times', () => {
       { name: 'busy_time', type: 'counter', contains: 'time' },
     ]);
     expect(timeDeclarations('const x: number = new Trend(')).toEqual([]);
+  });
+});
+
+describe('metricDeclarations (issue 17: the script decides a custom metric’s type)', () => {
+  it('finds literal names of classes imported from k6/metrics, with their type and contains', () => {
+    const source = [
+      "import { Counter, Trend as T, Rate } from 'k6/metrics';",
+      "const a = new Counter('orders');",
+      "const b = new T('latency', true);",
+      "const c = new Rate('paid', false);",
+      'const d = new Counter(`tpl`);',
+      'const e = new Rate(name);',
+      "const f = new T('dyn', isTime);",
+    ].join('\n');
+    expect(metricDeclarations(source)).toEqual([
+      { name: 'orders', type: 'counter', contains: 'default' },
+      { name: 'latency', type: 'trend', contains: 'time' },
+      { name: 'paid', type: 'rate', contains: 'default' },
+    ]);
+  });
+
+  it('ignores a class of the same name that does not come from k6/metrics', () => {
+    const source = [
+      "import { Gauge } from './my-ui.js';",
+      'class Trend {}',
+      "new Gauge('not_a_metric'); new Trend('nor_this');",
+    ].join('\n');
+    expect(metricDeclarations(source)).toEqual([]);
+  });
+
+  it('finds nothing in source the tokenizer cannot read', () => {
+    const source =
+      "import { Trend } from 'k6/metrics';\nconst t = new Trend('x');\nconst s = 'unterminated";
+    expect(metricDeclarations(source)).toEqual([]);
   });
 });

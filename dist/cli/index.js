@@ -104356,6 +104356,80 @@ async function timeMetricDeclarations(archivePath, entry) {
     });
     return [...found.values()];
 }
+/**
+ * Custom metrics the archive's modules declare with a literal name and a class
+ * imported from k6/metrics (`new Trend('x', true)`): the script's own word on
+ * their types, so no agent can define one otherwise before the honest ones
+ * (issue 17: an agent decides nothing for the run). A name declared with two
+ * types is left out (k6 refuses such a script itself), as is source the
+ * tokenizer cannot read.
+ */
+async function declaredMetricTypes(archivePath) {
+    const found = new Map();
+    await forEachModule(archivePath, 'data', (source) => {
+        for (const info of metricDeclarations(source)) {
+            const seen = found.get(info.name);
+            const same = seen && seen.type === info.type && seen.contains === info.contains;
+            found.set(info.name, seen === undefined || same ? info : null);
+        }
+    });
+    return [...found.values()].filter((info) => info !== null);
+}
+/** `new X('name')`, `new X('name', true|false)` where X is imported from k6/metrics. */
+function metricDeclarations(source) {
+    let tokens;
+    try {
+        tokens = [...tokenizer(source, TOKENIZER_OPTIONS)];
+    }
+    catch {
+        return [];
+    }
+    const text = (t) => (t ? source.slice(t.start, t.end) : '');
+    const classes = k6MetricImports(tokens, text);
+    const out = [];
+    for (let i = 0; i + 4 < tokens.length; i++) {
+        if (tokens[i]?.type.label !== 'new')
+            continue;
+        const type = classes.get(text(tokens[i + 1]));
+        const name = tokens[i + 3];
+        if (type === undefined || text(tokens[i + 2]) !== '(' || name?.type.label !== 'string') {
+            continue;
+        }
+        const after = [text(tokens[i + 4]), text(tokens[i + 5]), text(tokens[i + 6])];
+        const isTime = after[0] === ')' ? false : after[0] === ',' && after[2] === ')' ? after[1] : undefined;
+        if (isTime !== false && isTime !== 'true' && isTime !== 'false')
+            continue;
+        const literal = text(name).slice(1, -1);
+        if (!METRIC_NAME.test(literal))
+            continue;
+        out.push({ name: literal, type, contains: isTime === 'true' ? 'time' : 'default' });
+    }
+    return out;
+}
+/** `import { Trend, Counter as C } from 'k6/metrics'`: local name → metric type. */
+function k6MetricImports(tokens, text) {
+    const classes = new Map();
+    for (let i = 0; i < tokens.length; i++) {
+        if (tokens[i]?.type.label !== 'import' || text(tokens[i + 1]) !== '{')
+            continue;
+        let end = i + 2;
+        while (end < tokens.length && text(tokens[end]) !== '}')
+            end++;
+        const from = tokens[end + 2];
+        if (text(tokens[end + 1]) !== 'from' || !/^['"]k6\/metrics['"]$/.test(text(from)))
+            continue;
+        for (let j = i + 2; j < end; j++) {
+            const imported = text(tokens[j]);
+            if (!Object.hasOwn(METRIC_CLASSES, imported))
+                continue;
+            const local = text(tokens[j + 1]) === 'as' ? text(tokens[j + 2]) : imported;
+            const type = METRIC_CLASSES[imported];
+            if (type !== undefined)
+                classes.set(local, type);
+        }
+    }
+    return classes;
+}
 /** `new <Class> ( '<name>' , true )` token by token; unreadable source yields nothing. */
 function timeDeclarations(source) {
     const out = [];
@@ -107805,6 +107879,7 @@ function refused(rule, reason) {
  */
 class MetricStore {
     #defs = new Map();
+    #declared = new Map();
     #subSpecs;
     #totals = new Map();
     #subs = new Map();
@@ -107822,11 +107897,17 @@ class MetricStore {
      * @param options.metrics definitions the coordinator learnt from k6 itself
      *   (the thresholds' custom metrics): known before any sample, and an
      *   agent's definition must agree with them.
+     * @param options.declared the script's own declarations (k6/script-scan.ts
+     *   declaredMetricTypes): an agent's definition must agree with them too, so
+     *   the first agent to report a metric cannot decide its type for the
+     *   others; unlike `metrics`, they do not make the metric appear.
      */
     constructor(options) {
         this.#subSpecs = new Map(options.submetrics.map((s) => [s.key, s]));
         for (const def of options.metrics ?? [])
             this.#defs.set(def.name, def);
+        for (const def of options.declared ?? [])
+            this.#declared.set(def.name, def);
     }
     /** The run started: the agents in it and the setup() time it counts before the start instant. */
     startRun(run) {
@@ -107879,7 +107960,10 @@ class MetricStore {
     #validate(delta) {
         const defs = new Map();
         for (const def of delta.metrics) {
-            const known = this.#defs.get(def.name) ?? defs.get(def.name) ?? builtinMetric(def.name);
+            const known = this.#defs.get(def.name) ??
+                defs.get(def.name) ??
+                builtinMetric(def.name) ??
+                this.#declared.get(def.name);
             if (known && (known.type !== def.type || known.contains !== def.contains)) {
                 throw badDelta(`metric ${def.name} is a ${known.type}, not a ${def.type}`);
             }
@@ -108728,6 +108812,7 @@ class CoordinatorMetrics {
         this.store = new MetricStore({
             submetrics: this.plan.submetrics,
             metrics: options.thresholdMetrics,
+            declared: options.scriptMetrics,
         });
         this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
     }
@@ -109467,6 +109552,7 @@ async function coordinate(options) {
         flags,
         now: options.now,
         writtenBuiltins: await builtinMetricWrites(test.archivePath, BUILTIN_METRIC_NAMES),
+        scriptMetrics: await declaredMetricTypes(test.archivePath),
         intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
         thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
     });

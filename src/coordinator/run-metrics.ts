@@ -33,6 +33,8 @@ export interface RunMetricsOptions {
   intervalMs?: number;
   /** The thresholds' custom metrics, as k6 defines them (k6/threshold-metrics.ts). */
   thresholdMetrics?: readonly MetricInfo[];
+  /** Custom metrics the script declares with a literal name (k6/script-scan.ts declaredMetricTypes). */
+  scriptMetrics?: readonly MetricInfo[];
   /** How agents get their k6's samples (default json). */
   transport?: MetricTransport;
   /** Custom metrics the script declares as times (cloud transport: k6 does not say). */
@@ -85,6 +87,7 @@ export class CoordinatorMetrics implements RunMetrics {
     this.store = new MetricStore({
       submetrics: this.plan.submetrics,
       metrics: options.thresholdMetrics,
+      declared: options.scriptMetrics,
     });
     this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
   }

@@ -11,7 +11,12 @@ import { parseRunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
 import { testEnvironment } from '../k6/test-env.js';
 import { thresholdMetrics } from '../k6/threshold-metrics.js';
-import { builtinMetricWrites, timeMetricDeclarations, vuNumberWarning } from '../k6/script-scan.js';
+import {
+  builtinMetricWrites,
+  declaredMetricTypes,
+  timeMetricDeclarations,
+  vuNumberWarning,
+} from '../k6/script-scan.js';
 import { BUILTIN_METRIC_NAMES } from '../metrics/builtin.js';
 import type { Timeline } from '../metrics/timeline.js';
 import type { MetricInfo } from '../metrics/types.js';
@@ -154,6 +159,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     flags,
     now: options.now,
     writtenBuiltins: await builtinMetricWrites(test.archivePath, BUILTIN_METRIC_NAMES),
+    scriptMetrics: await declaredMetricTypes(test.archivePath),
     intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
     thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
   });

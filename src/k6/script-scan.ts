@@ -138,6 +138,78 @@ export async function timeMetricDeclarations(
   return [...found.values()];
 }
 
+/**
+ * Custom metrics the archive's modules declare with a literal name and a class
+ * imported from k6/metrics (`new Trend('x', true)`): the script's own word on
+ * their types, so no agent can define one otherwise before the honest ones
+ * (issue 17: an agent decides nothing for the run). A name declared with two
+ * types is left out (k6 refuses such a script itself), as is source the
+ * tokenizer cannot read.
+ */
+export async function declaredMetricTypes(archivePath: string): Promise<MetricInfo[]> {
+  const found = new Map<string, MetricInfo | null>();
+  await forEachModule(archivePath, 'data', (source) => {
+    for (const info of metricDeclarations(source)) {
+      const seen = found.get(info.name);
+      const same = seen && seen.type === info.type && seen.contains === info.contains;
+      found.set(info.name, seen === undefined || same ? info : null);
+    }
+  });
+  return [...found.values()].filter((info): info is MetricInfo => info !== null);
+}
+
+/** `new X('name')`, `new X('name', true|false)` where X is imported from k6/metrics. */
+export function metricDeclarations(source: string): MetricInfo[] {
+  let tokens: Token[];
+  try {
+    tokens = [...tokenizer(source, TOKENIZER_OPTIONS)];
+  } catch {
+    return [];
+  }
+  const text = (t: Token | undefined) => (t ? source.slice(t.start, t.end) : '');
+  const classes = k6MetricImports(tokens, text);
+  const out: MetricInfo[] = [];
+  for (let i = 0; i + 4 < tokens.length; i++) {
+    if (tokens[i]?.type.label !== 'new') continue;
+    const type = classes.get(text(tokens[i + 1]));
+    const name = tokens[i + 3];
+    if (type === undefined || text(tokens[i + 2]) !== '(' || name?.type.label !== 'string') {
+      continue;
+    }
+    const after = [text(tokens[i + 4]), text(tokens[i + 5]), text(tokens[i + 6])];
+    const isTime =
+      after[0] === ')' ? false : after[0] === ',' && after[2] === ')' ? after[1] : undefined;
+    if (isTime !== false && isTime !== 'true' && isTime !== 'false') continue;
+    const literal = text(name).slice(1, -1);
+    if (!METRIC_NAME.test(literal)) continue;
+    out.push({ name: literal, type, contains: isTime === 'true' ? 'time' : 'default' });
+  }
+  return out;
+}
+
+/** `import { Trend, Counter as C } from 'k6/metrics'`: local name → metric type. */
+function k6MetricImports(
+  tokens: readonly Token[],
+  text: (t: Token | undefined) => string,
+): Map<string, MetricType> {
+  const classes = new Map<string, MetricType>();
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]?.type.label !== 'import' || text(tokens[i + 1]) !== '{') continue;
+    let end = i + 2;
+    while (end < tokens.length && text(tokens[end]) !== '}') end++;
+    const from = tokens[end + 2];
+    if (text(tokens[end + 1]) !== 'from' || !/^['"]k6\/metrics['"]$/.test(text(from))) continue;
+    for (let j = i + 2; j < end; j++) {
+      const imported = text(tokens[j]);
+      if (!Object.hasOwn(METRIC_CLASSES, imported)) continue;
+      const local = text(tokens[j + 1]) === 'as' ? text(tokens[j + 2]) : imported;
+      const type = METRIC_CLASSES[imported];
+      if (type !== undefined) classes.set(local, type);
+    }
+  }
+  return classes;
+}
+
 /** `new <Class> ( '<name>' , true )` token by token; unreadable source yields nothing. */
 export function timeDeclarations(source: string): MetricInfo[] {
   const out: MetricInfo[] = [];

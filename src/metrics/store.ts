@@ -37,6 +37,7 @@ export interface AgentTotals {
  */
 export class MetricStore {
   readonly #defs = new Map<string, MetricInfo>();
+  readonly #declared = new Map<string, MetricInfo>();
   readonly #subSpecs: ReadonlyMap<string, SubmetricSpec>;
   readonly #totals = new Map<string, StoreSink>();
   readonly #subs = new Map<string, StoreSink>();
@@ -55,10 +56,19 @@ export class MetricStore {
    * @param options.metrics definitions the coordinator learnt from k6 itself
    *   (the thresholds' custom metrics): known before any sample, and an
    *   agent's definition must agree with them.
+   * @param options.declared the script's own declarations (k6/script-scan.ts
+   *   declaredMetricTypes): an agent's definition must agree with them too, so
+   *   the first agent to report a metric cannot decide its type for the
+   *   others; unlike `metrics`, they do not make the metric appear.
    */
-  constructor(options: { submetrics: readonly SubmetricSpec[]; metrics?: readonly MetricInfo[] }) {
+  constructor(options: {
+    submetrics: readonly SubmetricSpec[];
+    metrics?: readonly MetricInfo[];
+    declared?: readonly MetricInfo[];
+  }) {
     this.#subSpecs = new Map(options.submetrics.map((s) => [s.key, s]));
     for (const def of options.metrics ?? []) this.#defs.set(def.name, def);
+    for (const def of options.declared ?? []) this.#declared.set(def.name, def);
   }
 
   /** The run started: the agents in it and the setup() time it counts before the start instant. */
@@ -113,7 +123,11 @@ export class MetricStore {
   #validate(delta: MetricDelta): Map<string, MetricInfo> {
     const defs = new Map<string, MetricInfo>();
     for (const def of delta.metrics) {
-      const known = this.#defs.get(def.name) ?? defs.get(def.name) ?? builtinMetric(def.name);
+      const known =
+        this.#defs.get(def.name) ??
+        defs.get(def.name) ??
+        builtinMetric(def.name) ??
+        this.#declared.get(def.name);
       if (known && (known.type !== def.type || known.contains !== def.contains)) {
         throw badDelta(`metric ${def.name} is a ${known.type}, not a ${def.type}`);
       }
