@@ -37,7 +37,7 @@ describe("issue 17: a custom metric's type is the script's, not the first agent'
       },
     ).then(
       () => 0,
-      (error: { code?: number }) => error.code ?? -1,
+      (error: unknown) => (error as { code?: number }).code ?? -1,
     );
     expect(k6).toBe(0);
 
