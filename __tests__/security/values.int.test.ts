@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
+import { HTTP_REQ_TRENDS } from '../../src/metrics/builtin.js';
 import { ROUTES, type MetricDelta, type SeriesDelta } from '../../src/protocol/messages.js';
 import { renderRunMarkdown } from '../../src/github/report-markdown.js';
 import { renderHtmlReport } from '../../src/report/html.js';
@@ -353,15 +354,7 @@ describe('issue 17.5: totals no k6 could have measured are refused', () => {
       await evil.sent(1, ROUTES.metrics);
       return sendDelta(evil, 1, [
         total('http_reqs', { t: 'counter', sum: n }),
-        ...[
-          'http_req_duration',
-          'http_req_blocked',
-          'http_req_connecting',
-          'http_req_tls_handshaking',
-          'http_req_sending',
-          'http_req_waiting',
-          'http_req_receiving',
-        ].map((metric) => total(metric, trend(20, n))),
+        ...HTTP_REQ_TRENDS.map((metric) => total(metric, trend(20, n))),
         total('http_req_failed', { t: 'rate', trues: 0, total: n }),
         total('iterations', { t: 'counter', sum: n }),
         total('iteration_duration', trend(25, n)),

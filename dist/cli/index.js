@@ -94578,6 +94578,16 @@ const BUILTIN = new Map(Object.entries({
     data_sent: ['counter', 'data'],
     data_received: ['counter', 'data'],
 }));
+/** The trends k6 emits with every HTTP request, beside one http_reqs sample (metrics/builtin.go). */
+const HTTP_REQ_TRENDS = [
+    'http_req_duration',
+    'http_req_blocked',
+    'http_req_connecting',
+    'http_req_tls_handshaking',
+    'http_req_sending',
+    'http_req_waiting',
+    'http_req_receiving',
+];
 /** Every built-in metric's name. */
 const BUILTIN_METRIC_NAMES = [...BUILTIN.keys()];
 /**
@@ -107073,6 +107083,7 @@ function nonTrendData(name, info, fmt) {
 ;// CONCATENATED MODULE: ./src/summary/report.ts
 
 
+
 /** k6's metric sections, in the order of its summary.Metrics fields. */
 const SECTIONS = [
     'http',
@@ -107092,7 +107103,7 @@ function sectionOf(name, mode) {
         : oneOf('checks', 'group_duration');
     if (hidden)
         return undefined;
-    if (oneOf('http_reqs', 'http_req_failed', 'http_req_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking', 'http_req_sending', 'http_req_waiting', 'http_req_receiving'))
+    if (oneOf('http_reqs', 'http_req_failed', ...HTTP_REQ_TRENDS))
         return 'http';
     if (oneOf('vus', 'vus_max', 'iterations', 'iteration_duration', 'dropped_iterations'))
         return 'execution';
@@ -107657,16 +107668,6 @@ const GRACE_SECONDS = 60;
  * line, so a cut splits at most one container (one request, one iteration).
  */
 const CONTAINER_SLACK = 10;
-/** k6 emits these trends with every HTTP request, in one container with its http_reqs sample. */
-const HTTP_TRENDS = [
-    'http_req_duration',
-    'http_req_blocked',
-    'http_req_connecting',
-    'http_req_tls_handshaking',
-    'http_req_sending',
-    'http_req_waiting',
-    'http_req_receiving',
-];
 /**
  * What no honest k6 can report (issue 17.5), checked per agent before a
  * delta is applied: the store then merges only deltas that could be true.
@@ -107765,7 +107766,7 @@ class PlausibilityGuard {
     #checkCumulative(after, ageMs) {
         if (this.#builtin('http_reqs')) {
             const requests = after.counters.get('http_reqs') ?? 0;
-            for (const trend of HTTP_TRENDS) {
+            for (const trend of HTTP_REQ_TRENDS) {
                 if (!this.#builtin(trend))
                     continue;
                 const count = after.samples.get(trend) ?? 0;

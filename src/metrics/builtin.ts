@@ -35,6 +35,17 @@ const BUILTIN = new Map<string, [MetricType, ValueType?]>(
   } satisfies Record<string, [MetricType, ValueType?]>),
 );
 
+/** The trends k6 emits with every HTTP request, beside one http_reqs sample (metrics/builtin.go). */
+export const HTTP_REQ_TRENDS: readonly string[] = [
+  'http_req_duration',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_waiting',
+  'http_req_receiving',
+];
+
 /** Every built-in metric's name. */
 export const BUILTIN_METRIC_NAMES: readonly string[] = [...BUILTIN.keys()];
 

@@ -1,6 +1,6 @@
 import { K6DistributedError } from '../errors.js';
 import type { MetricDelta, SeriesDelta } from '../protocol/messages.js';
-import { builtinMetric } from './builtin.js';
+import { builtinMetric, HTTP_REQ_TRENDS } from './builtin.js';
 import type { WireSink } from './sinks.js';
 
 /**
@@ -30,17 +30,6 @@ const GRACE_SECONDS = 60;
  * line, so a cut splits at most one container (one request, one iteration).
  */
 const CONTAINER_SLACK = 10;
-
-/** k6 emits these trends with every HTTP request, in one container with its http_reqs sample. */
-const HTTP_TRENDS = [
-  'http_req_duration',
-  'http_req_blocked',
-  'http_req_connecting',
-  'http_req_tls_handshaking',
-  'http_req_sending',
-  'http_req_waiting',
-  'http_req_receiving',
-];
 
 export interface DeltaContext {
   /** The metric a threshold submetric key selects from. */
@@ -157,7 +146,7 @@ export class PlausibilityGuard {
   #checkCumulative(after: AgentCounts, ageMs: number): void {
     if (this.#builtin('http_reqs')) {
       const requests = after.counters.get('http_reqs') ?? 0;
-      for (const trend of HTTP_TRENDS) {
+      for (const trend of HTTP_REQ_TRENDS) {
         if (!this.#builtin(trend)) continue;
         const count = after.samples.get(trend) ?? 0;
         if (Math.abs(count - requests) > CONTAINER_SLACK) {

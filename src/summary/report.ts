@@ -1,3 +1,4 @@
+import { HTTP_REQ_TRENDS } from '../metrics/builtin.js';
 import { k6Seconds } from '../metrics/sinks.js';
 import type { MetricType, ValueType } from '../metrics/types.js';
 import { observedSeries } from './series.js';
@@ -80,20 +81,7 @@ export function sectionOf(name: string, mode: SummaryMode): Section | undefined 
         )
       : oneOf('checks', 'group_duration');
   if (hidden) return undefined;
-  if (
-    oneOf(
-      'http_reqs',
-      'http_req_failed',
-      'http_req_duration',
-      'http_req_blocked',
-      'http_req_connecting',
-      'http_req_tls_handshaking',
-      'http_req_sending',
-      'http_req_waiting',
-      'http_req_receiving',
-    )
-  )
-    return 'http';
+  if (oneOf('http_reqs', 'http_req_failed', ...HTTP_REQ_TRENDS)) return 'http';
   if (oneOf('vus', 'vus_max', 'iterations', 'iteration_duration', 'dropped_iterations'))
     return 'execution';
   if (oneOf('data_sent', 'data_received')) return 'network';
