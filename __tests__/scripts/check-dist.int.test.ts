@@ -31,5 +31,6 @@ describe('scripts/check-dist.sh', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/dist\/index\.js differ/);
     expect(result.stderr).toMatch(/dist\/ is stale.*\n.*run 'npm run build' and commit dist\//);
-  }, 120_000);
+    // Two ncc builds of three bundles: minutes on a loaded 2-core machine.
+  }, 360_000);
 });
