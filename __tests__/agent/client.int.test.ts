@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
@@ -14,6 +15,7 @@ import { hasErrorCode } from '../../src/errors.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
+import { tempDir } from '../helpers/fs.js';
 
 type Step = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -93,6 +95,22 @@ describe('coordinator client retries (fake flaky coordinator on loopback)', () =
 
     expect(hasErrorCode(error, 'COORDINATOR_UNREACHABLE')).toBe(true);
     expect((error as Error).message).toMatch(/lost the coordinator at http:\/\/127\.0\.0\.1/);
+    expect(server.seen.length).toBeGreaterThan(1);
+  });
+
+  it('issue 19.6: retries a corrupt archive download as ARCHIVE_CHECKSUM_MISMATCH, then gives up', async () => {
+    const server = await scriptedServer([(_req, res) => res.writeHead(200).end('not the archive')]);
+    const path = join(await tempDir(), 'archive.tar');
+    const error = await client(server.url, 100)
+      .downloadArchive(path, 'ab'.repeat(32))
+      .catch((e: unknown) => e);
+
+    expect(hasErrorCode(error, 'COORDINATOR_UNREACHABLE')).toBe(true);
+    const cause = (error as Error).cause;
+    expect(hasErrorCode(cause, 'ARCHIVE_CHECKSUM_MISMATCH')).toBe(true);
+    expect((cause as Error).message).toMatch(
+      /^archive checksum [0-9a-f]{64} ≠ announced (ab){32}$/,
+    );
     expect(server.seen.length).toBeGreaterThan(1);
   });
 

@@ -128,9 +128,12 @@ export class CoordinatorClient {
       const actual = hash.digest('hex');
       if (actual !== sha256) {
         await rm(partial, { force: true });
-        throw Object.assign(new Error(`archive checksum ${actual} ≠ announced ${sha256}`), {
-          retry: true,
-        });
+        // A download cut short by a proxy is worth another try.
+        throw new K6DistributedError(
+          'ARCHIVE_CHECKSUM_MISMATCH',
+          `archive checksum ${actual} ≠ announced ${sha256}`,
+          { data: { retry: true } },
+        );
       }
     });
     await rename(partial, path);
@@ -189,13 +192,10 @@ export class CoordinatorClient {
     const parsed = ErrorBody.safeParse(parseJson(text));
     const message = parsed.success ? parsed.data.error.message : text.slice(0, 300);
     const code = parsed.success ? parsed.data.error.code : 'COORDINATOR_ERROR';
-    throw Object.assign(
-      new K6DistributedError(
-        knownCode(code),
-        `the coordinator answered ${method} ${path} with ${String(response.statusCode)}: ${message}`,
-        { data: { statusCode: response.statusCode } },
-      ),
-      { retry: retryable(response.statusCode) },
+    throw new K6DistributedError(
+      knownCode(code),
+      `the coordinator answered ${method} ${path} with ${String(response.statusCode)}: ${message}`,
+      { data: { statusCode: response.statusCode, retry: retryable(response.statusCode) } },
     );
   }
 
@@ -225,11 +225,13 @@ export class CoordinatorClient {
   }
 }
 
-/** Network errors and 429/5xx answers are retried; 4xx answers and bad bodies are not. */
+/**
+ * Network errors, 429/5xx answers and a corrupt archive download are retried;
+ * 4xx answers and bad bodies are not: ours say so in `data.retry`.
+ */
 function isRetryable(error: unknown): boolean {
-  const retry = (error as { retry?: unknown }).retry;
-  if (typeof retry === 'boolean') return retry;
-  return !(error instanceof K6DistributedError);
+  if (!(error instanceof K6DistributedError)) return true;
+  return error.data.retry === true;
 }
 
 const FORWARDED_CODES: readonly string[] = [

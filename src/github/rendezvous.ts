@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import { z } from 'zod';
 
-import { K6DistributedError } from '../errors.js';
+import { hasErrorCode, K6DistributedError } from '../errors.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { Backoff } from '../runtime/backoff.js';
 import type { Logger } from '../runtime/logger.js';
@@ -106,7 +106,7 @@ export async function findCoordinatorUrl(options: {
   }
 }
 
-/** The card in a downloaded artifact; an UnreadableCard error when it is not (yet) there. */
+/** The card in a downloaded artifact; a RENDEZVOUS_UNREADABLE error when it is not (yet) there. */
 async function readCard(store: ArtifactStore, id: number, name: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'k6-distributed-rendezvous-'));
   try {
@@ -134,12 +134,12 @@ async function readCard(store: ArtifactStore, id: number, name: string): Promise
   }
 }
 
-function unreadable(message: string): Error {
-  return Object.assign(new Error(message), { name: 'UnreadableCard' });
+function unreadable(message: string): K6DistributedError {
+  return new K6DistributedError('RENDEZVOUS_UNREADABLE', message);
 }
 
 function isUnreadable(error: unknown): boolean {
-  return error instanceof Error && error.name === 'UnreadableCard';
+  return hasErrorCode(error, 'RENDEZVOUS_UNREADABLE');
 }
 
 function isNotFound(error: unknown): boolean {
