@@ -1,8 +1,8 @@
 /**
  * The coordination core driven in-process, without HTTP: registration, the
  * phase barriers, idempotent reports, aborts, agent loss and long-polls.
- * A fake clock stands in for `now` wherever time is only read; the join
- * timeout, liveness checks and poll holds run on real (short) timers.
+ * Time is moved by hand (ManualTimers): the join timeout, liveness checks
+ * and poll holds fire as the test advances the clock, never on real timers.
  */
 import { describe, expect, it, jest } from '@jest/globals';
 
@@ -24,19 +24,12 @@ import {
 import { silentLogger } from '../../src/runtime/logger.js';
 import { PACKAGE_VERSION } from '../../src/version.js';
 import { onCleanup } from '../helpers/cleanup.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 
 const ARCHIVE = { sha256: 'ab'.repeat(32), bytes: 4321 };
 const T0 = 1_700_000_000_000;
 
 type InstructionOf<T extends Instruction['type']> = Extract<Instruction, { type: T }>;
-
-class FakeClock {
-  ms = T0;
-  readonly now = (): number => this.ms;
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
 
 function registration(key: string, overrides: Partial<RegisterRequest> = {}): RegisterRequest {
   return {
@@ -55,13 +48,15 @@ function defined<T>(value: T | undefined): T {
   return value;
 }
 
-/** A coordinator with a fake clock, per-agent sequence numbers and a record of every instruction. */
+/** A coordinator on a manual clock, per-agent sequence numbers and a record of every instruction. */
 function harness(options: Partial<Omit<CoordinatorOptions, 'log'>> = {}) {
-  const clock = new FakeClock();
+  const clock = new ManualTimers(T0);
   const coordinator = new Coordinator({
     expectedAgents: 3,
     archive: ARCHIVE,
     now: clock.now,
+    after: clock.after,
+    every: clock.every,
     ...options,
     log: silentLogger,
   });
@@ -151,16 +146,21 @@ async function isSettled(promise: Promise<unknown>): Promise<boolean> {
   return winner !== pending;
 }
 
-/** Polls like an agent until the given instruction arrives (bounded, so it never outlives a test). */
+/**
+ * Polls like an agent until the given instruction arrives, moving the manual
+ * clock 10 ms at a time while a poll is held (bounded at 4 s of clock time).
+ */
 async function pollUntil<T extends Instruction['type']>(
-  coordinator: Coordinator,
+  h: Harness,
   agent: AgentRecord,
   type: T,
 ): Promise<InstructionOf<T>> {
-  const deadline = Date.now() + 4_000;
+  const deadline = h.clock.ms + 4_000;
   let version = 0;
-  while (Date.now() < deadline) {
-    const response = await coordinator.poll(agent, version);
+  while (h.clock.ms < deadline) {
+    const poll = h.coordinator.poll(agent, version);
+    while (!(await isSettled(poll)) && h.clock.ms < deadline) h.clock.advance(10);
+    const response = await poll;
     version = response.version;
     if (response.instruction.type === type) return response.instruction as InstructionOf<T>;
   }
@@ -664,17 +664,12 @@ describe('Coordinator: agent loss', () => {
   });
 
   it('declares an agent that never polls lost after the liveness timeout', async () => {
-    const startedAt = Date.now();
-    const h = harness({
-      expectedAgents: 2,
-      pollHoldMs: 50,
-      livenessTimeoutMs: 200,
-      now: () => Date.now(),
-    });
+    const h = harness({ expectedAgents: 2, pollHoldMs: 50, livenessTimeoutMs: 200 });
+    const startedAt = h.clock.ms;
     const [polling, silent] = h.register(2) as [AgentRecord, AgentRecord];
 
     // The first agent polls like a real one; the second never does.
-    const release = await pollUntil(h.coordinator, polling, 'release');
+    const release = await pollUntil(h, polling, 'release');
     expect(release.reason).toMatch(/agent 2 \(agent-2\) was lost: it stopped polling/);
     h.send(polling, exited(0));
 
@@ -685,17 +680,17 @@ describe('Coordinator: agent loss', () => {
     expect(polling.live).toBe(true);
     expect(result.agents[1]?.lost).toMatch(/stopped polling/);
     expect(result.agents[0]?.lost).toBeUndefined();
-    const elapsed = Date.now() - startedAt;
+    const elapsed = h.clock.ms - startedAt;
     expect(elapsed).toBeGreaterThanOrEqual(200);
     expect(elapsed).toBeLessThan(3_000);
   });
 
   it('ends with 97 when too few agents join before the join timeout', async () => {
-    const h = harness({ expectedAgents: 2, joinTimeoutMs: 100, now: () => Date.now() });
+    const h = harness({ expectedAgents: 2, joinTimeoutMs: 100 });
     const [agent] = h.register(1) as [AgentRecord];
     expect(h.coordinator.phase).toBe('joining');
 
-    const release = await pollUntil(h.coordinator, agent, 'release');
+    const release = await pollUntil(h, agent, 'release');
     expect(release.reason).toMatch(/only 1 of 2 agents joined/);
     expect(h.coordinator.phase).toBe('releasing');
     h.send(agent, exited(0));
@@ -743,9 +738,13 @@ describe('Coordinator: long-polls', () => {
     const h = harness({ pollHoldMs: 50 });
     const [leader] = h.register(3) as [AgentRecord, AgentRecord, AgentRecord];
 
-    const startedAt = performance.now();
-    const response = await h.coordinator.poll(leader, 1);
-    const elapsed = performance.now() - startedAt;
+    const startedAt = h.clock.ms;
+    const poll = h.coordinator.poll(leader, 1);
+    h.clock.advance(49);
+    expect(await isSettled(poll)).toBe(false);
+    h.clock.advance(1);
+    const response = await poll;
+    const elapsed = h.clock.ms - startedAt;
 
     expect(response.version).toBe(1);
     expect(response.instruction.type).toBe('prepare');

@@ -14,6 +14,7 @@ import { jsonDepth, SETUP_DATA_LIMITS } from '../../src/protocol/setup-data.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { PACKAGE_VERSION } from '../../src/version.js';
 import { onCleanup } from '../helpers/cleanup.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 
 function nested(depth: number): unknown {
   let value: unknown = [];
@@ -83,6 +84,7 @@ describe('issue 17.6: the run deadline', () => {
   });
 
   it('stops the run with 102, then drops the agent that never finished; teardown still runs once', async () => {
+    const clock = new ManualTimers();
     const coordinator = new Coordinator({
       expectedAgents: 2,
       archive: { sha256: 'ab'.repeat(32), bytes: 1 },
@@ -90,6 +92,9 @@ describe('issue 17.6: the run deadline', () => {
       deadlineMs: 40,
       deadlineGraceMs: 40,
       log: silentLogger,
+      now: clock.now,
+      after: clock.after,
+      every: clock.every,
     });
     onCleanup(() => coordinator.close());
     const agents = [0, 1].map((i) => {
@@ -116,9 +121,13 @@ describe('issue 17.6: the run deadline', () => {
     send(first, { type: 'finished', status: 9, aborted: false });
     // The second agent never says it finished.
 
-    await coordinator.poll(first, first.version); // stop, at the deadline
+    const stop = coordinator.poll(first, first.version);
+    clock.advance(40);
+    await stop; // stop, at the deadline
     expect(first.instruction.type).toBe('stop');
-    await coordinator.poll(first, first.version); // teardown, once the second is dropped
+    const teardown = coordinator.poll(first, first.version);
+    clock.advance(40);
+    await teardown; // teardown, once the second is dropped
     expect(first.instruction.type).toBe('teardown');
     expect(second.instruction.type).toBe('release');
     send(first, { type: 'teardown-done' });

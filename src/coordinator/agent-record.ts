@@ -1,6 +1,7 @@
 import type { AgentSegment } from '../k6/segments.js';
 import type { AgentEvent, Instruction, PollResponse } from '../protocol/messages.js';
 import { printableName } from '../runtime/printable.js';
+import type { Timers } from '../runtime/timers.js';
 import { SequenceGuard } from './sequence.js';
 
 /** How an agent's k6 ended, as the agent reported it. */
@@ -99,19 +100,25 @@ export class AgentRecord {
    * Resolves with the current instruction as soon as its version exceeds
    * `after`, or after `holdMs` with whatever is current (the agent polls again).
    */
-  async poll(after: number, holdMs: number, now: () => number, signal?: AbortSignal) {
+  async poll(
+    after: number,
+    holdMs: number,
+    timers: Pick<Timers, 'now' | 'after'>,
+    signal?: AbortSignal,
+  ) {
+    const now = () => timers.now();
     this.pollsInFlight += 1;
     this.lastSeenMs = now();
     try {
       if (this.version <= after && holdMs > 0 && !signal?.aborted) {
         await new Promise<void>((resolve) => {
           const done = () => {
-            clearTimeout(timer);
+            cancel();
             signal?.removeEventListener('abort', done);
             this.#waiters.delete(done);
             resolve();
           };
-          const timer = setTimeout(done, holdMs);
+          const cancel = timers.after(holdMs, done);
           signal?.addEventListener('abort', done);
           this.#waiters.add(done);
         });

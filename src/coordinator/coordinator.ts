@@ -7,6 +7,7 @@ import { limitMessage, type LimitBreach } from '../metrics/agent-budget.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import type { Logger } from '../runtime/logger.js';
 import { printableName } from '../runtime/printable.js';
+import { type Cancel, systemTimers, type Timers } from '../runtime/timers.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { tickPhaseMs } from '../metrics/instance-gauges.js';
 import {
@@ -65,7 +66,12 @@ export interface CoordinatorOptions {
   /** How often a progress line is logged while the run runs (default 5 s; 0: never). */
   progressIntervalMs?: number;
   log: Logger;
-  now?: () => number;
+  /** The coordinator's clock (epoch ms); default Date.now. */
+  now?: Timers['now'];
+  /** One-shot timer (join timeout, deadlines, poll holds); default setTimeout. */
+  after?: Timers['after'];
+  /** Repeating timer (liveness, thresholds, progress); default setInterval. */
+  every?: Timers['every'];
 }
 
 /** What the coordinator needs from the metric side of a run. */
@@ -119,14 +125,16 @@ export interface ThresholdVerdict {
 const TICK_SKEW_MS = 60_000;
 
 export class Coordinator {
-  readonly #o: Required<Omit<CoordinatorOptions, 'log' | 'now' | 'metrics' | 'deadlineMs'>> & {
+  readonly #o: Required<
+    Omit<CoordinatorOptions, 'log' | 'now' | 'after' | 'every' | 'metrics' | 'deadlineMs'>
+  > & {
     deadlineMs: number | undefined;
   };
   readonly #metrics: RunMetrics | undefined;
   readonly #clock = new RunClock();
   #thresholdsBreached: readonly string[] = [];
   readonly #log: Logger;
-  readonly #now: () => number;
+  readonly #timers: Timers;
   readonly #agents: AgentRecord[] = [];
   readonly #byToken = new Map<string, AgentRecord>();
   #phase: Phase = 'joining';
@@ -137,7 +145,7 @@ export class Coordinator {
   #teardownAgent: AgentRecord | undefined;
   #teardownRan = false;
   #teardownError: TeardownError | undefined;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #cancels = new Set<Cancel>();
   readonly #refusalsLogged = new Set<string>();
   readonly #result: Promise<RunResult>;
   #resolve!: (result: RunResult) => void;
@@ -162,7 +170,11 @@ export class Coordinator {
     };
     this.#metrics = options.metrics;
     this.#log = options.log;
-    this.#now = options.now ?? Date.now;
+    this.#timers = {
+      now: options.now ?? systemTimers.now,
+      after: options.after ?? systemTimers.after,
+      every: options.every ?? systemTimers.every,
+    };
     this.#result = new Promise((resolve) => (this.#resolve = resolve));
     this.#after(this.#o.joinTimeoutMs, () => this.#joinTimedOut());
     this.#every(Math.min(1_000, this.#o.livenessTimeoutMs / 4), () => this.#checkLiveness());
@@ -170,7 +182,7 @@ export class Coordinator {
 
   /** The coordinator's clock (epoch ms): start instants are announced on it. */
   now(): number {
-    return this.#now();
+    return this.#timers.now();
   }
 
   get phase(): Phase {
@@ -239,7 +251,7 @@ export class Coordinator {
       weight: request.weight,
       tags: request.tags,
       k6Version: request.k6Version,
-      nowMs: this.#now(),
+      nowMs: this.#timers.now(),
     });
     this.#agents.push(agent);
     this.#byToken.set(agent.token, agent);
@@ -252,7 +264,7 @@ export class Coordinator {
   }
 
   async poll(agent: AgentRecord, after: number, signal?: AbortSignal): Promise<PollResponse> {
-    return agent.poll(after, this.#o.pollHoldMs, this.#now, signal);
+    return agent.poll(after, this.#o.pollHoldMs, this.#timers, signal);
   }
 
   /**
@@ -262,7 +274,7 @@ export class Coordinator {
    * (EVENT_REFUSED, SEQUENCE_OUT_OF_RANGE) without changing anything.
    */
   report(agent: AgentRecord, report: EventReport): void {
-    agent.lastSeenMs = this.#now();
+    agent.lastSeenMs = this.#timers.now();
     const { event } = report;
     this.#checkSeq(agent, agent.eventSeq, report.seq);
     // Each type counts once: a retry, or a repeat, is acknowledged and ignored. A
@@ -304,7 +316,7 @@ export class Coordinator {
    * an agent lost since are still applied: that load did happen.
    */
   reportMetrics(agent: AgentRecord, report: MetricsReport): void {
-    agent.lastSeenMs = this.#now();
+    agent.lastSeenMs = this.#timers.now();
     const verdict = this.#checkSeq(agent, agent.metricSeq, report.seq);
     const digest = createHash('sha256').update(JSON.stringify(report)).digest('base64');
     if (verdict === 'seen' && agent.metricSeq.isRetry(report.seq, digest)) return;
@@ -314,7 +326,7 @@ export class Coordinator {
     this.#checkTicks(agent, report);
     let breaches: readonly LimitBreach[];
     try {
-      breaches = this.#metrics.apply(agent.id, report, this.#now());
+      breaches = this.#metrics.apply(agent.id, report, this.#timers.now());
     } catch (error) {
       this.refusedMetrics(agent, error);
       throw error;
@@ -331,7 +343,7 @@ export class Coordinator {
    */
   #checkTicks(agent: AgentRecord, report: MetricsReport): void {
     const startAt = this.#clock.startAt;
-    const latestMs = startAt === undefined ? -1 : this.#now() - startAt + TICK_SKEW_MS;
+    const latestMs = startAt === undefined ? -1 : this.#timers.now() - startAt + TICK_SKEW_MS;
     for (const series of report.delta.series) {
       if (series.kind !== 'ticks') continue;
       const late = series.points.find(([ms]) => ms > latestMs);
@@ -405,7 +417,7 @@ export class Coordinator {
 
   /** Test run duration so far, as one k6 would count it (./run-clock.ts). */
   get runDurationMs(): number {
-    return this.#clock.durationMs(this.#now());
+    return this.#clock.durationMs(this.#timers.now());
   }
 
   /** Ends the run early (e.g. SIGINT to the coordinator). The first cause wins. */
@@ -419,7 +431,7 @@ export class Coordinator {
       case 'setup-done':
         this.#setupData = event.data;
         this.#setupRan = true;
-        this.#clock.setupEnded(this.#now(), event.durationMs);
+        this.#clock.setupEnded(this.#timers.now(), event.durationMs);
         return;
       case 'init-failed':
         if (agent.has('ready')) {
@@ -436,7 +448,7 @@ export class Coordinator {
         });
         return;
       case 'setup-failed':
-        this.#clock.setupEnded(this.#now());
+        this.#clock.setupEnded(this.#timers.now());
         this.#abort({
           exitCode: setupExitCode(event),
           message: `setup() failed on ${agent.label}`,
@@ -448,7 +460,7 @@ export class Coordinator {
         if (this.#phase !== 'done') this.#log.error(event.message);
         return;
       case 'finished':
-        this.#clock.agentFinished(this.#now(), event);
+        this.#clock.agentFinished(this.#timers.now(), event);
         this.#log.debug(
           `${agent.label} finished: its k6 ran from ${ms(event.startMs)} to ${ms(event.runMs)} ` +
             'after the start instant',
@@ -463,11 +475,11 @@ export class Coordinator {
         return;
       case 'teardown-done':
         this.#teardownRan = true;
-        this.#clock.teardownEnded(this.#now(), event.durationMs);
+        this.#clock.teardownEnded(this.#timers.now(), event.durationMs);
         return;
       case 'teardown-failed':
         this.#teardownRan = true;
-        this.#clock.teardownEnded(this.#now());
+        this.#clock.teardownEnded(this.#timers.now());
         this.#teardownError = {
           message: `teardown() failed on ${agent.label}`,
           k6Error: event.message.trimEnd(),
@@ -602,7 +614,7 @@ export class Coordinator {
 
   #setup(): void {
     this.#phase = 'setup';
-    this.#clock.setupBegan(this.#now());
+    this.#clock.setupBegan(this.#timers.now());
     const deadlineMs = this.#o.deadlineMs;
     if (deadlineMs !== undefined) this.#after(deadlineMs, () => this.#deadlinePassed(deadlineMs));
     // The first agent still in the run (agent 1 unless it was lost under `continue`).
@@ -622,7 +634,7 @@ export class Coordinator {
 
   #start(): void {
     this.#phase = 'running';
-    const at = this.#now() + this.#o.startLeadMs;
+    const at = this.#timers.now() + this.#o.startLeadMs;
     this.#log.info(
       `every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`,
     );
@@ -651,7 +663,7 @@ export class Coordinator {
    */
   #logProgress(startMs: number): void {
     if (this.#phase !== 'running' && this.#phase !== 'stopping') return;
-    const now = this.#now();
+    const now = this.#timers.now();
     const p = this.#metrics?.progress?.(this.#o.progressIntervalMs, now);
     if (!p) return;
     const healthy = this.#live().length;
@@ -679,19 +691,19 @@ export class Coordinator {
 
   #teardown(): void {
     this.#phase = 'teardown';
-    this.#clock.runEnded(this.#now());
+    this.#clock.runEnded(this.#timers.now());
     const agent = this.#live().find((a) => a.exit === undefined);
     if (this.#o.noTeardown || !agent) return;
     this.#teardownAgent = agent;
-    this.#clock.teardownBegan(this.#now());
+    this.#clock.teardownBegan(this.#timers.now());
     this.#log.info(`every agent has finished; running teardown() on ${agent.label}`);
     agent.instruct({ type: 'teardown' });
   }
 
   #release(): void {
     this.#phase = 'releasing';
-    this.#clock.ended(this.#now());
-    this.#log.debug(this.#clock.describe(this.#now()));
+    this.#clock.ended(this.#timers.now());
+    this.#log.debug(this.#clock.describe(this.#timers.now()));
     for (const agent of this.#live()) {
       if (agent.instruction.type !== 'release') {
         agent.instruct({ type: 'release', reason: 'the run is over' });
@@ -792,7 +804,7 @@ export class Coordinator {
   }
 
   #checkLiveness(): void {
-    const now = this.#now();
+    const now = this.#timers.now();
     for (const agent of this.#live()) {
       if (agent.pollsInFlight > 0 || agent.exit) continue;
       const silentMs = now - agent.lastSeenMs;
@@ -807,24 +819,21 @@ export class Coordinator {
   }
 
   #after(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
+    const cancel = this.#timers.after(ms, () => {
+      this.#cancels.delete(cancel);
       fn();
-    }, ms);
-    timer.unref();
-    this.#timers.add(timer);
+    });
+    this.#cancels.add(cancel);
   }
 
   #every(ms: number, fn: () => void): void {
-    const timer = setInterval(fn, ms);
-    timer.unref();
-    this.#timers.add(timer);
+    this.#cancels.add(this.#timers.every(ms, fn));
   }
 
   /** Stops the timers without a result (the owner is shutting down). */
   close(): void {
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers.clear();
+    for (const cancel of this.#cancels) cancel();
+    this.#cancels.clear();
   }
 }
 
