@@ -2,6 +2,15 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+const ENTRY_POINTS = ['src/index.ts', 'src/cli/index.ts'];
+const PROCESS_IO = ['env', 'stdout', 'stderr'];
+const FROM_IO = 'take it from the ActionIo or CliIo its entry point builds';
+const PROCESS_IO_IMPORTS = ['process', 'node:process'].map((name) => ({
+  name,
+  importNames: PROCESS_IO,
+  message: FROM_IO,
+}));
+
 export default tseslint.config(
   // k6 scripts run in k6's JavaScript runtime, not Node; k6 itself checks them.
   {
@@ -23,6 +32,36 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+    },
+  },
+  // The outside world enters once (issue 19.3): only the entry points touch
+  // the process's environment and output; below them they come in an
+  // ActionIo (src/action/io.ts) or a CliIo (src/cli/main.ts).
+  {
+    files: ['src/**/*.ts'],
+    ignores: ENTRY_POINTS,
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...PROCESS_IO.map((property) => ({ object: 'process', property, message: FROM_IO })),
+      ],
+      'no-restricted-imports': ['error', { paths: PROCESS_IO_IMPORTS }],
+    },
+  },
+  // Value parsers know no CLI library (src/values.ts): only src/cli/ imports commander.
+  {
+    files: ['src/**/*.ts'],
+    ignores: [...ENTRY_POINTS, 'src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...PROCESS_IO_IMPORTS,
+            { name: 'commander', message: 'parse values in src/values.ts; src/cli/ adapts them' },
+          ],
+        },
+      ],
     },
   },
   {

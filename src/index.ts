@@ -1,4 +1,14 @@
+import * as core from '@actions/core';
+
+import type { ActionIo } from './action/io.js';
 import { run } from './action/main.js';
 import { actionServices } from './action/services.js';
 
-void run(actionServices());
+// The one place the action touches the process's environment and output.
+const io: ActionIo = {
+  env: process.env,
+  stdout: process.stdout,
+  setOutput: (name, value) => core.setOutput(name, value),
+  now: () => Date.now(),
+};
+void run(actionServices(io), io);

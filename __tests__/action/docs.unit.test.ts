@@ -6,6 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 
 import { INPUTS, OUTPUTS } from '../../src/action/inputs.js';
+import { ACTION_JOIN_TIMEOUT } from '../../src/defaults.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -18,6 +19,11 @@ describe('action.yml is the single source of the action surface', () => {
     const action = await actionYml();
     expect(Object.keys(action.inputs).sort()).toEqual(Object.values(INPUTS).sort());
     expect(Object.keys(action.outputs).sort()).toEqual(Object.values(OUTPUTS).sort());
+  });
+
+  it("issue 19.4: the action's join-timeout default is action.yml's, written once in defaults.ts", async () => {
+    const action = (await actionYml()) as { inputs: Record<string, { default?: unknown }> };
+    expect(action.inputs[INPUTS.joinTimeout]?.default).toBe(ACTION_JOIN_TIMEOUT);
   });
 
   it("the README's inputs and outputs tables are generated from it (npm run docs)", async () => {

@@ -8,12 +8,11 @@ import { describe, expect, it, jest } from '@jest/globals';
 
 import { AgentRecord } from '../../src/coordinator/agent-record.js';
 import { Coordinator, type CoordinatorOptions } from '../../src/coordinator/coordinator.js';
-import { DISTRIBUTED_RUN_FAILED } from '../../src/coordinator/outcome.js';
 import { metricsIntervalFor } from '../../src/coordinator/run.js';
 import { CoordinatorMetrics } from '../../src/coordinator/run-metrics.js';
 import { parseRunFlags } from '../../src/k6/run-flags.js';
 import { hasErrorCode } from '../../src/errors.js';
-import { K6_EXIT_CODES } from '../../src/k6/exit-codes.js';
+import { DISTRIBUTED_RUN_FAILED, K6_EXIT_CODES } from '../../src/k6/exit-codes.js';
 import { JsonText } from '../../src/protocol/json-text.js';
 import {
   AgentEvent,

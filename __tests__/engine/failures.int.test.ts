@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { DISTRIBUTED_RUN_FAILED } from '../../src/coordinator/outcome.js';
+import { DISTRIBUTED_RUN_FAILED } from '../../src/k6/exit-codes.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { fixtureScript } from '../helpers/k6.js';
 import { TargetServer } from '../helpers/target-server.js';

@@ -31,7 +31,7 @@ export interface StartedK6 {
 /** Starts the real k6 with output captured; it is killed after the test if still running. */
 export async function startK6(
   args: readonly string[],
-  options: Omit<K6ProcessOptions, 'args'> = {},
+  options: Partial<Omit<K6ProcessOptions, 'args'>> = {},
 ): Promise<StartedK6> {
   const stdout: string[] = [];
   const stderr: string[] = [];

@@ -16,7 +16,12 @@ const k6 = () => ({ path: testK6Path(), version: '2.2.0' });
 describe('prepareTest (real k6)', () => {
   it('archives the script and reads scenarios, thresholds, maxVUs and totalDuration', async () => {
     const outDir = await tempDir();
-    const test = await prepareTest({ k6: k6(), script: fixtureScript('thresholds.js'), outDir });
+    const test = await prepareTest({
+      k6: k6(),
+      script: fixtureScript('thresholds.js'),
+      outDir,
+      env: process.env,
+    });
 
     expect((await stat(test.archivePath)).size).toBeGreaterThan(0);
     expect(test.options.scenarios).toMatchObject({
@@ -38,6 +43,7 @@ describe('prepareTest (real k6)', () => {
       script: fixtureScript('thresholds.js'),
       flags: ['--vus', '5', '--duration', '3s', '-e', 'FOO=bar'],
       outDir: await tempDir(),
+      env: process.env,
     });
     expect(test.options.scenarios).toEqual({
       default: expect.objectContaining({
@@ -62,6 +68,7 @@ describe('prepareTest (real k6)', () => {
       script: fixtureScript(script),
       flags,
       outDir: await tempDir(),
+      env: process.env,
     }).catch((e: unknown) => e);
 
     expect(hasErrorCode(failure, 'K6_TEST_INVALID')).toBe(true);

@@ -27,6 +27,7 @@ function isAlive(pid: number): boolean {
 async function startWatched(path: string, lines: string[] = []) {
   const proc = await K6Process.start(path, {
     args: [],
+    env: process.env,
     onStdoutLine: (l) => lines.push(`out:${l}`),
     onStderrLine: (l) => lines.push(`err:${l}`),
   });
@@ -93,17 +94,23 @@ describe('K6Process (shell stand-ins)', () => {
 
   it('rejects with K6_NOT_FOUND and the fix when the executable is missing', async () => {
     const missing = join(await tempDir(), 'no-such-k6');
-    const failure: unknown = await K6Process.start(missing, { args: [] }).catch((e: unknown) => e);
+    const failure: unknown = await K6Process.start(missing, { args: [], env: process.env }).catch(
+      (e: unknown) => e,
+    );
     expect(hasErrorCode(failure, 'K6_NOT_FOUND')).toBe(true);
     expect((failure as Error).message).toMatch(/could not start k6 at .*no-such-k6.*executable k6/);
   });
 
   it('run() collects the lines of a short command and kills it past its timeout', async () => {
-    const quick = await K6Process.run(await standIn(`echo one; echo two >&2`), { args: [] });
+    const quick = await K6Process.run(await standIn(`echo one; echo two >&2`), {
+      args: [],
+      env: process.env,
+    });
     expect(quick).toMatchObject({ code: 0, stdout: ['one'], stderr: ['two'] });
 
     const hung = await K6Process.run(await standIn(`echo started; sleep 300`), {
       args: [],
+      env: process.env,
       timeoutMs: 200,
     });
     expect(hung).toMatchObject({ signal: 'SIGKILL', stdout: ['started'] });

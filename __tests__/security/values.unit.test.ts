@@ -104,6 +104,7 @@ describe('issue 17.2: charts and reports never fail the run', () => {
       stdout: () => undefined,
       stderr: () => undefined,
       enableColors: false,
+      env: process.env,
       log,
     });
     const file = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as {

@@ -10,7 +10,7 @@ import { TEST_K6_ENV } from '../helpers/k6.js';
  */
 beforeAll(async () => {
   if (process.env[TEST_K6_ENV]) return;
-  const k6 = await provisionK6();
+  const k6 = await provisionK6({ env: process.env });
   process.env[TEST_K6_ENV] = k6.path;
 }, 15 * 60_000);
 

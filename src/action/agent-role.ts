@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 
 import { Agent } from '../agent/agent.js';
 import { CoordinatorClient } from '../agent/client.js';
+import { runAttempt } from '../github/actions-run.js';
 import { findCoordinatorUrl, rendezvousName } from '../github/rendezvous.js';
 import type { RoleContext } from './coordinator-role.js';
 import { OUTPUTS, type AgentInputs } from './inputs.js';
@@ -24,7 +25,7 @@ export async function runAgentRole(
   const url =
     inputs.coordinatorUrl ??
     (await findCoordinatorUrl({
-      name: rendezvousName(inputs.testName, ctx.env.GITHUB_RUN_ATTEMPT ?? '1'),
+      name: rendezvousName(inputs.testName, runAttempt(ctx.env)),
       timeoutMs: inputs.joinTimeoutMs,
       log: ctx.log,
       signal: ctx.signal,
@@ -49,7 +50,7 @@ export async function runAgentRole(
       log: ctx.log,
     });
     const result = await agent.run(ctx.signal);
-    core.setOutput(OUTPUTS.exitCode, String(result.exitCode));
+    ctx.setOutput(OUTPUTS.exitCode, String(result.exitCode));
     if (result.exitCode === 0) ctx.log.info(`agent: ${result.message}`);
     else core.setFailed(`agent: ${result.message}`);
   } finally {

@@ -10,6 +10,7 @@ import { coordinate } from '../coordinator/run.js';
 import type { K6Binary } from '../k6/binary.js';
 import type { Logger } from '../runtime/logger.js';
 import { isLoopbackHost } from '../runtime/net.js';
+import { isGhesUnsupported, runAttempt } from '../github/actions-run.js';
 import { publishCoordinatorUrl, rendezvousName } from '../github/rendezvous.js';
 import { type BaselineLookup, REPORT_FILES, reportArtifactName } from '../github/baseline.js';
 import { type BaselineView, verdictOf } from '../github/report-markdown.js';
@@ -23,11 +24,12 @@ import { renderHtmlReport } from '../report/html.js';
 import { reserveFiles } from '../runtime/reserved-file.js';
 import { errorMessage } from '../errors.js';
 import { OUTPUTS, type CoordinatorInputs } from './inputs.js';
+import type { ActionIo } from './io.js';
 import { endOfTestOutput } from './workflow-commands.js';
 
-export interface RoleContext {
+/** What a role runs with: the action's outside world, k6 and the job's own bits. */
+export interface RoleContext extends ActionIo {
   k6: K6Binary;
-  env: NodeJS.ProcessEnv;
   workDir: string;
   log: Logger;
   signal: AbortSignal;
@@ -96,21 +98,21 @@ export async function runCoordinatorRole(
       cwd: ctx.env.GITHUB_WORKSPACE,
       log: ctx.log,
       signal: ctx.signal,
-      output: endOfTestOutput((text) => process.stdout.write(text)),
+      output: endOfTestOutput((text) => ctx.stdout.write(text)),
       summaryJson,
       summaryJsonSetupData: inputs.includeSetupData,
       onListening: async (localUrl) => {
         const url = await publicUrl(inputs, localUrl, services, tunnels);
         if (inputs.coordinatorUrl === undefined) {
-          const name = rendezvousName(inputs.testName, ctx.env.GITHUB_RUN_ATTEMPT ?? '1');
+          const name = rendezvousName(inputs.testName, runAttempt(ctx.env));
           await publishCoordinatorUrl({ url, name });
           ctx.log.info(`published the coordinator URL ${url} as artifact "${name}"`);
         }
       },
     });
-    core.setOutput(OUTPUTS.result, verdictOf(result));
-    core.setOutput(OUTPUTS.exitCode, String(result.exitCode));
-    core.setOutput(OUTPUTS.summaryJson, summaryJson);
+    ctx.setOutput(OUTPUTS.result, verdictOf(result));
+    ctx.setOutput(OUTPUTS.exitCode, String(result.exitCode));
+    ctx.setOutput(OUTPUTS.summaryJson, summaryJson);
     const baseline = compareWithBase(result, inputs, await lookup);
     // A report that cannot be rendered or written is logged: the verdict below stands.
     await reportStep(ctx.log, 'write the HTML report', async () => {
@@ -120,15 +122,15 @@ export async function runCoordinatorRole(
         timeline: result.timeline,
         baseline,
         title: inputs.script,
-        generatedAt: new Date(),
+        generatedAt: new Date(ctx.now()),
       });
       await (html ? html.write(page) : writeFile(reportHtml, page));
     });
-    core.setOutput(OUTPUTS.reportHtml, reportHtml);
+    ctx.setOutput(OUTPUTS.reportHtml, reportHtml);
     const reportUrl = inputs.uploadReport
       ? await uploadReport(inputs, ctx, services, { summaryJson, reportHtml })
       : undefined;
-    core.setOutput(
+    ctx.setOutput(
       OUTPUTS.regressed,
       baseline?.comparison ? String(baseline.comparison.rows.some((r) => r.regressed)) : '',
     );
@@ -166,7 +168,7 @@ async function uploadReport(
   services: CoordinatorServices,
   files: { summaryJson: string; reportHtml: string },
 ): Promise<string | undefined> {
-  const name = reportArtifactName(inputs.testName, ctx.env.GITHUB_RUN_ATTEMPT ?? '1');
+  const name = reportArtifactName(inputs.testName, runAttempt(ctx.env));
   const dir = join(ctx.workDir, 'report');
   try {
     await mkdir(dir, { recursive: true });
@@ -180,11 +182,10 @@ async function uploadReport(
     ctx.log.info(`uploaded the HTML report and the result JSON as artifact "${name}": ${url}`);
     return url;
   } catch (error) {
-    const ghes = error instanceof Error && error.name === 'GHESNotSupportedError';
     ctx.log.warning(
       `could not upload the report artifact "${name}" (${errorMessage(error)}); ` +
         `the reports are still at ${files.reportHtml} and ${files.summaryJson}` +
-        (ghes
+        (isGhesUnsupported(error)
           ? '; artifacts v4 are not available on GitHub Enterprise Server: set ' +
             '"upload-report: false" and "compare-with-base: false"'
           : ''),

@@ -1,11 +1,12 @@
 import { parse as parseShell } from 'shell-quote';
 
+import { ACTION_JOIN_TIMEOUT } from '../defaults.js';
 import { K6DistributedError } from '../errors.js';
 import { parseEnvAssignment } from '../k6/test-env.js';
 import { K6_PINNED_VERSION, normalizeVersion } from '../k6/version.js';
 import { parseRegressionLimits, type RegressionLimits } from '../report/compare.js';
 import { METRIC_TRANSPORTS, type MetricTransport } from '../protocol/messages.js';
-import { agentLossPolicy, durationMs, positiveInt, tag, weight } from '../cli/options.js';
+import { agentLossPolicy, durationMs, positiveInt, tag, weight } from '../values.js';
 
 /** Input and output names, spelled once: action.yml is their source. */
 export const INPUTS = {
@@ -115,7 +116,7 @@ export function parseInputs(read: InputReader): ActionInputs {
   const coordinatorUrl = get(INPUTS.coordinatorUrl, optional(httpUrl), '');
   const common = {
     k6Version: get(INPUTS.k6Version, normalizeVersion, K6_PINNED_VERSION),
-    joinTimeoutMs: get(INPUTS.joinTimeout, durationMs, '10m'),
+    joinTimeoutMs: get(INPUTS.joinTimeout, durationMs, ACTION_JOIN_TIMEOUT),
     testName: get(INPUTS.testName, testName, 'k6'),
   };
   const result = (() => {

@@ -10,6 +10,7 @@ import { provisionK6 } from '../k6/provision.js';
 import { runAgentRole, type AgentServices } from './agent-role.js';
 import { runCoordinatorRole, type CoordinatorServices } from './coordinator-role.js';
 import { OUTPUTS, parseInputs } from './inputs.js';
+import type { ActionIo } from './io.js';
 import { actionsLogger } from './logger.js';
 
 export { INPUTS, OUTPUTS } from './inputs.js';
@@ -21,7 +22,8 @@ export interface ActionServices extends CoordinatorServices, AgentServices {}
  * coordinator or an agent. SIGINT/SIGTERM (a cancelled job) stops the run
  * as k6 would: teardown once, exit 105.
  */
-export async function run(services: ActionServices, env = process.env): Promise<void> {
+export async function run(services: ActionServices, io: ActionIo): Promise<void> {
+  const env = io.env;
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => controller.abort(new Error(`received ${signal}`));
   process.once('SIGINT', onSignal);
@@ -33,9 +35,9 @@ export async function run(services: ActionServices, env = process.env): Promise<
     if (inputs.secret !== undefined) core.setSecret(inputs.secret);
     const k6 = await provisionK6({ version: inputs.k6Version, env, log: actionsLogger });
     core.addPath(dirname(k6.path));
-    core.setOutput(OUTPUTS.k6Path, k6.path);
-    core.setOutput(OUTPUTS.k6Version, k6.version);
-    const ctx = { k6, env, workDir, log: actionsLogger, signal: controller.signal };
+    io.setOutput(OUTPUTS.k6Path, k6.path);
+    io.setOutput(OUTPUTS.k6Version, k6.version);
+    const ctx = { ...io, k6, workDir, log: actionsLogger, signal: controller.signal };
     if (inputs.role === 'coordinator') await runCoordinatorRole(inputs, ctx, services);
     else await runAgentRole(inputs, ctx, services);
   } catch (error) {

@@ -21,22 +21,24 @@ import {
   oidcRegistrationAuth,
   runIdentityFromEnv,
 } from '../github/oidc.js';
+import { runPageUrl } from '../github/actions-run.js';
 import { installCloudflared } from '../tunnel/install.js';
 import { QuickTunnel } from '../tunnel/quick-tunnel.js';
 import { actionsLogger } from './logger.js';
 import type { PublishExtras } from './coordinator-role.js';
 import type { CoordinatorInputs } from './inputs.js';
+import type { ActionIo } from './io.js';
 import type { ActionServices } from './main.js';
 
 /** The GitHub-facing services of the action, wired to the real implementations. */
-export function actionServices(): ActionServices {
+export function actionServices(io: ActionIo): ActionServices {
   return {
     oidcAuth(env) {
       return oidcRegistrationAuth(new OidcVerifier({ expected: runIdentityFromEnv(env) }));
     },
     async openTunnel(localUrl) {
-      const binary = await installCloudflared({ env: process.env, log: actionsLogger });
-      const tunnel = await QuickTunnel.start({ binary, localUrl, log: actionsLogger });
+      const binary = await installCloudflared({ env: io.env, log: actionsLogger });
+      const tunnel = await QuickTunnel.start({ binary, localUrl, env: io.env, log: actionsLogger });
       let closing = false;
       void tunnel.exited.then((exit) => {
         if (closing) return;
@@ -55,16 +57,13 @@ export function actionServices(): ActionServices {
     },
     async uploadArtifact(name, files, dir) {
       const { id } = await new DefaultArtifactClient().uploadArtifact(name, files, dir);
-      const env = process.env;
-      const run =
-        `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY ?? ''}` +
-        `/actions/runs/${env.GITHUB_RUN_ID ?? ''}`;
+      const run = runPageUrl(io.env);
       // The run's page lists its artifacts when the service gives no id.
       return id === undefined ? run : `${run}/artifacts/${String(id)}`;
     },
-    findBaseline: (inputs) => findRunBaseline(inputs),
+    findBaseline: (inputs) => findRunBaseline(inputs, io.env),
     async publishReports(result, inputs, extras) {
-      await publishRun(result, inputs, extras);
+      await publishRun(result, inputs, extras, io.env);
     },
     mintIdToken: () => mintIdToken(OIDC_AUDIENCE),
   };
@@ -74,12 +73,15 @@ export function actionServices(): ActionServices {
  * On a pull request: the base branch's last successful run of this workflow
  * that kept this test's report. Never throws; says why when none is found.
  */
-async function findRunBaseline(inputs: CoordinatorInputs): Promise<BaselineLookup | undefined> {
+async function findRunBaseline(
+  inputs: CoordinatorInputs,
+  env: NodeJS.ProcessEnv,
+): Promise<BaselineLookup | undefined> {
   const payload = github.context.payload as PublishContext['payload'];
   const branch = payload.pull_request?.base?.ref;
   if (branch === undefined) return undefined;
   const { owner, repo } = github.context.repo;
-  const workflow = workflowFile(process.env.GITHUB_WORKFLOW_REF);
+  const workflow = workflowFile(env.GITHUB_WORKFLOW_REF);
   const none = (reason: string): BaselineLookup => ({ found: false, branch, reason, skipped: [] });
   if (inputs.githubToken === undefined) {
     return none(
@@ -109,8 +111,9 @@ async function publishRun(
   result: CoordinateResult,
   inputs: CoordinatorInputs,
   extras: PublishExtras,
+  env: NodeJS.ProcessEnv,
 ): Promise<void> {
-  const repository = process.env.GITHUB_REPOSITORY ?? '';
+  const repository = env.GITHUB_REPOSITORY ?? '';
   const [owner = '', repo = ''] = repository.split('/');
   const render = (limit: number, bytes = false) =>
     renderRunMarkdown({

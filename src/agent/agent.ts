@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { DISTRIBUTED_RUN_FAILED } from '../coordinator/outcome.js';
 import { errorMessage, hasErrorCode, K6DistributedError } from '../errors.js';
 import type { K6Binary } from '../k6/binary.js';
 import { agentSecretSources } from '../k6/secret-sources.js';
-import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import { POLL_HOLD_MS } from '../defaults.js';
+import { DISTRIBUTED_RUN_FAILED, K6_EXIT_CODES } from '../k6/exit-codes.js';
 import type { K6ProcessExit } from '../k6/process.js';
 import { isRunOver, K6_EXECUTION_STATUS } from '../k6/rest-client.js';
 import {
@@ -41,7 +41,7 @@ export interface AgentOptions {
    * The process environment of this agent's k6 (k6's own settings); the
    * test's `__ENV` comes from the coordinator, never from here.
    */
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   /** `-e KEY=VALUE` for this agent only, over the coordinator's environment. */
   envOverrides?: Record<string, string>;
   log: Logger;
@@ -189,7 +189,7 @@ export class Agent {
   }
 
   async #pollLoop(): Promise<void> {
-    const holdMs = this.#registration?.pollHoldMs ?? 25_000;
+    const holdMs = this.#registration?.pollHoldMs ?? POLL_HOLD_MS;
     while (!this.#stopped.signal.aborted) {
       try {
         const response = await this.#o.client.poll(

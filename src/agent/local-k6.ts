@@ -86,7 +86,7 @@ export async function startAgentK6(options: {
   archive: string;
   envOverrides?: Record<string, string>;
   secretSourceFlags?: readonly string[];
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   /** Settings of the coordinator's secret sources (K6_SECRET_SOURCE_URL_*), over this machine's. */
   secretSourceEnv?: Record<string, string>;
   transport?: MetricTransport;
@@ -104,7 +104,7 @@ export async function startAgentK6(options: {
     const proc = await K6Process.start(options.k6.path, {
       args: agentK6Args({ ...options, address }),
       env: {
-        ...agentK6Environment(options.env ?? process.env),
+        ...agentK6Environment(options.env),
         ...options.secretSourceEnv,
         K6_NO_COLOR: 'true',
         ...options.transportEnv,

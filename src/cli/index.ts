@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { main } from './main.js';
 
 // As k6 does: the first SIGINT/SIGTERM stops the run gracefully (teardown
@@ -6,7 +7,7 @@ import { main } from './main.js';
 // k6/process.ts kills any k6 still running.
 const interrupted = new AbortController();
 const onSignal = (signal: NodeJS.Signals) => {
-  if (interrupted.signal.aborted) process.exit(105);
+  if (interrupted.signal.aborted) process.exit(K6_EXIT_CODES['external-abort']);
   interrupted.abort(new Error(`interrupted by ${signal}`));
 };
 process.on('SIGINT', onSignal);

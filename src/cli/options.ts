@@ -1,62 +1,30 @@
 import { InvalidArgumentError } from 'commander';
 
-import { parseGoDuration } from '../k6/archive.js';
-import { parseWeight } from '../k6/segments.js';
-import { parseRegressionLimits, type RegressionLimits } from '../report/compare.js';
+import { errorMessage } from '../errors.js';
+import { envAssignment as testEnvAssignment } from '../k6/test-env.js';
+import * as values from '../values.js';
 
-/** Parses "30s", "5m", "1m30s", "250ms" or a bare number of seconds into milliseconds. */
-export function durationMs(value: string): number {
-  const ms = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : tryGoDuration(value);
-  if (ms === undefined || !(ms > 0)) {
-    throw new InvalidArgumentError(`"${value}" is not a duration: use e.g. 30s, 5m or 250ms.`);
-  }
-  return ms;
+/**
+ * A value parser as commander wants it: its error becomes an
+ * InvalidArgumentError, which commander prints after the option's name.
+ */
+function forCommander<A extends unknown[], T>(parse: (...args: A) => T): (...args: A) => T {
+  return (...args) => {
+    try {
+      return parse(...args);
+    } catch (error) {
+      throw new InvalidArgumentError(errorMessage(error));
+    }
+  };
 }
 
-function tryGoDuration(value: string): number | undefined {
-  try {
-    return parseGoDuration(value);
-  } catch {
-    return undefined;
-  }
-}
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError(`"${value}" is not a positive whole number.`);
-  }
-  return n;
-}
-
-export function agentLossPolicy(value: string): 'abort' | 'continue' {
-  if (value === 'abort' || value === 'continue') return value;
-  throw new InvalidArgumentError(`"${value}" is not a policy: use abort or continue.`);
-}
-
-export function weight(value: string): string {
-  try {
-    parseWeight(value);
-    return value;
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
-
+export const durationMs = forCommander(values.durationMs);
+export const positiveInt = forCommander(values.positiveInt);
+export const agentLossPolicy = forCommander(values.agentLossPolicy);
+export const weight = forCommander(values.weight);
 /** Collects repeated `--tag key=value` into an object. */
-export function tag(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const match = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,256})$/.exec(value);
-  if (!match?.[1]) {
-    throw new InvalidArgumentError(`"${value}" is not a tag: use key=value, e.g. region=eu.`);
-  }
-  return { ...previous, [match[1]]: match[2] ?? '' };
-}
-
+export const tag = forCommander(values.tag);
+/** Collects repeated `-e KEY=VALUE` into an object. */
+export const envAssignment = forCommander(testEnvAssignment);
 /** --fail-on-regression: `p95=10%,error-rate=1%,request-rate=15%`. */
-export function regressionLimits(value: string): RegressionLimits {
-  try {
-    return parseRegressionLimits(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
+export const regressionLimits = forCommander(values.regressionLimits);

@@ -9,9 +9,9 @@ import { CoordinatorClient } from '../agent/client.js';
 import { coordinate, type CoordinateResult } from '../coordinator/run.js';
 import { renderDemoTotals, runDemo } from '../demo/demo.js';
 import { splitHostPort } from '../coordinator/server.js';
+import { defaultLabel, JOIN_TIMEOUT_MS, POLL_HOLD_MS } from '../defaults.js';
 import { errorMessage, K6DistributedError } from '../errors.js';
 import { provisionK6 } from '../k6/provision.js';
-import { envAssignment } from '../k6/test-env.js';
 import { k6FlagsAndScript } from '../k6/run-args.js';
 import { runLocal } from '../local/run-local.js';
 import {
@@ -33,6 +33,7 @@ import { isLoopbackHost } from '../runtime/net.js';
 import {
   agentLossPolicy,
   durationMs,
+  envAssignment,
   positiveInt,
   regressionLimits,
   tag,
@@ -64,7 +65,7 @@ function coordinatorOptions(command: Command): Command {
     .addOption(
       new Option('--join-timeout <duration>', 'how long to wait for every agent to join')
         .argParser(durationMs)
-        .default(300_000, '5m'),
+        .default(JOIN_TIMEOUT_MS, defaultLabel(JOIN_TIMEOUT_MS)),
     )
     .addOption(
       new Option('--on-agent-loss <policy>', 'abort the run when an agent is lost, or continue')
@@ -74,7 +75,7 @@ function coordinatorOptions(command: Command): Command {
     .addOption(
       new Option('--poll-hold <duration>', 'longest a long-poll is held')
         .argParser(durationMs)
-        .default(25_000, '25s')
+        .default(POLL_HOLD_MS, defaultLabel(POLL_HOLD_MS))
         .hideHelp(),
     )
     .addOption(
@@ -318,7 +319,14 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
     .action(async (flags: { agents: number }) => {
       await withWorkDir(async (workDir) => {
         const k6 = await provisionK6({ env: io.env, log });
-        const result = await runDemo({ k6, agents: flags.agents, workDir, log, signal: io.signal });
+        const result = await runDemo({
+          k6,
+          agents: flags.agents,
+          workDir,
+          env: io.env,
+          log,
+          signal: io.signal,
+        });
         io.stdout.write(`${renderRunReport(result)}\n${renderDemoTotals(result.counts)}`);
         exit(result.exitCode);
       });

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 import { errorMessage, K6DistributedError } from '../errors.js';
-import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import { JOIN_TIMEOUT_MS, POLL_HOLD_MS } from '../defaults.js';
+import { DISTRIBUTED_RUN_FAILED, K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { JsonText } from '../protocol/json-text.js';
 import { limitMessage, type LimitBreach } from '../metrics/agent-budget.js';
 import { segmentsForWeights } from '../k6/segments.js';
@@ -23,12 +24,7 @@ import {
 } from '../protocol/messages.js';
 import { AgentRecord } from './agent-record.js';
 import { eventRefusal, type Phase } from './event-rules.js';
-import {
-  DISTRIBUTED_RUN_FAILED,
-  type AbortCause,
-  type RunResult,
-  type TeardownError,
-} from './outcome.js';
+import type { AbortCause, RunResult, TeardownError } from './outcome.js';
 import { RunClock } from './run-clock.js';
 import type { SequenceGuard, SequenceVerdict } from './sequence.js';
 import { summarise } from './summary.js';
@@ -151,14 +147,14 @@ export class Coordinator {
   #resolve!: (result: RunResult) => void;
 
   constructor(options: CoordinatorOptions) {
-    const pollHoldMs = options.pollHoldMs ?? 25_000;
+    const pollHoldMs = options.pollHoldMs ?? POLL_HOLD_MS;
     this.#o = {
       expectedAgents: options.expectedAgents,
       archive: options.archive,
       secretSources: options.secretSources ?? [],
       noSetup: options.noSetup ?? false,
       noTeardown: options.noTeardown ?? false,
-      joinTimeoutMs: options.joinTimeoutMs ?? 300_000,
+      joinTimeoutMs: options.joinTimeoutMs ?? JOIN_TIMEOUT_MS,
       pollHoldMs,
       livenessTimeoutMs: options.livenessTimeoutMs ?? pollHoldMs + 15_000,
       startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,

@@ -33,7 +33,7 @@ export interface EndOfTestOptions {
   /** The output files, opened before the load (else written by path). */
   files?: { summaryJson?: ReservedFile; summaryExport?: ReservedFile };
   cwd?: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   stdout: (text: string | Buffer) => void;
   stderr: (text: string | Buffer) => void;
   enableColors: boolean;

@@ -1,14 +1,4 @@
-import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import type { AgentTotals } from '../metrics/store.js';
-
-/**
- * Exit code for a distributed run that failed for a reason k6 on one machine
- * cannot have: an agent lost under the `abort` policy, too few agents joined,
- * an agent could not run its share. k6 uses 97 for exactly this kind of
- * failure of a remote run ("cloud test run failed", errext/exitcodes), so a
- * CI script that already handles k6's codes reads it correctly.
- */
-export const DISTRIBUTED_RUN_FAILED = K6_EXIT_CODES['cloud-test-run-failed'];
 
 /** Why a run ended early: the first cause wins, as in k6 (internal/execution/abort.go). */
 export interface AbortCause {

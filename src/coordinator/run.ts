@@ -63,7 +63,7 @@ export interface CoordinateOptions {
    * finished are dropped. Default 60 s.
    */
   deadlineGraceMs?: number;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   cwd?: string;
   log: Logger;
   /** Called once the server listens, with the URL agents should use. */
@@ -124,7 +124,7 @@ export interface CoordinateResult extends RunResult {
  * serves protocol v1, drives the run and resolves with its result.
  */
 export async function coordinate(options: CoordinateOptions): Promise<CoordinateResult> {
-  const flags = parseRunFlags(options.flags, options.env ?? process.env);
+  const flags = parseRunFlags(options.flags, options.env);
   const test = await prepareTest({
     k6: options.k6,
     script: options.script,
@@ -136,12 +136,12 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
       ...flags.archiveFlags,
     ],
     outDir: options.workDir,
-    env: testEnvironment(options.env ?? process.env),
+    env: testEnvironment(options.env),
     cwd: options.cwd,
   });
   const secretSources = await secretSourcesForAgents(flags.secretSources, {
     cwd: options.cwd,
-    env: options.env ?? process.env,
+    env: options.env,
   });
   // Before any load, as a warning: k6 itself cannot number __VU across instances.
   const vuWarning =

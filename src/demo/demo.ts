@@ -19,6 +19,8 @@ export async function runDemo(options: {
   k6: K6Binary;
   agents: number;
   workDir: string;
+  /** k6's environment (the demo's target comes in with -e). */
+  env: NodeJS.ProcessEnv;
   log: Logger;
   signal?: AbortSignal;
 }): Promise<DemoResult> {

@@ -7,6 +7,7 @@ import { DefaultArtifactClient } from '@actions/artifact';
 import { errorMessage } from '../errors.js';
 import { baselineFileSchema, type KeyFigures } from '../report/compare.js';
 import { parseJson } from '../runtime/net.js';
+import { isGhesUnsupported } from './actions-run.js';
 import type { Octokit } from './publish.js';
 
 /** The files of the report artifact every coordinator job uploads. */
@@ -218,7 +219,7 @@ async function readFigures(
 }
 
 function downloadProblem(error: unknown): string {
-  if (error instanceof Error && error.name === 'GHESNotSupportedError') {
+  if (isGhesUnsupported(error)) {
     return (
       'artifacts v4 are not available on GitHub Enterprise Server, so there is no baseline: ' +
       'set "compare-with-base: false"'

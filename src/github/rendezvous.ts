@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { Backoff } from '../runtime/backoff.js';
 import type { Logger } from '../runtime/logger.js';
 import { parseJson } from '../runtime/net.js';
+import { isGhesUnsupported } from './actions-run.js';
 
 /** The few artifact calls the rendezvous makes (@actions/artifact's client has them all). */
 export interface ArtifactStore {
@@ -148,11 +149,10 @@ function isNotFound(error: unknown): boolean {
 
 function rendezvousError(error: unknown, what: string): K6DistributedError {
   if (error instanceof K6DistributedError) return error;
-  const ghes = error instanceof Error && error.name === 'GHESNotSupportedError';
   const reason = error instanceof Error ? error.message : String(error);
   return new K6DistributedError(
     'RENDEZVOUS_FAILED',
-    ghes
+    isGhesUnsupported(error)
       ? `${what}: artifacts v4 are not available on GitHub Enterprise Server; ${HINT}`
       : `${what} (${reason}); ${HINT}`,
   );

@@ -34,7 +34,7 @@ export interface PrepareOptions {
   flags?: readonly string[];
   /** Folder that receives archive.tar. */
   outDir: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   cwd?: string;
 }
 
@@ -93,7 +93,7 @@ async function inspectRequirements(
       () => undefined,
     );
     if (!archived || archived.vus != null || archived.scenarios != null) throw error;
-    const withDefault = { ...options, env: { ...(options.env ?? process.env), K6_VUS: '1' } };
+    const withDefault = { ...options, env: { ...options.env, K6_VUS: '1' } };
     return JSON.parse(await runK6(withDefault, inspect)) as Requirements;
   }
 }

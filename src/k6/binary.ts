@@ -11,7 +11,7 @@ export interface K6Binary {
 /** Runs `k6 version` and refuses a k6 older than the supported minimum. */
 export async function probeK6(
   path: string,
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { env: NodeJS.ProcessEnv; timeoutMs?: number },
 ): Promise<K6Binary> {
   const result = await K6Process.run(path, {
     args: ['version'],

@@ -22,6 +22,15 @@ export const K6_EXIT_CODES = {
   'generic-error': 255,
 } as const;
 
+/**
+ * Exit code for a distributed run that failed for a reason k6 on one machine
+ * cannot have: an agent lost under the `abort` policy, too few agents joined,
+ * an agent could not run its share. k6 uses 97 for exactly this kind of
+ * failure of a remote run ("cloud test run failed", errext/exitcodes), so a
+ * CI script that already handles k6's codes reads it correctly.
+ */
+export const DISTRIBUTED_RUN_FAILED = K6_EXIT_CODES['cloud-test-run-failed'];
+
 export type K6ExitReason = keyof typeof K6_EXIT_CODES;
 
 const DESCRIPTIONS: Record<K6ExitReason, string> = {

@@ -18,7 +18,7 @@ export interface HandleSummaryOptions {
   /** -e/--env and other runtime flags the script's init code may depend on. */
   flags: readonly string[];
   cwd?: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   stdout: (chunk: Buffer) => void;
   stderr: (chunk: Buffer) => void;
   /** Told when the wrapper cannot sit beside the script (see `wrapperDir`). */

@@ -14,6 +14,6 @@ const TEST_RUN_ONLY = new Set([
 ]);
 
 /** The environment for a helper k6 run: the user's, without TEST_RUN_ONLY. */
-export function helperRunEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function helperRunEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !TEST_RUN_ONLY.has(name)));
 }

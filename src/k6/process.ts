@@ -8,7 +8,8 @@ import { k6Outcome, type K6Outcome } from './exit-codes.js';
 export interface K6ProcessOptions {
   /** Arguments after the executable, e.g. `['run', '--paused', 'script.js']`. */
   args: readonly string[];
-  env?: NodeJS.ProcessEnv;
+  /** k6's whole environment (given by the entry point: nothing here reads process.env). */
+  env: NodeJS.ProcessEnv;
   cwd?: string;
   onStdoutLine?: (line: string) => void;
   onStderrLine?: (line: string) => void;
@@ -103,7 +104,7 @@ export class K6Process {
   static async start(k6Path: string, options: K6ProcessOptions): Promise<K6Process> {
     const child = spawn(k6Path, options.args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

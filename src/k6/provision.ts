@@ -19,7 +19,8 @@ export interface ProvisionedK6 extends K6Binary {
 export interface ProvisionOptions {
   /** The k6 release to install when none is found; default: the pinned one. */
   version?: string;
-  env?: NodeJS.ProcessEnv;
+  /** Where K6_PATH, PATH, HOME and the cache directory come from. */
+  env: NodeJS.ProcessEnv;
   log?: Logger;
   /** Root of k6-distributed's own cache; default: see {@link defaultCacheDir}. */
   cacheDir?: string;
@@ -45,9 +46,9 @@ export function cachedK6Path(cacheDir: string, version: string): string {
  * else (on a GitHub runner) the official release, else a build with Go.
  * Logs which source was used; fails with every way to fix it if none works.
  */
-export async function provisionK6(options: ProvisionOptions = {}): Promise<ProvisionedK6> {
+export async function provisionK6(options: ProvisionOptions): Promise<ProvisionedK6> {
   const version = normalizeVersion(options.version ?? K6_PINNED_VERSION);
-  const env = options.env ?? process.env;
+  const env = options.env;
   const log = options.log ?? silentLogger;
   const cacheDir = options.cacheDir ?? defaultCacheDir(env);
   const use = (binary: K6Binary, source: K6Source): ProvisionedK6 => {

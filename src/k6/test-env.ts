@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { K6DistributedError } from '../errors.js';
 
 /**
  * What of the coordinator's environment a test may see. `k6 run` puts the
@@ -85,7 +85,8 @@ export function parseEnvAssignment(assignment: string): [string, string] {
   const eq = assignment.indexOf('=');
   const name = eq < 0 ? assignment : assignment.slice(0, eq);
   if (!ENV_NAME.test(name)) {
-    throw new InvalidArgumentError(
+    throw new K6DistributedError(
+      'INVALID_OPTION',
       `"${assignment}" is not an environment variable: use KEY=VALUE with a KEY of letters, ` +
         'digits and _, not starting with a digit (as k6 -e requires).',
     );
@@ -93,7 +94,7 @@ export function parseEnvAssignment(assignment: string): [string, string] {
   return [name, eq < 0 ? '' : assignment.slice(eq + 1)];
 }
 
-/** Collects repeated `-e KEY=VALUE` into an object (commander argParser). */
+/** Adds one `-e KEY=VALUE` to `previous` (repeated options collect this way). */
 export function envAssignment(
   value: string,
   previous: Record<string, string> = {},

@@ -13,7 +13,7 @@ export interface ThresholdMetricsOptions {
   archivePath: string;
   /** Metric or submetric keys of the test's thresholds. */
   thresholdKeys: readonly string[];
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   cwd?: string;
   timeoutMs?: number;
 }

@@ -22,7 +22,7 @@ export interface QuickTunnelOptions {
   /** Grace between SIGTERM and SIGKILL on close (default 5 s). */
   killAfterMs?: number;
   log: Logger;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
 }
 
 /** A line of a quick tunnel's stderr banner carrying its URL. */
@@ -54,7 +54,7 @@ export class QuickTunnel {
     const child = spawn(
       o.binary,
       ['tunnel', '--no-autoupdate', '--url', o.localUrl, '--metrics', metrics],
-      { env: o.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] },
+      { env: o.env, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const stderr: string[] = [];
     let bannerHost: string | undefined;

@@ -1,0 +1,24 @@
+/**
+ * Defaults that more than one module needs, written once: the coordinator's
+ * own, the CLI's help text and the agent's fallback all read them here.
+ */
+
+/**
+ * How long the coordinator holds a long-poll open when nothing changes: keeps
+ * under Cloudflare's 100 s limit on a proxied request with margin.
+ */
+export const POLL_HOLD_MS = 25_000;
+
+/** How long the coordinator waits for every agent to register (the CLI's and the core's). */
+export const JOIN_TIMEOUT_MS = 300_000;
+
+/**
+ * The action's join-timeout, as action.yml declares it: longer than the CLI's,
+ * as matrix jobs queue for runners, and agents wait as long for the coordinator.
+ */
+export const ACTION_JOIN_TIMEOUT = '10m';
+
+/** A duration in milliseconds as the CLI's help shows a default (`25s`, `5m`). */
+export function defaultLabel(ms: number): string {
+  return ms % 60_000 === 0 ? `${String(ms / 60_000)}m` : `${String(ms / 1000)}s`;
+}
