@@ -11,6 +11,11 @@ const PROCESS_IO_IMPORTS = ['process', 'node:process'].map((name) => ({
   message: FROM_IO,
 }));
 
+const BELOW_THE_CLI = [
+  ...PROCESS_IO_IMPORTS,
+  { name: 'commander', message: 'parse values in src/values.ts; src/cli/ adapts them' },
+];
+
 export default tseslint.config(
   // k6 scripts run in k6's JavaScript runtime, not Node; k6 itself checks them.
   {
@@ -52,13 +57,19 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     ignores: [...ENTRY_POINTS, 'src/cli/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: BELOW_THE_CLI }] },
+  },
+  // The agent shares the protocol with the coordinator, never its code: its
+  // exit codes come from k6/exit-codes.ts (issue 19.4).
+  {
+    files: ['src/agent/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            ...PROCESS_IO_IMPORTS,
-            { name: 'commander', message: 'parse values in src/values.ts; src/cli/ adapts them' },
+          paths: BELOW_THE_CLI,
+          patterns: [
+            { group: ['**/coordinator/*'], message: 'share it through src/protocol/ or src/k6/' },
           ],
         },
       ],
