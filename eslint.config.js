@@ -11,6 +11,8 @@ const PROCESS_IO_IMPORTS = ['process', 'node:process'].map((name) => ({
   message: FROM_IO,
 }));
 
+// A later block's no-restricted-imports replaces an earlier one's for the
+// files both match: each block repeats what applies above it.
 const BELOW_THE_CLI = [
   ...PROCESS_IO_IMPORTS,
   { name: 'commander', message: 'parse values in src/values.ts; src/cli/ adapts them' },
