@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import type { SummaryJson } from '../../src/coordinator/end-of-test.js';
+import type { SummaryJson } from '../../src/coordinator/result-file.js';
 import type { TimelinePoint } from '../../src/metrics/timeline.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { tempDir } from '../helpers/fs.js';

@@ -5,8 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { getOctokit } from '@actions/github';
 
-import { publishReports, type PublishOptions } from '../../src/github/publish.js';
-import { markerFor } from '../../src/github/report-markdown.js';
+import { markerFor, publishReports, type PublishOptions } from '../../src/github/publish.js';
 import { FakeGitHub } from '../helpers/fake-github.js';
 
 const PR = 7;

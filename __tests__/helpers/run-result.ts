@@ -1,5 +1,5 @@
 import type { AgentSummary, RunResult } from '../../src/coordinator/outcome.js';
-import type { BaselineLookup } from '../../src/github/baseline.js';
+import type { BaselineLookup } from '../../src/report/baseline-view.js';
 
 /** Agent `i` of `of` equal agents as the coordinator reports it, for report tests. */
 export function fakeAgent(i: number, of: number, extra: Partial<AgentSummary> = {}): AgentSummary {

@@ -1,11 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
-import {
-  compareFigures,
-  formatChange,
-  keyFigures,
-  parseRegressionLimits,
-} from '../../src/report/compare.js';
+import { keyFigures } from '../../src/coordinator/result-file.js';
+import { compareFigures, formatChange, parseRegressionLimits } from '../../src/report/compare.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
 const base = { p95Ms: 200, errorRate: 0.01, requestRate: 500 };

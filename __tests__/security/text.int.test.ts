@@ -14,8 +14,8 @@ import { describe, expect, it } from '@jest/globals';
 
 import { actionsLogger } from '../../src/action/logger.js';
 import { endOfTestOutput } from '../../src/action/workflow-commands.js';
-import { codeSpan } from '../../src/github/markdown.js';
-import { renderRunMarkdown } from '../../src/github/report-markdown.js';
+import { codeSpan } from '../../src/report/markdown-text.js';
+import { renderRunMarkdown } from '../../src/report/markdown.js';
 import { ROUTES } from '../../src/protocol/messages.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { CompromisedAgent, withCheckSamples } from '../helpers/compromised-agent.js';

@@ -12,7 +12,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { HTTP_REQ_TRENDS } from '../../src/metrics/builtin.js';
 import { ROUTES, type MetricDelta, type SeriesDelta } from '../../src/protocol/messages.js';
-import { renderRunMarkdown } from '../../src/github/report-markdown.js';
+import { renderRunMarkdown } from '../../src/report/markdown.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { renderRunReport } from '../../src/report/run-report.js';
 import { CompromisedAgent, type Answer } from '../helpers/compromised-agent.js';

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import * as core from '@actions/core';
@@ -12,16 +12,17 @@ import type { Logger } from '../runtime/logger.js';
 import { isLoopbackHost } from '../runtime/net.js';
 import { isGhesUnsupported, runAttempt } from '../github/actions-run.js';
 import { publishCoordinatorUrl, rendezvousName } from '../github/rendezvous.js';
-import { type BaselineLookup, REPORT_FILES, reportArtifactName } from '../github/baseline.js';
-import { type BaselineView, verdictOf } from '../github/report-markdown.js';
+import { REPORT_FILES, reportArtifactName } from '../github/baseline.js';
 import {
-  type ComparisonRow,
-  compareFigures,
-  describeFailures,
-  keyFigures,
-} from '../report/compare.js';
-import { renderHtmlReport } from '../report/html.js';
-import { reserveFiles } from '../runtime/reserved-file.js';
+  type AfterRun,
+  afterRun,
+  releaseHtmlReport,
+  reserveHtmlReport,
+} from '../after-run/after-run.js';
+import type { FinalVerdict } from '../after-run/verdict.js';
+import type { BaselineLookup, BaselineView } from '../report/baseline-view.js';
+import { type ComparisonRow, describeFailures } from '../report/compare.js';
+import { verdictOf } from '../report/format.js';
 import { errorMessage } from '../errors.js';
 import { OUTPUTS, type CoordinatorInputs } from './inputs.js';
 import type { ActionIo } from './io.js';
@@ -58,6 +59,8 @@ export interface PublishExtras {
   baseline?: BaselineView;
   /** The uploaded report artifact's page. */
   reportUrl?: string;
+  /** The check run's conclusion and title. */
+  verdict: FinalVerdict;
 }
 
 /**
@@ -76,7 +79,7 @@ export async function runCoordinatorRole(
   );
   const reportHtml = summaryJson.replace(/\.json$/, '.html');
   // Opened before the load, with the result file (issue 17.7).
-  const { html } = await reserveFiles({ html: reportHtml });
+  const html = await reserveHtmlReport(reportHtml);
   const tunnels: Array<{ close(): Promise<void> }> = [];
   // The base branch's baseline is looked up while the test runs.
   const lookup = inputs.compareWithBase ? lookUpBaseline(inputs, services) : undefined;
@@ -113,18 +116,14 @@ export async function runCoordinatorRole(
     ctx.setOutput(OUTPUTS.result, verdictOf(result));
     ctx.setOutput(OUTPUTS.exitCode, String(result.exitCode));
     ctx.setOutput(OUTPUTS.summaryJson, summaryJson);
-    const baseline = compareWithBase(result, inputs, await lookup);
-    // A report that cannot be rendered or written is logged: the verdict below stands.
-    await reportStep(ctx.log, 'write the HTML report', async () => {
-      const page = renderHtmlReport({
-        result,
-        source: result.summary,
-        timeline: result.timeline,
-        baseline,
-        title: inputs.script,
-        generatedAt: new Date(ctx.now()),
-      });
-      await (html ? html.write(page) : writeFile(reportHtml, page));
+    const lookedUp = await lookup;
+    const after = await afterRun({
+      result,
+      title: inputs.script,
+      html,
+      baseline: lookedUp && { lookup: lookedUp, limits: inputs.failOnRegression },
+      log: ctx.log,
+      generatedAt: new Date(ctx.now()),
     });
     ctx.setOutput(OUTPUTS.reportHtml, reportHtml);
     const reportUrl = inputs.uploadReport
@@ -132,20 +131,19 @@ export async function runCoordinatorRole(
       : undefined;
     ctx.setOutput(
       OUTPUTS.regressed,
-      baseline?.comparison ? String(baseline.comparison.rows.some((r) => r.regressed)) : '',
+      after.comparison ? String(after.comparison.rows.some((r) => r.regressed)) : '',
     );
     await reportStep(ctx.log, 'publish the job summary, PR comment and check', () =>
-      services.publishReports(result, inputs, { baseline, reportUrl }),
+      services.publishReports(result, inputs, {
+        baseline: after.view,
+        reportUrl,
+        verdict: after.verdict,
+      }),
     );
-    const failures = baseline?.comparison?.failures ?? [];
-    if (result.exitCode !== 0) {
-      core.setFailed(`k6 exit code ${String(result.exitCode)}: ${result.message}`);
-    } else if (baseline?.lookup.found && failures.length > 0) {
-      core.setFailed(regressionMessage(baseline.lookup, failures));
-    }
+    failJob(result, after);
   } finally {
     for (const tunnel of tunnels) await tunnel.close();
-    await html?.release();
+    await releaseHtmlReport(html);
   }
 }
 
@@ -206,23 +204,19 @@ async function lookUpBaseline(
   }
 }
 
-function compareWithBase(
-  result: CoordinateResult,
-  inputs: CoordinatorInputs,
-  lookup: BaselineLookup | undefined,
-): BaselineView | undefined {
-  if (lookup === undefined) return undefined;
-  return {
-    lookup,
-    comparison: lookup.found
-      ? compareFigures(keyFigures(result.summary), lookup.figures, inputs.failOnRegression)
-      : undefined,
-  };
+/** Fails the job on k6's failure, else on a regression past a fail-on-regression limit. */
+function failJob(result: CoordinateResult, after: AfterRun): void {
+  const lookup = after.view?.lookup;
+  if (result.exitCode !== 0) {
+    core.setFailed(`k6 exit code ${String(result.exitCode)}: ${result.message}`);
+  } else if (lookup?.found && after.verdict.failures.length > 0) {
+    core.setFailed(regressionMessage(lookup, after.verdict.failures));
+  }
 }
 
 function regressionMessage(
   lookup: Extract<BaselineLookup, { found: true }>,
-  failures: ComparisonRow[],
+  failures: readonly ComparisonRow[],
 ): string {
   return (
     `regressed against ${lookup.branch}'s run #${String(lookup.run.number)}: ` +

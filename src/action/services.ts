@@ -3,16 +3,10 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 
 import type { CoordinateResult } from '../coordinator/run.js';
-import {
-  artifactDownload,
-  type BaselineLookup,
-  findBaseline,
-  workflowFile,
-} from '../github/baseline.js';
-import { type PublishContext, publishReports } from '../github/publish.js';
-import { formatChange } from '../report/compare.js';
-import { LIMITS, markerFor, renderRunMarkdown, verdictOf } from '../github/report-markdown.js';
-import { K6_EXIT_CODES } from '../k6/exit-codes.js';
+import { artifactDownload, findBaseline, workflowFile } from '../github/baseline.js';
+import { LIMITS, markerFor, type PublishContext, publishReports } from '../github/publish.js';
+import type { BaselineLookup } from '../report/baseline-view.js';
+import { renderRunMarkdown } from '../report/markdown.js';
 
 import {
   mintIdToken,
@@ -128,8 +122,6 @@ async function publishRun(
       reportUrl: extras.reportUrl,
     });
   const marker = markerFor(github.context.workflow, inputs.testName);
-  const verdict = verdictOf(result);
-  const regressions = extras.baseline?.comparison?.failures ?? [];
   await publishReports({
     octokit: inputs.githubToken && repository ? github.getOctokit(inputs.githubToken) : undefined,
     context: {
@@ -144,17 +136,8 @@ async function publishRun(
     checkSummary: render(LIMITS.checkRun),
     marker,
     checkName: `k6-distributed (${inputs.testName})`,
-    checkTitle:
-      `${verdict}: k6 exit code ${String(result.exitCode)}` +
-      (regressions.length > 0
-        ? `; regressed: ${regressions.map((r) => `${r.label} ${formatChange(r)}`).join(', ')}`
-        : ''),
-    conclusion:
-      result.exitCode === K6_EXIT_CODES['external-abort']
-        ? 'cancelled'
-        : result.exitCode === 0 && regressions.length === 0
-          ? 'success'
-          : 'failure',
+    checkTitle: extras.verdict.title,
+    conclusion: extras.verdict.conclusion,
     commentOnPr: inputs.commentOnPr,
     checkRun: inputs.checkRun,
     writeSummary: async (markdown) => {

@@ -6,16 +6,12 @@ import { provisionK6 } from '../k6/provision.js';
 import { K6_PINNED_VERSION } from '../k6/version.js';
 import { type Logger, streamLogger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
-import { addRunCommands } from './run-commands.js';
+import { addAgentCommand } from './agent-command.js';
+import { addDemoCommand } from './demo-command.js';
+import type { CliIo, CommandContext } from './io.js';
+import { addCoordinatorCommand, addRunCommand } from './run-commands.js';
 
-/** The CLI's outside world, injected so tests can run it in-process. */
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  stdout: { write(chunk: string | Uint8Array): unknown; isTTY?: boolean };
-  stderr: { write(chunk: string | Uint8Array): unknown };
-  /** Fires on SIGINT/SIGTERM: the run stops the way k6 stops (exit 105). */
-  signal?: AbortSignal;
-}
+export type { CliIo } from './io.js';
 
 /** Runs the CLI and resolves with the process exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
@@ -45,7 +41,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     });
 
   let exitCode = 0;
-  addRunCommands(program, io, log, (code) => (exitCode = code));
+  const ctx: CommandContext = { io, log, exit: (code) => (exitCode = code) };
+  addRunCommand(program, ctx);
+  addCoordinatorCommand(program, ctx);
+  addDemoCommand(program, ctx);
+  addAgentCommand(program, ctx);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

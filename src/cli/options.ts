@@ -4,6 +4,9 @@ import { errorMessage } from '../errors.js';
 import { envAssignment as testEnvAssignment } from '../k6/test-env.js';
 import * as values from '../values.js';
 
+/** The environment variable that carries the shared secret, for coordinator and agents. */
+export const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
+
 /**
  * A value parser as commander wants it: its error becomes an
  * InvalidArgumentError, which commander prints after the option's name.

@@ -1,50 +1,33 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 
-import { Agent } from '../agent/agent.js';
-import { CoordinatorClient } from '../agent/client.js';
-import { coordinate, type CoordinateResult } from '../coordinator/run.js';
-import { renderDemoTotals, runDemo } from '../demo/demo.js';
+import { afterRun, releaseHtmlReport, reserveHtmlReport } from '../after-run/after-run.js';
+import { baselineFileSchema, type KeyFigures } from '../coordinator/result-file.js';
+import { coordinate, type CoordinateOptions, type CoordinateResult } from '../coordinator/run.js';
 import { splitHostPort } from '../coordinator/server.js';
 import { defaultLabel, JOIN_TIMEOUT_MS, POLL_HOLD_MS } from '../defaults.js';
 import { errorMessage, K6DistributedError } from '../errors.js';
 import { provisionK6 } from '../k6/provision.js';
 import { k6FlagsAndScript } from '../k6/run-args.js';
 import { runLocal } from '../local/run-local.js';
+import { METRIC_TRANSPORTS, type MetricTransport } from '../protocol/messages.js';
 import {
-  baselineFileSchema,
-  compareFigures,
   describeFailures,
-  type KeyFigures,
-  keyFigures,
   type RegressionLimits,
   renderComparisonText,
 } from '../report/compare.js';
-import { METRIC_TRANSPORTS, type MetricTransport } from '../protocol/messages.js';
-import { renderHtmlReport } from '../report/html.js';
-import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { renderRunReport } from '../report/run-report.js';
 import type { Logger } from '../runtime/logger.js';
-import { type ReservedFile, reserveFiles } from '../runtime/reserved-file.js';
 import { isLoopbackHost } from '../runtime/net.js';
+import { type CliIo, type CommandContext, withWorkDir } from './io.js';
 import {
   agentLossPolicy,
   durationMs,
-  envAssignment,
   positiveInt,
   regressionLimits,
-  tag,
-  weight,
+  SECRET_ENV,
 } from './options.js';
-import type { CliIo } from './main.js';
-
-/** Sets the process exit code from inside a command's action. */
-export type SetExitCode = (code: number) => void;
-
-const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
 
 interface CoordinatorFlags {
   agents: number;
@@ -119,42 +102,6 @@ function coordinatorOptions(command: Command): Command {
     );
 }
 
-/**
- * --report-html, opened before the load (issue 17.7: sockets cannot take its
- * descriptor), or undefined when not asked for or not openable now.
- */
-async function reserveHtmlReport(flags: CoordinatorFlags): Promise<ReservedFile | undefined> {
-  const files = await reserveFiles({ html: flags.reportHtml });
-  return files.html;
-}
-
-/**
- * --report-html: the run as one HTML page; a failure to render or write it
- * is logged, as k6 does for its summary files: the exit code stays the run's.
- */
-async function writeHtmlReport(
-  flags: CoordinatorFlags,
-  result: CoordinateResult,
-  script: string,
-  log: Logger,
-  file: ReservedFile | undefined,
-): Promise<void> {
-  if (flags.reportHtml === undefined) return;
-  try {
-    const html = renderHtmlReport({
-      result,
-      source: result.summary,
-      timeline: result.timeline,
-      title: script,
-      generatedAt: new Date(),
-    });
-    await (file ? file.write(html) : writeFile(flags.reportHtml, html));
-    log.info(`HTML report: ${flags.reportHtml}`);
-  } catch (error) {
-    log.error(`could not write the HTML report to ${flags.reportHtml}: ${errorMessage(error)}`);
-  }
-}
-
 /** The distributed run's report after the summary; a failure to render it is logged, never the verdict. */
 function printRunReport(io: CliIo, log: Logger, result: CoordinateResult): void {
   try {
@@ -205,26 +152,6 @@ async function readBaseline(flags: CoordinatorFlags): Promise<KeyFigures | undef
   return parsed.data.figures;
 }
 
-/**
- * Prints the comparison with --baseline and returns the exit code: k6's, or
- * 99 (as for crossed thresholds: the limits are thresholds on the change)
- * when a passing run is worse than a --fail-on-regression limit.
- */
-function compareWithBaseline(
-  io: CliIo,
-  log: Logger,
-  flags: CoordinatorFlags,
-  baseline: KeyFigures | undefined,
-  result: CoordinateResult,
-): number {
-  if (baseline === undefined || flags.baseline === undefined) return result.exitCode;
-  const comparison = compareFigures(keyFigures(result.summary), baseline, flags.failOnRegression);
-  io.stdout.write(`\n${renderComparisonText(flags.baseline, comparison)}`);
-  if (comparison.failures.length === 0 || result.exitCode !== 0) return result.exitCode;
-  log.error(`regressed against ${flags.baseline}: ${describeFailures(comparison.failures)}`);
-  return K6_EXIT_CODES['thresholds-failed'];
-}
-
 /** The end-of-test summary goes to stdout, as k6's does. */
 function summaryOutput(io: CliIo, flags: CoordinatorFlags) {
   return {
@@ -238,7 +165,8 @@ function summaryOutput(io: CliIo, flags: CoordinatorFlags) {
   };
 }
 
-export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: SetExitCode) {
+/** `run`: a local coordinator and N local agents, each its own k6. */
+export function addRunCommand(program: Command, ctx: CommandContext): void {
   coordinatorOptions(
     program
       .command('run')
@@ -246,31 +174,15 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
       .addOption(new Option('--agents <n>', 'number of agents').argParser(positiveInt).default(2)),
   ).action(async (args: string[], flags: CoordinatorFlags) => {
     const { flags: k6Flags, script } = k6FlagsAndScript(args);
-    const baseline = await readBaseline(flags);
-    await withWorkDir(async (workDir) => {
-      const k6 = await provisionK6({ env: io.env, log });
-      const report = await reserveHtmlReport(flags);
-      try {
-        const result = await runLocal({
-          ...runSettings(flags),
-          k6,
-          script,
-          flags: k6Flags,
-          workDir,
-          env: io.env,
-          log,
-          signal: io.signal,
-          ...summaryOutput(io, flags),
-        });
-        printRunReport(io, log, result);
-        await writeHtmlReport(flags, result, script, log, report);
-        exit(compareWithBaseline(io, log, flags, baseline, result));
-      } finally {
-        await report?.release();
-      }
-    });
+    await distributedRun(ctx, flags, script, (settings) =>
+      runLocal({ ...settings, flags: k6Flags }),
+    );
   });
+}
 
+/** `coordinator`: serve a test to remote agents and drive the run. */
+export function addCoordinatorCommand(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
   coordinatorOptions(
     program
       .command('coordinator')
@@ -283,113 +195,69 @@ export function addRunCommands(program: Command, io: CliIo, log: Logger, exit: S
       const { flags: k6Flags, script } = k6FlagsAndScript(args);
       const secret = flags.secret ?? io.env[SECRET_ENV];
       requireSecretBeyondLoopback(flags.listen, secret);
-      const baseline = await readBaseline(flags);
-      await withWorkDir(async (workDir) => {
-        const k6 = await provisionK6({ env: io.env, log });
-        const report = await reserveHtmlReport(flags);
-        try {
-          const result = await coordinate({
-            ...runSettings(flags),
-            k6,
-            script,
-            flags: k6Flags,
-            workDir,
-            listen: flags.listen,
-            secret,
-            env: io.env,
-            log,
-            signal: io.signal,
-            ...summaryOutput(io, flags),
-            onListening: (url) => void io.stdout.write(`${url}\n`),
-          });
-          printRunReport(io, log, result);
-          await writeHtmlReport(flags, result, script, log, report);
-          exit(compareWithBaseline(io, log, flags, baseline, result));
-        } finally {
-          await report?.release();
-        }
-      });
+      await distributedRun(ctx, flags, script, (settings) =>
+        coordinate({
+          ...settings,
+          flags: k6Flags,
+          listen: flags.listen,
+          secret,
+          onListening: (url) => void io.stdout.write(`${url}\n`),
+        }),
+      );
     },
   );
+}
 
-  program
-    .command('demo')
-    .description('a local distributed run of an example script against a built-in target')
-    .addOption(new Option('--agents <n>', 'number of agents').argParser(positiveInt).default(3))
-    .action(async (flags: { agents: number }) => {
-      await withWorkDir(async (workDir) => {
-        const k6 = await provisionK6({ env: io.env, log });
-        const result = await runDemo({
-          k6,
-          agents: flags.agents,
-          workDir,
-          env: io.env,
-          log,
-          signal: io.signal,
-        });
-        io.stdout.write(`${renderRunReport(result)}\n${renderDemoTotals(result.counts)}`);
-        exit(result.exitCode);
+/** What `run` and `coordinator` give their run beyond the k6 flags and their own options. */
+type RunSettings = Omit<CoordinateOptions, 'flags' | 'listen' | 'secret' | 'onListening'>;
+
+/**
+ * `run` and `coordinator` once their options are checked: --baseline read
+ * before any load, the run, the distributed run's report, then the shared
+ * after-run step (HTML report, comparison, final exit code).
+ */
+async function distributedRun(
+  { io, log, exit }: CommandContext,
+  flags: CoordinatorFlags,
+  script: string,
+  start: (settings: RunSettings) => Promise<CoordinateResult>,
+): Promise<void> {
+  const baseline = await readBaseline(flags);
+  await withWorkDir(async (workDir) => {
+    const k6 = await provisionK6({ env: io.env, log });
+    const html = await reserveHtmlReport(flags.reportHtml);
+    try {
+      const result = await start({
+        ...runSettings(flags),
+        k6,
+        script,
+        workDir,
+        env: io.env,
+        log,
+        signal: io.signal,
+        ...summaryOutput(io, flags),
       });
-    });
-
-  program
-    .command('agent')
-    .description('join a coordinator and run its share of the test on this machine')
-    .requiredOption('--coordinator <url>', 'the coordinator URL it printed')
-    .option('--secret <secret>', `the coordinator's shared secret (or ${SECRET_ENV})`)
-    .option('--weight <w>', 'share of the load relative to other agents', weight, '1')
-    .option('--tag <key=value>', 'agent tag, e.g. region=eu (repeatable)', tag)
-    .option(
-      '-e, --env <KEY=VALUE>',
-      "override one of the test's environment variables (__ENV) on this agent only (repeatable)",
-      envAssignment,
-    )
-    .option('--name <name>', 'name shown in reports (default: agent-<n>)')
-    .addOption(
-      new Option('--give-up-after <duration>', 'stop k6 after losing the coordinator this long')
-        .argParser(durationMs)
-        .default(60_000, '60s'),
-    )
-    .action(
-      async (flags: {
-        coordinator: string;
-        secret?: string;
-        weight: string;
-        tag?: Record<string, string>;
-        env?: Record<string, string>;
-        name?: string;
-        giveUpAfter: number;
-      }) => {
-        await withWorkDir(async (workDir) => {
-          const k6 = await provisionK6({ env: io.env, log });
-          const client = new CoordinatorClient({
-            url: flags.coordinator,
-            secret: flags.secret ?? io.env[SECRET_ENV],
-            giveUpAfterMs: flags.giveUpAfter,
-            log,
-          });
-          try {
-            const agent = new Agent({
-              client,
-              k6,
-              workDir,
-              name: flags.name,
-              weight: flags.weight,
-              tags: flags.tag,
-              env: io.env,
-              envOverrides: flags.env,
-              log,
-            });
-            const result = await agent.run(io.signal);
-            if (result.exitCode === 0) log.info(`agent: ${result.message}`);
-            else log.error(`agent: ${result.message}`);
-            exit(result.exitCode);
-          } finally {
-            await client.close();
-          }
-        });
-      },
-    );
+      printRunReport(io, log, result);
+      const after = await afterRun({
+        result,
+        title: script,
+        html,
+        baseline: baseline && { figures: baseline, limits: flags.failOnRegression },
+        log,
+        generatedAt: new Date(),
+      });
+      if (after.comparison !== undefined && flags.baseline !== undefined) {
+        io.stdout.write(`\n${renderComparisonText(flags.baseline, after.comparison)}`);
+      }
+      const { failures } = after.verdict;
+      if (failures.length > 0) {
+        log.error(`regressed against ${String(flags.baseline)}: ${describeFailures(failures)}`);
+      }
+      exit(after.verdict.exitCode);
+    } finally {
+      await releaseHtmlReport(html);
+    }
+  });
 }
 
 function runSettings(flags: CoordinatorFlags & { agents: number }) {
@@ -414,13 +282,4 @@ function requireSecretBeyondLoopback(listen: string, secret: string | undefined)
       : `the secret is too short: use at least 16 random characters ` +
           '(e.g. `openssl rand -base64 24`).',
   );
-}
-
-async function withWorkDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'k6-distributed-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }

@@ -6,13 +6,13 @@ import type { K6Binary } from '../k6/binary.js';
 import { type HandleSummaryOutcome, runHandleSummary } from '../k6/handle-summary.js';
 import type { RunFlags } from '../k6/run-flags.js';
 import type { Timeline } from '../metrics/timeline.js';
-import { type KeyFigures, keyFigures } from '../report/compare.js';
 import type { Logger } from '../runtime/logger.js';
 import type { ReservedFile } from '../runtime/reserved-file.js';
 import { type LegacySummaryData, legacySummaryData, summaryExport } from '../summary/legacy.js';
 import type { SummarySource } from '../summary/source.js';
 import { renderTextSummary } from '../summary/text.js';
 import type { RunResult } from './outcome.js';
+import { type KeyFigures, keyFigures, type SummaryJson } from './result-file.js';
 
 export interface EndOfTestOptions {
   k6: K6Binary;
@@ -38,20 +38,6 @@ export interface EndOfTestOptions {
   stderr: (text: string | Buffer) => void;
   enableColors: boolean;
   log: Logger;
-}
-
-/** The merged result file: the run's verdict, its agents and k6's summary data. */
-export interface SummaryJson {
-  k6Distributed: 1;
-  exitCode: number;
-  message: string;
-  agents: RunResult['agents'];
-  startSkewMs: number | undefined;
-  /** p(95), error rate and request rate: what a later run is compared on. */
-  figures: KeyFigures;
-  /** Per-interval request rate, VUs, p(95), error rate and iterations, merged and per agent. */
-  timeline?: Timeline;
-  data: unknown;
 }
 
 /**

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 
 import { errorMessage } from '../errors.js';
-import { baselineFileSchema, type KeyFigures } from '../report/compare.js';
+import { baselineFileSchema, type KeyFigures } from '../coordinator/result-file.js';
+import type { BaselineLookup } from '../report/baseline-view.js';
 import { parseJson } from '../runtime/net.js';
 import { isGhesUnsupported } from './actions-run.js';
 import type { Octokit } from './publish.js';
@@ -26,24 +27,6 @@ export function reportArtifactName(testName: string, runAttempt: string): string
 export function workflowFile(workflowRef: string | undefined): string | undefined {
   return /\.github\/workflows\/([^/@]+)@/.exec(workflowRef ?? '')?.[1];
 }
-
-export interface BaselineRun {
-  id: number;
-  number: number;
-  url: string;
-  sha: string;
-}
-
-export type BaselineLookup =
-  | {
-      found: true;
-      branch: string;
-      run: BaselineRun;
-      figures: KeyFigures;
-      /** Newer runs on the branch that were passed over, and why. */
-      skipped: string[];
-    }
-  | { found: false; branch: string; reason: string; skipped: string[] };
 
 /** Downloads one artifact of another run into `dir`. */
 export type ArtifactDownload = (artifactId: number, runId: number, dir: string) => Promise<void>;

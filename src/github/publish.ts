@@ -1,8 +1,18 @@
+import { createHash } from 'node:crypto';
+
 import type { getOctokit } from '@actions/github';
 
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../runtime/logger.js';
-import { LIMITS } from './report-markdown.js';
+
+/** GitHub's limits (design.md §4): job summary bytes, comment and check-run characters. */
+export const LIMITS = { jobSummaryBytes: 1024 * 1024, comment: 65_536, checkRun: 65_535 };
+
+/** The hidden marker that finds this workflow's comment for this test again. */
+export function markerFor(workflow: string, test: string): string {
+  const key = createHash('sha256').update(`${workflow}\n${test}`).digest('hex').slice(0, 16);
+  return `<!-- k6-distributed:report:${key} -->`;
+}
 
 export type Octokit = ReturnType<typeof getOctokit>;
 

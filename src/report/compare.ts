@@ -1,39 +1,4 @@
-import { z } from 'zod';
-
-import type { SummarySource } from '../summary/source.js';
-
-/**
- * The three figures a run is compared on with an earlier one, read from the
- * merged sinks (not from the summary's trend stats, which a script may have
- * changed): null when the run made no HTTP request.
- */
-export interface KeyFigures {
-  /** p(95) of http_req_duration, in ms. */
-  p95Ms: number | null;
-  /** http_req_failed's rate, 0 to 1. */
-  errorRate: number | null;
-  /** http_reqs per second of test run. */
-  requestRate: number | null;
-}
-
-export const keyFiguresSchema = z.object({
-  p95Ms: z.number().nonnegative().nullable(),
-  errorRate: z.number().min(0).max(1).nullable(),
-  requestRate: z.number().nonnegative().nullable(),
-});
-
-export function keyFigures(source: SummarySource): KeyFigures {
-  const value = (metric: string, stat: string): number | null => {
-    const sink = source.metrics.get(metric)?.sink;
-    if (sink === undefined || sink.isEmpty()) return null;
-    return sink.values(source.durationMs, [stat])[stat] ?? null;
-  };
-  return {
-    p95Ms: value('http_req_duration', 'p(95)'),
-    errorRate: value('http_req_failed', 'rate'),
-    requestRate: value('http_reqs', 'rate'),
-  };
-}
+import type { KeyFigures } from '../coordinator/result-file.js';
 
 /**
  * How much worse a figure may get: p(95) may rise and the request rate fall
@@ -211,10 +176,3 @@ export function renderComparisonText(name: string, comparison: Comparison): stri
   );
   return `COMPARED WITH ${name}\n${lines.join('\n')}\n`;
 }
-
-/** A baseline: an earlier run's merged result file (`--summary-json`, the action's result.json). */
-export const baselineFileSchema = z.object({
-  k6Distributed: z.literal(1),
-  exitCode: z.number().int(),
-  figures: keyFiguresSchema,
-});

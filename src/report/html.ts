@@ -1,16 +1,10 @@
 import type { RunResult } from '../coordinator/outcome.js';
-import {
-  type BaselineView,
-  exitName,
-  metricValue,
-  seconds,
-  thresholdValue,
-  verdictOf,
-} from '../github/report-markdown.js';
 import type { Timeline, TimelinePoint } from '../metrics/timeline.js';
 import { buildReport, type ReportMetric } from '../summary/report.js';
 import type { SummarySource } from '../summary/source.js';
+import type { BaselineView } from './baseline-view.js';
 import { FIGURE_NAMES, formatChange, formatFigure, formatLimit } from './compare.js';
+import { exitName, metricValue, seconds, thresholdValue, verdictOf } from './format.js';
 import { agentTable } from './run-report.js';
 import { escapeXml as esc, svgLineChart } from './svg-chart.js';
 

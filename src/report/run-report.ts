@@ -25,13 +25,9 @@ export function renderRunReport(result: RunResult): string {
 
 /**
  * The per-agent table, one row of plain-text cells per agent (`*`: ran setup
-<<<<<<< HEAD
- * and teardown). Names, tags and loss reasons come from agents: one line each,
- * printable (issue 17.9).
-=======
  * and teardown), shared by the text, Markdown and HTML reports; a `notes`
- * column when an agent is marked (issue 17.5).
->>>>>>> f4f2a22 (Metrics: deltas no honest k6 could send are refused whole, and an agent with an outlier share is marked in every report (issue 17.5))
+ * column when an agent is marked (issue 17.5). Names, tags and loss reasons
+ * come from agents: one line each, printable (issue 17.9).
  */
 export function agentTable(result: RunResult): { header: string[]; rows: string[][] } {
   const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));

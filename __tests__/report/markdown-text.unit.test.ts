@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { codeSpan, markdownText } from '../../src/github/markdown.js';
-import { renderRunMarkdown } from '../../src/github/report-markdown.js';
+import { codeSpan, markdownText } from '../../src/report/markdown-text.js';
+import { renderRunMarkdown } from '../../src/report/markdown.js';
 import { compareFigures } from '../../src/report/compare.js';
 import { fakeAgent, fakeBaseline, fakeRunResult } from '../helpers/run-result.js';
 import { liveMarkup, liveText, tableCells } from '../helpers/markdown-inline.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
 import type { AgentSummary } from '../../src/coordinator/outcome.js';
-import { LIMITS, markerFor, renderRunMarkdown } from '../../src/github/report-markdown.js';
+import { LIMITS, markerFor } from '../../src/github/publish.js';
+import { renderRunMarkdown } from '../../src/report/markdown.js';
 import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
 import { compareFigures } from '../../src/report/compare.js';
 import { fakeAgent, fakeBaseline, fakeRunResult } from '../helpers/run-result.js';

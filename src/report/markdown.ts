@@ -1,27 +1,20 @@
-import { createHash } from 'node:crypto';
-
 import type { RunResult } from '../coordinator/outcome.js';
-import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import type { Timeline } from '../metrics/timeline.js';
-import { mermaidCharts } from '../report/charts.js';
-import {
-  type Comparison,
-  FIGURE_NAMES,
-  formatChange,
-  formatFigure,
-  formatLimit,
-} from '../report/compare.js';
-import { agentTable } from '../report/run-report.js';
-import { humanizeValue } from '../summary/format.js';
 import { buildReport, type ReportMetric } from '../summary/report.js';
 import type { SummarySource } from '../summary/source.js';
-import type { BaselineLookup } from './baseline.js';
-import { codeSpan, markdownText } from './markdown.js';
-
-/** GitHub's limits (design.md §4): job summary bytes, comment and check-run characters. */
-export const LIMITS = { jobSummaryBytes: 1024 * 1024, comment: 65_536, checkRun: 65_535 };
-
-export type Verdict = 'passed' | 'failed' | 'aborted';
+import type { BaselineView } from './baseline-view.js';
+import { mermaidCharts } from './charts.js';
+import { FIGURE_NAMES, formatChange, formatFigure, formatLimit } from './compare.js';
+import {
+  exitName,
+  metricValue,
+  seconds,
+  thresholdValue,
+  type Verdict,
+  verdictOf,
+} from './format.js';
+import { codeSpan, markdownText } from './markdown-text.js';
+import { agentTable } from './run-report.js';
 
 export interface RunMarkdownInput {
   result: RunResult;
@@ -39,23 +32,6 @@ export interface RunMarkdownInput {
   reportUrl?: string;
   /** The comparison with the base branch's last successful run (pull requests). */
   baseline?: BaselineView;
-}
-
-/** What the baseline lookup found, and this run's figures against it. */
-export interface BaselineView {
-  lookup: BaselineLookup;
-  comparison?: Comparison;
-}
-
-/** The hidden marker that finds this workflow's comment for this test again. */
-export function markerFor(workflow: string, test: string): string {
-  const key = createHash('sha256').update(`${workflow}\n${test}`).digest('hex').slice(0, 16);
-  return `<!-- k6-distributed:report:${key} -->`;
-}
-
-export function verdictOf(result: Pick<RunResult, 'exitCode' | 'aborted'>): Verdict {
-  if (result.exitCode === 0) return 'passed';
-  return result.aborted ? 'aborted' : 'failed';
 }
 
 const ICON: Record<Verdict, string> = { passed: '✅', failed: '❌', aborted: '⛔' };
@@ -202,37 +178,6 @@ function cut(text: string, limit: number, size: (t: string) => number): string {
   return text.slice(0, end) + note;
 }
 
-export function thresholdValue(metric: ReportMetric, source: string, unit: string): string {
-  const agg = (source.split(/[=><!]/)[0] ?? '').trim();
-  const key = metric.type === 'gauge' ? 'value' : agg;
-  const value = metric.values[key];
-  if (value === undefined) return '-';
-  if (metric.type === 'counter' && agg === 'rate') return `${round(value)}/s`;
-  if (metric.type === 'counter') return String(value);
-  return humanizeValue(value, metric, unit);
-}
-
-export function metricValue(m: ReportMetric, unit: string): string {
-  const v = m.values;
-  switch (m.type) {
-    case 'counter':
-      return m.contains === 'data'
-        ? `${humanizeValue(v.count ?? 0, m, unit)} (${humanizeValue(v.rate ?? 0, m, unit)}/s)`
-        : `${String(v.count ?? 0)} (${round(v.rate ?? 0)}/s)`;
-    case 'rate':
-      return `${humanizeValue(v.rate ?? 0, m, unit)} (${String(v.passes ?? 0)} of ${String((v.passes ?? 0) + (v.fails ?? 0))})`;
-    case 'gauge':
-      return `${humanizeValue(v.value ?? 0, m, unit)} (min ${humanizeValue(v.min ?? 0, m, unit)}, max ${humanizeValue(v.max ?? 0, m, unit)})`;
-    case 'trend':
-      return Object.entries(v)
-        .map(
-          ([stat, value]) =>
-            `${stat}=${stat === 'count' ? String(value) : humanizeValue(value, m, unit)}`,
-        )
-        .join(' ');
-  }
-}
-
 /**
  * "Compared with `main`": the baseline run, each figure then and now, its
  * change, regressions in bold with 🔺 and ❌ past a fail-on-regression limit;
@@ -275,19 +220,6 @@ function baselineLines({ lookup, comparison }: BaselineView): string[] {
 function figureName(label: string): string {
   const figure = FIGURE_NAMES[label];
   return figure ? `${figure.name} \`${figure.metric}\`` : label;
-}
-
-export function exitName(code: number): string {
-  const name = Object.entries(K6_EXIT_CODES).find(([, c]) => c === code)?.[0];
-  return name ?? 'exit code';
-}
-
-export function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-
-function round(n: number): string {
-  return String(Math.round(n * 100) / 100);
 }
 
 const TABLE = { table: true };

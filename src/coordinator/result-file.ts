@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+import type { Timeline } from '../metrics/timeline.js';
+import type { SummarySource } from '../summary/source.js';
+import type { RunResult } from './outcome.js';
+
+/*
+ * The merged result file (--summary-json, the action's result.json): what the
+ * end of the test writes, and what a later run reads back as its baseline.
+ */
+
+/** The merged result file: the run's verdict, its agents and k6's summary data. */
+export interface SummaryJson {
+  k6Distributed: 1;
+  exitCode: number;
+  message: string;
+  agents: RunResult['agents'];
+  startSkewMs: number | undefined;
+  /** p(95), error rate and request rate: what a later run is compared on. */
+  figures: KeyFigures;
+  /** Per-interval request rate, VUs, p(95), error rate and iterations, merged and per agent. */
+  timeline?: Timeline;
+  data: unknown;
+}
+
+/**
+ * The three figures a run is compared on with an earlier one, read from the
+ * merged sinks (not from the summary's trend stats, which a script may have
+ * changed): null when the run made no HTTP request.
+ */
+export interface KeyFigures {
+  /** p(95) of http_req_duration, in ms. */
+  p95Ms: number | null;
+  /** http_req_failed's rate, 0 to 1. */
+  errorRate: number | null;
+  /** http_reqs per second of test run. */
+  requestRate: number | null;
+}
+
+export const keyFiguresSchema = z.object({
+  p95Ms: z.number().nonnegative().nullable(),
+  errorRate: z.number().min(0).max(1).nullable(),
+  requestRate: z.number().nonnegative().nullable(),
+});
+
+export function keyFigures(source: SummarySource): KeyFigures {
+  const value = (metric: string, stat: string): number | null => {
+    const sink = source.metrics.get(metric)?.sink;
+    if (sink === undefined || sink.isEmpty()) return null;
+    return sink.values(source.durationMs, [stat])[stat] ?? null;
+  };
+  return {
+    p95Ms: value('http_req_duration', 'p(95)'),
+    errorRate: value('http_req_failed', 'rate'),
+    requestRate: value('http_reqs', 'rate'),
+  };
+}
+
+/** A baseline: an earlier run's merged result file (`--summary-json`, the action's result.json). */
+export const baselineFileSchema = z.object({
+  k6Distributed: z.literal(1),
+  exitCode: z.number().int(),
+  figures: keyFiguresSchema,
+});
