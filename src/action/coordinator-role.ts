@@ -16,6 +16,7 @@ import { REPORT_FILES, reportArtifactName } from '../github/baseline.js';
 import {
   type AfterRun,
   afterRun,
+  type HtmlReportFile,
   releaseHtmlReport,
   reserveHtmlReport,
 } from '../after-run/after-run.js';
@@ -113,38 +114,66 @@ export async function runCoordinatorRole(
         }
       },
     });
-    ctx.setOutput(OUTPUTS.result, verdictOf(result));
-    ctx.setOutput(OUTPUTS.exitCode, String(result.exitCode));
-    ctx.setOutput(OUTPUTS.summaryJson, summaryJson);
-    const lookedUp = await lookup;
-    const after = await afterRun({
-      result,
-      title: inputs.script,
+    await reportRun(result, inputs, ctx, services, {
+      summaryJson,
+      reportHtml,
       html,
-      baseline: lookedUp && { lookup: lookedUp, limits: inputs.failOnRegression },
-      log: ctx.log,
-      generatedAt: new Date(ctx.now()),
+      lookup: await lookup,
     });
-    ctx.setOutput(OUTPUTS.reportHtml, reportHtml);
-    const reportUrl = inputs.uploadReport
-      ? await uploadReport(inputs, ctx, services, { summaryJson, reportHtml })
-      : undefined;
-    ctx.setOutput(
-      OUTPUTS.regressed,
-      after.comparison ? String(after.comparison.rows.some((r) => r.regressed)) : '',
-    );
-    await reportStep(ctx.log, 'publish the job summary, PR comment and check', () =>
-      services.publishReports(result, inputs, {
-        baseline: after.view,
-        reportUrl,
-        verdict: after.verdict,
-      }),
-    );
-    failJob(result, after);
   } finally {
     for (const tunnel of tunnels) await tunnel.close();
     await releaseHtmlReport(html);
   }
+}
+
+/** Where the run's reports go, and the baseline lookup that ran beside it. */
+interface ReportTargets {
+  summaryJson: string;
+  reportHtml: string;
+  html: HtmlReportFile | undefined;
+  lookup: BaselineLookup | undefined;
+}
+
+/**
+ * After the run: the step outputs, the shared after-run step (comparison,
+ * HTML report, verdict), the report artifact, the job summary, PR comment
+ * and check, then the job's status.
+ */
+async function reportRun(
+  result: CoordinateResult,
+  inputs: CoordinatorInputs,
+  ctx: RoleContext,
+  services: CoordinatorServices,
+  targets: ReportTargets,
+): Promise<void> {
+  const { summaryJson, reportHtml, lookup } = targets;
+  ctx.setOutput(OUTPUTS.result, verdictOf(result));
+  ctx.setOutput(OUTPUTS.exitCode, String(result.exitCode));
+  ctx.setOutput(OUTPUTS.summaryJson, summaryJson);
+  const after = await afterRun({
+    result,
+    title: inputs.script,
+    html: targets.html,
+    baseline: lookup && { lookup, limits: inputs.failOnRegression },
+    log: ctx.log,
+    generatedAt: new Date(ctx.now()),
+  });
+  ctx.setOutput(OUTPUTS.reportHtml, reportHtml);
+  const reportUrl = inputs.uploadReport
+    ? await uploadReport(inputs, ctx, services, { summaryJson, reportHtml })
+    : undefined;
+  ctx.setOutput(
+    OUTPUTS.regressed,
+    after.comparison ? String(after.comparison.rows.some((r) => r.regressed)) : '',
+  );
+  await reportStep(ctx.log, 'publish the job summary, PR comment and check', () =>
+    services.publishReports(result, inputs, {
+      baseline: after.view,
+      reportUrl,
+      verdict: after.verdict,
+    }),
+  );
+  failJob(result, after);
 }
 
 /** Runs one report step; a failure is logged, never thrown: the run's verdict is already decided. */
