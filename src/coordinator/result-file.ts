@@ -1,13 +1,13 @@
+/*
+ * The merged result file (--summary-json, the action's result.json): what the
+ * end of the test writes, and what a later run reads back as its baseline.
+ */
+
 import { z } from 'zod';
 
 import type { Timeline } from '../metrics/timeline.js';
 import type { SummarySource } from '../summary/source.js';
 import type { RunResult } from './outcome.js';
-
-/*
- * The merged result file (--summary-json, the action's result.json): what the
- * end of the test writes, and what a later run reads back as its baseline.
- */
 
 /** The merged result file: the run's verdict, its agents and k6's summary data. */
 export interface SummaryJson {
