@@ -11,7 +11,7 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 step 'npm ci'
 npm ci --no-audit --no-fund
 
-step 'lint (eslint, prettier)'
+step 'lint (eslint, prettier, no import cycles in src/)'
 npm run --silent lint
 
 step 'type-check'
