@@ -3,7 +3,7 @@
 # Every benchmark end to end on a fresh clone with only Node.js and Go: installs the npm
 # packages if missing, finds or builds k6 (cached), compiles the benchmarks, runs them side by
 # side with standalone k6 and rewrites bench/results/latest.json and BENCHMARKS.md.
-# Names: overhead longrun skew histogram scale abort transport (default: all).
+# Names: overhead longrun skew histogram scale abort (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,25 +21,10 @@ for arg in "$@"; do
   esac
 done
 
-transport=0
-main=()
-if [ ${#names[@]} -eq 0 ]; then
-  transport=$((1 - quick))
-else
-  for name in "${names[@]}"; do
-    if [ "$name" = transport ]; then transport=1; else main+=("$name"); fi
-  done
-fi
-
 rm -rf .bench-build
 node_modules/.bin/tsc -p bench
-if [ ${#names[@]} -eq 0 ] || [ ${#main[@]} -gt 0 ]; then
-  if [ "$quick" = 1 ]; then
-    node .bench-build/bench/main.js --quick "${main[@]}"
-  else
-    node .bench-build/bench/main.js --write "${main[@]}"
-  fi
-fi
-if [ "$transport" = 1 ]; then
-  node bench/transport.mjs --write
+if [ "$quick" = 1 ]; then
+  node .bench-build/bench/main.js --quick "${names[@]}"
+else
+  node .bench-build/bench/main.js --write "${names[@]}"
 fi
