@@ -4,14 +4,17 @@
  * first failed response. Reaction = last request reaching the target − that
  * first failure: how long load kept coming after the crossing sample. Run
  * against standalone k6 (which checks thresholds every 2 s) in the same
- * rounds, alternating; both must exit 99.
+ * rounds, alternating, the distributed run on each metric transport (cloud:
+ * k6 aggregates in-process and pushes 1 s buckets; json: every sample as a
+ * line); all must exit 99.
  */
 import type { BenchContext } from './lib/context.js';
 import { launch } from './lib/proc.js';
 import { Target } from './lib/target.js';
 import { envNumber, log, rotate, spread, wallMs, type Spread } from './lib/util.js';
 
-export const ABORT_SIDES = ['k6', 'distributed'] as const;
+/** `distributed` is the cloud transport (what agents use), `distributed-json` the JSON one. */
+export const ABORT_SIDES = ['k6', 'distributed', 'distributed-json'] as const;
 export type AbortSide = (typeof ABORT_SIDES)[number];
 
 export interface AbortRun {
@@ -61,12 +64,13 @@ export async function abortReaction(ctx: BenchContext): Promise<AbortResult> {
       for (const side of rotate(ABORT_SIDES, round)) {
         await target.reset(failAfter);
         const flags = ['-e', `TARGET=${target.url}`, '-e', `RATE=${String(rate)}`, script];
+        const transport = side === 'distributed-json' ? 'json' : 'cloud';
+        const distributed = [ctx.cli, 'run', '--agents', String(agents)];
+        distributed.push('--transport', transport, ...flags);
         const launched =
           side === 'k6'
             ? launch(ctx.k6, ['run', ...flags], { env: ctx.env })
-            : launch(process.execPath, [ctx.cli, 'run', '--agents', String(agents), ...flags], {
-                env: ctx.env,
-              });
+            : launch(process.execPath, distributed, { env: ctx.env });
         const exit = await launched.exited;
         const exitedAt = wallMs();
         const stats = await target.stats();
@@ -96,16 +100,12 @@ export async function abortReaction(ctx: BenchContext): Promise<AbortResult> {
   }
   const of = (side: AbortSide, f: (r: AbortRun) => number) =>
     spread(runs.filter((r) => r.side === side).map(f));
+  const bySide = (f: (r: AbortRun) => number) =>
+    Object.fromEntries(ABORT_SIDES.map((side) => [side, of(side, f)])) as Record<AbortSide, Spread>;
   return {
     settings: { agents, rate, failAfter, rounds },
     runs,
-    loadStoppedMs: {
-      k6: of('k6', (r) => r.loadStoppedMs),
-      distributed: of('distributed', (r) => r.loadStoppedMs),
-    },
-    exitedMs: {
-      k6: of('k6', (r) => r.exitedMs),
-      distributed: of('distributed', (r) => r.exitedMs),
-    },
+    loadStoppedMs: bySide((r) => r.loadStoppedMs),
+    exitedMs: bySide((r) => r.exitedMs),
   };
 }

@@ -2,8 +2,9 @@
  * Agent CPU and memory over a long run at a steady request rate, against
  * standalone k6 running the same script in the same benchmark run. k6 keeps
  * every Trend sample for its end-of-test summary, so its memory grows with
- * the test; an agent's k6 runs with the summary off and the agent keeps
- * fixed-size histograms, so both should stay flat.
+ * the test; an agent's k6 runs with the summary off and aggregates into its
+ * cloud output's fixed-size histograms (`--transport cloud`, issue 18), and
+ * the agent keeps fixed-size histograms, so both should stay flat.
  */
 import type { BenchContext } from './lib/context.js';
 import { startDistributed } from './lib/distributed.js';
@@ -30,7 +31,8 @@ export interface ProcessProfile {
 }
 
 export interface LongRunResult {
-  settings: { rate: number; durationS: number };
+  /** `transport` is absent from results measured before issue 18 (the JSON transport then). */
+  settings: { rate: number; durationS: number; transport?: string };
   k6: ProcessProfile;
   agent: ProcessProfile;
   agentK6: ProcessProfile;
@@ -54,6 +56,9 @@ export default function () {
   check(res, { 'status is 200': (r) => r.status === 200 });
 }
 `;
+
+/** What agents use by default (issue 18); named explicitly so a change of default shows. */
+const TRANSPORT = 'cloud';
 
 /** A process over the load phase [from, to] (wall-clock ms, as the target saw it). */
 function profile(
@@ -108,8 +113,12 @@ export async function longRun(ctx: BenchContext): Promise<LongRunResult> {
 
     // The same test distributed over one agent, coordinator and agent as separate processes.
     await target.reset();
-    log('  longrun: coordinator + 1 agent');
-    const run = await startDistributed(ctx, { agents: 1, k6Args: k6Flags });
+    log(`  longrun: coordinator + 1 agent, --transport ${TRANSPORT}`);
+    const run = await startDistributed(ctx, {
+      agents: 1,
+      k6Args: k6Flags,
+      coordinatorFlags: ['--transport', TRANSPORT],
+    });
     const [agent] = run.agents;
     if (!agent) throw new Error('unreachable');
     const agentPid = await agent.pid();
@@ -123,7 +132,7 @@ export async function longRun(ctx: BenchContext): Promise<LongRunResult> {
     }
     const load = await target.stats();
     return {
-      settings: { rate, durationS },
+      settings: { rate, durationS, transport: TRANSPORT },
       k6: profile(k6Sampler.of(k6Pid), k6Load.first, k6Load.last),
       agent: profile(sampler.of(agentPid), load.first, load.last),
       agentK6: profile(sampler.of(agentK6Pid), load.first, load.last),

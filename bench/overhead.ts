@@ -1,14 +1,12 @@
 /**
  * Agent overhead: the highest request rate one k6 reaches against a fast
- * loopback target, run three ways side by side in the same rounds:
- *   k6           plain `k6 run script.js` (default end-of-test summary)
- *   k6-json      `k6 run --out json=FILE script.js` (what users do to merge by hand)
- *   distributed  `k6-distributed run --agents 1 script.js` (coordinator + 1 agent)
- *   k6-otel      `k6 run --out opentelemetry script.js` into a loopback OTLP sink, with
- *                exponential histograms: context for what aggregating inside k6 would cost
+ * loopback target, run four ways side by side in the same rounds:
+ *   k6                plain `k6 run script.js` (default end-of-test summary)
+ *   k6-json           `k6 run --out json=FILE script.js` (what users do to merge by hand)
+ *   distributed       `k6-distributed run --agents 1 --transport cloud script.js`
+ *                     (coordinator + 1 agent; its k6 aggregates in-process, issue 18)
+ *   distributed-json  the same with `--transport json`: every sample as a JSON line (context)
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -17,7 +15,7 @@ import { launch } from './lib/proc.js';
 import { Target } from './lib/target.js';
 import { envNumber, log, rotate, spread, type Spread } from './lib/util.js';
 
-export const SIDES = ['k6', 'k6-json', 'distributed', 'k6-otel'] as const;
+export const SIDES = ['k6', 'k6-json', 'distributed', 'distributed-json'] as const;
 export type Side = (typeof SIDES)[number];
 
 export interface OverheadRun {
@@ -37,7 +35,14 @@ export interface OverheadResult {
   /** CPU seconds (whole process tree) per 1,000 requests. */
   cpuPer1k: Record<Side, Spread>;
   /** Per round, against plain k6 of the same round. */
-  ratio: { distributed: Spread; json: Spread; distributedVsJson: Spread; otel: Spread };
+  ratio: {
+    /** The headline: the cloud transport. */
+    distributed: Spread;
+    json: Spread;
+    distributedJson: Spread;
+    /** The cloud transport against the JSON transport. */
+    cloudVsJsonTransport: Spread;
+  };
 }
 
 const SCRIPT = `import http from 'k6/http';
@@ -55,7 +60,6 @@ export async function overhead(ctx: BenchContext): Promise<OverheadResult> {
   const rounds = envNumber('BENCH_OVERHEAD_ROUNDS', ctx.quick ? 1 : 5);
   const script = await ctx.script('overhead.js', SCRIPT);
   const target = await Target.start();
-  const otlp = await otlpSink();
   const runs: OverheadRun[] = [];
   try {
     for (let round = 0; round < rounds; round++) {
@@ -64,14 +68,23 @@ export async function overhead(ctx: BenchContext): Promise<OverheadResult> {
         const flags = ['-e', `TARGET=${target.url}`, '-e', `VUS=${String(vus)}`];
         flags.push('-e', `DURATION=${String(durationS)}s`);
         const json = join(ctx.workDir, 'overhead.json');
+        const distributed = (transport: string) => [
+          ctx.cli,
+          'run',
+          '--agents',
+          '1',
+          '--transport',
+          transport,
+          ...flags,
+          script,
+        ];
         const [cmd, args] = {
-          distributed: [process.execPath, [ctx.cli, 'run', '--agents', '1', ...flags, script]],
+          distributed: [process.execPath, distributed('cloud')],
+          'distributed-json': [process.execPath, distributed('json')],
           'k6-json': [ctx.k6, ['run', '--out', `json=${json}`, ...flags, script]],
-          'k6-otel': [ctx.k6, ['run', '--out', 'opentelemetry', ...flags, script]],
           k6: [ctx.k6, ['run', ...flags, script]],
         }[side] as [string, string[]];
-        const env = side === 'k6-otel' ? { ...ctx.env, ...otlp.env } : ctx.env;
-        const exit = await launch(cmd, args, { env, timed: true }).exited;
+        const exit = await launch(cmd, args, { env: ctx.env, timed: true }).exited;
         await rm(json, { force: true });
         const stats = await target.stats();
         const run: OverheadRun = {
@@ -93,7 +106,6 @@ export async function overhead(ctx: BenchContext): Promise<OverheadResult> {
     }
   } finally {
     target.close();
-    otlp.close();
   }
   const of = (side: Side) => runs.filter((r) => r.side === side);
   const ratios = (a: Side, b: Side) =>
@@ -114,31 +126,8 @@ export async function overhead(ctx: BenchContext): Promise<OverheadResult> {
     ratio: {
       distributed: ratios('distributed', 'k6'),
       json: ratios('k6-json', 'k6'),
-      distributedVsJson: ratios('distributed', 'k6-json'),
-      otel: ratios('k6-otel', 'k6'),
+      distributedJson: ratios('distributed-json', 'k6'),
+      cloudVsJsonTransport: ratios('distributed', 'distributed-json'),
     },
-  };
-}
-
-/** An OTLP/HTTP metrics endpoint that accepts and drops everything, for k6's opentelemetry output. */
-async function otlpSink() {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    env: {
-      K6_OTEL_EXPORTER_PROTOCOL: 'http/protobuf',
-      K6_OTEL_HTTP_EXPORTER_INSECURE: 'true',
-      K6_OTEL_HTTP_EXPORTER_ENDPOINT: `127.0.0.1:${String(port)}`,
-      K6_OTEL_FLUSH_INTERVAL: '1s',
-      K6_OTEL_EXPORT_INTERVAL: '1s',
-      // Mergeable histograms for trends, as a distributed run would need.
-      OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION:
-        'base2_exponential_bucket_histogram',
-    },
-    close: () => void server.close(),
   };
 }

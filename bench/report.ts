@@ -65,15 +65,15 @@ function summaryRows(r: BenchResults): string[][] {
   if (o) {
     const m = o.ratio.distributed.median;
     rows.push([
-      'Agent overhead: request rate, 1 agent ÷ plain `k6 run`',
+      'Agent overhead: request rate, 1 agent (`--transport cloud`) ÷ plain `k6 run`',
       `≥ ${String(TARGETS.overheadRatio)}`,
       fmtSpread(o.ratio.distributed, 3),
       verdict(m >= TARGETS.overheadRatio),
     ]);
     rows.push([
-      '… and ÷ `k6 run --out json=FILE`',
+      '… with `--transport json` (every sample as a JSON line)',
       'context',
-      fmtSpread(o.ratio.distributedVsJson, 3),
+      fmtSpread(o.ratio.distributedJson, 3),
       '',
     ]);
   }
@@ -127,9 +127,10 @@ function summaryRows(r: BenchResults): string[][] {
   const a = r.abort;
   if (a) {
     rows.push([
-      `abortOnFail reaction, ${String(a.settings.agents)} agents (max over rounds)`,
+      `abortOnFail reaction, ${String(a.settings.agents)} agents, \`--transport cloud\` (max over rounds)`,
       `≤ ${String(TARGETS.abortReactionMs)} ms`,
-      `${fmtSpread(a.loadStoppedMs.distributed)} ms (plain k6: ${fmtSpread(a.loadStoppedMs.k6)} ms)`,
+      `${fmtSpread(a.loadStoppedMs.distributed)} ms (\`--transport json\`: ` +
+        `${fmtSpread(a.loadStoppedMs['distributed-json'])} ms; plain k6: ${fmtSpread(a.loadStoppedMs.k6)} ms)`,
       verdict(a.loadStoppedMs.distributed.max <= TARGETS.abortReactionMs),
     ]);
   }
@@ -140,38 +141,31 @@ const spreadCell = (s: Spread, digits = 0) => fmtSpread(s, digits);
 
 function overheadSection(o: OverheadResult): string {
   const { vus, durationS, rounds } = o.settings;
+  const side = (name: string, key: keyof OverheadResult['rate']) => [
+    name,
+    spreadCell(o.rate[key]),
+    spreadCell(o.cpuPer1k[key], 3),
+  ];
   return [
     `### 1. Agent overhead (${String(vus)} VUs, ${String(durationS)} s, ${String(rounds)} rounds)`,
     '',
     table(
       ['Side', 'Requests/s', 'CPU s per 1,000 requests (whole process tree)'],
       [
-        ['plain `k6 run`', spreadCell(o.rate.k6), spreadCell(o.cpuPer1k.k6, 3)],
-        [
-          '`k6 run --out json=FILE`',
-          spreadCell(o.rate['k6-json']),
-          spreadCell(o.cpuPer1k['k6-json'], 3),
-        ],
-        [
-          '`k6-distributed run --agents 1`',
-          spreadCell(o.rate.distributed),
-          spreadCell(o.cpuPer1k.distributed, 3),
-        ],
-        [
-          '`k6 run --out opentelemetry` (context)',
-          spreadCell(o.rate['k6-otel']),
-          spreadCell(o.cpuPer1k['k6-otel'], 3),
-        ],
+        side('plain `k6 run`', 'k6'),
+        side('`k6 run --out json=FILE`', 'k6-json'),
+        side('`k6-distributed run --agents 1 --transport cloud`', 'distributed'),
+        side('`k6-distributed run --agents 1 --transport json` (context)', 'distributed-json'),
       ],
     ),
     '',
     table(
       ['Ratio of request rates (same round)', 'min / **median** / max'],
       [
-        ['distributed ÷ plain k6', spreadCell(o.ratio.distributed, 3)],
+        ['distributed, cloud transport ÷ plain k6', spreadCell(o.ratio.distributed, 3)],
+        ['distributed, JSON transport ÷ plain k6', spreadCell(o.ratio.distributedJson, 3)],
         ['`--out json` ÷ plain k6', spreadCell(o.ratio.json, 3)],
-        ['distributed ÷ `--out json`', spreadCell(o.ratio.distributedVsJson, 3)],
-        ['`--out opentelemetry` ÷ plain k6', spreadCell(o.ratio.otel, 3)],
+        ['cloud transport ÷ JSON transport', spreadCell(o.ratio.cloudVsJsonTransport, 3)],
       ],
     ),
   ].join('\n');
@@ -205,7 +199,7 @@ function longRunSection(l: LongRunResult): string {
       ],
       [
         profileRow('plain `k6 run`', l.k6),
-        profileRow('agent (Node.js)', l.agent),
+        profileRow(`agent (Node.js, \`--transport ${l.settings.transport ?? 'json'}\`)`, l.agent),
         profileRow("agent's k6 (summary off)", l.agentK6),
         profileRow('coordinator (Node.js)', l.coordinator),
       ],
@@ -303,7 +297,7 @@ function scaleSection(s: ScaleResult): string {
         'Coordinator peak RSS (MB)',
         'Metric POST p50 / p99 (ms)',
         'Event POST p99 (ms)',
-        'Delta size (bytes, first / later)',
+        'Delta size, bytes first / later: cloud (JSON-made)',
         'Simulator CPU (%)',
         'Errors',
       ],
@@ -315,7 +309,7 @@ function scaleSection(s: ScaleResult): string {
         fmt(r.coordinatorPeakRssMB, 0),
         `${fmt(r.metricsP50Ms, 1)} / ${fmt(r.metricsP99Ms, 1)}`,
         fmt(r.eventsP99Ms, 1),
-        r.deltaBytes.join(' / '),
+        `${r.deltaBytes.join(' / ')} (${(r.jsonDeltaBytes ?? []).join(' / ')})`,
         fmt(r.simulatorCpuPct, 0),
         r.errors,
       ]),
@@ -324,18 +318,21 @@ function scaleSection(s: ScaleResult): string {
 }
 
 function abortSection(a: AbortResult): string {
+  const agents = `\`k6-distributed run --agents ${String(a.settings.agents)}`;
+  const side = (name: string, key: keyof AbortResult['loadStoppedMs']) => [
+    name,
+    spreadCell(a.loadStoppedMs[key]),
+    spreadCell(a.exitedMs[key]),
+  ];
   return [
     `### 6. abortOnFail reaction (${String(a.settings.rate)} req/s, ${String(a.settings.rounds)} rounds)`,
     '',
     table(
       ['Side', 'Crossing → load stopped (ms)', 'Crossing → process exited (ms)'],
       [
-        ['plain `k6 run`', spreadCell(a.loadStoppedMs.k6), spreadCell(a.exitedMs.k6)],
-        [
-          `\`k6-distributed run --agents ${String(a.settings.agents)}\``,
-          spreadCell(a.loadStoppedMs.distributed),
-          spreadCell(a.exitedMs.distributed),
-        ],
+        side('plain `k6 run`', 'k6'),
+        side(`${agents} --transport cloud\``, 'distributed'),
+        side(`${agents} --transport json\``, 'distributed-json'),
       ],
     ),
   ].join('\n');

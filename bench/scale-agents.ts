@@ -4,14 +4,17 @@
  * loopback address (127.1.x.y, as agents on separate machines would), holds a
  * long-poll at all times, answers every instruction as a real agent would, and
  * from the start instant pushes a realistic metric delta every second: one
- * second of a real k6 run's JSON output, aggregated by the agent's own
- * MetricAggregator under the plan the coordinator sent.
+ * second of a real k6 run, as a cloud-transport agent gets it (k6's cloud
+ * output pushes, decoded by CloudIngest), aggregated by the agent's own
+ * MetricAggregator under the plan the coordinator sent. The same second from
+ * k6's JSON lines is aggregated too, for its size.
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Pool } from 'undici';
 
+import type { CloudSeries } from '../src/agent/cloud-wire.js';
 import { MetricAggregator } from '../src/metrics/aggregator.js';
 import {
   PollResponse,
@@ -32,42 +35,74 @@ export interface SimSettings {
   durationS: number;
   /** k6 --out json lines of one second of one agent's load. */
   samplesFile: string;
+  /** The same second's k6 cloud-output pushes, decoded (CloudSeries[][] as JSON). */
+  pushesFile: string;
 }
+
+/** One second of one agent's load, both ways an agent gets it. */
+interface Recorded {
+  lines: string[];
+  pushes: CloudSeries[][];
+  /** The earliest aggregation bucket in `pushes` (epoch ms). */
+  firstBucketMs: number;
+}
+
+type DeltaPair = [string, string];
 
 /** What the child tells the benchmark. */
 export type SimMessage =
   | { type: 'started'; agents: number }
   | { type: 'ending' }
-  | { type: 'done'; latencies: Record<string, number[]>; errors: number; deltaBytes: number[] };
+  | {
+      type: 'done';
+      latencies: Record<string, number[]>;
+      errors: number;
+      /** First and later delta, as sent (cloud) and as the JSON transport makes them. */
+      deltaBytes: { cloud: number[]; json: number[] };
+    };
 
 const latencies: Record<string, number[]> = { metrics: [], events: [] };
 let measuring = false;
 let errors = 0;
 let started = 0;
 let ending = false;
-const deltaCache = new Map<string, [string, string]>();
+let deltas: { cloud: DeltaPair; json: DeltaPair } | undefined;
 
 /**
- * One send interval of k6 output (the recorded second, once per second of
- * the plan's interval), aggregated under `plan`: first delta (with metric
- * definitions), then the rest.
+ * One send interval of k6's output (the recorded second, once per second of
+ * the plan's interval), aggregated under `plan`: the first delta (with metric
+ * definitions), then the rest. Cloud buckets are moved to the seconds after
+ * the start instant `atMs`, as a live agent's k6 would have stamped them.
  */
-function deltasFor(plan: MetricsPlan, lines: string[]): [string, string] {
-  const key = JSON.stringify(plan);
-  const cached = deltaCache.get(key);
-  if (cached) return cached;
-  const aggregator = new MetricAggregator(plan, () => undefined);
+function deltasFor(plan: MetricsPlan, recorded: Recorded, atMs: number) {
+  if (deltas) return deltas;
   const seconds = Math.max(1, Math.round(plan.intervalMs / 1000));
-  const interval = () => {
-    for (let i = 0; i < seconds; i++) for (const line of lines) aggregator.ingestLine(line);
+  const make = (ingest: (aggregator: MetricAggregator, second: number) => void): DeltaPair => {
+    const aggregator = new MetricAggregator(plan, () => undefined);
+    const interval = (first: number) => {
+      for (let i = 0; i < seconds; i++) ingest(aggregator, first + i);
+    };
+    interval(0);
+    const first = JSON.stringify(aggregator.takeDelta());
+    interval(seconds);
+    return [first, JSON.stringify(aggregator.takeDelta())];
   };
-  interval();
-  const first = JSON.stringify(aggregator.takeDelta());
-  interval();
-  const rest = JSON.stringify(aggregator.takeDelta());
-  const pair: [string, string] = [first, rest];
-  deltaCache.set(key, pair);
-  return pair;
+  const json = make((aggregator) => {
+    for (const line of recorded.lines) aggregator.ingestLine(line);
+  });
+  const cloud = make((aggregator, second) => {
+    const shift = atMs + second * 1000 - recorded.firstBucketMs;
+    for (const push of recorded.pushes) aggregator.ingestCloud(shifted(push, shift));
+  });
+  deltas = { cloud, json };
+  return deltas;
+}
+
+function shifted(push: CloudSeries[], ms: number): CloudSeries[] {
+  return push.map((s) => ({
+    ...s,
+    values: s.values.map((v) => ({ ...v, timeMs: v.timeMs + ms })),
+  }));
 }
 
 class SimAgent {
@@ -76,12 +111,13 @@ class SimAgent {
   #seq = 0;
   #metricSeq = 0;
   #plan: MetricsPlan | undefined;
+  #startAtMs = 0;
   #stopPushing = false;
 
   constructor(
     private readonly index: number,
     private readonly s: SimSettings,
-    private readonly lines: string[],
+    private readonly recorded: Recorded,
   ) {
     const localAddress = `127.1.${String(Math.floor(index / 250))}.${String((index % 250) + 1)}`;
     this.#pool = new Pool(s.url, { connections: 4, localAddress, headersTimeout: 120_000 });
@@ -172,6 +208,7 @@ class SimAgent {
         await this.#event({ type: 'data-set' });
         return false;
       case 'start': {
+        this.#startAtMs = instruction.at;
         const wait = instruction.at - Date.now();
         if (wait > 0) await sleep(wait);
         await this.#event({ type: 'started', at: Date.now(), offsetMs: 0, rttMs: 1 });
@@ -205,7 +242,7 @@ class SimAgent {
   async #push(): Promise<void> {
     const plan = this.#plan;
     if (!plan) throw new Error('start before prepare');
-    const [first, rest] = deltasFor(plan, this.lines);
+    const [first, rest] = deltasFor(plan, this.recorded, this.#startAtMs).cloud;
     const end = Date.now() + this.s.durationS * 1000;
     let next = Date.now() + plan.intervalMs;
     while (!this.#stopPushing && Date.now() < end) {
@@ -244,7 +281,10 @@ class SimAgent {
 
 async function main(s: SimSettings): Promise<void> {
   const lines = readFileSync(s.samplesFile, 'utf8').split('\n').filter(Boolean);
-  const agents = Array.from({ length: s.agents }, (_, i) => new SimAgent(i, s, lines));
+  const pushes = JSON.parse(readFileSync(s.pushesFile, 'utf8')) as CloudSeries[][];
+  const times = pushes.flatMap((p) => p.flatMap((series) => series.values.map((v) => v.timeMs)));
+  const recorded: Recorded = { lines, pushes, firstBucketMs: Math.min(...times) };
+  const agents = Array.from({ length: s.agents }, (_, i) => new SimAgent(i, s, recorded));
   const runs = agents.map((a) =>
     a.run().catch((error: unknown) => {
       errors++;
@@ -252,7 +292,8 @@ async function main(s: SimSettings): Promise<void> {
     }),
   );
   await Promise.all(runs);
-  const deltaBytes = [...deltaCache.values()].flat().map((d) => Buffer.byteLength(d));
+  const size = (pair: DeltaPair | undefined) => (pair ?? []).map((d) => Buffer.byteLength(d));
+  const deltaBytes = { cloud: size(deltas?.cloud), json: size(deltas?.json) };
   process.send?.({ type: 'done', latencies, errors, deltaBytes } satisfies SimMessage);
 }
 

@@ -1,14 +1,20 @@
 /**
  * Coordinator scale: the real coordinator (the CLI bundle, its own process)
  * drives N simulated agents (bench/scale-agents.ts, one other process) that
- * speak protocol v1, hold long-polls and push one realistic delta per second.
+ * speak protocol v1, hold long-polls and push one realistic delta per second:
+ * made as a cloud-transport agent makes it (k6's recorded cloud-output pushes
+ * through MetricAggregator.ingestCloud), the JSON-made delta's size beside it.
  * Measured over the steady window (every agent started → the first stops):
  * the coordinator's CPU (% of one core), its peak RSS, and the latency of
  * metric and event requests as the agents see them.
  */
 import { fork } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { CloudIngest } from '../src/agent/cloud-ingest.js';
+import type { CloudSeries } from '../src/agent/cloud-wire.js';
 
 import type { BenchContext } from './lib/context.js';
 import { startCoordinator } from './lib/distributed.js';
@@ -31,8 +37,16 @@ export interface ScaleRun {
   metricsP99Ms: number;
   /** Over the whole run: events come at phase changes. */
   eventsP99Ms: number;
-  /** Size of one agent's delta (JSON): the first, with metric definitions, then the others. */
+  /**
+   * Size of one agent's delta as sent (cloud transport): the first, with
+   * metric definitions, then the others.
+   */
   deltaBytes: number[];
+  /**
+   * The same seconds made from k6's JSON lines (the JSON transport), for
+   * comparison; absent from results measured before issue 18.
+   */
+  jsonDeltaBytes?: number[];
   errors: number;
   exitCode: number | null;
 }
@@ -45,7 +59,7 @@ export interface ScaleStep {
 }
 
 export interface ScaleResult {
-  settings: { durationS: number; steps: number[]; rounds: number };
+  settings: { durationS: number; steps: number[]; rounds: number; transport?: string };
   runs: ScaleRun[];
   steps: ScaleStep[];
 }
@@ -86,30 +100,17 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
     .split(',')
     .map(Number);
   const script = await ctx.script('scale.js', SCRIPT);
-  const samplesFile = join(ctx.workDir, 'scale-samples.json');
-  // One second of one agent's real k6 output: what each simulated agent aggregates.
-  const target = await Target.start();
-  try {
-    const exit = await launch(
-      ctx.k6,
-      ['run', '--quiet', '--out', `json=${samplesFile}`, '-e', `TARGET=${target.url}`, script],
-      { env: ctx.env },
-    ).exited;
-    if (exit.code !== 0)
-      throw new Error(`k6 run for the scale samples exited ${String(exit.code)}`);
-  } finally {
-    target.close();
-  }
+  const recorded = await recordOneSecond(ctx, script);
   const runs: ScaleRun[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const agents of steps) {
-      runs.push({ ...(await scaleStep(ctx, agents, durationS, script, samplesFile)), round });
+      runs.push({ ...(await scaleStep(ctx, { agents, durationS, script, ...recorded })), round });
     }
   }
   const of = (agents: number, f: (r: ScaleRun) => number) =>
     spread(runs.filter((r) => r.agents === agents).map(f));
   return {
-    settings: { durationS, steps, rounds },
+    settings: { durationS, steps, rounds, transport: 'cloud' },
     runs,
     steps: steps.map((agents) => ({
       agents,
@@ -120,16 +121,60 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
   };
 }
 
+/**
+ * One second of one agent's real k6 run of the scale script, both ways an
+ * agent gets it: k6's JSON lines, and k6's cloud-output pushes as the
+ * agent's CloudIngest decodes them.
+ */
+async function recordOneSecond(
+  ctx: BenchContext,
+  script: string,
+): Promise<{ samplesFile: string; pushesFile: string }> {
+  const samplesFile = join(ctx.workDir, 'scale-samples.json');
+  const pushesFile = join(ctx.workDir, 'scale-pushes.json');
+  const pushes: CloudSeries[][] = [];
+  const ingest = await CloudIngest.start({
+    onSeries: (series) => pushes.push(series),
+    warn: (m) => log(`  scale: cloud ingest: ${m}`),
+  });
+  const target = await Target.start();
+  try {
+    const run = async (out: string, env: NodeJS.ProcessEnv) => {
+      const k6 = launch(
+        ctx.k6,
+        ['run', '--quiet', '--out', out, '-e', `TARGET=${target.url}`, script],
+        { env },
+      );
+      const exit = await k6.exited;
+      if (exit.code !== 0) {
+        throw new Error(
+          `k6 run --out ${out} for the scale samples exited ${String(exit.code)}:\n` +
+            k6.stderr().slice(-3000),
+        );
+      }
+    };
+    await run(`json=${samplesFile}`, ctx.env);
+    await run('cloud', { ...ctx.env, ...ingest.k6Environment() });
+    if (!ingest.finished || pushes.length === 0) {
+      throw new Error(`k6's cloud output pushed ${String(pushes.length)} times and never finished`);
+    }
+  } finally {
+    target.close();
+    await ingest.close();
+  }
+  await writeFile(pushesFile, JSON.stringify(pushes));
+  return { samplesFile, pushesFile };
+}
+
 async function scaleStep(
   ctx: BenchContext,
-  agents: number,
-  durationS: number,
-  script: string,
-  samplesFile: string,
+  o: { agents: number; durationS: number; script: string; samplesFile: string; pushesFile: string },
 ): Promise<Omit<ScaleRun, 'round'>> {
+  const { agents, durationS, script } = o;
   const launchedAt = Date.now();
   const { coordinator, url, secret } = await startCoordinator(ctx, {
     agents,
+    coordinatorFlags: ['--transport', 'cloud'],
     k6Args: ['-e', 'TARGET=http://127.0.0.1:9', script],
   });
   const coordinatorPid = await coordinator.pid();
@@ -161,7 +206,14 @@ async function scaleStep(
       } else if (m.type === 'done') resolve(m);
     });
   });
-  const settings: SimSettings = { url, secret, agents, durationS, samplesFile };
+  const settings: SimSettings = {
+    url,
+    secret,
+    agents,
+    durationS,
+    samplesFile: o.samplesFile,
+    pushesFile: o.pushesFile,
+  };
   sim.send({ type: 'settings', settings });
   const result = await done;
   const joinAndStartS = (allStartedAt - launchedAt) / 1000;
@@ -182,7 +234,8 @@ async function scaleStep(
     metricsP50Ms: quantile(metrics, 0.5),
     metricsP99Ms: quantile(metrics, 0.99),
     eventsP99Ms: quantile(result.latencies.events ?? [], 0.99),
-    deltaBytes: result.deltaBytes,
+    deltaBytes: result.deltaBytes.cloud,
+    jsonDeltaBytes: result.deltaBytes.json,
     errors: result.errors,
     exitCode: exit.code,
   };
