@@ -52,28 +52,47 @@ const METRIC_TYPES: Record<number, MetricType> = {
 /** Decompresses and decodes one push; throws on anything that is not a valid MetricSet. */
 export function decodeCloudPush(body: Uint8Array): CloudSeries[] {
   const raw = snappy.uncompress(body, MAX_CLOUD_PUSH_BYTES);
-  const out: CloudSeries[] = [];
-  new PbfReader(raw).readFields((tag, series: CloudSeries[], pbf) => {
-    if (tag === 3) readMetric(pbf, series);
-  }, out);
-  return out;
+  return new PbfReader(raw).readFields(readMetricSet, []);
+}
+
+/*
+ * Every field reader below is a module-level function handed to pbf as is:
+ * an arrow written inline would be a new closure per message, and a push
+ * holds thousands of messages (a timestamp and a histogram per value). An
+ * agent's k6 pushes about once a second, so most pushes are decoded by code
+ * V8 has not optimised yet, where those allocations and calls are what costs
+ * (BENCHMARKS.md, "What changed": agent CPU on the cloud transport).
+ */
+
+function readMetricSet(tag: number, out: CloudSeries[], pbf: PbfReader): void {
+  if (tag === 3) readMetric(pbf, out);
 }
 
 interface MetricFields {
   name: string;
   type: number;
-  series: { tags: Record<string, string>; values: CloudValue[] }[];
+  series: SeriesFields[];
+}
+
+interface SeriesFields {
+  tags: Record<string, string>;
+  values: CloudValue[];
+}
+
+function readMetricField(tag: number, m: MetricFields, pbf: PbfReader): void {
+  if (tag === 1) m.name = pbf.readString();
+  else if (tag === 2) m.type = pbf.readVarint();
+  else if (tag === 3) {
+    const series: SeriesFields = {
+      tags: Object.create(null) as Record<string, string>,
+      values: [],
+    };
+    m.series.push(pbf.readMessage(readSeriesField, series));
+  }
 }
 
 function readMetric(pbf: PbfReader, out: CloudSeries[]): void {
-  const m = pbf.readMessage<MetricFields>(
-    (tag, r, p) => {
-      if (tag === 1) r.name = p.readString();
-      else if (tag === 2) r.type = p.readVarint();
-      else if (tag === 3) r.series.push(readSeries(p));
-    },
-    { name: '', type: 0, series: [] },
-  );
+  const m = pbf.readMessage<MetricFields>(readMetricField, { name: '', type: 0, series: [] });
   const type = METRIC_TYPES[m.type];
   if (type === undefined) throw new Error(`metric ${m.name} has unknown type ${m.type}`);
   for (const s of m.series) {
@@ -93,23 +112,21 @@ const SAMPLE_READERS: Record<number, ValueReader> = {
   5: readTrend,
 };
 
-function readSeries(pbf: PbfReader): { tags: Record<string, string>; values: CloudValue[] } {
-  return pbf.readMessage(
-    (tag, r: { tags: Record<string, string>; values: CloudValue[] }, p) => {
-      if (tag === 1) {
-        const label = p.readMessage(readLabel, { name: '', value: '' });
-        r.tags[label.name] = label.value;
-        return;
-      }
-      const reader = SAMPLE_READERS[tag];
-      if (reader) {
-        p.readMessage((t, values: CloudValue[], q) => {
-          if (t === 1) values.push(reader(q));
-        }, r.values);
-      }
-    },
-    { tags: Object.create(null) as Record<string, string>, values: [] },
-  );
+function readSeriesField(tag: number, s: SeriesFields, pbf: PbfReader): void {
+  if (tag === 1) {
+    const label = pbf.readMessage(readLabel, { name: '', value: '' });
+    s.tags[label.name] = label.value;
+    return;
+  }
+  const reader = SAMPLE_READERS[tag];
+  if (!reader) return;
+  // The samples message: field 1 repeated, each one value of this series.
+  const end = pbf.readVarint() + pbf.pos;
+  while (pbf.pos < end) {
+    const key = pbf.readVarint();
+    if (key >> 3 === 1 && (key & 7) === 2) s.values.push(reader(pbf));
+    else pbf.skip(key);
+  }
 }
 
 function readLabel(tag: number, r: { name: string; value: string }, pbf: PbfReader): void {
@@ -117,56 +134,63 @@ function readLabel(tag: number, r: { name: string; value: string }, pbf: PbfRead
   else if (tag === 2) r.value = pbf.readString();
 }
 
-/** A Timestamp as epoch ms. */
+/** A Timestamp message as epoch ms. */
 function readTime(pbf: PbfReader): number {
-  const t = pbf.readMessage(
-    (tag, r: { s: number; n: number }, p) => {
-      if (tag === 1) r.s = p.readVarint(true);
-      else if (tag === 2) r.n = p.readVarint(true);
-    },
-    { s: 0, n: 0 },
-  );
-  return t.s * 1000 + t.n / 1e6;
+  const end = pbf.readVarint() + pbf.pos;
+  let seconds = 0;
+  let nanos = 0;
+  while (pbf.pos < end) {
+    const key = pbf.readVarint();
+    if (key === 1 << 3) seconds = pbf.readVarint(true);
+    else if (key === 2 << 3) nanos = pbf.readVarint(true);
+    else pbf.skip(key);
+  }
+  return seconds * 1000 + nanos / 1e6;
+}
+
+function readCounterField(tag: number, r: Extract<CloudValue, { type: 'counter' }>, p: PbfReader) {
+  if (tag === 1) r.timeMs = readTime(p);
+  else if (tag === 2) r.value = p.readDouble();
 }
 
 function readCounter(pbf: PbfReader): CloudValue {
-  return pbf.readMessage(
-    (tag, r: Extract<CloudValue, { type: 'counter' }>, p) => {
-      if (tag === 1) r.timeMs = readTime(p);
-      else if (tag === 2) r.value = p.readDouble();
-    },
-    { type: 'counter', timeMs: 0, value: 0 },
-  );
+  return pbf.readMessage(readCounterField, { type: 'counter', timeMs: 0, value: 0 });
+}
+
+function readGaugeField(tag: number, r: Extract<CloudValue, { type: 'gauge' }>, p: PbfReader) {
+  if (tag === 1) r.timeMs = readTime(p);
+  else if (tag === 2) r.last = p.readDouble();
+  else if (tag === 3) r.count = p.readVarint();
+  else if (tag === 4) r.min = p.readDouble();
+  else if (tag === 5) r.max = p.readDouble();
 }
 
 function readGauge(pbf: PbfReader): CloudValue {
-  return pbf.readMessage(
-    (tag, r: Extract<CloudValue, { type: 'gauge' }>, p) => {
-      if (tag === 1) r.timeMs = readTime(p);
-      else if (tag === 2) r.last = p.readDouble();
-      else if (tag === 3) r.count = p.readVarint();
-      else if (tag === 4) r.min = p.readDouble();
-      else if (tag === 5) r.max = p.readDouble();
-    },
-    { type: 'gauge', timeMs: 0, last: 0, count: 0, min: 0, max: 0 },
-  );
+  return pbf.readMessage(readGaugeField, {
+    type: 'gauge',
+    timeMs: 0,
+    last: 0,
+    count: 0,
+    min: 0,
+    max: 0,
+  });
+}
+
+function readRateField(tag: number, r: Extract<CloudValue, { type: 'rate' }>, p: PbfReader) {
+  if (tag === 1) r.timeMs = readTime(p);
+  else if (tag === 2) r.nonzero = p.readVarint();
+  else if (tag === 3) r.total = p.readVarint();
 }
 
 function readRate(pbf: PbfReader): CloudValue {
-  return pbf.readMessage(
-    (tag, r: Extract<CloudValue, { type: 'rate' }>, p) => {
-      if (tag === 1) r.timeMs = readTime(p);
-      else if (tag === 2) r.nonzero = p.readVarint();
-      else if (tag === 3) r.total = p.readVarint();
-    },
-    { type: 'rate', timeMs: 0, nonzero: 0, total: 0 },
-  );
+  return pbf.readMessage(readRateField, { type: 'rate', timeMs: 0, nonzero: 0, total: 0 });
 }
 
 interface TrendFields {
   timeMs: number;
   counters: number[];
-  spans: [number, number][];
+  /** Span offsets and lengths, flat: [offset₀, length₀, offset₁, length₁, …]. */
+  spans: number[];
   sum: number;
   count: number;
   min: number;
@@ -176,63 +200,68 @@ interface TrendFields {
   resolution: number;
 }
 
+/** A BucketSpan message {1 offset, 2 length}, appended to `spans` as two numbers. */
+function readSpan(pbf: PbfReader, spans: number[]): void {
+  const end = pbf.readVarint() + pbf.pos;
+  let offset = 0;
+  let length = 0;
+  while (pbf.pos < end) {
+    const key = pbf.readVarint();
+    if (key === 1 << 3) offset = pbf.readVarint();
+    else if (key === 2 << 3) length = pbf.readVarint();
+    else pbf.skip(key);
+  }
+  spans.push(offset, length);
+}
+
+function readTrendField(tag: number, r: TrendFields, p: PbfReader): void {
+  switch (tag) {
+    case 1:
+      r.timeMs = readTime(p);
+      break;
+    case 2:
+      p.readPackedVarint(r.counters);
+      break;
+    case 3:
+      readSpan(p, r.spans);
+      break;
+    case 5:
+      r.sum = p.readDouble();
+      break;
+    case 6:
+      r.count = p.readVarint();
+      break;
+    case 7:
+      r.min = p.readDouble();
+      break;
+    case 8:
+      r.max = p.readDouble();
+      break;
+    case 9:
+      r.low = p.readVarint();
+      break;
+    case 10:
+      r.high = p.readVarint();
+      break;
+    case 11:
+      r.resolution = p.readDouble();
+      break;
+  }
+}
+
 function readTrend(pbf: PbfReader): CloudValue {
-  const f = pbf.readMessage<TrendFields>(
-    (tag, r, p) => {
-      switch (tag) {
-        case 1:
-          r.timeMs = readTime(p);
-          break;
-        case 2:
-          p.readPackedVarint(r.counters);
-          break;
-        case 3: {
-          const span = p.readMessage(
-            (t, s: [number, number], q) => {
-              if (t === 1) s[0] = q.readVarint();
-              else if (t === 2) s[1] = q.readVarint();
-            },
-            [0, 0],
-          );
-          r.spans.push(span);
-          break;
-        }
-        case 5:
-          r.sum = p.readDouble();
-          break;
-        case 6:
-          r.count = p.readVarint();
-          break;
-        case 7:
-          r.min = p.readDouble();
-          break;
-        case 8:
-          r.max = p.readDouble();
-          break;
-        case 9:
-          r.low = p.readVarint();
-          break;
-        case 10:
-          r.high = p.readVarint();
-          break;
-        case 11:
-          r.resolution = p.readDouble();
-          break;
-      }
-    },
-    {
-      timeMs: 0,
-      counters: [],
-      spans: [],
-      sum: 0,
-      count: 0,
-      min: 0,
-      max: 0,
-      low: 0,
-      high: 0,
-      resolution: 0,
-    },
-  );
+  const f = pbf.readMessage<TrendFields>(readTrendField, {
+    timeMs: 0,
+    counters: [],
+    spans: [],
+    sum: 0,
+    count: 0,
+    min: 0,
+    max: 0,
+    low: 0,
+    high: 0,
+    resolution: 0,
+  });
   return { type: 'trend', timeMs: f.timeMs, ...trendBuckets(f) };
 }
 
@@ -248,7 +277,9 @@ function trendBuckets(f: TrendFields): K6HdrInput {
   let index = -1;
   let at = 0;
   let total = 0;
-  for (const [offset, length] of f.spans) {
+  for (let s = 0; s < f.spans.length; s += 2) {
+    const offset = f.spans[s] ?? 0;
+    const length = f.spans[s + 1] ?? 0;
     index = buckets.length === 0 ? offset - 1 : index + offset;
     for (let i = 0; i < length; i++) {
       const count = f.counters[at++];
