@@ -35,7 +35,7 @@ describe('npm run bench -- --quick', () => {
 
     // 1. Every side made requests and exited 0; the ratios pair runs of the same round.
     expect(r.overhead.runs.map((run) => run.side).sort()).toEqual(
-      ['distributed', 'k6', 'k6-json', 'k6-otel'].sort(),
+      ['distributed', 'distributed-json', 'k6', 'k6-json'].sort(),
     );
     for (const run of r.overhead.runs) {
       expect(run.exitCode).toBe(0);
@@ -43,8 +43,14 @@ describe('npm run bench -- --quick', () => {
     }
     const rate = (side: string) => r.overhead.runs.find((run) => run.side === side)?.rate ?? NaN;
     expect(r.overhead.ratio.distributed.median).toBeCloseTo(rate('distributed') / rate('k6'), 9);
+    expect(r.overhead.ratio.distributedJson.median).toBeCloseTo(
+      rate('distributed-json') / rate('k6'),
+      9,
+    );
 
-    // 2. Both sides ran the same paced load; every process was sampled during it.
+    // 2. Both sides ran the same paced load, the agent on the cloud transport; every process was
+    // sampled during it.
+    expect(r.longrun.settings.transport).toBe('cloud');
     const expected = r.longrun.settings.rate * r.longrun.settings.durationS;
     for (const count of [r.longrun.requests.k6, r.longrun.requests.distributed]) {
       expect(Math.abs(count - expected)).toBeLessThanOrEqual(expected * 0.05);
@@ -76,8 +82,17 @@ describe('npm run bench -- --quick', () => {
     expect(step?.errors).toBe(0);
     expect(step?.metricsRequests).toBeGreaterThan(0);
     expect(step?.coordinatorPeakRssMB).toBeGreaterThan(10);
+    // issue 18: it got deltas made from k6's cloud pushes, and the JSON-made ones were sized too.
+    expect(r.scale.settings.transport).toBe('cloud');
+    expect(step?.deltaBytes).toHaveLength(2);
+    expect(step?.jsonDeltaBytes).toHaveLength(2);
+    expect(Math.min(...(step?.deltaBytes ?? []))).toBeGreaterThan(1000);
 
-    // 6. abortOnFail stopped both sides with k6's exit code 99 after the target failed.
+    // 6. abortOnFail stopped every side (k6, both transports) with exit code 99 after the target
+    // failed.
+    expect(r.abort.runs.map((run) => run.side).sort()).toEqual(
+      ['distributed', 'distributed-json', 'k6'].sort(),
+    );
     for (const run of r.abort.runs) {
       expect(run.exitCode).toBe(99);
       expect(run.loadStoppedMs).toBeGreaterThanOrEqual(0);
