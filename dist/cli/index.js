@@ -78846,44 +78846,6 @@ exports.suggestSimilar = suggestSimilar;
 /************************************************************************/
 var __webpack_exports__ = {};
 
-// EXTERNAL MODULE: ./node_modules/commander/index.js
-var commander = __nccwpck_require__(8909);
-;// CONCATENATED MODULE: ./node_modules/commander/esm.mjs
-
-
-// wrapper to provide named exports for ESM.
-const {
-  /* program */ "DM": program,
-  /* createCommand */ "gu": createCommand,
-  /* createArgument */ "er": createArgument,
-  /* createOption */ "Ww": createOption,
-  /* CommanderError */ "b7": CommanderError,
-  /* InvalidArgumentError */ "Di": InvalidArgumentError,
-  /* InvalidOptionArgumentError */ "a2": InvalidOptionArgumentError, // deprecated old name
-  /* Command */ "uB": Command,
-  /* Argument */ "ef": Argument,
-  /* Option */ "c$": Option,
-  /* Help */ "_V": Help,
-} = commander;
-
-;// CONCATENATED MODULE: ./src/errors.ts
-class K6DistributedError extends Error {
-    code;
-    data;
-    constructor(code, message, options = {}) {
-        super(message, { cause: options.cause });
-        this.name = 'K6DistributedError';
-        this.code = code;
-        this.data = options.data ?? {};
-    }
-}
-function hasErrorCode(error, code) {
-    return typeof error === 'object' && error !== null && error.code === code;
-}
-function errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
 ;// CONCATENATED MODULE: ./src/k6/exit-codes.ts
 /**
  * k6's process exit codes, named once (k6 errext/exitcodes/codes.go, v2.2.0),
@@ -78908,6 +78870,14 @@ const K6_EXIT_CODES = {
     /** An error k6 did not type: Go's os.Exit(-1), seen as 255. */
     'generic-error': 255,
 };
+/**
+ * Exit code for a distributed run that failed for a reason k6 on one machine
+ * cannot have: an agent lost under the `abort` policy, too few agents joined,
+ * an agent could not run its share. k6 uses 97 for exactly this kind of
+ * failure of a remote run ("cloud test run failed", errext/exitcodes), so a
+ * CI script that already handles k6's codes reads it correctly.
+ */
+const DISTRIBUTED_RUN_FAILED = K6_EXIT_CODES['cloud-test-run-failed'];
 const DESCRIPTIONS = {
     success: 'the test passed',
     'cloud-test-run-failed': 'the cloud test run failed',
@@ -78956,6 +78926,44 @@ function k6Outcome(code, signal) {
         };
     }
     return { kind: 'exited', reason, exitCode: code, description: DESCRIPTIONS[reason] };
+}
+
+// EXTERNAL MODULE: ./node_modules/commander/index.js
+var commander = __nccwpck_require__(8909);
+;// CONCATENATED MODULE: ./node_modules/commander/esm.mjs
+
+
+// wrapper to provide named exports for ESM.
+const {
+  /* program */ "DM": program,
+  /* createCommand */ "gu": createCommand,
+  /* createArgument */ "er": createArgument,
+  /* createOption */ "Ww": createOption,
+  /* CommanderError */ "b7": CommanderError,
+  /* InvalidArgumentError */ "Di": InvalidArgumentError,
+  /* InvalidOptionArgumentError */ "a2": InvalidOptionArgumentError, // deprecated old name
+  /* Command */ "uB": Command,
+  /* Argument */ "ef": Argument,
+  /* Option */ "c$": Option,
+  /* Help */ "_V": Help,
+} = commander;
+
+;// CONCATENATED MODULE: ./src/errors.ts
+class K6DistributedError extends Error {
+    code;
+    data;
+    constructor(code, message, options = {}) {
+        super(message, { cause: options.cause });
+        this.name = 'K6DistributedError';
+        this.code = code;
+        this.data = options.data ?? {};
+    }
+}
+function hasErrorCode(error, code) {
+    return typeof error === 'object' && error !== null && error.code === code;
+}
+function errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
 }
 
 ;// CONCATENATED MODULE: external "node:os"
@@ -79084,7 +79092,7 @@ class K6Process {
     static async start(k6Path, options) {
         const child = (0,external_node_child_process_.spawn)(k6Path, options.args, {
             cwd: options.cwd,
-            env: options.env ?? process.env,
+            env: options.env,
             stdio: ['ignore', 'pipe', 'pipe'],
             detached: true,
         });
@@ -79204,7 +79212,7 @@ function k6GoModule(version) {
 
 
 /** Runs `k6 version` and refuses a k6 older than the supported minimum. */
-async function probeK6(path, options = {}) {
+async function probeK6(path, options) {
     const result = await K6Process.run(path, {
         args: ['version'],
         env: options.env,
@@ -83138,9 +83146,9 @@ function cachedK6Path(cacheDir, version) {
  * else (on a GitHub runner) the official release, else a build with Go.
  * Logs which source was used; fails with every way to fix it if none works.
  */
-async function provisionK6(options = {}) {
+async function provisionK6(options) {
     const version = normalizeVersion(options.version ?? K6_PINNED_VERSION);
-    const env = options.env ?? process.env;
+    const env = options.env;
     const log = options.log ?? silentLogger;
     const cacheDir = options.cacheDir ?? defaultCacheDir(env);
     const use = (binary, source) => {
@@ -83194,17 +83202,6 @@ const PACKAGE_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/coordinator/outcome.ts
-
-/**
- * Exit code for a distributed run that failed for a reason k6 on one machine
- * cannot have: an agent lost under the `abort` policy, too few agents joined,
- * an agent could not run its share. k6 uses 97 for exactly this kind of
- * failure of a remote run ("cloud test run failed", errext/exitcodes), so a
- * CI script that already handles k6's codes reads it correctly.
- */
-const DISTRIBUTED_RUN_FAILED = K6_EXIT_CODES['cloud-test-run-failed'];
-
 ;// CONCATENATED MODULE: ./src/k6/secret-sources.ts
 
 
@@ -83316,6 +83313,28 @@ async function agentSecretSources(specs, dir) {
         }
     }
     return result;
+}
+
+;// CONCATENATED MODULE: ./src/defaults.ts
+/**
+ * Defaults that more than one module needs, written once: the coordinator's
+ * own, the CLI's help text and the agent's fallback all read them here.
+ */
+/**
+ * How long the coordinator holds a long-poll open when nothing changes: keeps
+ * under Cloudflare's 100 s limit on a proxied request with margin.
+ */
+const POLL_HOLD_MS = 25_000;
+/** How long the coordinator waits for every agent to register (the CLI's and the core's). */
+const JOIN_TIMEOUT_MS = 300_000;
+/**
+ * The action's join-timeout, as action.yml declares it: longer than the CLI's,
+ * as matrix jobs queue for runners, and agents wait as long for the coordinator.
+ */
+const ACTION_JOIN_TIMEOUT = '10m';
+/** A duration in milliseconds as the CLI's help shows a default (`25s`, `5m`). */
+function defaultLabel(ms) {
+    return ms % 60_000 === 0 ? `${String(ms / 60_000)}m` : `${String(ms / 1000)}s`;
 }
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
@@ -94177,7 +94196,7 @@ function printable_escape(char) {
     return NAMED[char] ?? `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`;
 }
 /** A name on one line: every control and separator character escaped. */
-function printable_printableName(name) {
+function printableName(name) {
     return name.replace(UNPRINTABLE, printable_escape);
 }
 /**
@@ -95799,22 +95818,35 @@ const METRIC_TYPES = {
 /** Decompresses and decodes one push; throws on anything that is not a valid MetricSet. */
 function decodeCloudPush(body) {
     const raw = snappyjs.uncompress(body, MAX_CLOUD_PUSH_BYTES);
-    const out = [];
-    new PbfReader(raw).readFields((tag, series, pbf) => {
-        if (tag === 3)
-            readMetric(pbf, series);
-    }, out);
-    return out;
+    return new PbfReader(raw).readFields(readMetricSet, []);
+}
+/*
+ * Every field reader below is a module-level function handed to pbf as is:
+ * an arrow written inline would be a new closure per message, and a push
+ * holds thousands of messages (a timestamp and a histogram per value). An
+ * agent's k6 pushes about once a second, so most pushes are decoded by code
+ * V8 has not optimised yet, where those allocations and calls are what costs
+ * (BENCHMARKS.md, "What changed": agent CPU on the cloud transport).
+ */
+function readMetricSet(tag, out, pbf) {
+    if (tag === 3)
+        readMetric(pbf, out);
+}
+function readMetricField(tag, m, pbf) {
+    if (tag === 1)
+        m.name = pbf.readString();
+    else if (tag === 2)
+        m.type = pbf.readVarint();
+    else if (tag === 3) {
+        const series = {
+            tags: Object.create(null),
+            values: [],
+        };
+        m.series.push(pbf.readMessage(readSeriesField, series));
+    }
 }
 function readMetric(pbf, out) {
-    const m = pbf.readMessage((tag, r, p) => {
-        if (tag === 1)
-            r.name = p.readString();
-        else if (tag === 2)
-            r.type = p.readVarint();
-        else if (tag === 3)
-            r.series.push(readSeries(p));
-    }, { name: '', type: 0, series: [] });
+    const m = pbf.readMessage(readMetricField, { name: '', type: 0, series: [] });
     const type = METRIC_TYPES[m.type];
     if (type === undefined)
         throw new Error(`metric ${m.name} has unknown type ${m.type}`);
@@ -95832,21 +95864,24 @@ const SAMPLE_READERS = {
     4: readRate,
     5: readTrend,
 };
-function readSeries(pbf) {
-    return pbf.readMessage((tag, r, p) => {
-        if (tag === 1) {
-            const label = p.readMessage(readLabel, { name: '', value: '' });
-            r.tags[label.name] = label.value;
-            return;
-        }
-        const reader = SAMPLE_READERS[tag];
-        if (reader) {
-            p.readMessage((t, values, q) => {
-                if (t === 1)
-                    values.push(reader(q));
-            }, r.values);
-        }
-    }, { tags: Object.create(null), values: [] });
+function readSeriesField(tag, s, pbf) {
+    if (tag === 1) {
+        const label = pbf.readMessage(readLabel, { name: '', value: '' });
+        s.tags[label.name] = label.value;
+        return;
+    }
+    const reader = SAMPLE_READERS[tag];
+    if (!reader)
+        return;
+    // The samples message: field 1 repeated, each one value of this series.
+    const end = pbf.readVarint() + pbf.pos;
+    while (pbf.pos < end) {
+        const key = pbf.readVarint();
+        if (key >> 3 === 1 && (key & 7) === 2)
+            s.values.push(reader(pbf));
+        else
+            pbf.skip(key);
+    }
 }
 function readLabel(tag, r, pbf) {
     if (tag === 1)
@@ -95854,90 +95889,116 @@ function readLabel(tag, r, pbf) {
     else if (tag === 2)
         r.value = pbf.readString();
 }
-/** A Timestamp as epoch ms. */
+/** A Timestamp message as epoch ms. */
 function readTime(pbf) {
-    const t = pbf.readMessage((tag, r, p) => {
-        if (tag === 1)
-            r.s = p.readVarint(true);
-        else if (tag === 2)
-            r.n = p.readVarint(true);
-    }, { s: 0, n: 0 });
-    return t.s * 1000 + t.n / 1e6;
+    const end = pbf.readVarint() + pbf.pos;
+    let seconds = 0;
+    let nanos = 0;
+    while (pbf.pos < end) {
+        const key = pbf.readVarint();
+        if (key === 1 << 3)
+            seconds = pbf.readVarint(true);
+        else if (key === 2 << 3)
+            nanos = pbf.readVarint(true);
+        else
+            pbf.skip(key);
+    }
+    return seconds * 1000 + nanos / 1e6;
+}
+function readCounterField(tag, r, p) {
+    if (tag === 1)
+        r.timeMs = readTime(p);
+    else if (tag === 2)
+        r.value = p.readDouble();
 }
 function readCounter(pbf) {
-    return pbf.readMessage((tag, r, p) => {
-        if (tag === 1)
-            r.timeMs = readTime(p);
-        else if (tag === 2)
-            r.value = p.readDouble();
-    }, { type: 'counter', timeMs: 0, value: 0 });
+    return pbf.readMessage(readCounterField, { type: 'counter', timeMs: 0, value: 0 });
+}
+function readGaugeField(tag, r, p) {
+    if (tag === 1)
+        r.timeMs = readTime(p);
+    else if (tag === 2)
+        r.last = p.readDouble();
+    else if (tag === 3)
+        r.count = p.readVarint();
+    else if (tag === 4)
+        r.min = p.readDouble();
+    else if (tag === 5)
+        r.max = p.readDouble();
 }
 function readGauge(pbf) {
-    return pbf.readMessage((tag, r, p) => {
-        if (tag === 1)
-            r.timeMs = readTime(p);
-        else if (tag === 2)
-            r.last = p.readDouble();
-        else if (tag === 3)
-            r.count = p.readVarint();
-        else if (tag === 4)
-            r.min = p.readDouble();
-        else if (tag === 5)
-            r.max = p.readDouble();
-    }, { type: 'gauge', timeMs: 0, last: 0, count: 0, min: 0, max: 0 });
+    return pbf.readMessage(readGaugeField, {
+        type: 'gauge',
+        timeMs: 0,
+        last: 0,
+        count: 0,
+        min: 0,
+        max: 0,
+    });
+}
+function readRateField(tag, r, p) {
+    if (tag === 1)
+        r.timeMs = readTime(p);
+    else if (tag === 2)
+        r.nonzero = p.readVarint();
+    else if (tag === 3)
+        r.total = p.readVarint();
 }
 function readRate(pbf) {
-    return pbf.readMessage((tag, r, p) => {
-        if (tag === 1)
+    return pbf.readMessage(readRateField, { type: 'rate', timeMs: 0, nonzero: 0, total: 0 });
+}
+/** A BucketSpan message {1 offset, 2 length}, appended to `spans` as two numbers. */
+function readSpan(pbf, spans) {
+    const end = pbf.readVarint() + pbf.pos;
+    let offset = 0;
+    let length = 0;
+    while (pbf.pos < end) {
+        const key = pbf.readVarint();
+        if (key === 1 << 3)
+            offset = pbf.readVarint();
+        else if (key === 2 << 3)
+            length = pbf.readVarint();
+        else
+            pbf.skip(key);
+    }
+    spans.push(offset, length);
+}
+function readTrendField(tag, r, p) {
+    switch (tag) {
+        case 1:
             r.timeMs = readTime(p);
-        else if (tag === 2)
-            r.nonzero = p.readVarint();
-        else if (tag === 3)
-            r.total = p.readVarint();
-    }, { type: 'rate', timeMs: 0, nonzero: 0, total: 0 });
+            break;
+        case 2:
+            p.readPackedVarint(r.counters);
+            break;
+        case 3:
+            readSpan(p, r.spans);
+            break;
+        case 5:
+            r.sum = p.readDouble();
+            break;
+        case 6:
+            r.count = p.readVarint();
+            break;
+        case 7:
+            r.min = p.readDouble();
+            break;
+        case 8:
+            r.max = p.readDouble();
+            break;
+        case 9:
+            r.low = p.readVarint();
+            break;
+        case 10:
+            r.high = p.readVarint();
+            break;
+        case 11:
+            r.resolution = p.readDouble();
+            break;
+    }
 }
 function readTrend(pbf) {
-    const f = pbf.readMessage((tag, r, p) => {
-        switch (tag) {
-            case 1:
-                r.timeMs = readTime(p);
-                break;
-            case 2:
-                p.readPackedVarint(r.counters);
-                break;
-            case 3: {
-                const span = p.readMessage((t, s, q) => {
-                    if (t === 1)
-                        s[0] = q.readVarint();
-                    else if (t === 2)
-                        s[1] = q.readVarint();
-                }, [0, 0]);
-                r.spans.push(span);
-                break;
-            }
-            case 5:
-                r.sum = p.readDouble();
-                break;
-            case 6:
-                r.count = p.readVarint();
-                break;
-            case 7:
-                r.min = p.readDouble();
-                break;
-            case 8:
-                r.max = p.readDouble();
-                break;
-            case 9:
-                r.low = p.readVarint();
-                break;
-            case 10:
-                r.high = p.readVarint();
-                break;
-            case 11:
-                r.resolution = p.readDouble();
-                break;
-        }
-    }, {
+    const f = pbf.readMessage(readTrendField, {
         timeMs: 0,
         counters: [],
         spans: [],
@@ -95963,7 +96024,9 @@ function trendBuckets(f) {
     let index = -1;
     let at = 0;
     let total = 0;
-    for (const [offset, length] of f.spans) {
+    for (let s = 0; s < f.spans.length; s += 2) {
+        const offset = f.spans[s] ?? 0;
+        const length = f.spans[s + 1] ?? 0;
         index = buckets.length === 0 ? offset - 1 : index + offset;
         for (let i = 0; i < length; i++) {
             const count = f.counters[at++];
@@ -96428,12 +96491,12 @@ function parseEnvAssignment(assignment) {
     const eq = assignment.indexOf('=');
     const name = eq < 0 ? assignment : assignment.slice(0, eq);
     if (!ENV_NAME.test(name)) {
-        throw new InvalidArgumentError(`"${assignment}" is not an environment variable: use KEY=VALUE with a KEY of letters, ` +
+        throw new K6DistributedError('INVALID_OPTION', `"${assignment}" is not an environment variable: use KEY=VALUE with a KEY of letters, ` +
             'digits and _, not starting with a digit (as k6 -e requires).');
     }
     return [name, eq < 0 ? '' : assignment.slice(eq + 1)];
 }
-/** Collects repeated `-e KEY=VALUE` into an object (commander argParser). */
+/** Adds one `-e KEY=VALUE` to `previous` (repeated options collect this way). */
 function envAssignment(value, previous = {}) {
     const [name, v] = parseEnvAssignment(value);
     return { ...previous, [name]: v };
@@ -96501,7 +96564,7 @@ async function startAgentK6(options) {
         const proc = await K6Process.start(options.k6.path, {
             args: agentK6Args({ ...options, address }),
             env: {
-                ...agentK6Environment(options.env ?? process.env),
+                ...agentK6Environment(options.env),
                 ...options.secretSourceEnv,
                 K6_NO_COLOR: 'true',
                 ...options.transportEnv,
@@ -96902,7 +96965,7 @@ class Agent {
         return this.#stopped.signal.aborted;
     }
     async #pollLoop() {
-        const holdMs = this.#registration?.pollHoldMs ?? 25_000;
+        const holdMs = this.#registration?.pollHoldMs ?? POLL_HOLD_MS;
         while (!this.#stopped.signal.aborted) {
             try {
                 const response = await this.#o.client.poll(this.#latest.version, holdMs, this.#stopped.signal);
@@ -97325,9 +97388,8 @@ class CoordinatorClient {
             const actual = hash.digest('hex');
             if (actual !== sha256) {
                 await (0,promises_.rm)(partial, { force: true });
-                throw Object.assign(new Error(`archive checksum ${actual} ≠ announced ${sha256}`), {
-                    retry: true,
-                });
+                // A download cut short by a proxy is worth another try.
+                throw new K6DistributedError('ARCHIVE_CHECKSUM_MISMATCH', `archive checksum ${actual} ≠ announced ${sha256}`, { data: { retry: true } });
             }
         });
         await (0,promises_.rename)(partial, path);
@@ -97372,7 +97434,7 @@ class CoordinatorClient {
         const parsed = ErrorBody.safeParse(parseJson(text));
         const message = parsed.success ? parsed.data.error.message : text.slice(0, 300);
         const code = parsed.success ? parsed.data.error.code : 'COORDINATOR_ERROR';
-        throw Object.assign(new K6DistributedError(knownCode(code), `the coordinator answered ${method} ${path} with ${String(response.statusCode)}: ${message}`, { data: { statusCode: response.statusCode } }), { retry: retryable(response.statusCode) });
+        throw new K6DistributedError(knownCode(code), `the coordinator answered ${method} ${path} with ${String(response.statusCode)}: ${message}`, { data: { statusCode: response.statusCode, retry: retryable(response.statusCode) } });
     }
     /** Runs `attempt` until it succeeds, a non-retryable error, or the give-up deadline. */
     async #retry(what, signal, attempt) {
@@ -97398,12 +97460,14 @@ class CoordinatorClient {
         }
     }
 }
-/** Network errors and 429/5xx answers are retried; 4xx answers and bad bodies are not. */
+/**
+ * Network errors, 429/5xx answers and a corrupt archive download are retried;
+ * 4xx answers and bad bodies are not: ours say so in `data.retry`.
+ */
 function isRetryable(error) {
-    const retry = error.retry;
-    if (typeof retry === 'boolean')
-        return retry;
-    return !(error instanceof K6DistributedError);
+    if (!(error instanceof K6DistributedError))
+        return true;
+    return error.data.retry === true;
 }
 const FORWARDED_CODES = [
     'PROTOCOL_MISMATCH',
@@ -97416,6 +97480,21 @@ const FORWARDED_CODES = [
 /** The coordinator's error code when it is one an agent acts on, else COORDINATOR_ERROR. */
 function knownCode(code) {
     return FORWARDED_CODES.includes(code) ? code : 'COORDINATOR_ERROR';
+}
+
+;// CONCATENATED MODULE: ./src/cli/io.ts
+
+
+
+/** Runs `fn` in a fresh temporary directory, removed afterwards. */
+async function withWorkDir(fn) {
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_namespaceObject.tmpdir)(), 'k6-distributed-'));
+    try {
+        return await fn(dir);
+    }
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/k6/archive.ts
@@ -97470,7 +97549,7 @@ async function inspectRequirements(options, archivePath) {
         const archived = await runK6(options, ['inspect', archivePath]).then((text) => JSON.parse(text), () => undefined);
         if (!archived || archived.vus != null || archived.scenarios != null)
             throw error;
-        const withDefault = { ...options, env: { ...(options.env ?? process.env), K6_VUS: '1' } };
+        const withDefault = { ...options, env: { ...options.env, K6_VUS: '1' } };
         return JSON.parse(await runK6(withDefault, inspect));
     }
 }
@@ -97527,6 +97606,331 @@ function parseGoDuration(text) {
         throw new Error(`not a Go duration: "${text}"`);
     }
     return parts.reduce((ms, [, n, unit]) => ms + Number(n) * (GO_DURATION_UNITS[unit ?? ''] ?? 0), 0);
+}
+
+;// CONCATENATED MODULE: ./src/k6/segments.ts
+/**
+ * Splitting one test's load across agents with k6's execution segments
+ * (lib/execution_segment.go). Every agent gets its own `--execution-segment`
+ * and the SAME full `--execution-segment-sequence`: with the sequence, k6
+ * spreads VUs and iterations so the shares add up exactly to the whole and
+ * `exec.vu.idInTest` stays unique across agents.
+ *
+ * Boundaries are exact fractions (BigInt), never floats: 1/3 as 0.3333 would
+ * leave a sliver of the load to no one.
+ */
+
+const WEIGHT = /^(\d{1,9})(?:\.(\d{1,6}))?$/;
+/** Parses a weight such as "1", "2.5" or "0.25" into an exact fraction. */
+function parseWeight(input) {
+    const text = String(input).trim();
+    const match = WEIGHT.exec(text);
+    if (!match) {
+        throw weightError(`invalid agent weight "${text}": use a positive number such as 1, 2 or 0.5`);
+    }
+    const [, whole = '', decimals = ''] = match;
+    const weight = { num: BigInt(whole + decimals), den: 10n ** BigInt(decimals.length) };
+    if (weight.num === 0n) {
+        throw weightError(`invalid agent weight "${text}": it must be greater than 0 (an agent with no load ` +
+            'should not join)');
+    }
+    return weight;
+}
+/**
+ * One segment per agent, in order, sized by weight. Equal weights give equal
+ * shares; the boundaries are reduced fractions that k6 parses exactly.
+ */
+function segmentsForWeights(weights) {
+    if (weights.length === 0)
+        throw weightError('at least one agent is needed');
+    const parsed = weights.map(parseWeight);
+    const den = parsed.reduce((acc, w) => lcm(acc, w.den), 1n);
+    const ints = parsed.map((w) => (w.num * den) / w.den);
+    const total = ints.reduce((a, b) => a + b, 0n);
+    const bounds = [0n];
+    for (const w of ints)
+        bounds.push((bounds.at(-1) ?? 0n) + w);
+    const fractions = bounds.map((b) => fraction(b, total));
+    const sequence = fractions.join(',');
+    return ints.map((w, i) => ({
+        segment: `${fractions[i] ?? '0'}:${fractions[i + 1] ?? '1'}`,
+        sequence,
+        share: Number(w) / Number(total),
+    }));
+}
+function fraction(num, den) {
+    if (num === 0n)
+        return '0';
+    if (num === den)
+        return '1';
+    const g = gcd(num, den);
+    return `${num / g}/${den / g}`;
+}
+function gcd(a, b) {
+    while (b !== 0n)
+        [a, b] = [b, a % b];
+    return a;
+}
+function lcm(a, b) {
+    return (a / gcd(a, b)) * b;
+}
+function weightError(message) {
+    return new K6DistributedError('INVALID_WEIGHT', message);
+}
+
+;// CONCATENATED MODULE: ./src/report/compare.ts
+/** What is highlighted as a regression when no fail-on-regression limit says otherwise. */
+const DEFAULT_HIGHLIGHT = {
+    p95: 0.1,
+    errorRate: 0.01,
+    requestRate: 0.1,
+};
+const LIMIT_KEYS = {
+    p95: 'p95',
+    'error-rate': 'errorRate',
+    'request-rate': 'requestRate',
+};
+const LIMITS_HELP = 'use e.g. "p95=10%, error-rate=1%, request-rate=15%": p95 may rise and request-rate fall ' +
+    'by that much of the baseline, error-rate may rise by that many percentage points';
+/**
+ * The fail-on-regression input: `key=N%` pairs separated by commas, spaces or
+ * newlines; '' means none. Throws a message naming the bad part and the form.
+ */
+function parseRegressionLimits(text) {
+    const limits = {};
+    for (const part of text.split(/[\s,]+/).filter((p) => p !== '')) {
+        const match = /^([a-z0-9-]+)=(\d+(?:\.\d+)?)%$/.exec(part);
+        const key = match ? LIMIT_KEYS[match[1]] : undefined;
+        if (!match || key === undefined) {
+            throw new Error(`"${part}" is not a regression limit: ${LIMITS_HELP}`);
+        }
+        if (limits[key] !== undefined)
+            throw new Error(`"${match[1]}" is given twice`);
+        limits[key] = Number(match[2]) / 100;
+    }
+    return limits;
+}
+/** This run against a baseline: each figure's change, and which are regressions. */
+function compareFigures(current, base, limits = {}) {
+    const relative = (b, c) => b === null || c === null || b <= 0 ? null : (c - b) / b;
+    const row = (label, key, b, c, change, worse) => {
+        const enforced = limits[key] !== undefined;
+        const limit = limits[key] ?? DEFAULT_HIGHLIGHT[key];
+        // A tiny margin so a change of exactly the limit, read back from JSON, is not a regression.
+        // A figure the baseline had and this run lacks (no HTTP request made) is one too.
+        const regressed = change !== null ? worse(change) > limit + 1e-9 : b !== null && c === null;
+        return { label, base: b, current: c, change, regressed, limit, enforced };
+    };
+    const rows = [
+        row('p95', 'p95', base.p95Ms, current.p95Ms, relative(base.p95Ms, current.p95Ms), (change) => change),
+        row('error-rate', 'errorRate', base.errorRate, current.errorRate, base.errorRate === null || current.errorRate === null
+            ? null
+            : current.errorRate - base.errorRate, (change) => change),
+        row('request-rate', 'requestRate', base.requestRate, current.requestRate, relative(base.requestRate, current.requestRate), (change) => -change),
+    ];
+    return { rows, failures: rows.filter((r) => r.regressed && r.enforced) };
+}
+/** Each compared figure as a report names it: what it is, and the k6 metric it is read from. */
+const FIGURE_NAMES = {
+    p95: { name: 'p(95)', metric: 'http_req_duration' },
+    'error-rate': { name: 'Error rate', metric: 'http_req_failed' },
+    'request-rate': { name: 'Request rate', metric: 'http_reqs' },
+};
+/** "+25.0 %" or "+1.20 pp": a row's change as a reader wants it. */
+function formatChange(row) {
+    if (row.change === null)
+        return 'n/a';
+    const sign = row.change > 0 ? '+' : row.change < 0 ? '−' : '±';
+    const size = Math.abs(row.change) * 100;
+    return row.label === 'error-rate'
+        ? `${sign}${size.toFixed(2)} pp`
+        : `${sign}${size.toFixed(1)} %`;
+}
+/** A figure in its unit: "123.45 ms", "1.20 %", "512.3/s". */
+function formatFigure(row, value) {
+    if (value === null)
+        return '–';
+    if (row.label === 'p95')
+        return `${value.toFixed(2)} ms`;
+    if (row.label === 'error-rate')
+        return `${(value * 100).toFixed(2)} %`;
+    return `${value.toFixed(1)}/s`;
+}
+/** The limit as written in fail-on-regression, e.g. "p95=10%". */
+function formatLimit(row) {
+    return `${row.label}=${String(Math.round(row.limit * 1e4) / 100)}%`;
+}
+/** "p95 +30.0 % (over p95=20%), …": what crossed a fail-on-regression limit. */
+function describeFailures(failures) {
+    return failures
+        .map((row) => `${row.label} ${formatChange(row)} (over ${formatLimit(row)})`)
+        .join(', ');
+}
+/** The comparison as plain text lines for a terminal, e.g. after the CLI's run report. */
+function renderComparisonText(name, comparison) {
+    const rows = comparison.rows.map((row) => {
+        const mark = !row.regressed ? '' : row.enforced ? `✗ over ${formatLimit(row)}` : '▲ regression';
+        return [
+            row.label,
+            formatFigure(row, row.base),
+            formatFigure(row, row.current),
+            formatChange(row),
+            mark,
+        ];
+    });
+    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+    const pad = (text, i) => i === 0 ? text.padEnd(widths[0] ?? 0) : text.padStart(widths[i] ?? 0);
+    const lines = rows.map((r) => `  ${pad(r[0] ?? '', 0)}  ${pad(r[1] ?? '', 1)} → ${pad(r[2] ?? '', 2)}  ${pad(r[3] ?? '', 3)}  ${r[4] ?? ''}`.trimEnd());
+    return `COMPARED WITH ${name}\n${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/values.ts
+/**
+ * Parsers for the values both front ends take (a duration, a weight, a tag),
+ * shared by the action's inputs and the CLI's options and knowing neither:
+ * each throws INVALID_OPTION with a message naming a valid value, and the
+ * caller says which input or option it was.
+ */
+
+
+
+
+function invalid(message) {
+    return new K6DistributedError('INVALID_OPTION', message);
+}
+/** Parses "30s", "5m", "1m30s", "250ms" or a bare number of seconds into milliseconds. */
+function durationMs(value) {
+    const ms = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : tryGoDuration(value);
+    if (ms === undefined || !(ms > 0)) {
+        throw invalid(`"${value}" is not a duration: use e.g. 30s, 5m or 250ms.`);
+    }
+    return ms;
+}
+function tryGoDuration(value) {
+    try {
+        return parseGoDuration(value);
+    }
+    catch {
+        return undefined;
+    }
+}
+function positiveInt(value) {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1) {
+        throw invalid(`"${value}" is not a positive whole number.`);
+    }
+    return n;
+}
+function agentLossPolicy(value) {
+    if (value === 'abort' || value === 'continue')
+        return value;
+    throw invalid(`"${value}" is not a policy: use abort or continue.`);
+}
+/** A load weight (k6/segments.ts), kept as given: the coordinator splits by it. */
+function weight(value) {
+    parseWeight(value);
+    return value;
+}
+/** Adds one `key=value` tag to `previous` (repeated options and lists collect this way). */
+function tag(value, previous = {}) {
+    const match = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,256})$/.exec(value);
+    if (!match?.[1]) {
+        throw invalid(`"${value}" is not a tag: use key=value, e.g. region=eu.`);
+    }
+    return { ...previous, [match[1]]: match[2] ?? '' };
+}
+/** `p95=10%,error-rate=1%,request-rate=15%`. */
+function regressionLimits(value) {
+    return parseRegressionLimits(value);
+}
+
+;// CONCATENATED MODULE: ./src/cli/options.ts
+
+
+
+
+/** The environment variable that carries the shared secret, for coordinator and agents. */
+const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
+/**
+ * A value parser as commander wants it: its error becomes an
+ * InvalidArgumentError, which commander prints after the option's name.
+ */
+function forCommander(parse) {
+    return (...args) => {
+        try {
+            return parse(...args);
+        }
+        catch (error) {
+            throw new InvalidArgumentError(errorMessage(error));
+        }
+    };
+}
+const options_durationMs = forCommander(durationMs);
+const options_positiveInt = forCommander(positiveInt);
+const options_agentLossPolicy = forCommander(agentLossPolicy);
+const options_weight = forCommander(weight);
+/** Collects repeated `--tag key=value` into an object. */
+const options_tag = forCommander(tag);
+/** Collects repeated `-e KEY=VALUE` into an object. */
+const options_envAssignment = forCommander(envAssignment);
+/** --fail-on-regression: `p95=10%,error-rate=1%,request-rate=15%`. */
+const options_regressionLimits = forCommander(regressionLimits);
+
+;// CONCATENATED MODULE: ./src/cli/agent-command.ts
+
+
+
+
+
+
+/** `agent`: join a coordinator and run its share of the test on this machine. */
+function addAgentCommand(program, ctx) {
+    program
+        .command('agent')
+        .description('join a coordinator and run its share of the test on this machine')
+        .requiredOption('--coordinator <url>', 'the coordinator URL it printed')
+        .option('--secret <secret>', `the coordinator's shared secret (or ${SECRET_ENV})`)
+        .option('--weight <w>', 'share of the load relative to other agents', options_weight, '1')
+        .option('--tag <key=value>', 'agent tag, e.g. region=eu (repeatable)', options_tag)
+        .option('-e, --env <KEY=VALUE>', "override one of the test's environment variables (__ENV) on this agent only (repeatable)", options_envAssignment)
+        .option('--name <name>', 'name shown in reports (default: agent-<n>)')
+        .addOption(new Option('--give-up-after <duration>', 'stop k6 after losing the coordinator this long')
+        .argParser(options_durationMs)
+        .default(60_000, '60s'))
+        .action((flags) => runAgent(ctx, flags));
+}
+async function runAgent({ io, log, exit }, flags) {
+    await withWorkDir(async (workDir) => {
+        const k6 = await provisionK6({ env: io.env, log });
+        const client = new CoordinatorClient({
+            url: flags.coordinator,
+            secret: flags.secret ?? io.env[SECRET_ENV],
+            giveUpAfterMs: flags.giveUpAfter,
+            log,
+        });
+        try {
+            const agent = new Agent({
+                client,
+                k6,
+                workDir,
+                name: flags.name,
+                weight: flags.weight,
+                tags: flags.tag,
+                env: io.env,
+                envOverrides: flags.env,
+                log,
+            });
+            const result = await agent.run(io.signal);
+            if (result.exitCode === 0)
+                log.info(`agent: ${result.message}`);
+            else
+                log.error(`agent: ${result.message}`);
+            exit(result.exitCode);
+        }
+        finally {
+            await client.close();
+        }
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/k6/run-args.ts
@@ -97814,7 +98218,7 @@ const TEST_RUN_ONLY = new Set([
     'K6_SUMMARY_EXPORT',
 ]);
 /** The environment for a helper k6 run: the user's, without TEST_RUN_ONLY. */
-function helperRunEnv(env = process.env) {
+function helperRunEnv(env) {
     return Object.fromEntries(Object.entries(env).filter(([name]) => !TEST_RUN_ONLY.has(name)));
 }
 
@@ -104753,75 +105157,24 @@ function limitMessage(agent, breach) {
         'and reports; its other data still counts. A compromised or broken agent sends this.');
 }
 
-;// CONCATENATED MODULE: ./src/k6/segments.ts
+;// CONCATENATED MODULE: ./src/runtime/timers.ts
 /**
- * Splitting one test's load across agents with k6's execution segments
- * (lib/execution_segment.go). Every agent gets its own `--execution-segment`
- * and the SAME full `--execution-segment-sequence`: with the sequence, k6
- * spreads VUs and iterations so the shares add up exactly to the whole and
- * `exec.vu.idInTest` stays unique across agents.
- *
- * Boundaries are exact fractions (BigInt), never floats: 1/3 as 0.3333 would
- * leave a sliver of the load to no one.
+ * Node's clock and timers. They never keep the process alive: whoever owns
+ * the run (an HTTP server, a pending promise) does.
  */
-
-const WEIGHT = /^(\d{1,9})(?:\.(\d{1,6}))?$/;
-/** Parses a weight such as "1", "2.5" or "0.25" into an exact fraction. */
-function parseWeight(input) {
-    const text = String(input).trim();
-    const match = WEIGHT.exec(text);
-    if (!match) {
-        throw weightError(`invalid agent weight "${text}": use a positive number such as 1, 2 or 0.5`);
-    }
-    const [, whole = '', decimals = ''] = match;
-    const weight = { num: BigInt(whole + decimals), den: 10n ** BigInt(decimals.length) };
-    if (weight.num === 0n) {
-        throw weightError(`invalid agent weight "${text}": it must be greater than 0 (an agent with no load ` +
-            'should not join)');
-    }
-    return weight;
-}
-/**
- * One segment per agent, in order, sized by weight. Equal weights give equal
- * shares; the boundaries are reduced fractions that k6 parses exactly.
- */
-function segmentsForWeights(weights) {
-    if (weights.length === 0)
-        throw weightError('at least one agent is needed');
-    const parsed = weights.map(parseWeight);
-    const den = parsed.reduce((acc, w) => lcm(acc, w.den), 1n);
-    const ints = parsed.map((w) => (w.num * den) / w.den);
-    const total = ints.reduce((a, b) => a + b, 0n);
-    const bounds = [0n];
-    for (const w of ints)
-        bounds.push((bounds.at(-1) ?? 0n) + w);
-    const fractions = bounds.map((b) => fraction(b, total));
-    const sequence = fractions.join(',');
-    return ints.map((w, i) => ({
-        segment: `${fractions[i] ?? '0'}:${fractions[i + 1] ?? '1'}`,
-        sequence,
-        share: Number(w) / Number(total),
-    }));
-}
-function fraction(num, den) {
-    if (num === 0n)
-        return '0';
-    if (num === den)
-        return '1';
-    const g = gcd(num, den);
-    return `${num / g}/${den / g}`;
-}
-function gcd(a, b) {
-    while (b !== 0n)
-        [a, b] = [b, a % b];
-    return a;
-}
-function lcm(a, b) {
-    return (a / gcd(a, b)) * b;
-}
-function weightError(message) {
-    return new K6DistributedError('INVALID_WEIGHT', message);
-}
+const systemTimers = {
+    now: () => Date.now(),
+    after(ms, fn) {
+        const timer = setTimeout(fn, ms);
+        timer.unref();
+        return () => clearTimeout(timer);
+    },
+    every(ms, fn) {
+        const timer = setInterval(fn, ms);
+        timer.unref();
+        return () => clearInterval(timer);
+    },
+};
 
 ;// CONCATENATED MODULE: ./src/metrics/instance-gauges.ts
 
@@ -105136,7 +105489,7 @@ class AgentRecord {
     }
     /** A short label for messages: "agent 2 (eu-runner)"; the agent chose the name (printable). */
     get label() {
-        return `agent ${String(this.index + 1)} (${printable_printableName(this.name)})`;
+        return `agent ${String(this.index + 1)} (${printableName(this.name)})`;
     }
     get live() {
         return this.lost === undefined;
@@ -105162,19 +105515,20 @@ class AgentRecord {
      * Resolves with the current instruction as soon as its version exceeds
      * `after`, or after `holdMs` with whatever is current (the agent polls again).
      */
-    async poll(after, holdMs, now, signal) {
+    async poll(after, holdMs, timers, signal) {
+        const now = () => timers.now();
         this.pollsInFlight += 1;
         this.lastSeenMs = now();
         try {
             if (this.version <= after && holdMs > 0 && !signal?.aborted) {
                 await new Promise((resolve) => {
                     const done = () => {
-                        clearTimeout(timer);
+                        cancel();
                         signal?.removeEventListener('abort', done);
                         this.#waiters.delete(done);
                         resolve();
                     };
-                    const timer = setTimeout(done, holdMs);
+                    const cancel = timers.after(holdMs, done);
                     signal?.addEventListener('abort', done);
                     this.#waiters.add(done);
                 });
@@ -105450,7 +105804,7 @@ function verdict(facts) {
         }
     }
     if (facts.thresholdsBreached.length) {
-        const crossed = `thresholds on metrics '${printable_printableName(facts.thresholdsBreached.join(', '))}' have been crossed`;
+        const crossed = `thresholds on metrics '${printableName(facts.thresholdsBreached.join(', '))}' have been crossed`;
         return {
             exitCode: K6_EXIT_CODES['thresholds-failed'],
             message: `${crossed}${lostNote}`,
@@ -105501,6 +105855,7 @@ function refusalNote(refusals) {
 
 
 
+
 /**
  * The coordination core: registration, phases, barriers and the exit code.
  * It knows nothing about HTTP; the server in ./server.ts is one transport for
@@ -105515,7 +105870,7 @@ class Coordinator {
     #clock = new RunClock();
     #thresholdsBreached = [];
     #log;
-    #now;
+    #timers;
     #agents = [];
     #byToken = new Map();
     #phase = 'joining';
@@ -105526,19 +105881,19 @@ class Coordinator {
     #teardownAgent;
     #teardownRan = false;
     #teardownError;
-    #timers = new Set();
+    #cancels = new Set();
     #refusalsLogged = new Set();
     #result;
     #resolve;
     constructor(options) {
-        const pollHoldMs = options.pollHoldMs ?? 25_000;
+        const pollHoldMs = options.pollHoldMs ?? POLL_HOLD_MS;
         this.#o = {
             expectedAgents: options.expectedAgents,
             archive: options.archive,
             secretSources: options.secretSources ?? [],
             noSetup: options.noSetup ?? false,
             noTeardown: options.noTeardown ?? false,
-            joinTimeoutMs: options.joinTimeoutMs ?? 300_000,
+            joinTimeoutMs: options.joinTimeoutMs ?? JOIN_TIMEOUT_MS,
             pollHoldMs,
             livenessTimeoutMs: options.livenessTimeoutMs ?? pollHoldMs + 15_000,
             startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,
@@ -105550,14 +105905,18 @@ class Coordinator {
         };
         this.#metrics = options.metrics;
         this.#log = options.log;
-        this.#now = options.now ?? Date.now;
+        this.#timers = {
+            now: options.now ?? systemTimers.now,
+            after: options.after ?? systemTimers.after,
+            every: options.every ?? systemTimers.every,
+        };
         this.#result = new Promise((resolve) => (this.#resolve = resolve));
         this.#after(this.#o.joinTimeoutMs, () => this.#joinTimedOut());
         this.#every(Math.min(1_000, this.#o.livenessTimeoutMs / 4), () => this.#checkLiveness());
     }
     /** The coordinator's clock (epoch ms): start instants are announced on it. */
     now() {
-        return this.#now();
+        return this.#timers.now();
     }
     get phase() {
         return this.#phase;
@@ -105612,17 +105971,17 @@ class Coordinator {
             weight: request.weight,
             tags: request.tags,
             k6Version: request.k6Version,
-            nowMs: this.#now(),
+            nowMs: this.#timers.now(),
         });
         this.#agents.push(agent);
         this.#byToken.set(agent.token, agent);
         this.#log.info(`${agent.label} joined (${String(this.#agents.length)}/${String(this.#o.expectedAgents)}` +
-            `, weight ${agent.weight}, k6 ${printable_printableName(agent.k6Version)}${tagText(agent.tags)})`);
+            `, weight ${agent.weight}, k6 ${printableName(agent.k6Version)}${tagText(agent.tags)})`);
         this.#advance();
         return agent;
     }
     async poll(agent, after, signal) {
-        return agent.poll(after, this.#o.pollHoldMs, this.#now, signal);
+        return agent.poll(after, this.#o.pollHoldMs, this.#timers, signal);
     }
     /**
      * Applies one event report. Each event type counts once per agent, so a
@@ -105631,7 +105990,7 @@ class Coordinator {
      * (EVENT_REFUSED, SEQUENCE_OUT_OF_RANGE) without changing anything.
      */
     report(agent, report) {
-        agent.lastSeenMs = this.#now();
+        agent.lastSeenMs = this.#timers.now();
         const { event } = report;
         this.#checkSeq(agent, agent.eventSeq, report.seq);
         // Each type counts once: a retry, or a repeat, is acknowledged and ignored. A
@@ -105666,7 +106025,7 @@ class Coordinator {
      * an agent lost since are still applied: that load did happen.
      */
     reportMetrics(agent, report) {
-        agent.lastSeenMs = this.#now();
+        agent.lastSeenMs = this.#timers.now();
         const verdict = this.#checkSeq(agent, agent.metricSeq, report.seq);
         const digest = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify(report)).digest('base64');
         if (verdict === 'seen' && agent.metricSeq.isRetry(report.seq, digest))
@@ -105677,7 +106036,7 @@ class Coordinator {
         this.#checkTicks(agent, report);
         let breaches;
         try {
-            breaches = this.#metrics.apply(agent.id, report, this.#now());
+            breaches = this.#metrics.apply(agent.id, report, this.#timers.now());
         }
         catch (error) {
             this.refusedMetrics(agent, error);
@@ -105696,7 +106055,7 @@ class Coordinator {
      */
     #checkTicks(agent, report) {
         const startAt = this.#clock.startAt;
-        const latestMs = startAt === undefined ? -1 : this.#now() - startAt + TICK_SKEW_MS;
+        const latestMs = startAt === undefined ? -1 : this.#timers.now() - startAt + TICK_SKEW_MS;
         for (const series of report.delta.series) {
             if (series.kind !== 'ticks')
                 continue;
@@ -105760,7 +106119,7 @@ class Coordinator {
     }
     /** Test run duration so far, as one k6 would count it (./run-clock.ts). */
     get runDurationMs() {
-        return this.#clock.durationMs(this.#now());
+        return this.#clock.durationMs(this.#timers.now());
     }
     /** Ends the run early (e.g. SIGINT to the coordinator). The first cause wins. */
     abort(cause) {
@@ -105772,7 +106131,7 @@ class Coordinator {
             case 'setup-done':
                 this.#setupData = event.data;
                 this.#setupRan = true;
-                this.#clock.setupEnded(this.#now(), event.durationMs);
+                this.#clock.setupEnded(this.#timers.now(), event.durationMs);
                 return;
             case 'init-failed':
                 if (agent.has('ready')) {
@@ -105789,7 +106148,7 @@ class Coordinator {
                 });
                 return;
             case 'setup-failed':
-                this.#clock.setupEnded(this.#now());
+                this.#clock.setupEnded(this.#timers.now());
                 this.#abort({
                     exitCode: setupExitCode(event),
                     message: `setup() failed on ${agent.label}`,
@@ -105802,7 +106161,7 @@ class Coordinator {
                     this.#log.error(event.message);
                 return;
             case 'finished':
-                this.#clock.agentFinished(this.#now(), event);
+                this.#clock.agentFinished(this.#timers.now(), event);
                 this.#log.debug(`${agent.label} finished: its k6 ran from ${ms(event.startMs)} to ${ms(event.runMs)} ` +
                     'after the start instant');
                 if (event.aborted && this.#phase === 'running') {
@@ -105815,11 +106174,11 @@ class Coordinator {
                 return;
             case 'teardown-done':
                 this.#teardownRan = true;
-                this.#clock.teardownEnded(this.#now(), event.durationMs);
+                this.#clock.teardownEnded(this.#timers.now(), event.durationMs);
                 return;
             case 'teardown-failed':
                 this.#teardownRan = true;
-                this.#clock.teardownEnded(this.#now());
+                this.#clock.teardownEnded(this.#timers.now());
                 this.#teardownError = {
                     message: `teardown() failed on ${agent.label}`,
                     k6Error: event.message.trimEnd(),
@@ -105965,7 +106324,7 @@ class Coordinator {
     }
     #setup() {
         this.#phase = 'setup';
-        this.#clock.setupBegan(this.#now());
+        this.#clock.setupBegan(this.#timers.now());
         const deadlineMs = this.#o.deadlineMs;
         if (deadlineMs !== undefined)
             this.#after(deadlineMs, () => this.#deadlinePassed(deadlineMs));
@@ -105986,7 +106345,7 @@ class Coordinator {
     }
     #start() {
         this.#phase = 'running';
-        const at = this.#now() + this.#o.startLeadMs;
+        const at = this.#timers.now() + this.#o.startLeadMs;
         this.#log.info(`every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`);
         const live = this.#live();
         this.#clock.started(at);
@@ -106013,7 +106372,7 @@ class Coordinator {
     #logProgress(startMs) {
         if (this.#phase !== 'running' && this.#phase !== 'stopping')
             return;
-        const now = this.#now();
+        const now = this.#timers.now();
         const p = this.#metrics?.progress?.(this.#o.progressIntervalMs, now);
         if (!p)
             return;
@@ -106033,25 +106392,25 @@ class Coordinator {
             return;
         this.abort({
             exitCode: K6_EXIT_CODES['thresholds-failed'],
-            message: `thresholds on metrics '${printable_printableName(verdict.breached.join(', '))}' were crossed; at least one ` +
+            message: `thresholds on metrics '${printableName(verdict.breached.join(', '))}' were crossed; at least one ` +
                 'has abortOnFail enabled, stopping test prematurely',
         });
     }
     #teardown() {
         this.#phase = 'teardown';
-        this.#clock.runEnded(this.#now());
+        this.#clock.runEnded(this.#timers.now());
         const agent = this.#live().find((a) => a.exit === undefined);
         if (this.#o.noTeardown || !agent)
             return;
         this.#teardownAgent = agent;
-        this.#clock.teardownBegan(this.#now());
+        this.#clock.teardownBegan(this.#timers.now());
         this.#log.info(`every agent has finished; running teardown() on ${agent.label}`);
         agent.instruct({ type: 'teardown' });
     }
     #release() {
         this.#phase = 'releasing';
-        this.#clock.ended(this.#now());
-        this.#log.debug(this.#clock.describe(this.#now()));
+        this.#clock.ended(this.#timers.now());
+        this.#log.debug(this.#clock.describe(this.#timers.now()));
         for (const agent of this.#live()) {
             if (agent.instruction.type !== 'release') {
                 agent.instruct({ type: 'release', reason: 'the run is over' });
@@ -106148,7 +106507,7 @@ class Coordinator {
         }
     }
     #checkLiveness() {
-        const now = this.#now();
+        const now = this.#timers.now();
         for (const agent of this.#live()) {
             if (agent.pollsInFlight > 0 || agent.exit)
                 continue;
@@ -106162,23 +106521,20 @@ class Coordinator {
         return this.#agents.filter((a) => a.live);
     }
     #after(ms, fn) {
-        const timer = setTimeout(() => {
-            this.#timers.delete(timer);
+        const cancel = this.#timers.after(ms, () => {
+            this.#cancels.delete(cancel);
             fn();
-        }, ms);
-        timer.unref();
-        this.#timers.add(timer);
+        });
+        this.#cancels.add(cancel);
     }
     #every(ms, fn) {
-        const timer = setInterval(fn, ms);
-        timer.unref();
-        this.#timers.add(timer);
+        this.#cancels.add(this.#timers.every(ms, fn));
     }
     /** Stops the timers without a result (the owner is shutting down). */
     close() {
-        for (const timer of this.#timers)
-            clearInterval(timer);
-        this.#timers.clear();
+        for (const cancel of this.#cancels)
+            cancel();
+        this.#cancels.clear();
     }
 }
 /** How far ahead the common start instant is announced, by default. */
@@ -106203,7 +106559,7 @@ function ms(value) {
 function tagText(tags) {
     const entries = Object.entries(tags);
     return entries.length
-        ? `, tags ${entries.map(([k, v]) => `${k}=${printable_printableName(v)}`).join(' ')}`
+        ? `, tags ${entries.map(([k, v]) => `${k}=${printableName(v)}`).join(' ')}`
         : '';
 }
 /** k6's progress clock: 0m05.0s */
@@ -106452,137 +106808,6 @@ async function readOrUndefined(path) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/report/compare.ts
-
-const keyFiguresSchema = object({
-    p95Ms: schemas_number().nonnegative().nullable(),
-    errorRate: schemas_number().min(0).max(1).nullable(),
-    requestRate: schemas_number().nonnegative().nullable(),
-});
-function keyFigures(source) {
-    const value = (metric, stat) => {
-        const sink = source.metrics.get(metric)?.sink;
-        if (sink === undefined || sink.isEmpty())
-            return null;
-        return sink.values(source.durationMs, [stat])[stat] ?? null;
-    };
-    return {
-        p95Ms: value('http_req_duration', 'p(95)'),
-        errorRate: value('http_req_failed', 'rate'),
-        requestRate: value('http_reqs', 'rate'),
-    };
-}
-/** What is highlighted as a regression when no fail-on-regression limit says otherwise. */
-const DEFAULT_HIGHLIGHT = {
-    p95: 0.1,
-    errorRate: 0.01,
-    requestRate: 0.1,
-};
-const LIMIT_KEYS = {
-    p95: 'p95',
-    'error-rate': 'errorRate',
-    'request-rate': 'requestRate',
-};
-const LIMITS_HELP = 'use e.g. "p95=10%, error-rate=1%, request-rate=15%": p95 may rise and request-rate fall ' +
-    'by that much of the baseline, error-rate may rise by that many percentage points';
-/**
- * The fail-on-regression input: `key=N%` pairs separated by commas, spaces or
- * newlines; '' means none. Throws a message naming the bad part and the form.
- */
-function parseRegressionLimits(text) {
-    const limits = {};
-    for (const part of text.split(/[\s,]+/).filter((p) => p !== '')) {
-        const match = /^([a-z0-9-]+)=(\d+(?:\.\d+)?)%$/.exec(part);
-        const key = match ? LIMIT_KEYS[match[1]] : undefined;
-        if (!match || key === undefined) {
-            throw new Error(`"${part}" is not a regression limit: ${LIMITS_HELP}`);
-        }
-        if (limits[key] !== undefined)
-            throw new Error(`"${match[1]}" is given twice`);
-        limits[key] = Number(match[2]) / 100;
-    }
-    return limits;
-}
-/** This run against a baseline: each figure's change, and which are regressions. */
-function compareFigures(current, base, limits = {}) {
-    const relative = (b, c) => b === null || c === null || b <= 0 ? null : (c - b) / b;
-    const row = (label, key, b, c, change, worse) => {
-        const enforced = limits[key] !== undefined;
-        const limit = limits[key] ?? DEFAULT_HIGHLIGHT[key];
-        // A tiny margin so a change of exactly the limit, read back from JSON, is not a regression.
-        // A figure the baseline had and this run lacks (no HTTP request made) is one too.
-        const regressed = change !== null ? worse(change) > limit + 1e-9 : b !== null && c === null;
-        return { label, base: b, current: c, change, regressed, limit, enforced };
-    };
-    const rows = [
-        row('p95', 'p95', base.p95Ms, current.p95Ms, relative(base.p95Ms, current.p95Ms), (change) => change),
-        row('error-rate', 'errorRate', base.errorRate, current.errorRate, base.errorRate === null || current.errorRate === null
-            ? null
-            : current.errorRate - base.errorRate, (change) => change),
-        row('request-rate', 'requestRate', base.requestRate, current.requestRate, relative(base.requestRate, current.requestRate), (change) => -change),
-    ];
-    return { rows, failures: rows.filter((r) => r.regressed && r.enforced) };
-}
-/** Each compared figure as a report names it: what it is, and the k6 metric it is read from. */
-const compare_FIGURE_NAMES = {
-    p95: { name: 'p(95)', metric: 'http_req_duration' },
-    'error-rate': { name: 'Error rate', metric: 'http_req_failed' },
-    'request-rate': { name: 'Request rate', metric: 'http_reqs' },
-};
-/** "+25.0 %" or "+1.20 pp": a row's change as a reader wants it. */
-function compare_formatChange(row) {
-    if (row.change === null)
-        return 'n/a';
-    const sign = row.change > 0 ? '+' : row.change < 0 ? '−' : '±';
-    const size = Math.abs(row.change) * 100;
-    return row.label === 'error-rate'
-        ? `${sign}${size.toFixed(2)} pp`
-        : `${sign}${size.toFixed(1)} %`;
-}
-/** A figure in its unit: "123.45 ms", "1.20 %", "512.3/s". */
-function compare_formatFigure(row, value) {
-    if (value === null)
-        return '–';
-    if (row.label === 'p95')
-        return `${value.toFixed(2)} ms`;
-    if (row.label === 'error-rate')
-        return `${(value * 100).toFixed(2)} %`;
-    return `${value.toFixed(1)}/s`;
-}
-/** The limit as written in fail-on-regression, e.g. "p95=10%". */
-function compare_formatLimit(row) {
-    return `${row.label}=${String(Math.round(row.limit * 1e4) / 100)}%`;
-}
-/** "p95 +30.0 % (over p95=20%), …": what crossed a fail-on-regression limit. */
-function describeFailures(failures) {
-    return failures
-        .map((row) => `${row.label} ${compare_formatChange(row)} (over ${compare_formatLimit(row)})`)
-        .join(', ');
-}
-/** The comparison as plain text lines for a terminal, e.g. after the CLI's run report. */
-function renderComparisonText(name, comparison) {
-    const rows = comparison.rows.map((row) => {
-        const mark = !row.regressed ? '' : row.enforced ? `✗ over ${compare_formatLimit(row)}` : '▲ regression';
-        return [
-            row.label,
-            compare_formatFigure(row, row.base),
-            compare_formatFigure(row, row.current),
-            compare_formatChange(row),
-            mark,
-        ];
-    });
-    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-    const pad = (text, i) => i === 0 ? text.padEnd(widths[0] ?? 0) : text.padStart(widths[i] ?? 0);
-    const lines = rows.map((r) => `  ${pad(r[0] ?? '', 0)}  ${pad(r[1] ?? '', 1)} → ${pad(r[2] ?? '', 2)}  ${pad(r[3] ?? '', 3)}  ${r[4] ?? ''}`.trimEnd());
-    return `COMPARED WITH ${name}\n${lines.join('\n')}\n`;
-}
-/** A baseline: an earlier run's merged result file (`--summary-json`, the action's result.json). */
-const baselineFileSchema = object({
-    k6Distributed: literal(1),
-    exitCode: schemas_number().int(),
-    figures: keyFiguresSchema,
-});
-
 ;// CONCATENATED MODULE: ./src/summary/json.ts
 /**
  * JSON.stringify(value, null, gap) as k6's JavaScript runtime (sobek) writes
@@ -106739,7 +106964,7 @@ function strWidth(s) {
 function metricDisplayName(name) {
     const at = name.indexOf('{');
     // A submetric's tag values come from the script: one printable line (issue 17.9).
-    return at >= 0 ? `  { ${printable_printableName(name.substring(at + 1, name.length - 1))} }` : name;
+    return at >= 0 ? `  { ${printableName(name.substring(at + 1, name.length - 1))} }` : name;
 }
 /** The part of a metric key before `{`. */
 function parentName(name) {
@@ -107121,7 +107346,7 @@ function sectionOf(name, mode) {
 }
 const PERCENTILE_SOURCE = /^p\((\d+(?:\.\d+)?)\)\s*[<>=]/;
 /** The report of a run in `mode`. */
-function report_buildReport(source, mode) {
+function buildReport(source, mode) {
     const all = observedSeries(source);
     const { summaryTrendStats: stats } = source.options;
     const metric = (name, series, extra = []) => ({
@@ -107290,7 +107515,7 @@ function countCheck(target, check) {
  * k6's summary.js then fails on a reduce() of no names and prints nothing.
  */
 function renderTextSummary(source, options) {
-    const report = report_buildReport(source, options.mode);
+    const report = buildReport(source, options.mode);
     if (metricNames(report).size === 0)
         return '';
     const enableColors = options.enableColors ?? (!source.options.noColor && source.state.isStdOutTTY);
@@ -107329,7 +107554,7 @@ class ReportBuilder {
             const group = report.root.groups.get(name);
             if (group) {
                 this.#sections.push({
-                    title: `GROUP: ${printable_printableName(name)}`,
+                    title: `GROUP: ${printableName(name)}`,
                     content: this.#group(group),
                 });
             }
@@ -107338,7 +107563,7 @@ class ReportBuilder {
             const scenario = report.scenarios.get(name);
             if (scenario) {
                 this.#sections.push({
-                    title: `SCENARIO: ${printable_printableName(name)}`,
+                    title: `SCENARIO: ${printableName(name)}`,
                     content: this.#group(scenario),
                 });
             }
@@ -107365,7 +107590,7 @@ class ReportBuilder {
             const isSubmetric = name.length > parent.length;
             const nested = isSubmetric && metrics.has(parent);
             const inner = nested ? indent.deeper() : indent;
-            lines.push(inner.indent(printable_printableName(nested ? name.substring(parent.length) : name)));
+            lines.push(inner.indent(printableName(nested ? name.substring(parent.length) : name)));
             const threshold = thresholds.get(name);
             if (!threshold)
                 continue;
@@ -107373,7 +107598,7 @@ class ReportBuilder {
                 const status = ok
                     ? this.#fmt.decorate(SUCCESS_MARK, 'green')
                     : this.#fmt.decorate(FAIL_MARK, 'red');
-                const text = this.#fmt.decorate(`'${printable_printableName(source.trim())}'`, 'white');
+                const text = this.#fmt.decorate(`'${printableName(source.trim())}'`, 'white');
                 const value = this.#thresholdValue(threshold.metric, source, info);
                 lines.push(inner.indent([status, text, value].join(' ')));
             }
@@ -107421,10 +107646,10 @@ class ReportBuilder {
     }
     #check(check, indent) {
         if (check.fails === 0) {
-            return indent.indent(this.#fmt.decorate(`${SUCCESS_MARK} ${printable_printableName(check.name)}`, 'green'));
+            return indent.indent(this.#fmt.decorate(`${SUCCESS_MARK} ${printableName(check.name)}`, 'green'));
         }
         const pct = Math.floor((100 * check.passes) / (check.passes + check.fails));
-        const name = this.#fmt.decorate(`${FAIL_MARK} ${printable_printableName(check.name)}`, 'red');
+        const name = this.#fmt.decorate(`${FAIL_MARK} ${printableName(check.name)}`, 'red');
         const results = this.#fmt.decorate(`${SUBTITLE_PREFIX}  ${String(pct)}% — ${SUCCESS_MARK} ${String(check.passes)} / ${FAIL_MARK} ${String(check.fails)}`, 'red');
         return `${indent.indent(name)}\n${indent.indent(results, indent.base + 1)}`;
     }
@@ -107458,7 +107683,7 @@ class ReportBuilder {
             if (!group)
                 return [];
             return [
-                this.#title(`GROUP: ${printable_printableName(name)}`, indent, SUBTITLE_PREFIX),
+                this.#title(`GROUP: ${printableName(name)}`, indent, SUBTITLE_PREFIX),
                 ...this.#group(group, indent),
             ];
         });
@@ -107485,6 +107710,37 @@ function metricNames(report) {
         collect(scenario);
     return names;
 }
+
+;// CONCATENATED MODULE: ./src/coordinator/result-file.ts
+/*
+ * The merged result file (--summary-json, the action's result.json): what the
+ * end of the test writes, and what a later run reads back as its baseline.
+ */
+
+const keyFiguresSchema = object({
+    p95Ms: schemas_number().nonnegative().nullable(),
+    errorRate: schemas_number().min(0).max(1).nullable(),
+    requestRate: schemas_number().nonnegative().nullable(),
+});
+function keyFigures(source) {
+    const value = (metric, stat) => {
+        const sink = source.metrics.get(metric)?.sink;
+        if (sink === undefined || sink.isEmpty())
+            return null;
+        return sink.values(source.durationMs, [stat])[stat] ?? null;
+    };
+    return {
+        p95Ms: value('http_req_duration', 'p(95)'),
+        errorRate: value('http_req_failed', 'rate'),
+        requestRate: value('http_reqs', 'rate'),
+    };
+}
+/** A baseline: an earlier run's merged result file (`--summary-json`, the action's result.json). */
+const baselineFileSchema = object({
+    k6Distributed: literal(1),
+    exitCode: schemas_number().int(),
+    figures: keyFiguresSchema,
+});
 
 ;// CONCATENATED MODULE: ./src/coordinator/end-of-test.ts
 
@@ -108479,20 +108735,20 @@ const SUPPORTED = {
     rate: ['rate'],
     trend: ['avg', 'min', 'max', 'med', 'p'],
 };
-function invalid(message) {
+function parse_invalid(message) {
     return new K6DistributedError('INVALID_OPTION', message);
 }
 /** Parses a threshold expression exactly as k6 does, with k6's error messages. */
 function parseThresholdExpression(input) {
     const scanned = scan(input);
     if (!scanned) {
-        throw invalid(`failed parsing threshold expression ${goQuote(input)}; reason: malformed threshold expression`);
+        throw parse_invalid(`failed parsing threshold expression ${goQuote(input)}; reason: malformed threshold expression`);
     }
     const [method, operator, rhs] = scanned;
     const { aggregation, percentile } = parseAggregation(method, input);
     const value = parse_parseGoFloat(rhs);
     if (value === undefined) {
-        throw invalid(`failed parsing threshold expresion's ${goQuote(input)} right hand side; reason: ` +
+        throw parse_invalid(`failed parsing threshold expresion's ${goQuote(input)} right hand side; reason: ` +
             `strconv.ParseFloat: parsing ${goQuote(rhs)}: invalid syntax`);
     }
     const sinkKey = aggregation === 'p' ? `p(${formatG(percentile ?? 0)})` : aggregation;
@@ -108512,7 +108768,7 @@ function scan(input) {
 function parseAggregation(method, input) {
     if (AGGREGATIONS.includes(method))
         return { aggregation: method };
-    const lhs = (reason) => invalid(`failed parsing threshold expression's ${goQuote(input)} left hand side; reason: ${reason}`);
+    const lhs = (reason) => parse_invalid(`failed parsing threshold expression's ${goQuote(input)} left hand side; reason: ${reason}`);
     if (!method.startsWith('p(') || !method.endsWith(')')) {
         throw lhs('failed parsing method from expression');
     }
@@ -108562,7 +108818,7 @@ function validateForType(expression, source, key, type) {
     const supported = SUPPORTED[type];
     if (supported.includes(expression.aggregation))
         return;
-    throw invalid(`invalid threshold ${goQuote(source)} applied on metric ${key}; reason: unsupported ` +
+    throw parse_invalid(`invalid threshold ${goQuote(source)} applied on metric ${key}; reason: unsupported ` +
         `aggregation method ${expression.aggregation} on metric of type ${type}. supported ` +
         `aggregation methods for this metric are: ${supported.join(', ')}`);
 }
@@ -108570,7 +108826,7 @@ function parseMetricKey(key) {
     const open = key.indexOf('{');
     if (open < 0 && !key.includes('}'))
         return { metric: key, tags: {} };
-    const fail = (why) => invalid(`unable to validate threshold expressions; reason: parsing metric name failed, metric ${goQuote(key)} ${why}`);
+    const fail = (why) => parse_invalid(`unable to validate threshold expressions; reason: parsing metric name failed, metric ${goQuote(key)} ${why}`);
     const close = key.lastIndexOf('}');
     if (open < 0 || close < 0)
         throw fail('has unmatched opening/close curly brace');
@@ -108584,7 +108840,7 @@ function parseMetricKey(key) {
         const v = colon < 0 ? '' : kv.slice(colon + 1);
         // k6 ParseMetricName: every part needs a value after its colon.
         if (v === '') {
-            throw invalid(`unable to validate threshold expressions; reason: parsing metric name failed, metric ${goQuote(kv)} tag expression is malformed`);
+            throw parse_invalid(`unable to validate threshold expressions; reason: parsing metric name failed, metric ${goQuote(kv)} tag expression is malformed`);
         }
         tags[trimQuotes(kv.slice(0, colon))] = trimQuotes(v);
     }
@@ -109346,7 +109602,7 @@ class CoordinatorServer {
         const known = typeof code === 'string' && code in STATUS_BY_CODE;
         const status = known ? (STATUS_BY_CODE[code] ?? 500) : 500;
         // Bad input can echo what an unauthenticated client sent: one printable line.
-        const message = printable_printableName(error instanceof Error ? error.message : String(error));
+        const message = printableName(error instanceof Error ? error.message : String(error));
         if (status === 500)
             this.#o.log.error(`${req.method ?? ''} ${req.url ?? ''}: ${message}`);
         else
@@ -109518,7 +109774,7 @@ function metricsIntervalFor(agents) {
  * serves protocol v1, drives the run and resolves with its result.
  */
 async function coordinate(options) {
-    const flags = parseRunFlags(options.flags, options.env ?? process.env);
+    const flags = parseRunFlags(options.flags, options.env);
     const test = await prepareTest({
         k6: options.k6,
         script: options.script,
@@ -109530,12 +109786,12 @@ async function coordinate(options) {
             ...flags.archiveFlags,
         ],
         outDir: options.workDir,
-        env: testEnvironment(options.env ?? process.env),
+        env: testEnvironment(options.env),
         cwd: options.cwd,
     });
     const secretSources = await secretSourcesForAgents(flags.secretSources, {
         cwd: options.cwd,
-        env: options.env ?? process.env,
+        env: options.env,
     });
     // Before any load, as a warning: k6 itself cannot number __VU across instances.
     const vuWarning = options.agents > 1 ? await vuNumberWarning(test.archivePath, options.script) : undefined;
@@ -109727,13 +109983,13 @@ async function runLocal(options) {
                 const turn = registered;
                 let next = () => { };
                 registered = new Promise((resolve) => (next = resolve));
-                return runAgent(options, { url, secret, index: i, turn, registered: next }).finally(next);
+                return run_local_runAgent(options, { url, secret, index: i, turn, registered: next }).finally(next);
             }));
         },
     });
     return { ...result, agentResults: await agentRuns };
 }
-async function runAgent(options, { url, secret, index, turn, registered }) {
+async function run_local_runAgent(options, { url, secret, index, turn, registered }) {
     const name = `local-${String(index + 1)}`;
     const log = prefixed(options.log, `[${name}] `);
     const workDir = (0,external_node_path_.join)(options.workDir, name);
@@ -109899,7 +110155,7 @@ function renderDemoTotals(counts) {
  * verdict. Pure: the caller decides where it goes.
  */
 function renderRunReport(result) {
-    const { header, rows } = run_report_agentTable(result);
+    const { header, rows } = agentTable(result);
     const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
     return [
         `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
@@ -109908,25 +110164,21 @@ function renderRunReport(result) {
         ...table(header, rows).map((l) => `    ${l}`),
         '',
         `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
-        `  result: exit code ${String(result.exitCode)}: ${printable_printableName(result.message)}`,
+        `  result: exit code ${String(result.exitCode)}: ${printableName(result.message)}`,
         '',
     ].join('\n');
 }
 /**
  * The per-agent table, one row of plain-text cells per agent (`*`: ran setup
-<<<<<<< HEAD
- * and teardown). Names, tags and loss reasons come from agents: one line each,
- * printable (issue 17.9).
-=======
  * and teardown), shared by the text, Markdown and HTML reports; a `notes`
- * column when an agent is marked (issue 17.5).
->>>>>>> f4f2a22 (Metrics: deltas no honest k6 could send are refused whole, and an agent with an outlier share is marked in every report (issue 17.5))
+ * column when an agent is marked (issue 17.5). Names, tags and loss reasons
+ * come from agents: one line each, printable (issue 17.9).
  */
-function run_report_agentTable(result) {
+function agentTable(result) {
     const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
     const rows = result.agents.map((a) => [
         `${String(a.index + 1)}${a.leader ? '*' : ''}`,
-        printable_printableName(a.name),
+        printableName(a.name),
         a.segment ?? '-',
         a.share === undefined ? '-' : `${(a.share * 100).toFixed(1)}%`,
         a.startedAt === undefined ? '-' : `+${(a.startedAt - firstStart).toFixed(1)} ms`,
@@ -109934,9 +110186,9 @@ function run_report_agentTable(result) {
         a.totals ? String(a.totals.httpReqs) : '-',
         a.totals ? String(a.totals.httpReqFailures) : '-',
         Object.entries(a.tags)
-            .map(([k, v]) => `${k}=${printable_printableName(v)}`)
+            .map(([k, v]) => `${k}=${printableName(v)}`)
             .join(' ') || '-',
-        a.lost ? `LOST: ${printable_printableName(a.lost)}` : a.k6Exit ? exitText(a.k6Exit) : '-',
+        a.lost ? `LOST: ${printableName(a.lost)}` : a.k6Exit ? exitText(a.k6Exit) : '-',
     ]);
     // Only when there is something to say: what an agent reported that cannot be, or an outlier share.
     const notes = result.agents.some((a) => a.notes?.length);
@@ -109969,171 +110221,45 @@ function table(header, rows) {
     return [line(header), ...rows.map(line)];
 }
 
-;// CONCATENATED MODULE: ./src/github/markdown.ts
+;// CONCATENATED MODULE: ./src/cli/demo-command.ts
 
-/**
- * `text` as one code span: fenced with one backtick more than its longest run
- * of backticks, and padded with a space where CommonMark would otherwise eat
- * a backtick or a space at either end (spec: code spans).
- */
-function markdown_codeSpan(text, options = {}) {
-    let body = printableName(text);
-    if (options.table)
-        body = body.replace(/\|/g, '\\|');
-    const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
-    const fence = '`'.repeat(longest + 1);
-    const pad = body === '' || /^[` ]|[` ]$/.test(body) ? ' ' : '';
-    return `${fence}${pad}${body}${pad}${fence}`;
+
+
+
+
+
+/** `demo`: a local distributed run of an example script against a built-in target. */
+function addDemoCommand(program, { io, log, exit }) {
+    program
+        .command('demo')
+        .description('a local distributed run of an example script against a built-in target')
+        .addOption(new Option('--agents <n>', 'number of agents').argParser(options_positiveInt).default(3))
+        .action(async (flags) => {
+        await withWorkDir(async (workDir) => {
+            const k6 = await provisionK6({ env: io.env, log });
+            const result = await runDemo({
+                k6,
+                agents: flags.agents,
+                workDir,
+                env: io.env,
+                log,
+                signal: io.signal,
+            });
+            io.stdout.write(`${renderRunReport(result)}\n${renderDemoTotals(result.counts)}`);
+            exit(result.exitCode);
+        });
+    });
 }
-/**
- * A zero-width space: after `@`, `#`, a URL's `:` and `www` it keeps GitHub
- * from reading a mention, an issue reference or an autolink (as Renovate
- * does in its pull requests), and stays invisible.
- */
-const BREAK = '\u200b';
-/** Plain text on one line with Markdown's and HTML's special characters escaped. */
-function markdown_markdownText(text) {
-    return printableName(text)
-        .replace(/[\\`*_{}[\]()<>#!|~&]/g, '\\$&')
-        .replace(/[@#]|:(?=\/\/)/g, `$&${BREAK}`)
-        .replace(/\bwww\./gi, `www${BREAK}.`)
-        .trim();
-}
 
-;// CONCATENATED MODULE: ./src/github/report-markdown.ts
+;// CONCATENATED MODULE: ./src/report/format.ts
 
 
-
-
-
-
-
-
-/** GitHub's limits (design.md §4): job summary bytes, comment and check-run characters. */
-const LIMITS = { jobSummaryBytes: 1024 * 1024, comment: 65_536, checkRun: 65_535 };
-/** The hidden marker that finds this workflow's comment for this test again. */
-function markerFor(workflow, test) {
-    const key = createHash('sha256').update(`${workflow}\n${test}`).digest('hex').slice(0, 16);
-    return `<!-- k6-distributed:report:${key} -->`;
-}
 function verdictOf(result) {
     if (result.exitCode === 0)
         return 'passed';
     return result.aborted ? 'aborted' : 'failed';
 }
-const ICON = { passed: '✅', failed: '❌', aborted: '⛔' };
-/**
- * The run as GitHub Markdown (job summary, PR comment, check run): verdict,
- * thresholds, key metrics, checks and the per-agent table. Pure. Past `limit`
- * it drops agent rows, then check rows, and says so in a visible note.
- */
-function renderRunMarkdown(input) {
-    const parts = sections(input);
-    const size = (text) => (input.bytes ? Buffer.byteLength(text) : text.length);
-    let agents = parts.agents.length;
-    let checks = parts.checks.length;
-    for (;;) {
-        const text = assemble(parts, agents, checks, input);
-        if (size(text) <= input.limit)
-            return text;
-        if (agents > 0)
-            agents = Math.floor(agents / 2);
-        else if (checks > 0)
-            checks = Math.floor(checks / 2);
-        else
-            return cut(text, input.limit, size);
-    }
-}
-function sections(input) {
-    const { result, source, title, timeline } = input;
-    const verdict = verdictOf(result);
-    const report = buildReport(source, 'compact');
-    const unit = source.options.summaryTimeUnit;
-    const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
-    const head = [
-        `### ${ICON[verdict]} k6-distributed: ${codeSpan(title)} ${verdict}`,
-        '',
-        `**exit code ${String(result.exitCode)}** (${exitName(result.exitCode)}): ${markdownText(result.message)}`,
-        '',
-        `${String(result.agents.length)} agents · test run ${report_markdown_seconds(source.durationMs)} · start skew ${skew} · ` +
-            `setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
-        ...(input.reportUrl === undefined
-            ? []
-            : ['', `📊 [HTML report and result JSON](${input.reportUrl}) (artifact)`]),
-    ];
-    const thresholds = [...report.thresholds].flatMap(([key, t]) => t.thresholds.map((th) => `| ${codeSpan(key, TABLE)} | ${codeSpan(th.source.trim(), TABLE)} | ${thresholdValue(t.metric, th.source, unit)} | ${th.ok ? '✅' : '❌'} |`));
-    const all = new Map();
-    for (const section of report.root.metrics.values())
-        for (const [k, m] of section)
-            all.set(k, m);
-    const metrics = KEY_METRICS.flatMap((name) => {
-        const metric = all.get(name);
-        return metric ? [`| \`${name}\` | ${metricValue(metric, unit)} |`] : [];
-    });
-    const checks = [...(report.root.checks?.ordered ?? [])].map((c) => `| ${c.fails === 0 ? '✅' : '❌'} ${codeSpan(c.name, TABLE)} | ${String(c.passes)} | ${String(c.fails)} |`);
-    const agents = agentTable(result).rows.map((row) => `| ${row.map(agentCell).join(' | ')} |`);
-    return {
-        head,
-        baseline: input.baseline ? baselineLines(input.baseline) : [],
-        thresholds,
-        chart: mermaidCharts(timeline),
-        metrics,
-        checks,
-        agents,
-    };
-}
-const KEY_METRICS = (/* unused pure expression or super */ null && ([
-    'http_reqs',
-    'http_req_failed',
-    'http_req_duration',
-    'iterations',
-    'iteration_duration',
-    'vus_max',
-    'data_received',
-    'data_sent',
-    'dropped_iterations',
-]));
-/** A column title as a heading: `iterations` → `Iterations` (`k6 exit` stays). */
-function capitalize(text) {
-    return text.startsWith('k6') ? text : text.charAt(0).toUpperCase() + text.slice(1);
-}
-function assemble(s, agents, checks, input) {
-    const { result } = input;
-    const lines = [...s.head];
-    if (s.baseline.length)
-        lines.push('', ...s.baseline);
-    if (s.thresholds.length) {
-        lines.push('', '#### Thresholds', '', '| Metric | Threshold | Value | |', '| --- | --- | --- | --- |');
-        lines.push(...s.thresholds);
-    }
-    if (s.chart.length)
-        lines.push('', '#### Load and latency over time', '', ...s.chart);
-    if (s.metrics.length) {
-        lines.push('', '#### Key metrics', '', '| Metric | Value |', '| --- | --- |', ...s.metrics);
-    }
-    if (s.checks.length) {
-        lines.push('', '#### Checks', '', '| Check | Passes | Fails |', '| --- | ---: | ---: |');
-        lines.push(...s.checks.slice(0, checks));
-    }
-    lines.push('', '#### Agents (\\* ran setup and teardown)', '', `| ${agentTable(result).header.map(capitalize).join(' | ')} |`, `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |${agentTable(result).header.length > 10 ? ' --- |' : ''}`, ...s.agents.slice(0, agents));
-    const hidden = [
-        s.agents.length > agents ? `${String(s.agents.length - agents)} agents` : '',
-        s.checks.length > checks ? `${String(s.checks.length - checks)} checks` : '',
-    ].filter((x) => x !== '');
-    if (hidden.length)
-        lines.push('', trimNote(hidden.join(' and '), input.fullResultHint));
-    return `${lines.join('\n')}\n`;
-}
-function trimNote(what, hint = 'the merged result JSON') {
-    return `> **Trimmed to fit GitHub's size limit:** ${what} not shown; see ${hint}.`;
-}
-function cut(text, limit, size) {
-    const note = `\n\n${trimNote('the rest')}\n`;
-    let end = Math.max(0, limit - size(note));
-    while (end > 0 && size(text.slice(0, end)) > limit - size(note))
-        end--;
-    return text.slice(0, end) + note;
-}
+/** A threshold's aggregate as the summary shows it, e.g. `p(95)` of a trend. */
 function thresholdValue(metric, source, unit) {
     const agg = (source.split(/[=><!]/)[0] ?? '').trim();
     const key = metric.type === 'gauge' ? 'value' : agg;
@@ -110146,6 +110272,7 @@ function thresholdValue(metric, source, unit) {
         return String(value);
     return humanizeValue(value, metric, unit);
 }
+/** A metric's values on one line, as the reports' key metrics table shows them. */
 function metricValue(m, unit) {
     const v = m.values;
     switch (m.type) {
@@ -110163,73 +110290,16 @@ function metricValue(m, unit) {
                 .join(' ');
     }
 }
-/**
- * "Compared with `main`": the baseline run, each figure then and now, its
- * change, regressions in bold with 🔺 and ❌ past a fail-on-regression limit;
- * or why there is no baseline.
- */
-function baselineLines({ lookup, comparison }) {
-    const branch = codeSpan(lookup.branch);
-    const lines = [`#### Compared with ${branch}`, ''];
-    if (!lookup.found || comparison === undefined) {
-        lines.push(`No baseline: ${cell(lookup.found ? 'nothing to compare' : lookup.reason)}.`);
-    }
-    else {
-        lines.push(`Baseline: [run #${String(lookup.run.number)}](${lookup.run.url}) (\`${lookup.run.sha.slice(0, 7)}\`), ` +
-            `the last successful run on ${branch}.`, '', `| | ${codeSpan(lookup.branch, TABLE)} | This run | Change |`, '| --- | ---: | ---: | ---: |', ...comparison.rows.map((row) => {
-            const change = formatChange(row);
-            const flagged = !row.regressed
-                ? change
-                : `**${change}** ${row.enforced ? `❌ over ${formatLimit(row)}` : '🔺'}`;
-            return `| ${figureName(row.label)} | ${formatFigure(row, row.base)} | ${formatFigure(row, row.current)} | ${flagged} |`;
-        }));
-        const highlighted = comparison.rows.filter((r) => r.regressed && !r.enforced);
-        if (highlighted.length > 0) {
-            lines.push('', `🔺 worse than ${highlighted.map(formatLimit).join(', ')}; set \`fail-on-regression\` to fail the check on it.`);
-        }
-    }
-    if (lookup.skipped.length > 0) {
-        lines.push('', `Passed over: ${cell(lookup.skipped.join('; '))}.`);
-    }
-    return lines;
-}
-function figureName(label) {
-    const figure = FIGURE_NAMES[label];
-    return figure ? `${figure.name} \`${figure.metric}\`` : label;
-}
+/** k6's name for an exit code, e.g. `thresholds-failed` for 99. */
 function exitName(code) {
     const name = Object.entries(K6_EXIT_CODES).find(([, c]) => c === code)?.[0];
     return name ?? 'exit code';
 }
-function report_markdown_seconds(ms) {
+function format_seconds(ms) {
     return `${(ms / 1000).toFixed(1)} s`;
 }
 function round(n) {
     return String(Math.round(n * 100) / 100);
-}
-const TABLE = { table: true };
-/** The agent table's name and tags columns (report/run-report.ts agentTable). */
-const AGENT_NAME_COLUMNS = new Set([1, 8]);
-/**
- * One cell of the agent table: the name, tags and loss reason the agent
- * gave in a code span, our own figures as they are (issue 17.10).
- */
-function agentCell(text, column) {
-    if (text === '-')
-        return text;
-    if (AGENT_NAME_COLUMNS.has(column))
-        return codeSpan(text, TABLE);
-    if (text.startsWith('LOST: '))
-        return `LOST: ${codeSpan(text.slice('LOST: '.length), TABLE)}`;
-    return markdownText(text);
-}
-/** Our own text (the baseline lookup's, from GitHub's API) safe inside a table cell. */
-function cell(text) {
-    return text
-        .replace(/\s+/g, ' ')
-        .replace(/([|*])/g, '\\$1')
-        .replace(/</g, '&lt;')
-        .trim();
 }
 
 ;// CONCATENATED MODULE: ./src/report/svg-chart.ts
@@ -110381,8 +110451,8 @@ function html_table(header, rows, numeric = []) {
         .join('\n');
     return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
-function html_figureName(label) {
-    const figure = compare_FIGURE_NAMES[label];
+function figureName(label) {
+    const figure = FIGURE_NAMES[label];
     return figure ? `${escapeXml(figure.name)} <code>${escapeXml(figure.metric)}</code>` : escapeXml(label);
 }
 /** "Compared with main": each figure then and now, regressions marked; or why there is none. */
@@ -110402,12 +110472,12 @@ function baselineSection(baseline) {
         ];
     }
     const rows = comparison.rows.map((row) => [
-        html_figureName(row.label),
-        escapeXml(compare_formatFigure(row, row.base)),
-        escapeXml(compare_formatFigure(row, row.current)),
+        figureName(row.label),
+        escapeXml(formatFigure(row, row.base)),
+        escapeXml(formatFigure(row, row.current)),
         row.regressed
-            ? `<span class="bad"><strong>${escapeXml(compare_formatChange(row))}</strong> ${row.enforced ? `✗ over ${escapeXml(compare_formatLimit(row))}` : '▲ regression'}</span>`
-            : escapeXml(compare_formatChange(row)),
+            ? `<span class="bad"><strong>${escapeXml(formatChange(row))}</strong> ${row.enforced ? `✗ over ${escapeXml(formatLimit(row))}` : '▲ regression'}</span>`
+            : escapeXml(formatChange(row)),
     ]);
     return [
         head,
@@ -110447,7 +110517,7 @@ function charts(timeline, result) {
 function renderHtmlReport(input) {
     const { result, source, timeline, title } = input;
     const verdict = verdictOf(result);
-    const report = report_buildReport(source, 'compact');
+    const report = buildReport(source, 'compact');
     const unit = source.options.summaryTimeUnit;
     const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
     const thresholds = [...report.thresholds].flatMap(([key, t]) => t.thresholds.map((th) => [
@@ -110466,9 +110536,9 @@ function renderHtmlReport(input) {
         for (const m of section.values())
             metrics.push([`<code>${escapeXml(m.name)}</code>`, escapeXml(metricValue(m, unit))]);
     }
-    const { header, rows } = run_report_agentTable(result);
+    const { header, rows } = agentTable(result);
     // Per scenario, as k6's full summary splits it (agents split by scenario with --summary-mode=full).
-    const scenarios = [...report_buildReport(source, 'full').scenarios].map(([name, group]) => {
+    const scenarios = [...buildReport(source, 'full').scenarios].map(([name, group]) => {
         const all = new Map();
         for (const section of group.metrics.values())
             for (const [k, m] of section)
@@ -110484,7 +110554,7 @@ function renderHtmlReport(input) {
     const sections = [
         `<h1>k6-distributed: <code>${escapeXml(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
         `<p><strong>exit code ${String(result.exitCode)}</strong> (${escapeXml(exitName(result.exitCode))}): ${escapeXml(result.message)}</p>`,
-        `<p class="meta">${String(result.agents.length)} agents · test run ${escapeXml(report_markdown_seconds(source.durationMs))} · start skew ${escapeXml(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+        `<p class="meta">${String(result.agents.length)} agents · test run ${escapeXml(format_seconds(source.durationMs))} · start skew ${escapeXml(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
         ...baselineSection(input.baseline),
         '<h2>Over time</h2>',
         charts(timeline, result),
@@ -110515,63 +110585,95 @@ function renderHtmlReport(input) {
     ].join('\n');
 }
 
-;// CONCATENATED MODULE: ./src/cli/options.ts
+;// CONCATENATED MODULE: ./src/after-run/verdict.ts
 
 
 
-
-/** Parses "30s", "5m", "1m30s", "250ms" or a bare number of seconds into milliseconds. */
-function durationMs(value) {
-    const ms = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : tryGoDuration(value);
-    if (ms === undefined || !(ms > 0)) {
-        throw new InvalidArgumentError(`"${value}" is not a duration: use e.g. 30s, 5m or 250ms.`);
-    }
-    return ms;
+/**
+ * The one place that decides how a run ends after the comparison: a
+ * regression past a fail-on-regression limit fails only a run that otherwise
+ * passed (k6's own failure, and its exit code, come first). Pure.
+ */
+function finalVerdict(result, comparison) {
+    const regressions = comparison?.failures ?? [];
+    const failures = result.exitCode === 0 ? regressions : [];
+    return {
+        exitCode: failures.length > 0 ? K6_EXIT_CODES['thresholds-failed'] : result.exitCode,
+        conclusion: conclusionOf(result.exitCode, failures),
+        title: `${verdictOf(result)}: k6 exit code ${String(result.exitCode)}` +
+            (regressions.length > 0
+                ? `; regressed: ${regressions.map((r) => `${r.label} ${formatChange(r)}`).join(', ')}`
+                : ''),
+        failures,
+    };
 }
-function tryGoDuration(value) {
-    try {
-        return parseGoDuration(value);
-    }
-    catch {
+function conclusionOf(exitCode, failures) {
+    if (exitCode === K6_EXIT_CODES['external-abort'])
+        return 'cancelled';
+    return exitCode === 0 && failures.length === 0 ? 'success' : 'failure';
+}
+
+;// CONCATENATED MODULE: ./src/after-run/after-run.ts
+
+
+
+
+
+
+
+/**
+ * Opens the HTML report's file before the load (issue 17.7: sockets cannot
+ * take its descriptor); undefined when no report is asked for.
+ */
+async function reserveHtmlReport(path) {
+    if (path === undefined)
         return undefined;
-    }
+    const { html } = await reserveFiles({ html: path });
+    return { path, file: html };
 }
-function positiveInt(value) {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < 1) {
-        throw new InvalidArgumentError(`"${value}" is not a positive whole number.`);
-    }
-    return n;
+/** Closes the HTML report's file if the run never wrote it. */
+async function releaseHtmlReport(report) {
+    await report?.file?.release();
 }
-function agentLossPolicy(value) {
-    if (value === 'abort' || value === 'continue')
-        return value;
-    throw new InvalidArgumentError(`"${value}" is not a policy: use abort or continue.`);
+/**
+ * What both front ends (the action's coordinator job, the CLI's `run` and
+ * `coordinator`) do once the run has ended: compare it with the baseline,
+ * write the HTML report, and decide the final verdict. A report that cannot
+ * be written is logged: the verdict stands.
+ */
+async function afterRun(o) {
+    const base = o.baseline === undefined ? undefined : baselineFigures(o.baseline);
+    const comparison = base === undefined
+        ? undefined
+        : compareFigures(keyFigures(o.result.summary), base, o.baseline?.limits);
+    const view = o.baseline !== undefined && 'lookup' in o.baseline
+        ? { lookup: o.baseline.lookup, comparison }
+        : undefined;
+    if (o.html !== undefined)
+        await writeHtmlReport(o, o.html, view);
+    return { comparison, view, verdict: finalVerdict(o.result, comparison) };
 }
-function weight(value) {
+function baselineFigures(baseline) {
+    if ('figures' in baseline)
+        return baseline.figures;
+    return baseline.lookup.found ? baseline.lookup.figures : undefined;
+}
+async function writeHtmlReport(o, report, baseline) {
     try {
-        parseWeight(value);
-        return value;
+        const page = renderHtmlReport({
+            result: o.result,
+            source: o.result.summary,
+            timeline: o.result.timeline,
+            baseline,
+            title: o.title,
+            generatedAt: o.generatedAt,
+        });
+        await (report.file ? report.file.write(page) : (0,promises_.writeFile)(report.path, page));
+        o.log.info(`HTML report: ${report.path}`);
     }
     catch (error) {
-        throw new InvalidArgumentError(error.message);
-    }
-}
-/** Collects repeated `--tag key=value` into an object. */
-function tag(value, previous = {}) {
-    const match = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,256})$/.exec(value);
-    if (!match?.[1]) {
-        throw new InvalidArgumentError(`"${value}" is not a tag: use key=value, e.g. region=eu.`);
-    }
-    return { ...previous, [match[1]]: match[2] ?? '' };
-}
-/** --fail-on-regression: `p95=10%,error-rate=1%,request-rate=15%`. */
-function regressionLimits(value) {
-    try {
-        return parseRegressionLimits(value);
-    }
-    catch (error) {
-        throw new InvalidArgumentError(error.message);
+        o.log.error(`could not write the HTML report to ${report.path}: ${errorMessage(error)}; ` +
+            "the run's verdict stands");
     }
 }
 
@@ -110593,69 +110695,33 @@ function regressionLimits(value) {
 
 
 
-
-
-
-
-
-const SECRET_ENV = 'K6_DISTRIBUTED_SECRET';
 function coordinatorOptions(command) {
     return command
         .addOption(new Option('--join-timeout <duration>', 'how long to wait for every agent to join')
-        .argParser(durationMs)
-        .default(300_000, '5m'))
+        .argParser(options_durationMs)
+        .default(JOIN_TIMEOUT_MS, defaultLabel(JOIN_TIMEOUT_MS)))
         .addOption(new Option('--on-agent-loss <policy>', 'abort the run when an agent is lost, or continue')
-        .argParser(agentLossPolicy)
+        .argParser(options_agentLossPolicy)
         .default('abort'))
         .addOption(new Option('--poll-hold <duration>', 'longest a long-poll is held')
-        .argParser(durationMs)
-        .default(25_000, '25s')
+        .argParser(options_durationMs)
+        .default(POLL_HOLD_MS, defaultLabel(POLL_HOLD_MS))
         .hideHelp())
         .addOption(new Option('--transport <kind>', "how agents get their k6's metrics: cloud or json")
         .choices(METRIC_TRANSPORTS)
         .env('K6_DISTRIBUTED_TRANSPORT')
         .default('json'))
         .addOption(new Option('--start-lead <duration>', 'how far ahead the common start is announced')
-        .argParser(durationMs)
+        .argParser(options_durationMs)
         .default(1_000, '1s')
         .hideHelp())
         .option('--summary-json <file>', 'write the merged result (verdict, agents, time series, summary data) as JSON')
         .option('--include-setup-data', "keep setup()'s data in the --summary-json file (left out by default: it often holds secrets)")
         .option('--report-html <file>', 'write a self-contained HTML report: charts over time, thresholds, checks, agents')
         .option('--baseline <file>', "compare p(95), error rate and request rate with an earlier run's --summary-json")
-        .addOption(new Option('--fail-on-regression <limits>', 'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"').argParser(regressionLimits))
+        .addOption(new Option('--fail-on-regression <limits>', 'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"').argParser(options_regressionLimits))
         .allowUnknownOption()
         .argument('[k6-args...]', 'the script and `k6 run` flags (-e, --vus, --duration, --tag, ...), in any order');
-}
-/**
- * --report-html, opened before the load (issue 17.7: sockets cannot take its
- * descriptor), or undefined when not asked for or not openable now.
- */
-async function reserveHtmlReport(flags) {
-    const files = await reserveFiles({ html: flags.reportHtml });
-    return files.html;
-}
-/**
- * --report-html: the run as one HTML page; a failure to render or write it
- * is logged, as k6 does for its summary files: the exit code stays the run's.
- */
-async function writeHtmlReport(flags, result, script, log, file) {
-    if (flags.reportHtml === undefined)
-        return;
-    try {
-        const html = renderHtmlReport({
-            result,
-            source: result.summary,
-            timeline: result.timeline,
-            title: script,
-            generatedAt: new Date(),
-        });
-        await (file ? file.write(html) : (0,promises_.writeFile)(flags.reportHtml, html));
-        log.info(`HTML report: ${flags.reportHtml}`);
-    }
-    catch (error) {
-        log.error(`could not write the HTML report to ${flags.reportHtml}: ${errorMessage(error)}`);
-    }
 }
 /** The distributed run's report after the summary; a failure to render it is logged, never the verdict. */
 function printRunReport(io, log, result) {
@@ -110699,21 +110765,6 @@ async function readBaseline(flags) {
     }
     return parsed.data.figures;
 }
-/**
- * Prints the comparison with --baseline and returns the exit code: k6's, or
- * 99 (as for crossed thresholds: the limits are thresholds on the change)
- * when a passing run is worse than a --fail-on-regression limit.
- */
-function compareWithBaseline(io, log, flags, baseline, result) {
-    if (baseline === undefined || flags.baseline === undefined)
-        return result.exitCode;
-    const comparison = compareFigures(keyFigures(result.summary), baseline, flags.failOnRegression);
-    io.stdout.write(`\n${renderComparisonText(flags.baseline, comparison)}`);
-    if (comparison.failures.length === 0 || result.exitCode !== 0)
-        return result.exitCode;
-    log.error(`regressed against ${flags.baseline}: ${describeFailures(comparison.failures)}`);
-    return K6_EXIT_CODES['thresholds-failed'];
-}
 /** The end-of-test summary goes to stdout, as k6's does. */
 function summaryOutput(io, flags) {
     return {
@@ -110726,130 +110777,79 @@ function summaryOutput(io, flags) {
         },
     };
 }
-function addRunCommands(program, io, log, exit) {
+/** `run`: a local coordinator and N local agents, each its own k6. */
+function addRunCommand(program, ctx) {
     coordinatorOptions(program
         .command('run')
         .description('run a test on a local coordinator and N local agents (each its own k6)')
-        .addOption(new Option('--agents <n>', 'number of agents').argParser(positiveInt).default(2))).action(async (args, flags) => {
+        .addOption(new Option('--agents <n>', 'number of agents').argParser(options_positiveInt).default(2))).action(async (args, flags) => {
         const { flags: k6Flags, script } = k6FlagsAndScript(args);
-        const baseline = await readBaseline(flags);
-        await withWorkDir(async (workDir) => {
-            const k6 = await provisionK6({ env: io.env, log });
-            const report = await reserveHtmlReport(flags);
-            try {
-                const result = await runLocal({
-                    ...runSettings(flags),
-                    k6,
-                    script,
-                    flags: k6Flags,
-                    workDir,
-                    env: io.env,
-                    log,
-                    signal: io.signal,
-                    ...summaryOutput(io, flags),
-                });
-                printRunReport(io, log, result);
-                await writeHtmlReport(flags, result, script, log, report);
-                exit(compareWithBaseline(io, log, flags, baseline, result));
-            }
-            finally {
-                await report?.release();
-            }
-        });
+        await distributedRun(ctx, flags, script, (settings) => runLocal({ ...settings, flags: k6Flags }));
     });
+}
+/** `coordinator`: serve a test to remote agents and drive the run. */
+function addCoordinatorCommand(program, ctx) {
+    const { io } = ctx;
     coordinatorOptions(program
         .command('coordinator')
         .description('serve a test to remote agents and drive the run; prints its URL first')
-        .requiredOption('--agents <n>', 'number of agents to wait for', positiveInt)
+        .requiredOption('--agents <n>', 'number of agents to wait for', options_positiveInt)
         .option('--listen <host:port>', 'address to listen on', '127.0.0.1:0')
         .option('--secret <secret>', `shared secret agents must present (or ${SECRET_ENV})`)).action(async (args, flags) => {
         const { flags: k6Flags, script } = k6FlagsAndScript(args);
         const secret = flags.secret ?? io.env[SECRET_ENV];
         requireSecretBeyondLoopback(flags.listen, secret);
-        const baseline = await readBaseline(flags);
-        await withWorkDir(async (workDir) => {
-            const k6 = await provisionK6({ env: io.env, log });
-            const report = await reserveHtmlReport(flags);
-            try {
-                const result = await coordinate({
-                    ...runSettings(flags),
-                    k6,
-                    script,
-                    flags: k6Flags,
-                    workDir,
-                    listen: flags.listen,
-                    secret,
-                    env: io.env,
-                    log,
-                    signal: io.signal,
-                    ...summaryOutput(io, flags),
-                    onListening: (url) => void io.stdout.write(`${url}\n`),
-                });
-                printRunReport(io, log, result);
-                await writeHtmlReport(flags, result, script, log, report);
-                exit(compareWithBaseline(io, log, flags, baseline, result));
-            }
-            finally {
-                await report?.release();
-            }
-        });
+        await distributedRun(ctx, flags, script, (settings) => coordinate({
+            ...settings,
+            flags: k6Flags,
+            listen: flags.listen,
+            secret,
+            onListening: (url) => void io.stdout.write(`${url}\n`),
+        }));
     });
-    program
-        .command('demo')
-        .description('a local distributed run of an example script against a built-in target')
-        .addOption(new Option('--agents <n>', 'number of agents').argParser(positiveInt).default(3))
-        .action(async (flags) => {
-        await withWorkDir(async (workDir) => {
-            const k6 = await provisionK6({ env: io.env, log });
-            const result = await runDemo({ k6, agents: flags.agents, workDir, log, signal: io.signal });
-            io.stdout.write(`${renderRunReport(result)}\n${renderDemoTotals(result.counts)}`);
-            exit(result.exitCode);
-        });
-    });
-    program
-        .command('agent')
-        .description('join a coordinator and run its share of the test on this machine')
-        .requiredOption('--coordinator <url>', 'the coordinator URL it printed')
-        .option('--secret <secret>', `the coordinator's shared secret (or ${SECRET_ENV})`)
-        .option('--weight <w>', 'share of the load relative to other agents', weight, '1')
-        .option('--tag <key=value>', 'agent tag, e.g. region=eu (repeatable)', tag)
-        .option('-e, --env <KEY=VALUE>', "override one of the test's environment variables (__ENV) on this agent only (repeatable)", envAssignment)
-        .option('--name <name>', 'name shown in reports (default: agent-<n>)')
-        .addOption(new Option('--give-up-after <duration>', 'stop k6 after losing the coordinator this long')
-        .argParser(durationMs)
-        .default(60_000, '60s'))
-        .action(async (flags) => {
-        await withWorkDir(async (workDir) => {
-            const k6 = await provisionK6({ env: io.env, log });
-            const client = new CoordinatorClient({
-                url: flags.coordinator,
-                secret: flags.secret ?? io.env[SECRET_ENV],
-                giveUpAfterMs: flags.giveUpAfter,
+}
+/**
+ * `run` and `coordinator` once their options are checked: --baseline read
+ * before any load, the run, the distributed run's report, then the shared
+ * after-run step (HTML report, comparison, final exit code).
+ */
+async function distributedRun({ io, log, exit }, flags, script, start) {
+    const baseline = await readBaseline(flags);
+    await withWorkDir(async (workDir) => {
+        const k6 = await provisionK6({ env: io.env, log });
+        const html = await reserveHtmlReport(flags.reportHtml);
+        try {
+            const result = await start({
+                ...runSettings(flags),
+                k6,
+                script,
+                workDir,
+                env: io.env,
                 log,
+                signal: io.signal,
+                ...summaryOutput(io, flags),
             });
-            try {
-                const agent = new Agent({
-                    client,
-                    k6,
-                    workDir,
-                    name: flags.name,
-                    weight: flags.weight,
-                    tags: flags.tag,
-                    env: io.env,
-                    envOverrides: flags.env,
-                    log,
-                });
-                const result = await agent.run(io.signal);
-                if (result.exitCode === 0)
-                    log.info(`agent: ${result.message}`);
-                else
-                    log.error(`agent: ${result.message}`);
-                exit(result.exitCode);
+            printRunReport(io, log, result);
+            const after = await afterRun({
+                result,
+                title: script,
+                html,
+                baseline: baseline && { figures: baseline, limits: flags.failOnRegression },
+                log,
+                generatedAt: new Date(),
+            });
+            if (after.comparison !== undefined && flags.baseline !== undefined) {
+                io.stdout.write(`\n${renderComparisonText(flags.baseline, after.comparison)}`);
             }
-            finally {
-                await client.close();
+            const { failures } = after.verdict;
+            if (failures.length > 0) {
+                log.error(`regressed against ${String(flags.baseline)}: ${describeFailures(failures)}`);
             }
-        });
+            exit(after.verdict.exitCode);
+        }
+        finally {
+            await releaseHtmlReport(html);
+        }
     });
 }
 function runSettings(flags) {
@@ -110873,17 +110873,10 @@ function requireSecretBeyondLoopback(listen, secret) {
         : `the secret is too short: use at least 16 random characters ` +
             '(e.g. `openssl rand -base64 24`).');
 }
-async function withWorkDir(fn) {
-    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_namespaceObject.tmpdir)(), 'k6-distributed-'));
-    try {
-        return await fn(dir);
-    }
-    finally {
-        await (0,promises_.rm)(dir, { recursive: true, force: true });
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
+
 
 
 
@@ -110914,7 +110907,11 @@ async function main(argv, io) {
         io.stdout.write(`${k6.path}\n`);
     });
     let exitCode = 0;
-    addRunCommands(program, io, log, (code) => (exitCode = code));
+    const ctx = { io, log, exit: (code) => (exitCode = code) };
+    addRunCommand(program, ctx);
+    addCoordinatorCommand(program, ctx);
+    addDemoCommand(program, ctx);
+    addAgentCommand(program, ctx);
     try {
         await program.parseAsync(argv, { from: 'user' });
         return exitCode;
@@ -110952,13 +110949,14 @@ function failureExitCode(error, log) {
 
 ;// CONCATENATED MODULE: ./src/cli/index.ts
 
+
 // As k6 does: the first SIGINT/SIGTERM stops the run gracefully (teardown
 // still runs, exit 105); a second one exits at once, and the exit hook in
 // k6/process.ts kills any k6 still running.
 const interrupted = new AbortController();
 const onSignal = (signal) => {
     if (interrupted.signal.aborted)
-        process.exit(105);
+        process.exit(K6_EXIT_CODES['external-abort']);
     interrupted.abort(new Error(`interrupted by ${signal}`));
 };
 process.on('SIGINT', onSignal);
