@@ -78,18 +78,7 @@ export async function findBaseline(o: BaselineOptions): Promise<BaselineLookup> 
   });
   let runs;
   try {
-    const response = await o.octokit.rest.actions.listWorkflowRuns({
-      owner: o.owner,
-      repo: o.repo,
-      workflow_id: o.workflow,
-      branch: o.branch,
-      status: 'completed',
-      exclude_pull_requests: true,
-      per_page: o.maxRuns ?? 20,
-    });
-    runs = response.data.workflow_runs.filter(
-      (run) => run.id !== o.runId && (BASELINE_EVENTS as readonly string[]).includes(run.event),
-    );
+    runs = await candidateRuns(o);
   } catch (error) {
     return notFound(apiProblem(error, `the runs of ${o.workflow} on ${o.branch}`));
   }
@@ -135,6 +124,22 @@ export async function findBaseline(o: BaselineOptions): Promise<BaselineLookup> 
     runs.length === 0
       ? `no completed ${BASELINE_EVENTS.join(', ')} run of ${o.workflow} on ${o.branch} yet`
       : `no successful run of ${o.workflow} among the last ${String(runs.length)} on ${o.branch} kept a passing report`,
+  );
+}
+
+/** The workflow's latest completed runs on the base branch, of the events that can set a baseline. */
+async function candidateRuns(o: BaselineOptions) {
+  const response = await o.octokit.rest.actions.listWorkflowRuns({
+    owner: o.owner,
+    repo: o.repo,
+    workflow_id: o.workflow,
+    branch: o.branch,
+    status: 'completed',
+    exclude_pull_requests: true,
+    per_page: o.maxRuns ?? 20,
+  });
+  return response.data.workflow_runs.filter(
+    (run) => run.id !== o.runId && (BASELINE_EVENTS as readonly string[]).includes(run.event),
   );
 }
 
