@@ -71,3 +71,23 @@ describe('action.yml is the single source of the action surface', () => {
     expect(workflow.jobs.coordinator?.permissions).toBeUndefined();
   });
 });
+
+describe("the README's layout section", () => {
+  it('issue 19: names an existing file, and in it the named function, for each behaviour', async () => {
+    const readme = await readFile(`${REPO}README.md`, 'utf8');
+    const table = readme.split('Where a behaviour is decided')[1]?.split('\n## ')[0] ?? '';
+    const rows = [...table.matchAll(/^\| (.+?) +\| `([^`]+)`(?: \(`([^`]+)`\))? +\|$/gm)];
+    expect(rows.map((r) => r[1])).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/start instant/),
+        expect.stringMatching(/abortOnFail/),
+        expect.stringMatching(/PR comment/),
+        expect.stringMatching(/exit code/),
+      ]),
+    );
+    for (const [, , path, fn] of rows) {
+      const source = await readFile(`${REPO}${String(path)}`, 'utf8');
+      if (fn !== undefined) expect(source).toContain(fn);
+    }
+  });
+});
