@@ -32,8 +32,6 @@ export class AgentRecord {
   /** Sequence numbers of its event reports and of its metric deltas. */
   readonly eventSeq: SequenceGuard;
   readonly metricSeq: SequenceGuard;
-  /** The agent sent its last delta: its k6 exited and its stream was read to the end. */
-  metricsFinal = false;
   lastSeenMs: number;
   pollsInFlight = 0;
   /** Events received, by type (each type is sent at most once per agent). */

@@ -329,7 +329,6 @@ export class Coordinator {
     }
     for (const breach of breaches) this.#log.warning(limitMessage(agent.label, breach));
     agent.metricSeq.accept(report.seq, digest);
-    if (report.final) agent.metricsFinal = true;
   }
 
   /**
