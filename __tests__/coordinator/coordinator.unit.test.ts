@@ -56,6 +56,8 @@ function harness(options: Partial<Omit<CoordinatorOptions, 'log'>> = {}) {
     now: clock.now,
     after: clock.after,
     every: clock.every,
+    // Phase tests read the start instant as now + startLeadMs (issue 18.1 tests the alignment).
+    startAlignMs: 1,
     ...options,
     log: silentLogger,
   });
@@ -771,11 +773,69 @@ describe('the metrics plan', () => {
     expect([1, 128, 129, 1000].map(metricsIntervalFor)).toEqual([1_000, 1_000, 2_000, 2_000]);
   });
 
-  it('keeps time series intervals as long as the send interval', () => {
+  it('issue 18.1: keeps one-second time series intervals whatever the send interval (samples carry their own time)', () => {
     for (const intervalMs of [1_000, 2_000]) {
       const metrics = new CoordinatorMetrics({ options: {}, flags: parseRunFlags([]), intervalMs });
       expect(metrics.plan.intervalMs).toBe(intervalMs);
-      expect(metrics.timeline.snapshot().intervalS).toBe(intervalMs / 1000);
+      expect(metrics.timeline.snapshot().intervalS).toBe(1);
     }
+  });
+});
+
+describe('Coordinator: issue 18', () => {
+  it('issue 18.1: the start instant is a whole second of the coordinator clock, at least startLeadMs ahead', () => {
+    const h = harness({ startLeadMs: 750, startAlignMs: 1_000 });
+    h.clock.advance(1_123);
+    const at = toRunning(h, h.register(3));
+
+    expect(at % 1_000).toBe(0);
+    expect(at - h.clock.ms).toBeGreaterThanOrEqual(750);
+    expect(at - h.clock.ms).toBeLessThan(1_750);
+  });
+
+  it('issue 18.2: deltas arriving together share one threshold evaluation; an abortOnFail crossing stops every agent without the 2 s tick', () => {
+    const errors = { name: 'errors', type: 'rate' as const, contains: 'default' as const };
+    const metrics = new CoordinatorMetrics({
+      options: { thresholds: { errors: [{ threshold: 'rate==0', abortOnFail: true }] } },
+      flags: parseRunFlags([]),
+      thresholdMetrics: [errors],
+    });
+    const evaluate = jest.spyOn(metrics, 'evaluate');
+    // No periodic evaluation within the test: only arrivals can trigger one.
+    const h = harness({ metrics, thresholdIntervalMs: 3_600_000, startLeadMs: 0 });
+    const agents = h.register(3);
+    toRunning(h, agents);
+    const failedRequests = (failed: number) => ({
+      metrics: [errors],
+      groups: [],
+      series: [
+        {
+          kind: 'total' as const,
+          metric: 'errors',
+          sink: { t: 'rate' as const, trues: failed, total: 10 },
+        },
+      ],
+    });
+    const seqs = new Map<AgentRecord, number>();
+    const deliver = (agent: AgentRecord, failed: number) => {
+      const seq = (seqs.get(agent) ?? 0) + 1;
+      seqs.set(agent, seq);
+      h.coordinator.reportMetrics(agent, { seq, final: false, delta: failedRequests(failed) });
+    };
+    const afterTimers = () => h.clock.advance(0);
+
+    for (let round = 0; round < 100; round++) for (const agent of agents) deliver(agent, 0);
+    afterTimers();
+
+    expect(evaluate).toHaveBeenCalledTimes(1);
+    expect(h.coordinator.phase).toBe('running');
+
+    h.clock.advance(250);
+    deliver(defined(agents[1]), 1);
+    afterTimers();
+
+    expect(evaluate).toHaveBeenCalledTimes(2);
+    for (const agent of agents) expect(agent.instruction.type).toBe('stop');
+    expect(h.coordinator.phase).toBe('stopping');
   });
 });

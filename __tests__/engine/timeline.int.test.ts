@@ -79,3 +79,53 @@ describe('the run over time (real k6, 2 agents)', () => {
     expect(progress.some((l) => / 3 VUs, /.test(l) && !/ 0\.0 req\/s/.test(l))).toBe(true);
   });
 });
+
+/** Requests the target saw in each point's interval, from the start instant. */
+function seenPerPoint(points: readonly TimelinePoint[], at: readonly number[]): number[] {
+  return points.map((p, i) => {
+    const from = (points[i - 1]?.t ?? 0) * 1000;
+    return at.filter((ms) => ms >= from && (i === points.length - 1 || ms < p.t * 1000)).length;
+  });
+}
+
+describe.each(['json', 'cloud'] as const)(
+  "issue 18.1: the time series files samples by k6's own times (%s transport)",
+  (transport) => {
+    it('per-second requests and iterations are what the target saw, and add up to http_reqs exactly', async () => {
+      const target = await TargetServer.start();
+
+      const run = await runDistributed({
+        agents: 2,
+        script: fixtureScript('timeline-steps.js'),
+        flags: ['-e', `TARGET=${target.url}`],
+        transport,
+      });
+
+      expect(run.exitCode).toBe(0);
+      // The start instant is a whole second of the coordinator's clock (k6's cloud buckets
+      // are whole seconds); each k6 unpaused just after it.
+      const startedAt = run.agents.map((a) => a.startedAt ?? NaN);
+      const start = Math.floor(Math.min(...startedAt) / 1000) * 1000;
+      expect(Math.max(...startedAt) - start).toBeLessThan(500);
+      const at = target.requests('/step').map((r) => r.atMs - start);
+      expect(Math.min(...at)).toBeGreaterThanOrEqual(0);
+
+      const { merged } = run.timeline;
+      const charted = merged.map((p, i) => p.rps * (p.t - (merged[i - 1]?.t ?? 0)));
+      const seen = seenPerPoint(merged, at);
+      // The load really changed from second to second.
+      expect(new Set(seen).size).toBeGreaterThanOrEqual(3);
+      for (const [i, requests] of charted.entries())
+        expect(requests).toBeCloseTo(seen[i] ?? NaN, 6);
+      expect(merged.map((p) => p.iterations)).toEqual(seen);
+      const total = run.summary.metrics.get('http_reqs')?.sink.values(0, []).count;
+      expect(total).toBe(at.length);
+      expect(sum(merged, (_, i) => charted[i] ?? NaN)).toBeCloseTo(total ?? NaN, 9);
+      for (const [i, p] of merged.entries()) {
+        if ((seen[i] ?? 0) === 0) continue;
+        expect(p.p95).toBeGreaterThan(0);
+        expect(p.errorRate).toBe(0);
+      }
+    }, 60_000);
+  },
+);

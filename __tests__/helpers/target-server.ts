@@ -9,6 +9,8 @@ export interface RecordedRequest {
   path: string;
   query: URLSearchParams;
   body: string;
+  /** When the request arrived (epoch ms). */
+  atMs: number;
 }
 
 export interface TargetResponse {
@@ -81,10 +83,12 @@ export class TargetServer {
   }
 
   private async handle(req: IncomingMessage): Promise<{ status: number; body: string | Buffer }> {
+    const atMs = Date.now();
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? '/', this.url);
     this.#requests.push({
+      atMs,
       method: req.method ?? 'GET',
       path: url.pathname,
       query: url.searchParams,

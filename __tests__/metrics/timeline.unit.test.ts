@@ -1,105 +1,93 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { Histogram } from '../../src/metrics/histogram.js';
-import { TimelineRecorder, type TimelinePoint } from '../../src/metrics/timeline.js';
-import type { MetricDelta } from '../../src/protocol/messages.js';
+import {
+  TimelineRecorder,
+  timelineProblem,
+  type TimelinePoint,
+} from '../../src/metrics/timeline.js';
+import type { IntervalContribution, MetricDelta } from '../../src/protocol/messages.js';
 
 const T0 = 1_700_000_000_000;
 
-/** One agent's one-second delta, as MetricAggregator would send it. */
-function delta(o: {
-  requests: number;
-  failed?: number;
-  iterations?: number;
-  durations?: number[];
-  vus?: number;
-}): MetricDelta {
-  const h = new Histogram();
-  for (const d of o.durations ?? []) h.add(d);
-  const series: MetricDelta['series'] = [
-    { kind: 'total', metric: 'http_reqs', sink: { t: 'counter', sum: o.requests } },
-    { kind: 'total', metric: 'iterations', sink: { t: 'counter', sum: o.iterations ?? 0 } },
-    {
-      kind: 'total',
-      metric: 'http_req_failed',
-      sink: { t: 'rate', trues: o.failed ?? 0, total: o.requests },
-    },
-    { kind: 'total', metric: 'http_req_duration', sink: { t: 'trend', h: h.toWire() } },
-  ];
-  if (o.vus !== undefined) {
-    series.push({
-      kind: 'total',
-      metric: 'vus',
-      sink: { t: 'gauge', value: o.vus, time: 0, min: o.vus, max: o.vus },
-    });
+/** One interval of one agent, as IntervalRecorder would send it. */
+function interval(
+  i: number,
+  o: { requests: number; failed?: number; iterations?: number; durations?: number[]; vus?: number },
+): IntervalContribution {
+  const c: IntervalContribution = {
+    i,
+    requests: o.requests,
+    iterations: o.iterations ?? 0,
+    failed: o.failed ?? 0,
+    checked: o.requests,
+  };
+  if (o.durations?.length) {
+    const h = new Histogram();
+    for (const d of o.durations) h.add(d);
+    c.durations = h.toWire();
   }
-  return { metrics: [], groups: [], series };
+  if (o.vus !== undefined) c.vus = o.vus;
+  return c;
 }
 
 const sum = (points: TimelinePoint[], f: (p: TimelinePoint, i: number) => number) =>
   points.reduce((s, p, i) => s + f(p, i), 0);
 
 describe('TimelineRecorder', () => {
-  it('files deltas by arrival under one-second intervals, merged and per agent', () => {
-    // Requests are spread over the time a delta covers: a's second delta covers 0.9-1.9 s.
+  it('issue 18.1: files samples by the interval k6 stamped them in, whenever they arrive', () => {
     const t = new TimelineRecorder();
     t.start(T0);
-    t.record(
-      'a',
-      delta({ requests: 10, failed: 1, iterations: 5, durations: [10, 20], vus: 2 }),
-      T0 + 900,
-    );
-    t.record(
-      'b',
-      delta({ requests: 30, iterations: 15, durations: [30, 40, 50], vus: 3 }),
-      T0 + 950,
-    );
-    t.record('a', delta({ requests: 20, iterations: 10, durations: [100] }), T0 + 1_900);
+    // a's delta holds the end of interval 0 and the start of 1; b's late push adds to 0.
+    t.record('a', [
+      interval(0, { requests: 10, failed: 1, iterations: 5, durations: [10, 20], vus: 2 }),
+      interval(1, { requests: 20, iterations: 10, durations: [100] }),
+    ]);
+    t.record('b', [interval(0, { requests: 30, iterations: 15, durations: [30, 40, 50], vus: 3 })]);
+    t.record('b', [interval(0, { requests: 2 })]);
 
-    const { intervalS, merged, agents } = t.snapshot();
+    const { intervalS, merged, agents } = t.snapshot(2_000);
 
     expect(intervalS).toBe(1);
-    expect(merged).toHaveLength(2);
     const all = new Histogram();
     for (const d of [10, 20, 30, 40, 50]) all.add(d);
     expect(merged[0]).toEqual({
       t: 1,
-      rps: 10 + 30 + 2,
+      rps: 42,
       vus: 5,
       p95: all.percentile(0.95),
-      errorRate: 1 / 40,
+      errorRate: 1 / 42,
       iterations: 20,
     });
-    // b sent nothing in the second interval: its VUs carry over, a's too. The
-    // series ends at the last arrival: the last interval lasted 0.9 s.
-    expect(merged[1]).toMatchObject({ t: 1.9, vus: 5, errorRate: 0, iterations: 10 });
-    expect(merged[1]?.rps).toBeCloseTo(18 / 0.9, 9);
-    expect(agents.a?.map((p) => p.rps)).toEqual([12, merged[1]?.rps]);
-    expect(agents.b?.map((p) => p.rps)).toEqual([30, 0]);
+    expect(merged[1]).toMatchObject({ t: 2, rps: 20, vus: 5, errorRate: 0, iterations: 10 });
+    expect(agents.a?.map((p) => p.rps)).toEqual([10, 20]);
+    expect(agents.b?.map((p) => p.rps)).toEqual([32, 0]);
     expect(agents.b?.[1]).toMatchObject({ vus: 3, p95: null, errorRate: null, iterations: 0 });
   });
 
-  it('ignores deltas before the start instant and files early arrivals under the first interval', () => {
+  it('ends the last interval at the run end; a sliver under half an interval joins the one before', () => {
     const t = new TimelineRecorder();
-    t.record('a', delta({ requests: 99 }), T0 - 5_000);
     t.start(T0);
-    t.record('a', delta({ requests: 7 }), T0 - 10);
+    t.record('a', [interval(0, { requests: 100 }), interval(1, { requests: 100 })]);
+    t.record('a', [interval(2, { requests: 100 }), interval(3, { requests: 30 })]);
 
-    expect(t.snapshot().merged.map((p) => p.rps)).toEqual([7]);
+    const { merged } = t.snapshot(3_300);
+
+    expect(merged.map((p) => p.t)).toEqual([1, 2, 3.3]);
+    expect(merged.slice(0, 2).map((p) => p.rps)).toEqual([100, 100]);
+    expect(merged[2]?.rps).toBeCloseTo(130 / 1.3, 9);
+    // Without the run's end, the last interval is a whole one.
+    expect(t.snapshot().merged.map((p) => p.t)).toEqual([1, 2, 3, 4]);
   });
 
   it('doubles its interval instead of growing past maxPoints, keeping every total', () => {
     const t = new TimelineRecorder({ maxPoints: 4 });
     t.start(T0);
     for (let i = 0; i < 10; i++) {
-      t.record(
-        'a',
-        delta({ requests: i + 1, iterations: 1, durations: [i + 1] }),
-        T0 + i * 1000 + 500,
-      );
+      t.record('a', [interval(i, { requests: i + 1, iterations: 1, durations: [i + 1] })]);
     }
 
-    const { intervalS, merged, agents } = t.snapshot();
+    const { intervalS, merged, agents } = t.snapshot(9_500);
 
     expect(intervalS).toBe(4);
     expect(merged.length).toBeLessThanOrEqual(4);
@@ -115,64 +103,128 @@ describe('TimelineRecorder', () => {
     expect(merged[1]?.p95).toBe(h.percentile(0.95));
   });
 
-  it('reads an agent steady across deltas that straddle interval edges; a sliver joins the last interval', () => {
-    const t = new TimelineRecorder();
-    t.start(T0);
-    // 100 req/s, deltas about every second arriving on either side of the edges (filed by
-    // arrival alone they would read 0, 199, 0, 200, 31 requests), then a last one at 4.3 s.
-    const deltas: Array<[number, number]> = [
-      [1_020, 102],
-      [1_990, 97],
-      [3_010, 102],
-      [3_990, 98],
-      [4_300, 31],
-    ];
-    for (const [at, requests] of deltas) {
-      t.record('a', delta({ requests, vus: at === 4_300 ? 1 : undefined }), T0 + at);
-    }
-
-    const { merged } = t.snapshot();
-
-    expect(merged.map((p) => p.t)).toEqual([1, 2, 3, 4.3]);
-    for (const p of merged) expect(p.rps).toBeCloseTo(100, 9);
-    expect(sum(merged, (p) => p.iterations)).toBe(0);
-    // The first vus sample stands for the intervals before it.
-    expect(merged.map((p) => p.vus)).toEqual([1, 1, 1, 1]);
-  });
-
-  it('spreads a delta after an idle spell over two send intervals at most', () => {
-    const t = new TimelineRecorder({ maxSpanMs: 2_000 });
-    t.start(T0);
-    // Nothing for 5 s (agents send no empty delta), then a burst.
-    t.record('a', delta({ requests: 60 }), T0 + 6_000);
-
-    expect(t.snapshot().merged.map((p) => p.rps)).toEqual([0, 0, 0, 0, 30, 30]);
-  });
-
   it("reads VUs at an interval's end off the next interval's sample (k6 samples once a second)", () => {
     const t = new TimelineRecorder();
     t.start(T0);
-    // k6's sample at 0 s (no VU started yet) arrives before 1 s, its 1 s sample before 2 s.
-    t.record('a', delta({ requests: 10, vus: 0 }), T0 + 990);
-    t.record('a', delta({ requests: 10, vus: 3 }), T0 + 1_990);
-    t.record('a', delta({ requests: 10, vus: 3 }), T0 + 2_990);
-    t.record('a', delta({ requests: 10, vus: 1 }), T0 + 3_990);
+    t.record('a', [interval(0, { requests: 10, vus: 0 }), interval(1, { requests: 10, vus: 3 })]);
+    t.record('a', [interval(2, { requests: 10, vus: 3 }), interval(3, { requests: 10, vus: 1 })]);
 
-    expect(t.snapshot().merged.map((p) => p.vus)).toEqual([3, 3, 1, 1]);
+    expect(t.snapshot(4_000).merged.map((p) => p.vus)).toEqual([3, 3, 1, 1]);
   });
 
-  it('summarises the last completed intervals for a progress line', () => {
-    const t = new TimelineRecorder();
+  it('summarises the last complete intervals, less the transport delay, for a progress line', () => {
+    const t = new TimelineRecorder({ lagMs: 1_000 });
     expect(t.recent(5_000, T0)).toBeUndefined();
     t.start(T0);
-    t.record('a', delta({ requests: 100, failed: 10, vus: 4, durations: [5] }), T0 + 500);
-    t.record('b', delta({ requests: 300, vus: 6, durations: [7] }), T0 + 1_500);
-    t.record('b', delta({ requests: 999 }), T0 + 2_500); // the current, incomplete interval
+    t.record('a', [interval(0, { requests: 100, failed: 10, vus: 4, durations: [5] })]);
+    t.record('b', [interval(1, { requests: 300, vus: 6, durations: [7] })]);
+    t.record('b', [interval(2, { requests: 999 })]); // still filling at 3.6 s: not shown
 
-    const recent = t.recent(2_000, T0 + 2_600);
+    const recent = t.recent(2_000, T0 + 3_600);
 
     expect(recent).toMatchObject({ rps: 200, errorRate: 10 / 400, vus: 10 });
     expect(recent?.p95).toBeGreaterThan(6.5);
     expect(recent?.p95).toBeLessThanOrEqual(7);
+  });
+});
+
+/** A delta whose totals are the sum of its intervals, as an honest agent sends. */
+function honestDelta(intervals: IntervalContribution[]): MetricDelta {
+  const h = new Histogram();
+  for (const c of intervals) if (c.durations) h.mergeWire(c.durations);
+  const total = (f: (c: IntervalContribution) => number) => intervals.reduce((s, c) => s + f(c), 0);
+  const vus = intervals.flatMap((c) => (c.vus === undefined ? [] : [c.vus]));
+  const series: MetricDelta['series'] = [
+    { kind: 'total', metric: 'http_reqs', sink: { t: 'counter', sum: total((c) => c.requests) } },
+    {
+      kind: 'total',
+      metric: 'iterations',
+      sink: { t: 'counter', sum: total((c) => c.iterations) },
+    },
+    {
+      kind: 'total',
+      metric: 'http_req_failed',
+      sink: { t: 'rate', trues: total((c) => c.failed), total: total((c) => c.checked) },
+    },
+    { kind: 'total', metric: 'http_req_duration', sink: { t: 'trend', h: h.toWire() } },
+  ];
+  if (vus.length > 0) {
+    const [min, max] = [Math.min(...vus), Math.max(...vus)];
+    series.push({
+      kind: 'total',
+      metric: 'vus',
+      sink: { t: 'gauge', value: vus.at(-1) ?? 0, time: 1, min, max },
+    });
+  }
+  return { metrics: [], groups: [], series, timeline: intervals };
+}
+
+function at(delta: MetricDelta, index: number): IntervalContribution {
+  const c = delta.timeline?.[index];
+  if (!c) throw new Error(`the delta has no interval #${String(index)}`);
+  return c;
+}
+
+describe('timelineProblem (issue 18.1: what an agent may say of its intervals)', () => {
+  const honest = () =>
+    honestDelta([
+      interval(3, { requests: 10, failed: 2, iterations: 4, durations: [5, 9], vus: 2 }),
+      interval(4, { requests: 6, iterations: 3, durations: [7], vus: 3 }),
+    ]);
+
+  it("accepts an honest agent's intervals", () => {
+    expect(timelineProblem(honest(), 4)).toBeUndefined();
+    expect(timelineProblem({ ...honest(), timeline: undefined }, 0)).toBeUndefined();
+  });
+
+  it.each<[string, (d: MetricDelta) => void, RegExp]>([
+    [
+      'an interval later than the run has lasted',
+      (d) => (at(d, 1).i = 99),
+      /interval 99 is later than the run has lasted/,
+    ],
+    [
+      'intervals out of order',
+      (d) => (d.timeline as IntervalContribution[]).reverse(),
+      /out of order or repeated/,
+    ],
+    [
+      'more requests than its totals (inflating an interval)',
+      (d) => (at(d, 0).requests = 1_000),
+      /1006 http_reqs, its totals 16/,
+    ],
+    [
+      'iterations beyond its totals',
+      (d) => (at(d, 1).iterations += 1),
+      /8 iterations, its totals 7/,
+    ],
+    [
+      'failures beyond its totals',
+      (d) => (at(d, 1).failed = 5),
+      /7 http_req_failed failures, its totals 2/,
+    ],
+    [
+      'more failures than requests in an interval',
+      (d) => (at(d, 1).failed = 7),
+      /more failures than requests/,
+    ],
+    [
+      'durations outside its own samples',
+      (d) => {
+        const h = new Histogram();
+        h.add(5_000);
+        at(d, 1).durations = h.toWire();
+      },
+      /http_req_duration samples outside the delta's/,
+    ],
+    [
+      'more VUs than its vus samples',
+      (d) => (at(d, 1).vus = 500),
+      /more VUs than the delta's vus samples/,
+    ],
+  ])('refuses %s', (_, tamper, message) => {
+    const delta = honest();
+    tamper(delta);
+    expect(timelineProblem(delta, 4)).toMatch(message);
   });
 });

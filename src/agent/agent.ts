@@ -262,8 +262,12 @@ export class Agent {
     });
     const secrets = await agentSecretSources(assignment.secretSources, this.#o.workDir);
     if (assignment.metrics.transport === 'cloud') {
+      const pump = this.#pump;
       this.#ingest = await CloudIngest.start({
-        onSeries: (series) => aggregator.ingestCloud(series),
+        onSeries: (series) => {
+          aggregator.ingestCloud(series);
+          pump.nudge();
+        },
         warn: (m) => this.#log.warning(m),
       });
       this.#log.debug(`k6's cloud output pushes its metrics to ${this.#ingest.url}`);
@@ -362,6 +366,7 @@ export class Agent {
     const { api } = this.#requireK6();
     const startLocalMs = at - this.#clock.offsetMs;
     this.#startLocalMs = startLocalMs;
+    this.#aggregator?.setStart(startLocalMs);
     this.#startSampler(api, startLocalMs, tickPhaseMs);
     const waitMs = startLocalMs - Date.now();
     if (waitMs > 0) await sleep(waitMs, undefined, { signal: this.#stopped.signal });

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 import { errorMessage } from '../errors.js';
-import { decodeCloudPush, type CloudSeries } from './cloud-wire.js';
+import { CLOUD_AGGREGATION_PERIOD_MS, decodeCloudPush, type CloudSeries } from './cloud-wire.js';
 
 export interface CloudIngestOptions {
   /** Receives every decoded push, in arrival order. */
@@ -22,7 +22,7 @@ export interface CloudIngestOptions {
  * prints in place of a cloud link.
  */
 const RUN_CONFIG = {
-  aggregationPeriod: '1s',
+  aggregationPeriod: `${String(CLOUD_AGGREGATION_PERIOD_MS / 1000)}s`,
   aggregationWaitPeriod: '1s',
   metricPushInterval: '100ms',
   tracesEnabled: false,

@@ -39,6 +39,12 @@ export interface CloudSeries {
   values: CloudValue[];
 }
 
+/**
+ * The aggregation period the agent's ingest asks k6 for (cloud-ingest.ts):
+ * each value covers this long from its `timeMs`, on k6's whole seconds.
+ */
+export const CLOUD_AGGREGATION_PERIOD_MS = 1_000;
+
 /** Largest decompressed push accepted: k6 splits pushes at 1,000 series. */
 export const MAX_CLOUD_PUSH_BYTES = 64 * 1024 * 1024;
 

@@ -13,6 +13,7 @@ import { PACKAGE_VERSION } from '../version.js';
 import { tickPhaseMs } from '../metrics/instance-gauges.js';
 import {
   PROTOCOL_VERSION,
+  TIMELINE_INTERVAL_MS,
   type AgentEvent,
   type EventReport,
   type MetricsPlan,
@@ -46,6 +47,13 @@ export interface CoordinatorOptions {
   livenessTimeoutMs?: number;
   /** How far ahead the common start instant is announced. */
   startLeadMs?: number;
+  /**
+   * The start instant is a multiple of this on the coordinator's clock
+   * (default: the time series' interval, a whole second): k6's cloud output
+   * aggregates per whole second of its machine's clock, so its buckets then
+   * match the time series' intervals (issue 18).
+   */
+  startAlignMs?: number;
   onAgentLoss?: 'abort' | 'continue';
   /**
    * Longest the run may take from setup() to the end (./deadline.ts): past
@@ -59,6 +67,11 @@ export interface CoordinatorOptions {
   metrics?: RunMetrics;
   /** How often thresholds are evaluated during the run (k6: every 2 s). */
   thresholdIntervalMs?: number;
+  /**
+   * With abortOnFail thresholds, they are also evaluated when deltas arrive,
+   * at most once per this many ms (deltas of many agents share one evaluation).
+   */
+  arrivalEvaluationGapMs?: number;
   /** How often a progress line is logged while the run runs (default 5 s; 0: never). */
   progressIntervalMs?: number;
   log: Logger;
@@ -92,6 +105,8 @@ export interface RunMetrics {
    * (`final` false) metrics without samples are skipped.
    */
   evaluate(durationMs: number, final: boolean): ThresholdVerdict;
+  /** Some threshold has abortOnFail (and thresholds are on): worth evaluating as data arrives. */
+  readonly abortsOnFail?: boolean;
 }
 
 /** What a progress line shows besides the agents. */
@@ -129,6 +144,9 @@ export class Coordinator {
   readonly #metrics: RunMetrics | undefined;
   readonly #clock = new RunClock();
   #thresholdsBreached: readonly string[] = [];
+  /** An evaluation on arrival is scheduled; when the last evaluation ran. */
+  #evaluationDue = false;
+  #lastEvaluationMs = -Infinity;
   readonly #log: Logger;
   readonly #timers: Timers;
   readonly #agents: AgentRecord[] = [];
@@ -158,6 +176,8 @@ export class Coordinator {
       pollHoldMs,
       livenessTimeoutMs: options.livenessTimeoutMs ?? pollHoldMs + 15_000,
       startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,
+      startAlignMs: options.startAlignMs ?? TIMELINE_INTERVAL_MS,
+      arrivalEvaluationGapMs: options.arrivalEvaluationGapMs ?? 250,
       onAgentLoss: options.onAgentLoss ?? 'abort',
       thresholdIntervalMs: options.thresholdIntervalMs ?? 2_000,
       progressIntervalMs: options.progressIntervalMs ?? 5_000,
@@ -329,6 +349,26 @@ export class Coordinator {
     }
     for (const breach of breaches) this.#log.warning(limitMessage(agent.label, breach));
     agent.metricSeq.accept(report.seq, digest);
+    this.#evaluateSoon();
+  }
+
+  /**
+   * An abortOnFail threshold reacts to data as it arrives, not only on k6's
+   * 2 s tick: one evaluation at most every arrivalEvaluationGapMs, however
+   * many agents sent deltas meanwhile (1,000 agents: still ≤ 4 a second).
+   * k6's own rules hold: delayAbortEval counts run time, and thresholds
+   * without samples are skipped until the end.
+   */
+  #evaluateSoon(): void {
+    if (this.#evaluationDue || this.#metrics?.abortsOnFail !== true) return;
+    const startAt = this.#clock.startAt;
+    if (this.#phase !== 'running' || startAt === undefined || this.#timers.now() < startAt) return;
+    this.#evaluationDue = true;
+    const waitMs = this.#lastEvaluationMs + this.#o.arrivalEvaluationGapMs - this.#timers.now();
+    this.#after(Math.max(0, waitMs), () => {
+      this.#evaluationDue = false;
+      this.#checkThresholds();
+    });
   }
 
   /**
@@ -408,6 +448,11 @@ export class Coordinator {
   /** What setup() returned (null until it ran, or with --no-setup). */
   get setupData(): unknown {
     return this.#setupData ?? undefined;
+  }
+
+  /** From the start instant to the last agent's end, once the run is over. */
+  get runMs(): number | undefined {
+    return this.#clock.runMs;
   }
 
   /** Test run duration so far, as one k6 would count it (./run-clock.ts). */
@@ -629,9 +674,11 @@ export class Coordinator {
 
   #start(): void {
     this.#phase = 'running';
-    const at = this.#timers.now() + this.#o.startLeadMs;
+    const now = this.#timers.now();
+    const align = Math.max(1, this.#o.startAlignMs);
+    const at = Math.ceil((now + this.#o.startLeadMs) / align) * align;
     this.#log.info(
-      `every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`,
+      `every agent has the setup data; starting all at once in ${String(at - now)} ms`,
     );
     const live = this.#live();
     this.#clock.started(at);
@@ -643,7 +690,7 @@ export class Coordinator {
     });
     // As in k6, thresholds are checked every 2 s of the run, which begins at the start instant.
     if (this.#metrics) {
-      this.#after(this.#o.startLeadMs, () =>
+      this.#after(at - now, () =>
         this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds()),
       );
     }
@@ -674,6 +721,7 @@ export class Coordinator {
   /** k6's periodic threshold run: an abortOnFail crossing stops the run with 99. */
   #checkThresholds(): void {
     if (!this.#metrics || (this.#phase !== 'running' && this.#phase !== 'stopping')) return;
+    this.#lastEvaluationMs = this.#timers.now();
     const verdict = this.#metrics.evaluate(this.runDurationMs, false);
     if (!verdict.abort || this.#phase !== 'running') return;
     this.abort({

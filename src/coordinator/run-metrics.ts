@@ -1,10 +1,11 @@
+import { K6DistributedError } from '../errors.js';
 import type { K6Options } from '../k6/archive.js';
 import type { RunFlags } from '../k6/run-flags.js';
 import type { LimitBreach } from '../metrics/agent-budget.js';
 import { createSink } from '../metrics/sinks.js';
 import { PlausibilityGuard } from '../metrics/plausibility.js';
 import { MetricStore } from '../metrics/store.js';
-import { TimelineRecorder } from '../metrics/timeline.js';
+import { TimelineRecorder, timelineProblem } from '../metrics/timeline.js';
 import type { MetricInfo, Sink } from '../metrics/types.js';
 import type {
   MetricsPlan,
@@ -23,6 +24,18 @@ const EXPECTED_RESPONSE = {
   metric: 'http_req_duration',
   tags: { expected_response: 'true' },
 } as const satisfies SubmetricSpec;
+
+/**
+ * How far past the run's age an agent may date samples: its clock offset is
+ * measured and taken off at the start, so only a clock step since counts.
+ */
+const TIMELINE_SKEW_MS = 10_000;
+/**
+ * How long after an interval ends its last samples arrive: the agent's send
+ * interval, and on the cloud transport k6's own aggregation (a bucket is
+ * pushed 1–2 s after it began).
+ */
+const CLOUD_DELAY_MS = 2_000;
 
 const DEFAULT_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
 
@@ -56,6 +69,8 @@ export class CoordinatorMetrics implements RunMetrics {
   /** Per-interval series of the run, merged and per agent. */
   readonly timeline: TimelineRecorder;
   readonly #sets: readonly ThresholdSet[];
+  /** Some threshold has abortOnFail: the coordinator then evaluates as deltas arrive. */
+  readonly abortsOnFail: boolean;
   readonly #evaluator: ThresholdEvaluator | undefined;
   readonly #o: RunMetricsOptions;
   readonly #guard: PlausibilityGuard;
@@ -66,10 +81,10 @@ export class CoordinatorMetrics implements RunMetrics {
     this.#o = options;
     this.#guard = new PlausibilityGuard({ writtenBuiltins: options.writtenBuiltins });
     this.#sinceMs = (options.now ?? Date.now)();
-    // Intervals as long as the agents' send interval (finer ones would alias: an agent's
-    // delta in one, none in the next); a delta's requests spread over at most two.
     const intervalMs = options.intervalMs ?? 1_000;
-    this.timeline = new TimelineRecorder({ bucketMs: intervalMs, maxSpanMs: 2 * intervalMs });
+    this.timeline = new TimelineRecorder({
+      lagMs: intervalMs + (options.transport === 'cloud' ? CLOUD_DELAY_MS : 0),
+    });
     this.#sets = parseThresholdsOption(options.options.thresholds ?? {});
     const submetrics = new Map<string, SubmetricSpec>([[EXPECTED_RESPONSE.key, EXPECTED_RESPONSE]]);
     for (const set of this.#sets) {
@@ -90,16 +105,26 @@ export class CoordinatorMetrics implements RunMetrics {
       declared: options.scriptMetrics,
     });
     this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
+    this.abortsOnFail =
+      this.#evaluator !== undefined &&
+      this.#sets.some((set) => set.thresholds.some((t) => t.abortOnFail));
   }
 
   apply(agentId: string, report: MetricsReport, atMs: number): LimitBreach[] {
+    const latest = this.timeline.latestIndex(atMs, TIMELINE_SKEW_MS);
+    const problem = timelineProblem(report.delta, latest);
+    if (problem !== undefined) {
+      throw new K6DistributedError('BAD_REQUEST', `invalid metric delta (timeline): ${problem}`, {
+        data: { rule: 'timeline' },
+      });
+    }
     const record = this.#guard.check(agentId, report.delta, {
       submetricParent: (key) => this.store.submetricSpecs.get(key)?.metric,
       ageMs: atMs - this.#sinceMs,
     });
     const breaches = this.store.apply(agentId, report.delta);
     record();
-    this.timeline.record(agentId, report.delta, atMs);
+    this.timeline.record(agentId, report.delta.timeline ?? []);
     return breaches;
   }
 

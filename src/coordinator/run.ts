@@ -226,7 +226,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
       setupData: coordinator.setupData,
       isStdOutTTY: options.output?.isTTY ?? false,
     });
-    const timeline = metrics.timeline.snapshot();
+    const timeline = metrics.timeline.snapshot(coordinator.runMs);
     const output = options.output;
     if (output) {
       const print = () =>

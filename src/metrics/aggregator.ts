@@ -8,6 +8,8 @@ import {
 } from '../protocol/messages.js';
 import type { CloudSeries, CloudValue } from '../agent/cloud-wire.js';
 import { builtinMetric } from './builtin.js';
+import { IntervalRecorder } from './intervals.js';
+import { K6TimeReader } from './k6-time.js';
 import { createSink, isPlausibleSample, SAMPLE_LIMIT, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, ValueType } from './types.js';
 
@@ -67,6 +69,9 @@ export class MetricAggregator {
   #ticks = new Map<string, TickPoint[]>();
   #malformed = 0;
   #samples = 0;
+  /** The charted metrics by the time k6 gives their samples (issue 18). */
+  readonly #intervals = new IntervalRecorder();
+  readonly #times = new K6TimeReader();
 
   constructor(plan: MetricsPlan, warn: (message: string) => void) {
     this.#plan = plan;
@@ -147,6 +152,22 @@ export class MetricAggregator {
     const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
     const passed = value !== 0 ? 1 : 0;
     this.#series(info, data.tags ?? {}, (sink) => sink.add(value, time), [passed, 1 - passed]);
+    this.#chartPoint(metric, data.time, value);
+  }
+
+  /** The start instant on this machine's clock: the time series counts from it. */
+  setStart(startLocalMs: number): void {
+    this.#intervals.setStart(startLocalMs);
+  }
+
+  #chartPoint(metric: string, time: string, value: number): void {
+    if (IntervalRecorder.charts(metric))
+      this.#intervals.sample(metric, this.#times.ms(time), value);
+  }
+
+  #chartCloud(s: CloudSeries): void {
+    if (!IntervalRecorder.charts(s.metric)) return;
+    for (const v of s.values) this.#intervals.cloud(s.metric, v);
   }
 
   /**
@@ -164,6 +185,7 @@ export class MetricAggregator {
         this.#samples += v.type === 'counter' ? 1 : v.type === 'rate' ? v.total : v.count;
         this.#series(info, s.tags, cloudApply(v), checks);
       }
+      this.#chartCloud(s);
     }
   }
 
@@ -309,6 +331,7 @@ export class MetricAggregator {
       groups: this.#newGroups,
       series,
     };
+    if (!this.#intervals.idle) delta.timeline = this.#intervals.take();
     this.#newDefs = [];
     this.#newGroups = [];
     this.#totals = new Map();
@@ -325,6 +348,7 @@ export class MetricAggregator {
       this.#totals.size === 0 &&
       this.#checks.size === 0 &&
       this.#ticks.size === 0 &&
+      this.#intervals.idle &&
       this.#newGroups.length === 0 &&
       this.#newDefs.length === 0
     );

@@ -1,15 +1,15 @@
-import { Histogram, wirePercentile, type HistogramWire } from './histogram.js';
-import type { MetricDelta } from '../protocol/messages.js';
+import { Histogram, wirePercentile } from './histogram.js';
+import {
+  TIMELINE_INTERVAL_MS,
+  type IntervalContribution,
+  type MetricDelta,
+} from '../protocol/messages.js';
 
 /** One interval of the run: what happened in it, merged or for one agent. */
 export interface TimelinePoint {
   /** Seconds from the start instant to the end of the interval (of the run, for the last). */
   t: number;
-  /**
-   * http_reqs per second over the interval: each delta's requests spread
-   * evenly over the time it covers (since the agent's previous delta), so an
-   * interval that got two deltas, or none, still reads the agent's rate.
-   */
+  /** http_reqs per second over the interval: the requests k6 stamped in it. */
   rps: number;
   /** Active VUs at the end of the interval (k6's `vus` gauge; summed over agents). */
   vus: number;
@@ -39,8 +39,6 @@ export interface RecentLoad {
 
 interface Bucket {
   requests: number;
-  /** Requests made in the interval, estimated from the deltas' time spans. */
-  spread: number;
   iterations: number;
   failed: number;
   checked: number;
@@ -52,83 +50,39 @@ interface Bucket {
   vus?: number;
 }
 
-const emptyBucket = (): Bucket => ({
-  requests: 0,
-  spread: 0,
-  iterations: 0,
-  failed: 0,
-  checked: 0,
-});
-
-/** What one delta contributes to an interval. */
-interface Contribution {
-  requests: number;
-  iterations: number;
-  failed: number;
-  checked: number;
-  durations?: HistogramWire;
-  vus?: number;
-}
-
-function contributionOf(delta: MetricDelta): Contribution {
-  const c: Contribution = { requests: 0, iterations: 0, failed: 0, checked: 0 };
-  for (const series of delta.series) {
-    if (series.kind !== 'total') continue;
-    const sink = series.sink;
-    switch (series.metric) {
-      case 'http_reqs':
-        if (sink.t === 'counter') c.requests = sink.sum;
-        break;
-      case 'iterations':
-        if (sink.t === 'counter') c.iterations = sink.sum;
-        break;
-      case 'http_req_failed':
-        if (sink.t === 'rate') [c.failed, c.checked] = [sink.trues, sink.total];
-        break;
-      case 'http_req_duration':
-        if (sink.t === 'trend') c.durations = sink.h;
-        break;
-      case 'vus':
-        if (sink.t === 'gauge' && sink.empty !== true) c.vus = sink.value;
-        break;
-      default:
-    }
-  }
-  return c;
-}
+const emptyBucket = (): Bucket => ({ requests: 0, iterations: 0, failed: 0, checked: 0 });
 
 /**
- * Per-interval time series of a run (issue: reports over time), fed with the
- * agents' deltas as they arrive: a delta covers the agent's last interval, so
- * it is filed under the interval of its arrival. Intervals start at `bucketMs`
- * and double (neighbours merged) whenever there would be more than
- * `maxPoints`, so a long run keeps a bounded series. Merged intervals keep a
- * histogram of http_req_duration (exact p(95) within the histogram's error);
- * per-agent intervals keep only the agent's own p(95) (read off its delta's
- * buckets, see `wirePercentile`), and a downsampled
- * interval's p(95) is the request-weighted mean of its halves (an estimate,
- * as merging percentiles cannot be exact).
+ * Per-interval time series of a run (issue 8), filed by the time k6 gave
+ * each sample (issue 18): every agent's delta says what its k6 stamped in
+ * which interval since the start instant (IntervalContribution), so an
+ * interval holds exactly its samples, whenever they arrive. Intervals start
+ * at `bucketMs` and double (neighbours merged) whenever there would be more
+ * than `maxPoints`, so a long run keeps a bounded series. Merged intervals
+ * keep a histogram of http_req_duration (exact p(95) within the histogram's
+ * error); per-agent intervals keep only the agent's own p(95) (read off its
+ * interval's buckets, see `wirePercentile`), and a downsampled interval's
+ * p(95) is the request-weighted mean of its halves (an estimate, as merging
+ * percentiles cannot be exact).
  */
 export class TimelineRecorder {
+  /** The agents' interval: contributions' `i` count these. */
+  readonly #baseMs: number;
   #bucketMs: number;
   readonly #maxPoints: number;
+  /** How far behind the clock intervals are complete (the transport's delay). */
+  readonly #lagMs: number;
   #startMs: number | undefined;
   #merged: Bucket[] = [];
   readonly #agents = new Map<string, Bucket[]>();
-  /** Each agent's latest `vus` value. */
-  readonly #vus = new Map<string, number>();
-  /** When each agent's latest delta arrived: where its next delta's time span starts. */
-  readonly #lastAt = new Map<string, number>();
-  /** The latest arrival: the end of the series. */
-  #endMs = -Infinity;
+  /** Each agent's latest `vus` value, and the interval it is of. */
+  readonly #vus = new Map<string, { i: number; vus: number }>();
 
-  /** The longest span one delta's requests are spread over. */
-  readonly #maxSpanMs: number;
-
-  constructor(options: { bucketMs?: number; maxPoints?: number; maxSpanMs?: number } = {}) {
-    this.#bucketMs = options.bucketMs ?? 1_000;
-    this.#maxSpanMs = options.maxSpanMs ?? 2_000;
+  constructor(options: { bucketMs?: number; maxPoints?: number; lagMs?: number } = {}) {
+    this.#baseMs = options.bucketMs ?? TIMELINE_INTERVAL_MS;
+    this.#bucketMs = this.#baseMs;
     this.#maxPoints = Math.max(2, options.maxPoints ?? 600);
+    this.#lagMs = options.lagMs ?? 0;
   }
 
   /** The common start instant (coordinator clock, epoch ms). */
@@ -140,41 +94,49 @@ export class TimelineRecorder {
     return this.#startMs !== undefined;
   }
 
-  /** Files one agent's delta under the interval `atMs` falls in. */
-  record(agentId: string, delta: MetricDelta, atMs: number): void {
-    if (this.#startMs === undefined) return;
-    const c = contributionOf(delta);
-    let index = Math.max(0, Math.floor((atMs - this.#startMs) / this.#bucketMs));
-    while (index >= this.#maxPoints) {
-      this.#downsample();
-      index = Math.floor(index / 2);
+  /** The latest interval a contribution may name at `nowMs`, with `skewMs` of clock leeway. */
+  latestIndex(nowMs: number, skewMs: number): number {
+    if (this.#startMs === undefined) return 0;
+    return Math.max(0, Math.floor((nowMs - this.#startMs + skewMs) / this.#baseMs));
+  }
+
+  /** Files one agent's intervals (validated first: see `timelineProblem`). */
+  record(agentId: string, contributions: readonly IntervalContribution[]): void {
+    for (const c of contributions) {
+      let index = Math.floor((c.i * this.#baseMs) / this.#bucketMs);
+      while (index >= this.#maxPoints) {
+        this.#downsample();
+        index = Math.floor(index / 2);
+      }
+      const merged = bucketAt(this.#merged, index);
+      add(merged, c);
+      if (c.durations && c.durations.count > 0) {
+        (merged.durations ??= new Histogram()).mergeWire(c.durations);
+      }
+      let agentBuckets = this.#agents.get(agentId);
+      if (!agentBuckets) this.#agents.set(agentId, (agentBuckets = []));
+      const own = bucketAt(agentBuckets, index);
+      const before = own.requests;
+      add(own, c);
+      if (c.durations && c.durations.count > 0) {
+        const p95 = wirePercentile(c.durations, 0.95);
+        own.p95 = weighted(own.p95, before, p95, c.requests || c.durations.count);
+      }
+      const latest = this.#vus.get(agentId);
+      if (c.vus !== undefined && (latest === undefined || c.i >= latest.i)) {
+        this.#vus.set(agentId, { i: c.i, vus: c.vus });
+      }
     }
-    const merged = bucketAt(this.#merged, index);
-    add(merged, c);
-    if (c.durations && c.durations.count > 0) {
-      (merged.durations ??= new Histogram()).mergeWire(c.durations);
-    }
-    let agentBuckets = this.#agents.get(agentId);
-    if (!agentBuckets) this.#agents.set(agentId, (agentBuckets = []));
-    const own = bucketAt(agentBuckets, index);
-    const before = own.requests;
-    add(own, c);
-    this.#spread(agentId, agentBuckets, c.requests, atMs);
-    if (c.durations && c.durations.count > 0) {
-      const p95 = wirePercentile(c.durations, 0.95);
-      own.p95 = weighted(own.p95, before, p95, c.requests || c.durations.count);
-    }
-    // add() kept the interval's vus; this is the agent's latest for progress lines.
-    if (c.vus !== undefined) this.#vus.set(agentId, c.vus);
   }
 
   /**
-   * The last `windowMs` of completed intervals before `nowMs`, merged: what a
-   * progress line shows. Undefined before the start.
+   * The last `windowMs` of complete intervals before `nowMs` (less the
+   * transport's delay), merged: what a progress line shows. Undefined before
+   * the start.
    */
   recent(windowMs: number, nowMs: number): RecentLoad | undefined {
     if (this.#startMs === undefined) return undefined;
-    const current = Math.floor((nowMs - this.#startMs) / this.#bucketMs);
+    const current = Math.floor((nowMs - this.#lagMs - this.#startMs) / this.#bucketMs);
     const count = Math.max(1, Math.round(windowMs / this.#bucketMs));
     const from = Math.max(0, current - count);
     const window = emptyBucket();
@@ -182,12 +144,7 @@ export class TimelineRecorder {
     for (let i = from; i < current; i++) {
       const b = this.#merged[i];
       if (!b) continue;
-      add(window, {
-        requests: b.requests,
-        iterations: b.iterations,
-        failed: b.failed,
-        checked: b.checked,
-      });
+      add(window, b);
       if (b.durations) durations.merge(b.durations);
     }
     const seconds = (Math.max(1, current - from) * this.#bucketMs) / 1000;
@@ -195,22 +152,24 @@ export class TimelineRecorder {
       rps: window.requests / seconds,
       p95: durations.isEmpty() ? null : durations.percentile(0.95),
       errorRate: window.checked > 0 ? window.failed / window.checked : null,
-      vus: [...this.#vus.values()].reduce((a, b) => a + b, 0),
+      vus: [...this.#vus.values()].reduce((a, b) => a + b.vus, 0),
     };
   }
 
   /**
-   * The series so far; an interval without data reads as zero load. The last
-   * interval ends at the latest arrival; shorter than half an interval, it
-   * joins the one before (a sliver's rate is noise).
+   * The series so far; an interval without data reads as zero load. With
+   * `runMs` (the start instant to the run's end), the last interval ends
+   * there; shorter than half an interval, it joins the one before (a
+   * sliver's rate is noise).
    */
-  snapshot(): Timeline {
+  snapshot(runMs?: number): Timeline {
     const length = Math.max(
       this.#merged.length,
       ...[...this.#agents.values()].map((b) => b.length),
     );
     const intervalS = this.#bucketMs / 1000;
-    const endS = (this.#endMs - (this.#startMs ?? 0)) / 1000;
+    const runS = runMs === undefined ? undefined : runMs / 1000;
+    const endS = runS !== undefined && runS > (length - 1) * intervalS ? runS : length * intervalS;
     const sliver = endS - (length - 1) * intervalS;
     const fold = length >= 2 && sliver >= 0 && sliver < intervalS / 2;
     const view = (buckets: readonly Bucket[]): Bucket[] => {
@@ -244,31 +203,6 @@ export class TimelineRecorder {
     return { intervalS, merged, agents };
   }
 
-  /**
-   * Spreads a delta's requests evenly over the span it covers: from the
-   * agent's previous delta (or the start) to its arrival, at most the last
-   * `maxSpanMs` (agents send nothing while idle: a delta after a quiet spell
-   * holds only its last interval's requests).
-   */
-  #spread(agentId: string, agentBuckets: Bucket[], requests: number, atMs: number): void {
-    const start = this.#startMs ?? atMs;
-    const previous = Math.max(start, this.#lastAt.get(agentId) ?? start);
-    const to = Math.max(previous, atMs);
-    const from = Math.max(previous, to - this.#maxSpanMs);
-    this.#lastAt.set(agentId, to);
-    this.#endMs = Math.max(this.#endMs, to);
-    if (requests === 0) return;
-    const first = Math.floor((from - start) / this.#bucketMs);
-    const last = Math.max(first, Math.ceil((to - start) / this.#bucketMs) - 1);
-    for (let i = first; i <= last; i++) {
-      const lo = Math.max(from, start + i * this.#bucketMs);
-      const hi = Math.min(to, start + (i + 1) * this.#bucketMs);
-      const share = to > from ? (requests * (hi - lo)) / (to - from) : requests;
-      bucketAt(agentBuckets, i).spread += share;
-      bucketAt(this.#merged, i).spread += share;
-    }
-  }
-
   #downsample(): void {
     this.#bucketMs *= 2;
     this.#merged = pairUp(this.#merged);
@@ -276,12 +210,94 @@ export class TimelineRecorder {
   }
 }
 
+/** What a delta's totals hold of the charted metrics, to bound its intervals by. */
+interface ChartedTotals {
+  requests: number;
+  iterations: number;
+  failed: number;
+  checked: number;
+  durations?: { count: number; min: number; max: number };
+  vusMax?: number;
+}
+
+function chartedTotals(delta: MetricDelta): ChartedTotals {
+  const t: ChartedTotals = { requests: 0, iterations: 0, failed: 0, checked: 0 };
+  for (const series of delta.series) {
+    if (series.kind !== 'total') continue;
+    const sink = series.sink;
+    if (series.metric === 'http_reqs' && sink.t === 'counter') t.requests = sink.sum;
+    else if (series.metric === 'iterations' && sink.t === 'counter') t.iterations = sink.sum;
+    else if (series.metric === 'http_req_failed' && sink.t === 'rate') {
+      [t.failed, t.checked] = [sink.trues, sink.total];
+    } else if (series.metric === 'http_req_duration' && sink.t === 'trend') {
+      t.durations = { count: sink.h.count, min: sink.h.min, max: sink.h.max };
+    } else if (series.metric === 'vus' && sink.t === 'gauge' && sink.empty !== true) {
+      t.vusMax = sink.max;
+    }
+  }
+  return t;
+}
+
+/** Sums of the same samples, added in another order, may differ in the last bits. */
+const within = (part: number, total: number) => part <= total + Math.abs(total) * 1e-9 + 1e-9;
+
+/**
+ * Why a delta's intervals cannot be true (issue 18's trust model), or
+ * undefined: intervals in ascending order, none later than `latestIndex`,
+ * and together no more than the delta's own totals (an agent's intervals
+ * hold its own samples, nothing it did not also count). So an agent can
+ * place only its own share, and only within the run.
+ */
+export function timelineProblem(delta: MetricDelta, latestIndex: number): string | undefined {
+  const intervals = delta.timeline ?? [];
+  if (intervals.length === 0) return undefined;
+  const totals = chartedTotals(delta);
+  const sum = { requests: 0, iterations: 0, failed: 0, checked: 0, durations: 0 };
+  let previous = -1;
+  for (const c of intervals) {
+    if (c.i <= previous) return `interval ${String(c.i)} is out of order or repeated`;
+    previous = c.i;
+    if (c.i > latestIndex) {
+      return `interval ${String(c.i)} is later than the run has lasted (interval ${String(latestIndex)})`;
+    }
+    if (c.failed > c.checked) return `interval ${String(c.i)} has more failures than requests`;
+    sum.requests += c.requests;
+    sum.iterations += c.iterations;
+    sum.failed += c.failed;
+    sum.checked += c.checked;
+    const d = c.durations;
+    if (d && d.count > 0) {
+      sum.durations += d.count;
+      const all = totals.durations;
+      if (!all || d.min < all.min || d.max > all.max) {
+        return `interval ${String(c.i)} has http_req_duration samples outside the delta's`;
+      }
+    }
+    if (c.vus !== undefined && (totals.vusMax === undefined || c.vus > totals.vusMax)) {
+      return `interval ${String(c.i)} has more VUs than the delta's vus samples`;
+    }
+  }
+  const over = (
+    [
+      ['http_reqs', sum.requests, totals.requests],
+      ['iterations', sum.iterations, totals.iterations],
+      ['http_req_failed failures', sum.failed, totals.failed],
+      ['http_req_failed samples', sum.checked, totals.checked],
+      ['http_req_duration samples', sum.durations, totals.durations?.count ?? 0],
+    ] as const
+  ).find(([, part, total]) => !within(part, total));
+  return over && `its intervals hold ${String(over[1])} ${over[0]}, its totals ${String(over[2])}`;
+}
+
 function bucketAt(buckets: Bucket[], index: number): Bucket {
   while (buckets.length <= index) buckets.push(emptyBucket());
   return buckets[index] as Bucket;
 }
 
-function add(b: Bucket, c: Contribution): void {
+function add(
+  b: Bucket,
+  c: Pick<Bucket, 'requests' | 'iterations' | 'failed' | 'checked' | 'vus'>,
+): void {
   b.requests += c.requests;
   b.iterations += c.iterations;
   b.failed += c.failed;
@@ -313,7 +329,6 @@ function pairUp(buckets: readonly Bucket[]): Bucket[] {
 function mergeBuckets(a: Bucket, b: Bucket): Bucket {
   const m: Bucket = {
     requests: a.requests + b.requests,
-    spread: a.spread + b.spread,
     iterations: a.iterations + b.iterations,
     failed: a.failed + b.failed,
     checked: a.checked + b.checked,
@@ -357,7 +372,7 @@ function point(
 ) {
   return {
     t: i * intervalS + elapsedS,
-    rps: b.spread / elapsedS,
+    rps: b.requests / elapsedS,
     vus,
     p95,
     errorRate: b.checked > 0 ? b.failed / b.checked : null,

@@ -6,12 +6,13 @@
  */
 import { z } from 'zod';
 
+import { histogramWireSchema } from '../metrics/histogram.js';
 import { wireSinkSchema } from '../metrics/sinks.js';
 import { printableText as printable } from '../runtime/printable.js';
 import { setupDataProblem } from './setup-data.js';
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 const MAX_TAGS = 32;
 const name = z.string().min(1).max(128);
@@ -57,6 +58,8 @@ export const METRIC_LIMITS = {
   maxTicksPerDelta: 3_600,
   /** Distinct metric definitions in one delta, and in the whole run. */
   maxMetrics: 10_000,
+  /** Intervals of the time series one delta adds to (older ones fold into the next). */
+  maxIntervalsPerDelta: 300,
 } as const;
 
 const metricName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
@@ -313,6 +316,32 @@ export type SeriesDelta = z.infer<typeof SeriesDelta>;
 /** One `ticks` sample: [ms after the start instant, value], `0` third when k6's run was over. */
 export type TickPoint = [number, number] | [number, number, 0];
 
+/**
+ * The time series' interval (metrics/timeline.ts): k6's cloud output
+ * aggregates per whole second, so finer intervals could not be exact.
+ */
+export const TIMELINE_INTERVAL_MS = 1_000;
+
+/**
+ * What one delta adds to one interval of the time series (issue 18): the
+ * charted samples k6 stamped in interval `i` (plan.intervalMs long, counted
+ * from the start instant on the agent's clock) whichever delta they come in.
+ */
+export const IntervalContribution = z.strictObject({
+  i: z.int().nonnegative().max(100_000_000),
+  /** http_reqs and iterations: their counters' sums. */
+  requests: z.number().nonnegative(),
+  iterations: z.number().nonnegative(),
+  /** http_req_failed: failures among `checked` samples. */
+  failed: z.int().nonnegative(),
+  checked: z.int().nonnegative(),
+  /** http_req_duration's samples. */
+  durations: histogramWireSchema.optional(),
+  /** k6's `vus` gauge, its last value in the interval. */
+  vus: z.int().nonnegative().optional(),
+});
+export type IntervalContribution = z.infer<typeof IntervalContribution>;
+
 /** Everything an agent's k6 measured since the previous delta. Deltas add up. */
 export const MetricDelta = z.strictObject({
   /** Definitions of the metrics in `series` (k6's JSON "Metric" lines). */
@@ -320,6 +349,8 @@ export const MetricDelta = z.strictObject({
   /** Group paths (k6's `group` tag values) first seen in this delta, in order. */
   groups: z.array(tagValue).max(METRIC_LIMITS.maxParts),
   series: z.array(SeriesDelta).max(METRIC_LIMITS.maxSeriesPerDelta),
+  /** The charted metrics' samples of this delta by interval, oldest first (issue 18). */
+  timeline: z.array(IntervalContribution).max(METRIC_LIMITS.maxIntervalsPerDelta).optional(),
 });
 export type MetricDelta = z.infer<typeof MetricDelta>;
 
