@@ -47,11 +47,27 @@ describe('IntervalRecorder (issue 18.1)', () => {
 
     expect(taken.map((c) => c.i)).toEqual([0, 1, 2]);
     expect(taken[0]).toMatchObject({ requests: 2, failed: 1, checked: 1, iterations: 0 });
-    expect(taken[0]?.durations?.count).toBe(1);
+    expect(taken[0]?.durations).toMatchObject({ count: 1, min: 12, max: 12 });
     expect(taken[1]).toMatchObject({ requests: 1, failed: 0, checked: 1 });
     expect(taken[2]).toMatchObject({ requests: 0, iterations: 1, vus: 3 });
     expect(r.idle).toBe(true);
     expect(r.take()).toEqual([]);
+  });
+
+  it("names the delta's own durations `total` when one interval holds them all", () => {
+    const r = new IntervalRecorder();
+    r.setStart(START);
+    r.sample('http_req_duration', START + 10, 3);
+    r.sample('http_req_duration', START + 20, 4);
+    expect(r.take(2)).toEqual([
+      { i: 0, requests: 0, iterations: 0, failed: 0, checked: 0, durations: 'total' },
+    ]);
+    r.sample('http_req_duration', START + 10, 3);
+    r.sample('http_req_duration', START + 1_010, 4);
+    expect(r.take(2).map((c) => c.durations)).toEqual([
+      expect.objectContaining({ count: 1 }),
+      expect.objectContaining({ count: 1 }),
+    ]);
   });
 
   it("files k6's whole-second cloud buckets under the interval holding their middle", () => {

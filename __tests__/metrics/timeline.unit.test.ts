@@ -31,6 +31,14 @@ function interval(
   return c;
 }
 
+/** A delta carrying only these intervals (TimelineRecorder reads nothing else of it). */
+const of = (timeline: IntervalContribution[]): MetricDelta => ({
+  metrics: [],
+  groups: [],
+  series: [],
+  timeline,
+});
+
 const sum = (points: TimelinePoint[], f: (p: TimelinePoint, i: number) => number) =>
   points.reduce((s, p, i) => s + f(p, i), 0);
 
@@ -39,12 +47,18 @@ describe('TimelineRecorder', () => {
     const t = new TimelineRecorder();
     t.start(T0);
     // a's delta holds the end of interval 0 and the start of 1; b's late push adds to 0.
-    t.record('a', [
-      interval(0, { requests: 10, failed: 1, iterations: 5, durations: [10, 20], vus: 2 }),
-      interval(1, { requests: 20, iterations: 10, durations: [100] }),
-    ]);
-    t.record('b', [interval(0, { requests: 30, iterations: 15, durations: [30, 40, 50], vus: 3 })]);
-    t.record('b', [interval(0, { requests: 2 })]);
+    t.record(
+      'a',
+      of([
+        interval(0, { requests: 10, failed: 1, iterations: 5, durations: [10, 20], vus: 2 }),
+        interval(1, { requests: 20, iterations: 10, durations: [100] }),
+      ]),
+    );
+    t.record(
+      'b',
+      of([interval(0, { requests: 30, iterations: 15, durations: [30, 40, 50], vus: 3 })]),
+    );
+    t.record('b', of([interval(0, { requests: 2 })]));
 
     const { intervalS, merged, agents } = t.snapshot(2_000);
 
@@ -68,8 +82,8 @@ describe('TimelineRecorder', () => {
   it('ends the last interval at the run end; a sliver under half an interval joins the one before', () => {
     const t = new TimelineRecorder();
     t.start(T0);
-    t.record('a', [interval(0, { requests: 100 }), interval(1, { requests: 100 })]);
-    t.record('a', [interval(2, { requests: 100 }), interval(3, { requests: 30 })]);
+    t.record('a', of([interval(0, { requests: 100 }), interval(1, { requests: 100 })]));
+    t.record('a', of([interval(2, { requests: 100 }), interval(3, { requests: 30 })]));
 
     const { merged } = t.snapshot(3_300);
 
@@ -84,7 +98,7 @@ describe('TimelineRecorder', () => {
     const t = new TimelineRecorder({ maxPoints: 4 });
     t.start(T0);
     for (let i = 0; i < 10; i++) {
-      t.record('a', [interval(i, { requests: i + 1, iterations: 1, durations: [i + 1] })]);
+      t.record('a', of([interval(i, { requests: i + 1, iterations: 1, durations: [i + 1] })]));
     }
 
     const { intervalS, merged, agents } = t.snapshot(9_500);
@@ -106,8 +120,14 @@ describe('TimelineRecorder', () => {
   it("reads VUs at an interval's end off the next interval's sample (k6 samples once a second)", () => {
     const t = new TimelineRecorder();
     t.start(T0);
-    t.record('a', [interval(0, { requests: 10, vus: 0 }), interval(1, { requests: 10, vus: 3 })]);
-    t.record('a', [interval(2, { requests: 10, vus: 3 }), interval(3, { requests: 10, vus: 1 })]);
+    t.record(
+      'a',
+      of([interval(0, { requests: 10, vus: 0 }), interval(1, { requests: 10, vus: 3 })]),
+    );
+    t.record(
+      'a',
+      of([interval(2, { requests: 10, vus: 3 }), interval(3, { requests: 10, vus: 1 })]),
+    );
 
     expect(t.snapshot(4_000).merged.map((p) => p.vus)).toEqual([3, 3, 1, 1]);
   });
@@ -116,9 +136,9 @@ describe('TimelineRecorder', () => {
     const t = new TimelineRecorder({ lagMs: 1_000 });
     expect(t.recent(5_000, T0)).toBeUndefined();
     t.start(T0);
-    t.record('a', [interval(0, { requests: 100, failed: 10, vus: 4, durations: [5] })]);
-    t.record('b', [interval(1, { requests: 300, vus: 6, durations: [7] })]);
-    t.record('b', [interval(2, { requests: 999 })]); // still filling at 3.6 s: not shown
+    t.record('a', of([interval(0, { requests: 100, failed: 10, vus: 4, durations: [5] })]));
+    t.record('b', of([interval(1, { requests: 300, vus: 6, durations: [7] })]));
+    t.record('b', of([interval(2, { requests: 999 })])); // still filling at 3.6 s: not shown
 
     const recent = t.recent(2_000, T0 + 3_600);
 
@@ -131,7 +151,7 @@ describe('TimelineRecorder', () => {
 /** A delta whose totals are the sum of its intervals, as an honest agent sends. */
 function honestDelta(intervals: IntervalContribution[]): MetricDelta {
   const h = new Histogram();
-  for (const c of intervals) if (c.durations) h.mergeWire(c.durations);
+  for (const c of intervals) if (c.durations && c.durations !== 'total') h.mergeWire(c.durations);
   const total = (f: (c: IntervalContribution) => number) => intervals.reduce((s, c) => s + f(c), 0);
   const vus = intervals.flatMap((c) => (c.vus === undefined ? [] : [c.vus]));
   const series: MetricDelta['series'] = [
@@ -172,7 +192,12 @@ describe('timelineProblem (issue 18.1: what an agent may say of its intervals)',
       interval(4, { requests: 6, iterations: 3, durations: [7], vus: 3 }),
     ]);
 
-  it("accepts an honest agent's intervals", () => {
+  it("accepts an honest agent's intervals, and `total` for the delta's own durations once", () => {
+    const one = honestDelta([interval(3, { requests: 2, durations: [5, 9] })]);
+    at(one, 0).durations = 'total';
+    expect(timelineProblem(one, 4)).toBeUndefined();
+    one.timeline?.push({ ...(one.timeline[0] as IntervalContribution), i: 4 });
+    expect(timelineProblem(one, 4)).toMatch(/4 http_reqs, its totals 2/);
     expect(timelineProblem(honest(), 4)).toBeUndefined();
     expect(timelineProblem({ ...honest(), timeline: undefined }, 0)).toBeUndefined();
   });

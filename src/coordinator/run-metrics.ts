@@ -124,7 +124,7 @@ export class CoordinatorMetrics implements RunMetrics {
     });
     const breaches = this.store.apply(agentId, report.delta);
     record();
-    this.timeline.record(agentId, report.delta.timeline ?? []);
+    this.timeline.record(agentId, report.delta);
     return breaches;
   }
 

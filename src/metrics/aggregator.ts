@@ -331,7 +331,7 @@ export class MetricAggregator {
       groups: this.#newGroups,
       series,
     };
-    if (!this.#intervals.idle) delta.timeline = this.#intervals.take();
+    if (!this.#intervals.idle) delta.timeline = this.#intervals.take(durationCount(series));
     this.#newDefs = [];
     this.#newGroups = [];
     this.#totals = new Map();
@@ -353,6 +353,12 @@ export class MetricAggregator {
       this.#newDefs.length === 0
     );
   }
+}
+
+/** How many http_req_duration samples a delta's total holds. */
+function durationCount(series: readonly SeriesDelta[]): number {
+  const total = series.find((s) => s.kind === 'total' && s.metric === 'http_req_duration');
+  return total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h.count : 0;
 }
 
 /** k6's submetric rule: a sample belongs when its tags contain every listed tag. */

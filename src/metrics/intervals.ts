@@ -100,17 +100,23 @@ export class IntervalRecorder {
     return this.#slots.size === 0;
   }
 
-  /** The intervals since the last call, oldest first; the recorder starts afresh. */
-  take(): IntervalContribution[] {
+  /**
+   * The intervals since the last call, oldest first; the recorder starts
+   * afresh. `totalDurations`: how many http_req_duration samples the delta's
+   * total holds; one interval holding them all says `total` instead.
+   */
+  take(totalDurations = 0): IntervalContribution[] {
     const slots = [...this.#slots].sort(([a], [b]) => a - b);
     this.#slots = new Map();
+    const whole = slots.length === 1 && slots[0]?.[1].durations?.count === totalDurations;
     return slots.map(([i, s]) => ({
       i,
       requests: s.requests,
       iterations: s.iterations,
       failed: s.failed,
       checked: s.checked,
-      ...(s.durations && s.durations.count > 0 && { durations: s.durations.toWire() }),
+      ...(s.durations &&
+        s.durations.count > 0 && { durations: whole ? ('total' as const) : s.durations.toWire() }),
       ...(s.vus !== undefined && { vus: s.vus }),
     }));
   }

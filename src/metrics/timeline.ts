@@ -1,4 +1,4 @@
-import { Histogram, wirePercentile } from './histogram.js';
+import { Histogram, wirePercentile, type HistogramWire } from './histogram.js';
 import {
   TIMELINE_INTERVAL_MS,
   type IntervalContribution,
@@ -101,8 +101,8 @@ export class TimelineRecorder {
   }
 
   /** Files one agent's intervals (validated first: see `timelineProblem`). */
-  record(agentId: string, contributions: readonly IntervalContribution[]): void {
-    for (const c of contributions) {
+  record(agentId: string, delta: MetricDelta): void {
+    for (const c of resolvedIntervals(delta)) {
       let index = Math.floor((c.i * this.#baseMs) / this.#bucketMs);
       while (index >= this.#maxPoints) {
         this.#downsample();
@@ -220,6 +220,19 @@ interface ChartedTotals {
   vusMax?: number;
 }
 
+/** An interval with its http_req_duration samples as a histogram (`total` read off the delta). */
+type ResolvedInterval = Omit<IntervalContribution, 'durations'> & { durations?: HistogramWire };
+
+function resolvedIntervals(delta: MetricDelta): ResolvedInterval[] {
+  const intervals = delta.timeline ?? [];
+  if (!intervals.some((c) => c.durations === 'total')) return intervals as ResolvedInterval[];
+  const total = delta.series.find((s) => s.kind === 'total' && s.metric === 'http_req_duration');
+  const h = total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h : undefined;
+  return intervals.map((c) =>
+    c.durations === 'total' ? { ...c, durations: h } : (c as ResolvedInterval),
+  );
+}
+
 function chartedTotals(delta: MetricDelta): ChartedTotals {
   const t: ChartedTotals = { requests: 0, iterations: 0, failed: 0, checked: 0 };
   for (const series of delta.series) {
@@ -249,7 +262,7 @@ const within = (part: number, total: number) => part <= total + Math.abs(total) 
  * place only its own share, and only within the run.
  */
 export function timelineProblem(delta: MetricDelta, latestIndex: number): string | undefined {
-  const intervals = delta.timeline ?? [];
+  const intervals = resolvedIntervals(delta);
   if (intervals.length === 0) return undefined;
   const totals = chartedTotals(delta);
   const sum = { requests: 0, iterations: 0, failed: 0, checked: 0, durations: 0 };

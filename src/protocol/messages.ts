@@ -335,8 +335,11 @@ export const IntervalContribution = z.strictObject({
   /** http_req_failed: failures among `checked` samples. */
   failed: z.int().nonnegative(),
   checked: z.int().nonnegative(),
-  /** http_req_duration's samples. */
-  durations: histogramWireSchema.optional(),
+  /**
+   * http_req_duration's samples; `total` when they are all of the delta's
+   * (its one interval, as a cloud agent's delta mostly is): not sent twice.
+   */
+  durations: z.union([histogramWireSchema, z.literal('total')]).optional(),
   /** k6's `vus` gauge, its last value in the interval. */
   vus: z.int().nonnegative().optional(),
 });
