@@ -30,6 +30,8 @@ export class MetricsPump {
   /** When the last delta went (performance.now()). */
   #lastSentMs = -Infinity;
   #wake: (() => void) | undefined;
+  /** Data arrived that should go before the next tick. */
+  #nudged = false;
   #loop: Promise<void> | undefined;
   #failed = false;
 
@@ -60,23 +62,35 @@ export class MetricsPump {
    * more. Deltas stay at least ¾ of an interval apart.
    */
   nudge(): void {
+    this.#nudged = true;
     this.#wake?.();
   }
 
   /** The next tick, or a nudge (then ¾ interval after the last delta at the earliest). */
   async #wait(signal: AbortSignal): Promise<void> {
-    const woken = new AbortController();
-    this.#wake = () => woken.abort();
-    try {
-      await sleep(this.#o.intervalMs, undefined, {
-        signal: AbortSignal.any([signal, woken.signal]),
-      });
-      return;
-    } catch (error) {
-      if (signal.aborted) throw error;
-    } finally {
-      this.#wake = undefined;
-    }
+    const nudged =
+      this.#nudged ||
+      (await new Promise<boolean>((resolve, reject) => {
+        const settle = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          this.#wake = undefined;
+        };
+        const onAbort = () => {
+          settle();
+          reject(signal.reason as Error);
+        };
+        const timer = setTimeout(() => {
+          settle();
+          resolve(false);
+        }, this.#o.intervalMs);
+        this.#wake = () => {
+          settle();
+          resolve(true);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }));
+    if (!nudged) return;
     const gap = this.#lastSentMs + (this.#o.intervalMs * 3) / 4 - performance.now();
     await sleep(Math.max(GATHER_MS, gap), undefined, { signal });
   }
@@ -84,6 +98,7 @@ export class MetricsPump {
   async #send(final: boolean): Promise<void> {
     if (this.#failed) return;
     this.#lastSentMs = performance.now();
+    this.#nudged = false;
     const report: MetricsReport = {
       seq: ++this.#seq,
       final,
