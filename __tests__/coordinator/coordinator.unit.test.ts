@@ -793,7 +793,7 @@ describe('Coordinator: issue 18', () => {
     expect(at - h.clock.ms).toBeLessThan(1_750);
   });
 
-  it('issue 18.2: deltas arriving together share one threshold evaluation; an abortOnFail crossing stops every agent without the 2 s tick', () => {
+  it('issue 18.2: deltas arriving together share one threshold evaluation; an abortOnFail crossing stops every agent without the 2 s tick, never before k6 could have', () => {
     const errors = { name: 'errors', type: 'rate' as const, contains: 'default' as const };
     const metrics = new CoordinatorMetrics({
       options: { thresholds: { errors: [{ threshold: 'rate==0', abortOnFail: true }] } },
@@ -830,11 +830,19 @@ describe('Coordinator: issue 18', () => {
     expect(evaluate).toHaveBeenCalledTimes(1);
     expect(h.coordinator.phase).toBe('running');
 
+    // A crossing before k6's first tick (2 s of run time) aborts no sooner than k6 would.
     h.clock.advance(250);
     deliver(defined(agents[1]), 1);
     afterTimers();
 
     expect(evaluate).toHaveBeenCalledTimes(2);
+    expect(h.coordinator.phase).toBe('running');
+
+    h.clock.advance(1_750);
+    deliver(defined(agents[2]), 0);
+    afterTimers();
+
+    expect(evaluate).toHaveBeenCalledTimes(3);
     for (const agent of agents) expect(agent.instruction.type).toBe('stop');
     expect(h.coordinator.phase).toBe('stopping');
   });

@@ -104,7 +104,7 @@ export interface RunMetrics {
    * Evaluates the thresholds on the merged data as k6 does: during the run
    * (`final` false) metrics without samples are skipped.
    */
-  evaluate(durationMs: number, final: boolean): ThresholdVerdict;
+  evaluate(durationMs: number, final: boolean, onArrival?: boolean): ThresholdVerdict;
   /** Some threshold has abortOnFail (and thresholds are on): worth evaluating as data arrives. */
   readonly abortsOnFail?: boolean;
 }
@@ -356,8 +356,10 @@ export class Coordinator {
    * An abortOnFail threshold reacts to data as it arrives, not only on k6's
    * 2 s tick: one evaluation at most every arrivalEvaluationGapMs, however
    * many agents sent deltas meanwhile (1,000 agents: still ≤ 4 a second).
-   * k6's own rules hold: delayAbortEval counts run time, and thresholds
-   * without samples are skipped until the end.
+   * k6's own rules hold: thresholds without samples are skipped until the
+   * end, and no abort comes before the 2 s tick at which k6 could first have
+   * aborted (the first past delayAbortEval), so a failure from the start
+   * stops the run when k6's would.
    */
   #evaluateSoon(): void {
     if (this.#evaluationDue || this.#metrics?.abortsOnFail !== true) return;
@@ -367,7 +369,7 @@ export class Coordinator {
     const waitMs = this.#lastEvaluationMs + this.#o.arrivalEvaluationGapMs - this.#timers.now();
     this.#after(Math.max(0, waitMs), () => {
       this.#evaluationDue = false;
-      this.#checkThresholds();
+      this.#checkThresholds(true);
     });
   }
 
@@ -719,10 +721,10 @@ export class Coordinator {
   }
 
   /** k6's periodic threshold run: an abortOnFail crossing stops the run with 99. */
-  #checkThresholds(): void {
+  #checkThresholds(onArrival = false): void {
     if (!this.#metrics || (this.#phase !== 'running' && this.#phase !== 'stopping')) return;
     this.#lastEvaluationMs = this.#timers.now();
-    const verdict = this.#metrics.evaluate(this.runDurationMs, false);
+    const verdict = this.#metrics.evaluate(this.runDurationMs, false, onArrival);
     if (!verdict.abort || this.#phase !== 'running') return;
     this.abort({
       exitCode: K6_EXIT_CODES['thresholds-failed'],

@@ -37,6 +37,9 @@ const TIMELINE_SKEW_MS = 10_000;
  */
 const CLOUD_DELAY_MS = 2_000;
 
+/** k6 evaluates thresholds every 2 s (internal/metrics/engine/engine.go thresholdsRate). */
+const K6_TICK_MS = 2_000;
+
 const DEFAULT_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
 
 export interface RunMetricsOptions {
@@ -74,6 +77,8 @@ export class CoordinatorMetrics implements RunMetrics {
   readonly #evaluator: ThresholdEvaluator | undefined;
   readonly #o: RunMetricsOptions;
   readonly #guard: PlausibilityGuard;
+  /** How long setup() took: the test run duration at the start instant. */
+  #setupMs = 0;
   /** When this run's metrics began: agents cannot have sampled for longer. */
   readonly #sinceMs: number;
 
@@ -129,6 +134,7 @@ export class CoordinatorMetrics implements RunMetrics {
   }
 
   started(atMs: number, run: { agentIds: readonly string[]; setupMs: number }): void {
+    this.#setupMs = run.setupMs;
     this.timeline.start(atMs);
     this.store.startRun(run);
   }
@@ -146,15 +152,36 @@ export class CoordinatorMetrics implements RunMetrics {
     };
   }
 
-  evaluate(durationMs: number, final: boolean): ThresholdVerdict {
+  /**
+   * @param onArrival evaluated as deltas arrived, between k6's 2 s ticks: an
+   *   abort waits for the first tick at which k6 could have aborted.
+   */
+  evaluate(durationMs: number, final: boolean, onArrival = false): ThresholdVerdict {
     if (!this.#evaluator) return { breached: [], abort: false };
     this.store.settle(durationMs, final);
+    const mayAbort = onArrival
+      ? (delay: number | undefined) =>
+          (delay === undefined || delay < durationMs) && durationMs >= this.#firstTickPast(delay)
+      : undefined;
     const verdict = this.#evaluator.evaluate(
       (key: string) => this.#thresholdSink(key)?.thresholdInput(),
       durationMs,
       final,
+      mayAbort,
     );
     return { breached: verdict.breached, abort: verdict.abort };
+  }
+
+  /**
+   * The test run duration at the first of k6's threshold ticks (every 2 s
+   * from the start instant, after setup()) past `delayMs`.
+   */
+  #firstTickPast(delayMs: number | undefined): number {
+    const ticks =
+      delayMs === undefined
+        ? 1
+        : Math.max(1, Math.floor((delayMs - this.#setupMs) / K6_TICK_MS) + 1);
+    return this.#setupMs + ticks * K6_TICK_MS;
   }
 
   /** A threshold's sink: merged data, or an empty one of the metric's type. */

@@ -31,10 +31,17 @@ export class ThresholdEvaluator {
     this.#sets = sets;
   }
 
+  /**
+   * @param mayAbort whether a failed abortOnFail threshold with this
+   *   delayAbortEval aborts now (default k6's: no delay, or the test has run
+   *   longer than it).
+   */
   evaluate(
     lookup: (key: string) => ThresholdInput | undefined,
     durationMs: number,
     final: boolean,
+    mayAbort: (delayMs: number | undefined) => boolean = (delay) =>
+      delay === undefined || delay < durationMs,
   ): Evaluation {
     const breached: string[] = [];
     for (const set of this.#sets) {
@@ -48,8 +55,7 @@ export class ThresholdEvaluator {
         if (ok) continue;
         failed = true;
         if (!this.#abort && threshold.abortOnFail) {
-          const delay = threshold.delayAbortEvalMs;
-          this.#abort = delay === undefined || delay < durationMs;
+          this.#abort = mayAbort(threshold.delayAbortEvalMs);
         }
       }
       if (failed) breached.push(set.key);
