@@ -28,10 +28,6 @@ export async function createContext(k6: string, k6Version: string, quick: boolea
     K6_PATH: k6,
     K6_NO_USAGE_REPORT: 'true',
     K6_NO_COLOR: 'true',
-    // `K6_DISTRIBUTED_TRANSPORT=cloud npm run bench -- abort` measures the other transport.
-    ...(process.env.K6_DISTRIBUTED_TRANSPORT && {
-      K6_DISTRIBUTED_TRANSPORT: process.env.K6_DISTRIBUTED_TRANSPORT,
-    }),
   };
   const context: BenchContext = {
     k6,
