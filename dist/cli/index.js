@@ -94266,8 +94266,9 @@ function setupDataProblem(data) {
 
 
 
+
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-const PROTOCOL_VERSION = 4;
+const PROTOCOL_VERSION = 5;
 const MAX_TAGS = 32;
 const messages_name = schemas_string().min(1).max(128);
 const tagKey = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/);
@@ -94306,6 +94307,8 @@ const METRIC_LIMITS = {
     maxTicksPerDelta: 3_600,
     /** Distinct metric definitions in one delta, and in the whole run. */
     maxMetrics: 10_000,
+    /** Intervals of the time series one delta adds to (older ones fold into the next). */
+    maxIntervalsPerDelta: 300,
 };
 const metricName = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
 const tagValue = schemas_string().max(1024);
@@ -94529,6 +94532,32 @@ const SeriesDelta = discriminatedUnion('kind', [
         fails: schemas_number().int().nonnegative(),
     }),
 ]);
+/**
+ * The time series' interval (metrics/timeline.ts): k6's cloud output
+ * aggregates per whole second, so finer intervals could not be exact.
+ */
+const TIMELINE_INTERVAL_MS = 1_000;
+/**
+ * What one delta adds to one interval of the time series (issue 18): the
+ * charted samples k6 stamped in interval `i` (plan.intervalMs long, counted
+ * from the start instant on the agent's clock) whichever delta they come in.
+ */
+const IntervalContribution = strictObject({
+    i: schemas_int().nonnegative().max(100_000_000),
+    /** http_reqs and iterations: their counters' sums. */
+    requests: schemas_number().nonnegative(),
+    iterations: schemas_number().nonnegative(),
+    /** http_req_failed: failures among `checked` samples. */
+    failed: schemas_int().nonnegative(),
+    checked: schemas_int().nonnegative(),
+    /**
+     * http_req_duration's samples; `total` when they are all of the delta's
+     * (its one interval, as a cloud agent's delta mostly is): not sent twice.
+     */
+    durations: union([histogramWireSchema, literal('total')]).optional(),
+    /** k6's `vus` gauge, its last value in the interval. */
+    vus: schemas_int().nonnegative().optional(),
+});
 /** Everything an agent's k6 measured since the previous delta. Deltas add up. */
 const MetricDelta = strictObject({
     /** Definitions of the metrics in `series` (k6's JSON "Metric" lines). */
@@ -94536,6 +94565,8 @@ const MetricDelta = strictObject({
     /** Group paths (k6's `group` tag values) first seen in this delta, in order. */
     groups: array(tagValue).max(METRIC_LIMITS.maxParts),
     series: array(SeriesDelta).max(METRIC_LIMITS.maxSeriesPerDelta),
+    /** The charted metrics' samples of this delta by interval, oldest first (issue 18). */
+    timeline: array(IntervalContribution).max(METRIC_LIMITS.maxIntervalsPerDelta).optional(),
 });
 const MetricsReport = strictObject({
     /** 1, 2, 3, ... per agent, its own sequence. A repeated number is acknowledged and ignored. */
@@ -94624,315 +94655,6 @@ function builtinMetric(name) {
  */
 const PER_INSTANCE_GAUGES = new Set(['vus', 'vus_max']);
 
-;// CONCATENATED MODULE: ./src/metrics/aggregator.ts
-
-
-
-const GAUGES_NEED_TIME = 'gauge';
-/**
- * The agent's side of design.md §5: reads k6's JSON metric stream line by
- * line and pre-aggregates it into mergeable sinks, per series, until the next
- * `takeDelta()`. Memory is bounded by the number of series, never by the
- * number of samples: parts and checks beyond METRIC_LIMITS are counted in the
- * totals but not split out, with one warning.
- */
-class MetricAggregator {
-    #plan;
-    #warn;
-    #defs = new Map();
-    #subsByMetric = new Map();
-    /** Definitions not yet sent. */
-    #newDefs = [];
-    #totals = new Map();
-    #subs = new Map();
-    #parts = new Map();
-    #checks = new Map();
-    #seenParts = new Set();
-    #seenChecks = new Set();
-    #seenGroups = new Set();
-    #newGroups = [];
-    #warned = new Set();
-    #ticks = new Map();
-    #malformed = 0;
-    #samples = 0;
-    constructor(plan, warn) {
-        this.#plan = plan;
-        this.#warn = warn;
-        for (const sub of plan.submetrics) {
-            const list = this.#subsByMetric.get(sub.metric) ?? [];
-            list.push(sub);
-            this.#subsByMetric.set(sub.metric, list);
-        }
-    }
-    /** Samples ingested so far. */
-    get samples() {
-        return this.#samples;
-    }
-    /** Lines that were not k6 JSON output (counted, never fatal). */
-    get malformed() {
-        return this.#malformed;
-    }
-    /**
-     * The agent's own sample of its k6's vus/vus_max (`ticks`), `ms` after the
-     * start instant: it samples k6 at the ticks of one k6 of the whole run, so
-     * the coordinator adds the agents' values of the same instant, as one k6
-     * reports them. k6's own samples fall at a phase of its own (its ticker
-     * starts at its init, long before the start instant), so they are not used.
-     */
-    addTick(metric, ms, value, over = false) {
-        // The sample may come before k6's stream defines the metric: define it as k6 does.
-        this.#define({ name: metric, type: 'gauge', contains: 'default' });
-        this.#tick(metric, over ? [ms, value, 0] : [ms, value]);
-    }
-    /** Ingests one line of k6's `--out json` stream. */
-    ingestLine(line) {
-        if (line === '')
-            return;
-        let parsed;
-        try {
-            parsed = JSON.parse(line);
-        }
-        catch {
-            this.#malformed++;
-            return;
-        }
-        // Anything else on k6's stdout is not ours to read.
-        const type = parsed.type;
-        if (type === 'Point' && parsed.type === 'Point')
-            this.#point(parsed.metric, parsed.data);
-        else if (type === 'Metric' && parsed.type === 'Metric')
-            this.#define(parsed.data);
-        else
-            this.#malformed++;
-    }
-    #define(data) {
-        if (this.#defs.has(data.name))
-            return;
-        const info = { name: data.name, type: data.type, contains: data.contains };
-        this.#defs.set(info.name, info);
-        this.#newDefs.push(info);
-    }
-    #point(metric, data) {
-        const info = this.#defs.get(metric);
-        if (!info || typeof data.value !== 'number') {
-            this.#malformed++;
-            return;
-        }
-        const value = data.value;
-        if (!isPlausibleSample(value)) {
-            this.#warnOnce('implausible', `${metric} got the value ${String(value)}: samples beyond ±${String(SAMPLE_LIMIT)} ` +
-                'are left out of every metric (the coordinator would refuse them)');
-            return;
-        }
-        this.#samples++;
-        const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
-        const passed = value !== 0 ? 1 : 0;
-        this.#series(info, data.tags ?? {}, (sink) => sink.add(value, time), [passed, 1 - passed]);
-    }
-    /**
-     * Ingests the series of one push of k6's cloud output (issue 18): values
-     * k6 already aggregated per series and aggregation bucket, added into the
-     * same series kinds as the JSON stream's samples. A bucket pushed again
-     * later (late samples) adds to what came before, as counts must.
-     */
-    ingestCloud(pushed) {
-        for (const s of pushed) {
-            const info = this.#defineCloud(s.metric, s.type);
-            for (const v of s.values) {
-                const checks = v.type === 'rate' ? [v.nonzero, v.total - v.nonzero] : undefined;
-                this.#samples += v.type === 'counter' ? 1 : v.type === 'rate' ? v.total : v.count;
-                this.#series(info, s.tags, cloudApply(v), checks);
-            }
-        }
-    }
-    /**
-     * k6's cloud output names a metric's type but not what its values are
-     * (time, data): built-in metrics and those the coordinator learnt from k6
-     * know it; any other custom metric counts as plain numbers.
-     */
-    #defineCloud(name, type) {
-        const known = this.#defs.get(name);
-        if (known)
-            return known;
-        const info = builtinMetric(name) ??
-            this.#plan.metrics?.find((m) => m.name === name) ?? { name, type, contains: 'default' };
-        this.#define({ name, type, contains: info.contains });
-        return this.#defs.get(name) ?? info;
-    }
-    /**
-     * One sample or aggregated value of a series with these tags, into the
-     * run's total, the submetrics it belongs to, its scenario/group part and,
-     * for `checks`, its check (`checks`: passes and fails it holds).
-     */
-    #series(info, tags, apply, checks) {
-        const metric = info.name;
-        apply(sinkIn(this.#totals, metric, info.type));
-        const subs = this.#subsByMetric.get(metric);
-        if (subs) {
-            for (const sub of subs) {
-                if (contains(tags, sub.tags))
-                    apply(sinkIn(this.#subs, sub.key, info.type));
-            }
-        }
-        const group = tags.group ?? '';
-        const scenario = tags.scenario ?? '';
-        // k6 builds root_group from these two metrics only (lib.GroupSummary):
-        // setup()'s data_sent, tagged `::setup`, makes no group.
-        if (group !== '' && (metric === 'checks' || metric === 'group_duration')) {
-            if (!this.#seenGroups.has(group))
-                this.#noteGroup(group);
-        }
-        if (metric === 'checks' && tags.check !== undefined && checks) {
-            this.#check(tags.check, group, scenario, checks[0], checks[1]);
-        }
-        if (this.#plan.parts)
-            this.#part(scenario, group, metric, info.type, apply);
-    }
-    #tick(metric, point) {
-        let points = this.#ticks.get(metric);
-        if (!points) {
-            points = [];
-            this.#ticks.set(metric, points);
-        }
-        // Only while the coordinator is out of reach for an hour: the newest count.
-        if (points.length >= METRIC_LIMITS.maxTicksPerDelta)
-            points.shift();
-        points.push(point);
-    }
-    #noteGroup(group) {
-        if (this.#seenGroups.size >= METRIC_LIMITS.maxParts) {
-            this.#warnOnce('groups', `more than ${String(METRIC_LIMITS.maxParts)} distinct groups`);
-            return;
-        }
-        this.#seenGroups.add(group);
-        this.#newGroups.push(group);
-    }
-    #check(name, group, scenario, passes, fails) {
-        const key = `${group}\u0000${scenario}\u0000${name}`;
-        let count = this.#checks.get(key);
-        if (!count) {
-            if (!this.#admit(this.#seenChecks, key, METRIC_LIMITS.maxChecks, 'checks'))
-                return;
-            count = { name, group, scenario, passes: 0, fails: 0 };
-            this.#checks.set(key, count);
-        }
-        count.passes += passes;
-        count.fails += fails;
-    }
-    #part(scenario, group, metric, type, apply) {
-        const key = `${scenario}\u0000${group}`;
-        let part = this.#parts.get(key);
-        if (!part) {
-            if (!this.#admit(this.#seenParts, key, METRIC_LIMITS.maxParts, 'scenario/group parts')) {
-                return;
-            }
-            part = { scenario, group, sinks: new Map() };
-            this.#parts.set(key, part);
-        }
-        apply(sinkIn(part.sinks, metric, type));
-    }
-    /** A new series is admitted while under its bound; past it, warn once and drop the split. */
-    #admit(seen, key, limit, what) {
-        if (seen.has(key))
-            return true;
-        if (seen.size >= limit) {
-            this.#warnOnce(what, `more than ${String(limit)} distinct ${what}; the totals stay exact but further ` +
-                `${what} are not reported separately. A tag with unbounded values (an ID in a ` +
-                'group or check name) causes this: keep such values out of names.');
-            return false;
-        }
-        seen.add(key);
-        return true;
-    }
-    #warnOnce(what, message) {
-        if (this.#warned.has(what))
-            return;
-        this.#warned.add(what);
-        this.#warn(message);
-    }
-    /** Everything aggregated since the last call; the aggregator starts afresh. */
-    takeDelta() {
-        const series = [];
-        for (const [metric, sink] of this.#totals) {
-            series.push({ kind: 'total', metric, sink: sink.toWire() });
-        }
-        for (const [key, sink] of this.#subs)
-            series.push({ kind: 'sub', key, sink: sink.toWire() });
-        for (const part of this.#parts.values()) {
-            for (const [metric, sink] of part.sinks) {
-                series.push({
-                    kind: 'part',
-                    metric,
-                    scenario: part.scenario,
-                    group: part.group,
-                    sink: sink.toWire(),
-                });
-            }
-        }
-        for (const c of this.#checks.values())
-            series.push({ kind: 'check', ...c });
-        for (const [metric, points] of this.#ticks)
-            series.push({ kind: 'ticks', metric, points });
-        const used = new Set();
-        for (const s of series) {
-            if (s.kind === 'total' || s.kind === 'part' || s.kind === 'ticks')
-                used.add(s.metric);
-        }
-        const delta = {
-            metrics: [...this.#defs.values()].filter((d) => used.has(d.name)),
-            groups: this.#newGroups,
-            series,
-        };
-        this.#newDefs = [];
-        this.#newGroups = [];
-        this.#totals = new Map();
-        this.#subs = new Map();
-        this.#parts = new Map();
-        this.#checks = new Map();
-        this.#ticks = new Map();
-        return delta;
-    }
-    /** True when nothing was aggregated since the last delta. */
-    get idle() {
-        return (this.#totals.size === 0 &&
-            this.#checks.size === 0 &&
-            this.#ticks.size === 0 &&
-            this.#newGroups.length === 0 &&
-            this.#newDefs.length === 0);
-    }
-}
-/** k6's submetric rule: a sample belongs when its tags contain every listed tag. */
-function contains(tags, wanted) {
-    // Own properties only: a tag named `constructor` is not Object.prototype's (issue 17.11).
-    for (const [key, value] of Object.entries(wanted)) {
-        if (!Object.hasOwn(tags, key) || tags[key] !== value)
-            return false;
-    }
-    return true;
-}
-/**
- * How one of k6's aggregated values goes into a sink. A gauge's bucket gives
- * its last value at the bucket's time. k6 starts a bucket's max at 0, so a
- * gauge of only negative values reads max 0 there; with one sample, last is
- * the max.
- */
-function cloudApply(v) {
-    switch (v.type) {
-        case 'counter':
-            return (sink) => sink.mergeWire({ t: 'counter', sum: v.value });
-        case 'gauge': {
-            const max = v.count === 1 ? v.last : v.max;
-            return (sink) => sink.mergeWire({ t: 'gauge', value: v.last, time: v.timeMs, min: v.min, max });
-        }
-        case 'rate':
-            return (sink) => sink.mergeWire({ t: 'rate', trues: v.nonzero, total: v.total });
-        case 'trend':
-            return (sink) => sink.mergeK6?.(v);
-    }
-}
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: ./node_modules/pbf/index.js
 
 const SHIFT_LEFT_32 = (1 << 16) * (1 << 16);
@@ -95807,6 +95529,11 @@ var snappyjs = __nccwpck_require__(4528);
 
 
 
+/**
+ * The aggregation period the agent's ingest asks k6 for (cloud-ingest.ts):
+ * each value covers this long from its `timeMs`, on k6's whole seconds.
+ */
+const CLOUD_AGGREGATION_PERIOD_MS = 1_000;
 /** Largest decompressed push accepted: k6 splits pushes at 1,000 series. */
 const MAX_CLOUD_PUSH_BYTES = 64 * 1024 * 1024;
 const METRIC_TYPES = {
@@ -96056,6 +95783,539 @@ function trendBuckets(f) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/metrics/intervals.ts
+
+
+
+/** The metrics the time series charts (metrics/timeline.ts), each of the run's totals. */
+const CHARTED = new Set(['http_reqs', 'iterations', 'http_req_failed', 'http_req_duration', 'vus']);
+const emptySlot = () => ({
+    requests: 0,
+    iterations: 0,
+    failed: 0,
+    checked: 0,
+    durations: undefined,
+    vus: undefined,
+    vusAt: -Infinity,
+});
+/**
+ * The agent's side of the time series (issue 18): the charted metrics'
+ * samples filed by the time k6 gives them (a JSON point's own time, a cloud
+ * value's aggregation bucket), under intervals of the run counted from the
+ * start instant on this machine's clock. The coordinator adds the agents'
+ * intervals of the same index, so a chart's second holds exactly the samples
+ * k6 stamped in it, however late they arrive. Samples before the start
+ * instant is known (setup()) go under the first interval.
+ */
+class IntervalRecorder {
+    #intervalMs = TIMELINE_INTERVAL_MS;
+    #cloudPeriodMs = CLOUD_AGGREGATION_PERIOD_MS;
+    #startLocalMs;
+    #slots = new Map();
+    static charts(metric) {
+        return CHARTED.has(metric);
+    }
+    /** The start instant on this machine's clock (epoch ms). */
+    setStart(startLocalMs) {
+        this.#startLocalMs = startLocalMs;
+    }
+    /** One sample of a charted metric at `timeMs` (this machine's clock). */
+    sample(metric, timeMs, value) {
+        const slot = this.#slot(timeMs);
+        switch (metric) {
+            case 'http_reqs':
+                slot.requests += value;
+                break;
+            case 'iterations':
+                slot.iterations += value;
+                break;
+            case 'http_req_failed':
+                slot.checked++;
+                if (value !== 0)
+                    slot.failed++;
+                break;
+            case 'http_req_duration':
+                (slot.durations ??= new Histogram()).add(value);
+                break;
+            case 'vus':
+                setVus(slot, value, timeMs);
+                break;
+            default:
+        }
+    }
+    /**
+     * One aggregated value of a charted metric: the bucket is filed under the
+     * interval holding its middle (the start instant is a whole second of the
+     * coordinator's clock, so k6's whole-second buckets match the intervals
+     * within the agents' clock offset).
+     */
+    cloud(metric, v) {
+        const slot = this.#slot(v.timeMs + this.#cloudPeriodMs / 2);
+        if (metric === 'http_reqs' && v.type === 'counter')
+            slot.requests += v.value;
+        else if (metric === 'iterations' && v.type === 'counter')
+            slot.iterations += v.value;
+        else if (metric === 'http_req_failed' && v.type === 'rate') {
+            slot.failed += v.nonzero;
+            slot.checked += v.total;
+        }
+        else if (metric === 'http_req_duration' && v.type === 'trend') {
+            (slot.durations ??= new Histogram()).mergeK6(v);
+        }
+        else if (metric === 'vus' && v.type === 'gauge')
+            setVus(slot, v.last, v.timeMs);
+    }
+    get idle() {
+        return this.#slots.size === 0;
+    }
+    /**
+     * The intervals since the last call, oldest first; the recorder starts
+     * afresh. `totalDurations`: how many http_req_duration samples the delta's
+     * total holds; one interval holding them all says `total` instead.
+     */
+    take(totalDurations = 0) {
+        const slots = [...this.#slots].sort(([a], [b]) => a - b);
+        this.#slots = new Map();
+        const whole = slots.length === 1 && slots[0]?.[1].durations?.count === totalDurations;
+        return slots.map(([i, s]) => ({
+            i,
+            requests: s.requests,
+            iterations: s.iterations,
+            failed: s.failed,
+            checked: s.checked,
+            ...(s.durations &&
+                s.durations.count > 0 && { durations: whole ? 'total' : s.durations.toWire() }),
+            ...(s.vus !== undefined && { vus: s.vus }),
+        }));
+    }
+    #slot(timeMs) {
+        const start = this.#startLocalMs;
+        const i = start === undefined ? 0 : Math.max(0, Math.floor((timeMs - start) / this.#intervalMs));
+        return this.#slots.get(i) ?? this.#newSlot(i);
+    }
+    /**
+     * Only while the coordinator is out of reach for minutes are there more
+     * intervals than a delta may hold: the oldest joins the next one, so memory
+     * and the delta stay bounded and every count still arrives.
+     */
+    #newSlot(i) {
+        if (this.#slots.size >= METRIC_LIMITS.maxIntervalsPerDelta) {
+            const [oldest, next] = [...this.#slots.keys()].sort((a, b) => a - b);
+            if (oldest !== undefined && i < oldest)
+                return this.#slots.get(oldest);
+            if (oldest !== undefined && next !== undefined)
+                this.#fold(oldest, next);
+        }
+        const slot = emptySlot();
+        this.#slots.set(i, slot);
+        return slot;
+    }
+    #fold(oldest, next) {
+        const from = this.#slots.get(oldest);
+        const to = this.#slots.get(next);
+        this.#slots.delete(oldest);
+        to.requests += from.requests;
+        to.iterations += from.iterations;
+        to.failed += from.failed;
+        to.checked += from.checked;
+        if (from.durations)
+            (to.durations ??= new Histogram()).merge(from.durations);
+        if (from.vus !== undefined)
+            setVus(to, from.vus, from.vusAt);
+    }
+}
+function setVus(slot, value, atMs) {
+    if (atMs < slot.vusAt)
+        return;
+    slot.vus = value;
+    slot.vusAt = atMs;
+}
+
+;// CONCATENATED MODULE: ./src/metrics/k6-time.ts
+/** 10^-3 … 10^-9 ms per digit place: a fraction of `d` digits read as an integer, times this. */
+const FRACTION_MS = [0, 100, 10, 1, 0.1, 0.01, 0.001, 0.0001, 0.00001, 0.000001];
+/**
+ * Reads the `time` of k6's JSON output points (Go's RFC 3339 with
+ * nanoseconds, trailing zeros trimmed, in k6's local zone:
+ * `2026-12-02T17:36:40.123456789Z`, `…40.1+01:00`, `…40Z`) as epoch ms.
+ * Consecutive samples share everything up to the second and the zone, so
+ * only a change of second goes through Date.parse; the fraction is read
+ * digit by digit, to the microsecond (Date.parse stops at the ms). Measured
+ * on 10⁶ flat k6 time strings 17 µs apart (Node 20, a busy 2-core machine,
+ * 4 rounds): Date.parse 0.32–0.69 µs a string, this 0.23–0.47 µs; both are
+ * small beside JSON.parse of the line they come from.
+ */
+class K6TimeReader {
+    /** The second and the zone of the last string that went through Date.parse. */
+    #second = '\u0000';
+    #zone = '';
+    #secondMs = NaN;
+    /** Epoch ms (to the microsecond), NaN for what is not such a time. */
+    ms(time) {
+        // `YYYY-MM-DDTHH:MM:SS` is 19 characters, then an optional fraction, then the zone.
+        let end = 19;
+        let fraction = 0;
+        if (time.charCodeAt(19) === 46) {
+            end = 20;
+            let c = time.charCodeAt(end);
+            while (c >= 48 && c <= 57 && end < 29) {
+                fraction = fraction * 10 + (c - 48);
+                c = time.charCodeAt(++end);
+            }
+            fraction *= FRACTION_MS[end - 20] ?? 0;
+        }
+        const same = time.length - end === this.#zone.length &&
+            time.startsWith(this.#second) &&
+            time.endsWith(this.#zone);
+        if (!same)
+            this.#remember(time, end);
+        return this.#secondMs + fraction;
+    }
+    #remember(time, end) {
+        this.#second = time.slice(0, 19);
+        this.#zone = time.slice(end);
+        this.#secondMs = Date.parse(this.#second + this.#zone);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/metrics/aggregator.ts
+
+
+
+
+
+const GAUGES_NEED_TIME = 'gauge';
+/**
+ * The agent's side of design.md §5: reads k6's JSON metric stream line by
+ * line and pre-aggregates it into mergeable sinks, per series, until the next
+ * `takeDelta()`. Memory is bounded by the number of series, never by the
+ * number of samples: parts and checks beyond METRIC_LIMITS are counted in the
+ * totals but not split out, with one warning.
+ */
+class MetricAggregator {
+    #plan;
+    #warn;
+    #defs = new Map();
+    #subsByMetric = new Map();
+    /** Definitions not yet sent. */
+    #newDefs = [];
+    #totals = new Map();
+    #subs = new Map();
+    #parts = new Map();
+    #checks = new Map();
+    #seenParts = new Set();
+    #seenChecks = new Set();
+    #seenGroups = new Set();
+    #newGroups = [];
+    #warned = new Set();
+    #ticks = new Map();
+    #malformed = 0;
+    #samples = 0;
+    /** The charted metrics by the time k6 gives their samples (issue 18). */
+    #intervals = new IntervalRecorder();
+    #times = new K6TimeReader();
+    constructor(plan, warn) {
+        this.#plan = plan;
+        this.#warn = warn;
+        for (const sub of plan.submetrics) {
+            const list = this.#subsByMetric.get(sub.metric) ?? [];
+            list.push(sub);
+            this.#subsByMetric.set(sub.metric, list);
+        }
+    }
+    /** Samples ingested so far. */
+    get samples() {
+        return this.#samples;
+    }
+    /** Lines that were not k6 JSON output (counted, never fatal). */
+    get malformed() {
+        return this.#malformed;
+    }
+    /**
+     * The agent's own sample of its k6's vus/vus_max (`ticks`), `ms` after the
+     * start instant: it samples k6 at the ticks of one k6 of the whole run, so
+     * the coordinator adds the agents' values of the same instant, as one k6
+     * reports them. k6's own samples fall at a phase of its own (its ticker
+     * starts at its init, long before the start instant), so they are not used.
+     */
+    addTick(metric, ms, value, over = false) {
+        // The sample may come before k6's stream defines the metric: define it as k6 does.
+        this.#define({ name: metric, type: 'gauge', contains: 'default' });
+        this.#tick(metric, over ? [ms, value, 0] : [ms, value]);
+    }
+    /** Ingests one line of k6's `--out json` stream. */
+    ingestLine(line) {
+        if (line === '')
+            return;
+        let parsed;
+        try {
+            parsed = JSON.parse(line);
+        }
+        catch {
+            this.#malformed++;
+            return;
+        }
+        // Anything else on k6's stdout is not ours to read.
+        const type = parsed.type;
+        if (type === 'Point' && parsed.type === 'Point')
+            this.#point(parsed.metric, parsed.data);
+        else if (type === 'Metric' && parsed.type === 'Metric')
+            this.#define(parsed.data);
+        else
+            this.#malformed++;
+    }
+    #define(data) {
+        if (this.#defs.has(data.name))
+            return;
+        const info = { name: data.name, type: data.type, contains: data.contains };
+        this.#defs.set(info.name, info);
+        this.#newDefs.push(info);
+    }
+    #point(metric, data) {
+        const info = this.#defs.get(metric);
+        if (!info || typeof data.value !== 'number') {
+            this.#malformed++;
+            return;
+        }
+        const value = data.value;
+        if (!isPlausibleSample(value)) {
+            this.#warnOnce('implausible', `${metric} got the value ${String(value)}: samples beyond ±${String(SAMPLE_LIMIT)} ` +
+                'are left out of every metric (the coordinator would refuse them)');
+            return;
+        }
+        this.#samples++;
+        const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
+        const passed = value !== 0 ? 1 : 0;
+        this.#series(info, data.tags ?? {}, (sink) => sink.add(value, time), [passed, 1 - passed]);
+        this.#chartPoint(metric, data.time, value);
+    }
+    /** The start instant on this machine's clock: the time series counts from it. */
+    setStart(startLocalMs) {
+        this.#intervals.setStart(startLocalMs);
+    }
+    #chartPoint(metric, time, value) {
+        if (IntervalRecorder.charts(metric))
+            this.#intervals.sample(metric, this.#times.ms(time), value);
+    }
+    #chartCloud(s) {
+        if (!IntervalRecorder.charts(s.metric))
+            return;
+        for (const v of s.values)
+            this.#intervals.cloud(s.metric, v);
+    }
+    /**
+     * Ingests the series of one push of k6's cloud output (issue 18): values
+     * k6 already aggregated per series and aggregation bucket, added into the
+     * same series kinds as the JSON stream's samples. A bucket pushed again
+     * later (late samples) adds to what came before, as counts must.
+     */
+    ingestCloud(pushed) {
+        for (const s of pushed) {
+            const info = this.#defineCloud(s.metric, s.type);
+            for (const v of s.values) {
+                const checks = v.type === 'rate' ? [v.nonzero, v.total - v.nonzero] : undefined;
+                this.#samples += v.type === 'counter' ? 1 : v.type === 'rate' ? v.total : v.count;
+                this.#series(info, s.tags, cloudApply(v), checks);
+            }
+            this.#chartCloud(s);
+        }
+    }
+    /**
+     * k6's cloud output names a metric's type but not what its values are
+     * (time, data): built-in metrics and those the coordinator learnt from k6
+     * know it; any other custom metric counts as plain numbers.
+     */
+    #defineCloud(name, type) {
+        const known = this.#defs.get(name);
+        if (known)
+            return known;
+        const info = builtinMetric(name) ??
+            this.#plan.metrics?.find((m) => m.name === name) ?? { name, type, contains: 'default' };
+        this.#define({ name, type, contains: info.contains });
+        return this.#defs.get(name) ?? info;
+    }
+    /**
+     * One sample or aggregated value of a series with these tags, into the
+     * run's total, the submetrics it belongs to, its scenario/group part and,
+     * for `checks`, its check (`checks`: passes and fails it holds).
+     */
+    #series(info, tags, apply, checks) {
+        const metric = info.name;
+        apply(sinkIn(this.#totals, metric, info.type));
+        const subs = this.#subsByMetric.get(metric);
+        if (subs) {
+            for (const sub of subs) {
+                if (contains(tags, sub.tags))
+                    apply(sinkIn(this.#subs, sub.key, info.type));
+            }
+        }
+        const group = tags.group ?? '';
+        const scenario = tags.scenario ?? '';
+        // k6 builds root_group from these two metrics only (lib.GroupSummary):
+        // setup()'s data_sent, tagged `::setup`, makes no group.
+        if (group !== '' && (metric === 'checks' || metric === 'group_duration')) {
+            if (!this.#seenGroups.has(group))
+                this.#noteGroup(group);
+        }
+        if (metric === 'checks' && tags.check !== undefined && checks) {
+            this.#check(tags.check, group, scenario, checks[0], checks[1]);
+        }
+        if (this.#plan.parts)
+            this.#part(scenario, group, metric, info.type, apply);
+    }
+    #tick(metric, point) {
+        let points = this.#ticks.get(metric);
+        if (!points) {
+            points = [];
+            this.#ticks.set(metric, points);
+        }
+        // Only while the coordinator is out of reach for an hour: the newest count.
+        if (points.length >= METRIC_LIMITS.maxTicksPerDelta)
+            points.shift();
+        points.push(point);
+    }
+    #noteGroup(group) {
+        if (this.#seenGroups.size >= METRIC_LIMITS.maxParts) {
+            this.#warnOnce('groups', `more than ${String(METRIC_LIMITS.maxParts)} distinct groups`);
+            return;
+        }
+        this.#seenGroups.add(group);
+        this.#newGroups.push(group);
+    }
+    #check(name, group, scenario, passes, fails) {
+        const key = `${group}\u0000${scenario}\u0000${name}`;
+        let count = this.#checks.get(key);
+        if (!count) {
+            if (!this.#admit(this.#seenChecks, key, METRIC_LIMITS.maxChecks, 'checks'))
+                return;
+            count = { name, group, scenario, passes: 0, fails: 0 };
+            this.#checks.set(key, count);
+        }
+        count.passes += passes;
+        count.fails += fails;
+    }
+    #part(scenario, group, metric, type, apply) {
+        const key = `${scenario}\u0000${group}`;
+        let part = this.#parts.get(key);
+        if (!part) {
+            if (!this.#admit(this.#seenParts, key, METRIC_LIMITS.maxParts, 'scenario/group parts')) {
+                return;
+            }
+            part = { scenario, group, sinks: new Map() };
+            this.#parts.set(key, part);
+        }
+        apply(sinkIn(part.sinks, metric, type));
+    }
+    /** A new series is admitted while under its bound; past it, warn once and drop the split. */
+    #admit(seen, key, limit, what) {
+        if (seen.has(key))
+            return true;
+        if (seen.size >= limit) {
+            this.#warnOnce(what, `more than ${String(limit)} distinct ${what}; the totals stay exact but further ` +
+                `${what} are not reported separately. A tag with unbounded values (an ID in a ` +
+                'group or check name) causes this: keep such values out of names.');
+            return false;
+        }
+        seen.add(key);
+        return true;
+    }
+    #warnOnce(what, message) {
+        if (this.#warned.has(what))
+            return;
+        this.#warned.add(what);
+        this.#warn(message);
+    }
+    /** Everything aggregated since the last call; the aggregator starts afresh. */
+    takeDelta() {
+        const series = [];
+        for (const [metric, sink] of this.#totals) {
+            series.push({ kind: 'total', metric, sink: sink.toWire() });
+        }
+        for (const [key, sink] of this.#subs)
+            series.push({ kind: 'sub', key, sink: sink.toWire() });
+        for (const part of this.#parts.values()) {
+            for (const [metric, sink] of part.sinks) {
+                series.push({
+                    kind: 'part',
+                    metric,
+                    scenario: part.scenario,
+                    group: part.group,
+                    sink: sink.toWire(),
+                });
+            }
+        }
+        for (const c of this.#checks.values())
+            series.push({ kind: 'check', ...c });
+        for (const [metric, points] of this.#ticks)
+            series.push({ kind: 'ticks', metric, points });
+        const used = new Set();
+        for (const s of series) {
+            if (s.kind === 'total' || s.kind === 'part' || s.kind === 'ticks')
+                used.add(s.metric);
+        }
+        const delta = {
+            metrics: [...this.#defs.values()].filter((d) => used.has(d.name)),
+            groups: this.#newGroups,
+            series,
+        };
+        if (!this.#intervals.idle)
+            delta.timeline = this.#intervals.take(durationCount(series));
+        this.#newDefs = [];
+        this.#newGroups = [];
+        this.#totals = new Map();
+        this.#subs = new Map();
+        this.#parts = new Map();
+        this.#checks = new Map();
+        this.#ticks = new Map();
+        return delta;
+    }
+    /** True when nothing was aggregated since the last delta. */
+    get idle() {
+        return (this.#totals.size === 0 &&
+            this.#checks.size === 0 &&
+            this.#ticks.size === 0 &&
+            this.#intervals.idle &&
+            this.#newGroups.length === 0 &&
+            this.#newDefs.length === 0);
+    }
+}
+/** How many http_req_duration samples a delta's total holds. */
+function durationCount(series) {
+    const total = series.find((s) => s.kind === 'total' && s.metric === 'http_req_duration');
+    return total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h.count : 0;
+}
+/** k6's submetric rule: a sample belongs when its tags contain every listed tag. */
+function contains(tags, wanted) {
+    // Own properties only: a tag named `constructor` is not Object.prototype's (issue 17.11).
+    for (const [key, value] of Object.entries(wanted)) {
+        if (!Object.hasOwn(tags, key) || tags[key] !== value)
+            return false;
+    }
+    return true;
+}
+/**
+ * How one of k6's aggregated values goes into a sink. A gauge's bucket gives
+ * its last value at the bucket's time. k6 starts a bucket's max at 0, so a
+ * gauge of only negative values reads max 0 there; with one sample, last is
+ * the max.
+ */
+function cloudApply(v) {
+    switch (v.type) {
+        case 'counter':
+            return (sink) => sink.mergeWire({ t: 'counter', sum: v.value });
+        case 'gauge': {
+            const max = v.count === 1 ? v.last : v.max;
+            return (sink) => sink.mergeWire({ t: 'gauge', value: v.last, time: v.timeMs, min: v.min, max });
+        }
+        case 'rate':
+            return (sink) => sink.mergeWire({ t: 'rate', trues: v.nonzero, total: v.total });
+        case 'trend':
+            return (sink) => sink.mergeK6?.(v);
+    }
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: ./src/agent/cloud-ingest.ts
 
 
@@ -96069,7 +96329,7 @@ function trendBuckets(f) {
  * prints in place of a cloud link.
  */
 const RUN_CONFIG = {
-    aggregationPeriod: '1s',
+    aggregationPeriod: `${String(CLOUD_AGGREGATION_PERIOD_MS / 1000)}s`,
     aggregationWaitPeriod: '1s',
     metricPushInterval: '100ms',
     tracesEnabled: false,
@@ -96664,6 +96924,8 @@ class VusSampler {
 
 ;// CONCATENATED MODULE: ./src/agent/metrics-pump.ts
 
+/** After a nudge, how long a push k6 split in parts has to land before the delta goes. */
+const GATHER_MS = 20;
 /**
  * Sends the aggregator's deltas every interval, one at a time, each with the
  * next sequence number. While a delta is being retried, new samples keep
@@ -96677,6 +96939,11 @@ class MetricsPump {
     /** Abandons sending altogether. */
     #hard = new AbortController();
     #seq = 0;
+    /** When the last delta went (performance.now()). */
+    #lastSentMs = -Infinity;
+    #wake;
+    /** Data arrived that should go before the next tick. */
+    #nudged = false;
     #loop;
     #failed = false;
     constructor(options) {
@@ -96689,7 +96956,7 @@ class MetricsPump {
         const signal = this.#tick.signal;
         while (!signal.aborted) {
             try {
-                await (0,external_node_timers_promises_namespaceObject.setTimeout)(this.#o.intervalMs, undefined, { signal });
+                await this.#wait(signal);
             }
             catch {
                 return;
@@ -96698,9 +96965,49 @@ class MetricsPump {
                 await this.#send(false);
         }
     }
+    /**
+     * New data arrived in one go (a push of k6's cloud output, about once a
+     * second): send it now rather than at the next tick, so an abortOnFail
+     * crossing reaches the coordinator without waiting up to an interval
+     * more. Deltas stay at least ¾ of an interval apart.
+     */
+    nudge() {
+        this.#nudged = true;
+        this.#wake?.();
+    }
+    /** The next tick, or a nudge (then ¾ interval after the last delta at the earliest). */
+    async #wait(signal) {
+        const nudged = this.#nudged ||
+            (await new Promise((resolve, reject) => {
+                const settle = () => {
+                    clearTimeout(timer);
+                    signal.removeEventListener('abort', onAbort);
+                    this.#wake = undefined;
+                };
+                const onAbort = () => {
+                    settle();
+                    reject(signal.reason);
+                };
+                const timer = setTimeout(() => {
+                    settle();
+                    resolve(false);
+                }, this.#o.intervalMs);
+                this.#wake = () => {
+                    settle();
+                    resolve(true);
+                };
+                signal.addEventListener('abort', onAbort, { once: true });
+            }));
+        if (!nudged)
+            return;
+        const gap = this.#lastSentMs + (this.#o.intervalMs * 3) / 4 - performance.now();
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(Math.max(GATHER_MS, gap), undefined, { signal });
+    }
     async #send(final) {
         if (this.#failed)
             return;
+        this.#lastSentMs = performance.now();
+        this.#nudged = false;
         const report = {
             seq: ++this.#seq,
             final,
@@ -97031,8 +97338,12 @@ class Agent {
         });
         const secrets = await agentSecretSources(assignment.secretSources, this.#o.workDir);
         if (assignment.metrics.transport === 'cloud') {
+            const pump = this.#pump;
             this.#ingest = await CloudIngest.start({
-                onSeries: (series) => aggregator.ingestCloud(series),
+                onSeries: (series) => {
+                    aggregator.ingestCloud(series);
+                    pump.nudge();
+                },
                 warn: (m) => this.#log.warning(m),
             });
             this.#log.debug(`k6's cloud output pushes its metrics to ${this.#ingest.url}`);
@@ -97123,6 +97434,7 @@ class Agent {
         const { api } = this.#requireK6();
         const startLocalMs = at - this.#clock.offsetMs;
         this.#startLocalMs = startLocalMs;
+        this.#aggregator?.setStart(startLocalMs);
         this.#startSampler(api, startLocalMs, tickPhaseMs);
         const waitMs = startLocalMs - Date.now();
         if (waitMs > 0)
@@ -105464,8 +105776,6 @@ class AgentRecord {
     /** Sequence numbers of its event reports and of its metric deltas. */
     eventSeq;
     metricSeq;
-    /** The agent sent its last delta: its k6 exited and its stream was read to the end. */
-    metricsFinal = false;
     lastSeenMs;
     pollsInFlight = 0;
     /** Events received, by type (each type is sent at most once per agent). */
@@ -105869,6 +106179,9 @@ class Coordinator {
     #metrics;
     #clock = new RunClock();
     #thresholdsBreached = [];
+    /** An evaluation on arrival is scheduled; when the last evaluation ran. */
+    #evaluationDue = false;
+    #lastEvaluationMs = -Infinity;
     #log;
     #timers;
     #agents = [];
@@ -105897,6 +106210,8 @@ class Coordinator {
             pollHoldMs,
             livenessTimeoutMs: options.livenessTimeoutMs ?? pollHoldMs + 15_000,
             startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,
+            startAlignMs: options.startAlignMs ?? TIMELINE_INTERVAL_MS,
+            arrivalEvaluationGapMs: options.arrivalEvaluationGapMs ?? 250,
             onAgentLoss: options.onAgentLoss ?? 'abort',
             thresholdIntervalMs: options.thresholdIntervalMs ?? 2_000,
             progressIntervalMs: options.progressIntervalMs ?? 5_000,
@@ -106045,8 +106360,29 @@ class Coordinator {
         for (const breach of breaches)
             this.#log.warning(limitMessage(agent.label, breach));
         agent.metricSeq.accept(report.seq, digest);
-        if (report.final)
-            agent.metricsFinal = true;
+        this.#evaluateSoon();
+    }
+    /**
+     * An abortOnFail threshold reacts to data as it arrives, not only on k6's
+     * 2 s tick: one evaluation at most every arrivalEvaluationGapMs, however
+     * many agents sent deltas meanwhile (1,000 agents: still ≤ 4 a second).
+     * k6's own rules hold: thresholds without samples are skipped until the
+     * end, and no abort comes before the 2 s tick at which k6 could first have
+     * aborted (the first past delayAbortEval), so a failure from the start
+     * stops the run when k6's would.
+     */
+    #evaluateSoon() {
+        if (this.#evaluationDue || this.#metrics?.abortsOnFail !== true)
+            return;
+        const startAt = this.#clock.startAt;
+        if (this.#phase !== 'running' || startAt === undefined || this.#timers.now() < startAt)
+            return;
+        this.#evaluationDue = true;
+        const waitMs = this.#lastEvaluationMs + this.#o.arrivalEvaluationGapMs - this.#timers.now();
+        this.#after(Math.max(0, waitMs), () => {
+            this.#evaluationDue = false;
+            this.#checkThresholds(true);
+        });
     }
     /**
      * An agent samples its k6's vus/vus_max at the run's ticks as they pass: a
@@ -106116,6 +106452,10 @@ class Coordinator {
     /** What setup() returned (null until it ran, or with --no-setup). */
     get setupData() {
         return this.#setupData ?? undefined;
+    }
+    /** From the start instant to the last agent's end, once the run is over. */
+    get runMs() {
+        return this.#clock.runMs;
     }
     /** Test run duration so far, as one k6 would count it (./run-clock.ts). */
     get runDurationMs() {
@@ -106345,8 +106685,10 @@ class Coordinator {
     }
     #start() {
         this.#phase = 'running';
-        const at = this.#timers.now() + this.#o.startLeadMs;
-        this.#log.info(`every agent has the setup data; starting all at once in ${String(this.#o.startLeadMs)} ms`);
+        const now = this.#timers.now();
+        const align = Math.max(1, this.#o.startAlignMs);
+        const at = Math.ceil((now + this.#o.startLeadMs) / align) * align;
+        this.#log.info(`every agent has the setup data; starting all at once in ${String(at - now)} ms`);
         const live = this.#live();
         this.#clock.started(at);
         const tickPhase = tickPhaseMs(this.#clock.setupMs);
@@ -106358,7 +106700,7 @@ class Coordinator {
         });
         // As in k6, thresholds are checked every 2 s of the run, which begins at the start instant.
         if (this.#metrics) {
-            this.#after(this.#o.startLeadMs, () => this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds()));
+            this.#after(at - now, () => this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds()));
         }
         const every = this.#o.progressIntervalMs;
         if (every > 0 && this.#metrics?.progress)
@@ -106384,10 +106726,11 @@ class Coordinator {
             `${String(healthy)}/${String(this.#agents.length)} agents healthy`);
     }
     /** k6's periodic threshold run: an abortOnFail crossing stops the run with 99. */
-    #checkThresholds() {
+    #checkThresholds(onArrival = false) {
         if (!this.#metrics || (this.#phase !== 'running' && this.#phase !== 'stopping'))
             return;
-        const verdict = this.#metrics.evaluate(this.runDurationMs, false);
+        this.#lastEvaluationMs = this.#timers.now();
+        const verdict = this.#metrics.evaluate(this.runDurationMs, false, onArrival);
         if (!verdict.abort || this.#phase !== 'running')
             return;
         this.abort({
@@ -108424,75 +108767,38 @@ function badDelta(reason) {
 
 ;// CONCATENATED MODULE: ./src/metrics/timeline.ts
 
-const emptyBucket = () => ({
-    requests: 0,
-    spread: 0,
-    iterations: 0,
-    failed: 0,
-    checked: 0,
-});
-function contributionOf(delta) {
-    const c = { requests: 0, iterations: 0, failed: 0, checked: 0 };
-    for (const series of delta.series) {
-        if (series.kind !== 'total')
-            continue;
-        const sink = series.sink;
-        switch (series.metric) {
-            case 'http_reqs':
-                if (sink.t === 'counter')
-                    c.requests = sink.sum;
-                break;
-            case 'iterations':
-                if (sink.t === 'counter')
-                    c.iterations = sink.sum;
-                break;
-            case 'http_req_failed':
-                if (sink.t === 'rate')
-                    [c.failed, c.checked] = [sink.trues, sink.total];
-                break;
-            case 'http_req_duration':
-                if (sink.t === 'trend')
-                    c.durations = sink.h;
-                break;
-            case 'vus':
-                if (sink.t === 'gauge' && sink.empty !== true)
-                    c.vus = sink.value;
-                break;
-            default:
-        }
-    }
-    return c;
-}
+
+const emptyBucket = () => ({ requests: 0, iterations: 0, failed: 0, checked: 0 });
 /**
- * Per-interval time series of a run (issue: reports over time), fed with the
- * agents' deltas as they arrive: a delta covers the agent's last interval, so
- * it is filed under the interval of its arrival. Intervals start at `bucketMs`
- * and double (neighbours merged) whenever there would be more than
- * `maxPoints`, so a long run keeps a bounded series. Merged intervals keep a
- * histogram of http_req_duration (exact p(95) within the histogram's error);
- * per-agent intervals keep only the agent's own p(95) (read off its delta's
- * buckets, see `wirePercentile`), and a downsampled
- * interval's p(95) is the request-weighted mean of its halves (an estimate,
- * as merging percentiles cannot be exact).
+ * Per-interval time series of a run (issue 8), filed by the time k6 gave
+ * each sample (issue 18): every agent's delta says what its k6 stamped in
+ * which interval since the start instant (IntervalContribution), so an
+ * interval holds exactly its samples, whenever they arrive. Intervals start
+ * at `bucketMs` and double (neighbours merged) whenever there would be more
+ * than `maxPoints`, so a long run keeps a bounded series. Merged intervals
+ * keep a histogram of http_req_duration (exact p(95) within the histogram's
+ * error); per-agent intervals keep only the agent's own p(95) (read off its
+ * interval's buckets, see `wirePercentile`), and a downsampled interval's
+ * p(95) is the request-weighted mean of its halves (an estimate, as merging
+ * percentiles cannot be exact).
  */
 class TimelineRecorder {
+    /** The agents' interval: contributions' `i` count these. */
+    #baseMs;
     #bucketMs;
     #maxPoints;
+    /** How far behind the clock intervals are complete (the transport's delay). */
+    #lagMs;
     #startMs;
     #merged = [];
     #agents = new Map();
-    /** Each agent's latest `vus` value. */
+    /** Each agent's latest `vus` value, and the interval it is of. */
     #vus = new Map();
-    /** When each agent's latest delta arrived: where its next delta's time span starts. */
-    #lastAt = new Map();
-    /** The latest arrival: the end of the series. */
-    #endMs = -Infinity;
-    /** The longest span one delta's requests are spread over. */
-    #maxSpanMs;
     constructor(options = {}) {
-        this.#bucketMs = options.bucketMs ?? 1_000;
-        this.#maxSpanMs = options.maxSpanMs ?? 2_000;
+        this.#baseMs = options.bucketMs ?? TIMELINE_INTERVAL_MS;
+        this.#bucketMs = this.#baseMs;
         this.#maxPoints = Math.max(2, options.maxPoints ?? 600);
+        this.#lagMs = options.lagMs ?? 0;
     }
     /** The common start instant (coordinator clock, epoch ms). */
     start(atMs) {
@@ -108501,44 +108807,50 @@ class TimelineRecorder {
     get started() {
         return this.#startMs !== undefined;
     }
-    /** Files one agent's delta under the interval `atMs` falls in. */
-    record(agentId, delta, atMs) {
+    /** The latest interval a contribution may name at `nowMs`, with `skewMs` of clock leeway. */
+    latestIndex(nowMs, skewMs) {
         if (this.#startMs === undefined)
-            return;
-        const c = contributionOf(delta);
-        let index = Math.max(0, Math.floor((atMs - this.#startMs) / this.#bucketMs));
-        while (index >= this.#maxPoints) {
-            this.#downsample();
-            index = Math.floor(index / 2);
+            return 0;
+        return Math.max(0, Math.floor((nowMs - this.#startMs + skewMs) / this.#baseMs));
+    }
+    /** Files one agent's intervals (validated first: see `timelineProblem`). */
+    record(agentId, delta) {
+        for (const c of resolvedIntervals(delta)) {
+            let index = Math.floor((c.i * this.#baseMs) / this.#bucketMs);
+            while (index >= this.#maxPoints) {
+                this.#downsample();
+                index = Math.floor(index / 2);
+            }
+            const merged = bucketAt(this.#merged, index);
+            add(merged, c);
+            if (c.durations && c.durations.count > 0) {
+                (merged.durations ??= new Histogram()).mergeWire(c.durations);
+            }
+            let agentBuckets = this.#agents.get(agentId);
+            if (!agentBuckets)
+                this.#agents.set(agentId, (agentBuckets = []));
+            const own = bucketAt(agentBuckets, index);
+            const before = own.requests;
+            add(own, c);
+            if (c.durations && c.durations.count > 0) {
+                const p95 = wirePercentile(c.durations, 0.95);
+                own.p95 = weighted(own.p95, before, p95, c.requests || c.durations.count);
+            }
+            const latest = this.#vus.get(agentId);
+            if (c.vus !== undefined && (latest === undefined || c.i >= latest.i)) {
+                this.#vus.set(agentId, { i: c.i, vus: c.vus });
+            }
         }
-        const merged = bucketAt(this.#merged, index);
-        add(merged, c);
-        if (c.durations && c.durations.count > 0) {
-            (merged.durations ??= new Histogram()).mergeWire(c.durations);
-        }
-        let agentBuckets = this.#agents.get(agentId);
-        if (!agentBuckets)
-            this.#agents.set(agentId, (agentBuckets = []));
-        const own = bucketAt(agentBuckets, index);
-        const before = own.requests;
-        add(own, c);
-        this.#spread(agentId, agentBuckets, c.requests, atMs);
-        if (c.durations && c.durations.count > 0) {
-            const p95 = wirePercentile(c.durations, 0.95);
-            own.p95 = weighted(own.p95, before, p95, c.requests || c.durations.count);
-        }
-        // add() kept the interval's vus; this is the agent's latest for progress lines.
-        if (c.vus !== undefined)
-            this.#vus.set(agentId, c.vus);
     }
     /**
-     * The last `windowMs` of completed intervals before `nowMs`, merged: what a
-     * progress line shows. Undefined before the start.
+     * The last `windowMs` of complete intervals before `nowMs` (less the
+     * transport's delay), merged: what a progress line shows. Undefined before
+     * the start.
      */
     recent(windowMs, nowMs) {
         if (this.#startMs === undefined)
             return undefined;
-        const current = Math.floor((nowMs - this.#startMs) / this.#bucketMs);
+        const current = Math.floor((nowMs - this.#lagMs - this.#startMs) / this.#bucketMs);
         const count = Math.max(1, Math.round(windowMs / this.#bucketMs));
         const from = Math.max(0, current - count);
         const window = emptyBucket();
@@ -108547,12 +108859,7 @@ class TimelineRecorder {
             const b = this.#merged[i];
             if (!b)
                 continue;
-            add(window, {
-                requests: b.requests,
-                iterations: b.iterations,
-                failed: b.failed,
-                checked: b.checked,
-            });
+            add(window, b);
             if (b.durations)
                 durations.merge(b.durations);
         }
@@ -108561,18 +108868,20 @@ class TimelineRecorder {
             rps: window.requests / seconds,
             p95: durations.isEmpty() ? null : durations.percentile(0.95),
             errorRate: window.checked > 0 ? window.failed / window.checked : null,
-            vus: [...this.#vus.values()].reduce((a, b) => a + b, 0),
+            vus: [...this.#vus.values()].reduce((a, b) => a + b.vus, 0),
         };
     }
     /**
-     * The series so far; an interval without data reads as zero load. The last
-     * interval ends at the latest arrival; shorter than half an interval, it
-     * joins the one before (a sliver's rate is noise).
+     * The series so far; an interval without data reads as zero load. With
+     * `runMs` (the start instant to the run's end), the last interval ends
+     * there; shorter than half an interval, it joins the one before (a
+     * sliver's rate is noise).
      */
-    snapshot() {
+    snapshot(runMs) {
         const length = Math.max(this.#merged.length, ...[...this.#agents.values()].map((b) => b.length));
         const intervalS = this.#bucketMs / 1000;
-        const endS = (this.#endMs - (this.#startMs ?? 0)) / 1000;
+        const runS = runMs === undefined ? undefined : runMs / 1000;
+        const endS = runS !== undefined && runS > (length - 1) * intervalS ? runS : length * intervalS;
         const sliver = endS - (length - 1) * intervalS;
         const fold = length >= 2 && sliver >= 0 && sliver < intervalS / 2;
         const view = (buckets) => {
@@ -108602,37 +108911,92 @@ class TimelineRecorder {
         });
         return { intervalS, merged, agents };
     }
-    /**
-     * Spreads a delta's requests evenly over the span it covers: from the
-     * agent's previous delta (or the start) to its arrival, at most the last
-     * `maxSpanMs` (agents send nothing while idle: a delta after a quiet spell
-     * holds only its last interval's requests).
-     */
-    #spread(agentId, agentBuckets, requests, atMs) {
-        const start = this.#startMs ?? atMs;
-        const previous = Math.max(start, this.#lastAt.get(agentId) ?? start);
-        const to = Math.max(previous, atMs);
-        const from = Math.max(previous, to - this.#maxSpanMs);
-        this.#lastAt.set(agentId, to);
-        this.#endMs = Math.max(this.#endMs, to);
-        if (requests === 0)
-            return;
-        const first = Math.floor((from - start) / this.#bucketMs);
-        const last = Math.max(first, Math.ceil((to - start) / this.#bucketMs) - 1);
-        for (let i = first; i <= last; i++) {
-            const lo = Math.max(from, start + i * this.#bucketMs);
-            const hi = Math.min(to, start + (i + 1) * this.#bucketMs);
-            const share = to > from ? (requests * (hi - lo)) / (to - from) : requests;
-            bucketAt(agentBuckets, i).spread += share;
-            bucketAt(this.#merged, i).spread += share;
-        }
-    }
     #downsample() {
         this.#bucketMs *= 2;
         this.#merged = pairUp(this.#merged);
         for (const [id, buckets] of this.#agents)
             this.#agents.set(id, pairUp(buckets));
     }
+}
+function resolvedIntervals(delta) {
+    const intervals = delta.timeline ?? [];
+    if (!intervals.some((c) => c.durations === 'total'))
+        return intervals;
+    const total = delta.series.find((s) => s.kind === 'total' && s.metric === 'http_req_duration');
+    const h = total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h : undefined;
+    return intervals.map((c) => c.durations === 'total' ? { ...c, durations: h } : c);
+}
+function chartedTotals(delta) {
+    const t = { requests: 0, iterations: 0, failed: 0, checked: 0 };
+    for (const series of delta.series) {
+        if (series.kind !== 'total')
+            continue;
+        const sink = series.sink;
+        if (series.metric === 'http_reqs' && sink.t === 'counter')
+            t.requests = sink.sum;
+        else if (series.metric === 'iterations' && sink.t === 'counter')
+            t.iterations = sink.sum;
+        else if (series.metric === 'http_req_failed' && sink.t === 'rate') {
+            [t.failed, t.checked] = [sink.trues, sink.total];
+        }
+        else if (series.metric === 'http_req_duration' && sink.t === 'trend') {
+            t.durations = { count: sink.h.count, min: sink.h.min, max: sink.h.max };
+        }
+        else if (series.metric === 'vus' && sink.t === 'gauge' && sink.empty !== true) {
+            t.vusMax = sink.max;
+        }
+    }
+    return t;
+}
+/** Sums of the same samples, added in another order, may differ in the last bits. */
+const timeline_within = (part, total) => part <= total + Math.abs(total) * 1e-9 + 1e-9;
+/**
+ * Why a delta's intervals cannot be true (issue 18's trust model), or
+ * undefined: intervals in ascending order, none later than `latestIndex`,
+ * and together no more than the delta's own totals (an agent's intervals
+ * hold its own samples, nothing it did not also count). So an agent can
+ * place only its own share, and only within the run.
+ */
+function timelineProblem(delta, latestIndex) {
+    const intervals = resolvedIntervals(delta);
+    if (intervals.length === 0)
+        return undefined;
+    const totals = chartedTotals(delta);
+    const sum = { requests: 0, iterations: 0, failed: 0, checked: 0, durations: 0 };
+    let previous = -1;
+    for (const c of intervals) {
+        if (c.i <= previous)
+            return `interval ${String(c.i)} is out of order or repeated`;
+        previous = c.i;
+        if (c.i > latestIndex) {
+            return `interval ${String(c.i)} is later than the run has lasted (interval ${String(latestIndex)})`;
+        }
+        if (c.failed > c.checked)
+            return `interval ${String(c.i)} has more failures than requests`;
+        sum.requests += c.requests;
+        sum.iterations += c.iterations;
+        sum.failed += c.failed;
+        sum.checked += c.checked;
+        const d = c.durations;
+        if (d && d.count > 0) {
+            sum.durations += d.count;
+            const all = totals.durations;
+            if (!all || d.min < all.min || d.max > all.max) {
+                return `interval ${String(c.i)} has http_req_duration samples outside the delta's`;
+            }
+        }
+        if (c.vus !== undefined && (totals.vusMax === undefined || c.vus > totals.vusMax)) {
+            return `interval ${String(c.i)} has more VUs than the delta's vus samples`;
+        }
+    }
+    const over = [
+        ['http_reqs', sum.requests, totals.requests],
+        ['iterations', sum.iterations, totals.iterations],
+        ['http_req_failed failures', sum.failed, totals.failed],
+        ['http_req_failed samples', sum.checked, totals.checked],
+        ['http_req_duration samples', sum.durations, totals.durations?.count ?? 0],
+    ].find(([, part, total]) => !timeline_within(part, total));
+    return over && `its intervals hold ${String(over[1])} ${over[0]}, its totals ${String(over[2])}`;
 }
 function bucketAt(buckets, index) {
     while (buckets.length <= index)
@@ -108670,7 +109034,6 @@ function pairUp(buckets) {
 function mergeBuckets(a, b) {
     const m = {
         requests: a.requests + b.requests,
-        spread: a.spread + b.spread,
         iterations: a.iterations + b.iterations,
         failed: a.failed + b.failed,
         checked: a.checked + b.checked,
@@ -108707,7 +109070,7 @@ function vusAtEnds(buckets) {
 function point(b, i, intervalS, elapsedS, vus, p95) {
     return {
         t: i * intervalS + elapsedS,
-        rps: b.spread / elapsedS,
+        rps: b.requests / elapsedS,
         vus,
         p95,
         errorRate: b.checked > 0 ? b.failed / b.checked : null,
@@ -108927,7 +109290,12 @@ class ThresholdEvaluator {
     constructor(sets) {
         this.#sets = sets;
     }
-    evaluate(lookup, durationMs, final) {
+    /**
+     * @param mayAbort whether a failed abortOnFail threshold with this
+     *   delayAbortEval aborts now (default k6's: no delay, or the test has run
+     *   longer than it).
+     */
+    evaluate(lookup, durationMs, final, mayAbort = (delay) => delay === undefined || delay < durationMs) {
         const breached = [];
         for (const set of this.#sets) {
             const input = lookup(set.key);
@@ -108942,8 +109310,7 @@ class ThresholdEvaluator {
                     continue;
                 failed = true;
                 if (!this.#abort && threshold.abortOnFail) {
-                    const delay = threshold.delayAbortEvalMs;
-                    this.#abort = delay === undefined || delay < durationMs;
+                    this.#abort = mayAbort(threshold.delayAbortEvalMs);
                 }
             }
             if (failed)
@@ -109021,12 +109388,26 @@ function passes(threshold, values) {
 
 
 
+
 /** k6 always tracks this submetric for the summary when expected_response is a system tag. */
 const EXPECTED_RESPONSE = {
     key: 'http_req_duration{expected_response:true}',
     metric: 'http_req_duration',
     tags: { expected_response: 'true' },
 };
+/**
+ * How far past the run's age an agent may date samples: its clock offset is
+ * measured and taken off at the start, so only a clock step since counts.
+ */
+const TIMELINE_SKEW_MS = 10_000;
+/**
+ * How long after an interval ends its last samples arrive: the agent's send
+ * interval, and on the cloud transport k6's own aggregation (a bucket is
+ * pushed 1–2 s after it began).
+ */
+const CLOUD_DELAY_MS = 2_000;
+/** k6 evaluates thresholds every 2 s (internal/metrics/engine/engine.go thresholdsRate). */
+const K6_TICK_MS = 2_000;
 const DEFAULT_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
 /**
  * The metric side of one run: the merged store, the thresholds from the
@@ -109039,19 +109420,23 @@ class CoordinatorMetrics {
     /** Per-interval series of the run, merged and per agent. */
     timeline;
     #sets;
+    /** Some threshold has abortOnFail: the coordinator then evaluates as deltas arrive. */
+    abortsOnFail;
     #evaluator;
     #o;
     #guard;
+    /** How long setup() took: the test run duration at the start instant. */
+    #setupMs = 0;
     /** When this run's metrics began: agents cannot have sampled for longer. */
     #sinceMs;
     constructor(options) {
         this.#o = options;
         this.#guard = new PlausibilityGuard({ writtenBuiltins: options.writtenBuiltins });
         this.#sinceMs = (options.now ?? Date.now)();
-        // Intervals as long as the agents' send interval (finer ones would alias: an agent's
-        // delta in one, none in the next); a delta's requests spread over at most two.
         const intervalMs = options.intervalMs ?? 1_000;
-        this.timeline = new TimelineRecorder({ bucketMs: intervalMs, maxSpanMs: 2 * intervalMs });
+        this.timeline = new TimelineRecorder({
+            lagMs: intervalMs + (options.transport === 'cloud' ? CLOUD_DELAY_MS : 0),
+        });
         this.#sets = parseThresholdsOption(options.options.thresholds ?? {});
         const submetrics = new Map([[EXPECTED_RESPONSE.key, EXPECTED_RESPONSE]]);
         for (const set of this.#sets) {
@@ -109072,18 +109457,29 @@ class CoordinatorMetrics {
             declared: options.scriptMetrics,
         });
         this.#evaluator = options.flags.noThresholds ? undefined : new ThresholdEvaluator(this.#sets);
+        this.abortsOnFail =
+            this.#evaluator !== undefined &&
+                this.#sets.some((set) => set.thresholds.some((t) => t.abortOnFail));
     }
     apply(agentId, report, atMs) {
+        const latest = this.timeline.latestIndex(atMs, TIMELINE_SKEW_MS);
+        const problem = timelineProblem(report.delta, latest);
+        if (problem !== undefined) {
+            throw new K6DistributedError('BAD_REQUEST', `invalid metric delta (timeline): ${problem}`, {
+                data: { rule: 'timeline' },
+            });
+        }
         const record = this.#guard.check(agentId, report.delta, {
             submetricParent: (key) => this.store.submetricSpecs.get(key)?.metric,
             ageMs: atMs - this.#sinceMs,
         });
         const breaches = this.store.apply(agentId, report.delta);
         record();
-        this.timeline.record(agentId, report.delta, atMs);
+        this.timeline.record(agentId, report.delta);
         return breaches;
     }
     started(atMs, run) {
+        this.#setupMs = run.setupMs;
         this.timeline.start(atMs);
         this.store.startRun(run);
     }
@@ -109100,12 +109496,29 @@ class CoordinatorMetrics {
             errorRate: recent.errorRate,
         };
     }
-    evaluate(durationMs, final) {
+    /**
+     * @param onArrival evaluated as deltas arrived, between k6's 2 s ticks: an
+     *   abort waits for the first tick at which k6 could have aborted.
+     */
+    evaluate(durationMs, final, onArrival = false) {
         if (!this.#evaluator)
             return { breached: [], abort: false };
         this.store.settle(durationMs, final);
-        const verdict = this.#evaluator.evaluate((key) => this.#thresholdSink(key)?.thresholdInput(), durationMs, final);
+        const mayAbort = onArrival
+            ? (delay) => (delay === undefined || delay < durationMs) && durationMs >= this.#firstTickPast(delay)
+            : undefined;
+        const verdict = this.#evaluator.evaluate((key) => this.#thresholdSink(key)?.thresholdInput(), durationMs, final, mayAbort);
         return { breached: verdict.breached, abort: verdict.abort };
+    }
+    /**
+     * The test run duration at the first of k6's threshold ticks (every 2 s
+     * from the start instant, after setup()) past `delayMs`.
+     */
+    #firstTickPast(delayMs) {
+        const ticks = delayMs === undefined
+            ? 1
+            : Math.max(1, Math.floor((delayMs - this.#setupMs) / K6_TICK_MS) + 1);
+        return this.#setupMs + ticks * K6_TICK_MS;
     }
     /** A threshold's sink: merged data, or an empty one of the metric's type. */
     #thresholdSink(key) {
@@ -109875,7 +110288,7 @@ async function coordinate(options) {
             setupData: coordinator.setupData,
             isStdOutTTY: options.output?.isTTY ?? false,
         });
-        const timeline = metrics.timeline.snapshot();
+        const timeline = metrics.timeline.snapshot(coordinator.runMs);
         const output = options.output;
         if (output) {
             const print = () => endOfTest({
