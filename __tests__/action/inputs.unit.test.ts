@@ -39,7 +39,7 @@ describe('action inputs', () => {
       testName: 'k6',
       tunnel: 'cloudflared',
       onAgentLoss: 'abort',
-      metricTransport: 'json',
+      metricTransport: 'cloud',
       githubToken: undefined,
       commentOnPr: true,
       checkRun: true,
@@ -58,6 +58,13 @@ describe('action inputs', () => {
       );
     expect(coordinator('true')).toMatchObject({ includeSetupData: true });
     expect(coordinator('false')).toMatchObject({ includeSetupData: false });
+  });
+
+  it('issue 18.1: metric-transport defaults to cloud; json stays the fallback', () => {
+    const coordinator = (extra: Record<string, string>) =>
+      parseInputs(reader({ role: 'coordinator', script: 'a.js', agents: '1', ...extra }));
+    expect(coordinator({})).toMatchObject({ metricTransport: 'cloud' });
+    expect(coordinator({ 'metric-transport': 'json' })).toMatchObject({ metricTransport: 'json' });
   });
 
   it('issue 18: reads metric-transport, and names the valid values when it is wrong', () => {

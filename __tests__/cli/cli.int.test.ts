@@ -36,6 +36,14 @@ describe('dist/cli/index.js without node_modules', () => {
     expect(stdout).toMatch(/install-k6/);
   });
 
+  it("issue 18.1: agents use k6's cloud output unless told --transport json", async () => {
+    const { code, stdout } = await runCli(['run', '--help'], { PATH: process.env.PATH });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /--transport <kind>[^]*\(choices: "json", "cloud", default: "cloud",[^]*K6_DISTRIBUTED_TRANSPORT/,
+    );
+  });
+
   it('install-k6 prints the path of the k6 it found', async () => {
     const { code, stdout, stderr } = await runCli(['install-k6'], {
       PATH: process.env.PATH,

@@ -37,8 +37,9 @@ export async function runDistributed(
     agents: 3,
     flags: [],
     startLeadMs: 300,
-    // K6_DISTRIBUTED_TRANSPORT=cloud runs the engine tests on k6's cloud output (issue 18).
-    transport: process.env.K6_DISTRIBUTED_TRANSPORT === 'cloud' ? 'cloud' : 'json',
+    // The product's default, k6's cloud output (issue 18); K6_DISTRIBUTED_TRANSPORT=json runs
+    // the engine tests on the JSON stream instead.
+    transport: process.env.K6_DISTRIBUTED_TRANSPORT === 'json' ? 'json' : 'cloud',
     workDir: await tempDir(),
     ...options,
     k6: { path: testK6Path(), version: '2.2.0' },

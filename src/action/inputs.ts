@@ -131,7 +131,7 @@ export function parseInputs(read: InputReader): ActionInputs {
         flags: get(INPUTS.flags, splitFlags, ''),
         tunnel: get(INPUTS.tunnel, oneOf('cloudflared', 'none'), 'cloudflared'),
         onAgentLoss: get(INPUTS.onAgentLoss, agentLossPolicy, 'abort'),
-        metricTransport: get(INPUTS.metricTransport, oneOf(...METRIC_TRANSPORTS), 'json'),
+        metricTransport: get(INPUTS.metricTransport, oneOf(...METRIC_TRANSPORTS), 'cloud'),
         githubToken: read(INPUTS.githubToken).trim() || undefined,
         commentOnPr: get(INPUTS.commentOnPr, bool, 'true'),
         checkRun: get(INPUTS.checkRun, bool, 'true'),

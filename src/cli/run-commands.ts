@@ -62,10 +62,13 @@ function coordinatorOptions(command: Command): Command {
         .hideHelp(),
     )
     .addOption(
-      new Option('--transport <kind>', "how agents get their k6's metrics: cloud or json")
+      new Option(
+        '--transport <kind>',
+        "how agents get their k6's metrics: cloud (k6 aggregates in-process) or json (every sample)",
+      )
         .choices(METRIC_TRANSPORTS)
         .env('K6_DISTRIBUTED_TRANSPORT')
-        .default('json'),
+        .default('cloud'),
     )
     .addOption(
       new Option('--start-lead <duration>', 'how far ahead the common start is announced')
