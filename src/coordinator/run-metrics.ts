@@ -11,6 +11,7 @@ import type {
   MetricsPlan,
   MetricsReport,
   MetricTransport,
+  SourceOrder,
   SubmetricSpec,
 } from '../protocol/messages.js';
 import type { SeriesView, SummarySource } from '../summary/source.js';
@@ -51,10 +52,12 @@ export interface RunMetricsOptions {
   thresholdMetrics?: readonly MetricInfo[];
   /** Custom metrics the script declares with a literal name (k6/script-scan.ts declaredMetricTypes). */
   scriptMetrics?: readonly MetricInfo[];
-  /** How agents get their k6's samples (default json). */
+  /** How agents get their k6's samples (default cloud). */
   transport?: MetricTransport;
   /** Custom metrics the script declares as times (cloud transport: k6 does not say). */
   declaredMetrics?: readonly MetricInfo[];
+  /** The script's check and group names in source order (cloud transport, k6/source-order.ts). */
+  sourceOrder?: SourceOrder;
   /** Built-in metrics the script adds samples to itself (k6/script-scan.ts builtinMetricWrites). */
   writtenBuiltins?: ReadonlySet<string>;
   /** The coordinator's clock (epoch ms). */
@@ -101,8 +104,9 @@ export class CoordinatorMetrics implements RunMetrics {
       intervalMs: options.intervalMs ?? 1_000,
       submetrics: [...submetrics.values()],
       parts: options.flags.summaryMode === 'full',
-      transport: options.transport ?? 'json',
+      transport: options.transport ?? 'cloud',
       ...planMetrics(options),
+      ...(options.sourceOrder && { order: options.sourceOrder }),
     };
     this.store = new MetricStore({
       submetrics: this.plan.submetrics,

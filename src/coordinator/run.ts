@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { parseRunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
+import { sourceOrder } from '../k6/source-order.js';
 import { testEnvironment } from '../k6/test-env.js';
 import { thresholdMetrics } from '../k6/threshold-metrics.js';
 import {
@@ -98,7 +99,7 @@ export interface CoordinateOptions {
     ServerOptions,
     'connections' | 'bodiesPerAgent' | 'routeMaxBytes' | 'headersTimeoutMs' | 'requestTimeoutMs'
   >;
-  /** How agents get their k6's samples (default json; issue 18). */
+  /** How agents get their k6's samples (default cloud, k6's own aggregation; issue 18). */
   transport?: MetricTransport;
 }
 
@@ -147,7 +148,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   const vuWarning =
     options.agents > 1 ? await vuNumberWarning(test.archivePath, options.script) : undefined;
   if (vuWarning) options.log.warning(vuWarning);
-  const transport = chooseTransport(options.transport ?? 'json', test.options);
+  const transport = chooseTransport(options.transport ?? 'cloud', test.options);
   if (transport.warning) options.log.warning(transport.warning);
   const metrics = new CoordinatorMetrics({
     transport: transport.transport,
@@ -155,6 +156,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
       transport.transport === 'cloud'
         ? await timeMetricDeclarations(test.archivePath, options.script)
         : [],
+    sourceOrder: transport.transport === 'cloud' ? await sourceOrder(test.archivePath) : undefined,
     options: test.options,
     flags,
     now: options.now,

@@ -88,7 +88,7 @@ function metricConstructorNames(source: string): string[] {
 }
 
 /** Calls `visit` with the source of every module in a k6 archive, named as the user knows it. */
-async function forEachModule(
+export async function forEachModule(
   archivePath: string,
   entry: string,
   visit: (source: string, module: string) => void,
@@ -267,7 +267,7 @@ export function globalUseLines(source: string, name: string): number[] {
   }
 }
 
-const TOKENIZER_OPTIONS = {
+export const TOKENIZER_OPTIONS = {
   ecmaVersion: 'latest',
   sourceType: 'module',
   allowHashBang: true,

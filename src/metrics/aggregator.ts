@@ -10,6 +10,13 @@ import type { CloudSeries, CloudValue } from '../agent/cloud-wire.js';
 import { builtinMetric } from './builtin.js';
 import { IntervalRecorder } from './intervals.js';
 import { K6TimeReader } from './k6-time.js';
+import {
+  noSightings,
+  sighted,
+  SightingOrder,
+  sortAddedEntries,
+  type Sightings,
+} from './sighting-order.js';
 import { createSink, isPlausibleSample, SAMPLE_LIMIT, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, ValueType } from './types.js';
 
@@ -72,10 +79,15 @@ export class MetricAggregator {
   /** The charted metrics by the time k6 gives their samples (issue 18). */
   readonly #intervals = new IntervalRecorder();
   readonly #times = new K6TimeReader();
+  readonly #order: SightingOrder;
+  /** While a cloud push is read: the bucket each group, check and part was first seen in. */
+  #sightings: Sightings | undefined;
+  #bucketMs = 0;
 
   constructor(plan: MetricsPlan, warn: (message: string) => void) {
     this.#plan = plan;
     this.#warn = warn;
+    this.#order = new SightingOrder(plan.order);
     for (const sub of plan.submetrics) {
       const list = this.#subsByMetric.get(sub.metric) ?? [];
       list.push(sub);
@@ -177,16 +189,40 @@ export class MetricAggregator {
    * later (late samples) adds to what came before, as counts must.
    */
   ingestCloud(pushed: readonly CloudSeries[]): void {
+    const before = { groups: this.#newGroups.length, checks: this.#checks.size };
+    const parts = this.#parts.size;
+    this.#sightings = noSightings();
     for (const s of pushed) {
       const info = this.#defineCloud(s.metric, s.type);
       for (const v of s.values) {
         const checks: [number, number] | undefined =
           v.type === 'rate' ? [v.nonzero, v.total - v.nonzero] : undefined;
         this.#samples += v.type === 'counter' ? 1 : v.type === 'rate' ? v.total : v.count;
+        this.#bucketMs = v.timeMs;
         this.#series(info, s.tags, cloudApply(v), checks);
       }
       this.#chartCloud(s);
     }
+    this.#orderSightings(before.groups, before.checks, parts, this.#sightings);
+    this.#sightings = undefined;
+  }
+
+  /**
+   * The groups, checks and parts this push added, in k6's order (issue
+   * 18.2): the push lists its series in random order. Only this agent's new
+   * names of this delta move, among themselves.
+   */
+  #orderSightings(groups: number, checks: number, parts: number, seen: Sightings): void {
+    const added = this.#newGroups.splice(groups);
+    const at = (group: string) => seen.groups.get(group) ?? 0;
+    added.sort((a, b) => at(a) - at(b) || this.#order.compareGroups(a, b));
+    this.#newGroups.push(...added);
+    this.#checks = sortAddedEntries(this.#checks, checks, seen.checks, (a, b) =>
+      this.#order.compareChecks(a, b),
+    );
+    this.#parts = sortAddedEntries(this.#parts, parts, seen.parts, (a, b) =>
+      this.#order.compareParts(a, b),
+    );
   }
 
   /**
@@ -228,6 +264,7 @@ export class MetricAggregator {
     // setup()'s data_sent, tagged `::setup`, makes no group.
     if (group !== '' && (metric === 'checks' || metric === 'group_duration')) {
       if (!this.#seenGroups.has(group)) this.#noteGroup(group);
+      if (this.#sightings) sighted(this.#sightings.groups, group, this.#bucketMs);
     }
     if (metric === 'checks' && tags.check !== undefined && checks) {
       this.#check(tags.check, group, scenario, checks[0], checks[1]);
@@ -257,6 +294,7 @@ export class MetricAggregator {
 
   #check(name: string, group: string, scenario: string, passes: number, fails: number): void {
     const key = `${group}\u0000${scenario}\u0000${name}`;
+    if (this.#sightings) sighted(this.#sightings.checks, key, this.#bucketMs);
     let count = this.#checks.get(key);
     if (!count) {
       if (!this.#admit(this.#seenChecks, key, METRIC_LIMITS.maxChecks, 'checks')) return;
@@ -269,6 +307,7 @@ export class MetricAggregator {
 
   #part(scenario: string, group: string, metric: string, type: MetricType, apply: Apply): void {
     const key = `${scenario}\u0000${group}`;
+    if (this.#sightings) sighted(this.#sightings.parts, key, this.#bucketMs);
     let part = this.#parts.get(key);
     if (!part) {
       if (!this.#admit(this.#seenParts, key, METRIC_LIMITS.maxParts, 'scenario/group parts')) {

@@ -85,6 +85,13 @@ export const MetricInfo = z.strictObject({
  * an ingest the agent serves on loopback (issue 18, agent/cloud-ingest.ts).
  */
 export const METRIC_TRANSPORTS = ['json', 'cloud'] as const;
+
+/** Check and group names in the order the script's source spells them (k6/source-order.ts). */
+export const SourceOrder = z.strictObject({
+  checks: z.array(z.string().max(1024)).max(METRIC_LIMITS.maxChecks),
+  groups: z.array(z.string().max(1024)).max(METRIC_LIMITS.maxParts),
+});
+export type SourceOrder = z.infer<typeof SourceOrder>;
 export type MetricTransport = (typeof METRIC_TRANSPORTS)[number];
 
 /** How an agent aggregates k6's metric stream. */
@@ -101,6 +108,12 @@ export const MetricsPlan = z.strictObject({
    * transport does not say which values are times or data.
    */
   metrics: z.array(MetricInfo).max(METRIC_LIMITS.maxMetrics).optional(),
+  /**
+   * The script's literal check and group names in source order (cloud
+   * transport): how an agent orders checks and groups it first saw in the
+   * same aggregation second, as k6 lists them (issue 18.2).
+   */
+  order: SourceOrder.optional(),
 });
 export type MetricsPlan = z.infer<typeof MetricsPlan>;
 
