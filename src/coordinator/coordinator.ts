@@ -5,6 +5,7 @@ import { JOIN_TIMEOUT_MS, POLL_HOLD_MS } from '../defaults.js';
 import { DISTRIBUTED_RUN_FAILED, K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { JsonText } from '../protocol/json-text.js';
 import { limitMessage, type LimitBreach } from '../metrics/agent-budget.js';
+import { NegativeTrendNotes } from '../metrics/negative-trends.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import type { Logger } from '../runtime/logger.js';
 import { printableName } from '../runtime/printable.js';
@@ -147,6 +148,7 @@ export class Coordinator {
   /** An evaluation on arrival is scheduled; when the last evaluation ran. */
   #evaluationDue = false;
   #lastEvaluationMs = -Infinity;
+  readonly #negativeTrends = new NegativeTrendNotes();
   readonly #log: Logger;
   readonly #timers: Timers;
   readonly #agents: AgentRecord[] = [];
@@ -348,6 +350,7 @@ export class Coordinator {
       throw error;
     }
     for (const breach of breaches) this.#log.warning(limitMessage(agent.label, breach));
+    for (const warning of this.#negativeTrends.note(report.delta)) this.#log.warning(warning);
     agent.metricSeq.accept(report.seq, digest);
     this.#evaluateSoon();
   }
@@ -765,6 +768,7 @@ export class Coordinator {
     }
     const result = summarise({
       thresholdsBreached: this.#thresholdsBreached,
+      warnings: this.#negativeTrends.warnings,
       setupAgentId: this.#setupRan ? this.#setupAgent?.id : undefined,
       teardownAgentId: this.#teardownRan ? this.#teardownAgent?.id : undefined,
       agents: this.#agents,

@@ -163,6 +163,7 @@ async function writeSummaryJson(
     message: o.result.message,
     agents: o.result.agents,
     startSkewMs: o.result.startSkewMs,
+    ...(o.result.warnings && { warnings: o.result.warnings }),
     figures: figures ?? NO_FIGURES,
     timeline: o.timeline,
     data: data === null || o.summaryJsonSetupData === true ? data : withoutSetupData(data),

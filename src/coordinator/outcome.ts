@@ -68,4 +68,6 @@ export interface RunResult {
    * failed thresholds, exec.test.fail(), what setup() threw.
    */
   k6Error: string | undefined;
+  /** What the run warned about its figures' accuracy (issue 18.4); absent when nothing. */
+  warnings?: readonly string[];
 }

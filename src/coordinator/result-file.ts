@@ -16,6 +16,8 @@ export interface SummaryJson {
   message: string;
   agents: RunResult['agents'];
   startSkewMs: number | undefined;
+  /** What the run warned about its accuracy (e.g. negative trend samples on the cloud transport). */
+  warnings?: readonly string[];
   /** p(95), error rate and request rate: what a later run is compared on. */
   figures: KeyFigures;
   /** Per-interval request rate, VUs, p(95), error rate and iterations, merged and per agent. */

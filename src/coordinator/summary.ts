@@ -11,6 +11,8 @@ export interface RunFacts {
   teardownRan: boolean;
   /** Metric keys whose thresholds failed at the end of the run. */
   thresholdsBreached: readonly string[];
+  /** Warnings about the figures' accuracy, for the result (issue 18.4). */
+  warnings?: readonly string[];
   /** The agents that ran setup() and teardown(), if any. */
   setupAgentId?: string;
   teardownAgentId?: string;
@@ -39,6 +41,7 @@ export function summarise(facts: RunFacts): RunResult {
     setupRan: facts.setupRan,
     teardownRan: facts.teardownRan,
     thresholdsBreached: facts.thresholdsBreached,
+    ...(facts.warnings?.length && { warnings: facts.warnings }),
   };
 }
 

@@ -78,6 +78,7 @@ function sections(input: RunMarkdownInput): Sections {
     '',
     `${String(result.agents.length)} agents · test run ${seconds(source.durationMs)} · start skew ${skew} · ` +
       `setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
+    ...(result.warnings ?? []).flatMap((w) => ['', `⚠️ ${markdownText(w)}`]),
     ...(input.reportUrl === undefined
       ? []
       : ['', `📊 [HTML report and result JSON](${input.reportUrl}) (artifact)`]),

@@ -19,6 +19,7 @@ export function renderRunReport(result: RunResult): string {
       result.teardownRan ? 'ran once' : 'did not run'
     }`,
     `  result: exit code ${String(result.exitCode)}: ${printableName(result.message)}`,
+    ...(result.warnings ?? []).map((w) => `  warning: ${printableName(w)}`),
     '',
   ].join('\n');
 }
