@@ -22,6 +22,7 @@ export function compare(k6: Observation, agents: Observation, c: ConformanceCase
       ? []
       : [{ what: 'exit code', k6: String(k6.exitCode), agents: String(agents.exitCode) }]),
     ...compareSets('summary', summaryItems(k6.stdout), summaryItems(agents.stdout)),
+    ...compareOrder(summaryItems(k6.stdout), summaryItems(agents.stdout)),
     ...compareMessages(k6, agents),
     ...compareData('--summary-export', k6.summaryExport, agents.summaryExport, relative, c),
     ...compareData('handleSummary()', k6.handleSummary, agents.handleSummary, relative, c),
@@ -68,6 +69,23 @@ export function summaryItems(stdout: string): Set<string> {
     if (item !== undefined) items.add(section === item ? `█ ${item}` : `${section}: ${item}`);
   }
   return items;
+}
+
+/**
+ * The order k6 lists checks and group sections in (first seen: issue 18.2),
+ * when both show the same ones (else compareSets has said so already).
+ * Thresholds and metrics are left out: their order is by name in both.
+ */
+function compareOrder(k6: Set<string>, agents: Set<string>): Difference[] {
+  const ordered = (items: Set<string>) =>
+    [...items].filter((i) => !i.startsWith('THRESHOLDS') && /^█ |: [✓✗] /.test(i));
+  const [a, b] = [ordered(k6), ordered(agents)];
+  if (a.length !== b.length || new Set([...a, ...b]).size !== a.length) return [];
+  const at = a.findIndex((item, i) => item !== b[i]);
+  if (at < 0) return [];
+  return [
+    { what: `summary: order at item ${String(at + 1)}`, k6: a[at] ?? '-', agents: b[at] ?? '-' },
+  ];
 }
 
 function compareSets(what: string, k6: Set<string>, agents: Set<string>): Difference[] {

@@ -115,6 +115,21 @@ describe('the comparer', () => {
       ].sort(),
     );
   });
+
+  it('issue 18.2: finds checks listed in another order', async () => {
+    const c = byName('groups and checks, --summary-mode=full');
+    const k6 = await observe('k6', c, corpus);
+    const lines = k6.stdout.split('\n');
+    const check = (l: string | undefined) => /^\s+[✓✗] /.test(l ?? '');
+    const first = lines.findIndex((l, i) => check(l) && check(lines[i + 1]));
+    expect(first).toBeGreaterThanOrEqual(0);
+    const swapped = [...lines];
+    [swapped[first], swapped[first + 1]] = [lines[first + 1] ?? '', lines[first] ?? ''];
+    const changed = { ...k6, stdout: swapped.join('\n') };
+    expect(compare(k6, changed, c).map((d) => d.what)).toEqual([
+      expect.stringMatching(/^summary: order at item \d+$/),
+    ]);
+  });
 });
 
 describe('the corpus', () => {
