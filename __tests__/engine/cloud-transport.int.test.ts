@@ -162,4 +162,23 @@ describe('issue 18: the cloud transport (real k6, 3 agents)', () => {
     expect(run.summary.metrics.get('work_time')?.contains).toBe('time');
     expect(run.summary.metrics.get('queue_depth')?.contains).toBe('default');
   });
+  it('issue 18.3: more series per second than one k6 batch holds (1,000): every request counts, no delta is refused', async () => {
+    const target = await TargetServer.start();
+    // 1,000 groups: a request, a check and a trend sample each, ~14 series per group and second.
+    const run = await runDistributed({
+      agents: 2,
+      script: fixtureScript('many-groups.js'),
+      flags: ['-e', `TARGET=${target.url}`, '-e', 'ITERATIONS=4'],
+      transport: 'cloud',
+    });
+    expect(run.exitCode).toBe(0);
+    expect(target.count('/iteration')).toBe(4_000);
+    const count = (metric: string) =>
+      run.summary.metrics.get(metric)?.sink.values(0, ['count']).count;
+    expect([count('http_reqs'), count('http_req_duration'), count('work_time')]).toEqual([
+      4_000, 4_000, 4_000,
+    ]);
+    expect(run.summary.checks.reduce((n, c) => n + c.passes, 0)).toBe(4_000);
+    expect(run.log.text()).not.toMatch(/refused its metric delta/);
+  });
 });

@@ -12,11 +12,20 @@ describe('issue 18.2: the order of checks and groups first seen in the same seco
         check(res, { 'status is 200': (r) => r.status === 200, "body's": (r) => f({ inner: 1 }), plain: 1, 3: true });
         check(compute(a, { x: 1 }), { 'after nested first arg': () => [1, 2].includes(\`\${a}\`) });
         check(res, dynamic);
+        check(res, { ['__proto__']: () => true, [computed]: 1, valueOf: () => true });
         group('outer', () => { group("inner", () => {}); });
         group(name, () => {});
       }`;
     expect(namesInSource(source)).toEqual({
-      checks: ['status is 200', "body's", 'plain', '3', 'after nested first arg'],
+      checks: [
+        'status is 200',
+        "body's",
+        'plain',
+        '3',
+        'after nested first arg',
+        '__proto__',
+        'valueOf',
+      ],
       groups: ['outer', 'inner'],
     });
     // Source the tokenizer cannot read gives no ranks (its names then sort by name).

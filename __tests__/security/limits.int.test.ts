@@ -88,6 +88,10 @@ describe('issue 17.4: cumulative per-agent limits at the coordinator', () => {
       script: fixtureScript('metrics.js'),
       flags: [...vars(target, { ITERATIONS: '60', SLEEP: '0.2' }), '--summary-export', exportPath],
       metricsIntervalMs: 200,
+      // The JSON stream: the agent's first deltas carry its real checks before the fakes
+      // spend its budget. On the cloud transport they come 1-2 s later, after the three
+      // poisoned deltas, and this agent's own checks are dropped (its own share only).
+      transport: 'json',
       agentUrl: evil.intercept,
       summaryJson,
       output: { stdout: (t) => stdout.push(String(t)), stderr: () => {}, isTTY: false },

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 import { errorMessage } from '../errors.js';
+import { METRIC_LIMITS } from '../protocol/messages.js';
 import { CLOUD_AGGREGATION_PERIOD_MS, decodeCloudPush, type CloudSeries } from './cloud-wire.js';
 
 export interface CloudIngestOptions {
@@ -18,13 +19,18 @@ export interface CloudIngestOptions {
  * What the test-run creation answers (k6 v2.2.0 cloudapi CreateTestRunResponse
  * `config`, applied over k6's own cloud settings): 1 s aggregation buckets
  * pushed ~100 ms apart once a bucket is 1 s old (whole seconds, or k6 exits
- * 255), no traces (their default dials a Grafana host), and the line k6
+ * 255), each flush in one push (k6 splits a flush into batches of
+ * maxTimeSeriesInBatch series, 1,000 by default, and pushes them apart: a
+ * delta holding one batch but not the next would hold a request's
+ * http_reqs without its http_req_duration, which the coordinator refuses as
+ * impossible), no traces (their default dials a Grafana host), and the line k6
  * prints in place of a cloud link.
  */
 const RUN_CONFIG = {
   aggregationPeriod: `${String(CLOUD_AGGREGATION_PERIOD_MS / 1000)}s`,
   aggregationWaitPeriod: '1s',
   metricPushInterval: '100ms',
+  maxTimeSeriesInBatch: METRIC_LIMITS.maxSeriesPerDelta,
   tracesEnabled: false,
   testRunDetails: 'k6-distributed agent (loopback metric ingest)',
 } as const;
@@ -102,6 +108,7 @@ export class CloudIngest {
       K6_CLOUD_AGGREGATION_PERIOD: RUN_CONFIG.aggregationPeriod,
       K6_CLOUD_AGGREGATION_WAIT_PERIOD: RUN_CONFIG.aggregationWaitPeriod,
       K6_CLOUD_METRIC_PUSH_INTERVAL: RUN_CONFIG.metricPushInterval,
+      K6_CLOUD_MAX_TIME_SERIES_IN_BATCH: String(RUN_CONFIG.maxTimeSeriesInBatch),
     };
   }
 

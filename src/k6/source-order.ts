@@ -83,14 +83,28 @@ function objectKeys(tokens: readonly Token[], at: number): string[] {
     if (OPEN.has(label)) depth++;
     else if (CLOSE.has(label) && --depth === 0) break;
     const before = tokens[i - 1]?.type.label;
-    const isKey =
-      depth === 1 &&
-      (before === '{' || before === ',') &&
-      tokens[i + 1]?.type.label === ':' &&
-      (label === 'string' || label === 'name' || label === 'num');
-    if (isKey) keys.push(literal(token));
+    if (!(before === '{' || before === ',') || depth !== (label === '[' ? 2 : 1)) continue;
+    const key = label === '[' ? computedKey(tokens, i) : plainKey(tokens, i);
+    if (key !== undefined) keys.push(key);
   }
   return keys;
+}
+
+const KEY_TOKENS = new Set(['string', 'name', 'num']);
+
+/** `key:` or `'key':`. */
+function plainKey(tokens: readonly Token[], i: number): string | undefined {
+  const label = tokens[i]?.type.label ?? '';
+  return KEY_TOKENS.has(label) && tokens[i + 1]?.type.label === ':'
+    ? literal(tokens[i])
+    : undefined;
+}
+
+/** `['key']:`, a computed key that is a literal (`['__proto__']` names a check, issue 17.11). */
+function computedKey(tokens: readonly Token[], i: number): string | undefined {
+  const inner = tokens[i + 1]?.type.label ?? '';
+  const closed = tokens[i + 2]?.type.label === ']' && tokens[i + 3]?.type.label === ':';
+  return (inner === 'string' || inner === 'num') && closed ? literal(tokens[i + 1]) : undefined;
 }
 
 /** A string, name or number token's value (acorn's typings leave `value` out). */
