@@ -42,6 +42,10 @@ describe('issue 17.2/17.5: vus samples from the future', () => {
       script: fixtureScript('metrics.js'),
       flags: ['-e', `TARGET=${target.url}`, '-e', 'ITERATIONS=40', '-e', 'SLEEP=0.1'],
       metricsIntervalMs: 200,
+      // The JSON stream: agent 2's first delta, which starts the attack, comes early in the
+      // run (on the cloud transport 1-2 s later, near the end of this short run). Ticks are
+      // the agent's own samples of k6's REST API on both transports.
+      transport: 'json',
       agentUrl: evil.intercept,
     });
     await attack;
