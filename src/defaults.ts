@@ -1,3 +1,5 @@
+import type { MetricTransport } from './protocol/messages.js';
+
 /**
  * Defaults that more than one module needs, written once: the coordinator's
  * own, the CLI's help text and the agent's fallback all read them here.
@@ -22,3 +24,10 @@ export const ACTION_JOIN_TIMEOUT = '10m';
 export function defaultLabel(ms: number): string {
   return ms % 60_000 === 0 ? `${String(ms / 60_000)}m` : `${String(ms / 1000)}s`;
 }
+
+/**
+ * How agents get their k6's samples: k6's own cloud output into a loopback
+ * ingest (issue 18; ~0.95× plain k6), `json` the fallback. The CLI's, the
+ * action's (action.yml says the same) and the coordinator's.
+ */
+export const METRIC_TRANSPORT = 'cloud' satisfies MetricTransport;

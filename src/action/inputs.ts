@@ -1,6 +1,6 @@
 import { parse as parseShell } from 'shell-quote';
 
-import { ACTION_JOIN_TIMEOUT } from '../defaults.js';
+import { ACTION_JOIN_TIMEOUT, METRIC_TRANSPORT } from '../defaults.js';
 import { K6DistributedError } from '../errors.js';
 import { parseEnvAssignment } from '../k6/test-env.js';
 import { K6_PINNED_VERSION, normalizeVersion } from '../k6/version.js';
@@ -131,7 +131,7 @@ export function parseInputs(read: InputReader): ActionInputs {
         flags: get(INPUTS.flags, splitFlags, ''),
         tunnel: get(INPUTS.tunnel, oneOf('cloudflared', 'none'), 'cloudflared'),
         onAgentLoss: get(INPUTS.onAgentLoss, agentLossPolicy, 'abort'),
-        metricTransport: get(INPUTS.metricTransport, oneOf(...METRIC_TRANSPORTS), 'cloud'),
+        metricTransport: get(INPUTS.metricTransport, oneOf(...METRIC_TRANSPORTS), METRIC_TRANSPORT),
         githubToken: read(INPUTS.githubToken).trim() || undefined,
         commentOnPr: get(INPUTS.commentOnPr, bool, 'true'),
         checkRun: get(INPUTS.checkRun, bool, 'true'),

@@ -6,7 +6,7 @@ import { afterRun, releaseHtmlReport, reserveHtmlReport } from '../after-run/aft
 import { baselineFileSchema, type KeyFigures } from '../coordinator/result-file.js';
 import { coordinate, type CoordinateOptions, type CoordinateResult } from '../coordinator/run.js';
 import { splitHostPort } from '../coordinator/server.js';
-import { defaultLabel, JOIN_TIMEOUT_MS, POLL_HOLD_MS } from '../defaults.js';
+import { defaultLabel, JOIN_TIMEOUT_MS, METRIC_TRANSPORT, POLL_HOLD_MS } from '../defaults.js';
 import { errorMessage, K6DistributedError } from '../errors.js';
 import { provisionK6 } from '../k6/provision.js';
 import { k6FlagsAndScript } from '../k6/run-args.js';
@@ -68,7 +68,7 @@ function coordinatorOptions(command: Command): Command {
       )
         .choices(METRIC_TRANSPORTS)
         .env('K6_DISTRIBUTED_TRANSPORT')
-        .default('cloud'),
+        .default(METRIC_TRANSPORT),
     )
     .addOption(
       new Option('--start-lead <duration>', 'how far ahead the common start is announced')

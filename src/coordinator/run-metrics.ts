@@ -1,3 +1,4 @@
+import { METRIC_TRANSPORT } from '../defaults.js';
 import { K6DistributedError } from '../errors.js';
 import type { K6Options } from '../k6/archive.js';
 import type { RunFlags } from '../k6/run-flags.js';
@@ -104,7 +105,7 @@ export class CoordinatorMetrics implements RunMetrics {
       intervalMs: options.intervalMs ?? 1_000,
       submetrics: [...submetrics.values()],
       parts: options.flags.summaryMode === 'full',
-      transport: options.transport ?? 'cloud',
+      transport: options.transport ?? METRIC_TRANSPORT,
       ...planMetrics(options),
       ...(options.sourceOrder && { order: options.sourceOrder }),
     };

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 
 import { prepareTest, type PreparedTest } from '../k6/archive.js';
 import type { K6Binary } from '../k6/binary.js';
+import { METRIC_TRANSPORT } from '../defaults.js';
 import { errorMessage } from '../errors.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { parseRunFlags } from '../k6/run-flags.js';
@@ -148,7 +149,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   const vuWarning =
     options.agents > 1 ? await vuNumberWarning(test.archivePath, options.script) : undefined;
   if (vuWarning) options.log.warning(vuWarning);
-  const transport = chooseTransport(options.transport ?? 'cloud', test.options);
+  const transport = chooseTransport(options.transport ?? METRIC_TRANSPORT, test.options);
   if (transport.warning) options.log.warning(transport.warning);
   const metrics = new CoordinatorMetrics({
     transport: transport.transport,
