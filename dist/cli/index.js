@@ -83336,6 +83336,12 @@ const ACTION_JOIN_TIMEOUT = '10m';
 function defaultLabel(ms) {
     return ms % 60_000 === 0 ? `${String(ms / 60_000)}m` : `${String(ms / 1000)}s`;
 }
+/**
+ * How agents get their k6's samples: k6's own cloud output into a loopback
+ * ingest (issue 18; ~0.95× plain k6), `json` the fallback. The CLI's, the
+ * action's (action.yml says the same) and the coordinator's.
+ */
+const METRIC_TRANSPORT = 'cloud';
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var node_modules_undici = __nccwpck_require__(6752);
@@ -94329,6 +94335,11 @@ const MetricInfo = strictObject({
  * an ingest the agent serves on loopback (issue 18, agent/cloud-ingest.ts).
  */
 const METRIC_TRANSPORTS = ['json', 'cloud'];
+/** Check and group names in the order the script's source spells them (k6/source-order.ts). */
+const SourceOrder = strictObject({
+    checks: array(schemas_string().max(1024)).max(METRIC_LIMITS.maxChecks),
+    groups: array(schemas_string().max(1024)).max(METRIC_LIMITS.maxParts),
+});
 /** How an agent aggregates k6's metric stream. */
 const MetricsPlan = strictObject({
     /** How often pre-aggregated deltas are sent. */
@@ -94343,6 +94354,12 @@ const MetricsPlan = strictObject({
      * transport does not say which values are times or data.
      */
     metrics: array(MetricInfo).max(METRIC_LIMITS.maxMetrics).optional(),
+    /**
+     * The script's literal check and group names in source order (cloud
+     * transport): how an agent orders checks and groups it first saw in the
+     * same aggregation second, as k6 lists them (issue 18.2).
+     */
+    order: SourceOrder.optional(),
 });
 /**
  * A `--secret-source` for an agent's k6 (k6/secret-sources.ts): a `file`
@@ -95978,7 +95995,91 @@ class K6TimeReader {
     }
 }
 
+;// CONCATENATED MODULE: ./src/metrics/sighting-order.ts
+/** k6's group path separator (lib.GroupSeparator): a group tag reads `::outer::inner`. */
+const SEPARATOR = '::';
+function noSightings() {
+    return { groups: new Map(), checks: new Map(), parts: new Map() };
+}
+/**
+ * The order in which k6 would have listed checks and groups first seen in
+ * the same push of its cloud output (issue 18.2). k6 lists them as it first
+ * sees their samples; the cloud output says only in which aggregation second
+ * that was, and lists a push's series in Go's random map order. So: by
+ * second, then by where the script's source spells the name (a check()
+ * call's keys in order, groups in order: what runs first in one iteration,
+ * as a rule), then by name; a group before the groups inside it.
+ */
+class SightingOrder {
+    #checks;
+    #groups;
+    constructor(order) {
+        this.#checks = ranks(order?.checks ?? []);
+        this.#groups = ranks(order?.groups ?? []);
+    }
+    /** Two group tags (`::a::b`): segment by segment, by rank then name; a parent first. */
+    compareGroups(a, b) {
+        const x = a.split(SEPARATOR);
+        const y = b.split(SEPARATOR);
+        for (let i = 0; i < Math.min(x.length, y.length); i++) {
+            const byName = this.#compare(this.#groups, x[i] ?? '', y[i] ?? '');
+            if (byName !== 0)
+                return byName;
+        }
+        return x.length - y.length;
+    }
+    /** Two checks first seen in the same second: by the check name's rank, then the group's. */
+    compareChecks(a, b) {
+        return (this.#compare(this.#checks, a.name, b.name) ||
+            this.compareGroups(a.group, b.group) ||
+            byText(a.scenario, b.scenario));
+    }
+    /** Two scenario/group parts first seen in the same second. */
+    compareParts(a, b) {
+        return this.compareGroups(a.group, b.group) || byText(a.scenario, b.scenario);
+    }
+    #compare(rank, a, b) {
+        if (a === b)
+            return 0;
+        const ra = rank.get(a) ?? Number.MAX_SAFE_INTEGER;
+        const rb = rank.get(b) ?? Number.MAX_SAFE_INTEGER;
+        return ra - rb || byText(a, b);
+    }
+}
+/**
+ * The entries of `map` from index `from` on (those a push added), sorted by
+ * their first sighting, then by `compare`; the earlier entries keep their
+ * place. Returns `map` itself when nothing moved.
+ */
+function sortAddedEntries(map, from, sightings, compare) {
+    if (map.size - from < 2)
+        return map;
+    const entries = [...map];
+    const added = entries.slice(from);
+    added.sort(([ka, a], [kb, b]) => (sightings.get(ka) ?? 0) - (sightings.get(kb) ?? 0) || compare(a, b));
+    return new Map([...entries.slice(0, from), ...added]);
+}
+/** Notes that `key` was seen in the bucket starting at `timeMs`, keeping the earliest. */
+function sighted(sightings, key, timeMs) {
+    const known = sightings.get(key);
+    if (known === undefined || timeMs < known)
+        sightings.set(key, timeMs);
+}
+function ranks(names) {
+    const out = new Map();
+    names.forEach((name, i) => {
+        if (!out.has(name))
+            out.set(name, i);
+    });
+    return out;
+}
+/** Plain code-unit order: the same on every machine, whatever the locale. */
+function byText(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
 ;// CONCATENATED MODULE: ./src/metrics/aggregator.ts
+
 
 
 
@@ -96014,9 +96115,14 @@ class MetricAggregator {
     /** The charted metrics by the time k6 gives their samples (issue 18). */
     #intervals = new IntervalRecorder();
     #times = new K6TimeReader();
+    #order;
+    /** While a cloud push is read: the bucket each group, check and part was first seen in. */
+    #sightings;
+    #bucketMs = 0;
     constructor(plan, warn) {
         this.#plan = plan;
         this.#warn = warn;
+        this.#order = new SightingOrder(plan.order);
         for (const sub of plan.submetrics) {
             const list = this.#subsByMetric.get(sub.metric) ?? [];
             list.push(sub);
@@ -96110,15 +96216,34 @@ class MetricAggregator {
      * later (late samples) adds to what came before, as counts must.
      */
     ingestCloud(pushed) {
+        const before = { groups: this.#newGroups.length, checks: this.#checks.size };
+        const parts = this.#parts.size;
+        this.#sightings = noSightings();
         for (const s of pushed) {
             const info = this.#defineCloud(s.metric, s.type);
             for (const v of s.values) {
                 const checks = v.type === 'rate' ? [v.nonzero, v.total - v.nonzero] : undefined;
                 this.#samples += v.type === 'counter' ? 1 : v.type === 'rate' ? v.total : v.count;
+                this.#bucketMs = v.timeMs;
                 this.#series(info, s.tags, cloudApply(v), checks);
             }
             this.#chartCloud(s);
         }
+        this.#orderSightings(before.groups, before.checks, parts, this.#sightings);
+        this.#sightings = undefined;
+    }
+    /**
+     * The groups, checks and parts this push added, in k6's order (issue
+     * 18.2): the push lists its series in random order. Only this agent's new
+     * names of this delta move, among themselves.
+     */
+    #orderSightings(groups, checks, parts, seen) {
+        const added = this.#newGroups.splice(groups);
+        const at = (group) => seen.groups.get(group) ?? 0;
+        added.sort((a, b) => at(a) - at(b) || this.#order.compareGroups(a, b));
+        this.#newGroups.push(...added);
+        this.#checks = sortAddedEntries(this.#checks, checks, seen.checks, (a, b) => this.#order.compareChecks(a, b));
+        this.#parts = sortAddedEntries(this.#parts, parts, seen.parts, (a, b) => this.#order.compareParts(a, b));
     }
     /**
      * k6's cloud output names a metric's type but not what its values are
@@ -96156,6 +96281,8 @@ class MetricAggregator {
         if (group !== '' && (metric === 'checks' || metric === 'group_duration')) {
             if (!this.#seenGroups.has(group))
                 this.#noteGroup(group);
+            if (this.#sightings)
+                sighted(this.#sightings.groups, group, this.#bucketMs);
         }
         if (metric === 'checks' && tags.check !== undefined && checks) {
             this.#check(tags.check, group, scenario, checks[0], checks[1]);
@@ -96184,6 +96311,8 @@ class MetricAggregator {
     }
     #check(name, group, scenario, passes, fails) {
         const key = `${group}\u0000${scenario}\u0000${name}`;
+        if (this.#sightings)
+            sighted(this.#sightings.checks, key, this.#bucketMs);
         let count = this.#checks.get(key);
         if (!count) {
             if (!this.#admit(this.#seenChecks, key, METRIC_LIMITS.maxChecks, 'checks'))
@@ -96196,6 +96325,8 @@ class MetricAggregator {
     }
     #part(scenario, group, metric, type, apply) {
         const key = `${scenario}\u0000${group}`;
+        if (this.#sightings)
+            sighted(this.#sightings.parts, key, this.#bucketMs);
         let part = this.#parts.get(key);
         if (!part) {
             if (!this.#admit(this.#seenParts, key, METRIC_LIMITS.maxParts, 'scenario/group parts')) {
@@ -96321,17 +96452,23 @@ var external_node_http_ = __nccwpck_require__(7067);
 
 
 
+
 /**
  * What the test-run creation answers (k6 v2.2.0 cloudapi CreateTestRunResponse
  * `config`, applied over k6's own cloud settings): 1 s aggregation buckets
  * pushed ~100 ms apart once a bucket is 1 s old (whole seconds, or k6 exits
- * 255), no traces (their default dials a Grafana host), and the line k6
+ * 255), each flush in one push (k6 splits a flush into batches of
+ * maxTimeSeriesInBatch series, 1,000 by default, and pushes them apart: a
+ * delta holding one batch but not the next would hold a request's
+ * http_reqs without its http_req_duration, which the coordinator refuses as
+ * impossible), no traces (their default dials a Grafana host), and the line k6
  * prints in place of a cloud link.
  */
 const RUN_CONFIG = {
     aggregationPeriod: `${String(CLOUD_AGGREGATION_PERIOD_MS / 1000)}s`,
     aggregationWaitPeriod: '1s',
     metricPushInterval: '100ms',
+    maxTimeSeriesInBatch: METRIC_LIMITS.maxSeriesPerDelta,
     tracesEnabled: false,
     testRunDetails: 'k6-distributed agent (loopback metric ingest)',
 };
@@ -96401,6 +96538,7 @@ class CloudIngest {
             K6_CLOUD_AGGREGATION_PERIOD: RUN_CONFIG.aggregationPeriod,
             K6_CLOUD_AGGREGATION_WAIT_PERIOD: RUN_CONFIG.aggregationWaitPeriod,
             K6_CLOUD_METRIC_PUSH_INTERVAL: RUN_CONFIG.metricPushInterval,
+            K6_CLOUD_MAX_TIME_SERIES_IN_BATCH: String(RUN_CONFIG.maxTimeSeriesInBatch),
         };
     }
     async close() {
@@ -98512,116 +98650,6 @@ function goBool(value) {
 }
 function isTrue(value) {
     return value !== undefined && ['1', 'true', 't', 'TRUE', 'True', 'T'].includes(value);
-}
-
-;// CONCATENATED MODULE: ./src/k6/helper-env.ts
-/**
- * k6 options read from the environment that would make a helper `k6 run` of
- * the coordinator's (the threshold-metric probe, handleSummary()'s wrapper)
- * hang (K6_PAUSED, K6_LINGER), bind a port the run may use (K6_ADDRESS), or
- * send its samples or summary somewhere (K6_OUT, K6_SUMMARY_EXPORT). They are
- * meant for the test run, never for these.
- */
-const TEST_RUN_ONLY = new Set([
-    'K6_OUT',
-    'K6_ADDRESS',
-    'K6_PAUSED',
-    'K6_LINGER',
-    'K6_SUMMARY_EXPORT',
-]);
-/** The environment for a helper k6 run: the user's, without TEST_RUN_ONLY. */
-function helperRunEnv(env) {
-    return Object.fromEntries(Object.entries(env).filter(([name]) => !TEST_RUN_ONLY.has(name)));
-}
-
-;// CONCATENATED MODULE: ./src/k6/threshold-metrics.ts
-
-
-
-
-
-
-/** Another process can take the free port before k6 binds it; k6 then exits 106. */
-const threshold_metrics_PORT_ATTEMPTS = 3;
-/**
- * The definitions (type, value type) of the custom metrics the thresholds
- * name. k6 shows such a metric in its summary and evaluates its thresholds
- * even when it never gets a sample (an `errors` counter on a good day), but
- * its type lives only in k6's registry, filled by the script's init code:
- * k6's JSON output defines a metric with its first sample only, and agents
- * (--no-thresholds) report none. So the coordinator asks one k6 of its own:
- * started paused on the archive with thresholds on, k6 marks every threshold
- * metric observed before it serves its REST API, and GET /v1/metrics lists
- * them (internal/metrics/engine InitSubMetricsAndThresholds). It is stopped
- * as soon as it answered: no VU runs an iteration. Built-in metrics are
- * known without asking; without a custom one, no k6 is started.
- */
-async function thresholdMetrics(options) {
-    const wanted = new Set(options.thresholdKeys.map(metricOf));
-    for (const name of wanted)
-        if (builtinMetric(name))
-            wanted.delete(name);
-    if (wanted.size === 0)
-        return [];
-    for (let attempt = 1;; attempt++) {
-        const address = await freeLoopbackAddress();
-        const proc = await K6Process.start(options.k6.path, {
-            args: probeArgs(address, options.archivePath),
-            env: helperRunEnv(options.env),
-            cwd: options.cwd,
-        });
-        const api = new K6RestClient(address);
-        try {
-            await api.waitForStatus(() => true, {
-                signal: proc.exitSignal,
-                timeoutMs: options.timeoutMs ?? 60_000,
-            });
-            const listed = await api.metrics();
-            return listed.filter((m) => wanted.has(m.name));
-        }
-        catch (error) {
-            const exit = proc.exit ?? (await proc.stop({ signal: 'SIGKILL', graceMs: 0 }));
-            if (exit.code === K6_EXIT_CODES['cannot-start-rest-api'] && attempt < threshold_metrics_PORT_ATTEMPTS)
-                continue;
-            throw error;
-        }
-        finally {
-            await api.close();
-            await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
-        }
-    }
-}
-function probeArgs(address, archivePath) {
-    return [
-        'run',
-        '--paused',
-        '--address',
-        address,
-        // No VU at all: one VU in the test, and the half of it that has none (the
-        // segment's share of one VU is zero). Only the init code that reads the
-        // options runs, as in `k6 archive`: init code that throws in VUs (e.g.
-        // `if (__VU > 0) throw …`) cannot hide the metrics from k6's summary.
-        '--vus',
-        '1',
-        '--iterations',
-        '1',
-        '--execution-segment',
-        '1/2:1',
-        '--execution-segment-sequence',
-        '0,1/2,1',
-        '--no-setup',
-        '--no-teardown',
-        '--summary-mode=disabled',
-        '--no-usage-report',
-        '--quiet',
-        '--log-output=none',
-        archivePath,
-    ];
-}
-/** `http_req_duration{status:200}` → `http_req_duration`. */
-function metricOf(key) {
-    const brace = key.indexOf('{');
-    return (brace === -1 ? key : key.slice(0, brace)).trim();
 }
 
 ;// CONCATENATED MODULE: ./node_modules/acorn/dist/acorn.mjs
@@ -105253,6 +105281,234 @@ async function vuNumberWarning(archivePath, entry) {
         'unique across the whole test.');
 }
 
+;// CONCATENATED MODULE: ./src/k6/source-order.ts
+
+
+
+/** Longest name kept: longer ones are left unranked (they still sort, by name). */
+const MAX_NAME_LENGTH = 1024;
+/**
+ * The check and group names a k6 archive's modules spell out, in source
+ * order: the keys of every literal object passed to `check(value, { … })`
+ * and the literal first argument of every `group('name', …)`. k6 lists checks
+ * and groups in the order it first sees them, and within a check() call in
+ * the order of its keys; the cloud transport only says in which second a
+ * series was first seen, so this order breaks ties within that second (issue
+ * 18.2). Names built at run time are not found: they sort after, by name.
+ * Source the tokenizer cannot read (TypeScript) gives nothing.
+ */
+async function sourceOrder(archivePath) {
+    const checks = new Set();
+    const groups = new Set();
+    await forEachModule(archivePath, 'data', (source) => {
+        const found = namesInSource(source);
+        for (const name of found.checks)
+            addBounded(checks, name, METRIC_LIMITS.maxChecks);
+        for (const name of found.groups)
+            addBounded(groups, name, METRIC_LIMITS.maxParts);
+    });
+    return { checks: [...checks], groups: [...groups] };
+}
+/** The plan's bounds (protocol/messages.ts SourceOrder): names past them stay unranked. */
+function addBounded(names, name, limit) {
+    if (names.size < limit && name.length <= MAX_NAME_LENGTH)
+        names.add(name);
+}
+/** The literal check keys and group names of one module, in source order. */
+function namesInSource(source) {
+    let tokens;
+    try {
+        tokens = [...tokenizer(source, TOKENIZER_OPTIONS)];
+    }
+    catch {
+        return { checks: [], groups: [] };
+    }
+    const text = (t) => (t ? source.slice(t.start, t.end) : '');
+    const checks = [];
+    const groups = [];
+    tokens.forEach((token, i) => {
+        if (token.type.label !== 'name' || text(tokens[i + 1]) !== '(')
+            return;
+        const name = text(token);
+        if (name === 'group' && tokens[i + 2]?.type.label === 'string') {
+            groups.push(source_order_literal(tokens[i + 2]));
+        }
+        else if (name === 'check') {
+            checks.push(...objectKeys(tokens, secondArgument(tokens, i + 2)));
+        }
+    });
+    return { checks, groups };
+}
+const OPEN = new Set(['(', '[', '{', '${']);
+const CLOSE = new Set([')', ']', '}']);
+/** Index of the token that starts a call's second argument (after `from`, the first's start). */
+function secondArgument(tokens, from) {
+    let depth = 0;
+    for (let i = from; i < tokens.length; i++) {
+        const label = tokens[i]?.type.label ?? '';
+        if (OPEN.has(label))
+            depth++;
+        else if (CLOSE.has(label)) {
+            if (depth === 0)
+                return -1;
+            depth--;
+        }
+        else if (label === ',' && depth === 0)
+            return i + 1;
+    }
+    return -1;
+}
+/** The literal keys of the object literal starting at `at` (`{`), in order. */
+function objectKeys(tokens, at) {
+    if (at < 0 || tokens[at]?.type.label !== '{')
+        return [];
+    const keys = [];
+    let depth = 0;
+    for (let i = at; i < tokens.length; i++) {
+        const token = tokens[i];
+        const label = token?.type.label ?? '';
+        if (OPEN.has(label))
+            depth++;
+        else if (CLOSE.has(label) && --depth === 0)
+            break;
+        const before = tokens[i - 1]?.type.label;
+        if (!(before === '{' || before === ',') || depth !== (label === '[' ? 2 : 1))
+            continue;
+        const key = label === '[' ? computedKey(tokens, i) : plainKey(tokens, i);
+        if (key !== undefined)
+            keys.push(key);
+    }
+    return keys;
+}
+const KEY_TOKENS = new Set(['string', 'name', 'num']);
+/** `key:` or `'key':`. */
+function plainKey(tokens, i) {
+    const label = tokens[i]?.type.label ?? '';
+    return KEY_TOKENS.has(label) && tokens[i + 1]?.type.label === ':'
+        ? source_order_literal(tokens[i])
+        : undefined;
+}
+/** `['key']:`, a computed key that is a literal (`['__proto__']` names a check, issue 17.11). */
+function computedKey(tokens, i) {
+    const inner = tokens[i + 1]?.type.label ?? '';
+    const closed = tokens[i + 2]?.type.label === ']' && tokens[i + 3]?.type.label === ':';
+    return (inner === 'string' || inner === 'num') && closed ? source_order_literal(tokens[i + 1]) : undefined;
+}
+/** A string, name or number token's value (acorn's typings leave `value` out). */
+function source_order_literal(token) {
+    return token ? String(Reflect.get(token, 'value')) : '';
+}
+
+;// CONCATENATED MODULE: ./src/k6/helper-env.ts
+/**
+ * k6 options read from the environment that would make a helper `k6 run` of
+ * the coordinator's (the threshold-metric probe, handleSummary()'s wrapper)
+ * hang (K6_PAUSED, K6_LINGER), bind a port the run may use (K6_ADDRESS), or
+ * send its samples or summary somewhere (K6_OUT, K6_SUMMARY_EXPORT). They are
+ * meant for the test run, never for these.
+ */
+const TEST_RUN_ONLY = new Set([
+    'K6_OUT',
+    'K6_ADDRESS',
+    'K6_PAUSED',
+    'K6_LINGER',
+    'K6_SUMMARY_EXPORT',
+]);
+/** The environment for a helper k6 run: the user's, without TEST_RUN_ONLY. */
+function helperRunEnv(env) {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !TEST_RUN_ONLY.has(name)));
+}
+
+;// CONCATENATED MODULE: ./src/k6/threshold-metrics.ts
+
+
+
+
+
+
+/** Another process can take the free port before k6 binds it; k6 then exits 106. */
+const threshold_metrics_PORT_ATTEMPTS = 3;
+/**
+ * The definitions (type, value type) of the custom metrics the thresholds
+ * name. k6 shows such a metric in its summary and evaluates its thresholds
+ * even when it never gets a sample (an `errors` counter on a good day), but
+ * its type lives only in k6's registry, filled by the script's init code:
+ * k6's JSON output defines a metric with its first sample only, and agents
+ * (--no-thresholds) report none. So the coordinator asks one k6 of its own:
+ * started paused on the archive with thresholds on, k6 marks every threshold
+ * metric observed before it serves its REST API, and GET /v1/metrics lists
+ * them (internal/metrics/engine InitSubMetricsAndThresholds). It is stopped
+ * as soon as it answered: no VU runs an iteration. Built-in metrics are
+ * known without asking; without a custom one, no k6 is started.
+ */
+async function thresholdMetrics(options) {
+    const wanted = new Set(options.thresholdKeys.map(metricOf));
+    for (const name of wanted)
+        if (builtinMetric(name))
+            wanted.delete(name);
+    if (wanted.size === 0)
+        return [];
+    for (let attempt = 1;; attempt++) {
+        const address = await freeLoopbackAddress();
+        const proc = await K6Process.start(options.k6.path, {
+            args: probeArgs(address, options.archivePath),
+            env: helperRunEnv(options.env),
+            cwd: options.cwd,
+        });
+        const api = new K6RestClient(address);
+        try {
+            await api.waitForStatus(() => true, {
+                signal: proc.exitSignal,
+                timeoutMs: options.timeoutMs ?? 60_000,
+            });
+            const listed = await api.metrics();
+            return listed.filter((m) => wanted.has(m.name));
+        }
+        catch (error) {
+            const exit = proc.exit ?? (await proc.stop({ signal: 'SIGKILL', graceMs: 0 }));
+            if (exit.code === K6_EXIT_CODES['cannot-start-rest-api'] && attempt < threshold_metrics_PORT_ATTEMPTS)
+                continue;
+            throw error;
+        }
+        finally {
+            await api.close();
+            await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
+        }
+    }
+}
+function probeArgs(address, archivePath) {
+    return [
+        'run',
+        '--paused',
+        '--address',
+        address,
+        // No VU at all: one VU in the test, and the half of it that has none (the
+        // segment's share of one VU is zero). Only the init code that reads the
+        // options runs, as in `k6 archive`: init code that throws in VUs (e.g.
+        // `if (__VU > 0) throw …`) cannot hide the metrics from k6's summary.
+        '--vus',
+        '1',
+        '--iterations',
+        '1',
+        '--execution-segment',
+        '1/2:1',
+        '--execution-segment-sequence',
+        '0,1/2,1',
+        '--no-setup',
+        '--no-teardown',
+        '--summary-mode=disabled',
+        '--no-usage-report',
+        '--quiet',
+        '--log-output=none',
+        archivePath,
+    ];
+}
+/** `http_req_duration{status:200}` → `http_req_duration`. */
+function metricOf(key) {
+    const brace = key.indexOf('{');
+    return (brace === -1 ? key : key.slice(0, brace)).trim();
+}
+
 ;// CONCATENATED MODULE: ./src/runtime/reserved-file.ts
 
 /**
@@ -105467,6 +105723,48 @@ function limitMessage(agent, breach) {
     return (`${agent} reported more than ${String(breach.max)} distinct ${what}, past the limit an ` +
         `agent applies to itself: its further ${what} are left out of the summary, thresholds ` +
         'and reports; its other data still counts. A compromised or broken agent sends this.');
+}
+
+;// CONCATENATED MODULE: ./src/metrics/negative-trends.ts
+/** Metrics named one by one; past this, one last warning says there are more (an agent cannot flood the log). */
+const MAX_NAMED = 16;
+/**
+ * Negative trend samples on the cloud transport (issue 18.4): k6's cloud
+ * output counts a trend's samples below 0 in one "extra low" counter, without
+ * their values (k6 v2.2.0 internal/ds/histogram: below the lowest trackable
+ * value). count, sum, min, max and avg stay exact; a percentile that falls
+ * among them can only be estimated. So each such trend is named once, with
+ * the fix.
+ */
+class NegativeTrendNotes {
+    #noted = new Map();
+    /** Warnings this delta raises for the first time (each metric once). */
+    note(delta) {
+        const out = [];
+        for (const s of delta.series) {
+            if (s.kind !== 'total' || s.sink.t !== 'trend' || !s.sink.h.k6low)
+                continue;
+            if (this.#noted.has(s.metric) || this.#noted.size > MAX_NAMED)
+                continue;
+            const message = this.#noted.size === MAX_NAMED
+                ? `more than ${String(MAX_NAMED)} trends got negative samples; ${negativeTrendAdvice}`
+                : negativeTrendWarning(s.metric);
+            this.#noted.set(s.metric, message);
+            out.push(message);
+        }
+        return out;
+    }
+    /** Every warning so far, for the run's result. */
+    get warnings() {
+        return [...this.#noted.values()];
+    }
+}
+const negativeTrendAdvice = "k6's cloud output counts them without their values, so a percentile (med, p(N)) that " +
+    'falls among them is an estimate between min and 0 (count, sum, min, max and avg stay ' +
+    "exact). Run with --transport json (action input metric-transport: json) for k6's exact " +
+    'percentiles.';
+function negativeTrendWarning(metric) {
+    return `trend ${metric} got negative samples: ${negativeTrendAdvice}`;
 }
 
 ;// CONCATENATED MODULE: ./src/runtime/timers.ts
@@ -106085,6 +106383,7 @@ function summarise(facts) {
         setupRan: facts.setupRan,
         teardownRan: facts.teardownRan,
         thresholdsBreached: facts.thresholdsBreached,
+        ...(facts.warnings?.length && { warnings: facts.warnings }),
     };
 }
 function verdict(facts) {
@@ -106166,6 +106465,7 @@ function refusalNote(refusals) {
 
 
 
+
 /**
  * The coordination core: registration, phases, barriers and the exit code.
  * It knows nothing about HTTP; the server in ./server.ts is one transport for
@@ -106182,6 +106482,7 @@ class Coordinator {
     /** An evaluation on arrival is scheduled; when the last evaluation ran. */
     #evaluationDue = false;
     #lastEvaluationMs = -Infinity;
+    #negativeTrends = new NegativeTrendNotes();
     #log;
     #timers;
     #agents = [];
@@ -106359,6 +106660,8 @@ class Coordinator {
         }
         for (const breach of breaches)
             this.#log.warning(limitMessage(agent.label, breach));
+        for (const warning of this.#negativeTrends.note(report.delta))
+            this.#log.warning(warning);
         agent.metricSeq.accept(report.seq, digest);
         this.#evaluateSoon();
     }
@@ -106769,6 +107072,7 @@ class Coordinator {
         }
         const result = summarise({
             thresholdsBreached: this.#thresholdsBreached,
+            warnings: this.#negativeTrends.warnings,
             setupAgentId: this.#setupRan ? this.#setupAgent?.id : undefined,
             teardownAgentId: this.#teardownRan ? this.#teardownAgent?.id : undefined,
             agents: this.#agents,
@@ -107390,7 +107694,7 @@ function observedSeries(source) {
 
 
 
-const SEPARATOR = '::';
+const legacy_SEPARATOR = '::';
 /** k6's group and check ids: the hex MD5 of the path (lib/models.go). */
 function legacyId(path) {
     return (0,external_node_crypto_.createHash)('md5').update(path).digest('hex');
@@ -107411,11 +107715,11 @@ function groupTree() {
     const checks = new Map();
     const at = (tag) => {
         let node = root;
-        for (const name of tag.split(SEPARATOR).slice(1)) {
+        for (const name of tag.split(legacy_SEPARATOR).slice(1)) {
             const byName = inner(children, node);
             let child = byName.get(name);
             if (!child) {
-                child = legacy_group(name, node.path === '' && name === '' ? '' : node.path + SEPARATOR + name);
+                child = legacy_group(name, node.path === '' && name === '' ? '' : node.path + legacy_SEPARATOR + name);
                 node.groups.push(child);
                 byName.set(name, child);
             }
@@ -107427,7 +107731,7 @@ function groupTree() {
         const byName = inner(checks, node);
         let known = byName.get(name);
         if (!known) {
-            const path = node.path + SEPARATOR + name;
+            const path = node.path + legacy_SEPARATOR + name;
             known = { name, path, id: legacyId(path), passes: 0, fails: 0 };
             node.checks.push(known);
             byName.set(name, known);
@@ -108195,6 +108499,7 @@ async function writeSummaryJson(o, data) {
         message: o.result.message,
         agents: o.result.agents,
         startSkewMs: o.result.startSkewMs,
+        ...(o.result.warnings && { warnings: o.result.warnings }),
         figures: figures ?? NO_FIGURES,
         timeline: o.timeline,
         data: data === null || o.summaryJsonSetupData === true ? data : withoutSetupData(data),
@@ -109389,6 +109694,7 @@ function passes(threshold, values) {
 
 
 
+
 /** k6 always tracks this submetric for the summary when expected_response is a system tag. */
 const EXPECTED_RESPONSE = {
     key: 'http_req_duration{expected_response:true}',
@@ -109448,8 +109754,9 @@ class CoordinatorMetrics {
             intervalMs: options.intervalMs ?? 1_000,
             submetrics: [...submetrics.values()],
             parts: options.flags.summaryMode === 'full',
-            transport: options.transport ?? 'json',
+            transport: options.transport ?? METRIC_TRANSPORT,
             ...planMetrics(options),
+            ...(options.sourceOrder && { order: options.sourceOrder }),
         };
         this.store = new MetricStore({
             submetrics: this.plan.submetrics,
@@ -110174,6 +110481,8 @@ function chooseTransport(requested, options) {
 
 
 
+
+
 /**
  * How often agents send deltas: every second, every 2 s above 128 agents
  * (the coordinator's CPU is per delta: BENCHMARKS.md, coordinator scale).
@@ -110210,7 +110519,7 @@ async function coordinate(options) {
     const vuWarning = options.agents > 1 ? await vuNumberWarning(test.archivePath, options.script) : undefined;
     if (vuWarning)
         options.log.warning(vuWarning);
-    const transport = chooseTransport(options.transport ?? 'json', test.options);
+    const transport = chooseTransport(options.transport ?? METRIC_TRANSPORT, test.options);
     if (transport.warning)
         options.log.warning(transport.warning);
     const metrics = new CoordinatorMetrics({
@@ -110218,6 +110527,7 @@ async function coordinate(options) {
         declaredMetrics: transport.transport === 'cloud'
             ? await timeMetricDeclarations(test.archivePath, options.script)
             : [],
+        sourceOrder: transport.transport === 'cloud' ? await sourceOrder(test.archivePath) : undefined,
         options: test.options,
         flags,
         now: options.now,
@@ -110578,6 +110888,7 @@ function renderRunReport(result) {
         '',
         `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
         `  result: exit code ${String(result.exitCode)}: ${printableName(result.message)}`,
+        ...(result.warnings ?? []).map((w) => `  warning: ${printableName(w)}`),
         '',
     ].join('\n');
 }
@@ -111120,10 +111431,10 @@ function coordinatorOptions(command) {
         .argParser(options_durationMs)
         .default(POLL_HOLD_MS, defaultLabel(POLL_HOLD_MS))
         .hideHelp())
-        .addOption(new Option('--transport <kind>', "how agents get their k6's metrics: cloud or json")
+        .addOption(new Option('--transport <kind>', "how agents get their k6's metrics: cloud (k6 aggregates in-process) or json (every sample)")
         .choices(METRIC_TRANSPORTS)
         .env('K6_DISTRIBUTED_TRANSPORT')
-        .default('json'))
+        .default(METRIC_TRANSPORT))
         .addOption(new Option('--start-lead <duration>', 'how far ahead the common start is announced')
         .argParser(options_durationMs)
         .default(1_000, '1s')
