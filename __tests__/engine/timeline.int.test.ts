@@ -27,7 +27,9 @@ describe('the run over time (real k6, 2 agents)', () => {
     const run = await runDistributed({
       agents: 2,
       script: fixtureScript('long-run.js'),
-      flags: ['-e', `TARGET=${target.url}`, '-e', 'DURATION=4s'],
+      // Long enough for a progress line while load runs: on the cloud transport
+      // samples reach the coordinator 1-2 s after k6 took them.
+      flags: ['-e', `TARGET=${target.url}`, '-e', 'DURATION=7s'],
       summaryJson,
       progressIntervalMs: 1_000,
       output: { stdout: () => undefined, stderr: () => undefined, isTTY: false },

@@ -69,6 +69,9 @@ describe('issue 18.1: forged time series intervals', () => {
       script: fixtureScript('metrics.js'),
       flags: ['-e', `TARGET=${target.url}`, '-e', 'ITERATIONS=40', '-e', 'SLEEP=0.1'],
       metricsIntervalMs: 200,
+      // The attack follows agent 2's first delta, which on the cloud transport comes
+      // 1-2 s into this short run; the rule checked is the coordinator's on either.
+      transport: 'json',
       agentUrl: evil.intercept,
     });
     await attack;
