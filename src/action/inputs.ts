@@ -119,36 +119,8 @@ export function parseInputs(read: InputReader): ActionInputs {
     joinTimeoutMs: get(INPUTS.joinTimeout, durationMs, ACTION_JOIN_TIMEOUT),
     testName: get(INPUTS.testName, testName, 'k6'),
   };
-  const result = (() => {
-    if (role === 'coordinator') {
-      const script = read(INPUTS.script).trim();
-      if (script === '')
-        problems.push(`input "${INPUTS.script}": the coordinator needs the test script's path`);
-      return {
-        role,
-        script,
-        agents: get(INPUTS.agents, positiveInt, ''),
-        flags: get(INPUTS.flags, splitFlags, ''),
-        tunnel: get(INPUTS.tunnel, oneOf('cloudflared', 'none'), 'cloudflared'),
-        onAgentLoss: get(INPUTS.onAgentLoss, agentLossPolicy, 'abort'),
-        metricTransport: get(INPUTS.metricTransport, oneOf(...METRIC_TRANSPORTS), METRIC_TRANSPORT),
-        githubToken: read(INPUTS.githubToken).trim() || undefined,
-        commentOnPr: get(INPUTS.commentOnPr, bool, 'true'),
-        checkRun: get(INPUTS.checkRun, bool, 'true'),
-        summaryMode: get(INPUTS.summaryMode, oneOf('compact', 'full', 'disabled'), 'compact'),
-        uploadReport: get(INPUTS.uploadReport, bool, 'true'),
-        includeSetupData: get(INPUTS.includeSetupData, bool, 'false'),
-        compareWithBase: get(INPUTS.compareWithBase, bool, 'true'),
-        failOnRegression: get(INPUTS.failOnRegression, parseRegressionLimits, ''),
-      };
-    }
-    return {
-      role,
-      weight: get(INPUTS.weight, weight, '1'),
-      tags: get(INPUTS.tags, tagList, ''),
-      env: get(INPUTS.agentEnv, envLines, ''),
-    };
-  })();
+  const result =
+    role === 'coordinator' ? coordinatorInputs(read, get, problems) : agentInputs(role, get);
   if (
     result.role === 'coordinator' &&
     result.compareWithBase === false &&
@@ -166,6 +138,45 @@ export function parseInputs(read: InputReader): ActionInputs {
     );
   }
   return { ...common, auth, secret, coordinatorUrl, ...result } as ActionInputs;
+}
+
+/** Parses one input with a parser and its default; a problem is noted, not thrown. */
+type InputGetter = <T>(
+  name: string,
+  parse: (value: string) => T,
+  fallback: string,
+) => T | undefined;
+
+function coordinatorInputs(read: InputReader, get: InputGetter, problems: string[]) {
+  const script = read(INPUTS.script).trim();
+  if (script === '')
+    problems.push(`input "${INPUTS.script}": the coordinator needs the test script's path`);
+  return {
+    role: 'coordinator' as const,
+    script,
+    agents: get(INPUTS.agents, positiveInt, ''),
+    flags: get(INPUTS.flags, splitFlags, ''),
+    tunnel: get(INPUTS.tunnel, oneOf('cloudflared', 'none'), 'cloudflared'),
+    onAgentLoss: get(INPUTS.onAgentLoss, agentLossPolicy, 'abort'),
+    metricTransport: get(INPUTS.metricTransport, oneOf(...METRIC_TRANSPORTS), METRIC_TRANSPORT),
+    githubToken: read(INPUTS.githubToken).trim() || undefined,
+    commentOnPr: get(INPUTS.commentOnPr, bool, 'true'),
+    checkRun: get(INPUTS.checkRun, bool, 'true'),
+    summaryMode: get(INPUTS.summaryMode, oneOf('compact', 'full', 'disabled'), 'compact'),
+    uploadReport: get(INPUTS.uploadReport, bool, 'true'),
+    includeSetupData: get(INPUTS.includeSetupData, bool, 'false'),
+    compareWithBase: get(INPUTS.compareWithBase, bool, 'true'),
+    failOnRegression: get(INPUTS.failOnRegression, parseRegressionLimits, ''),
+  };
+}
+
+function agentInputs(role: 'agent' | undefined, get: InputGetter) {
+  return {
+    role,
+    weight: get(INPUTS.weight, weight, '1'),
+    tags: get(INPUTS.tags, tagList, ''),
+    env: get(INPUTS.agentEnv, envLines, ''),
+  };
 }
 
 function oneOf<T extends string>(...values: T[]): (value: string) => T {

@@ -44,7 +44,7 @@ interface CoordinatorFlags {
 }
 
 function coordinatorOptions(command: Command): Command {
-  return command
+  const runOptions = command
     .addOption(
       new Option('--join-timeout <duration>', 'how long to wait for every agent to join')
         .argParser(durationMs)
@@ -75,7 +75,18 @@ function coordinatorOptions(command: Command): Command {
         .argParser(durationMs)
         .default(1_000, '1s')
         .hideHelp(),
-    )
+    );
+  return resultOptions(runOptions)
+    .allowUnknownOption()
+    .argument(
+      '[k6-args...]',
+      'the script and `k6 run` flags (-e, --vus, --duration, --tag, ...), in any order',
+    );
+}
+
+/** Where the run's result goes and what it is compared with. */
+function resultOptions(command: Command): Command {
+  return command
     .option(
       '--summary-json <file>',
       'write the merged result (verdict, agents, time series, summary data) as JSON',
@@ -97,11 +108,6 @@ function coordinatorOptions(command: Command): Command {
         '--fail-on-regression <limits>',
         'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"',
       ).argParser(regressionLimits),
-    )
-    .allowUnknownOption()
-    .argument(
-      '[k6-args...]',
-      'the script and `k6 run` flags (-e, --vus, --duration, --tag, ...), in any order',
     );
 }
 

@@ -479,18 +479,7 @@ export class Coordinator {
         this.#clock.setupEnded(this.#timers.now(), event.durationMs);
         return;
       case 'init-failed':
-        if (agent.has('ready')) {
-          this.#lose(agent, 'it reported an init error after its VUs were ready');
-          return;
-        }
-        // The agent decides nothing but that the run ends, as any agent can by
-        // failing; the first cause wins, so later agents' init errors change nothing.
-        this.#abort({
-          exitCode: K6_EXIT_CODES['script-exception'],
-          message: `${agent.label}: ${event.message}`,
-          instruction: `the script threw while initialising VUs on ${agent.label}`,
-          initFailed: true,
-        });
+        this.#initFailed(agent, event.message);
         return;
       case 'setup-failed':
         this.#clock.setupEnded(this.#timers.now());
@@ -505,32 +494,14 @@ export class Coordinator {
         if (this.#phase !== 'done') this.#log.error(event.message);
         return;
       case 'finished':
-        this.#clock.agentFinished(this.#timers.now(), event);
-        this.#log.debug(
-          `${agent.label} finished: its k6 ran from ${ms(event.startMs)} to ${ms(event.runMs)} ` +
-            'after the start instant',
-        );
-        if (event.aborted && this.#phase === 'running') {
-          this.#abort({
-            exitCode: K6_EXIT_CODES['script-aborted'],
-            message: `${agent.label}: the script called test.abort()`,
-            agentId: agent.id,
-          });
-        }
+        this.#finished(agent, event);
         return;
       case 'teardown-done':
         this.#teardownRan = true;
         this.#clock.teardownEnded(this.#timers.now(), event.durationMs);
         return;
       case 'teardown-failed':
-        this.#teardownRan = true;
-        this.#clock.teardownEnded(this.#timers.now());
-        this.#teardownError = {
-          message: `teardown() failed on ${agent.label}`,
-          k6Error: event.message.trimEnd(),
-        };
-        // An abort's error is the one the run ends with; this one must not go unsaid.
-        if (this.#cause) this.#log.error(`teardown() failed: ${this.#teardownError.k6Error}`);
+        this.#teardownFailed(agent, event.message);
         return;
       case 'k6-exited':
         this.#noteAbortReason(agent, event.exit.message);
@@ -544,6 +515,47 @@ export class Coordinator {
       default:
         return;
     }
+  }
+
+  #initFailed(agent: AgentRecord, message: string): void {
+    if (agent.has('ready')) {
+      this.#lose(agent, 'it reported an init error after its VUs were ready');
+      return;
+    }
+    // The agent decides nothing but that the run ends, as any agent can by
+    // failing; the first cause wins, so later agents' init errors change nothing.
+    this.#abort({
+      exitCode: K6_EXIT_CODES['script-exception'],
+      message: `${agent.label}: ${message}`,
+      instruction: `the script threw while initialising VUs on ${agent.label}`,
+      initFailed: true,
+    });
+  }
+
+  #finished(agent: AgentRecord, event: Extract<AgentEvent, { type: 'finished' }>): void {
+    this.#clock.agentFinished(this.#timers.now(), event);
+    this.#log.debug(
+      `${agent.label} finished: its k6 ran from ${ms(event.startMs)} to ${ms(event.runMs)} ` +
+        'after the start instant',
+    );
+    if (event.aborted && this.#phase === 'running') {
+      this.#abort({
+        exitCode: K6_EXIT_CODES['script-aborted'],
+        message: `${agent.label}: the script called test.abort()`,
+        agentId: agent.id,
+      });
+    }
+  }
+
+  #teardownFailed(agent: AgentRecord, message: string): void {
+    this.#teardownRan = true;
+    this.#clock.teardownEnded(this.#timers.now());
+    this.#teardownError = {
+      message: `teardown() failed on ${agent.label}`,
+      k6Error: message.trimEnd(),
+    };
+    // An abort's error is the one the run ends with; this one must not go unsaid.
+    if (this.#cause) this.#log.error(`teardown() failed: ${this.#teardownError.k6Error}`);
   }
 
   #lose(agent: AgentRecord, reason: string): void {

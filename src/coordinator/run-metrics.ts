@@ -206,15 +206,49 @@ export class CoordinatorMetrics implements RunMetrics {
     isStdOutTTY: boolean;
   }): SummarySource {
     this.store.settle(params.durationMs, true);
-    const view = (metric: string, sink: Sink): SeriesView | undefined => {
-      const info = this.store.info(metric);
-      return info && { type: info.type, contains: info.contains, sink };
+    const options = this.#o.options;
+    return {
+      durationMs: params.durationMs,
+      metrics: this.#summaryMetrics(),
+      submetrics: this.#summarySubmetrics(),
+      thresholds: this.#thresholdResults(),
+      checks: [...this.store.checks],
+      groups: this.store.groups,
+      parts: [...this.store.parts].map((part) => ({
+        scenario: part.scenario,
+        group: part.group,
+        metrics: this.#views(part.sinks),
+      })),
+      scenarioTotals: [...this.store.scenarioTotals()].map(([scenario, sinks]) => ({
+        scenario,
+        metrics: this.#views(sinks),
+      })),
+      options: {
+        summaryTrendStats: options.summaryTrendStats ?? DEFAULT_TREND_STATS,
+        summaryTimeUnit: options.summaryTimeUnit ?? '',
+        noColor: this.#o.flags.noColor,
+      },
+      state: { isStdOutTTY: params.isStdOutTTY, isStdErrTTY: false },
+      setupData: params.setupData,
     };
-    const metrics = new Map<string, SeriesView>();
-    for (const [name, sink] of this.store.metrics) {
-      const v = view(name, sink);
-      if (v) metrics.set(name, v);
-    }
+  }
+
+  #view(metric: string, sink: Sink): SeriesView | undefined {
+    const info = this.store.info(metric);
+    return info && { type: info.type, contains: info.contains, sink };
+  }
+
+  #views(sinks: Iterable<[string, Sink]>): Map<string, SeriesView> {
+    return new Map(
+      [...sinks].flatMap(([name, sink]) => {
+        const v = this.#view(name, sink);
+        return v ? [[name, v] as const] : [];
+      }),
+    );
+  }
+
+  #summaryMetrics(): Map<string, SeriesView> {
+    const metrics = this.#views(this.store.metrics);
     // As in k6, a metric with thresholds is in the summary even without samples,
     // unless --no-thresholds (k6 then never marks it observed).
     for (const set of this.#evaluator ? this.#sets : []) {
@@ -227,51 +261,27 @@ export class CoordinatorMetrics implements RunMetrics {
         });
       }
     }
+    return metrics;
+  }
+
+  #summarySubmetrics(): Map<string, SeriesView & { parent: string }> {
     const submetrics = new Map<string, SeriesView & { parent: string }>();
     for (const [key, sink] of this.store.submetrics) {
       const parent = this.store.submetricSpecs.get(key)?.metric;
-      const v = parent === undefined ? undefined : view(parent, sink);
+      const v = parent === undefined ? undefined : this.#view(parent, sink);
       if (v && parent !== undefined) submetrics.set(key, { ...v, parent });
     }
+    return submetrics;
+  }
+
+  #thresholdResults(): Map<string, { source: string; ok: boolean }[]> {
     const thresholds = new Map<string, { source: string; ok: boolean }[]>();
     for (const result of this.#evaluator?.results ?? []) {
       const list = thresholds.get(result.key) ?? [];
       list.push({ source: result.source, ok: result.ok });
       thresholds.set(result.key, list);
     }
-    const views = (sinks: Iterable<[string, Sink]>) =>
-      new Map(
-        [...sinks].flatMap(([name, sink]) => {
-          const v = view(name, sink);
-          return v ? [[name, v] as const] : [];
-        }),
-      );
-    const parts = [...this.store.parts].map((part) => ({
-      scenario: part.scenario,
-      group: part.group,
-      metrics: views(part.sinks),
-    }));
-    const options = this.#o.options;
-    return {
-      durationMs: params.durationMs,
-      metrics,
-      submetrics,
-      thresholds,
-      checks: [...this.store.checks],
-      groups: this.store.groups,
-      parts,
-      scenarioTotals: [...this.store.scenarioTotals()].map(([scenario, sinks]) => ({
-        scenario,
-        metrics: views(sinks),
-      })),
-      options: {
-        summaryTrendStats: options.summaryTrendStats ?? DEFAULT_TREND_STATS,
-        summaryTimeUnit: options.summaryTimeUnit ?? '',
-        noColor: this.#o.flags.noColor,
-      },
-      state: { isStdOutTTY: params.isStdOutTTY, isStdErrTTY: false },
-      setupData: params.setupData,
-    };
+    return thresholds;
   }
 }
 

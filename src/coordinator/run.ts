@@ -8,7 +8,7 @@ import type { K6Binary } from '../k6/binary.js';
 import { METRIC_TRANSPORT } from '../defaults.js';
 import { errorMessage } from '../errors.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
-import { parseRunFlags } from '../k6/run-flags.js';
+import { parseRunFlags, type RunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
 import { sourceOrder } from '../k6/source-order.js';
 import { testEnvironment } from '../k6/test-env.js';
@@ -127,20 +127,7 @@ export interface CoordinateResult extends RunResult {
  */
 export async function coordinate(options: CoordinateOptions): Promise<CoordinateResult> {
   const flags = parseRunFlags(options.flags, options.env);
-  const test = await prepareTest({
-    k6: options.k6,
-    script: options.script,
-    // `k6 run` reads the environment into __ENV by default, `k6 archive` does
-    // not: say which one explicitly, so the archive (options included) holds
-    // what `k6 run` would see here (k6/test-env.ts).
-    flags: [
-      `--include-system-env-vars=${String(flags.includeSystemEnvVars)}`,
-      ...flags.archiveFlags,
-    ],
-    outDir: options.workDir,
-    env: testEnvironment(options.env),
-    cwd: options.cwd,
-  });
+  const test = await archiveTest(options, flags);
   const secretSources = await secretSourcesForAgents(flags.secretSources, {
     cwd: options.cwd,
     env: options.env,
@@ -149,45 +136,8 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   const vuWarning =
     options.agents > 1 ? await vuNumberWarning(test.archivePath, options.script) : undefined;
   if (vuWarning) options.log.warning(vuWarning);
-  const transport = chooseTransport(options.transport ?? METRIC_TRANSPORT, test.options);
-  if (transport.warning) options.log.warning(transport.warning);
-  const metrics = new CoordinatorMetrics({
-    transport: transport.transport,
-    declaredMetrics:
-      transport.transport === 'cloud'
-        ? await timeMetricDeclarations(test.archivePath, options.script)
-        : [],
-    sourceOrder: transport.transport === 'cloud' ? await sourceOrder(test.archivePath) : undefined,
-    options: test.options,
-    flags,
-    now: options.now,
-    writtenBuiltins: await builtinMetricWrites(test.archivePath, BUILTIN_METRIC_NAMES),
-    scriptMetrics: await declaredMetricTypes(test.archivePath),
-    intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
-    thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
-  });
-  const coordinator = new Coordinator({
-    now: options.now,
-    metrics,
-    thresholdIntervalMs: options.thresholdIntervalMs,
-    progressIntervalMs: options.progressIntervalMs,
-    expectedAgents: options.agents,
-    archive: await describeFile(test.archivePath),
-    secretSources,
-    noSetup: test.options.noSetup === true,
-    noTeardown: test.options.noTeardown === true,
-    joinTimeoutMs: options.joinTimeoutMs,
-    pollHoldMs: options.pollHoldMs,
-    livenessTimeoutMs: options.livenessTimeoutMs,
-    startLeadMs: options.startLeadMs,
-    onAgentLoss: options.onAgentLoss,
-    deadlineMs: runDeadlineMs(test, {
-      startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,
-      graceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
-    }),
-    deadlineGraceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
-    log: options.log,
-  });
+  const metrics = await runMetrics(options, test, flags);
+  const coordinator = await newCoordinator(options, test, metrics, secretSources);
   // Before any connection can take the descriptors they need (issue 17.7).
   const files = options.output
     ? await reserveFiles({
@@ -220,47 +170,134 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     );
     await options.onListening?.(server.url);
     const result = await coordinator.result;
-    for (const agent of result.agents) agent.totals = metrics.store.agentTotals(agent.id);
-    const records = new Map(coordinator.agents.map((a) => [a.id, a]));
-    markOutliers(result.agents, (id) => records.get(id)?.event('ready')?.vusMax);
-    warnNoIterations(result, options.log);
-    const summary = metrics.summarySource({
-      durationMs: coordinator.runDurationMs,
-      setupData: coordinator.setupData,
-      isStdOutTTY: options.output?.isTTY ?? false,
-    });
-    const timeline = metrics.timeline.snapshot(coordinator.runMs);
-    const output = options.output;
-    if (output) {
-      const print = () =>
-        endOfTest({
-          timeline,
-          k6: options.k6,
-          script: options.script,
-          flags,
-          source: summary,
-          result,
-          summaryJson: options.summaryJson,
-          summaryJsonSetupData: options.summaryJsonSetupData,
-          files,
-          cwd: options.cwd,
-          env: options.env,
-          stdout: output.stdout,
-          stderr: output.stderr,
-          enableColors: output.isTTY && !flags.noColor,
-          log: options.log,
-        });
-      await (output.around ? output.around(print) : print());
-    }
-    // After the summary, where `k6 run` logs the error it ends with.
-    if (result.k6Error !== undefined) options.log.error(result.k6Error);
-    return { ...result, test, summary, timeline };
+    return await endOfRun({ options, flags, test, metrics, coordinator, result, files });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     coordinator.close();
     await server.close();
     await releaseFiles(files);
   }
+}
+
+/**
+ * Validates and archives the test with k6. `k6 run` reads the environment
+ * into __ENV by default, `k6 archive` does not: say which one explicitly, so
+ * the archive (options included) holds what `k6 run` would see here
+ * (k6/test-env.ts).
+ */
+function archiveTest(options: CoordinateOptions, flags: RunFlags): Promise<PreparedTest> {
+  return prepareTest({
+    k6: options.k6,
+    script: options.script,
+    flags: [
+      `--include-system-env-vars=${String(flags.includeSystemEnvVars)}`,
+      ...flags.archiveFlags,
+    ],
+    outDir: options.workDir,
+    env: testEnvironment(options.env),
+    cwd: options.cwd,
+  });
+}
+
+/** The run's metrics: the transport agents use, and what the script's source tells about its metrics. */
+async function runMetrics(
+  options: CoordinateOptions,
+  test: PreparedTest,
+  flags: RunFlags,
+): Promise<CoordinatorMetrics> {
+  const transport = chooseTransport(options.transport ?? METRIC_TRANSPORT, test.options);
+  if (transport.warning) options.log.warning(transport.warning);
+  const cloud = transport.transport === 'cloud';
+  return new CoordinatorMetrics({
+    transport: transport.transport,
+    declaredMetrics: cloud ? await timeMetricDeclarations(test.archivePath, options.script) : [],
+    sourceOrder: cloud ? await sourceOrder(test.archivePath) : undefined,
+    options: test.options,
+    flags,
+    now: options.now,
+    writtenBuiltins: await builtinMetricWrites(test.archivePath, BUILTIN_METRIC_NAMES),
+    scriptMetrics: await declaredMetricTypes(test.archivePath),
+    intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
+    thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
+  });
+}
+
+async function newCoordinator(
+  options: CoordinateOptions,
+  test: PreparedTest,
+  metrics: CoordinatorMetrics,
+  secretSources: Awaited<ReturnType<typeof secretSourcesForAgents>>,
+): Promise<Coordinator> {
+  return new Coordinator({
+    now: options.now,
+    metrics,
+    thresholdIntervalMs: options.thresholdIntervalMs,
+    progressIntervalMs: options.progressIntervalMs,
+    expectedAgents: options.agents,
+    archive: await describeFile(test.archivePath),
+    secretSources,
+    noSetup: test.options.noSetup === true,
+    noTeardown: test.options.noTeardown === true,
+    joinTimeoutMs: options.joinTimeoutMs,
+    pollHoldMs: options.pollHoldMs,
+    livenessTimeoutMs: options.livenessTimeoutMs,
+    startLeadMs: options.startLeadMs,
+    onAgentLoss: options.onAgentLoss,
+    deadlineMs: runDeadlineMs(test, {
+      startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,
+      graceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
+    }),
+    deadlineGraceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
+    log: options.log,
+  });
+}
+
+/** The finished run: per-agent totals and outliers, k6's summary and the result file, k6's last error. */
+async function endOfRun(o: {
+  options: CoordinateOptions;
+  flags: RunFlags;
+  test: PreparedTest;
+  metrics: CoordinatorMetrics;
+  coordinator: Coordinator;
+  result: RunResult;
+  files: Awaited<ReturnType<typeof reserveFiles>>;
+}): Promise<CoordinateResult> {
+  const { options, metrics, coordinator, result } = o;
+  for (const agent of result.agents) agent.totals = metrics.store.agentTotals(agent.id);
+  const records = new Map(coordinator.agents.map((a) => [a.id, a]));
+  markOutliers(result.agents, (id) => records.get(id)?.event('ready')?.vusMax);
+  warnNoIterations(result, options.log);
+  const summary = metrics.summarySource({
+    durationMs: coordinator.runDurationMs,
+    setupData: coordinator.setupData,
+    isStdOutTTY: options.output?.isTTY ?? false,
+  });
+  const timeline = metrics.timeline.snapshot(coordinator.runMs);
+  const output = options.output;
+  if (output) {
+    const print = () =>
+      endOfTest({
+        timeline,
+        k6: options.k6,
+        script: options.script,
+        flags: o.flags,
+        source: summary,
+        result,
+        summaryJson: options.summaryJson,
+        summaryJsonSetupData: options.summaryJsonSetupData,
+        files: o.files,
+        cwd: options.cwd,
+        env: options.env,
+        stdout: output.stdout,
+        stderr: output.stderr,
+        enableColors: output.isTTY && !o.flags.noColor,
+        log: options.log,
+      });
+    await (output.around ? output.around(print) : print());
+  }
+  // After the summary, where `k6 run` logs the error it ends with.
+  if (result.k6Error !== undefined) options.log.error(result.k6Error);
+  return { ...result, test: o.test, summary, timeline };
 }
 
 function outputPath(options: CoordinateOptions, path: string | undefined): string | undefined {
