@@ -106777,18 +106777,7 @@ class Coordinator {
                 this.#clock.setupEnded(this.#timers.now(), event.durationMs);
                 return;
             case 'init-failed':
-                if (agent.has('ready')) {
-                    this.#lose(agent, 'it reported an init error after its VUs were ready');
-                    return;
-                }
-                // The agent decides nothing but that the run ends, as any agent can by
-                // failing; the first cause wins, so later agents' init errors change nothing.
-                this.#abort({
-                    exitCode: K6_EXIT_CODES['script-exception'],
-                    message: `${agent.label}: ${event.message}`,
-                    instruction: `the script threw while initialising VUs on ${agent.label}`,
-                    initFailed: true,
-                });
+                this.#initFailed(agent, event.message);
                 return;
             case 'setup-failed':
                 this.#clock.setupEnded(this.#timers.now());
@@ -106804,31 +106793,14 @@ class Coordinator {
                     this.#log.error(event.message);
                 return;
             case 'finished':
-                this.#clock.agentFinished(this.#timers.now(), event);
-                this.#log.debug(`${agent.label} finished: its k6 ran from ${ms(event.startMs)} to ${ms(event.runMs)} ` +
-                    'after the start instant');
-                if (event.aborted && this.#phase === 'running') {
-                    this.#abort({
-                        exitCode: K6_EXIT_CODES['script-aborted'],
-                        message: `${agent.label}: the script called test.abort()`,
-                        agentId: agent.id,
-                    });
-                }
+                this.#finished(agent, event);
                 return;
             case 'teardown-done':
                 this.#teardownRan = true;
                 this.#clock.teardownEnded(this.#timers.now(), event.durationMs);
                 return;
             case 'teardown-failed':
-                this.#teardownRan = true;
-                this.#clock.teardownEnded(this.#timers.now());
-                this.#teardownError = {
-                    message: `teardown() failed on ${agent.label}`,
-                    k6Error: event.message.trimEnd(),
-                };
-                // An abort's error is the one the run ends with; this one must not go unsaid.
-                if (this.#cause)
-                    this.#log.error(`teardown() failed: ${this.#teardownError.k6Error}`);
+                this.#teardownFailed(agent, event.message);
                 return;
             case 'k6-exited':
                 this.#noteAbortReason(agent, event.exit.message);
@@ -106842,6 +106814,43 @@ class Coordinator {
             default:
                 return;
         }
+    }
+    #initFailed(agent, message) {
+        if (agent.has('ready')) {
+            this.#lose(agent, 'it reported an init error after its VUs were ready');
+            return;
+        }
+        // The agent decides nothing but that the run ends, as any agent can by
+        // failing; the first cause wins, so later agents' init errors change nothing.
+        this.#abort({
+            exitCode: K6_EXIT_CODES['script-exception'],
+            message: `${agent.label}: ${message}`,
+            instruction: `the script threw while initialising VUs on ${agent.label}`,
+            initFailed: true,
+        });
+    }
+    #finished(agent, event) {
+        this.#clock.agentFinished(this.#timers.now(), event);
+        this.#log.debug(`${agent.label} finished: its k6 ran from ${ms(event.startMs)} to ${ms(event.runMs)} ` +
+            'after the start instant');
+        if (event.aborted && this.#phase === 'running') {
+            this.#abort({
+                exitCode: K6_EXIT_CODES['script-aborted'],
+                message: `${agent.label}: the script called test.abort()`,
+                agentId: agent.id,
+            });
+        }
+    }
+    #teardownFailed(agent, message) {
+        this.#teardownRan = true;
+        this.#clock.teardownEnded(this.#timers.now());
+        this.#teardownError = {
+            message: `teardown() failed on ${agent.label}`,
+            k6Error: message.trimEnd(),
+        };
+        // An abort's error is the one the run ends with; this one must not go unsaid.
+        if (this.#cause)
+            this.#log.error(`teardown() failed: ${this.#teardownError.k6Error}`);
     }
     #lose(agent, reason) {
         if (!agent.live || this.#phase === 'done')
@@ -109840,16 +109849,44 @@ class CoordinatorMetrics {
     /** Everything the end-of-test summary and handleSummary read, from merged data. */
     summarySource(params) {
         this.store.settle(params.durationMs, true);
-        const view = (metric, sink) => {
-            const info = this.store.info(metric);
-            return info && { type: info.type, contains: info.contains, sink };
+        const options = this.#o.options;
+        return {
+            durationMs: params.durationMs,
+            metrics: this.#summaryMetrics(),
+            submetrics: this.#summarySubmetrics(),
+            thresholds: this.#thresholdResults(),
+            checks: [...this.store.checks],
+            groups: this.store.groups,
+            parts: [...this.store.parts].map((part) => ({
+                scenario: part.scenario,
+                group: part.group,
+                metrics: this.#views(part.sinks),
+            })),
+            scenarioTotals: [...this.store.scenarioTotals()].map(([scenario, sinks]) => ({
+                scenario,
+                metrics: this.#views(sinks),
+            })),
+            options: {
+                summaryTrendStats: options.summaryTrendStats ?? DEFAULT_TREND_STATS,
+                summaryTimeUnit: options.summaryTimeUnit ?? '',
+                noColor: this.#o.flags.noColor,
+            },
+            state: { isStdOutTTY: params.isStdOutTTY, isStdErrTTY: false },
+            setupData: params.setupData,
         };
-        const metrics = new Map();
-        for (const [name, sink] of this.store.metrics) {
-            const v = view(name, sink);
-            if (v)
-                metrics.set(name, v);
-        }
+    }
+    #view(metric, sink) {
+        const info = this.store.info(metric);
+        return info && { type: info.type, contains: info.contains, sink };
+    }
+    #views(sinks) {
+        return new Map([...sinks].flatMap(([name, sink]) => {
+            const v = this.#view(name, sink);
+            return v ? [[name, v]] : [];
+        }));
+    }
+    #summaryMetrics() {
+        const metrics = this.#views(this.store.metrics);
         // As in k6, a metric with thresholds is in the summary even without samples,
         // unless --no-thresholds (k6 then never marks it observed).
         for (const set of this.#evaluator ? this.#sets : []) {
@@ -109862,49 +109899,26 @@ class CoordinatorMetrics {
                 });
             }
         }
+        return metrics;
+    }
+    #summarySubmetrics() {
         const submetrics = new Map();
         for (const [key, sink] of this.store.submetrics) {
             const parent = this.store.submetricSpecs.get(key)?.metric;
-            const v = parent === undefined ? undefined : view(parent, sink);
+            const v = parent === undefined ? undefined : this.#view(parent, sink);
             if (v && parent !== undefined)
                 submetrics.set(key, { ...v, parent });
         }
+        return submetrics;
+    }
+    #thresholdResults() {
         const thresholds = new Map();
         for (const result of this.#evaluator?.results ?? []) {
             const list = thresholds.get(result.key) ?? [];
             list.push({ source: result.source, ok: result.ok });
             thresholds.set(result.key, list);
         }
-        const views = (sinks) => new Map([...sinks].flatMap(([name, sink]) => {
-            const v = view(name, sink);
-            return v ? [[name, v]] : [];
-        }));
-        const parts = [...this.store.parts].map((part) => ({
-            scenario: part.scenario,
-            group: part.group,
-            metrics: views(part.sinks),
-        }));
-        const options = this.#o.options;
-        return {
-            durationMs: params.durationMs,
-            metrics,
-            submetrics,
-            thresholds,
-            checks: [...this.store.checks],
-            groups: this.store.groups,
-            parts,
-            scenarioTotals: [...this.store.scenarioTotals()].map(([scenario, sinks]) => ({
-                scenario,
-                metrics: views(sinks),
-            })),
-            options: {
-                summaryTrendStats: options.summaryTrendStats ?? DEFAULT_TREND_STATS,
-                summaryTimeUnit: options.summaryTimeUnit ?? '',
-                noColor: this.#o.flags.noColor,
-            },
-            state: { isStdOutTTY: params.isStdOutTTY, isStdErrTTY: false },
-            setupData: params.setupData,
-        };
+        return thresholds;
     }
 }
 /** What agents are told of custom metrics: k6's own word (thresholds) over the script scan. */
@@ -110497,20 +110511,7 @@ function metricsIntervalFor(agents) {
  */
 async function coordinate(options) {
     const flags = parseRunFlags(options.flags, options.env);
-    const test = await prepareTest({
-        k6: options.k6,
-        script: options.script,
-        // `k6 run` reads the environment into __ENV by default, `k6 archive` does
-        // not: say which one explicitly, so the archive (options included) holds
-        // what `k6 run` would see here (k6/test-env.ts).
-        flags: [
-            `--include-system-env-vars=${String(flags.includeSystemEnvVars)}`,
-            ...flags.archiveFlags,
-        ],
-        outDir: options.workDir,
-        env: testEnvironment(options.env),
-        cwd: options.cwd,
-    });
+    const test = await archiveTest(options, flags);
     const secretSources = await secretSourcesForAgents(flags.secretSources, {
         cwd: options.cwd,
         env: options.env,
@@ -110519,45 +110520,8 @@ async function coordinate(options) {
     const vuWarning = options.agents > 1 ? await vuNumberWarning(test.archivePath, options.script) : undefined;
     if (vuWarning)
         options.log.warning(vuWarning);
-    const transport = chooseTransport(options.transport ?? METRIC_TRANSPORT, test.options);
-    if (transport.warning)
-        options.log.warning(transport.warning);
-    const metrics = new CoordinatorMetrics({
-        transport: transport.transport,
-        declaredMetrics: transport.transport === 'cloud'
-            ? await timeMetricDeclarations(test.archivePath, options.script)
-            : [],
-        sourceOrder: transport.transport === 'cloud' ? await sourceOrder(test.archivePath) : undefined,
-        options: test.options,
-        flags,
-        now: options.now,
-        writtenBuiltins: await builtinMetricWrites(test.archivePath, BUILTIN_METRIC_NAMES),
-        scriptMetrics: await declaredMetricTypes(test.archivePath),
-        intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
-        thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
-    });
-    const coordinator = new Coordinator({
-        now: options.now,
-        metrics,
-        thresholdIntervalMs: options.thresholdIntervalMs,
-        progressIntervalMs: options.progressIntervalMs,
-        expectedAgents: options.agents,
-        archive: await describeFile(test.archivePath),
-        secretSources,
-        noSetup: test.options.noSetup === true,
-        noTeardown: test.options.noTeardown === true,
-        joinTimeoutMs: options.joinTimeoutMs,
-        pollHoldMs: options.pollHoldMs,
-        livenessTimeoutMs: options.livenessTimeoutMs,
-        startLeadMs: options.startLeadMs,
-        onAgentLoss: options.onAgentLoss,
-        deadlineMs: runDeadlineMs(test, {
-            startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,
-            graceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
-        }),
-        deadlineGraceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
-        log: options.log,
-    });
+    const metrics = await runMetrics(options, test, flags);
+    const coordinator = await newCoordinator(options, test, metrics, secretSources);
     // Before any connection can take the descriptors they need (issue 17.7).
     const files = options.output
         ? await reserveFiles({
@@ -110588,42 +110552,7 @@ async function coordinate(options) {
         options.log.info(`coordinator listening on ${server.url}, waiting for ${String(options.agents)} agents`);
         await options.onListening?.(server.url);
         const result = await coordinator.result;
-        for (const agent of result.agents)
-            agent.totals = metrics.store.agentTotals(agent.id);
-        const records = new Map(coordinator.agents.map((a) => [a.id, a]));
-        markOutliers(result.agents, (id) => records.get(id)?.event('ready')?.vusMax);
-        warnNoIterations(result, options.log);
-        const summary = metrics.summarySource({
-            durationMs: coordinator.runDurationMs,
-            setupData: coordinator.setupData,
-            isStdOutTTY: options.output?.isTTY ?? false,
-        });
-        const timeline = metrics.timeline.snapshot(coordinator.runMs);
-        const output = options.output;
-        if (output) {
-            const print = () => endOfTest({
-                timeline,
-                k6: options.k6,
-                script: options.script,
-                flags,
-                source: summary,
-                result,
-                summaryJson: options.summaryJson,
-                summaryJsonSetupData: options.summaryJsonSetupData,
-                files,
-                cwd: options.cwd,
-                env: options.env,
-                stdout: output.stdout,
-                stderr: output.stderr,
-                enableColors: output.isTTY && !flags.noColor,
-                log: options.log,
-            });
-            await (output.around ? output.around(print) : print());
-        }
-        // After the summary, where `k6 run` logs the error it ends with.
-        if (result.k6Error !== undefined)
-            options.log.error(result.k6Error);
-        return { ...result, test, summary, timeline };
+        return await endOfRun({ options, flags, test, metrics, coordinator, result, files });
     }
     finally {
         options.signal?.removeEventListener('abort', onAbort);
@@ -110631,6 +110560,108 @@ async function coordinate(options) {
         await server.close();
         await releaseFiles(files);
     }
+}
+/**
+ * Validates and archives the test with k6. `k6 run` reads the environment
+ * into __ENV by default, `k6 archive` does not: say which one explicitly, so
+ * the archive (options included) holds what `k6 run` would see here
+ * (k6/test-env.ts).
+ */
+function archiveTest(options, flags) {
+    return prepareTest({
+        k6: options.k6,
+        script: options.script,
+        flags: [
+            `--include-system-env-vars=${String(flags.includeSystemEnvVars)}`,
+            ...flags.archiveFlags,
+        ],
+        outDir: options.workDir,
+        env: testEnvironment(options.env),
+        cwd: options.cwd,
+    });
+}
+/** The run's metrics: the transport agents use, and what the script's source tells about its metrics. */
+async function runMetrics(options, test, flags) {
+    const transport = chooseTransport(options.transport ?? METRIC_TRANSPORT, test.options);
+    if (transport.warning)
+        options.log.warning(transport.warning);
+    const cloud = transport.transport === 'cloud';
+    return new CoordinatorMetrics({
+        transport: transport.transport,
+        declaredMetrics: cloud ? await timeMetricDeclarations(test.archivePath, options.script) : [],
+        sourceOrder: cloud ? await sourceOrder(test.archivePath) : undefined,
+        options: test.options,
+        flags,
+        now: options.now,
+        writtenBuiltins: await builtinMetricWrites(test.archivePath, BUILTIN_METRIC_NAMES),
+        scriptMetrics: await declaredMetricTypes(test.archivePath),
+        intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
+        thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
+    });
+}
+async function newCoordinator(options, test, metrics, secretSources) {
+    return new Coordinator({
+        now: options.now,
+        metrics,
+        thresholdIntervalMs: options.thresholdIntervalMs,
+        progressIntervalMs: options.progressIntervalMs,
+        expectedAgents: options.agents,
+        archive: await describeFile(test.archivePath),
+        secretSources,
+        noSetup: test.options.noSetup === true,
+        noTeardown: test.options.noTeardown === true,
+        joinTimeoutMs: options.joinTimeoutMs,
+        pollHoldMs: options.pollHoldMs,
+        livenessTimeoutMs: options.livenessTimeoutMs,
+        startLeadMs: options.startLeadMs,
+        onAgentLoss: options.onAgentLoss,
+        deadlineMs: runDeadlineMs(test, {
+            startLeadMs: options.startLeadMs ?? DEFAULT_START_LEAD_MS,
+            graceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
+        }),
+        deadlineGraceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
+        log: options.log,
+    });
+}
+/** The finished run: per-agent totals and outliers, k6's summary and the result file, k6's last error. */
+async function endOfRun(o) {
+    const { options, metrics, coordinator, result } = o;
+    for (const agent of result.agents)
+        agent.totals = metrics.store.agentTotals(agent.id);
+    const records = new Map(coordinator.agents.map((a) => [a.id, a]));
+    markOutliers(result.agents, (id) => records.get(id)?.event('ready')?.vusMax);
+    warnNoIterations(result, options.log);
+    const summary = metrics.summarySource({
+        durationMs: coordinator.runDurationMs,
+        setupData: coordinator.setupData,
+        isStdOutTTY: options.output?.isTTY ?? false,
+    });
+    const timeline = metrics.timeline.snapshot(coordinator.runMs);
+    const output = options.output;
+    if (output) {
+        const print = () => endOfTest({
+            timeline,
+            k6: options.k6,
+            script: options.script,
+            flags: o.flags,
+            source: summary,
+            result,
+            summaryJson: options.summaryJson,
+            summaryJsonSetupData: options.summaryJsonSetupData,
+            files: o.files,
+            cwd: options.cwd,
+            env: options.env,
+            stdout: output.stdout,
+            stderr: output.stderr,
+            enableColors: output.isTTY && !o.flags.noColor,
+            log: options.log,
+        });
+        await (output.around ? output.around(print) : print());
+    }
+    // After the summary, where `k6 run` logs the error it ends with.
+    if (result.k6Error !== undefined)
+        options.log.error(result.k6Error);
+    return { ...result, test: o.test, summary, timeline };
 }
 function outputPath(options, path) {
     return path === undefined ? undefined : (0,external_node_path_.resolve)(options.cwd ?? '.', path);
@@ -111420,7 +111451,7 @@ async function writeHtmlReport(o, report, baseline) {
 
 
 function coordinatorOptions(command) {
-    return command
+    const runOptions = command
         .addOption(new Option('--join-timeout <duration>', 'how long to wait for every agent to join')
         .argParser(options_durationMs)
         .default(JOIN_TIMEOUT_MS, defaultLabel(JOIN_TIMEOUT_MS)))
@@ -111438,14 +111469,19 @@ function coordinatorOptions(command) {
         .addOption(new Option('--start-lead <duration>', 'how far ahead the common start is announced')
         .argParser(options_durationMs)
         .default(1_000, '1s')
-        .hideHelp())
+        .hideHelp());
+    return resultOptions(runOptions)
+        .allowUnknownOption()
+        .argument('[k6-args...]', 'the script and `k6 run` flags (-e, --vus, --duration, --tag, ...), in any order');
+}
+/** Where the run's result goes and what it is compared with. */
+function resultOptions(command) {
+    return command
         .option('--summary-json <file>', 'write the merged result (verdict, agents, time series, summary data) as JSON')
         .option('--include-setup-data', "keep setup()'s data in the --summary-json file (left out by default: it often holds secrets)")
         .option('--report-html <file>', 'write a self-contained HTML report: charts over time, thresholds, checks, agents')
         .option('--baseline <file>', "compare p(95), error rate and request rate with an earlier run's --summary-json")
-        .addOption(new Option('--fail-on-regression <limits>', 'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"').argParser(options_regressionLimits))
-        .allowUnknownOption()
-        .argument('[k6-args...]', 'the script and `k6 run` flags (-e, --vus, --duration, --tag, ...), in any order');
+        .addOption(new Option('--fail-on-regression <limits>', 'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"').argParser(options_regressionLimits));
 }
 /** The distributed run's report after the summary; a failure to render it is logged, never the verdict. */
 function printRunReport(io, log, result) {
