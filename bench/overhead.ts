@@ -6,16 +6,19 @@
  *   distributed       `k6-distributed run --agents 1 --transport cloud script.js`
  *                     (coordinator + 1 agent; its k6 aggregates in-process, issue 18)
  *   distributed-json  the same with `--transport json`: every sample as a JSON line (context)
+ *   k6-gogc           plain `k6 run` with the agent's garbage collection setting (GOGC=400,
+ *                     src/agent/go-memory.ts): how much of the agent's rate is that setting (context)
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { BenchContext } from './lib/context.js';
+import { AGENT_GOGC } from '../src/agent/go-memory.js';
 import { launch } from './lib/proc.js';
 import { Target } from './lib/target.js';
 import { envNumber, log, rotate, spread, type Spread } from './lib/util.js';
 
-export const SIDES = ['k6', 'k6-json', 'distributed', 'distributed-json'] as const;
+export const SIDES = ['k6', 'k6-json', 'distributed', 'distributed-json', 'k6-gogc'] as const;
 export type Side = (typeof SIDES)[number];
 
 export interface OverheadRun {
@@ -42,6 +45,10 @@ export interface OverheadResult {
     distributedJson: Spread;
     /** The cloud transport against the JSON transport. */
     cloudVsJsonTransport: Spread;
+    /** Plain k6 with GOGC=400 against plain k6. */
+    k6Gogc: Spread;
+    /** The cloud transport against plain k6 with the same GOGC. */
+    distributedVsK6Gogc: Spread;
   };
 }
 
@@ -83,8 +90,10 @@ export async function overhead(ctx: BenchContext): Promise<OverheadResult> {
           'distributed-json': [process.execPath, distributed('json')],
           'k6-json': [ctx.k6, ['run', '--out', `json=${json}`, ...flags, script]],
           k6: [ctx.k6, ['run', ...flags, script]],
+          'k6-gogc': [ctx.k6, ['run', ...flags, script]],
         }[side] as [string, string[]];
-        const exit = await launch(cmd, args, { env: ctx.env, timed: true }).exited;
+        const env = side === 'k6-gogc' ? { ...ctx.env, GOGC: String(AGENT_GOGC) } : ctx.env;
+        const exit = await launch(cmd, args, { env, timed: true }).exited;
         await rm(json, { force: true });
         const stats = await target.stats();
         const run: OverheadRun = {
@@ -128,6 +137,8 @@ export async function overhead(ctx: BenchContext): Promise<OverheadResult> {
       json: ratios('k6-json', 'k6'),
       distributedJson: ratios('distributed-json', 'k6'),
       cloudVsJsonTransport: ratios('distributed', 'distributed-json'),
+      k6Gogc: ratios('k6-gogc', 'k6'),
+      distributedVsK6Gogc: ratios('distributed', 'k6-gogc'),
     },
   };
 }

@@ -156,6 +156,7 @@ function overheadSection(o: OverheadResult): string {
         side('`k6 run --out json=FILE`', 'k6-json'),
         side('`k6-distributed run --agents 1 --transport cloud`', 'distributed'),
         side('`k6-distributed run --agents 1 --transport json` (context)', 'distributed-json'),
+        side("`GOGC=400 k6 run`: the agent k6's garbage collection (context)", 'k6-gogc'),
       ],
     ),
     '',
@@ -166,6 +167,11 @@ function overheadSection(o: OverheadResult): string {
         ['distributed, JSON transport ÷ plain k6', spreadCell(o.ratio.distributedJson, 3)],
         ['`--out json` ÷ plain k6', spreadCell(o.ratio.json, 3)],
         ['cloud transport ÷ JSON transport', spreadCell(o.ratio.cloudVsJsonTransport, 3)],
+        ['`GOGC=400 k6 run` ÷ plain k6', spreadCell(o.ratio.k6Gogc, 3)],
+        [
+          'distributed, cloud transport ÷ `GOGC=400 k6 run`',
+          spreadCell(o.ratio.distributedVsK6Gogc, 3),
+        ],
       ],
     ),
   ].join('\n');

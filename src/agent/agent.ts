@@ -22,6 +22,7 @@ import type { ClockSample, CoordinatorClient } from './client.js';
 import { MetricAggregator } from '../metrics/aggregator.js';
 import { CloudIngest } from './cloud-ingest.js';
 import { K6Log } from './k6-log.js';
+import { k6GoMemoryEnv, machineMemoryBytes } from './go-memory.js';
 import { startAgentK6, type ReadyK6 } from './local-k6.js';
 import { VusSampler } from './vus-sampler.js';
 import { MetricsPump } from './metrics-pump.js';
@@ -44,6 +45,10 @@ export interface AgentOptions {
   env: NodeJS.ProcessEnv;
   /** `-e KEY=VALUE` for this agent only, over the coordinator's environment. */
   envOverrides?: Record<string, string>;
+  /** k6 processes of this run on this machine (a local run's agents share it; default 1). */
+  k6OnMachine?: number;
+  /** This machine's memory in bytes (default: read from the machine). */
+  memoryBytes?: number;
   log: Logger;
   /** How often k6's status is read to notice the end of the run. */
   statusIntervalMs?: number;
@@ -297,6 +302,11 @@ export class Agent {
       envOverrides: this.#o.envOverrides,
       secretSourceFlags: secrets.flags,
       env: this.#o.env,
+      goMemoryEnv: k6GoMemoryEnv({
+        env: this.#o.env,
+        memoryBytes: this.#o.memoryBytes ?? machineMemoryBytes(),
+        k6OnMachine: this.#o.k6OnMachine ?? 1,
+      }),
       secretSourceEnv: secrets.env,
       transport: assignment.metrics.transport,
       transportEnv: this.#ingest?.k6Environment(),

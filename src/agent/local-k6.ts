@@ -87,6 +87,8 @@ export async function startAgentK6(options: {
   envOverrides?: Record<string, string>;
   secretSourceFlags?: readonly string[];
   env: NodeJS.ProcessEnv;
+  /** Go runtime settings (GOGC, GOMEMLIMIT; go-memory.ts), over the machine's environment. */
+  goMemoryEnv?: Record<string, string>;
   /** Settings of the coordinator's secret sources (K6_SECRET_SOURCE_URL_*), over this machine's. */
   secretSourceEnv?: Record<string, string>;
   transport?: MetricTransport;
@@ -105,6 +107,7 @@ export async function startAgentK6(options: {
       args: agentK6Args({ ...options, address }),
       env: {
         ...agentK6Environment(options.env),
+        ...options.goMemoryEnv,
         ...options.secretSourceEnv,
         K6_NO_COLOR: 'true',
         ...options.transportEnv,

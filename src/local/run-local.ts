@@ -84,6 +84,7 @@ async function runAgent(
       name,
       weight: options.weights?.[index] ?? '1',
       env: options.env,
+      k6OnMachine: options.agents,
       log,
       onRegistered: registered,
     });
