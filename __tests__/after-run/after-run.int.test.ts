@@ -8,13 +8,13 @@ import { keyFigures } from '../../src/coordinator/result-file.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import type { Logger } from '../../src/runtime/logger.js';
 import { tempDir } from '../helpers/fs.js';
-import { fakeBaseline, fakeRunResult } from '../helpers/run-result.js';
+import { fakeBaseline, fakeRunOutcome } from '../helpers/run-outcome.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
 // A real k6 run's data with HTTP requests (fixtures/summary).
 const summary = sourceOf(loadCapture('basic-compact'));
 const current = keyFigures(summary);
-const result = { ...fakeRunResult(), summary, timeline: { intervalS: 1, merged: [], agents: {} } };
+const result = { ...fakeRunOutcome(), summary, timeline: { intervalS: 1, merged: [], agents: {} } };
 const generatedAt = new Date('2026-12-01T12:00:00Z');
 
 /** p(95) was half of this run's: this run is 100 % slower. */

@@ -65,7 +65,7 @@ const event = { type: 'data-set' } as const;
 describe('coordinator client retries (fake flaky coordinator on loopback)', () => {
   it('retries 429, 502, 524 and a dropped connection, resending the same sequence number', async () => {
     const server = await scriptedServer([status(429), status(502), drop, status(524), ok]);
-    await client(server.url).report(7, event);
+    await client(server.url).sendEvent(7, event);
 
     expect(server.seen).toHaveLength(5);
     for (const request of server.seen) {
@@ -79,7 +79,7 @@ describe('coordinator client retries (fake flaky coordinator on loopback)', () =
       status(400, { error: { code: 'PROTOCOL_MISMATCH', message: 'speaks protocol v2' } }),
     ]);
     const error = await client(server.url)
-      .report(1, event)
+      .sendEvent(1, event)
       .catch((e: unknown) => e);
 
     expect(server.seen).toHaveLength(1);
@@ -90,7 +90,7 @@ describe('coordinator client retries (fake flaky coordinator on loopback)', () =
   it('gives up as COORDINATOR_UNREACHABLE once failing for longer than the dead-man bound', async () => {
     const server = await scriptedServer([status(503)]);
     const error = await client(server.url, 100)
-      .report(1, event)
+      .sendEvent(1, event)
       .catch((e: unknown) => e);
 
     expect(hasErrorCode(error, 'COORDINATOR_UNREACHABLE')).toBe(true);

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { MetricsPump } from '../../src/agent/metrics-pump.js';
 import { MetricAggregator } from '../../src/metrics/aggregator.js';
-import type { MetricsPlan, MetricsReport } from '../../src/protocol/messages.js';
+import type { MetricsPlan, DeltaMessage } from '../../src/protocol/messages.js';
 import { onCleanup } from '../helpers/cleanup.js';
 
 const PLAN: MetricsPlan = {
@@ -15,7 +15,7 @@ const PLAN: MetricsPlan = {
 describe('MetricsPump', () => {
   it('issue 18.2: a cloud push nudges its delta out at once, not at the next interval (an hour here)', async () => {
     const aggregator = new MetricAggregator(PLAN, () => undefined);
-    const sent: MetricsReport[] = [];
+    const sent: DeltaMessage[] = [];
     let delivered: () => void = () => undefined;
     const firstDelta = new Promise<void>((resolve) => (delivered = resolve));
     const pump = new MetricsPump({

@@ -83,7 +83,7 @@ function harness(options: Partial<Omit<CoordinatorOptions, 'log'>> = {}) {
     send(agent: AgentRecord, event: AgentEvent): number {
       const seq = (seqs.get(agent) ?? 0) + 1;
       seqs.set(agent, seq);
-      coordinator.report(agent, { seq, event });
+      coordinator.receiveEvent(agent, { seq, event });
       return seq;
     },
     sendAll(agents: readonly AgentRecord[], event: AgentEvent): void {
@@ -324,16 +324,16 @@ describe('Coordinator: idempotency', () => {
     const [leader, second] = agents as [AgentRecord, AgentRecord, AgentRecord];
     h.sendAll(agents, ready);
 
-    h.coordinator.report(leader, { seq: 2, event: { type: 'setup-done', data: { v: 1 } } });
+    h.coordinator.receiveEvent(leader, { seq: 2, event: { type: 'setup-done', data: { v: 1 } } });
     const version = leader.version;
-    h.coordinator.report(leader, { seq: 2, event: { type: 'setup-done', data: { v: 2 } } });
+    h.coordinator.receiveEvent(leader, { seq: 2, event: { type: 'setup-done', data: { v: 2 } } });
 
     expect(leader.eventSeq.last).toBe(2);
     expect(leader.version).toBe(version);
     for (const agent of agents) expect(current(agent, 'setup-data').data).toEqual({ v: 1 });
 
     // An event of a type already applied, under an already-seen (or older) seq, is a retry.
-    h.coordinator.report(second, { seq: 1, event: { type: 'ready', vusMax: 99 } });
+    h.coordinator.receiveEvent(second, { seq: 1, event: { type: 'ready', vusMax: 99 } });
     expect(second.event('ready')?.vusMax).toBe(4);
     expect(h.coordinator.phase).toBe('distributing');
   });
@@ -345,10 +345,10 @@ describe('Coordinator: idempotency', () => {
     h.sendAll(agents, ready);
     h.send(leader, { type: 'setup-done', data: null });
     // Whoever holds the second agent's token took its next number (2) with a marked-failed ...
-    h.coordinator.report(second, { seq: 2, event: { type: 'marked-failed', message: 'x' } });
+    h.coordinator.receiveEvent(second, { seq: 2, event: { type: 'marked-failed', message: 'x' } });
     // ... the agent's own data-set under 2 still counts, and its retry does not twice.
-    h.coordinator.report(second, { seq: 2, event: dataSet });
-    h.coordinator.report(second, { seq: 2, event: dataSet });
+    h.coordinator.receiveEvent(second, { seq: 2, event: dataSet });
+    h.coordinator.receiveEvent(second, { seq: 2, event: dataSet });
     expect(second.has('data-set')).toBe(true);
     expect(second.eventSeq.last).toBe(2);
   });
@@ -357,7 +357,7 @@ describe('Coordinator: idempotency', () => {
     const h = harness();
     const [leader] = h.register(3) as [AgentRecord, AgentRecord, AgentRecord];
     const jump = () =>
-      h.coordinator.report(leader, {
+      h.coordinator.receiveEvent(leader, {
         seq: Number.MAX_SAFE_INTEGER,
         event: { type: 'failed', message: 'x' },
       });
@@ -365,7 +365,7 @@ describe('Coordinator: idempotency', () => {
     expect(leader.eventSeq.last).toBe(0);
     expect(leader.live).toBe(true);
     // The agent's own next report is applied.
-    h.coordinator.report(leader, { seq: 1, event: { type: 'failed', message: 'real' } });
+    h.coordinator.receiveEvent(leader, { seq: 1, event: { type: 'failed', message: 'real' } });
     expect(leader.live).toBe(false);
   });
 
@@ -820,7 +820,7 @@ describe('Coordinator: issue 18', () => {
     const deliver = (agent: AgentRecord, failed: number) => {
       const seq = (seqs.get(agent) ?? 0) + 1;
       seqs.set(agent, seq);
-      h.coordinator.reportMetrics(agent, { seq, final: false, delta: failedRequests(failed) });
+      h.coordinator.receiveDelta(agent, { seq, final: false, delta: failedRequests(failed) });
     };
     const afterTimers = () => h.clock.advance(0);
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import type { SummaryJson } from '../../src/coordinator/result-file.js';
+import type { ResultFile } from '../../src/coordinator/result-file.js';
 import type { TimelinePoint } from '../../src/metrics/timeline.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { tempDir } from '../helpers/fs.js';
@@ -36,7 +36,7 @@ describe('the run over time (real k6, 2 agents)', () => {
     });
 
     expect(run.exitCode).toBe(0);
-    const { timeline, data } = JSON.parse(await readFile(summaryJson, 'utf8')) as SummaryJson & {
+    const { timeline, data } = JSON.parse(await readFile(summaryJson, 'utf8')) as ResultFile & {
       data: { metrics: Record<string, { values: Record<string, number> }> };
     };
     if (!timeline) throw new Error('the result file has no timeline');

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 
 import {
-  type MetricsReport,
+  type DeltaMessage,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
   RegisterResponse,
@@ -245,7 +245,7 @@ function seqOf(body: Buffer): number | undefined {
  * of k6's checks metric too, or the coordinator refuses the delta as
  * impossible (issue 17.5) before any other rule sees it.
  */
-export function withCheckSamples(report: MetricsReport, passes: number): void {
+export function withCheckSamples(report: DeltaMessage, passes: number): void {
   const series = report.delta.series.find((s) => s.kind === 'total' && s.metric === 'checks');
   if (series?.kind === 'total' && series.sink.t === 'rate') {
     series.sink.trues += passes;

@@ -4,7 +4,7 @@ import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { svgLineChart } from '../../src/report/svg-chart.js';
 import { compareFigures } from '../../src/report/compare.js';
-import { fakeAgent, fakeBaseline, fakeRunResult } from '../helpers/run-result.js';
+import { fakeAgent, fakeBaseline, fakeRunOutcome } from '../helpers/run-outcome.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
 const agent = (i: number) =>
@@ -13,7 +13,7 @@ const agent = (i: number) =>
     totals: { iterations: 40, httpReqs: 44, httpReqFailures: 1 },
   });
 
-const result = fakeRunResult({
+const result = fakeRunOutcome({
   exitCode: 99,
   message: "thresholds on metrics 'http_req_duration' have been crossed",
   agents: [agent(0), agent(1)],

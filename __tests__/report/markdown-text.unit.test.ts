@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { codeSpan, markdownText } from '../../src/report/markdown-text.js';
 import { renderRunMarkdown } from '../../src/report/markdown.js';
 import { compareFigures } from '../../src/report/compare.js';
-import { fakeAgent, fakeBaseline, fakeRunResult } from '../helpers/run-result.js';
+import { fakeAgent, fakeBaseline, fakeRunOutcome } from '../helpers/run-outcome.js';
 import { liveMarkup, liveText, tableCells } from '../helpers/markdown-inline.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
@@ -64,7 +64,7 @@ describe('issue 17.10: untrusted names in GitHub Markdown', () => {
       checks: captured.checks.map((c) => ({ ...c, name: `${c.name} ${HOSTILE[5] ?? ''}` })),
     };
     const names = HOSTILE.slice(0, 3);
-    const result = fakeRunResult({
+    const result = fakeRunOutcome({
       exitCode: 97,
       message: `agent 2 (${HOSTILE[0] ?? ''}) was lost: ${HOSTILE[4] ?? ''}`,
       agents: [0, 1, 2].map((i) =>

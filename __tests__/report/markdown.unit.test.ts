@@ -1,15 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 
-import type { AgentSummary } from '../../src/coordinator/outcome.js';
+import type { AgentOutcome } from '../../src/coordinator/outcome.js';
 import { LIMITS, markerFor } from '../../src/github/publish.js';
 import { renderRunMarkdown } from '../../src/report/markdown.js';
 import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
 import { compareFigures } from '../../src/report/compare.js';
-import { fakeAgent, fakeBaseline, fakeRunResult } from '../helpers/run-result.js';
+import { fakeAgent, fakeBaseline, fakeRunOutcome } from '../helpers/run-outcome.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
-const agent = (i: number, extra: Partial<AgentSummary> = {}) => fakeAgent(i, 3, extra);
-const result = fakeRunResult;
+const agent = (i: number, extra: Partial<AgentOutcome> = {}) => fakeAgent(i, 3, extra);
+const result = fakeRunOutcome;
 
 // A real k6 run's data (basic-compact: thresholds, checks, groups; see fixtures/summary).
 const source = sourceOf(loadCapture('basic-compact'));

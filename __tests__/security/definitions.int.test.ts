@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { ROUTES, type MetricsReport } from '../../src/protocol/messages.js';
+import { ROUTES, type DeltaMessage } from '../../src/protocol/messages.js';
 import { CompromisedAgent } from '../helpers/compromised-agent.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { fixtureScript, testK6Path } from '../helpers/k6.js';
@@ -47,7 +47,7 @@ describe("issue 17: a custom metric's type is the script's, not the first agent'
     const attack = (async () => {
       // As soon as agent 2 has joined: before any honest delta can define work_time.
       const seq = await evil.nextSeq(1, ROUTES.metrics);
-      const report: MetricsReport = {
+      const report: DeltaMessage = {
         seq,
         final: false,
         delta: {

@@ -9,7 +9,7 @@ import type { AgentRecord } from '../../src/coordinator/agent-record.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
 import { runDeadlineMs } from '../../src/coordinator/deadline.js';
 import { SEQUENCE_WINDOW, SequenceGuard } from '../../src/coordinator/sequence.js';
-import { EventReport, PROTOCOL_VERSION, type AgentEvent } from '../../src/protocol/messages.js';
+import { EventMessage, PROTOCOL_VERSION, type AgentEvent } from '../../src/protocol/messages.js';
 import { jsonDepth, SETUP_DATA_LIMITS } from '../../src/protocol/setup-data.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { PACKAGE_VERSION } from '../../src/version.js';
@@ -33,7 +33,7 @@ describe('issue 17.3: setup() data depth', () => {
 
   it('the event schema takes setup data at the limit and refuses one level more', () => {
     const report = (data: unknown) =>
-      EventReport.safeParse({ seq: 1, event: { type: 'setup-done', data } });
+      EventMessage.safeParse({ seq: 1, event: { type: 'setup-done', data } });
     const limit = SETUP_DATA_LIMITS.maxDepth;
     expect(report(nested(limit)).success).toBe(true);
     const refused = report(nested(limit + 1));
@@ -113,7 +113,7 @@ describe('issue 17.6: the run deadline', () => {
     const send = (agent: AgentRecord, event: AgentEvent) => {
       const seq = (seqs.get(agent) ?? 0) + 1;
       seqs.set(agent, seq);
-      coordinator.report(agent, { seq, event });
+      coordinator.receiveEvent(agent, { seq, event });
     };
     for (const agent of agents) send(agent, { type: 'ready', vusMax: 1 });
     send(first, { type: 'setup-done', data: null });

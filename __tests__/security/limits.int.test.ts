@@ -16,7 +16,7 @@ import {
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
   ROUTES,
-  type MetricsReport,
+  type DeltaMessage,
 } from '../../src/protocol/messages.js';
 import { ROUTE_MAX_BYTES } from '../../src/coordinator/server.js';
 import { onCleanup } from '../helpers/cleanup.js';
@@ -64,7 +64,7 @@ describe('issue 17.4: cumulative per-agent limits at the coordinator', () => {
       1,
       ROUTES.metrics,
       (body, nth) => {
-        const report = body as MetricsReport;
+        const report = body as DeltaMessage;
         const fakes = perDelta - report.delta.series.length - 1;
         for (let i = 0; i < fakes; i++) {
           report.delta.series.push({

@@ -19,7 +19,7 @@ import { renderRunMarkdown } from '../../src/report/markdown.js';
 import { ROUTES } from '../../src/protocol/messages.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { CompromisedAgent, withCheckSamples } from '../helpers/compromised-agent.js';
-import type { MetricsReport } from '../../src/protocol/messages.js';
+import type { DeltaMessage } from '../../src/protocol/messages.js';
 import { CapturingLogger, runDistributed } from '../helpers/distributed.js';
 import { tempDir } from '../helpers/fs.js';
 import { fixtureScript, startK6 } from '../helpers/k6.js';
@@ -122,7 +122,7 @@ function withForgedChecks(body: unknown): unknown {
     check('in the forged group', FORGED_GROUP),
   );
   // Consistent with its own checks metric, or issue 17.5 refuses the delta as impossible.
-  withCheckSamples(report as unknown as MetricsReport, FORGED.length + 1);
+  withCheckSamples(report as unknown as DeltaMessage, FORGED.length + 1);
   return report;
 }
 

@@ -9,7 +9,7 @@ import { renderRunReport } from '../../src/report/run-report.js';
 import { legacySummaryData } from '../../src/summary/legacy.js';
 import type { SummarySource } from '../../src/summary/source.js';
 import { renderTextSummary } from '../../src/summary/text.js';
-import { fakeAgent, fakeRunResult } from '../helpers/run-result.js';
+import { fakeAgent, fakeRunOutcome } from '../helpers/run-outcome.js';
 import { commandsRun } from '../helpers/workflow-runner.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
@@ -57,7 +57,7 @@ describe('issue 17.9: names in the text summary and the run report', () => {
 
   it('prints agent names, tags and loss reasons on one line in the run report', () => {
     const report = renderRunReport(
-      fakeRunResult({
+      fakeRunOutcome({
         agents: [0, 1].map((i) =>
           fakeAgent(i, 2, { name: INJECTED, tags: { region: INJECTED }, lost: INJECTED }),
         ),

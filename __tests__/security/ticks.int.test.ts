@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 
-import { ROUTES, type MetricsReport } from '../../src/protocol/messages.js';
+import { ROUTES, type DeltaMessage } from '../../src/protocol/messages.js';
 import { CompromisedAgent } from '../helpers/compromised-agent.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { fixtureScript } from '../helpers/k6.js';
@@ -22,7 +22,7 @@ describe('issue 17.2/17.5: vus samples from the future', () => {
       // After agent 2's first real delta, so the run has started and its seq is known.
       await evil.sent(1, ROUTES.metrics);
       for (const ms of [1e12, 5e7]) {
-        const report: MetricsReport = {
+        const report: DeltaMessage = {
           seq: await evil.nextSeq(1, ROUTES.metrics),
           final: false,
           delta: {

@@ -21,7 +21,7 @@ import type { Sink } from '../../src/metrics/types.js';
 import type { SummarySource } from '../../src/summary/source.js';
 import { CapturingLogger } from '../helpers/distributed.js';
 import { tempDir } from '../helpers/fs.js';
-import { fakeAgent, fakeRunResult } from '../helpers/run-result.js';
+import { fakeAgent, fakeRunOutcome } from '../helpers/run-outcome.js';
 
 /** A k6 archive holding `script` as its entry (`data`), as `k6 archive` writes it. */
 async function archiveOf(script: string): Promise<string> {
@@ -99,7 +99,7 @@ describe('issue 17.2: charts and reports never fail the run', () => {
       script: 'script.js',
       flags: parseRunFlags(['--summary-mode=disabled']),
       source: sourceOf('http_req_duration', broken),
-      result: fakeRunResult({ exitCode: 99, message: 'thresholds crossed' }),
+      result: fakeRunOutcome({ exitCode: 99, message: 'thresholds crossed' }),
       summaryJson: join(dir, 'result.json'),
       stdout: () => undefined,
       stderr: () => undefined,

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 
-import type { RunResult } from '../coordinator/outcome.js';
+import type { RunOutcome } from '../coordinator/outcome.js';
 import { type KeyFigures, keyFigures } from '../coordinator/result-file.js';
 import type { CoordinateResult } from '../coordinator/run.js';
 import { errorMessage } from '../errors.js';
@@ -46,7 +46,7 @@ export type AfterRunBaseline = { limits?: RegressionLimits } & (
 
 export interface AfterRunOptions {
   /** The run: its verdict, the merged summary data and the timeline the reports are made from. */
-  result: Pick<CoordinateResult, keyof RunResult | 'summary' | 'timeline'>;
+  result: Pick<CoordinateResult, keyof RunOutcome | 'summary' | 'timeline'>;
   /** What was tested, e.g. the script path. */
   title: string;
   html?: HtmlReportFile;

@@ -1,4 +1,4 @@
-import type { RunResult } from '../coordinator/outcome.js';
+import type { RunOutcome } from '../coordinator/outcome.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { type Comparison, type ComparisonRow, formatChange } from '../report/compare.js';
 import { verdictOf } from '../report/format.js';
@@ -25,7 +25,7 @@ export interface FinalVerdict {
  * passed (k6's own failure, and its exit code, come first). Pure.
  */
 export function finalVerdict(
-  result: Pick<RunResult, 'exitCode' | 'aborted'>,
+  result: Pick<RunOutcome, 'exitCode' | 'aborted'>,
   comparison?: Comparison,
 ): FinalVerdict {
   const regressions = comparison?.failures ?? [];

@@ -26,7 +26,7 @@ import { k6GoMemoryEnv, machineMemoryBytes } from './go-memory.js';
 import { startAgentK6, type ReadyK6 } from './local-k6.js';
 import { VusSampler } from './vus-sampler.js';
 import { MetricsPump } from './metrics-pump.js';
-import { Reporter } from './reporter.js';
+import { EventQueue } from './event-queue.js';
 import { setupDataProblem } from '../protocol/setup-data.js';
 import { preciseNow, waitForRunEnd } from './run-end.js';
 
@@ -72,7 +72,7 @@ export interface AgentResult {
 export class Agent {
   readonly #o: AgentOptions;
   readonly #log: Logger;
-  readonly #reporter: Reporter;
+  readonly #events: EventQueue;
   readonly #stopped = new AbortController();
   #latest: { version: number; instruction: Instruction } = {
     version: 0,
@@ -108,10 +108,10 @@ export class Agent {
       stopOrdered: () => this.#stopOrdered,
       signalledByUs: () => this.#released || this.#stopOrdered || this.#isStopping(),
       onMarkedFailed: (message) =>
-        void this.#report({ type: 'marked-failed', message: message.slice(0, 8192) }),
+        void this.#sendEvent({ type: 'marked-failed', message: message.slice(0, 8192) }),
     });
-    this.#reporter = new Reporter(
-      (seq, event) => options.client.report(seq, event, this.#stopped.signal),
+    this.#events = new EventQueue(
+      (seq, event) => options.client.sendEvent(seq, event, this.#stopped.signal),
       (error) => this.#fail(error),
     );
   }
@@ -154,10 +154,10 @@ export class Agent {
    */
   async #farewell(reason: unknown): Promise<void> {
     if (this.#registration === undefined || this.#released) return;
-    await this.#reporter.flush();
+    await this.#events.flush();
     const event = { type: 'failed', message: `cancelled: ${errorMessage(reason)}` } as const;
     try {
-      await this.#o.client.report(this.#reporter.reserve(), event, AbortSignal.timeout(5_000));
+      await this.#o.client.sendEvent(this.#events.reserve(), event, AbortSignal.timeout(5_000));
     } catch {
       // The coordinator will notice at its liveness timeout instead.
     }
@@ -168,7 +168,7 @@ export class Agent {
     if (this.#registration === undefined || this.#isStopping()) return;
     if (hasErrorCode(error, 'COORDINATOR_UNREACHABLE')) return;
     this.#log.error(errorMessage(error));
-    await this.#report({ type: 'failed', message: errorMessage(error).slice(0, 8192) });
+    await this.#sendEvent({ type: 'failed', message: errorMessage(error).slice(0, 8192) });
   }
 
   #result(signal: AbortSignal | undefined): AgentResult {
@@ -261,8 +261,8 @@ export class Agent {
     this.#pump = new MetricsPump({
       aggregator,
       intervalMs: assignment.metrics.intervalMs,
-      send: (report, signal) =>
-        this.#o.client.sendMetrics(report, AbortSignal.any([signal, this.#stopped.signal])),
+      send: (message, signal) =>
+        this.#o.client.sendDelta(message, AbortSignal.any([signal, this.#stopped.signal])),
       onError: (error) => this.#fail(error),
     });
     const secrets = await agentSecretSources(assignment.secretSources, this.#o.workDir);
@@ -286,7 +286,7 @@ export class Agent {
     }
     this.#pump.start();
     void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
-    await this.#report({ type: 'ready', vusMax: this.#k6.vusMax });
+    await this.#sendEvent({ type: 'ready', vusMax: this.#k6.vusMax });
   }
 
   #startK6(
@@ -324,7 +324,7 @@ export class Agent {
    */
   async #initFailed(error: K6DistributedError): Promise<void> {
     this.#initExit = error.data.exit as K6ProcessExit;
-    await this.#report({
+    await this.#sendEvent({
       type: 'init-failed',
       message: (this.#k6Log.initError ?? error.message).slice(0, 8192),
     });
@@ -339,14 +339,14 @@ export class Agent {
       // The coordinator refuses such data on arrival: say why, as setup()'s own failure.
       const problem = setupDataProblem(data);
       if (problem !== undefined) {
-        await this.#report({ type: 'setup-failed', message: problem, aborted: false });
+        await this.#sendEvent({ type: 'setup-failed', message: problem, aborted: false });
         return;
       }
-      await this.#report({ type: 'setup-done', data, durationMs });
+      await this.#sendEvent({ type: 'setup-done', data, durationMs });
     } catch (error) {
       if (!isScriptError(error)) throw error;
       const message = scriptErrorDetail(error);
-      await this.#report({
+      await this.#sendEvent({
         type: 'setup-failed',
         message,
         aborted: /^test aborted/.test(message),
@@ -357,7 +357,7 @@ export class Agent {
   async #setSetupData(data: unknown): Promise<void> {
     await this.#requireK6().api.setSetupData(data);
     await this.#measureClock();
-    await this.#report({ type: 'data-set' });
+    await this.#sendEvent({ type: 'data-set' });
   }
 
   /** Keeps the sample with the shortest round trip: its midpoint is the tightest bound. */
@@ -387,7 +387,7 @@ export class Agent {
     this.#unpause = { sentMs, startedMs };
     const startedAt = startedMs + this.#clock.offsetMs;
     this.#startedRun = true;
-    await this.#report({
+    await this.#sendEvent({
       type: 'started',
       at: startedAt,
       offsetMs: this.#clock.offsetMs,
@@ -445,7 +445,7 @@ export class Agent {
   ): Promise<void> {
     if (this.#finishedReported) return;
     this.#finishedReported = true;
-    await this.#report({ type: 'finished', status, aborted, ...times });
+    await this.#sendEvent({ type: 'finished', status, aborted, ...times });
   }
 
   async #stop(reason: string): Promise<void> {
@@ -465,10 +465,10 @@ export class Agent {
     try {
       const began = performance.now();
       await api.runTeardown({ signal: this.#stopped.signal });
-      await this.#report({ type: 'teardown-done', durationMs: performance.now() - began });
+      await this.#sendEvent({ type: 'teardown-done', durationMs: performance.now() - began });
     } catch (error) {
       if (!isScriptError(error)) throw error;
-      await this.#report({
+      await this.#sendEvent({
         type: 'teardown-failed',
         message: scriptErrorDetail(error),
       });
@@ -483,7 +483,7 @@ export class Agent {
     const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : this.#initExit;
     // k6 flushed its metric stream on the way out: send the rest before saying so.
     await this.#pump?.finish();
-    await this.#report({
+    await this.#sendEvent({
       type: 'k6-exited',
       expected: true,
       exit: {
@@ -493,7 +493,7 @@ export class Agent {
         ...(this.#k6Log.abortMessage && { message: this.#k6Log.abortMessage.slice(0, 8192) }),
       },
     });
-    await this.#reporter.flush();
+    await this.#events.flush();
   }
 
   #onK6Exit(exit: K6ProcessExit): void {
@@ -502,7 +502,7 @@ export class Agent {
     // What it measured before it died still counts, as it would in one big k6.
     void (this.#pump?.finish() ?? Promise.resolve())
       .then(() =>
-        this.#report({
+        this.#sendEvent({
           type: 'k6-exited',
           expected: false,
           exit: { code: exit.code, signal: exit.signal, description: exit.outcome.description },
@@ -518,8 +518,8 @@ export class Agent {
       );
   }
 
-  #report(event: AgentEvent): Promise<void> {
-    return this.#reporter.report(event);
+  #sendEvent(event: AgentEvent): Promise<void> {
+    return this.#events.send(event);
   }
 
   #requireK6(): ReadyK6 {

@@ -16,7 +16,7 @@ import {
   RegisterResponse,
   ROUTES,
   type AgentEvent,
-  type MetricsReport,
+  type DeltaMessage,
 } from '../protocol/messages.js';
 import { Backoff, type BackoffOptions } from '../runtime/backoff.js';
 import type { Logger } from '../runtime/logger.js';
@@ -99,13 +99,13 @@ export class CoordinatorClient {
     });
   }
 
-  async report(seq: number, event: AgentEvent, signal?: AbortSignal): Promise<void> {
+  async sendEvent(seq: number, event: AgentEvent, signal?: AbortSignal): Promise<void> {
     await this.#call('POST', ROUTES.events, undefined, { body: { seq, event }, signal });
   }
 
   /** Sends one metric delta; a retry keeps its sequence number, so it counts once. */
-  async sendMetrics(report: MetricsReport, signal?: AbortSignal): Promise<void> {
-    await this.#call('POST', ROUTES.metrics, undefined, { body: report, signal });
+  async sendDelta(message: DeltaMessage, signal?: AbortSignal): Promise<void> {
+    await this.#call('POST', ROUTES.metrics, undefined, { body: message, signal });
   }
 
   /** One round trip to /v1/health, timed on our clock (NTP's midpoint estimate). */

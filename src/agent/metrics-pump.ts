@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { MetricAggregator } from '../metrics/aggregator.js';
-import type { MetricsReport } from '../protocol/messages.js';
+import type { DeltaMessage } from '../protocol/messages.js';
 
 export interface MetricsPumpOptions {
   aggregator: MetricAggregator;
-  /** Sends one report, retrying on its own; rejects only when the coordinator is lost. */
-  send: (report: MetricsReport, signal: AbortSignal) => Promise<void>;
+  /** Sends one message, retrying on its own; rejects only when the coordinator is lost. */
+  send: (message: DeltaMessage, signal: AbortSignal) => Promise<void>;
   intervalMs: number;
   onError: (error: unknown) => void;
 }
@@ -99,13 +99,13 @@ export class MetricsPump {
     if (this.#failed) return;
     this.#lastSentMs = performance.now();
     this.#nudged = false;
-    const report: MetricsReport = {
+    const message: DeltaMessage = {
       seq: ++this.#seq,
       final,
       delta: this.#o.aggregator.takeDelta(),
     };
     try {
-      await this.#o.send(report, this.#hard.signal);
+      await this.#o.send(message, this.#hard.signal);
     } catch (error) {
       if (this.#hard.signal.aborted) return;
       this.#failed = true;

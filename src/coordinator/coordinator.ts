@@ -16,9 +16,9 @@ import {
   PROTOCOL_VERSION,
   TIMELINE_INTERVAL_MS,
   type AgentEvent,
-  type EventReport,
+  type EventMessage,
   type MetricsPlan,
-  type MetricsReport,
+  type DeltaMessage,
   type PollResponse,
   type RegisterRequest,
   type RegisterResponse,
@@ -26,10 +26,9 @@ import {
 } from '../protocol/messages.js';
 import { AgentRecord } from './agent-record.js';
 import { eventRefusal, type Phase } from './event-rules.js';
-import type { AbortCause, RunResult, TeardownError } from './outcome.js';
+import { type AbortCause, decideOutcome, type RunOutcome, type TeardownError } from './outcome.js';
 import { RunClock } from './run-clock.js';
 import type { SequenceGuard, SequenceVerdict } from './sequence.js';
-import { summarise } from './summary.js';
 
 export type { Phase } from './event-rules.js';
 
@@ -93,7 +92,7 @@ export interface RunMetrics {
    * BAD_REQUEST (changing nothing) when it does not fit. Returns the agent's
    * limits this delta passed first (what is left out from then on).
    */
-  apply(agentId: string, report: MetricsReport, atMs: number): readonly LimitBreach[];
+  apply(agentId: string, message: DeltaMessage, atMs: number): readonly LimitBreach[];
   /**
    * The common start instant: time series count from here. `agentIds`: the
    * agents starting; `setupMs`: the setup() time the run counts before it.
@@ -163,8 +162,8 @@ export class Coordinator {
   #teardownError: TeardownError | undefined;
   readonly #cancels = new Set<Cancel>();
   readonly #refusalsLogged = new Set<string>();
-  readonly #result: Promise<RunResult>;
-  #resolve!: (result: RunResult) => void;
+  readonly #result: Promise<RunOutcome>;
+  #resolve!: (result: RunOutcome) => void;
 
   constructor(options: CoordinatorOptions) {
     const pollHoldMs = options.pollHoldMs ?? POLL_HOLD_MS;
@@ -208,7 +207,7 @@ export class Coordinator {
   }
 
   /** Settles when every agent is released (or lost); never rejects. */
-  get result(): Promise<RunResult> {
+  get result(): Promise<RunOutcome> {
     return this.#result;
   }
 
@@ -286,20 +285,20 @@ export class Coordinator {
   }
 
   /**
-   * Applies one event report. Each event type counts once per agent, so a
+   * Applies one event message. Each event type counts once per agent, so a
    * retry (a sequence number already seen) is acknowledged and ignored; a
    * number far ahead, or an event this agent may not send now, is refused
    * (EVENT_REFUSED, SEQUENCE_OUT_OF_RANGE) without changing anything.
    */
-  report(agent: AgentRecord, report: EventReport): void {
+  receiveEvent(agent: AgentRecord, message: EventMessage): void {
     agent.lastSeenMs = this.#timers.now();
-    const { event } = report;
-    this.#checkSeq(agent, agent.eventSeq, report.seq);
+    const { event } = message;
+    this.#checkSeq(agent, agent.eventSeq, message.seq);
     // Each type counts once: a retry, or a repeat, is acknowledged and ignored. A
     // number already used by another event does not hide this one: whoever else
     // holds the agent's token must not silence the agent itself.
     if (agent.has(event.type)) {
-      agent.eventSeq.accept(report.seq);
+      agent.eventSeq.accept(message.seq);
       return;
     }
     const refusal = eventRefusal(agent, event, {
@@ -318,7 +317,7 @@ export class Coordinator {
         ),
       );
     }
-    agent.eventSeq.accept(report.seq);
+    agent.eventSeq.accept(message.seq);
     // A lost agent is out of the run: nothing it says changes the outcome.
     if (!agent.live) return;
     agent.events.set(event.type, event);
@@ -333,25 +332,25 @@ export class Coordinator {
    * agent's token: the agent's own samples must still count). Deltas from
    * an agent lost since are still applied: that load did happen.
    */
-  reportMetrics(agent: AgentRecord, report: MetricsReport): void {
+  receiveDelta(agent: AgentRecord, message: DeltaMessage): void {
     agent.lastSeenMs = this.#timers.now();
-    const verdict = this.#checkSeq(agent, agent.metricSeq, report.seq);
-    const digest = createHash('sha256').update(JSON.stringify(report)).digest('base64');
-    if (verdict === 'seen' && agent.metricSeq.isRetry(report.seq, digest)) return;
+    const verdict = this.#checkSeq(agent, agent.metricSeq, message.seq);
+    const digest = createHash('sha256').update(JSON.stringify(message)).digest('base64');
+    if (verdict === 'seen' && agent.metricSeq.isRetry(message.seq, digest)) return;
     if (!this.#metrics) {
       throw new K6DistributedError('BAD_REQUEST', 'this coordinator does not collect metrics');
     }
-    this.#checkTicks(agent, report);
+    this.#checkTicks(agent, message);
     let breaches: readonly LimitBreach[];
     try {
-      breaches = this.#metrics.apply(agent.id, report, this.#timers.now());
+      breaches = this.#metrics.apply(agent.id, message, this.#timers.now());
     } catch (error) {
       this.refusedMetrics(agent, error);
       throw error;
     }
     for (const breach of breaches) this.#log.warning(limitMessage(agent.label, breach));
-    for (const warning of this.#negativeTrends.note(report.delta)) this.#log.warning(warning);
-    agent.metricSeq.accept(report.seq, digest);
+    for (const warning of this.#negativeTrends.note(message.delta)) this.#log.warning(warning);
+    agent.metricSeq.accept(message.seq, digest);
     this.#evaluateSoon();
   }
 
@@ -381,10 +380,10 @@ export class Coordinator {
    * sample later than the run has lasted (plus clock skew) cannot be real, and
    * would make the merge settle a tick for every second up to it.
    */
-  #checkTicks(agent: AgentRecord, report: MetricsReport): void {
+  #checkTicks(agent: AgentRecord, message: DeltaMessage): void {
     const startAt = this.#clock.startAt;
     const latestMs = startAt === undefined ? -1 : this.#timers.now() - startAt + TICK_SKEW_MS;
-    for (const series of report.delta.series) {
+    for (const series of message.delta.series) {
       if (series.kind !== 'ticks') continue;
       const late = series.points.find(([ms]) => ms > latestMs);
       if (late === undefined) continue;
@@ -778,7 +777,7 @@ export class Coordinator {
     if (this.#metrics && (this.#clock.began || this.#cause?.initFailed)) {
       this.#thresholdsBreached = this.#metrics.evaluate(this.runDurationMs, true).breached;
     }
-    const result = summarise({
+    const result = decideOutcome({
       thresholdsBreached: this.#thresholdsBreached,
       warnings: this.#negativeTrends.warnings,
       setupAgentId: this.#setupRan ? this.#setupAgent?.id : undefined,

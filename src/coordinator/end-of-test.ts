@@ -11,15 +11,15 @@ import type { ReservedFile } from '../runtime/reserved-file.js';
 import { type LegacySummaryData, legacySummaryData, summaryExport } from '../summary/legacy.js';
 import type { SummarySource } from '../summary/source.js';
 import { renderTextSummary } from '../summary/text.js';
-import type { RunResult } from './outcome.js';
-import { type KeyFigures, keyFigures, type SummaryJson } from './result-file.js';
+import type { RunOutcome } from './outcome.js';
+import { type KeyFigures, keyFigures, type ResultFile } from './result-file.js';
 
 export interface EndOfTestOptions {
   k6: K6Binary;
   script: string;
   flags: RunFlags;
   source: SummarySource;
-  result: RunResult;
+  result: RunOutcome;
   /** The run over time, for the merged result file. */
   timeline?: Timeline;
   /** --summary-json: the machine-readable merged result. */
@@ -53,7 +53,7 @@ export async function endOfTest(o: EndOfTestOptions): Promise<void> {
   // The result file carries the verdict: it is written even when the summary data cannot be built.
   const data = await logFailure(o, () => legacySummaryData(o.source), 'building the summary data');
   if (o.summaryJson !== undefined) {
-    await logFailure(o, () => writeSummaryJson(o, data ?? null), `writing ${o.summaryJson}`);
+    await logFailure(o, () => writeResultFile(o, data ?? null), `writing ${o.summaryJson}`);
   }
   const mode = o.flags.summaryMode;
   if (mode === 'disabled' || data === undefined) return;
@@ -92,7 +92,7 @@ function printDefaultSummary(o: EndOfTestOptions, mode: 'compact' | 'full'): boo
   const text = renderTextSummary(o.source, { mode, enableColors: o.enableColors });
   if (text === '') {
     o.log.error(
-      'failed to handle the end-of-test summary: there is no metric to summarise ' +
+      'failed to handle the end-of-test summary: there is no metric to decideOutcome ' +
         "(k6's own summary fails the same way and prints none)",
     );
     return false;
@@ -152,12 +152,9 @@ function withoutSetupData(data: LegacySummaryData): LegacySummaryData {
 const NO_FIGURES: KeyFigures = { p95Ms: null, errorRate: null, requestRate: null };
 
 /** `data` null: the summary data could not be built; the verdict is written all the same. */
-async function writeSummaryJson(
-  o: EndOfTestOptions,
-  data: LegacySummaryData | null,
-): Promise<void> {
+async function writeResultFile(o: EndOfTestOptions, data: LegacySummaryData | null): Promise<void> {
   const figures = await logFailure(o, () => keyFigures(o.source), 'computing the key figures');
-  const body: SummaryJson = {
+  const body: ResultFile = {
     k6Distributed: 1,
     exitCode: o.result.exitCode,
     message: o.result.message,

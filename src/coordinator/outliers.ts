@@ -1,4 +1,4 @@
-import type { AgentSummary } from './outcome.js';
+import type { AgentOutcome } from './outcome.js';
 
 /** An agent doing this many times the work per VU of the others is marked. */
 const OUTLIER_FACTOR = 4;
@@ -6,8 +6,8 @@ const OUTLIER_FACTOR = 4;
 const MIN_EXCESS = 100;
 
 const MEASURES = [
-  { label: 'iterations', of: (a: AgentSummary) => a.totals?.iterations },
-  { label: 'requests', of: (a: AgentSummary) => a.totals?.httpReqs },
+  { label: 'iterations', of: (a: AgentOutcome) => a.totals?.iterations },
+  { label: 'requests', of: (a: AgentOutcome) => a.totals?.httpReqs },
 ] as const;
 
 /**
@@ -18,7 +18,7 @@ const MEASURES = [
  * the others; without a VU count (no `ready`), its weight stands in.
  */
 export function markOutliers(
-  agents: AgentSummary[],
+  agents: AgentOutcome[],
   vusMax: (agentId: string) => number | undefined,
 ): void {
   const capacity = new Map(agents.map((a) => [a.id, vusMax(a.id) ?? Number(a.weight)]));

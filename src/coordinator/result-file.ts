@@ -7,14 +7,14 @@ import { z } from 'zod';
 
 import type { Timeline } from '../metrics/timeline.js';
 import type { SummarySource } from '../summary/source.js';
-import type { RunResult } from './outcome.js';
+import type { RunOutcome } from './outcome.js';
 
 /** The merged result file: the run's verdict, its agents and k6's summary data. */
-export interface SummaryJson {
+export interface ResultFile {
   k6Distributed: 1;
   exitCode: number;
   message: string;
-  agents: RunResult['agents'];
+  agents: RunOutcome['agents'];
   startSkewMs: number | undefined;
   /** What the run warned about its accuracy (e.g. negative trend samples on the cloud transport). */
   warnings?: readonly string[];

@@ -10,7 +10,7 @@ import { TimelineRecorder, timelineProblem } from '../metrics/timeline.js';
 import type { MetricInfo, Sink } from '../metrics/types.js';
 import type {
   MetricsPlan,
-  MetricsReport,
+  DeltaMessage,
   MetricTransport,
   SourceOrder,
   SubmetricSpec,
@@ -120,21 +120,21 @@ export class CoordinatorMetrics implements RunMetrics {
       this.#sets.some((set) => set.thresholds.some((t) => t.abortOnFail));
   }
 
-  apply(agentId: string, report: MetricsReport, atMs: number): LimitBreach[] {
+  apply(agentId: string, message: DeltaMessage, atMs: number): LimitBreach[] {
     const latest = this.timeline.latestIndex(atMs, TIMELINE_SKEW_MS);
-    const problem = timelineProblem(report.delta, latest);
+    const problem = timelineProblem(message.delta, latest);
     if (problem !== undefined) {
       throw new K6DistributedError('BAD_REQUEST', `invalid metric delta (timeline): ${problem}`, {
         data: { rule: 'timeline' },
       });
     }
-    const record = this.#guard.check(agentId, report.delta, {
+    const record = this.#guard.check(agentId, message.delta, {
       submetricParent: (key) => this.store.submetricSpecs.get(key)?.metric,
       ageMs: atMs - this.#sinceMs,
     });
-    const breaches = this.store.apply(agentId, report.delta);
+    const breaches = this.store.apply(agentId, message.delta);
     record();
-    this.timeline.record(agentId, report.delta);
+    this.timeline.record(agentId, message.delta);
     return breaches;
   }
 

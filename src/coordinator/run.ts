@@ -30,7 +30,7 @@ import { Coordinator, DEFAULT_START_LEAD_MS } from './coordinator.js';
 import { DEFAULT_DEADLINE_GRACE_MS, runDeadlineMs } from './deadline.js';
 import { endOfTest } from './end-of-test.js';
 import { markOutliers } from './outliers.js';
-import type { RunResult } from './outcome.js';
+import type { RunOutcome } from './outcome.js';
 import { CoordinatorMetrics } from './run-metrics.js';
 import { CoordinatorServer, type ServerOptions } from './server.js';
 import { chooseTransport } from './transport.js';
@@ -112,7 +112,7 @@ export function metricsIntervalFor(agents: number): number {
   return agents > 128 ? 2_000 : 1_000;
 }
 
-export interface CoordinateResult extends RunResult {
+export interface CoordinateResult extends RunOutcome {
   test: PreparedTest;
   /** What the summary was rendered from. */
   summary: SummarySource;
@@ -259,7 +259,7 @@ async function endOfRun(o: {
   test: PreparedTest;
   metrics: CoordinatorMetrics;
   coordinator: Coordinator;
-  result: RunResult;
+  result: RunOutcome;
   files: Awaited<ReturnType<typeof reserveFiles>>;
 }): Promise<CoordinateResult> {
   const { options, metrics, coordinator, result } = o;
@@ -332,7 +332,7 @@ async function learnThresholdMetrics(
 }
 
 /** k6's warning when no iteration completed, judged on the whole run (internal/cmd/run.go). */
-function warnNoIterations(result: RunResult, log: Logger): void {
+function warnNoIterations(result: RunOutcome, log: Logger): void {
   if (result.aborted || !ENDED_ON_ITS_OWN.has(result.exitCode)) return;
   const iterations = result.agents.reduce((n, a) => n + (a.totals?.iterations ?? 0), 0);
   if (iterations > 0) return;

@@ -5,8 +5,8 @@ import type { z } from 'zod';
 
 import { K6DistributedError, type ErrorCode } from '../errors.js';
 import {
-  EventReport,
-  MetricsReport,
+  EventMessage,
+  DeltaMessage,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
   RegisterRequest,
@@ -221,8 +221,8 @@ export class CoordinatorServer {
       }
       case `POST ${ROUTES.events}`: {
         const agent = this.#agentOf(req);
-        const body = await this.#readBody(agent, req, EventReport, this.#eventLimit(agent));
-        coordinator.report(agent, body);
+        const body = await this.#readBody(agent, req, EventMessage, this.#eventLimit(agent));
+        coordinator.receiveEvent(agent, body);
         send(res, 200, { ok: true, seq: body.seq });
         return;
       }
@@ -231,13 +231,13 @@ export class CoordinatorServer {
         const body = await this.#readBody(
           agent,
           req,
-          MetricsReport,
+          DeltaMessage,
           this.#routeLimit('metrics'),
         ).catch((error: unknown) => {
           coordinator.refusedMetrics(agent, error);
           throw error;
         });
-        coordinator.reportMetrics(agent, body);
+        coordinator.receiveDelta(agent, body);
         send(res, 200, { ok: true, seq: body.seq });
         return;
       }

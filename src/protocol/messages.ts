@@ -276,12 +276,12 @@ export const AgentEvent = z.discriminatedUnion('type', [
 export type AgentEvent = z.infer<typeof AgentEvent>;
 export type AgentEventType = AgentEvent['type'];
 
-export const EventReport = z.strictObject({
+export const EventMessage = z.strictObject({
   /** 1, 2, 3, ... per agent. A repeated number is acknowledged and ignored. */
   seq: z.number().int().positive(),
   event: AgentEvent,
 });
-export type EventReport = z.infer<typeof EventReport>;
+export type EventMessage = z.infer<typeof EventMessage>;
 
 /**
  * One pre-aggregated series: a metric's samples of one interval, either all of
@@ -370,14 +370,14 @@ export const MetricDelta = z.strictObject({
 });
 export type MetricDelta = z.infer<typeof MetricDelta>;
 
-export const MetricsReport = z.strictObject({
+export const DeltaMessage = z.strictObject({
   /** 1, 2, 3, ... per agent, its own sequence. A repeated number is acknowledged and ignored. */
   seq: z.number().int().positive(),
   /** The last delta: k6 has exited and its stream is fully read. */
   final: z.boolean(),
   delta: MetricDelta,
 });
-export type MetricsReport = z.infer<typeof MetricsReport>;
+export type DeltaMessage = z.infer<typeof DeltaMessage>;
 
 /** GET /v1/health, unauthenticated: liveness, and the clock for offset estimates. */
 export const HealthResponse = z.object({

@@ -1,18 +1,18 @@
 /** Formatters the Markdown and HTML reports share: the verdict's word, values and durations. */
-import type { RunResult } from '../coordinator/outcome.js';
+import type { RunOutcome } from '../coordinator/outcome.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { humanizeValue } from '../summary/format.js';
-import type { ReportMetric } from '../summary/report.js';
+import type { SummaryMetric } from '../summary/model.js';
 
 export type Verdict = 'passed' | 'failed' | 'aborted';
 
-export function verdictOf(result: Pick<RunResult, 'exitCode' | 'aborted'>): Verdict {
+export function verdictOf(result: Pick<RunOutcome, 'exitCode' | 'aborted'>): Verdict {
   if (result.exitCode === 0) return 'passed';
   return result.aborted ? 'aborted' : 'failed';
 }
 
 /** A threshold's aggregate as the summary shows it, e.g. `p(95)` of a trend. */
-export function thresholdValue(metric: ReportMetric, source: string, unit: string): string {
+export function thresholdValue(metric: SummaryMetric, source: string, unit: string): string {
   const agg = (source.split(/[=><!]/)[0] ?? '').trim();
   const key = metric.type === 'gauge' ? 'value' : agg;
   const value = metric.values[key];
@@ -23,7 +23,7 @@ export function thresholdValue(metric: ReportMetric, source: string, unit: strin
 }
 
 /** A metric's values on one line, as the reports' key metrics table shows them. */
-export function metricValue(m: ReportMetric, unit: string): string {
+export function metricValue(m: SummaryMetric, unit: string): string {
   const v = m.values;
   switch (m.type) {
     case 'counter':

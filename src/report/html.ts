@@ -1,6 +1,6 @@
-import type { RunResult } from '../coordinator/outcome.js';
+import type { RunOutcome } from '../coordinator/outcome.js';
 import type { Timeline, TimelinePoint } from '../metrics/timeline.js';
-import { buildReport, type ReportMetric } from '../summary/report.js';
+import { buildSummary, type SummaryMetric } from '../summary/model.js';
 import type { SummarySource } from '../summary/source.js';
 import type { BaselineView } from './baseline-view.js';
 import { FIGURE_NAMES, formatChange, formatFigure, formatLimit } from './compare.js';
@@ -9,7 +9,7 @@ import { agentTable } from './run-report.js';
 import { escapeXml as esc, svgLineChart } from './svg-chart.js';
 
 export interface HtmlReportInput {
-  result: RunResult;
+  result: RunOutcome;
   source: SummarySource;
   timeline?: Timeline;
   /** The comparison with the base branch's last successful run (the action, on a PR). */
@@ -80,7 +80,7 @@ function baselineSection(baseline: BaselineView | undefined): string[] {
   ];
 }
 
-function charts(timeline: Timeline | undefined, result: RunResult): string {
+function charts(timeline: Timeline | undefined, result: RunOutcome): string {
   const merged = timeline?.merged ?? [];
   if (merged.length < 2 || !timeline) {
     return '<p class="meta">The run was too short to chart (fewer than two intervals).</p>';
@@ -113,7 +113,7 @@ function charts(timeline: Timeline | undefined, result: RunResult): string {
 export function renderHtmlReport(input: HtmlReportInput): string {
   const { result, source, timeline, title } = input;
   const verdict = verdictOf(result);
-  const report = buildReport(source, 'compact');
+  const report = buildSummary(source, 'compact');
   const unit = source.options.summaryTimeUnit;
   const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
 
@@ -137,8 +137,8 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   }
   const { header, rows } = agentTable(result);
   // Per scenario, as k6's full summary splits it (agents split by scenario with --summary-mode=full).
-  const scenarios = [...buildReport(source, 'full').scenarios].map(([name, group]) => {
-    const all = new Map<string, ReportMetric>();
+  const scenarios = [...buildSummary(source, 'full').scenarios].map(([name, group]) => {
+    const all = new Map<string, SummaryMetric>();
     for (const section of group.metrics.values()) for (const [k, m] of section) all.set(k, m);
     const value = (metric: string) => {
       const m = all.get(metric);

@@ -1,6 +1,6 @@
-import type { RunResult } from '../coordinator/outcome.js';
+import type { RunOutcome } from '../coordinator/outcome.js';
 import type { Timeline } from '../metrics/timeline.js';
-import { buildReport, type ReportMetric } from '../summary/report.js';
+import { buildSummary, type SummaryMetric } from '../summary/model.js';
 import type { SummarySource } from '../summary/source.js';
 import type { BaselineView } from './baseline-view.js';
 import { mermaidCharts } from './charts.js';
@@ -17,7 +17,7 @@ import { codeSpan, markdownText } from './markdown-text.js';
 import { agentTable } from './run-report.js';
 
 export interface RunMarkdownInput {
-  result: RunResult;
+  result: RunOutcome;
   source: SummarySource;
   /** What was tested, e.g. the script path. */
   title: string;
@@ -68,7 +68,7 @@ interface Sections {
 function sections(input: RunMarkdownInput): Sections {
   const { result, source, title, timeline } = input;
   const verdict = verdictOf(result);
-  const report = buildReport(source, 'compact');
+  const report = buildSummary(source, 'compact');
   const unit = source.options.summaryTimeUnit;
   const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
   const head = [
@@ -89,7 +89,7 @@ function sections(input: RunMarkdownInput): Sections {
         `| ${codeSpan(key, TABLE)} | ${codeSpan(th.source.trim(), TABLE)} | ${thresholdValue(t.metric, th.source, unit)} | ${th.ok ? '✅' : '❌'} |`,
     ),
   );
-  const all = new Map<string, ReportMetric>();
+  const all = new Map<string, SummaryMetric>();
   for (const section of report.root.metrics.values()) for (const [k, m] of section) all.set(k, m);
   const metrics = KEY_METRICS.flatMap((name) => {
     const metric = all.get(name);

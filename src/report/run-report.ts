@@ -1,4 +1,4 @@
-import type { RunResult } from '../coordinator/outcome.js';
+import type { RunOutcome } from '../coordinator/outcome.js';
 import { printableName } from '../runtime/printable.js';
 
 /**
@@ -6,7 +6,7 @@ import { printableName } from '../runtime/printable.js';
  * which share, how close together they started, how each k6 ended, and the
  * verdict. Pure: the caller decides where it goes.
  */
-export function renderRunReport(result: RunResult): string {
+export function renderRunReport(result: RunOutcome): string {
   const { header, rows } = agentTable(result);
   const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
   return [
@@ -30,7 +30,7 @@ export function renderRunReport(result: RunResult): string {
  * column when an agent is marked (issue 17.5). Names, tags and loss reasons
  * come from agents: one line each, printable (issue 17.9).
  */
-export function agentTable(result: RunResult): { header: string[]; rows: string[][] } {
+export function agentTable(result: RunOutcome): { header: string[]; rows: string[][] } {
   const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
   const rows = result.agents.map((a) => [
     `${String(a.index + 1)}${a.leader ? '*' : ''}`,

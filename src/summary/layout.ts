@@ -6,7 +6,7 @@ import {
   strWidth,
   trendValue,
 } from './format.js';
-import type { ReportMetric } from './report.js';
+import type { SummaryMetric } from './model.js';
 
 /**
  * The metric lines of k6 v2.2.0's text summary (internal/js/summary.js
@@ -59,7 +59,7 @@ export interface SummaryInfo {
 }
 
 export function computeSummaryInfo(
-  metrics: ReadonlyMap<string, ReportMetric>,
+  metrics: ReadonlyMap<string, SummaryMetric>,
   indent: Indent,
   options: LayoutOptions,
   width: NameWidth = 'own',
@@ -114,7 +114,7 @@ export function computeSummaryInfo(
 }
 
 /** A counter's, gauge's or rate's main value, then its extras (nonTrendMetricValueForSum). */
-function nonTrendValuesOf(metric: ReportMetric, unit: string): string[] {
+function nonTrendValuesOf(metric: SummaryMetric, unit: string): string[] {
   const v = (key: string) => metric.values[key] ?? NaN;
   const human = (key: string) => humanizeValue(v(key), metric, unit);
   switch (metric.type) {
@@ -131,7 +131,7 @@ function nonTrendValuesOf(metric: ReportMetric, unit: string): string[] {
 
 /** One line per metric, by name unless `sortByName` is false (renderMetrics). */
 export function renderMetrics(
-  metrics: ReadonlyMap<string, ReportMetric>,
+  metrics: ReadonlyMap<string, SummaryMetric>,
   info: SummaryInfo,
   fmt: Decorator,
   indent: Indent,
@@ -146,7 +146,7 @@ export function renderMetrics(
 
 function renderMetricLine(
   name: string,
-  metric: ReportMetric,
+  metric: SummaryMetric,
   info: SummaryInfo,
   fmt: Decorator,
   indent: Indent,

@@ -18,17 +18,17 @@ import {
   type SummaryInfo,
 } from './layout.js';
 import {
-  buildReport,
-  type Report,
-  type ReportCheck,
-  type ReportChecks,
-  type ReportGroup,
-  type ReportMetric,
-  type ReportThreshold,
+  buildSummary,
+  type EndOfTestSummary,
+  type SummaryCheck,
+  type SummaryChecks,
+  type SummaryGroup,
+  type SummaryMetric,
+  type SummaryThreshold,
   SECTIONS,
   type Section,
   type SummaryMode,
-} from './report.js';
+} from './model.js';
 import type { SummarySource } from './source.js';
 import { printableName } from '../runtime/printable.js';
 
@@ -53,7 +53,7 @@ export interface TextSummaryOptions {
  * k6's summary.js then fails on a reduce() of no names and prints nothing.
  */
 export function renderTextSummary(source: SummarySource, options: TextSummaryOptions): string {
-  const report = buildReport(source, options.mode);
+  const report = buildSummary(source, options.mode);
   if (metricNames(report).size === 0) return '';
   const enableColors =
     options.enableColors ?? (!source.options.noColor && source.state.isStdOutTTY);
@@ -62,11 +62,11 @@ export function renderTextSummary(source: SummarySource, options: TextSummaryOpt
 
 /** k6's textSummary() of a report; empty without a metric to show. */
 export function textSummary(
-  report: Report,
+  report: EndOfTestSummary,
   options: LayoutOptions & { readonly enableColors: boolean },
 ): string {
   if (metricNames(report).size === 0) return '';
-  return new ReportBuilder(report, options).build();
+  return new SummaryTextBuilder(report, options).build();
 }
 
 interface Block {
@@ -74,14 +74,17 @@ interface Block {
   readonly content: readonly string[];
 }
 
-class ReportBuilder {
+class SummaryTextBuilder {
   readonly #fmt: Decorator;
   readonly #options: LayoutOptions;
   readonly #width: NameWidth;
   readonly #top = new Indent(0);
   readonly #sections: Block[] = [];
 
-  constructor(report: Report, options: LayoutOptions & { readonly enableColors: boolean }) {
+  constructor(
+    report: EndOfTestSummary,
+    options: LayoutOptions & { readonly enableColors: boolean },
+  ) {
     this.#fmt = new Decorator(options.enableColors);
     this.#options = options;
     this.#width = globalNameWidth(report);
@@ -132,7 +135,7 @@ class ReportBuilder {
     return indent.indent(`${prefix} ${this.#fmt.bold(title)} \n`);
   }
 
-  #thresholds(thresholds: ReadonlyMap<string, ReportThreshold>, indent: Indent): string[] {
+  #thresholds(thresholds: ReadonlyMap<string, SummaryThreshold>, indent: Indent): string[] {
     const metrics = new Map([...thresholds].map(([name, t]) => [name, t.metric]));
     const info = computeSummaryInfo(metrics, indent, this.#options);
     const lines: string[] = [];
@@ -158,7 +161,7 @@ class ReportBuilder {
   }
 
   /** `agg=value`: the value the threshold's aggregation reads, as the summary shows it. */
-  #thresholdValue(metric: ReportMetric, source: string, info: SummaryInfo): string {
+  #thresholdValue(metric: SummaryMetric, source: string, info: SummaryInfo): string {
     const agg = (source.split(/[=><]/)[0] ?? '').trim();
     let value: string | undefined;
     switch (metric.type) {
@@ -183,7 +186,7 @@ class ReportBuilder {
     return `${this.#fmt.decorate(agg, 'white')}=${this.#fmt.decorate(value, 'cyan') ?? ''}`;
   }
 
-  #checks(checks: ReportChecks | undefined, indent: Indent): string[] {
+  #checks(checks: SummaryChecks | undefined, indent: Indent): string[] {
     if (!checks) return [];
     const inner = indent.deeper();
     const metrics = new Map(checks.metrics.map((m) => [m.name, m]));
@@ -196,7 +199,7 @@ class ReportBuilder {
     ];
   }
 
-  #check(check: ReportCheck, indent: Indent): string {
+  #check(check: SummaryCheck, indent: Indent): string {
     if (check.fails === 0) {
       return indent.indent(
         this.#fmt.decorate(`${SUCCESS_MARK} ${printableName(check.name)}`, 'green'),
@@ -212,11 +215,11 @@ class ReportBuilder {
   }
 
   #metrics(
-    sections: ReadonlyMap<Section, ReadonlyMap<string, ReportMetric>>,
+    sections: ReadonlyMap<Section, ReadonlyMap<string, SummaryMetric>>,
     at: Indent,
   ): string[] {
     const indent = at.deeper();
-    const all = new Map<string, ReportMetric>();
+    const all = new Map<string, SummaryMetric>();
     for (const metrics of sections.values()) for (const [k, m] of metrics) all.set(k, m);
     const info = computeSummaryInfo(all, indent, this.#options, this.#width);
     const shown = SECTIONS.filter((s) => (sections.get(s)?.size ?? 0) > 0);
@@ -230,7 +233,7 @@ class ReportBuilder {
     ]);
   }
 
-  #group(group: ReportGroup, indent = this.#top): string[] {
+  #group(group: SummaryGroup, indent = this.#top): string[] {
     return [
       ...this.#checks(group.checks, indent),
       ...this.#metrics(group.metrics, indent),
@@ -238,7 +241,7 @@ class ReportBuilder {
     ];
   }
 
-  #nested(groups: ReadonlyMap<string, ReportGroup>, indent: Indent): string[] {
+  #nested(groups: ReadonlyMap<string, SummaryGroup>, indent: Indent): string[] {
     return objectKeyOrder(groups.keys()).flatMap((name) => {
       const group = groups.get(name);
       if (!group) return [];
@@ -254,13 +257,13 @@ class ReportBuilder {
  * The name width k6 computes once for the whole summary (see NameWidth):
  * over the names of every metric shown, in TOTAL RESULTS, groups and scenarios.
  */
-function globalNameWidth(report: Report): NameWidth {
+function globalNameWidth(report: EndOfTestSummary): NameWidth {
   return metricNames(report).size === 1 ? 'none' : 'own';
 }
 
-function metricNames(report: Report): Set<string> {
+function metricNames(report: EndOfTestSummary): Set<string> {
   const names = new Set<string>();
-  const collect = (group: ReportGroup) => {
+  const collect = (group: SummaryGroup) => {
     for (const metrics of group.metrics.values())
       for (const name of metrics.keys()) names.add(name);
     for (const child of group.groups.values()) collect(child);

@@ -1,8 +1,8 @@
-import type { AgentSummary, RunResult } from '../../src/coordinator/outcome.js';
+import type { AgentOutcome, RunOutcome } from '../../src/coordinator/outcome.js';
 import type { BaselineLookup } from '../../src/report/baseline-view.js';
 
 /** Agent `i` of `of` equal agents as the coordinator reports it, for report tests. */
-export function fakeAgent(i: number, of: number, extra: Partial<AgentSummary> = {}): AgentSummary {
+export function fakeAgent(i: number, of: number, extra: Partial<AgentOutcome> = {}): AgentOutcome {
   return {
     id: `id-${String(i)}`,
     index: i,
@@ -21,7 +21,7 @@ export function fakeAgent(i: number, of: number, extra: Partial<AgentSummary> = 
 }
 
 /** A passing run of three agents; `extra` overrides any field. */
-export function fakeRunResult(extra: Partial<RunResult> = {}): RunResult {
+export function fakeRunOutcome(extra: Partial<RunOutcome> = {}): RunOutcome {
   return {
     exitCode: 0,
     message: 'the run finished',

@@ -11,23 +11,23 @@ import type { SeriesMap, SeriesView, SummarySource } from './source.js';
 
 export type SummaryMode = 'compact' | 'full';
 
-export interface ReportMetric {
+export interface SummaryMetric {
   readonly name: string;
   readonly type: MetricType;
   readonly contains: ValueType;
   readonly values: Readonly<Record<string, number>>;
 }
 
-export interface ReportCheck {
+export interface SummaryCheck {
   readonly name: string;
   passes: number;
   fails: number;
 }
 
-export interface ReportChecks {
+export interface SummaryChecks {
   /** checks_total, checks_succeeded and checks_failed, in that order. */
-  readonly metrics: readonly ReportMetric[];
-  readonly ordered: readonly ReportCheck[];
+  readonly metrics: readonly SummaryMetric[];
+  readonly ordered: readonly SummaryCheck[];
 }
 
 /** k6's metric sections, in the order of its summary.Metrics fields. */
@@ -43,25 +43,25 @@ export const SECTIONS = [
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
-export interface ReportGroup {
+export interface SummaryGroup {
   /** Present when the group has `checks` samples. */
-  readonly checks?: ReportChecks;
-  readonly metrics: ReadonlyMap<Section, ReadonlyMap<string, ReportMetric>>;
+  readonly checks?: SummaryChecks;
+  readonly metrics: ReadonlyMap<Section, ReadonlyMap<string, SummaryMetric>>;
   /** Nested groups by name, in the order they were first seen. */
-  readonly groups: ReadonlyMap<string, ReportGroup>;
+  readonly groups: ReadonlyMap<string, SummaryGroup>;
 }
 
-export interface ReportThreshold {
-  readonly metric: ReportMetric;
+export interface SummaryThreshold {
+  readonly metric: SummaryMetric;
   readonly thresholds: ReadonlyArray<{ readonly source: string; readonly ok: boolean }>;
 }
 
-export interface Report {
-  readonly thresholds: ReadonlyMap<string, ReportThreshold>;
+export interface EndOfTestSummary {
+  readonly thresholds: ReadonlyMap<string, SummaryThreshold>;
   /** TOTAL RESULTS, and in full mode the groups outside named scenarios. */
-  readonly root: ReportGroup;
+  readonly root: SummaryGroup;
   /** Full mode: one group per named scenario. */
-  readonly scenarios: ReadonlyMap<string, ReportGroup>;
+  readonly scenarios: ReadonlyMap<string, SummaryGroup>;
 }
 
 /** Where k6 files a metric (internal/output/summary/data.go); undefined: not shown. */
@@ -95,7 +95,7 @@ export function sectionOf(name: string, mode: SummaryMode): Section | undefined 
 const PERCENTILE_SOURCE = /^p\((\d+(?:\.\d+)?)\)\s*[<>=]/;
 
 /** The report of a run in `mode`. */
-export function buildReport(source: SummarySource, mode: SummaryMode): Report {
+export function buildSummary(source: SummarySource, mode: SummaryMode): EndOfTestSummary {
   const all = observedSeries(source);
   const { summaryTrendStats: stats } = source.options;
   const metric = (name: string, series: SeriesView, extra: readonly string[] = []) => ({
@@ -105,7 +105,7 @@ export function buildReport(source: SummarySource, mode: SummaryMode): Report {
     values: series.sink.values(source.durationMs, [...stats, ...extra]),
   });
 
-  const thresholds = new Map<string, ReportThreshold>();
+  const thresholds = new Map<string, SummaryThreshold>();
   for (const [key, list] of source.thresholds) {
     const series = all.get(key);
     if (!series || list.length === 0) continue;
@@ -121,8 +121,8 @@ export function buildReport(source: SummarySource, mode: SummaryMode): Report {
   }
 
   const tree = new GroupTree(source, mode);
-  const toReport = (node: Omit<Node, 'metrics'> & { metrics: SeriesMap }): ReportGroup => {
-    const metrics = new Map<Section, Map<string, ReportMetric>>(
+  const toReport = (node: Omit<Node, 'metrics'> & { metrics: SeriesMap }): SummaryGroup => {
+    const metrics = new Map<Section, Map<string, SummaryMetric>>(
       SECTIONS.map((s) => [s, new Map()]),
     );
     for (const [name, series] of node.metrics) {
@@ -146,15 +146,15 @@ export function buildReport(source: SummarySource, mode: SummaryMode): Report {
 /** The checks block of a group, from its `checks` rate (populateSummaryChecks). */
 function checksReport(
   checks: SeriesView,
-  ordered: readonly ReportCheck[],
+  ordered: readonly SummaryCheck[],
   durationMs: number,
   stats: readonly string[],
-): ReportChecks {
+): SummaryChecks {
   const values = checks.sink.values(durationMs, stats);
   const passes = values.passes ?? 0;
   const total = passes + (values.fails ?? 0);
   const seconds = k6Seconds(durationMs);
-  const of = (type: MetricType, name: string, v: Record<string, number>): ReportMetric => ({
+  const of = (type: MetricType, name: string, v: Record<string, number>): SummaryMetric => ({
     name,
     type,
     contains: 'default',
@@ -176,7 +176,7 @@ function checksReport(
 
 interface Node {
   readonly metrics: Map<string, SeriesView>;
-  readonly checks: Map<string, ReportCheck>;
+  readonly checks: Map<string, SummaryCheck>;
   readonly groups: Map<string, Node>;
 }
 

@@ -5,7 +5,7 @@ import type { AgentEvent } from '../protocol/messages.js';
  * with the next sequence number. `send` retries on its own; a retried event
  * keeps its number, so the coordinator applies it once.
  */
-export class Reporter {
+export class EventQueue {
   readonly #send: (seq: number, event: AgentEvent) => Promise<void>;
   readonly #onError: (error: unknown) => void;
   #seq = 0;
@@ -21,7 +21,7 @@ export class Reporter {
   }
 
   /** Queues an event; resolves once the coordinator has acknowledged it. */
-  report(event: AgentEvent): Promise<void> {
+  send(event: AgentEvent): Promise<void> {
     const seq = ++this.#seq;
     this.#tail = this.#tail.then(async () => {
       if (this.#failed) return;
