@@ -142,9 +142,9 @@ describe('TimelineRecorder', () => {
 
     const recent = t.recent(2_000, T0 + 3_600);
 
-    expect(recent).toMatchObject({ rps: 200, errorRate: 10 / 400, vus: 10 });
-    expect(recent?.p95).toBeGreaterThan(6.5);
-    expect(recent?.p95).toBeLessThanOrEqual(7);
+    expect(recent).toMatchObject({ requestRate: 200, errorRate: 10 / 400, vus: 10 });
+    expect(recent?.p95Ms).toBeGreaterThan(6.5);
+    expect(recent?.p95Ms).toBeLessThanOrEqual(7);
   });
 });
 

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 
 import type { RunOutcome } from '../coordinator/outcome.js';
-import { type KeyFigures, keyFigures } from '../coordinator/result-file.js';
+import { keyFigures } from '../coordinator/result-file.js';
+import type { KeyFigures } from '../metrics/key-figures.js';
 import type { CoordinateResult } from '../coordinator/run.js';
 import { errorMessage } from '../errors.js';
 import type { BaselineLookup, BaselineView } from '../report/baseline-view.js';

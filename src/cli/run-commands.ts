@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 
 import { afterRun, releaseHtmlReport, reserveHtmlReport } from '../after-run/after-run.js';
-import { baselineFileSchema, type KeyFigures } from '../coordinator/result-file.js';
+import { baselineFileSchema } from '../coordinator/result-file.js';
+import type { KeyFigures } from '../metrics/key-figures.js';
 import { coordinate, type CoordinateOptions, type CoordinateResult } from '../coordinator/run.js';
 import { splitHostPort } from '../coordinator/server.js';
 import { defaultLabel, JOIN_TIMEOUT_MS, METRIC_TRANSPORT, POLL_HOLD_MS } from '../defaults.js';

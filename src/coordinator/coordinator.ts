@@ -12,6 +12,7 @@ import { printableName } from '../runtime/printable.js';
 import { type Cancel, systemTimers, type Timers } from '../runtime/timers.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { tickPhaseMs } from '../metrics/instance-gauges.js';
+import type { RunProgress } from '../metrics/key-figures.js';
 import {
   PROTOCOL_VERSION,
   TIMELINE_INTERVAL_MS,
@@ -107,16 +108,6 @@ export interface RunMetrics {
   evaluate(durationMs: number, final: boolean, onArrival?: boolean): ThresholdVerdict;
   /** Some threshold has abortOnFail (and thresholds are on): worth evaluating as data arrives. */
   readonly abortsOnFail?: boolean;
-}
-
-/** What a progress line shows besides the agents. */
-export interface RunProgress {
-  vus: number;
-  /** Completed iterations so far. */
-  iterations: number;
-  rps: number;
-  p95Ms: number | null;
-  errorRate: number | null;
 }
 
 export interface ThresholdVerdict {
@@ -727,7 +718,7 @@ export class Coordinator {
     const healthy = this.#live().length;
     this.#log.info(
       `${this.#phase} (${elapsed(now - startMs)}), ${String(p.vus)} VUs, ` +
-        `${String(p.iterations)} complete iterations, ${p.rps.toFixed(1)} req/s, ` +
+        `${String(p.iterations)} complete iterations, ${p.requestRate.toFixed(1)} req/s, ` +
         `p(95)=${p.p95Ms === null ? '-' : `${p.p95Ms.toFixed(2)}ms`}, ` +
         `${p.errorRate === null ? '-' : `${(p.errorRate * 100).toFixed(2)}%`} failed, ` +
         `${String(healthy)}/${String(this.#agents.length)} agents healthy`,

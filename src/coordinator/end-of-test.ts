@@ -12,7 +12,8 @@ import { type LegacySummaryData, legacySummaryData, summaryExport } from '../sum
 import type { SummarySource } from '../summary/source.js';
 import { renderTextSummary } from '../summary/text.js';
 import type { RunOutcome } from './outcome.js';
-import { type KeyFigures, keyFigures, type ResultFile } from './result-file.js';
+import type { KeyFigures } from '../metrics/key-figures.js';
+import { keyFigures, type ResultFile } from './result-file.js';
 
 export interface EndOfTestOptions {
   k6: K6Binary;

@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 
+import { type KeyFigures, keyFiguresSchema } from '../metrics/key-figures.js';
 import type { Timeline } from '../metrics/timeline.js';
 import type { SummarySource } from '../summary/source.js';
 import type { RunOutcome } from './outcome.js';
@@ -25,26 +26,7 @@ export interface ResultFile {
   data: unknown;
 }
 
-/**
- * The three figures a run is compared on with an earlier one, read from the
- * merged sinks (not from the summary's trend stats, which a script may have
- * changed): null when the run made no HTTP request.
- */
-export interface KeyFigures {
-  /** p(95) of http_req_duration, in ms. */
-  p95Ms: number | null;
-  /** http_req_failed's rate, 0 to 1. */
-  errorRate: number | null;
-  /** http_reqs per second of test run. */
-  requestRate: number | null;
-}
-
-export const keyFiguresSchema = z.object({
-  p95Ms: z.number().nonnegative().nullable(),
-  errorRate: z.number().min(0).max(1).nullable(),
-  requestRate: z.number().nonnegative().nullable(),
-});
-
+/** The key figures, read from the merged sinks (not from the summary's trend stats, which a script may have changed). */
 export function keyFigures(source: SummarySource): KeyFigures {
   const value = (metric: string, stat: string): number | null => {
     const sink = source.metrics.get(metric)?.sink;

@@ -4,6 +4,7 @@ import type { K6Options } from '../k6/archive.js';
 import type { RunFlags } from '../k6/run-flags.js';
 import type { LimitBreach } from '../metrics/agent-budget.js';
 import { createSink } from '../metrics/sinks.js';
+import type { RunProgress } from '../metrics/key-figures.js';
 import { PlausibilityGuard } from '../metrics/plausibility.js';
 import { MetricStore } from '../metrics/store.js';
 import { TimelineRecorder, timelineProblem } from '../metrics/timeline.js';
@@ -18,7 +19,7 @@ import type {
 import type { SeriesView, SummarySource } from '../summary/source.js';
 import { parseThresholdsOption, type ThresholdSet } from '../thresholds/config.js';
 import { ThresholdEvaluator } from '../thresholds/evaluate.js';
-import type { RunMetrics, RunProgress, ThresholdVerdict } from './coordinator.js';
+import type { RunMetrics, ThresholdVerdict } from './coordinator.js';
 
 /** k6 always tracks this submetric for the summary when expected_response is a system tag. */
 const EXPECTED_RESPONSE = {
@@ -148,13 +149,7 @@ export class CoordinatorMetrics implements RunMetrics {
     const recent = this.timeline.recent(windowMs, nowMs);
     if (!recent) return undefined;
     const iterations = this.store.sink('iterations')?.thresholdInput();
-    return {
-      vus: recent.vus,
-      iterations: iterations?.type === 'counter' ? iterations.count : 0,
-      rps: recent.rps,
-      p95Ms: recent.p95,
-      errorRate: recent.errorRate,
-    };
+    return { ...recent, iterations: iterations?.type === 'counter' ? iterations.count : 0 };
   }
 
   /**

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 
 import { errorMessage } from '../errors.js';
-import { baselineFileSchema, type KeyFigures } from '../coordinator/result-file.js';
+import { baselineFileSchema } from '../coordinator/result-file.js';
+import type { KeyFigures } from '../metrics/key-figures.js';
 import type { BaselineLookup } from '../report/baseline-view.js';
 import { parseJson } from '../runtime/net.js';
 import { isGhesUnsupported } from './actions-run.js';

@@ -1,3 +1,4 @@
+import type { RunProgress } from './key-figures.js';
 import { Histogram, wirePercentile, type HistogramWire } from './histogram.js';
 import {
   TIMELINE_INTERVAL_MS,
@@ -26,15 +27,6 @@ export interface Timeline {
   intervalS: number;
   merged: TimelinePoint[];
   agents: Record<string, TimelinePoint[]>;
-}
-
-/** The load of the last few seconds, for a progress line. */
-export interface RecentLoad {
-  rps: number;
-  p95: number | null;
-  errorRate: number | null;
-  /** Sum of every agent's latest `vus` value. */
-  vus: number;
 }
 
 interface Bucket {
@@ -134,7 +126,7 @@ export class TimelineRecorder {
    * transport's delay), merged: what a progress line shows. Undefined before
    * the start.
    */
-  recent(windowMs: number, nowMs: number): RecentLoad | undefined {
+  recent(windowMs: number, nowMs: number): Omit<RunProgress, 'iterations'> | undefined {
     if (this.#startMs === undefined) return undefined;
     const current = Math.floor((nowMs - this.#lagMs - this.#startMs) / this.#bucketMs);
     const count = Math.max(1, Math.round(windowMs / this.#bucketMs));
@@ -149,8 +141,8 @@ export class TimelineRecorder {
     }
     const seconds = (Math.max(1, current - from) * this.#bucketMs) / 1000;
     return {
-      rps: window.requests / seconds,
-      p95: durations.isEmpty() ? null : durations.percentile(0.95),
+      requestRate: window.requests / seconds,
+      p95Ms: durations.isEmpty() ? null : durations.percentile(0.95),
       errorRate: window.checked > 0 ? window.failed / window.checked : null,
       vus: [...this.#vus.values()].reduce((a, b) => a + b.vus, 0),
     };

@@ -1,4 +1,4 @@
-import type { KeyFigures } from '../coordinator/result-file.js';
+import type { KeyFigures } from '../metrics/key-figures.js';
 import type { Comparison } from './compare.js';
 
 /** The earlier run a baseline came from (the base branch's, on GitHub). */

@@ -1,4 +1,4 @@
-import type { KeyFigures } from '../coordinator/result-file.js';
+import type { KeyFigures } from '../metrics/key-figures.js';
 
 /**
  * How much worse a figure may get: p(95) may rise and the request rate fall
