@@ -110,8 +110,8 @@ export class CoordinatorServer {
   readonly #guard: ConnectionGuard;
   /** Bodies being read, per agent id. */
   readonly #bodies = new Map<string, number>();
-  /** Agent and error code pairs already warned of. */
-  readonly #warned = new Set<string>();
+  /** The error codes already warned of, per agent id. */
+  readonly #warned = new Map<string, Set<string>>();
 
   private constructor(options: ServerOptions) {
     this.#o = options;
@@ -291,9 +291,10 @@ export class CoordinatorServer {
    * warning (each request at debug level), so a flood cannot flood the log.
    */
   #refused(agent: AgentRecord, error: K6DistributedError): K6DistributedError {
-    const key = `${agent.id}\u0000${error.code}`;
-    if (!this.#warned.has(key)) {
-      this.#warned.add(key);
+    const warned = this.#warned.get(agent.id) ?? new Set<string>();
+    this.#warned.set(agent.id, warned);
+    if (!warned.has(error.code)) {
+      warned.add(error.code);
       this.#o.log.warning(`refused a request body: ${error.message}`);
     }
     return error;

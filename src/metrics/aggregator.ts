@@ -17,6 +17,7 @@ import {
   sortAddedEntries,
   type Sightings,
 } from './sighting-order.js';
+import { type CheckCount, checkKey, type Part, partKey } from './series-key.js';
 import { createSink, isPlausibleSample, SAMPLE_LIMIT, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, ValueType } from './types.js';
 
@@ -33,20 +34,6 @@ type JsonLine =
       metric: string;
       data: { time: string; value: number; tags: Record<string, string> | null };
     };
-
-interface Part {
-  scenario: string;
-  group: string;
-  sinks: Map<string, AgentSink>;
-}
-
-interface CheckCount {
-  name: string;
-  group: string;
-  scenario: string;
-  passes: number;
-  fails: number;
-}
 
 const GAUGES_NEED_TIME = 'gauge';
 
@@ -66,7 +53,7 @@ export class MetricAggregator {
   #newDefs: MetricInfo[] = [];
   #totals = new Map<string, AgentSink>();
   #subs = new Map<string, AgentSink>();
-  #parts = new Map<string, Part>();
+  #parts = new Map<string, Part<AgentSink>>();
   #checks = new Map<string, CheckCount>();
   readonly #seenParts = new Set<string>();
   readonly #seenChecks = new Set<string>();
@@ -293,7 +280,7 @@ export class MetricAggregator {
   }
 
   #check(name: string, group: string, scenario: string, passes: number, fails: number): void {
-    const key = `${group}\u0000${scenario}\u0000${name}`;
+    const key = checkKey({ name, group, scenario });
     if (this.#sightings) sighted(this.#sightings.checks, key, this.#bucketMs);
     let count = this.#checks.get(key);
     if (!count) {
@@ -306,7 +293,7 @@ export class MetricAggregator {
   }
 
   #part(scenario: string, group: string, metric: string, type: MetricType, apply: Apply): void {
-    const key = `${scenario}\u0000${group}`;
+    const key = partKey({ scenario, group });
     if (this.#sightings) sighted(this.#sightings.parts, key, this.#bucketMs);
     let part = this.#parts.get(key);
     if (!part) {

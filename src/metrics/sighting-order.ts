@@ -1,4 +1,5 @@
 import type { SourceOrder } from '../protocol/messages.js';
+import type { CheckId, PartId } from './series-key.js';
 
 /** k6's group path separator (lib.GroupSeparator): a group tag reads `::outer::inner`. */
 const SEPARATOR = '::';
@@ -44,7 +45,7 @@ export class SightingOrder {
   }
 
   /** Two checks first seen in the same second: by the check name's rank, then the group's. */
-  compareChecks(a: CheckKey, b: CheckKey): number {
+  compareChecks(a: CheckId, b: CheckId): number {
     return (
       this.#compare(this.#checks, a.name, b.name) ||
       this.compareGroups(a.group, b.group) ||
@@ -53,7 +54,7 @@ export class SightingOrder {
   }
 
   /** Two scenario/group parts first seen in the same second. */
-  compareParts(a: PartKey, b: PartKey): number {
+  compareParts(a: PartId, b: PartId): number {
     return this.compareGroups(a.group, b.group) || byText(a.scenario, b.scenario);
   }
 
@@ -63,17 +64,6 @@ export class SightingOrder {
     const rb = rank.get(b) ?? Number.MAX_SAFE_INTEGER;
     return ra - rb || byText(a, b);
   }
-}
-
-export interface CheckKey {
-  name: string;
-  group: string;
-  scenario: string;
-}
-
-export interface PartKey {
-  group: string;
-  scenario: string;
 }
 
 /**

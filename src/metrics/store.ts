@@ -3,24 +3,11 @@ import { type MetricDelta, type SeriesDelta, type SubmetricSpec } from '../proto
 import { AgentBudget, type LimitBreach } from './agent-budget.js';
 import { builtinMetric, PER_INSTANCE_GAUGES } from './builtin.js';
 import { InstanceGauges, type InstanceGaugeRun } from './instance-gauges.js';
+import { type CheckCount, checkKey, type Part, partKey } from './series-key.js';
 import { createSink, sinkIn } from './sinks.js';
 import type { MetricInfo, MetricType, Sink } from './types.js';
 
 type StoreSink = ReturnType<typeof createSink>;
-
-export interface CheckTotals {
-  readonly name: string;
-  readonly group: string;
-  readonly scenario: string;
-  passes: number;
-  fails: number;
-}
-
-export interface PartTotals {
-  readonly scenario: string;
-  readonly group: string;
-  readonly sinks: Map<string, StoreSink>;
-}
 
 /** The few per-agent numbers the run report shows. */
 export interface AgentTotals {
@@ -41,8 +28,8 @@ export class MetricStore {
   readonly #subSpecs: ReadonlyMap<string, SubmetricSpec>;
   readonly #totals = new Map<string, StoreSink>();
   readonly #subs = new Map<string, StoreSink>();
-  readonly #parts = new Map<string, PartTotals>();
-  readonly #checks = new Map<string, CheckTotals>();
+  readonly #parts = new Map<string, Part<StoreSink>>();
+  readonly #checks = new Map<string, CheckCount>();
   readonly #groups: string[] = [];
   readonly #groupSet = new Set<string>();
   /** PER_INSTANCE_GAUGES, summed over agents once a second of the run. */
@@ -215,8 +202,8 @@ export class MetricStore {
     return sink;
   }
 
-  #part(budget: AgentBudget, scenario: string, group: string): PartTotals | undefined {
-    const key = `${scenario}\u0000${group}`;
+  #part(budget: AgentBudget, scenario: string, group: string): Part<StoreSink> | undefined {
+    const key = partKey({ scenario, group });
     const known = this.#parts.get(key);
     if (budget.has('parts', known)) return known;
     if (!budget.room('parts')) return undefined;
@@ -229,8 +216,8 @@ export class MetricStore {
   #check(
     budget: AgentBudget,
     series: Extract<SeriesDelta, { kind: 'check' }>,
-  ): CheckTotals | undefined {
-    const key = `${series.group}\u0000${series.scenario}\u0000${series.name}`;
+  ): CheckCount | undefined {
+    const key = checkKey(series);
     const known = this.#checks.get(key);
     if (budget.has('checks', known)) return known;
     if (!budget.room('checks')) return undefined;
@@ -292,7 +279,7 @@ export class MetricStore {
     return this.#subSpecs;
   }
 
-  get parts(): Iterable<PartTotals> {
+  get parts(): Iterable<Part<StoreSink>> {
     return this.#parts.values();
   }
   /**
@@ -315,7 +302,7 @@ export class MetricStore {
     return totals;
   }
 
-  get checks(): Iterable<CheckTotals> {
+  get checks(): Iterable<CheckCount> {
     return this.#checks.values();
   }
 
