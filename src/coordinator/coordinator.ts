@@ -12,7 +12,6 @@ import { printableName } from '../runtime/printable.js';
 import { type Cancel, systemTimers, type Timers } from '../runtime/timers.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { tickPhaseMs } from '../metrics/instance-gauges.js';
-import type { RunProgress } from '../metrics/key-figures.js';
 import {
   PROTOCOL_VERSION,
   TIMELINE_INTERVAL_MS,
@@ -29,6 +28,7 @@ import { AgentRecord } from './agent-record.js';
 import { eventRefusal, type Phase } from './event-rules.js';
 import { type AbortCause, decideOutcome, type RunOutcome, type TeardownError } from './outcome.js';
 import { RunClock } from './run-clock.js';
+import type { RunMetrics } from './run-metrics.js';
 import type { SequenceGuard, SequenceVerdict } from './sequence.js';
 
 export type { Phase } from './event-rules.js';
@@ -82,39 +82,6 @@ export interface CoordinatorOptions {
   after?: Timers['after'];
   /** Repeating timer (liveness, thresholds, progress); default setInterval. */
   every?: Timers['every'];
-}
-
-/** What the coordinator needs from the metric side of a run. */
-export interface RunMetrics {
-  /** What agents aggregate and how often they send it. */
-  readonly plan: MetricsPlan;
-  /**
-   * Adds an agent's delta, received at `atMs` (coordinator clock); throws
-   * BAD_REQUEST (changing nothing) when it does not fit. Returns the agent's
-   * limits this delta passed first (what is left out from then on).
-   */
-  apply(agentId: string, message: DeltaMessage, atMs: number): readonly LimitBreach[];
-  /**
-   * The common start instant: time series count from here. `agentIds`: the
-   * agents starting; `setupMs`: the setup() time the run counts before it.
-   */
-  started?(atMs: number, run: { agentIds: readonly string[]; setupMs: number }): void;
-  /** The load of the last `windowMs`, for the progress line. */
-  progress?(windowMs: number, nowMs: number): RunProgress | undefined;
-  /**
-   * Evaluates the thresholds on the merged data as k6 does: during the run
-   * (`final` false) metrics without samples are skipped.
-   */
-  evaluate(durationMs: number, final: boolean, onArrival?: boolean): ThresholdVerdict;
-  /** Some threshold has abortOnFail (and thresholds are on): worth evaluating as data arrives. */
-  readonly abortsOnFail?: boolean;
-}
-
-export interface ThresholdVerdict {
-  /** Metric keys with a failed threshold, sorted (k6's message lists them). */
-  breached: readonly string[];
-  /** A failed threshold has abortOnFail and its delayAbortEval has passed. */
-  abort: boolean;
 }
 
 /**

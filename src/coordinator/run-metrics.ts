@@ -18,8 +18,7 @@ import type {
 } from '../protocol/messages.js';
 import type { SeriesView, SummarySource } from '../summary/source.js';
 import { parseThresholdsOption, type ThresholdSet } from '../thresholds/config.js';
-import { ThresholdEvaluator } from '../thresholds/evaluate.js';
-import type { RunMetrics, ThresholdVerdict } from './coordinator.js';
+import { type Evaluation, ThresholdEvaluator } from '../thresholds/evaluate.js';
 
 /** k6 always tracks this submetric for the summary when expected_response is a system tag. */
 const EXPECTED_RESPONSE = {
@@ -64,6 +63,32 @@ export interface RunMetricsOptions {
   writtenBuiltins?: ReadonlySet<string>;
   /** The coordinator's clock (epoch ms). */
   now?: () => number;
+}
+
+/** What the coordinator needs from the metric side of a run. */
+export interface RunMetrics {
+  /** What agents aggregate and how often they send it. */
+  readonly plan: MetricsPlan;
+  /**
+   * Adds an agent's delta, received at `atMs` (coordinator clock); throws
+   * BAD_REQUEST (changing nothing) when it does not fit. Returns the agent's
+   * limits this delta passed first (what is left out from then on).
+   */
+  apply(agentId: string, message: DeltaMessage, atMs: number): readonly LimitBreach[];
+  /**
+   * The common start instant: time series count from here. `agentIds`: the
+   * agents starting; `setupMs`: the setup() time the run counts before it.
+   */
+  started?(atMs: number, run: { agentIds: readonly string[]; setupMs: number }): void;
+  /** The load of the last `windowMs`, for the progress line. */
+  progress?(windowMs: number, nowMs: number): RunProgress | undefined;
+  /**
+   * Evaluates the thresholds on the merged data as k6 does: during the run
+   * (`final` false) metrics without samples are skipped.
+   */
+  evaluate(durationMs: number, final: boolean, onArrival?: boolean): Evaluation;
+  /** Some threshold has abortOnFail (and thresholds are on): worth evaluating as data arrives. */
+  readonly abortsOnFail?: boolean;
 }
 
 /**
@@ -156,20 +181,19 @@ export class CoordinatorMetrics implements RunMetrics {
    * @param onArrival evaluated as deltas arrived, between k6's 2 s ticks: an
    *   abort waits for the first tick at which k6 could have aborted.
    */
-  evaluate(durationMs: number, final: boolean, onArrival = false): ThresholdVerdict {
+  evaluate(durationMs: number, final: boolean, onArrival = false): Evaluation {
     if (!this.#evaluator) return { breached: [], abort: false };
     this.store.settle(durationMs, final);
     const mayAbort = onArrival
       ? (delay: number | undefined) =>
           (delay === undefined || delay < durationMs) && durationMs >= this.#firstTickPast(delay)
       : undefined;
-    const verdict = this.#evaluator.evaluate(
+    return this.#evaluator.evaluate(
       (key: string) => this.#thresholdSink(key)?.thresholdInput(),
       durationMs,
       final,
       mayAbort,
     );
-    return { breached: verdict.breached, abort: verdict.abort };
   }
 
   /**
