@@ -1,4 +1,4 @@
-import { METRIC_LIMITS } from '../protocol/messages.js';
+import { METRIC_LIMITS } from './delta.js';
 
 /** What one agent may add to the merged store over the whole run (issue 17.4). */
 export type AgentLimit = 'metrics' | 'groups' | 'parts' | 'checks' | 'series';

@@ -5,7 +5,7 @@ import {
   type SeriesDelta,
   type SubmetricSpec,
   type TickPoint,
-} from '../protocol/messages.js';
+} from './delta.js';
 import type { CloudSeries, CloudValue } from '../agent/cloud-wire.js';
 import { builtinMetric } from './builtin.js';
 import { IntervalRecorder } from './intervals.js';

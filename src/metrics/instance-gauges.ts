@@ -1,4 +1,4 @@
-import type { TickPoint } from '../protocol/messages.js';
+import type { TickPoint } from './delta.js';
 import { createSink } from './sinks.js';
 import type { Sink } from './types.js';
 

@@ -1,9 +1,5 @@
 import { CLOUD_AGGREGATION_PERIOD_MS, type CloudValue } from '../agent/cloud-wire.js';
-import {
-  METRIC_LIMITS,
-  TIMELINE_INTERVAL_MS,
-  type IntervalContribution,
-} from '../protocol/messages.js';
+import { METRIC_LIMITS, TIMELINE_INTERVAL_MS, type IntervalContribution } from './delta.js';
 import { Histogram } from './histogram.js';
 
 /** The metrics the time series charts (metrics/timeline.ts), each of the run's totals. */

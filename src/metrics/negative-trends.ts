@@ -1,4 +1,4 @@
-import type { MetricDelta } from '../protocol/messages.js';
+import type { MetricDelta } from './delta.js';
 
 /** Metrics named one by one; past this, one last warning says there are more (an agent cannot flood the log). */
 const MAX_NAMED = 16;

@@ -1,5 +1,5 @@
 import { K6DistributedError } from '../errors.js';
-import type { MetricDelta, SeriesDelta } from '../protocol/messages.js';
+import type { MetricDelta, SeriesDelta } from './delta.js';
 import { builtinMetric, HTTP_REQ_TRENDS } from './builtin.js';
 import type { WireSink } from './sinks.js';
 

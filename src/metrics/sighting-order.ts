@@ -1,4 +1,4 @@
-import type { SourceOrder } from '../protocol/messages.js';
+import type { SourceOrder } from './delta.js';
 import type { CheckId, PartId } from './series-key.js';
 
 /** k6's group path separator (lib.GroupSeparator): a group tag reads `::outer::inner`. */

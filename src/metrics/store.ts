@@ -1,5 +1,5 @@
 import { K6DistributedError } from '../errors.js';
-import { type MetricDelta, type SeriesDelta, type SubmetricSpec } from '../protocol/messages.js';
+import { type MetricDelta, type SeriesDelta, type SubmetricSpec } from './delta.js';
 import { AgentBudget, type LimitBreach } from './agent-budget.js';
 import { builtinMetric, PER_INSTANCE_GAUGES } from './builtin.js';
 import { InstanceGauges, type InstanceGaugeRun } from './instance-gauges.js';

@@ -1,10 +1,6 @@
 import type { RunProgress } from './key-figures.js';
 import { Histogram, wirePercentile, type HistogramWire } from './histogram.js';
-import {
-  TIMELINE_INTERVAL_MS,
-  type IntervalContribution,
-  type MetricDelta,
-} from '../protocol/messages.js';
+import { TIMELINE_INTERVAL_MS, type IntervalContribution, type MetricDelta } from './delta.js';
 
 /** One interval of the run: what happened in it, merged or for one agent. */
 export interface TimelinePoint {
