@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 
 import type { CloudSeries } from '../src/agent/cloud-wire.js';
+import { K6JsonOutput } from '../src/k6/json-output.js';
 import { MetricAggregator } from '../src/metrics/aggregator.js';
 import {
   PollResponse,
@@ -88,7 +89,8 @@ function deltasFor(plan: MetricsPlan, recorded: Recorded, atMs: number) {
     return [first, JSON.stringify(aggregator.takeDelta())];
   };
   const json = make((aggregator) => {
-    for (const line of recorded.lines) aggregator.ingestLine(line);
+    const json = new K6JsonOutput(aggregator);
+    for (const line of recorded.lines) json.ingestLine(line);
   });
   const cloud = make((aggregator, second) => {
     const shift = atMs + second * 1000 - recorded.firstBucketMs;

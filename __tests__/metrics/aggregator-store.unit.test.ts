@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 
+import { K6JsonOutput } from '../../src/k6/json-output.js';
 import { MetricAggregator } from '../../src/metrics/aggregator.js';
 import { tickAtMs, tickPhaseMs } from '../../src/metrics/instance-gauges.js';
 import { MetricStore } from '../../src/metrics/store.js';
@@ -31,18 +32,24 @@ const point = (
   time = '2026-11-23T10:00:00.000Z',
 ) => JSON.stringify({ metric, type: 'Point', data: { time, value, tags } });
 
-function agentStream(aggregator: MetricAggregator, durations: number[], status: string): void {
-  aggregator.ingestLine(def('http_req_duration', 'trend', 'time'));
-  aggregator.ingestLine(def('http_reqs', 'counter'));
-  aggregator.ingestLine(def('checks', 'rate'));
+function agentStream(
+  aggregator: MetricAggregator,
+  durations: number[],
+  status: string,
+): K6JsonOutput {
+  const json = new K6JsonOutput(aggregator);
+  json.ingestLine(def('http_req_duration', 'trend', 'time'));
+  json.ingestLine(def('http_reqs', 'counter'));
+  json.ingestLine(def('checks', 'rate'));
   for (const d of durations) {
     const tags = { status, scenario: 'default', group: '::api' };
-    aggregator.ingestLine(point('http_req_duration', d, tags));
-    aggregator.ingestLine(point('http_reqs', 1, tags));
-    aggregator.ingestLine(
+    json.ingestLine(point('http_req_duration', d, tags));
+    json.ingestLine(point('http_reqs', 1, tags));
+    json.ingestLine(
       point('checks', d < 100 ? 1 : 0, { check: 'fast', group: '::api', scenario: 'default' }),
     );
   }
+  return json;
 }
 
 describe('MetricAggregator → MetricStore', () => {
@@ -50,8 +57,8 @@ describe('MetricAggregator → MetricStore', () => {
     const warnings: string[] = [];
     const a = new MetricAggregator(PLAN, (m) => warnings.push(m));
     const b = new MetricAggregator(PLAN, (m) => warnings.push(m));
-    agentStream(a, [10, 20, 30], '200');
-    agentStream(b, [40, 500], '500');
+    const aJson = agentStream(a, [10, 20, 30], '200');
+    const bJson = agentStream(b, [40, 500], '500');
     const store = new MetricStore({ submetrics: PLAN.submetrics });
     store.apply('a', a.takeDelta());
     store.apply('b', b.takeDelta());
@@ -75,7 +82,7 @@ describe('MetricAggregator → MetricStore', () => {
     expect(store.groups).toEqual(['::api']);
     expect(store.agentTotals('b')).toEqual({ iterations: 0, httpReqs: 2, httpReqFailures: 0 });
     expect(warnings).toEqual([]);
-    expect(a.malformed + b.malformed).toBe(0);
+    expect(aJson.malformed + bJson.malformed).toBe(0);
   });
 
   it('starts afresh after each delta, so consecutive deltas add up exactly', () => {
@@ -99,12 +106,13 @@ describe('MetricAggregator → MetricStore', () => {
       ['b', 6, 900],
     ] as const) {
       const agg = new MetricAggregator(PLAN, () => undefined);
-      agg.ingestLine(def('vus', 'gauge'));
-      agg.ingestLine(def('vus_max', 'gauge'));
+      const aggJson = new K6JsonOutput(agg);
+      aggJson.ingestLine(def('vus', 'gauge'));
+      aggJson.ingestLine(def('vus_max', 'gauge'));
       // k6's own samples, once a second from its init: 0 VUs paused, then a phase of its own.
-      agg.ingestLine(point('vus', 0, {}, at(phase - 1000)));
-      agg.ingestLine(point('vus', 99, {}, at(phase)));
-      agg.ingestLine(point('vus_max', 99, {}, at(phase)));
+      aggJson.ingestLine(point('vus', 0, {}, at(phase - 1000)));
+      aggJson.ingestLine(point('vus', 99, {}, at(phase)));
+      aggJson.ingestLine(point('vus_max', 99, {}, at(phase)));
       // The agent's own samples of its k6 at the run's ticks.
       for (let n = 1; n <= 3; n++) {
         agg.addTick('vus', tickAtMs(n, 0), vus);
@@ -123,9 +131,10 @@ describe('MetricAggregator → MetricStore', () => {
     const store = new MetricStore({ submetrics: [] });
     store.startRun({ agentIds: ['a'], setupMs: 0 });
     const agg = new MetricAggregator(PLAN, () => undefined);
-    agg.ingestLine(def('vus', 'gauge'));
-    agg.ingestLine(def('vus_max', 'gauge'));
-    agg.ingestLine(point('vus', 3, {}, new Date(start + 500).toISOString()));
+    const aggJson = new K6JsonOutput(agg);
+    aggJson.ingestLine(def('vus', 'gauge'));
+    aggJson.ingestLine(def('vus_max', 'gauge'));
+    aggJson.ingestLine(point('vus', 3, {}, new Date(start + 500).toISOString()));
     store.apply('a', agg.takeDelta());
     store.settle(800, true);
     expect(store.sink('vus')).toBeUndefined();
@@ -136,10 +145,11 @@ describe('MetricAggregator → MetricStore', () => {
     const store = new MetricStore({ submetrics: [] });
     store.startRun({ agentIds: ['a'], setupMs: 0 });
     const agg = new MetricAggregator(PLAN, () => undefined);
+    const aggJson = new K6JsonOutput(agg);
     // The agent's sampler was faster than k6's first "Metric" line for vus.
     agg.addTick('vus', tickAtMs(1, 0), 2);
     expect(() => store.apply('a', agg.takeDelta())).not.toThrow();
-    agg.ingestLine(def('vus', 'gauge'));
+    aggJson.ingestLine(def('vus', 'gauge'));
     agg.addTick('vus', tickAtMs(2, 0), 3);
     store.apply('a', agg.takeDelta());
     store.settle(2_500, true);
@@ -151,7 +161,8 @@ describe('MetricAggregator → MetricStore', () => {
     store.startRun({ agentIds: ['a', 'b'], setupMs: 0 });
     const send = (agent: string, over: boolean) => {
       const agg = new MetricAggregator(PLAN, () => undefined);
-      agg.ingestLine(def('vus', 'gauge'));
+      const aggJson = new K6JsonOutput(agg);
+      aggJson.ingestLine(def('vus', 'gauge'));
       agg.addTick('vus', tickAtMs(1, 0), 3);
       agg.addTick('vus', tickAtMs(2, 0), 3);
       agg.addTick('vus', tickAtMs(3, 0), over ? 0 : 1, over);
@@ -169,7 +180,8 @@ describe('MetricAggregator → MetricStore', () => {
     const store = new MetricStore({ submetrics: [] });
     store.startRun({ agentIds: ['a'], setupMs: 0 });
     const agg = new MetricAggregator(PLAN, () => undefined);
-    agg.ingestLine(def('vus', 'gauge'));
+    const aggJson = new K6JsonOutput(agg);
+    aggJson.ingestLine(def('vus', 'gauge'));
     agg.addTick('vus', tickAtMs(1, 0), 3);
     agg.addTick('vus', tickAtMs(2, 0), 0, true);
     store.apply('a', agg.takeDelta());
@@ -350,11 +362,13 @@ describe('MetricAggregator → MetricStore', () => {
   it('keeps a custom gauge as the last value by sample time, whichever agent reports first', () => {
     const store = new MetricStore({ submetrics: [] });
     const later = new MetricAggregator(PLAN, () => undefined);
-    later.ingestLine(def('queue', 'gauge'));
-    later.ingestLine(point('queue', 7, {}, '2026-11-23T10:00:05.000Z'));
+    const laterJson = new K6JsonOutput(later);
+    laterJson.ingestLine(def('queue', 'gauge'));
+    laterJson.ingestLine(point('queue', 7, {}, '2026-11-23T10:00:05.000Z'));
     const earlier = new MetricAggregator(PLAN, () => undefined);
-    earlier.ingestLine(def('queue', 'gauge'));
-    earlier.ingestLine(point('queue', 3, {}, '2026-11-23T10:00:01.000Z'));
+    const earlierJson = new K6JsonOutput(earlier);
+    earlierJson.ingestLine(def('queue', 'gauge'));
+    earlierJson.ingestLine(point('queue', 3, {}, '2026-11-23T10:00:01.000Z'));
     store.apply('a', later.takeDelta());
     store.apply('b', earlier.takeDelta());
     expect(store.sink('queue')?.values(0, [])).toEqual({ value: 7, min: 3, max: 7 });
@@ -397,19 +411,21 @@ describe('MetricAggregator → MetricStore', () => {
 
   it('counts lines that are not k6 JSON without failing', () => {
     const agg = new MetricAggregator(PLAN, () => undefined);
-    agg.ingestLine('not json');
-    agg.ingestLine(point('never_defined', 1, {}));
-    agg.ingestLine('');
-    expect(agg.malformed).toBe(2);
+    const aggJson = new K6JsonOutput(agg);
+    aggJson.ingestLine('not json');
+    aggJson.ingestLine(point('never_defined', 1, {}));
+    aggJson.ingestLine('');
+    expect(aggJson.malformed).toBe(2);
     expect(agg.samples).toBe(0);
   });
 
   it('bounds the checks it splits out and warns once when a name explodes', () => {
     const warnings: string[] = [];
     const agg = new MetricAggregator({ ...PLAN, parts: false }, (m) => warnings.push(m));
-    agg.ingestLine(def('checks', 'rate'));
+    const aggJson = new K6JsonOutput(agg);
+    aggJson.ingestLine(def('checks', 'rate'));
     for (let i = 0; i < 1_100; i++)
-      agg.ingestLine(point('checks', 1, { check: `id-${String(i)}` }));
+      aggJson.ingestLine(point('checks', 1, { check: `id-${String(i)}` }));
     const delta = agg.takeDelta();
     expect(delta.series.filter((s) => s.kind === 'check')).toHaveLength(1_000);
     const total = delta.series.find((s) => s.kind === 'total' && s.metric === 'checks');

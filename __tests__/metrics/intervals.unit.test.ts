@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { IntervalRecorder } from '../../src/metrics/intervals.js';
-import { K6TimeReader } from '../../src/metrics/k6-time.js';
+import { K6TimeReader } from '../../src/k6/json-time.js';
 import { METRIC_LIMITS } from '../../src/protocol/messages.js';
 
 const START = Date.UTC(2026, 11, 2, 17, 0, 0);

@@ -19,6 +19,7 @@ import {
 import type { Logger } from '../runtime/logger.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { ClockSample, CoordinatorClient } from './client.js';
+import { K6JsonOutput } from '../k6/json-output.js';
 import { MetricAggregator } from '../metrics/aggregator.js';
 import { CloudIngest } from './cloud-ingest.js';
 import { K6Log } from './k6-log.js';
@@ -295,6 +296,7 @@ export class Agent {
     secrets: Awaited<ReturnType<typeof agentSecretSources>>,
     aggregator: MetricAggregator,
   ): Promise<ReadyK6> {
+    const jsonOutput = new K6JsonOutput(aggregator);
     return startAgentK6({
       k6: this.#o.k6,
       assignment,
@@ -311,7 +313,7 @@ export class Agent {
       transport: assignment.metrics.transport,
       transportEnv: this.#ingest?.k6Environment(),
       log: this.#log,
-      onMetricLine: (line) => aggregator.ingestLine(line),
+      onMetricLine: (line) => jsonOutput.ingestLine(line),
       onLogLine: this.#k6Log.line,
     });
   }

@@ -9,7 +9,6 @@ import {
 import type { CloudSeries, CloudValue } from '../agent/cloud-wire.js';
 import { builtinMetric } from './builtin.js';
 import { IntervalRecorder } from './intervals.js';
-import { K6TimeReader } from './k6-time.js';
 import {
   noSightings,
   sighted,
@@ -26,20 +25,23 @@ type AgentSink = ReturnType<typeof createSink>;
 /** Adds a sample, or a pre-aggregated value, to one sink. */
 type Apply = (sink: AgentSink) => void;
 
-/** One line of k6's JSON output (internal/output/json/wrapper.go). */
-type JsonLine =
-  | { type: 'Metric'; data: { name: string; type: MetricType; contains: ValueType } }
-  | {
-      type: 'Point';
-      metric: string;
-      data: { time: string; value: number; tags: Record<string, string> | null };
-    };
+/**
+ * When a sample was taken, read only as far as the aggregator needs: most
+ * samples need neither (k6/json-output.ts reads k6's time strings).
+ */
+export interface SampleTime {
+  /** Epoch ms, whole: a gauge keeps its value of the latest sample by it. */
+  epochMs(): number;
+  /** Epoch ms to the microsecond: the interval of the time series a charted sample is filed in. */
+  preciseMs(): number;
+}
 
 const GAUGES_NEED_TIME = 'gauge';
 
 /**
- * The agent's side of design.md §5: reads k6's JSON metric stream line by
- * line and pre-aggregates it into mergeable sinks, per series, until the next
+ * The agent's side of design.md §5: pre-aggregates k6's samples (one by one
+ * from its JSON output, k6/json-output.ts) or k6's own aggregated values (its
+ * cloud output) into mergeable sinks, per series, until the next
  * `takeDelta()`. Memory is bounded by the number of series, never by the
  * number of samples: parts and checks beyond METRIC_LIMITS are counted in the
  * totals but not split out, with one warning.
@@ -61,11 +63,9 @@ export class MetricAggregator {
   #newGroups: string[] = [];
   #warned = new Set<string>();
   #ticks = new Map<string, TickPoint[]>();
-  #malformed = 0;
   #samples = 0;
   /** The charted metrics by the time k6 gives their samples (issue 18). */
   readonly #intervals = new IntervalRecorder();
-  readonly #times = new K6TimeReader();
   readonly #order: SightingOrder;
   /** While a cloud push is read: the bucket each group, check and part was first seen in. */
   #sightings: Sightings | undefined;
@@ -87,11 +87,6 @@ export class MetricAggregator {
     return this.#samples;
   }
 
-  /** Lines that were not k6 JSON output (counted, never fatal). */
-  get malformed(): number {
-    return this.#malformed;
-  }
-
   /**
    * The agent's own sample of its k6's vus/vus_max (`ticks`), `ms` after the
    * start instant: it samples k6 at the ticks of one k6 of the whole run, so
@@ -101,44 +96,27 @@ export class MetricAggregator {
    */
   addTick(metric: string, ms: number, value: number, over = false): void {
     // The sample may come before k6's stream defines the metric: define it as k6 does.
-    this.#define({ name: metric, type: 'gauge', contains: 'default' });
+    this.define({ name: metric, type: 'gauge', contains: 'default' });
     this.#tick(metric, over ? [ms, value, 0] : [ms, value]);
   }
 
-  /** Ingests one line of k6's `--out json` stream. */
-  ingestLine(line: string): void {
-    if (line === '') return;
-    let parsed: JsonLine;
-    try {
-      parsed = JSON.parse(line) as JsonLine;
-    } catch {
-      this.#malformed++;
-      return;
-    }
-    // Anything else on k6's stdout is not ours to read.
-    const type = (parsed as { type?: unknown }).type;
-    if (type === 'Point' && parsed.type === 'Point') this.#point(parsed.metric, parsed.data);
-    else if (type === 'Metric' && parsed.type === 'Metric') this.#define(parsed.data);
-    else this.#malformed++;
-  }
-
-  #define(data: { name: string; type: MetricType; contains: ValueType }): void {
+  /** A metric's definition, as its output format gives it; the first one of a name holds. */
+  define(data: { name: string; type: MetricType; contains: ValueType }): void {
     if (this.#defs.has(data.name)) return;
     const info: MetricInfo = { name: data.name, type: data.type, contains: data.contains };
     this.#defs.set(info.name, info);
     this.#newDefs.push(info);
   }
 
-  #point(
-    metric: string,
-    data: { time: string; value: number; tags: Record<string, string> | null },
-  ): void {
+  /** Whether `metric` has a definition (a sample of it can be added). */
+  knows(metric: string): boolean {
+    return this.#defs.has(metric);
+  }
+
+  /** Adds one sample of a metric that has a definition (see `knows`). */
+  addSample(metric: string, value: number, tags: Record<string, string>, time: SampleTime): void {
     const info = this.#defs.get(metric);
-    if (!info || typeof data.value !== 'number') {
-      this.#malformed++;
-      return;
-    }
-    const value = data.value;
+    if (!info) return;
     if (!isPlausibleSample(value)) {
       this.#warnOnce(
         'implausible',
@@ -148,20 +126,15 @@ export class MetricAggregator {
       return;
     }
     this.#samples++;
-    const time = info.type === GAUGES_NEED_TIME ? Date.parse(data.time) : 0;
+    const timeMs = info.type === GAUGES_NEED_TIME ? time.epochMs() : 0;
     const passed = value !== 0 ? 1 : 0;
-    this.#series(info, data.tags ?? {}, (sink) => sink.add(value, time), [passed, 1 - passed]);
-    this.#chartPoint(metric, data.time, value);
+    this.#series(info, tags, (sink) => sink.add(value, timeMs), [passed, 1 - passed]);
+    if (IntervalRecorder.charts(metric)) this.#intervals.sample(metric, time.preciseMs(), value);
   }
 
   /** The start instant on this machine's clock: the time series counts from it. */
   setStart(startLocalMs: number): void {
     this.#intervals.setStart(startLocalMs);
-  }
-
-  #chartPoint(metric: string, time: string, value: number): void {
-    if (IntervalRecorder.charts(metric))
-      this.#intervals.sample(metric, this.#times.ms(time), value);
   }
 
   #chartCloud(s: CloudSeries): void {
@@ -222,7 +195,7 @@ export class MetricAggregator {
     if (known) return known;
     const info = builtinMetric(name) ??
       this.#plan.metrics?.find((m) => m.name === name) ?? { name, type, contains: 'default' };
-    this.#define({ name, type, contains: info.contains });
+    this.define({ name, type, contains: info.contains });
     return this.#defs.get(name) ?? info;
   }
 
