@@ -51,7 +51,7 @@ export interface RunMetricsOptions {
   intervalMs?: number;
   /** The thresholds' custom metrics, as k6 defines them (k6/threshold-metrics.ts). */
   thresholdMetrics?: readonly MetricInfo[];
-  /** Custom metrics the script declares with a literal name (k6/script-scan.ts declaredMetricTypes). */
+  /** Custom metrics the script declares with a literal name (k6/script-scan.ts ScriptScan.metricTypes). */
   scriptMetrics?: readonly MetricInfo[];
   /** How agents get their k6's samples (default cloud). */
   transport?: MetricTransport;
@@ -59,7 +59,7 @@ export interface RunMetricsOptions {
   declaredMetrics?: readonly MetricInfo[];
   /** The script's check and group names in source order (cloud transport, k6/source-order.ts). */
   sourceOrder?: SourceOrder;
-  /** Built-in metrics the script adds samples to itself (k6/script-scan.ts builtinMetricWrites). */
+  /** Built-in metrics the script adds samples to itself (k6/script-scan.ts ScriptScan.builtinWrites). */
   writtenBuiltins?: ReadonlySet<string>;
   /** The coordinator's clock (epoch ms). */
   now?: () => number;

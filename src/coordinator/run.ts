@@ -10,15 +10,9 @@ import { errorMessage } from '../errors.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { parseRunFlags, type RunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
-import { sourceOrder } from '../k6/source-order.js';
 import { testEnvironment } from '../k6/test-env.js';
 import { thresholdMetrics } from '../k6/threshold-metrics.js';
-import {
-  builtinMetricWrites,
-  declaredMetricTypes,
-  timeMetricDeclarations,
-  vuNumberWarning,
-} from '../k6/script-scan.js';
+import { type ScriptScan, scanScript } from '../k6/script-scan.js';
 import { BUILTIN_METRIC_NAMES } from '../metrics/builtin.js';
 import type { Timeline } from '../metrics/timeline.js';
 import type { MetricInfo } from '../metrics/types.js';
@@ -132,11 +126,13 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     cwd: options.cwd,
     env: options.env,
   });
+  const scan = await scanScript(test.archivePath, {
+    entry: options.script,
+    builtins: BUILTIN_METRIC_NAMES,
+  });
   // Before any load, as a warning: k6 itself cannot number __VU across instances.
-  const vuWarning =
-    options.agents > 1 ? await vuNumberWarning(test.archivePath, options.script) : undefined;
-  if (vuWarning) options.log.warning(vuWarning);
-  const metrics = await runMetrics(options, test, flags);
+  if (options.agents > 1 && scan.vuWarning) options.log.warning(scan.vuWarning);
+  const metrics = await runMetrics(options, test, flags, scan);
   const coordinator = await newCoordinator(options, test, metrics, secretSources);
   // Before any connection can take the descriptors they need (issue 17.7).
   const files = options.output
@@ -204,19 +200,20 @@ async function runMetrics(
   options: CoordinateOptions,
   test: PreparedTest,
   flags: RunFlags,
+  scan: ScriptScan,
 ): Promise<CoordinatorMetrics> {
   const transport = chooseTransport(options.transport ?? METRIC_TRANSPORT, test.options);
   if (transport.warning) options.log.warning(transport.warning);
   const cloud = transport.transport === 'cloud';
   return new CoordinatorMetrics({
     transport: transport.transport,
-    declaredMetrics: cloud ? await timeMetricDeclarations(test.archivePath, options.script) : [],
-    sourceOrder: cloud ? await sourceOrder(test.archivePath) : undefined,
+    declaredMetrics: cloud ? scan.timeMetrics : [],
+    sourceOrder: cloud ? scan.sourceOrder : undefined,
     options: test.options,
     flags,
     now: options.now,
-    writtenBuiltins: await builtinMetricWrites(test.archivePath, BUILTIN_METRIC_NAMES),
-    scriptMetrics: await declaredMetricTypes(test.archivePath),
+    writtenBuiltins: scan.builtinWrites,
+    scriptMetrics: scan.metricTypes,
     intervalMs: options.metricsIntervalMs ?? metricsIntervalFor(options.agents),
     thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
   });

@@ -1,10 +1,59 @@
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-
-import { tokenizer, type Token } from 'acorn';
-import { extract } from 'tar-stream';
+import type { Token } from 'acorn';
 
 import type { MetricInfo, MetricType } from '../metrics/types.js';
+import type { SourceOrder } from '../protocol/messages.js';
+import {
+  type ArchivedModule,
+  forEachModule,
+  type ModuleReader,
+  tokensOf,
+} from './archive-modules.js';
+import { sourceOrderReader } from './source-order.js';
+
+/**
+ * What the coordinator learns from the test's source before the run, from
+ * one pass over the archive's modules (each untarred and tokenized once).
+ */
+export interface ScriptScan {
+  /** The warning for a script that reads `__VU` (vuNumberWarning), if it does. */
+  vuWarning: string | undefined;
+  /** Custom metrics declared as times (see timeMetricsReader). */
+  timeMetrics: MetricInfo[];
+  /** Built-in metrics the script adds samples to itself (see builtinWritesReader). */
+  builtinWrites: Set<string>;
+  /** Custom metrics declared with a literal name, and their types (see metricTypesReader). */
+  metricTypes: MetricInfo[];
+  /** Check and group names in source order (k6/source-order.ts). */
+  sourceOrder: SourceOrder;
+}
+
+/**
+ * Scans a k6 archive once for everything in ScriptScan.
+ *
+ * @param o.entry what to call the entry script in warnings (the user's path)
+ * @param o.builtins the names of k6's built-in metrics
+ */
+export async function scanScript(
+  archivePath: string,
+  o: { entry: string; builtins: readonly string[] },
+): Promise<ScriptScan> {
+  const vu = globalUsesReader('__VU');
+  const time = timeMetricsReader();
+  const builtin = builtinWritesReader(o.builtins);
+  const types = metricTypesReader();
+  const order = sourceOrderReader();
+  const readers: ModuleReader<unknown>[] = [vu, time, builtin, types, order];
+  await forEachModule(archivePath, o.entry, (module) => {
+    for (const reader of readers) reader.visit(module);
+  });
+  return {
+    vuWarning: vuNumberWarning(vu.result()),
+    timeMetrics: time.result(),
+    builtinWrites: builtin.result(),
+    metricTypes: types.result(),
+    sourceOrder: order.result(),
+  };
+}
 
 /** Where a script reads a global: the module as the user knows it, and the 1-based line. */
 export interface GlobalUse {
@@ -12,30 +61,18 @@ export interface GlobalUse {
   line: number;
 }
 
-/** Modules k6 runs; other archived files (open()ed data) are not code. */
-const MODULE = /\.(?:[cm]?js|[cm]?ts)$/;
-
-/** Longest module read whole: past this a file is data, not a script someone wrote. */
-const MAX_MODULE_BYTES = 8 * 1024 * 1024;
-
 /**
  * Every use of the global `name` (e.g. `__VU`) in the modules of a k6
- * archive: the entry script (`data`) and every module it imports, local
- * (`file/…`) or remote (`https/…`). Comments, strings and property names
- * (`obj.__VU`) do not count.
- *
- * @param entry what to call the entry script in the result (the user's path)
+ * archive. Comments, strings and property names (`obj.__VU`) do not count.
  */
-export async function findGlobalUses(
-  archivePath: string,
-  name: string,
-  entry: string,
-): Promise<GlobalUse[]> {
+function globalUsesReader(name: string): ModuleReader<GlobalUse[]> {
   const uses: GlobalUse[] = [];
-  await forEachModule(archivePath, entry, (source, module) => {
-    for (const line of globalUseLines(source, name)) uses.push({ module, line });
-  });
-  return uses;
+  return {
+    visit: (module) => {
+      for (const line of useLines(module, name)) uses.push({ module: module.name, line });
+    },
+    result: () => uses,
+  };
 }
 
 /**
@@ -46,25 +83,35 @@ export async function findGlobalUses(
  * template) may name any of them: then all are (`'*'`). Source the tokenizer
  * cannot read (TypeScript) is searched as text.
  */
+function builtinWritesReader(builtins: readonly string[]): ModuleReader<Set<string>> {
+  const written = new Set<string>();
+  return {
+    visit: (module) => {
+      for (const name of metricConstructorNames(module)) {
+        if (name === '*' || builtins.includes(name)) written.add(name);
+      }
+    },
+    result: () => (written.has('*') ? new Set(['*', ...builtins]) : written),
+  };
+}
+
+/** builtinWritesReader's result for one archive on its own. */
 export async function builtinMetricWrites(
   archivePath: string,
   builtins: readonly string[],
 ): Promise<Set<string>> {
-  const written = new Set<string>();
-  await forEachModule(archivePath, 'data', (source) => {
-    for (const name of metricConstructorNames(source)) {
-      if (name === '*' || builtins.includes(name)) written.add(name);
-    }
+  const reader = builtinWritesReader(builtins);
+  await forEachModule(archivePath, 'data', (module) => {
+    reader.visit(module);
   });
-  return written.has('*') ? new Set(['*', ...builtins]) : written;
+  return reader.result();
 }
 
 const METRIC_CONSTRUCTORS = new Set(['Counter', 'Gauge', 'Rate', 'Trend']);
 
 /** The first argument of every `new X(…)`: a string literal's value, or `*` for anything else. */
-function metricConstructorNames(source: string): string[] {
-  try {
-    const tokens = [...tokenizer(source, TOKENIZER_OPTIONS)];
+function metricConstructorNames({ source, tokens }: ArchivedModule): string[] {
+  if (tokens) {
     const names: string[] = [];
     const text = (t: Token | undefined) => (t ? source.slice(t.start, t.end) : '');
     const label = (i: number) => tokens[i]?.type.label;
@@ -79,38 +126,11 @@ function metricConstructorNames(source: string): string[] {
       else if (METRIC_CONSTRUCTORS.has(text(tokens[j]))) names.push('*');
     });
     return names;
-  } catch {
-    const call = /\bnew\s+(?:[\w$]+\.)*([\w$]+)\s*\(\s*(?:(['"])(\w+)\2)?/g;
-    return [...source.matchAll(call)].flatMap((m) =>
-      m[3] !== undefined ? [m[3]] : METRIC_CONSTRUCTORS.has(m[1] ?? '') ? ['*'] : [],
-    );
   }
-}
-
-/** Calls `visit` with the source of every module in a k6 archive, named as the user knows it. */
-export async function forEachModule(
-  archivePath: string,
-  entry: string,
-  visit: (source: string, module: string) => void,
-): Promise<void> {
-  const tar = extract();
-  const scan = (async () => {
-    for await (const file of tar) {
-      const path = file.header.name;
-      const isModule = path === 'data' || MODULE.test(path);
-      if (file.header.type !== 'file' || !isModule || file.header.size > MAX_MODULE_BYTES) {
-        file.resume();
-        continue;
-      }
-      const chunks: Buffer[] = [];
-      for await (const chunk of file) chunks.push(chunk as Buffer);
-      visit(
-        Buffer.concat(chunks).toString('utf8'),
-        path === 'data' ? entry : archivedModuleName(path),
-      );
-    }
-  })();
-  await Promise.all([pipeline(createReadStream(archivePath), tar), scan]);
+  const call = /\bnew\s+(?:[\w$]+\.)*([\w$]+)\s*\(\s*(?:(['"])(\w+)\2)?/g;
+  return [...source.matchAll(call)].flatMap((m) =>
+    m[3] !== undefined ? [m[3]] : METRIC_CONSTRUCTORS.has(m[1] ?? '') ? ['*'] : [],
+  );
 }
 
 const METRIC_CLASSES: Record<string, MetricType> = {
@@ -127,15 +147,16 @@ const METRIC_CLASSES: Record<string, MetricType> = {
  * name built at run time, or a renamed import, is not found (its values then
  * show as plain numbers).
  */
-export async function timeMetricDeclarations(
-  archivePath: string,
-  entry: string,
-): Promise<MetricInfo[]> {
+function timeMetricsReader(): ModuleReader<MetricInfo[]> {
   const found = new Map<string, MetricInfo>();
-  await forEachModule(archivePath, entry, (source) => {
-    for (const info of timeDeclarations(source)) found.set(info.name, info);
-  });
-  return [...found.values()];
+  return {
+    visit: (module) => {
+      for (const info of timeDeclarationsIn(module.source, module.tokens)) {
+        found.set(info.name, info);
+      }
+    },
+    result: () => [...found.values()],
+  };
 }
 
 /**
@@ -146,26 +167,27 @@ export async function timeMetricDeclarations(
  * types is left out (k6 refuses such a script itself), as is source the
  * tokenizer cannot read.
  */
-export async function declaredMetricTypes(archivePath: string): Promise<MetricInfo[]> {
+function metricTypesReader(): ModuleReader<MetricInfo[]> {
   const found = new Map<string, MetricInfo | null>();
-  await forEachModule(archivePath, 'data', (source) => {
-    for (const info of metricDeclarations(source)) {
-      const seen = found.get(info.name);
-      const same = seen && seen.type === info.type && seen.contains === info.contains;
-      found.set(info.name, seen === undefined || same ? info : null);
-    }
-  });
-  return [...found.values()].filter((info): info is MetricInfo => info !== null);
+  return {
+    visit: (module) => {
+      for (const info of metricDeclarationsIn(module.source, module.tokens)) {
+        const seen = found.get(info.name);
+        const same = seen && seen.type === info.type && seen.contains === info.contains;
+        found.set(info.name, seen === undefined || same ? info : null);
+      }
+    },
+    result: () => [...found.values()].filter((info): info is MetricInfo => info !== null),
+  };
 }
 
 /** `new X('name')`, `new X('name', true|false)` where X is imported from k6/metrics. */
 export function metricDeclarations(source: string): MetricInfo[] {
-  let tokens: Token[];
-  try {
-    tokens = [...tokenizer(source, TOKENIZER_OPTIONS)];
-  } catch {
-    return [];
-  }
+  return metricDeclarationsIn(source, tokensOf(source));
+}
+
+function metricDeclarationsIn(source: string, tokens: readonly Token[] | undefined): MetricInfo[] {
+  if (!tokens) return [];
   const text = (t: Token | undefined) => (t ? source.slice(t.start, t.end) : '');
   const classes = k6MetricImports(tokens, text);
   const out: MetricInfo[] = [];
@@ -212,20 +234,12 @@ function k6MetricImports(
 
 /** `new <Class> ( '<name>' , true )` token by token; unreadable source yields nothing. */
 export function timeDeclarations(source: string): MetricInfo[] {
+  return timeDeclarationsIn(source, tokensOf(source));
+}
+
+function timeDeclarationsIn(source: string, tokens: readonly Token[] | undefined): MetricInfo[] {
   const out: MetricInfo[] = [];
-  let tokens: Token[];
-  try {
-    tokens = [
-      ...tokenizer(source, {
-        ecmaVersion: 'latest',
-        sourceType: 'module',
-        allowHashBang: true,
-        allowAwaitOutsideFunction: true,
-      }),
-    ];
-  } catch {
-    return out;
-  }
+  if (!tokens) return out;
   const text = (t: Token | undefined) => (t ? source.slice(t.start, t.end) : '');
   for (let i = 0; i + 5 < tokens.length; i++) {
     if (tokens[i]?.type.label !== 'new') continue;
@@ -245,40 +259,27 @@ export function timeDeclarations(source: string): MetricInfo[] {
 /** k6's rule for metric names (metrics/registry.go). */
 const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
-/** `file/tmp/x/lib.js` → `/tmp/x/lib.js`; `https/jslib.k6.io/a.js` → `https://jslib.k6.io/a.js`. */
-function archivedModuleName(path: string): string {
-  const slash = path.indexOf('/');
-  const scheme = path.slice(0, slash);
-  const rest = path.slice(slash + 1);
-  return scheme === 'file' ? `/${rest}` : `${scheme}://${rest}`;
-}
-
 /**
  * Lines where `name` is read as an identifier. JavaScript is tokenized (so
  * comments and strings are skipped, template expressions are not); source
  * the tokenizer cannot read (TypeScript) is searched as text.
  */
 export function globalUseLines(source: string, name: string): number[] {
-  try {
-    return identifierLines(source, name);
-  } catch {
-    const word = new RegExp(`(?<![\\w$.])${name}(?![\\w$])`);
-    return source.split('\n').flatMap((text, i) => (word.test(text) ? [i + 1] : []));
-  }
+  return useLines({ source, tokens: tokensOf(source) }, name);
 }
 
-export const TOKENIZER_OPTIONS = {
-  ecmaVersion: 'latest',
-  sourceType: 'module',
-  allowHashBang: true,
-  allowAwaitOutsideFunction: true,
-  locations: true,
-} as const;
+function useLines(
+  { source, tokens }: Pick<ArchivedModule, 'source' | 'tokens'>,
+  name: string,
+): number[] {
+  if (tokens) return identifierLines(source, tokens, name);
+  const word = new RegExp(`(?<![\\w$.])${name}(?![\\w$])`);
+  return source.split('\n').flatMap((text, i) => (word.test(text) ? [i + 1] : []));
+}
 
-function identifierLines(source: string, name: string): number[] {
+function identifierLines(source: string, tokens: readonly Token[], name: string): number[] {
   const lines = new Set<number>();
   let previous: Token | undefined;
-  const tokens = tokenizer(source, TOKENIZER_OPTIONS);
   for (const token of tokens) {
     const property = previous?.type.label === '.' || previous?.type.label === '?.';
     const text = source.slice(token.start, token.end);
@@ -296,11 +297,7 @@ function identifierLines(source: string, name: string): number[] {
  * VU id) and has no option to change that, so each value repeats on every
  * agent; `exec.vu.idInTest` is numbered across execution segments.
  */
-export async function vuNumberWarning(
-  archivePath: string,
-  entry: string,
-): Promise<string | undefined> {
-  const uses = await findGlobalUses(archivePath, '__VU', entry);
+function vuNumberWarning(uses: readonly GlobalUse[]): string | undefined {
   if (uses.length === 0) return undefined;
   const where = uses.slice(0, 5).map((u) => `${u.module}:${String(u.line)}`);
   const more = uses.length > where.length ? ` and ${String(uses.length - where.length)} more` : '';

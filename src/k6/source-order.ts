@@ -1,7 +1,7 @@
-import { tokenizer, type Token } from 'acorn';
+import type { Token } from 'acorn';
 
 import { METRIC_LIMITS, type SourceOrder } from '../protocol/messages.js';
-import { forEachModule, TOKENIZER_OPTIONS } from './script-scan.js';
+import { type ModuleReader, tokensOf } from './archive-modules.js';
 
 /** Longest name kept: longer ones are left unranked (they still sort, by name). */
 const MAX_NAME_LENGTH = 1024;
@@ -16,15 +16,17 @@ const MAX_NAME_LENGTH = 1024;
  * 18.2). Names built at run time are not found: they sort after, by name.
  * Source the tokenizer cannot read (TypeScript) gives nothing.
  */
-export async function sourceOrder(archivePath: string): Promise<SourceOrder> {
+export function sourceOrderReader(): ModuleReader<SourceOrder> {
   const checks = new Set<string>();
   const groups = new Set<string>();
-  await forEachModule(archivePath, 'data', (source) => {
-    const found = namesInSource(source);
-    for (const name of found.checks) addBounded(checks, name, METRIC_LIMITS.maxChecks);
-    for (const name of found.groups) addBounded(groups, name, METRIC_LIMITS.maxParts);
-  });
-  return { checks: [...checks], groups: [...groups] };
+  return {
+    visit: (module) => {
+      const found = namesIn(module.source, module.tokens);
+      for (const name of found.checks) addBounded(checks, name, METRIC_LIMITS.maxChecks);
+      for (const name of found.groups) addBounded(groups, name, METRIC_LIMITS.maxParts);
+    },
+    result: () => ({ checks: [...checks], groups: [...groups] }),
+  };
 }
 
 /** The plan's bounds (protocol/messages.ts SourceOrder): names past them stay unranked. */
@@ -34,12 +36,11 @@ function addBounded(names: Set<string>, name: string, limit: number): void {
 
 /** The literal check keys and group names of one module, in source order. */
 export function namesInSource(source: string): SourceOrder {
-  let tokens: Token[];
-  try {
-    tokens = [...tokenizer(source, TOKENIZER_OPTIONS)];
-  } catch {
-    return { checks: [], groups: [] };
-  }
+  return namesIn(source, tokensOf(source));
+}
+
+function namesIn(source: string, tokens: readonly Token[] | undefined): SourceOrder {
+  if (!tokens) return { checks: [], groups: [] };
   const text = (t: Token | undefined) => (t ? source.slice(t.start, t.end) : '');
   const checks: string[] = [];
   const groups: string[] = [];

@@ -44,7 +44,7 @@ export class MetricStore {
    *   (the thresholds' custom metrics): known before any sample, and an
    *   agent's definition must agree with them.
    * @param options.declared the script's own declarations (k6/script-scan.ts
-   *   declaredMetricTypes): an agent's definition must agree with them too, so
+   *   ScriptScan.metricTypes): an agent's definition must agree with them too, so
    *   the first agent to report a metric cannot decide its type for the
    *   others; unlike `metrics`, they do not make the metric appear.
    */
