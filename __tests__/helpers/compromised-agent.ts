@@ -145,6 +145,23 @@ export class CompromisedAgent {
     return seq;
   }
 
+  /**
+   * Sends a forged metric delta as agent `index`, under its next sequence
+   * number, for the coordinator to refuse: a refused delta takes no number, so
+   * the number is handed back afterwards (the agent's own next delta uses it).
+   */
+  async sendRefusedDelta(index: number, delta: DeltaMessage['delta']): Promise<Answer> {
+    const message: DeltaMessage = {
+      seq: await this.nextSeq(index, ROUTES.metrics),
+      final: false,
+      delta,
+    };
+    const answer = await this.send(index, ROUTES.metrics, message);
+    const agent = await this.agent(index);
+    agent.seq.set(ROUTES.metrics, message.seq - 1);
+    return answer;
+  }
+
   /** Sends an event with the agent's next sequence number (as the agent itself would). */
   async event(index: number, event: unknown): Promise<Answer> {
     const agent = await this.agent(index);

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 
-import { ROUTES, type DeltaMessage } from '../../src/protocol/messages.js';
+import { ROUTES } from '../../src/protocol/messages.js';
 import { CompromisedAgent } from '../helpers/compromised-agent.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { fixtureScript } from '../helpers/k6.js';
@@ -22,19 +22,12 @@ describe('issue 17.2/17.5: vus samples from the future', () => {
       // After agent 2's first real delta, so the run has started and its seq is known.
       await evil.sent(1, ROUTES.metrics);
       for (const ms of [1e12, 5e7]) {
-        const report: DeltaMessage = {
-          seq: await evil.nextSeq(1, ROUTES.metrics),
-          final: false,
-          delta: {
-            metrics: [{ name: 'vus', type: 'gauge', contains: 'default' }],
-            groups: [],
-            series: [{ kind: 'ticks', metric: 'vus', points: [[ms, 1_000]] }],
-          },
-        };
-        answers.push((await evil.send(1, ROUTES.metrics, report)).status);
-        // Refused deltas take no sequence number: the agent's own next one is that number.
-        const agent = await evil.agent(1);
-        agent.seq.set(ROUTES.metrics, report.seq - 1);
+        const answer = await evil.sendRefusedDelta(1, {
+          metrics: [{ name: 'vus', type: 'gauge', contains: 'default' }],
+          groups: [],
+          series: [{ kind: 'ticks', metric: 'vus', points: [[ms, 1_000]] }],
+        });
+        answers.push(answer.status);
       }
     })();
     const run = await runDistributed({

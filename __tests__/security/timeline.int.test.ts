@@ -9,7 +9,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { Histogram } from '../../src/metrics/histogram.js';
-import { ROUTES, type MetricDelta, type DeltaMessage } from '../../src/protocol/messages.js';
+import { ROUTES, type MetricDelta } from '../../src/protocol/messages.js';
 import { CompromisedAgent } from '../helpers/compromised-agent.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { fixtureScript } from '../helpers/k6.js';
@@ -53,15 +53,7 @@ describe('issue 18.1: forged time series intervals', () => {
         forged([{ i: 10_000_000, requests: 5, iterations: 0, failed: 0, checked: 5 }]),
       ];
       for (const delta of forgeries) {
-        const report: DeltaMessage = {
-          seq: await evil.nextSeq(1, ROUTES.metrics),
-          final: false,
-          delta,
-        };
-        answers.push((await evil.send(1, ROUTES.metrics, report)).status);
-        // Refused deltas take no sequence number: the agent's own next one is that number.
-        const agent = await evil.agent(1);
-        agent.seq.set(ROUTES.metrics, report.seq - 1);
+        answers.push((await evil.sendRefusedDelta(1, delta)).status);
       }
     })();
     const run = await runDistributed({
