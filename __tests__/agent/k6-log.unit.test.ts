@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 
-import { K6Log, MAX_MARKED_FAILED_REPORTS } from '../../src/agent/k6-log.js';
+import { K6Log, MAX_MARKED_FAILED_EVENTS } from '../../src/agent/k6-log.js';
 import type { Logger } from '../../src/runtime/logger.js';
 
 function setup(state: { stopOrdered?: boolean; signalledByUs?: boolean } = {}) {
@@ -40,14 +40,14 @@ describe('issue 16.13: an agent passes on what k6 run would say, and keeps our s
     expect(levels()).toEqual(['debug', 'debug', 'info', 'debug']);
   });
 
-  it('issue 16.13: sends at most MAX_MARKED_FAILED_REPORTS, then logs the rest itself', () => {
+  it('issue 16.13: sends at most MAX_MARKED_FAILED_EVENTS, then logs the rest itself', () => {
     const { k6Log, sent, levels } = setup();
-    for (let i = 0; i <= MAX_MARKED_FAILED_REPORTS; i++) {
+    for (let i = 0; i <= MAX_MARKED_FAILED_EVENTS; i++) {
       k6Log.line(k6Line(`test marked as failed: ${String(i)}`));
     }
-    expect(sent).toHaveLength(MAX_MARKED_FAILED_REPORTS);
+    expect(sent).toHaveLength(MAX_MARKED_FAILED_EVENTS);
     expect(levels().at(-1)).toBe('info');
-    expect(levels().filter((l) => l === 'debug')).toHaveLength(MAX_MARKED_FAILED_REPORTS);
+    expect(levels().filter((l) => l === 'debug')).toHaveLength(MAX_MARKED_FAILED_EVENTS);
   });
 
   it("issue 16.13: setup()'s and teardown()'s REST errors are the coordinator's to say; an interrupt is ours only when the agent sent it", () => {

@@ -95,7 +95,7 @@ export class Agent {
   #startedRun = false;
   #stopOrdered = false;
   readonly #k6Log: K6Log;
-  #finishedReported = false;
+  #finishedSent = false;
   #released = false;
   #fatal: unknown;
   /** How k6 exited when the script's init code threw: reported again on release. */
@@ -434,19 +434,19 @@ export class Agent {
     const aborted = end.status.stopped && !this.#stopOrdered;
     if (aborted) this.#log.warning('the script called test.abort(); telling the coordinator');
     const runMs = Math.max(0, end.atMs - startLocalMs);
-    await this.#reportFinished(end.status.status, aborted, {
+    await this.#sendFinished(end.status.status, aborted, {
       startMs: Math.min(runMs, Math.max(0, unpause.startedMs - startLocalMs)),
       runMs,
     });
   }
 
-  async #reportFinished(
+  async #sendFinished(
     status: number,
     aborted: boolean,
     times?: { startMs: number; runMs: number },
   ): Promise<void> {
-    if (this.#finishedReported) return;
-    this.#finishedReported = true;
+    if (this.#finishedSent) return;
+    this.#finishedSent = true;
     await this.#sendEvent({ type: 'finished', status, aborted, ...times });
   }
 
@@ -454,7 +454,7 @@ export class Agent {
     this.#stopOrdered = true;
     this.#log.warning(`stopping k6: ${reason}`);
     if (!this.#startedRun) {
-      await this.#reportFinished(K6_EXECUTION_STATUS.pausedBeforeRun, false);
+      await this.#sendFinished(K6_EXECUTION_STATUS.pausedBeforeRun, false);
       return;
     }
     const { api } = this.#requireK6();

@@ -29,7 +29,7 @@ const INIT_ERROR_HINT = /^error while initializing VU #\d+/;
  * calls it in every iteration must not queue thousands of events ahead of the
  * run's own. Later ones stay in the agent's log.
  */
-export const MAX_MARKED_FAILED_REPORTS = 100;
+export const MAX_MARKED_FAILED_EVENTS = 100;
 
 export interface K6LogOptions {
   log: Logger;
@@ -52,7 +52,7 @@ export class K6Log {
   readonly #o: K6LogOptions;
   #abortMessage: string | undefined;
   #initError: string | undefined;
-  #markedFailedReports = 0;
+  #markedFailedEvents = 0;
 
   constructor(options: K6LogOptions) {
     this.#o = options;
@@ -94,8 +94,8 @@ export class K6Log {
     if (msg === SETUP_FAILED) return 'the coordinator reports what setup() threw';
     if (msg === TEARDOWN_FAILED) return 'the coordinator reports what teardown() threw';
     if (msg === RUN_MARKED_FAILED) return 'the coordinator says it for the whole run';
-    if (isMarkedFailed(entry) && this.#markedFailedReports < MAX_MARKED_FAILED_REPORTS) {
-      this.#markedFailedReports++;
+    if (isMarkedFailed(entry) && this.#markedFailedEvents < MAX_MARKED_FAILED_EVENTS) {
+      this.#markedFailedEvents++;
       this.#o.onMarkedFailed(msg);
       return 'sent to the coordinator';
     }

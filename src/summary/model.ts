@@ -5,7 +5,7 @@ import { observedSeries } from './series.js';
 import type { SeriesMap, SeriesView, SummarySource } from './source.js';
 
 /**
- * The report k6 v2.2.0 renders its text summary from (internal/lib/summary
+ * The end-of-test summary k6 v2.2.0 renders its text from (internal/lib/summary
  * Summary, built by internal/output/summary), here built from merged data.
  */
 
@@ -94,7 +94,7 @@ export function sectionOf(name: string, mode: SummaryMode): Section | undefined 
 
 const PERCENTILE_SOURCE = /^p\((\d+(?:\.\d+)?)\)\s*[<>=]/;
 
-/** The report of a run in `mode`. */
+/** The end-of-test summary of a run in `mode`. */
 export function buildSummary(source: SummarySource, mode: SummaryMode): EndOfTestSummary {
   const all = observedSeries(source);
   const { summaryTrendStats: stats } = source.options;
@@ -121,7 +121,7 @@ export function buildSummary(source: SummarySource, mode: SummaryMode): EndOfTes
   }
 
   const tree = new GroupTree(source, mode);
-  const toReport = (node: Omit<Node, 'metrics'> & { metrics: SeriesMap }): SummaryGroup => {
+  const toSummaryGroup = (node: Omit<Node, 'metrics'> & { metrics: SeriesMap }): SummaryGroup => {
     const metrics = new Map<Section, Map<string, SummaryMetric>>(
       SECTIONS.map((s) => [s, new Map()]),
     );
@@ -132,19 +132,21 @@ export function buildSummary(source: SummarySource, mode: SummaryMode): EndOfTes
     const checksSeries = node.metrics.get('checks');
     return {
       ...(checksSeries && {
-        checks: checksReport(checksSeries, [...node.checks.values()], source.durationMs, stats),
+        checks: summaryChecks(checksSeries, [...node.checks.values()], source.durationMs, stats),
       }),
       metrics,
-      groups: new Map([...node.groups].map(([name, child]) => [name, toReport(child)])),
+      groups: new Map([...node.groups].map(([name, child]) => [name, toSummaryGroup(child)])),
     };
   };
-  const root = toReport({ ...tree.root, metrics: all });
-  const scenarios = new Map([...tree.scenarios].map(([name, node]) => [name, toReport(node)]));
+  const root = toSummaryGroup({ ...tree.root, metrics: all });
+  const scenarios = new Map(
+    [...tree.scenarios].map(([name, node]) => [name, toSummaryGroup(node)]),
+  );
   return { thresholds, root, scenarios };
 }
 
 /** The checks block of a group, from its `checks` rate (populateSummaryChecks). */
-function checksReport(
+function summaryChecks(
   checks: SeriesView,
   ordered: readonly SummaryCheck[],
   durationMs: number,

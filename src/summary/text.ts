@@ -53,20 +53,20 @@ export interface TextSummaryOptions {
  * k6's summary.js then fails on a reduce() of no names and prints nothing.
  */
 export function renderTextSummary(source: SummarySource, options: TextSummaryOptions): string {
-  const report = buildSummary(source, options.mode);
-  if (metricNames(report).size === 0) return '';
+  const summary = buildSummary(source, options.mode);
+  if (metricNames(summary).size === 0) return '';
   const enableColors =
     options.enableColors ?? (!source.options.noColor && source.state.isStdOutTTY);
-  return `\n${textSummary(report, { ...source.options, enableColors })}\n\n`;
+  return `\n${textSummary(summary, { ...source.options, enableColors })}\n\n`;
 }
 
-/** k6's textSummary() of a report; empty without a metric to show. */
+/** k6's textSummary() of a summary; empty without a metric to show. */
 export function textSummary(
-  report: EndOfTestSummary,
+  summary: EndOfTestSummary,
   options: LayoutOptions & { readonly enableColors: boolean },
 ): string {
-  if (metricNames(report).size === 0) return '';
-  return new SummaryTextBuilder(report, options).build();
+  if (metricNames(summary).size === 0) return '';
+  return new SummaryTextBuilder(summary, options).build();
 }
 
 interface Block {
@@ -82,27 +82,27 @@ class SummaryTextBuilder {
   readonly #sections: Block[] = [];
 
   constructor(
-    report: EndOfTestSummary,
+    summary: EndOfTestSummary,
     options: LayoutOptions & { readonly enableColors: boolean },
   ) {
     this.#fmt = new Decorator(options.enableColors);
     this.#options = options;
-    this.#width = globalNameWidth(report);
-    if (report.thresholds.size > 0) {
+    this.#width = globalNameWidth(summary);
+    if (summary.thresholds.size > 0) {
       this.#sections.push({
         title: 'THRESHOLDS',
-        content: this.#thresholds(report.thresholds, this.#top.deeper()),
+        content: this.#thresholds(summary.thresholds, this.#top.deeper()),
       });
     }
     this.#sections.push({
       title: 'TOTAL RESULTS',
       content: [
-        ...this.#checks(report.root.checks, this.#top),
-        ...this.#metrics(report.root.metrics, this.#top),
+        ...this.#checks(summary.root.checks, this.#top),
+        ...this.#metrics(summary.root.metrics, this.#top),
       ],
     });
-    for (const name of objectKeyOrder(report.root.groups.keys())) {
-      const group = report.root.groups.get(name);
+    for (const name of objectKeyOrder(summary.root.groups.keys())) {
+      const group = summary.root.groups.get(name);
       if (group) {
         this.#sections.push({
           title: `GROUP: ${printableName(name)}`,
@@ -110,8 +110,8 @@ class SummaryTextBuilder {
         });
       }
     }
-    for (const name of [...report.scenarios.keys()].sort(localeCompare)) {
-      const scenario = report.scenarios.get(name);
+    for (const name of [...summary.scenarios.keys()].sort(localeCompare)) {
+      const scenario = summary.scenarios.get(name);
       if (scenario) {
         this.#sections.push({
           title: `SCENARIO: ${printableName(name)}`,
@@ -257,18 +257,18 @@ class SummaryTextBuilder {
  * The name width k6 computes once for the whole summary (see NameWidth):
  * over the names of every metric shown, in TOTAL RESULTS, groups and scenarios.
  */
-function globalNameWidth(report: EndOfTestSummary): NameWidth {
-  return metricNames(report).size === 1 ? 'none' : 'own';
+function globalNameWidth(summary: EndOfTestSummary): NameWidth {
+  return metricNames(summary).size === 1 ? 'none' : 'own';
 }
 
-function metricNames(report: EndOfTestSummary): Set<string> {
+function metricNames(summary: EndOfTestSummary): Set<string> {
   const names = new Set<string>();
   const collect = (group: SummaryGroup) => {
     for (const metrics of group.metrics.values())
       for (const name of metrics.keys()) names.add(name);
     for (const child of group.groups.values()) collect(child);
   };
-  collect(report.root);
-  for (const scenario of report.scenarios.values()) collect(scenario);
+  collect(summary.root);
+  for (const scenario of summary.scenarios.values()) collect(scenario);
   return names;
 }
