@@ -1,7 +1,8 @@
 /**
  * Import rules for src/ (issue 19): no module may reach itself through its
  * imports, type-only imports included (a type cycle ties the layers as
- * tightly as a value one); metrics/ sits below protocol/. Run by `npm run lint`.
+ * tightly as a value one); metrics/ sits below protocol/ and imports nothing
+ * outside itself but errors.ts. Run by `npm run lint`.
  * @type {import('dependency-cruiser').IConfiguration}
  */
 export default {
@@ -21,6 +22,16 @@ export default {
         'metrics/delta.ts in its messages, so the dependency runs one way only.',
       from: { path: '^src/metrics/' },
       to: { path: '^src/protocol/' },
+    },
+    {
+      name: 'metrics-is-a-leaf',
+      severity: 'error',
+      comment:
+        'metrics/ knows no transport and no k6 format: k6/ decodes k6 output (json-output.ts, ' +
+        'cloud-wire.ts) into the types metrics/ declares (cloud-series.ts), agent/ and the ' +
+        'coordinator use metrics/; metrics/ imports only itself and errors.ts.',
+      from: { path: '^src/metrics/' },
+      to: { path: '^src/', pathNot: ['^src/metrics/', '^src/errors\\.ts$'] },
     },
   ],
   options: {

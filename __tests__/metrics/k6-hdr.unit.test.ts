@@ -9,6 +9,7 @@ import {
   histogramWireSchema,
   type HistogramWire,
   type K6HdrInput,
+  wirePercentile,
 } from '../../src/metrics/histogram.js';
 import { K6_HDR_MAX_INDEX, k6HdrBucket, k6HdrIndex } from '../../src/metrics/k6-hdr.js';
 import { prng } from '../helpers/random.js';
@@ -128,6 +129,46 @@ describe('issue 18: Histogram holding k6 buckets', () => {
       for (const f of FRACTIONS) expect(merged.percentile(f)).toBe(h.percentile(f));
     },
   );
+
+  it.each(Object.entries(cases))(
+    'issue 18: %s: the time series reads p(95) off a k6 wire as the merged histogram gives it',
+    (_, samples) => {
+      const h = new Histogram();
+      h.mergeK6(k6Push(samples));
+      const wire = histogramWireSchema.parse(h.toWire());
+      for (const f of FRACTIONS) expect([f, wirePercentile(wire, f)]).toEqual([f, h.percentile(f)]);
+    },
+  );
+
+  it('issue 18: a k6 wire read directly: zeros, extra low and high counters, one bucket', () => {
+    for (const samples of [
+      [0, 0, 0, 5],
+      [-5, -1, 0, 2, 3, 4],
+      [1, 1e17, 2e17],
+      [7, 7, 7],
+    ]) {
+      const h = new Histogram();
+      h.mergeK6(k6Push(samples));
+      const wire = histogramWireSchema.parse(h.toWire());
+      for (const f of FRACTIONS) {
+        expect([samples, f, wirePercentile(wire, f)]).toEqual([samples, f, h.percentile(f)]);
+      }
+    }
+  });
+
+  it('issue 18: merging k6 wires one after another gives what merging their pushes gives', () => {
+    const samples = cases['lognormal latencies'] ?? [];
+    const byPush = new Histogram();
+    const byWire = new Histogram();
+    for (let at = 0; at < samples.length; at += 2_500) {
+      const push = k6Push(samples.slice(at, at + 2_500));
+      byPush.mergeK6(push);
+      const one = new Histogram();
+      one.mergeK6(push);
+      byWire.mergeWire(histogramWireSchema.parse(one.toWire()));
+    }
+    expect(byWire.toWire()).toEqual(byPush.toWire());
+  });
 
   it('issue 18: negative samples (one extra-low counter in k6) stay within [min, max]', () => {
     const h = new Histogram();

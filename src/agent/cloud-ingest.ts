@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 
 import { errorMessage } from '../errors.js';
 import { METRIC_LIMITS } from '../protocol/messages.js';
-import { CLOUD_AGGREGATION_PERIOD_MS, decodeCloudPush, type CloudSeries } from './cloud-wire.js';
+import { decodeCloudPush } from '../k6/cloud-wire.js';
+import { CLOUD_AGGREGATION_PERIOD_MS, type CloudSeries } from '../metrics/cloud-series.js';
 
 export interface CloudIngestOptions {
   /** Receives every decoded push, in arrival order. */

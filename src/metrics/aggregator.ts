@@ -6,7 +6,7 @@ import {
   type SubmetricSpec,
   type TickPoint,
 } from './delta.js';
-import type { CloudSeries, CloudValue } from '../agent/cloud-wire.js';
+import type { CloudSeries, CloudValue } from './cloud-series.js';
 import { builtinMetric } from './builtin.js';
 import { IntervalRecorder } from './intervals.js';
 import {

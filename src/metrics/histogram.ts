@@ -172,11 +172,7 @@ export class Histogram {
    */
   mergeK6(k: K6HdrInput): void {
     if (k.count === 0) return;
-    if (this.#count === 0 && !this.#k6) {
-      this.#exact = undefined;
-      this.#k6 = { buckets: new Map(), low: 0, high: 0 };
-    }
-    const own = this.#k6;
+    const own = this.#k6Layout();
     if (own) {
       for (const [index, count] of k.buckets) bump(own.buckets, index, count);
       own.low += k.low;
@@ -186,6 +182,15 @@ export class Histogram {
       for (const [value, count] of k6Estimates(k)) this.#bucket(value, count);
     }
     this.#mergeTotals(0, k.count, k.sum, k.min, k.max);
+  }
+
+  /** k6's buckets, taken up by an empty histogram; undefined if this one holds our own. */
+  #k6Layout(): K6Buckets | undefined {
+    if (this.#count === 0 && !this.#k6) {
+      this.#exact = undefined;
+      this.#k6 = { buckets: new Map(), low: 0, high: 0 };
+    }
+    return this.#k6;
   }
 
   /** Our own layout from here on: k6's buckets become their estimates (mixed transports only). */
@@ -225,9 +230,18 @@ export class Histogram {
   mergeWire(w: HistogramWire): void {
     if (w.count === 0) return;
     if (w.k6) {
-      const buckets = new Map<number, number>();
-      bumpFlat(buckets, w.k6);
-      this.mergeK6({ buckets, low: w.k6low ?? 0, high: w.k6high ?? 0, ...totalsOf(w) });
+      const own = this.#k6Layout();
+      if (own) {
+        // Straight from the flat list: the coordinator merges every agent's trends each second.
+        bumpFlat(own.buckets, w.k6);
+        own.low += w.k6low ?? 0;
+        own.high += w.k6high ?? 0;
+        this.#mergeTotals(0, w.count, w.sum, w.min, w.max);
+      } else {
+        const buckets = new Map<number, number>();
+        bumpFlat(buckets, w.k6);
+        this.mergeK6({ buckets, low: w.k6low ?? 0, high: w.k6high ?? 0, ...totalsOf(w) });
+      }
       return;
     }
     this.#leaveK6();
@@ -397,35 +411,66 @@ export class Histogram {
 /**
  * `Histogram.fromWire(w).percentile(fraction)` without building the
  * histogram: one walk over the flat buckets, no allocation. For the time
- * series, which read one p(95) off every agent's delta. Wires with negative
- * samples (never latencies) take the plain path. The wire must be valid.
+ * series, which read one p(95) off every agent's delta, in our layout or in
+ * k6's (cloud transport). Wires with exact values or negative samples in our
+ * layout take the plain path. The wire must be valid.
  */
 export function wirePercentile(w: HistogramWire, fraction: number): number {
-  if (w.exact || w.k6 || w.neg.length > 0 || w.count <= 1)
+  if (w.exact || w.neg.length > 0 || w.count <= 1)
     return Histogram.fromWire(w).percentile(fraction);
+  const k6 = w.k6;
+  const valueAt = k6
+    ? (rank: number) => k6WireValueAt(w, k6, rank)
+    : (rank: number) => wireValueAt(w, rank);
   const i = fraction * (w.count - 1);
   const floor = Math.floor(i);
   const ceil = Math.ceil(i);
-  const valueAt = (rank: number): number => {
-    if (rank === 0) return w.min;
-    if (rank === w.count - 1) return w.max;
-    let seen = w.zeros ?? 0;
-    if (rank < seen) return 0;
-    let index = 0;
-    for (let b = 0; b < w.pos.length; b += 2) {
-      index = b === 0 ? (w.pos[0] ?? 0) : index + (w.pos[b] ?? 0);
-      seen += w.pos[b + 1] ?? 0;
-      if (rank < seen) {
-        const low = Math.max(bucketLowerBound(index), w.min);
-        const high = Math.min(bucketLowerBound(index + 1), w.max);
-        return low + (high - low) / 2;
-      }
-    }
-    return w.max;
-  };
   const j = valueAt(floor);
   const k = ceil === floor ? j : valueAt(ceil);
   return j + (k - j) * (i - floor);
+}
+
+/** The value at `rank` of a wire in our own layout (no exact values, no negatives). */
+function wireValueAt(w: HistogramWire, rank: number): number {
+  if (rank === 0) return w.min;
+  if (rank === w.count - 1) return w.max;
+  let seen = w.zeros ?? 0;
+  if (rank < seen) return 0;
+  let index = 0;
+  for (let b = 0; b < w.pos.length; b += 2) {
+    index = b === 0 ? (w.pos[0] ?? 0) : index + (w.pos[b] ?? 0);
+    seen += w.pos[b + 1] ?? 0;
+    if (rank < seen) {
+      const low = Math.max(bucketLowerBound(index), w.min);
+      const high = Math.min(bucketLowerBound(index + 1), w.max);
+      return low + (high - low) / 2;
+    }
+  }
+  return w.max;
+}
+
+/** The value at `rank` of a wire in k6's layout, as k6Estimates and #valueAt would give it. */
+function k6WireValueAt(w: HistogramWire, flat: readonly number[], rank: number): number {
+  if (rank === 0) return w.min;
+  if (rank === w.count - 1) return w.max;
+  const narrowed = (low: number, high: number): number => {
+    const a = Math.max(low, w.min);
+    const b = Math.min(high, w.max);
+    return a + (b - a) / 2;
+  };
+  let seen = w.k6low ?? 0;
+  if (rank < seen) return narrowed(w.min, Math.min(0, w.max));
+  let index = 0;
+  for (let b = 0; b < flat.length; b += 2) {
+    index = b === 0 ? (flat[0] ?? 0) : index + (flat[b] ?? 0);
+    seen += flat[b + 1] ?? 0;
+    if (rank < seen) {
+      if (index === 0) return 0;
+      const bucket = k6HdrBucket(index);
+      return narrowed(bucket.low, bucket.high);
+    }
+  }
+  return w.max;
 }
 
 /**

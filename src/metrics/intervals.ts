@@ -1,4 +1,4 @@
-import { CLOUD_AGGREGATION_PERIOD_MS, type CloudValue } from '../agent/cloud-wire.js';
+import { CLOUD_AGGREGATION_PERIOD_MS, type CloudValue } from './cloud-series.js';
 import { METRIC_LIMITS, TIMELINE_INTERVAL_MS, type IntervalContribution } from './delta.js';
 import { Histogram } from './histogram.js';
 

@@ -1,8 +1,9 @@
 import { PbfReader } from 'pbf';
 import snappy from 'snappyjs';
 
-import { K6_HDR_MAX_INDEX, K6_HDR_RESOLUTION } from '../metrics/k6-hdr.js';
+import type { CloudSeries, CloudValue } from '../metrics/cloud-series.js';
 import type { K6HdrInput } from '../metrics/histogram.js';
+import { K6_HDR_MAX_INDEX, K6_HDR_RESOLUTION } from '../metrics/k6-hdr.js';
 import type { MetricType } from '../metrics/types.js';
 
 /**
@@ -24,26 +25,6 @@ import type { MetricType } from '../metrics/types.js';
  *               5 sum double, 6 count uint32, 7 min, 8 max double,
  *               9 extra_low uint32, 10 extra_high uint32, 11 min_resolution double
  */
-
-/** One aggregated value of a series, of one aggregation bucket (`timeMs`: the bucket's start). */
-export type CloudValue =
-  | { type: 'counter'; timeMs: number; value: number }
-  | { type: 'gauge'; timeMs: number; last: number; count: number; min: number; max: number }
-  | { type: 'rate'; timeMs: number; nonzero: number; total: number }
-  | ({ type: 'trend'; timeMs: number } & K6HdrInput);
-
-export interface CloudSeries {
-  metric: string;
-  type: MetricType;
-  tags: Record<string, string>;
-  values: CloudValue[];
-}
-
-/**
- * The aggregation period the agent's ingest asks k6 for (cloud-ingest.ts):
- * each value covers this long from its `timeMs`, on k6's whole seconds.
- */
-export const CLOUD_AGGREGATION_PERIOD_MS = 1_000;
 
 /** Largest decompressed push accepted: k6 splits pushes at 1,000 series. */
 export const MAX_CLOUD_PUSH_BYTES = 64 * 1024 * 1024;
