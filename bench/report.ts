@@ -112,7 +112,9 @@ function summaryRows(r: BenchResults): string[][] {
       verdict(worst <= h.bound),
     ]);
   }
-  for (const step of r.scale?.steps ?? []) {
+  const scaleSteps = r.scale?.steps ?? [];
+  const onCloud = scaleSteps.filter((step) => (step.transport ?? 'cloud') === 'cloud');
+  for (const step of onCloud) {
     const cpu = step.coordinatorCpuPct.median;
     const rss = step.coordinatorPeakRssMB.max;
     rows.push([
@@ -123,6 +125,17 @@ function summaryRows(r: BenchResults): string[][] {
         ? verdict(cpu <= TARGETS.coordinatorCpuPct && rss <= TARGETS.coordinatorRssMB)
         : 'beyond the target',
     ]);
+    const json = scaleSteps.find((j) => j.transport === 'json' && j.agents === step.agents);
+    if (json) {
+      const jsonCpu = json.coordinatorCpuPct.median;
+      const jsonRss = json.coordinatorPeakRssMB.max;
+      rows.push([
+        `Coordinator with ${String(step.agents)} agents: cloud-made ÷ JSON-made deltas (same run), CPU, peak RSS`,
+        '≤ 1 (no worse than the JSON transport)',
+        `${fmt(cpu / jsonCpu, 2)} (${fmt(cpu, 1)} / ${fmt(jsonCpu, 1)} %), ${fmt(rss / jsonRss, 2)} (${fmt(rss, 0)} / ${fmt(jsonRss, 0)} MB)`,
+        verdict(cpu <= jsonCpu && rss <= jsonRss),
+      ]);
+    }
   }
   const a = r.abort;
   if (a) {
@@ -297,6 +310,7 @@ function scaleSection(s: ScaleResult): string {
     table(
       [
         'Agents',
+        'Deltas',
         'Round',
         'Join + start (s)',
         'Coordinator CPU (% of a core)',
@@ -309,6 +323,7 @@ function scaleSection(s: ScaleResult): string {
       ],
       s.runs.map((r) => [
         r.agents,
+        r.transport ?? 'cloud',
         r.round + 1,
         fmt(r.joinAndStartS, 1),
         fmt(r.coordinatorCpuPct, 1),

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Pool } from 'undici';
 
-import type { CloudSeries } from '../src/agent/cloud-wire.js';
+import type { CloudSeries } from '../src/metrics/cloud-series.js';
 import { K6JsonOutput } from '../src/k6/json-output.js';
 import { MetricAggregator } from '../src/metrics/aggregator.js';
 import {
@@ -38,6 +38,8 @@ export interface SimSettings {
   samplesFile: string;
   /** The same second's k6 cloud-output pushes, decoded (CloudSeries[][] as JSON). */
   pushesFile: string;
+  /** Which deltas the agents send: made from the pushes (cloud) or from the JSON lines. */
+  transport: 'cloud' | 'json';
 }
 
 /** One second of one agent's load, both ways an agent gets it. */
@@ -46,6 +48,8 @@ interface Recorded {
   pushes: CloudSeries[][];
   /** The earliest aggregation bucket in `pushes` (epoch ms). */
   firstBucketMs: number;
+  /** The earliest sample time in `lines` (epoch ms). */
+  firstLineMs: number;
 }
 
 type DeltaPair = [string, string];
@@ -88,9 +92,10 @@ function deltasFor(plan: MetricsPlan, recorded: Recorded, atMs: number) {
     interval(seconds);
     return [first, JSON.stringify(aggregator.takeDelta())];
   };
-  const json = make((aggregator) => {
+  const json = make((aggregator, second) => {
     const json = new K6JsonOutput(aggregator);
-    for (const line of recorded.lines) json.ingestLine(line);
+    const shift = atMs + second * 1000 - recorded.firstLineMs;
+    for (const line of recorded.lines) json.ingestLine(shiftedLine(line, shift));
   });
   const cloud = make((aggregator, second) => {
     const shift = atMs + second * 1000 - recorded.firstBucketMs;
@@ -98,6 +103,14 @@ function deltasFor(plan: MetricsPlan, recorded: Recorded, atMs: number) {
   });
   deltas = { cloud, json };
   return deltas;
+}
+
+/** A k6 JSON line whose sample time is `ms` later (its metric definitions as they are). */
+function shiftedLine(line: string, ms: number): string {
+  const parsed = JSON.parse(line) as { type?: string; data?: { time?: string } };
+  if (parsed.type !== 'Point' || !parsed.data?.time) return line;
+  parsed.data.time = new Date(Date.parse(parsed.data.time) + ms).toISOString();
+  return JSON.stringify(parsed);
 }
 
 function shifted(push: CloudSeries[], ms: number): CloudSeries[] {
@@ -244,7 +257,7 @@ class SimAgent {
   async #push(): Promise<void> {
     const plan = this.#plan;
     if (!plan) throw new Error('start before prepare');
-    const [first, rest] = deltasFor(plan, this.recorded, this.#startAtMs).cloud;
+    const [first, rest] = deltasFor(plan, this.recorded, this.#startAtMs)[this.s.transport];
     const end = Date.now() + this.s.durationS * 1000;
     let next = Date.now() + plan.intervalMs;
     while (!this.#stopPushing && Date.now() < end) {
@@ -285,7 +298,16 @@ async function main(s: SimSettings): Promise<void> {
   const lines = readFileSync(s.samplesFile, 'utf8').split('\n').filter(Boolean);
   const pushes = JSON.parse(readFileSync(s.pushesFile, 'utf8')) as CloudSeries[][];
   const times = pushes.flatMap((p) => p.flatMap((series) => series.values.map((v) => v.timeMs)));
-  const recorded: Recorded = { lines, pushes, firstBucketMs: Math.min(...times) };
+  const lineTimes = lines.flatMap((line) => {
+    const parsed = JSON.parse(line) as { type?: string; data?: { time?: string } };
+    return parsed.type === 'Point' && parsed.data?.time ? [Date.parse(parsed.data.time)] : [];
+  });
+  const recorded: Recorded = {
+    lines,
+    pushes,
+    firstBucketMs: Math.min(...times),
+    firstLineMs: Math.min(...lineTimes),
+  };
   const agents = Array.from({ length: s.agents }, (_, i) => new SimAgent(i, s, recorded));
   const runs = agents.map((a) =>
     a.run().catch((error: unknown) => {

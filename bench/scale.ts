@@ -6,7 +6,10 @@
  * through MetricAggregator.ingestCloud), the JSON-made delta's size beside it.
  * Measured over the steady window (every agent started → the first stops):
  * the coordinator's CPU (% of one core), its peak RSS, and the latency of
- * metric and event requests as the agents see them.
+ * metric and event requests as the agents see them. Each step runs on both
+ * transports in the same round (cloud-made deltas, then the same seconds made
+ * from k6's JSON lines), so the coordinator's cost of each is compared on one
+ * machine (issue 18: "no worse than today").
  */
 import { fork } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -14,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { CloudIngest } from '../src/agent/cloud-ingest.js';
-import type { CloudSeries } from '../src/agent/cloud-wire.js';
+import type { CloudSeries } from '../src/metrics/cloud-series.js';
 
 import type { BenchContext } from './lib/context.js';
 import { startCoordinator } from './lib/distributed.js';
@@ -23,9 +26,13 @@ import { Target } from './lib/target.js';
 import { envNumber, log, quantile, spread, type Spread } from './lib/util.js';
 import type { SimMessage, SimSettings } from './scale-agents.js';
 
+export type ScaleTransport = 'cloud' | 'json';
+
 export interface ScaleRun {
   round: number;
   agents: number;
+  /** The deltas the agents sent (absent from results measured before: cloud). */
+  transport?: ScaleTransport;
   /** Launch of the coordinator → every agent started. */
   joinAndStartS: number;
   windowS: number;
@@ -53,13 +60,20 @@ export interface ScaleRun {
 
 export interface ScaleStep {
   agents: number;
+  transport?: ScaleTransport;
   coordinatorCpuPct: Spread;
   coordinatorPeakRssMB: Spread;
   metricsP99Ms: Spread;
 }
 
 export interface ScaleResult {
-  settings: { durationS: number; steps: number[]; rounds: number; transport?: string };
+  settings: {
+    durationS: number;
+    steps: number[];
+    rounds: number;
+    transport?: string;
+    transports?: ScaleTransport[];
+  };
   runs: ScaleRun[];
   steps: ScaleStep[];
 }
@@ -99,25 +113,34 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
   const steps = (process.env.BENCH_SCALE_AGENTS ?? (ctx.quick ? '16' : '256,1000'))
     .split(',')
     .map(Number);
+  const transports = (process.env.BENCH_SCALE_TRANSPORTS ?? (ctx.quick ? 'cloud' : 'cloud,json'))
+    .split(',')
+    .map((t): ScaleTransport => (t === 'json' ? 'json' : 'cloud'));
   const script = await ctx.script('scale.js', SCRIPT);
   const recorded = await recordOneSecond(ctx, script);
   const runs: ScaleRun[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const agents of steps) {
-      runs.push({ ...(await scaleStep(ctx, { agents, durationS, script, ...recorded })), round });
+      for (const transport of transports) {
+        const step = { agents, durationS, script, transport, ...recorded };
+        runs.push({ ...(await scaleStep(ctx, step)), round });
+      }
     }
   }
-  const of = (agents: number, f: (r: ScaleRun) => number) =>
-    spread(runs.filter((r) => r.agents === agents).map(f));
+  const of = (agents: number, transport: ScaleTransport, f: (r: ScaleRun) => number) =>
+    spread(runs.filter((r) => r.agents === agents && r.transport === transport).map(f));
   return {
-    settings: { durationS, steps, rounds, transport: 'cloud' },
+    settings: { durationS, steps, rounds, transports },
     runs,
-    steps: steps.map((agents) => ({
-      agents,
-      coordinatorCpuPct: of(agents, (r) => r.coordinatorCpuPct),
-      coordinatorPeakRssMB: of(agents, (r) => r.coordinatorPeakRssMB),
-      metricsP99Ms: of(agents, (r) => r.metricsP99Ms),
-    })),
+    steps: transports.flatMap((transport) =>
+      steps.map((agents) => ({
+        agents,
+        transport,
+        coordinatorCpuPct: of(agents, transport, (r) => r.coordinatorCpuPct),
+        coordinatorPeakRssMB: of(agents, transport, (r) => r.coordinatorPeakRssMB),
+        metricsP99Ms: of(agents, transport, (r) => r.metricsP99Ms),
+      })),
+    ),
   };
 }
 
@@ -168,13 +191,20 @@ async function recordOneSecond(
 
 async function scaleStep(
   ctx: BenchContext,
-  o: { agents: number; durationS: number; script: string; samplesFile: string; pushesFile: string },
+  o: {
+    agents: number;
+    durationS: number;
+    script: string;
+    transport: ScaleTransport;
+    samplesFile: string;
+    pushesFile: string;
+  },
 ): Promise<Omit<ScaleRun, 'round'>> {
-  const { agents, durationS, script } = o;
+  const { agents, durationS, script, transport } = o;
   const launchedAt = Date.now();
   const { coordinator, url, secret } = await startCoordinator(ctx, {
     agents,
-    coordinatorFlags: ['--transport', 'cloud'],
+    coordinatorFlags: ['--transport', transport],
     k6Args: ['-e', 'TARGET=http://127.0.0.1:9', script],
   });
   const coordinatorPid = await coordinator.pid();
@@ -192,7 +222,7 @@ async function scaleStep(
       if (m.type === 'started') {
         allStartedAt = Date.now();
         log(
-          `  scale ${String(agents)}: all started after ${((Date.now() - launchedAt) / 1000).toFixed(1)} s`,
+          `  scale ${String(agents)} (${transport}): all started after ${((Date.now() - launchedAt) / 1000).toFixed(1)} s`,
         );
         // Skip the first two seconds: every agent's first delta carries the metric definitions.
         setTimeout(() => {
@@ -213,6 +243,7 @@ async function scaleStep(
     durationS,
     samplesFile: o.samplesFile,
     pushesFile: o.pushesFile,
+    transport,
   };
   sim.send({ type: 'settings', settings });
   const result = await done;
@@ -225,6 +256,7 @@ async function scaleStep(
   const metrics = result.latencies.metrics ?? [];
   return {
     agents,
+    transport,
     joinAndStartS,
     windowS,
     coordinatorCpuPct: (((window.c1 ?? NaN) - window.c0) / windowS) * 100,

@@ -93307,11 +93307,7 @@ class Histogram {
     mergeK6(k) {
         if (k.count === 0)
             return;
-        if (this.#count === 0 && !this.#k6) {
-            this.#exact = undefined;
-            this.#k6 = { buckets: new Map(), low: 0, high: 0 };
-        }
-        const own = this.#k6;
+        const own = this.#k6Layout();
         if (own) {
             for (const [index, count] of k.buckets)
                 bump(own.buckets, index, count);
@@ -93324,6 +93320,14 @@ class Histogram {
                 this.#bucket(value, count);
         }
         this.#mergeTotals(0, k.count, k.sum, k.min, k.max);
+    }
+    /** k6's buckets, taken up by an empty histogram; undefined if this one holds our own. */
+    #k6Layout() {
+        if (this.#count === 0 && !this.#k6) {
+            this.#exact = undefined;
+            this.#k6 = { buckets: new Map(), low: 0, high: 0 };
+        }
+        return this.#k6;
     }
     /** Our own layout from here on: k6's buckets become their estimates (mixed transports only). */
     #leaveK6() {
@@ -93367,9 +93371,19 @@ class Histogram {
         if (w.count === 0)
             return;
         if (w.k6) {
-            const buckets = new Map();
-            bumpFlat(buckets, w.k6);
-            this.mergeK6({ buckets, low: w.k6low ?? 0, high: w.k6high ?? 0, ...totalsOf(w) });
+            const own = this.#k6Layout();
+            if (own) {
+                // Straight from the flat list: the coordinator merges every agent's trends each second.
+                bumpFlat(own.buckets, w.k6);
+                own.low += w.k6low ?? 0;
+                own.high += w.k6high ?? 0;
+                this.#mergeTotals(0, w.count, w.sum, w.min, w.max);
+            }
+            else {
+                const buckets = new Map();
+                bumpFlat(buckets, w.k6);
+                this.mergeK6({ buckets, low: w.k6low ?? 0, high: w.k6high ?? 0, ...totalsOf(w) });
+            }
             return;
         }
         this.#leaveK6();
@@ -93537,38 +93551,71 @@ class Histogram {
 /**
  * `Histogram.fromWire(w).percentile(fraction)` without building the
  * histogram: one walk over the flat buckets, no allocation. For the time
- * series, which read one p(95) off every agent's delta. Wires with negative
- * samples (never latencies) take the plain path. The wire must be valid.
+ * series, which read one p(95) off every agent's delta, in our layout or in
+ * k6's (cloud transport). Wires with exact values or negative samples in our
+ * layout take the plain path. The wire must be valid.
  */
 function wirePercentile(w, fraction) {
-    if (w.exact || w.k6 || w.neg.length > 0 || w.count <= 1)
+    if (w.exact || w.neg.length > 0 || w.count <= 1)
         return Histogram.fromWire(w).percentile(fraction);
+    const k6 = w.k6;
+    const valueAt = k6
+        ? (rank) => k6WireValueAt(w, k6, rank)
+        : (rank) => wireValueAt(w, rank);
     const i = fraction * (w.count - 1);
     const floor = Math.floor(i);
     const ceil = Math.ceil(i);
-    const valueAt = (rank) => {
-        if (rank === 0)
-            return w.min;
-        if (rank === w.count - 1)
-            return w.max;
-        let seen = w.zeros ?? 0;
-        if (rank < seen)
-            return 0;
-        let index = 0;
-        for (let b = 0; b < w.pos.length; b += 2) {
-            index = b === 0 ? (w.pos[0] ?? 0) : index + (w.pos[b] ?? 0);
-            seen += w.pos[b + 1] ?? 0;
-            if (rank < seen) {
-                const low = Math.max(bucketLowerBound(index), w.min);
-                const high = Math.min(bucketLowerBound(index + 1), w.max);
-                return low + (high - low) / 2;
-            }
-        }
-        return w.max;
-    };
     const j = valueAt(floor);
     const k = ceil === floor ? j : valueAt(ceil);
     return j + (k - j) * (i - floor);
+}
+/** The value at `rank` of a wire in our own layout (no exact values, no negatives). */
+function wireValueAt(w, rank) {
+    if (rank === 0)
+        return w.min;
+    if (rank === w.count - 1)
+        return w.max;
+    let seen = w.zeros ?? 0;
+    if (rank < seen)
+        return 0;
+    let index = 0;
+    for (let b = 0; b < w.pos.length; b += 2) {
+        index = b === 0 ? (w.pos[0] ?? 0) : index + (w.pos[b] ?? 0);
+        seen += w.pos[b + 1] ?? 0;
+        if (rank < seen) {
+            const low = Math.max(bucketLowerBound(index), w.min);
+            const high = Math.min(bucketLowerBound(index + 1), w.max);
+            return low + (high - low) / 2;
+        }
+    }
+    return w.max;
+}
+/** The value at `rank` of a wire in k6's layout, as k6Estimates and #valueAt would give it. */
+function k6WireValueAt(w, flat, rank) {
+    if (rank === 0)
+        return w.min;
+    if (rank === w.count - 1)
+        return w.max;
+    const narrowed = (low, high) => {
+        const a = Math.max(low, w.min);
+        const b = Math.min(high, w.max);
+        return a + (b - a) / 2;
+    };
+    let seen = w.k6low ?? 0;
+    if (rank < seen)
+        return narrowed(w.min, Math.min(0, w.max));
+    let index = 0;
+    for (let b = 0; b < flat.length; b += 2) {
+        index = b === 0 ? (flat[0] ?? 0) : index + (flat[b] ?? 0);
+        seen += flat[b + 1] ?? 0;
+        if (rank < seen) {
+            if (index === 0)
+                return 0;
+            const bucket = k6HdrBucket(index);
+            return narrowed(bucket.low, bucket.high);
+        }
+    }
+    return w.max;
 }
 /**
  * Buckets on the wire: one flat list of integers, the lowest bucket's index
@@ -94792,6 +94839,602 @@ function builtinMetric(name) {
  */
 const PER_INSTANCE_GAUGES = new Set(['vus', 'vus_max']);
 
+;// CONCATENATED MODULE: ./src/metrics/cloud-series.ts
+/**
+ * The aggregation period the agent's ingest asks k6 for (cloud-ingest.ts):
+ * each value covers this long from its `timeMs`, on k6's whole seconds.
+ */
+const CLOUD_AGGREGATION_PERIOD_MS = 1_000;
+
+;// CONCATENATED MODULE: ./src/metrics/intervals.ts
+
+
+
+/** The metrics the time series charts (metrics/timeline.ts), each of the run's totals. */
+const CHARTED = new Set(['http_reqs', 'iterations', 'http_req_failed', 'http_req_duration', 'vus']);
+const emptySlot = () => ({
+    requests: 0,
+    iterations: 0,
+    failed: 0,
+    checked: 0,
+    durations: undefined,
+    vus: undefined,
+    vusAt: -Infinity,
+});
+/**
+ * The agent's side of the time series (issue 18): the charted metrics'
+ * samples filed by the time k6 gives them (a JSON point's own time, a cloud
+ * value's aggregation bucket), under intervals of the run counted from the
+ * start instant on this machine's clock. The coordinator adds the agents'
+ * intervals of the same index, so a chart's second holds exactly the samples
+ * k6 stamped in it, however late they arrive. Samples before the start
+ * instant is known (setup()) go under the first interval.
+ */
+class IntervalRecorder {
+    #intervalMs = TIMELINE_INTERVAL_MS;
+    #cloudPeriodMs = CLOUD_AGGREGATION_PERIOD_MS;
+    #startLocalMs;
+    #slots = new Map();
+    static charts(metric) {
+        return CHARTED.has(metric);
+    }
+    /** The start instant on this machine's clock (epoch ms). */
+    setStart(startLocalMs) {
+        this.#startLocalMs = startLocalMs;
+    }
+    /** One sample of a charted metric at `timeMs` (this machine's clock). */
+    sample(metric, timeMs, value) {
+        const slot = this.#slot(timeMs);
+        switch (metric) {
+            case 'http_reqs':
+                slot.requests += value;
+                break;
+            case 'iterations':
+                slot.iterations += value;
+                break;
+            case 'http_req_failed':
+                slot.checked++;
+                if (value !== 0)
+                    slot.failed++;
+                break;
+            case 'http_req_duration':
+                (slot.durations ??= new Histogram()).add(value);
+                break;
+            case 'vus':
+                setVus(slot, value, timeMs);
+                break;
+            default:
+        }
+    }
+    /**
+     * One aggregated value of a charted metric: the bucket is filed under the
+     * interval holding its middle (the start instant is a whole second of the
+     * coordinator's clock, so k6's whole-second buckets match the intervals
+     * within the agents' clock offset).
+     */
+    cloud(metric, v) {
+        const slot = this.#slot(v.timeMs + this.#cloudPeriodMs / 2);
+        if (metric === 'http_reqs' && v.type === 'counter')
+            slot.requests += v.value;
+        else if (metric === 'iterations' && v.type === 'counter')
+            slot.iterations += v.value;
+        else if (metric === 'http_req_failed' && v.type === 'rate') {
+            slot.failed += v.nonzero;
+            slot.checked += v.total;
+        }
+        else if (metric === 'http_req_duration' && v.type === 'trend') {
+            (slot.durations ??= new Histogram()).mergeK6(v);
+        }
+        else if (metric === 'vus' && v.type === 'gauge')
+            setVus(slot, v.last, v.timeMs);
+    }
+    get idle() {
+        return this.#slots.size === 0;
+    }
+    /**
+     * The intervals since the last call, oldest first; the recorder starts
+     * afresh. `totalDurations`: how many http_req_duration samples the delta's
+     * total holds; one interval holding them all says `total` instead.
+     */
+    take(totalDurations = 0) {
+        const slots = [...this.#slots].sort(([a], [b]) => a - b);
+        this.#slots = new Map();
+        const whole = slots.length === 1 && slots[0]?.[1].durations?.count === totalDurations;
+        return slots.map(([i, s]) => ({
+            i,
+            requests: s.requests,
+            iterations: s.iterations,
+            failed: s.failed,
+            checked: s.checked,
+            ...(s.durations &&
+                s.durations.count > 0 && { durations: whole ? 'total' : s.durations.toWire() }),
+            ...(s.vus !== undefined && { vus: s.vus }),
+        }));
+    }
+    #slot(timeMs) {
+        const start = this.#startLocalMs;
+        const i = start === undefined ? 0 : Math.max(0, Math.floor((timeMs - start) / this.#intervalMs));
+        return this.#slots.get(i) ?? this.#newSlot(i);
+    }
+    /**
+     * Only while the coordinator is out of reach for minutes are there more
+     * intervals than a delta may hold: the oldest joins the next one, so memory
+     * and the delta stay bounded and every count still arrives.
+     */
+    #newSlot(i) {
+        if (this.#slots.size >= METRIC_LIMITS.maxIntervalsPerDelta) {
+            const [oldest, next] = [...this.#slots.keys()].sort((a, b) => a - b);
+            if (oldest !== undefined && i < oldest)
+                return this.#slots.get(oldest);
+            if (oldest !== undefined && next !== undefined)
+                this.#fold(oldest, next);
+        }
+        const slot = emptySlot();
+        this.#slots.set(i, slot);
+        return slot;
+    }
+    #fold(oldest, next) {
+        const from = this.#slots.get(oldest);
+        const to = this.#slots.get(next);
+        this.#slots.delete(oldest);
+        to.requests += from.requests;
+        to.iterations += from.iterations;
+        to.failed += from.failed;
+        to.checked += from.checked;
+        if (from.durations)
+            (to.durations ??= new Histogram()).merge(from.durations);
+        if (from.vus !== undefined)
+            setVus(to, from.vus, from.vusAt);
+    }
+}
+function setVus(slot, value, atMs) {
+    if (atMs < slot.vusAt)
+        return;
+    slot.vus = value;
+    slot.vusAt = atMs;
+}
+
+;// CONCATENATED MODULE: ./src/metrics/sighting-order.ts
+/** k6's group path separator (lib.GroupSeparator): a group tag reads `::outer::inner`. */
+const SEPARATOR = '::';
+function noSightings() {
+    return { groups: new Map(), checks: new Map(), parts: new Map() };
+}
+/**
+ * The order in which k6 would have listed checks and groups first seen in
+ * the same push of its cloud output (issue 18.2). k6 lists them as it first
+ * sees their samples; the cloud output says only in which aggregation second
+ * that was, and lists a push's series in Go's random map order. So: by
+ * second, then by where the script's source spells the name (a check()
+ * call's keys in order, groups in order: what runs first in one iteration,
+ * as a rule), then by name; a group before the groups inside it.
+ */
+class SightingOrder {
+    #checks;
+    #groups;
+    constructor(order) {
+        this.#checks = ranks(order?.checks ?? []);
+        this.#groups = ranks(order?.groups ?? []);
+    }
+    /** Two group tags (`::a::b`): segment by segment, by rank then name; a parent first. */
+    compareGroups(a, b) {
+        const x = a.split(SEPARATOR);
+        const y = b.split(SEPARATOR);
+        for (let i = 0; i < Math.min(x.length, y.length); i++) {
+            const byName = this.#compare(this.#groups, x[i] ?? '', y[i] ?? '');
+            if (byName !== 0)
+                return byName;
+        }
+        return x.length - y.length;
+    }
+    /** Two checks first seen in the same second: by the check name's rank, then the group's. */
+    compareChecks(a, b) {
+        return (this.#compare(this.#checks, a.name, b.name) ||
+            this.compareGroups(a.group, b.group) ||
+            byText(a.scenario, b.scenario));
+    }
+    /** Two scenario/group parts first seen in the same second. */
+    compareParts(a, b) {
+        return this.compareGroups(a.group, b.group) || byText(a.scenario, b.scenario);
+    }
+    #compare(rank, a, b) {
+        if (a === b)
+            return 0;
+        const ra = rank.get(a) ?? Number.MAX_SAFE_INTEGER;
+        const rb = rank.get(b) ?? Number.MAX_SAFE_INTEGER;
+        return ra - rb || byText(a, b);
+    }
+}
+/**
+ * The entries of `map` from index `from` on (those a push added), sorted by
+ * their first sighting, then by `compare`; the earlier entries keep their
+ * place. Returns `map` itself when nothing moved.
+ */
+function sortAddedEntries(map, from, sightings, compare) {
+    if (map.size - from < 2)
+        return map;
+    const entries = [...map];
+    const added = entries.slice(from);
+    added.sort(([ka, a], [kb, b]) => (sightings.get(ka) ?? 0) - (sightings.get(kb) ?? 0) || compare(a, b));
+    return new Map([...entries.slice(0, from), ...added]);
+}
+/** Notes that `key` was seen in the bucket starting at `timeMs`, keeping the earliest. */
+function sighted(sightings, key, timeMs) {
+    const known = sightings.get(key);
+    if (known === undefined || timeMs < known)
+        sightings.set(key, timeMs);
+}
+function ranks(names) {
+    const out = new Map();
+    names.forEach((name, i) => {
+        if (!out.has(name))
+            out.set(name, i);
+    });
+    return out;
+}
+/** Plain code-unit order: the same on every machine, whatever the locale. */
+function byText(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/metrics/series-key.ts
+/**
+ * What names a part (the samples of one scenario and group) and a check, and
+ * the one map key each is filed under, for the agent's aggregator and the
+ * coordinator's store alike.
+ */
+/** NUL joins the names: what no script puts in a scenario, group or check name. */
+const JOIN = '\u0000';
+function partKey(part) {
+    return `${part.scenario}${JOIN}${part.group}`;
+}
+function checkKey(check) {
+    return `${check.group}${JOIN}${check.scenario}${JOIN}${check.name}`;
+}
+
+;// CONCATENATED MODULE: ./src/metrics/aggregator.ts
+
+
+
+
+
+
+const GAUGES_NEED_TIME = 'gauge';
+/**
+ * The agent's side of design.md §5: pre-aggregates k6's samples (one by one
+ * from its JSON output, k6/json-output.ts) or k6's own aggregated values (its
+ * cloud output) into mergeable sinks, per series, until the next
+ * `takeDelta()`. Memory is bounded by the number of series, never by the
+ * number of samples: parts and checks beyond METRIC_LIMITS are counted in the
+ * totals but not split out, with one warning.
+ */
+class MetricAggregator {
+    #plan;
+    #warn;
+    #defs = new Map();
+    #subsByMetric = new Map();
+    /** Definitions not yet sent. */
+    #newDefs = [];
+    #totals = new Map();
+    #subs = new Map();
+    #parts = new Map();
+    #checks = new Map();
+    #seenParts = new Set();
+    #seenChecks = new Set();
+    #seenGroups = new Set();
+    #newGroups = [];
+    #warned = new Set();
+    #ticks = new Map();
+    #samples = 0;
+    /** The charted metrics by the time k6 gives their samples (issue 18). */
+    #intervals = new IntervalRecorder();
+    #order;
+    /** While a cloud push is read: the bucket each group, check and part was first seen in. */
+    #sightings;
+    #bucketMs = 0;
+    constructor(plan, warn) {
+        this.#plan = plan;
+        this.#warn = warn;
+        this.#order = new SightingOrder(plan.order);
+        for (const sub of plan.submetrics) {
+            const list = this.#subsByMetric.get(sub.metric) ?? [];
+            list.push(sub);
+            this.#subsByMetric.set(sub.metric, list);
+        }
+    }
+    /** Samples ingested so far. */
+    get samples() {
+        return this.#samples;
+    }
+    /**
+     * The agent's own sample of its k6's vus/vus_max (`ticks`), `ms` after the
+     * start instant: it samples k6 at the ticks of one k6 of the whole run, so
+     * the coordinator adds the agents' values of the same instant, as one k6
+     * reports them. k6's own samples fall at a phase of its own (its ticker
+     * starts at its init, long before the start instant), so they are not used.
+     */
+    addTick(metric, ms, value, over = false) {
+        // The sample may come before k6's stream defines the metric: define it as k6 does.
+        this.define({ name: metric, type: 'gauge', contains: 'default' });
+        this.#tick(metric, over ? [ms, value, 0] : [ms, value]);
+    }
+    /** A metric's definition, as its output format gives it; the first one of a name holds. */
+    define(data) {
+        if (this.#defs.has(data.name))
+            return;
+        const info = { name: data.name, type: data.type, contains: data.contains };
+        this.#defs.set(info.name, info);
+        this.#newDefs.push(info);
+    }
+    /** Whether `metric` has a definition (a sample of it can be added). */
+    knows(metric) {
+        return this.#defs.has(metric);
+    }
+    /** Adds one sample of a metric that has a definition (see `knows`). */
+    addSample(metric, value, tags, time) {
+        const info = this.#defs.get(metric);
+        if (!info)
+            return;
+        if (!isPlausibleSample(value)) {
+            this.#warnOnce('implausible', `${metric} got the value ${String(value)}: samples beyond ±${String(SAMPLE_LIMIT)} ` +
+                'are left out of every metric (the coordinator would refuse them)');
+            return;
+        }
+        this.#samples++;
+        const timeMs = info.type === GAUGES_NEED_TIME ? time.epochMs() : 0;
+        const passed = value !== 0 ? 1 : 0;
+        this.#series(info, tags, (sink) => sink.add(value, timeMs), [passed, 1 - passed]);
+        if (IntervalRecorder.charts(metric))
+            this.#intervals.sample(metric, time.preciseMs(), value);
+    }
+    /** The start instant on this machine's clock: the time series counts from it. */
+    setStart(startLocalMs) {
+        this.#intervals.setStart(startLocalMs);
+    }
+    #chartCloud(s) {
+        if (!IntervalRecorder.charts(s.metric))
+            return;
+        for (const v of s.values)
+            this.#intervals.cloud(s.metric, v);
+    }
+    /**
+     * Ingests the series of one push of k6's cloud output (issue 18): values
+     * k6 already aggregated per series and aggregation bucket, added into the
+     * same series kinds as the JSON stream's samples. A bucket pushed again
+     * later (late samples) adds to what came before, as counts must.
+     */
+    ingestCloud(pushed) {
+        const before = { groups: this.#newGroups.length, checks: this.#checks.size };
+        const parts = this.#parts.size;
+        this.#sightings = noSightings();
+        for (const s of pushed) {
+            const info = this.#defineCloud(s.metric, s.type);
+            for (const v of s.values) {
+                const checks = v.type === 'rate' ? [v.nonzero, v.total - v.nonzero] : undefined;
+                this.#samples += v.type === 'counter' ? 1 : v.type === 'rate' ? v.total : v.count;
+                this.#bucketMs = v.timeMs;
+                this.#series(info, s.tags, cloudApply(v), checks);
+            }
+            this.#chartCloud(s);
+        }
+        this.#orderSightings(before.groups, before.checks, parts, this.#sightings);
+        this.#sightings = undefined;
+    }
+    /**
+     * The groups, checks and parts this push added, in k6's order (issue
+     * 18.2): the push lists its series in random order. Only this agent's new
+     * names of this delta move, among themselves.
+     */
+    #orderSightings(groups, checks, parts, seen) {
+        const added = this.#newGroups.splice(groups);
+        const at = (group) => seen.groups.get(group) ?? 0;
+        added.sort((a, b) => at(a) - at(b) || this.#order.compareGroups(a, b));
+        this.#newGroups.push(...added);
+        this.#checks = sortAddedEntries(this.#checks, checks, seen.checks, (a, b) => this.#order.compareChecks(a, b));
+        this.#parts = sortAddedEntries(this.#parts, parts, seen.parts, (a, b) => this.#order.compareParts(a, b));
+    }
+    /**
+     * k6's cloud output names a metric's type but not what its values are
+     * (time, data): built-in metrics and those the coordinator learnt from k6
+     * know it; any other custom metric counts as plain numbers.
+     */
+    #defineCloud(name, type) {
+        const known = this.#defs.get(name);
+        if (known)
+            return known;
+        const info = builtinMetric(name) ??
+            this.#plan.metrics?.find((m) => m.name === name) ?? { name, type, contains: 'default' };
+        this.define({ name, type, contains: info.contains });
+        return this.#defs.get(name) ?? info;
+    }
+    /**
+     * One sample or aggregated value of a series with these tags, into the
+     * run's total, the submetrics it belongs to, its scenario/group part and,
+     * for `checks`, its check (`checks`: passes and fails it holds).
+     */
+    #series(info, tags, apply, checks) {
+        const metric = info.name;
+        apply(sinkIn(this.#totals, metric, info.type));
+        const subs = this.#subsByMetric.get(metric);
+        if (subs) {
+            for (const sub of subs) {
+                if (contains(tags, sub.tags))
+                    apply(sinkIn(this.#subs, sub.key, info.type));
+            }
+        }
+        const group = tags.group ?? '';
+        const scenario = tags.scenario ?? '';
+        // k6 builds root_group from these two metrics only (lib.GroupSummary):
+        // setup()'s data_sent, tagged `::setup`, makes no group.
+        if (group !== '' && (metric === 'checks' || metric === 'group_duration')) {
+            if (!this.#seenGroups.has(group))
+                this.#noteGroup(group);
+            if (this.#sightings)
+                sighted(this.#sightings.groups, group, this.#bucketMs);
+        }
+        if (metric === 'checks' && tags.check !== undefined && checks) {
+            this.#check(tags.check, group, scenario, checks[0], checks[1]);
+        }
+        if (this.#plan.parts)
+            this.#part(scenario, group, metric, info.type, apply);
+    }
+    #tick(metric, point) {
+        let points = this.#ticks.get(metric);
+        if (!points) {
+            points = [];
+            this.#ticks.set(metric, points);
+        }
+        // Only while the coordinator is out of reach for an hour: the newest count.
+        if (points.length >= METRIC_LIMITS.maxTicksPerDelta)
+            points.shift();
+        points.push(point);
+    }
+    #noteGroup(group) {
+        if (this.#seenGroups.size >= METRIC_LIMITS.maxParts) {
+            this.#warnOnce('groups', `more than ${String(METRIC_LIMITS.maxParts)} distinct groups`);
+            return;
+        }
+        this.#seenGroups.add(group);
+        this.#newGroups.push(group);
+    }
+    #check(name, group, scenario, passes, fails) {
+        const key = checkKey({ name, group, scenario });
+        if (this.#sightings)
+            sighted(this.#sightings.checks, key, this.#bucketMs);
+        let count = this.#checks.get(key);
+        if (!count) {
+            if (!this.#admit(this.#seenChecks, key, METRIC_LIMITS.maxChecks, 'checks'))
+                return;
+            count = { name, group, scenario, passes: 0, fails: 0 };
+            this.#checks.set(key, count);
+        }
+        count.passes += passes;
+        count.fails += fails;
+    }
+    #part(scenario, group, metric, type, apply) {
+        const key = partKey({ scenario, group });
+        if (this.#sightings)
+            sighted(this.#sightings.parts, key, this.#bucketMs);
+        let part = this.#parts.get(key);
+        if (!part) {
+            if (!this.#admit(this.#seenParts, key, METRIC_LIMITS.maxParts, 'scenario/group parts')) {
+                return;
+            }
+            part = { scenario, group, sinks: new Map() };
+            this.#parts.set(key, part);
+        }
+        apply(sinkIn(part.sinks, metric, type));
+    }
+    /** A new series is admitted while under its bound; past it, warn once and drop the split. */
+    #admit(seen, key, limit, what) {
+        if (seen.has(key))
+            return true;
+        if (seen.size >= limit) {
+            this.#warnOnce(what, `more than ${String(limit)} distinct ${what}; the totals stay exact but further ` +
+                `${what} are not reported separately. A tag with unbounded values (an ID in a ` +
+                'group or check name) causes this: keep such values out of names.');
+            return false;
+        }
+        seen.add(key);
+        return true;
+    }
+    #warnOnce(what, message) {
+        if (this.#warned.has(what))
+            return;
+        this.#warned.add(what);
+        this.#warn(message);
+    }
+    /** Everything aggregated since the last call; the aggregator starts afresh. */
+    takeDelta() {
+        const series = [];
+        for (const [metric, sink] of this.#totals) {
+            series.push({ kind: 'total', metric, sink: sink.toWire() });
+        }
+        for (const [key, sink] of this.#subs)
+            series.push({ kind: 'sub', key, sink: sink.toWire() });
+        for (const part of this.#parts.values()) {
+            for (const [metric, sink] of part.sinks) {
+                series.push({
+                    kind: 'part',
+                    metric,
+                    scenario: part.scenario,
+                    group: part.group,
+                    sink: sink.toWire(),
+                });
+            }
+        }
+        for (const c of this.#checks.values())
+            series.push({ kind: 'check', ...c });
+        for (const [metric, points] of this.#ticks)
+            series.push({ kind: 'ticks', metric, points });
+        const used = new Set();
+        for (const s of series) {
+            if (s.kind === 'total' || s.kind === 'part' || s.kind === 'ticks')
+                used.add(s.metric);
+        }
+        const delta = {
+            metrics: [...this.#defs.values()].filter((d) => used.has(d.name)),
+            groups: this.#newGroups,
+            series,
+        };
+        if (!this.#intervals.idle)
+            delta.timeline = this.#intervals.take(durationCount(series));
+        this.#newDefs = [];
+        this.#newGroups = [];
+        this.#totals = new Map();
+        this.#subs = new Map();
+        this.#parts = new Map();
+        this.#checks = new Map();
+        this.#ticks = new Map();
+        return delta;
+    }
+    /** True when nothing was aggregated since the last delta. */
+    get idle() {
+        return (this.#totals.size === 0 &&
+            this.#checks.size === 0 &&
+            this.#ticks.size === 0 &&
+            this.#intervals.idle &&
+            this.#newGroups.length === 0 &&
+            this.#newDefs.length === 0);
+    }
+}
+/** How many http_req_duration samples a delta's total holds. */
+function durationCount(series) {
+    const total = series.find((s) => s.kind === 'total' && s.metric === 'http_req_duration');
+    return total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h.count : 0;
+}
+/** k6's submetric rule: a sample belongs when its tags contain every listed tag. */
+function contains(tags, wanted) {
+    // Own properties only: a tag named `constructor` is not Object.prototype's (issue 17.11).
+    for (const [key, value] of Object.entries(wanted)) {
+        if (!Object.hasOwn(tags, key) || tags[key] !== value)
+            return false;
+    }
+    return true;
+}
+/**
+ * How one of k6's aggregated values goes into a sink. A gauge's bucket gives
+ * its last value at the bucket's time. k6 starts a bucket's max at 0, so a
+ * gauge of only negative values reads max 0 there; with one sample, last is
+ * the max.
+ */
+function cloudApply(v) {
+    switch (v.type) {
+        case 'counter':
+            return (sink) => sink.mergeWire({ t: 'counter', sum: v.value });
+        case 'gauge': {
+            const max = v.count === 1 ? v.last : v.max;
+            return (sink) => sink.mergeWire({ t: 'gauge', value: v.last, time: v.timeMs, min: v.min, max });
+        }
+        case 'rate':
+            return (sink) => sink.mergeWire({ t: 'rate', trues: v.nonzero, total: v.total });
+        case 'trend':
+            return (sink) => sink.mergeK6?.(v);
+    }
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: ./node_modules/pbf/index.js
 
 const SHIFT_LEFT_32 = (1 << 16) * (1 << 16);
@@ -95662,15 +96305,29 @@ function writeUtf8(buf, str, pos) {
 
 // EXTERNAL MODULE: ./node_modules/snappyjs/index.js
 var snappyjs = __nccwpck_require__(4528);
-;// CONCATENATED MODULE: ./src/agent/cloud-wire.ts
+;// CONCATENATED MODULE: ./src/k6/cloud-wire.ts
 
 
 
 /**
- * The aggregation period the agent's ingest asks k6 for (cloud-ingest.ts):
- * each value covers this long from its `timeMs`, on k6's whole seconds.
+ * The body of k6's cloud-output metric push (`POST /v2/metrics/{id}`, k6
+ * v2.2.0 output/cloud/expv2): a protobuf `MetricSet`, snappy block
+ * compressed. The schema below is ours, written from the documented field
+ * numbers (k6 is AGPL: none of its code or .proto is copied). Read with pbf,
+ * field by field, into plain objects: no code generation, no reflection.
+ *
+ *   MetricSet   1 test_run_id string, 2 aggregation_period uint32, 3 metrics Metric*
+ *   Metric      1 name string, 2 type enum (1 counter, 2 gauge, 3 rate, 4 trend), 3 time_series*
+ *   TimeSeries  1 labels {1 name, 2 value}*, one of 2 counter / 3 gauge / 4 rate / 5 trend samples,
+ *               each `1 values*`
+ *   Timestamp   1 seconds int64, 2 nanos int32
+ *   Counter     1 time, 2 value double
+ *   Gauge       1 time, 2 last double, 3 count uint32, 4 min, 5 max, 6 avg double
+ *   Rate        1 time, 2 nonzero_count uint32, 3 total_count uint32
+ *   TrendHdr    1 time, 2 counters uint32* (packed), 3 spans {1 offset, 2 length}*,
+ *               5 sum double, 6 count uint32, 7 min, 8 max double,
+ *               9 extra_low uint32, 10 extra_high uint32, 11 min_resolution double
  */
-const CLOUD_AGGREGATION_PERIOD_MS = 1_000;
 /** Largest decompressed push accepted: k6 splits pushes at 1,000 series. */
 const MAX_CLOUD_PUSH_BYTES = 64 * 1024 * 1024;
 const METRIC_TYPES = {
@@ -95920,596 +96577,8 @@ function trendBuckets(f) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/metrics/intervals.ts
-
-
-
-/** The metrics the time series charts (metrics/timeline.ts), each of the run's totals. */
-const CHARTED = new Set(['http_reqs', 'iterations', 'http_req_failed', 'http_req_duration', 'vus']);
-const emptySlot = () => ({
-    requests: 0,
-    iterations: 0,
-    failed: 0,
-    checked: 0,
-    durations: undefined,
-    vus: undefined,
-    vusAt: -Infinity,
-});
-/**
- * The agent's side of the time series (issue 18): the charted metrics'
- * samples filed by the time k6 gives them (a JSON point's own time, a cloud
- * value's aggregation bucket), under intervals of the run counted from the
- * start instant on this machine's clock. The coordinator adds the agents'
- * intervals of the same index, so a chart's second holds exactly the samples
- * k6 stamped in it, however late they arrive. Samples before the start
- * instant is known (setup()) go under the first interval.
- */
-class IntervalRecorder {
-    #intervalMs = TIMELINE_INTERVAL_MS;
-    #cloudPeriodMs = CLOUD_AGGREGATION_PERIOD_MS;
-    #startLocalMs;
-    #slots = new Map();
-    static charts(metric) {
-        return CHARTED.has(metric);
-    }
-    /** The start instant on this machine's clock (epoch ms). */
-    setStart(startLocalMs) {
-        this.#startLocalMs = startLocalMs;
-    }
-    /** One sample of a charted metric at `timeMs` (this machine's clock). */
-    sample(metric, timeMs, value) {
-        const slot = this.#slot(timeMs);
-        switch (metric) {
-            case 'http_reqs':
-                slot.requests += value;
-                break;
-            case 'iterations':
-                slot.iterations += value;
-                break;
-            case 'http_req_failed':
-                slot.checked++;
-                if (value !== 0)
-                    slot.failed++;
-                break;
-            case 'http_req_duration':
-                (slot.durations ??= new Histogram()).add(value);
-                break;
-            case 'vus':
-                setVus(slot, value, timeMs);
-                break;
-            default:
-        }
-    }
-    /**
-     * One aggregated value of a charted metric: the bucket is filed under the
-     * interval holding its middle (the start instant is a whole second of the
-     * coordinator's clock, so k6's whole-second buckets match the intervals
-     * within the agents' clock offset).
-     */
-    cloud(metric, v) {
-        const slot = this.#slot(v.timeMs + this.#cloudPeriodMs / 2);
-        if (metric === 'http_reqs' && v.type === 'counter')
-            slot.requests += v.value;
-        else if (metric === 'iterations' && v.type === 'counter')
-            slot.iterations += v.value;
-        else if (metric === 'http_req_failed' && v.type === 'rate') {
-            slot.failed += v.nonzero;
-            slot.checked += v.total;
-        }
-        else if (metric === 'http_req_duration' && v.type === 'trend') {
-            (slot.durations ??= new Histogram()).mergeK6(v);
-        }
-        else if (metric === 'vus' && v.type === 'gauge')
-            setVus(slot, v.last, v.timeMs);
-    }
-    get idle() {
-        return this.#slots.size === 0;
-    }
-    /**
-     * The intervals since the last call, oldest first; the recorder starts
-     * afresh. `totalDurations`: how many http_req_duration samples the delta's
-     * total holds; one interval holding them all says `total` instead.
-     */
-    take(totalDurations = 0) {
-        const slots = [...this.#slots].sort(([a], [b]) => a - b);
-        this.#slots = new Map();
-        const whole = slots.length === 1 && slots[0]?.[1].durations?.count === totalDurations;
-        return slots.map(([i, s]) => ({
-            i,
-            requests: s.requests,
-            iterations: s.iterations,
-            failed: s.failed,
-            checked: s.checked,
-            ...(s.durations &&
-                s.durations.count > 0 && { durations: whole ? 'total' : s.durations.toWire() }),
-            ...(s.vus !== undefined && { vus: s.vus }),
-        }));
-    }
-    #slot(timeMs) {
-        const start = this.#startLocalMs;
-        const i = start === undefined ? 0 : Math.max(0, Math.floor((timeMs - start) / this.#intervalMs));
-        return this.#slots.get(i) ?? this.#newSlot(i);
-    }
-    /**
-     * Only while the coordinator is out of reach for minutes are there more
-     * intervals than a delta may hold: the oldest joins the next one, so memory
-     * and the delta stay bounded and every count still arrives.
-     */
-    #newSlot(i) {
-        if (this.#slots.size >= METRIC_LIMITS.maxIntervalsPerDelta) {
-            const [oldest, next] = [...this.#slots.keys()].sort((a, b) => a - b);
-            if (oldest !== undefined && i < oldest)
-                return this.#slots.get(oldest);
-            if (oldest !== undefined && next !== undefined)
-                this.#fold(oldest, next);
-        }
-        const slot = emptySlot();
-        this.#slots.set(i, slot);
-        return slot;
-    }
-    #fold(oldest, next) {
-        const from = this.#slots.get(oldest);
-        const to = this.#slots.get(next);
-        this.#slots.delete(oldest);
-        to.requests += from.requests;
-        to.iterations += from.iterations;
-        to.failed += from.failed;
-        to.checked += from.checked;
-        if (from.durations)
-            (to.durations ??= new Histogram()).merge(from.durations);
-        if (from.vus !== undefined)
-            setVus(to, from.vus, from.vusAt);
-    }
-}
-function setVus(slot, value, atMs) {
-    if (atMs < slot.vusAt)
-        return;
-    slot.vus = value;
-    slot.vusAt = atMs;
-}
-
-;// CONCATENATED MODULE: ./src/metrics/sighting-order.ts
-/** k6's group path separator (lib.GroupSeparator): a group tag reads `::outer::inner`. */
-const SEPARATOR = '::';
-function noSightings() {
-    return { groups: new Map(), checks: new Map(), parts: new Map() };
-}
-/**
- * The order in which k6 would have listed checks and groups first seen in
- * the same push of its cloud output (issue 18.2). k6 lists them as it first
- * sees their samples; the cloud output says only in which aggregation second
- * that was, and lists a push's series in Go's random map order. So: by
- * second, then by where the script's source spells the name (a check()
- * call's keys in order, groups in order: what runs first in one iteration,
- * as a rule), then by name; a group before the groups inside it.
- */
-class SightingOrder {
-    #checks;
-    #groups;
-    constructor(order) {
-        this.#checks = ranks(order?.checks ?? []);
-        this.#groups = ranks(order?.groups ?? []);
-    }
-    /** Two group tags (`::a::b`): segment by segment, by rank then name; a parent first. */
-    compareGroups(a, b) {
-        const x = a.split(SEPARATOR);
-        const y = b.split(SEPARATOR);
-        for (let i = 0; i < Math.min(x.length, y.length); i++) {
-            const byName = this.#compare(this.#groups, x[i] ?? '', y[i] ?? '');
-            if (byName !== 0)
-                return byName;
-        }
-        return x.length - y.length;
-    }
-    /** Two checks first seen in the same second: by the check name's rank, then the group's. */
-    compareChecks(a, b) {
-        return (this.#compare(this.#checks, a.name, b.name) ||
-            this.compareGroups(a.group, b.group) ||
-            byText(a.scenario, b.scenario));
-    }
-    /** Two scenario/group parts first seen in the same second. */
-    compareParts(a, b) {
-        return this.compareGroups(a.group, b.group) || byText(a.scenario, b.scenario);
-    }
-    #compare(rank, a, b) {
-        if (a === b)
-            return 0;
-        const ra = rank.get(a) ?? Number.MAX_SAFE_INTEGER;
-        const rb = rank.get(b) ?? Number.MAX_SAFE_INTEGER;
-        return ra - rb || byText(a, b);
-    }
-}
-/**
- * The entries of `map` from index `from` on (those a push added), sorted by
- * their first sighting, then by `compare`; the earlier entries keep their
- * place. Returns `map` itself when nothing moved.
- */
-function sortAddedEntries(map, from, sightings, compare) {
-    if (map.size - from < 2)
-        return map;
-    const entries = [...map];
-    const added = entries.slice(from);
-    added.sort(([ka, a], [kb, b]) => (sightings.get(ka) ?? 0) - (sightings.get(kb) ?? 0) || compare(a, b));
-    return new Map([...entries.slice(0, from), ...added]);
-}
-/** Notes that `key` was seen in the bucket starting at `timeMs`, keeping the earliest. */
-function sighted(sightings, key, timeMs) {
-    const known = sightings.get(key);
-    if (known === undefined || timeMs < known)
-        sightings.set(key, timeMs);
-}
-function ranks(names) {
-    const out = new Map();
-    names.forEach((name, i) => {
-        if (!out.has(name))
-            out.set(name, i);
-    });
-    return out;
-}
-/** Plain code-unit order: the same on every machine, whatever the locale. */
-function byText(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/metrics/series-key.ts
-/**
- * What names a part (the samples of one scenario and group) and a check, and
- * the one map key each is filed under, for the agent's aggregator and the
- * coordinator's store alike.
- */
-/** NUL joins the names: what no script puts in a scenario, group or check name. */
-const JOIN = '\u0000';
-function partKey(part) {
-    return `${part.scenario}${JOIN}${part.group}`;
-}
-function checkKey(check) {
-    return `${check.group}${JOIN}${check.scenario}${JOIN}${check.name}`;
-}
-
-;// CONCATENATED MODULE: ./src/metrics/aggregator.ts
-
-
-
-
-
-
-const GAUGES_NEED_TIME = 'gauge';
-/**
- * The agent's side of design.md §5: pre-aggregates k6's samples (one by one
- * from its JSON output, k6/json-output.ts) or k6's own aggregated values (its
- * cloud output) into mergeable sinks, per series, until the next
- * `takeDelta()`. Memory is bounded by the number of series, never by the
- * number of samples: parts and checks beyond METRIC_LIMITS are counted in the
- * totals but not split out, with one warning.
- */
-class MetricAggregator {
-    #plan;
-    #warn;
-    #defs = new Map();
-    #subsByMetric = new Map();
-    /** Definitions not yet sent. */
-    #newDefs = [];
-    #totals = new Map();
-    #subs = new Map();
-    #parts = new Map();
-    #checks = new Map();
-    #seenParts = new Set();
-    #seenChecks = new Set();
-    #seenGroups = new Set();
-    #newGroups = [];
-    #warned = new Set();
-    #ticks = new Map();
-    #samples = 0;
-    /** The charted metrics by the time k6 gives their samples (issue 18). */
-    #intervals = new IntervalRecorder();
-    #order;
-    /** While a cloud push is read: the bucket each group, check and part was first seen in. */
-    #sightings;
-    #bucketMs = 0;
-    constructor(plan, warn) {
-        this.#plan = plan;
-        this.#warn = warn;
-        this.#order = new SightingOrder(plan.order);
-        for (const sub of plan.submetrics) {
-            const list = this.#subsByMetric.get(sub.metric) ?? [];
-            list.push(sub);
-            this.#subsByMetric.set(sub.metric, list);
-        }
-    }
-    /** Samples ingested so far. */
-    get samples() {
-        return this.#samples;
-    }
-    /**
-     * The agent's own sample of its k6's vus/vus_max (`ticks`), `ms` after the
-     * start instant: it samples k6 at the ticks of one k6 of the whole run, so
-     * the coordinator adds the agents' values of the same instant, as one k6
-     * reports them. k6's own samples fall at a phase of its own (its ticker
-     * starts at its init, long before the start instant), so they are not used.
-     */
-    addTick(metric, ms, value, over = false) {
-        // The sample may come before k6's stream defines the metric: define it as k6 does.
-        this.define({ name: metric, type: 'gauge', contains: 'default' });
-        this.#tick(metric, over ? [ms, value, 0] : [ms, value]);
-    }
-    /** A metric's definition, as its output format gives it; the first one of a name holds. */
-    define(data) {
-        if (this.#defs.has(data.name))
-            return;
-        const info = { name: data.name, type: data.type, contains: data.contains };
-        this.#defs.set(info.name, info);
-        this.#newDefs.push(info);
-    }
-    /** Whether `metric` has a definition (a sample of it can be added). */
-    knows(metric) {
-        return this.#defs.has(metric);
-    }
-    /** Adds one sample of a metric that has a definition (see `knows`). */
-    addSample(metric, value, tags, time) {
-        const info = this.#defs.get(metric);
-        if (!info)
-            return;
-        if (!isPlausibleSample(value)) {
-            this.#warnOnce('implausible', `${metric} got the value ${String(value)}: samples beyond ±${String(SAMPLE_LIMIT)} ` +
-                'are left out of every metric (the coordinator would refuse them)');
-            return;
-        }
-        this.#samples++;
-        const timeMs = info.type === GAUGES_NEED_TIME ? time.epochMs() : 0;
-        const passed = value !== 0 ? 1 : 0;
-        this.#series(info, tags, (sink) => sink.add(value, timeMs), [passed, 1 - passed]);
-        if (IntervalRecorder.charts(metric))
-            this.#intervals.sample(metric, time.preciseMs(), value);
-    }
-    /** The start instant on this machine's clock: the time series counts from it. */
-    setStart(startLocalMs) {
-        this.#intervals.setStart(startLocalMs);
-    }
-    #chartCloud(s) {
-        if (!IntervalRecorder.charts(s.metric))
-            return;
-        for (const v of s.values)
-            this.#intervals.cloud(s.metric, v);
-    }
-    /**
-     * Ingests the series of one push of k6's cloud output (issue 18): values
-     * k6 already aggregated per series and aggregation bucket, added into the
-     * same series kinds as the JSON stream's samples. A bucket pushed again
-     * later (late samples) adds to what came before, as counts must.
-     */
-    ingestCloud(pushed) {
-        const before = { groups: this.#newGroups.length, checks: this.#checks.size };
-        const parts = this.#parts.size;
-        this.#sightings = noSightings();
-        for (const s of pushed) {
-            const info = this.#defineCloud(s.metric, s.type);
-            for (const v of s.values) {
-                const checks = v.type === 'rate' ? [v.nonzero, v.total - v.nonzero] : undefined;
-                this.#samples += v.type === 'counter' ? 1 : v.type === 'rate' ? v.total : v.count;
-                this.#bucketMs = v.timeMs;
-                this.#series(info, s.tags, cloudApply(v), checks);
-            }
-            this.#chartCloud(s);
-        }
-        this.#orderSightings(before.groups, before.checks, parts, this.#sightings);
-        this.#sightings = undefined;
-    }
-    /**
-     * The groups, checks and parts this push added, in k6's order (issue
-     * 18.2): the push lists its series in random order. Only this agent's new
-     * names of this delta move, among themselves.
-     */
-    #orderSightings(groups, checks, parts, seen) {
-        const added = this.#newGroups.splice(groups);
-        const at = (group) => seen.groups.get(group) ?? 0;
-        added.sort((a, b) => at(a) - at(b) || this.#order.compareGroups(a, b));
-        this.#newGroups.push(...added);
-        this.#checks = sortAddedEntries(this.#checks, checks, seen.checks, (a, b) => this.#order.compareChecks(a, b));
-        this.#parts = sortAddedEntries(this.#parts, parts, seen.parts, (a, b) => this.#order.compareParts(a, b));
-    }
-    /**
-     * k6's cloud output names a metric's type but not what its values are
-     * (time, data): built-in metrics and those the coordinator learnt from k6
-     * know it; any other custom metric counts as plain numbers.
-     */
-    #defineCloud(name, type) {
-        const known = this.#defs.get(name);
-        if (known)
-            return known;
-        const info = builtinMetric(name) ??
-            this.#plan.metrics?.find((m) => m.name === name) ?? { name, type, contains: 'default' };
-        this.define({ name, type, contains: info.contains });
-        return this.#defs.get(name) ?? info;
-    }
-    /**
-     * One sample or aggregated value of a series with these tags, into the
-     * run's total, the submetrics it belongs to, its scenario/group part and,
-     * for `checks`, its check (`checks`: passes and fails it holds).
-     */
-    #series(info, tags, apply, checks) {
-        const metric = info.name;
-        apply(sinkIn(this.#totals, metric, info.type));
-        const subs = this.#subsByMetric.get(metric);
-        if (subs) {
-            for (const sub of subs) {
-                if (contains(tags, sub.tags))
-                    apply(sinkIn(this.#subs, sub.key, info.type));
-            }
-        }
-        const group = tags.group ?? '';
-        const scenario = tags.scenario ?? '';
-        // k6 builds root_group from these two metrics only (lib.GroupSummary):
-        // setup()'s data_sent, tagged `::setup`, makes no group.
-        if (group !== '' && (metric === 'checks' || metric === 'group_duration')) {
-            if (!this.#seenGroups.has(group))
-                this.#noteGroup(group);
-            if (this.#sightings)
-                sighted(this.#sightings.groups, group, this.#bucketMs);
-        }
-        if (metric === 'checks' && tags.check !== undefined && checks) {
-            this.#check(tags.check, group, scenario, checks[0], checks[1]);
-        }
-        if (this.#plan.parts)
-            this.#part(scenario, group, metric, info.type, apply);
-    }
-    #tick(metric, point) {
-        let points = this.#ticks.get(metric);
-        if (!points) {
-            points = [];
-            this.#ticks.set(metric, points);
-        }
-        // Only while the coordinator is out of reach for an hour: the newest count.
-        if (points.length >= METRIC_LIMITS.maxTicksPerDelta)
-            points.shift();
-        points.push(point);
-    }
-    #noteGroup(group) {
-        if (this.#seenGroups.size >= METRIC_LIMITS.maxParts) {
-            this.#warnOnce('groups', `more than ${String(METRIC_LIMITS.maxParts)} distinct groups`);
-            return;
-        }
-        this.#seenGroups.add(group);
-        this.#newGroups.push(group);
-    }
-    #check(name, group, scenario, passes, fails) {
-        const key = checkKey({ name, group, scenario });
-        if (this.#sightings)
-            sighted(this.#sightings.checks, key, this.#bucketMs);
-        let count = this.#checks.get(key);
-        if (!count) {
-            if (!this.#admit(this.#seenChecks, key, METRIC_LIMITS.maxChecks, 'checks'))
-                return;
-            count = { name, group, scenario, passes: 0, fails: 0 };
-            this.#checks.set(key, count);
-        }
-        count.passes += passes;
-        count.fails += fails;
-    }
-    #part(scenario, group, metric, type, apply) {
-        const key = partKey({ scenario, group });
-        if (this.#sightings)
-            sighted(this.#sightings.parts, key, this.#bucketMs);
-        let part = this.#parts.get(key);
-        if (!part) {
-            if (!this.#admit(this.#seenParts, key, METRIC_LIMITS.maxParts, 'scenario/group parts')) {
-                return;
-            }
-            part = { scenario, group, sinks: new Map() };
-            this.#parts.set(key, part);
-        }
-        apply(sinkIn(part.sinks, metric, type));
-    }
-    /** A new series is admitted while under its bound; past it, warn once and drop the split. */
-    #admit(seen, key, limit, what) {
-        if (seen.has(key))
-            return true;
-        if (seen.size >= limit) {
-            this.#warnOnce(what, `more than ${String(limit)} distinct ${what}; the totals stay exact but further ` +
-                `${what} are not reported separately. A tag with unbounded values (an ID in a ` +
-                'group or check name) causes this: keep such values out of names.');
-            return false;
-        }
-        seen.add(key);
-        return true;
-    }
-    #warnOnce(what, message) {
-        if (this.#warned.has(what))
-            return;
-        this.#warned.add(what);
-        this.#warn(message);
-    }
-    /** Everything aggregated since the last call; the aggregator starts afresh. */
-    takeDelta() {
-        const series = [];
-        for (const [metric, sink] of this.#totals) {
-            series.push({ kind: 'total', metric, sink: sink.toWire() });
-        }
-        for (const [key, sink] of this.#subs)
-            series.push({ kind: 'sub', key, sink: sink.toWire() });
-        for (const part of this.#parts.values()) {
-            for (const [metric, sink] of part.sinks) {
-                series.push({
-                    kind: 'part',
-                    metric,
-                    scenario: part.scenario,
-                    group: part.group,
-                    sink: sink.toWire(),
-                });
-            }
-        }
-        for (const c of this.#checks.values())
-            series.push({ kind: 'check', ...c });
-        for (const [metric, points] of this.#ticks)
-            series.push({ kind: 'ticks', metric, points });
-        const used = new Set();
-        for (const s of series) {
-            if (s.kind === 'total' || s.kind === 'part' || s.kind === 'ticks')
-                used.add(s.metric);
-        }
-        const delta = {
-            metrics: [...this.#defs.values()].filter((d) => used.has(d.name)),
-            groups: this.#newGroups,
-            series,
-        };
-        if (!this.#intervals.idle)
-            delta.timeline = this.#intervals.take(durationCount(series));
-        this.#newDefs = [];
-        this.#newGroups = [];
-        this.#totals = new Map();
-        this.#subs = new Map();
-        this.#parts = new Map();
-        this.#checks = new Map();
-        this.#ticks = new Map();
-        return delta;
-    }
-    /** True when nothing was aggregated since the last delta. */
-    get idle() {
-        return (this.#totals.size === 0 &&
-            this.#checks.size === 0 &&
-            this.#ticks.size === 0 &&
-            this.#intervals.idle &&
-            this.#newGroups.length === 0 &&
-            this.#newDefs.length === 0);
-    }
-}
-/** How many http_req_duration samples a delta's total holds. */
-function durationCount(series) {
-    const total = series.find((s) => s.kind === 'total' && s.metric === 'http_req_duration');
-    return total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h.count : 0;
-}
-/** k6's submetric rule: a sample belongs when its tags contain every listed tag. */
-function contains(tags, wanted) {
-    // Own properties only: a tag named `constructor` is not Object.prototype's (issue 17.11).
-    for (const [key, value] of Object.entries(wanted)) {
-        if (!Object.hasOwn(tags, key) || tags[key] !== value)
-            return false;
-    }
-    return true;
-}
-/**
- * How one of k6's aggregated values goes into a sink. A gauge's bucket gives
- * its last value at the bucket's time. k6 starts a bucket's max at 0, so a
- * gauge of only negative values reads max 0 there; with one sample, last is
- * the max.
- */
-function cloudApply(v) {
-    switch (v.type) {
-        case 'counter':
-            return (sink) => sink.mergeWire({ t: 'counter', sum: v.value });
-        case 'gauge': {
-            const max = v.count === 1 ? v.last : v.max;
-            return (sink) => sink.mergeWire({ t: 'gauge', value: v.last, time: v.timeMs, min: v.min, max });
-        }
-        case 'rate':
-            return (sink) => sink.mergeWire({ t: 'rate', trues: v.nonzero, total: v.total });
-        case 'trend':
-            return (sink) => sink.mergeK6?.(v);
-    }
-}
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: ./src/agent/cloud-ingest.ts
+
 
 
 
