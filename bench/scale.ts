@@ -113,7 +113,7 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
   const steps = (process.env.BENCH_SCALE_AGENTS ?? (ctx.quick ? '16' : '256,1000'))
     .split(',')
     .map(Number);
-  const transports = (process.env.BENCH_SCALE_TRANSPORTS ?? (ctx.quick ? 'cloud' : 'cloud,json'))
+  const transports = (process.env.BENCH_SCALE_TRANSPORTS ?? 'cloud,json')
     .split(',')
     .map((t): ScaleTransport => (t === 'json' ? 'json' : 'cloud'));
   const script = await ctx.script('scale.js', SCRIPT);

@@ -35,7 +35,7 @@ describe('npm run bench -- --quick', () => {
 
     // 1. Every side made requests and exited 0; the ratios pair runs of the same round.
     expect(r.overhead.runs.map((run) => run.side).sort()).toEqual(
-      ['distributed', 'distributed-json', 'k6', 'k6-json'].sort(),
+      ['distributed', 'distributed-json', 'k6', 'k6-gogc', 'k6-json'].sort(),
     );
     for (const run of r.overhead.runs) {
       expect(run.exitCode).toBe(0);
@@ -45,6 +45,12 @@ describe('npm run bench -- --quick', () => {
     expect(r.overhead.ratio.distributed.median).toBeCloseTo(rate('distributed') / rate('k6'), 9);
     expect(r.overhead.ratio.distributedJson.median).toBeCloseTo(
       rate('distributed-json') / rate('k6'),
+      9,
+    );
+    // issue 18: plain k6 with the agent k6's GOGC, against plain k6 and against the agent.
+    expect(r.overhead.ratio.k6Gogc.median).toBeCloseTo(rate('k6-gogc') / rate('k6'), 9);
+    expect(r.overhead.ratio.distributedVsK6Gogc.median).toBeCloseTo(
+      rate('distributed') / rate('k6-gogc'),
       9,
     );
 
@@ -75,18 +81,23 @@ describe('npm run bench -- --quick', () => {
       r.histogram.bytesPerDelta.at(-1)?.rawJsonBytes ?? 0,
     );
 
-    // 5. The coordinator ran every simulated agent to the end without an error.
-    expect(r.scale.steps.map((s) => s.agents)).toEqual(r.scale.settings.steps);
-    const [step] = r.scale.runs;
-    expect(step?.exitCode).toBe(0);
-    expect(step?.errors).toBe(0);
-    expect(step?.metricsRequests).toBeGreaterThan(0);
-    expect(step?.coordinatorPeakRssMB).toBeGreaterThan(10);
-    // issue 18: it got deltas made from k6's cloud pushes, and the JSON-made ones were sized too.
-    expect(r.scale.settings.transport).toBe('cloud');
-    expect(step?.deltaBytes).toHaveLength(2);
-    expect(step?.jsonDeltaBytes).toHaveLength(2);
-    expect(Math.min(...(step?.deltaBytes ?? []))).toBeGreaterThan(1000);
+    // 5. The coordinator ran every simulated agent to the end without an error, once with
+    // deltas made from k6's cloud pushes and once with the same seconds made from k6's JSON
+    // lines (issue 18: the coordinator's cost of each, same run).
+    expect(r.scale.settings.transports).toEqual(['cloud', 'json']);
+    expect(r.scale.steps.map((s) => [s.transport, s.agents])).toEqual(
+      ['cloud', 'json'].flatMap((t) => r.scale.settings.steps.map((agents) => [t, agents])),
+    );
+    expect(r.scale.runs.map((run) => run.transport)).toEqual(['cloud', 'json']);
+    for (const step of r.scale.runs) {
+      expect(step.exitCode).toBe(0);
+      expect(step.errors).toBe(0);
+      expect(step.metricsRequests).toBeGreaterThan(0);
+      expect(step.coordinatorPeakRssMB).toBeGreaterThan(10);
+      expect(step.deltaBytes).toHaveLength(2);
+      expect(step.jsonDeltaBytes).toHaveLength(2);
+      expect(Math.min(...step.deltaBytes)).toBeGreaterThan(1000);
+    }
 
     // 6. abortOnFail stopped every side (k6, both transports) with exit code 99 after the target
     // failed.
