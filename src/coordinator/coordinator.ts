@@ -6,6 +6,7 @@ import { DISTRIBUTED_RUN_FAILED, K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { JsonText } from '../protocol/json-text.js';
 import { limitMessage, type LimitBreach } from '../metrics/agent-budget.js';
 import { NegativeTrendNotes } from '../metrics/negative-trends.js';
+import type { K6Options } from '../k6/archive.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import type { Logger } from '../runtime/logger.js';
 import { printableName } from '../runtime/printable.js';
@@ -26,6 +27,7 @@ import {
 } from '../protocol/messages.js';
 import { AgentRecord } from './agent-record.js';
 import { eventRefusal, type Phase } from './event-rules.js';
+import { idleAgentsWarning } from './idle-agents.js';
 import { type AbortCause, decideOutcome, type RunOutcome, type TeardownError } from './outcome.js';
 import { RunClock } from './run-clock.js';
 import type { RunMetrics } from './run-metrics.js';
@@ -36,6 +38,8 @@ export type { Phase } from './event-rules.js';
 export interface CoordinatorOptions {
   expectedAgents: number;
   archive: { sha256: string; bytes: number };
+  /** The test's scenarios as k6 derived them: to warn of agents they leave without work. */
+  scenarios?: K6Options['scenarios'];
   /** --secret-source for every agent's k6 (k6/secret-sources.ts). */
   secretSources?: SecretSourceSpec[];
   /** Skip setup()/teardown() as k6's --no-setup/--no-teardown would. */
@@ -128,6 +132,7 @@ export class Coordinator {
     this.#o = {
       expectedAgents: options.expectedAgents,
       archive: options.archive,
+      scenarios: options.scenarios ?? {},
       secretSources: options.secretSources ?? [],
       noSetup: options.noSetup ?? false,
       noTeardown: options.noTeardown ?? false,
@@ -623,7 +628,16 @@ export class Coordinator {
       });
     }
     this.#log.info(`all ${String(this.#agents.length)} agents joined; k6 is starting on each`);
+    this.#warnIdle(segments);
     this.#phase = 'initialising';
+  }
+
+  /** Before any load (issue 20.7): agents the scenarios leave without work. */
+  #warnIdle(segments: ReturnType<typeof segmentsForWeights>): void {
+    const labels: string[] = [];
+    for (const agent of this.#agents) labels[agent.index] = agent.label;
+    const warning = idleAgentsWarning(this.#o.scenarios, segments, labels);
+    if (warning !== undefined) this.#log.warning(warning);
   }
 
   #setup(): void {

@@ -232,6 +232,7 @@ async function newCoordinator(
     progressIntervalMs: options.progressIntervalMs,
     expectedAgents: options.agents,
     archive: await describeFile(test.archivePath),
+    scenarios: test.options.scenarios,
     secretSources,
     noSetup: test.options.noSetup === true,
     noTeardown: test.options.noTeardown === true,
