@@ -12,10 +12,16 @@ import { describe, expect, it } from '@jest/globals';
 
 import { CoordinatorClient } from '../../src/agent/client.js';
 import { hasErrorCode } from '../../src/errors.js';
+import {
+  coordinatorFailed,
+  readCoordinatorFailure,
+  RendezvousCard,
+} from '../../src/github/rendezvous.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { tempDir } from '../helpers/fs.js';
+import { MemoryStore } from '../helpers/memory-artifacts.js';
 
 type Step = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -112,6 +118,45 @@ describe('coordinator client retries (fake flaky coordinator on loopback)', () =
       /^archive checksum [0-9a-f]{64} ≠ announced (ab){32}$/,
     );
     expect(server.seen.length).toBeGreaterThan(1);
+  });
+
+  it('issue 20.2: a registered agent that loses the coordinator stops at its failure card, not at the dead-man deadline', async () => {
+    let secondFailure!: () => void;
+    const failing = new Promise<void>((resolve) => (secondFailure = resolve));
+    const server = await scriptedServer([
+      drop,
+      (req) => {
+        secondFailure();
+        req.socket.destroy();
+      },
+    ]);
+    const store = new MemoryStore(await tempDir());
+    const card = new RendezvousCard({ name: 'k6-distributed-k6-attempt-1', store });
+    await card.publishUrl(server.url);
+    const c = new CoordinatorClient({
+      url: server.url,
+      log: silentLogger,
+      // An hour: only the card can end this wait within the test's timeout.
+      giveUpAfterMs: 3_600_000,
+      backoff: { baseMs: 5, maxMs: 20 },
+      goneCheckIntervalMs: 10,
+      coordinatorGone: async () => {
+        const failure = await readCoordinatorFailure({ name: card.name, store });
+        return failure && coordinatorFailed(failure);
+      },
+    });
+    onCleanup(() => c.close());
+    const poll = c.poll(0, 1_000).catch((e: unknown) => e);
+    await failing;
+
+    await card.publishFailure({ message: 'handleSummary() threw', exitCode: 97 }, silentLogger);
+
+    const error = await poll;
+    expect(hasErrorCode(error, 'COORDINATOR_FAILED')).toBe(true);
+    expect(error).toMatchObject({
+      message: 'the coordinator failed (exit code 97): handleSummary() threw',
+      data: { exitCode: 97 },
+    });
   });
 
   it('rejects a URL that is not http or https', () => {

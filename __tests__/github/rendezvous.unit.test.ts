@@ -1,4 +1,4 @@
-import { cp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
@@ -6,45 +6,15 @@ import { describe, expect, it } from '@jest/globals';
 import {
   findCoordinatorUrl,
   publishCoordinatorUrl,
+  readCoordinatorFailure,
+  RendezvousCard,
   rendezvousName,
   type ArtifactStore,
 } from '../../src/github/rendezvous.js';
 import { Backoff } from '../../src/runtime/backoff.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { tempDir } from '../helpers/fs.js';
-
-/** An in-memory artifact store that behaves like @actions/artifact's client. */
-class MemoryStore implements ArtifactStore {
-  readonly files = new Map<string, { id: number; dir: string }>();
-  lookups = 0;
-  /** Lookups that answer "not found" before the artifact shows up (listing lag). */
-  lag = 0;
-  constructor(private readonly dir: string) {}
-
-  async uploadArtifact(name: string, files: string[]): Promise<unknown> {
-    const dir = join(this.dir, String(this.files.size));
-    for (const file of files) await cp(file, join(dir, 'coordinator.json'));
-    this.files.set(name, { id: this.files.size + 1, dir });
-    return {};
-  }
-
-  getArtifact(name: string): Promise<{ artifact: { id: number } }> {
-    this.lookups++;
-    const found = this.files.get(name);
-    if (!found || this.lookups <= this.lag) {
-      const error = new Error(`Artifact not found for name: ${name}`);
-      error.name = 'ArtifactNotFoundError';
-      return Promise.reject(error);
-    }
-    return Promise.resolve({ artifact: { id: found.id } });
-  }
-
-  async downloadArtifact(id: number, options: { path: string }): Promise<unknown> {
-    const found = [...this.files.values()].find((f) => f.id === id);
-    if (found) await cp(found.dir, options.path, { recursive: true });
-    return {};
-  }
-}
+import { MemoryStore } from '../helpers/memory-artifacts.js';
 
 const fast = () => new Backoff({ baseMs: 1, maxMs: 2 });
 
@@ -129,5 +99,45 @@ describe('rendezvous through a run artifact', () => {
     await expect(
       findCoordinatorUrl({ name: 'x', timeoutMs: 1_000, store, log: silentLogger }),
     ).rejects.toThrow(/not available on GitHub Enterprise Server; set the "coordinator-url" input/);
+  });
+
+  it('issue 20.2: a failure replaces the URL card; a waiting agent stops at once with it', async () => {
+    const store = new MemoryStore(await tempDir());
+    const card = new RendezvousCard({ name: rendezvousName('k6', '1'), store });
+    await card.publishUrl('http://127.0.0.1:8080');
+    expect(await readCoordinatorFailure({ name: card.name, store })).toBeUndefined();
+
+    await card.publishFailure({ message: 'only 1 of 3 agents joined', exitCode: 97 }, silentLogger);
+
+    const failure = { message: 'only 1 of 3 agents joined', exitCode: 97 };
+    expect(await readCoordinatorFailure({ name: card.name, store })).toEqual(failure);
+    const lookups = store.lookups;
+    // A deadline of an hour: only the card can end this wait.
+    await expect(
+      findCoordinatorUrl({
+        name: card.name,
+        timeoutMs: 3_600_000,
+        store,
+        log: silentLogger,
+        backoff: fast(),
+      }),
+    ).rejects.toMatchObject({
+      code: 'COORDINATOR_FAILED',
+      message: 'the coordinator failed (exit code 97): only 1 of 3 agents joined',
+      data: { exitCode: 97 },
+    });
+    expect(store.lookups).toBe(lookups + 1);
+  });
+
+  it('issue 20.2: a coordinator that fails before publishing its URL publishes its failure', async () => {
+    const store = new MemoryStore(await tempDir());
+    const card = new RendezvousCard({ name: 'k6-distributed-k6-attempt-1', store });
+    await card.publishFailure({ message: 'k6 archive rejected x.js', exitCode: 107 }, silentLogger);
+    // Once: a second failure (the step's catch after the role's) changes nothing.
+    await card.publishFailure({ message: 'later', exitCode: 97 }, silentLogger);
+    expect(await readCoordinatorFailure({ name: card.name, store })).toEqual({
+      message: 'k6 archive rejected x.js',
+      exitCode: 107,
+    });
   });
 });

@@ -167,7 +167,8 @@ export class Agent {
   /** Lets the coordinator know at once why this agent ends, if it can still be reached. */
   async #tellCoordinator(error: unknown): Promise<void> {
     if (this.#registration === undefined || this.#isStopping()) return;
-    if (hasErrorCode(error, 'COORDINATOR_UNREACHABLE')) return;
+    if (hasErrorCode(error, 'COORDINATOR_UNREACHABLE') || hasErrorCode(error, 'COORDINATOR_FAILED'))
+      return;
     this.#log.error(errorMessage(error));
     await this.#sendEvent({ type: 'failed', message: errorMessage(error).slice(0, 8192) });
   }
@@ -179,7 +180,13 @@ export class Agent {
     if (signal?.aborted) {
       return { exitCode: K6_EXIT_CODES['external-abort'], message: errorMessage(signal.reason) };
     }
-    return { exitCode: DISTRIBUTED_RUN_FAILED, message: errorMessage(this.#fatal) };
+    // The coordinator said it failed: end with its exit code, as its job does.
+    const fatal = this.#fatal;
+    const code = hasErrorCode(fatal, 'COORDINATOR_FAILED') ? fatal.data.exitCode : undefined;
+    return {
+      exitCode: typeof code === 'number' ? code : DISTRIBUTED_RUN_FAILED,
+      message: errorMessage(fatal),
+    };
   }
 
   /** The first fatal error wins; it stops both loops. */

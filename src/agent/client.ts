@@ -37,6 +37,14 @@ export interface CoordinatorClientOptions {
    * with COORDINATOR_UNREACHABLE. The agent then stops its k6.
    */
   giveUpAfterMs?: number;
+  /**
+   * Asked while requests fail (at most every `goneCheckIntervalMs`): the
+   * coordinator's own word that it failed (its rendezvous card), which ends
+   * the wait at once instead of at `giveUpAfterMs` (issue 20.2).
+   */
+  coordinatorGone?: () => Promise<Error | undefined>;
+  /** Default 5 s. */
+  goneCheckIntervalMs?: number;
   backoff?: BackoffOptions;
   log: Logger;
 }
@@ -66,12 +74,19 @@ const retryable = (status: number) => status === 429 || status >= 500;
  */
 export class CoordinatorClient {
   readonly #pool: Pool;
-  readonly #o: Required<Omit<CoordinatorClientOptions, 'secret' | 'credential' | 'backoff'>> &
+  readonly #o: Required<
+    Omit<CoordinatorClientOptions, 'secret' | 'credential' | 'backoff' | 'coordinatorGone'>
+  > &
     CoordinatorClientOptions;
   #token: string | undefined;
+  /** When the coordinator's card may be read again (one read serves every request). */
+  #nextGoneCheck = 0;
+  #looking = false;
+  /** The coordinator's own word that it failed, once read. */
+  #gone: Error | undefined;
 
   constructor(options: CoordinatorClientOptions) {
-    this.#o = { giveUpAfterMs: 60_000, ...options };
+    this.#o = { giveUpAfterMs: 60_000, goneCheckIntervalMs: 5_000, ...options };
     const url = new URL(options.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new K6DistributedError(
@@ -209,6 +224,8 @@ export class CoordinatorClient {
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (!isRetryable(error)) throw error;
+        if (this.#gone) throw this.#gone;
+        this.#lookForFailure();
         const failingMs = Date.now() - firstFailure;
         if (failingMs >= this.#o.giveUpAfterMs) {
           throw new K6DistributedError(
@@ -222,6 +239,24 @@ export class CoordinatorClient {
         await backoff.wait(signal);
       }
     }
+  }
+
+  /**
+   * Looks, in the background so retries keep their pace, for the
+   * coordinator's word that it failed; the next failed attempt of any
+   * request then ends with it. A failed look is no news.
+   */
+  #lookForFailure(): void {
+    const check = this.#o.coordinatorGone;
+    if (!check || this.#looking || Date.now() < this.#nextGoneCheck) return;
+    this.#looking = true;
+    this.#nextGoneCheck = Date.now() + this.#o.goneCheckIntervalMs;
+    void check()
+      .then(
+        (gone) => (this.#gone ??= gone),
+        () => undefined,
+      )
+      .finally(() => (this.#looking = false));
   }
 }
 

@@ -22,10 +22,25 @@ export interface ArtifactStore {
   ): Promise<unknown>;
   getArtifact(name: string): Promise<{ artifact: { id: number } }>;
   downloadArtifact(id: number, options: { path: string }): Promise<unknown>;
+  deleteArtifact(name: string): Promise<unknown>;
+}
+
+/** Why the coordinator ended before or without the agents, and the exit code it ended with. */
+export interface CoordinatorFailure {
+  message: string;
+  exitCode: number;
 }
 
 const FILE = 'coordinator.json';
-const Card = z.object({ url: z.url(), protocol: z.number().int() });
+/** The longest failure message a card carries (it ends up in logs and job summaries). */
+const MAX_MESSAGE = 8192;
+const UrlCard = z.object({ url: z.url(), protocol: z.number().int() });
+const FailedCard = z.object({
+  protocol: z.number().int(),
+  failed: z.object({ message: z.string().max(MAX_MESSAGE), exitCode: z.number().int() }),
+});
+const Card = z.union([UrlCard, FailedCard]);
+type Card = z.infer<typeof Card>;
 
 const HINT =
   'set the "coordinator-url" input on the coordinator and every agent ' +
@@ -45,20 +60,69 @@ export async function publishCoordinatorUrl(options: {
   name: string;
   store?: ArtifactStore;
 }): Promise<void> {
+  const card: Card = { url: options.url, protocol: PROTOCOL_VERSION };
+  await uploadCard(options.name, card, options.store ?? new DefaultArtifactClient());
+}
+
+/**
+ * The coordinator's card over its life: first its URL, then, when it fails
+ * before or during the run, why (issue 20.2), so an agent still looking for
+ * it stops at once instead of waiting out its join-timeout. A failure
+ * replaces the URL card: artifact names are unique in a run, so the old one
+ * is deleted first.
+ */
+export class RendezvousCard {
+  readonly name: string;
+  readonly #store: () => ArtifactStore;
+  #urlTried = false;
+  #failed = false;
+
+  constructor(options: { name: string; store?: ArtifactStore }) {
+    this.name = options.name;
+    let store = options.store;
+    this.#store = () => (store ??= new DefaultArtifactClient());
+  }
+
+  async publishUrl(url: string): Promise<void> {
+    this.#urlTried = true;
+    await publishCoordinatorUrl({ url, name: this.name, store: this.#store() });
+  }
+
+  /** Publishes the failure once; a problem doing so is logged, never thrown (the failure stands). */
+  async publishFailure(failure: CoordinatorFailure, log: Logger): Promise<void> {
+    if (this.#failed) return;
+    this.#failed = true;
+    const card: Card = {
+      protocol: PROTOCOL_VERSION,
+      failed: { message: failure.message.slice(0, MAX_MESSAGE), exitCode: failure.exitCode },
+    };
+    try {
+      if (this.#urlTried) await this.#store().deleteArtifact(this.name).catch(ignoreNotFound);
+      await uploadCard(this.name, card, this.#store());
+      log.info(`told waiting agents that the coordinator failed (artifact "${this.name}")`);
+    } catch (error) {
+      log.warning(
+        `could not tell waiting agents that the coordinator failed (${(error as Error).message}); ` +
+          'they stop at their join-timeout',
+      );
+    }
+  }
+}
+
+function ignoreNotFound(error: unknown): void {
+  if (!isNotFound(error)) throw error;
+}
+
+async function uploadCard(name: string, card: Card, store: ArtifactStore): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'k6-distributed-rendezvous-'));
   try {
-    const card: z.infer<typeof Card> = { url: options.url, protocol: PROTOCOL_VERSION };
     await writeFile(join(dir, FILE), JSON.stringify(card));
-    await (options.store ?? new DefaultArtifactClient()).uploadArtifact(
-      options.name,
-      [join(dir, FILE)],
-      dir,
-      { retentionDays: 1 },
-    );
+    await store.uploadArtifact(name, [join(dir, FILE)], dir, { retentionDays: 1 });
   } catch (error) {
+    const what = 'url' in card ? 'URL' : 'failure';
     throw rendezvousError(
       error,
-      `could not publish the coordinator's URL as artifact "${options.name}"`,
+      `could not publish the coordinator's ${what} as artifact "${name}"`,
     );
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -67,7 +131,9 @@ export async function publishCoordinatorUrl(options: {
 
 /**
  * Polls for the coordinator's artifact with jittered backoff (listing can lag
- * behind the upload) until `timeoutMs`, then fails with what to do.
+ * behind the upload) until `timeoutMs`, then fails with what to do. A card
+ * saying the coordinator failed ends the wait at once with COORDINATOR_FAILED,
+ * carrying the coordinator's reason and exit code.
  */
 export async function findCoordinatorUrl(options: {
   name: string;
@@ -87,7 +153,7 @@ export async function findCoordinatorUrl(options: {
       const { id } = (await store.getArtifact(options.name)).artifact;
       // An artifact can be listed before its upload is finalized (act does
       // so): an unreadable one is retried like a missing one.
-      return await readCard(store, id, options.name);
+      return urlOf(await readCard(store, id, options.name));
     } catch (error) {
       if (!isNotFound(error) && !isUnreadable(error)) {
         throw rendezvousError(error, `could not look up artifact "${options.name}"`);
@@ -107,8 +173,42 @@ export async function findCoordinatorUrl(options: {
   }
 }
 
+/**
+ * One look at the card, for an agent that already registered and lost the
+ * coordinator: the coordinator's failure when its card says so, else
+ * undefined (no card, an unreadable one, or a URL).
+ */
+export async function readCoordinatorFailure(options: {
+  name: string;
+  store?: ArtifactStore;
+}): Promise<CoordinatorFailure | undefined> {
+  const store = options.store ?? new DefaultArtifactClient();
+  try {
+    const { id } = (await store.getArtifact(options.name)).artifact;
+    const card = await readCard(store, id, options.name);
+    return 'failed' in card ? card.failed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The URL on a card, or the coordinator's failure as COORDINATOR_FAILED. */
+function urlOf(card: Card): string {
+  if ('url' in card) return card.url;
+  throw coordinatorFailed(card.failed);
+}
+
+/** An agent's error for the coordinator's failure; `data.exitCode` is the coordinator's. */
+export function coordinatorFailed(failure: CoordinatorFailure): K6DistributedError {
+  return new K6DistributedError(
+    'COORDINATOR_FAILED',
+    `the coordinator failed (exit code ${String(failure.exitCode)}): ${failure.message}`,
+    { data: { exitCode: failure.exitCode } },
+  );
+}
+
 /** The card in a downloaded artifact; a RENDEZVOUS_UNREADABLE error when it is not (yet) there. */
-async function readCard(store: ArtifactStore, id: number, name: string): Promise<string> {
+async function readCard(store: ArtifactStore, id: number, name: string): Promise<Card> {
   const dir = await mkdtemp(join(tmpdir(), 'k6-distributed-rendezvous-'));
   try {
     try {
@@ -129,7 +229,7 @@ async function readCard(store: ArtifactStore, id: number, name: string): Promise
           'artifact of that name?',
       );
     }
-    return card.data.url;
+    return card.data;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
