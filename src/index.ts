@@ -9,6 +9,9 @@ const io: ActionIo = {
   env: process.env,
   stdout: process.stdout,
   setOutput: (name, value) => core.setOutput(name, value),
+  writeJobSummary: async (markdown) => {
+    await core.summary.addRaw(markdown).write();
+  },
   now: () => Date.now(),
 };
 void run(actionServices(io), io);

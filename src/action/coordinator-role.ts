@@ -11,7 +11,7 @@ import type { K6Binary } from '../k6/binary.js';
 import type { Logger } from '../runtime/logger.js';
 import { isLoopbackHost } from '../runtime/net.js';
 import { isGhesUnsupported, runAttempt } from '../github/actions-run.js';
-import { publishCoordinatorUrl, rendezvousName } from '../github/rendezvous.js';
+import type { RendezvousCard } from '../github/rendezvous.js';
 import { REPORT_FILES, reportArtifactName } from '../github/baseline.js';
 import {
   type AfterRun,
@@ -71,7 +71,7 @@ export interface PublishExtras {
  */
 export async function runCoordinatorRole(
   inputs: CoordinatorInputs,
-  ctx: RoleContext,
+  ctx: RoleContext & { card?: RendezvousCard },
   services: CoordinatorServices,
 ): Promise<void> {
   const summaryJson = join(
@@ -107,13 +107,16 @@ export async function runCoordinatorRole(
       summaryJsonSetupData: inputs.includeSetupData,
       onListening: async (localUrl) => {
         const url = await publicUrl(inputs, localUrl, services, tunnels);
-        if (inputs.coordinatorUrl === undefined) {
-          const name = rendezvousName(inputs.testName, runAttempt(ctx.env));
-          await publishCoordinatorUrl({ url, name });
-          ctx.log.info(`published the coordinator URL ${url} as artifact "${name}"`);
+        if (ctx.card) {
+          await ctx.card.publishUrl(url);
+          ctx.log.info(`published the coordinator URL ${url} as artifact "${ctx.card.name}"`);
         }
       },
     });
+    // The agents that never joined (too few in time, a cancelled run) stop at once.
+    if (result.exitCode !== 0 && result.agents.length < inputs.agents) {
+      await ctx.card?.publishFailure(result, ctx.log);
+    }
     await reportRun(result, inputs, ctx, services, {
       summaryJson,
       reportHtml,

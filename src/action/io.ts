@@ -10,6 +10,8 @@ export interface ActionIo {
   stdout: { write(chunk: string | Uint8Array): unknown };
   /** Sets a step output (core.setOutput on a runner). */
   setOutput(name: string, value: string): void;
+  /** Appends Markdown to the job summary (GITHUB_STEP_SUMMARY on a runner). */
+  writeJobSummary(markdown: string): Promise<void>;
   /** The wall clock (epoch ms). */
   now(): number;
 }
