@@ -35205,7 +35205,7 @@ const EnvHttpProxyAgent = __nccwpck_require__(3137)
 const RetryAgent = __nccwpck_require__(50)
 const H2CClient = __nccwpck_require__(6815)
 const errors = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { InvalidArgumentError } = errors
 const api = __nccwpck_require__(6615)
 const buildConnector = __nccwpck_require__(9136)
@@ -35359,7 +35359,7 @@ module.exports.Response = __nccwpck_require__(9051).Response
 module.exports.Request = __nccwpck_require__(9967).Request
 module.exports.FormData = __nccwpck_require__(5910).FormData
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(6297)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
@@ -35434,7 +35434,7 @@ __webpack_unused_export__ = install
 
 
 
-const { addAbortListener } = __nccwpck_require__(3440)
+const { addAbortListener } = __nccwpck_require__(1059)
 const { RequestAbortedError } = __nccwpck_require__(8707)
 
 const kListener = Symbol('kListener')
@@ -35503,7 +35503,7 @@ module.exports = {
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
 const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class ConnectHandler extends AsyncResource {
@@ -35629,7 +35629,7 @@ const {
   InvalidReturnValueError,
   RequestAbortedError
 } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 function noop () {}
@@ -35880,7 +35880,7 @@ const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
 const { Readable } = __nccwpck_require__(9927)
 const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 
 function noop () {}
 
@@ -36101,7 +36101,7 @@ const assert = __nccwpck_require__(4589)
 const { finished } = __nccwpck_require__(7075)
 const { AsyncResource } = __nccwpck_require__(6698)
 const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 function noop () {}
@@ -36316,7 +36316,7 @@ module.exports = stream
 const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
 const { AsyncResource } = __nccwpck_require__(6698)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { kHTTP2Stream } = __nccwpck_require__(6443)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
 
@@ -36448,8 +36448,8 @@ module.exports.connect = __nccwpck_require__(2279)
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
 const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
+const { ReadableStreamFrom } = __nccwpck_require__(1059)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -37796,7 +37796,7 @@ function headerValueEquals (lhs, rhs) {
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 let tls // include tls conditionally since it is not always available
@@ -38848,7 +38848,7 @@ const {
   getServerName,
   normalizedMethodRecords,
   getProtocolFromUrlString
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(1059)
 const { channels } = __nccwpck_require__(2414)
 const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 
@@ -40213,7 +40213,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 1059:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -41243,7 +41243,7 @@ const { kClients, kRunning, kClose, kDestroy, kDispatch, kUrl } = __nccwpck_requ
 const DispatcherBase = __nccwpck_require__(1841)
 const Pool = __nccwpck_require__(628)
 const Client = __nccwpck_require__(3701)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -41421,7 +41421,7 @@ const {
 } = __nccwpck_require__(2128)
 const Pool = __nccwpck_require__(628)
 const { kUrl } = __nccwpck_require__(6443)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -41638,7 +41638,7 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { channels } = __nccwpck_require__(2414)
 const timers = __nccwpck_require__(6603)
 const {
@@ -43413,7 +43413,7 @@ module.exports = connectH1
 
 const assert = __nccwpck_require__(4589)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
@@ -44477,7 +44477,7 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { ClientStats } = __nccwpck_require__(6854)
 const { channels } = __nccwpck_require__(2414)
 const Request = __nccwpck_require__(4655)
@@ -45994,7 +45994,7 @@ const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
 } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { kUrl } = __nccwpck_require__(6443)
 const buildConnector = __nccwpck_require__(9136)
 
@@ -46487,7 +46487,7 @@ const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
 } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { kUrl } = __nccwpck_require__(6443)
 const buildConnector = __nccwpck_require__(9136)
 
@@ -46992,7 +46992,7 @@ module.exports = {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { kRedirectCacheControl } = __nccwpck_require__(6443)
 const {
   parseCacheControlHeader,
@@ -48896,7 +48896,7 @@ module.exports = DeduplicationHandler
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const { kBodyUsed, kRedirectCacheControl } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { InvalidArgumentError } = __nccwpck_require__(8707)
@@ -49184,7 +49184,7 @@ const {
   isDisturbed,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(1059)
 
 function calculateRetryAfterHeader (retryAfter) {
   const retryTime = new Date(retryAfter).getTime()
@@ -49687,7 +49687,7 @@ module.exports = RetryHandler
 
 
 
-const { parseHeaders } = __nccwpck_require__(3440)
+const { parseHeaders } = __nccwpck_require__(1059)
 const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 const kResume = Symbol('resume')
@@ -49914,7 +49914,7 @@ function toRawHeaderValue (value) {
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const CacheHandler = __nccwpck_require__(9976)
 const MemoryCacheStore = __nccwpck_require__(4889)
 const CacheRevalidationHandler = __nccwpck_require__(7133)
@@ -51240,7 +51240,7 @@ module.exports = createDecompressInterceptor
 
 
 const diagnosticsChannel = __nccwpck_require__(3053)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const DeduplicationHandler = __nccwpck_require__(3599)
 const { normalizeHeaders, makeCacheKey, makeDeduplicationKey } = __nccwpck_require__(7659)
 
@@ -53422,7 +53422,7 @@ const {
   kIgnoreTrailingSlash
 } = __nccwpck_require__(1117)
 const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { serializePathWithQuery } = __nccwpck_require__(3440)
+const { serializePathWithQuery } = __nccwpck_require__(1059)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -53750,7 +53750,7 @@ const {
   kGetNetConnect,
   kTotalDispatchCount
 } = __nccwpck_require__(1117)
-const { serializePathWithQuery } = __nccwpck_require__(3440)
+const { serializePathWithQuery } = __nccwpck_require__(1059)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -55409,9 +55409,9 @@ const {
   pathHasQueryOrFragment,
   hasSafeIterator,
   isValidHTTPToken
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(1059)
 
-const { serializePathWithQuery } = __nccwpck_require__(3440)
+const { serializePathWithQuery } = __nccwpck_require__(1059)
 
 const MAX_DELTA_SECONDS = 2147483647
 const RESTRICTIVE_DIRECTIVE_NAMES = ['no-store', 'private', 'no-cache']
@@ -57438,7 +57438,7 @@ const assert = __nccwpck_require__(4589)
 
 const { kConstruct } = __nccwpck_require__(6443)
 const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(1059)
 const { webidl } = __nccwpck_require__(7879)
 const { cloneResponse, fromInnerResponse, getResponseState } = __nccwpck_require__(9051)
 const { Request, fromInnerRequest, getRequestState } = __nccwpck_require__(9967)
@@ -58307,7 +58307,7 @@ module.exports = {
 
 const { Cache } = __nccwpck_require__(9634)
 const { webidl } = __nccwpck_require__(7879)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kEnumerableProperty } = __nccwpck_require__(1059)
 const { kConstruct } = __nccwpck_require__(6443)
 
 class CacheStorage {
@@ -60033,7 +60033,7 @@ const { EventSourceStream } = __nccwpck_require__(4031)
 const { parseMIMEType } = __nccwpck_require__(1900)
 const { createFastMessageEvent } = __nccwpck_require__(5188)
 const { isNetworkError } = __nccwpck_require__(9051)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kEnumerableProperty } = __nccwpck_require__(1059)
 const { environmentSettingsObject } = __nccwpck_require__(3168)
 const { getGlobalDispatcher } = __nccwpck_require__(2581)
 
@@ -60572,7 +60572,7 @@ module.exports = {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const {
   ReadableStreamFrom,
   readableStreamClose,
@@ -61838,7 +61838,7 @@ module.exports = {
 
 
 
-const { bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { bufferToLowerCasedHeaderName } = __nccwpck_require__(1059)
 const { HTTP_TOKEN_CODEPOINTS } = __nccwpck_require__(1900)
 const { makeEntry } = __nccwpck_require__(5910)
 const { webidl } = __nccwpck_require__(7879)
@@ -62432,7 +62432,7 @@ module.exports = {
 
 
 const { iteratorMixin } = __nccwpck_require__(3168)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kEnumerableProperty } = __nccwpck_require__(1059)
 const { webidl } = __nccwpck_require__(7879)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -62692,7 +62692,7 @@ module.exports = { FormData, makeEntry, setFormDataState }
 
 /***/ }),
 
-/***/ 1059:
+/***/ 6297:
 /***/ ((module) => {
 
 
@@ -62747,7 +62747,7 @@ module.exports = {
 
 
 const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kEnumerableProperty } = __nccwpck_require__(1059)
 const {
   iteratorMixin,
   isValidHeaderName,
@@ -63528,7 +63528,7 @@ const {
 } = __nccwpck_require__(4495)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished, isErrored, isReadable } = __nccwpck_require__(7075)
-const { addAbortListener, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { addAbortListener, bufferToLowerCasedHeaderName } = __nccwpck_require__(1059)
 const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
 const { getGlobalDispatcher } = __nccwpck_require__(2581)
 const { webidl } = __nccwpck_require__(7879)
@@ -65894,7 +65894,7 @@ module.exports = {
 
 const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
 const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
@@ -67014,7 +67014,7 @@ module.exports = {
 
 const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
 const { extractBody, cloneBody, mixinBody, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1059)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -67663,10 +67663,10 @@ module.exports = {
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
 const { redirectStatusSet, referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(1059)
+const { getGlobalOrigin } = __nccwpck_require__(6297)
 const { collectAnHTTPQuotedString, parseMIMEType } = __nccwpck_require__(1900)
 const { performance } = __nccwpck_require__(643)
-const { ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(1059)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
 const { webidl } = __nccwpck_require__(7879)
@@ -71246,7 +71246,7 @@ module.exports = {
 
 
 const { webidl } = __nccwpck_require__(7879)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kEnumerableProperty } = __nccwpck_require__(1059)
 const { kConstruct } = __nccwpck_require__(6443)
 
 /**
@@ -72481,7 +72481,7 @@ module.exports = { SendQueue }
 const { webidl } = __nccwpck_require__(7879)
 const { validateCloseCodeAndReason } = __nccwpck_require__(8625)
 const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kEnumerableProperty } = __nccwpck_require__(1059)
 
 function createInheritableDOMException () {
   // https://github.com/nodejs/node/issues/59677
@@ -72599,7 +72599,7 @@ const { channels } = __nccwpck_require__(2414)
 const { WebsocketFrameSend } = __nccwpck_require__(3264)
 const { ByteParser } = __nccwpck_require__(1652)
 const { WebSocketError, createUnvalidatedWebSocketError } = __nccwpck_require__(6919)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kEnumerableProperty } = __nccwpck_require__(1059)
 const { utf8DecodeBytes } = __nccwpck_require__(276)
 
 let emittedExperimentalWarning = false
@@ -73464,7 +73464,7 @@ const {
 } = __nccwpck_require__(8625)
 const { establishWebSocketConnection, closeWebSocketConnection, failWebsocketConnection } = __nccwpck_require__(6897)
 const { ByteParser } = __nccwpck_require__(1652)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kEnumerableProperty } = __nccwpck_require__(1059)
 const { getGlobalDispatcher } = __nccwpck_require__(2581)
 const { ErrorEvent, CloseEvent, createFastMessageEvent } = __nccwpck_require__(5188)
 const { SendQueue } = __nccwpck_require__(3900)
@@ -97561,7 +97561,7 @@ class Agent {
     async #tellCoordinator(error) {
         if (this.#registration === undefined || this.#isStopping())
             return;
-        if (hasErrorCode(error, 'COORDINATOR_UNREACHABLE'))
+        if (hasErrorCode(error, 'COORDINATOR_UNREACHABLE') || hasErrorCode(error, 'COORDINATOR_FAILED'))
             return;
         this.#log.error(errorMessage(error));
         await this.#sendEvent({ type: 'failed', message: errorMessage(error).slice(0, 8192) });
@@ -97573,7 +97573,13 @@ class Agent {
         if (signal?.aborted) {
             return { exitCode: K6_EXIT_CODES['external-abort'], message: errorMessage(signal.reason) };
         }
-        return { exitCode: DISTRIBUTED_RUN_FAILED, message: errorMessage(this.#fatal) };
+        // The coordinator said it failed: end with its exit code, as its job does.
+        const fatal = this.#fatal;
+        const code = hasErrorCode(fatal, 'COORDINATOR_FAILED') ? fatal.data.exitCode : undefined;
+        return {
+            exitCode: typeof code === 'number' ? code : DISTRIBUTED_RUN_FAILED,
+            message: errorMessage(fatal),
+        };
     }
     /** The first fatal error wins; it stops both loops. */
     #fail(error) {
@@ -97972,8 +97978,13 @@ class CoordinatorClient {
     #pool;
     #o;
     #token;
+    /** When the coordinator's card may be read again (one read serves every request). */
+    #nextGoneCheck = 0;
+    #looking = false;
+    /** The coordinator's own word that it failed, once read. */
+    #gone;
     constructor(options) {
-        this.#o = { giveUpAfterMs: 60_000, ...options };
+        this.#o = { giveUpAfterMs: 60_000, goneCheckIntervalMs: 5_000, ...options };
         const url = new URL(options.url);
         if (url.protocol !== 'http:' && url.protocol !== 'https:') {
             throw new K6DistributedError('INVALID_OPTION', `invalid coordinator URL "${options.url}": use http:// or https://`);
@@ -98082,6 +98093,9 @@ class CoordinatorClient {
                     throw signal.reason;
                 if (!isRetryable(error))
                     throw error;
+                if (this.#gone)
+                    throw this.#gone;
+                this.#lookForFailure();
                 const failingMs = Date.now() - firstFailure;
                 if (failingMs >= this.#o.giveUpAfterMs) {
                     throw new K6DistributedError('COORDINATOR_UNREACHABLE', `lost the coordinator at ${this.#o.url}: ${what} has failed for ` +
@@ -98091,6 +98105,21 @@ class CoordinatorClient {
                 await backoff.wait(signal);
             }
         }
+    }
+    /**
+     * Looks, in the background so retries keep their pace, for the
+     * coordinator's word that it failed; the next failed attempt of any
+     * request then ends with it. A failed look is no news.
+     */
+    #lookForFailure() {
+        const check = this.#o.coordinatorGone;
+        if (!check || this.#looking || Date.now() < this.#nextGoneCheck)
+            return;
+        this.#looking = true;
+        this.#nextGoneCheck = Date.now() + this.#o.goneCheckIntervalMs;
+        void check()
+            .then((gone) => (this.#gone ??= gone), () => undefined)
+            .finally(() => (this.#looking = false));
     }
 }
 /**
@@ -106453,6 +106482,275 @@ function stepRefusal(agent, chosen, step) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./src/k6/striping.ts
+/**
+ * How k6 divides a whole number (VUs, iterations) among the segments of an
+ * execution segment sequence (lib/execution_segment.go: the sequence wrapper's
+ * striping and ScaleInt64). Written from k6's description of it, to tell
+ * before a run which agent's k6 will get nothing to do.
+ *
+ * k6 hands out the indexes 0, 1, 2, ... one by one: with every segment's
+ * length over the lowest common denominator L of all lengths (its "share" of
+ * every L indexes), biggest share first, index i goes to the first segment
+ * whose next due index, floor(taken × L / share), it has reached (exactly, or
+ * past it). The pattern repeats every L indexes, so a segment gets
+ * floor(n / L) × share of n, plus what it owns among the first n mod L.
+ */
+/**
+ * Indexes handed out one by one, at most: beyond that (weights with many
+ * decimals give a huge L) the question is left unanswered rather than
+ * stalling the coordinator.
+ */
+const MAX_STRIPED_INDEXES = 1_000_000;
+class Striping {
+    #lcd;
+    /** Each segment's share of every L indexes, by segment. */
+    #shares;
+    /** Segment numbers, biggest share first (ties in sequence order). */
+    #order;
+    /** How many indexes each segment (by position in #order) has taken. */
+    #taken;
+    /** The owner of each index handed out so far (-1: none). */
+    #owners = [];
+    constructor(lengths) {
+        if (lengths.length === 0)
+            throw new Error('a segment sequence has at least one segment');
+        this.#lcd = lengths.reduce((acc, f) => striping_lcm(acc, f.den), 1n);
+        this.#shares = lengths.map((f) => f.num * (this.#lcd / f.den));
+        this.#order = lengths.map((_, i) => i).sort((a, b) => compare(this.#share(b), this.#share(a)));
+        this.#taken = this.#order.map(() => 0n);
+    }
+    /** The parts `value` splits into, one per segment; undefined past MAX_STRIPED_INDEXES. */
+    scale(value) {
+        const whole = BigInt(Math.floor(value));
+        const rest = Number(whole % this.#lcd);
+        if (!this.#handOut(rest))
+            return undefined;
+        const parts = this.#shares.map((share) => Number((whole / this.#lcd) * share));
+        for (let i = 0; i < rest; i++) {
+            const owner = this.#owners[i] ?? -1;
+            if (owner >= 0)
+                parts[owner] = (parts[owner] ?? 0) + 1;
+        }
+        return parts;
+    }
+    /**
+     * The smallest value that gives every segment at least 1: one past the
+     * last segment's first index. Undefined past MAX_STRIPED_INDEXES.
+     */
+    smallestForAll() {
+        const firsts = this.#shares.map(() => -1);
+        let missing = firsts.length;
+        for (let i = 0; missing > 0; i++) {
+            if (BigInt(i) >= this.#lcd || !this.#handOut(i + 1))
+                return undefined;
+            const owner = this.#owners[i] ?? -1;
+            if (owner >= 0 && firsts[owner] === -1) {
+                firsts[owner] = i;
+                missing--;
+            }
+        }
+        return Math.max(...firsts) + 1;
+    }
+    /** Hands out indexes until `count` have an owner; false if that is too many. */
+    #handOut(count) {
+        if (count > MAX_STRIPED_INDEXES)
+            return false;
+        for (let i = this.#owners.length; i < count; i++)
+            this.#owners.push(this.#ownerOf(BigInt(i)));
+        return true;
+    }
+    #ownerOf(index) {
+        for (const [position, segment] of this.#order.entries()) {
+            const due = (this.#taken[position] ?? 0n) * this.#lcd;
+            const share = this.#share(segment);
+            const next = due / share;
+            if (index > next || (index === next && due % share === 0n)) {
+                this.#taken[position] = (this.#taken[position] ?? 0n) + 1n;
+                return segment;
+            }
+        }
+        return -1;
+    }
+    #share(segment) {
+        return this.#shares[segment] ?? 0n;
+    }
+}
+/** The segments' lengths of a full sequence such as "0,1/3,2/3,1" (k6's --execution-segment-sequence). */
+function sequenceLengths(sequence) {
+    const bounds = sequence.split(',').map(parseFraction);
+    return bounds.slice(1).map((to, i) => {
+        const from = bounds[i] ?? { num: 0n, den: 1n };
+        return reduce(to.num * from.den - from.num * to.den, to.den * from.den);
+    });
+}
+function parseFraction(text) {
+    const [num = '', den = '1'] = text.trim().split('/');
+    return reduce(BigInt(num), BigInt(den));
+}
+function reduce(num, den) {
+    const g = striping_gcd(num, den);
+    return { num: num / g, den: den / g };
+}
+function compare(a, b) {
+    return a === b ? 0 : a < b ? -1 : 1;
+}
+function striping_gcd(a, b) {
+    while (b !== 0n)
+        [a, b] = [b, a % b];
+    return a;
+}
+function striping_lcm(a, b) {
+    return (a / striping_gcd(a, b)) * b;
+}
+
+;// CONCATENATED MODULE: ./src/k6/segment-work.ts
+
+/**
+ * The scenarios (k6's derived `scenarios`, as `k6 inspect
+ * --execution-requirements` prints them) that give some agent of the full
+ * segment `sequence` nothing to do. Executors it does not know, and
+ * sequences too fine to work out, are left out.
+ */
+function idleAgents(scenarios, sequence) {
+    const striping = new Striping(sequenceLengths(sequence));
+    const idle = [];
+    for (const [name, config] of Object.entries(scenarios ?? {})) {
+        const load = scenarioLoad(config);
+        if (!load || load.none)
+            continue;
+        const found = idleIn(striping, load);
+        if (!found || found.agents.length === 0)
+            continue;
+        idle.push({ scenario: name, has: load.has, ...found, needed: found.needed() });
+    }
+    return idle;
+}
+/** Every agent of `sequence` has work in every scenario (as far as idleAgents() can tell). */
+function everyAgentHasWork(scenarios, sequence) {
+    const striping = new Striping(sequenceLengths(sequence));
+    return Object.values(scenarios ?? {}).every((config) => {
+        const load = scenarioLoad(config);
+        return !load || load.none || (idleIn(striping, load)?.agents.length ?? 0) === 0;
+    });
+}
+function idleIn(striping, load) {
+    const vus = striping.scale(load.vus);
+    if (!vus)
+        return undefined;
+    const agents = vus.flatMap((n, i) => (n === 0 ? [i] : []));
+    return { agents, needed: () => striping.smallestForAll(), unit: load.unit };
+}
+/** k6's defaults where the derived options print null (lib/executor/*: New...Config). */
+function scenarioLoad(config) {
+    const int = (key, fallback) => {
+        const value = config[key];
+        return typeof value === 'number' ? value : fallback;
+    };
+    switch (config.executor) {
+        case 'constant-vus':
+            return counted(int('vus', 1));
+        case 'ramping-vus':
+            return peakOfRamp(config, int('startVUs', 1));
+        case 'per-vu-iterations':
+            return { ...counted(int('vus', 1)), none: int('iterations', 1) <= 0 };
+        case 'shared-iterations':
+            return sharedIterations(int('vus', 1), int('iterations', 1));
+        case 'constant-arrival-rate':
+        case 'ramping-arrival-rate': {
+            // k6 takes maxVUs as preAllocatedVUs when unset.
+            const vus = Math.max(int('preAllocatedVUs', 0), int('maxVUs', 0));
+            return { has: plural(vus, 'max VU'), unit: 'max VU', vus };
+        }
+        default:
+            return undefined;
+    }
+}
+function counted(vus) {
+    return { has: plural(vus, 'VU'), unit: 'VU', vus };
+}
+/** ramping-vus: an agent has work if its part of the most VUs any stage reaches is above 0. */
+function peakOfRamp(config, startVUs) {
+    const stages = Array.isArray(config.stages) ? config.stages : [];
+    const targets = stages.map((s) => (typeof s.target === 'number' ? s.target : 0));
+    const vus = Math.max(startVUs, ...targets);
+    return { has: `at most ${plural(vus, 'VU')}`, unit: 'VU', vus };
+}
+function sharedIterations(vus, iterations) {
+    return {
+        has: `${plural(vus, 'VU')} sharing ${plural(iterations, 'iteration')}`,
+        unit: 'VU',
+        vus,
+        none: iterations <= 0,
+    };
+}
+function plural(n, noun) {
+    return `${String(n)} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+;// CONCATENATED MODULE: ./src/coordinator/idle-agents.ts
+
+
+/** Agents named in the warning, at most, per list. */
+const NAMED_AGENTS = 5;
+/**
+ * The warning for agents with no work in some scenario, once the agents'
+ * segments are known; undefined when every agent has work everywhere.
+ * `labels` names the agents in segment order.
+ */
+function idleAgentsWarning(scenarios, segments, labels) {
+    const sequence = segments[0]?.sequence;
+    if (segments.length < 2 || sequence === undefined)
+        return undefined;
+    const idle = idleAgents(scenarios, sequence);
+    if (idle.length === 0)
+        return undefined;
+    const total = Object.keys(scenarios ?? {}).length;
+    const unused = segments.map((_, i) => i).filter((i) => idleCount(idle, i) === total);
+    const partly = new Set(idle.flatMap((s) => s.agents)).size;
+    // With one scenario, the scenario's own list names them.
+    const which = idle.length > 1 ? ` (${names(unused, labels)})` : '';
+    const head = unused.length > 0
+        ? `${count(unused.length, segments.length)} no load at all${which}`
+        : `${count(partly, segments.length)} no load in some scenarios`;
+    const where = idle.map((s) => `scenario "${s.scenario}" (${s.has}) gives no VUs to ${names(s.agents, labels)}`);
+    return (`${head}: ${where.join('; ')}. An agent without load still starts k6 and holds its ` +
+        `machine (on GitHub, a runner). Fix: ${fix(scenarios, segments.length, idle)}`);
+}
+/** "2 of 4 agents get", "1 of 4 agents gets". */
+function count(n, of) {
+    return `${String(n)} of ${String(of)} agents ${n === 1 ? 'gets' : 'get'}`;
+}
+function idleCount(idle, agent) {
+    return idle.filter((s) => s.agents.includes(agent)).length;
+}
+/** Fewer agents (the most equal agents that all get work), or more VUs. */
+function fix(scenarios, agents, idle) {
+    const more = idle
+        .filter((s) => s.needed !== undefined)
+        .map((s) => `"${s.scenario}" at least ${plural(s.needed ?? 0, s.unit)}`);
+    const fewer = mostAgentsWithWork(scenarios, agents - 1);
+    const options = [
+        ...(fewer === undefined ? [] : [`use at most ${plural(fewer, 'agent')}`]),
+        ...(more.length > 0 ? [`give ${more.join(' and ')}`] : []),
+    ];
+    return options.length > 0 ? `${options.join(', or ')}.` : 'use fewer agents, or more VUs.';
+}
+/** The most equal-weight agents, up to `most`, that each get work in every scenario. */
+function mostAgentsWithWork(scenarios, most) {
+    for (let n = most; n >= 1; n--) {
+        const sequence = segmentsForWeights(Array(n).fill(1))[0]?.sequence;
+        if (sequence !== undefined && everyAgentHasWork(scenarios, sequence))
+            return n;
+    }
+    return undefined;
+}
+function names(agents, labels) {
+    const named = agents.slice(0, NAMED_AGENTS).map((i) => labels[i] ?? `agent ${String(i + 1)}`);
+    const more = agents.length - named.length;
+    return more > 0 ? `${named.join(', ')} and ${String(more)} more` : named.join(', ');
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/outcome.ts
 
 
@@ -106689,6 +106987,7 @@ function bounded(reportedMs, observedMs) {
 
 
 
+
 /**
  * The coordination core: registration, phases, barriers and the exit code.
  * It knows nothing about HTTP; the server in ./server.ts is one transport for
@@ -106727,6 +107026,7 @@ class Coordinator {
         this.#o = {
             expectedAgents: options.expectedAgents,
             archive: options.archive,
+            scenarios: options.scenarios ?? {},
             secretSources: options.secretSources ?? [],
             noSetup: options.noSetup ?? false,
             noTeardown: options.noTeardown ?? false,
@@ -107195,7 +107495,17 @@ class Coordinator {
             });
         }
         this.#log.info(`all ${String(this.#agents.length)} agents joined; k6 is starting on each`);
+        this.#warnIdle(segments);
         this.#phase = 'initialising';
+    }
+    /** Before any load (issue 20.7): agents the scenarios leave without work. */
+    #warnIdle(segments) {
+        const labels = [];
+        for (const agent of this.#agents)
+            labels[agent.index] = agent.label;
+        const warning = idleAgentsWarning(this.#o.scenarios, segments, labels);
+        if (warning !== undefined)
+            this.#log.warning(warning);
     }
     #setup() {
         this.#phase = 'setup';
@@ -110832,6 +111142,7 @@ async function newCoordinator(options, test, metrics, secretSources) {
         progressIntervalMs: options.progressIntervalMs,
         expectedAgents: options.agents,
         archive: await describeFile(test.archivePath),
+        scenarios: test.options.scenarios,
         secretSources,
         noSetup: test.options.noSetup === true,
         noTeardown: test.options.noTeardown === true,
