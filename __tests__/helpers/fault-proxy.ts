@@ -47,6 +47,8 @@ export interface FaultProfile {
   onExchange?: (request: RecordedRequest, answer: { status: number; body: Buffer }) => void;
   /** Replaces a request's body before it is forwarded (a man in the middle); undefined keeps it. */
   rewrite?: (request: RecordedRequest) => Buffer | undefined;
+  /** Forwards these, then drops the answer (as `dropAnswer` does). */
+  dropAnswerWhen?: (request: RecordedRequest) => boolean;
 }
 
 export interface RecordedRequest {
@@ -149,7 +151,8 @@ export class FaultProxy {
       this.counts.forwarded++;
       this.profile.onExchange?.(recorded, answer);
       // A partition may have started while the request was upstream.
-      if (fault === 'dropAnswer' || this.#cut()) return void res.socket?.destroy();
+      const drop = fault === 'dropAnswer' || this.profile.dropAnswerWhen?.(recorded) === true;
+      if (drop || this.#cut()) return void res.socket?.destroy();
       if (fault === 'timeout524') {
         return void res.writeHead(524, { 'content-type': 'text/html' }).end('a timeout occurred');
       }

@@ -56,7 +56,15 @@ export interface AgentOptions {
   clockProbes?: number;
   /** Called once the coordinator has numbered this agent. */
   onRegistered?: (registration: RegisterResponse) => void;
+  /**
+   * Once released, how long the agent waits for the coordinator to
+   * acknowledge that its k6 exited (default 15 s); see #release().
+   */
+  releasedAckWaitMs?: number;
 }
+
+/** See AgentOptions.releasedAckWaitMs. */
+const RELEASED_ACK_WAIT_MS = 15_000;
 
 export interface AgentResult {
   /** 0 when released by the coordinator; non-zero when this agent could not finish. */
@@ -492,7 +500,7 @@ export class Agent {
     const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : this.#initExit;
     // k6 flushed its metric stream on the way out: send the rest before saying so.
     await this.#pump?.finish();
-    await this.#sendEvent({
+    const sent = this.#sendEvent({
       type: 'k6-exited',
       expected: true,
       exit: {
@@ -502,7 +510,20 @@ export class Agent {
         ...(this.#k6Log.abortMessage && { message: this.#k6Log.abortMessage.slice(0, 8192) }),
       },
     });
-    await this.#events.flush();
+    // The coordinator may have applied it and ended before its answer got here (a lost
+    // answer, then the listener closed): retrying until the dead-man deadline would hold
+    // this agent's job for a minute after a finished run. Bounded; the run's over for us.
+    const waitMs = this.#o.releasedAckWaitMs ?? RELEASED_ACK_WAIT_MS;
+    const acknowledged = await Promise.race([
+      sent.then(() => true),
+      sleep(waitMs, false, { ref: false }),
+    ]);
+    if (!acknowledged) {
+      this.#log.debug(
+        `the coordinator did not acknowledge that k6 exited within ${String(waitMs / 1000)} s; ` +
+          'it has likely ended the run already',
+      );
+    }
   }
 
   #onK6Exit(exit: K6ProcessExit): void {

@@ -17,6 +17,8 @@ export interface LocalRunOptions extends Omit<
   agentUrl?: (coordinatorUrl: string) => Promise<string>;
   /** Agents stop their k6 after failing to reach the coordinator this long (default 10 s). */
   agentGiveUpAfterMs?: number;
+  /** Agents wait this long for the coordinator to acknowledge their k6's exit (default 15 s). */
+  agentReleasedAckWaitMs?: number;
 }
 
 export interface LocalRunResult extends CoordinateResult {
@@ -87,6 +89,7 @@ async function runAgent(
       k6OnMachine: options.agents,
       log,
       onRegistered: registered,
+      releasedAckWaitMs: options.agentReleasedAckWaitMs,
     });
     await turn;
     // No signal here: a Ctrl+C goes to the coordinator, which stops every agent
