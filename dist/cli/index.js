@@ -97460,6 +97460,8 @@ async function statusOrUndefined(api, signal) {
 
 
 
+/** See AgentOptions.releasedAckWaitMs. */
+const RELEASED_ACK_WAIT_MS = 15_000;
 /**
  * One agent: registers, then carries out the coordinator's newest
  * instruction on its own k6, reporting each step. Two loops run: the poll
@@ -97868,7 +97870,7 @@ class Agent {
         const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : this.#initExit;
         // k6 flushed its metric stream on the way out: send the rest before saying so.
         await this.#pump?.finish();
-        await this.#sendEvent({
+        const sent = this.#sendEvent({
             type: 'k6-exited',
             expected: true,
             exit: {
@@ -97878,7 +97880,18 @@ class Agent {
                 ...(this.#k6Log.abortMessage && { message: this.#k6Log.abortMessage.slice(0, 8192) }),
             },
         });
-        await this.#events.flush();
+        // The coordinator may have applied it and ended before its answer got here (a lost
+        // answer, then the listener closed): retrying until the dead-man deadline would hold
+        // this agent's job for a minute after a finished run. Bounded; the run's over for us.
+        const waitMs = this.#o.releasedAckWaitMs ?? RELEASED_ACK_WAIT_MS;
+        const acknowledged = await Promise.race([
+            sent.then(() => true),
+            (0,external_node_timers_promises_namespaceObject.setTimeout)(waitMs, false, { ref: false }),
+        ]);
+        if (!acknowledged) {
+            this.#log.debug(`the coordinator did not acknowledge that k6 exited within ${String(waitMs / 1000)} s; ` +
+                'it has likely ended the run already');
+        }
     }
     #onK6Exit(exit) {
         if (this.#released)
@@ -111301,6 +111314,7 @@ async function run_local_runAgent(options, { url, secret, index, turn, registere
             k6OnMachine: options.agents,
             log,
             onRegistered: registered,
+            releasedAckWaitMs: options.agentReleasedAckWaitMs,
         });
         await turn;
         // No signal here: a Ctrl+C goes to the coordinator, which stops every agent
