@@ -106,6 +106,9 @@ describe('dist/index.js publishing results (recording fake GitHub API, real k6)'
     expect(first.outputs).toMatch(/result<<(\S+)\npassed\n\1/);
     expect(first.summary).toContain('### ✅ k6-distributed:');
     expect(first.summary).toMatch(/\| `iterations` \| 6 \(/);
+    // The action's log has the distributed run's section after k6's summary, as the CLI's (issue 20.3).
+    expect(first.stdout).toMatch(/█ DISTRIBUTED RUN: 1 agents, start skew \d+\.\d ms/);
+    expect(first.stdout).toMatch(/^ {4}1\* +\S+ +0:1 +100\.0% +\+0\.0 ms +6 +8 /m);
     const second = await coordinatorJob(fake, target);
     expect(second.code).toBe(0);
 

@@ -16,14 +16,16 @@ function setup(state: { stopOrdered?: boolean; signalledByUs?: boolean } = {}) {
     error: (message) => lines.push({ level: 'error', message }),
   };
   const sent: string[] = [];
+  const forwarded: string[] = [];
   const k6Log = new K6Log({
+    forward: (line) => forwarded.push(line),
     log,
     stopOrdered: () => state.stopOrdered ?? false,
     signalledByUs: () => state.signalledByUs ?? false,
     onMarkedFailed: (message) => sent.push(message),
   });
   const levels = () => lines.map((l) => l.level);
-  return { k6Log, sent, levels };
+  return { k6Log, sent, levels, forwarded };
 }
 
 const k6Line = (msg: string, extra = '') =>
@@ -73,5 +75,23 @@ describe('issue 16.13: an agent passes on what k6 run would say, and keeps our s
     );
     agent.k6Log.line(k6Line('Error from API server', ' error="listen tcp: permission denied"'));
     expect(agent.levels()).toEqual(['debug', 'info']);
+  });
+
+  it("issue 20.3: forwards to the coordinator's log what the agent shows, but what the coordinator says itself", () => {
+    const { k6Log, forwarded } = setup({ stopOrdered: true });
+    const shown = k6Line('hello', ' source=console');
+    const warning = 'time="2026-12-02T12:00:00Z" level=warning msg="Request Failed" error="EOF"';
+    k6Log.line(shown);
+    k6Log.line(warning);
+    k6Log.line(k6Line('test run stopped from REST API'));
+    k6Log.line(
+      k6Line('No script iterations fully finished, consider making the test duration longer'),
+    );
+    k6Log.line(k6Line('test marked as failed: x'));
+    k6Log.line(
+      `${k6Line('Error: no account\n\tat file:///s.js:3:9(4)')} hint="error while initializing VU #2 (script exception)"`,
+    );
+    k6Log.line('a line k6 printed that is not logfmt');
+    expect(forwarded).toEqual([shown, warning, 'a line k6 printed that is not logfmt']);
   });
 });

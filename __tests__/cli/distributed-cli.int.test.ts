@@ -33,6 +33,38 @@ function startAgent(url: string, extra: string[] = []) {
 }
 
 describe('coordinator and agents as separate processes (real k6)', () => {
+  it("an agent's k6 log reaches the coordinator's log, prefixed by the agent and rate-limited (issue 20.3)", async () => {
+    const target = await TargetServer.start();
+    const coordinator = startCoordinator(
+      target,
+      ['-e', 'FLOOD=500', fixtureScript('console.js')],
+      1,
+    );
+    const agent = startAgent(await coordinatorUrl(coordinator), ['--name', 'eu-1']);
+
+    expect((await coordinator.exited).code).toBe(0);
+    expect((await agent.exited).code).toBe(0);
+    const lines = coordinator.text().split('\n');
+    const fromAgent = lines.filter((l) => l.startsWith('[agent 1 (eu-1)] '));
+    expect(fromAgent.find((l) => l.includes('msg="hello from the script"'))).toMatch(
+      /level=info msg="hello from the script" source=console/,
+    );
+    expect(fromAgent.find((l) => l.includes('careful'))).toMatch(/level=warning/);
+    // The agent sends at most 50 lines a second; one iteration printed 502 at once.
+    const flood = fromAgent.filter((l) => l.includes('flood line'));
+    expect(flood.length).toBeGreaterThan(0);
+    expect(flood.length).toBeLessThanOrEqual(100);
+    const notes = fromAgent.filter((l) => l.includes('more k6 log lines not shown here'));
+    expect(notes.length).toBeGreaterThan(0);
+    const leftOut = notes
+      .map((l) => Number(/… ([\d,]+) more/.exec(l)?.[1]?.replace(/,/g, '')))
+      .reduce((a, b) => a + b, 0);
+    expect(flood.length + leftOut).toBe(500);
+    // The agent's own log has every line.
+    expect(agent.text().match(/flood line \d+/g)).toHaveLength(500);
+    expect(lines.some((l) => l.startsWith('::'))).toBe(false);
+  });
+
   it('runs the test once across two agents, exits with k6 code 0 and writes the HTML report', async () => {
     const target = await TargetServer.start();
     const report = join(await tempDir(), 'report.html');

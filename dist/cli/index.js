@@ -35205,7 +35205,7 @@ const EnvHttpProxyAgent = __nccwpck_require__(3137)
 const RetryAgent = __nccwpck_require__(50)
 const H2CClient = __nccwpck_require__(6815)
 const errors = __nccwpck_require__(8707)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
 const api = __nccwpck_require__(6615)
 const buildConnector = __nccwpck_require__(9136)
@@ -35359,7 +35359,7 @@ module.exports.Response = __nccwpck_require__(9051).Response
 module.exports.Request = __nccwpck_require__(9967).Request
 module.exports.FormData = __nccwpck_require__(5910).FormData
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(6297)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
@@ -35434,7 +35434,7 @@ __webpack_unused_export__ = install
 
 
 
-const { addAbortListener } = __nccwpck_require__(1059)
+const { addAbortListener } = __nccwpck_require__(3440)
 const { RequestAbortedError } = __nccwpck_require__(8707)
 
 const kListener = Symbol('kListener')
@@ -35503,7 +35503,7 @@ module.exports = {
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
 const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class ConnectHandler extends AsyncResource {
@@ -35629,7 +35629,7 @@ const {
   InvalidReturnValueError,
   RequestAbortedError
 } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 function noop () {}
@@ -35880,7 +35880,7 @@ const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
 const { Readable } = __nccwpck_require__(9927)
 const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 
 function noop () {}
 
@@ -36101,7 +36101,7 @@ const assert = __nccwpck_require__(4589)
 const { finished } = __nccwpck_require__(7075)
 const { AsyncResource } = __nccwpck_require__(6698)
 const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 function noop () {}
@@ -36316,7 +36316,7 @@ module.exports = stream
 const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
 const { AsyncResource } = __nccwpck_require__(6698)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { kHTTP2Stream } = __nccwpck_require__(6443)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
 
@@ -36448,8 +36448,8 @@ module.exports.connect = __nccwpck_require__(2279)
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
 const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(1059)
-const { ReadableStreamFrom } = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
+const { ReadableStreamFrom } = __nccwpck_require__(3440)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -37796,7 +37796,7 @@ function headerValueEquals (lhs, rhs) {
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 let tls // include tls conditionally since it is not always available
@@ -38848,7 +38848,7 @@ const {
   getServerName,
   normalizedMethodRecords,
   getProtocolFromUrlString
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(3440)
 const { channels } = __nccwpck_require__(2414)
 const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 
@@ -40213,7 +40213,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1059:
+/***/ 3440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -41243,7 +41243,7 @@ const { kClients, kRunning, kClose, kDestroy, kDispatch, kUrl } = __nccwpck_requ
 const DispatcherBase = __nccwpck_require__(1841)
 const Pool = __nccwpck_require__(628)
 const Client = __nccwpck_require__(3701)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -41421,7 +41421,7 @@ const {
 } = __nccwpck_require__(2128)
 const Pool = __nccwpck_require__(628)
 const { kUrl } = __nccwpck_require__(6443)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -41638,7 +41638,7 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { channels } = __nccwpck_require__(2414)
 const timers = __nccwpck_require__(6603)
 const {
@@ -43413,7 +43413,7 @@ module.exports = connectH1
 
 const assert = __nccwpck_require__(4589)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
@@ -44477,7 +44477,7 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { ClientStats } = __nccwpck_require__(6854)
 const { channels } = __nccwpck_require__(2414)
 const Request = __nccwpck_require__(4655)
@@ -45994,7 +45994,7 @@ const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
 } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { kUrl } = __nccwpck_require__(6443)
 const buildConnector = __nccwpck_require__(9136)
 
@@ -46487,7 +46487,7 @@ const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
 } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { kUrl } = __nccwpck_require__(6443)
 const buildConnector = __nccwpck_require__(9136)
 
@@ -46992,7 +46992,7 @@ module.exports = {
 
 
 
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { kRedirectCacheControl } = __nccwpck_require__(6443)
 const {
   parseCacheControlHeader,
@@ -48896,7 +48896,7 @@ module.exports = DeduplicationHandler
 
 
 
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const { kBodyUsed, kRedirectCacheControl } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { InvalidArgumentError } = __nccwpck_require__(8707)
@@ -49184,7 +49184,7 @@ const {
   isDisturbed,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(3440)
 
 function calculateRetryAfterHeader (retryAfter) {
   const retryTime = new Date(retryAfter).getTime()
@@ -49687,7 +49687,7 @@ module.exports = RetryHandler
 
 
 
-const { parseHeaders } = __nccwpck_require__(1059)
+const { parseHeaders } = __nccwpck_require__(3440)
 const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 const kResume = Symbol('resume')
@@ -49914,7 +49914,7 @@ function toRawHeaderValue (value) {
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const CacheHandler = __nccwpck_require__(9976)
 const MemoryCacheStore = __nccwpck_require__(4889)
 const CacheRevalidationHandler = __nccwpck_require__(7133)
@@ -51240,7 +51240,7 @@ module.exports = createDecompressInterceptor
 
 
 const diagnosticsChannel = __nccwpck_require__(3053)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const DeduplicationHandler = __nccwpck_require__(3599)
 const { normalizeHeaders, makeCacheKey, makeDeduplicationKey } = __nccwpck_require__(7659)
 
@@ -53422,7 +53422,7 @@ const {
   kIgnoreTrailingSlash
 } = __nccwpck_require__(1117)
 const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { serializePathWithQuery } = __nccwpck_require__(1059)
+const { serializePathWithQuery } = __nccwpck_require__(3440)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -53750,7 +53750,7 @@ const {
   kGetNetConnect,
   kTotalDispatchCount
 } = __nccwpck_require__(1117)
-const { serializePathWithQuery } = __nccwpck_require__(1059)
+const { serializePathWithQuery } = __nccwpck_require__(3440)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -55409,9 +55409,9 @@ const {
   pathHasQueryOrFragment,
   hasSafeIterator,
   isValidHTTPToken
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(3440)
 
-const { serializePathWithQuery } = __nccwpck_require__(1059)
+const { serializePathWithQuery } = __nccwpck_require__(3440)
 
 const MAX_DELTA_SECONDS = 2147483647
 const RESTRICTIVE_DIRECTIVE_NAMES = ['no-store', 'private', 'no-cache']
@@ -57438,7 +57438,7 @@ const assert = __nccwpck_require__(4589)
 
 const { kConstruct } = __nccwpck_require__(6443)
 const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(1059)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
 const { webidl } = __nccwpck_require__(7879)
 const { cloneResponse, fromInnerResponse, getResponseState } = __nccwpck_require__(9051)
 const { Request, fromInnerRequest, getRequestState } = __nccwpck_require__(9967)
@@ -58307,7 +58307,7 @@ module.exports = {
 
 const { Cache } = __nccwpck_require__(9634)
 const { webidl } = __nccwpck_require__(7879)
-const { kEnumerableProperty } = __nccwpck_require__(1059)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const { kConstruct } = __nccwpck_require__(6443)
 
 class CacheStorage {
@@ -60033,7 +60033,7 @@ const { EventSourceStream } = __nccwpck_require__(4031)
 const { parseMIMEType } = __nccwpck_require__(1900)
 const { createFastMessageEvent } = __nccwpck_require__(5188)
 const { isNetworkError } = __nccwpck_require__(9051)
-const { kEnumerableProperty } = __nccwpck_require__(1059)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const { environmentSettingsObject } = __nccwpck_require__(3168)
 const { getGlobalDispatcher } = __nccwpck_require__(2581)
 
@@ -60572,7 +60572,7 @@ module.exports = {
 
 
 
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const {
   ReadableStreamFrom,
   readableStreamClose,
@@ -61838,7 +61838,7 @@ module.exports = {
 
 
 
-const { bufferToLowerCasedHeaderName } = __nccwpck_require__(1059)
+const { bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
 const { HTTP_TOKEN_CODEPOINTS } = __nccwpck_require__(1900)
 const { makeEntry } = __nccwpck_require__(5910)
 const { webidl } = __nccwpck_require__(7879)
@@ -62432,7 +62432,7 @@ module.exports = {
 
 
 const { iteratorMixin } = __nccwpck_require__(3168)
-const { kEnumerableProperty } = __nccwpck_require__(1059)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const { webidl } = __nccwpck_require__(7879)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -62692,7 +62692,7 @@ module.exports = { FormData, makeEntry, setFormDataState }
 
 /***/ }),
 
-/***/ 6297:
+/***/ 1059:
 /***/ ((module) => {
 
 
@@ -62747,7 +62747,7 @@ module.exports = {
 
 
 const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(1059)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const {
   iteratorMixin,
   isValidHeaderName,
@@ -63528,7 +63528,7 @@ const {
 } = __nccwpck_require__(4495)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished, isErrored, isReadable } = __nccwpck_require__(7075)
-const { addAbortListener, bufferToLowerCasedHeaderName } = __nccwpck_require__(1059)
+const { addAbortListener, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
 const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
 const { getGlobalDispatcher } = __nccwpck_require__(2581)
 const { webidl } = __nccwpck_require__(7879)
@@ -65894,7 +65894,7 @@ module.exports = {
 
 const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
 const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
@@ -67014,7 +67014,7 @@ module.exports = {
 
 const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
 const { extractBody, cloneBody, mixinBody, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
-const util = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -67663,10 +67663,10 @@ module.exports = {
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
 const { redirectStatusSet, referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(6297)
+const { getGlobalOrigin } = __nccwpck_require__(1059)
 const { collectAnHTTPQuotedString, parseMIMEType } = __nccwpck_require__(1900)
 const { performance } = __nccwpck_require__(643)
-const { ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(1059)
+const { ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
 const { webidl } = __nccwpck_require__(7879)
@@ -71246,7 +71246,7 @@ module.exports = {
 
 
 const { webidl } = __nccwpck_require__(7879)
-const { kEnumerableProperty } = __nccwpck_require__(1059)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const { kConstruct } = __nccwpck_require__(6443)
 
 /**
@@ -72481,7 +72481,7 @@ module.exports = { SendQueue }
 const { webidl } = __nccwpck_require__(7879)
 const { validateCloseCodeAndReason } = __nccwpck_require__(8625)
 const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(1059)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 function createInheritableDOMException () {
   // https://github.com/nodejs/node/issues/59677
@@ -72599,7 +72599,7 @@ const { channels } = __nccwpck_require__(2414)
 const { WebsocketFrameSend } = __nccwpck_require__(3264)
 const { ByteParser } = __nccwpck_require__(1652)
 const { WebSocketError, createUnvalidatedWebSocketError } = __nccwpck_require__(6919)
-const { kEnumerableProperty } = __nccwpck_require__(1059)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const { utf8DecodeBytes } = __nccwpck_require__(276)
 
 let emittedExperimentalWarning = false
@@ -73464,7 +73464,7 @@ const {
 } = __nccwpck_require__(8625)
 const { establishWebSocketConnection, closeWebSocketConnection, failWebsocketConnection } = __nccwpck_require__(6897)
 const { ByteParser } = __nccwpck_require__(1652)
-const { kEnumerableProperty } = __nccwpck_require__(1059)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const { getGlobalDispatcher } = __nccwpck_require__(2581)
 const { ErrorEvent, CloseEvent, createFastMessageEvent } = __nccwpck_require__(5188)
 const { SendQueue } = __nccwpck_require__(3900)
@@ -94467,7 +94467,7 @@ function setupDataProblem(data) {
 // agent and the coordinator read them with the rest of the protocol here.
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-const PROTOCOL_VERSION = 5;
+const PROTOCOL_VERSION = 6;
 const MAX_TAGS = 32;
 const messages_name = schemas_string().min(1).max(128);
 const tagKey = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/);
@@ -94573,6 +94573,9 @@ const k6Exit = strictObject({
  * cannot move the cursor, recolour or erase the coordinator's terminal or log
  * (runtime/printable.ts).
  */
+/** An agent forwards at most this many of its k6's log lines a second, each at most this long. */
+const LOG_BATCH_MAX_LINES = 50;
+const LOG_LINE_MAX_CHARS = 2_000;
 const messages_printableText = schemas_string().max(8192).transform(printableText);
 /** What an agent tells the coordinator; each is sent once, in order, by sequence number. */
 const AgentEvent = discriminatedUnion('type', [
@@ -94639,6 +94642,16 @@ const AgentEvent = discriminatedUnion('type', [
     strictObject({ type: literal('k6-exited'), exit: k6Exit, expected: schemas_boolean() }),
     /** The agent cannot go on (archive download, k6 start, REST API failure). */
     strictObject({ type: literal('failed'), message: messages_printableText }),
+    /**
+     * What the agent's k6 printed (warnings, errors, console output), for the
+     * coordinator's log where people look (issue 20.3): at most one batch a
+     * second; `dropped` lines the agent left out over its rate.
+     */
+    strictObject({
+        type: literal('log'),
+        lines: array(schemas_string().max(LOG_LINE_MAX_CHARS)).max(LOG_BATCH_MAX_LINES),
+        dropped: schemas_number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    }),
 ]);
 const EventMessage = strictObject({
     /** 1, 2, 3, ... per agent. A repeated number is acknowledged and ignored. */
@@ -96879,14 +96892,17 @@ class K6Log {
         const msg = entry?.msg ?? '';
         if (msg.startsWith(ABORTED))
             this.#abortMessage ??= msg;
-        if (entry?.hint !== undefined && INIT_ERROR_HINT.test(entry.hint)) {
-            this.#initError ??= `${msg.trimEnd()} (${entry.hint})`;
-        }
+        const initError = entry?.hint !== undefined && INIT_ERROR_HINT.test(entry.hint);
+        if (initError)
+            this.#initError ??= `${msg.trimEnd()} (${entry.hint ?? ''})`;
         const why = this.#coordinatorSays(msg, entry);
-        if (why)
+        if (why) {
             this.#o.log.debug(`[k6] ${line} (${why})`);
-        else
-            this.#o.log.info(`[k6] ${line}`);
+            return;
+        }
+        this.#o.log.info(`[k6] ${line}`);
+        if (!initError)
+            this.#o.forward?.(line);
     };
     /** Why the coordinator, not this agent, tells the user; undefined when it does not. */
     #coordinatorSays(msg, entry) {
@@ -96919,6 +96935,66 @@ function isMarkedFailed(entry) {
         return false;
     const msg = entry.msg ?? '';
     return msg === MARKED_FAILED || msg.startsWith(`${MARKED_FAILED}: `);
+}
+
+;// CONCATENATED MODULE: ./src/agent/log-forwarder.ts
+
+/**
+ * Sends what an agent's k6 prints to the coordinator (issue 20.3), whose log
+ * is where people look: one batch a second at most, at most
+ * LOG_BATCH_MAX_LINES lines in it. A script that logs every request on every
+ * agent would otherwise send thousands of lines a second through the tunnel
+ * and ahead of the run's own events; the lines over the rate are counted,
+ * said in the next batch, and stay in the agent's own log.
+ */
+class LogForwarder {
+    #o;
+    #cancel;
+    #lines = [];
+    #dropped = 0;
+    /** A batch is on its way: the next waits, so batches never pile up behind a slow link. */
+    #sending;
+    constructor(options) {
+        this.#o = { intervalMs: 1_000, ...options };
+        const every = options.every ??
+            ((ms, fn) => {
+                const timer = setInterval(fn, ms);
+                timer.unref();
+                return () => clearInterval(timer);
+            });
+        this.#cancel = every(this.#o.intervalMs, () => void this.#flush());
+    }
+    /** One line of k6's output; past this second's budget it is only counted. */
+    add(line) {
+        if (this.#lines.length >= LOG_BATCH_MAX_LINES) {
+            this.#dropped++;
+            return;
+        }
+        this.#lines.push(line.length > LOG_LINE_MAX_CHARS ? `${line.slice(0, LOG_LINE_MAX_CHARS - 1)}…` : line);
+    }
+    /**
+     * Queues what is left and stops: the queue keeps order, so it goes before
+     * any event the agent sends after this. Resolves once acknowledged.
+     */
+    async close() {
+        this.#cancel();
+        await this.#flush(true);
+    }
+    /** Stops without sending (the agent is failing). */
+    stop() {
+        this.#cancel();
+    }
+    #flush(last = false) {
+        if (this.#lines.length === 0 && this.#dropped === 0)
+            return this.#sending;
+        if (this.#sending && !last)
+            return this.#sending;
+        const event = { type: 'log', lines: this.#lines, dropped: this.#dropped };
+        this.#lines = [];
+        this.#dropped = 0;
+        this.#sending = this.#o.send(event).finally(() => (this.#sending = undefined));
+        return this.#sending;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/agent/go-memory.ts
@@ -97460,6 +97536,7 @@ async function statusOrUndefined(api, signal) {
 
 
 
+
 /** See AgentOptions.releasedAckWaitMs. */
 const RELEASED_ACK_WAIT_MS = 15_000;
 /**
@@ -97493,6 +97570,7 @@ class Agent {
     #startedRun = false;
     #stopOrdered = false;
     #k6Log;
+    #forwarder;
     #finishedSent = false;
     #released = false;
     #fatal;
@@ -97501,7 +97579,11 @@ class Agent {
     constructor(options) {
         this.#o = options;
         this.#log = options.log;
+        this.#forwarder = options.forwardLogs
+            ? new LogForwarder({ send: (event) => this.#sendEvent(event) })
+            : undefined;
         this.#k6Log = new K6Log({
+            forward: this.#forwarder && ((line) => this.#forwarder?.add(line)),
             log: options.log,
             stopOrdered: () => this.#stopOrdered,
             signalledByUs: () => this.#released || this.#stopOrdered || this.#isStopping(),
@@ -97535,6 +97617,7 @@ class Agent {
         }
         finally {
             signal?.removeEventListener('abort', onCancel);
+            this.#forwarder?.stop();
             this.#stopped.abort();
             await this.#shutdownK6();
             if (signal?.aborted)
@@ -97870,6 +97953,8 @@ class Agent {
         const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : this.#initExit;
         // k6 flushed its metric stream on the way out: send the rest before saying so.
         await this.#pump?.finish();
+        // Its last lines go before its exit, so they reach the coordinator's log before the run ends.
+        void this.#forwarder?.close();
         const sent = this.#sendEvent({
             type: 'k6-exited',
             expected: true,
@@ -97899,11 +97984,14 @@ class Agent {
         this.#log.error(`k6 exited unexpectedly: ${exit.outcome.description}`);
         // What it measured before it died still counts, as it would in one big k6.
         void (this.#pump?.finish() ?? Promise.resolve())
-            .then(() => this.#sendEvent({
-            type: 'k6-exited',
-            expected: false,
-            exit: { code: exit.code, signal: exit.signal, description: exit.outcome.description },
-        }))
+            .then(() => {
+            void this.#forwarder?.close();
+            return this.#sendEvent({
+                type: 'k6-exited',
+                expected: false,
+                exit: { code: exit.code, signal: exit.signal, description: exit.outcome.description },
+            });
+        })
             .then(() => this.#fail(new K6DistributedError('AGENT_FAILED', `k6 exited unexpectedly: ${exit.outcome.description}`)));
     }
     #sendEvent(event) {
@@ -98594,6 +98682,7 @@ async function runAgent({ io, log, exit }, flags) {
                 env: io.env,
                 envOverrides: flags.env,
                 log,
+                forwardLogs: true,
             });
             const result = await agent.run(io.signal);
             if (result.exitCode === 0)
@@ -106250,6 +106339,69 @@ function valueAt(own, atMs, metric) {
     return own.latest ?? own.queue[0]?.[1] ?? 0;
 }
 
+;// CONCATENATED MODULE: ./src/coordinator/agent-logs.ts
+
+
+/** Lines one agent may put in the coordinator's log: a second's batch, refilled at that rate. */
+const BURST_LINES = 2 * LOG_BATCH_MAX_LINES;
+const LINES_PER_SECOND = LOG_BATCH_MAX_LINES;
+/** Lines left out are said at most this often per agent, and once more at the end. */
+const DROPPED_NOTE_INTERVAL_MS = 10_000;
+/**
+ * Puts what remote agents' k6 printed into the coordinator's log, prefixed
+ * by the agent (issue 20.3). The lines are the agent's word, so untrusted:
+ * each is made printable on one line (no ANSI sequences, no newline that
+ * could start a `::workflow-command::` in a GitHub Actions log) and printed
+ * at info level, never as an annotation; an agent that sends more than an
+ * honest one can (one batch a second) has the rest counted, not printed.
+ */
+class AgentLogs {
+    #log;
+    #now;
+    #agents = new Map();
+    constructor(log, now) {
+        this.#log = log;
+        this.#now = now;
+    }
+    /** One batch from the agent labelled `label` ("agent 2 (eu-runner)"). */
+    receive(label, lines, dropped) {
+        const now = this.#now();
+        const state = this.#state(label, now);
+        state.tokens = Math.min(BURST_LINES, state.tokens + ((now - state.refilledMs) / 1_000) * LINES_PER_SECOND);
+        state.refilledMs = now;
+        const shown = Math.max(0, Math.min(lines.length, Math.floor(state.tokens)));
+        state.tokens -= shown;
+        for (const line of lines.slice(0, shown))
+            this.#log.info(`[${label}] ${printableName(line)}`);
+        state.dropped += dropped + lines.length - shown;
+        if (state.dropped > 0 && now - state.notedMs >= DROPPED_NOTE_INTERVAL_MS) {
+            this.#noteDropped(label, state, now);
+        }
+    }
+    /** Says the lines left out since the last note (the run is over). */
+    finish() {
+        const now = this.#now();
+        for (const [label, state] of this.#agents) {
+            if (state.dropped > 0)
+                this.#noteDropped(label, state, now);
+        }
+    }
+    #state(label, now) {
+        let state = this.#agents.get(label);
+        if (!state) {
+            state = { tokens: BURST_LINES, refilledMs: now, dropped: 0, notedMs: -Infinity };
+            this.#agents.set(label, state);
+        }
+        return state;
+    }
+    #noteDropped(label, state, now) {
+        this.#log.info(`[${label}] … ${state.dropped.toLocaleString('en-US')} more k6 log lines not shown here ` +
+            `(at most ${String(LINES_PER_SECOND)} a second per agent); that agent's own log has them`);
+        state.dropped = 0;
+        state.notedMs = now;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/sequence.ts
 
 /**
@@ -106454,6 +106606,7 @@ const EARLIEST = {
     'teardown-done': 'teardown',
     'teardown-failed': 'teardown',
     failed: 'joining',
+    log: 'initialising',
 };
 /**
  * Why the coordinator refuses `event` from `agent` now (issue 17.1), or
@@ -107001,6 +107154,7 @@ function bounded(reportedMs, observedMs) {
 
 
 
+
 /**
  * The coordination core: registration, phases, barriers and the exit code.
  * It knows nothing about HTTP; the server in ./server.ts is one transport for
@@ -107018,6 +107172,7 @@ class Coordinator {
     #evaluationDue = false;
     #lastEvaluationMs = -Infinity;
     #negativeTrends = new NegativeTrendNotes();
+    #agentLogs;
     #log;
     #timers;
     #agents = [];
@@ -107062,6 +107217,7 @@ class Coordinator {
             after: options.after ?? systemTimers.after,
             every: options.every ?? systemTimers.every,
         };
+        this.#agentLogs = new AgentLogs(this.#log, this.#timers.now);
         this.#result = new Promise((resolve) => (this.#resolve = resolve));
         this.#after(this.#o.joinTimeoutMs, () => this.#joinTimedOut());
         this.#every(Math.min(1_000, this.#o.livenessTimeoutMs / 4), () => this.#checkLiveness());
@@ -107347,6 +107503,10 @@ class Coordinator {
             case 'failed':
                 this.#lose(agent, event.message);
                 return;
+            case 'log':
+                if (this.#phase !== 'done')
+                    this.#agentLogs.receive(agent.label, event.lines, event.dropped);
+                return;
             default:
                 return;
         }
@@ -107621,6 +107781,7 @@ class Coordinator {
     #finish() {
         this.#phase = 'done';
         this.close();
+        this.#agentLogs.finish();
         // k6 evaluates thresholds at the end even when a VU's init code threw (they show in its summary).
         if (this.#metrics && (this.#clock.began || this.#cause?.initFailed)) {
             this.#thresholdsBreached = this.#metrics.evaluate(this.runDurationMs, true).breached;
@@ -111927,6 +112088,7 @@ function conclusionOf(exitCode, failures) {
 
 
 
+
 /**
  * Opens the HTML report's file before the load (issue 17.7: sockets cannot
  * take its descriptor); undefined when no report is asked for.
@@ -111982,9 +112144,21 @@ async function writeHtmlReport(o, report, baseline) {
             "the run's verdict stands");
     }
 }
+/**
+ * The distributed run's section after k6's summary (agents, shares, start
+ * skew, how each k6 ended), as the CLI and the action print it; a failure
+ * to render it is logged, never the verdict.
+ */
+function printRunReport(write, log, result) {
+    try {
+        write(renderRunReport(result));
+    }
+    catch (error) {
+        log.error(`could not render the run report: ${errorMessage(error)}`);
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/cli/run-commands.ts
-
 
 
 
@@ -112033,15 +112207,6 @@ function resultOptions(command) {
         .option('--report-html <file>', 'write a self-contained HTML report: charts over time, thresholds, checks, agents')
         .option('--baseline <file>', "compare p(95), error rate and request rate with an earlier run's --summary-json")
         .addOption(new Option('--fail-on-regression <limits>', 'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"').argParser(options_regressionLimits));
-}
-/** The distributed run's report after the summary; a failure to render it is logged, never the verdict. */
-function printRunReport(io, log, result) {
-    try {
-        io.stdout.write(renderRunReport(result));
-    }
-    catch (error) {
-        log.error(`could not render the run report: ${errorMessage(error)}`);
-    }
 }
 /**
  * --baseline: the figures of an earlier run's merged result file, read and
@@ -112140,7 +112305,7 @@ async function distributedRun({ io, log, exit }, flags, script, start) {
                 signal: io.signal,
                 ...summaryOutput(io, flags),
             });
-            printRunReport(io, log, result);
+            printRunReport((text) => io.stdout.write(text), log, result);
             const after = await afterRun({
                 result,
                 title: script,

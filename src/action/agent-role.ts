@@ -54,6 +54,7 @@ export async function runAgentRole(
       env: ctx.env,
       envOverrides: inputs.env,
       log: ctx.log,
+      forwardLogs: true,
     });
     const result = await agent.run(ctx.signal);
     if (result.exitCode === 0) {

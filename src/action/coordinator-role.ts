@@ -16,6 +16,7 @@ import { REPORT_FILES, reportArtifactName } from '../github/baseline.js';
 import {
   type AfterRun,
   afterRun,
+  printRunReport,
   type HtmlReportFile,
   releaseHtmlReport,
   reserveHtmlReport,
@@ -113,6 +114,8 @@ export async function runCoordinatorRole(
         }
       },
     });
+    // After k6's summary, as the CLI prints it: who ran which share, and how each k6 ended.
+    printRunReport((text) => ctx.stdout.write(text), ctx.log, result);
     // The agents that never joined (too few in time, a cancelled run) stop at once.
     if (result.exitCode !== 0 && result.agents.length < inputs.agents) {
       await ctx.card?.publishFailure(result, ctx.log);

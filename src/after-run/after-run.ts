@@ -8,6 +8,7 @@ import { errorMessage } from '../errors.js';
 import type { BaselineLookup, BaselineView } from '../report/baseline-view.js';
 import { type Comparison, compareFigures, type RegressionLimits } from '../report/compare.js';
 import { renderHtmlReport } from '../report/html.js';
+import { renderRunReport } from '../report/run-report.js';
 import type { Logger } from '../runtime/logger.js';
 import { type ReservedFile, reserveFiles } from '../runtime/reserved-file.js';
 import { type FinalVerdict, finalVerdict } from './verdict.js';
@@ -111,5 +112,22 @@ async function writeHtmlReport(
       `could not write the HTML report to ${report.path}: ${errorMessage(error)}; ` +
         "the run's verdict stands",
     );
+  }
+}
+
+/**
+ * The distributed run's section after k6's summary (agents, shares, start
+ * skew, how each k6 ended), as the CLI and the action print it; a failure
+ * to render it is logged, never the verdict.
+ */
+export function printRunReport(
+  write: (text: string) => void,
+  log: Logger,
+  result: RunOutcome,
+): void {
+  try {
+    write(renderRunReport(result));
+  } catch (error) {
+    log.error(`could not render the run report: ${errorMessage(error)}`);
   }
 }

@@ -23,6 +23,7 @@ import { K6JsonOutput } from '../k6/json-output.js';
 import { MetricAggregator } from '../metrics/aggregator.js';
 import { CloudIngest } from './cloud-ingest.js';
 import { K6Log } from './k6-log.js';
+import { LogForwarder } from './log-forwarder.js';
 import { k6GoMemoryEnv, machineMemoryBytes } from './go-memory.js';
 import { startAgentK6, type ReadyK6 } from './local-k6.js';
 import { VusSampler } from './vus-sampler.js';
@@ -61,6 +62,12 @@ export interface AgentOptions {
    * acknowledge that its k6 exited (default 15 s); see #release().
    */
   releasedAckWaitMs?: number;
+  /**
+   * Sends what this agent's k6 prints to the coordinator's log (issue 20.3):
+   * for agents on other machines; a local run's agents print to the same
+   * terminal already.
+   */
+  forwardLogs?: boolean;
 }
 
 /** See AgentOptions.releasedAckWaitMs. */
@@ -103,6 +110,7 @@ export class Agent {
   #startedRun = false;
   #stopOrdered = false;
   readonly #k6Log: K6Log;
+  readonly #forwarder: LogForwarder | undefined;
   #finishedSent = false;
   #released = false;
   #fatal: unknown;
@@ -112,7 +120,11 @@ export class Agent {
   constructor(options: AgentOptions) {
     this.#o = options;
     this.#log = options.log;
+    this.#forwarder = options.forwardLogs
+      ? new LogForwarder({ send: (event) => this.#sendEvent(event) })
+      : undefined;
     this.#k6Log = new K6Log({
+      forward: this.#forwarder && ((line) => this.#forwarder?.add(line)),
       log: options.log,
       stopOrdered: () => this.#stopOrdered,
       signalledByUs: () => this.#released || this.#stopOrdered || this.#isStopping(),
@@ -149,6 +161,7 @@ export class Agent {
       this.#fail(error);
     } finally {
       signal?.removeEventListener('abort', onCancel);
+      this.#forwarder?.stop();
       this.#stopped.abort();
       await this.#shutdownK6();
       if (signal?.aborted) await this.#farewell(signal.reason);
@@ -500,6 +513,8 @@ export class Agent {
     const exit = this.#k6 ? await this.#k6.proc.stop({ graceMs: 30_000 }) : this.#initExit;
     // k6 flushed its metric stream on the way out: send the rest before saying so.
     await this.#pump?.finish();
+    // Its last lines go before its exit, so they reach the coordinator's log before the run ends.
+    void this.#forwarder?.close();
     const sent = this.#sendEvent({
       type: 'k6-exited',
       expected: true,
@@ -531,13 +546,14 @@ export class Agent {
     this.#log.error(`k6 exited unexpectedly: ${exit.outcome.description}`);
     // What it measured before it died still counts, as it would in one big k6.
     void (this.#pump?.finish() ?? Promise.resolve())
-      .then(() =>
-        this.#sendEvent({
+      .then(() => {
+        void this.#forwarder?.close();
+        return this.#sendEvent({
           type: 'k6-exited',
           expected: false,
           exit: { code: exit.code, signal: exit.signal, description: exit.outcome.description },
-        }),
-      )
+        });
+      })
       .then(() =>
         this.#fail(
           new K6DistributedError(

@@ -39,6 +39,12 @@ export interface K6LogOptions {
   signalledByUs: () => boolean;
   /** Sends an exec.test.fail() message to the coordinator. */
   onMarkedFailed: (message: string) => void;
+  /**
+   * Passes a line on to the coordinator's log (a remote agent's, issue 20.3):
+   * every line this agent shows but the VU init error, which the coordinator
+   * prints itself.
+   */
+  forward?: (line: string) => void;
 }
 
 /**
@@ -75,12 +81,15 @@ export class K6Log {
     const entry = parseK6LogLine(line);
     const msg = entry?.msg ?? '';
     if (msg.startsWith(ABORTED)) this.#abortMessage ??= msg;
-    if (entry?.hint !== undefined && INIT_ERROR_HINT.test(entry.hint)) {
-      this.#initError ??= `${msg.trimEnd()} (${entry.hint})`;
-    }
+    const initError = entry?.hint !== undefined && INIT_ERROR_HINT.test(entry.hint);
+    if (initError) this.#initError ??= `${msg.trimEnd()} (${entry.hint ?? ''})`;
     const why = this.#coordinatorSays(msg, entry);
-    if (why) this.#o.log.debug(`[k6] ${line} (${why})`);
-    else this.#o.log.info(`[k6] ${line}`);
+    if (why) {
+      this.#o.log.debug(`[k6] ${line} (${why})`);
+      return;
+    }
+    this.#o.log.info(`[k6] ${line}`);
+    if (!initError) this.#o.forward?.(line);
   };
 
   /** Why the coordinator, not this agent, tells the user; undefined when it does not. */

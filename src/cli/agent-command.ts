@@ -59,6 +59,7 @@ async function runAgent({ io, log, exit }: CommandContext, flags: AgentFlags): P
         env: io.env,
         envOverrides: flags.env,
         log,
+        forwardLogs: true,
       });
       const result = await agent.run(io.signal);
       if (result.exitCode === 0) log.info(`agent: ${result.message}`);

@@ -2,7 +2,12 @@ import { readFile } from 'node:fs/promises';
 
 import { type Command, Option } from 'commander';
 
-import { afterRun, releaseHtmlReport, reserveHtmlReport } from '../after-run/after-run.js';
+import {
+  afterRun,
+  printRunReport,
+  releaseHtmlReport,
+  reserveHtmlReport,
+} from '../after-run/after-run.js';
 import { baselineFileSchema } from '../coordinator/result-file.js';
 import type { KeyFigures } from '../metrics/key-figures.js';
 import { coordinate, type CoordinateOptions, type CoordinateResult } from '../coordinator/run.js';
@@ -18,8 +23,6 @@ import {
   type RegressionLimits,
   renderComparisonText,
 } from '../report/compare.js';
-import { renderRunReport } from '../report/run-report.js';
-import type { Logger } from '../runtime/logger.js';
 import { isLoopbackHost } from '../runtime/net.js';
 import { type CliIo, type CommandContext, withWorkDir } from './io.js';
 import {
@@ -110,15 +113,6 @@ function resultOptions(command: Command): Command {
         'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"',
       ).argParser(regressionLimits),
     );
-}
-
-/** The distributed run's report after the summary; a failure to render it is logged, never the verdict. */
-function printRunReport(io: CliIo, log: Logger, result: CoordinateResult): void {
-  try {
-    io.stdout.write(renderRunReport(result));
-  } catch (error) {
-    log.error(`could not render the run report: ${errorMessage(error)}`);
-  }
 }
 
 /**
@@ -247,7 +241,7 @@ async function distributedRun(
         signal: io.signal,
         ...summaryOutput(io, flags),
       });
-      printRunReport(io, log, result);
+      printRunReport((text) => io.stdout.write(text), log, result);
       const after = await afterRun({
         result,
         title: script,

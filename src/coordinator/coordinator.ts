@@ -25,6 +25,7 @@ import {
   type RegisterResponse,
   type SecretSourceSpec,
 } from '../protocol/messages.js';
+import { AgentLogs } from './agent-logs.js';
 import { AgentRecord } from './agent-record.js';
 import { eventRefusal, type Phase } from './event-rules.js';
 import { idleAgentsWarning } from './idle-agents.js';
@@ -110,6 +111,7 @@ export class Coordinator {
   #evaluationDue = false;
   #lastEvaluationMs = -Infinity;
   readonly #negativeTrends = new NegativeTrendNotes();
+  readonly #agentLogs: AgentLogs;
   readonly #log: Logger;
   readonly #timers: Timers;
   readonly #agents: AgentRecord[] = [];
@@ -155,6 +157,7 @@ export class Coordinator {
       after: options.after ?? systemTimers.after,
       every: options.every ?? systemTimers.every,
     };
+    this.#agentLogs = new AgentLogs(this.#log, this.#timers.now);
     this.#result = new Promise((resolve) => (this.#resolve = resolve));
     this.#after(this.#o.joinTimeoutMs, () => this.#joinTimedOut());
     this.#every(Math.min(1_000, this.#o.livenessTimeoutMs / 4), () => this.#checkLiveness());
@@ -474,6 +477,10 @@ export class Coordinator {
       case 'failed':
         this.#lose(agent, event.message);
         return;
+      case 'log':
+        if (this.#phase !== 'done')
+          this.#agentLogs.receive(agent.label, event.lines, event.dropped);
+        return;
       default:
         return;
     }
@@ -745,6 +752,7 @@ export class Coordinator {
   #finish(): void {
     this.#phase = 'done';
     this.close();
+    this.#agentLogs.finish();
     // k6 evaluates thresholds at the end even when a VU's init code threw (they show in its summary).
     if (this.#metrics && (this.#clock.began || this.#cause?.initFailed)) {
       this.#thresholdsBreached = this.#metrics.evaluate(this.runDurationMs, true).breached;

@@ -36,6 +36,7 @@ const EARLIEST: Record<AgentEventType, Phase> = {
   'teardown-done': 'teardown',
   'teardown-failed': 'teardown',
   failed: 'joining',
+  log: 'initialising',
 };
 
 /** Who the coordinator chose for the run-wide steps, and where the run is. */

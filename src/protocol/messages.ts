@@ -27,7 +27,7 @@ export {
 export type { MetricTransport, TickPoint } from '../metrics/delta.js';
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 const MAX_TAGS = 32;
 const name = z.string().min(1).max(128);
@@ -151,6 +151,10 @@ const k6Exit = z.strictObject({
  * cannot move the cursor, recolour or erase the coordinator's terminal or log
  * (runtime/printable.ts).
  */
+/** An agent forwards at most this many of its k6's log lines a second, each at most this long. */
+export const LOG_BATCH_MAX_LINES = 50;
+export const LOG_LINE_MAX_CHARS = 2_000;
+
 export const printableText = z.string().max(8192).transform(printable);
 
 /** What an agent tells the coordinator; each is sent once, in order, by sequence number. */
@@ -217,6 +221,16 @@ export const AgentEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('k6-exited'), exit: k6Exit, expected: z.boolean() }),
   /** The agent cannot go on (archive download, k6 start, REST API failure). */
   z.strictObject({ type: z.literal('failed'), message: printableText }),
+  /**
+   * What the agent's k6 printed (warnings, errors, console output), for the
+   * coordinator's log where people look (issue 20.3): at most one batch a
+   * second; `dropped` lines the agent left out over its rate.
+   */
+  z.strictObject({
+    type: z.literal('log'),
+    lines: z.array(z.string().max(LOG_LINE_MAX_CHARS)).max(LOG_BATCH_MAX_LINES),
+    dropped: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  }),
 ]);
 export type AgentEvent = z.infer<typeof AgentEvent>;
 export type AgentEventType = AgentEvent['type'];

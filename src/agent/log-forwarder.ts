@@ -1,0 +1,76 @@
+import { LOG_BATCH_MAX_LINES, LOG_LINE_MAX_CHARS, type AgentEvent } from '../protocol/messages.js';
+
+type LogEvent = Extract<AgentEvent, { type: 'log' }>;
+
+export interface LogForwarderOptions {
+  /** Sends one batch (the agent's ordered event queue); resolves once acknowledged. */
+  send: (event: LogEvent) => Promise<void>;
+  /** How often a batch may leave (default 1 s). */
+  intervalMs?: number;
+  /** The clock's timers; tests pass manual ones. */
+  every?: (ms: number, fn: () => void) => () => void;
+}
+
+/**
+ * Sends what an agent's k6 prints to the coordinator (issue 20.3), whose log
+ * is where people look: one batch a second at most, at most
+ * LOG_BATCH_MAX_LINES lines in it. A script that logs every request on every
+ * agent would otherwise send thousands of lines a second through the tunnel
+ * and ahead of the run's own events; the lines over the rate are counted,
+ * said in the next batch, and stay in the agent's own log.
+ */
+export class LogForwarder {
+  readonly #o: Required<Omit<LogForwarderOptions, 'every'>>;
+  readonly #cancel: () => void;
+  #lines: string[] = [];
+  #dropped = 0;
+  /** A batch is on its way: the next waits, so batches never pile up behind a slow link. */
+  #sending: Promise<void> | undefined;
+
+  constructor(options: LogForwarderOptions) {
+    this.#o = { intervalMs: 1_000, ...options };
+    const every =
+      options.every ??
+      ((ms, fn) => {
+        const timer = setInterval(fn, ms);
+        timer.unref();
+        return () => clearInterval(timer);
+      });
+    this.#cancel = every(this.#o.intervalMs, () => void this.#flush());
+  }
+
+  /** One line of k6's output; past this second's budget it is only counted. */
+  add(line: string): void {
+    if (this.#lines.length >= LOG_BATCH_MAX_LINES) {
+      this.#dropped++;
+      return;
+    }
+    this.#lines.push(
+      line.length > LOG_LINE_MAX_CHARS ? `${line.slice(0, LOG_LINE_MAX_CHARS - 1)}…` : line,
+    );
+  }
+
+  /**
+   * Queues what is left and stops: the queue keeps order, so it goes before
+   * any event the agent sends after this. Resolves once acknowledged.
+   */
+  async close(): Promise<void> {
+    this.#cancel();
+    await this.#flush(true);
+  }
+
+  /** Stops without sending (the agent is failing). */
+  stop(): void {
+    this.#cancel();
+  }
+
+  #flush(last = false): Promise<void> | undefined {
+    if (this.#lines.length === 0 && this.#dropped === 0) return this.#sending;
+    if (this.#sending && !last) return this.#sending;
+    const event: LogEvent = { type: 'log', lines: this.#lines, dropped: this.#dropped };
+    this.#lines = [];
+    this.#dropped = 0;
+    this.#sending = this.#o.send(event).finally(() => (this.#sending = undefined));
+    return this.#sending;
+  }
+}
