@@ -74,6 +74,16 @@ describe('LogForwarder (an agent sends its k6 log to the coordinator, issue 20.3
     expect(sent[0]?.lines[0]?.endsWith('…')).toBe(true);
   });
 
+  it('keeps a batch under 64 KiB of JSON, whatever the lines hold (an event may be 128 KiB)', () => {
+    const { f, sent, tick } = forwarder();
+    for (let i = 0; i < 50; i++) f.add('"\u0001'.repeat(1_000));
+    tick();
+    const event = sent[0];
+    expect(event?.lines.length).toBeGreaterThan(0);
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(64 * 1024 + 200);
+    expect((event?.lines.length ?? 0) + (event?.dropped ?? 0)).toBe(50);
+  });
+
   it('close() queues the rest at once, even behind a batch on its way, and stops the timer', async () => {
     const { f, sent, answers, tick, cancelled } = forwarder();
     f.add('a');

@@ -2,6 +2,9 @@ import { LOG_BATCH_MAX_LINES, LOG_LINE_MAX_CHARS, type AgentEvent } from '../pro
 
 type LogEvent = Extract<AgentEvent, { type: 'log' }>;
 
+/** A batch's lines as JSON stay under this, far inside the coordinator's 128 KiB per event. */
+const BATCH_MAX_BYTES = 64 * 1024;
+
 export interface LogForwarderOptions {
   /** Sends one batch (the agent's ordered event queue); resolves once acknowledged. */
   send: (event: LogEvent) => Promise<void>;
@@ -23,6 +26,7 @@ export class LogForwarder {
   readonly #o: Required<Omit<LogForwarderOptions, 'every'>>;
   readonly #cancel: () => void;
   #lines: string[] = [];
+  #bytes = 0;
   #dropped = 0;
   /** A batch is on its way: the next waits, so batches never pile up behind a slow link. */
   #sending: Promise<void> | undefined;
@@ -45,9 +49,15 @@ export class LogForwarder {
       this.#dropped++;
       return;
     }
-    this.#lines.push(
-      line.length > LOG_LINE_MAX_CHARS ? `${line.slice(0, LOG_LINE_MAX_CHARS - 1)}…` : line,
-    );
+    const kept =
+      line.length > LOG_LINE_MAX_CHARS ? `${line.slice(0, LOG_LINE_MAX_CHARS - 1)}…` : line;
+    const bytes = Buffer.byteLength(JSON.stringify(kept));
+    if (this.#bytes + bytes > BATCH_MAX_BYTES) {
+      this.#dropped++;
+      return;
+    }
+    this.#bytes += bytes;
+    this.#lines.push(kept);
   }
 
   /**
@@ -69,6 +79,7 @@ export class LogForwarder {
     if (this.#sending && !last) return this.#sending;
     const event: LogEvent = { type: 'log', lines: this.#lines, dropped: this.#dropped };
     this.#lines = [];
+    this.#bytes = 0;
     this.#dropped = 0;
     this.#sending = this.#o.send(event).finally(() => (this.#sending = undefined));
     return this.#sending;
