@@ -96939,6 +96939,8 @@ function isMarkedFailed(entry) {
 
 ;// CONCATENATED MODULE: ./src/agent/log-forwarder.ts
 
+/** A batch's lines as JSON stay under this, far inside the coordinator's 128 KiB per event. */
+const BATCH_MAX_BYTES = 64 * 1024;
 /**
  * Sends what an agent's k6 prints to the coordinator (issue 20.3), whose log
  * is where people look: one batch a second at most, at most
@@ -96951,6 +96953,7 @@ class LogForwarder {
     #o;
     #cancel;
     #lines = [];
+    #bytes = 0;
     #dropped = 0;
     /** A batch is on its way: the next waits, so batches never pile up behind a slow link. */
     #sending;
@@ -96970,7 +96973,14 @@ class LogForwarder {
             this.#dropped++;
             return;
         }
-        this.#lines.push(line.length > LOG_LINE_MAX_CHARS ? `${line.slice(0, LOG_LINE_MAX_CHARS - 1)}…` : line);
+        const kept = line.length > LOG_LINE_MAX_CHARS ? `${line.slice(0, LOG_LINE_MAX_CHARS - 1)}…` : line;
+        const bytes = Buffer.byteLength(JSON.stringify(kept));
+        if (this.#bytes + bytes > BATCH_MAX_BYTES) {
+            this.#dropped++;
+            return;
+        }
+        this.#bytes += bytes;
+        this.#lines.push(kept);
     }
     /**
      * Queues what is left and stops: the queue keeps order, so it goes before
@@ -96991,6 +97001,7 @@ class LogForwarder {
             return this.#sending;
         const event = { type: 'log', lines: this.#lines, dropped: this.#dropped };
         this.#lines = [];
+        this.#bytes = 0;
         this.#dropped = 0;
         this.#sending = this.#o.send(event).finally(() => (this.#sending = undefined));
         return this.#sending;
