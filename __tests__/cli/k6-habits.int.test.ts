@@ -411,4 +411,47 @@ describe('issue 16.10: __VU repeats on every agent (real k6, side by side)', () 
       expect(run.stderr).not.toMatch(/reads __VU/);
     }
   });
+
+  it('issue 20.5: -q silences the chatter, as k6 -q silences its banner and progress; what k6 printed still shows', async () => {
+    const target = await TargetServer.start();
+    const name = await script(
+      'quiet.js',
+      `import http from 'k6/http';
+export const options = { vus: 2, iterations: 4 };
+export default function () {
+  http.get('${target.url}/iteration');
+  console.log('said by the script');
+}
+`,
+    );
+    for (const args of [
+      ['-q', name],
+      [name, '--quiet'],
+    ]) {
+      const { k6, ours } = await sideBySide(args, 2);
+      expect(ours.code).toBe(k6.code);
+      expect(ours.code).toBe(0);
+      // k6 -q: no banner or progress on stdout; the summary and the script's lines stay.
+      expect(k6.stdout).not.toContain('execution: local');
+      expect(k6.stderr.match(/said by the script/g)).toHaveLength(4);
+      expect(ours.stderr.match(/said by the script/g)).toHaveLength(4);
+      expect(ours.stdout).toContain('█ TOTAL RESULTS');
+      expect(ours.stdout).toContain('█ DISTRIBUTED RUN');
+      // None of our own chatter.
+      for (const chatter of [
+        'Using k6',
+        'coordinator listening',
+        'joined',
+        'registered',
+        'released',
+        'running (',
+      ]) {
+        expect(ours.stderr).not.toContain(chatter);
+      }
+      // Every line on stderr is one of k6's.
+      const lines = ours.stderr.split('\n').filter((l) => l.trim() !== '');
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatch(/^\[local-\d\] \[k6\] time=/);
+    }
+  });
 });

@@ -78971,6 +78971,26 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/runtime/logger.ts
+/** Logs a line k6 printed: see Logger.k6. */
+function logK6(log, message) {
+    if (log.k6)
+        log.k6(message);
+    else
+        log.info(message);
+}
+/**
+ * `-q`/`--quiet`, as k6 has it: no chatter (joins, phases, progress), while
+ * what k6 printed, warnings and errors still show.
+ */
+function quietLogger(log) {
+    return {
+        debug: (m) => log.debug(m),
+        info: () => undefined,
+        warning: (m) => log.warning(m),
+        error: (m) => log.error(m),
+        k6: (m) => logK6(log, m),
+    };
+}
 /** Logs to one writable stream (the CLI uses stderr so stdout stays for results). */
 function streamLogger(stream, options = {}) {
     const line = (prefix, message) => stream.write(`${prefix}${message}\n`);
@@ -78980,6 +79000,7 @@ function streamLogger(stream, options = {}) {
                 line('debug: ', m);
         },
         info: (m) => line('', m),
+        k6: (m) => line('', m),
         warning: (m) => line('warning: ', m),
         error: (m) => line('error: ', m),
     };
@@ -96832,6 +96853,7 @@ function unquoteGo(text) {
 
 ;// CONCATENATED MODULE: ./src/agent/k6-log.ts
 
+
 /** k6's warning when no iteration completed; on one agent of many it says nothing about the run. */
 const NO_ITERATIONS = 'No script iterations fully finished';
 /** What k6 logs as it exits after an agent stopped it through the REST API, on the coordinator's order. */
@@ -96900,7 +96922,7 @@ class K6Log {
             this.#o.log.debug(`[k6] ${line} (${why})`);
             return;
         }
-        this.#o.log.info(`[k6] ${line}`);
+        logK6(this.#o.log, `[k6] ${line}`);
         if (!initError)
             this.#o.forward?.(line);
     };
@@ -98914,6 +98936,7 @@ function parseRunFlags(flags, env = {}) {
         noColor: isTrue(env.K6_NO_COLOR) || env.NO_COLOR !== undefined,
         includeSystemEnvVars: goBool(env.K6_INCLUDE_SYSTEM_ENV_VARS) ?? true,
         secretSources: env.K6_SECRET_SOURCE === undefined ? [] : [env.K6_SECRET_SOURCE],
+        quiet: false,
     };
     let secretSourceFlags = 0;
     const parsed = parseK6Args(flags);
@@ -98954,6 +98977,9 @@ function applyRunFlag(result, name, value) {
         case '--secret-source':
             if (value !== undefined)
                 result.secretSources.push(value);
+            return;
+        case '--quiet':
+            result.quiet = value === undefined || isTrue(value);
             return;
     }
 }
@@ -106353,6 +106379,7 @@ function valueAt(own, atMs, metric) {
 ;// CONCATENATED MODULE: ./src/coordinator/agent-logs.ts
 
 
+
 /** Lines one agent may put in the coordinator's log: a second's batch, refilled at that rate. */
 const BURST_LINES = 2 * LOG_BATCH_MAX_LINES;
 const LINES_PER_SECOND = LOG_BATCH_MAX_LINES;
@@ -106383,7 +106410,7 @@ class AgentLogs {
         const shown = Math.max(0, Math.min(lines.length, Math.floor(state.tokens)));
         state.tokens -= shown;
         for (const line of lines.slice(0, shown))
-            this.#log.info(`[${label}] ${printableName(line)}`);
+            logK6(this.#log, `[${label}] ${printableName(line)}`);
         state.dropped += dropped + lines.length - shown;
         if (state.dropped > 0 && now - state.notedMs >= DROPPED_NOTE_INTERVAL_MS) {
             this.#noteDropped(label, state, now);
@@ -106406,7 +106433,7 @@ class AgentLogs {
         return state;
     }
     #noteDropped(label, state, now) {
-        this.#log.info(`[${label}] … ${state.dropped.toLocaleString('en-US')} more k6 log lines not shown here ` +
+        logK6(this.#log, `[${label}] … ${state.dropped.toLocaleString('en-US')} more k6 log lines not shown here ` +
             `(at most ${String(LINES_PER_SECOND)} a second per agent); that agent's own log has them`);
         state.dropped = 0;
         state.notedMs = now;
@@ -111438,6 +111465,7 @@ async function describeFile(path) {
 
 
 
+
 /**
  * The embedded default: one coordinator on loopback and N agents in this
  * process, each driving its own k6 child, talking real protocol v1 over
@@ -111506,6 +111534,7 @@ function prefixed(log, prefix) {
         info: (m) => log.info(prefix + m),
         warning: (m) => log.warning(prefix + m),
         error: (m) => log.error(prefix + m),
+        k6: (m) => logK6(log, prefix + m),
     };
 }
 
@@ -112186,6 +112215,8 @@ function printRunReport(write, log, result) {
 
 
 
+
+
 function coordinatorOptions(command) {
     const runOptions = command
         .addOption(new Option('--join-timeout <duration>', 'how long to wait for every agent to join')
@@ -112271,7 +112302,7 @@ function addRunCommand(program, ctx) {
         .description('run a test on a local coordinator and N local agents (each its own k6)')
         .addOption(new Option('--agents <n>', 'number of agents').argParser(options_positiveInt).default(2))).action(async (args, flags) => {
         const { flags: k6Flags, script } = k6FlagsAndScript(args);
-        await distributedRun(ctx, flags, script, (settings) => runLocal({ ...settings, flags: k6Flags }));
+        await distributedRun(ctx, flags, { script, k6Flags }, (settings) => runLocal({ ...settings, flags: k6Flags }));
     });
 }
 /** `coordinator`: serve a test to remote agents and drive the run. */
@@ -112286,7 +112317,7 @@ function addCoordinatorCommand(program, ctx) {
         const { flags: k6Flags, script } = k6FlagsAndScript(args);
         const secret = flags.secret ?? io.env[SECRET_ENV];
         requireSecretBeyondLoopback(flags.listen, secret);
-        await distributedRun(ctx, flags, script, (settings) => coordinate({
+        await distributedRun(ctx, flags, { script, k6Flags }, (settings) => coordinate({
             ...settings,
             flags: k6Flags,
             listen: flags.listen,
@@ -112300,7 +112331,8 @@ function addCoordinatorCommand(program, ctx) {
  * before any load, the run, the distributed run's report, then the shared
  * after-run step (HTML report, comparison, final exit code).
  */
-async function distributedRun({ io, log, exit }, flags, script, start) {
+async function distributedRun({ io, log: cliLog, exit }, flags, { script, k6Flags }, start) {
+    const log = quietRequested(k6Flags, io.env) ? quietLogger(cliLog) : cliLog;
     const baseline = await readBaseline(flags);
     await withWorkDir(async (workDir) => {
         const k6 = await provisionK6({ env: io.env, log });
@@ -112338,6 +112370,15 @@ async function distributedRun({ io, log, exit }, flags, script, start) {
             await releaseHtmlReport(html);
         }
     });
+}
+/** `-q` among the k6 flags; a flag k6 rejects is reported by the run itself. */
+function quietRequested(k6Flags, env) {
+    try {
+        return parseRunFlags(k6Flags, env).quiet;
+    }
+    catch {
+        return false;
+    }
 }
 function runSettings(flags) {
     return {

@@ -1,5 +1,5 @@
 import { parseK6LogLine, type K6LogEntry } from '../k6/log-line.js';
-import type { Logger } from '../runtime/logger.js';
+import { type Logger, logK6 } from '../runtime/logger.js';
 
 /** k6's warning when no iteration completed; on one agent of many it says nothing about the run. */
 const NO_ITERATIONS = 'No script iterations fully finished';
@@ -88,7 +88,7 @@ export class K6Log {
       this.#o.log.debug(`[k6] ${line} (${why})`);
       return;
     }
-    this.#o.log.info(`[k6] ${line}`);
+    logK6(this.#o.log, `[k6] ${line}`);
     if (!initError) this.#o.forward?.(line);
   };
 

@@ -16,6 +16,7 @@ import { defaultLabel, JOIN_TIMEOUT_MS, METRIC_TRANSPORT, POLL_HOLD_MS } from '.
 import { errorMessage, K6DistributedError } from '../errors.js';
 import { provisionK6 } from '../k6/provision.js';
 import { k6FlagsAndScript } from '../k6/run-args.js';
+import { parseRunFlags } from '../k6/run-flags.js';
 import { runLocal } from '../local/run-local.js';
 import { METRIC_TRANSPORTS, type MetricTransport } from '../protocol/messages.js';
 import {
@@ -23,6 +24,7 @@ import {
   type RegressionLimits,
   renderComparisonText,
 } from '../report/compare.js';
+import { quietLogger } from '../runtime/logger.js';
 import { isLoopbackHost } from '../runtime/net.js';
 import { type CliIo, type CommandContext, withWorkDir } from './io.js';
 import {
@@ -178,7 +180,7 @@ export function addRunCommand(program: Command, ctx: CommandContext): void {
       .addOption(new Option('--agents <n>', 'number of agents').argParser(positiveInt).default(2)),
   ).action(async (args: string[], flags: CoordinatorFlags) => {
     const { flags: k6Flags, script } = k6FlagsAndScript(args);
-    await distributedRun(ctx, flags, script, (settings) =>
+    await distributedRun(ctx, flags, { script, k6Flags }, (settings) =>
       runLocal({ ...settings, flags: k6Flags }),
     );
   });
@@ -199,7 +201,7 @@ export function addCoordinatorCommand(program: Command, ctx: CommandContext): vo
       const { flags: k6Flags, script } = k6FlagsAndScript(args);
       const secret = flags.secret ?? io.env[SECRET_ENV];
       requireSecretBeyondLoopback(flags.listen, secret);
-      await distributedRun(ctx, flags, script, (settings) =>
+      await distributedRun(ctx, flags, { script, k6Flags }, (settings) =>
         coordinate({
           ...settings,
           flags: k6Flags,
@@ -221,11 +223,12 @@ type RunSettings = Omit<CoordinateOptions, 'flags' | 'listen' | 'secret' | 'onLi
  * after-run step (HTML report, comparison, final exit code).
  */
 async function distributedRun(
-  { io, log, exit }: CommandContext,
+  { io, log: cliLog, exit }: CommandContext,
   flags: CoordinatorFlags,
-  script: string,
+  { script, k6Flags }: { script: string; k6Flags: readonly string[] },
   start: (settings: RunSettings) => Promise<CoordinateResult>,
 ): Promise<void> {
+  const log = quietRequested(k6Flags, io.env) ? quietLogger(cliLog) : cliLog;
   const baseline = await readBaseline(flags);
   await withWorkDir(async (workDir) => {
     const k6 = await provisionK6({ env: io.env, log });
@@ -262,6 +265,15 @@ async function distributedRun(
       await releaseHtmlReport(html);
     }
   });
+}
+
+/** `-q` among the k6 flags; a flag k6 rejects is reported by the run itself. */
+function quietRequested(k6Flags: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  try {
+    return parseRunFlags(k6Flags, env).quiet;
+  } catch {
+    return false;
+  }
 }
 
 function runSettings(flags: CoordinatorFlags & { agents: number }) {

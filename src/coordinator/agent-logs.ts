@@ -1,6 +1,6 @@
 import { LOG_BATCH_MAX_LINES } from '../protocol/messages.js';
 import { printableName } from '../runtime/printable.js';
-import type { Logger } from '../runtime/logger.js';
+import { type Logger, logK6 } from '../runtime/logger.js';
 
 /** Lines one agent may put in the coordinator's log: a second's batch, refilled at that rate. */
 const BURST_LINES = 2 * LOG_BATCH_MAX_LINES;
@@ -45,7 +45,7 @@ export class AgentLogs {
     state.refilledMs = now;
     const shown = Math.max(0, Math.min(lines.length, Math.floor(state.tokens)));
     state.tokens -= shown;
-    for (const line of lines.slice(0, shown)) this.#log.info(`[${label}] ${printableName(line)}`);
+    for (const line of lines.slice(0, shown)) logK6(this.#log, `[${label}] ${printableName(line)}`);
     state.dropped += dropped + lines.length - shown;
     if (state.dropped > 0 && now - state.notedMs >= DROPPED_NOTE_INTERVAL_MS) {
       this.#noteDropped(label, state, now);
@@ -70,7 +70,8 @@ export class AgentLogs {
   }
 
   #noteDropped(label: string, state: AgentLogState, now: number): void {
-    this.#log.info(
+    logK6(
+      this.#log,
       `[${label}] … ${state.dropped.toLocaleString('en-US')} more k6 log lines not shown here ` +
         `(at most ${String(LINES_PER_SECOND)} a second per agent); that agent's own log has them`,
     );

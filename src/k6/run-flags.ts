@@ -22,6 +22,8 @@ export interface RunFlags {
    * K6_SECRET_SOURCE, which the first flag replaces, as in k6.
    */
   secretSources: string[];
+  /** `-q`/`--quiet`: no chatter, preamble or progress from the coordinator either. */
+  quiet: boolean;
 }
 
 /** `k6 run` flags that belong to one process's outputs, meaningless for the merged run. */
@@ -61,6 +63,7 @@ export function parseRunFlags(flags: readonly string[], env: NodeJS.ProcessEnv =
     noColor: isTrue(env.K6_NO_COLOR) || env.NO_COLOR !== undefined,
     includeSystemEnvVars: goBool(env.K6_INCLUDE_SYSTEM_ENV_VARS) ?? true,
     secretSources: env.K6_SECRET_SOURCE === undefined ? [] : [env.K6_SECRET_SOURCE],
+    quiet: false,
   };
   let secretSourceFlags = 0;
   const parsed = parseK6Args(flags);
@@ -105,6 +108,9 @@ function applyRunFlag(result: RunFlags, name: string, value: string | undefined)
       return;
     case '--secret-source':
       if (value !== undefined) result.secretSources.push(value);
+      return;
+    case '--quiet':
+      result.quiet = value === undefined || isTrue(value);
       return;
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Agent, type AgentResult } from '../agent/agent.js';
 import { CoordinatorClient } from '../agent/client.js';
 import { coordinate, type CoordinateOptions, type CoordinateResult } from '../coordinator/run.js';
-import type { Logger } from '../runtime/logger.js';
+import { type Logger, logK6 } from '../runtime/logger.js';
 
 export interface LocalRunOptions extends Omit<
   CoordinateOptions,
@@ -108,5 +108,6 @@ export function prefixed(log: Logger, prefix: string): Logger {
     info: (m) => log.info(prefix + m),
     warning: (m) => log.warning(prefix + m),
     error: (m) => log.error(prefix + m),
+    k6: (m) => logK6(log, prefix + m),
   };
 }
