@@ -413,6 +413,7 @@ describe('issue 16.10: __VU repeats on every agent (real k6, side by side)', () 
   });
 
   it('issue 20.5: -q silences the chatter, as k6 -q silences its banner and progress; what k6 printed still shows', async () => {
+    scriptsDir = await tempDir();
     const target = await TargetServer.start();
     const name = await script(
       'quiet.js',
@@ -453,5 +454,43 @@ export default function () {
       expect(lines.length).toBeGreaterThan(0);
       for (const line of lines) expect(line).toMatch(/^\[local-\d\] \[k6\] time=/);
     }
+  });
+
+  it("issue 20.5: prints k6's own execution plan before the run, as k6 run does, for every executor", async () => {
+    scriptsDir = await tempDir();
+    const target = await TargetServer.start();
+    const name = await script(
+      'plan.js',
+      `import http from 'k6/http';
+export const options = {
+  scenarios: {
+    steady: { executor: 'constant-vus', vus: 2, duration: '1s' },
+    ramp: {
+      executor: 'ramping-arrival-rate', startRate: 1, timeUnit: '1s', preAllocatedVUs: 2,
+      maxVUs: 4, stages: [{ target: 4, duration: '1s' }], startTime: '500ms', exec: 'other',
+    },
+    each: { executor: 'per-vu-iterations', vus: 2, iterations: 1, maxDuration: '5s' },
+    shared: { executor: 'shared-iterations', vus: 1, iterations: 2 },
+  },
+};
+export default function () { http.get('${target.url}/iteration'); }
+export function other() { http.get('${target.url}/iteration'); }
+`,
+    );
+    const { k6, ours } = await sideBySide([name], 2);
+    expect(ours.code).toBe(k6.code);
+    const plan = (stdout: string) => {
+      const lines = stdout.split('\n');
+      const from = lines.findIndex((l) => l.startsWith('     scenarios: '));
+      const to = lines.findIndex((l, i) => i > from && !l.startsWith('              * '));
+      return lines.slice(from, to);
+    };
+    expect(plan(k6.stdout)).toHaveLength(5);
+    expect(plan(ours.stdout)).toEqual(plan(k6.stdout));
+    expect(ours.stdout).toContain(
+      '     execution: distributed, 2 agents\n        script: plan.js\n',
+    );
+    // Before the run: ahead of the summary.
+    expect(ours.stdout.indexOf('scenarios: ')).toBeLessThan(ours.stdout.indexOf('TOTAL RESULTS'));
   });
 });

@@ -4,6 +4,7 @@
  * Time is moved by hand (ManualTimers): the join timeout, liveness checks
  * and poll holds fire as the test advances the clock, never on real timers.
  */
+import { CapturingLogger } from '../helpers/distributed.js';
 import { describe, expect, it, jest } from '@jest/globals';
 
 import { AgentRecord } from '../../src/coordinator/agent-record.js';
@@ -48,7 +49,7 @@ function defined<T>(value: T | undefined): T {
 }
 
 /** A coordinator on a manual clock, per-agent sequence numbers and a record of every instruction. */
-function harness(options: Partial<Omit<CoordinatorOptions, 'log'>> = {}) {
+function harness(options: Partial<CoordinatorOptions> = {}) {
   const clock = new ManualTimers(T0);
   const coordinator = new Coordinator({
     expectedAgents: 3,
@@ -59,7 +60,7 @@ function harness(options: Partial<Omit<CoordinatorOptions, 'log'>> = {}) {
     // Phase tests read the start instant as now + startLeadMs (issue 18.1 tests the alignment).
     startAlignMs: 1,
     ...options,
-    log: silentLogger,
+    log: options.log ?? silentLogger,
   });
   onCleanup(() => coordinator.close());
   const spy = jest.spyOn(AgentRecord.prototype, 'instruct');
@@ -379,6 +380,32 @@ describe('Coordinator: idempotency', () => {
 
     expect(leader.eventSeq.last).toBe(3);
     for (const agent of agents) expect(current(agent, 'setup-data').data).toBe('first');
+  });
+
+  it("issue 20.3: prints every batch of an agent's k6 log and each exec.test.fail(), a retry once", () => {
+    const log = new CapturingLogger();
+    const h = harness({ log });
+    const agents = h.register(3);
+    const [leader] = agents as [AgentRecord, AgentRecord, AgentRecord];
+    h.sendAll(agents, ready);
+    const one = h.send(leader, { type: 'log', lines: ['first'], dropped: 0 });
+    h.send(leader, { type: 'log', lines: ['second'], dropped: 0 });
+    h.coordinator.receiveEvent(leader, {
+      seq: one,
+      event: { type: 'log', lines: ['first'], dropped: 0 },
+    });
+    h.send(leader, { type: 'setup-done', data: null });
+    h.send(leader, { type: 'marked-failed', message: 'test marked as failed: a' });
+    h.send(leader, { type: 'marked-failed', message: 'test marked as failed: b' });
+    const said = log.lines.filter((l) => !l.startsWith('debug: '));
+    expect(said.filter((l) => l.startsWith('[agent 1 '))).toEqual([
+      '[agent 1 (agent-1)] first',
+      '[agent 1 (agent-1)] second',
+    ]);
+    expect(said.filter((l) => l.includes('test marked as failed'))).toEqual([
+      'error: test marked as failed: a',
+      'error: test marked as failed: b',
+    ]);
   });
 
   it('answers a repeated registration with the same key with the same identity', () => {

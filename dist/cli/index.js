@@ -98730,6 +98730,112 @@ async function runAgent({ io, log, exit }, flags) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/k6/helper-env.ts
+/**
+ * k6 options read from the environment that would make a helper `k6 run` of
+ * the coordinator's (the threshold-metric probe, handleSummary()'s wrapper)
+ * hang (K6_PAUSED, K6_LINGER), bind a port the run may use (K6_ADDRESS), or
+ * send its samples or summary somewhere (K6_OUT, K6_SUMMARY_EXPORT). They are
+ * meant for the test run, never for these.
+ */
+const TEST_RUN_ONLY = new Set([
+    'K6_OUT',
+    'K6_ADDRESS',
+    'K6_PAUSED',
+    'K6_LINGER',
+    'K6_SUMMARY_EXPORT',
+]);
+/** The environment for a helper k6 run: the user's, without TEST_RUN_ONLY. */
+function helperRunEnv(env) {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !TEST_RUN_ONLY.has(name)));
+}
+
+;// CONCATENATED MODULE: ./src/k6/preamble.ts
+
+
+
+const EXECUTION = /^ {5}execution: /;
+const SCENARIO = /^ {14}\* /;
+/**
+ * k6's own execution plan for the whole test, as `k6 run` prints it before
+ * its VUs start (issue 20.5):
+ *
+ *          execution: local
+ *             script: script.js
+ *             output: -
+ *
+ *          scenarios: (100.00%) 1 scenario, 10 max VUs, 40s max duration (incl. graceful stop):
+ *                   * default: 10 looping VUs for 10s (gracefulStop: 30s)
+ *
+ * Read from a paused `k6 run` of the archive with no execution segment,
+ * stopped as soon as it printed the plan: k6 prints it before it
+ * initialises the test's VUs (internal/cmd/run.go), so no VU beyond the one
+ * that reads the options is ever made, and no iteration runs. The lines are
+ * k6's, every executor's wording included; undefined when k6 printed none
+ * (it failed, or took longer than `timeoutMs`).
+ */
+async function k6Preamble(options) {
+    const lines = [];
+    const read = { seen: 'nothing' };
+    let done = () => { };
+    const finished = new Promise((resolve) => (done = resolve));
+    const onLine = (line) => {
+        if (read.seen === 'nothing' && EXECUTION.test(line))
+            read.seen = 'execution';
+        if (read.seen === 'nothing' || read.seen === 'done')
+            return;
+        if (read.seen === 'scenarios' && !SCENARIO.test(line)) {
+            read.seen = 'done';
+            done();
+            return;
+        }
+        if (line.startsWith('     scenarios: '))
+            read.seen = 'scenarios';
+        lines.push(line);
+    };
+    const proc = await K6Process.start(options.k6.path, {
+        args: [
+            'run',
+            '--paused',
+            '--address',
+            await freeLoopbackAddress(),
+            '--no-setup',
+            '--no-teardown',
+            '--no-thresholds',
+            '--summary-mode=disabled',
+            '--no-usage-report',
+            '--log-output=none',
+            options.archivePath,
+        ],
+        env: { ...helperRunEnv(options.env), K6_NO_COLOR: 'true' },
+        cwd: options.cwd,
+        onStdoutLine: onLine,
+    });
+    const timeout = setTimeout(done, options.timeoutMs ?? 30_000);
+    try {
+        await Promise.race([finished, proc.done]);
+    }
+    finally {
+        clearTimeout(timeout);
+        await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
+    }
+    return read.seen === 'done' ? lines : undefined;
+}
+/**
+ * k6's plan as this run carries it out: the same lines, but executed by
+ * `agents` k6 processes from the user's script (k6 saw the archive).
+ */
+function distributedPreamble(lines, { script, agents }) {
+    const ours = lines.map((line) => {
+        if (EXECUTION.test(line))
+            return `     execution: distributed, ${String(agents)} agents`;
+        if (line.startsWith('        script: '))
+            return `        script: ${script}`;
+        return line;
+    });
+    return `\n${ours.join('\n')}\n\n`;
+}
+
 ;// CONCATENATED MODULE: ./src/k6/run-args.ts
 
 
@@ -99001,26 +99107,6 @@ function goBool(value) {
 }
 function isTrue(value) {
     return value !== undefined && ['1', 'true', 't', 'TRUE', 'True', 'T'].includes(value);
-}
-
-;// CONCATENATED MODULE: ./src/k6/helper-env.ts
-/**
- * k6 options read from the environment that would make a helper `k6 run` of
- * the coordinator's (the threshold-metric probe, handleSummary()'s wrapper)
- * hang (K6_PAUSED, K6_LINGER), bind a port the run may use (K6_ADDRESS), or
- * send its samples or summary somewhere (K6_OUT, K6_SUMMARY_EXPORT). They are
- * meant for the test run, never for these.
- */
-const TEST_RUN_ONLY = new Set([
-    'K6_OUT',
-    'K6_ADDRESS',
-    'K6_PAUSED',
-    'K6_LINGER',
-    'K6_SUMMARY_EXPORT',
-]);
-/** The environment for a helper k6 run: the user's, without TEST_RUN_ONLY. */
-function helperRunEnv(env) {
-    return Object.fromEntries(Object.entries(env).filter(([name]) => !TEST_RUN_ONLY.has(name)));
 }
 
 ;// CONCATENATED MODULE: ./src/k6/threshold-metrics.ts
@@ -107199,6 +107285,8 @@ function bounded(reportedMs, observedMs) {
  * it and tests drive it directly. Every state change goes through
  * `#advance()`, which moves the run forward when a barrier is complete.
  */
+/** Events an agent sends more than once; every other type counts once per agent. */
+const REPEATED_EVENTS = new Set(['log', 'marked-failed']);
 /** How far an agent's clock may run ahead of the coordinator's, for its vus samples. */
 const TICK_SKEW_MS = 60_000;
 class Coordinator {
@@ -107338,7 +107426,11 @@ class Coordinator {
     receiveEvent(agent, message) {
         agent.lastSeenMs = this.#timers.now();
         const { event } = message;
-        this.#checkSeq(agent, agent.eventSeq, message.seq);
+        const verdict = this.#checkSeq(agent, agent.eventSeq, message.seq);
+        if (REPEATED_EVENTS.has(event.type)) {
+            this.#receiveRepeated(agent, message, verdict);
+            return;
+        }
         // Each type counts once: a retry, or a repeat, is acknowledged and ignored. A
         // number already used by another event does not hide this one: whoever else
         // holds the agent's token must not silence the agent itself.
@@ -107346,15 +107438,7 @@ class Coordinator {
             agent.eventSeq.accept(message.seq);
             return;
         }
-        const refusal = eventRefusal(agent, event, {
-            phase: this.#phase,
-            setupAgent: this.#setupAgent,
-            teardownAgent: this.#teardownAgent,
-        });
-        if (refusal !== undefined) {
-            this.#refuse(agent, `event:${event.type}`, new K6DistributedError('EVENT_REFUSED', `refused ${event.type} from ${agent.label}: ${refusal}. An agent reports only what ` +
-                'the coordinator asked it to do; this did not come from its k6-distributed.'));
-        }
+        this.#refuseOutOfTurn(agent, event);
         agent.eventSeq.accept(message.seq);
         // A lost agent is out of the run: nothing it says changes the outcome.
         if (!agent.live)
@@ -107362,6 +107446,30 @@ class Coordinator {
         agent.events.set(event.type, event);
         this.#onEvent(agent, event);
         this.#advance();
+    }
+    /**
+     * An event an agent sends again and again (its k6's log lines, each
+     * exec.test.fail()): each number once, so a retry prints nothing twice.
+     */
+    #receiveRepeated(agent, message, verdict) {
+        if (verdict === 'seen')
+            return;
+        this.#refuseOutOfTurn(agent, message.event);
+        agent.eventSeq.accept(message.seq);
+        if (agent.live)
+            this.#onEvent(agent, message.event);
+    }
+    /** Throws EVENT_REFUSED for an event its sender cannot send now (./event-rules.ts). */
+    #refuseOutOfTurn(agent, event) {
+        const refusal = eventRefusal(agent, event, {
+            phase: this.#phase,
+            setupAgent: this.#setupAgent,
+            teardownAgent: this.#teardownAgent,
+        });
+        if (refusal === undefined)
+            return;
+        this.#refuse(agent, `event:${event.type}`, new K6DistributedError('EVENT_REFUSED', `refused ${event.type} from ${agent.label}: ${refusal}. An agent reports only what ` +
+            'the coordinator asked it to do; this did not come from its k6-distributed.'));
     }
     /**
      * Applies one metric delta. A retried delta (the same sequence number and
@@ -111241,6 +111349,7 @@ function chooseTransport(requested, options) {
 
 
 
+
 /**
  * How often agents send deltas: every second, every 2 s above 128 agents
  * (the coordinator's CPU is per delta: BENCHMARKS.md, coordinator scale).
@@ -111267,7 +111376,10 @@ async function coordinate(options) {
     // Before any load, as a warning: k6 itself cannot number __VU across instances.
     if (options.agents > 1 && scan.vuWarning)
         options.log.warning(scan.vuWarning);
-    const metrics = await runMetrics(options, test, flags, scan);
+    const [metrics] = await Promise.all([
+        runMetrics(options, test, flags, scan),
+        printPreamble(options, test, flags),
+    ]);
     const coordinator = await newCoordinator(options, test, metrics, secretSources);
     // Before any connection can take the descriptors they need (issue 17.7).
     const files = options.output
@@ -111326,6 +111438,34 @@ function archiveTest(options, flags) {
         env: testEnvironment(options.env),
         cwd: options.cwd,
     });
+}
+/**
+ * k6's execution plan for the whole test, before the run, as `k6 run`
+ * prints it (issue 20.5); not under -q, and never a reason to fail.
+ */
+async function printPreamble(options, test, flags) {
+    const output = options.output;
+    if (!output || flags.quiet)
+        return;
+    try {
+        const lines = await k6Preamble({
+            k6: options.k6,
+            archivePath: test.archivePath,
+            env: testEnvironment(options.env),
+            cwd: options.cwd,
+        });
+        if (!lines)
+            return;
+        const text = distributedPreamble(lines, { script: options.script, agents: options.agents });
+        const print = () => {
+            output.stdout(text);
+            return Promise.resolve();
+        };
+        await (output.around ? output.around(print) : print());
+    }
+    catch (error) {
+        options.log.debug(`could not read k6's execution plan: ${errorMessage(error)}`);
+    }
 }
 /** The run's metrics: the transport agents use, and what the script's source tells about its metrics. */
 async function runMetrics(options, test, flags, scan) {

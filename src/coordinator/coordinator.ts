@@ -95,6 +95,9 @@ export interface CoordinatorOptions {
  * it and tests drive it directly. Every state change goes through
  * `#advance()`, which moves the run forward when a barrier is complete.
  */
+/** Events an agent sends more than once; every other type counts once per agent. */
+const REPEATED_EVENTS: ReadonlySet<AgentEvent['type']> = new Set(['log', 'marked-failed']);
+
 /** How far an agent's clock may run ahead of the coordinator's, for its vus samples. */
 const TICK_SKEW_MS = 60_000;
 
@@ -259,7 +262,11 @@ export class Coordinator {
   receiveEvent(agent: AgentRecord, message: EventMessage): void {
     agent.lastSeenMs = this.#timers.now();
     const { event } = message;
-    this.#checkSeq(agent, agent.eventSeq, message.seq);
+    const verdict = this.#checkSeq(agent, agent.eventSeq, message.seq);
+    if (REPEATED_EVENTS.has(event.type)) {
+      this.#receiveRepeated(agent, message, verdict);
+      return;
+    }
     // Each type counts once: a retry, or a repeat, is acknowledged and ignored. A
     // number already used by another event does not hide this one: whoever else
     // holds the agent's token must not silence the agent itself.
@@ -267,28 +274,43 @@ export class Coordinator {
       agent.eventSeq.accept(message.seq);
       return;
     }
-    const refusal = eventRefusal(agent, event, {
-      phase: this.#phase,
-      setupAgent: this.#setupAgent,
-      teardownAgent: this.#teardownAgent,
-    });
-    if (refusal !== undefined) {
-      this.#refuse(
-        agent,
-        `event:${event.type}`,
-        new K6DistributedError(
-          'EVENT_REFUSED',
-          `refused ${event.type} from ${agent.label}: ${refusal}. An agent reports only what ` +
-            'the coordinator asked it to do; this did not come from its k6-distributed.',
-        ),
-      );
-    }
+    this.#refuseOutOfTurn(agent, event);
     agent.eventSeq.accept(message.seq);
     // A lost agent is out of the run: nothing it says changes the outcome.
     if (!agent.live) return;
     agent.events.set(event.type, event);
     this.#onEvent(agent, event);
     this.#advance();
+  }
+
+  /**
+   * An event an agent sends again and again (its k6's log lines, each
+   * exec.test.fail()): each number once, so a retry prints nothing twice.
+   */
+  #receiveRepeated(agent: AgentRecord, message: EventMessage, verdict: SequenceVerdict): void {
+    if (verdict === 'seen') return;
+    this.#refuseOutOfTurn(agent, message.event);
+    agent.eventSeq.accept(message.seq);
+    if (agent.live) this.#onEvent(agent, message.event);
+  }
+
+  /** Throws EVENT_REFUSED for an event its sender cannot send now (./event-rules.ts). */
+  #refuseOutOfTurn(agent: AgentRecord, event: AgentEvent): void {
+    const refusal = eventRefusal(agent, event, {
+      phase: this.#phase,
+      setupAgent: this.#setupAgent,
+      teardownAgent: this.#teardownAgent,
+    });
+    if (refusal === undefined) return;
+    this.#refuse(
+      agent,
+      `event:${event.type}`,
+      new K6DistributedError(
+        'EVENT_REFUSED',
+        `refused ${event.type} from ${agent.label}: ${refusal}. An agent reports only what ` +
+          'the coordinator asked it to do; this did not come from its k6-distributed.',
+      ),
+    );
   }
 
   /**

@@ -1,3 +1,4 @@
+import { distributedPreamble, k6Preamble } from '../k6/preamble.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -132,7 +133,10 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   });
   // Before any load, as a warning: k6 itself cannot number __VU across instances.
   if (options.agents > 1 && scan.vuWarning) options.log.warning(scan.vuWarning);
-  const metrics = await runMetrics(options, test, flags, scan);
+  const [metrics] = await Promise.all([
+    runMetrics(options, test, flags, scan),
+    printPreamble(options, test, flags),
+  ]);
   const coordinator = await newCoordinator(options, test, metrics, secretSources);
   // Before any connection can take the descriptors they need (issue 17.7).
   const files = options.output
@@ -193,6 +197,36 @@ function archiveTest(options: CoordinateOptions, flags: RunFlags): Promise<Prepa
     env: testEnvironment(options.env),
     cwd: options.cwd,
   });
+}
+
+/**
+ * k6's execution plan for the whole test, before the run, as `k6 run`
+ * prints it (issue 20.5); not under -q, and never a reason to fail.
+ */
+async function printPreamble(
+  options: CoordinateOptions,
+  test: PreparedTest,
+  flags: RunFlags,
+): Promise<void> {
+  const output = options.output;
+  if (!output || flags.quiet) return;
+  try {
+    const lines = await k6Preamble({
+      k6: options.k6,
+      archivePath: test.archivePath,
+      env: testEnvironment(options.env),
+      cwd: options.cwd,
+    });
+    if (!lines) return;
+    const text = distributedPreamble(lines, { script: options.script, agents: options.agents });
+    const print = () => {
+      output.stdout(text);
+      return Promise.resolve();
+    };
+    await (output.around ? output.around(print) : print());
+  } catch (error) {
+    options.log.debug(`could not read k6's execution plan: ${errorMessage(error)}`);
+  }
 }
 
 /** The run's metrics: the transport agents use, and what the script's source tells about its metrics. */
