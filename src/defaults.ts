@@ -31,3 +31,9 @@ export function defaultLabel(ms: number): string {
  * action's (action.yml says the same) and the coordinator's.
  */
 export const METRIC_TRANSPORT = 'cloud' satisfies MetricTransport;
+
+/**
+ * Beyond this many agents, logs and the text report summarise them (the
+ * slowest, the ones worth a look) instead of a line each (issue 20.6).
+ */
+export const MAX_LISTED_AGENTS = 20;

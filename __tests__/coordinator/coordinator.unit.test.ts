@@ -408,6 +408,38 @@ describe('Coordinator: idempotency', () => {
     ]);
   });
 
+  it('issue 20.5/20.6: says each share when ready; for many agents, joins by the tenth and the last joiners', () => {
+    const few = new CapturingLogger();
+    const h3 = harness({ log: few });
+    h3.sendAll(h3.register(3), ready);
+    const fewInfo = few.lines.filter((l) => !l.startsWith('debug: '));
+    expect(fewInfo.filter((l) => l.includes(' joined ('))).toHaveLength(3);
+    expect(fewInfo).toContain(
+      'every k6 is paused and ready (agent 1: 33.33%, 4 max VUs; agent 2: 33.33%, 4 max VUs; ' +
+        'agent 3: 33.33%, 4 max VUs)',
+    );
+
+    const many = new CapturingLogger();
+    const h = harness({ log: many, expectedAgents: 30 });
+    const agents = Array.from({ length: 30 }, () => {
+      h.clock.advance(100);
+      return h.register(1)[0] as AgentRecord;
+    });
+    const info = many.lines.filter((l) => !l.startsWith('debug: '));
+    expect(info.filter((l) => l.includes(' joined ('))).toEqual([]);
+    expect(info.filter((l) => / agents joined$/.test(l))).toEqual(
+      [3, 6, 9, 12, 15, 18, 21, 24, 27].map((n) => `${String(n)}/30 agents joined`),
+    );
+    expect(info).toContain(
+      'all 30 agents joined in 2.9 s (the last: agent 30 (agent-30) +2.9 s, agent 29 (agent-29) ' +
+        '+2.8 s, agent 28 (agent-28) +2.7 s); k6 is starting on each',
+    );
+    h.sendAll(agents, ready);
+    expect(many.lines).toContain(
+      'every k6 is paused and ready (30 agents: 3.33% of the test and 4 max VUs each)',
+    );
+  });
+
   it('answers a repeated registration with the same key with the same identity', () => {
     const h = harness();
     const first = h.coordinator.register(registration('same-key-0123456789'));

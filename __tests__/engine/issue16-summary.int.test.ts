@@ -42,7 +42,7 @@ async function distributed(script: string, flags: readonly string[]) {
   const err: string[] = [];
   const run = await runDistributed({
     script: fixtureScript(script),
-    flags: ['--no-color', ...flags],
+    flags: ['--quiet', '--no-color', ...flags],
     output: {
       stdout: (chunk) => out.push(String(chunk)),
       stderr: (chunk) => err.push(String(chunk)),

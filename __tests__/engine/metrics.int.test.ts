@@ -40,7 +40,7 @@ async function distributed(
   const out: string[] = [];
   const result = await runDistributed({
     script: fixtureScript(script),
-    flags: ['--no-color', ...flags],
+    flags: ['--quiet', '--no-color', ...flags],
     output: {
       stdout: (chunk) => out.push(String(chunk)),
       stderr: () => undefined,

@@ -33,6 +33,8 @@ export class AgentRecord {
   readonly eventSeq: SequenceGuard;
   readonly metricSeq: SequenceGuard;
   lastSeenMs: number;
+  /** When it registered, on the coordinator's clock. */
+  readonly joinedMs: number;
   pollsInFlight = 0;
   /** Events received, by type (each type is sent at most once per agent). */
   readonly events = new Map<AgentEvent['type'], AgentEvent>();
@@ -61,6 +63,7 @@ export class AgentRecord {
     this.tags = fields.tags;
     this.k6Version = fields.k6Version;
     this.lastSeenMs = fields.nowMs;
+    this.joinedMs = fields.nowMs;
     this.eventSeq = new SequenceGuard(`events of ${this.label}`);
     this.metricSeq = new SequenceGuard(`metric deltas of ${this.label}`);
   }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 import { errorMessage, K6DistributedError } from '../errors.js';
-import { JOIN_TIMEOUT_MS, POLL_HOLD_MS } from '../defaults.js';
+import { JOIN_TIMEOUT_MS, MAX_LISTED_AGENTS, POLL_HOLD_MS } from '../defaults.js';
 import { DISTRIBUTED_RUN_FAILED, K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { JsonText } from '../protocol/json-text.js';
 import { limitMessage, type LimitBreach } from '../metrics/agent-budget.js';
@@ -241,12 +241,30 @@ export class Coordinator {
     });
     this.#agents.push(agent);
     this.#byToken.set(agent.token, agent);
-    this.#log.info(
-      `${agent.label} joined (${String(this.#agents.length)}/${String(this.#o.expectedAgents)}` +
-        `, weight ${agent.weight}, k6 ${printableName(agent.k6Version)}${tagText(agent.tags)})`,
-    );
+    this.#logJoin(agent);
     this.#advance();
     return agent;
+  }
+
+  /**
+   * Each join on its own line for a few agents; for many (issue 20.6), one
+   * line per tenth of them, each join at debug.
+   */
+  #logJoin(agent: AgentRecord): void {
+    const joined = this.#agents.length;
+    const expected = this.#o.expectedAgents;
+    const line =
+      `${agent.label} joined (${String(joined)}/${String(expected)}` +
+      `, weight ${agent.weight}, k6 ${printableName(agent.k6Version)}${tagText(agent.tags)})`;
+    if (expected <= MAX_LISTED_AGENTS) {
+      this.#log.info(line);
+      return;
+    }
+    this.#log.debug(line);
+    const step = Math.ceil(expected / 10);
+    if (joined % step === 0 && joined < expected) {
+      this.#log.info(`${String(joined)}/${String(expected)} agents joined`);
+    }
   }
 
   async poll(agent: AgentRecord, after: number, signal?: AbortSignal): Promise<PollResponse> {
@@ -656,7 +674,7 @@ export class Coordinator {
         },
       });
     }
-    this.#log.info(`all ${String(this.#agents.length)} agents joined; k6 is starting on each`);
+    this.#log.info(`${joinedText(this.#agents)}; k6 is starting on each`);
     this.#warnIdle(segments);
     this.#phase = 'initialising';
   }
@@ -678,7 +696,8 @@ export class Coordinator {
     const leader = this.#live()[0];
     if (this.#o.noSetup || !leader) return;
     this.#setupAgent = leader;
-    this.#log.info(`every k6 is paused and ready; running setup() on ${leader.label}`);
+    this.#log.info(`every k6 is paused and ready (${sharesText(this.#live())})`);
+    this.#log.info(`running setup() on ${leader.label}`);
     leader.instruct({ type: 'setup' });
   }
 
@@ -934,4 +953,45 @@ function elapsed(ms: number): string {
   const seconds = Math.max(0, ms) / 1000;
   const minutes = Math.floor(seconds / 60);
   return `${String(minutes)}m${(seconds - minutes * 60).toFixed(1).padStart(4, '0')}s`;
+}
+
+/** "all 3 agents joined"; for many, how long it took and the last three (issue 20.6). */
+function joinedText(agents: readonly AgentRecord[]): string {
+  const all = `all ${String(agents.length)} agents joined`;
+  if (agents.length <= MAX_LISTED_AGENTS) return all;
+  const first = agents[0]?.joinedMs ?? 0;
+  const last = agents
+    .slice(-3)
+    .reverse()
+    .map((a) => `${a.label} +${((a.joinedMs - first) / 1000).toFixed(1)} s`);
+  const took = ((agents.at(-1)?.joinedMs ?? first) - first) / 1000;
+  return `${all} in ${took.toFixed(1)} s (the last: ${last.join(', ')})`;
+}
+
+/**
+ * Each agent's share of the test and its VUs (issue 20.5): one by one for a
+ * few agents, the range for many (issue 20.6).
+ */
+function sharesText(agents: readonly AgentRecord[]): string {
+  const share = (a: AgentRecord) => `${((a.segment?.share ?? 0) * 100).toFixed(2)}%`;
+  const vus = (a: AgentRecord) => a.event('ready')?.vusMax ?? 0;
+  if (agents.length <= MAX_LISTED_AGENTS) {
+    return agents
+      .map((a) => `agent ${String(a.index + 1)}: ${share(a)}, ${String(vus(a))} max VUs`)
+      .join('; ');
+  }
+  const range = (values: readonly string[]) => {
+    const unique = [...new Set(values)];
+    return unique.length === 1 ? (unique[0] ?? '') : `${unique[0] ?? ''} to ${unique.at(-1) ?? ''}`;
+  };
+  const shares = range(
+    [...agents].sort((a, b) => (a.segment?.share ?? 0) - (b.segment?.share ?? 0)).map(share),
+  );
+  const maxVus = range(
+    agents
+      .map(vus)
+      .sort((a, b) => a - b)
+      .map(String),
+  );
+  return `${String(agents.length)} agents: ${shares} of the test and ${maxVus} max VUs each`;
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Agent, type AgentResult } from '../agent/agent.js';
 import { CoordinatorClient } from '../agent/client.js';
 import { coordinate, type CoordinateOptions, type CoordinateResult } from '../coordinator/run.js';
-import { type Logger, logK6 } from '../runtime/logger.js';
+import { MAX_LISTED_AGENTS } from '../defaults.js';
+import { type Logger, logK6, quietLogger } from '../runtime/logger.js';
 
 export interface LocalRunOptions extends Omit<
   CoordinateOptions,
@@ -69,7 +70,9 @@ async function runAgent(
   { url, secret, index, turn, registered }: LocalAgentSlot,
 ): Promise<AgentResult> {
   const name = `local-${String(index + 1)}`;
-  const log = prefixed(options.log, `[${name}] `);
+  // Many agents on one terminal: their joins and releases at debug (issue 20.6); k6's lines stay.
+  const own = prefixed(options.log, `[${name}] `);
+  const log = options.agents > MAX_LISTED_AGENTS ? quietLogger(own, 'debug') : own;
   const workDir = join(options.workDir, name);
   await mkdir(workDir, { recursive: true });
   const client = new CoordinatorClient({

@@ -1,4 +1,5 @@
 import type { RunOutcome } from '../coordinator/outcome.js';
+import { MAX_LISTED_AGENTS } from '../defaults.js';
 import { printableName } from '../runtime/printable.js';
 
 /**
@@ -8,12 +9,23 @@ import { printableName } from '../runtime/printable.js';
  */
 export function renderRunReport(result: RunOutcome): string {
   const { header, rows } = agentTable(result);
+  const listed = listedAgents(result);
   const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+  const unlisted = result.agents.length - listed.length;
   return [
     `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
       ` (* ran setup and teardown)`,
     '',
-    ...table(header, rows).map((l) => `    ${l}`),
+    ...table(
+      header,
+      listed.map((i) => rows[i] ?? []),
+    ).map((l) => `    ${l}`),
+    ...(unlisted > 0
+      ? [
+          `    … ${String(unlisted)} more agents, not listed: each ran its share and its k6 exited 0 ` +
+            '(every agent is in the result file, --summary-json, and the HTML report)',
+        ]
+      : []),
     '',
     `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${
       result.teardownRan ? 'ran once' : 'did not run'
@@ -22,6 +34,29 @@ export function renderRunReport(result: RunOutcome): string {
     ...(result.warnings ?? []).map((w) => `  warning: ${printableName(w)}`),
     '',
   ].join('\n');
+}
+
+/** How many of the latest starters are listed among them. */
+const LATEST_STARTERS = 3;
+
+/**
+ * Which agents' rows the text shows: all of them up to MAX_LISTED_AGENTS;
+ * beyond, agent 1 (it ran setup() and teardown()), every agent lost, marked
+ * or whose k6 did not exit 0, and the latest starters, in agent order.
+ */
+function listedAgents(result: RunOutcome): number[] {
+  const all = result.agents.map((_, i) => i);
+  if (result.agents.length <= MAX_LISTED_AGENTS) return all;
+  const worth = new Set<number>([0]);
+  result.agents.forEach((a, i) => {
+    if (a.lost !== undefined || (a.notes?.length ?? 0) > 0 || a.k6Exit?.code !== 0) worth.add(i);
+  });
+  all
+    .filter((i) => result.agents[i]?.startedAt !== undefined)
+    .sort((x, y) => (result.agents[y]?.startedAt ?? 0) - (result.agents[x]?.startedAt ?? 0))
+    .slice(0, LATEST_STARTERS)
+    .forEach((i) => worth.add(i));
+  return [...worth].sort((x, y) => x - y);
 }
 
 /**

@@ -20,12 +20,13 @@ export function logK6(log: Logger, message: string): void {
 
 /**
  * `-q`/`--quiet`, as k6 has it: no chatter (joins, phases, progress), while
- * what k6 printed, warnings and errors still show.
+ * what k6 printed, warnings and errors still show. With `chatter: 'debug'`
+ * the chatter goes to debug instead (many local agents, issue 20.6).
  */
-export function quietLogger(log: Logger): Logger {
+export function quietLogger(log: Logger, chatter: 'drop' | 'debug' = 'drop'): Logger {
   return {
     debug: (m) => log.debug(m),
-    info: () => undefined,
+    info: chatter === 'debug' ? (m) => log.debug(m) : () => undefined,
     warning: (m) => log.warning(m),
     error: (m) => log.error(m),
     k6: (m) => logK6(log, m),
