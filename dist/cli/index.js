@@ -78982,10 +78982,10 @@ function logK6(log, message) {
  * `-q`/`--quiet`, as k6 has it: no chatter (joins, phases, progress), while
  * what k6 printed, warnings and errors still show.
  */
-function quietLogger(log) {
+function quietLogger(log, chatter = 'drop') {
     return {
         debug: (m) => log.debug(m),
-        info: () => undefined,
+        info: chatter === 'debug' ? (m) => log.debug(m) : () => undefined,
         warning: (m) => log.warning(m),
         error: (m) => log.error(m),
         k6: (m) => logK6(log, m),
@@ -83363,6 +83363,11 @@ function defaultLabel(ms) {
  * action's (action.yml says the same) and the coordinator's.
  */
 const METRIC_TRANSPORT = 'cloud';
+/**
+ * Beyond this many agents, logs and the text report summarise them (the
+ * slowest, the ones worth a look) instead of a line each (issue 20.6).
+ */
+const MAX_LISTED_AGENTS = 20;
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var node_modules_undici = __nccwpck_require__(6752);
@@ -106616,6 +106621,8 @@ class AgentRecord {
     eventSeq;
     metricSeq;
     lastSeenMs;
+    /** When it registered, on the coordinator's clock. */
+    joinedMs;
     pollsInFlight = 0;
     /** Events received, by type (each type is sent at most once per agent). */
     events = new Map();
@@ -106633,6 +106640,7 @@ class AgentRecord {
         this.tags = fields.tags;
         this.k6Version = fields.k6Version;
         this.lastSeenMs = fields.nowMs;
+        this.joinedMs = fields.nowMs;
         this.eventSeq = new SequenceGuard(`events of ${this.label}`);
         this.metricSeq = new SequenceGuard(`metric deltas of ${this.label}`);
     }
@@ -107409,10 +107417,28 @@ class Coordinator {
         });
         this.#agents.push(agent);
         this.#byToken.set(agent.token, agent);
-        this.#log.info(`${agent.label} joined (${String(this.#agents.length)}/${String(this.#o.expectedAgents)}` +
-            `, weight ${agent.weight}, k6 ${printableName(agent.k6Version)}${tagText(agent.tags)})`);
+        this.#logJoin(agent);
         this.#advance();
         return agent;
+    }
+    /**
+     * Each join on its own line for a few agents; for many (issue 20.6), one
+     * line per tenth of them, each join at debug.
+     */
+    #logJoin(agent) {
+        const joined = this.#agents.length;
+        const expected = this.#o.expectedAgents;
+        const line = `${agent.label} joined (${String(joined)}/${String(expected)}` +
+            `, weight ${agent.weight}, k6 ${printableName(agent.k6Version)}${tagText(agent.tags)})`;
+        if (expected <= MAX_LISTED_AGENTS) {
+            this.#log.info(line);
+            return;
+        }
+        this.#log.debug(line);
+        const step = Math.ceil(expected / 10);
+        if (joined % step === 0 && joined < expected) {
+            this.#log.info(`${String(joined)}/${String(expected)} agents joined`);
+        }
     }
     async poll(agent, after, signal) {
         return agent.poll(after, this.#o.pollHoldMs, this.#timers, signal);
@@ -107813,7 +107839,7 @@ class Coordinator {
                 },
             });
         }
-        this.#log.info(`all ${String(this.#agents.length)} agents joined; k6 is starting on each`);
+        this.#log.info(`${joinedText(this.#agents)}; k6 is starting on each`);
         this.#warnIdle(segments);
         this.#phase = 'initialising';
     }
@@ -107837,7 +107863,8 @@ class Coordinator {
         if (this.#o.noSetup || !leader)
             return;
         this.#setupAgent = leader;
-        this.#log.info(`every k6 is paused and ready; running setup() on ${leader.label}`);
+        this.#log.info(`every k6 is paused and ready (${sharesText(this.#live())})`);
+        this.#log.info(`running setup() on ${leader.label}`);
         leader.instruct({ type: 'setup' });
     }
     #distribute() {
@@ -108076,6 +108103,42 @@ function elapsed(ms) {
     const seconds = Math.max(0, ms) / 1000;
     const minutes = Math.floor(seconds / 60);
     return `${String(minutes)}m${(seconds - minutes * 60).toFixed(1).padStart(4, '0')}s`;
+}
+/** "all 3 agents joined"; for many, how long it took and the last three (issue 20.6). */
+function joinedText(agents) {
+    const all = `all ${String(agents.length)} agents joined`;
+    if (agents.length <= MAX_LISTED_AGENTS)
+        return all;
+    const first = agents[0]?.joinedMs ?? 0;
+    const last = agents
+        .slice(-3)
+        .reverse()
+        .map((a) => `${a.label} +${((a.joinedMs - first) / 1000).toFixed(1)} s`);
+    const took = ((agents.at(-1)?.joinedMs ?? first) - first) / 1000;
+    return `${all} in ${took.toFixed(1)} s (the last: ${last.join(', ')})`;
+}
+/**
+ * Each agent's share of the test and its VUs (issue 20.5): one by one for a
+ * few agents, the range for many (issue 20.6).
+ */
+function sharesText(agents) {
+    const share = (a) => `${((a.segment?.share ?? 0) * 100).toFixed(2)}%`;
+    const vus = (a) => a.event('ready')?.vusMax ?? 0;
+    if (agents.length <= MAX_LISTED_AGENTS) {
+        return agents
+            .map((a) => `agent ${String(a.index + 1)}: ${share(a)}, ${String(vus(a))} max VUs`)
+            .join('; ');
+    }
+    const range = (values) => {
+        const unique = [...new Set(values)];
+        return unique.length === 1 ? (unique[0] ?? '') : `${unique[0] ?? ''} to ${unique.at(-1) ?? ''}`;
+    };
+    const shares = range([...agents].sort((a, b) => (a.segment?.share ?? 0) - (b.segment?.share ?? 0)).map(share));
+    const maxVus = range(agents
+        .map(vus)
+        .sort((a, b) => a - b)
+        .map(String));
+    return `${String(agents.length)} agents: ${shares} of the test and ${maxVus} max VUs each`;
 }
 
 ;// CONCATENATED MODULE: ./src/coordinator/deadline.ts
@@ -111606,6 +111669,7 @@ async function describeFile(path) {
 
 
 
+
 /**
  * The embedded default: one coordinator on loopback and N agents in this
  * process, each driving its own k6 child, talking real protocol v1 over
@@ -111634,7 +111698,9 @@ async function runLocal(options) {
 }
 async function run_local_runAgent(options, { url, secret, index, turn, registered }) {
     const name = `local-${String(index + 1)}`;
-    const log = prefixed(options.log, `[${name}] `);
+    // Many agents on one terminal: their joins and releases at debug (issue 20.6); k6's lines stay.
+    const own = prefixed(options.log, `[${name}] `);
+    const log = options.agents > MAX_LISTED_AGENTS ? quietLogger(own, 'debug') : own;
     const workDir = (0,external_node_path_.join)(options.workDir, name);
     await (0,promises_.mkdir)(workDir, { recursive: true });
     const client = new CoordinatorClient({
@@ -111795,6 +111861,7 @@ function renderDemoTotals(counts) {
 
 ;// CONCATENATED MODULE: ./src/report/run-report.ts
 
+
 /**
  * The distributed part of the end-of-test report, as plain text: who ran
  * which share, how close together they started, how each k6 ended, and the
@@ -111802,18 +111869,49 @@ function renderDemoTotals(counts) {
  */
 function renderRunReport(result) {
     const { header, rows } = agentTable(result);
+    const listed = listedAgents(result);
     const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+    const unlisted = result.agents.length - listed.length;
     return [
         `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
             ` (* ran setup and teardown)`,
         '',
-        ...table(header, rows).map((l) => `    ${l}`),
+        ...table(header, listed.map((i) => rows[i] ?? [])).map((l) => `    ${l}`),
+        ...(unlisted > 0
+            ? [
+                `    … ${String(unlisted)} more agents, not listed: each ran its share and its k6 exited 0 ` +
+                    '(every agent is in the result file, --summary-json, and the HTML report)',
+            ]
+            : []),
         '',
         `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
         `  result: exit code ${String(result.exitCode)}: ${printableName(result.message)}`,
         ...(result.warnings ?? []).map((w) => `  warning: ${printableName(w)}`),
         '',
     ].join('\n');
+}
+/** How many of the latest starters are listed among them. */
+const LATEST_STARTERS = 3;
+/**
+ * Which agents' rows the text shows: all of them up to MAX_LISTED_AGENTS;
+ * beyond, agent 1 (it ran setup() and teardown()), every agent lost, marked
+ * or whose k6 did not exit 0, and the latest starters, in agent order.
+ */
+function listedAgents(result) {
+    const all = result.agents.map((_, i) => i);
+    if (result.agents.length <= MAX_LISTED_AGENTS)
+        return all;
+    const worth = new Set([0]);
+    result.agents.forEach((a, i) => {
+        if (a.lost !== undefined || (a.notes?.length ?? 0) > 0 || a.k6Exit?.code !== 0)
+            worth.add(i);
+    });
+    all
+        .filter((i) => result.agents[i]?.startedAt !== undefined)
+        .sort((x, y) => (result.agents[y]?.startedAt ?? 0) - (result.agents[x]?.startedAt ?? 0))
+        .slice(0, LATEST_STARTERS)
+        .forEach((i) => worth.add(i));
+    return [...worth].sort((x, y) => x - y);
 }
 /**
  * The per-agent table, one row of plain-text cells per agent (`*`: ran setup
