@@ -42,10 +42,14 @@ describe('downsample', () => {
 });
 
 describe('mermaidCharts', () => {
-  it('draws request rate, p(95) and VUs on the same time axis', () => {
+  it('draws request rate, p(95) and VUs over time; p(95) only where there were requests (issue 20.9)', () => {
     const lines = mermaidCharts({
       intervalS: 1,
-      merged: [point(1, { rps: 12.345, p95: null }), point(2, { rps: 20, p95: 7.891, vus: 4 })],
+      merged: [
+        point(1, { rps: 12.345, p95: 3 }),
+        point(2, { rps: 0, p95: null }),
+        point(3, { rps: 20, p95: 7.891, vus: 4 }),
+      ],
       agents: {},
     });
 
@@ -54,28 +58,39 @@ describe('mermaidCharts', () => {
         '```mermaid',
         'xychart-beta',
         '  title "Requests per second"',
-        '  x-axis "seconds" ["1", "2"]',
+        '  x-axis "seconds" ["1", "2", "3"]',
         '  y-axis "req/s"',
-        '  line [12.3, 20]',
+        '  line [12.3, 0, 20]',
         '```',
         '',
         '```mermaid',
         'xychart-beta',
         '  title "http_req_duration p(95), ms"',
-        '  x-axis "seconds" ["1", "2"]',
+        '  x-axis "seconds" ["1", "3"]',
         '  y-axis "ms"',
-        '  line [0, 7.89]',
+        '  line [3, 7.89]',
         '```',
         '',
         '```mermaid',
         'xychart-beta',
         '  title "Active VUs"',
-        '  x-axis "seconds" ["1", "2"]',
+        '  x-axis "seconds" ["1", "2", "3"]',
         '  y-axis "VUs"',
-        '  bar [1, 4]',
+        '  bar [1, 1, 4]',
         '```',
       ].join('\n'),
     );
+  });
+
+  it('leaves the p(95) chart out when fewer than two intervals had requests', () => {
+    const lines = mermaidCharts({
+      intervalS: 1,
+      merged: [point(1, { p95: null }), point(2, { p95: 4 }), point(3, { p95: null })],
+      agents: {},
+    }).join('\n');
+    expect(lines).toContain('Requests per second');
+    expect(lines).toContain('Active VUs');
+    expect(lines).not.toContain('p(95)');
   });
 
   it('draws nothing for fewer than two intervals', () => {

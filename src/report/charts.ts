@@ -48,6 +48,26 @@ function xychart(title: string, yAxis: string, xs: number[], kind: 'line' | 'bar
 }
 
 /**
+ * p(95) over the intervals that had requests: an interval without any has no
+ * p(95), and Mermaid draws no gaps, so it is left off the axis rather than
+ * drawn as a 0 ms dip (issue 20.9). None for fewer than two such intervals.
+ */
+function p95Chart(points: readonly TimelinePoint[]): string[][] {
+  const measured = points.filter((p) => p.p95 !== null);
+  if (measured.length < 2) return [];
+  return [
+    xychart(
+      'http_req_duration p(95), ms',
+      'ms',
+      measured.map((p) => round(p.t, 1)),
+      'line',
+      measured.map((p) => round(p.p95 ?? 0, 2)),
+    ),
+    [''],
+  ];
+}
+
+/**
  * Load and latency over time as Mermaid xychart blocks, which GitHub renders
  * in job summaries and comments: request rate, p(95) of http_req_duration and
  * active VUs, merged over agents. Empty when the run has fewer than two
@@ -66,14 +86,7 @@ export function mermaidCharts(timeline: Timeline | undefined): string[] {
       points.map((p) => round(p.rps, 1)),
     ),
     [''],
-    xychart(
-      'http_req_duration p(95), ms',
-      'ms',
-      xs,
-      'line',
-      points.map((p) => round(p.p95 ?? 0, 2)),
-    ),
-    [''],
+    ...p95Chart(points),
     xychart(
       'Active VUs',
       'VUs',
