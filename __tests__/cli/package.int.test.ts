@@ -66,7 +66,9 @@ describe('issue 20.11: the npm package (npm pack, real k6)', () => {
     const paths = files.map((f) => f.path).sort();
 
     expect(paths).toEqual(expect.arrayContaining(['dist/cli/index.js', 'dist/index.js']));
-    expect(paths).toEqual(expect.arrayContaining(['action.yml', 'README.md', 'package.json']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['action.yml', 'README.md', 'package.json', 'LICENSE']),
+    );
     const stray = paths.filter(
       (p) => !/^(dist\/|action\.yml$|README\.md$|package\.json$|LICENSE)/.test(p),
     );
