@@ -113,12 +113,16 @@ interface SvgPolyline extends DomElement {
   points: { numberOfItems: number };
 }
 interface PageGlobals {
-  document: { documentElement: { scrollWidth: number; clientWidth: number } };
+  document: {
+    documentElement: { scrollWidth: number; clientWidth: number };
+    elementFromPoint(x: number, y: number): DomElement | null;
+  };
   getComputedStyle(element: DomElement): {
     visibility: string;
     display: string;
     fill: string;
     opacity: string;
+    fillOpacity: string;
     fontSize: string;
   };
 }
@@ -284,6 +288,23 @@ describe('the HTML report in headless Chromium (Debian chromium, real k6 run)', 
       labels: !noSeries[i]?.equals(noLabels[i] ?? Buffer.alloc(0)),
     }));
     expect(painted).toEqual(charts.map((c) => ({ chart: c.title, series: true, labels: true })));
+
+    // Each value shows on hover (issue 20.9): the first chart's first point is the topmost
+    // element where it is drawn, carries its value as its title, and marks itself on hover.
+    const point = page.locator('svg.chart').first().locator('circle.point').first();
+    const hover = await point.evaluate((circle: DomElement) => {
+      const { document } = globalThis as unknown as PageGlobals;
+      const box = circle.getBoundingClientRect();
+      const top = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+      return { topmost: top === circle, title: circle.querySelector('title')?.textContent ?? '' };
+    });
+    expect(hover.topmost).toBe(true);
+    expect(hover.title).toMatch(/^Requests per second at \d+(\.\d)?s: [\d,.]+ req\/s$/);
+    await point.hover();
+    const opacity = await point.evaluate(
+      (c: DomElement) => (globalThis as unknown as PageGlobals).getComputedStyle(c).fillOpacity,
+    );
+    expect(opacity).toBe('0.35');
 
     // The tables hold what the run did.
     const agents = await tableRows(page, 'Agents');

@@ -64,6 +64,20 @@ describe('the HTML report', () => {
     expect(html).toContain('>agent-2</text>');
   });
 
+  it('shows each value on hover, with no script: a titled point per value (issue 20.9)', () => {
+    // p(95): 6 intervals, one without requests.
+    const p95 = [...html.matchAll(/<title>http_req_duration p\(95\) at (\d+)s: ([^<]+)<\/title>/g)];
+    expect(p95.map((m) => [m[1], m[2]])).toEqual([
+      ['1', '20 ms'],
+      ['2', '21 ms'],
+      ['4', '23 ms'],
+      ['5', '24 ms'],
+      ['6', '25 ms'],
+    ]);
+    expect(html).toContain('<title>agent-2 at 6s: 15 req/s</title>');
+    expect(html.match(/<circle class="point"/g)?.length).toBeGreaterThan(30);
+  });
+
   it('escapes what it did not write itself', () => {
     expect(html).toContain('<code>tests/&#60;load&#62;.js</code>');
     expect(html).not.toContain('<load>');

@@ -78980,7 +78980,8 @@ function logK6(log, message) {
 }
 /**
  * `-q`/`--quiet`, as k6 has it: no chatter (joins, phases, progress), while
- * what k6 printed, warnings and errors still show.
+ * what k6 printed, warnings and errors still show. With `chatter: 'debug'`
+ * the chatter goes to debug instead (many local agents, issue 20.6).
  */
 function quietLogger(log, chatter = 'drop') {
     return {
@@ -112126,6 +112127,7 @@ function svgLineChart(chart) {
         parts.push(`<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${String(t)}s</text>`);
     }
     parts.push(`<text class="unit" x="${String(PAD.left - 6)}" y="${String(top - 10)}" text-anchor="end">${escapeXml(chart.unit)}</text>`);
+    const hovers = [];
     series.forEach((series, i) => {
         const color = svg_chart_COLORS[i % svg_chart_COLORS.length] ?? '#000';
         // One polyline per unbroken run of values.
@@ -112136,15 +112138,21 @@ function svgLineChart(chart) {
             }
             run = [];
         };
+        const points = [];
         series.values.forEach((v, j) => {
             const t = chart.xs[j];
-            if (v === null || !plottable(t))
+            if (v === null || !plottable(t)) {
                 flush();
-            else
-                run.push(`${num(x(t))},${num(y(v))}`);
+                return;
+            }
+            run.push(`${num(x(t))},${num(y(v))}`);
+            points.push(pointWithValue(x(t), y(v), `${series.name} at ${num(t)}s: ${valueText(v)} ${chart.unit}`));
         });
         flush();
+        // Each value on hover (the point's title; no script): drawn last, above every line.
+        hovers.push(...points);
     });
+    parts.push(...hovers);
     const slots = legendRows * LEGEND.perRow;
     series.slice(0, legend).forEach((series, i) => {
         if (i >= slots)
@@ -112160,6 +112168,16 @@ function svgLineChart(chart) {
     });
     parts.push('</svg>');
     return parts.join('\n');
+}
+/** An invisible point that shows `title` on hover (issue 20.9). */
+function pointWithValue(cx, cy, title) {
+    return `<circle class="point" cx="${num(cx)}" cy="${num(cy)}" r="5"><title>${escapeXml(title)}</title></circle>`;
+}
+/** A value as a reader wants it on hover: three significant digits at most, no exponent. */
+function valueText(v) {
+    if (Number.isInteger(v))
+        return v.toLocaleString('en-US');
+    return Number(v.toPrecision(3)).toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
 function tick(v) {
     if (v === 0)
@@ -112187,7 +112205,7 @@ th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:t
 td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,540px),1fr));gap:12px}
 svg.chart{width:100%;height:auto;border:1px solid #d0d7de;border-radius:6px;background:#fff}
-svg .grid{stroke:#eaeef2}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
+svg .grid{stroke:#eaeef2}svg .point{fill:transparent;stroke:none}svg .point:hover{fill:#1f2328;fill-opacity:.35}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
 footer{margin-top:32px;color:#59636e;font-size:12px}`;
 function html_table(header, rows, numeric = []) {
     const head = header.map((h) => `<th>${escapeXml(h)}</th>`).join('');

@@ -30,7 +30,7 @@ th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:t
 td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,540px),1fr));gap:12px}
 svg.chart{width:100%;height:auto;border:1px solid #d0d7de;border-radius:6px;background:#fff}
-svg .grid{stroke:#eaeef2}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
+svg .grid{stroke:#eaeef2}svg .point{fill:transparent;stroke:none}svg .point:hover{fill:#1f2328;fill-opacity:.35}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
 footer{margin-top:32px;color:#59636e;font-size:12px}`;
 
 function table(header: readonly string[], rows: readonly string[][], numeric: number[] = []) {

@@ -108,6 +108,7 @@ export function svgLineChart(chart: LineChart): string {
   parts.push(
     `<text class="unit" x="${String(PAD.left - 6)}" y="${String(top - 10)}" text-anchor="end">${escapeXml(chart.unit)}</text>`,
   );
+  const hovers: string[] = [];
   series.forEach((series, i) => {
     const color = COLORS[i % COLORS.length] ?? '#000';
     // One polyline per unbroken run of values.
@@ -120,13 +121,23 @@ export function svgLineChart(chart: LineChart): string {
       }
       run = [];
     };
+    const points: string[] = [];
     series.values.forEach((v, j) => {
       const t = chart.xs[j];
-      if (v === null || !plottable(t)) flush();
-      else run.push(`${num(x(t))},${num(y(v))}`);
+      if (v === null || !plottable(t)) {
+        flush();
+        return;
+      }
+      run.push(`${num(x(t))},${num(y(v))}`);
+      points.push(
+        pointWithValue(x(t), y(v), `${series.name} at ${num(t)}s: ${valueText(v)} ${chart.unit}`),
+      );
     });
     flush();
+    // Each value on hover (the point's title; no script): drawn last, above every line.
+    hovers.push(...points);
   });
+  parts.push(...hovers);
   const slots = legendRows * LEGEND.perRow;
   series.slice(0, legend).forEach((series, i) => {
     if (i >= slots) return;
@@ -145,6 +156,17 @@ export function svgLineChart(chart: LineChart): string {
   });
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/** An invisible point that shows `title` on hover (issue 20.9). */
+function pointWithValue(cx: number, cy: number, title: string): string {
+  return `<circle class="point" cx="${num(cx)}" cy="${num(cy)}" r="5"><title>${escapeXml(title)}</title></circle>`;
+}
+
+/** A value as a reader wants it on hover: three significant digits at most, no exponent. */
+function valueText(v: number): string {
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  return Number(v.toPrecision(3)).toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
 
 function tick(v: number): string {
