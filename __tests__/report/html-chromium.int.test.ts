@@ -203,7 +203,7 @@ function layoutProblems(chart: ChartLayout, viewportWidth: number): string[] {
     if (!inPlot) problems.push(`series ${s.name} leaves the plot: ${JSON.stringify(s.bbox)}`);
     if (!within(s.screen, box)) problems.push(`series ${s.name} is drawn outside the chart`);
   }
-  const xTicks = chart.ticks.filter((t) => /^\d+s$/.test(t.text)).length;
+  const xTicks = chart.ticks.filter((t) => /^(\d+s|\d\d:\d\d:\d\d)$/.test(t.text)).length;
   const yTicks = chart.ticks.length - xTicks;
   if (xTicks < 2 || yTicks < 2) problems.push(`${String(xTicks)} x and ${String(yTicks)} y labels`);
   for (const t of chart.ticks) {
@@ -257,7 +257,9 @@ describe('the HTML report in headless Chromium (Debian chromium, real k6 run)', 
     await page.screenshot({ path: SCREENSHOT, fullPage: true, animations: 'disabled' });
     expect(requests).toEqual([url]); // self-contained: the file is all it loads
     expect(await page.title()).toMatch(/^k6-distributed: .*metrics\.js \(passed\)$/);
-    expect(await page.locator('p.meta').first().textContent()).toMatch(/^2 agents · /);
+    expect(await page.locator('p.meta').first().textContent()).toMatch(
+      /^started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · 2 agents · /,
+    );
 
     // Laid out: 5 charts of real size in the viewport, nothing wider than the page.
     const { scrollWidth, clientWidth } = await page.evaluate(() => {
@@ -299,7 +301,9 @@ describe('the HTML report in headless Chromium (Debian chromium, real k6 run)', 
       return { topmost: top === circle, title: circle.querySelector('title')?.textContent ?? '' };
     });
     expect(hover.topmost).toBe(true);
-    expect(hover.title).toMatch(/^Requests per second at \d+(\.\d)?s: [\d,.]+ req\/s$/);
+    expect(hover.title).toMatch(
+      /^Requests per second at \d\d:\d\d:\d\d UTC \(\+\d+(\.\d)?s\): [\d,.]+ req\/s$/,
+    );
     await point.hover();
     const opacity = await point.evaluate(
       (c: DomElement) => (globalThis as unknown as PageGlobals).getComputedStyle(c).fillOpacity,

@@ -9,7 +9,7 @@ import { loadCapture, sourceOf } from '../summary/captures.js';
 
 const agent = (i: number) =>
   fakeAgent(i, 2, {
-    startedAt: 1_000 + i * 2.5,
+    startedAt: Date.parse('2026-12-01T11:58:00Z') + i * 2.5,
     totals: { iterations: 40, httpReqs: 44, httpReqFailures: 1 },
   });
 
@@ -66,16 +66,27 @@ describe('the HTML report', () => {
 
   it('shows each value on hover, with no script: a titled point per value (issue 20.9)', () => {
     // p(95): 6 intervals, one without requests.
-    const p95 = [...html.matchAll(/<title>http_req_duration p\(95\) at (\d+)s: ([^<]+)<\/title>/g)];
+    const p95 = [
+      ...html.matchAll(
+        /<title>http_req_duration p\(95\) at ([\d:]+ UTC \(\+\d+s\)): ([^<]+)<\/title>/g,
+      ),
+    ];
     expect(p95.map((m) => [m[1], m[2]])).toEqual([
-      ['1', '20 ms'],
-      ['2', '21 ms'],
-      ['4', '23 ms'],
-      ['5', '24 ms'],
-      ['6', '25 ms'],
+      ['11:58:01 UTC (+1s)', '20 ms'],
+      ['11:58:02 UTC (+2s)', '21 ms'],
+      ['11:58:04 UTC (+4s)', '23 ms'],
+      ['11:58:05 UTC (+5s)', '24 ms'],
+      ['11:58:06 UTC (+6s)', '25 ms'],
     ]);
-    expect(html).toContain('<title>agent-2 at 6s: 15 req/s</title>');
+    expect(html).toContain('<title>agent-2 at 11:58:06 UTC (+6s): 15 req/s</title>');
     expect(html.match(/<circle class="point"/g)?.length).toBeGreaterThan(30);
+  });
+
+  it("gives the run's date and start time, and wall-clock time on the charts' axes (issue 20.9)", () => {
+    expect(html).toContain('<p class="meta">started 2026-12-01 11:58:00 UTC · 2 agents · test run');
+    expect(html).toMatch(/text-anchor="middle">11:58:00<\/text>/);
+    expect(html).toMatch(/text-anchor="middle">11:58:05<\/text>/);
+    expect(html).not.toMatch(/text-anchor="middle">\d+s<\/text>/);
   });
 
   it('escapes what it did not write itself', () => {

@@ -112084,6 +112084,8 @@ function escapeXml(text) {
 const num = (x) => (Math.round(x * 10) / 10).toString();
 /** Largest axis value: the nice step above it stays finite (issue 17.2). */
 const AXIS_LIMIT = 1e300;
+/** An axis label's width per character at the labels' 11px, generously (digits ~6.1px). */
+const LABEL_CHAR_PX = 6.5;
 /** Most tick marks per axis, whatever the values (a tick loop always ends). */
 const MAX_TICKS = 12;
 /** A value the chart can place: finite, within ±AXIS_LIMIT. */
@@ -112124,7 +112126,10 @@ function svgLineChart(chart) {
     }
     const xStep = niceStep(xMax / 6);
     for (const t of ticks(xMax - xStep / 2, xStep)) {
-        parts.push(`<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${String(t)}s</text>`);
+        // A label too wide for its place at the right edge (a wall-clock time) is left out.
+        if (x(t) + (xLabel(chart, t).length * LABEL_CHAR_PX) / 2 > WIDTH)
+            continue;
+        parts.push(`<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${xLabel(chart, t)}</text>`);
     }
     parts.push(`<text class="unit" x="${String(PAD.left - 6)}" y="${String(top - 10)}" text-anchor="end">${escapeXml(chart.unit)}</text>`);
     const hovers = [];
@@ -112146,7 +112151,7 @@ function svgLineChart(chart) {
                 return;
             }
             run.push(`${num(x(t))},${num(y(v))}`);
-            points.push(pointWithValue(x(t), y(v), `${series.name} at ${num(t)}s: ${valueText(v)} ${chart.unit}`));
+            points.push(pointWithValue(x(t), y(v), `${series.name} at ${atText(chart, t)}: ${valueText(v)} ${chart.unit}`));
         });
         flush();
         // Each value on hover (the point's title; no script): drawn last, above every line.
@@ -112168,6 +112173,20 @@ function svgLineChart(chart) {
     });
     parts.push('</svg>');
     return parts.join('\n');
+}
+/** A tick's label: seconds since the start, or the wall-clock time when it is known. */
+function xLabel(chart, t) {
+    return chart.startEpochMs === undefined ? `${String(t)}s` : clock(chart.startEpochMs + t * 1_000);
+}
+/** When a point was: "12:00:07 UTC (+7s)", or "7s" without a start time. */
+function atText(chart, t) {
+    if (chart.startEpochMs === undefined)
+        return `${num(t)}s`;
+    return `${clock(chart.startEpochMs + t * 1_000)} UTC (+${num(t)}s)`;
+}
+/** HH:MM:SS in UTC. */
+function clock(epochMs) {
+    return new Date(epochMs).toISOString().slice(11, 19);
 }
 /** An invisible point that shows `title` on hover (issue 20.9). */
 function pointWithValue(cx, cy, title) {
@@ -112249,13 +112268,33 @@ function baselineSection(baseline) {
         ...skipped,
     ];
 }
+/** The start instant on the coordinator's clock: the first agent to unpause its k6. */
+function runStart(result) {
+    const starts = result.agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
+    return starts.length > 0 ? Math.min(...starts) : undefined;
+}
+/** "started 2026-12-03 04:49:37 UTC · ", or nothing for a run that never started. */
+function startedText(result) {
+    const start = runStart(result);
+    if (start === undefined)
+        return '';
+    const iso = new Date(start).toISOString();
+    return `started ${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC · `;
+}
 function charts(timeline, result) {
     const merged = timeline?.merged ?? [];
     if (merged.length < 2 || !timeline) {
         return '<p class="meta">The run was too short to chart (fewer than two intervals).</p>';
     }
     const xs = merged.map((p) => p.t);
-    const line = (title, unit, f) => svgLineChart({ title, unit, xs, series: [{ name: title, values: merged.map(f) }] });
+    const startEpochMs = runStart(result);
+    const line = (title, unit, f) => svgLineChart({
+        title,
+        unit,
+        xs,
+        startEpochMs,
+        series: [{ name: title, values: merged.map(f) }],
+    });
     const names = new Map(result.agents.map((a) => [a.id, a.name]));
     const perAgent = Object.entries(timeline.agents).map(([id, points]) => ({
         name: names.get(id) ?? id,
@@ -112267,7 +112306,13 @@ function charts(timeline, result) {
         line('http_req_duration p(95)', 'ms', (p) => p.p95),
         line('Active VUs', 'VUs', (p) => p.vus),
         line('Failed requests', '%', (p) => (p.errorRate === null ? null : p.errorRate * 100)),
-        svgLineChart({ title: 'Requests per second by agent', unit: 'req/s', xs, series: perAgent }),
+        svgLineChart({
+            title: 'Requests per second by agent',
+            unit: 'req/s',
+            xs,
+            startEpochMs,
+            series: perAgent,
+        }),
         '</div>',
     ].join('\n');
 }
@@ -112317,7 +112362,7 @@ function renderHtmlReport(input) {
     const sections = [
         `<h1>k6-distributed: <code>${escapeXml(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
         `<p><strong>exit code ${String(result.exitCode)}</strong> (${escapeXml(exitName(result.exitCode))}): ${escapeXml(result.message)}</p>`,
-        `<p class="meta">${String(result.agents.length)} agents · test run ${escapeXml(format_seconds(source.durationMs))} · start skew ${escapeXml(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+        `<p class="meta">${startedText(result)}${String(result.agents.length)} agents · test run ${escapeXml(format_seconds(source.durationMs))} · start skew ${escapeXml(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
         ...baselineSection(input.baseline),
         '<h2>Over time</h2>',
         charts(timeline, result),

@@ -80,14 +80,35 @@ function baselineSection(baseline: BaselineView | undefined): string[] {
   ];
 }
 
+/** The start instant on the coordinator's clock: the first agent to unpause its k6. */
+function runStart(result: RunOutcome): number | undefined {
+  const starts = result.agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
+  return starts.length > 0 ? Math.min(...starts) : undefined;
+}
+
+/** "started 2026-12-03 04:49:37 UTC · ", or nothing for a run that never started. */
+function startedText(result: RunOutcome): string {
+  const start = runStart(result);
+  if (start === undefined) return '';
+  const iso = new Date(start).toISOString();
+  return `started ${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC · `;
+}
+
 function charts(timeline: Timeline | undefined, result: RunOutcome): string {
   const merged = timeline?.merged ?? [];
   if (merged.length < 2 || !timeline) {
     return '<p class="meta">The run was too short to chart (fewer than two intervals).</p>';
   }
   const xs = merged.map((p) => p.t);
+  const startEpochMs = runStart(result);
   const line = (title: string, unit: string, f: (p: TimelinePoint) => number | null) =>
-    svgLineChart({ title, unit, xs, series: [{ name: title, values: merged.map(f) }] });
+    svgLineChart({
+      title,
+      unit,
+      xs,
+      startEpochMs,
+      series: [{ name: title, values: merged.map(f) }],
+    });
   const names = new Map(result.agents.map((a) => [a.id, a.name]));
   const perAgent = Object.entries(timeline.agents).map(([id, points]) => ({
     name: names.get(id) ?? id,
@@ -99,7 +120,13 @@ function charts(timeline: Timeline | undefined, result: RunOutcome): string {
     line('http_req_duration p(95)', 'ms', (p) => p.p95),
     line('Active VUs', 'VUs', (p) => p.vus),
     line('Failed requests', '%', (p) => (p.errorRate === null ? null : p.errorRate * 100)),
-    svgLineChart({ title: 'Requests per second by agent', unit: 'req/s', xs, series: perAgent }),
+    svgLineChart({
+      title: 'Requests per second by agent',
+      unit: 'req/s',
+      xs,
+      startEpochMs,
+      series: perAgent,
+    }),
     '</div>',
   ].join('\n');
 }
@@ -152,7 +179,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const sections = [
     `<h1>k6-distributed: <code>${esc(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
     `<p><strong>exit code ${String(result.exitCode)}</strong> (${esc(exitName(result.exitCode))}): ${esc(result.message)}</p>`,
-    `<p class="meta">${String(result.agents.length)} agents · test run ${esc(seconds(source.durationMs))} · start skew ${esc(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+    `<p class="meta">${startedText(result)}${String(result.agents.length)} agents · test run ${esc(seconds(source.durationMs))} · start skew ${esc(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
     ...baselineSection(input.baseline),
     '<h2>Over time</h2>',
     charts(timeline, result),

@@ -16,6 +16,8 @@ export interface LineChart {
   unit: string;
   /** Seconds since the start, one per point. */
   xs: readonly number[];
+  /** The start's wall-clock time (epoch ms): the x axis then reads HH:MM:SS UTC. */
+  startEpochMs?: number;
   series: readonly ChartSeries[];
 }
 
@@ -51,6 +53,8 @@ const num = (x: number) => (Math.round(x * 10) / 10).toString();
 
 /** Largest axis value: the nice step above it stays finite (issue 17.2). */
 const AXIS_LIMIT = 1e300;
+/** An axis label's width per character at the labels' 11px, generously (digits ~6.1px). */
+const LABEL_CHAR_PX = 6.5;
 /** Most tick marks per axis, whatever the values (a tick loop always ends). */
 const MAX_TICKS = 12;
 
@@ -101,8 +105,10 @@ export function svgLineChart(chart: LineChart): string {
   }
   const xStep = niceStep(xMax / 6);
   for (const t of ticks(xMax - xStep / 2, xStep)) {
+    // A label too wide for its place at the right edge (a wall-clock time) is left out.
+    if (x(t) + (xLabel(chart, t).length * LABEL_CHAR_PX) / 2 > WIDTH) continue;
     parts.push(
-      `<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${String(t)}s</text>`,
+      `<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${xLabel(chart, t)}</text>`,
     );
   }
   parts.push(
@@ -130,7 +136,11 @@ export function svgLineChart(chart: LineChart): string {
       }
       run.push(`${num(x(t))},${num(y(v))}`);
       points.push(
-        pointWithValue(x(t), y(v), `${series.name} at ${num(t)}s: ${valueText(v)} ${chart.unit}`),
+        pointWithValue(
+          x(t),
+          y(v),
+          `${series.name} at ${atText(chart, t)}: ${valueText(v)} ${chart.unit}`,
+        ),
       );
     });
     flush();
@@ -156,6 +166,22 @@ export function svgLineChart(chart: LineChart): string {
   });
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/** A tick's label: seconds since the start, or the wall-clock time when it is known. */
+function xLabel(chart: LineChart, t: number): string {
+  return chart.startEpochMs === undefined ? `${String(t)}s` : clock(chart.startEpochMs + t * 1_000);
+}
+
+/** When a point was: "12:00:07 UTC (+7s)", or "7s" without a start time. */
+function atText(chart: LineChart, t: number): string {
+  if (chart.startEpochMs === undefined) return `${num(t)}s`;
+  return `${clock(chart.startEpochMs + t * 1_000)} UTC (+${num(t)}s)`;
+}
+
+/** HH:MM:SS in UTC. */
+function clock(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(11, 19);
 }
 
 /** An invisible point that shows `title` on hover (issue 20.9). */
