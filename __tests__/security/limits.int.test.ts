@@ -46,7 +46,11 @@ function expectHonestOutcome(
   const check = (name: string) => run.summary.checks.find((c) => c.name === name);
   expect(check('status is 200')).toMatchObject({ passes: 60, fails: 0 });
   expect(check('token arrived')).toMatchObject({ passes: 60, fails: 0 });
-  expect(check('iteration is even')).toMatchObject({ passes: 30, fails: 30 });
+  // Which VU runs which of the 60 shared iterations is timing, in one k6 too: each VU's
+  // __ITER counts from 0, so at least half are even (CI once saw 31 and 29).
+  const even = check('iteration is even');
+  expect((even?.passes ?? 0) + (even?.fails ?? 0)).toBe(60);
+  expect(even?.passes).toBeGreaterThanOrEqual(30);
 }
 
 describe('issue 17.4: cumulative per-agent limits at the coordinator', () => {
