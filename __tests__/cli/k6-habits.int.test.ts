@@ -493,4 +493,34 @@ export function other() { http.get('${target.url}/iteration'); }
     // Before the run: ahead of the summary.
     expect(ours.stdout.indexOf('scenarios: ')).toBeLessThan(ours.stdout.indexOf('TOTAL RESULTS'));
   });
+
+  it("issue 20.5: progress every second with each scenario's percentage, as k6 run shows it off a terminal", async () => {
+    scriptsDir = await tempDir();
+    const target = await TargetServer.start();
+    const name = await script(
+      'progress.js',
+      `import http from 'k6/http';
+import { sleep } from 'k6';
+export const options = { vus: 2, duration: '4s' };
+export default function () { http.get('${target.url}/iteration'); sleep(0.1); }
+`,
+    );
+    const ran = await exec(process.execPath, [CLI, 'run', '--agents', '2', name], scriptsDir);
+    expect(ran.code).toBe(0);
+    const lines = ran.stderr.split('\n');
+    const running = lines.filter((l) =>
+      /^running \(0m0\d\.\ds\), \d+ VUs, \d+ complete iterations, /.test(l),
+    );
+    expect(running.length).toBeGreaterThanOrEqual(2);
+    const percents = lines
+      .map((l) => /^default {3}\[ +(\d+)% \] \d\.\ds\/4s$/.exec(l)?.[1])
+      .filter((p) => p !== undefined)
+      .map(Number);
+    expect(percents.length).toBeGreaterThanOrEqual(2);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(Math.max(...percents)).toBeLessThanOrEqual(100);
+    // Each running line is followed by its scenario's.
+    const at = lines.findIndex((l) => l.startsWith('running ('));
+    expect(lines[at + 1]).toMatch(/^default {3}\[/);
+  });
 });

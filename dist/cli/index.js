@@ -78971,6 +78971,14 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/runtime/logger.ts
+/** Logs progress lines: see Logger.progress. */
+function logProgress(log, lines) {
+    if (log.progress)
+        log.progress(lines);
+    else
+        for (const line of lines)
+            log.info(line);
+}
 /** Logs a line k6 printed: see Logger.k6. */
 function logK6(log, message) {
     if (log.k6)
@@ -78990,11 +78998,23 @@ function quietLogger(log, chatter = 'drop') {
         warning: (m) => log.warning(m),
         error: (m) => log.error(m),
         k6: (m) => logK6(log, m),
+        progress: chatter === 'debug' ? (lines) => lines.forEach((l) => log.debug(l)) : () => undefined,
     };
 }
 /** Logs to one writable stream (the CLI uses stderr so stdout stays for results). */
 function streamLogger(stream, options = {}) {
-    const line = (prefix, message) => stream.write(`${prefix}${message}\n`);
+    // On a terminal the progress lines stay at the bottom, redrawn in place: any other
+    // line first erases them (cursor up, clear to the end of the screen).
+    let progressShown = 0;
+    const erase = () => {
+        if (progressShown > 0)
+            stream.write(`\u001b[${String(progressShown)}A\r\u001b[J`);
+        progressShown = 0;
+    };
+    const line = (prefix, message) => {
+        erase();
+        stream.write(`${prefix}${message}\n`);
+    };
     return {
         debug: (m) => {
             if (options.debug)
@@ -79004,6 +79024,13 @@ function streamLogger(stream, options = {}) {
         k6: (m) => line('', m),
         warning: (m) => line('warning: ', m),
         error: (m) => line('error: ', m),
+        progress: (lines) => {
+            erase();
+            for (const l of lines)
+                stream.write(`${l}\n`);
+            if (stream.isTTY === true)
+                progressShown = lines.length;
+        },
     };
 }
 const silentLogger = {
@@ -106532,6 +106559,93 @@ class AgentLogs {
     }
 }
 
+;// CONCATENATED MODULE: ./src/coordinator/scenario-progress.ts
+
+const TIMED = new Set([
+    'constant-vus',
+    'constant-arrival-rate',
+    'externally-controlled',
+    'ramping-vus',
+    'ramping-arrival-rate',
+]);
+/**
+ * Each scenario's progress `elapsedMs` into the run, with `iterations` the
+ * merged count of each scenario's completed iterations. A scenario whose
+ * options this cannot read is left out rather than shown wrong.
+ */
+function scenarioProgress(scenarios, elapsedMs, iterations) {
+    return Object.entries(scenarios).flatMap(([name, scenario]) => {
+        try {
+            const progress = oneScenario(scenario, elapsedMs, iterations.get(name) ?? 0);
+            return progress ? [{ name, ...progress }] : [];
+        }
+        catch {
+            return [];
+        }
+    });
+}
+function oneScenario(scenario, elapsedMs, done) {
+    const startMs = parseGoDuration(scenario_progress_text(scenario.startTime) ?? '0s');
+    const sinceStart = elapsedMs - startMs;
+    if (sinceStart < 0) {
+        return { percent: 0, detail: `waiting ${seconds(-sinceStart)}` };
+    }
+    if (TIMED.has(scenario.executor)) {
+        const total = timedTotal(scenario);
+        if (total === undefined)
+            return undefined;
+        const totalMs = parseGoDuration(total);
+        const ran = Math.min(sinceStart, totalMs);
+        return { percent: percentOf(ran, totalMs), detail: `${seconds(ran)}/${total}` };
+    }
+    const iterations = Number(scenario.iterations);
+    if (!Number.isFinite(iterations) || iterations <= 0)
+        return undefined;
+    if (scenario.executor === 'shared-iterations') {
+        return {
+            percent: percentOf(done, iterations),
+            detail: `${String(Math.min(done, iterations))}/${String(iterations)} shared iters`,
+        };
+    }
+    if (scenario.executor === 'per-vu-iterations') {
+        const total = iterations * Number(scenario.vus ?? 1);
+        return {
+            percent: percentOf(done, total),
+            detail: `${String(Math.min(done, total))}/${String(total)} iters, ${String(iterations)} per VU`,
+        };
+    }
+    return undefined;
+}
+/** A duration-based scenario's own length: `duration`, or its stages added up. */
+function timedTotal(scenario) {
+    const duration = scenario_progress_text(scenario.duration);
+    if (duration !== undefined)
+        return duration;
+    const stages = scenario.stages;
+    if (!Array.isArray(stages))
+        return undefined;
+    const ms = stages.reduce((sum, stage) => sum + parseGoDuration(scenario_progress_text(stage.duration) ?? '0s'), 0);
+    return seconds(ms);
+}
+const scenario_progress_text = (value) => typeof value === 'string' && value !== '' ? value : undefined;
+const percentOf = (part, whole) => whole <= 0 ? 100 : Math.max(0, Math.min(100, (part / whole) * 100));
+/** "1.0s", "1m05.0s": as k6's progress bars count time. */
+function seconds(ms) {
+    const s = Math.max(0, ms) / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)}s`;
+    const minutes = Math.floor(s / 60);
+    return `${String(minutes)}m${(s - minutes * 60).toFixed(1).padStart(4, '0')}s`;
+}
+/**
+ * The lines, as k6 prints them under its running line:
+ * `default   [  33% ] 1.0s/3s`.
+ */
+function scenarioProgressLines(progress) {
+    const width = Math.max(0, ...progress.map((p) => p.name.length));
+    return progress.map((p) => `${p.name.padEnd(width)}   [ ${String(Math.floor(p.percent)).padStart(3)}% ] ${p.detail}`);
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/sequence.ts
 
 /**
@@ -107288,12 +107402,16 @@ function bounded(reportedMs, observedMs) {
 
 
 
+
+
 /**
  * The coordination core: registration, phases, barriers and the exit code.
  * It knows nothing about HTTP; the server in ./server.ts is one transport for
  * it and tests drive it directly. Every state change goes through
  * `#advance()`, which moves the run forward when a barrier is complete.
  */
+/** The progress line's rates cover at least this much of the run. */
+const PROGRESS_RATE_WINDOW_MS = 5_000;
 /** Events an agent sends more than once; every other type counts once per agent. */
 const REPEATED_EVENTS = new Set(['log', 'marked-failed']);
 /** How far an agent's clock may run ahead of the coordinator's, for its vus samples. */
@@ -107894,9 +108012,11 @@ class Coordinator {
         if (this.#metrics) {
             this.#after(at - now, () => this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds()));
         }
+        // Progress from the start instant on, each line a whole interval into the run.
         const every = this.#o.progressIntervalMs;
-        if (every > 0 && this.#metrics?.progress)
-            this.#every(every, () => this.#logProgress(at));
+        if (every > 0 && this.#metrics?.progress) {
+            this.#after(at - now, () => this.#every(every, () => this.#logProgress(at)));
+        }
     }
     /**
      * A progress line while the run runs, as k6 prints its own: elapsed time
@@ -107907,15 +108027,19 @@ class Coordinator {
         if (this.#phase !== 'running' && this.#phase !== 'stopping')
             return;
         const now = this.#timers.now();
-        const p = this.#metrics?.progress?.(this.#o.progressIntervalMs, now);
+        // Rates over the last 5 s at least: a second of k6's pushes is too ragged to read.
+        const window = Math.max(PROGRESS_RATE_WINDOW_MS, this.#o.progressIntervalMs);
+        const p = this.#metrics?.progress?.(window, now);
         if (!p)
             return;
         const healthy = this.#live().length;
-        this.#log.info(`${this.#phase} (${elapsed(now - startMs)}), ${String(p.vus)} VUs, ` +
+        const running = `${this.#phase} (${elapsed(now - startMs)}), ${String(p.vus)} VUs, ` +
             `${String(p.iterations)} complete iterations, ${p.requestRate.toFixed(1)} req/s, ` +
             `p(95)=${p.p95Ms === null ? '-' : `${p.p95Ms.toFixed(2)}ms`}, ` +
             `${p.errorRate === null ? '-' : `${(p.errorRate * 100).toFixed(2)}%`} failed, ` +
-            `${String(healthy)}/${String(this.#agents.length)} agents healthy`);
+            `${String(healthy)}/${String(this.#agents.length)} agents healthy`;
+        const scenarios = scenarioProgress(this.#o.scenarios, now - startMs, p.scenarioIterations);
+        logProgress(this.#log, [running, ...scenarioProgressLines(scenarios).map(printableName)]);
     }
     /** k6's periodic threshold run: an abortOnFail crossing stops the run with 99. */
     #checkThresholds(onArrival = false) {
@@ -107995,7 +108119,7 @@ class Coordinator {
         const late = this.#blockers();
         this.abort({
             exitCode: K6_EXIT_CODES['generic-timeout'],
-            message: `the run passed its deadline of ${seconds(deadlineMs)} (the test's longest duration ` +
+            message: `the run passed its deadline of ${coordinator_seconds(deadlineMs)} (the test's longest duration ` +
                 `plus setupTimeout, teardownTimeout and grace) in phase ${this.#phase}` +
                 (late.length ? `, waiting for ${late.map((a) => a.label).join(', ')}` : '') +
                 '; stopping every agent',
@@ -108087,7 +108211,7 @@ function setupExitCode(event) {
         return K6_EXIT_CODES['setup-timeout'];
     return K6_EXIT_CODES['script-exception'];
 }
-function seconds(ms) {
+function coordinator_seconds(ms) {
     return `${String(Math.round(ms / 100) / 10)} s`;
 }
 function ms(value) {
@@ -110727,7 +110851,18 @@ class CoordinatorMetrics {
         if (!recent)
             return undefined;
         const iterations = this.store.sink('iterations')?.thresholdInput();
-        return { ...recent, iterations: iterations?.type === 'counter' ? iterations.count : 0 };
+        const scenarioIterations = new Map();
+        for (const part of this.store.parts) {
+            const input = part.sinks.get('iterations')?.thresholdInput();
+            if (input?.type !== 'counter' || part.scenario === '')
+                continue;
+            scenarioIterations.set(part.scenario, (scenarioIterations.get(part.scenario) ?? 0) + input.count);
+        }
+        return {
+            ...recent,
+            iterations: iterations?.type === 'counter' ? iterations.count : 0,
+            scenarioIterations,
+        };
     }
     /**
      * @param onArrival evaluated as deltas arrived, between k6's 2 s ticks: an
@@ -112681,6 +112816,7 @@ function quietRequested(k6Flags, env) {
         return false;
     }
 }
+const CLI_PROGRESS_INTERVAL_MS = 1_000;
 function runSettings(flags) {
     return {
         agents: flags.agents,
@@ -112689,6 +112825,8 @@ function runSettings(flags) {
         pollHoldMs: flags.pollHold,
         startLeadMs: flags.startLead,
         transport: flags.transport,
+        // Every second, as `k6 run` shows its progress (issue 20.5).
+        progressIntervalMs: CLI_PROGRESS_INTERVAL_MS,
     };
 }
 function requireSecretBeyondLoopback(listen, secret) {

@@ -8,7 +8,7 @@ import type { Logger } from '../runtime/logger.js';
 export interface CliIo {
   env: NodeJS.ProcessEnv;
   stdout: { write(chunk: string | Uint8Array): unknown; isTTY?: boolean };
-  stderr: { write(chunk: string | Uint8Array): unknown };
+  stderr: { write(chunk: string | Uint8Array): unknown; isTTY?: boolean };
   /** Fires on SIGINT/SIGTERM: the run stops the way k6 stops (exit 105). */
   signal?: AbortSignal;
 }

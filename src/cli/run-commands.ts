@@ -276,6 +276,8 @@ function quietRequested(k6Flags: readonly string[], env: NodeJS.ProcessEnv): boo
   }
 }
 
+const CLI_PROGRESS_INTERVAL_MS = 1_000;
+
 function runSettings(flags: CoordinatorFlags & { agents: number }) {
   return {
     agents: flags.agents,
@@ -284,6 +286,8 @@ function runSettings(flags: CoordinatorFlags & { agents: number }) {
     pollHoldMs: flags.pollHold,
     startLeadMs: flags.startLead,
     transport: flags.transport,
+    // Every second, as `k6 run` shows its progress (issue 20.5).
+    progressIntervalMs: CLI_PROGRESS_INTERVAL_MS,
   };
 }
 

@@ -8,7 +8,7 @@ import { limitMessage, type LimitBreach } from '../metrics/agent-budget.js';
 import { NegativeTrendNotes } from '../metrics/negative-trends.js';
 import type { K6Options } from '../k6/archive.js';
 import { segmentsForWeights } from '../k6/segments.js';
-import type { Logger } from '../runtime/logger.js';
+import { type Logger, logProgress } from '../runtime/logger.js';
 import { printableName } from '../runtime/printable.js';
 import { type Cancel, systemTimers, type Timers } from '../runtime/timers.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -26,6 +26,7 @@ import {
   type SecretSourceSpec,
 } from '../protocol/messages.js';
 import { AgentLogs } from './agent-logs.js';
+import { scenarioProgress, scenarioProgressLines } from './scenario-progress.js';
 import { AgentRecord } from './agent-record.js';
 import { eventRefusal, type Phase } from './event-rules.js';
 import { idleAgentsWarning } from './idle-agents.js';
@@ -95,6 +96,9 @@ export interface CoordinatorOptions {
  * it and tests drive it directly. Every state change goes through
  * `#advance()`, which moves the run forward when a barrier is complete.
  */
+/** The progress line's rates cover at least this much of the run. */
+const PROGRESS_RATE_WINDOW_MS = 5_000;
+
 /** Events an agent sends more than once; every other type counts once per agent. */
 const REPEATED_EVENTS: ReadonlySet<AgentEvent['type']> = new Set(['log', 'marked-failed']);
 
@@ -730,8 +734,11 @@ export class Coordinator {
         this.#every(this.#o.thresholdIntervalMs, () => this.#checkThresholds()),
       );
     }
+    // Progress from the start instant on, each line a whole interval into the run.
     const every = this.#o.progressIntervalMs;
-    if (every > 0 && this.#metrics?.progress) this.#every(every, () => this.#logProgress(at));
+    if (every > 0 && this.#metrics?.progress) {
+      this.#after(at - now, () => this.#every(every, () => this.#logProgress(at)));
+    }
   }
 
   /**
@@ -742,16 +749,19 @@ export class Coordinator {
   #logProgress(startMs: number): void {
     if (this.#phase !== 'running' && this.#phase !== 'stopping') return;
     const now = this.#timers.now();
-    const p = this.#metrics?.progress?.(this.#o.progressIntervalMs, now);
+    // Rates over the last 5 s at least: a second of k6's pushes is too ragged to read.
+    const window = Math.max(PROGRESS_RATE_WINDOW_MS, this.#o.progressIntervalMs);
+    const p = this.#metrics?.progress?.(window, now);
     if (!p) return;
     const healthy = this.#live().length;
-    this.#log.info(
+    const running =
       `${this.#phase} (${elapsed(now - startMs)}), ${String(p.vus)} VUs, ` +
-        `${String(p.iterations)} complete iterations, ${p.requestRate.toFixed(1)} req/s, ` +
-        `p(95)=${p.p95Ms === null ? '-' : `${p.p95Ms.toFixed(2)}ms`}, ` +
-        `${p.errorRate === null ? '-' : `${(p.errorRate * 100).toFixed(2)}%`} failed, ` +
-        `${String(healthy)}/${String(this.#agents.length)} agents healthy`,
-    );
+      `${String(p.iterations)} complete iterations, ${p.requestRate.toFixed(1)} req/s, ` +
+      `p(95)=${p.p95Ms === null ? '-' : `${p.p95Ms.toFixed(2)}ms`}, ` +
+      `${p.errorRate === null ? '-' : `${(p.errorRate * 100).toFixed(2)}%`} failed, ` +
+      `${String(healthy)}/${String(this.#agents.length)} agents healthy`;
+    const scenarios = scenarioProgress(this.#o.scenarios, now - startMs, p.scenarioIterations);
+    logProgress(this.#log, [running, ...scenarioProgressLines(scenarios).map(printableName)]);
   }
 
   /** k6's periodic threshold run: an abortOnFail crossing stops the run with 99. */

@@ -174,7 +174,20 @@ export class CoordinatorMetrics implements RunMetrics {
     const recent = this.timeline.recent(windowMs, nowMs);
     if (!recent) return undefined;
     const iterations = this.store.sink('iterations')?.thresholdInput();
-    return { ...recent, iterations: iterations?.type === 'counter' ? iterations.count : 0 };
+    const scenarioIterations = new Map<string, number>();
+    for (const part of this.store.parts) {
+      const input = part.sinks.get('iterations')?.thresholdInput();
+      if (input?.type !== 'counter' || part.scenario === '') continue;
+      scenarioIterations.set(
+        part.scenario,
+        (scenarioIterations.get(part.scenario) ?? 0) + input.count,
+      );
+    }
+    return {
+      ...recent,
+      iterations: iterations?.type === 'counter' ? iterations.count : 0,
+      scenarioIterations,
+    };
   }
 
   /**

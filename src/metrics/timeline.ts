@@ -122,7 +122,10 @@ export class TimelineRecorder {
    * transport's delay), merged: what a progress line shows. Undefined before
    * the start.
    */
-  recent(windowMs: number, nowMs: number): Omit<RunProgress, 'iterations'> | undefined {
+  recent(
+    windowMs: number,
+    nowMs: number,
+  ): Omit<RunProgress, 'iterations' | 'scenarioIterations'> | undefined {
     if (this.#startMs === undefined) return undefined;
     const current = Math.floor((nowMs - this.#lagMs - this.#startMs) / this.#bucketMs);
     const count = Math.max(1, Math.round(windowMs / this.#bucketMs));

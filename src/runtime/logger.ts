@@ -10,6 +10,17 @@ export interface Logger {
    * Loggers without it print it at info.
    */
   k6?(message: string): void;
+  /**
+   * The run's progress, replacing the last (issue 20.5): on a terminal the
+   * lines are redrawn in place; loggers without it print them at info.
+   */
+  progress?(lines: readonly string[]): void;
+}
+
+/** Logs progress lines: see Logger.progress. */
+export function logProgress(log: Logger, lines: readonly string[]): void {
+  if (log.progress) log.progress(lines);
+  else for (const line of lines) log.info(line);
 }
 
 /** Logs a line k6 printed: see Logger.k6. */
@@ -30,15 +41,26 @@ export function quietLogger(log: Logger, chatter: 'drop' | 'debug' = 'drop'): Lo
     warning: (m) => log.warning(m),
     error: (m) => log.error(m),
     k6: (m) => logK6(log, m),
+    progress: chatter === 'debug' ? (lines) => lines.forEach((l) => log.debug(l)) : () => undefined,
   };
 }
 
 /** Logs to one writable stream (the CLI uses stderr so stdout stays for results). */
 export function streamLogger(
-  stream: { write(chunk: string): unknown },
+  stream: { write(chunk: string): unknown; isTTY?: boolean },
   options: { debug?: boolean } = {},
 ): Logger {
-  const line = (prefix: string, message: string) => stream.write(`${prefix}${message}\n`);
+  // On a terminal the progress lines stay at the bottom, redrawn in place: any other
+  // line first erases them (cursor up, clear to the end of the screen).
+  let progressShown = 0;
+  const erase = () => {
+    if (progressShown > 0) stream.write(`\u001b[${String(progressShown)}A\r\u001b[J`);
+    progressShown = 0;
+  };
+  const line = (prefix: string, message: string) => {
+    erase();
+    stream.write(`${prefix}${message}\n`);
+  };
   return {
     debug: (m) => {
       if (options.debug) line('debug: ', m);
@@ -47,6 +69,11 @@ export function streamLogger(
     k6: (m) => line('', m),
     warning: (m) => line('warning: ', m),
     error: (m) => line('error: ', m),
+    progress: (lines) => {
+      erase();
+      for (const l of lines) stream.write(`${l}\n`);
+      if (stream.isTTY === true) progressShown = lines.length;
+    },
   };
 }
 

@@ -1,0 +1,120 @@
+import { parseGoDuration, type K6Options } from '../k6/archive.js';
+
+type Scenarios = NonNullable<K6Options['scenarios']>;
+type Scenario = Scenarios[string];
+
+/**
+ * How far each scenario is, as k6's progress bars say it (issue 20.5): the
+ * time run of a duration-based executor, the iterations done of an
+ * iteration-based one, from the merged run's counts.
+ */
+export interface ScenarioProgress {
+  name: string;
+  /** 0–100. */
+  percent: number;
+  /** e.g. "1.0s/3s", "24/60 shared iters", "8/20 iters, 10 per VU", "waiting 5s". */
+  detail: string;
+}
+
+const TIMED = new Set([
+  'constant-vus',
+  'constant-arrival-rate',
+  'externally-controlled',
+  'ramping-vus',
+  'ramping-arrival-rate',
+]);
+
+/**
+ * Each scenario's progress `elapsedMs` into the run, with `iterations` the
+ * merged count of each scenario's completed iterations. A scenario whose
+ * options this cannot read is left out rather than shown wrong.
+ */
+export function scenarioProgress(
+  scenarios: Scenarios,
+  elapsedMs: number,
+  iterations: ReadonlyMap<string, number>,
+): ScenarioProgress[] {
+  return Object.entries(scenarios).flatMap(([name, scenario]) => {
+    try {
+      const progress = oneScenario(scenario, elapsedMs, iterations.get(name) ?? 0);
+      return progress ? [{ name, ...progress }] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function oneScenario(
+  scenario: Scenario,
+  elapsedMs: number,
+  done: number,
+): Omit<ScenarioProgress, 'name'> | undefined {
+  const startMs = parseGoDuration(text(scenario.startTime) ?? '0s');
+  const sinceStart = elapsedMs - startMs;
+  if (sinceStart < 0) {
+    return { percent: 0, detail: `waiting ${seconds(-sinceStart)}` };
+  }
+  if (TIMED.has(scenario.executor)) {
+    const total = timedTotal(scenario);
+    if (total === undefined) return undefined;
+    const totalMs = parseGoDuration(total);
+    const ran = Math.min(sinceStart, totalMs);
+    return { percent: percentOf(ran, totalMs), detail: `${seconds(ran)}/${total}` };
+  }
+  const iterations = Number(scenario.iterations);
+  if (!Number.isFinite(iterations) || iterations <= 0) return undefined;
+  if (scenario.executor === 'shared-iterations') {
+    return {
+      percent: percentOf(done, iterations),
+      detail: `${String(Math.min(done, iterations))}/${String(iterations)} shared iters`,
+    };
+  }
+  if (scenario.executor === 'per-vu-iterations') {
+    const total = iterations * Number(scenario.vus ?? 1);
+    return {
+      percent: percentOf(done, total),
+      detail: `${String(Math.min(done, total))}/${String(total)} iters, ${String(iterations)} per VU`,
+    };
+  }
+  return undefined;
+}
+
+/** A duration-based scenario's own length: `duration`, or its stages added up. */
+function timedTotal(scenario: Scenario): string | undefined {
+  const duration = text(scenario.duration);
+  if (duration !== undefined) return duration;
+  const stages = scenario.stages;
+  if (!Array.isArray(stages)) return undefined;
+  const ms = stages.reduce<number>(
+    (sum, stage: unknown) =>
+      sum + parseGoDuration(text((stage as { duration?: unknown }).duration) ?? '0s'),
+    0,
+  );
+  return seconds(ms);
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
+
+const percentOf = (part: number, whole: number) =>
+  whole <= 0 ? 100 : Math.max(0, Math.min(100, (part / whole) * 100));
+
+/** "1.0s", "1m05.0s": as k6's progress bars count time. */
+function seconds(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const minutes = Math.floor(s / 60);
+  return `${String(minutes)}m${(s - minutes * 60).toFixed(1).padStart(4, '0')}s`;
+}
+
+/**
+ * The lines, as k6 prints them under its running line:
+ * `default   [  33% ] 1.0s/3s`.
+ */
+export function scenarioProgressLines(progress: readonly ScenarioProgress[]): string[] {
+  const width = Math.max(0, ...progress.map((p) => p.name.length));
+  return progress.map(
+    (p) =>
+      `${p.name.padEnd(width)}   [ ${String(Math.round(p.percent)).padStart(3)}% ] ${p.detail}`,
+  );
+}
