@@ -106643,7 +106643,7 @@ function seconds(ms) {
  */
 function scenarioProgressLines(progress) {
     const width = Math.max(0, ...progress.map((p) => p.name.length));
-    return progress.map((p) => `${p.name.padEnd(width)}   [ ${String(Math.floor(p.percent)).padStart(3)}% ] ${p.detail}`);
+    return progress.map((p) => `${p.name.padEnd(width)}   [ ${String(Math.round(p.percent)).padStart(3)}% ] ${p.detail}`);
 }
 
 ;// CONCATENATED MODULE: ./src/coordinator/sequence.ts
