@@ -83,6 +83,9 @@ describe('coordinator and agents as separate processes (real k6)', () => {
     expect(target.count('/setup')).toBe(1);
     expect(target.count('/teardown')).toBe(1);
     expect(coordinator.text()).toMatch(/DISTRIBUTED RUN: 2 agents, start skew \d+\.\d ms/);
+    // Its URL is the first line on stdout (scripts read it), then k6's plan (issue 20.5).
+    expect(coordinator.stdout[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(coordinator.stdout).toContain('     execution: distributed, 2 agents');
     expect(coordinator.text()).toMatch(/region=eu/);
     const html = await readFile(report, 'utf8');
     expect(html).toContain('<span class="verdict passed">passed</span>');

@@ -133,9 +133,9 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   });
   // Before any load, as a warning: k6 itself cannot number __VU across instances.
   if (options.agents > 1 && scan.vuWarning) options.log.warning(scan.vuWarning);
-  const [metrics] = await Promise.all([
+  const [metrics, preamble] = await Promise.all([
     runMetrics(options, test, flags, scan),
-    printPreamble(options, test, flags),
+    readPreamble(options, test, flags),
   ]);
   const coordinator = await newCoordinator(options, test, metrics, secretSources);
   // Before any connection can take the descriptors they need (issue 17.7).
@@ -169,6 +169,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
       `coordinator listening on ${server.url}, waiting for ${String(options.agents)} agents`,
     );
     await options.onListening?.(server.url);
+    await printPreamble(options, preamble);
     const result = await coordinator.result;
     return await endOfRun({ options, flags, test, metrics, coordinator, result, files });
   } finally {
@@ -200,16 +201,17 @@ function archiveTest(options: CoordinateOptions, flags: RunFlags): Promise<Prepa
 }
 
 /**
- * k6's execution plan for the whole test, before the run, as `k6 run`
- * prints it (issue 20.5); not under -q, and never a reason to fail.
+ * k6's execution plan for the whole test, as `k6 run` prints it before the
+ * run (issue 20.5): read while the test is prepared, printed once the
+ * coordinator has said its URL (the `coordinator` command's first line).
+ * Not under -q, and never a reason to fail.
  */
-async function printPreamble(
+async function readPreamble(
   options: CoordinateOptions,
   test: PreparedTest,
   flags: RunFlags,
-): Promise<void> {
-  const output = options.output;
-  if (!output || flags.quiet) return;
+): Promise<string | undefined> {
+  if (!options.output || flags.quiet) return undefined;
   try {
     const lines = await k6Preamble({
       k6: options.k6,
@@ -217,16 +219,21 @@ async function printPreamble(
       env: testEnvironment(options.env),
       cwd: options.cwd,
     });
-    if (!lines) return;
-    const text = distributedPreamble(lines, { script: options.script, agents: options.agents });
-    const print = () => {
-      output.stdout(text);
-      return Promise.resolve();
-    };
-    await (output.around ? output.around(print) : print());
+    return lines && distributedPreamble(lines, { script: options.script, agents: options.agents });
   } catch (error) {
     options.log.debug(`could not read k6's execution plan: ${errorMessage(error)}`);
+    return undefined;
   }
+}
+
+async function printPreamble(options: CoordinateOptions, text: string | undefined): Promise<void> {
+  const output = options.output;
+  if (!output || text === undefined) return;
+  const print = () => {
+    output.stdout(text);
+    return Promise.resolve();
+  };
+  await (output.around ? output.around(print) : print());
 }
 
 /** The run's metrics: the transport agents use, and what the script's source tells about its metrics. */
