@@ -111575,9 +111575,9 @@ async function coordinate(options) {
     // Before any load, as a warning: k6 itself cannot number __VU across instances.
     if (options.agents > 1 && scan.vuWarning)
         options.log.warning(scan.vuWarning);
-    const [metrics] = await Promise.all([
+    const [metrics, preamble] = await Promise.all([
         runMetrics(options, test, flags, scan),
-        printPreamble(options, test, flags),
+        readPreamble(options, test, flags),
     ]);
     const coordinator = await newCoordinator(options, test, metrics, secretSources);
     // Before any connection can take the descriptors they need (issue 17.7).
@@ -111609,6 +111609,7 @@ async function coordinate(options) {
     try {
         options.log.info(`coordinator listening on ${server.url}, waiting for ${String(options.agents)} agents`);
         await options.onListening?.(server.url);
+        await printPreamble(options, preamble);
         const result = await coordinator.result;
         return await endOfRun({ options, flags, test, metrics, coordinator, result, files });
     }
@@ -111639,13 +111640,14 @@ function archiveTest(options, flags) {
     });
 }
 /**
- * k6's execution plan for the whole test, before the run, as `k6 run`
- * prints it (issue 20.5); not under -q, and never a reason to fail.
+ * k6's execution plan for the whole test, as `k6 run` prints it before the
+ * run (issue 20.5): read while the test is prepared, printed once the
+ * coordinator has said its URL (the `coordinator` command's first line).
+ * Not under -q, and never a reason to fail.
  */
-async function printPreamble(options, test, flags) {
-    const output = options.output;
-    if (!output || flags.quiet)
-        return;
+async function readPreamble(options, test, flags) {
+    if (!options.output || flags.quiet)
+        return undefined;
     try {
         const lines = await k6Preamble({
             k6: options.k6,
@@ -111653,18 +111655,22 @@ async function printPreamble(options, test, flags) {
             env: testEnvironment(options.env),
             cwd: options.cwd,
         });
-        if (!lines)
-            return;
-        const text = distributedPreamble(lines, { script: options.script, agents: options.agents });
-        const print = () => {
-            output.stdout(text);
-            return Promise.resolve();
-        };
-        await (output.around ? output.around(print) : print());
+        return lines && distributedPreamble(lines, { script: options.script, agents: options.agents });
     }
     catch (error) {
         options.log.debug(`could not read k6's execution plan: ${errorMessage(error)}`);
+        return undefined;
     }
+}
+async function printPreamble(options, text) {
+    const output = options.output;
+    if (!output || text === undefined)
+        return;
+    const print = () => {
+        output.stdout(text);
+        return Promise.resolve();
+    };
+    await (output.around ? output.around(print) : print());
 }
 /** The run's metrics: the transport agents use, and what the script's source tells about its metrics. */
 async function runMetrics(options, test, flags, scan) {
