@@ -74659,7 +74659,7 @@ const { Argument, humanReadableArgName } = __nccwpck_require__(9154);
 const { CommanderError } = __nccwpck_require__(1135);
 const { Help, stripColor } = __nccwpck_require__(9754);
 const { Option, DualOptions } = __nccwpck_require__(5240);
-const { suggestSimilar } = __nccwpck_require__(5030);
+const { suggestSimilar } = __nccwpck_require__(2649);
 
 class Command extends EventEmitter {
   /**
@@ -78617,7 +78617,7 @@ exports.DualOptions = DualOptions;
 
 /***/ }),
 
-/***/ 5030:
+/***/ 2649:
 /***/ ((__unused_webpack_module, exports) => {
 
 const maxDistance = 3;
@@ -106559,6 +106559,57 @@ class AgentLogs {
     }
 }
 
+;// CONCATENATED MODULE: ./src/coordinator/agent-lines.ts
+
+
+/**
+ * What the coordinator says of its agents as they join and get ready: a
+ * line each for a few, counts and ranges for many (issue 20.6).
+ */
+/** ", tags region=eu" */
+function tagText(tags) {
+    const entries = Object.entries(tags);
+    return entries.length
+        ? `, tags ${entries.map(([k, v]) => `${k}=${printableName(v)}`).join(' ')}`
+        : '';
+}
+/** "all 3 agents joined"; for many, how long it took and the last three (issue 20.6). */
+function joinedText(agents) {
+    const all = `all ${String(agents.length)} agents joined`;
+    if (agents.length <= MAX_LISTED_AGENTS)
+        return all;
+    const first = agents[0]?.joinedMs ?? 0;
+    const last = agents
+        .slice(-3)
+        .reverse()
+        .map((a) => `${a.label} +${((a.joinedMs - first) / 1000).toFixed(1)} s`);
+    const took = ((agents.at(-1)?.joinedMs ?? first) - first) / 1000;
+    return `${all} in ${took.toFixed(1)} s (the last: ${last.join(', ')})`;
+}
+/**
+ * Each agent's share of the test and its VUs (issue 20.5): one by one for a
+ * few agents, the range for many (issue 20.6).
+ */
+function sharesText(agents) {
+    const share = (a) => `${((a.segment?.share ?? 0) * 100).toFixed(2)}%`;
+    const vus = (a) => a.event('ready')?.vusMax ?? 0;
+    if (agents.length <= MAX_LISTED_AGENTS) {
+        return agents
+            .map((a) => `agent ${String(a.index + 1)}: ${share(a)}, ${String(vus(a))} max VUs`)
+            .join('; ');
+    }
+    const range = (values) => {
+        const unique = [...new Set(values)];
+        return unique.length === 1 ? (unique[0] ?? '') : `${unique[0] ?? ''} to ${unique.at(-1) ?? ''}`;
+    };
+    const shares = range([...agents].sort((a, b) => (a.segment?.share ?? 0) - (b.segment?.share ?? 0)).map(share));
+    const maxVus = range(agents
+        .map(vus)
+        .sort((a, b) => a - b)
+        .map(String));
+    return `${String(agents.length)} agents: ${shares} of the test and ${maxVus} max VUs each`;
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/scenario-progress.ts
 
 const TIMED = new Set([
@@ -107404,6 +107455,7 @@ function bounded(reportedMs, observedMs) {
 
 
 
+
 /**
  * The coordination core: registration, phases, barriers and the exit code.
  * It knows nothing about HTTP; the server in ./server.ts is one transport for
@@ -108217,53 +108269,11 @@ function coordinator_seconds(ms) {
 function ms(value) {
     return value === undefined ? '-' : `${value.toFixed(1)} ms`;
 }
-function tagText(tags) {
-    const entries = Object.entries(tags);
-    return entries.length
-        ? `, tags ${entries.map(([k, v]) => `${k}=${printableName(v)}`).join(' ')}`
-        : '';
-}
 /** k6's progress clock: 0m05.0s */
 function elapsed(ms) {
     const seconds = Math.max(0, ms) / 1000;
     const minutes = Math.floor(seconds / 60);
     return `${String(minutes)}m${(seconds - minutes * 60).toFixed(1).padStart(4, '0')}s`;
-}
-/** "all 3 agents joined"; for many, how long it took and the last three (issue 20.6). */
-function joinedText(agents) {
-    const all = `all ${String(agents.length)} agents joined`;
-    if (agents.length <= MAX_LISTED_AGENTS)
-        return all;
-    const first = agents[0]?.joinedMs ?? 0;
-    const last = agents
-        .slice(-3)
-        .reverse()
-        .map((a) => `${a.label} +${((a.joinedMs - first) / 1000).toFixed(1)} s`);
-    const took = ((agents.at(-1)?.joinedMs ?? first) - first) / 1000;
-    return `${all} in ${took.toFixed(1)} s (the last: ${last.join(', ')})`;
-}
-/**
- * Each agent's share of the test and its VUs (issue 20.5): one by one for a
- * few agents, the range for many (issue 20.6).
- */
-function sharesText(agents) {
-    const share = (a) => `${((a.segment?.share ?? 0) * 100).toFixed(2)}%`;
-    const vus = (a) => a.event('ready')?.vusMax ?? 0;
-    if (agents.length <= MAX_LISTED_AGENTS) {
-        return agents
-            .map((a) => `agent ${String(a.index + 1)}: ${share(a)}, ${String(vus(a))} max VUs`)
-            .join('; ');
-    }
-    const range = (values) => {
-        const unique = [...new Set(values)];
-        return unique.length === 1 ? (unique[0] ?? '') : `${unique[0] ?? ''} to ${unique.at(-1) ?? ''}`;
-    };
-    const shares = range([...agents].sort((a, b) => (a.segment?.share ?? 0) - (b.segment?.share ?? 0)).map(share));
-    const maxVus = range(agents
-        .map(vus)
-        .sort((a, b) => a - b)
-        .map(String));
-    return `${String(agents.length)} agents: ${shares} of the test and ${maxVus} max VUs each`;
 }
 
 ;// CONCATENATED MODULE: ./src/coordinator/deadline.ts
