@@ -34,7 +34,7 @@ describe("AgentLogs (remote agents' k6 lines in the coordinator's log, issue 20.
     const shown = () => log.lines.filter((l) => /\] l\d+$/.test(l)).length;
     expect(shown()).toBe(100);
     expect(log.lines.at(-1)).toBe(
-      "[agent 1 (a)] … 57 more k6 log lines not shown here (at most 50 a second per agent); that agent's own log has them",
+      "[agent 1 (a)] … 57 more k6 log lines not shown here (at most 50 a second per agent, 100 for all); that agent's own log has them",
     );
     // Half a second refills 25 lines; the note waits for its 10 s.
     advance(500);
@@ -55,9 +55,23 @@ describe("AgentLogs (remote agents' k6 lines in the coordinator's log, issue 20.
     logs.receive('agent 1 (a)', ['one'], 3_000);
     expect(log.lines).toEqual([
       '[agent 1 (a)] one',
-      "[agent 1 (a)] … 3,000 more k6 log lines not shown here (at most 50 a second per agent); that agent's own log has them",
+      "[agent 1 (a)] … 3,000 more k6 log lines not shown here (at most 50 a second per agent, 100 for all); that agent's own log has them",
     ]);
     logs.finish();
     expect(log.lines).toHaveLength(2);
+  });
+
+  it('caps all agents together too: 200 lines at once, 100 a second (issue 20.6)', () => {
+    const { log, logs, advance } = relay();
+    const batch = Array.from({ length: 50 }, (_, i) => `l${String(i)}`);
+    for (let agent = 1; agent <= 5; agent++) logs.receive(`agent ${String(agent)} (a)`, batch, 0);
+    const shown = (agent: number) =>
+      log.lines.filter((l) => l.startsWith(`[agent ${String(agent)} (a)] l`)).length;
+    expect([1, 2, 3, 4, 5].map(shown)).toEqual([50, 50, 50, 50, 0]);
+    expect(log.lines.at(-1)).toContain('[agent 5 (a)] … 50 more k6 log lines not shown here');
+    // A second later the run's budget has 100 lines again; agent 5's own is untouched.
+    advance(1_000);
+    logs.receive('agent 5 (a)', batch, 0);
+    expect(shown(5)).toBe(50);
   });
 });
