@@ -106502,8 +106502,22 @@ function valueAt(own, atMs, metric) {
 /** Lines one agent may put in the coordinator's log: a second's batch, refilled at that rate. */
 const BURST_LINES = 2 * LOG_BATCH_MAX_LINES;
 const LINES_PER_SECOND = LOG_BATCH_MAX_LINES;
+/**
+ * Lines all agents together may put there (issue 20.6): many agents each
+ * within their own rate would still bury the log (and GitHub cuts long ones).
+ */
+const RUN_BURST_LINES = 4 * LOG_BATCH_MAX_LINES;
+const RUN_LINES_PER_SECOND = 2 * LOG_BATCH_MAX_LINES;
 /** Lines left out are said at most this often per agent, and once more at the end. */
 const DROPPED_NOTE_INTERVAL_MS = 10_000;
+/** A token bucket refilled at `perSecond` up to `burst`; returns how many of `wanted` it grants. */
+function take(bucket, wanted, now, burst, perSecond) {
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.refilledMs) / 1_000) * perSecond);
+    bucket.refilledMs = now;
+    const granted = Math.max(0, Math.min(wanted, Math.floor(bucket.tokens)));
+    bucket.tokens -= granted;
+    return granted;
+}
 /**
  * Puts what remote agents' k6 printed into the coordinator's log, prefixed
  * by the agent (issue 20.3). The lines are the agent's word, so untrusted:
@@ -106516,18 +106530,20 @@ class AgentLogs {
     #log;
     #now;
     #agents = new Map();
+    #run;
     constructor(log, now) {
         this.#log = log;
         this.#now = now;
+        this.#run = { tokens: RUN_BURST_LINES, refilledMs: now() };
     }
     /** One batch from the agent labelled `label` ("agent 2 (eu-runner)"). */
     receive(label, lines, dropped) {
         const now = this.#now();
         const state = this.#state(label, now);
-        state.tokens = Math.min(BURST_LINES, state.tokens + ((now - state.refilledMs) / 1_000) * LINES_PER_SECOND);
-        state.refilledMs = now;
-        const shown = Math.max(0, Math.min(lines.length, Math.floor(state.tokens)));
-        state.tokens -= shown;
+        const ownShare = take(state, lines.length, now, BURST_LINES, LINES_PER_SECOND);
+        const shown = take(this.#run, ownShare, now, RUN_BURST_LINES, RUN_LINES_PER_SECOND);
+        // What the run's budget refused stays the agent's to use.
+        state.tokens += ownShare - shown;
         for (const line of lines.slice(0, shown))
             logK6(this.#log, `[${label}] ${printableName(line)}`);
         state.dropped += dropped + lines.length - shown;
@@ -106553,7 +106569,8 @@ class AgentLogs {
     }
     #noteDropped(label, state, now) {
         logK6(this.#log, `[${label}] … ${state.dropped.toLocaleString('en-US')} more k6 log lines not shown here ` +
-            `(at most ${String(LINES_PER_SECOND)} a second per agent); that agent's own log has them`);
+            `(at most ${String(LINES_PER_SECOND)} a second per agent, ${String(RUN_LINES_PER_SECOND)} ` +
+            "for all); that agent's own log has them");
         state.dropped = 0;
         state.notedMs = now;
     }
