@@ -47,8 +47,10 @@ describe('faults between agents and coordinator (fault proxy, real k6, 3 agents)
       script: fixtureScript('metrics.js'),
       flags: vars(target, { ITERATIONS: '60', SLEEP: '0.02' }),
       pollHoldMs: 1_000,
-      // Long enough for a start instruction to get through a stall and a lost answer.
-      startLeadMs: 5_000,
+      // Long enough for a start instruction to get through stalls and lost answers: with one
+      // request in two failing and backoff up to 5 s, 5 s was too short about once in ten
+      // runs on a loaded machine (start skew 0.7 s); 15 s leaves about 8 tries.
+      startLeadMs: 15_000,
       metricsIntervalMs: 200,
       // One request in two fails, whichever agent sends it, so one request's retries can fail
       // eight times running now and then (CI lost an agent so once): the product's dead-man
@@ -82,7 +84,7 @@ describe('faults between agents and coordinator (fault proxy, real k6, 3 agents)
     expect(run.agents.reduce((sum, a) => sum + (a.totals?.iterations ?? 0), 0)).toBe(60);
     // Start instants on the coordinator's clock, despite lost and late polls.
     expect(run.startSkewMs).toBeLessThan(100);
-  });
+  }, 120_000);
 
   it('an agent whose last answer is lost after the run ended stops at once, not at its dead-man deadline', async () => {
     const target = await TargetServer.start();
