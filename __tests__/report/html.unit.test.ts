@@ -89,6 +89,38 @@ describe('the HTML report', () => {
     expect(html).not.toMatch(/text-anchor="middle">\d+s<\/text>/);
   });
 
+  it('at 40 agents draws their spread, highest, median and lowest, not 40 lines (issue 20.9)', () => {
+    const many = Array.from({ length: 40 }, (_, i) => fakeAgent(i, 40));
+    const rates = (i: number) =>
+      Array.from({ length: 6 }, (_, t) => ({ ...point(t, 1), rps: 10 * (i + 1) + t }));
+    const page = renderHtmlReport({
+      result: fakeRunOutcome({ agents: many }),
+      source,
+      timeline: {
+        intervalS: 1,
+        merged: Array.from({ length: 6 }, (_, i) => point(i, 40)),
+        agents: Object.fromEntries(many.map((a, i) => [a.id, rates(i)])),
+      },
+      title: 'many.js',
+      generatedAt,
+    });
+    expect(page).toContain('>Requests per second by agent (40 agents)</text>');
+    expect([...page.matchAll(/data-series="([a-z ]+ agent)"/g)].map((m) => m[1])).toEqual([
+      'highest agent',
+      'median agent',
+      'lowest agent',
+    ]);
+    expect(page).not.toContain('more</text>');
+    // At the first interval: agents at 10, 20, … 400 req/s.
+    expect(page).toMatch(
+      /<title>highest agent at [^:]+:\d\d:\d\d UTC \(\+1s\): 400 req\/s<\/title>/,
+    );
+    expect(page).toMatch(
+      /<title>median agent at [^:]+:\d\d:\d\d UTC \(\+1s\): 200 req\/s<\/title>/,
+    );
+    expect(page).toMatch(/<title>lowest agent at [^:]+:\d\d:\d\d UTC \(\+1s\): 10 req\/s<\/title>/);
+  });
+
   it('escapes what it did not write itself', () => {
     expect(html).toContain('<code>tests/&#60;load&#62;.js</code>');
     expect(html).not.toContain('<load>');

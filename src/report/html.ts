@@ -6,7 +6,7 @@ import type { BaselineView } from './baseline-view.js';
 import { FIGURE_NAMES, formatChange, formatFigure, formatLimit } from './compare.js';
 import { exitName, metricValue, seconds, thresholdValue, verdictOf } from './format.js';
 import { agentTable } from './run-report.js';
-import { escapeXml as esc, svgLineChart } from './svg-chart.js';
+import { type ChartSeries, escapeXml as esc, svgLineChart } from './svg-chart.js';
 
 export interface HtmlReportInput {
   result: RunOutcome;
@@ -94,6 +94,48 @@ function startedText(result: RunOutcome): string {
   return `started ${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC · `;
 }
 
+/** Beyond this many agents the per-agent chart draws their spread, not a line each. */
+const MAX_AGENT_LINES = 8;
+
+/**
+ * Each agent's request rate, a line each in name order; beyond
+ * MAX_AGENT_LINES the highest, median and lowest agent of each interval
+ * (issue 20.9: forty lines and a "+33 more" legend said nothing).
+ */
+function agentRateSeries(
+  timeline: Timeline,
+  result: RunOutcome,
+  xs: readonly number[],
+): { title: string; series: ChartSeries[] } {
+  const names = new Map(result.agents.map((a) => [a.id, a.name]));
+  const agents = Object.entries(timeline.agents)
+    .map(([id, points]) => ({
+      name: names.get(id) ?? id,
+      values: xs.map((_, i) => points[i]?.rps ?? null),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  if (agents.length <= MAX_AGENT_LINES) {
+    return { title: 'Requests per second by agent', series: agents };
+  }
+  const at = (i: number) =>
+    agents.flatMap((a) => (a.values[i] === null || a.values[i] === undefined ? [] : [a.values[i]]));
+  const spread = (name: string, pick: (sorted: number[]) => number) => ({
+    name,
+    values: xs.map((_, i) => {
+      const values = at(i).sort((x, y) => x - y);
+      return values.length === 0 ? null : pick(values);
+    }),
+  });
+  return {
+    title: `Requests per second by agent (${String(agents.length)} agents)`,
+    series: [
+      spread('highest agent', (v) => v[v.length - 1] ?? 0),
+      spread('median agent', (v) => v[Math.floor((v.length - 1) / 2)] ?? 0),
+      spread('lowest agent', (v) => v[0] ?? 0),
+    ],
+  };
+}
+
 function charts(timeline: Timeline | undefined, result: RunOutcome): string {
   const merged = timeline?.merged ?? [];
   if (merged.length < 2 || !timeline) {
@@ -109,11 +151,7 @@ function charts(timeline: Timeline | undefined, result: RunOutcome): string {
       startEpochMs,
       series: [{ name: title, values: merged.map(f) }],
     });
-  const names = new Map(result.agents.map((a) => [a.id, a.name]));
-  const perAgent = Object.entries(timeline.agents).map(([id, points]) => ({
-    name: names.get(id) ?? id,
-    values: xs.map((_, i) => points[i]?.rps ?? null),
-  }));
+  const perAgent = agentRateSeries(timeline, result, xs);
   return [
     '<div class="charts">',
     line('Requests per second', 'req/s', (p) => p.rps),
@@ -121,11 +159,11 @@ function charts(timeline: Timeline | undefined, result: RunOutcome): string {
     line('Active VUs', 'VUs', (p) => p.vus),
     line('Failed requests', '%', (p) => (p.errorRate === null ? null : p.errorRate * 100)),
     svgLineChart({
-      title: 'Requests per second by agent',
+      title: perAgent.title,
       unit: 'req/s',
       xs,
       startEpochMs,
-      series: perAgent,
+      series: perAgent.series,
     }),
     '</div>',
   ].join('\n');
