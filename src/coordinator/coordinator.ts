@@ -91,12 +91,6 @@ export interface CoordinatorOptions {
   every?: Timers['every'];
 }
 
-/**
- * The coordination core: registration, phases, barriers and the exit code.
- * It knows nothing about HTTP; the server in ./server.ts is one transport for
- * it and tests drive it directly. Every state change goes through
- * `#advance()`, which moves the run forward when a barrier is complete.
- */
 /** The progress line's rates cover at least this much of the run. */
 const PROGRESS_RATE_WINDOW_MS = 5_000;
 
@@ -106,6 +100,12 @@ const REPEATED_EVENTS: ReadonlySet<AgentEvent['type']> = new Set(['log', 'marked
 /** How far an agent's clock may run ahead of the coordinator's, for its vus samples. */
 const TICK_SKEW_MS = 60_000;
 
+/**
+ * The coordination core: registration, phases, barriers and the exit code.
+ * It knows nothing about HTTP; the server in ./server.ts is one transport for
+ * it and tests drive it directly. Every state change goes through
+ * `#advance()`, which moves the run forward when a barrier is complete.
+ */
 export class Coordinator {
   readonly #o: Required<
     Omit<CoordinatorOptions, 'log' | 'now' | 'after' | 'every' | 'metrics' | 'deadlineMs'>

@@ -1,4 +1,3 @@
-import { distributedPreamble, k6Preamble } from '../k6/preamble.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -11,6 +10,7 @@ import { errorMessage } from '../errors.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { parseRunFlags, type RunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
+import { distributedPreamble, k6Preamble } from '../k6/preamble.js';
 import { testEnvironment } from '../k6/test-env.js';
 import { thresholdMetrics } from '../k6/threshold-metrics.js';
 import { type ScriptScan, scanScript } from '../k6/script-scan.js';
