@@ -98763,112 +98763,6 @@ async function runAgent({ io, log, exit }, flags) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/k6/helper-env.ts
-/**
- * k6 options read from the environment that would make a helper `k6 run` of
- * the coordinator's (the threshold-metric probe, handleSummary()'s wrapper)
- * hang (K6_PAUSED, K6_LINGER), bind a port the run may use (K6_ADDRESS), or
- * send its samples or summary somewhere (K6_OUT, K6_SUMMARY_EXPORT). They are
- * meant for the test run, never for these.
- */
-const TEST_RUN_ONLY = new Set([
-    'K6_OUT',
-    'K6_ADDRESS',
-    'K6_PAUSED',
-    'K6_LINGER',
-    'K6_SUMMARY_EXPORT',
-]);
-/** The environment for a helper k6 run: the user's, without TEST_RUN_ONLY. */
-function helperRunEnv(env) {
-    return Object.fromEntries(Object.entries(env).filter(([name]) => !TEST_RUN_ONLY.has(name)));
-}
-
-;// CONCATENATED MODULE: ./src/k6/preamble.ts
-
-
-
-const EXECUTION = /^ {5}execution: /;
-const SCENARIO = /^ {14}\* /;
-/**
- * k6's own execution plan for the whole test, as `k6 run` prints it before
- * its VUs start (issue 20.5):
- *
- *          execution: local
- *             script: script.js
- *             output: -
- *
- *          scenarios: (100.00%) 1 scenario, 10 max VUs, 40s max duration (incl. graceful stop):
- *                   * default: 10 looping VUs for 10s (gracefulStop: 30s)
- *
- * Read from a paused `k6 run` of the archive with no execution segment,
- * stopped as soon as it printed the plan: k6 prints it before it
- * initialises the test's VUs (internal/cmd/run.go), so no VU beyond the one
- * that reads the options is ever made, and no iteration runs. The lines are
- * k6's, every executor's wording included; undefined when k6 printed none
- * (it failed, or took longer than `timeoutMs`).
- */
-async function k6Preamble(options) {
-    const lines = [];
-    const read = { seen: 'nothing' };
-    let done = () => { };
-    const finished = new Promise((resolve) => (done = resolve));
-    const onLine = (line) => {
-        if (read.seen === 'nothing' && EXECUTION.test(line))
-            read.seen = 'execution';
-        if (read.seen === 'nothing' || read.seen === 'done')
-            return;
-        if (read.seen === 'scenarios' && !SCENARIO.test(line)) {
-            read.seen = 'done';
-            done();
-            return;
-        }
-        if (line.startsWith('     scenarios: '))
-            read.seen = 'scenarios';
-        lines.push(line);
-    };
-    const proc = await K6Process.start(options.k6.path, {
-        args: [
-            'run',
-            '--paused',
-            '--address',
-            await freeLoopbackAddress(),
-            '--no-setup',
-            '--no-teardown',
-            '--no-thresholds',
-            '--summary-mode=disabled',
-            '--no-usage-report',
-            '--log-output=none',
-            options.archivePath,
-        ],
-        env: { ...helperRunEnv(options.env), K6_NO_COLOR: 'true' },
-        cwd: options.cwd,
-        onStdoutLine: onLine,
-    });
-    const timeout = setTimeout(done, options.timeoutMs ?? 30_000);
-    try {
-        await Promise.race([finished, proc.done]);
-    }
-    finally {
-        clearTimeout(timeout);
-        await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
-    }
-    return read.seen === 'done' ? lines : undefined;
-}
-/**
- * k6's plan as this run carries it out: the same lines, but executed by
- * `agents` k6 processes from the user's script (k6 saw the archive).
- */
-function distributedPreamble(lines, { script, agents }) {
-    const ours = lines.map((line) => {
-        if (EXECUTION.test(line))
-            return `     execution: distributed, ${String(agents)} agents`;
-        if (line.startsWith('        script: '))
-            return `        script: ${script}`;
-        return line;
-    });
-    return `\n${ours.join('\n')}\n\n`;
-}
-
 ;// CONCATENATED MODULE: ./src/k6/run-args.ts
 
 
@@ -99140,6 +99034,112 @@ function goBool(value) {
 }
 function isTrue(value) {
     return value !== undefined && ['1', 'true', 't', 'TRUE', 'True', 'T'].includes(value);
+}
+
+;// CONCATENATED MODULE: ./src/k6/helper-env.ts
+/**
+ * k6 options read from the environment that would make a helper `k6 run` of
+ * the coordinator's (the threshold-metric probe, handleSummary()'s wrapper)
+ * hang (K6_PAUSED, K6_LINGER), bind a port the run may use (K6_ADDRESS), or
+ * send its samples or summary somewhere (K6_OUT, K6_SUMMARY_EXPORT). They are
+ * meant for the test run, never for these.
+ */
+const TEST_RUN_ONLY = new Set([
+    'K6_OUT',
+    'K6_ADDRESS',
+    'K6_PAUSED',
+    'K6_LINGER',
+    'K6_SUMMARY_EXPORT',
+]);
+/** The environment for a helper k6 run: the user's, without TEST_RUN_ONLY. */
+function helperRunEnv(env) {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !TEST_RUN_ONLY.has(name)));
+}
+
+;// CONCATENATED MODULE: ./src/k6/preamble.ts
+
+
+
+const EXECUTION = /^ {5}execution: /;
+const SCENARIO = /^ {14}\* /;
+/**
+ * k6's own execution plan for the whole test, as `k6 run` prints it before
+ * its VUs start (issue 20.5):
+ *
+ *          execution: local
+ *             script: script.js
+ *             output: -
+ *
+ *          scenarios: (100.00%) 1 scenario, 10 max VUs, 40s max duration (incl. graceful stop):
+ *                   * default: 10 looping VUs for 10s (gracefulStop: 30s)
+ *
+ * Read from a paused `k6 run` of the archive with no execution segment,
+ * stopped as soon as it printed the plan: k6 prints it before it
+ * initialises the test's VUs (internal/cmd/run.go), so no VU beyond the one
+ * that reads the options is ever made, and no iteration runs. The lines are
+ * k6's, every executor's wording included; undefined when k6 printed none
+ * (it failed, or took longer than `timeoutMs`).
+ */
+async function k6Preamble(options) {
+    const lines = [];
+    const read = { seen: 'nothing' };
+    let done = () => { };
+    const finished = new Promise((resolve) => (done = resolve));
+    const onLine = (line) => {
+        if (read.seen === 'nothing' && EXECUTION.test(line))
+            read.seen = 'execution';
+        if (read.seen === 'nothing' || read.seen === 'done')
+            return;
+        if (read.seen === 'scenarios' && !SCENARIO.test(line)) {
+            read.seen = 'done';
+            done();
+            return;
+        }
+        if (line.startsWith('     scenarios: '))
+            read.seen = 'scenarios';
+        lines.push(line);
+    };
+    const proc = await K6Process.start(options.k6.path, {
+        args: [
+            'run',
+            '--paused',
+            '--address',
+            await freeLoopbackAddress(),
+            '--no-setup',
+            '--no-teardown',
+            '--no-thresholds',
+            '--summary-mode=disabled',
+            '--no-usage-report',
+            '--log-output=none',
+            options.archivePath,
+        ],
+        env: { ...helperRunEnv(options.env), K6_NO_COLOR: 'true' },
+        cwd: options.cwd,
+        onStdoutLine: onLine,
+    });
+    const timeout = setTimeout(done, options.timeoutMs ?? 30_000);
+    try {
+        await Promise.race([finished, proc.done]);
+    }
+    finally {
+        clearTimeout(timeout);
+        await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
+    }
+    return read.seen === 'done' ? lines : undefined;
+}
+/**
+ * k6's plan as this run carries it out: the same lines, but executed by
+ * `agents` k6 processes from the user's script (k6 saw the archive).
+ */
+function distributedPreamble(lines, { script, agents }) {
+    const ours = lines.map((line) => {
+        if (EXECUTION.test(line))
+            return `     execution: distributed, ${String(agents)} agents`;
+        if (line.startsWith('        script: '))
+            return `        script: ${script}`;
+        return line;
+    });
+    return `\n${ours.join('\n')}\n\n`;
 }
 
 ;// CONCATENATED MODULE: ./src/k6/threshold-metrics.ts
@@ -107473,18 +107473,18 @@ function bounded(reportedMs, observedMs) {
 
 
 
-/**
- * The coordination core: registration, phases, barriers and the exit code.
- * It knows nothing about HTTP; the server in ./server.ts is one transport for
- * it and tests drive it directly. Every state change goes through
- * `#advance()`, which moves the run forward when a barrier is complete.
- */
 /** The progress line's rates cover at least this much of the run. */
 const PROGRESS_RATE_WINDOW_MS = 5_000;
 /** Events an agent sends more than once; every other type counts once per agent. */
 const REPEATED_EVENTS = new Set(['log', 'marked-failed']);
 /** How far an agent's clock may run ahead of the coordinator's, for its vus samples. */
 const TICK_SKEW_MS = 60_000;
+/**
+ * The coordination core: registration, phases, barriers and the exit code.
+ * It knows nothing about HTTP; the server in ./server.ts is one transport for
+ * it and tests drive it directly. Every state change goes through
+ * `#advance()`, which moves the run forward when a barrier is complete.
+ */
 class Coordinator {
     #o;
     #metrics;
