@@ -523,4 +523,28 @@ export default function () { http.get('${target.url}/iteration'); sleep(0.1); }
     const at = lines.findIndex((l) => l.startsWith('running ('));
     expect(lines[at + 1]).toMatch(/^default {3}\[/);
   });
+
+  it('issue 20.5: a shared-iterations scenario counts its merged iterations in the progress, in the default compact summary', async () => {
+    scriptsDir = await tempDir();
+    const target = await TargetServer.start();
+    const name = await script(
+      'shared.js',
+      `import http from 'k6/http';
+import { sleep } from 'k6';
+export const options = { vus: 2, iterations: 80 };
+export default function () { http.get('${target.url}/iteration'); sleep(0.1); }
+`,
+    );
+    const ran = await exec(process.execPath, [CLI, 'run', '--agents', '2', name], scriptsDir);
+    expect(ran.code).toBe(0);
+    const counts = ran.stderr
+      .split('\n')
+      .map((l) => /^default {3}\[ +\d+% \] (\d+)\/80 shared iters$/.exec(l)?.[1])
+      .filter((c) => c !== undefined)
+      .map(Number);
+    expect(counts.length).toBeGreaterThanOrEqual(2);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(Math.max(...counts)).toBeGreaterThan(0);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(80);
+  });
 });

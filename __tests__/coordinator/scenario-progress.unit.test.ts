@@ -53,6 +53,13 @@ describe("each scenario's progress, as k6's progress bars say it (issue 20.5)", 
     ]);
   });
 
+  it('leaves out iteration-based scenarios whose count is unknown (a compact summary of several)', () => {
+    expect(scenarioProgress(scenarios, 1_000, undefined).map((p) => p.name)).toEqual([
+      'steady',
+      'ramp',
+    ]);
+  });
+
   it('leaves out a scenario it cannot read', () => {
     const broken = { a: { executor: 'constant-vus', duration: 'soon' } };
     expect(scenarioProgress(broken, 1_000, new Map())).toEqual([]);

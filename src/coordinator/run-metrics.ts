@@ -8,7 +8,7 @@ import type { RunProgress } from '../metrics/key-figures.js';
 import { PlausibilityGuard } from '../metrics/plausibility.js';
 import { MetricStore } from '../metrics/store.js';
 import { TimelineRecorder, timelineProblem } from '../metrics/timeline.js';
-import type { MetricInfo, Sink } from '../metrics/types.js';
+import type { MetricInfo, Sink, ThresholdInput } from '../metrics/types.js';
 import type {
   MetricsPlan,
   DeltaMessage,
@@ -174,6 +174,25 @@ export class CoordinatorMetrics implements RunMetrics {
     const recent = this.timeline.recent(windowMs, nowMs);
     if (!recent) return undefined;
     const iterations = this.store.sink('iterations')?.thresholdInput();
+    const scenarioIterations = this.#scenarioIterations(iterations);
+    return {
+      ...recent,
+      iterations: iterations?.type === 'counter' ? iterations.count : 0,
+      scenarioIterations,
+    };
+  }
+
+  /**
+   * Iterations by scenario: from the parts (--summary-mode=full); otherwise
+   * only a test of one scenario knows its own (the run's), and the others
+   * are unknown rather than 0.
+   */
+  #scenarioIterations(total: ThresholdInput | undefined): Map<string, number> | undefined {
+    if (!this.plan.parts) {
+      const names = Object.keys(this.#o.options.scenarios ?? {});
+      if (names.length !== 1 || total?.type !== 'counter') return undefined;
+      return new Map([[names[0] ?? '', total.count]]);
+    }
     const scenarioIterations = new Map<string, number>();
     for (const part of this.store.parts) {
       const input = part.sinks.get('iterations')?.thresholdInput();
@@ -183,11 +202,7 @@ export class CoordinatorMetrics implements RunMetrics {
         (scenarioIterations.get(part.scenario) ?? 0) + input.count,
       );
     }
-    return {
-      ...recent,
-      iterations: iterations?.type === 'counter' ? iterations.count : 0,
-      scenarioIterations,
-    };
+    return scenarioIterations;
   }
 
   /**

@@ -26,17 +26,19 @@ const TIMED = new Set([
 
 /**
  * Each scenario's progress `elapsedMs` into the run, with `iterations` the
- * merged count of each scenario's completed iterations. A scenario whose
- * options this cannot read is left out rather than shown wrong.
+ * merged count of each scenario's completed iterations (undefined: not
+ * known). A scenario whose options or count this cannot read is left out
+ * rather than shown wrong.
  */
 export function scenarioProgress(
   scenarios: Scenarios,
   elapsedMs: number,
-  iterations: ReadonlyMap<string, number>,
+  iterations: ReadonlyMap<string, number> | undefined,
 ): ScenarioProgress[] {
   return Object.entries(scenarios).flatMap(([name, scenario]) => {
     try {
-      const progress = oneScenario(scenario, elapsedMs, iterations.get(name) ?? 0);
+      const counted = iterations && (iterations.get(name) ?? 0);
+      const progress = oneScenario(scenario, elapsedMs, counted);
       return progress ? [{ name, ...progress }] : [];
     } catch {
       return [];
@@ -47,7 +49,7 @@ export function scenarioProgress(
 function oneScenario(
   scenario: Scenario,
   elapsedMs: number,
-  done: number,
+  counted: number | undefined,
 ): Omit<ScenarioProgress, 'name'> | undefined {
   const startMs = parseGoDuration(text(scenario.startTime) ?? '0s');
   const sinceStart = elapsedMs - startMs;
@@ -63,6 +65,9 @@ function oneScenario(
   }
   const iterations = Number(scenario.iterations);
   if (!Number.isFinite(iterations) || iterations <= 0) return undefined;
+  // Iterations of this scenario the merged run cannot tell apart (a compact summary).
+  if (counted === undefined) return undefined;
+  const done = counted;
   if (scenario.executor === 'shared-iterations') {
     return {
       percent: percentOf(done, iterations),

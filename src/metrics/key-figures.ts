@@ -29,6 +29,6 @@ export interface RunProgress extends KeyFigures {
   vus: number;
   /** Completed iterations so far. */
   iterations: number;
-  /** Completed iterations so far, by scenario name. */
-  scenarioIterations: Map<string, number>;
+  /** Completed iterations so far, by scenario name; unknown without --summary-mode=full and several scenarios. */
+  scenarioIterations: Map<string, number> | undefined;
 }
