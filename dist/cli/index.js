@@ -106638,13 +106638,15 @@ const TIMED = new Set([
 ]);
 /**
  * Each scenario's progress `elapsedMs` into the run, with `iterations` the
- * merged count of each scenario's completed iterations. A scenario whose
- * options this cannot read is left out rather than shown wrong.
+ * merged count of each scenario's completed iterations (undefined: not
+ * known). A scenario whose options or count this cannot read is left out
+ * rather than shown wrong.
  */
 function scenarioProgress(scenarios, elapsedMs, iterations) {
     return Object.entries(scenarios).flatMap(([name, scenario]) => {
         try {
-            const progress = oneScenario(scenario, elapsedMs, iterations.get(name) ?? 0);
+            const counted = iterations && (iterations.get(name) ?? 0);
+            const progress = oneScenario(scenario, elapsedMs, counted);
             return progress ? [{ name, ...progress }] : [];
         }
         catch {
@@ -106652,7 +106654,7 @@ function scenarioProgress(scenarios, elapsedMs, iterations) {
         }
     });
 }
-function oneScenario(scenario, elapsedMs, done) {
+function oneScenario(scenario, elapsedMs, counted) {
     const startMs = parseGoDuration(scenario_progress_text(scenario.startTime) ?? '0s');
     const sinceStart = elapsedMs - startMs;
     if (sinceStart < 0) {
@@ -106669,6 +106671,10 @@ function oneScenario(scenario, elapsedMs, done) {
     const iterations = Number(scenario.iterations);
     if (!Number.isFinite(iterations) || iterations <= 0)
         return undefined;
+    // Iterations of this scenario the merged run cannot tell apart (a compact summary).
+    if (counted === undefined)
+        return undefined;
+    const done = counted;
     if (scenario.executor === 'shared-iterations') {
         return {
             percent: percentOf(done, iterations),
@@ -110878,6 +110884,25 @@ class CoordinatorMetrics {
         if (!recent)
             return undefined;
         const iterations = this.store.sink('iterations')?.thresholdInput();
+        const scenarioIterations = this.#scenarioIterations(iterations);
+        return {
+            ...recent,
+            iterations: iterations?.type === 'counter' ? iterations.count : 0,
+            scenarioIterations,
+        };
+    }
+    /**
+     * Iterations by scenario: from the parts (--summary-mode=full); otherwise
+     * only a test of one scenario knows its own (the run's), and the others
+     * are unknown rather than 0.
+     */
+    #scenarioIterations(total) {
+        if (!this.plan.parts) {
+            const names = Object.keys(this.#o.options.scenarios ?? {});
+            if (names.length !== 1 || total?.type !== 'counter')
+                return undefined;
+            return new Map([[names[0] ?? '', total.count]]);
+        }
         const scenarioIterations = new Map();
         for (const part of this.store.parts) {
             const input = part.sinks.get('iterations')?.thresholdInput();
@@ -110885,11 +110910,7 @@ class CoordinatorMetrics {
                 continue;
             scenarioIterations.set(part.scenario, (scenarioIterations.get(part.scenario) ?? 0) + input.count);
         }
-        return {
-            ...recent,
-            iterations: iterations?.type === 'counter' ? iterations.count : 0,
-            scenarioIterations,
-        };
+        return scenarioIterations;
     }
     /**
      * @param onArrival evaluated as deltas arrived, between k6's 2 s ticks: an
