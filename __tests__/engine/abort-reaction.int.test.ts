@@ -12,6 +12,8 @@ import { TargetServer } from '../helpers/target-server.js';
 
 /** 10 requests a second after the first 3 s of timeline-steps.js. */
 const BASE_RATE = 10;
+/** The base scenario's maxVUs, split among the agents. */
+const MAX_BASE_VUS = 4;
 
 describe('issue 18.2: abortOnFail on arrival (cloud transport, real k6)', () => {
   it('a crossing stops every agent with exit 99 though the periodic evaluation never runs, within a few seconds of load', async () => {
@@ -44,7 +46,12 @@ describe('issue 18.2: abortOnFail on arrival (cloud transport, real k6)', () => 
     const afterCrossing = target.count('/step') - failedFrom;
     expect(afterCrossing).toBeGreaterThan(0);
     expect(afterCrossing).toBeLessThan(5 * BASE_RATE);
+    // The target counts a request when it arrives; one still in flight when k6 stops is
+    // cancelled and k6 records no sample for it (standalone k6 alike). At most one request
+    // per VU is in flight, and the base scenario has at most 4 VUs across the agents.
     const failed = run.summary.metrics.get('http_req_failed')?.sink.values(0, []);
-    expect(failed?.passes).toBe(afterCrossing);
+    expect(failed?.passes).toBeLessThanOrEqual(afterCrossing);
+    expect(failed?.passes).toBeGreaterThanOrEqual(afterCrossing - MAX_BASE_VUS);
+    expect(failed?.passes).toBeGreaterThan(0);
   }, 90_000);
 });
