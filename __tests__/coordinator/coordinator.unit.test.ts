@@ -22,6 +22,7 @@ import {
   type RegisterRequest,
 } from '../../src/protocol/messages.js';
 import { silentLogger } from '../../src/runtime/logger.js';
+import { LoadMonitor } from '../../src/runtime/machine-load.js';
 import { PACKAGE_VERSION } from '../../src/version.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
@@ -530,6 +531,71 @@ describe('Coordinator: setup failure', () => {
       for (const agent of agents) expect(h.instructed(agent)).not.toContain('start');
     },
   );
+});
+
+describe('Coordinator: load generators (issue 20.7)', () => {
+  const busy = (fromMs: number, seconds: number, cpu = 0.97) =>
+    Array.from({ length: seconds }, (_, i) => ({ ms: fromMs + i * 1_000, cpu, memory: 0.4 }));
+
+  it("tallies each agent's machine readings, warns as one saturates and in the result, with its own machine", async () => {
+    const log = new CapturingLogger();
+    const timers = new ManualTimers(T0);
+    const load = new LoadMonitor({
+      probe: { read: () => ({ cpu: 0.9, memory: 0.3 }) },
+      every: timers.every,
+      now: timers.now,
+    });
+    const h = harness({ log, load, now: timers.now, after: timers.after, every: timers.every });
+    const agents = h.register(3);
+    const [leader, second, third] = agents as [AgentRecord, AgentRecord, AgentRecord];
+    h.sendAll(agents, ready);
+    // Before the run there is nothing to read: an agent (or its stolen token) cannot report it.
+    expect(() => h.send(leader, { type: 'resources', samples: busy(0, 1) })).toThrow(
+      /cannot come before the running phase/,
+    );
+    const at = toRunning(h, agents);
+    timers.advance(at - timers.ms + 5_000);
+    h.send(leader, { type: 'resources', samples: busy(0, 2) });
+    expect(log.lines.filter((l) => l.includes('saturated'))).toEqual([]);
+    h.send(leader, { type: 'resources', samples: busy(2_000, 3) });
+    // Readings it already sent, and beyond the run's age (5 s and 10 s of slack): left out.
+    h.send(leader, { type: 'resources', samples: [...busy(0, 5), ...busy(16_000, 50)] });
+    h.send(second, { type: 'resources', samples: busy(0, 5, 0.3) });
+    expect(log.lines.filter((l) => l.includes('saturated'))).toEqual([
+      "warning: agent 1 (agent-1)'s machine is saturated (CPU ≥ 85 % for 5 s of 5 s " +
+        '(peak 97 %)): the latencies it measures may be worse than the target is; the ' +
+        'end-of-test report lists every such agent',
+    ]);
+    h.sendAll(agents, finished());
+    h.send(leader, { type: 'teardown-done' });
+    // Its own readings stop with the run: the coordinator read 6 at 90 %, from the start instant
+    // to 5 s after it, when every agent finished.
+    timers.advance(10_000);
+    h.sendAll(agents, exited(0));
+    const result = await h.coordinator.result;
+
+    expect(result.agents[0]?.load).toEqual({
+      samples: 5,
+      cpuPeak: 0.97,
+      cpuMean: 0.97,
+      cpuSaturatedSeconds: 5,
+      memoryPeak: 0.4,
+    });
+    expect(result.agents[1]?.load?.cpuSaturatedSeconds).toBe(0);
+    expect(result.agents[2]?.load).toBeUndefined();
+    expect(result.coordinatorLoad?.samples).toBe(6);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        /^1 of 3 agents had its machine at or above 85 % CPU .*: agent 1 \(agent-1\) CPU ≥ 85 % for 5 s of 5 s/,
+      ),
+      expect.stringMatching(
+        /^the coordinator's machine was at or above 85 % CPU \(CPU ≥ 85 % for 6 s of 6 s/,
+      ),
+    ]);
+    // The agent's own report: notes stay for what cannot be trusted.
+    expect(result.agents[0]?.notes).toBeUndefined();
+    expect(third.load.load).toBeUndefined();
+  });
 });
 
 describe('Coordinator: init error on an agent (issue 16)', () => {

@@ -14,6 +14,7 @@ import { renderRunReport } from '../../src/report/run-report.js';
 import { runDistributed } from '../helpers/distributed.js';
 import { tempDir } from '../helpers/fs.js';
 import { fixtureScript, startK6 } from '../helpers/k6.js';
+import { SATURATION } from '../helpers/run-outcome.js';
 
 const SCRIPT = fixtureScript('negative-trend.js');
 const STATS = ['avg', 'min', 'med', 'max', 'p(10)', 'p(90)', 'p(95)', 'count'];
@@ -71,12 +72,17 @@ describe('issue 18.4: negative trend samples (real k6, 3 agents)', () => {
     expect(occurrences(log, 'warning: trend delta got negative samples')).toBe(1);
     expect(log).toMatch(/trend delta got negative samples: .*--transport json/);
     expect(log).not.toContain('trend positive');
-    expect(cloud.run.warnings).toEqual([expect.stringContaining('trend delta got negative')]);
+    // A busy test machine may add its own warning (issue 20.7: saturated load generators).
+    const ofTrends = (warnings: readonly string[] | undefined) =>
+      warnings?.filter((w) => !SATURATION.test(w));
+    expect(ofTrends(cloud.run.warnings)).toEqual([
+      expect.stringContaining('trend delta got negative'),
+    ]);
     // The DISTRIBUTED RUN section printed after the summary, and the --summary-json file.
     expect(renderRunReport(cloud.run)).toContain('warning: trend delta got negative samples');
     expect(json.run.log.text()).not.toContain('negative samples');
-    expect(json.run.warnings).toBeUndefined();
+    expect(ofTrends(json.run.warnings) ?? []).toEqual([]);
     expect(cloud.result.warnings).toEqual(cloud.run.warnings);
-    expect(json.result.warnings).toBeUndefined();
+    expect(ofTrends(json.result.warnings) ?? []).toEqual([]);
   });
 });

@@ -51,3 +51,20 @@ export function fakeBaseline(): Extract<BaselineLookup, { found: true }> {
     skipped: ['run #13 failure'],
   };
 }
+
+/**
+ * What a run says when a load generator's machine was saturated (issue 20.7):
+ * true of a busy test machine, whatever the test is about. A test that
+ * asserts "no other warning" leaves these out.
+ */
+export const SATURATION =
+  /machine is saturated|more agents have saturated machines|had (its|their) machine at or above|the coordinator's machine was at or above/;
+
+/** A load generator's machine saturated for 28 of 30 s (issue 20.7), for report tests. */
+export const SATURATED_LOAD = {
+  samples: 30,
+  cpuPeak: 1,
+  cpuMean: 0.95,
+  cpuSaturatedSeconds: 28,
+  memoryPeak: 0.4,
+} as const;

@@ -4,7 +4,7 @@ import type { Timeline, TimelinePoint } from '../../src/metrics/timeline.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { svgLineChart } from '../../src/report/svg-chart.js';
 import { compareFigures } from '../../src/report/compare.js';
-import { fakeAgent, fakeBaseline, fakeRunOutcome } from '../helpers/run-outcome.js';
+import { fakeAgent, fakeBaseline, fakeRunOutcome, SATURATED_LOAD } from '../helpers/run-outcome.js';
 import { loadCapture, sourceOf } from '../summary/captures.js';
 
 const agent = (i: number) =>
@@ -133,6 +133,24 @@ describe('the HTML report', () => {
     expect(html).toContain('<h2>Checks</h2>');
     expect(html).toContain('<h2>Agents</h2>');
     expect(html).toMatchSnapshot();
+  });
+
+  it('issue 20.7: warns of saturated load generators and gives each agent its peaks', () => {
+    const page = renderHtmlReport({
+      result: fakeRunOutcome({
+        agents: [agent(0), { ...agent(1), load: SATURATED_LOAD }],
+        warnings: ['1 of 2 agents had its machine at or above 85 % CPU <b>'],
+      }),
+      source,
+      timeline,
+      title: 'load.js',
+      generatedAt,
+    });
+    expect(page).toContain(
+      '<p class="warning">⚠ 1 of 2 agents had its machine at or above 85 % CPU &#60;b&#62;</p>',
+    );
+    expect(page).toContain('<th>peak cpu</th><th>peak memory</th>');
+    expect(page).toContain('>100 %, saturated 28 s</td><td');
   });
 
   it('says so instead of charting a run shorter than two intervals', () => {

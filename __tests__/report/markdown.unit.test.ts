@@ -45,6 +45,41 @@ describe('the run as GitHub Markdown', () => {
     expect(markdown).toMatchSnapshot();
   });
 
+  it("issue 20.7: warns of saturated load generators and gives each agent its machine's peaks", () => {
+    const load = (cpuPeak: number, cpuSaturatedSeconds: number, memoryPeak: number) => ({
+      samples: 30,
+      cpuPeak,
+      cpuMean: cpuPeak,
+      cpuSaturatedSeconds,
+      memoryPeak,
+    });
+    const markdown = renderRunMarkdown({
+      result: result({
+        agents: [
+          agent(0, { load: load(0.5, 0, 0.3) }),
+          agent(1, { load: load(1, 28, 0.3) }),
+          agent(2, { load: load(0.6, 0, 0.95) }),
+        ],
+        warnings: ['1 of 3 agents had its machine at or above 85 % CPU while its k6 ran'],
+      }),
+      source,
+      title: 'load.js',
+      limit: 65_536,
+    });
+    expect(markdown).toContain(
+      '⚠️ 1 of 3 agents had its machine at or above 85 % CPU while its k6 ran',
+    );
+    const lines = markdown.split('\n');
+    const header = lines.findIndex((l) => l.startsWith('| Agent |'));
+    expect(lines[header]).toMatch(/\| k6 exit \| Peak cpu \| Peak memory \|$/);
+    // As many columns in the alignment row as in the header, the figures aligned right.
+    const cells = (line: string | undefined) => (line ?? '').split(' | ').length;
+    expect(cells(lines[header + 1])).toBe(cells(lines[header]));
+    expect(lines[header + 1]).toMatch(/\| ---: \| ---: \|$/);
+    expect(lines[header + 3]).toMatch(/\| 100 %, saturated 28 s \| 30 % \|$/);
+    expect(lines[header + 4]).toMatch(/\| 60 % \| 95 %, high \|$/);
+  });
+
   it('leaves the chart out of a run shorter than two intervals', () => {
     const timeline: Timeline = {
       intervalS: 1,

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { MAX_LISTED_AGENTS } from '../../src/defaults.js';
 import { renderRunReport } from '../../src/report/run-report.js';
-import { fakeAgent, fakeRunOutcome } from '../helpers/run-outcome.js';
+import { fakeAgent, fakeRunOutcome, SATURATED_LOAD } from '../helpers/run-outcome.js';
 
 /** The agent numbers in the text's table rows. */
 function listed(text: string): string[] {
@@ -48,5 +48,19 @@ describe('the DISTRIBUTED RUN section at scale (issue 20.6)', () => {
     expect(text).toContain('LOST: it stopped polling 40 s ago');
     expect(text).toContain('outlier: 9.0×');
     expect(text.split('\n').length).toBeLessThan(30);
+  });
+
+  it(`issue 20.7: with 300 saturated agents still lists ${String(MAX_LISTED_AGENTS)} at most, and counts the rest`, () => {
+    const agents = Array.from({ length: 300 }, (_, i) =>
+      fakeAgent(i, 300, { load: SATURATED_LOAD }),
+    );
+    const text = renderRunReport(fakeRunOutcome({ agents }));
+    expect(listed(text)).toHaveLength(MAX_LISTED_AGENTS);
+    expect(text).toContain(
+      `    … ${String(300 - MAX_LISTED_AGENTS)} more agents, not listed: ` +
+        `${String(300 - MAX_LISTED_AGENTS)} of them lost, marked, saturated or with a k6 exit other than 0`,
+    );
+    expect(text).toMatch(/peak cpu\s+peak memory/);
+    expect(text).toContain('100 %, saturated 28 s  40 %');
   });
 });

@@ -74659,7 +74659,7 @@ const { Argument, humanReadableArgName } = __nccwpck_require__(9154);
 const { CommanderError } = __nccwpck_require__(1135);
 const { Help, stripColor } = __nccwpck_require__(9754);
 const { Option, DualOptions } = __nccwpck_require__(5240);
-const { suggestSimilar } = __nccwpck_require__(2649);
+const { suggestSimilar } = __nccwpck_require__(5030);
 
 class Command extends EventEmitter {
   /**
@@ -78617,7 +78617,7 @@ exports.DualOptions = DualOptions;
 
 /***/ }),
 
-/***/ 2649:
+/***/ 5030:
 /***/ ((__unused_webpack_module, exports) => {
 
 const maxDistance = 3;
@@ -94521,7 +94521,7 @@ function setupDataProblem(data) {
 // agent and the coordinator read them with the rest of the protocol here.
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-const PROTOCOL_VERSION = 6;
+const PROTOCOL_VERSION = 7;
 const MAX_TAGS = 32;
 const messages_name = schemas_string().min(1).max(128);
 const tagKey = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/);
@@ -94631,6 +94631,14 @@ const k6Exit = strictObject({
 const LOG_BATCH_MAX_LINES = 50;
 const LOG_LINE_MAX_CHARS = 2_000;
 const messages_printableText = schemas_string().max(8192).transform(printableText);
+/** An agent reports its machine's load (issue 20.7) in batches of at most this many readings. */
+const RESOURCES_BATCH_MAX_SAMPLES = 60;
+/** One reading of an agent's machine, `ms` after the start instant; shares 0–1. */
+const ResourceSample = strictObject({
+    ms: schemas_number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    cpu: schemas_number().min(0).max(1),
+    memory: schemas_number().min(0).max(1),
+});
 /** What an agent tells the coordinator; each is sent once, in order, by sequence number. */
 const AgentEvent = discriminatedUnion('type', [
     /** The archive is in and k6 is paused with every VU initialised (status 4). */
@@ -94705,6 +94713,16 @@ const AgentEvent = discriminatedUnion('type', [
         type: literal('log'),
         lines: array(schemas_string().max(LOG_LINE_MAX_CHARS)).max(LOG_BATCH_MAX_LINES),
         dropped: schemas_number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    }),
+    /**
+     * How busy the agent's machine was while its k6 ran (issue 20.7), one
+     * reading a second, sent every few seconds: a saturated load generator
+     * skews what it measures, and the reports say so. It describes the agent
+     * itself and decides nothing for the run.
+     */
+    strictObject({
+        type: literal('resources'),
+        samples: array(ResourceSample).max(RESOURCES_BATCH_MAX_SAMPLES),
     }),
 ]);
 const EventMessage = strictObject({
@@ -96992,7 +97010,27 @@ function isMarkedFailed(entry) {
     return msg === MARKED_FAILED || msg.startsWith(`${MARKED_FAILED}: `);
 }
 
+;// CONCATENATED MODULE: ./src/runtime/timers.ts
+/**
+ * Node's clock and timers. They never keep the process alive: whoever owns
+ * the run (an HTTP server, a pending promise) does.
+ */
+const systemTimers = {
+    now: () => Date.now(),
+    after(ms, fn) {
+        const timer = setTimeout(fn, ms);
+        timer.unref();
+        return () => clearTimeout(timer);
+    },
+    every(ms, fn) {
+        const timer = setInterval(fn, ms);
+        timer.unref();
+        return () => clearInterval(timer);
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/agent/log-forwarder.ts
+
 
 /** A batch's lines as JSON stay under this, far inside the coordinator's 128 KiB per event. */
 const BATCH_MAX_BYTES = 64 * 1024;
@@ -97014,12 +97052,7 @@ class LogForwarder {
     #sending;
     constructor(options) {
         this.#o = { intervalMs: 1_000, ...options };
-        const every = options.every ??
-            ((ms, fn) => {
-                const timer = setInterval(fn, ms);
-                timer.unref();
-                return () => clearInterval(timer);
-            });
+        const every = options.every ?? systemTimers.every;
         this.#cancel = every(this.#o.intervalMs, () => void this.#flush());
     }
     /** One line of k6's output; past this second's budget it is only counted. */
@@ -97060,6 +97093,194 @@ class LogForwarder {
         this.#dropped = 0;
         this.#sending = this.#o.send(event).finally(() => (this.#sending = undefined));
         return this.#sending;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/agent/load-reporter.ts
+
+
+/** A batch leaves this often: the coordinator warns of a saturated machine within seconds. */
+const BATCH_INTERVAL_MS = 5_000;
+/**
+ * Reports this agent's machine load to the coordinator while its k6 runs
+ * (issue 20.7): the shared monitor's reading every second, `ms` after the
+ * start instant, in a batch every 5 s. One batch at a time is in flight; a
+ * batch that would outgrow the schema keeps the newest readings.
+ */
+class LoadReporter {
+    #o;
+    #unsubscribe;
+    #cancel;
+    #samples = [];
+    #sending;
+    constructor(options) {
+        this.#o = options;
+        this.#unsubscribe = options.monitor.subscribe((reading, atMs) => {
+            const ms = Math.round(atMs - options.startLocalMs);
+            if (ms < 0)
+                return;
+            this.#samples.push({ ms, cpu: reading.cpu, memory: reading.memory });
+            if (this.#samples.length > RESOURCES_BATCH_MAX_SAMPLES)
+                this.#samples.shift();
+        });
+        const every = options.every ?? systemTimers.every;
+        this.#cancel = every(options.intervalMs ?? BATCH_INTERVAL_MS, () => void this.#flush());
+    }
+    /** Stops reading and sends what is left; resolves once acknowledged. */
+    async close() {
+        this.stop();
+        await this.#sending;
+        await this.#flush();
+    }
+    /** Stops without sending (the agent is failing). */
+    stop() {
+        this.#unsubscribe();
+        this.#cancel();
+    }
+    #flush() {
+        if (this.#samples.length === 0 || this.#sending)
+            return this.#sending;
+        const event = { type: 'resources', samples: this.#samples };
+        this.#samples = [];
+        this.#sending = this.#o.send(event).finally(() => (this.#sending = undefined));
+        return this.#sending;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/runtime/machine-load.ts
+/*
+ * How busy this machine is (issue 20.7): a load generator above ~85 % CPU
+ * sends its requests late and times them late, so its latencies and rates
+ * skew (300 local agents: p(95) 519 ms instead of ~10 ms) with nothing
+ * saying so. Agents and the coordinator sample their machine once a second.
+ *
+ * Hand-written, because what matters is two numbers Node's `os` module
+ * nearly gives: the machine's busy share over the last second (os.cpus()
+ * times) and the memory in use; a container's limits (cgroup v2 cpu.max and
+ * memory.max, read when present) can bind before the machine's do, so the
+ * higher of the two shares counts. Libraries such as systeminformation read
+ * far more than this and are no more exact for it.
+ */
+
+
+
+const CGROUP = '/sys/fs/cgroup';
+function readText(path) {
+    try {
+        return (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+}
+function machineCpuTimes() {
+    let busy = 0;
+    let total = 0;
+    for (const { times } of (0,external_node_os_namespaceObject.cpus)()) {
+        const all = times.user + times.nice + times.sys + times.idle + times.irq;
+        total += all;
+        busy += all - times.idle;
+    }
+    return { busy, total };
+}
+/** The container's CPU limit in cores (cgroup v2 cpu.max), undefined without one. */
+function cgroupCpuLimit() {
+    const [quota, period] = (readText(`${CGROUP}/cpu.max`) ?? '').trim().split(/\s+/);
+    const cores = Number(quota) / Number(period);
+    return Number.isFinite(cores) && cores > 0 ? cores : undefined;
+}
+/** CPU time the container used, µs (cgroup v2 cpu.stat usage_usec). */
+function cgroupCpuUsageUs() {
+    const match = /^usage_usec (\d+)$/m.exec(readText(`${CGROUP}/cpu.stat`) ?? '');
+    return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+/**
+ * Memory in use as a fraction: the container's working set (memory.current
+ * less inactive file cache, as the kubelet counts it) of its limit when it
+ * has one below the machine's, else the machine's used memory (what is not
+ * available) of its total.
+ */
+function memoryShare() {
+    const total = (0,external_node_os_namespaceObject.totalmem)();
+    const limit = process.constrainedMemory();
+    if (limit > 0 && limit < total) {
+        const current = Number(readText(`${CGROUP}/memory.current`));
+        const inactive = /^inactive_file (\d+)$/m.exec(readText(`${CGROUP}/memory.stat`) ?? '');
+        if (Number.isFinite(current) && current > 0) {
+            return clamp((current - Number(inactive?.[1] ?? 0)) / limit);
+        }
+    }
+    return clamp(1 - (0,external_node_os_namespaceObject.freemem)() / total);
+}
+function clamp(x) {
+    return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}
+/** This machine's probe: the first reading covers the time since it was made. */
+function machineLoadProbe() {
+    let cpu = machineCpuTimes();
+    const cgroupCores = cgroupCpuLimit();
+    let cgroup = { usageUs: cgroupCpuUsageUs(), atUs: performance.now() * 1_000 };
+    return {
+        read() {
+            const nowCpu = machineCpuTimes();
+            const total = nowCpu.total - cpu.total;
+            let share = total > 0 ? (nowCpu.busy - cpu.busy) / total : 0;
+            cpu = nowCpu;
+            const nowCgroup = { usageUs: cgroupCpuUsageUs(), atUs: performance.now() * 1_000 };
+            if (cgroupCores !== undefined && nowCgroup.usageUs !== undefined) {
+                const wallUs = nowCgroup.atUs - cgroup.atUs;
+                const used = nowCgroup.usageUs - (cgroup.usageUs ?? nowCgroup.usageUs);
+                if (wallUs > 0)
+                    share = Math.max(share, used / (wallUs * cgroupCores));
+            }
+            cgroup = nowCgroup;
+            return { cpu: clamp(share), memory: memoryShare() };
+        },
+    };
+}
+/**
+ * Reads the machine once a second while anyone listens, and hands each
+ * reading to every listener. One per process (`LoadMonitor.shared`): a local
+ * run's agents and its coordinator share a machine, so 300 agents cost one
+ * reading a second, not 300.
+ */
+class LoadMonitor {
+    static #shared;
+    #o;
+    #listeners = new Set();
+    #probe;
+    #cancel;
+    constructor(options = {}) {
+        this.#o = options;
+    }
+    static get shared() {
+        return (LoadMonitor.#shared ??= new LoadMonitor());
+    }
+    /** Calls `listener` with every reading from now on; returns the unsubscribe function. */
+    subscribe(listener) {
+        this.#listeners.add(listener);
+        if (this.#cancel === undefined) {
+            this.#probe = this.#o.probe ?? machineLoadProbe();
+            this.#cancel = this.#every(this.#o.intervalMs ?? 1_000, () => this.#read());
+        }
+        return () => {
+            this.#listeners.delete(listener);
+            if (this.#listeners.size === 0) {
+                this.#cancel?.();
+                this.#cancel = undefined;
+            }
+        };
+    }
+    #read() {
+        const reading = this.#probe?.read();
+        if (reading === undefined)
+            return;
+        const at = (this.#o.now ?? Date.now)();
+        for (const listener of [...this.#listeners])
+            listener(reading, at);
+    }
+    #every(ms, fn) {
+        return (this.#o.every ?? systemTimers.every)(ms, fn);
     }
 }
 
@@ -97603,6 +97824,8 @@ async function statusOrUndefined(api, signal) {
 
 
 
+
+
 /** See AgentOptions.releasedAckWaitMs. */
 const RELEASED_ACK_WAIT_MS = 15_000;
 /**
@@ -97628,6 +97851,7 @@ class Agent {
     /** Where k6's cloud output pushes, on the cloud transport. */
     #ingest;
     #sampler;
+    #loadReporter;
     #clock = { offsetMs: 0, rttMs: Infinity };
     /** The start instant on this machine's clock. */
     #startLocalMs;
@@ -97925,6 +98149,11 @@ class Agent {
         this.#unpause = { sentMs, startedMs };
         const startedAt = startedMs + this.#clock.offsetMs;
         this.#startedRun = true;
+        this.#loadReporter = new LoadReporter({
+            monitor: this.#o.load ?? LoadMonitor.shared,
+            startLocalMs,
+            send: (event) => this.#sendEvent(event),
+        });
         await this.#sendEvent({
             type: 'started',
             at: startedAt,
@@ -97972,6 +98201,8 @@ class Agent {
         if (aborted)
             this.#log.warning('the script called test.abort(); telling the coordinator');
         const runMs = Math.max(0, end.atMs - startLocalMs);
+        // Its machine's last readings go before `finished`: the run may end right after it.
+        await this.#loadReporter?.close();
         await this.#sendFinished(end.status.status, aborted, {
             startMs: Math.min(runMs, Math.max(0, unpause.startedMs - startLocalMs)),
             runMs,
@@ -98047,6 +98278,7 @@ class Agent {
     #onK6Exit(exit) {
         if (this.#released)
             return;
+        this.#loadReporter?.stop();
         this.#log.error(`k6 exited unexpectedly: ${exit.outcome.description}`);
         // What it measured before it died still counts, as it would in one big k6.
         void (this.#pump?.finish() ?? Promise.resolve())
@@ -98070,6 +98302,7 @@ class Agent {
     }
     /** Whatever happened, no k6 of ours keeps loading the target. */
     async #shutdownK6() {
+        this.#loadReporter?.stop();
         await this.#sampler?.stop();
         await this.#pump?.stop();
         const k6 = this.#k6;
@@ -106277,25 +106510,6 @@ function negativeTrendWarning(metric) {
     return `trend ${metric} got negative samples: ${negativeTrendAdvice}`;
 }
 
-;// CONCATENATED MODULE: ./src/runtime/timers.ts
-/**
- * Node's clock and timers. They never keep the process alive: whoever owns
- * the run (an HTTP server, a pending promise) does.
- */
-const systemTimers = {
-    now: () => Date.now(),
-    after(ms, fn) {
-        const timer = setTimeout(fn, ms);
-        timer.unref();
-        return () => clearTimeout(timer);
-    },
-    every(ms, fn) {
-        const timer = setInterval(fn, ms);
-        timer.unref();
-        return () => clearInterval(timer);
-    },
-};
-
 ;// CONCATENATED MODULE: ./src/metrics/instance-gauges.ts
 
 /** k6 samples vus/vus_max once a second (execution.Scheduler.emitVUsAndVUsMax). */
@@ -106720,6 +106934,137 @@ function scenarioProgressLines(progress) {
     return progress.map((p) => `${p.name.padEnd(width)}   [ ${String(Math.round(p.percent)).padStart(3)}% ] ${p.detail}`);
 }
 
+;// CONCATENATED MODULE: ./src/coordinator/generator-load.ts
+/** A machine at or above this CPU share is saturated. */
+const SATURATED_CPU = 0.85;
+/** A machine at or above this memory share is close to running out. */
+const HIGH_MEMORY = 0.9;
+/**
+ * Saturated this many one-second readings before it counts: a run's first
+ * second (VUs starting) or a garbage collection alone is not a skew worth a
+ * warning, and a test shorter than this is not judged.
+ */
+const SATURATED_MIN_SECONDS = 3;
+/** Generators named in one warning, at most. */
+const generator_load_NAMED = 5;
+/**
+ * The readings of one machine, folded as they arrive: only totals are kept,
+ * so a long run costs nothing per reading. Readings must move forward in
+ * time and stay within what has elapsed (`untilMs`), so an agent cannot
+ * report more seconds than the run has had.
+ */
+class LoadTally {
+    #lastMs = -Infinity;
+    #samples = 0;
+    #cpuSum = 0;
+    #cpuPeak = 0;
+    #saturated = 0;
+    #memoryPeak = 0;
+    /** Adds readings `ms` after the start; returns true when this made the machine count as saturated. */
+    add(readings, untilMs) {
+        const before = this.saturated;
+        for (const r of readings) {
+            if (r.ms <= this.#lastMs || r.ms > untilMs)
+                continue;
+            this.#lastMs = r.ms;
+            this.#samples += 1;
+            this.#cpuSum += r.cpu;
+            this.#cpuPeak = Math.max(this.#cpuPeak, r.cpu);
+            if (r.cpu >= SATURATED_CPU)
+                this.#saturated += 1;
+            this.#memoryPeak = Math.max(this.#memoryPeak, r.memory);
+        }
+        return !before && this.saturated;
+    }
+    get saturated() {
+        return isSaturated(this.load);
+    }
+    get load() {
+        if (this.#samples === 0)
+            return undefined;
+        return {
+            samples: this.#samples,
+            cpuPeak: this.#cpuPeak,
+            cpuMean: this.#cpuSum / this.#samples,
+            cpuSaturatedSeconds: this.#saturated,
+            memoryPeak: this.#memoryPeak,
+        };
+    }
+}
+function isSaturated(load) {
+    if (load === undefined)
+        return false;
+    return load.cpuSaturatedSeconds >= SATURATED_MIN_SECONDS;
+}
+function isMemoryHigh(load) {
+    return load !== undefined && load.memoryPeak >= HIGH_MEMORY;
+}
+function percent(share) {
+    return `${String(Math.round(share * 100))} %`;
+}
+/** "CPU ≥ 85 % for 12 s (peak 100 %)". */
+function cpuText(load) {
+    return (`CPU ≥ ${percent(SATURATED_CPU)} for ${String(load.cpuSaturatedSeconds)} s of ` +
+        `${String(load.samples)} s (peak ${percent(load.cpuPeak)})`);
+}
+/** The agent table's cells: "97 %, saturated 12 s" and "45 %, high". */
+function loadCells(load) {
+    if (load === undefined)
+        return ['-', '-'];
+    const cpu = percent(load.cpuPeak);
+    const memory = percent(load.memoryPeak);
+    return [
+        isSaturated(load) ? `${cpu}, saturated ${String(load.cpuSaturatedSeconds)} s` : cpu,
+        isMemoryHigh(load) ? `${memory}, high` : memory,
+    ];
+}
+/**
+ * The run's warnings about its load generators: agents whose machine was
+ * saturated or nearly out of memory, and the coordinator's own machine.
+ * Empty when every machine had room.
+ */
+function loadWarnings(agents, coordinator, shareMachine = false) {
+    const warnings = [];
+    // A local run's agents share one machine: more of them there is no fix.
+    const more = shareMachine
+        ? 'Fix: the agents of a local run share this machine: fewer VUs, or agents on machines ' +
+            'of their own (the coordinator and agent commands, or the GitHub action)'
+        : 'Fix: more agents with a smaller share each (--agents, more matrix jobs), fewer VUs, ' +
+            'or bigger machines';
+    const saturated = agents.filter((a) => isSaturated(a.load));
+    if (saturated.length > 0) {
+        warnings.push(`${count(saturated.length, agents.length)} machine at or above ` +
+            `${percent(SATURATED_CPU)} CPU while its k6 ran: ${named(saturated, (l) => cpuText(l))}. ` +
+            'A saturated load generator sends requests late and times them late, so the latencies ' +
+            `and rates it measured may be worse than the target is. ${more}.`);
+    }
+    const memory = agents.filter((a) => isMemoryHigh(a.load));
+    if (memory.length > 0) {
+        warnings.push(`${count(memory.length, agents.length)} machine at or above ${percent(HIGH_MEMORY)} ` +
+            `memory: ${named(memory, (l) => `peak ${percent(l.memoryPeak)}`)}. ` +
+            `k6 may have slowed down collecting garbage, or been killed. ${more} ` +
+            '(k6 keeps each VU in memory).');
+    }
+    if (isSaturated(coordinator) && coordinator) {
+        warnings.push(`the coordinator's machine was at or above ${percent(SATURATED_CPU)} CPU ` +
+            `(${cpuText(coordinator)}): it may have merged metrics, evaluated thresholds and ` +
+            'stopped the run on abortOnFail late. Fix: give the coordinator a machine of its own ' +
+            (shareMachine ? '(the coordinator and agent commands).' : '(on GitHub, its own job).'));
+    }
+    return warnings;
+}
+/** "1 of 3 agents had its", "2 of 3 agents had their". */
+function count(n, of) {
+    return `${String(n)} of ${String(of)} agents had ${n === 1 ? 'its' : 'their'}`;
+}
+function named(agents, detail) {
+    const shown = agents
+        .slice(0, generator_load_NAMED)
+        .map((a) => (a.load ? `${a.label} ${detail(a.load)}` : a.label));
+    const more = agents.length - shown.length;
+    return shown.join('; ') + (more > 0 ? `; and ${String(more)} more` : '');
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/sequence.ts
 
 /**
@@ -106789,6 +107134,7 @@ class SequenceGuard {
 ;// CONCATENATED MODULE: ./src/coordinator/agent-record.ts
 
 
+
 /**
  * The coordinator's view of one agent: identity, the newest instruction and
  * what the agent has reported. Long-polls wait on `waiters` until the
@@ -106818,6 +107164,8 @@ class AgentRecord {
     lost;
     /** Metric deltas refused, by rule (issue 17.5): what this agent reported that cannot be true. */
     refusals = new Map();
+    /** Its machine's load while its k6 ran, as it reported it (issue 20.7). */
+    load = new LoadTally();
     #waiters = new Set();
     constructor(fields) {
         this.index = fields.index;
@@ -106928,6 +107276,7 @@ const EARLIEST = {
     'teardown-failed': 'teardown',
     failed: 'joining',
     log: 'initialising',
+    resources: 'running',
 };
 /**
  * Why the coordinator refuses `event` from `agent` now (issue 17.1), or
@@ -107198,14 +107547,14 @@ function idleAgentsWarning(scenarios, segments, labels) {
     // With one scenario, the scenario's own list names them.
     const which = idle.length > 1 ? ` (${names(unused, labels)})` : '';
     const head = unused.length > 0
-        ? `${count(unused.length, segments.length)} no load at all${which}`
-        : `${count(partly, segments.length)} no load in some scenarios`;
+        ? `${idle_agents_count(unused.length, segments.length)} no load at all${which}`
+        : `${idle_agents_count(partly, segments.length)} no load in some scenarios`;
     const where = idle.map((s) => `scenario "${s.scenario}" (${s.has}) gives no VUs to ${names(s.agents, labels)}`);
     return (`${head}: ${where.join('; ')}. An agent without load still starts k6 and holds its ` +
         `machine (on GitHub, a runner). Fix: ${fix(scenarios, segments.length, idle)}`);
 }
 /** "2 of 4 agents get", "1 of 4 agents gets". */
-function count(n, of) {
+function idle_agents_count(n, of) {
     return `${String(n)} of ${String(of)} agents ${n === 1 ? 'gets' : 'get'}`;
 }
 function idleCount(idle, agent) {
@@ -107241,6 +107590,7 @@ function names(agents, labels) {
 ;// CONCATENATED MODULE: ./src/coordinator/outcome.ts
 
 
+
 /**
  * The run's result. The exit code follows k6: the first abort cause wins;
  * else a failed teardown() is a script exception (107); else the first
@@ -107253,6 +107603,10 @@ function decideOutcome(facts) {
     const agents = facts.agents.map((a) => agentOutcome(a, leaders.has(a.id)));
     const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
     const { exitCode, message, k6Error } = verdict(facts);
+    const warnings = [
+        ...(facts.warnings ?? []),
+        ...loadWarnings(facts.agents.map((a) => ({ label: a.label, load: a.load.load })), facts.coordinatorLoad, facts.agentsShareMachine),
+    ];
     return {
         exitCode,
         message,
@@ -107264,7 +107618,8 @@ function decideOutcome(facts) {
         setupRan: facts.setupRan,
         teardownRan: facts.teardownRan,
         thresholdsBreached: facts.thresholdsBreached,
-        ...(facts.warnings?.length && { warnings: facts.warnings }),
+        ...(warnings.length && { warnings }),
+        ...(facts.coordinatorLoad && { coordinatorLoad: facts.coordinatorLoad }),
     };
 }
 function verdict(facts) {
@@ -107307,6 +107662,7 @@ function verdict(facts) {
 const outcome_MARKED_FAILED = 'test run was marked as failed';
 function agentOutcome(agent, leader) {
     const exit = agent.exit;
+    const load = agent.load.load;
     return {
         id: agent.id,
         index: agent.index,
@@ -107319,6 +107675,7 @@ function agentOutcome(agent, leader) {
         startedAt: agent.event('started')?.at,
         lost: agent.lost,
         k6Exit: exit && { code: exit.code, signal: exit.signal, description: exit.description },
+        ...(load && { load }),
         ...(agent.refusals.size > 0 && { notes: [refusalNote(agent.refusals)] }),
     };
 }
@@ -107479,10 +107836,22 @@ function bounded(reportedMs, observedMs) {
 
 
 
+
 /** The progress line's rates cover at least this much of the run. */
 const PROGRESS_RATE_WINDOW_MS = 5_000;
 /** Events an agent sends more than once; every other type counts once per agent. */
-const REPEATED_EVENTS = new Set(['log', 'marked-failed']);
+const REPEATED_EVENTS = new Set([
+    'log',
+    'marked-failed',
+    'resources',
+]);
+/** Agents whose saturation is said as it happens; the end-of-test report names every one. */
+const SATURATION_LIVE_WARNINGS = 3;
+/**
+ * An agent's machine readings may be this far past the run's age on the
+ * coordinator's clock (they are timed from the agent's own start instant).
+ */
+const RESOURCES_SKEW_MS = 10_000;
 /** How far an agent's clock may run ahead of the coordinator's, for its vus samples. */
 const TICK_SKEW_MS = 60_000;
 /**
@@ -107500,6 +107869,10 @@ class Coordinator {
     #evaluationDue = false;
     #lastEvaluationMs = -Infinity;
     #negativeTrends = new NegativeTrendNotes();
+    /** The coordinator's own machine while the test runs, and the reading's unsubscribe. */
+    #load = new LoadTally();
+    #stopLoad;
+    #saturatedAgents = 0;
     #agentLogs;
     #log;
     #timers;
@@ -107536,6 +107909,8 @@ class Coordinator {
             thresholdIntervalMs: options.thresholdIntervalMs ?? 2_000,
             progressIntervalMs: options.progressIntervalMs ?? 5_000,
             deadlineMs: options.deadlineMs,
+            load: options.load,
+            agentsShareMachine: options.agentsShareMachine ?? false,
             deadlineGraceMs: options.deadlineGraceMs ?? 30_000,
         };
         this.#metrics = options.metrics;
@@ -107873,9 +108248,44 @@ class Coordinator {
                 if (this.#phase !== 'done')
                     this.#agentLogs.receive(agent.label, event.lines, event.dropped);
                 return;
+            case 'resources':
+                this.#agentResources(agent, event.samples);
+                return;
             default:
                 return;
         }
+    }
+    /**
+     * An agent's machine readings (issue 20.7): at most as many seconds as the
+     * run has had, each once. Said as it happens for the first few agents.
+     */
+    #agentResources(agent, samples) {
+        const startAt = this.#clock.startAt;
+        if (startAt === undefined)
+            return;
+        const untilMs = this.#timers.now() - startAt + RESOURCES_SKEW_MS;
+        if (!agent.load.add(samples, untilMs))
+            return;
+        this.#saturatedAgents += 1;
+        const load = agent.load.load;
+        if (this.#saturatedAgents <= SATURATION_LIVE_WARNINGS && load) {
+            this.#log.warning(`${agent.label}'s machine is saturated (${cpuText(load)}): the latencies it measures ` +
+                'may be worse than the target is; the end-of-test report lists every such agent');
+        }
+        else if (this.#saturatedAgents === SATURATION_LIVE_WARNINGS + 1) {
+            this.#log.warning('more agents have saturated machines; the end-of-test report lists them');
+        }
+    }
+    /** Reads the coordinator's own machine from the start instant until every agent finished. */
+    #watchOwnLoad(at) {
+        this.#stopLoad = this.#o.load?.subscribe((reading, atMs) => {
+            if (atMs >= at)
+                this.#load.add([{ ...reading, ms: atMs - at }], Infinity);
+        });
+    }
+    #unwatchOwnLoad() {
+        this.#stopLoad?.();
+        this.#stopLoad = undefined;
     }
     #initFailed(agent, message) {
         if (agent.has('ready')) {
@@ -108076,6 +108486,7 @@ class Coordinator {
         this.#log.info(`every agent has the setup data; starting all at once in ${String(at - now)} ms`);
         const live = this.#live();
         this.#clock.started(at);
+        this.#watchOwnLoad(at);
         const tickPhase = tickPhaseMs(this.#clock.setupMs);
         for (const agent of live)
             agent.instruct({ type: 'start', at, tickPhaseMs: tickPhase });
@@ -108133,6 +108544,7 @@ class Coordinator {
     #teardown() {
         this.#phase = 'teardown';
         this.#clock.runEnded(this.#timers.now());
+        this.#unwatchOwnLoad();
         const agent = this.#live().find((a) => a.exit === undefined);
         if (this.#o.noTeardown || !agent)
             return;
@@ -108153,6 +108565,7 @@ class Coordinator {
     }
     #finish() {
         this.#phase = 'done';
+        this.#unwatchOwnLoad();
         this.close();
         this.#agentLogs.finish();
         // k6 evaluates thresholds at the end even when a VU's init code threw (they show in its summary).
@@ -108162,6 +108575,8 @@ class Coordinator {
         const result = decideOutcome({
             thresholdsBreached: this.#thresholdsBreached,
             warnings: this.#negativeTrends.warnings,
+            coordinatorLoad: this.#load.load,
+            agentsShareMachine: this.#o.agentsShareMachine,
             setupAgentId: this.#setupRan ? this.#setupAgent?.id : undefined,
             teardownAgentId: this.#teardownRan ? this.#teardownAgent?.id : undefined,
             agents: this.#agents,
@@ -109588,6 +110003,7 @@ async function writeResultFile(o, data) {
         agents: o.result.agents,
         startSkewMs: o.result.startSkewMs,
         ...(o.result.warnings && { warnings: o.result.warnings }),
+        ...(o.result.coordinatorLoad && { coordinatorLoad: o.result.coordinatorLoad }),
         figures: figures ?? NO_FIGURES,
         timeline: o.timeline,
         data: data === null || o.summaryJsonSetupData === true ? data : withoutSetupData(data),
@@ -111597,6 +112013,7 @@ function chooseTransport(requested, options) {
 
 
 
+
 /**
  * How often agents send deltas: every second, every 2 s above 128 agents
  * (the coordinator's CPU is per delta: BENCHMARKS.md, coordinator scale).
@@ -111745,6 +112162,8 @@ async function newCoordinator(options, test, metrics, secretSources) {
         metrics,
         thresholdIntervalMs: options.thresholdIntervalMs,
         progressIntervalMs: options.progressIntervalMs,
+        load: options.load ?? LoadMonitor.shared,
+        agentsShareMachine: options.agentsShareMachine,
         expectedAgents: options.agents,
         archive: await describeFile(test.archivePath),
         scenarios: test.options.scenarios,
@@ -111872,6 +112291,7 @@ async function runLocal(options) {
         ...options,
         secret,
         listen: '127.0.0.1:0',
+        agentsShareMachine: true,
         onListening: async (coordinatorUrl) => {
             const url = options.agentUrl ? await options.agentUrl(coordinatorUrl) : coordinatorUrl;
             // One after another, so the coordinator numbers local-N as agent N.
@@ -112052,6 +112472,7 @@ function renderDemoTotals(counts) {
 ;// CONCATENATED MODULE: ./src/report/run-report.ts
 
 
+
 /**
  * The distributed part of the end-of-test report, as plain text: who ran
  * which share, how close together they started, how each k6 ended, and the
@@ -112062,6 +112483,7 @@ function renderRunReport(result) {
     const listed = listedAgents(result);
     const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
     const unlisted = result.agents.length - listed.length;
+    const unlistedProblems = result.agents.filter((_, i) => !listed.includes(i) && hasProblem(result, i)).length;
     return [
         `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
             ` (* ran setup and teardown)`,
@@ -112069,7 +112491,10 @@ function renderRunReport(result) {
         ...table(header, listed.map((i) => rows[i] ?? [])).map((l) => `    ${l}`),
         ...(unlisted > 0
             ? [
-                `    … ${String(unlisted)} more agents, not listed: each ran its share and its k6 exited 0 ` +
+                `    … ${String(unlisted)} more agents, not listed: ` +
+                    (unlistedProblems > 0
+                        ? `${String(unlistedProblems)} of them lost, marked, saturated or with a k6 exit other than 0 `
+                        : 'each ran its share and its k6 exited 0 ') +
                     '(every agent is in the result file, --summary-json, and the HTML report)',
             ]
             : []),
@@ -112092,16 +112517,28 @@ function listedAgents(result) {
     if (result.agents.length <= MAX_LISTED_AGENTS)
         return all;
     const worth = new Set([0]);
-    result.agents.forEach((a, i) => {
-        if (a.lost !== undefined || (a.notes?.length ?? 0) > 0 || a.k6Exit?.code !== 0)
-            worth.add(i);
-    });
-    all
+    const latest = all
         .filter((i) => result.agents[i]?.startedAt !== undefined)
         .sort((x, y) => (result.agents[y]?.startedAt ?? 0) - (result.agents[x]?.startedAt ?? 0))
-        .slice(0, LATEST_STARTERS)
-        .forEach((i) => worth.add(i));
+        .slice(0, LATEST_STARTERS);
+    // Problems first, then the latest starters, up to the limit (300 saturated agents stay readable).
+    for (const i of [...all.filter((i) => hasProblem(result, i)), ...latest]) {
+        if (worth.size >= MAX_LISTED_AGENTS)
+            break;
+        worth.add(i);
+    }
     return [...worth].sort((x, y) => x - y);
+}
+/** Lost, marked, saturated, or its k6 did not exit 0. */
+function hasProblem(result, i) {
+    const a = result.agents[i];
+    if (a === undefined)
+        return false;
+    return (a.lost !== undefined ||
+        (a.notes?.length ?? 0) > 0 ||
+        a.k6Exit?.code !== 0 ||
+        isSaturated(a.load) ||
+        isMemoryHigh(a.load));
 }
 /**
  * The per-agent table, one row of plain-text cells per agent (`*`: ran setup
@@ -112125,6 +112562,11 @@ function agentTable(result) {
             .join(' ') || '-',
         a.lost ? `LOST: ${printableName(a.lost)}` : a.k6Exit ? exitText(a.k6Exit) : '-',
     ]);
+    // Its machine's peaks (issue 20.7), when agents reported them.
+    const load = result.agents.some((a) => a.load);
+    if (load) {
+        result.agents.forEach((a, i) => rows[i]?.push(...loadCells(a.load)));
+    }
     // Only when there is something to say: what an agent reported that cannot be, or an outlier share.
     const notes = result.agents.some((a) => a.notes?.length);
     if (notes)
@@ -112140,6 +112582,7 @@ function agentTable(result) {
         'failed',
         'tags',
         'k6 exit',
+        ...(load ? ['peak cpu', 'peak memory'] : []),
         ...(notes ? ['notes'] : []),
     ];
     return { header, rows };
@@ -112411,6 +112854,7 @@ h1{font-size:22px;margin:0 0 4px;overflow-wrap:anywhere}h2{font-size:17px;margin
 .meta{color:#59636e}table{border-collapse:collapse;margin:4px 0;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}th{background:#f6f8fa}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
+.warning{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;margin:8px 0}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,540px),1fr));gap:12px}
 svg.chart{width:100%;height:auto;border:1px solid #d0d7de;border-radius:6px;background:#fff}
 svg .grid{stroke:#eaeef2}svg .point{fill:transparent;stroke:none}svg .point:hover{fill:#1f2328;fill-opacity:.35}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
@@ -112583,6 +113027,7 @@ function renderHtmlReport(input) {
         `<h1>k6-distributed: <code>${escapeXml(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
         `<p><strong>exit code ${String(result.exitCode)}</strong> (${escapeXml(exitName(result.exitCode))}): ${escapeXml(result.message)}</p>`,
         `<p class="meta">${startedText(result)}${String(result.agents.length)} agents · test run ${escapeXml(format_seconds(source.durationMs))} · start skew ${escapeXml(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+        ...(result.warnings ?? []).map((w) => `<p class="warning">⚠ ${escapeXml(w)}</p>`),
         ...baselineSection(input.baseline),
         '<h2>Over time</h2>',
         charts(timeline, result),

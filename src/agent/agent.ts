@@ -24,6 +24,8 @@ import { MetricAggregator } from '../metrics/aggregator.js';
 import { CloudIngest } from './cloud-ingest.js';
 import { K6Log } from './k6-log.js';
 import { LogForwarder } from './log-forwarder.js';
+import { LoadReporter } from './load-reporter.js';
+import { LoadMonitor } from '../runtime/machine-load.js';
 import { k6GoMemoryEnv, machineMemoryBytes } from './go-memory.js';
 import { startAgentK6, type ReadyK6 } from './local-k6.js';
 import { VusSampler } from './vus-sampler.js';
@@ -68,6 +70,8 @@ export interface AgentOptions {
    * terminal already.
    */
   forwardLogs?: boolean;
+  /** Reads this machine's load while k6 runs (default: the process's shared monitor). */
+  load?: LoadMonitor;
 }
 
 /** See AgentOptions.releasedAckWaitMs. */
@@ -102,6 +106,7 @@ export class Agent {
   /** Where k6's cloud output pushes, on the cloud transport. */
   #ingest: CloudIngest | undefined;
   #sampler: VusSampler | undefined;
+  #loadReporter: LoadReporter | undefined;
   #clock: ClockSample = { offsetMs: 0, rttMs: Infinity };
   /** The start instant on this machine's clock. */
   #startLocalMs: number | undefined;
@@ -417,6 +422,11 @@ export class Agent {
     this.#unpause = { sentMs, startedMs };
     const startedAt = startedMs + this.#clock.offsetMs;
     this.#startedRun = true;
+    this.#loadReporter = new LoadReporter({
+      monitor: this.#o.load ?? LoadMonitor.shared,
+      startLocalMs,
+      send: (event) => this.#sendEvent(event),
+    });
     await this.#sendEvent({
       type: 'started',
       at: startedAt,
@@ -462,6 +472,8 @@ export class Agent {
     const aborted = end.status.stopped && !this.#stopOrdered;
     if (aborted) this.#log.warning('the script called test.abort(); telling the coordinator');
     const runMs = Math.max(0, end.atMs - startLocalMs);
+    // Its machine's last readings go before `finished`: the run may end right after it.
+    await this.#loadReporter?.close();
     await this.#sendFinished(end.status.status, aborted, {
       startMs: Math.min(runMs, Math.max(0, unpause.startedMs - startLocalMs)),
       runMs,
@@ -543,6 +555,7 @@ export class Agent {
 
   #onK6Exit(exit: K6ProcessExit): void {
     if (this.#released) return;
+    this.#loadReporter?.stop();
     this.#log.error(`k6 exited unexpectedly: ${exit.outcome.description}`);
     // What it measured before it died still counts, as it would in one big k6.
     void (this.#pump?.finish() ?? Promise.resolve())
@@ -575,6 +588,7 @@ export class Agent {
 
   /** Whatever happened, no k6 of ours keeps loading the target. */
   async #shutdownK6(): Promise<void> {
+    this.#loadReporter?.stop();
     await this.#sampler?.stop();
     await this.#pump?.stop();
     const k6 = this.#k6;

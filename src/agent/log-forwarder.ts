@@ -1,3 +1,4 @@
+import { systemTimers } from '../runtime/timers.js';
 import { LOG_BATCH_MAX_LINES, LOG_LINE_MAX_CHARS, type AgentEvent } from '../protocol/messages.js';
 
 type LogEvent = Extract<AgentEvent, { type: 'log' }>;
@@ -33,13 +34,7 @@ export class LogForwarder {
 
   constructor(options: LogForwarderOptions) {
     this.#o = { intervalMs: 1_000, ...options };
-    const every =
-      options.every ??
-      ((ms, fn) => {
-        const timer = setInterval(fn, ms);
-        timer.unref();
-        return () => clearInterval(timer);
-      });
+    const every = options.every ?? systemTimers.every;
     this.#cancel = every(this.#o.intervalMs, () => void this.#flush());
   }
 

@@ -2,6 +2,7 @@ import type { AgentSegment } from '../k6/segments.js';
 import type { AgentEvent, Instruction, PollResponse } from '../protocol/messages.js';
 import { printableName } from '../runtime/printable.js';
 import type { Timers } from '../runtime/timers.js';
+import { LoadTally } from './generator-load.js';
 import { SequenceGuard } from './sequence.js';
 
 /** How an agent's k6 ended, as the agent reported it. */
@@ -41,6 +42,8 @@ export class AgentRecord {
   lost: string | undefined;
   /** Metric deltas refused, by rule (issue 17.5): what this agent reported that cannot be true. */
   readonly refusals = new Map<string, number>();
+  /** Its machine's load while its k6 ran, as it reported it (issue 20.7). */
+  readonly load = new LoadTally();
   readonly #waiters = new Set<() => void>();
 
   constructor(fields: {

@@ -10,6 +10,7 @@ import type { K6Options } from '../k6/archive.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import { type Logger, logProgress } from '../runtime/logger.js';
 import { printableName } from '../runtime/printable.js';
+import type { LoadMonitor } from '../runtime/machine-load.js';
 import { type Cancel, systemTimers, type Timers } from '../runtime/timers.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { tickPhaseMs } from '../metrics/instance-gauges.js';
@@ -23,6 +24,7 @@ import {
   type PollResponse,
   type RegisterRequest,
   type RegisterResponse,
+  type ResourceSample,
   type SecretSourceSpec,
 } from '../protocol/messages.js';
 import { AgentLogs } from './agent-logs.js';
@@ -30,6 +32,7 @@ import { joinedText, sharesText, tagText } from './agent-lines.js';
 import { scenarioProgress, scenarioProgressLines } from './scenario-progress.js';
 import { AgentRecord } from './agent-record.js';
 import { eventRefusal, type Phase } from './event-rules.js';
+import { cpuText, LoadTally } from './generator-load.js';
 import { idleAgentsWarning } from './idle-agents.js';
 import { type AbortCause, decideOutcome, type RunOutcome, type TeardownError } from './outcome.js';
 import { RunClock } from './run-clock.js';
@@ -82,6 +85,13 @@ export interface CoordinatorOptions {
   arrivalEvaluationGapMs?: number;
   /** How often a progress line is logged while the run runs (default 5 s; 0: never). */
   progressIntervalMs?: number;
+  /**
+   * Reads this machine's load while the test runs, for the warning when the
+   * coordinator's own machine is saturated (issue 20.7); without it, none.
+   */
+  load?: LoadMonitor;
+  /** Every agent runs on the coordinator's machine (a local run): for the warning's fix. */
+  agentsShareMachine?: boolean;
   log: Logger;
   /** The coordinator's clock (epoch ms); default Date.now. */
   now?: Timers['now'];
@@ -95,7 +105,20 @@ export interface CoordinatorOptions {
 const PROGRESS_RATE_WINDOW_MS = 5_000;
 
 /** Events an agent sends more than once; every other type counts once per agent. */
-const REPEATED_EVENTS: ReadonlySet<AgentEvent['type']> = new Set(['log', 'marked-failed']);
+const REPEATED_EVENTS: ReadonlySet<AgentEvent['type']> = new Set([
+  'log',
+  'marked-failed',
+  'resources',
+]);
+
+/** Agents whose saturation is said as it happens; the end-of-test report names every one. */
+const SATURATION_LIVE_WARNINGS = 3;
+
+/**
+ * An agent's machine readings may be this far past the run's age on the
+ * coordinator's clock (they are timed from the agent's own start instant).
+ */
+const RESOURCES_SKEW_MS = 10_000;
 
 /** How far an agent's clock may run ahead of the coordinator's, for its vus samples. */
 const TICK_SKEW_MS = 60_000;
@@ -108,9 +131,10 @@ const TICK_SKEW_MS = 60_000;
  */
 export class Coordinator {
   readonly #o: Required<
-    Omit<CoordinatorOptions, 'log' | 'now' | 'after' | 'every' | 'metrics' | 'deadlineMs'>
+    Omit<CoordinatorOptions, 'log' | 'now' | 'after' | 'every' | 'metrics' | 'deadlineMs' | 'load'>
   > & {
     deadlineMs: number | undefined;
+    load: LoadMonitor | undefined;
   };
   readonly #metrics: RunMetrics | undefined;
   readonly #clock = new RunClock();
@@ -119,6 +143,10 @@ export class Coordinator {
   #evaluationDue = false;
   #lastEvaluationMs = -Infinity;
   readonly #negativeTrends = new NegativeTrendNotes();
+  /** The coordinator's own machine while the test runs, and the reading's unsubscribe. */
+  readonly #load = new LoadTally();
+  #stopLoad: (() => void) | undefined;
+  #saturatedAgents = 0;
   readonly #agentLogs: AgentLogs;
   readonly #log: Logger;
   readonly #timers: Timers;
@@ -156,6 +184,8 @@ export class Coordinator {
       thresholdIntervalMs: options.thresholdIntervalMs ?? 2_000,
       progressIntervalMs: options.progressIntervalMs ?? 5_000,
       deadlineMs: options.deadlineMs,
+      load: options.load,
+      agentsShareMachine: options.agentsShareMachine ?? false,
       deadlineGraceMs: options.deadlineGraceMs ?? 30_000,
     };
     this.#metrics = options.metrics;
@@ -526,9 +556,45 @@ export class Coordinator {
         if (this.#phase !== 'done')
           this.#agentLogs.receive(agent.label, event.lines, event.dropped);
         return;
+      case 'resources':
+        this.#agentResources(agent, event.samples);
+        return;
       default:
         return;
     }
+  }
+
+  /**
+   * An agent's machine readings (issue 20.7): at most as many seconds as the
+   * run has had, each once. Said as it happens for the first few agents.
+   */
+  #agentResources(agent: AgentRecord, samples: readonly ResourceSample[]): void {
+    const startAt = this.#clock.startAt;
+    if (startAt === undefined) return;
+    const untilMs = this.#timers.now() - startAt + RESOURCES_SKEW_MS;
+    if (!agent.load.add(samples, untilMs)) return;
+    this.#saturatedAgents += 1;
+    const load = agent.load.load;
+    if (this.#saturatedAgents <= SATURATION_LIVE_WARNINGS && load) {
+      this.#log.warning(
+        `${agent.label}'s machine is saturated (${cpuText(load)}): the latencies it measures ` +
+          'may be worse than the target is; the end-of-test report lists every such agent',
+      );
+    } else if (this.#saturatedAgents === SATURATION_LIVE_WARNINGS + 1) {
+      this.#log.warning('more agents have saturated machines; the end-of-test report lists them');
+    }
+  }
+
+  /** Reads the coordinator's own machine from the start instant until every agent finished. */
+  #watchOwnLoad(at: number): void {
+    this.#stopLoad = this.#o.load?.subscribe((reading, atMs) => {
+      if (atMs >= at) this.#load.add([{ ...reading, ms: atMs - at }], Infinity);
+    });
+  }
+
+  #unwatchOwnLoad(): void {
+    this.#stopLoad?.();
+    this.#stopLoad = undefined;
   }
 
   #initFailed(agent: AgentRecord, message: string): void {
@@ -723,6 +789,7 @@ export class Coordinator {
     );
     const live = this.#live();
     this.#clock.started(at);
+    this.#watchOwnLoad(at);
     const tickPhase = tickPhaseMs(this.#clock.setupMs);
     for (const agent of live) agent.instruct({ type: 'start', at, tickPhaseMs: tickPhase });
     this.#metrics?.started?.(at, {
@@ -782,6 +849,7 @@ export class Coordinator {
   #teardown(): void {
     this.#phase = 'teardown';
     this.#clock.runEnded(this.#timers.now());
+    this.#unwatchOwnLoad();
     const agent = this.#live().find((a) => a.exit === undefined);
     if (this.#o.noTeardown || !agent) return;
     this.#teardownAgent = agent;
@@ -803,6 +871,7 @@ export class Coordinator {
 
   #finish(): void {
     this.#phase = 'done';
+    this.#unwatchOwnLoad();
     this.close();
     this.#agentLogs.finish();
     // k6 evaluates thresholds at the end even when a VU's init code threw (they show in its summary).
@@ -812,6 +881,8 @@ export class Coordinator {
     const result = decideOutcome({
       thresholdsBreached: this.#thresholdsBreached,
       warnings: this.#negativeTrends.warnings,
+      coordinatorLoad: this.#load.load,
+      agentsShareMachine: this.#o.agentsShareMachine,
       setupAgentId: this.#setupRan ? this.#setupAgent?.id : undefined,
       teardownAgentId: this.#teardownRan ? this.#teardownAgent?.id : undefined,
       agents: this.#agents,

@@ -162,6 +162,7 @@ async function writeResultFile(o: EndOfTestOptions, data: LegacySummaryData | nu
     agents: o.result.agents,
     startSkewMs: o.result.startSkewMs,
     ...(o.result.warnings && { warnings: o.result.warnings }),
+    ...(o.result.coordinatorLoad && { coordinatorLoad: o.result.coordinatorLoad }),
     figures: figures ?? NO_FIGURES,
     timeline: o.timeline,
     data: data === null || o.summaryJsonSetupData === true ? data : withoutSetupData(data),

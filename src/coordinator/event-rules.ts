@@ -37,6 +37,7 @@ const EARLIEST: Record<AgentEventType, Phase> = {
   'teardown-failed': 'teardown',
   failed: 'joining',
   log: 'initialising',
+  resources: 'running',
 };
 
 /** Who the coordinator chose for the run-wide steps, and where the run is. */

@@ -2,6 +2,7 @@ import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import type { AgentTotals } from '../metrics/store.js';
 import { printableName } from '../runtime/printable.js';
 import type { AgentRecord } from './agent-record.js';
+import { type GeneratorLoad, loadWarnings } from './generator-load.js';
 
 /** Why a run ended early: the first cause wins, as in k6 (internal/execution/abort.go). */
 export interface AbortCause {
@@ -42,6 +43,8 @@ export interface AgentOutcome {
   k6Exit: { code: number | null; signal: string | null; description: string } | undefined;
   /** What this agent's k6 measured, from its metric deltas. */
   totals?: AgentTotals;
+  /** How busy its machine was while its k6 ran (issue 20.7); absent without readings. */
+  load?: GeneratorLoad;
   /**
    * What the reports mark about this agent (issue 17.5): deltas refused as
    * impossible, a share far beyond what its VUs predict.
@@ -71,8 +74,10 @@ export interface RunOutcome {
    * failed thresholds, exec.test.fail(), what setup() threw.
    */
   k6Error: string | undefined;
-  /** What the run warned about its figures' accuracy (issue 18.4); absent when nothing. */
+  /** What the run warned about its figures' accuracy (issues 18.4, 20.7); absent when nothing. */
   warnings?: readonly string[];
+  /** How busy the coordinator's machine was while the test ran (issue 20.7). */
+  coordinatorLoad?: GeneratorLoad;
 }
 
 export interface RunFacts {
@@ -85,6 +90,10 @@ export interface RunFacts {
   thresholdsBreached: readonly string[];
   /** Warnings about the figures' accuracy, for the result (issue 18.4). */
   warnings?: readonly string[];
+  /** The coordinator's own machine while the test ran. */
+  coordinatorLoad?: GeneratorLoad;
+  /** Every agent ran on the coordinator's machine (a local run). */
+  agentsShareMachine?: boolean;
   /** The agents that ran setup() and teardown(), if any. */
   setupAgentId?: string;
   teardownAgentId?: string;
@@ -102,6 +111,14 @@ export function decideOutcome(facts: RunFacts): RunOutcome {
   const agents = facts.agents.map((a) => agentOutcome(a, leaders.has(a.id)));
   const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
   const { exitCode, message, k6Error } = verdict(facts);
+  const warnings = [
+    ...(facts.warnings ?? []),
+    ...loadWarnings(
+      facts.agents.map((a) => ({ label: a.label, load: a.load.load })),
+      facts.coordinatorLoad,
+      facts.agentsShareMachine,
+    ),
+  ];
   return {
     exitCode,
     message,
@@ -113,7 +130,8 @@ export function decideOutcome(facts: RunFacts): RunOutcome {
     setupRan: facts.setupRan,
     teardownRan: facts.teardownRan,
     thresholdsBreached: facts.thresholdsBreached,
-    ...(facts.warnings?.length && { warnings: facts.warnings }),
+    ...(warnings.length && { warnings }),
+    ...(facts.coordinatorLoad && { coordinatorLoad: facts.coordinatorLoad }),
   };
 }
 
@@ -165,6 +183,7 @@ const MARKED_FAILED = 'test run was marked as failed';
 
 function agentOutcome(agent: AgentRecord, leader: boolean): AgentOutcome {
   const exit = agent.exit;
+  const load = agent.load.load;
   return {
     id: agent.id,
     index: agent.index,
@@ -177,6 +196,7 @@ function agentOutcome(agent: AgentRecord, leader: boolean): AgentOutcome {
     startedAt: agent.event('started')?.at,
     lost: agent.lost,
     k6Exit: exit && { code: exit.code, signal: exit.signal, description: exit.description },
+    ...(load && { load }),
     ...(agent.refusals.size > 0 && { notes: [refusalNote(agent.refusals)] }),
   };
 }

@@ -19,6 +19,8 @@ export interface ResultFile {
   startSkewMs: number | undefined;
   /** What the run warned about its accuracy (e.g. negative trend samples on the cloud transport). */
   warnings?: readonly string[];
+  /** How busy the coordinator's machine was while the test ran (issue 20.7). */
+  coordinatorLoad?: RunOutcome['coordinatorLoad'];
   /** p(95), error rate and request rate: what a later run is compared on. */
   figures: KeyFigures;
   /** Per-interval request rate, VUs, p(95), error rate and iterations, merged and per agent. */

@@ -17,6 +17,7 @@ import { type ScriptScan, scanScript } from '../k6/script-scan.js';
 import { BUILTIN_METRIC_NAMES } from '../metrics/builtin.js';
 import type { Timeline } from '../metrics/timeline.js';
 import type { MetricInfo } from '../metrics/types.js';
+import { LoadMonitor } from '../runtime/machine-load.js';
 import type { Logger } from '../runtime/logger.js';
 import { releaseFiles, reserveFiles } from '../runtime/reserved-file.js';
 import type { SummarySource } from '../summary/source.js';
@@ -33,6 +34,10 @@ import type { MetricTransport } from '../protocol/messages.js';
 
 export interface CoordinateOptions {
   k6: K6Binary;
+  /** Reads this machine's load during the test (default: the process's shared monitor). */
+  load?: LoadMonitor;
+  /** Every agent runs on this machine (`run`): a saturation warning's fix says so. */
+  agentsShareMachine?: boolean;
   script: string;
   /**
    * `k6 run` flags: options (-e, --vus, --duration, --tag, --config, ...) are
@@ -271,6 +276,8 @@ async function newCoordinator(
     metrics,
     thresholdIntervalMs: options.thresholdIntervalMs,
     progressIntervalMs: options.progressIntervalMs,
+    load: options.load ?? LoadMonitor.shared,
+    agentsShareMachine: options.agentsShareMachine,
     expectedAgents: options.agents,
     archive: await describeFile(test.archivePath),
     scenarios: test.options.scenarios,

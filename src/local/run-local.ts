@@ -38,6 +38,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     ...options,
     secret,
     listen: '127.0.0.1:0',
+    agentsShareMachine: true,
     onListening: async (coordinatorUrl) => {
       const url = options.agentUrl ? await options.agentUrl(coordinatorUrl) : coordinatorUrl;
       // One after another, so the coordinator numbers local-N as agent N.

@@ -27,7 +27,7 @@ export {
 export type { MetricTransport, TickPoint } from '../metrics/delta.js';
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 const MAX_TAGS = 32;
 const name = z.string().min(1).max(128);
@@ -157,6 +157,17 @@ export const LOG_LINE_MAX_CHARS = 2_000;
 
 export const printableText = z.string().max(8192).transform(printable);
 
+/** An agent reports its machine's load (issue 20.7) in batches of at most this many readings. */
+export const RESOURCES_BATCH_MAX_SAMPLES = 60;
+
+/** One reading of an agent's machine, `ms` after the start instant; shares 0–1. */
+export const ResourceSample = z.strictObject({
+  ms: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  cpu: z.number().min(0).max(1),
+  memory: z.number().min(0).max(1),
+});
+export type ResourceSample = z.infer<typeof ResourceSample>;
+
 /** What an agent tells the coordinator; each is sent once, in order, by sequence number. */
 export const AgentEvent = z.discriminatedUnion('type', [
   /** The archive is in and k6 is paused with every VU initialised (status 4). */
@@ -230,6 +241,16 @@ export const AgentEvent = z.discriminatedUnion('type', [
     type: z.literal('log'),
     lines: z.array(z.string().max(LOG_LINE_MAX_CHARS)).max(LOG_BATCH_MAX_LINES),
     dropped: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  }),
+  /**
+   * How busy the agent's machine was while its k6 ran (issue 20.7), one
+   * reading a second, sent every few seconds: a saturated load generator
+   * skews what it measures, and the reports say so. It describes the agent
+   * itself and decides nothing for the run.
+   */
+  z.strictObject({
+    type: z.literal('resources'),
+    samples: z.array(ResourceSample).max(RESOURCES_BATCH_MAX_SAMPLES),
   }),
 ]);
 export type AgentEvent = z.infer<typeof AgentEvent>;

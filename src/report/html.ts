@@ -28,6 +28,7 @@ h1{font-size:22px;margin:0 0 4px;overflow-wrap:anywhere}h2{font-size:17px;margin
 .meta{color:#59636e}table{border-collapse:collapse;margin:4px 0;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}th{background:#f6f8fa}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
+.warning{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;margin:8px 0}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,540px),1fr));gap:12px}
 svg.chart{width:100%;height:auto;border:1px solid #d0d7de;border-radius:6px;background:#fff}
 svg .grid{stroke:#eaeef2}svg .point{fill:transparent;stroke:none}svg .point:hover{fill:#1f2328;fill-opacity:.35}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
@@ -218,6 +219,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     `<h1>k6-distributed: <code>${esc(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
     `<p><strong>exit code ${String(result.exitCode)}</strong> (${esc(exitName(result.exitCode))}): ${esc(result.message)}</p>`,
     `<p class="meta">${startedText(result)}${String(result.agents.length)} agents · test run ${esc(seconds(source.durationMs))} · start skew ${esc(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+    ...(result.warnings ?? []).map((w) => `<p class="warning">⚠ ${esc(w)}</p>`),
     ...baselineSection(input.baseline),
     '<h2>Over time</h2>',
     charts(timeline, result),

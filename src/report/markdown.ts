@@ -130,6 +130,7 @@ function capitalize(text: string): string {
 
 function assemble(s: Sections, agents: number, checks: number, input: RunMarkdownInput): string {
   const { result } = input;
+  const header = agentTable(result).header;
   const lines = [...s.head];
   if (s.baseline.length) lines.push('', ...s.baseline);
   if (s.thresholds.length) {
@@ -154,10 +155,8 @@ function assemble(s: Sections, agents: number, checks: number, input: RunMarkdow
     '',
     '#### Agents (\\* ran setup and teardown)',
     '',
-    `| ${agentTable(result).header.map(capitalize).join(' | ')} |`,
-    `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |${
-      agentTable(result).header.length > 10 ? ' --- |' : ''
-    }`,
+    `| ${header.map(capitalize).join(' | ')} |`,
+    `| ${header.map((h) => (NUMERIC_COLUMNS.has(h) ? '---:' : '---')).join(' | ')} |`,
     ...s.agents.slice(0, agents),
   );
   const hidden = [
@@ -224,6 +223,17 @@ function figureName(label: string): string {
 }
 
 const TABLE = { table: true };
+
+/** The agent table's columns of figures, aligned right. */
+const NUMERIC_COLUMNS = new Set([
+  'share',
+  'start',
+  'iterations',
+  'requests',
+  'failed',
+  'peak cpu',
+  'peak memory',
+]);
 
 /** The agent table's name and tags columns (report/run-report.ts agentTable). */
 const AGENT_NAME_COLUMNS = new Set([1, 8]);

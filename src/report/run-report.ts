@@ -1,3 +1,4 @@
+import { isMemoryHigh, isSaturated, loadCells } from '../coordinator/generator-load.js';
 import type { RunOutcome } from '../coordinator/outcome.js';
 import { MAX_LISTED_AGENTS } from '../defaults.js';
 import { printableName } from '../runtime/printable.js';
@@ -12,6 +13,9 @@ export function renderRunReport(result: RunOutcome): string {
   const listed = listedAgents(result);
   const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
   const unlisted = result.agents.length - listed.length;
+  const unlistedProblems = result.agents.filter(
+    (_, i) => !listed.includes(i) && hasProblem(result, i),
+  ).length;
   return [
     `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
       ` (* ran setup and teardown)`,
@@ -22,7 +26,10 @@ export function renderRunReport(result: RunOutcome): string {
     ).map((l) => `    ${l}`),
     ...(unlisted > 0
       ? [
-          `    … ${String(unlisted)} more agents, not listed: each ran its share and its k6 exited 0 ` +
+          `    … ${String(unlisted)} more agents, not listed: ` +
+            (unlistedProblems > 0
+              ? `${String(unlistedProblems)} of them lost, marked, saturated or with a k6 exit other than 0 `
+              : 'each ran its share and its k6 exited 0 ') +
             '(every agent is in the result file, --summary-json, and the HTML report)',
         ]
       : []),
@@ -48,15 +55,29 @@ function listedAgents(result: RunOutcome): number[] {
   const all = result.agents.map((_, i) => i);
   if (result.agents.length <= MAX_LISTED_AGENTS) return all;
   const worth = new Set<number>([0]);
-  result.agents.forEach((a, i) => {
-    if (a.lost !== undefined || (a.notes?.length ?? 0) > 0 || a.k6Exit?.code !== 0) worth.add(i);
-  });
-  all
+  const latest = all
     .filter((i) => result.agents[i]?.startedAt !== undefined)
     .sort((x, y) => (result.agents[y]?.startedAt ?? 0) - (result.agents[x]?.startedAt ?? 0))
-    .slice(0, LATEST_STARTERS)
-    .forEach((i) => worth.add(i));
+    .slice(0, LATEST_STARTERS);
+  // Problems first, then the latest starters, up to the limit (300 saturated agents stay readable).
+  for (const i of [...all.filter((i) => hasProblem(result, i)), ...latest]) {
+    if (worth.size >= MAX_LISTED_AGENTS) break;
+    worth.add(i);
+  }
   return [...worth].sort((x, y) => x - y);
+}
+
+/** Lost, marked, saturated, or its k6 did not exit 0. */
+function hasProblem(result: RunOutcome, i: number): boolean {
+  const a = result.agents[i];
+  if (a === undefined) return false;
+  return (
+    a.lost !== undefined ||
+    (a.notes?.length ?? 0) > 0 ||
+    a.k6Exit?.code !== 0 ||
+    isSaturated(a.load) ||
+    isMemoryHigh(a.load)
+  );
 }
 
 /**
@@ -81,6 +102,11 @@ export function agentTable(result: RunOutcome): { header: string[]; rows: string
       .join(' ') || '-',
     a.lost ? `LOST: ${printableName(a.lost)}` : a.k6Exit ? exitText(a.k6Exit) : '-',
   ]);
+  // Its machine's peaks (issue 20.7), when agents reported them.
+  const load = result.agents.some((a) => a.load);
+  if (load) {
+    result.agents.forEach((a, i) => rows[i]?.push(...loadCells(a.load)));
+  }
   // Only when there is something to say: what an agent reported that cannot be, or an outlier share.
   const notes = result.agents.some((a) => a.notes?.length);
   if (notes) result.agents.forEach((a, i) => rows[i]?.push(a.notes?.join('; ') || '-'));
@@ -95,6 +121,7 @@ export function agentTable(result: RunOutcome): { header: string[]; rows: string
     'failed',
     'tags',
     'k6 exit',
+    ...(load ? ['peak cpu', 'peak memory'] : []),
     ...(notes ? ['notes'] : []),
   ];
   return { header, rows };
