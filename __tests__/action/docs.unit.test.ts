@@ -62,7 +62,8 @@ describe('action.yml is the single source of the action surface', () => {
         }
       }
     }
-    const own = ['runs-on'];
+    // Runners are the workflow's own: they pick jobs' machines (and the plan's default for agents).
+    const own = ['runs-on', 'coordinator-runs-on', 'agents-runs-on'];
     expect([...forwarded, ...own].sort()).toEqual(
       Object.keys(workflow.on.workflow_call.inputs).sort(),
     );

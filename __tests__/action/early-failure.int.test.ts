@@ -4,18 +4,17 @@
  * GITHUB_STEP_SUMMARY files), with real k6 as the oracle for exit codes and
  * a fake of the run's artifact service for the rendezvous.
  */
-import { execFile, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from '@jest/globals';
 
+import { startJob } from '../helpers/action-job.js';
 import { FakeArtifacts } from '../helpers/fake-artifacts.js';
 import { tempDir } from '../helpers/fs.js';
 import { testK6Path } from '../helpers/k6.js';
 
-const ACTION = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 const SECRET = 'early-failure-secret-0123';
 
 /** Its third line does not parse: k6 quotes the `<` it stopped at, escaped in the job summary. */
@@ -24,71 +23,6 @@ export default function () {
   const x = <img src=x onerror=alert(1)> ;
 }
 `;
-
-interface JobEnd {
-  code: number;
-  stdout: string;
-  /** GITHUB_OUTPUT's outputs by name. */
-  outputs: Record<string, string>;
-  summary: string;
-}
-
-interface Job {
-  exited: Promise<JobEnd>;
-  /** Resolves once the job's log has printed `text`. */
-  printed(text: string): Promise<void>;
-}
-
-/** One action step: node on dist/index.js with the runner's files in a fresh directory. */
-async function startJob(inputs: Record<string, string>, env: Record<string, string> = {}) {
-  const dir = await tempDir();
-  const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STEP_SUMMARY: join(dir, 'summary') };
-  await Promise.all(Object.values(files).map((f) => writeFile(f, '')));
-  const child = spawn(process.execPath, [ACTION], {
-    env: {
-      PATH: process.env.PATH,
-      RUNNER_TEMP: dir,
-      GITHUB_RUN_ATTEMPT: '1',
-      K6_PATH: testK6Path(),
-      ...files,
-      ...env,
-      ...Object.fromEntries(
-        Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
-      ),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let stdout = '';
-  const waiters: Array<() => void> = [];
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    for (const wake of waiters.splice(0)) wake();
-  });
-  const exited = new Promise<number>((resolve) =>
-    child.once('close', (code) => resolve(code ?? -1)),
-  );
-  const job: Job = {
-    exited: exited.then(async (code) => ({
-      code,
-      stdout,
-      outputs: parseOutputs(await readFile(files.GITHUB_OUTPUT, 'utf8')),
-      summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
-    })),
-    printed: async (text) => {
-      while (!stdout.includes(text)) await new Promise<void>((resolve) => waiters.push(resolve));
-    },
-  };
-  return job;
-}
-
-/** `name<<DELIMITER\nvalue\nDELIMITER` entries, as @actions/core writes them; the last one wins. */
-function parseOutputs(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  for (const [, name, delimiter, value] of text.matchAll(/^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) {
-    if (name !== undefined && delimiter !== undefined) outputs[name] = value ?? '';
-  }
-  return outputs;
-}
 
 /** Standalone `k6 run` on the script: the exit code the action must report. */
 function k6RunExitCode(script: string): Promise<number> {

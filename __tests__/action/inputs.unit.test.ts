@@ -48,7 +48,32 @@ describe('action inputs', () => {
       includeSetupData: false,
       compareWithBase: true,
       failOnRegression: {},
+      k6Env: {},
+      verifyOnly: false,
     });
+  });
+
+  it('issue 20.4: parses k6-env lines, verify-only and the plan role', () => {
+    expect(
+      parseInputs(
+        reader({
+          role: 'coordinator',
+          script: 'a.js',
+          agents: '2',
+          'k6-env': 'API_TOKEN=a=b c\n\nREGION=eu\n',
+          'verify-only': 'true',
+        }),
+      ),
+    ).toMatchObject({ k6Env: { API_TOKEN: 'a=b c', REGION: 'eu' }, verifyOnly: true });
+    expect(
+      parseInputs(reader({ role: 'plan', script: 'tests/*.js', 'agents-runs-on': '["a", "b"]' })),
+    ).toMatchObject({ role: 'plan', script: 'tests/*.js', agents: 3, agentsRunsOn: ['a', 'b'] });
+    expect(() =>
+      parseInputs(reader({ role: 'coordinator', script: 'a.js', agents: '2', 'k6-env': '1X=y' })),
+    ).toThrow(/input "k6-env": "1X=y" is not an environment variable/);
+    expect(() => parseInputs(reader({ role: 'plan', 'agents-runs-on': '[1]' }))).toThrow(
+      /input "script": the plan needs the test script's path or a glob[\s\S]*input "agents-runs-on": "\[1\]" is not a runner label/,
+    );
   });
 
   it('issue 17.13: keeps setup() data in the result JSON only when include-setup-data is true', () => {

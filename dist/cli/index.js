@@ -83269,7 +83269,7 @@ const URL_SOURCE_ENV = /^K6_SECRET_SOURCE_URL_/;
  * K6_SECRET_SOURCE_URL_* settings (e.g. its Authorization header). Other
  * sources (`mock`, extensions) are passed on as given.
  */
-async function secretSourcesForAgents(values, options = {}) {
+async function secret_sources_secretSourcesForAgents(values, options = {}) {
     const cwd = options.cwd ?? process.cwd();
     return Promise.all(values.map((value) => specFor(value, cwd, options.env ?? {})));
 }
@@ -94908,7 +94908,7 @@ const HTTP_REQ_TRENDS = [
     'http_req_receiving',
 ];
 /** Every built-in metric's name. */
-const BUILTIN_METRIC_NAMES = [...BUILTIN.keys()];
+const builtin_BUILTIN_METRIC_NAMES = [...BUILTIN.keys()];
 /**
  * A Map, not an object's properties: a script's `new Counter('constructor')`
  * is a custom metric, not Object.prototype's (issue 17.11).
@@ -98702,7 +98702,7 @@ function parseWeight(input) {
  * One segment per agent, in order, sized by weight. Equal weights give equal
  * shares; the boundaries are reduced fractions that k6 parses exactly.
  */
-function segmentsForWeights(weights) {
+function segments_segmentsForWeights(weights) {
     if (weights.length === 0)
         throw weightError('at least one agent is needed');
     const parsed = weights.map(parseWeight);
@@ -99193,7 +99193,7 @@ const SUMMARY_MODES = ['compact', 'full', 'disabled'];
  * K6_SUMMARY_EXPORT, K6_NO_THRESHOLDS and K6_NO_COLOR are read as k6 does; a
  * flag wins over its variable.
  */
-function parseRunFlags(flags, env = {}) {
+function run_flags_parseRunFlags(flags, env = {}) {
     const result = {
         archiveFlags: [],
         summaryMode: parseSummaryMode(env.K6_SUMMARY_MODE ?? 'compact'),
@@ -105994,7 +105994,7 @@ function source_order_literal(token) {
  * @param o.entry what to call the entry script in warnings (the user's path)
  * @param o.builtins the names of k6's built-in metrics
  */
-async function scanScript(archivePath, o) {
+async function script_scan_scanScript(archivePath, o) {
     const vu = globalUsesReader('__VU');
     const time = timeMetricsReader();
     const builtin = builtinWritesReader(o.builtins);
@@ -107534,7 +107534,7 @@ const NAMED_AGENTS = 5;
  * segments are known; undefined when every agent has work everywhere.
  * `labels` names the agents in segment order.
  */
-function idleAgentsWarning(scenarios, segments, labels) {
+function idle_agents_idleAgentsWarning(scenarios, segments, labels) {
     const sequence = segments[0]?.sequence;
     if (segments.length < 2 || sequence === undefined)
         return undefined;
@@ -107575,7 +107575,7 @@ function fix(scenarios, agents, idle) {
 /** The most equal-weight agents, up to `most`, that each get work in every scenario. */
 function mostAgentsWithWork(scenarios, most) {
     for (let n = most; n >= 1; n--) {
-        const sequence = segmentsForWeights(Array(n).fill(1))[0]?.sequence;
+        const sequence = segments_segmentsForWeights(Array(n).fill(1))[0]?.sequence;
         if (sequence !== undefined && everyAgentHasWork(scenarios, sequence))
             return n;
     }
@@ -108423,7 +108423,7 @@ class Coordinator {
         }
     }
     #assign() {
-        const segments = segmentsForWeights(this.#agents.map((a) => a.weight));
+        const segments = segments_segmentsForWeights(this.#agents.map((a) => a.weight));
         for (const agent of this.#agents) {
             const segment = segments[agent.index];
             if (!segment)
@@ -108452,7 +108452,7 @@ class Coordinator {
         const labels = [];
         for (const agent of this.#agents)
             labels[agent.index] = agent.label;
-        const warning = idleAgentsWarning(this.#o.scenarios, segments, labels);
+        const warning = idle_agents_idleAgentsWarning(this.#o.scenarios, segments, labels);
         if (warning !== undefined)
             this.#log.warning(warning);
     }
@@ -112014,6 +112014,8 @@ function chooseTransport(requested, options) {
 
 
 
+
+
 /**
  * How often agents send deltas: every second, every 2 s above 128 agents
  * (the coordinator's CPU is per delta: BENCHMARKS.md, coordinator scale).
@@ -112027,15 +112029,15 @@ function metricsIntervalFor(agents) {
  * serves protocol v1, drives the run and resolves with its result.
  */
 async function coordinate(options) {
-    const flags = parseRunFlags(options.flags, options.env);
+    const flags = run_flags_parseRunFlags(options.flags, options.env);
     const test = await archiveTest(options, flags);
-    const secretSources = await secretSourcesForAgents(flags.secretSources, {
+    const secretSources = await secret_sources_secretSourcesForAgents(flags.secretSources, {
         cwd: options.cwd,
         env: options.env,
     });
-    const scan = await scanScript(test.archivePath, {
+    const scan = await script_scan_scanScript(test.archivePath, {
         entry: options.script,
-        builtins: BUILTIN_METRIC_NAMES,
+        builtins: builtin_BUILTIN_METRIC_NAMES,
     });
     // Before any load, as a warning: k6 itself cannot number __VU across instances.
     if (options.agents > 1 && scan.vuWarning)
@@ -112085,6 +112087,32 @@ async function coordinate(options) {
         await releaseFiles(files);
     }
 }
+/**
+ * Everything a run checks before any agent gets work, and no more: k6
+ * archives and inspects the test (an invalid one throws K6_TEST_INVALID with
+ * k6's exit code, as a run would), the secret sources and the script scan,
+ * k6's execution plan, and the warnings for `options.agents` equal agents.
+ */
+async function verifyTest(options) {
+    const flags = parseRunFlags(options.flags, options.env);
+    const test = await archiveTest(options, flags);
+    await secretSourcesForAgents(flags.secretSources, { cwd: options.cwd, env: options.env });
+    const scan = await scanScript(test.archivePath, {
+        entry: options.script,
+        builtins: BUILTIN_METRIC_NAMES,
+    });
+    const segments = segmentsForWeights(Array.from({ length: options.agents }, () => '1'));
+    const labels = segments.map((_, i) => `agent ${String(i + 1)}`);
+    const idle = idleAgentsWarning(test.options.scenarios, segments, labels);
+    const warnings = [
+        ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
+        ...(idle === undefined ? [] : [idle]),
+    ];
+    const plan = await readPreamble({ ...options, output: options.output ?? NO_OUTPUT }, test, flags);
+    return { test, plan, warnings };
+}
+/** Output that goes nowhere: verifyTest reads the plan even for a caller that prints nothing. */
+const NO_OUTPUT = { stdout: () => undefined, stderr: () => undefined, isTTY: false };
 /**
  * Validates and archives the test with k6. `k6 run` reads the environment
  * into __ENV by default, `k6 archive` does not: say which one explicitly, so
@@ -113340,7 +113368,7 @@ async function distributedRun({ io, log: cliLog, exit }, flags, { script, k6Flag
 /** `-q` among the k6 flags; a flag k6 rejects is reported by the run itself. */
 function quietRequested(k6Flags, env) {
     try {
-        return parseRunFlags(k6Flags, env).quiet;
+        return run_flags_parseRunFlags(k6Flags, env).quiet;
     }
     catch {
         return false;

@@ -6,7 +6,7 @@ import * as core from '@actions/core';
 import type { RegistrationAuth } from '../coordinator/auth.js';
 import { secretAuth } from '../coordinator/auth.js';
 import type { CoordinateResult } from '../coordinator/run.js';
-import { coordinate } from '../coordinator/run.js';
+import { coordinate, verifyTest } from '../coordinator/run.js';
 import type { K6Binary } from '../k6/binary.js';
 import type { Logger } from '../runtime/logger.js';
 import { isLoopbackHost } from '../runtime/net.js';
@@ -25,6 +25,7 @@ import type { FinalVerdict } from '../after-run/verdict.js';
 import type { BaselineLookup, BaselineView } from '../report/baseline-view.js';
 import { type ComparisonRow, describeFailures } from '../report/compare.js';
 import { verdictOf } from '../report/format.js';
+import { renderVerifiedMarkdown } from '../report/verified-markdown.js';
 import { errorMessage } from '../errors.js';
 import { OUTPUTS, type CoordinatorInputs } from './inputs.js';
 import type { ActionIo } from './io.js';
@@ -75,6 +76,10 @@ export async function runCoordinatorRole(
   ctx: RoleContext & { card?: RendezvousCard },
   services: CoordinatorServices,
 ): Promise<void> {
+  if (inputs.verifyOnly) {
+    await verifyOnly(inputs, ctx);
+    return;
+  }
   const summaryJson = join(
     ctx.env.RUNNER_TEMP ?? ctx.workDir,
     `k6-distributed-${inputs.testName}.json`,
@@ -89,7 +94,7 @@ export async function runCoordinatorRole(
     const result = await coordinate({
       k6: ctx.k6,
       script: inputs.script,
-      flags: [...inputs.flags, `--summary-mode=${inputs.summaryMode}`],
+      flags: [...testFlags(inputs), `--summary-mode=${inputs.summaryMode}`],
       agents: inputs.agents,
       listen: listenAddress(inputs),
       // The tunnel is then the only way in: the server listens on loopback.
@@ -130,6 +135,44 @@ export async function runCoordinatorRole(
     for (const tunnel of tunnels) await tunnel.close();
     await releaseHtmlReport(html);
   }
+}
+
+/** `k6-env` as `-e` flags ahead of `flags`, so an explicit `-e` in `flags` wins. */
+function testFlags(inputs: CoordinatorInputs): string[] {
+  const env = Object.entries(inputs.k6Env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
+  return [...env, ...inputs.flags];
+}
+
+/**
+ * `verify-only` (issue 20.4): what a run checks before any agent gets work,
+ * for a pull request: k6 archives and inspects the test, the plan and the
+ * warnings go to the log and the job summary. An invalid test fails as a run
+ * would, with k6's exit code (the early-failure path).
+ */
+async function verifyOnly(inputs: CoordinatorInputs, ctx: RoleContext): Promise<void> {
+  const verified = await verifyTest({
+    k6: ctx.k6,
+    script: inputs.script,
+    flags: testFlags(inputs),
+    agents: inputs.agents,
+    workDir: ctx.workDir,
+    env: ctx.env,
+    cwd: ctx.env.GITHUB_WORKSPACE,
+    log: ctx.log,
+  });
+  for (const warning of verified.warnings) ctx.log.warning(warning);
+  if (verified.plan !== undefined) ctx.stdout.write(verified.plan);
+  ctx.log.info(`${inputs.script}: verified for ${String(inputs.agents)} agents; no load made`);
+  ctx.setOutput(OUTPUTS.result, 'verified');
+  ctx.setOutput(OUTPUTS.exitCode, '0');
+  await ctx.writeJobSummary(
+    renderVerifiedMarkdown({
+      title: inputs.script,
+      agents: inputs.agents,
+      plan: verified.plan,
+      warnings: verified.warnings,
+    }),
+  );
 }
 
 /** Where the run's reports go, and the baseline lookup that ran beside it. */

@@ -78,7 +78,9 @@ export async function reportFailure(
   const role = about.inputs?.role ?? 'coordinator';
   const markdown = renderFailureMarkdown({
     role,
-    title: about.title ?? (about.inputs?.role === 'coordinator' ? about.inputs.script : undefined),
+    title:
+      about.title ??
+      (about.inputs && about.inputs.role !== 'agent' ? about.inputs.script : undefined),
     ...failure,
   });
   try {

@@ -34,6 +34,10 @@ export const INPUTS = {
   compareWithBase: 'compare-with-base',
   failOnRegression: 'fail-on-regression',
   testName: 'test-name',
+  k6Env: 'k6-env',
+  verifyOnly: 'verify-only',
+  agentsMatrix: 'agents-matrix',
+  agentsRunsOn: 'agents-runs-on',
 } as const;
 
 export const OUTPUTS = {
@@ -44,6 +48,9 @@ export const OUTPUTS = {
   regressed: 'regressed',
   k6Path: 'k6-path',
   k6Version: 'k6-version',
+  tests: 'tests',
+  agents: 'agents',
+  agentCount: 'agent-count',
 } as const;
 
 interface Common {
@@ -62,6 +69,10 @@ export interface CoordinatorInputs extends Common {
   script: string;
   agents: number;
   flags: string[];
+  /** `k6-env`: KEY=VALUE lines for the test's __ENV, from a secret: masked, as `-e` before `flags`. */
+  k6Env: Record<string, string>;
+  /** Check the script with `k6 archive` and `k6 inspect`, make no load. */
+  verifyOnly: boolean;
   tunnel: 'cloudflared' | 'none';
   onAgentLoss: 'abort' | 'continue';
   metricTransport: MetricTransport;
@@ -84,7 +95,17 @@ export interface AgentInputs extends Common {
   env: Record<string, string>;
 }
 
-export type ActionInputs = CoordinatorInputs | AgentInputs;
+/** The reusable workflow's plan job (issue 20.4, ./plan.ts). */
+export interface PlanRoleInputs extends Common {
+  role: 'plan';
+  /** A path or glob, several separated by newlines. */
+  script: string;
+  agents: number;
+  agentsMatrix: string;
+  agentsRunsOn: string | string[];
+}
+
+export type ActionInputs = CoordinatorInputs | AgentInputs | PlanRoleInputs;
 
 /** Reads one input by name; '' when unset (as @actions/core's getInput). */
 export type InputReader = (name: string) => string;
@@ -104,7 +125,7 @@ export function parseInputs(read: InputReader): ActionInputs {
       return undefined;
     }
   };
-  const role = get(INPUTS.role, oneOf('coordinator', 'agent'), '');
+  const role = get(INPUTS.role, oneOf('coordinator', 'agent', 'plan'), '');
   const auth = get(INPUTS.auth, oneOf('oidc', 'secret'), 'oidc');
   const secret = read(INPUTS.secret).trim() || undefined;
   if (auth === 'secret' && (secret === undefined || secret.length < 16)) {
@@ -120,7 +141,11 @@ export function parseInputs(read: InputReader): ActionInputs {
     testName: get(INPUTS.testName, testName, 'k6'),
   };
   const result =
-    role === 'coordinator' ? coordinatorInputs(read, get, problems) : agentInputs(role, get);
+    role === 'coordinator'
+      ? coordinatorInputs(read, get, problems)
+      : role === 'plan'
+        ? planInputs(read, get, problems)
+        : agentInputs(role, get);
   if (
     result.role === 'coordinator' &&
     result.compareWithBase === false &&
@@ -167,7 +192,32 @@ function coordinatorInputs(read: InputReader, get: InputGetter, problems: string
     includeSetupData: get(INPUTS.includeSetupData, bool, 'false'),
     compareWithBase: get(INPUTS.compareWithBase, bool, 'true'),
     failOnRegression: get(INPUTS.failOnRegression, parseRegressionLimits, ''),
+    k6Env: get(INPUTS.k6Env, envLines, ''),
+    verifyOnly: get(INPUTS.verifyOnly, bool, 'false'),
   };
+}
+
+function planInputs(read: InputReader, get: InputGetter, problems: string[]) {
+  const script = read(INPUTS.script).trim();
+  if (script === '')
+    problems.push(`input "${INPUTS.script}": the plan needs the test script's path or a glob`);
+  return {
+    role: 'plan' as const,
+    script,
+    agents: get(INPUTS.agents, positiveInt, '3'),
+    agentsMatrix: read(INPUTS.agentsMatrix).trim(),
+    agentsRunsOn: get(INPUTS.agentsRunsOn, runsOn, 'ubuntu-latest'),
+  };
+}
+
+/** A runner label, or a JSON list of labels (`["self-hosted", "linux"]`). */
+function runsOn(value: string): string | string[] {
+  if (!value.startsWith('[')) return value;
+  const labels: unknown = JSON.parse(value);
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string' && l !== '')) {
+    throw new Error(`"${value}" is not a runner label or a JSON list of labels`);
+  }
+  return labels as string[];
 }
 
 function agentInputs(role: 'agent' | undefined, get: InputGetter) {

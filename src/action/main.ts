@@ -11,6 +11,7 @@ import { provisionK6 } from '../k6/provision.js';
 import { runAgentRole, type AgentServices } from './agent-role.js';
 import { runCoordinatorRole, type CoordinatorServices } from './coordinator-role.js';
 import { reportEarlyFailure } from './early-failure.js';
+import { runPlanRole } from './plan-role.js';
 import { type ActionInputs, OUTPUTS, parseInputs } from './inputs.js';
 import type { ActionIo } from './io.js';
 import { actionsLogger } from './logger.js';
@@ -46,6 +47,13 @@ export async function run(services: ActionServices, io: ActionIo): Promise<void>
     inputs = parseInputs((name) => core.getInput(name));
     // Masked even when given as a literal rather than from `secrets`.
     if (inputs.secret !== undefined) core.setSecret(inputs.secret);
+    if (inputs.role === 'coordinator') {
+      for (const value of Object.values(inputs.k6Env)) if (value !== '') core.setSecret(value);
+    }
+    if (inputs.role === 'plan') {
+      await runPlanRole(inputs, { ...tracked, log: actionsLogger });
+      return;
+    }
     card = coordinatorCard(inputs, env);
     const k6 = await provisionK6({ version: inputs.k6Version, env, log: actionsLogger });
     core.addPath(dirname(k6.path));

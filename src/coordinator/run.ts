@@ -10,6 +10,7 @@ import { errorMessage } from '../errors.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { parseRunFlags, type RunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
+import { segmentsForWeights } from '../k6/segments.js';
 import { distributedPreamble, k6Preamble } from '../k6/preamble.js';
 import { testEnvironment } from '../k6/test-env.js';
 import { thresholdMetrics } from '../k6/threshold-metrics.js';
@@ -27,6 +28,7 @@ import { DEFAULT_DEADLINE_GRACE_MS, runDeadlineMs } from './deadline.js';
 import { endOfTest } from './end-of-test.js';
 import { markOutliers } from './outliers.js';
 import type { RunOutcome } from './outcome.js';
+import { idleAgentsWarning } from './idle-agents.js';
 import { CoordinatorMetrics } from './run-metrics.js';
 import { CoordinatorServer, type ServerOptions } from './server.js';
 import { chooseTransport } from './transport.js';
@@ -184,6 +186,43 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     await releaseFiles(files);
   }
 }
+
+/** A test checked without load (issue 20.4, the action's `verify-only`). */
+export interface VerifiedTest {
+  test: PreparedTest;
+  /** k6's execution plan, as the run would print it; undefined when k6 gave none. */
+  plan: string | undefined;
+  /** What the run would warn about before any load (__VU across agents, agents without work). */
+  warnings: string[];
+}
+
+/**
+ * Everything a run checks before any agent gets work, and no more: k6
+ * archives and inspects the test (an invalid one throws K6_TEST_INVALID with
+ * k6's exit code, as a run would), the secret sources and the script scan,
+ * k6's execution plan, and the warnings for `options.agents` equal agents.
+ */
+export async function verifyTest(options: CoordinateOptions): Promise<VerifiedTest> {
+  const flags = parseRunFlags(options.flags, options.env);
+  const test = await archiveTest(options, flags);
+  await secretSourcesForAgents(flags.secretSources, { cwd: options.cwd, env: options.env });
+  const scan = await scanScript(test.archivePath, {
+    entry: options.script,
+    builtins: BUILTIN_METRIC_NAMES,
+  });
+  const segments = segmentsForWeights(Array.from({ length: options.agents }, () => '1'));
+  const labels = segments.map((_, i) => `agent ${String(i + 1)}`);
+  const idle = idleAgentsWarning(test.options.scenarios, segments, labels);
+  const warnings = [
+    ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
+    ...(idle === undefined ? [] : [idle]),
+  ];
+  const plan = await readPreamble({ ...options, output: options.output ?? NO_OUTPUT }, test, flags);
+  return { test, plan, warnings };
+}
+
+/** Output that goes nowhere: verifyTest reads the plan even for a caller that prints nothing. */
+const NO_OUTPUT = { stdout: () => undefined, stderr: () => undefined, isTTY: false };
 
 /**
  * Validates and archives the test with k6. `k6 run` reads the environment

@@ -2,8 +2,8 @@ import { exitName } from './format.js';
 import { codeSpan, markdownText } from './markdown-text.js';
 
 export interface FailureMarkdownInput {
-  /** Which job ended: the coordinator's or an agent's. */
-  role: 'coordinator' | 'agent';
+  /** Which job ended: the coordinator's, an agent's, or the reusable workflow's plan. */
+  role: 'coordinator' | 'agent' | 'plan';
   /** What it was for: the script's path (coordinator) or the agent's name; may be unknown. */
   title?: string;
   /** `error`: it never ran to a verdict; `aborted`: it was cancelled. */
@@ -25,7 +25,11 @@ const MAX_LINE = 2_000;
  * script (k6's syntax error) or the coordinator's words.
  */
 export function renderFailureMarkdown(input: FailureMarkdownInput): string {
-  const what = input.role === 'coordinator' ? 'k6-distributed' : 'k6-distributed agent';
+  const what = {
+    coordinator: 'k6-distributed',
+    agent: 'k6-distributed agent',
+    plan: "k6-distributed's plan",
+  }[input.role];
   const title = input.title === undefined ? '' : ` ${codeSpan(input.title)}`;
   const ended = input.result === 'aborted' ? 'was cancelled' : 'could not run';
   const [first = '', ...rest] = input.message
