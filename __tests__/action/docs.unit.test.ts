@@ -73,9 +73,9 @@ describe('action.yml is the single source of the action surface', () => {
   });
 });
 
-describe("the README's layout section", () => {
+describe("the architecture notes' layout section (docs/architecture.md)", () => {
   it('issue 19: names an existing file, and in it the named function, for each behaviour', async () => {
-    const readme = await readFile(`${REPO}README.md`, 'utf8');
+    const readme = await readFile(`${REPO}docs/architecture.md`, 'utf8');
     const table = readme.split('Where a behaviour is decided')[1]?.split('\n## ')[0] ?? '';
     const rows = [...table.matchAll(/^\| (.+?) +\| `([^`]+)`(?: \(`([^`]+)`\))? +\|$/gm)];
     expect(rows.map((r) => r[1])).toEqual(

@@ -64,6 +64,21 @@ describe('the run over time (real k6, 2 agents)', () => {
     for (const p of busy) {
       expect(p.p95).toBeGreaterThan(0);
       expect(p.errorRate).toBe(0);
+      // Issue 20.9: the bands k6's web dashboard draws, from the same samples.
+      expect(p.latency?.p95).toBe(p.p95);
+      expect(p.latency?.p90).toBeLessThanOrEqual(p.latency?.p95 ?? NaN);
+      expect(p.latency?.p95).toBeLessThanOrEqual(p.latency?.p99 ?? NaN);
+      expect(p.iterationDuration?.avg).toBeGreaterThan(0);
+      expect(p.iterationDuration?.p99).toBeGreaterThanOrEqual(p.iterationDuration?.p90 ?? NaN);
+    }
+    // Bytes over time add up to k6's data_received and data_sent (setup()'s may precede
+    // the start instant: it is filed under the first interval, so it counts too).
+    for (const [metric, f] of [
+      ['data_received', (p: TimelinePoint) => p.received ?? 0],
+      ['data_sent', (p: TimelinePoint) => p.sent ?? 0],
+    ] as const) {
+      const bytes = sum(timeline.merged, (p, i) => f(p) * (p.t - (timeline.merged[i - 1]?.t ?? 0)));
+      expect(bytes).toBeCloseTo(data.metrics[metric]?.values.count ?? NaN, 3);
     }
     const ts = timeline.merged.map((p) => p.t);
     expect(ts.slice(0, -1)).toEqual(ts.slice(0, -1).map((_, i) => (i + 1) * timeline.intervalS));

@@ -41,7 +41,9 @@ describe('IntervalRecorder (issue 18.1)', () => {
     r.sample('iterations', START + 2_500, 1);
     r.sample('vus', START + 2_100, 3);
     r.sample('vus', START + 2_050, 9); // older than the one before: not the last
-    r.sample('data_sent', START + 100, 100); // not charted
+    r.sample('data_sent', START + 100, 100);
+    r.sample('data_received', START + 2_600, 700);
+    r.sample('iteration_duration', START + 2_500, 210);
 
     const taken = r.take();
 
@@ -49,7 +51,10 @@ describe('IntervalRecorder (issue 18.1)', () => {
     expect(taken[0]).toMatchObject({ requests: 2, failed: 1, checked: 1, iterations: 0 });
     expect(taken[0]?.durations).toMatchObject({ count: 1, min: 12, max: 12 });
     expect(taken[1]).toMatchObject({ requests: 1, failed: 0, checked: 1 });
-    expect(taken[2]).toMatchObject({ requests: 0, iterations: 1, vus: 3 });
+    expect(taken[2]).toMatchObject({ requests: 0, iterations: 1, vus: 3, received: 700 });
+    // Issue 20.9: iteration_duration and bytes, for their charts.
+    expect(taken[0]).toMatchObject({ sent: 100 });
+    expect(taken[2]?.iterationDurations).toMatchObject({ count: 1, min: 210, max: 210 });
     expect(r.idle).toBe(true);
     expect(r.take()).toEqual([]);
   });

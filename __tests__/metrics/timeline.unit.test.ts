@@ -13,7 +13,16 @@ const T0 = 1_700_000_000_000;
 /** One interval of one agent, as IntervalRecorder would send it. */
 function interval(
   i: number,
-  o: { requests: number; failed?: number; iterations?: number; durations?: number[]; vus?: number },
+  o: {
+    requests: number;
+    failed?: number;
+    iterations?: number;
+    durations?: number[];
+    vus?: number;
+    iterationDurations?: number[];
+    received?: number;
+    sent?: number;
+  },
 ): IntervalContribution {
   const c: IntervalContribution = {
     i,
@@ -28,6 +37,13 @@ function interval(
     c.durations = h.toWire();
   }
   if (o.vus !== undefined) c.vus = o.vus;
+  if (o.iterationDurations?.length) {
+    const h = new Histogram();
+    for (const d of o.iterationDurations) h.add(d);
+    c.iterationDurations = h.toWire();
+  }
+  if (o.received !== undefined) c.received = o.received;
+  if (o.sent !== undefined) c.sent = o.sent;
   return c;
 }
 
@@ -43,6 +59,46 @@ const sum = (points: TimelinePoint[], f: (p: TimelinePoint, i: number) => number
   points.reduce((s, p, i) => s + f(p, i), 0);
 
 describe('TimelineRecorder', () => {
+  it('issue 20.9: gives each merged interval the latency bands, iteration bands and bytes per second', () => {
+    const t = new TimelineRecorder();
+    t.start(T0);
+    const durations = Array.from({ length: 100 }, (_, k) => k + 1); // 1 … 100 ms
+    t.record(
+      'a',
+      of([
+        interval(0, {
+          requests: 50,
+          durations: durations.slice(0, 50),
+          received: 3_000,
+          sent: 500,
+        }),
+      ]),
+    );
+    t.record(
+      'b',
+      of([
+        interval(0, {
+          requests: 50,
+          durations: durations.slice(50),
+          iterationDurations: [200, 400],
+        }),
+      ]),
+    );
+    t.record('a', of([interval(1, { requests: 1 })]));
+    const { merged, agents } = t.snapshot(2_000);
+    expect(merged[0]?.latency?.avg).toBeCloseTo(50.5, 9);
+    expect(merged[0]?.latency?.p90).toBeCloseTo(90, 0);
+    expect(merged[0]?.latency?.p95).toBe(merged[0]?.p95);
+    expect(merged[0]?.latency?.p99).toBeCloseTo(99, 0);
+    expect(merged[0]?.iterationDuration?.avg).toBeCloseTo(300, 9);
+    expect(merged[0]).toMatchObject({ received: 3_000, sent: 500 });
+    // An interval without samples has no bands and no bytes: a gap, not a 0 ms dip.
+    expect(merged[1]?.latency).toBeUndefined();
+    expect(merged[1]?.received).toBeUndefined();
+    // Per agent only what the charts need.
+    expect(agents.a?.[0]?.latency).toBeUndefined();
+  });
+
   it('issue 18.1: files samples by the interval k6 stamped them in, whenever they arrive', () => {
     const t = new TimelineRecorder();
     t.start(T0);
@@ -72,6 +128,12 @@ describe('TimelineRecorder', () => {
       p95: all.percentile(0.95),
       errorRate: 1 / 42,
       iterations: 20,
+      latency: {
+        avg: 30,
+        p90: all.percentile(0.9),
+        p95: all.percentile(0.95),
+        p99: all.percentile(0.99),
+      },
     });
     expect(merged[1]).toMatchObject({ t: 2, rps: 20, vus: 5, errorRate: 0, iterations: 10 });
     expect(agents.a?.map((p) => p.rps)).toEqual([10, 20]);
@@ -168,6 +230,21 @@ function honestDelta(intervals: IntervalContribution[]): MetricDelta {
     },
     { kind: 'total', metric: 'http_req_duration', sink: { t: 'trend', h: h.toWire() } },
   ];
+  const iterations = new Histogram();
+  for (const c of intervals) if (c.iterationDurations) iterations.mergeWire(c.iterationDurations);
+  if (!iterations.isEmpty()) {
+    series.push({
+      kind: 'total',
+      metric: 'iteration_duration',
+      sink: { t: 'trend', h: iterations.toWire() },
+    });
+  }
+  for (const [metric, f] of [
+    ['data_received', (c: IntervalContribution) => c.received ?? 0],
+    ['data_sent', (c: IntervalContribution) => c.sent ?? 0],
+  ] as const) {
+    series.push({ kind: 'total', metric, sink: { t: 'counter', sum: total(f) } });
+  }
   if (vus.length > 0) {
     const [min, max] = [Math.min(...vus), Math.max(...vus)];
     series.push({
@@ -188,8 +265,17 @@ function at(delta: MetricDelta, index: number): IntervalContribution {
 describe('timelineProblem (issue 18.1: what an agent may say of its intervals)', () => {
   const honest = () =>
     honestDelta([
-      interval(3, { requests: 10, failed: 2, iterations: 4, durations: [5, 9], vus: 2 }),
-      interval(4, { requests: 6, iterations: 3, durations: [7], vus: 3 }),
+      interval(3, {
+        requests: 10,
+        failed: 2,
+        iterations: 4,
+        durations: [5, 9],
+        vus: 2,
+        iterationDurations: [20, 30],
+        received: 4_000,
+        sent: 900,
+      }),
+      interval(4, { requests: 6, iterations: 3, durations: [7], vus: 3, received: 1_000 }),
     ]);
 
   it("accepts an honest agent's intervals, and `total` for the delta's own durations once", () => {
@@ -246,6 +332,25 @@ describe('timelineProblem (issue 18.1: what an agent may say of its intervals)',
       'more VUs than its vus samples',
       (d) => (at(d, 1).vus = 500),
       /more VUs than the delta's vus samples/,
+    ],
+    [
+      'iteration durations outside its own samples (issue 20.9)',
+      (d) => {
+        const h = new Histogram();
+        h.add(90_000);
+        at(d, 1).iterationDurations = h.toWire();
+      },
+      /iteration_duration samples outside the delta's/,
+    ],
+    [
+      'more bytes received than its totals (issue 20.9)',
+      (d) => (at(d, 1).received = 1e9),
+      /1000004000 data_received bytes, its totals 5000/,
+    ],
+    [
+      'bytes sent with none in its totals (issue 20.9)',
+      (d) => (at(d, 1).sent = 10),
+      /910 data_sent bytes, its totals 900/,
     ],
   ])('refuses %s', (_, tamper, message) => {
     const delta = honest();

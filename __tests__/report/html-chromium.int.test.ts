@@ -236,7 +236,7 @@ async function chartPixels(page: Page, hide: string[] = []): Promise<Buffer[]> {
 }
 
 describe('the HTML report in headless Chromium (Debian chromium, real k6 run)', () => {
-  it('lays out and paints its 5 charts, its tables match the 2-agent run, and a screenshot is kept', async () => {
+  it('lays out and paints its 7 charts, its tables match the 2-agent run, and a screenshot is kept', async () => {
     const executablePath = await chromiumPath(); // before the run: fail fast without it
     const target = await TargetServer.start();
     const report = await reportOfARealRun(target);
@@ -261,7 +261,7 @@ describe('the HTML report in headless Chromium (Debian chromium, real k6 run)', 
       /^started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · 2 agents · /,
     );
 
-    // Laid out: 5 charts of real size in the viewport, nothing wider than the page.
+    // Laid out: 7 charts of real size in the viewport, nothing wider than the page.
     const { scrollWidth, clientWidth } = await page.evaluate(() => {
       const { documentElement: root } = (globalThis as unknown as PageGlobals).document;
       return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth };
@@ -270,15 +270,22 @@ describe('the HTML report in headless Chromium (Debian chromium, real k6 run)', 
     const charts = await chartLayouts(page);
     expect(charts.map((c) => c.title)).toEqual([
       'Requests per second',
-      'http_req_duration p(95)',
+      'http_req_duration',
       'Active VUs',
       'Failed requests',
+      'iteration_duration',
+      'Data transferred per second',
       'Requests per second by agent',
     ]);
+    // Issue 20.9: the bands k6's web dashboard draws, and bytes both ways.
+    for (const i of [1, 4]) {
+      expect(charts[i]?.series.map((s) => s.name)).toEqual(['avg', 'p(90)', 'p(95)', 'p(99)']);
+    }
+    expect(charts[5]?.series.map((s) => s.name)).toEqual(['received', 'sent']);
     expect(charts.flatMap((c) => layoutProblems(c, clientWidth))).toEqual([]);
     // At least 3 one-second intervals, and one line per agent.
     expect(Math.max(...(charts[0]?.series ?? []).map((s) => s.points))).toBeGreaterThanOrEqual(3);
-    expect(charts[4]?.series.map((s) => s.name).sort()).toEqual(['local-1', 'local-2']);
+    expect(charts[6]?.series.map((s) => s.name).sort()).toEqual(['local-1', 'local-2']);
 
     // Painted: hiding the series, then the axis labels, changes every chart's pixels.
     const shown = await chartPixels(page);
@@ -294,6 +301,8 @@ describe('the HTML report in headless Chromium (Debian chromium, real k6 run)', 
     // Each value shows on hover (issue 20.9): the first chart's first point is the topmost
     // element where it is drawn, carries its value as its title, and marks itself on hover.
     const point = page.locator('svg.chart').first().locator('circle.point').first();
+    // The screenshots above scrolled the page to the last chart: back to this one.
+    await point.scrollIntoViewIfNeeded();
     const hover = await point.evaluate((circle: DomElement) => {
       const { document } = globalThis as unknown as PageGlobals;
       const box = circle.getBoundingClientRect();

@@ -64,6 +64,38 @@ describe('the HTML report', () => {
     expect(html).toContain('>agent-2</text>');
   });
 
+  it("issue 20.9: draws k6's web-dashboard bands (avg, p90, p95, p99) for request and iteration durations, and bytes per second", () => {
+    const banded = (i: number) => ({
+      ...point(i, 2),
+      ...(i === 2
+        ? {}
+        : {
+            latency: { avg: 10 + i, p90: 18 + i, p95: 20 + i, p99: 31 + i },
+            iterationDuration: { avg: 110 + i, p90: 118 + i, p95: 120 + i, p99: 131 + i },
+            received: 64_000,
+            sent: 8_000,
+          }),
+    });
+    const page = renderHtmlReport({
+      result,
+      source,
+      timeline: { ...timeline, merged: Array.from({ length: 6 }, (_, i) => banded(i)) },
+      title: 'bands.js',
+      generatedAt,
+    });
+    for (const title of ['http_req_duration', 'iteration_duration']) {
+      expect(page).toContain(`>${title}</text>`);
+    }
+    expect(page).toContain('>Data transferred per second</text>');
+    // Four lines each, broken at the interval without samples.
+    expect(page.match(/data-series="p\(99\)"/g)).toHaveLength(4);
+    expect(page.match(/data-series="avg"/g)).toHaveLength(4);
+    expect(page).toMatch(/<title>p\(99\) at [^<]+: 31 ms<\/title>/);
+    expect(page).toMatch(/<title>received at [^<]+: 64 kB\/s<\/title>/);
+    // Without bands (an older result), the p(95) line as before.
+    expect(html).not.toContain('data-series="p(99)"');
+  });
+
   it('shows each value on hover, with no script: a titled point per value (issue 20.9)', () => {
     // p(95): 6 intervals, one without requests.
     const p95 = [

@@ -94402,6 +94402,11 @@ const IntervalContribution = strictObject({
     durations: union([histogramWireSchema, literal('total')]).optional(),
     /** k6's `vus` gauge, its last value in the interval. */
     vus: schemas_int().nonnegative().optional(),
+    /** iteration_duration's samples (issue 20.9: its latency bands over time). */
+    iterationDurations: histogramWireSchema.optional(),
+    /** data_received and data_sent: their counters' sums, bytes (issue 20.9). */
+    received: schemas_number().nonnegative().optional(),
+    sent: schemas_number().nonnegative().optional(),
 });
 /** Everything an agent's k6 measured since the previous delta. Deltas add up. */
 const MetricDelta = strictObject({
@@ -94936,13 +94941,25 @@ const CLOUD_AGGREGATION_PERIOD_MS = 1_000;
 
 
 /** The metrics the time series charts (metrics/timeline.ts), each of the run's totals. */
-const CHARTED = new Set(['http_reqs', 'iterations', 'http_req_failed', 'http_req_duration', 'vus']);
+const CHARTED = new Set([
+    'http_reqs',
+    'iterations',
+    'http_req_failed',
+    'http_req_duration',
+    'vus',
+    'iteration_duration',
+    'data_received',
+    'data_sent',
+]);
 const emptySlot = () => ({
     requests: 0,
     iterations: 0,
     failed: 0,
     checked: 0,
     durations: undefined,
+    iterationDurations: undefined,
+    received: 0,
+    sent: 0,
     vus: undefined,
     vusAt: -Infinity,
 });
@@ -94988,6 +95005,15 @@ class IntervalRecorder {
             case 'vus':
                 setVus(slot, value, timeMs);
                 break;
+            case 'iteration_duration':
+                (slot.iterationDurations ??= new Histogram()).add(value);
+                break;
+            case 'data_received':
+                slot.received += value;
+                break;
+            case 'data_sent':
+                slot.sent += value;
+                break;
             default:
         }
     }
@@ -95012,6 +95038,13 @@ class IntervalRecorder {
         }
         else if (metric === 'vus' && v.type === 'gauge')
             setVus(slot, v.last, v.timeMs);
+        else if (metric === 'iteration_duration' && v.type === 'trend') {
+            (slot.iterationDurations ??= new Histogram()).mergeK6(v);
+        }
+        else if (metric === 'data_received' && v.type === 'counter')
+            slot.received += v.value;
+        else if (metric === 'data_sent' && v.type === 'counter')
+            slot.sent += v.value;
     }
     get idle() {
         return this.#slots.size === 0;
@@ -95034,6 +95067,10 @@ class IntervalRecorder {
             ...(s.durations &&
                 s.durations.count > 0 && { durations: whole ? 'total' : s.durations.toWire() }),
             ...(s.vus !== undefined && { vus: s.vus }),
+            ...(s.iterationDurations &&
+                s.iterationDurations.count > 0 && { iterationDurations: s.iterationDurations.toWire() }),
+            ...(s.received > 0 && { received: s.received }),
+            ...(s.sent > 0 && { sent: s.sent }),
         }));
     }
     #slot(timeMs) {
@@ -95070,6 +95107,11 @@ class IntervalRecorder {
             (to.durations ??= new Histogram()).merge(from.durations);
         if (from.vus !== undefined)
             setVus(to, from.vus, from.vusAt);
+        if (from.iterationDurations) {
+            (to.iterationDurations ??= new Histogram()).merge(from.iterationDurations);
+        }
+        to.received += from.received;
+        to.sent += from.sent;
     }
 }
 function setVus(slot, value, atMs) {
@@ -110636,6 +110678,13 @@ class TimelineRecorder {
             if (c.durations && c.durations.count > 0) {
                 (merged.durations ??= new Histogram()).mergeWire(c.durations);
             }
+            if (c.iterationDurations && c.iterationDurations.count > 0) {
+                (merged.iterationDurations ??= new Histogram()).mergeWire(c.iterationDurations);
+            }
+            if (c.received)
+                merged.received = (merged.received ?? 0) + c.received;
+            if (c.sent)
+                merged.sent = (merged.sent ?? 0) + c.sent;
             let agentBuckets = this.#agents.get(agentId);
             if (!agentBuckets)
                 this.#agents.set(agentId, (agentBuckets = []));
@@ -110717,7 +110766,16 @@ class TimelineRecorder {
         const merged = view(this.#merged).map((b, i) => {
             const vus = vusByAgent.reduce((sum, own) => sum + (own[i] ?? 0), 0);
             const p95 = b.durations && !b.durations.isEmpty() ? b.durations.percentile(0.95) : null;
-            return point(b, i, intervalS, elapsed(i), vus, p95);
+            const latency = bands(b.durations);
+            const iterationDuration = bands(b.iterationDurations);
+            const seconds = elapsed(i);
+            return {
+                ...point(b, i, intervalS, seconds, vus, p95),
+                ...(latency && { latency }),
+                ...(iterationDuration && { iterationDuration }),
+                ...(b.received && { received: b.received / seconds }),
+                ...(b.sent && { sent: b.sent / seconds }),
+            };
         });
         return { intervalS, merged, agents };
     }
@@ -110737,7 +110795,14 @@ function resolvedIntervals(delta) {
     return intervals.map((c) => c.durations === 'total' ? { ...c, durations: h } : c);
 }
 function chartedTotals(delta) {
-    const t = { requests: 0, iterations: 0, failed: 0, checked: 0 };
+    const t = {
+        requests: 0,
+        iterations: 0,
+        failed: 0,
+        checked: 0,
+        received: 0,
+        sent: 0,
+    };
     for (const series of delta.series) {
         if (series.kind !== 'total')
             continue;
@@ -110755,6 +110820,13 @@ function chartedTotals(delta) {
         else if (series.metric === 'vus' && sink.t === 'gauge' && sink.empty !== true) {
             t.vusMax = sink.max;
         }
+        else if (series.metric === 'iteration_duration' && sink.t === 'trend') {
+            t.iterationDurations = { count: sink.h.count, min: sink.h.min, max: sink.h.max };
+        }
+        else if (series.metric === 'data_received' && sink.t === 'counter')
+            t.received = sink.sum;
+        else if (series.metric === 'data_sent' && sink.t === 'counter')
+            t.sent = sink.sum;
     }
     return t;
 }
@@ -110772,7 +110844,16 @@ function timelineProblem(delta, latestIndex) {
     if (intervals.length === 0)
         return undefined;
     const totals = chartedTotals(delta);
-    const sum = { requests: 0, iterations: 0, failed: 0, checked: 0, durations: 0 };
+    const sum = {
+        requests: 0,
+        iterations: 0,
+        failed: 0,
+        checked: 0,
+        durations: 0,
+        iterationDurations: 0,
+        received: 0,
+        sent: 0,
+    };
     let previous = -1;
     for (const c of intervals) {
         if (c.i <= previous)
@@ -110787,14 +110868,14 @@ function timelineProblem(delta, latestIndex) {
         sum.iterations += c.iterations;
         sum.failed += c.failed;
         sum.checked += c.checked;
-        const d = c.durations;
-        if (d && d.count > 0) {
-            sum.durations += d.count;
-            const all = totals.durations;
-            if (!all || d.min < all.min || d.max > all.max) {
-                return `interval ${String(c.i)} has http_req_duration samples outside the delta's`;
-            }
-        }
+        const samples = trendProblem(c.i, 'http_req_duration', c.durations, totals.durations) ??
+            trendProblem(c.i, 'iteration_duration', c.iterationDurations, totals.iterationDurations);
+        if (samples !== undefined)
+            return samples;
+        sum.durations += c.durations?.count ?? 0;
+        sum.iterationDurations += c.iterationDurations?.count ?? 0;
+        sum.received += c.received ?? 0;
+        sum.sent += c.sent ?? 0;
         if (c.vus !== undefined && (totals.vusMax === undefined || c.vus > totals.vusMax)) {
             return `interval ${String(c.i)} has more VUs than the delta's vus samples`;
         }
@@ -110805,8 +110886,19 @@ function timelineProblem(delta, latestIndex) {
         ['http_req_failed failures', sum.failed, totals.failed],
         ['http_req_failed samples', sum.checked, totals.checked],
         ['http_req_duration samples', sum.durations, totals.durations?.count ?? 0],
+        ['iteration_duration samples', sum.iterationDurations, totals.iterationDurations?.count ?? 0],
+        ['data_received bytes', sum.received, totals.received],
+        ['data_sent bytes', sum.sent, totals.sent],
     ].find(([, part, total]) => !timeline_within(part, total));
     return over && `its intervals hold ${String(over[1])} ${over[0]}, its totals ${String(over[2])}`;
+}
+/** An interval's samples of a trend must lie within the delta's own samples of it. */
+function trendProblem(i, metric, part, all) {
+    if (!part || part.count === 0)
+        return undefined;
+    if (all && part.min >= all.min && part.max <= all.max)
+        return undefined;
+    return `interval ${String(i)} has ${metric} samples outside the delta's`;
 }
 function bucketAt(buckets, index) {
     while (buckets.length <= index)
@@ -110825,6 +110917,17 @@ function weighted(a, wa, b, wb) {
     if (a === undefined || wa + wb === 0)
         return b;
     return (a * wa + b * wb) / (wa + wb);
+}
+/** avg, p(90), p(95) and p(99) of an interval's samples; undefined without any. */
+function bands(h) {
+    if (h === undefined || h.isEmpty())
+        return undefined;
+    return {
+        avg: h.sum / h.count,
+        p90: h.percentile(0.9),
+        p95: h.percentile(0.95),
+        p99: h.percentile(0.99),
+    };
 }
 /** Neighbouring intervals merged: [0,1] → 0, [2,3] → 1, … */
 function pairUp(buckets) {
@@ -110856,6 +110959,18 @@ function mergeBuckets(a, b) {
         if (b.durations)
             m.durations.merge(b.durations);
     }
+    if (a.iterationDurations || b.iterationDurations) {
+        m.iterationDurations = new Histogram();
+        if (a.iterationDurations)
+            m.iterationDurations.merge(a.iterationDurations);
+        if (b.iterationDurations)
+            m.iterationDurations.merge(b.iterationDurations);
+    }
+    if (a.received !== undefined || b.received !== undefined) {
+        m.received = (a.received ?? 0) + (b.received ?? 0);
+    }
+    if (a.sent !== undefined || b.sent !== undefined)
+        m.sent = (a.sent ?? 0) + (b.sent ?? 0);
     if (a.p95 !== undefined || b.p95 !== undefined) {
         m.p95 =
             a.p95 === undefined
@@ -112977,6 +113092,28 @@ function agentRateSeries(timeline, result, xs) {
         ],
     };
 }
+/**
+ * A trend's bands over time, as k6's web dashboard draws them (issue 20.9):
+ * avg, p(90), p(95), p(99); a gap where an interval had no sample. None when
+ * no interval has the trend.
+ */
+function bandSeries(points, of) {
+    if (!points.some((p) => of(p)))
+        return [];
+    return ['avg', 'p90', 'p95', 'p99'].map((band) => ({
+        name: band === 'avg' ? 'avg' : `p(${band.slice(1)})`,
+        values: points.map((p) => of(p)?.[band] ?? null),
+    }));
+}
+/** Data received and sent per second, kB (k6's data_received and data_sent). */
+function transferSeries(points) {
+    if (!points.some((p) => p.received !== undefined || p.sent !== undefined))
+        return [];
+    return [
+        { name: 'received', values: points.map((p) => (p.received ?? 0) / 1000) },
+        { name: 'sent', values: points.map((p) => (p.sent ?? 0) / 1000) },
+    ];
+}
 function charts(timeline, result) {
     const merged = timeline?.merged ?? [];
     if (merged.length < 2 || !timeline) {
@@ -112992,12 +113129,17 @@ function charts(timeline, result) {
         series: [{ name: title, values: merged.map(f) }],
     });
     const perAgent = agentRateSeries(timeline, result, xs);
+    const several = (title, unit, series) => series.length === 0 ? [] : [svgLineChart({ title, unit, xs, startEpochMs, series })];
     return [
         '<div class="charts">',
         line('Requests per second', 'req/s', (p) => p.rps),
-        line('http_req_duration p(95)', 'ms', (p) => p.p95),
+        ...(merged.some((p) => p.latency)
+            ? several('http_req_duration', 'ms', bandSeries(merged, (p) => p.latency))
+            : [line('http_req_duration p(95)', 'ms', (p) => p.p95)]),
         line('Active VUs', 'VUs', (p) => p.vus),
         line('Failed requests', '%', (p) => (p.errorRate === null ? null : p.errorRate * 100)),
+        ...several('iteration_duration', 'ms', bandSeries(merged, (p) => p.iterationDuration)),
+        ...several('Data transferred per second', 'kB/s', transferSeries(merged)),
         svgLineChart({
             title: perAgent.title,
             unit: 'req/s',

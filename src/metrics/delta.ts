@@ -151,6 +151,11 @@ export const IntervalContribution = z.strictObject({
   durations: z.union([histogramWireSchema, z.literal('total')]).optional(),
   /** k6's `vus` gauge, its last value in the interval. */
   vus: z.int().nonnegative().optional(),
+  /** iteration_duration's samples (issue 20.9: its latency bands over time). */
+  iterationDurations: histogramWireSchema.optional(),
+  /** data_received and data_sent: their counters' sums, bytes (issue 20.9). */
+  received: z.number().nonnegative().optional(),
+  sent: z.number().nonnegative().optional(),
 });
 export type IntervalContribution = z.infer<typeof IntervalContribution>;
 

@@ -3,7 +3,16 @@ import { METRIC_LIMITS, TIMELINE_INTERVAL_MS, type IntervalContribution } from '
 import { Histogram } from './histogram.js';
 
 /** The metrics the time series charts (metrics/timeline.ts), each of the run's totals. */
-const CHARTED = new Set(['http_reqs', 'iterations', 'http_req_failed', 'http_req_duration', 'vus']);
+const CHARTED = new Set([
+  'http_reqs',
+  'iterations',
+  'http_req_failed',
+  'http_req_duration',
+  'vus',
+  'iteration_duration',
+  'data_received',
+  'data_sent',
+]);
 
 interface Slot {
   requests: number;
@@ -11,6 +20,9 @@ interface Slot {
   failed: number;
   checked: number;
   durations: Histogram | undefined;
+  iterationDurations: Histogram | undefined;
+  received: number;
+  sent: number;
   vus: number | undefined;
   /** When `vus` was sampled (agent clock): the last by time wins. */
   vusAt: number;
@@ -22,6 +34,9 @@ const emptySlot = (): Slot => ({
   failed: 0,
   checked: 0,
   durations: undefined,
+  iterationDurations: undefined,
+  received: 0,
+  sent: 0,
   vus: undefined,
   vusAt: -Infinity,
 });
@@ -70,6 +85,15 @@ export class IntervalRecorder {
       case 'vus':
         setVus(slot, value, timeMs);
         break;
+      case 'iteration_duration':
+        (slot.iterationDurations ??= new Histogram()).add(value);
+        break;
+      case 'data_received':
+        slot.received += value;
+        break;
+      case 'data_sent':
+        slot.sent += value;
+        break;
       default:
     }
   }
@@ -90,6 +114,10 @@ export class IntervalRecorder {
     } else if (metric === 'http_req_duration' && v.type === 'trend') {
       (slot.durations ??= new Histogram()).mergeK6(v);
     } else if (metric === 'vus' && v.type === 'gauge') setVus(slot, v.last, v.timeMs);
+    else if (metric === 'iteration_duration' && v.type === 'trend') {
+      (slot.iterationDurations ??= new Histogram()).mergeK6(v);
+    } else if (metric === 'data_received' && v.type === 'counter') slot.received += v.value;
+    else if (metric === 'data_sent' && v.type === 'counter') slot.sent += v.value;
   }
 
   get idle(): boolean {
@@ -114,6 +142,10 @@ export class IntervalRecorder {
       ...(s.durations &&
         s.durations.count > 0 && { durations: whole ? ('total' as const) : s.durations.toWire() }),
       ...(s.vus !== undefined && { vus: s.vus }),
+      ...(s.iterationDurations &&
+        s.iterationDurations.count > 0 && { iterationDurations: s.iterationDurations.toWire() }),
+      ...(s.received > 0 && { received: s.received }),
+      ...(s.sent > 0 && { sent: s.sent }),
     }));
   }
 
@@ -150,6 +182,11 @@ export class IntervalRecorder {
     to.checked += from.checked;
     if (from.durations) (to.durations ??= new Histogram()).merge(from.durations);
     if (from.vus !== undefined) setVus(to, from.vus, from.vusAt);
+    if (from.iterationDurations) {
+      (to.iterationDurations ??= new Histogram()).merge(from.iterationDurations);
+    }
+    to.received += from.received;
+    to.sent += from.sent;
   }
 }
 

@@ -16,6 +16,23 @@ export interface TimelinePoint {
   errorRate: number | null;
   /** Iterations completed in the interval. */
   iterations: number;
+  /**
+   * Merged only (issue 20.9): http_req_duration's and iteration_duration's
+   * avg, p(90), p(95) and p(99) in the interval (ms), absent without samples;
+   * data received and sent per second (bytes), absent when none.
+   */
+  latency?: Bands;
+  iterationDuration?: Bands;
+  received?: number;
+  sent?: number;
+}
+
+/** A trend's usual figures over one interval, as k6's summary shows them (ms). */
+export interface Bands {
+  avg: number;
+  p90: number;
+  p95: number;
+  p99: number;
 }
 
 /** The run over time, merged over agents and per agent (by agent id). */
@@ -32,6 +49,10 @@ interface Bucket {
   checked: number;
   /** The interval's http_req_duration samples (merged buckets only). */
   durations?: Histogram;
+  /** The interval's iteration_duration samples (merged buckets only). */
+  iterationDurations?: Histogram;
+  received?: number;
+  sent?: number;
   /** Agent buckets: p(95) of the agent's own interval, request-weighted after downsampling. */
   p95?: number;
   /** The `vus` gauge's last value in the interval, when a delta carried one. */
@@ -101,6 +122,11 @@ export class TimelineRecorder {
       if (c.durations && c.durations.count > 0) {
         (merged.durations ??= new Histogram()).mergeWire(c.durations);
       }
+      if (c.iterationDurations && c.iterationDurations.count > 0) {
+        (merged.iterationDurations ??= new Histogram()).mergeWire(c.iterationDurations);
+      }
+      if (c.received) merged.received = (merged.received ?? 0) + c.received;
+      if (c.sent) merged.sent = (merged.sent ?? 0) + c.sent;
       let agentBuckets = this.#agents.get(agentId);
       if (!agentBuckets) this.#agents.set(agentId, (agentBuckets = []));
       const own = bucketAt(agentBuckets, index);
@@ -189,7 +215,16 @@ export class TimelineRecorder {
     const merged = view(this.#merged).map((b, i) => {
       const vus = vusByAgent.reduce((sum, own) => sum + (own[i] ?? 0), 0);
       const p95 = b.durations && !b.durations.isEmpty() ? b.durations.percentile(0.95) : null;
-      return point(b, i, intervalS, elapsed(i), vus, p95);
+      const latency = bands(b.durations);
+      const iterationDuration = bands(b.iterationDurations);
+      const seconds = elapsed(i);
+      return {
+        ...point(b, i, intervalS, seconds, vus, p95),
+        ...(latency && { latency }),
+        ...(iterationDuration && { iterationDuration }),
+        ...(b.received && { received: b.received / seconds }),
+        ...(b.sent && { sent: b.sent / seconds }),
+      };
     });
     return { intervalS, merged, agents };
   }
@@ -208,6 +243,9 @@ interface ChartedTotals {
   failed: number;
   checked: number;
   durations?: { count: number; min: number; max: number };
+  iterationDurations?: { count: number; min: number; max: number };
+  received: number;
+  sent: number;
   vusMax?: number;
 }
 
@@ -225,7 +263,14 @@ function resolvedIntervals(delta: MetricDelta): ResolvedInterval[] {
 }
 
 function chartedTotals(delta: MetricDelta): ChartedTotals {
-  const t: ChartedTotals = { requests: 0, iterations: 0, failed: 0, checked: 0 };
+  const t: ChartedTotals = {
+    requests: 0,
+    iterations: 0,
+    failed: 0,
+    checked: 0,
+    received: 0,
+    sent: 0,
+  };
   for (const series of delta.series) {
     if (series.kind !== 'total') continue;
     const sink = series.sink;
@@ -237,7 +282,10 @@ function chartedTotals(delta: MetricDelta): ChartedTotals {
       t.durations = { count: sink.h.count, min: sink.h.min, max: sink.h.max };
     } else if (series.metric === 'vus' && sink.t === 'gauge' && sink.empty !== true) {
       t.vusMax = sink.max;
-    }
+    } else if (series.metric === 'iteration_duration' && sink.t === 'trend') {
+      t.iterationDurations = { count: sink.h.count, min: sink.h.min, max: sink.h.max };
+    } else if (series.metric === 'data_received' && sink.t === 'counter') t.received = sink.sum;
+    else if (series.metric === 'data_sent' && sink.t === 'counter') t.sent = sink.sum;
   }
   return t;
 }
@@ -256,7 +304,16 @@ export function timelineProblem(delta: MetricDelta, latestIndex: number): string
   const intervals = resolvedIntervals(delta);
   if (intervals.length === 0) return undefined;
   const totals = chartedTotals(delta);
-  const sum = { requests: 0, iterations: 0, failed: 0, checked: 0, durations: 0 };
+  const sum = {
+    requests: 0,
+    iterations: 0,
+    failed: 0,
+    checked: 0,
+    durations: 0,
+    iterationDurations: 0,
+    received: 0,
+    sent: 0,
+  };
   let previous = -1;
   for (const c of intervals) {
     if (c.i <= previous) return `interval ${String(c.i)} is out of order or repeated`;
@@ -269,14 +326,14 @@ export function timelineProblem(delta: MetricDelta, latestIndex: number): string
     sum.iterations += c.iterations;
     sum.failed += c.failed;
     sum.checked += c.checked;
-    const d = c.durations;
-    if (d && d.count > 0) {
-      sum.durations += d.count;
-      const all = totals.durations;
-      if (!all || d.min < all.min || d.max > all.max) {
-        return `interval ${String(c.i)} has http_req_duration samples outside the delta's`;
-      }
-    }
+    const samples =
+      trendProblem(c.i, 'http_req_duration', c.durations, totals.durations) ??
+      trendProblem(c.i, 'iteration_duration', c.iterationDurations, totals.iterationDurations);
+    if (samples !== undefined) return samples;
+    sum.durations += c.durations?.count ?? 0;
+    sum.iterationDurations += c.iterationDurations?.count ?? 0;
+    sum.received += c.received ?? 0;
+    sum.sent += c.sent ?? 0;
     if (c.vus !== undefined && (totals.vusMax === undefined || c.vus > totals.vusMax)) {
       return `interval ${String(c.i)} has more VUs than the delta's vus samples`;
     }
@@ -288,9 +345,24 @@ export function timelineProblem(delta: MetricDelta, latestIndex: number): string
       ['http_req_failed failures', sum.failed, totals.failed],
       ['http_req_failed samples', sum.checked, totals.checked],
       ['http_req_duration samples', sum.durations, totals.durations?.count ?? 0],
+      ['iteration_duration samples', sum.iterationDurations, totals.iterationDurations?.count ?? 0],
+      ['data_received bytes', sum.received, totals.received],
+      ['data_sent bytes', sum.sent, totals.sent],
     ] as const
   ).find(([, part, total]) => !within(part, total));
   return over && `its intervals hold ${String(over[1])} ${over[0]}, its totals ${String(over[2])}`;
+}
+
+/** An interval's samples of a trend must lie within the delta's own samples of it. */
+function trendProblem(
+  i: number,
+  metric: string,
+  part: HistogramWire | undefined,
+  all: { min: number; max: number } | undefined,
+): string | undefined {
+  if (!part || part.count === 0) return undefined;
+  if (all && part.min >= all.min && part.max <= all.max) return undefined;
+  return `interval ${String(i)} has ${metric} samples outside the delta's`;
 }
 
 function bucketAt(buckets: Bucket[], index: number): Bucket {
@@ -312,6 +384,17 @@ function add(
 function weighted(a: number | undefined, wa: number, b: number, wb: number): number {
   if (a === undefined || wa + wb === 0) return b;
   return (a * wa + b * wb) / (wa + wb);
+}
+
+/** avg, p(90), p(95) and p(99) of an interval's samples; undefined without any. */
+function bands(h: Histogram | undefined): Bands | undefined {
+  if (h === undefined || h.isEmpty()) return undefined;
+  return {
+    avg: h.sum / h.count,
+    p90: h.percentile(0.9),
+    p95: h.percentile(0.95),
+    p99: h.percentile(0.99),
+  };
 }
 
 /** Neighbouring intervals merged: [0,1] → 0, [2,3] → 1, … */
@@ -343,6 +426,15 @@ function mergeBuckets(a: Bucket, b: Bucket): Bucket {
     if (a.durations) m.durations.merge(a.durations);
     if (b.durations) m.durations.merge(b.durations);
   }
+  if (a.iterationDurations || b.iterationDurations) {
+    m.iterationDurations = new Histogram();
+    if (a.iterationDurations) m.iterationDurations.merge(a.iterationDurations);
+    if (b.iterationDurations) m.iterationDurations.merge(b.iterationDurations);
+  }
+  if (a.received !== undefined || b.received !== undefined) {
+    m.received = (a.received ?? 0) + (b.received ?? 0);
+  }
+  if (a.sent !== undefined || b.sent !== undefined) m.sent = (a.sent ?? 0) + (b.sent ?? 0);
   if (a.p95 !== undefined || b.p95 !== undefined) {
     m.p95 =
       a.p95 === undefined

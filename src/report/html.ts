@@ -1,5 +1,5 @@
 import type { RunOutcome } from '../coordinator/outcome.js';
-import type { Timeline, TimelinePoint } from '../metrics/timeline.js';
+import type { Bands, Timeline, TimelinePoint } from '../metrics/timeline.js';
 import { buildSummary, type SummaryMetric } from '../summary/model.js';
 import type { SummarySource } from '../summary/source.js';
 import type { BaselineView } from './baseline-view.js';
@@ -137,6 +137,31 @@ function agentRateSeries(
   };
 }
 
+/**
+ * A trend's bands over time, as k6's web dashboard draws them (issue 20.9):
+ * avg, p(90), p(95), p(99); a gap where an interval had no sample. None when
+ * no interval has the trend.
+ */
+function bandSeries(
+  points: readonly TimelinePoint[],
+  of: (p: TimelinePoint) => Bands | undefined,
+): ChartSeries[] {
+  if (!points.some((p) => of(p))) return [];
+  return (['avg', 'p90', 'p95', 'p99'] as const).map((band) => ({
+    name: band === 'avg' ? 'avg' : `p(${band.slice(1)})`,
+    values: points.map((p) => of(p)?.[band] ?? null),
+  }));
+}
+
+/** Data received and sent per second, kB (k6's data_received and data_sent). */
+function transferSeries(points: readonly TimelinePoint[]): ChartSeries[] {
+  if (!points.some((p) => p.received !== undefined || p.sent !== undefined)) return [];
+  return [
+    { name: 'received', values: points.map((p) => (p.received ?? 0) / 1000) },
+    { name: 'sent', values: points.map((p) => (p.sent ?? 0) / 1000) },
+  ];
+}
+
 function charts(timeline: Timeline | undefined, result: RunOutcome): string {
   const merged = timeline?.merged ?? [];
   if (merged.length < 2 || !timeline) {
@@ -153,12 +178,26 @@ function charts(timeline: Timeline | undefined, result: RunOutcome): string {
       series: [{ name: title, values: merged.map(f) }],
     });
   const perAgent = agentRateSeries(timeline, result, xs);
+  const several = (title: string, unit: string, series: ChartSeries[]) =>
+    series.length === 0 ? [] : [svgLineChart({ title, unit, xs, startEpochMs, series })];
   return [
     '<div class="charts">',
     line('Requests per second', 'req/s', (p) => p.rps),
-    line('http_req_duration p(95)', 'ms', (p) => p.p95),
+    ...(merged.some((p) => p.latency)
+      ? several(
+          'http_req_duration',
+          'ms',
+          bandSeries(merged, (p) => p.latency),
+        )
+      : [line('http_req_duration p(95)', 'ms', (p) => p.p95)]),
     line('Active VUs', 'VUs', (p) => p.vus),
     line('Failed requests', '%', (p) => (p.errorRate === null ? null : p.errorRate * 100)),
+    ...several(
+      'iteration_duration',
+      'ms',
+      bandSeries(merged, (p) => p.iterationDuration),
+    ),
+    ...several('Data transferred per second', 'kB/s', transferSeries(merged)),
     svgLineChart({
       title: perAgent.title,
       unit: 'req/s',
