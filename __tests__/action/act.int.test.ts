@@ -7,7 +7,6 @@
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +14,7 @@ import { describe, expect, it } from '@jest/globals';
 import { unzipSync } from 'fflate';
 
 import { ActArtifactShim } from '../helpers/act-artifact-shim.js';
+import { freePort } from '../helpers/free-port.js';
 import { tempDir } from '../helpers/fs.js';
 import { fixtureScript, testK6Path } from '../helpers/k6.js';
 import { TargetServer } from '../helpers/target-server.js';
@@ -54,14 +54,6 @@ function git(cwd: string, ...args: string[]): Promise<void> {
       error ? reject(new Error(error.message)) : resolve(),
     ),
   );
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function actPath(): string {

@@ -89,7 +89,8 @@ describe('coordinator and agents as separate processes (real k6)', () => {
     expect(coordinator.text()).toMatch(/region=eu/);
     const html = await readFile(report, 'utf8');
     expect(html).toContain('<span class="verdict passed">passed</span>');
-    expect(html.match(/<svg class="chart"/g)).toHaveLength(5);
+    // Rate, http_req_duration, VUs, failures, iteration_duration, bytes, per agent (issue 20.9).
+    expect(html.match(/<svg class="chart"/g)).toHaveLength(7);
     expect(html.match(/<polyline class="series"/g)?.length).toBeGreaterThanOrEqual(5);
     expect(html).toContain('region=eu');
   });

@@ -514,7 +514,7 @@ export default function () { http.get('${target.url}/iteration'); sleep(0.1); }
     );
     expect(running.length).toBeGreaterThanOrEqual(2);
     const percents = lines
-      .map((l) => /^default {3}\[ +(\d+)% \] \d\.\ds\/4s$/.exec(l)?.[1])
+      .map((l) => /^default {3}\[ +(\d+)% \] 2 VUs {2}\d\.\ds\/4s$/.exec(l)?.[1])
       .filter((p) => p !== undefined)
       .map(Number);
     expect(percents.length).toBeGreaterThanOrEqual(2);
@@ -540,7 +540,7 @@ export default function () { http.get('${target.url}/iteration'); sleep(0.1); }
     expect(ran.code).toBe(0);
     const counts = ran.stderr
       .split('\n')
-      .map((l) => /^default {3}\[ +\d+% \] (\d+)\/80 shared iters$/.exec(l)?.[1])
+      .map((l) => /^default {3}\[ +\d+% \] 2 VUs {2}(\d+)\/80 shared iters$/.exec(l)?.[1])
       .filter((c) => c !== undefined)
       .map(Number);
     expect(counts.length).toBeGreaterThanOrEqual(2);

@@ -98,14 +98,19 @@ export interface Ran {
  * Runs `file` (k6 itself, or node with the CLI) to its end in `cwd`, with the
  * test k6 on K6_PATH; resolves with its exit code and output, never rejects.
  */
-export function exec(file: string, args: readonly string[], cwd: string): Promise<Ran> {
+export function exec(
+  file: string,
+  args: readonly string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<Ran> {
   return new Promise((resolve) => {
     execFile(
       file,
       args,
       {
         cwd,
-        env: { ...process.env, K6_PATH: testK6Path(), K6_NO_COLOR: 'true' },
+        env: { ...process.env, K6_PATH: testK6Path(), K6_NO_COLOR: 'true', ...env },
         maxBuffer: 64 * 1024 * 1024,
       },
       (error, stdout, stderr) => {

@@ -99315,9 +99315,10 @@ function isTrue(value) {
 /**
  * k6 options read from the environment that would make a helper `k6 run` of
  * the coordinator's (the threshold-metric probe, handleSummary()'s wrapper)
- * hang (K6_PAUSED, K6_LINGER), bind a port the run may use (K6_ADDRESS), or
- * send its samples or summary somewhere (K6_OUT, K6_SUMMARY_EXPORT). They are
- * meant for the test run, never for these.
+ * hang (K6_PAUSED, K6_LINGER), bind a port the run may use (K6_ADDRESS, the
+ * web dashboard's K6_WEB_DASHBOARD*), or send its samples or summary somewhere
+ * (K6_OUT, K6_SUMMARY_EXPORT, K6_WEB_DASHBOARD_EXPORT). They are meant for the
+ * test run, never for these.
  */
 const TEST_RUN_ONLY = new Set([
     'K6_OUT',
@@ -99328,7 +99329,7 @@ const TEST_RUN_ONLY = new Set([
 ]);
 /** The environment for a helper k6 run: the user's, without TEST_RUN_ONLY. */
 function helperRunEnv(env) {
-    return Object.fromEntries(Object.entries(env).filter(([name]) => !TEST_RUN_ONLY.has(name)));
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !TEST_RUN_ONLY.has(name) && !name.startsWith('K6_WEB_DASHBOARD')));
 }
 
 ;// CONCATENATED MODULE: ./src/k6/preamble.ts
@@ -106885,6 +106886,8 @@ function sharesText(agents) {
 
 ;// CONCATENATED MODULE: ./src/coordinator/scenario-progress.ts
 
+/** k6's executors whose VUs change during the run: it shows "current/max VUs". */
+const VARYING = new Set(['ramping-vus', 'constant-arrival-rate', 'ramping-arrival-rate']);
 const TIMED = new Set([
     'constant-vus',
     'constant-arrival-rate',
@@ -106895,20 +106898,55 @@ const TIMED = new Set([
 /**
  * Each scenario's progress `elapsedMs` into the run, with `iterations` the
  * merged count of each scenario's completed iterations (undefined: not
- * known). A scenario whose options or count this cannot read is left out
- * rather than shown wrong.
+ * known) and `vus` the run's active VUs now. A scenario whose options or
+ * count this cannot read is left out rather than shown wrong; the VUs of a
+ * scenario whose count varies are shown only when it is the test's one
+ * scenario (the run's VUs are then its own).
  */
-function scenarioProgress(scenarios, elapsedMs, iterations) {
+function scenarioProgress(scenarios, elapsedMs, iterations, vus) {
+    const only = Object.keys(scenarios).length === 1;
     return Object.entries(scenarios).flatMap(([name, scenario]) => {
         try {
             const counted = iterations && (iterations.get(name) ?? 0);
             const progress = oneScenario(scenario, elapsedMs, counted);
-            return progress ? [{ name, ...progress }] : [];
+            if (!progress)
+                return [];
+            const count = vusText(scenario, only ? vus : undefined);
+            const waiting = progress.detail.startsWith('waiting');
+            const detail = count && !waiting ? `${count}  ${progress.detail}` : progress.detail;
+            return [{ name, percent: progress.percent, detail }];
         }
         catch {
             return [];
         }
     });
+}
+/** "10 VUs" for a fixed count, "05/10 VUs" for a varying one (when known), as k6 pads it. */
+function vusText(scenario, current) {
+    if (VARYING.has(scenario.executor)) {
+        const max = maxVUs(scenario);
+        if (current === undefined || max === undefined)
+            return undefined;
+        const width = String(max).length;
+        return `${String(Math.min(current, max)).padStart(width, '0')}/${String(max)} VUs`;
+    }
+    if (!['constant-vus', 'shared-iterations', 'per-vu-iterations'].includes(scenario.executor)) {
+        return undefined;
+    }
+    const count = Number(scenario.vus ?? 1);
+    return Number.isInteger(count) && count > 0 ? `${String(count)} VUs` : undefined;
+}
+/** The most VUs a varying scenario may have: maxVUs, or its start and stage targets. */
+function maxVUs(scenario) {
+    if (scenario.executor !== 'ramping-vus') {
+        const max = Number(scenario.maxVUs ?? scenario.preAllocatedVUs);
+        return Number.isInteger(max) && max > 0 ? max : undefined;
+    }
+    const targets = Array.isArray(scenario.stages)
+        ? scenario.stages.map((stage) => Number(stage.target ?? 0))
+        : [];
+    const max = Math.max(Number(scenario.startVUs ?? 1), ...targets);
+    return Number.isInteger(max) && max > 0 ? max : undefined;
 }
 function oneScenario(scenario, elapsedMs, counted) {
     const startMs = parseGoDuration(scenario_progress_text(scenario.startTime) ?? '0s');
@@ -108566,7 +108604,7 @@ class Coordinator {
             `p(95)=${p.p95Ms === null ? '-' : `${p.p95Ms.toFixed(2)}ms`}, ` +
             `${p.errorRate === null ? '-' : `${(p.errorRate * 100).toFixed(2)}%`} failed, ` +
             `${String(healthy)}/${String(this.#agents.length)} agents healthy`;
-        const scenarios = scenarioProgress(this.#o.scenarios, now - startMs, p.scenarioIterations);
+        const scenarios = scenarioProgress(this.#o.scenarios, now - startMs, p.scenarioIterations, p.vus);
         logProgress(this.#log, [running, ...scenarioProgressLines(scenarios).map(printableName)]);
     }
     /** k6's periodic threshold run: an abortOnFail crossing stops the run with 99. */
@@ -112157,6 +112195,9 @@ async function coordinate(options) {
     // Before any load, as a warning: k6 itself cannot number __VU across instances.
     if (options.agents > 1 && scan.vuWarning)
         options.log.warning(scan.vuWarning);
+    const dashboard = webDashboardWarning(options.env);
+    if (dashboard)
+        options.log.warning(dashboard);
     const [metrics, preamble] = await Promise.all([
         runMetrics(options, test, flags, scan),
         readPreamble(options, test, flags),
@@ -112203,6 +112244,23 @@ async function coordinate(options) {
     }
 }
 /**
+ * k6's web dashboard (K6_WEB_DASHBOARD, K6_WEB_DASHBOARD_EXPORT) is a k6
+ * output: on each agent it would show, and export, that agent's share only,
+ * and a second one on the machine fails to bind its port. Agents never start
+ * it (their K6_* settings are the coordinator's archive's); say so, and where
+ * the merged run's charts are (issue 20.8).
+ */
+function webDashboardWarning(env) {
+    const on = /^(true|1|yes)$/i.test(env?.K6_WEB_DASHBOARD ?? '');
+    const exported = (env?.K6_WEB_DASHBOARD_EXPORT ?? '') !== '';
+    if (!on && !exported)
+        return undefined;
+    const name = on ? 'K6_WEB_DASHBOARD' : 'K6_WEB_DASHBOARD_EXPORT';
+    return (`${name} is set, but k6's web dashboard would show one agent's share on each agent, so ` +
+        "agents do not start it. The merged run's charts over time are in the HTML report: " +
+        '--report-html FILE (the action uploads it as an artifact).');
+}
+/**
  * Everything a run checks before any agent gets work, and no more: k6
  * archives and inspects the test (an invalid one throws K6_TEST_INVALID with
  * k6's exit code, as a run would), the secret sources and the script scan,
@@ -112219,9 +112277,11 @@ async function verifyTest(options) {
     const segments = segmentsForWeights(Array.from({ length: options.agents }, () => '1'));
     const labels = segments.map((_, i) => `agent ${String(i + 1)}`);
     const idle = idleAgentsWarning(test.options.scenarios, segments, labels);
+    const dashboard = webDashboardWarning(options.env);
     const warnings = [
         ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
         ...(idle === undefined ? [] : [idle]),
+        ...(dashboard === undefined ? [] : [dashboard]),
     ];
     const plan = await readPreamble({ ...options, output: options.output ?? NO_OUTPUT }, test, flags);
     return { test, plan, warnings };

@@ -828,7 +828,12 @@ export class Coordinator {
       `p(95)=${p.p95Ms === null ? '-' : `${p.p95Ms.toFixed(2)}ms`}, ` +
       `${p.errorRate === null ? '-' : `${(p.errorRate * 100).toFixed(2)}%`} failed, ` +
       `${String(healthy)}/${String(this.#agents.length)} agents healthy`;
-    const scenarios = scenarioProgress(this.#o.scenarios, now - startMs, p.scenarioIterations);
+    const scenarios = scenarioProgress(
+      this.#o.scenarios,
+      now - startMs,
+      p.scenarioIterations,
+      p.vus,
+    );
     logProgress(this.#log, [running, ...scenarioProgressLines(scenarios).map(printableName)]);
   }
 

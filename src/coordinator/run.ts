@@ -140,6 +140,8 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   });
   // Before any load, as a warning: k6 itself cannot number __VU across instances.
   if (options.agents > 1 && scan.vuWarning) options.log.warning(scan.vuWarning);
+  const dashboard = webDashboardWarning(options.env);
+  if (dashboard) options.log.warning(dashboard);
   const [metrics, preamble] = await Promise.all([
     runMetrics(options, test, flags, scan),
     readPreamble(options, test, flags),
@@ -187,6 +189,25 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   }
 }
 
+/**
+ * k6's web dashboard (K6_WEB_DASHBOARD, K6_WEB_DASHBOARD_EXPORT) is a k6
+ * output: on each agent it would show, and export, that agent's share only,
+ * and a second one on the machine fails to bind its port. Agents never start
+ * it (their K6_* settings are the coordinator's archive's); say so, and where
+ * the merged run's charts are (issue 20.8).
+ */
+export function webDashboardWarning(env: NodeJS.ProcessEnv | undefined): string | undefined {
+  const on = /^(true|1|yes)$/i.test(env?.K6_WEB_DASHBOARD ?? '');
+  const exported = (env?.K6_WEB_DASHBOARD_EXPORT ?? '') !== '';
+  if (!on && !exported) return undefined;
+  const name = on ? 'K6_WEB_DASHBOARD' : 'K6_WEB_DASHBOARD_EXPORT';
+  return (
+    `${name} is set, but k6's web dashboard would show one agent's share on each agent, so ` +
+    "agents do not start it. The merged run's charts over time are in the HTML report: " +
+    '--report-html FILE (the action uploads it as an artifact).'
+  );
+}
+
 /** A test checked without load (issue 20.4, the action's `verify-only`). */
 export interface VerifiedTest {
   test: PreparedTest;
@@ -213,9 +234,11 @@ export async function verifyTest(options: CoordinateOptions): Promise<VerifiedTe
   const segments = segmentsForWeights(Array.from({ length: options.agents }, () => '1'));
   const labels = segments.map((_, i) => `agent ${String(i + 1)}`);
   const idle = idleAgentsWarning(test.options.scenarios, segments, labels);
+  const dashboard = webDashboardWarning(options.env);
   const warnings = [
     ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
     ...(idle === undefined ? [] : [idle]),
+    ...(dashboard === undefined ? [] : [dashboard]),
   ];
   const plan = await readPreamble({ ...options, output: options.output ?? NO_OUTPUT }, test, flags);
   return { test, plan, warnings };

@@ -12,9 +12,15 @@ export interface ScenarioProgress {
   name: string;
   /** 0–100. */
   percent: number;
-  /** e.g. "1.0s/3s", "24/60 shared iters", "8/20 iters, 10 per VU", "waiting 5s". */
+  /**
+   * As k6 words it: "10 VUs  1.0s/3s", "2 VUs  24/60 shared iters",
+   * "2 VUs  8/20 iters, 10 per VU", "05/10 VUs  1.0s/3s", "waiting 5s".
+   */
   detail: string;
 }
+
+/** k6's executors whose VUs change during the run: it shows "current/max VUs". */
+const VARYING = new Set(['ramping-vus', 'constant-arrival-rate', 'ramping-arrival-rate']);
 
 const TIMED = new Set([
   'constant-vus',
@@ -27,23 +33,59 @@ const TIMED = new Set([
 /**
  * Each scenario's progress `elapsedMs` into the run, with `iterations` the
  * merged count of each scenario's completed iterations (undefined: not
- * known). A scenario whose options or count this cannot read is left out
- * rather than shown wrong.
+ * known) and `vus` the run's active VUs now. A scenario whose options or
+ * count this cannot read is left out rather than shown wrong; the VUs of a
+ * scenario whose count varies are shown only when it is the test's one
+ * scenario (the run's VUs are then its own).
  */
 export function scenarioProgress(
   scenarios: Scenarios,
   elapsedMs: number,
   iterations: ReadonlyMap<string, number> | undefined,
+  vus?: number,
 ): ScenarioProgress[] {
+  const only = Object.keys(scenarios).length === 1;
   return Object.entries(scenarios).flatMap(([name, scenario]) => {
     try {
       const counted = iterations && (iterations.get(name) ?? 0);
       const progress = oneScenario(scenario, elapsedMs, counted);
-      return progress ? [{ name, ...progress }] : [];
+      if (!progress) return [];
+      const count = vusText(scenario, only ? vus : undefined);
+      const waiting = progress.detail.startsWith('waiting');
+      const detail = count && !waiting ? `${count}  ${progress.detail}` : progress.detail;
+      return [{ name, percent: progress.percent, detail }];
     } catch {
       return [];
     }
   });
+}
+
+/** "10 VUs" for a fixed count, "05/10 VUs" for a varying one (when known), as k6 pads it. */
+function vusText(scenario: Scenario, current: number | undefined): string | undefined {
+  if (VARYING.has(scenario.executor)) {
+    const max = maxVUs(scenario);
+    if (current === undefined || max === undefined) return undefined;
+    const width = String(max).length;
+    return `${String(Math.min(current, max)).padStart(width, '0')}/${String(max)} VUs`;
+  }
+  if (!['constant-vus', 'shared-iterations', 'per-vu-iterations'].includes(scenario.executor)) {
+    return undefined;
+  }
+  const count = Number(scenario.vus ?? 1);
+  return Number.isInteger(count) && count > 0 ? `${String(count)} VUs` : undefined;
+}
+
+/** The most VUs a varying scenario may have: maxVUs, or its start and stage targets. */
+function maxVUs(scenario: Scenario): number | undefined {
+  if (scenario.executor !== 'ramping-vus') {
+    const max = Number(scenario.maxVUs ?? scenario.preAllocatedVUs);
+    return Number.isInteger(max) && max > 0 ? max : undefined;
+  }
+  const targets = Array.isArray(scenario.stages)
+    ? scenario.stages.map((stage: unknown) => Number((stage as { target?: unknown }).target ?? 0))
+    : [];
+  const max = Math.max(Number(scenario.startVUs ?? 1), ...targets);
+  return Number.isInteger(max) && max > 0 ? max : undefined;
 }
 
 function oneScenario(
