@@ -83269,7 +83269,7 @@ const URL_SOURCE_ENV = /^K6_SECRET_SOURCE_URL_/;
  * K6_SECRET_SOURCE_URL_* settings (e.g. its Authorization header). Other
  * sources (`mock`, extensions) are passed on as given.
  */
-async function secret_sources_secretSourcesForAgents(values, options = {}) {
+async function secretSourcesForAgents(values, options = {}) {
     const cwd = options.cwd ?? process.cwd();
     return Promise.all(values.map((value) => specFor(value, cwd, options.env ?? {})));
 }
@@ -94913,7 +94913,7 @@ const HTTP_REQ_TRENDS = [
     'http_req_receiving',
 ];
 /** Every built-in metric's name. */
-const builtin_BUILTIN_METRIC_NAMES = [...BUILTIN.keys()];
+const BUILTIN_METRIC_NAMES = [...BUILTIN.keys()];
 /**
  * A Map, not an object's properties: a script's `new Counter('constructor')`
  * is a custom metric, not Object.prototype's (issue 17.11).
@@ -99235,7 +99235,7 @@ const SUMMARY_MODES = ['compact', 'full', 'disabled'];
  * K6_SUMMARY_EXPORT, K6_NO_THRESHOLDS and K6_NO_COLOR are read as k6 does; a
  * flag wins over its variable.
  */
-function run_flags_parseRunFlags(flags, env = {}) {
+function parseRunFlags(flags, env = {}) {
     const result = {
         archiveFlags: [],
         summaryMode: parseSummaryMode(env.K6_SUMMARY_MODE ?? 'compact'),
@@ -106037,7 +106037,7 @@ function source_order_literal(token) {
  * @param o.entry what to call the entry script in warnings (the user's path)
  * @param o.builtins the names of k6's built-in metrics
  */
-async function script_scan_scanScript(archivePath, o) {
+async function scanScript(archivePath, o) {
     const vu = globalUsesReader('__VU');
     const time = timeMetricsReader();
     const builtin = builtinWritesReader(o.builtins);
@@ -112182,22 +112182,9 @@ function metricsIntervalFor(agents) {
  * serves protocol v1, drives the run and resolves with its result.
  */
 async function coordinate(options) {
-    const flags = run_flags_parseRunFlags(options.flags, options.env);
-    const test = await archiveTest(options, flags);
-    const secretSources = await secret_sources_secretSourcesForAgents(flags.secretSources, {
-        cwd: options.cwd,
-        env: options.env,
-    });
-    const scan = await script_scan_scanScript(test.archivePath, {
-        entry: options.script,
-        builtins: builtin_BUILTIN_METRIC_NAMES,
-    });
-    // Before any load, as a warning: k6 itself cannot number __VU across instances.
-    if (options.agents > 1 && scan.vuWarning)
-        options.log.warning(scan.vuWarning);
-    const dashboard = webDashboardWarning(options.env);
-    if (dashboard)
-        options.log.warning(dashboard);
+    const { flags, test, secretSources, scan, warnings } = await checkTest(options);
+    for (const warning of warnings)
+        options.log.warning(warning);
     const [metrics, preamble] = await Promise.all([
         runMetrics(options, test, flags, scan),
         readPreamble(options, test, flags),
@@ -112267,27 +112254,42 @@ function webDashboardWarning(env) {
  * k6's execution plan, and the warnings for `options.agents` equal agents.
  */
 async function verifyTest(options) {
-    const flags = parseRunFlags(options.flags, options.env);
-    const test = await archiveTest(options, flags);
-    await secretSourcesForAgents(flags.secretSources, { cwd: options.cwd, env: options.env });
-    const scan = await scanScript(test.archivePath, {
-        entry: options.script,
-        builtins: BUILTIN_METRIC_NAMES,
-    });
+    const { flags, test, warnings } = await checkTest(options);
     const segments = segmentsForWeights(Array.from({ length: options.agents }, () => '1'));
     const labels = segments.map((_, i) => `agent ${String(i + 1)}`);
     const idle = idleAgentsWarning(test.options.scenarios, segments, labels);
-    const dashboard = webDashboardWarning(options.env);
-    const warnings = [
-        ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
-        ...(idle === undefined ? [] : [idle]),
-        ...(dashboard === undefined ? [] : [dashboard]),
-    ];
+    if (idle !== undefined)
+        warnings.push(idle);
     const plan = await readPreamble({ ...options, output: options.output ?? NO_OUTPUT }, test, flags);
     return { test, plan, warnings };
 }
 /** Output that goes nowhere: verifyTest reads the plan even for a caller that prints nothing. */
 const NO_OUTPUT = { stdout: () => undefined, stderr: () => undefined, isTTY: false };
+/**
+ * What a run and verify-only both check before any agent gets work: the
+ * flags, k6's archive and inspection of the test (K6_TEST_INVALID with k6's
+ * exit code), the secret sources for agents, the script scan, and the
+ * warnings so far: __VU across agents (k6 cannot number VUs across
+ * instances) and k6's web dashboard.
+ */
+async function checkTest(options) {
+    const flags = parseRunFlags(options.flags, options.env);
+    const test = await archiveTest(options, flags);
+    const secretSources = await secretSourcesForAgents(flags.secretSources, {
+        cwd: options.cwd,
+        env: options.env,
+    });
+    const scan = await scanScript(test.archivePath, {
+        entry: options.script,
+        builtins: BUILTIN_METRIC_NAMES,
+    });
+    const dashboard = webDashboardWarning(options.env);
+    const warnings = [
+        ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
+        ...(dashboard === undefined ? [] : [dashboard]),
+    ];
+    return { flags, test, secretSources, scan, warnings };
+}
 /**
  * Validates and archives the test with k6. `k6 run` reads the environment
  * into __ENV by default, `k6 archive` does not: say which one explicitly, so
@@ -113570,7 +113572,7 @@ async function distributedRun({ io, log: cliLog, exit }, flags, { script, k6Flag
 /** `-q` among the k6 flags; a flag k6 rejects is reported by the run itself. */
 function quietRequested(k6Flags, env) {
     try {
-        return run_flags_parseRunFlags(k6Flags, env).quiet;
+        return parseRunFlags(k6Flags, env).quiet;
     }
     catch {
         return false;

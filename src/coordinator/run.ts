@@ -128,20 +128,8 @@ export interface CoordinateResult extends RunOutcome {
  * serves protocol v1, drives the run and resolves with its result.
  */
 export async function coordinate(options: CoordinateOptions): Promise<CoordinateResult> {
-  const flags = parseRunFlags(options.flags, options.env);
-  const test = await archiveTest(options, flags);
-  const secretSources = await secretSourcesForAgents(flags.secretSources, {
-    cwd: options.cwd,
-    env: options.env,
-  });
-  const scan = await scanScript(test.archivePath, {
-    entry: options.script,
-    builtins: BUILTIN_METRIC_NAMES,
-  });
-  // Before any load, as a warning: k6 itself cannot number __VU across instances.
-  if (options.agents > 1 && scan.vuWarning) options.log.warning(scan.vuWarning);
-  const dashboard = webDashboardWarning(options.env);
-  if (dashboard) options.log.warning(dashboard);
+  const { flags, test, secretSources, scan, warnings } = await checkTest(options);
+  for (const warning of warnings) options.log.warning(warning);
   const [metrics, preamble] = await Promise.all([
     runMetrics(options, test, flags, scan),
     readPreamble(options, test, flags),
@@ -224,28 +212,43 @@ export interface VerifiedTest {
  * k6's execution plan, and the warnings for `options.agents` equal agents.
  */
 export async function verifyTest(options: CoordinateOptions): Promise<VerifiedTest> {
-  const flags = parseRunFlags(options.flags, options.env);
-  const test = await archiveTest(options, flags);
-  await secretSourcesForAgents(flags.secretSources, { cwd: options.cwd, env: options.env });
-  const scan = await scanScript(test.archivePath, {
-    entry: options.script,
-    builtins: BUILTIN_METRIC_NAMES,
-  });
+  const { flags, test, warnings } = await checkTest(options);
   const segments = segmentsForWeights(Array.from({ length: options.agents }, () => '1'));
   const labels = segments.map((_, i) => `agent ${String(i + 1)}`);
   const idle = idleAgentsWarning(test.options.scenarios, segments, labels);
-  const dashboard = webDashboardWarning(options.env);
-  const warnings = [
-    ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
-    ...(idle === undefined ? [] : [idle]),
-    ...(dashboard === undefined ? [] : [dashboard]),
-  ];
+  if (idle !== undefined) warnings.push(idle);
   const plan = await readPreamble({ ...options, output: options.output ?? NO_OUTPUT }, test, flags);
   return { test, plan, warnings };
 }
 
 /** Output that goes nowhere: verifyTest reads the plan even for a caller that prints nothing. */
 const NO_OUTPUT = { stdout: () => undefined, stderr: () => undefined, isTTY: false };
+
+/**
+ * What a run and verify-only both check before any agent gets work: the
+ * flags, k6's archive and inspection of the test (K6_TEST_INVALID with k6's
+ * exit code), the secret sources for agents, the script scan, and the
+ * warnings so far: __VU across agents (k6 cannot number VUs across
+ * instances) and k6's web dashboard.
+ */
+async function checkTest(options: CoordinateOptions) {
+  const flags = parseRunFlags(options.flags, options.env);
+  const test = await archiveTest(options, flags);
+  const secretSources = await secretSourcesForAgents(flags.secretSources, {
+    cwd: options.cwd,
+    env: options.env,
+  });
+  const scan = await scanScript(test.archivePath, {
+    entry: options.script,
+    builtins: BUILTIN_METRIC_NAMES,
+  });
+  const dashboard = webDashboardWarning(options.env);
+  const warnings = [
+    ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
+    ...(dashboard === undefined ? [] : [dashboard]),
+  ];
+  return { flags, test, secretSources, scan, warnings };
+}
 
 /**
  * Validates and archives the test with k6. `k6 run` reads the environment
