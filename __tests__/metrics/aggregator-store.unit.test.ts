@@ -439,6 +439,29 @@ describe('MetricAggregator → MetricStore', () => {
   });
 });
 
+describe('issue 20.9: parts of groups only, for the HTML report in any summary mode', () => {
+  it('splits out the samples taken inside a group, by scenario and group, and nothing else', () => {
+    const agg = new MetricAggregator({ ...PLAN, parts: 'groups' }, () => undefined);
+    const json = new K6JsonOutput(agg);
+    json.ingestLine(def('http_reqs', 'counter'));
+    json.ingestLine(point('http_reqs', 1, { scenario: 'shop', group: '' }));
+    json.ingestLine(point('http_reqs', 1, { scenario: 'shop', group: '::browse' }));
+    json.ingestLine(point('http_reqs', 1, { scenario: 'shop', group: '::browse::item' }));
+    json.ingestLine(point('http_reqs', 1, { scenario: 'shop', group: '::browse::item' }));
+    json.ingestLine(point('http_reqs', 1, { scenario: 'api', group: '::browse' }));
+    const parts = agg
+      .takeDelta()
+      .series.flatMap((s) =>
+        s.kind === 'part' && s.sink.t === 'counter' ? [[s.scenario, s.group, s.sink.sum]] : [],
+      );
+    expect(parts).toEqual([
+      ['shop', '::browse', 1],
+      ['shop', '::browse::item', 2],
+      ['api', '::browse', 1],
+    ]);
+  });
+});
+
 describe('issue 16.5: metric definitions learnt from k6 and from agents', () => {
   const counter = (name: string) => ({
     name,

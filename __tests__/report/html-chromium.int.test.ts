@@ -343,6 +343,11 @@ describe('the HTML report in headless Chromium (Debian chromium, real k6 run)', 
     ]);
     expect(checks[0]?.slice(1)).toEqual([String(iterations), '0']);
     expect(Number(checks[2]?.[2])).toBeGreaterThan(0);
+    // Issue 20.9: the script's group, shown although the run's summary mode is compact.
+    const groups = await tableRows(page, 'Groups');
+    expect(groups.map((r) => [r[0], r[1], r[3]])).toEqual([
+      ['api', `${String(iterations * 2)} of ${String(iterations * 2)} passed`, String(iterations)],
+    ]);
 
     // The artifact: a full-page PNG, viewport wide and taller than one screen.
     const png = await readFile(SCREENSHOT);

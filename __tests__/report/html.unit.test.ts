@@ -164,6 +164,7 @@ describe('the HTML report', () => {
     expect(html).toContain('<h2>Thresholds</h2>');
     expect(html).toContain('<h2>Checks</h2>');
     expect(html).toContain('<h2>Agents</h2>');
+    expect(html).toContain('<h2>Groups</h2>');
     expect(html).toMatchSnapshot();
   });
 

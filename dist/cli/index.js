@@ -94323,8 +94323,12 @@ const MetricsPlan = strictObject({
     /** How often pre-aggregated deltas are sent. */
     intervalMs: schemas_number().int().positive(),
     submetrics: array(SubmetricSpec).max(METRIC_LIMITS.maxSubmetrics),
-    /** Split every metric by scenario and group (the `full` summary needs it). */
-    parts: schemas_boolean(),
+    /**
+     * Split samples by scenario and group: `true`, every sample (the `full`
+     * summary needs it); `'groups'`, only samples taken inside a group (the
+     * HTML report's groups, whatever the summary mode); `false`, none.
+     */
+    parts: union([schemas_boolean(), literal('groups')]),
     /** Default `json`. */
     transport: schemas_enum(METRIC_TRANSPORTS).optional(),
     /**
@@ -94526,7 +94530,7 @@ function setupDataProblem(data) {
 // agent and the coordinator read them with the rest of the protocol here.
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-const PROTOCOL_VERSION = 7;
+const PROTOCOL_VERSION = 8;
 const MAX_TAGS = 32;
 const messages_name = schemas_string().min(1).max(128);
 const tagKey = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/);
@@ -95402,8 +95406,10 @@ class MetricAggregator {
         if (metric === 'checks' && tags.check !== undefined && checks) {
             this.#check(tags.check, group, scenario, checks[0], checks[1]);
         }
-        if (this.#plan.parts)
+        const { parts } = this.#plan;
+        if (parts === true || (parts === 'groups' && group !== '')) {
             this.#part(scenario, group, metric, info.type, apply);
+        }
     }
     #tick(metric, point) {
         let points = this.#ticks.get(metric);
@@ -111411,7 +111417,9 @@ class CoordinatorMetrics {
         this.plan = {
             intervalMs: options.intervalMs ?? 1_000,
             submetrics: [...submetrics.values()],
-            parts: options.flags.summaryMode === 'full',
+            // Full: every sample by scenario and group; otherwise groups only, for
+            // the HTML report's groups (k6's compact summary shows none).
+            parts: options.flags.summaryMode === 'full' || 'groups',
             transport: options.transport ?? METRIC_TRANSPORT,
             ...planMetrics(options),
             ...(options.sourceOrder && { order: options.sourceOrder }),
@@ -111466,7 +111474,7 @@ class CoordinatorMetrics {
      * are unknown rather than 0.
      */
     #scenarioIterations(total) {
-        if (!this.plan.parts) {
+        if (this.plan.parts !== true) {
             const names = Object.keys(this.#o.options.scenarios ?? {});
             if (names.length !== 1 || total?.type !== 'counter')
                 return undefined;
@@ -111530,10 +111538,13 @@ class CoordinatorMetrics {
                 group: part.group,
                 metrics: this.#views(part.sinks),
             })),
-            scenarioTotals: [...this.store.scenarioTotals()].map(([scenario, sinks]) => ({
-                scenario,
-                metrics: this.#views(sinks),
-            })),
+            // Group parts alone do not add up to a scenario's samples.
+            scenarioTotals: this.plan.parts === true
+                ? [...this.store.scenarioTotals()].map(([scenario, sinks]) => ({
+                    scenario,
+                    metrics: this.#views(sinks),
+                }))
+                : [],
             options: {
                 summaryTrendStats: options.summaryTrendStats ?? DEFAULT_TREND_STATS,
                 summaryTimeUnit: options.summaryTimeUnit ?? '',
@@ -112885,6 +112896,77 @@ function round(n) {
     return String(Math.round(n * 100) / 100);
 }
 
+;// CONCATENATED MODULE: ./src/report/groups-table.ts
+
+/** `::outer::inner` → `outer › inner`, split as k6 splits a group tag. */
+function groupName(tag) {
+    return tag.split('::').slice(1).join(' › ');
+}
+function trendCell(series, metric, durationMs, unit) {
+    const view = series.get(metric);
+    if (view?.type !== 'trend')
+        return '-';
+    const v = view.sink.values(durationMs, ['avg', 'p(95)']);
+    const show = (x) => humanizeValue(x ?? 0, view, unit);
+    return `avg ${show(v.avg)}, p(95) ${show(v['p(95)'])}`;
+}
+function counterCell(series, metric, durationMs) {
+    const view = series.get(metric);
+    return view?.type === 'counter' ? String(view.sink.values(durationMs, []).count ?? 0) : '-';
+}
+function rateCell(series, metric, durationMs, unit) {
+    const view = series.get(metric);
+    return view?.type === 'rate'
+        ? humanizeValue(view.sink.values(durationMs, []).rate ?? 0, view, unit)
+        : '-';
+}
+/** Each group's checks, requests and durations; undefined when the test has no group. */
+function groupsTable(source) {
+    // k6's full summary leaves setup()'s and teardown()'s own samples out of its groups.
+    const parts = source.parts.filter((p) => !['', '::setup', '::teardown'].includes(p.group));
+    if (parts.length === 0)
+        return undefined;
+    const scenarios = [...new Set(parts.map((p) => p.scenario))];
+    const seen = (group) => {
+        const at = source.groups.indexOf(group);
+        return at === -1 ? source.groups.length : at;
+    };
+    const ordered = parts
+        .map((part, index) => ({ part, index }))
+        .sort((a, b) => scenarios.indexOf(a.part.scenario) - scenarios.indexOf(b.part.scenario) ||
+        seen(a.part.group) - seen(b.part.group) ||
+        a.index - b.index)
+        .map(({ part }) => part);
+    const { durationMs } = source;
+    const unit = source.options.summaryTimeUnit;
+    // setup()'s and teardown()'s groups have no scenario.
+    const several = scenarios.filter((name) => name !== '').length > 1;
+    const rows = ordered.map(({ scenario, group, metrics }) => {
+        const checks = source.checks.filter((c) => c.group === group && c.scenario === scenario);
+        const passes = checks.reduce((n, c) => n + c.passes, 0);
+        const total = checks.reduce((n, c) => n + c.passes + c.fails, 0);
+        return [
+            groupName(group),
+            ...(several ? [scenario || '-'] : []),
+            total === 0 ? '-' : `${String(passes)} of ${String(total)} passed`,
+            trendCell(metrics, 'group_duration', durationMs, unit),
+            counterCell(metrics, 'http_reqs', durationMs),
+            trendCell(metrics, 'http_req_duration', durationMs, unit),
+            rateCell(metrics, 'http_req_failed', durationMs, unit),
+        ];
+    });
+    const header = [
+        'Group',
+        ...(several ? ['Scenario'] : []),
+        'Checks',
+        'group_duration',
+        'http_reqs',
+        'http_req_duration',
+        'http_req_failed',
+    ];
+    return { header, rows };
+}
+
 ;// CONCATENATED MODULE: ./src/report/svg-chart.ts
 /**
  * Line charts as inline SVG for the HTML report: no script, no network, so
@@ -113046,6 +113128,7 @@ function tick(v) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/html.ts
+
 
 
 
@@ -113214,7 +113297,7 @@ function charts(timeline, result) {
 }
 /**
  * The run as one self-contained HTML page (`--report-html`, the action's
- * artifact): verdict, charts over time (inline SVG), thresholds, checks, key
+ * artifact): verdict, charts over time (inline SVG), thresholds, checks, groups, key
  * metrics, and per-agent and per-scenario tables. No script, no external
  * resource. Pure: the caller writes it.
  */
@@ -113269,6 +113352,11 @@ function renderHtmlReport(input) {
     }
     if (checks.length)
         sections.push('<h2>Checks</h2>', html_table(['Check', 'Passes', 'Fails'], checks, [1, 2]));
+    const groups = groupsTable(source);
+    if (groups) {
+        const numeric = groups.header.indexOf('http_reqs');
+        sections.push('<h2>Groups</h2>', html_table(groups.header, groups.rows.map((r) => r.map(escapeXml)), [numeric]));
+    }
     sections.push('<h2>Metrics</h2>', html_table(['Metric', 'Value'], metrics));
     sections.push('<h2>Agents</h2>', html_table(header, rows.map((r) => r.map(escapeXml)), [5, 6, 7]));
     if (scenarioRows.length) {
@@ -113444,7 +113532,7 @@ function resultOptions(command) {
     return command
         .option('--summary-json <file>', 'write the merged result (verdict, agents, time series, summary data) as JSON')
         .option('--include-setup-data', "keep setup()'s data in the --summary-json file (left out by default: it often holds secrets)")
-        .option('--report-html <file>', 'write a self-contained HTML report: charts over time, thresholds, checks, agents')
+        .option('--report-html <file>', 'write a self-contained HTML report: charts over time, thresholds, checks, groups, metrics, agents')
         .option('--baseline <file>', "compare p(95), error rate and request rate with an earlier run's --summary-json")
         .addOption(new Option('--fail-on-regression <limits>', 'with --baseline: exit 99 when worse than e.g. "p95=10%,error-rate=1%,request-rate=15%"').argParser(options_regressionLimits));
 }

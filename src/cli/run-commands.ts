@@ -103,7 +103,7 @@ function resultOptions(command: Command): Command {
     )
     .option(
       '--report-html <file>',
-      'write a self-contained HTML report: charts over time, thresholds, checks, agents',
+      'write a self-contained HTML report: charts over time, thresholds, checks, groups, metrics, agents',
     )
     .option(
       '--baseline <file>',

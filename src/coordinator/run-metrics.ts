@@ -130,7 +130,9 @@ export class CoordinatorMetrics implements RunMetrics {
     this.plan = {
       intervalMs: options.intervalMs ?? 1_000,
       submetrics: [...submetrics.values()],
-      parts: options.flags.summaryMode === 'full',
+      // Full: every sample by scenario and group; otherwise groups only, for
+      // the HTML report's groups (k6's compact summary shows none).
+      parts: options.flags.summaryMode === 'full' || 'groups',
       transport: options.transport ?? METRIC_TRANSPORT,
       ...planMetrics(options),
       ...(options.sourceOrder && { order: options.sourceOrder }),
@@ -188,7 +190,7 @@ export class CoordinatorMetrics implements RunMetrics {
    * are unknown rather than 0.
    */
   #scenarioIterations(total: ThresholdInput | undefined): Map<string, number> | undefined {
-    if (!this.plan.parts) {
+    if (this.plan.parts !== true) {
       const names = Object.keys(this.#o.options.scenarios ?? {});
       if (names.length !== 1 || total?.type !== 'counter') return undefined;
       return new Map([[names[0] ?? '', total.count]]);
@@ -266,10 +268,14 @@ export class CoordinatorMetrics implements RunMetrics {
         group: part.group,
         metrics: this.#views(part.sinks),
       })),
-      scenarioTotals: [...this.store.scenarioTotals()].map(([scenario, sinks]) => ({
-        scenario,
-        metrics: this.#views(sinks),
-      })),
+      // Group parts alone do not add up to a scenario's samples.
+      scenarioTotals:
+        this.plan.parts === true
+          ? [...this.store.scenarioTotals()].map(([scenario, sinks]) => ({
+              scenario,
+              metrics: this.#views(sinks),
+            }))
+          : [],
       options: {
         summaryTrendStats: options.summaryTrendStats ?? DEFAULT_TREND_STATS,
         summaryTimeUnit: options.summaryTimeUnit ?? '',

@@ -229,7 +229,10 @@ export class MetricAggregator {
     if (metric === 'checks' && tags.check !== undefined && checks) {
       this.#check(tags.check, group, scenario, checks[0], checks[1]);
     }
-    if (this.#plan.parts) this.#part(scenario, group, metric, info.type, apply);
+    const { parts } = this.#plan;
+    if (parts === true || (parts === 'groups' && group !== '')) {
+      this.#part(scenario, group, metric, info.type, apply);
+    }
   }
 
   #tick(metric: string, point: TickPoint): void {

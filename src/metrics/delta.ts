@@ -61,8 +61,12 @@ export const MetricsPlan = z.strictObject({
   /** How often pre-aggregated deltas are sent. */
   intervalMs: z.number().int().positive(),
   submetrics: z.array(SubmetricSpec).max(METRIC_LIMITS.maxSubmetrics),
-  /** Split every metric by scenario and group (the `full` summary needs it). */
-  parts: z.boolean(),
+  /**
+   * Split samples by scenario and group: `true`, every sample (the `full`
+   * summary needs it); `'groups'`, only samples taken inside a group (the
+   * HTML report's groups, whatever the summary mode); `false`, none.
+   */
+  parts: z.union([z.boolean(), z.literal('groups')]),
   /** Default `json`. */
   transport: z.enum(METRIC_TRANSPORTS).optional(),
   /**

@@ -27,7 +27,7 @@ export {
 export type { MetricTransport, TickPoint } from '../metrics/delta.js';
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 const MAX_TAGS = 32;
 const name = z.string().min(1).max(128);

@@ -5,6 +5,7 @@ import type { SummarySource } from '../summary/source.js';
 import type { BaselineView } from './baseline-view.js';
 import { FIGURE_NAMES, formatChange, formatFigure, formatLimit } from './compare.js';
 import { exitName, metricValue, seconds, thresholdValue, verdictOf } from './format.js';
+import { groupsTable } from './groups-table.js';
 import { agentTable } from './run-report.js';
 import { type ChartSeries, escapeXml as esc, svgLineChart } from './svg-chart.js';
 
@@ -211,7 +212,7 @@ function charts(timeline: Timeline | undefined, result: RunOutcome): string {
 
 /**
  * The run as one self-contained HTML page (`--report-html`, the action's
- * artifact): verdict, charts over time (inline SVG), thresholds, checks, key
+ * artifact): verdict, charts over time (inline SVG), thresholds, checks, groups, key
  * metrics, and per-agent and per-scenario tables. No script, no external
  * resource. Pure: the caller writes it.
  */
@@ -271,6 +272,18 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   }
   if (checks.length)
     sections.push('<h2>Checks</h2>', table(['Check', 'Passes', 'Fails'], checks, [1, 2]));
+  const groups = groupsTable(source);
+  if (groups) {
+    const numeric = groups.header.indexOf('http_reqs');
+    sections.push(
+      '<h2>Groups</h2>',
+      table(
+        groups.header,
+        groups.rows.map((r) => r.map(esc)),
+        [numeric],
+      ),
+    );
+  }
   sections.push('<h2>Metrics</h2>', table(['Metric', 'Value'], metrics));
   sections.push(
     '<h2>Agents</h2>',
