@@ -149,18 +149,6 @@ describe('issue 16.12: arguments as k6 takes them (real k6, side by side)', () =
     expect(count(agent.text(), /Request:/)).toBe(2);
   });
 
-  it("issue 16.12: --out is refused with 104, the README's code for an invalid option", async () => {
-    scriptsDir = await tempDir();
-    const s = await script('s.js', 'export default function () {}\n');
-    const ours = await exec(
-      process.execPath,
-      [CLI, 'run', '--agents', '2', '--out', 'json=x.json', s],
-      scriptsDir,
-    );
-    expect(ours.code).toBe(104);
-    expect(ours.stderr).toMatch(/error: --out .*--summary-export/);
-  });
-
   it("issue 16.12: k6's flag errors: k6's exit code, k6's message once, no jargon", async () => {
     scriptsDir = await tempDir();
     const s = await script('s.js', 'export default function () {}\n');

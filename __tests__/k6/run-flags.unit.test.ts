@@ -92,9 +92,17 @@ describe('parseRunFlags', () => {
     expect(flags.archiveFlags).toEqual(['-e', '--summary-mode=full', '--vus', '1']);
   });
 
-  it('refuses --out with a message that names the alternatives', () => {
-    expect(() => parseRunFlags(['--out', 'json=x.json'])).toThrow(/--out .*--summary-export/);
-    expect(() => parseRunFlags(['-o', 'csv=x'])).toThrow(/-o .*handleSummary/);
+  it('issue 20.8: collects every --out/-o in order for the agents, never archived; else K6_OUT', () => {
+    const flags = parseRunFlags(['--out', 'json=x.json', '-u', '2', '-o', 'csv=y.csv'], {
+      K6_OUT: 'influxdb=http://db:8086/k6',
+    });
+    expect(flags.outputs).toEqual(['json=x.json', 'csv=y.csv']);
+    expect(flags.archiveFlags).toEqual(['-u', '2']);
+    // k6 reads K6_OUT as a comma-separated list, and a flag replaces it.
+    expect(parseRunFlags([], { K6_OUT: 'json=a.json,influxdb=http://db:8086/k6' }).outputs).toEqual(
+      ['json=a.json', 'influxdb=http://db:8086/k6'],
+    );
+    expect(parseRunFlags([]).outputs).toEqual([]);
   });
 
   it('refuses an unknown summary mode, naming the valid ones', () => {

@@ -44,9 +44,13 @@ describe('issue 16.1: the environment that travels to agents', () => {
       K6_SECRET_SOURCE: 'file=x',
       K6_BROWSER_EXECUTABLE_PATH: '/chrome',
       K6_AUTO_EXTENSION_RESOLUTION: 'true',
+      // Issue 20.8: an output's settings, used only by an output the coordinator gives.
+      K6_INFLUXDB_ADDR: 'http://db:8086',
+      K6_CSV_FILENAME: 'x.csv',
     };
     expect(agentK6Environment(env)).toEqual({
       PATH: '/bin',
+      K6_INFLUXDB_ADDR: 'http://db:8086',
       K6_BROWSER_EXECUTABLE_PATH: '/chrome',
       K6_AUTO_EXTENSION_RESOLUTION: 'true',
     });

@@ -94593,6 +94593,18 @@ const Assignment = strictObject({
     archiveBytes: schemas_number().int().nonnegative(),
     metrics: MetricsPlan,
     secretSources: array(SecretSourceSpec).max(16),
+    /**
+     * The user's `--out` outputs for this agent's k6 (issue 20.8, k6/outputs.ts):
+     * the values, files already named for the agent; the tags every sample
+     * carries (the test's own and the agent's instance_id); and the outputs'
+     * settings from the coordinator's environment (K6_INFLUXDB_*, ...).
+     */
+    outputs: strictObject({
+        out: array(schemas_string().min(1).max(8192)).min(1).max(16),
+        tags: record(schemas_string().min(1).max(256), schemas_string().max(4096)),
+        env: record(schemas_string().regex(/^(K6|OTEL)_[A-Z0-9_]+$/), schemas_string().max(65_536)),
+    })
+        .optional(),
 });
 /**
  * The coordinator's latest order to one agent. Orders only move forward, so
@@ -97399,6 +97411,219 @@ async function freeLoopbackAddress() {
     return `127.0.0.1:${address.port}`;
 }
 
+;// CONCATENATED MODULE: ./src/k6/outputs.ts
+
+
+
+/**
+ * `--out` on a distributed run (issue 20.8): each agent's k6 also writes the
+ * user's outputs, alongside the metric stream the coordinator merges, as each
+ * k6-operator runner does. Network outputs (InfluxDB, Prometheus remote
+ * write, OpenTelemetry) receive every agent's samples, each tagged with its
+ * agent (`instance_id`) so that the same series from two agents stay apart;
+ * file outputs (json, csv) get one file per agent.
+ */
+/** The outputs k6 v2.2.0 has built in (internal/cmd/outputs.go). */
+const outputs_BUILTIN = [
+    'cloud',
+    'csv',
+    'experimental-opentelemetry',
+    'experimental-prometheus-rw',
+    'influxdb',
+    'json',
+    'opentelemetry',
+    'statsd',
+    'web-dashboard',
+];
+/** The tag each agent's outputs carry: the agent's number in the run (1, 2, ...). */
+const INSTANCE_TAG = 'instance_id';
+/** The variables that configure an output, read by k6 from its environment. */
+const OUTPUT_ENV = {
+    influxdb: /^K6_INFLUXDB_/,
+    'experimental-prometheus-rw': /^K6_PROMETHEUS_RW_/,
+    opentelemetry: /^(K6_OTEL_|OTEL_)/,
+    'experimental-opentelemetry': /^(K6_OTEL_|OTEL_)/,
+    csv: /^K6_CSV_(SAVE_INTERVAL|TIME_FORMAT)$/,
+};
+/** The outputs the user gave the run: every `--out` in order, else K6_OUT (comma-separated, as k6 reads it). */
+function userOutputs(flags, env) {
+    if (flags.length > 0)
+        return [...flags];
+    return (env.K6_OUT ?? '').split(',').filter((o) => o !== '');
+}
+/**
+ * Checks the user's outputs before any load. Refused (k6's message and exit
+ * code for an unknown type): `cloud` (the agents' own transport; each agent
+ * would create a cloud test run of its share), json or csv to stdout (an
+ * agent's stdout is not the user's terminal), and output extensions.
+ * `web-dashboard` is dropped with a warning: one per agent would show that
+ * agent's share. `remoteFiles`: agents on other machines write file outputs
+ * into their own working directory, so the path must stay inside it.
+ */
+function planOutputs(outputs, options) {
+    const plan = { outputs: [], env: {}, warnings: [] };
+    for (const output of outputs) {
+        const [type, arg = ''] = splitOutput(output);
+        if (!outputs_BUILTIN.includes(type)) {
+            throw new K6DistributedError('K6_TEST_INVALID', `invalid output type '${type}', available types are: ${outputs_BUILTIN.join(', ')} ` +
+                '(k6-distributed runs k6’s built-in outputs on agents; output extensions are not supported)', { data: { exitCode: K6_EXIT_CODES['generic-error'] } });
+        }
+        if (type === 'web-dashboard') {
+            plan.warnings.push("--out web-dashboard would show one agent's share on each agent, so agents do not start " +
+                "it. The merged run's charts over time are in the HTML report: --report-html FILE.");
+            continue;
+        }
+        refuse(type === 'cloud', `--out ${output}`, CLOUD_FIX);
+        refuse(type === 'statsd', `--out ${output}`, 'k6 v0.55.0 removed the statsd output (it is now the xk6-output-statsd extension); ' +
+            'use experimental-prometheus-rw, influxdb or opentelemetry');
+        if (type === 'json' || type === 'csv') {
+            const file = outputFile(type, arg, options.env);
+            refuse(file === '' || file === '-', `--out ${output} writes to k6's stdout`, 'give a file name (e.g. --out json=results.json): each agent writes its own file');
+            refuse(options.remoteFiles && !insideWorkingDirectory(file), `--out ${output}`, 'give a path inside the working directory (no absolute path, no ..): each agent writes ' +
+                'its own file in its own working directory');
+        }
+        const settings = OUTPUT_ENV[type];
+        for (const [name, value] of Object.entries(options.env)) {
+            if (settings?.test(name) && value !== undefined)
+                plan.env[name] = value;
+        }
+        plan.outputs.push(output);
+    }
+    return plan;
+}
+const CLOUD_FIX = 'each agent would stream its share to a Grafana Cloud test run of its own; use `k6 cloud run` ' +
+    'for a cloud-run test, or an output such as experimental-prometheus-rw';
+function refuse(condition, what, fix) {
+    if (condition) {
+        throw new K6DistributedError('INVALID_OPTION', `${what} is not possible on a distributed run: ${fix}`);
+    }
+}
+function splitOutput(output) {
+    const eq = output.indexOf('=');
+    return eq < 0 ? [output, undefined] : [output.slice(0, eq), output.slice(eq + 1)];
+}
+/** The file a json or csv output writes, as k6 decides it (csv: its arg, K6_CSV_FILENAME, file.csv). */
+function outputFile(type, arg, env) {
+    if (type === 'json')
+        return arg;
+    if (arg.includes('=')) {
+        const named = arg.split(',').find((pair) => pair.startsWith('fileName='));
+        if (named)
+            return named.slice('fileName='.length);
+    }
+    else if (arg !== '') {
+        return arg;
+    }
+    return env.K6_CSV_FILENAME || 'file.csv';
+}
+/** A relative path that stays inside the directory it is resolved in. */
+function insideWorkingDirectory(file) {
+    if ((0,external_node_path_.isAbsolute)(file) || /^[a-zA-Z]:/.test(file))
+        return false;
+    const path = (0,external_node_path_.normalize)(file);
+    return path !== '..' && !path.startsWith(`..${external_node_path_.sep}`) && !path.startsWith('../');
+}
+/**
+ * `results.json` → `results.agent-2.json`, `out.json.gz` → `out.agent-2.json.gz`
+ * (k6 gzips a name ending in .gz), `file` → `file.agent-2`.
+ */
+function agentFileName(file, instanceId) {
+    const name = (0,external_node_path_.basename)(file);
+    const gz = name.endsWith('.gz') ? '.gz' : '';
+    const stem = name.slice(0, name.length - gz.length);
+    const dot = stem.lastIndexOf('.');
+    const [base, ext] = dot > 0 ? [stem.slice(0, dot), stem.slice(dot)] : [stem, ''];
+    const own = `${base}.agent-${String(instanceId)}${ext}${gz}`;
+    return (0,external_node_path_.dirname)(file) === '.' && !file.startsWith('.') ? own : (0,external_node_path_.join)((0,external_node_path_.dirname)(file), own);
+}
+/**
+ * One agent's `--out` values: json and csv files named for the agent (a csv
+ * output gets its file name in its argument, which wins over K6_CSV_FILENAME).
+ */
+function agentOutputs(outputs, instanceId, env) {
+    return outputs.map((output) => {
+        const [type, arg = ''] = splitOutput(output);
+        if (type === 'json')
+            return `json=${agentFileName(arg, instanceId)}`;
+        if (type !== 'csv')
+            return output;
+        const file = agentFileName(outputFile(type, arg, env), instanceId);
+        if (!arg.includes('='))
+            return `csv=${file}`;
+        const rest = arg.split(',').filter((pair) => !pair.startsWith('fileName='));
+        return `csv=${[`fileName=${file}`, ...rest].join(',')}`;
+    });
+}
+/**
+ * What an agent accepts from the coordinator as its k6's outputs: k6's
+ * built-in network and file outputs, and (unless the agent runs in the
+ * user's own `run` process) files inside its working directory only; a
+ * coordinator must not make an agent's k6 write anywhere else on its machine.
+ * Returns the problem, or undefined.
+ */
+function agentOutputProblem(output, remoteFiles) {
+    const [type, arg = ''] = splitOutput(output);
+    if (!AGENT_OUTPUTS.includes(type))
+        return `output type '${type}' is not one agents run`;
+    if (type !== 'json' && type !== 'csv')
+        return undefined;
+    const file = outputFile(type, arg, {});
+    if (file === '' || file === '-')
+        return `${output} writes to stdout`;
+    if (remoteFiles && !insideWorkingDirectory(file)) {
+        return `${output} writes outside the agent's working directory`;
+    }
+    return undefined;
+}
+const AGENT_OUTPUTS = outputs_BUILTIN.filter((type) => !['cloud', 'web-dashboard', 'statsd'].includes(type));
+/**
+ * The `--tag` flags of an agent with outputs: every sample tagged with the
+ * agent, and the test's own tags kept (k6's `--tag` replaces options.tags and
+ * earlier --tag flags instead of adding to them).
+ */
+function agentTagArgs(tags) {
+    return Object.entries(tags).flatMap(([name, value]) => ['--tag', `${name}=${value}`]);
+}
+/**
+ * Each agent's outputs for a run with `plan`, or undefined without outputs:
+ * the test's own tags (as k6 consolidated them into the archive) and the
+ * agent's `instance_id`.
+ */
+function outputsForAgents(plan, testTags, env) {
+    if (plan.outputs.length === 0)
+        return undefined;
+    const tags = {};
+    if (typeof testTags === 'object' && testTags !== null) {
+        for (const [name, value] of Object.entries(testTags)) {
+            if (typeof value === 'string')
+                tags[name] = value;
+        }
+    }
+    return (instanceId) => ({
+        out: agentOutputs(plan.outputs, instanceId, env),
+        tags: { ...tags, [INSTANCE_TAG]: String(instanceId) },
+        env: plan.env,
+    });
+}
+/**
+ * The preamble's `output:` line (k6 prints e.g. `json (results.json)`):
+ * files as each agent names them, and the tag that tells agents apart;
+ * undefined without outputs agents run.
+ */
+function outputsText(outputs, env) {
+    const shown = outputs.filter((o) => splitOutput(o)[0] !== 'web-dashboard');
+    if (shown.length === 0)
+        return undefined;
+    const text = shown.map((output) => {
+        const [type, arg = ''] = splitOutput(output);
+        if (type === 'json' || type === 'csv') {
+            return `${type} (${agentFileName(outputFile(type, arg, env), '<n>')} from agent <n>)`;
+        }
+        return arg === '' ? type : `${type} (${arg})`;
+    });
+    return `${text.join(', ')}; samples tagged ${INSTANCE_TAG}=<n>`;
+}
+
 ;// CONCATENATED MODULE: ./src/k6/test-env.ts
 
 /**
@@ -97462,6 +97687,9 @@ const MACHINE_K6_ENV = [
     /^K6_BUILD_SERVICE_URL$/,
     /^K6_NO_USAGE_REPORT$/,
     /^K6_USAGE_REPORT_URL$/,
+    // Settings of outputs (issue 20.8): used only by an output the coordinator
+    // gives, whose settings from the coordinator's environment go over these.
+    /^K6_(INFLUXDB|PROMETHEUS_RW|OTEL)_/,
 ];
 /** An agent's environment for its k6 process: the test's configuration is the coordinator's. */
 function agentK6Environment(env) {
@@ -97492,14 +97720,16 @@ function envAssignment(value, previous = {}) {
 
 
 
+
 /**
  * The k6 run flags of an agent (design.md §3): paused until the coordinator
  * says go, driven over its REST API on loopback, no setup()/teardown()/
  * thresholds/summary of its own, and alive after the run (--linger) so
  * teardown() can run on the leader once everyone is done.
  *
- * No `--tag` here: k6's CLI tags replace `options.tags` and the archived
- * `--tag`s instead of adding to them, so the test's own tags would be lost.
+ * With the user's outputs (`--out`, issue 20.8) every sample is tagged with
+ * the agent: k6's CLI tags replace `options.tags` and the archived `--tag`s
+ * instead of adding to them, so the test's own tags are given again with it.
  */
 function agentK6Args(inputs) {
     const { assignment } = inputs;
@@ -97520,6 +97750,8 @@ function agentK6Args(inputs) {
         // carries nothing else under --quiet with the summary off.
         '--out',
         inputs.transport === 'cloud' ? 'cloud' : 'json=-',
+        ...(assignment.outputs?.out ?? []).flatMap((output) => ['--out', output]),
+        ...agentTagArgs(assignment.outputs?.tags ?? {}),
         // K6_LOG_OUTPUT=stdout in the environment would mix logs into the stream.
         '--log-output=stderr',
         '--execution-segment',
@@ -97550,6 +97782,8 @@ async function startAgentK6(options) {
                 ...agentK6Environment(options.env),
                 ...options.goMemoryEnv,
                 ...options.secretSourceEnv,
+                // The user's outputs' settings (issue 20.8), over this machine's.
+                ...options.assignment.outputs?.env,
                 K6_NO_COLOR: 'true',
                 ...options.transportEnv,
             },
@@ -97874,6 +98108,7 @@ async function statusOrUndefined(api, signal) {
 
 
 
+
 /** See AgentOptions.releasedAckWaitMs. */
 const RELEASED_ACK_WAIT_MS = 15_000;
 /**
@@ -98080,6 +98315,7 @@ class Agent {
             send: (message, signal) => this.#o.client.sendDelta(message, AbortSignal.any([signal, this.#stopped.signal])),
             onError: (error) => this.#fail(error),
         });
+        this.#checkOutputs(assignment);
         const secrets = await agentSecretSources(assignment.secretSources, this.#o.workDir);
         if (assignment.metrics.transport === 'cloud') {
             const pump = this.#pump;
@@ -98104,6 +98340,15 @@ class Agent {
         this.#pump.start();
         void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
         await this.#sendEvent({ type: 'ready', vusMax: this.#k6.vusMax });
+    }
+    /** Refuses outputs this agent's k6 must not run (a file outside its working directory). */
+    #checkOutputs(assignment) {
+        for (const output of assignment.outputs?.out ?? []) {
+            const problem = agentOutputProblem(output, this.#o.outputFilesAnywhere !== true);
+            if (problem !== undefined) {
+                throw new K6DistributedError('INVALID_OPTION', `the coordinator asked for --out ${output}, which this agent refuses: ${problem}`);
+            }
+        }
     }
     #startK6(assignment, archive, secrets, aggregator) {
         const jsonOutput = new K6JsonOutput(aggregator);
@@ -99216,6 +99461,7 @@ function k6FlagsAndScript(args) {
 ;// CONCATENATED MODULE: ./src/k6/run-flags.ts
 
 
+
 /** `k6 run` flags that belong to one process's outputs, meaningless for the merged run. */
 const PER_PROCESS = new Set([
     '--linger',
@@ -99227,12 +99473,10 @@ const PER_PROCESS = new Set([
     '-a',
 ]);
 const UNSUPPORTED = {
-    '--out': 'sends each agent’s raw samples to an output; a distributed run aggregates centrally. ' +
-        'Use handleSummary(), --summary-export or --summary-json for the merged results',
-    '-o': '',
     '--features': 'is not passed to agents yet',
 };
-UNSUPPORTED['-o'] = UNSUPPORTED['--out'] ?? '';
+/** Outputs run on every agent (k6/outputs.ts), not archived. */
+const OUTPUT_FLAGS = new Set(['--out', '-o']);
 const SUMMARY_MODES = ['compact', 'full', 'disabled'];
 /**
  * Splits the k6 flags a user gives a distributed run: what is archived with
@@ -99251,7 +99495,9 @@ function parseRunFlags(flags, env = {}) {
         includeSystemEnvVars: goBool(env.K6_INCLUDE_SYSTEM_ENV_VARS) ?? true,
         secretSources: env.K6_SECRET_SOURCE === undefined ? [] : [env.K6_SECRET_SOURCE],
         quiet: false,
+        outputs: [],
     };
+    const outputFlags = [];
     let secretSourceFlags = 0;
     const parsed = parseK6Args(flags);
     if (parsed.positionals.length > 0) {
@@ -99264,11 +99510,16 @@ function parseRunFlags(flags, env = {}) {
         }
         if (PER_PROCESS.has(flag.name))
             continue;
+        if (OUTPUT_FLAGS.has(flag.name)) {
+            outputFlags.push(flag.value);
+            continue;
+        }
         if (flag.name === '--secret-source' && secretSourceFlags++ === 0)
             result.secretSources = [];
         applyRunFlag(result, flag.name, flag.value);
         result.archiveFlags.push(...flag.args);
     }
+    result.outputs = userOutputs(outputFlags, env);
     return result;
 }
 function applyRunFlag(result, name, value) {
@@ -99413,12 +99664,14 @@ async function k6Preamble(options) {
  * k6's plan as this run carries it out: the same lines, but executed by
  * `agents` k6 processes from the user's script (k6 saw the archive).
  */
-function distributedPreamble(lines, { script, agents }) {
+function distributedPreamble(lines, { script, agents, outputs }) {
     const ours = lines.map((line) => {
         if (EXECUTION.test(line))
             return `     execution: distributed, ${String(agents)} agents`;
         if (line.startsWith('        script: '))
             return `        script: ${script}`;
+        if (outputs && line.startsWith('        output: '))
+            return `        output: ${outputs}`;
         return line;
     });
     return `\n${ours.join('\n')}\n\n`;
@@ -107983,6 +108236,7 @@ class Coordinator {
             archive: options.archive,
             scenarios: options.scenarios ?? {},
             secretSources: options.secretSources ?? [],
+            agentOutputs: options.agentOutputs ?? (() => undefined),
             noSetup: options.noSetup ?? false,
             noTeardown: options.noTeardown ?? false,
             joinTimeoutMs: options.joinTimeoutMs ?? JOIN_TIMEOUT_MS,
@@ -108526,6 +108780,7 @@ class Coordinator {
                     archiveBytes: this.#o.archive.bytes,
                     metrics: this.#metrics?.plan ?? DEFAULT_METRICS_PLAN,
                     secretSources: this.#o.secretSources,
+                    outputs: this.#o.agentOutputs(agent.index + 1),
                 },
             });
         }
@@ -112180,6 +112435,7 @@ function chooseTransport(requested, options) {
 
 
 
+
 /**
  * How often agents send deltas: every second, every 2 s above 128 agents
  * (the coordinator's CPU is per delta: BENCHMARKS.md, coordinator scale).
@@ -112193,14 +112449,17 @@ function metricsIntervalFor(agents) {
  * serves protocol v1, drives the run and resolves with its result.
  */
 async function coordinate(options) {
-    const { flags, test, secretSources, scan, warnings } = await checkTest(options);
+    const { flags, test, secretSources, scan, warnings, agentOutputs } = await checkTest(options);
     for (const warning of warnings)
         options.log.warning(warning);
     const [metrics, preamble] = await Promise.all([
         runMetrics(options, test, flags, scan),
         readPreamble(options, test, flags),
     ]);
-    const coordinator = await newCoordinator(options, test, metrics, secretSources);
+    const coordinator = await newCoordinator(options, test, metrics, {
+        secretSources,
+        agentOutputs,
+    });
     // Before any connection can take the descriptors they need (issue 17.7).
     const files = options.output
         ? await reserveFiles({
@@ -112285,6 +112544,10 @@ const NO_OUTPUT = { stdout: () => undefined, stderr: () => undefined, isTTY: fal
  */
 async function checkTest(options) {
     const flags = parseRunFlags(options.flags, options.env);
+    const outputs = planOutputs(flags.outputs, {
+        env: options.env,
+        remoteFiles: options.agentsShareMachine !== true,
+    });
     const test = await archiveTest(options, flags);
     const secretSources = await secretSourcesForAgents(flags.secretSources, {
         cwd: options.cwd,
@@ -112298,8 +112561,10 @@ async function checkTest(options) {
     const warnings = [
         ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
         ...(dashboard === undefined ? [] : [dashboard]),
+        ...outputs.warnings,
     ];
-    return { flags, test, secretSources, scan, warnings };
+    const agentOutputs = outputsForAgents(outputs, test.options.tags, options.env);
+    return { flags, test, secretSources, scan, warnings, agentOutputs };
 }
 /**
  * Validates and archives the test with k6. `k6 run` reads the environment
@@ -112336,7 +112601,12 @@ async function readPreamble(options, test, flags) {
             env: testEnvironment(options.env),
             cwd: options.cwd,
         });
-        return lines && distributedPreamble(lines, { script: options.script, agents: options.agents });
+        return (lines &&
+            distributedPreamble(lines, {
+                script: options.script,
+                agents: options.agents,
+                outputs: outputsText(flags.outputs, options.env),
+            }));
     }
     catch (error) {
         options.log.debug(`could not read k6's execution plan: ${errorMessage(error)}`);
@@ -112372,7 +112642,7 @@ async function runMetrics(options, test, flags, scan) {
         thresholdMetrics: flags.noThresholds ? [] : await learnThresholdMetrics(options, test),
     });
 }
-async function newCoordinator(options, test, metrics, secretSources) {
+async function newCoordinator(options, test, metrics, forAgents) {
     return new Coordinator({
         now: options.now,
         metrics,
@@ -112383,7 +112653,7 @@ async function newCoordinator(options, test, metrics, secretSources) {
         expectedAgents: options.agents,
         archive: await describeFile(test.archivePath),
         scenarios: test.options.scenarios,
-        secretSources,
+        ...forAgents,
         noSetup: test.options.noSetup === true,
         noTeardown: test.options.noTeardown === true,
         joinTimeoutMs: options.joinTimeoutMs,
@@ -112547,6 +112817,7 @@ async function run_local_runAgent(options, { url, secret, index, turn, registere
             log,
             onRegistered: registered,
             releasedAckWaitMs: options.agentReleasedAckWaitMs,
+            outputFilesAnywhere: true,
         });
         await turn;
         // No signal here: a Ctrl+C goes to the coordinator, which stops every agent

@@ -32,6 +32,7 @@ import { VusSampler } from './vus-sampler.js';
 import { MetricsPump } from './metrics-pump.js';
 import { EventQueue } from './event-queue.js';
 import { setupDataProblem } from '../protocol/setup-data.js';
+import { agentOutputProblem } from '../k6/outputs.js';
 import { preciseNow, waitForRunEnd } from './run-end.js';
 
 export interface AgentOptions {
@@ -72,6 +73,12 @@ export interface AgentOptions {
   forwardLogs?: boolean;
   /** Reads this machine's load while k6 runs (default: the process's shared monitor). */
   load?: LoadMonitor;
+  /**
+   * The agent runs in the user's own `run` process, so `--out` files may go
+   * wherever the user's flags say; any other agent writes them inside its
+   * working directory only (k6/outputs.ts agentOutputProblem).
+   */
+  outputFilesAnywhere?: boolean;
 }
 
 /** See AgentOptions.releasedAckWaitMs. */
@@ -299,6 +306,7 @@ export class Agent {
         this.#o.client.sendDelta(message, AbortSignal.any([signal, this.#stopped.signal])),
       onError: (error) => this.#fail(error),
     });
+    this.#checkOutputs(assignment);
     const secrets = await agentSecretSources(assignment.secretSources, this.#o.workDir);
     if (assignment.metrics.transport === 'cloud') {
       const pump = this.#pump;
@@ -321,6 +329,19 @@ export class Agent {
     this.#pump.start();
     void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
     await this.#sendEvent({ type: 'ready', vusMax: this.#k6.vusMax });
+  }
+
+  /** Refuses outputs this agent's k6 must not run (a file outside its working directory). */
+  #checkOutputs(assignment: Assignment): void {
+    for (const output of assignment.outputs?.out ?? []) {
+      const problem = agentOutputProblem(output, this.#o.outputFilesAnywhere !== true);
+      if (problem !== undefined) {
+        throw new K6DistributedError(
+          'INVALID_OPTION',
+          `the coordinator asked for --out ${output}, which this agent refuses: ${problem}`,
+        );
+      }
+    }
   }
 
   #startK6(

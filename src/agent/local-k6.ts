@@ -3,6 +3,7 @@ import { freeLoopbackAddress } from '../k6/address.js';
 import type { K6Binary } from '../k6/binary.js';
 import { K6_EXIT_CODES } from '../k6/exit-codes.js';
 import { K6Process, type K6ProcessExit } from '../k6/process.js';
+import { agentTagArgs } from '../k6/outputs.js';
 import { agentK6Environment } from '../k6/test-env.js';
 import { isReadyToStart, K6RestClient } from '../k6/rest-client.js';
 import type { Assignment, MetricTransport } from '../protocol/messages.js';
@@ -28,8 +29,9 @@ export interface AgentK6Inputs {
  * thresholds/summary of its own, and alive after the run (--linger) so
  * teardown() can run on the leader once everyone is done.
  *
- * No `--tag` here: k6's CLI tags replace `options.tags` and the archived
- * `--tag`s instead of adding to them, so the test's own tags would be lost.
+ * With the user's outputs (`--out`, issue 20.8) every sample is tagged with
+ * the agent: k6's CLI tags replace `options.tags` and the archived `--tag`s
+ * instead of adding to them, so the test's own tags are given again with it.
  */
 export function agentK6Args(inputs: AgentK6Inputs): string[] {
   const { assignment } = inputs;
@@ -50,6 +52,8 @@ export function agentK6Args(inputs: AgentK6Inputs): string[] {
     // carries nothing else under --quiet with the summary off.
     '--out',
     inputs.transport === 'cloud' ? 'cloud' : 'json=-',
+    ...(assignment.outputs?.out ?? []).flatMap((output) => ['--out', output]),
+    ...agentTagArgs(assignment.outputs?.tags ?? {}),
     // K6_LOG_OUTPUT=stdout in the environment would mix logs into the stream.
     '--log-output=stderr',
     '--execution-segment',
@@ -109,6 +113,8 @@ export async function startAgentK6(options: {
         ...agentK6Environment(options.env),
         ...options.goMemoryEnv,
         ...options.secretSourceEnv,
+        // The user's outputs' settings (issue 20.8), over this machine's.
+        ...options.assignment.outputs?.env,
         K6_NO_COLOR: 'true',
         ...options.transportEnv,
       },

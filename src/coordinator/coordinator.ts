@@ -26,6 +26,7 @@ import {
   type RegisterResponse,
   type ResourceSample,
   type SecretSourceSpec,
+  type Assignment,
 } from '../protocol/messages.js';
 import { AgentLogs } from './agent-logs.js';
 import { joinedText, sharesText, tagText } from './agent-lines.js';
@@ -48,6 +49,8 @@ export interface CoordinatorOptions {
   scenarios?: K6Options['scenarios'];
   /** --secret-source for every agent's k6 (k6/secret-sources.ts). */
   secretSources?: SecretSourceSpec[];
+  /** The user's `--out` outputs for the agent numbered `instanceId` (k6/outputs.ts). */
+  agentOutputs?: (instanceId: number) => Assignment['outputs'];
   /** Skip setup()/teardown() as k6's --no-setup/--no-teardown would. */
   noSetup?: boolean;
   noTeardown?: boolean;
@@ -172,6 +175,7 @@ export class Coordinator {
       archive: options.archive,
       scenarios: options.scenarios ?? {},
       secretSources: options.secretSources ?? [],
+      agentOutputs: options.agentOutputs ?? (() => undefined),
       noSetup: options.noSetup ?? false,
       noTeardown: options.noTeardown ?? false,
       joinTimeoutMs: options.joinTimeoutMs ?? JOIN_TIMEOUT_MS,
@@ -742,6 +746,7 @@ export class Coordinator {
           archiveBytes: this.#o.archive.bytes,
           metrics: this.#metrics?.plan ?? DEFAULT_METRICS_PLAN,
           secretSources: this.#o.secretSources,
+          outputs: this.#o.agentOutputs(agent.index + 1),
         },
       });
     }

@@ -12,6 +12,7 @@ import { parseRunFlags, type RunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import { distributedPreamble, k6Preamble } from '../k6/preamble.js';
+import { outputsForAgents, outputsText, planOutputs } from '../k6/outputs.js';
 import { testEnvironment } from '../k6/test-env.js';
 import { thresholdMetrics } from '../k6/threshold-metrics.js';
 import { type ScriptScan, scanScript } from '../k6/script-scan.js';
@@ -23,7 +24,7 @@ import type { Logger } from '../runtime/logger.js';
 import { releaseFiles, reserveFiles } from '../runtime/reserved-file.js';
 import type { SummarySource } from '../summary/source.js';
 import { type RegistrationAuth, secretAuth } from './auth.js';
-import { Coordinator, DEFAULT_START_LEAD_MS } from './coordinator.js';
+import { Coordinator, type CoordinatorOptions, DEFAULT_START_LEAD_MS } from './coordinator.js';
 import { DEFAULT_DEADLINE_GRACE_MS, runDeadlineMs } from './deadline.js';
 import { endOfTest } from './end-of-test.js';
 import { markOutliers } from './outliers.js';
@@ -128,13 +129,16 @@ export interface CoordinateResult extends RunOutcome {
  * serves protocol v1, drives the run and resolves with its result.
  */
 export async function coordinate(options: CoordinateOptions): Promise<CoordinateResult> {
-  const { flags, test, secretSources, scan, warnings } = await checkTest(options);
+  const { flags, test, secretSources, scan, warnings, agentOutputs } = await checkTest(options);
   for (const warning of warnings) options.log.warning(warning);
   const [metrics, preamble] = await Promise.all([
     runMetrics(options, test, flags, scan),
     readPreamble(options, test, flags),
   ]);
-  const coordinator = await newCoordinator(options, test, metrics, secretSources);
+  const coordinator = await newCoordinator(options, test, metrics, {
+    secretSources,
+    agentOutputs,
+  });
   // Before any connection can take the descriptors they need (issue 17.7).
   const files = options.output
     ? await reserveFiles({
@@ -233,6 +237,10 @@ const NO_OUTPUT = { stdout: () => undefined, stderr: () => undefined, isTTY: fal
  */
 async function checkTest(options: CoordinateOptions) {
   const flags = parseRunFlags(options.flags, options.env);
+  const outputs = planOutputs(flags.outputs, {
+    env: options.env,
+    remoteFiles: options.agentsShareMachine !== true,
+  });
   const test = await archiveTest(options, flags);
   const secretSources = await secretSourcesForAgents(flags.secretSources, {
     cwd: options.cwd,
@@ -246,8 +254,10 @@ async function checkTest(options: CoordinateOptions) {
   const warnings = [
     ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
     ...(dashboard === undefined ? [] : [dashboard]),
+    ...outputs.warnings,
   ];
-  return { flags, test, secretSources, scan, warnings };
+  const agentOutputs = outputsForAgents(outputs, test.options.tags, options.env);
+  return { flags, test, secretSources, scan, warnings, agentOutputs };
 }
 
 /**
@@ -289,7 +299,14 @@ async function readPreamble(
       env: testEnvironment(options.env),
       cwd: options.cwd,
     });
-    return lines && distributedPreamble(lines, { script: options.script, agents: options.agents });
+    return (
+      lines &&
+      distributedPreamble(lines, {
+        script: options.script,
+        agents: options.agents,
+        outputs: outputsText(flags.outputs, options.env),
+      })
+    );
   } catch (error) {
     options.log.debug(`could not read k6's execution plan: ${errorMessage(error)}`);
     return undefined;
@@ -334,7 +351,7 @@ async function newCoordinator(
   options: CoordinateOptions,
   test: PreparedTest,
   metrics: CoordinatorMetrics,
-  secretSources: Awaited<ReturnType<typeof secretSourcesForAgents>>,
+  forAgents: Pick<CoordinatorOptions, 'secretSources' | 'agentOutputs'>,
 ): Promise<Coordinator> {
   return new Coordinator({
     now: options.now,
@@ -346,7 +363,7 @@ async function newCoordinator(
     expectedAgents: options.agents,
     archive: await describeFile(test.archivePath),
     scenarios: test.options.scenarios,
-    secretSources,
+    ...forAgents,
     noSetup: test.options.noSetup === true,
     noTeardown: test.options.noTeardown === true,
     joinTimeoutMs: options.joinTimeoutMs,

@@ -83,11 +83,12 @@ export async function k6Preamble(options: PreambleOptions): Promise<string[] | u
  */
 export function distributedPreamble(
   lines: readonly string[],
-  { script, agents }: { script: string; agents: number },
+  { script, agents, outputs }: { script: string; agents: number; outputs?: string },
 ): string {
   const ours = lines.map((line) => {
     if (EXECUTION.test(line)) return `     execution: distributed, ${String(agents)} agents`;
     if (line.startsWith('        script: ')) return `        script: ${script}`;
+    if (outputs && line.startsWith('        output: ')) return `        output: ${outputs}`;
     return line;
   });
   return `\n${ours.join('\n')}\n\n`;

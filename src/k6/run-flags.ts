@@ -1,4 +1,5 @@
 import { K6DistributedError } from '../errors.js';
+import { userOutputs } from './outputs.js';
 import { parseK6Args } from './run-args.js';
 
 export type SummaryMode = 'compact' | 'full' | 'disabled';
@@ -24,6 +25,8 @@ export interface RunFlags {
   secretSources: string[];
   /** `-q`/`--quiet`: no chatter, preamble or progress from the coordinator either. */
   quiet: boolean;
+  /** Every `--out` value in order, else K6_OUT's (k6/outputs.ts). */
+  outputs: string[];
 }
 
 /** `k6 run` flags that belong to one process's outputs, meaningless for the merged run. */
@@ -37,13 +40,10 @@ const PER_PROCESS = new Set([
   '-a',
 ]);
 const UNSUPPORTED: Record<string, string> = {
-  '--out':
-    'sends each agent’s raw samples to an output; a distributed run aggregates centrally. ' +
-    'Use handleSummary(), --summary-export or --summary-json for the merged results',
-  '-o': '',
   '--features': 'is not passed to agents yet',
 };
-UNSUPPORTED['-o'] = UNSUPPORTED['--out'] ?? '';
+/** Outputs run on every agent (k6/outputs.ts), not archived. */
+const OUTPUT_FLAGS = new Set(['--out', '-o']);
 
 const SUMMARY_MODES: readonly SummaryMode[] = ['compact', 'full', 'disabled'];
 
@@ -64,7 +64,9 @@ export function parseRunFlags(flags: readonly string[], env: NodeJS.ProcessEnv =
     includeSystemEnvVars: goBool(env.K6_INCLUDE_SYSTEM_ENV_VARS) ?? true,
     secretSources: env.K6_SECRET_SOURCE === undefined ? [] : [env.K6_SECRET_SOURCE],
     quiet: false,
+    outputs: [],
   };
+  const outputFlags: string[] = [];
   let secretSourceFlags = 0;
   const parsed = parseK6Args(flags);
   if (parsed.positionals.length > 0) {
@@ -82,10 +84,15 @@ export function parseRunFlags(flags: readonly string[], env: NodeJS.ProcessEnv =
       );
     }
     if (PER_PROCESS.has(flag.name)) continue;
+    if (OUTPUT_FLAGS.has(flag.name)) {
+      outputFlags.push(flag.value);
+      continue;
+    }
     if (flag.name === '--secret-source' && secretSourceFlags++ === 0) result.secretSources = [];
     applyRunFlag(result, flag.name, flag.value);
     result.archiveFlags.push(...flag.args);
   }
+  result.outputs = userOutputs(outputFlags, env);
   return result;
 }
 

@@ -66,6 +66,9 @@ const MACHINE_K6_ENV = [
   /^K6_BUILD_SERVICE_URL$/,
   /^K6_NO_USAGE_REPORT$/,
   /^K6_USAGE_REPORT_URL$/,
+  // Settings of outputs (issue 20.8): used only by an output the coordinator
+  // gives, whose settings from the coordinator's environment go over these.
+  /^K6_(INFLUXDB|PROMETHEUS_RW|OTEL)_/,
 ];
 
 /** An agent's environment for its k6 process: the test's configuration is the coordinator's. */

@@ -94,6 +94,7 @@ async function runAgent(
       log,
       onRegistered: registered,
       releasedAckWaitMs: options.agentReleasedAckWaitMs,
+      outputFilesAnywhere: true,
     });
     await turn;
     // No signal here: a Ctrl+C goes to the coordinator, which stops every agent

@@ -100,6 +100,19 @@ export const Assignment = z.strictObject({
   archiveBytes: z.number().int().nonnegative(),
   metrics: MetricsPlan,
   secretSources: z.array(SecretSourceSpec).max(16),
+  /**
+   * The user's `--out` outputs for this agent's k6 (issue 20.8, k6/outputs.ts):
+   * the values, files already named for the agent; the tags every sample
+   * carries (the test's own and the agent's instance_id); and the outputs'
+   * settings from the coordinator's environment (K6_INFLUXDB_*, ...).
+   */
+  outputs: z
+    .strictObject({
+      out: z.array(z.string().min(1).max(8192)).min(1).max(16),
+      tags: z.record(z.string().min(1).max(256), z.string().max(4096)),
+      env: z.record(z.string().regex(/^(K6|OTEL)_[A-Z0-9_]+$/), z.string().max(65_536)),
+    })
+    .optional(),
 });
 export type Assignment = z.infer<typeof Assignment>;
 
