@@ -82,6 +82,23 @@ export class CliProcess {
     }
   }
 
+  /** Resolves once the process printed more than `seen` lines (false: it ended first). */
+  async waitForLineAfter(seen: number): Promise<boolean> {
+    const state = { ended: false };
+    void this.exited.then(() => (state.ended = true));
+    while (this.lines.length <= seen) {
+      if (state.ended) return false;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        this.#waiters.add(wake);
+      });
+    }
+    return true;
+  }
+
   text(): string {
     return this.lines.join('\n');
   }

@@ -97456,23 +97456,21 @@ function userOutputs(flags, env) {
  * code for an unknown type): `cloud` (the agents' own transport; each agent
  * would create a cloud test run of its share), json or csv to stdout (an
  * agent's stdout is not the user's terminal), and output extensions.
- * `web-dashboard` is dropped with a warning: one per agent would show that
- * agent's share. `remoteFiles`: agents on other machines write file outputs
+ * `web-dashboard` is not run on agents (one per agent would show that
+ * agent's share): the coordinator serves the merged run's page instead. `remoteFiles`: agents on other machines write file outputs
  * into their own working directory, so the path must stay inside it.
  */
 function planOutputs(outputs, options) {
-    const plan = { outputs: [], env: {}, warnings: [] };
+    const plan = { outputs: [], env: {} };
     for (const output of outputs) {
         const [type, arg = ''] = splitOutput(output);
         if (!outputs_BUILTIN.includes(type)) {
             throw new K6DistributedError('K6_TEST_INVALID', `invalid output type '${type}', available types are: ${outputs_BUILTIN.join(', ')} ` +
                 '(k6-distributed runs k6’s built-in outputs on agents; output extensions are not supported)', { data: { exitCode: K6_EXIT_CODES['generic-error'] } });
         }
-        if (type === 'web-dashboard') {
-            plan.warnings.push("--out web-dashboard would show one agent's share on each agent, so agents do not start " +
-                "it. The merged run's charts over time are in the HTML report: --report-html FILE.");
+        // The coordinator serves the merged run's page instead (coordinator/live-dashboard.ts).
+        if (type === 'web-dashboard')
             continue;
-        }
         refuse(type === 'cloud', `--out ${output}`, CLOUD_FIX);
         refuse(type === 'statsd', `--out ${output}`, 'k6 v0.55.0 removed the statsd output (it is now the xk6-output-statsd extension); ' +
             'use experimental-prometheus-rw, influxdb or opentelemetry');
@@ -99675,6 +99673,1208 @@ function distributedPreamble(lines, { script, agents, outputs }) {
         return line;
     });
     return `\n${ours.join('\n')}\n\n`;
+}
+
+;// CONCATENATED MODULE: ./src/summary/format.ts
+
+const TITLE_PREFIX = '█';
+const SUBTITLE_PREFIX = '↳';
+const SUCCESS_MARK = '✓';
+const FAIL_MARK = '✗';
+/** A metric's value as k6 prints it (humanizeValue). */
+function humanizeValue(value, metric, timeUnit) {
+    if (metric.type === 'rate') {
+        // Truncated, not rounded, to two decimals.
+        return (Math.trunc(value * 100 * 100) / 100).toFixed(2) + '%';
+    }
+    switch (metric.contains) {
+        case 'data':
+            return humanizeBytes(value);
+        case 'time':
+            return humanizeDuration(value, timeUnit);
+        default:
+            return toFixedNoTrailingZeros(value, 6);
+    }
+}
+/** A trend column: `count` as a plain number, any other stat humanized. */
+function trendValue(value, stat, metric, timeUnit) {
+    return stat === 'count' ? String(value) : humanizeValue(value, metric, timeUnit);
+}
+/** Bytes in decimal units: `9 B`, `9.5 kB`, `714 kB`, `1.1 MB`. */
+function humanizeBytes(bytes) {
+    const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+    if (bytes < 10)
+        return `${String(bytes)} B`;
+    const e = Math.floor(Math.log(bytes) / Math.log(1000));
+    const suffix = String(units[e | 0]);
+    const value = Math.floor((bytes / Math.pow(1000, e)) * 10 + 0.5) / 10;
+    return `${value.toFixed(value < 10 ? 1 : 0)} ${suffix}`;
+}
+const TIME_UNITS = {
+    s: { unit: 's', coef: 0.001 },
+    ms: { unit: 'ms', coef: 1 },
+    us: { unit: 'µs', coef: 1000 },
+};
+/** A duration in ms: in summaryTimeUnit (s, ms, us) with two decimals, else humanized. */
+function humanizeDuration(ms, timeUnit) {
+    const fixed = Object.hasOwn(TIME_UNITS, timeUnit) ? TIME_UNITS[timeUnit] : undefined;
+    if (fixed)
+        return (ms * fixed.coef).toFixed(2) + fixed.unit;
+    return humanizeGenericDuration(ms);
+}
+function humanizeGenericDuration(ms) {
+    if (ms === 0)
+        return '0s';
+    if (ms < 0.001)
+        return `${String(Math.trunc(ms * 1000000))}ns`;
+    if (ms < 1)
+        return `${toFixedNoTrailingZerosTrunc(ms * 1000, 2)}µs`;
+    if (ms < 1000)
+        return `${toFixedNoTrailingZerosTrunc(ms, 2)}ms`;
+    let result = `${toFixedNoTrailingZerosTrunc((ms % 60000) / 1000, ms > 60000 ? 0 : 2)}s`;
+    let rest = Math.trunc(ms / 60000);
+    if (rest < 1)
+        return result;
+    result = `${String(rest % 60)}m${result}`;
+    rest = Math.trunc(rest / 60);
+    if (rest < 1)
+        return result;
+    return `${String(rest)}h${result}`;
+}
+function toFixedNoTrailingZeros(value, precision) {
+    return String(parseFloat(value.toFixed(precision)));
+}
+function toFixedNoTrailingZerosTrunc(value, precision) {
+    const mult = Math.pow(10, precision);
+    return toFixedNoTrailingZeros(Math.trunc(mult * value) / mult, precision);
+}
+/**
+ * A string's width on a terminal as k6 counts it (strWidth): code points of
+ * its NFKC form, ANSI escape sequences left out.
+ */
+function strWidth(s) {
+    let inEsc = false;
+    let inLongEsc = false;
+    let width = 0;
+    for (const char of s.normalize('NFKC')) {
+        const code = char.charCodeAt(0);
+        if (char === '\x1b') {
+            inEsc = true;
+            continue;
+        }
+        if (inEsc && char === '[') {
+            inLongEsc = true;
+            continue;
+        }
+        if (inEsc && inLongEsc && code >= 0x40 && code <= 0x7e) {
+            inEsc = false;
+            inLongEsc = false;
+            continue;
+        }
+        if (inEsc && !inLongEsc && code >= 0x40 && code <= 0x5f) {
+            inEsc = false;
+            continue;
+        }
+        if (!inEsc && !inLongEsc)
+            width++;
+    }
+    return width;
+}
+/** `metric{a:b}` shows as `  { a:b }` under its parent; a metric shows as its name. */
+function metricDisplayName(name) {
+    const at = name.indexOf('{');
+    // A submetric's tag values come from the script: one printable line (issue 17.9).
+    return at >= 0 ? `  { ${printableName(name.substring(at + 1, name.length - 1))} }` : name;
+}
+/** The part of a metric key before `{`. */
+function parentName(name) {
+    const at = name.indexOf('{');
+    return at >= 0 ? name.slice(0, at) : name;
+}
+/**
+ * k6's JavaScript runtime compares with String.prototype.localeCompare: the
+ * root collation on NFD forms.
+ */
+const collator = new Intl.Collator('und');
+function localeCompare(a, b) {
+    return collator.compare(a.normalize('NFD'), b.normalize('NFD'));
+}
+/** Metric keys by name, each submetric right after its parent (sortMetricsByName). */
+function sortMetricsByName(names) {
+    return [...names].sort((lhs, rhs) => {
+        const l = parentName(lhs);
+        const r = parentName(rhs);
+        return localeCompare(l, r) || localeCompare(lhs.substring(l.length), rhs.substring(r.length));
+    });
+}
+/**
+ * The order in which a JavaScript object lists keys inserted in `keys`'
+ * order: array indices first, ascending, then the others as inserted.
+ */
+function objectKeyOrder(keys) {
+    const indices = [];
+    const others = [];
+    for (const key of keys)
+        (isArrayIndex(key) ? indices : others).push(key);
+    indices.sort((a, b) => Number(a) - Number(b));
+    return [...indices, ...others];
+}
+function isArrayIndex(key) {
+    return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1;
+}
+const COLORS = { red: '31', green: '32', white: '37', cyan: '36' };
+const STYLES = { faint: '2' };
+/** k6's ANSIFormatter: decoration only with colors enabled. */
+class Decorator {
+    enableColors;
+    constructor(enableColors) {
+        this.enableColors = enableColors;
+    }
+    decorate(text, color, faint) {
+        if (!this.enableColors)
+            return text;
+        const codes = faint ? `${STYLES[faint]};${COLORS[color]}` : COLORS[color];
+        return `\x1b[${codes}m${String(text)}\x1b[0m`;
+    }
+    bold(text) {
+        return this.enableColors ? `\x1b[1m${text}\x1b[0m` : text;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/summary/series.ts
+
+
+/**
+ * The metrics k6 reports (its ObservedMetrics): every metric, every threshold
+ * submetric, and a threshold's submetric without samples, shown empty as k6
+ * marks threshold metrics observed before the test starts.
+ */
+function observedSeries(source) {
+    const all = new Map(source.metrics);
+    for (const [key, series] of source.submetrics)
+        all.set(key, series);
+    for (const key of source.thresholds.keys()) {
+        if (all.has(key))
+            continue;
+        const parent = source.metrics.get(parentName(key));
+        if (parent)
+            all.set(key, { type: parent.type, contains: parent.contains, sink: createSink(parent.type) });
+    }
+    return all;
+}
+
+;// CONCATENATED MODULE: ./src/summary/model.ts
+
+
+
+/** k6's metric sections, in the order of its summary.Metrics fields. */
+const SECTIONS = [
+    'http',
+    'execution',
+    'network',
+    'browser',
+    'web_vitals',
+    'grpc',
+    'websocket',
+    'custom',
+];
+/** Where k6 files a metric (internal/output/summary/data.go); undefined: not shown. */
+function sectionOf(name, mode) {
+    const oneOf = (...prefixes) => prefixes.some((p) => name.startsWith(p));
+    const hidden = mode === 'compact'
+        ? oneOf('checks', 'group_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_receiving', 'http_req_sending', 'http_req_tls_handshaking', 'http_req_waiting')
+        : oneOf('checks', 'group_duration');
+    if (hidden)
+        return undefined;
+    if (oneOf('http_reqs', 'http_req_failed', ...HTTP_REQ_TRENDS))
+        return 'http';
+    if (oneOf('vus', 'vus_max', 'iterations', 'iteration_duration', 'dropped_iterations'))
+        return 'execution';
+    if (oneOf('data_sent', 'data_received'))
+        return 'network';
+    if (name.startsWith('browser_web_vital_'))
+        return 'web_vitals';
+    if (name.startsWith('browser_'))
+        return 'browser';
+    if (name.startsWith('grpc_'))
+        return 'grpc';
+    if (name.startsWith('ws_'))
+        return 'websocket';
+    return 'custom';
+}
+const PERCENTILE_SOURCE = /^p\((\d+(?:\.\d+)?)\)\s*[<>=]/;
+/** The end-of-test summary of a run in `mode`. */
+function buildSummary(source, mode) {
+    const all = observedSeries(source);
+    const { summaryTrendStats: stats } = source.options;
+    const metric = (name, series, extra = []) => ({
+        name,
+        type: series.type,
+        contains: series.contains,
+        values: series.sink.values(source.durationMs, [...stats, ...extra]),
+    });
+    const thresholds = new Map();
+    for (const [key, list] of source.thresholds) {
+        const series = all.get(key);
+        if (!series || list.length === 0)
+            continue;
+        // A percentile threshold outside summaryTrendStats gets its value too.
+        const extra = series.type === 'trend'
+            ? list.flatMap((t) => {
+                const match = PERCENTILE_SOURCE.exec(t.source.trim());
+                return match ? [`p(${String(match[1])})`] : [];
+            })
+            : [];
+        thresholds.set(key, { metric: metric(key, series, extra), thresholds: list });
+    }
+    const tree = new GroupTree(source, mode);
+    const toSummaryGroup = (node) => {
+        const metrics = new Map(SECTIONS.map((s) => [s, new Map()]));
+        for (const [name, series] of node.metrics) {
+            const section = sectionOf(name, mode);
+            if (section)
+                metrics.get(section)?.set(name, metric(name, series));
+        }
+        const checksSeries = node.metrics.get('checks');
+        return {
+            ...(checksSeries && {
+                checks: summaryChecks(checksSeries, [...node.checks.values()], source.durationMs, stats),
+            }),
+            metrics,
+            groups: new Map([...node.groups].map(([name, child]) => [name, toSummaryGroup(child)])),
+        };
+    };
+    const root = toSummaryGroup({ ...tree.root, metrics: all });
+    const scenarios = new Map([...tree.scenarios].map(([name, node]) => [name, toSummaryGroup(node)]));
+    return { thresholds, root, scenarios };
+}
+/** The checks block of a group, from its `checks` rate (populateSummaryChecks). */
+function summaryChecks(checks, ordered, durationMs, stats) {
+    const values = checks.sink.values(durationMs, stats);
+    const passes = values.passes ?? 0;
+    const total = passes + (values.fails ?? 0);
+    const seconds = k6Seconds(durationMs);
+    const of = (type, name, v) => ({
+        name,
+        type,
+        contains: 'default',
+        values: v,
+    });
+    return {
+        metrics: [
+            of('counter', 'checks_total', { count: total, rate: seconds === 0 ? 0 : total / seconds }),
+            of('rate', 'checks_succeeded', values),
+            of('rate', 'checks_failed', {
+                passes: total - passes,
+                fails: passes,
+                rate: total > 0 ? (total - passes) / total : 0,
+            }),
+        ],
+        ordered,
+    };
+}
+function model_node() {
+    return { metrics: new Map(), checks: new Map(), groups: new Map() };
+}
+/**
+ * The groups of the full summary (flushSample): samples of a named scenario
+ * go to that scenario's tree, others (`default`, or none as in setup) to the
+ * root's; each part goes to the group its tag names, setup's and teardown's
+ * own samples left out.
+ */
+class GroupTree {
+    root = model_node();
+    scenarios = new Map();
+    constructor(source, mode) {
+        for (const check of source.checks)
+            countCheck(this.root, check);
+        if (mode !== 'full')
+            return;
+        const totals = new Map(source.scenarioTotals?.map((t) => [t.scenario, t.metrics]));
+        for (const [name, metrics] of totals) {
+            for (const [metric, series] of metrics)
+                this.#top(name).metrics.set(metric, series);
+        }
+        for (const part of source.parts) {
+            const top = this.#top(part.scenario);
+            const target = this.#group(top, part.group);
+            // The root shows every sample; a scenario its totals, or else (a
+            // fallback) its samples outside groups.
+            if (!target || (target === top && (top === this.root || totals.has(part.scenario)))) {
+                continue;
+            }
+            for (const [name, series] of part.metrics)
+                addSeries(target, name, series);
+        }
+        for (const check of source.checks) {
+            const top = this.#top(check.scenario);
+            if (top !== this.root)
+                countCheck(top, check);
+            const target = this.#group(top, check.group);
+            if (target && target !== top)
+                countCheck(target, check);
+        }
+    }
+    #top(scenario) {
+        if (scenario === '' || scenario === 'default')
+            return this.root;
+        let top = this.scenarios.get(scenario);
+        if (!top) {
+            top = model_node();
+            this.scenarios.set(scenario, top);
+        }
+        return top;
+    }
+    /** The node of a group tag under `top`, created on first use; undefined for setup/teardown. */
+    #group(top, tag) {
+        if (tag === '')
+            return top;
+        const path = tag.startsWith('::') ? tag.slice(2) : tag;
+        if (path === 'setup' || path === 'teardown')
+            return undefined;
+        let current = top;
+        for (const name of path.split('::')) {
+            let child = current.groups.get(name);
+            if (!child) {
+                child = model_node();
+                current.groups.set(name, child);
+            }
+            current = child;
+        }
+        return current;
+    }
+}
+function addSeries(target, name, series) {
+    // Two parts meet in one group only for the root's `default` and untagged
+    // samples in the same group: k6 would merge them; the first one is kept.
+    if (!target.metrics.has(name))
+        target.metrics.set(name, series);
+}
+function countCheck(target, check) {
+    const known = target.checks.get(check.name);
+    if (known) {
+        known.passes += check.passes;
+        known.fails += check.fails;
+    }
+    else {
+        target.checks.set(check.name, { name: check.name, passes: check.passes, fails: check.fails });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/format.ts
+
+
+function verdictOf(result) {
+    if (result.exitCode === 0)
+        return 'passed';
+    return result.aborted ? 'aborted' : 'failed';
+}
+/** A threshold's aggregate as the summary shows it, e.g. `p(95)` of a trend. */
+function thresholdValue(metric, source, unit) {
+    const agg = (source.split(/[=><!]/)[0] ?? '').trim();
+    const key = metric.type === 'gauge' ? 'value' : agg;
+    const value = metric.values[key];
+    if (value === undefined)
+        return '-';
+    if (metric.type === 'counter' && agg === 'rate')
+        return `${round(value)}/s`;
+    if (metric.type === 'counter')
+        return String(value);
+    return humanizeValue(value, metric, unit);
+}
+/** A metric's values on one line, as the reports' key metrics table shows them. */
+function metricValue(m, unit) {
+    const v = m.values;
+    switch (m.type) {
+        case 'counter':
+            return m.contains === 'data'
+                ? `${humanizeValue(v.count ?? 0, m, unit)} (${humanizeValue(v.rate ?? 0, m, unit)}/s)`
+                : `${String(v.count ?? 0)} (${round(v.rate ?? 0)}/s)`;
+        case 'rate':
+            return `${humanizeValue(v.rate ?? 0, m, unit)} (${String(v.passes ?? 0)} of ${String((v.passes ?? 0) + (v.fails ?? 0))})`;
+        case 'gauge':
+            return `${humanizeValue(v.value ?? 0, m, unit)} (min ${humanizeValue(v.min ?? 0, m, unit)}, max ${humanizeValue(v.max ?? 0, m, unit)})`;
+        case 'trend':
+            return Object.entries(v)
+                .map(([stat, value]) => `${stat}=${stat === 'count' ? String(value) : humanizeValue(value, m, unit)}`)
+                .join(' ');
+    }
+}
+/** k6's name for an exit code, e.g. `thresholds-failed` for 99. */
+function exitName(code) {
+    const name = Object.entries(K6_EXIT_CODES).find(([, c]) => c === code)?.[0];
+    return name ?? 'exit code';
+}
+function seconds(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+function round(n) {
+    return String(Math.round(n * 100) / 100);
+}
+
+;// CONCATENATED MODULE: ./src/report/groups-table.ts
+
+/** `::outer::inner` → `outer › inner`, split as k6 splits a group tag. */
+function groupName(tag) {
+    return tag.split('::').slice(1).join(' › ');
+}
+function trendCell(series, metric, durationMs, unit) {
+    const view = series.get(metric);
+    if (view?.type !== 'trend')
+        return '-';
+    const v = view.sink.values(durationMs, ['avg', 'p(95)']);
+    const show = (x) => humanizeValue(x ?? 0, view, unit);
+    return `avg ${show(v.avg)}, p(95) ${show(v['p(95)'])}`;
+}
+function counterCell(series, metric, durationMs) {
+    const view = series.get(metric);
+    return view?.type === 'counter' ? String(view.sink.values(durationMs, []).count ?? 0) : '-';
+}
+function rateCell(series, metric, durationMs, unit) {
+    const view = series.get(metric);
+    return view?.type === 'rate'
+        ? humanizeValue(view.sink.values(durationMs, []).rate ?? 0, view, unit)
+        : '-';
+}
+/** Each group's checks, requests and durations; undefined when the test has no group. */
+function groupsTable(source) {
+    // k6's full summary leaves setup()'s and teardown()'s own samples out of its groups.
+    const parts = source.parts.filter((p) => !['', '::setup', '::teardown'].includes(p.group));
+    if (parts.length === 0)
+        return undefined;
+    const scenarios = [...new Set(parts.map((p) => p.scenario))];
+    const seen = (group) => {
+        const at = source.groups.indexOf(group);
+        return at === -1 ? source.groups.length : at;
+    };
+    const ordered = parts
+        .map((part, index) => ({ part, index }))
+        .sort((a, b) => scenarios.indexOf(a.part.scenario) - scenarios.indexOf(b.part.scenario) ||
+        seen(a.part.group) - seen(b.part.group) ||
+        a.index - b.index)
+        .map(({ part }) => part);
+    const { durationMs } = source;
+    const unit = source.options.summaryTimeUnit;
+    // setup()'s and teardown()'s groups have no scenario.
+    const several = scenarios.filter((name) => name !== '').length > 1;
+    const rows = ordered.map(({ scenario, group, metrics }) => {
+        const checks = source.checks.filter((c) => c.group === group && c.scenario === scenario);
+        const passes = checks.reduce((n, c) => n + c.passes, 0);
+        const total = checks.reduce((n, c) => n + c.passes + c.fails, 0);
+        return [
+            groupName(group),
+            ...(several ? [scenario || '-'] : []),
+            total === 0 ? '-' : `${String(passes)} of ${String(total)} passed`,
+            trendCell(metrics, 'group_duration', durationMs, unit),
+            counterCell(metrics, 'http_reqs', durationMs),
+            trendCell(metrics, 'http_req_duration', durationMs, unit),
+            rateCell(metrics, 'http_req_failed', durationMs, unit),
+        ];
+    });
+    const header = [
+        'Group',
+        ...(several ? ['Scenario'] : []),
+        'Checks',
+        'group_duration',
+        'http_reqs',
+        'http_req_duration',
+        'http_req_failed',
+    ];
+    return { header, rows };
+}
+
+;// CONCATENATED MODULE: ./src/coordinator/generator-load.ts
+/** A machine at or above this CPU share is saturated. */
+const SATURATED_CPU = 0.85;
+/** A machine at or above this memory share is close to running out. */
+const HIGH_MEMORY = 0.9;
+/**
+ * Saturated this many one-second readings before it counts: a run's first
+ * second (VUs starting) or a garbage collection alone is not a skew worth a
+ * warning, and a test shorter than this is not judged.
+ */
+const SATURATED_MIN_SECONDS = 3;
+/** Generators named in one warning, at most. */
+const generator_load_NAMED = 5;
+/**
+ * The readings of one machine, folded as they arrive: only totals are kept,
+ * so a long run costs nothing per reading. Readings must move forward in
+ * time and stay within what has elapsed (`untilMs`), so an agent cannot
+ * report more seconds than the run has had.
+ */
+class LoadTally {
+    #lastMs = -Infinity;
+    #samples = 0;
+    #cpuSum = 0;
+    #cpuPeak = 0;
+    #saturated = 0;
+    #memoryPeak = 0;
+    /** Adds readings `ms` after the start; returns true when this made the machine count as saturated. */
+    add(readings, untilMs) {
+        const before = this.saturated;
+        for (const r of readings) {
+            if (r.ms <= this.#lastMs || r.ms > untilMs)
+                continue;
+            this.#lastMs = r.ms;
+            this.#samples += 1;
+            this.#cpuSum += r.cpu;
+            this.#cpuPeak = Math.max(this.#cpuPeak, r.cpu);
+            if (r.cpu >= SATURATED_CPU)
+                this.#saturated += 1;
+            this.#memoryPeak = Math.max(this.#memoryPeak, r.memory);
+        }
+        return !before && this.saturated;
+    }
+    get saturated() {
+        return isSaturated(this.load);
+    }
+    get load() {
+        if (this.#samples === 0)
+            return undefined;
+        return {
+            samples: this.#samples,
+            cpuPeak: this.#cpuPeak,
+            cpuMean: this.#cpuSum / this.#samples,
+            cpuSaturatedSeconds: this.#saturated,
+            memoryPeak: this.#memoryPeak,
+        };
+    }
+}
+function isSaturated(load) {
+    if (load === undefined)
+        return false;
+    return load.cpuSaturatedSeconds >= SATURATED_MIN_SECONDS;
+}
+function isMemoryHigh(load) {
+    return load !== undefined && load.memoryPeak >= HIGH_MEMORY;
+}
+function percent(share) {
+    return `${String(Math.round(share * 100))} %`;
+}
+/** "CPU ≥ 85 % for 12 s (peak 100 %)". */
+function cpuText(load) {
+    return (`CPU ≥ ${percent(SATURATED_CPU)} for ${String(load.cpuSaturatedSeconds)} s of ` +
+        `${String(load.samples)} s (peak ${percent(load.cpuPeak)})`);
+}
+/** The agent table's cells: "97 %, saturated 12 s" and "45 %, high". */
+function loadCells(load) {
+    if (load === undefined)
+        return ['-', '-'];
+    const cpu = percent(load.cpuPeak);
+    const memory = percent(load.memoryPeak);
+    return [
+        isSaturated(load) ? `${cpu}, saturated ${String(load.cpuSaturatedSeconds)} s` : cpu,
+        isMemoryHigh(load) ? `${memory}, high` : memory,
+    ];
+}
+/**
+ * The run's warnings about its load generators: agents whose machine was
+ * saturated or nearly out of memory, and the coordinator's own machine.
+ * Empty when every machine had room.
+ */
+function loadWarnings(agents, coordinator, shareMachine = false) {
+    const warnings = [];
+    // A local run's agents share one machine: more of them there is no fix.
+    const more = shareMachine
+        ? 'Fix: the agents of a local run share this machine: fewer VUs, or agents on machines ' +
+            'of their own (the coordinator and agent commands, or the GitHub action)'
+        : 'Fix: more agents with a smaller share each (--agents, more matrix jobs), fewer VUs, ' +
+            'or bigger machines';
+    const saturated = agents.filter((a) => isSaturated(a.load));
+    if (saturated.length > 0) {
+        warnings.push(`${count(saturated.length, agents.length)} machine at or above ` +
+            `${percent(SATURATED_CPU)} CPU while its k6 ran: ${named(saturated, (l) => cpuText(l))}. ` +
+            'A saturated load generator sends requests late and times them late, so the latencies ' +
+            `and rates it measured may be worse than the target is. ${more}.`);
+    }
+    const memory = agents.filter((a) => isMemoryHigh(a.load));
+    if (memory.length > 0) {
+        warnings.push(`${count(memory.length, agents.length)} machine at or above ${percent(HIGH_MEMORY)} ` +
+            `memory: ${named(memory, (l) => `peak ${percent(l.memoryPeak)}`)}. ` +
+            `k6 may have slowed down collecting garbage, or been killed. ${more} ` +
+            '(k6 keeps each VU in memory).');
+    }
+    if (isSaturated(coordinator) && coordinator) {
+        warnings.push(`the coordinator's machine was at or above ${percent(SATURATED_CPU)} CPU ` +
+            `(${cpuText(coordinator)}): it may have merged metrics, evaluated thresholds and ` +
+            'stopped the run on abortOnFail late. Fix: give the coordinator a machine of its own ' +
+            (shareMachine ? '(the coordinator and agent commands).' : '(on GitHub, its own job).'));
+    }
+    return warnings;
+}
+/** "1 of 3 agents had its", "2 of 3 agents had their". */
+function count(n, of) {
+    return `${String(n)} of ${String(of)} agents had ${n === 1 ? 'its' : 'their'}`;
+}
+function named(agents, detail) {
+    const shown = agents
+        .slice(0, generator_load_NAMED)
+        .map((a) => (a.load ? `${a.label} ${detail(a.load)}` : a.label));
+    const more = agents.length - shown.length;
+    return shown.join('; ') + (more > 0 ? `; and ${String(more)} more` : '');
+}
+
+;// CONCATENATED MODULE: ./src/report/run-report.ts
+
+
+
+/**
+ * The distributed part of the end-of-test report, as plain text: who ran
+ * which share, how close together they started, how each k6 ended, and the
+ * verdict. Pure: the caller decides where it goes.
+ */
+function renderRunReport(result) {
+    const { header, rows } = agentTable(result);
+    const listed = listedAgents(result);
+    const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+    const unlisted = result.agents.length - listed.length;
+    const unlistedProblems = result.agents.filter((_, i) => !listed.includes(i) && hasProblem(result, i)).length;
+    return [
+        `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
+            ` (* ran setup and teardown)`,
+        '',
+        ...table(header, listed.map((i) => rows[i] ?? [])).map((l) => `    ${l}`),
+        ...(unlisted > 0
+            ? [
+                `    … ${String(unlisted)} more agents, not listed: ` +
+                    (unlistedProblems > 0
+                        ? `${String(unlistedProblems)} of them lost, marked, saturated or with a k6 exit other than 0 `
+                        : 'each ran its share and its k6 exited 0 ') +
+                    '(every agent is in the result file, --summary-json, and the HTML report)',
+            ]
+            : []),
+        '',
+        `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
+        `  result: exit code ${String(result.exitCode)}: ${printableName(result.message)}`,
+        ...(result.warnings ?? []).map((w) => `  warning: ${printableName(w)}`),
+        '',
+    ].join('\n');
+}
+/** How many of the latest starters are listed among them. */
+const LATEST_STARTERS = 3;
+/**
+ * Which agents' rows the text shows: all of them up to MAX_LISTED_AGENTS;
+ * beyond, agent 1 (it ran setup() and teardown()), every agent lost, marked
+ * or whose k6 did not exit 0, and the latest starters, in agent order.
+ */
+function listedAgents(result) {
+    const all = result.agents.map((_, i) => i);
+    if (result.agents.length <= MAX_LISTED_AGENTS)
+        return all;
+    const worth = new Set([0]);
+    const latest = all
+        .filter((i) => result.agents[i]?.startedAt !== undefined)
+        .sort((x, y) => (result.agents[y]?.startedAt ?? 0) - (result.agents[x]?.startedAt ?? 0))
+        .slice(0, LATEST_STARTERS);
+    // Problems first, then the latest starters, up to the limit (300 saturated agents stay readable).
+    for (const i of [...all.filter((i) => hasProblem(result, i)), ...latest]) {
+        if (worth.size >= MAX_LISTED_AGENTS)
+            break;
+        worth.add(i);
+    }
+    return [...worth].sort((x, y) => x - y);
+}
+/** Lost, marked, saturated, or its k6 did not exit 0. */
+function hasProblem(result, i) {
+    const a = result.agents[i];
+    if (a === undefined)
+        return false;
+    return (a.lost !== undefined ||
+        (a.notes?.length ?? 0) > 0 ||
+        a.k6Exit?.code !== 0 ||
+        isSaturated(a.load) ||
+        isMemoryHigh(a.load));
+}
+/**
+ * The per-agent table, one row of plain-text cells per agent (`*`: ran setup
+ * and teardown), shared by the text, Markdown and HTML reports; a `notes`
+ * column when an agent is marked (issue 17.5). Names, tags and loss reasons
+ * come from agents: one line each, printable (issue 17.9).
+ */
+function agentTable(result) {
+    const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
+    const rows = result.agents.map((a) => [
+        `${String(a.index + 1)}${a.leader ? '*' : ''}`,
+        printableName(a.name),
+        a.segment ?? '-',
+        a.share === undefined ? '-' : `${(a.share * 100).toFixed(1)}%`,
+        a.startedAt === undefined ? '-' : `+${(a.startedAt - firstStart).toFixed(1)} ms`,
+        a.totals ? String(a.totals.iterations) : '-',
+        a.totals ? String(a.totals.httpReqs) : '-',
+        a.totals ? String(a.totals.httpReqFailures) : '-',
+        Object.entries(a.tags)
+            .map(([k, v]) => `${k}=${printableName(v)}`)
+            .join(' ') || '-',
+        a.lost ? `LOST: ${printableName(a.lost)}` : a.k6Exit ? exitText(a.k6Exit) : '-',
+    ]);
+    // Its machine's peaks (issue 20.7), when agents reported them.
+    const load = result.agents.some((a) => a.load);
+    if (load) {
+        result.agents.forEach((a, i) => rows[i]?.push(...loadCells(a.load)));
+    }
+    // Only when there is something to say: what an agent reported that cannot be, or an outlier share.
+    const notes = result.agents.some((a) => a.notes?.length);
+    if (notes)
+        result.agents.forEach((a, i) => rows[i]?.push(a.notes?.join('; ') || '-'));
+    const header = [
+        'agent',
+        'name',
+        'segment',
+        'share',
+        'start',
+        'iterations',
+        'requests',
+        'failed',
+        'tags',
+        'k6 exit',
+        ...(load ? ['peak cpu', 'peak memory'] : []),
+        ...(notes ? ['notes'] : []),
+    ];
+    return { header, rows };
+}
+function exitText(exit) {
+    return exit.code === null ? (exit.signal ?? 'signal') : String(exit.code);
+}
+function table(header, rows) {
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+    const line = (cells) => cells
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd();
+    return [line(header), ...rows.map(line)];
+}
+
+;// CONCATENATED MODULE: ./src/report/svg-chart.ts
+/**
+ * Line charts as inline SVG for the HTML report: no script, no network, so
+ * the report opens anywhere (an artifact, a mail attachment). Hand-written:
+ * a charting library would need JavaScript in the page, and these charts are
+ * one polyline per series on a linear axis.
+ */
+const WIDTH = 640;
+const HEIGHT = 220;
+const PAD = { left: 56, right: 12, top: 28, bottom: 28 };
+/** Legend entries per row, and rows at most (then "+N more"). */
+const LEGEND = { perRow: 4, rows: 2, rowHeight: 14 };
+const svg_chart_COLORS = [
+    '#2f6fde',
+    '#e0662b',
+    '#2c9f5b',
+    '#a44bc9',
+    '#c9a227',
+    '#1fa2b5',
+    '#d6436e',
+    '#6b7280',
+];
+/** 1, 2 or 5 times a power of ten at or above `x`: tidy tick steps. */
+function niceStep(x) {
+    if (!(x > 0))
+        return 1;
+    const power = 10 ** Math.floor(Math.log10(x));
+    const f = x / power;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * power;
+}
+function escapeXml(text) {
+    return text.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
+}
+const num = (x) => (Math.round(x * 10) / 10).toString();
+/** Largest axis value: the nice step above it stays finite (issue 17.2). */
+const AXIS_LIMIT = 1e300;
+/** An axis label's width per character at the labels' 11px, generously (digits ~6.1px). */
+const LABEL_CHAR_PX = 6.5;
+/** Most tick marks per axis, whatever the values (a tick loop always ends). */
+const MAX_TICKS = 12;
+/** A value the chart can place: finite, within ±AXIS_LIMIT. */
+const plottable = (v) => typeof v === 'number' && Math.abs(v) <= AXIS_LIMIT;
+/**
+ * Tick values 0, step, 2·step, … up to `max` (inclusive, with half a step of
+ * slack), at most MAX_TICKS + 1 of them: computed by index, so no loop can
+ * stall on a step too small to change the value.
+ */
+function ticks(max, step) {
+    const count = Math.min(MAX_TICKS, Math.floor(max / step + 0.5));
+    return Array.from({ length: count + 1 }, (_, i) => i * step);
+}
+function svgLineChart(chart) {
+    // Values no axis can hold (non-finite, beyond ±1e300) are gaps, not points.
+    const series = chart.series.map((s) => ({
+        name: s.name,
+        values: s.values.map((v) => (plottable(v) ? v : null)),
+    }));
+    const values = series.flatMap((s) => s.values.filter(plottable));
+    const highest = values.reduce((m, v) => Math.max(m, v), 0);
+    const step = niceStep(highest / 4);
+    const yMax = step * Math.max(1, Math.ceil(highest / step));
+    const xMin = 0;
+    const xMax = chart.xs.filter(plottable).reduce((m, t) => Math.max(m, t), 1);
+    // A legend gets its own rows between the title and the plot.
+    const legend = series.length > 1 ? series.length : 0;
+    const legendRows = Math.min(LEGEND.rows, Math.ceil(legend / LEGEND.perRow));
+    const top = PAD.top + legendRows * LEGEND.rowHeight;
+    const plotW = WIDTH - PAD.left - PAD.right;
+    const plotH = HEIGHT - top - PAD.bottom;
+    const x = (t) => PAD.left + ((t - xMin) / (xMax - xMin)) * plotW;
+    const y = (v) => top + plotH - (v / yMax) * plotH;
+    const parts = [];
+    parts.push(`<svg class="chart" role="img" aria-label="${escapeXml(chart.title)}" viewBox="0 0 ${String(WIDTH)} ${String(HEIGHT)}" width="${String(WIDTH)}" height="${String(HEIGHT)}" xmlns="http://www.w3.org/2000/svg">`, `<text class="title" x="${String(PAD.left)}" y="18">${escapeXml(chart.title)}</text>`);
+    for (const v of ticks(yMax, step)) {
+        parts.push(`<line class="grid" x1="${String(PAD.left)}" x2="${String(WIDTH - PAD.right)}" y1="${num(y(v))}" y2="${num(y(v))}"/>`, `<text class="tick" x="${String(PAD.left - 6)}" y="${num(y(v) + 4)}" text-anchor="end">${escapeXml(tick(v))}</text>`);
+    }
+    const xStep = niceStep(xMax / 6);
+    for (const t of ticks(xMax - xStep / 2, xStep)) {
+        // A label too wide for its place at the right edge (a wall-clock time) is left out.
+        if (x(t) + (xLabel(chart, t).length * LABEL_CHAR_PX) / 2 > WIDTH)
+            continue;
+        parts.push(`<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${xLabel(chart, t)}</text>`);
+    }
+    parts.push(`<text class="unit" x="${String(PAD.left - 6)}" y="${String(top - 10)}" text-anchor="end">${escapeXml(chart.unit)}</text>`);
+    const hovers = [];
+    series.forEach((series, i) => {
+        const color = svg_chart_COLORS[i % svg_chart_COLORS.length] ?? '#000';
+        // One polyline per unbroken run of values.
+        let run = [];
+        const flush = () => {
+            if (run.length > 0) {
+                parts.push(`<polyline class="series" data-series="${escapeXml(series.name)}" fill="none" stroke="${color}" stroke-width="2" points="${run.join(' ')}"/>`);
+            }
+            run = [];
+        };
+        const points = [];
+        series.values.forEach((v, j) => {
+            const t = chart.xs[j];
+            if (v === null || !plottable(t)) {
+                flush();
+                return;
+            }
+            run.push(`${num(x(t))},${num(y(v))}`);
+            points.push(pointWithValue(x(t), y(v), `${series.name} at ${atText(chart, t)}: ${valueText(v)} ${chart.unit}`));
+        });
+        flush();
+        // Each value on hover (the point's title; no script): drawn last, above every line.
+        hovers.push(...points);
+    });
+    parts.push(...hovers);
+    const slots = legendRows * LEGEND.perRow;
+    series.slice(0, legend).forEach((series, i) => {
+        if (i >= slots)
+            return;
+        const lx = PAD.left + (i % LEGEND.perRow) * 140;
+        const ly = PAD.top + 4 + Math.floor(i / LEGEND.perRow) * LEGEND.rowHeight;
+        const more = i === slots - 1 && legend > slots;
+        if (!more) {
+            parts.push(`<rect x="${String(lx)}" y="${String(ly - 4)}" width="10" height="3" fill="${svg_chart_COLORS[i % svg_chart_COLORS.length] ?? '#000'}"/>`);
+        }
+        const label = more ? `+${String(legend - slots + 1)} more` : series.name;
+        parts.push(`<text class="legend" x="${String(more ? lx : lx + 14)}" y="${String(ly)}">${escapeXml(label)}</text>`);
+    });
+    parts.push('</svg>');
+    return parts.join('\n');
+}
+/** A tick's label: seconds since the start, or the wall-clock time when it is known. */
+function xLabel(chart, t) {
+    return chart.startEpochMs === undefined ? `${String(t)}s` : clock(chart.startEpochMs + t * 1_000);
+}
+/** When a point was: "12:00:07 UTC (+7s)", or "7s" without a start time. */
+function atText(chart, t) {
+    if (chart.startEpochMs === undefined)
+        return `${num(t)}s`;
+    return `${clock(chart.startEpochMs + t * 1_000)} UTC (+${num(t)}s)`;
+}
+/** HH:MM:SS in UTC. */
+function clock(epochMs) {
+    return new Date(epochMs).toISOString().slice(11, 19);
+}
+/** An invisible point that shows `title` on hover (issue 20.9). */
+function pointWithValue(cx, cy, title) {
+    return `<circle class="point" cx="${num(cx)}" cy="${num(cy)}" r="5"><title>${escapeXml(title)}</title></circle>`;
+}
+/** A value as a reader wants it on hover: three significant digits at most, no exponent. */
+function valueText(v) {
+    if (Number.isInteger(v))
+        return v.toLocaleString('en-US');
+    return Number(v.toPrecision(3)).toLocaleString('en-US', { maximumFractionDigits: 3 });
+}
+function tick(v) {
+    if (v === 0)
+        return '0';
+    if (v >= 1_000_000)
+        return `${num(v / 1_000_000)}M`;
+    if (v >= 1_000)
+        return `${num(v / 1_000)}k`;
+    return Number.isInteger(v) ? String(v) : v.toPrecision(2);
+}
+
+;// CONCATENATED MODULE: ./src/report/html.ts
+
+
+
+
+
+
+const STYLE = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1320px;color:#1f2328;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px;overflow-wrap:anywhere}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+.verdict{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600}
+.passed{background:#1a7f37}.failed{background:#cf222e}.aborted{background:#9a6700}.live{background:#0969da}
+.meta{color:#59636e}table{border-collapse:collapse;margin:4px 0;display:block;max-width:100%;overflow-x:auto}
+th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}th{background:#f6f8fa}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
+.warning{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;margin:8px 0}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,540px),1fr));gap:12px}
+svg.chart{width:100%;height:auto;border:1px solid #d0d7de;border-radius:6px;background:#fff}
+svg .grid{stroke:#eaeef2}svg .point{fill:transparent;stroke:none}svg .point:hover{fill:#1f2328;fill-opacity:.35}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
+footer{margin-top:32px;color:#59636e;font-size:12px}`;
+function html_table(header, rows, numeric = []) {
+    const head = header.map((h) => `<th>${escapeXml(h)}</th>`).join('');
+    const body = rows
+        .map((row) => `<tr>${row.map((cell, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`)
+        .join('\n');
+    return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+function figureName(label) {
+    const figure = FIGURE_NAMES[label];
+    return figure ? `${escapeXml(figure.name)} <code>${escapeXml(figure.metric)}</code>` : escapeXml(label);
+}
+/** "Compared with main": each figure then and now, regressions marked; or why there is none. */
+function baselineSection(baseline) {
+    if (baseline === undefined)
+        return [];
+    const { lookup, comparison } = baseline;
+    const head = `<h2>Compared with <code>${escapeXml(lookup.branch)}</code></h2>`;
+    const skipped = lookup.skipped.length
+        ? [`<p class="meta">Passed over: ${escapeXml(lookup.skipped.join('; '))}.</p>`]
+        : [];
+    if (!lookup.found || comparison === undefined) {
+        return [
+            head,
+            `<p>No baseline: ${escapeXml(lookup.found ? 'nothing to compare' : lookup.reason)}.</p>`,
+            ...skipped,
+        ];
+    }
+    const rows = comparison.rows.map((row) => [
+        figureName(row.label),
+        escapeXml(formatFigure(row, row.base)),
+        escapeXml(formatFigure(row, row.current)),
+        row.regressed
+            ? `<span class="bad"><strong>${escapeXml(formatChange(row))}</strong> ${row.enforced ? `✗ over ${escapeXml(formatLimit(row))}` : '▲ regression'}</span>`
+            : escapeXml(formatChange(row)),
+    ]);
+    return [
+        head,
+        `<p>Baseline: run #${String(lookup.run.number)} (<code>${escapeXml(lookup.run.sha.slice(0, 7))}</code>), the last successful run on <code>${escapeXml(lookup.branch)}</code>.</p>`,
+        html_table(['', lookup.branch, 'This run', 'Change'], rows, [1, 2, 3]),
+        ...skipped,
+    ];
+}
+/** The start instant on the coordinator's clock: the first agent to unpause its k6. */
+function runStart(agents) {
+    const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
+    return starts.length > 0 ? Math.min(...starts) : undefined;
+}
+/** "started 2026-12-03 04:49:37 UTC · ", or nothing for a run that never started. */
+function startedText(agents) {
+    const start = runStart(agents);
+    if (start === undefined)
+        return '';
+    const iso = new Date(start).toISOString();
+    return `started ${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC · `;
+}
+/** Beyond this many agents the per-agent chart draws their spread, not a line each. */
+const MAX_AGENT_LINES = 8;
+/**
+ * Each agent's request rate, a line each in name order; beyond
+ * MAX_AGENT_LINES the highest, median and lowest agent of each interval
+ * (issue 20.9: forty lines and a "+33 more" legend said nothing).
+ */
+function agentRateSeries(timeline, chartAgents, xs) {
+    const names = new Map(chartAgents.map((a) => [a.id, a.name]));
+    const agents = Object.entries(timeline.agents)
+        .map(([id, points]) => ({
+        name: names.get(id) ?? id,
+        values: xs.map((_, i) => points[i]?.rps ?? null),
+    }))
+        .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    if (agents.length <= MAX_AGENT_LINES) {
+        return { title: 'Requests per second by agent', series: agents };
+    }
+    const at = (i) => agents.flatMap((a) => (a.values[i] === null || a.values[i] === undefined ? [] : [a.values[i]]));
+    const spread = (name, pick) => ({
+        name,
+        values: xs.map((_, i) => {
+            const values = at(i).sort((x, y) => x - y);
+            return values.length === 0 ? null : pick(values);
+        }),
+    });
+    return {
+        title: `Requests per second by agent (${String(agents.length)} agents)`,
+        series: [
+            spread('highest agent', (v) => v[v.length - 1] ?? 0),
+            spread('median agent', (v) => v[Math.floor((v.length - 1) / 2)] ?? 0),
+            spread('lowest agent', (v) => v[0] ?? 0),
+        ],
+    };
+}
+/**
+ * A trend's bands over time, as k6's web dashboard draws them (issue 20.9):
+ * avg, p(90), p(95), p(99); a gap where an interval had no sample. None when
+ * no interval has the trend.
+ */
+function bandSeries(points, of) {
+    if (!points.some((p) => of(p)))
+        return [];
+    return ['avg', 'p90', 'p95', 'p99'].map((band) => ({
+        name: band === 'avg' ? 'avg' : `p(${band.slice(1)})`,
+        values: points.map((p) => of(p)?.[band] ?? null),
+    }));
+}
+/** Data received and sent per second, kB (k6's data_received and data_sent). */
+function transferSeries(points) {
+    if (!points.some((p) => p.received !== undefined || p.sent !== undefined))
+        return [];
+    return [
+        { name: 'received', values: points.map((p) => (p.received ?? 0) / 1000) },
+        { name: 'sent', values: points.map((p) => (p.sent ?? 0) / 1000) },
+    ];
+}
+function charts(timeline, agents) {
+    const merged = timeline?.merged ?? [];
+    if (merged.length < 2 || !timeline) {
+        return '<p class="meta">The run was too short to chart (fewer than two intervals).</p>';
+    }
+    const xs = merged.map((p) => p.t);
+    const startEpochMs = runStart(agents);
+    const line = (title, unit, f) => svgLineChart({
+        title,
+        unit,
+        xs,
+        startEpochMs,
+        series: [{ name: title, values: merged.map(f) }],
+    });
+    const perAgent = agentRateSeries(timeline, agents, xs);
+    const several = (title, unit, series) => series.length === 0 ? [] : [svgLineChart({ title, unit, xs, startEpochMs, series })];
+    return [
+        '<div class="charts">',
+        line('Requests per second', 'req/s', (p) => p.rps),
+        ...(merged.some((p) => p.latency)
+            ? several('http_req_duration', 'ms', bandSeries(merged, (p) => p.latency))
+            : [line('http_req_duration p(95)', 'ms', (p) => p.p95)]),
+        line('Active VUs', 'VUs', (p) => p.vus),
+        line('Failed requests', '%', (p) => (p.errorRate === null ? null : p.errorRate * 100)),
+        ...several('iteration_duration', 'ms', bandSeries(merged, (p) => p.iterationDuration)),
+        ...several('Data transferred per second', 'kB/s', transferSeries(merged)),
+        svgLineChart({
+            title: perAgent.title,
+            unit: 'req/s',
+            xs,
+            startEpochMs,
+            series: perAgent.series,
+        }),
+        '</div>',
+    ].join('\n');
+}
+/**
+ * The run as one self-contained HTML page (`--report-html`, the action's
+ * artifact): verdict, charts over time (inline SVG), thresholds, checks, groups, key
+ * metrics, and per-agent and per-scenario tables. No script, no external
+ * resource. Pure: the caller writes it.
+ */
+function renderHtmlReport(input) {
+    const { result, source, timeline, title } = input;
+    const verdict = verdictOf(result);
+    const report = buildSummary(source, 'compact');
+    const unit = source.options.summaryTimeUnit;
+    const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
+    const thresholds = [...report.thresholds].flatMap(([key, t]) => t.thresholds.map((th) => [
+        `<code>${escapeXml(key)}</code>`,
+        `<code>${escapeXml(th.source)}</code>`,
+        escapeXml(thresholdValue(t.metric, th.source, unit)),
+        th.ok ? '<span class="ok">✓ passed</span>' : '<span class="bad">✗ failed</span>',
+    ]));
+    const checks = [...(report.root.checks?.ordered ?? [])].map((c) => [
+        `${c.fails === 0 ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>'} ${escapeXml(c.name)}`,
+        String(c.passes),
+        String(c.fails),
+    ]);
+    const metrics = [];
+    for (const section of report.root.metrics.values()) {
+        for (const m of section.values())
+            metrics.push([`<code>${escapeXml(m.name)}</code>`, escapeXml(metricValue(m, unit))]);
+    }
+    const { header, rows } = agentTable(result);
+    // Per scenario, as k6's full summary splits it (agents split by scenario with --summary-mode=full).
+    const scenarios = [...buildSummary(source, 'full').scenarios].map(([name, group]) => {
+        const all = new Map();
+        for (const section of group.metrics.values())
+            for (const [k, m] of section)
+                all.set(k, m);
+        const value = (metric) => {
+            const m = all.get(metric);
+            return m ? escapeXml(metricValue(m, unit)) : '-';
+        };
+        return [escapeXml(name), value('iterations'), value('http_reqs'), value('http_req_duration')];
+    });
+    // Without --summary-mode=full only checks are split by scenario: a row of dashes says nothing.
+    const scenarioRows = scenarios.filter((row) => row.slice(1).some((v) => v !== '-'));
+    const sections = [
+        `<h1>k6-distributed: <code>${escapeXml(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
+        `<p><strong>exit code ${String(result.exitCode)}</strong> (${escapeXml(exitName(result.exitCode))}): ${escapeXml(result.message)}</p>`,
+        `<p class="meta">${startedText(result.agents)}${String(result.agents.length)} agents · test run ${escapeXml(seconds(source.durationMs))} · start skew ${escapeXml(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+        ...(result.warnings ?? []).map((w) => `<p class="warning">⚠ ${escapeXml(w)}</p>`),
+        ...baselineSection(input.baseline),
+        '<h2>Over time</h2>',
+        charts(timeline, result.agents),
+    ];
+    if (thresholds.length) {
+        sections.push('<h2>Thresholds</h2>', html_table(['Metric', 'Threshold', 'Value', 'Result'], thresholds));
+    }
+    if (checks.length)
+        sections.push('<h2>Checks</h2>', html_table(['Check', 'Passes', 'Fails'], checks, [1, 2]));
+    const groups = groupsTable(source);
+    if (groups) {
+        const numeric = groups.header.indexOf('http_reqs');
+        sections.push('<h2>Groups</h2>', html_table(groups.header, groups.rows.map((r) => r.map(escapeXml)), [numeric]));
+    }
+    sections.push('<h2>Metrics</h2>', html_table(['Metric', 'Value'], metrics));
+    sections.push('<h2>Agents</h2>', html_table(header, rows.map((r) => r.map(escapeXml)), [5, 6, 7]));
+    if (scenarioRows.length) {
+        sections.push('<h2>Scenarios</h2>', html_table(['Scenario', 'iterations', 'http_reqs', 'http_req_duration'], scenarioRows));
+    }
+    else if (scenarios.length > 1) {
+        sections.push('<h2>Scenarios</h2>', `<p class="meta">${String(scenarios.length)} scenarios: run with <code>--summary-mode=full</code> for their metrics.</p>`);
+    }
+    return [
+        '<!doctype html>',
+        '<html lang="en"><head><meta charset="utf-8">',
+        `<title>k6-distributed: ${escapeXml(title)} (${verdict})</title>`,
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        `<style>${STYLE}</style></head><body>`,
+        ...sections,
+        `<footer>Generated by k6-distributed at ${escapeXml(input.generatedAt.toISOString())}.</footer>`,
+        '</body></html>',
+        '',
+    ].join('\n');
+}
+/**
+ * The coordinator's live page of the merged run (issue 20.8, for
+ * K6_WEB_DASHBOARD): the HTML report's charts so far, reloaded by the
+ * browser every `refreshS` seconds. Still no script and nothing external.
+ */
+function renderLivePage(input) {
+    const { title } = input;
+    return [
+        '<!doctype html>',
+        '<html lang="en"><head><meta charset="utf-8">',
+        `<meta http-equiv="refresh" content="${String(Math.max(1, Math.round(input.refreshS)))}">`,
+        `<title>k6-distributed: ${escapeXml(title)} (live)</title>`,
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        `<style>${STYLE}</style></head><body>`,
+        `<h1>k6-distributed: <code>${escapeXml(title)}</code> <span class="verdict live">live</span></h1>`,
+        `<p class="meta">${startedText(input.agents)}${escapeXml(input.status)}</p>`,
+        charts(input.timeline, input.agents),
+        `<footer>The merged run as of ${escapeXml(input.generatedAt.toISOString())}; this page reloads every ${escapeXml(seconds(input.refreshS * 1000))}. The full report is written at the end (<code>--report-html</code>, <code>K6_WEB_DASHBOARD_EXPORT</code>).</footer>`,
+        '</body></html>',
+        '',
+    ].join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/k6/threshold-metrics.ts
@@ -107211,7 +108411,7 @@ function oneScenario(scenario, elapsedMs, counted) {
     const startMs = parseGoDuration(scenario_progress_text(scenario.startTime) ?? '0s');
     const sinceStart = elapsedMs - startMs;
     if (sinceStart < 0) {
-        return { percent: 0, detail: `waiting ${seconds(-sinceStart)}` };
+        return { percent: 0, detail: `waiting ${scenario_progress_seconds(-sinceStart)}` };
     }
     if (TIMED.has(scenario.executor)) {
         const total = timedTotal(scenario);
@@ -107219,7 +108419,7 @@ function oneScenario(scenario, elapsedMs, counted) {
             return undefined;
         const totalMs = parseGoDuration(total);
         const ran = Math.min(sinceStart, totalMs);
-        return { percent: percentOf(ran, totalMs), detail: `${seconds(ran)}/${total}` };
+        return { percent: percentOf(ran, totalMs), detail: `${scenario_progress_seconds(ran)}/${total}` };
     }
     const iterations = Number(scenario.iterations);
     if (!Number.isFinite(iterations) || iterations <= 0)
@@ -107252,12 +108452,12 @@ function timedTotal(scenario) {
     if (!Array.isArray(stages))
         return undefined;
     const ms = stages.reduce((sum, stage) => sum + parseGoDuration(scenario_progress_text(stage.duration) ?? '0s'), 0);
-    return seconds(ms);
+    return scenario_progress_seconds(ms);
 }
 const scenario_progress_text = (value) => typeof value === 'string' && value !== '' ? value : undefined;
 const percentOf = (part, whole) => whole <= 0 ? 100 : Math.max(0, Math.min(100, (part / whole) * 100));
 /** "1.0s", "1m05.0s": as k6's progress bars count time. */
-function seconds(ms) {
+function scenario_progress_seconds(ms) {
     const s = Math.max(0, ms) / 1000;
     if (s < 60)
         return `${s.toFixed(1)}s`;
@@ -107271,137 +108471,6 @@ function seconds(ms) {
 function scenarioProgressLines(progress) {
     const width = Math.max(0, ...progress.map((p) => p.name.length));
     return progress.map((p) => `${p.name.padEnd(width)}   [ ${String(Math.round(p.percent)).padStart(3)}% ] ${p.detail}`);
-}
-
-;// CONCATENATED MODULE: ./src/coordinator/generator-load.ts
-/** A machine at or above this CPU share is saturated. */
-const SATURATED_CPU = 0.85;
-/** A machine at or above this memory share is close to running out. */
-const HIGH_MEMORY = 0.9;
-/**
- * Saturated this many one-second readings before it counts: a run's first
- * second (VUs starting) or a garbage collection alone is not a skew worth a
- * warning, and a test shorter than this is not judged.
- */
-const SATURATED_MIN_SECONDS = 3;
-/** Generators named in one warning, at most. */
-const generator_load_NAMED = 5;
-/**
- * The readings of one machine, folded as they arrive: only totals are kept,
- * so a long run costs nothing per reading. Readings must move forward in
- * time and stay within what has elapsed (`untilMs`), so an agent cannot
- * report more seconds than the run has had.
- */
-class LoadTally {
-    #lastMs = -Infinity;
-    #samples = 0;
-    #cpuSum = 0;
-    #cpuPeak = 0;
-    #saturated = 0;
-    #memoryPeak = 0;
-    /** Adds readings `ms` after the start; returns true when this made the machine count as saturated. */
-    add(readings, untilMs) {
-        const before = this.saturated;
-        for (const r of readings) {
-            if (r.ms <= this.#lastMs || r.ms > untilMs)
-                continue;
-            this.#lastMs = r.ms;
-            this.#samples += 1;
-            this.#cpuSum += r.cpu;
-            this.#cpuPeak = Math.max(this.#cpuPeak, r.cpu);
-            if (r.cpu >= SATURATED_CPU)
-                this.#saturated += 1;
-            this.#memoryPeak = Math.max(this.#memoryPeak, r.memory);
-        }
-        return !before && this.saturated;
-    }
-    get saturated() {
-        return isSaturated(this.load);
-    }
-    get load() {
-        if (this.#samples === 0)
-            return undefined;
-        return {
-            samples: this.#samples,
-            cpuPeak: this.#cpuPeak,
-            cpuMean: this.#cpuSum / this.#samples,
-            cpuSaturatedSeconds: this.#saturated,
-            memoryPeak: this.#memoryPeak,
-        };
-    }
-}
-function isSaturated(load) {
-    if (load === undefined)
-        return false;
-    return load.cpuSaturatedSeconds >= SATURATED_MIN_SECONDS;
-}
-function isMemoryHigh(load) {
-    return load !== undefined && load.memoryPeak >= HIGH_MEMORY;
-}
-function percent(share) {
-    return `${String(Math.round(share * 100))} %`;
-}
-/** "CPU ≥ 85 % for 12 s (peak 100 %)". */
-function cpuText(load) {
-    return (`CPU ≥ ${percent(SATURATED_CPU)} for ${String(load.cpuSaturatedSeconds)} s of ` +
-        `${String(load.samples)} s (peak ${percent(load.cpuPeak)})`);
-}
-/** The agent table's cells: "97 %, saturated 12 s" and "45 %, high". */
-function loadCells(load) {
-    if (load === undefined)
-        return ['-', '-'];
-    const cpu = percent(load.cpuPeak);
-    const memory = percent(load.memoryPeak);
-    return [
-        isSaturated(load) ? `${cpu}, saturated ${String(load.cpuSaturatedSeconds)} s` : cpu,
-        isMemoryHigh(load) ? `${memory}, high` : memory,
-    ];
-}
-/**
- * The run's warnings about its load generators: agents whose machine was
- * saturated or nearly out of memory, and the coordinator's own machine.
- * Empty when every machine had room.
- */
-function loadWarnings(agents, coordinator, shareMachine = false) {
-    const warnings = [];
-    // A local run's agents share one machine: more of them there is no fix.
-    const more = shareMachine
-        ? 'Fix: the agents of a local run share this machine: fewer VUs, or agents on machines ' +
-            'of their own (the coordinator and agent commands, or the GitHub action)'
-        : 'Fix: more agents with a smaller share each (--agents, more matrix jobs), fewer VUs, ' +
-            'or bigger machines';
-    const saturated = agents.filter((a) => isSaturated(a.load));
-    if (saturated.length > 0) {
-        warnings.push(`${count(saturated.length, agents.length)} machine at or above ` +
-            `${percent(SATURATED_CPU)} CPU while its k6 ran: ${named(saturated, (l) => cpuText(l))}. ` +
-            'A saturated load generator sends requests late and times them late, so the latencies ' +
-            `and rates it measured may be worse than the target is. ${more}.`);
-    }
-    const memory = agents.filter((a) => isMemoryHigh(a.load));
-    if (memory.length > 0) {
-        warnings.push(`${count(memory.length, agents.length)} machine at or above ${percent(HIGH_MEMORY)} ` +
-            `memory: ${named(memory, (l) => `peak ${percent(l.memoryPeak)}`)}. ` +
-            `k6 may have slowed down collecting garbage, or been killed. ${more} ` +
-            '(k6 keeps each VU in memory).');
-    }
-    if (isSaturated(coordinator) && coordinator) {
-        warnings.push(`the coordinator's machine was at or above ${percent(SATURATED_CPU)} CPU ` +
-            `(${cpuText(coordinator)}): it may have merged metrics, evaluated thresholds and ` +
-            'stopped the run on abortOnFail late. Fix: give the coordinator a machine of its own ' +
-            (shareMachine ? '(the coordinator and agent commands).' : '(on GitHub, its own job).'));
-    }
-    return warnings;
-}
-/** "1 of 3 agents had its", "2 of 3 agents had their". */
-function count(n, of) {
-    return `${String(n)} of ${String(of)} agents had ${n === 1 ? 'its' : 'their'}`;
-}
-function named(agents, detail) {
-    const shown = agents
-        .slice(0, generator_load_NAMED)
-        .map((a) => (a.load ? `${a.label} ${detail(a.load)}` : a.label));
-    const more = agents.length - shown.length;
-    return shown.join('; ') + (more > 0 ? `; and ${String(more)} more` : '');
 }
 
 ;// CONCATENATED MODULE: ./src/coordinator/sequence.ts
@@ -109055,6 +110124,136 @@ function elapsed(ms) {
     return `${String(minutes)}m${(seconds - minutes * 60).toFixed(1).padStart(4, '0')}s`;
 }
 
+;// CONCATENATED MODULE: ./src/coordinator/live-dashboard.ts
+
+
+
+
+const DEFAULT_PORT = 5665;
+const DEFAULT_PERIOD_MS = 10_000;
+/** The dashboard settings of a run, or undefined when neither switch is on. */
+function dashboardSettings(env, outputs) {
+    const output = outputs.find((o) => o === 'web-dashboard' || o.startsWith('web-dashboard='));
+    if (env.K6_WEB_DASHBOARD !== 'true' && output === undefined)
+        return undefined;
+    const query = new URLSearchParams(output?.slice('web-dashboard='.length) ?? '');
+    const pick = (param, name) => query.get(param) ?? env[`K6_WEB_DASHBOARD_${name}`] ?? undefined;
+    const port = pick('port', 'PORT');
+    const period = pick('period', 'PERIOD');
+    const exported = pick('export', 'EXPORT') ?? pick('report', 'REPORT');
+    const settings = {
+        host: pick('host', 'HOST') || '127.0.0.1',
+        port: port === undefined ? DEFAULT_PORT : Number(port),
+        periodMs: DEFAULT_PERIOD_MS,
+        export: exported || undefined,
+    };
+    if (!Number.isInteger(settings.port) || settings.port < -1 || settings.port > 65_535) {
+        throw invalidDashboard(`port "${String(port)}"`, 'a port number, 0 for any free one, or -1');
+    }
+    if (period !== undefined) {
+        try {
+            settings.periodMs = parseGoDuration(period);
+        }
+        catch {
+            throw invalidDashboard(`period "${period}"`, 'a duration such as 10s');
+        }
+        if (settings.periodMs < 1_000)
+            throw invalidDashboard(`period "${period}"`, 'at least 1s');
+    }
+    return settings;
+}
+/**
+ * Where the run's HTML report goes for K6_WEB_DASHBOARD_EXPORT (k6 writes
+ * its dashboard's report there at the end); undefined without the dashboard,
+ * as in k6, or when the flags are invalid (the run then says why).
+ */
+function dashboardExport(k6Flags, env) {
+    try {
+        return dashboardSettings(env, parseRunFlags(k6Flags, env).outputs)?.export;
+    }
+    catch {
+        return undefined;
+    }
+}
+function invalidDashboard(what, fix) {
+    return new K6DistributedError('INVALID_OPTION', `invalid web dashboard ${what}: give ${fix}`);
+}
+/** At most one page is rendered per this many ms, however often it is asked for. */
+const RENDER_EVERY_MS = 1_000;
+/**
+ * The coordinator's live page of the merged run: GET / returns the page
+ * `render` makes (cached for a second, so reloads cannot load the
+ * coordinator), anything else 404/405. Like k6's dashboard it has no
+ * authentication, so it binds loopback unless K6_WEB_DASHBOARD_HOST says
+ * otherwise; it never shares the coordinator's (tunnelled) port.
+ */
+class LiveDashboard {
+    #server;
+    #render;
+    #page;
+    constructor(render) {
+        this.#render = render;
+        this.#server = (0,external_node_http_.createServer)((req, res) => this.#handle(req, res));
+        this.#server.requestTimeout = 10_000;
+        this.#server.headersTimeout = 10_000;
+        this.#server.maxConnections = 64;
+    }
+    /**
+     * Serves the page at `host:port`; undefined (after a warning) when the
+     * port cannot be bound: as in k6, the run goes on without it.
+     */
+    static async start(options) {
+        const dashboard = new LiveDashboard(options.render);
+        try {
+            await new Promise((resolve, reject) => {
+                dashboard.#server.once('error', reject);
+                dashboard.#server.listen(options.port, options.host, () => {
+                    dashboard.#server.off('error', reject);
+                    resolve();
+                });
+            });
+        }
+        catch (error) {
+            options.log.warning(`the web dashboard could not listen on ${options.host}:${String(options.port)} ` +
+                `(${errorMessage(error)}): the run goes on without it. Set K6_WEB_DASHBOARD_PORT ` +
+                'to a free port (0 for any).');
+            return undefined;
+        }
+        return dashboard;
+    }
+    get url() {
+        const { address, port } = this.#server.address();
+        const host = address.includes(':') ? `[${address}]` : address;
+        return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${String(port)}`;
+    }
+    #handle(req, res) {
+        req.resume();
+        const path = (req.url ?? '/').split('?')[0];
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+            res.writeHead(405, { allow: 'GET, HEAD' }).end();
+            return;
+        }
+        if (path !== '/') {
+            res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the page is at /\n');
+            return;
+        }
+        const now = Date.now();
+        if (!this.#page || now - this.#page.atMs >= RENDER_EVERY_MS) {
+            this.#page = { html: this.#render(), atMs: now };
+        }
+        res.writeHead(200, {
+            'content-type': 'text/html; charset=utf-8',
+            'cache-control': 'no-store',
+            'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+        });
+        res.end(req.method === 'HEAD' ? undefined : this.#page.html);
+    }
+    async close() {
+        this.#server.closeAllConnections();
+        await new Promise((resolve) => this.#server.close(() => resolve()));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/coordinator/deadline.ts
 
 /** k6's defaults for setupTimeout and teardownTimeout (lib/options.go). */
@@ -109341,194 +110540,6 @@ function stringifyLikeK6(value, gap) {
     return write(value);
 }
 
-;// CONCATENATED MODULE: ./src/summary/format.ts
-
-const TITLE_PREFIX = '█';
-const SUBTITLE_PREFIX = '↳';
-const SUCCESS_MARK = '✓';
-const FAIL_MARK = '✗';
-/** A metric's value as k6 prints it (humanizeValue). */
-function humanizeValue(value, metric, timeUnit) {
-    if (metric.type === 'rate') {
-        // Truncated, not rounded, to two decimals.
-        return (Math.trunc(value * 100 * 100) / 100).toFixed(2) + '%';
-    }
-    switch (metric.contains) {
-        case 'data':
-            return humanizeBytes(value);
-        case 'time':
-            return humanizeDuration(value, timeUnit);
-        default:
-            return toFixedNoTrailingZeros(value, 6);
-    }
-}
-/** A trend column: `count` as a plain number, any other stat humanized. */
-function trendValue(value, stat, metric, timeUnit) {
-    return stat === 'count' ? String(value) : humanizeValue(value, metric, timeUnit);
-}
-/** Bytes in decimal units: `9 B`, `9.5 kB`, `714 kB`, `1.1 MB`. */
-function humanizeBytes(bytes) {
-    const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
-    if (bytes < 10)
-        return `${String(bytes)} B`;
-    const e = Math.floor(Math.log(bytes) / Math.log(1000));
-    const suffix = String(units[e | 0]);
-    const value = Math.floor((bytes / Math.pow(1000, e)) * 10 + 0.5) / 10;
-    return `${value.toFixed(value < 10 ? 1 : 0)} ${suffix}`;
-}
-const TIME_UNITS = {
-    s: { unit: 's', coef: 0.001 },
-    ms: { unit: 'ms', coef: 1 },
-    us: { unit: 'µs', coef: 1000 },
-};
-/** A duration in ms: in summaryTimeUnit (s, ms, us) with two decimals, else humanized. */
-function humanizeDuration(ms, timeUnit) {
-    const fixed = Object.hasOwn(TIME_UNITS, timeUnit) ? TIME_UNITS[timeUnit] : undefined;
-    if (fixed)
-        return (ms * fixed.coef).toFixed(2) + fixed.unit;
-    return humanizeGenericDuration(ms);
-}
-function humanizeGenericDuration(ms) {
-    if (ms === 0)
-        return '0s';
-    if (ms < 0.001)
-        return `${String(Math.trunc(ms * 1000000))}ns`;
-    if (ms < 1)
-        return `${toFixedNoTrailingZerosTrunc(ms * 1000, 2)}µs`;
-    if (ms < 1000)
-        return `${toFixedNoTrailingZerosTrunc(ms, 2)}ms`;
-    let result = `${toFixedNoTrailingZerosTrunc((ms % 60000) / 1000, ms > 60000 ? 0 : 2)}s`;
-    let rest = Math.trunc(ms / 60000);
-    if (rest < 1)
-        return result;
-    result = `${String(rest % 60)}m${result}`;
-    rest = Math.trunc(rest / 60);
-    if (rest < 1)
-        return result;
-    return `${String(rest)}h${result}`;
-}
-function toFixedNoTrailingZeros(value, precision) {
-    return String(parseFloat(value.toFixed(precision)));
-}
-function toFixedNoTrailingZerosTrunc(value, precision) {
-    const mult = Math.pow(10, precision);
-    return toFixedNoTrailingZeros(Math.trunc(mult * value) / mult, precision);
-}
-/**
- * A string's width on a terminal as k6 counts it (strWidth): code points of
- * its NFKC form, ANSI escape sequences left out.
- */
-function strWidth(s) {
-    let inEsc = false;
-    let inLongEsc = false;
-    let width = 0;
-    for (const char of s.normalize('NFKC')) {
-        const code = char.charCodeAt(0);
-        if (char === '\x1b') {
-            inEsc = true;
-            continue;
-        }
-        if (inEsc && char === '[') {
-            inLongEsc = true;
-            continue;
-        }
-        if (inEsc && inLongEsc && code >= 0x40 && code <= 0x7e) {
-            inEsc = false;
-            inLongEsc = false;
-            continue;
-        }
-        if (inEsc && !inLongEsc && code >= 0x40 && code <= 0x5f) {
-            inEsc = false;
-            continue;
-        }
-        if (!inEsc && !inLongEsc)
-            width++;
-    }
-    return width;
-}
-/** `metric{a:b}` shows as `  { a:b }` under its parent; a metric shows as its name. */
-function metricDisplayName(name) {
-    const at = name.indexOf('{');
-    // A submetric's tag values come from the script: one printable line (issue 17.9).
-    return at >= 0 ? `  { ${printableName(name.substring(at + 1, name.length - 1))} }` : name;
-}
-/** The part of a metric key before `{`. */
-function parentName(name) {
-    const at = name.indexOf('{');
-    return at >= 0 ? name.slice(0, at) : name;
-}
-/**
- * k6's JavaScript runtime compares with String.prototype.localeCompare: the
- * root collation on NFD forms.
- */
-const collator = new Intl.Collator('und');
-function localeCompare(a, b) {
-    return collator.compare(a.normalize('NFD'), b.normalize('NFD'));
-}
-/** Metric keys by name, each submetric right after its parent (sortMetricsByName). */
-function sortMetricsByName(names) {
-    return [...names].sort((lhs, rhs) => {
-        const l = parentName(lhs);
-        const r = parentName(rhs);
-        return localeCompare(l, r) || localeCompare(lhs.substring(l.length), rhs.substring(r.length));
-    });
-}
-/**
- * The order in which a JavaScript object lists keys inserted in `keys`'
- * order: array indices first, ascending, then the others as inserted.
- */
-function objectKeyOrder(keys) {
-    const indices = [];
-    const others = [];
-    for (const key of keys)
-        (isArrayIndex(key) ? indices : others).push(key);
-    indices.sort((a, b) => Number(a) - Number(b));
-    return [...indices, ...others];
-}
-function isArrayIndex(key) {
-    return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1;
-}
-const COLORS = { red: '31', green: '32', white: '37', cyan: '36' };
-const STYLES = { faint: '2' };
-/** k6's ANSIFormatter: decoration only with colors enabled. */
-class Decorator {
-    enableColors;
-    constructor(enableColors) {
-        this.enableColors = enableColors;
-    }
-    decorate(text, color, faint) {
-        if (!this.enableColors)
-            return text;
-        const codes = faint ? `${STYLES[faint]};${COLORS[color]}` : COLORS[color];
-        return `\x1b[${codes}m${String(text)}\x1b[0m`;
-    }
-    bold(text) {
-        return this.enableColors ? `\x1b[1m${text}\x1b[0m` : text;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/summary/series.ts
-
-
-/**
- * The metrics k6 reports (its ObservedMetrics): every metric, every threshold
- * submetric, and a threshold's submetric without samples, shown empty as k6
- * marks threshold metrics observed before the test starts.
- */
-function observedSeries(source) {
-    const all = new Map(source.metrics);
-    for (const [key, series] of source.submetrics)
-        all.set(key, series);
-    for (const key of source.thresholds.keys()) {
-        if (all.has(key))
-            continue;
-        const parent = source.metrics.get(parentName(key));
-        if (parent)
-            all.set(key, { type: parent.type, contains: parent.contains, sink: createSink(parent.type) });
-    }
-    return all;
-}
-
 ;// CONCATENATED MODULE: ./src/summary/legacy.ts
 
 
@@ -109789,204 +110800,6 @@ function nonTrendData(name, info, fmt) {
         result += ' ' + parts.join(' ');
     }
     return result;
-}
-
-;// CONCATENATED MODULE: ./src/summary/model.ts
-
-
-
-/** k6's metric sections, in the order of its summary.Metrics fields. */
-const SECTIONS = [
-    'http',
-    'execution',
-    'network',
-    'browser',
-    'web_vitals',
-    'grpc',
-    'websocket',
-    'custom',
-];
-/** Where k6 files a metric (internal/output/summary/data.go); undefined: not shown. */
-function sectionOf(name, mode) {
-    const oneOf = (...prefixes) => prefixes.some((p) => name.startsWith(p));
-    const hidden = mode === 'compact'
-        ? oneOf('checks', 'group_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_receiving', 'http_req_sending', 'http_req_tls_handshaking', 'http_req_waiting')
-        : oneOf('checks', 'group_duration');
-    if (hidden)
-        return undefined;
-    if (oneOf('http_reqs', 'http_req_failed', ...HTTP_REQ_TRENDS))
-        return 'http';
-    if (oneOf('vus', 'vus_max', 'iterations', 'iteration_duration', 'dropped_iterations'))
-        return 'execution';
-    if (oneOf('data_sent', 'data_received'))
-        return 'network';
-    if (name.startsWith('browser_web_vital_'))
-        return 'web_vitals';
-    if (name.startsWith('browser_'))
-        return 'browser';
-    if (name.startsWith('grpc_'))
-        return 'grpc';
-    if (name.startsWith('ws_'))
-        return 'websocket';
-    return 'custom';
-}
-const PERCENTILE_SOURCE = /^p\((\d+(?:\.\d+)?)\)\s*[<>=]/;
-/** The end-of-test summary of a run in `mode`. */
-function buildSummary(source, mode) {
-    const all = observedSeries(source);
-    const { summaryTrendStats: stats } = source.options;
-    const metric = (name, series, extra = []) => ({
-        name,
-        type: series.type,
-        contains: series.contains,
-        values: series.sink.values(source.durationMs, [...stats, ...extra]),
-    });
-    const thresholds = new Map();
-    for (const [key, list] of source.thresholds) {
-        const series = all.get(key);
-        if (!series || list.length === 0)
-            continue;
-        // A percentile threshold outside summaryTrendStats gets its value too.
-        const extra = series.type === 'trend'
-            ? list.flatMap((t) => {
-                const match = PERCENTILE_SOURCE.exec(t.source.trim());
-                return match ? [`p(${String(match[1])})`] : [];
-            })
-            : [];
-        thresholds.set(key, { metric: metric(key, series, extra), thresholds: list });
-    }
-    const tree = new GroupTree(source, mode);
-    const toSummaryGroup = (node) => {
-        const metrics = new Map(SECTIONS.map((s) => [s, new Map()]));
-        for (const [name, series] of node.metrics) {
-            const section = sectionOf(name, mode);
-            if (section)
-                metrics.get(section)?.set(name, metric(name, series));
-        }
-        const checksSeries = node.metrics.get('checks');
-        return {
-            ...(checksSeries && {
-                checks: summaryChecks(checksSeries, [...node.checks.values()], source.durationMs, stats),
-            }),
-            metrics,
-            groups: new Map([...node.groups].map(([name, child]) => [name, toSummaryGroup(child)])),
-        };
-    };
-    const root = toSummaryGroup({ ...tree.root, metrics: all });
-    const scenarios = new Map([...tree.scenarios].map(([name, node]) => [name, toSummaryGroup(node)]));
-    return { thresholds, root, scenarios };
-}
-/** The checks block of a group, from its `checks` rate (populateSummaryChecks). */
-function summaryChecks(checks, ordered, durationMs, stats) {
-    const values = checks.sink.values(durationMs, stats);
-    const passes = values.passes ?? 0;
-    const total = passes + (values.fails ?? 0);
-    const seconds = k6Seconds(durationMs);
-    const of = (type, name, v) => ({
-        name,
-        type,
-        contains: 'default',
-        values: v,
-    });
-    return {
-        metrics: [
-            of('counter', 'checks_total', { count: total, rate: seconds === 0 ? 0 : total / seconds }),
-            of('rate', 'checks_succeeded', values),
-            of('rate', 'checks_failed', {
-                passes: total - passes,
-                fails: passes,
-                rate: total > 0 ? (total - passes) / total : 0,
-            }),
-        ],
-        ordered,
-    };
-}
-function model_node() {
-    return { metrics: new Map(), checks: new Map(), groups: new Map() };
-}
-/**
- * The groups of the full summary (flushSample): samples of a named scenario
- * go to that scenario's tree, others (`default`, or none as in setup) to the
- * root's; each part goes to the group its tag names, setup's and teardown's
- * own samples left out.
- */
-class GroupTree {
-    root = model_node();
-    scenarios = new Map();
-    constructor(source, mode) {
-        for (const check of source.checks)
-            countCheck(this.root, check);
-        if (mode !== 'full')
-            return;
-        const totals = new Map(source.scenarioTotals?.map((t) => [t.scenario, t.metrics]));
-        for (const [name, metrics] of totals) {
-            for (const [metric, series] of metrics)
-                this.#top(name).metrics.set(metric, series);
-        }
-        for (const part of source.parts) {
-            const top = this.#top(part.scenario);
-            const target = this.#group(top, part.group);
-            // The root shows every sample; a scenario its totals, or else (a
-            // fallback) its samples outside groups.
-            if (!target || (target === top && (top === this.root || totals.has(part.scenario)))) {
-                continue;
-            }
-            for (const [name, series] of part.metrics)
-                addSeries(target, name, series);
-        }
-        for (const check of source.checks) {
-            const top = this.#top(check.scenario);
-            if (top !== this.root)
-                countCheck(top, check);
-            const target = this.#group(top, check.group);
-            if (target && target !== top)
-                countCheck(target, check);
-        }
-    }
-    #top(scenario) {
-        if (scenario === '' || scenario === 'default')
-            return this.root;
-        let top = this.scenarios.get(scenario);
-        if (!top) {
-            top = model_node();
-            this.scenarios.set(scenario, top);
-        }
-        return top;
-    }
-    /** The node of a group tag under `top`, created on first use; undefined for setup/teardown. */
-    #group(top, tag) {
-        if (tag === '')
-            return top;
-        const path = tag.startsWith('::') ? tag.slice(2) : tag;
-        if (path === 'setup' || path === 'teardown')
-            return undefined;
-        let current = top;
-        for (const name of path.split('::')) {
-            let child = current.groups.get(name);
-            if (!child) {
-                child = model_node();
-                current.groups.set(name, child);
-            }
-            current = child;
-        }
-        return current;
-    }
-}
-function addSeries(target, name, series) {
-    // Two parts meet in one group only for the root's `default` and untagged
-    // samples in the same group: k6 would merge them; the first one is kept.
-    if (!target.metrics.has(name))
-        target.metrics.set(name, series);
-}
-function countCheck(target, check) {
-    const known = target.checks.get(check.name);
-    if (known) {
-        known.passes += check.passes;
-        known.fails += check.fails;
-    }
-    else {
-        target.checks.set(check.name, { name: check.name, passes: check.passes, fails: check.fails });
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/summary/text.ts
@@ -112436,6 +113249,8 @@ function chooseTransport(requested, options) {
 
 
 
+
+
 /**
  * How often agents send deltas: every second, every 2 s above 128 agents
  * (the coordinator's CPU is per delta: BENCHMARKS.md, coordinator scale).
@@ -112449,7 +113264,7 @@ function metricsIntervalFor(agents) {
  * serves protocol v1, drives the run and resolves with its result.
  */
 async function coordinate(options) {
-    const { flags, test, secretSources, scan, warnings, agentOutputs } = await checkTest(options);
+    const { flags, test, secretSources, scan, warnings, agentOutputs, dashboard } = await checkTest(options);
     for (const warning of warnings)
         options.log.warning(warning);
     const [metrics, preamble] = await Promise.all([
@@ -112486,36 +113301,57 @@ async function coordinate(options) {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted)
         onAbort();
+    let live;
     try {
         options.log.info(`coordinator listening on ${server.url}, waiting for ${String(options.agents)} agents`);
+        live = dashboard && (await startLivePage(options, dashboard, metrics, coordinator));
         await options.onListening?.(server.url);
-        await printPreamble(options, preamble);
+        await printPreamble(options, live ? withDashboardLine(preamble, live.url) : preamble);
         const result = await coordinator.result;
         return await endOfRun({ options, flags, test, metrics, coordinator, result, files });
     }
     finally {
         options.signal?.removeEventListener('abort', onAbort);
         coordinator.close();
+        await live?.close();
         await server.close();
         await releaseFiles(files);
     }
 }
 /**
- * k6's web dashboard (K6_WEB_DASHBOARD, K6_WEB_DASHBOARD_EXPORT) is a k6
- * output: on each agent it would show, and export, that agent's share only,
- * and a second one on the machine fails to bind its port. Agents never start
- * it (their K6_* settings are the coordinator's archive's); say so, and where
- * the merged run's charts are (issue 20.8).
+ * The merged run's live page for K6_WEB_DASHBOARD (issue 20.8): the HTML
+ * report's charts so far, reloaded every K6_WEB_DASHBOARD_PERIOD. Port -1:
+ * none (k6's way to get only the export).
  */
-function webDashboardWarning(env) {
-    const on = /^(true|1|yes)$/i.test(env?.K6_WEB_DASHBOARD ?? '');
-    const exported = (env?.K6_WEB_DASHBOARD_EXPORT ?? '') !== '';
-    if (!on && !exported)
+async function startLivePage(options, settings, metrics, coordinator) {
+    if (settings.port < 0)
         return undefined;
-    const name = on ? 'K6_WEB_DASHBOARD' : 'K6_WEB_DASHBOARD_EXPORT';
-    return (`${name} is set, but k6's web dashboard would show one agent's share on each agent, so ` +
-        "agents do not start it. The merged run's charts over time are in the HTML report: " +
-        '--report-html FILE (the action uploads it as an artifact).');
+    const render = () => {
+        const agents = coordinator.agents.map((a) => ({
+            id: a.id,
+            name: a.name,
+            startedAt: a.event('started')?.at,
+        }));
+        const joined = `${String(agents.length)} of ${String(options.agents)} agents`;
+        return renderLivePage({
+            title: options.script,
+            timeline: metrics.timeline.started ? metrics.timeline.snapshot() : undefined,
+            agents,
+            status: `${coordinator.phase} · ${joined} · test run ${(coordinator.runDurationMs / 1000).toFixed(1)} s`,
+            refreshS: settings.periodMs / 1000,
+            generatedAt: new Date(),
+        });
+    };
+    return LiveDashboard.start({
+        host: settings.host,
+        port: settings.port,
+        render,
+        log: options.log,
+    });
+}
+/** k6's preamble line for its dashboard, after the script's. */
+function withDashboardLine(preamble, url) {
+    return preamble?.replace(/(\n {8}script: [^\n]*\n)/, `$1 web dashboard: ${url}\n`);
 }
 /**
  * Everything a run checks before any agent gets work, and no more: k6
@@ -112539,8 +113375,8 @@ const NO_OUTPUT = { stdout: () => undefined, stderr: () => undefined, isTTY: fal
  * What a run and verify-only both check before any agent gets work: the
  * flags, k6's archive and inspection of the test (K6_TEST_INVALID with k6's
  * exit code), the secret sources for agents, the script scan, and the
- * warnings so far: __VU across agents (k6 cannot number VUs across
- * instances) and k6's web dashboard.
+ * warnings so far (__VU across agents: k6 cannot number VUs across
+ * instances), and k6's web dashboard settings for the live page.
  */
 async function checkTest(options) {
     const flags = parseRunFlags(options.flags, options.env);
@@ -112557,14 +113393,10 @@ async function checkTest(options) {
         entry: options.script,
         builtins: BUILTIN_METRIC_NAMES,
     });
-    const dashboard = webDashboardWarning(options.env);
-    const warnings = [
-        ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
-        ...(dashboard === undefined ? [] : [dashboard]),
-        ...outputs.warnings,
-    ];
+    const warnings = options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : [];
+    const dashboard = dashboardSettings(options.env, flags.outputs);
     const agentOutputs = outputsForAgents(outputs, test.options.tags, options.env);
-    return { flags, test, secretSources, scan, warnings, agentOutputs };
+    return { flags, test, secretSources, scan, warnings, agentOutputs, dashboard };
 }
 /**
  * Validates and archives the test with k6. `k6 run` reads the environment
@@ -112956,136 +113788,6 @@ function renderDemoTotals(counts) {
     ].join('\n');
 }
 
-;// CONCATENATED MODULE: ./src/report/run-report.ts
-
-
-
-/**
- * The distributed part of the end-of-test report, as plain text: who ran
- * which share, how close together they started, how each k6 ended, and the
- * verdict. Pure: the caller decides where it goes.
- */
-function renderRunReport(result) {
-    const { header, rows } = agentTable(result);
-    const listed = listedAgents(result);
-    const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
-    const unlisted = result.agents.length - listed.length;
-    const unlistedProblems = result.agents.filter((_, i) => !listed.includes(i) && hasProblem(result, i)).length;
-    return [
-        `  █ DISTRIBUTED RUN: ${String(result.agents.length)} agents, start skew ${skew}` +
-            ` (* ran setup and teardown)`,
-        '',
-        ...table(header, listed.map((i) => rows[i] ?? [])).map((l) => `    ${l}`),
-        ...(unlisted > 0
-            ? [
-                `    … ${String(unlisted)} more agents, not listed: ` +
-                    (unlistedProblems > 0
-                        ? `${String(unlistedProblems)} of them lost, marked, saturated or with a k6 exit other than 0 `
-                        : 'each ran its share and its k6 exited 0 ') +
-                    '(every agent is in the result file, --summary-json, and the HTML report)',
-            ]
-            : []),
-        '',
-        `  setup() ${result.setupRan ? 'ran once' : 'did not run'}, teardown() ${result.teardownRan ? 'ran once' : 'did not run'}`,
-        `  result: exit code ${String(result.exitCode)}: ${printableName(result.message)}`,
-        ...(result.warnings ?? []).map((w) => `  warning: ${printableName(w)}`),
-        '',
-    ].join('\n');
-}
-/** How many of the latest starters are listed among them. */
-const LATEST_STARTERS = 3;
-/**
- * Which agents' rows the text shows: all of them up to MAX_LISTED_AGENTS;
- * beyond, agent 1 (it ran setup() and teardown()), every agent lost, marked
- * or whose k6 did not exit 0, and the latest starters, in agent order.
- */
-function listedAgents(result) {
-    const all = result.agents.map((_, i) => i);
-    if (result.agents.length <= MAX_LISTED_AGENTS)
-        return all;
-    const worth = new Set([0]);
-    const latest = all
-        .filter((i) => result.agents[i]?.startedAt !== undefined)
-        .sort((x, y) => (result.agents[y]?.startedAt ?? 0) - (result.agents[x]?.startedAt ?? 0))
-        .slice(0, LATEST_STARTERS);
-    // Problems first, then the latest starters, up to the limit (300 saturated agents stay readable).
-    for (const i of [...all.filter((i) => hasProblem(result, i)), ...latest]) {
-        if (worth.size >= MAX_LISTED_AGENTS)
-            break;
-        worth.add(i);
-    }
-    return [...worth].sort((x, y) => x - y);
-}
-/** Lost, marked, saturated, or its k6 did not exit 0. */
-function hasProblem(result, i) {
-    const a = result.agents[i];
-    if (a === undefined)
-        return false;
-    return (a.lost !== undefined ||
-        (a.notes?.length ?? 0) > 0 ||
-        a.k6Exit?.code !== 0 ||
-        isSaturated(a.load) ||
-        isMemoryHigh(a.load));
-}
-/**
- * The per-agent table, one row of plain-text cells per agent (`*`: ran setup
- * and teardown), shared by the text, Markdown and HTML reports; a `notes`
- * column when an agent is marked (issue 17.5). Names, tags and loss reasons
- * come from agents: one line each, printable (issue 17.9).
- */
-function agentTable(result) {
-    const firstStart = Math.min(...result.agents.map((a) => a.startedAt ?? Infinity));
-    const rows = result.agents.map((a) => [
-        `${String(a.index + 1)}${a.leader ? '*' : ''}`,
-        printableName(a.name),
-        a.segment ?? '-',
-        a.share === undefined ? '-' : `${(a.share * 100).toFixed(1)}%`,
-        a.startedAt === undefined ? '-' : `+${(a.startedAt - firstStart).toFixed(1)} ms`,
-        a.totals ? String(a.totals.iterations) : '-',
-        a.totals ? String(a.totals.httpReqs) : '-',
-        a.totals ? String(a.totals.httpReqFailures) : '-',
-        Object.entries(a.tags)
-            .map(([k, v]) => `${k}=${printableName(v)}`)
-            .join(' ') || '-',
-        a.lost ? `LOST: ${printableName(a.lost)}` : a.k6Exit ? exitText(a.k6Exit) : '-',
-    ]);
-    // Its machine's peaks (issue 20.7), when agents reported them.
-    const load = result.agents.some((a) => a.load);
-    if (load) {
-        result.agents.forEach((a, i) => rows[i]?.push(...loadCells(a.load)));
-    }
-    // Only when there is something to say: what an agent reported that cannot be, or an outlier share.
-    const notes = result.agents.some((a) => a.notes?.length);
-    if (notes)
-        result.agents.forEach((a, i) => rows[i]?.push(a.notes?.join('; ') || '-'));
-    const header = [
-        'agent',
-        'name',
-        'segment',
-        'share',
-        'start',
-        'iterations',
-        'requests',
-        'failed',
-        'tags',
-        'k6 exit',
-        ...(load ? ['peak cpu', 'peak memory'] : []),
-        ...(notes ? ['notes'] : []),
-    ];
-    return { header, rows };
-}
-function exitText(exit) {
-    return exit.code === null ? (exit.signal ?? 'signal') : String(exit.code);
-}
-function table(header, rows) {
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-    const line = (cells) => cells
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd();
-    return [line(header), ...rows.map(line)];
-}
-
 ;// CONCATENATED MODULE: ./src/cli/demo-command.ts
 
 
@@ -113114,539 +113816,6 @@ function addDemoCommand(program, { io, log, exit }) {
             exit(result.exitCode);
         });
     });
-}
-
-;// CONCATENATED MODULE: ./src/report/format.ts
-
-
-function verdictOf(result) {
-    if (result.exitCode === 0)
-        return 'passed';
-    return result.aborted ? 'aborted' : 'failed';
-}
-/** A threshold's aggregate as the summary shows it, e.g. `p(95)` of a trend. */
-function thresholdValue(metric, source, unit) {
-    const agg = (source.split(/[=><!]/)[0] ?? '').trim();
-    const key = metric.type === 'gauge' ? 'value' : agg;
-    const value = metric.values[key];
-    if (value === undefined)
-        return '-';
-    if (metric.type === 'counter' && agg === 'rate')
-        return `${round(value)}/s`;
-    if (metric.type === 'counter')
-        return String(value);
-    return humanizeValue(value, metric, unit);
-}
-/** A metric's values on one line, as the reports' key metrics table shows them. */
-function metricValue(m, unit) {
-    const v = m.values;
-    switch (m.type) {
-        case 'counter':
-            return m.contains === 'data'
-                ? `${humanizeValue(v.count ?? 0, m, unit)} (${humanizeValue(v.rate ?? 0, m, unit)}/s)`
-                : `${String(v.count ?? 0)} (${round(v.rate ?? 0)}/s)`;
-        case 'rate':
-            return `${humanizeValue(v.rate ?? 0, m, unit)} (${String(v.passes ?? 0)} of ${String((v.passes ?? 0) + (v.fails ?? 0))})`;
-        case 'gauge':
-            return `${humanizeValue(v.value ?? 0, m, unit)} (min ${humanizeValue(v.min ?? 0, m, unit)}, max ${humanizeValue(v.max ?? 0, m, unit)})`;
-        case 'trend':
-            return Object.entries(v)
-                .map(([stat, value]) => `${stat}=${stat === 'count' ? String(value) : humanizeValue(value, m, unit)}`)
-                .join(' ');
-    }
-}
-/** k6's name for an exit code, e.g. `thresholds-failed` for 99. */
-function exitName(code) {
-    const name = Object.entries(K6_EXIT_CODES).find(([, c]) => c === code)?.[0];
-    return name ?? 'exit code';
-}
-function format_seconds(ms) {
-    return `${(ms / 1000).toFixed(1)} s`;
-}
-function round(n) {
-    return String(Math.round(n * 100) / 100);
-}
-
-;// CONCATENATED MODULE: ./src/report/groups-table.ts
-
-/** `::outer::inner` → `outer › inner`, split as k6 splits a group tag. */
-function groupName(tag) {
-    return tag.split('::').slice(1).join(' › ');
-}
-function trendCell(series, metric, durationMs, unit) {
-    const view = series.get(metric);
-    if (view?.type !== 'trend')
-        return '-';
-    const v = view.sink.values(durationMs, ['avg', 'p(95)']);
-    const show = (x) => humanizeValue(x ?? 0, view, unit);
-    return `avg ${show(v.avg)}, p(95) ${show(v['p(95)'])}`;
-}
-function counterCell(series, metric, durationMs) {
-    const view = series.get(metric);
-    return view?.type === 'counter' ? String(view.sink.values(durationMs, []).count ?? 0) : '-';
-}
-function rateCell(series, metric, durationMs, unit) {
-    const view = series.get(metric);
-    return view?.type === 'rate'
-        ? humanizeValue(view.sink.values(durationMs, []).rate ?? 0, view, unit)
-        : '-';
-}
-/** Each group's checks, requests and durations; undefined when the test has no group. */
-function groupsTable(source) {
-    // k6's full summary leaves setup()'s and teardown()'s own samples out of its groups.
-    const parts = source.parts.filter((p) => !['', '::setup', '::teardown'].includes(p.group));
-    if (parts.length === 0)
-        return undefined;
-    const scenarios = [...new Set(parts.map((p) => p.scenario))];
-    const seen = (group) => {
-        const at = source.groups.indexOf(group);
-        return at === -1 ? source.groups.length : at;
-    };
-    const ordered = parts
-        .map((part, index) => ({ part, index }))
-        .sort((a, b) => scenarios.indexOf(a.part.scenario) - scenarios.indexOf(b.part.scenario) ||
-        seen(a.part.group) - seen(b.part.group) ||
-        a.index - b.index)
-        .map(({ part }) => part);
-    const { durationMs } = source;
-    const unit = source.options.summaryTimeUnit;
-    // setup()'s and teardown()'s groups have no scenario.
-    const several = scenarios.filter((name) => name !== '').length > 1;
-    const rows = ordered.map(({ scenario, group, metrics }) => {
-        const checks = source.checks.filter((c) => c.group === group && c.scenario === scenario);
-        const passes = checks.reduce((n, c) => n + c.passes, 0);
-        const total = checks.reduce((n, c) => n + c.passes + c.fails, 0);
-        return [
-            groupName(group),
-            ...(several ? [scenario || '-'] : []),
-            total === 0 ? '-' : `${String(passes)} of ${String(total)} passed`,
-            trendCell(metrics, 'group_duration', durationMs, unit),
-            counterCell(metrics, 'http_reqs', durationMs),
-            trendCell(metrics, 'http_req_duration', durationMs, unit),
-            rateCell(metrics, 'http_req_failed', durationMs, unit),
-        ];
-    });
-    const header = [
-        'Group',
-        ...(several ? ['Scenario'] : []),
-        'Checks',
-        'group_duration',
-        'http_reqs',
-        'http_req_duration',
-        'http_req_failed',
-    ];
-    return { header, rows };
-}
-
-;// CONCATENATED MODULE: ./src/report/svg-chart.ts
-/**
- * Line charts as inline SVG for the HTML report: no script, no network, so
- * the report opens anywhere (an artifact, a mail attachment). Hand-written:
- * a charting library would need JavaScript in the page, and these charts are
- * one polyline per series on a linear axis.
- */
-const WIDTH = 640;
-const HEIGHT = 220;
-const PAD = { left: 56, right: 12, top: 28, bottom: 28 };
-/** Legend entries per row, and rows at most (then "+N more"). */
-const LEGEND = { perRow: 4, rows: 2, rowHeight: 14 };
-const svg_chart_COLORS = [
-    '#2f6fde',
-    '#e0662b',
-    '#2c9f5b',
-    '#a44bc9',
-    '#c9a227',
-    '#1fa2b5',
-    '#d6436e',
-    '#6b7280',
-];
-/** 1, 2 or 5 times a power of ten at or above `x`: tidy tick steps. */
-function niceStep(x) {
-    if (!(x > 0))
-        return 1;
-    const power = 10 ** Math.floor(Math.log10(x));
-    const f = x / power;
-    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * power;
-}
-function escapeXml(text) {
-    return text.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
-}
-const num = (x) => (Math.round(x * 10) / 10).toString();
-/** Largest axis value: the nice step above it stays finite (issue 17.2). */
-const AXIS_LIMIT = 1e300;
-/** An axis label's width per character at the labels' 11px, generously (digits ~6.1px). */
-const LABEL_CHAR_PX = 6.5;
-/** Most tick marks per axis, whatever the values (a tick loop always ends). */
-const MAX_TICKS = 12;
-/** A value the chart can place: finite, within ±AXIS_LIMIT. */
-const plottable = (v) => typeof v === 'number' && Math.abs(v) <= AXIS_LIMIT;
-/**
- * Tick values 0, step, 2·step, … up to `max` (inclusive, with half a step of
- * slack), at most MAX_TICKS + 1 of them: computed by index, so no loop can
- * stall on a step too small to change the value.
- */
-function ticks(max, step) {
-    const count = Math.min(MAX_TICKS, Math.floor(max / step + 0.5));
-    return Array.from({ length: count + 1 }, (_, i) => i * step);
-}
-function svgLineChart(chart) {
-    // Values no axis can hold (non-finite, beyond ±1e300) are gaps, not points.
-    const series = chart.series.map((s) => ({
-        name: s.name,
-        values: s.values.map((v) => (plottable(v) ? v : null)),
-    }));
-    const values = series.flatMap((s) => s.values.filter(plottable));
-    const highest = values.reduce((m, v) => Math.max(m, v), 0);
-    const step = niceStep(highest / 4);
-    const yMax = step * Math.max(1, Math.ceil(highest / step));
-    const xMin = 0;
-    const xMax = chart.xs.filter(plottable).reduce((m, t) => Math.max(m, t), 1);
-    // A legend gets its own rows between the title and the plot.
-    const legend = series.length > 1 ? series.length : 0;
-    const legendRows = Math.min(LEGEND.rows, Math.ceil(legend / LEGEND.perRow));
-    const top = PAD.top + legendRows * LEGEND.rowHeight;
-    const plotW = WIDTH - PAD.left - PAD.right;
-    const plotH = HEIGHT - top - PAD.bottom;
-    const x = (t) => PAD.left + ((t - xMin) / (xMax - xMin)) * plotW;
-    const y = (v) => top + plotH - (v / yMax) * plotH;
-    const parts = [];
-    parts.push(`<svg class="chart" role="img" aria-label="${escapeXml(chart.title)}" viewBox="0 0 ${String(WIDTH)} ${String(HEIGHT)}" width="${String(WIDTH)}" height="${String(HEIGHT)}" xmlns="http://www.w3.org/2000/svg">`, `<text class="title" x="${String(PAD.left)}" y="18">${escapeXml(chart.title)}</text>`);
-    for (const v of ticks(yMax, step)) {
-        parts.push(`<line class="grid" x1="${String(PAD.left)}" x2="${String(WIDTH - PAD.right)}" y1="${num(y(v))}" y2="${num(y(v))}"/>`, `<text class="tick" x="${String(PAD.left - 6)}" y="${num(y(v) + 4)}" text-anchor="end">${escapeXml(tick(v))}</text>`);
-    }
-    const xStep = niceStep(xMax / 6);
-    for (const t of ticks(xMax - xStep / 2, xStep)) {
-        // A label too wide for its place at the right edge (a wall-clock time) is left out.
-        if (x(t) + (xLabel(chart, t).length * LABEL_CHAR_PX) / 2 > WIDTH)
-            continue;
-        parts.push(`<text class="tick" x="${num(x(t))}" y="${String(HEIGHT - 8)}" text-anchor="middle">${xLabel(chart, t)}</text>`);
-    }
-    parts.push(`<text class="unit" x="${String(PAD.left - 6)}" y="${String(top - 10)}" text-anchor="end">${escapeXml(chart.unit)}</text>`);
-    const hovers = [];
-    series.forEach((series, i) => {
-        const color = svg_chart_COLORS[i % svg_chart_COLORS.length] ?? '#000';
-        // One polyline per unbroken run of values.
-        let run = [];
-        const flush = () => {
-            if (run.length > 0) {
-                parts.push(`<polyline class="series" data-series="${escapeXml(series.name)}" fill="none" stroke="${color}" stroke-width="2" points="${run.join(' ')}"/>`);
-            }
-            run = [];
-        };
-        const points = [];
-        series.values.forEach((v, j) => {
-            const t = chart.xs[j];
-            if (v === null || !plottable(t)) {
-                flush();
-                return;
-            }
-            run.push(`${num(x(t))},${num(y(v))}`);
-            points.push(pointWithValue(x(t), y(v), `${series.name} at ${atText(chart, t)}: ${valueText(v)} ${chart.unit}`));
-        });
-        flush();
-        // Each value on hover (the point's title; no script): drawn last, above every line.
-        hovers.push(...points);
-    });
-    parts.push(...hovers);
-    const slots = legendRows * LEGEND.perRow;
-    series.slice(0, legend).forEach((series, i) => {
-        if (i >= slots)
-            return;
-        const lx = PAD.left + (i % LEGEND.perRow) * 140;
-        const ly = PAD.top + 4 + Math.floor(i / LEGEND.perRow) * LEGEND.rowHeight;
-        const more = i === slots - 1 && legend > slots;
-        if (!more) {
-            parts.push(`<rect x="${String(lx)}" y="${String(ly - 4)}" width="10" height="3" fill="${svg_chart_COLORS[i % svg_chart_COLORS.length] ?? '#000'}"/>`);
-        }
-        const label = more ? `+${String(legend - slots + 1)} more` : series.name;
-        parts.push(`<text class="legend" x="${String(more ? lx : lx + 14)}" y="${String(ly)}">${escapeXml(label)}</text>`);
-    });
-    parts.push('</svg>');
-    return parts.join('\n');
-}
-/** A tick's label: seconds since the start, or the wall-clock time when it is known. */
-function xLabel(chart, t) {
-    return chart.startEpochMs === undefined ? `${String(t)}s` : clock(chart.startEpochMs + t * 1_000);
-}
-/** When a point was: "12:00:07 UTC (+7s)", or "7s" without a start time. */
-function atText(chart, t) {
-    if (chart.startEpochMs === undefined)
-        return `${num(t)}s`;
-    return `${clock(chart.startEpochMs + t * 1_000)} UTC (+${num(t)}s)`;
-}
-/** HH:MM:SS in UTC. */
-function clock(epochMs) {
-    return new Date(epochMs).toISOString().slice(11, 19);
-}
-/** An invisible point that shows `title` on hover (issue 20.9). */
-function pointWithValue(cx, cy, title) {
-    return `<circle class="point" cx="${num(cx)}" cy="${num(cy)}" r="5"><title>${escapeXml(title)}</title></circle>`;
-}
-/** A value as a reader wants it on hover: three significant digits at most, no exponent. */
-function valueText(v) {
-    if (Number.isInteger(v))
-        return v.toLocaleString('en-US');
-    return Number(v.toPrecision(3)).toLocaleString('en-US', { maximumFractionDigits: 3 });
-}
-function tick(v) {
-    if (v === 0)
-        return '0';
-    if (v >= 1_000_000)
-        return `${num(v / 1_000_000)}M`;
-    if (v >= 1_000)
-        return `${num(v / 1_000)}k`;
-    return Number.isInteger(v) ? String(v) : v.toPrecision(2);
-}
-
-;// CONCATENATED MODULE: ./src/report/html.ts
-
-
-
-
-
-
-const STYLE = `
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1320px;color:#1f2328;padding:0 16px}
-h1{font-size:22px;margin:0 0 4px;overflow-wrap:anywhere}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
-.verdict{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600}
-.passed{background:#1a7f37}.failed{background:#cf222e}.aborted{background:#9a6700}
-.meta{color:#59636e}table{border-collapse:collapse;margin:4px 0;display:block;max-width:100%;overflow-x:auto}
-th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}th{background:#f6f8fa}
-td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
-.warning{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;margin:8px 0}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,540px),1fr));gap:12px}
-svg.chart{width:100%;height:auto;border:1px solid #d0d7de;border-radius:6px;background:#fff}
-svg .grid{stroke:#eaeef2}svg .point{fill:transparent;stroke:none}svg .point:hover{fill:#1f2328;fill-opacity:.35}svg .tick,svg .unit,svg .legend{font-size:11px;fill:#59636e}svg .title{font-size:13px;font-weight:600;fill:#1f2328}
-footer{margin-top:32px;color:#59636e;font-size:12px}`;
-function html_table(header, rows, numeric = []) {
-    const head = header.map((h) => `<th>${escapeXml(h)}</th>`).join('');
-    const body = rows
-        .map((row) => `<tr>${row.map((cell, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`)
-        .join('\n');
-    return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
-}
-function figureName(label) {
-    const figure = FIGURE_NAMES[label];
-    return figure ? `${escapeXml(figure.name)} <code>${escapeXml(figure.metric)}</code>` : escapeXml(label);
-}
-/** "Compared with main": each figure then and now, regressions marked; or why there is none. */
-function baselineSection(baseline) {
-    if (baseline === undefined)
-        return [];
-    const { lookup, comparison } = baseline;
-    const head = `<h2>Compared with <code>${escapeXml(lookup.branch)}</code></h2>`;
-    const skipped = lookup.skipped.length
-        ? [`<p class="meta">Passed over: ${escapeXml(lookup.skipped.join('; '))}.</p>`]
-        : [];
-    if (!lookup.found || comparison === undefined) {
-        return [
-            head,
-            `<p>No baseline: ${escapeXml(lookup.found ? 'nothing to compare' : lookup.reason)}.</p>`,
-            ...skipped,
-        ];
-    }
-    const rows = comparison.rows.map((row) => [
-        figureName(row.label),
-        escapeXml(formatFigure(row, row.base)),
-        escapeXml(formatFigure(row, row.current)),
-        row.regressed
-            ? `<span class="bad"><strong>${escapeXml(formatChange(row))}</strong> ${row.enforced ? `✗ over ${escapeXml(formatLimit(row))}` : '▲ regression'}</span>`
-            : escapeXml(formatChange(row)),
-    ]);
-    return [
-        head,
-        `<p>Baseline: run #${String(lookup.run.number)} (<code>${escapeXml(lookup.run.sha.slice(0, 7))}</code>), the last successful run on <code>${escapeXml(lookup.branch)}</code>.</p>`,
-        html_table(['', lookup.branch, 'This run', 'Change'], rows, [1, 2, 3]),
-        ...skipped,
-    ];
-}
-/** The start instant on the coordinator's clock: the first agent to unpause its k6. */
-function runStart(result) {
-    const starts = result.agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
-    return starts.length > 0 ? Math.min(...starts) : undefined;
-}
-/** "started 2026-12-03 04:49:37 UTC · ", or nothing for a run that never started. */
-function startedText(result) {
-    const start = runStart(result);
-    if (start === undefined)
-        return '';
-    const iso = new Date(start).toISOString();
-    return `started ${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC · `;
-}
-/** Beyond this many agents the per-agent chart draws their spread, not a line each. */
-const MAX_AGENT_LINES = 8;
-/**
- * Each agent's request rate, a line each in name order; beyond
- * MAX_AGENT_LINES the highest, median and lowest agent of each interval
- * (issue 20.9: forty lines and a "+33 more" legend said nothing).
- */
-function agentRateSeries(timeline, result, xs) {
-    const names = new Map(result.agents.map((a) => [a.id, a.name]));
-    const agents = Object.entries(timeline.agents)
-        .map(([id, points]) => ({
-        name: names.get(id) ?? id,
-        values: xs.map((_, i) => points[i]?.rps ?? null),
-    }))
-        .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
-    if (agents.length <= MAX_AGENT_LINES) {
-        return { title: 'Requests per second by agent', series: agents };
-    }
-    const at = (i) => agents.flatMap((a) => (a.values[i] === null || a.values[i] === undefined ? [] : [a.values[i]]));
-    const spread = (name, pick) => ({
-        name,
-        values: xs.map((_, i) => {
-            const values = at(i).sort((x, y) => x - y);
-            return values.length === 0 ? null : pick(values);
-        }),
-    });
-    return {
-        title: `Requests per second by agent (${String(agents.length)} agents)`,
-        series: [
-            spread('highest agent', (v) => v[v.length - 1] ?? 0),
-            spread('median agent', (v) => v[Math.floor((v.length - 1) / 2)] ?? 0),
-            spread('lowest agent', (v) => v[0] ?? 0),
-        ],
-    };
-}
-/**
- * A trend's bands over time, as k6's web dashboard draws them (issue 20.9):
- * avg, p(90), p(95), p(99); a gap where an interval had no sample. None when
- * no interval has the trend.
- */
-function bandSeries(points, of) {
-    if (!points.some((p) => of(p)))
-        return [];
-    return ['avg', 'p90', 'p95', 'p99'].map((band) => ({
-        name: band === 'avg' ? 'avg' : `p(${band.slice(1)})`,
-        values: points.map((p) => of(p)?.[band] ?? null),
-    }));
-}
-/** Data received and sent per second, kB (k6's data_received and data_sent). */
-function transferSeries(points) {
-    if (!points.some((p) => p.received !== undefined || p.sent !== undefined))
-        return [];
-    return [
-        { name: 'received', values: points.map((p) => (p.received ?? 0) / 1000) },
-        { name: 'sent', values: points.map((p) => (p.sent ?? 0) / 1000) },
-    ];
-}
-function charts(timeline, result) {
-    const merged = timeline?.merged ?? [];
-    if (merged.length < 2 || !timeline) {
-        return '<p class="meta">The run was too short to chart (fewer than two intervals).</p>';
-    }
-    const xs = merged.map((p) => p.t);
-    const startEpochMs = runStart(result);
-    const line = (title, unit, f) => svgLineChart({
-        title,
-        unit,
-        xs,
-        startEpochMs,
-        series: [{ name: title, values: merged.map(f) }],
-    });
-    const perAgent = agentRateSeries(timeline, result, xs);
-    const several = (title, unit, series) => series.length === 0 ? [] : [svgLineChart({ title, unit, xs, startEpochMs, series })];
-    return [
-        '<div class="charts">',
-        line('Requests per second', 'req/s', (p) => p.rps),
-        ...(merged.some((p) => p.latency)
-            ? several('http_req_duration', 'ms', bandSeries(merged, (p) => p.latency))
-            : [line('http_req_duration p(95)', 'ms', (p) => p.p95)]),
-        line('Active VUs', 'VUs', (p) => p.vus),
-        line('Failed requests', '%', (p) => (p.errorRate === null ? null : p.errorRate * 100)),
-        ...several('iteration_duration', 'ms', bandSeries(merged, (p) => p.iterationDuration)),
-        ...several('Data transferred per second', 'kB/s', transferSeries(merged)),
-        svgLineChart({
-            title: perAgent.title,
-            unit: 'req/s',
-            xs,
-            startEpochMs,
-            series: perAgent.series,
-        }),
-        '</div>',
-    ].join('\n');
-}
-/**
- * The run as one self-contained HTML page (`--report-html`, the action's
- * artifact): verdict, charts over time (inline SVG), thresholds, checks, groups, key
- * metrics, and per-agent and per-scenario tables. No script, no external
- * resource. Pure: the caller writes it.
- */
-function renderHtmlReport(input) {
-    const { result, source, timeline, title } = input;
-    const verdict = verdictOf(result);
-    const report = buildSummary(source, 'compact');
-    const unit = source.options.summaryTimeUnit;
-    const skew = result.startSkewMs === undefined ? 'n/a' : `${result.startSkewMs.toFixed(1)} ms`;
-    const thresholds = [...report.thresholds].flatMap(([key, t]) => t.thresholds.map((th) => [
-        `<code>${escapeXml(key)}</code>`,
-        `<code>${escapeXml(th.source)}</code>`,
-        escapeXml(thresholdValue(t.metric, th.source, unit)),
-        th.ok ? '<span class="ok">✓ passed</span>' : '<span class="bad">✗ failed</span>',
-    ]));
-    const checks = [...(report.root.checks?.ordered ?? [])].map((c) => [
-        `${c.fails === 0 ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>'} ${escapeXml(c.name)}`,
-        String(c.passes),
-        String(c.fails),
-    ]);
-    const metrics = [];
-    for (const section of report.root.metrics.values()) {
-        for (const m of section.values())
-            metrics.push([`<code>${escapeXml(m.name)}</code>`, escapeXml(metricValue(m, unit))]);
-    }
-    const { header, rows } = agentTable(result);
-    // Per scenario, as k6's full summary splits it (agents split by scenario with --summary-mode=full).
-    const scenarios = [...buildSummary(source, 'full').scenarios].map(([name, group]) => {
-        const all = new Map();
-        for (const section of group.metrics.values())
-            for (const [k, m] of section)
-                all.set(k, m);
-        const value = (metric) => {
-            const m = all.get(metric);
-            return m ? escapeXml(metricValue(m, unit)) : '-';
-        };
-        return [escapeXml(name), value('iterations'), value('http_reqs'), value('http_req_duration')];
-    });
-    // Without --summary-mode=full only checks are split by scenario: a row of dashes says nothing.
-    const scenarioRows = scenarios.filter((row) => row.slice(1).some((v) => v !== '-'));
-    const sections = [
-        `<h1>k6-distributed: <code>${escapeXml(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
-        `<p><strong>exit code ${String(result.exitCode)}</strong> (${escapeXml(exitName(result.exitCode))}): ${escapeXml(result.message)}</p>`,
-        `<p class="meta">${startedText(result)}${String(result.agents.length)} agents · test run ${escapeXml(format_seconds(source.durationMs))} · start skew ${escapeXml(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
-        ...(result.warnings ?? []).map((w) => `<p class="warning">⚠ ${escapeXml(w)}</p>`),
-        ...baselineSection(input.baseline),
-        '<h2>Over time</h2>',
-        charts(timeline, result),
-    ];
-    if (thresholds.length) {
-        sections.push('<h2>Thresholds</h2>', html_table(['Metric', 'Threshold', 'Value', 'Result'], thresholds));
-    }
-    if (checks.length)
-        sections.push('<h2>Checks</h2>', html_table(['Check', 'Passes', 'Fails'], checks, [1, 2]));
-    const groups = groupsTable(source);
-    if (groups) {
-        const numeric = groups.header.indexOf('http_reqs');
-        sections.push('<h2>Groups</h2>', html_table(groups.header, groups.rows.map((r) => r.map(escapeXml)), [numeric]));
-    }
-    sections.push('<h2>Metrics</h2>', html_table(['Metric', 'Value'], metrics));
-    sections.push('<h2>Agents</h2>', html_table(header, rows.map((r) => r.map(escapeXml)), [5, 6, 7]));
-    if (scenarioRows.length) {
-        sections.push('<h2>Scenarios</h2>', html_table(['Scenario', 'iterations', 'http_reqs', 'http_req_duration'], scenarioRows));
-    }
-    else if (scenarios.length > 1) {
-        sections.push('<h2>Scenarios</h2>', `<p class="meta">${String(scenarios.length)} scenarios: run with <code>--summary-mode=full</code> for their metrics.</p>`);
-    }
-    return [
-        '<!doctype html>',
-        '<html lang="en"><head><meta charset="utf-8">',
-        `<title>k6-distributed: ${escapeXml(title)} (${verdict})</title>`,
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        `<style>${STYLE}</style></head><body>`,
-        ...sections,
-        `<footer>Generated by k6-distributed at ${escapeXml(input.generatedAt.toISOString())}.</footer>`,
-        '</body></html>',
-        '',
-    ].join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/after-run/verdict.ts
@@ -113756,6 +113925,7 @@ function printRunReport(write, log, result) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/run-commands.ts
+
 
 
 
@@ -113893,7 +114063,8 @@ async function distributedRun({ io, log: cliLog, exit }, flags, { script, k6Flag
     const baseline = await readBaseline(flags);
     await withWorkDir(async (workDir) => {
         const k6 = await provisionK6({ env: io.env, log });
-        const html = await reserveHtmlReport(flags.reportHtml);
+        // --report-html, else where k6 would export its web dashboard's report (issue 20.8).
+        const html = await reserveHtmlReport(flags.reportHtml ?? dashboardExport(k6Flags, io.env));
         try {
             const result = await start({
                 ...runSettings(flags),

@@ -8,6 +8,7 @@ import {
   releaseHtmlReport,
   reserveHtmlReport,
 } from '../after-run/after-run.js';
+import { dashboardExport } from '../coordinator/live-dashboard.js';
 import { baselineFileSchema } from '../coordinator/result-file.js';
 import type { KeyFigures } from '../metrics/key-figures.js';
 import { coordinate, type CoordinateOptions, type CoordinateResult } from '../coordinator/run.js';
@@ -232,7 +233,8 @@ async function distributedRun(
   const baseline = await readBaseline(flags);
   await withWorkDir(async (workDir) => {
     const k6 = await provisionK6({ env: io.env, log });
-    const html = await reserveHtmlReport(flags.reportHtml);
+    // --report-html, else where k6 would export its web dashboard's report (issue 20.8).
+    const html = await reserveHtmlReport(flags.reportHtml ?? dashboardExport(k6Flags, io.env));
     try {
       const result = await start({
         ...runSettings(flags),

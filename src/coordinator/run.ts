@@ -13,6 +13,7 @@ import { secretSourcesForAgents } from '../k6/secret-sources.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import { distributedPreamble, k6Preamble } from '../k6/preamble.js';
 import { outputsForAgents, outputsText, planOutputs } from '../k6/outputs.js';
+import { renderLivePage } from '../report/html.js';
 import { testEnvironment } from '../k6/test-env.js';
 import { thresholdMetrics } from '../k6/threshold-metrics.js';
 import { type ScriptScan, scanScript } from '../k6/script-scan.js';
@@ -25,6 +26,7 @@ import { releaseFiles, reserveFiles } from '../runtime/reserved-file.js';
 import type { SummarySource } from '../summary/source.js';
 import { type RegistrationAuth, secretAuth } from './auth.js';
 import { Coordinator, type CoordinatorOptions, DEFAULT_START_LEAD_MS } from './coordinator.js';
+import { dashboardSettings, type DashboardSettings, LiveDashboard } from './live-dashboard.js';
 import { DEFAULT_DEADLINE_GRACE_MS, runDeadlineMs } from './deadline.js';
 import { endOfTest } from './end-of-test.js';
 import { markOutliers } from './outliers.js';
@@ -129,7 +131,8 @@ export interface CoordinateResult extends RunOutcome {
  * serves protocol v1, drives the run and resolves with its result.
  */
 export async function coordinate(options: CoordinateOptions): Promise<CoordinateResult> {
-  const { flags, test, secretSources, scan, warnings, agentOutputs } = await checkTest(options);
+  const { flags, test, secretSources, scan, warnings, agentOutputs, dashboard } =
+    await checkTest(options);
   for (const warning of warnings) options.log.warning(warning);
   const [metrics, preamble] = await Promise.all([
     runMetrics(options, test, flags, scan),
@@ -165,39 +168,64 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     });
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
+  let live: LiveDashboard | undefined;
   try {
     options.log.info(
       `coordinator listening on ${server.url}, waiting for ${String(options.agents)} agents`,
     );
+    live = dashboard && (await startLivePage(options, dashboard, metrics, coordinator));
     await options.onListening?.(server.url);
-    await printPreamble(options, preamble);
+    await printPreamble(options, live ? withDashboardLine(preamble, live.url) : preamble);
     const result = await coordinator.result;
     return await endOfRun({ options, flags, test, metrics, coordinator, result, files });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     coordinator.close();
+    await live?.close();
     await server.close();
     await releaseFiles(files);
   }
 }
 
 /**
- * k6's web dashboard (K6_WEB_DASHBOARD, K6_WEB_DASHBOARD_EXPORT) is a k6
- * output: on each agent it would show, and export, that agent's share only,
- * and a second one on the machine fails to bind its port. Agents never start
- * it (their K6_* settings are the coordinator's archive's); say so, and where
- * the merged run's charts are (issue 20.8).
+ * The merged run's live page for K6_WEB_DASHBOARD (issue 20.8): the HTML
+ * report's charts so far, reloaded every K6_WEB_DASHBOARD_PERIOD. Port -1:
+ * none (k6's way to get only the export).
  */
-export function webDashboardWarning(env: NodeJS.ProcessEnv | undefined): string | undefined {
-  const on = /^(true|1|yes)$/i.test(env?.K6_WEB_DASHBOARD ?? '');
-  const exported = (env?.K6_WEB_DASHBOARD_EXPORT ?? '') !== '';
-  if (!on && !exported) return undefined;
-  const name = on ? 'K6_WEB_DASHBOARD' : 'K6_WEB_DASHBOARD_EXPORT';
-  return (
-    `${name} is set, but k6's web dashboard would show one agent's share on each agent, so ` +
-    "agents do not start it. The merged run's charts over time are in the HTML report: " +
-    '--report-html FILE (the action uploads it as an artifact).'
-  );
+async function startLivePage(
+  options: CoordinateOptions,
+  settings: DashboardSettings,
+  metrics: CoordinatorMetrics,
+  coordinator: Coordinator,
+): Promise<LiveDashboard | undefined> {
+  if (settings.port < 0) return undefined;
+  const render = () => {
+    const agents = coordinator.agents.map((a) => ({
+      id: a.id,
+      name: a.name,
+      startedAt: a.event('started')?.at,
+    }));
+    const joined = `${String(agents.length)} of ${String(options.agents)} agents`;
+    return renderLivePage({
+      title: options.script,
+      timeline: metrics.timeline.started ? metrics.timeline.snapshot() : undefined,
+      agents,
+      status: `${coordinator.phase} · ${joined} · test run ${(coordinator.runDurationMs / 1000).toFixed(1)} s`,
+      refreshS: settings.periodMs / 1000,
+      generatedAt: new Date(),
+    });
+  };
+  return LiveDashboard.start({
+    host: settings.host,
+    port: settings.port,
+    render,
+    log: options.log,
+  });
+}
+
+/** k6's preamble line for its dashboard, after the script's. */
+function withDashboardLine(preamble: string | undefined, url: string): string | undefined {
+  return preamble?.replace(/(\n {8}script: [^\n]*\n)/, `$1 web dashboard: ${url}\n`);
 }
 
 /** A test checked without load (issue 20.4, the action's `verify-only`). */
@@ -232,8 +260,8 @@ const NO_OUTPUT = { stdout: () => undefined, stderr: () => undefined, isTTY: fal
  * What a run and verify-only both check before any agent gets work: the
  * flags, k6's archive and inspection of the test (K6_TEST_INVALID with k6's
  * exit code), the secret sources for agents, the script scan, and the
- * warnings so far: __VU across agents (k6 cannot number VUs across
- * instances) and k6's web dashboard.
+ * warnings so far (__VU across agents: k6 cannot number VUs across
+ * instances), and k6's web dashboard settings for the live page.
  */
 async function checkTest(options: CoordinateOptions) {
   const flags = parseRunFlags(options.flags, options.env);
@@ -250,14 +278,10 @@ async function checkTest(options: CoordinateOptions) {
     entry: options.script,
     builtins: BUILTIN_METRIC_NAMES,
   });
-  const dashboard = webDashboardWarning(options.env);
-  const warnings = [
-    ...(options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : []),
-    ...(dashboard === undefined ? [] : [dashboard]),
-    ...outputs.warnings,
-  ];
+  const warnings = options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : [];
+  const dashboard = dashboardSettings(options.env, flags.outputs);
   const agentOutputs = outputsForAgents(outputs, test.options.tags, options.env);
-  return { flags, test, secretSources, scan, warnings, agentOutputs };
+  return { flags, test, secretSources, scan, warnings, agentOutputs, dashboard };
 }
 
 /**

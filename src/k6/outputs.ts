@@ -43,13 +43,12 @@ export function userOutputs(flags: readonly string[], env: NodeJS.ProcessEnv): s
   return (env.K6_OUT ?? '').split(',').filter((o) => o !== '');
 }
 
-/** What the outputs mean for the run: what agents run, and what is dropped with a warning. */
+/** What agents run of the user's outputs. */
 export interface OutputsPlan {
   /** `--out` values for agents, file names not yet per agent. */
   outputs: string[];
   /** The outputs' settings from the coordinator's environment, for the agents' k6. */
   env: Record<string, string>;
-  warnings: string[];
 }
 
 /**
@@ -57,15 +56,15 @@ export interface OutputsPlan {
  * code for an unknown type): `cloud` (the agents' own transport; each agent
  * would create a cloud test run of its share), json or csv to stdout (an
  * agent's stdout is not the user's terminal), and output extensions.
- * `web-dashboard` is dropped with a warning: one per agent would show that
- * agent's share. `remoteFiles`: agents on other machines write file outputs
+ * `web-dashboard` is not run on agents (one per agent would show that
+ * agent's share): the coordinator serves the merged run's page instead. `remoteFiles`: agents on other machines write file outputs
  * into their own working directory, so the path must stay inside it.
  */
 export function planOutputs(
   outputs: readonly string[],
   options: { env: NodeJS.ProcessEnv; remoteFiles: boolean },
 ): OutputsPlan {
-  const plan: OutputsPlan = { outputs: [], env: {}, warnings: [] };
+  const plan: OutputsPlan = { outputs: [], env: {} };
   for (const output of outputs) {
     const [type, arg = ''] = splitOutput(output);
     if (!(BUILTIN as readonly string[]).includes(type)) {
@@ -76,13 +75,8 @@ export function planOutputs(
         { data: { exitCode: K6_EXIT_CODES['generic-error'] } },
       );
     }
-    if (type === 'web-dashboard') {
-      plan.warnings.push(
-        "--out web-dashboard would show one agent's share on each agent, so agents do not start " +
-          "it. The merged run's charts over time are in the HTML report: --report-html FILE.",
-      );
-      continue;
-    }
+    // The coordinator serves the merged run's page instead (coordinator/live-dashboard.ts).
+    if (type === 'web-dashboard') continue;
     refuse(type === 'cloud', `--out ${output}`, CLOUD_FIX);
     refuse(
       type === 'statsd',

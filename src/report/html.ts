@@ -25,7 +25,7 @@ const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1320px;color:#1f2328;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px;overflow-wrap:anywhere}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
 .verdict{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600}
-.passed{background:#1a7f37}.failed{background:#cf222e}.aborted{background:#9a6700}
+.passed{background:#1a7f37}.failed{background:#cf222e}.aborted{background:#9a6700}.live{background:#0969da}
 .meta{color:#59636e}table{border-collapse:collapse;margin:4px 0;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}th{background:#f6f8fa}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
@@ -82,15 +82,18 @@ function baselineSection(baseline: BaselineView | undefined): string[] {
   ];
 }
 
+/** What the charts know of an agent: its line's name, and when its k6 started. */
+export type ChartAgent = Pick<RunOutcome['agents'][number], 'id' | 'name' | 'startedAt'>;
+
 /** The start instant on the coordinator's clock: the first agent to unpause its k6. */
-function runStart(result: RunOutcome): number | undefined {
-  const starts = result.agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
+function runStart(agents: readonly ChartAgent[]): number | undefined {
+  const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
   return starts.length > 0 ? Math.min(...starts) : undefined;
 }
 
 /** "started 2026-12-03 04:49:37 UTC · ", or nothing for a run that never started. */
-function startedText(result: RunOutcome): string {
-  const start = runStart(result);
+function startedText(agents: readonly ChartAgent[]): string {
+  const start = runStart(agents);
   if (start === undefined) return '';
   const iso = new Date(start).toISOString();
   return `started ${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC · `;
@@ -106,10 +109,10 @@ const MAX_AGENT_LINES = 8;
  */
 function agentRateSeries(
   timeline: Timeline,
-  result: RunOutcome,
+  chartAgents: readonly ChartAgent[],
   xs: readonly number[],
 ): { title: string; series: ChartSeries[] } {
-  const names = new Map(result.agents.map((a) => [a.id, a.name]));
+  const names = new Map(chartAgents.map((a) => [a.id, a.name]));
   const agents = Object.entries(timeline.agents)
     .map(([id, points]) => ({
       name: names.get(id) ?? id,
@@ -163,13 +166,13 @@ function transferSeries(points: readonly TimelinePoint[]): ChartSeries[] {
   ];
 }
 
-function charts(timeline: Timeline | undefined, result: RunOutcome): string {
+function charts(timeline: Timeline | undefined, agents: readonly ChartAgent[]): string {
   const merged = timeline?.merged ?? [];
   if (merged.length < 2 || !timeline) {
     return '<p class="meta">The run was too short to chart (fewer than two intervals).</p>';
   }
   const xs = merged.map((p) => p.t);
-  const startEpochMs = runStart(result);
+  const startEpochMs = runStart(agents);
   const line = (title: string, unit: string, f: (p: TimelinePoint) => number | null) =>
     svgLineChart({
       title,
@@ -178,7 +181,7 @@ function charts(timeline: Timeline | undefined, result: RunOutcome): string {
       startEpochMs,
       series: [{ name: title, values: merged.map(f) }],
     });
-  const perAgent = agentRateSeries(timeline, result, xs);
+  const perAgent = agentRateSeries(timeline, agents, xs);
   const several = (title: string, unit: string, series: ChartSeries[]) =>
     series.length === 0 ? [] : [svgLineChart({ title, unit, xs, startEpochMs, series })];
   return [
@@ -258,11 +261,11 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const sections = [
     `<h1>k6-distributed: <code>${esc(title)}</code> <span class="verdict ${verdict}">${verdict}</span></h1>`,
     `<p><strong>exit code ${String(result.exitCode)}</strong> (${esc(exitName(result.exitCode))}): ${esc(result.message)}</p>`,
-    `<p class="meta">${startedText(result)}${String(result.agents.length)} agents · test run ${esc(seconds(source.durationMs))} · start skew ${esc(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
+    `<p class="meta">${startedText(result.agents)}${String(result.agents.length)} agents · test run ${esc(seconds(source.durationMs))} · start skew ${esc(skew)} · setup() ${result.setupRan ? 'ran once' : 'did not run'} · teardown() ${result.teardownRan ? 'ran once' : 'did not run'}</p>`,
     ...(result.warnings ?? []).map((w) => `<p class="warning">⚠ ${esc(w)}</p>`),
     ...baselineSection(input.baseline),
     '<h2>Over time</h2>',
-    charts(timeline, result),
+    charts(timeline, result.agents),
   ];
   if (thresholds.length) {
     sections.push(
@@ -312,6 +315,42 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     `<style>${STYLE}</style></head><body>`,
     ...sections,
     `<footer>Generated by k6-distributed at ${esc(input.generatedAt.toISOString())}.</footer>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}
+
+export interface LivePageInput {
+  /** What is tested, e.g. the script path. */
+  title: string;
+  /** The merged run so far. */
+  timeline: Timeline | undefined;
+  agents: readonly ChartAgent[];
+  /** Where the run is, e.g. `running, 12.0 s of test run, 3 agents`. */
+  status: string;
+  /** How often the page reloads itself. */
+  refreshS: number;
+  generatedAt: Date;
+}
+
+/**
+ * The coordinator's live page of the merged run (issue 20.8, for
+ * K6_WEB_DASHBOARD): the HTML report's charts so far, reloaded by the
+ * browser every `refreshS` seconds. Still no script and nothing external.
+ */
+export function renderLivePage(input: LivePageInput): string {
+  const { title } = input;
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<meta http-equiv="refresh" content="${String(Math.max(1, Math.round(input.refreshS)))}">`,
+    `<title>k6-distributed: ${esc(title)} (live)</title>`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<style>${STYLE}</style></head><body>`,
+    `<h1>k6-distributed: <code>${esc(title)}</code> <span class="verdict live">live</span></h1>`,
+    `<p class="meta">${startedText(input.agents)}${esc(input.status)}</p>`,
+    charts(input.timeline, input.agents),
+    `<footer>The merged run as of ${esc(input.generatedAt.toISOString())}; this page reloads every ${esc(seconds(input.refreshS * 1000))}. The full report is written at the end (<code>--report-html</code>, <code>K6_WEB_DASHBOARD_EXPORT</code>).</footer>`,
     '</body></html>',
     '',
   ].join('\n');
