@@ -37,3 +37,5 @@ export const METRIC_TRANSPORT = 'cloud' satisfies MetricTransport;
  * slowest, the ones worth a look) instead of a line each (issue 20.6).
  */
 export const MAX_LISTED_AGENTS = 20;
+/** How many agents a warning names before it counts the rest (idle, saturated). */
+export const MAX_NAMED_AGENTS = 5;

@@ -17,9 +17,10 @@ import { describe, expect, it } from '@jest/globals';
 import { secretAuth } from '../../src/coordinator/auth.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
 import { CoordinatorServer } from '../../src/coordinator/server.js';
+import type { AgentOutputs } from '../../src/k6/outputs.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
-import { CLI, exec } from '../helpers/cli-process.js';
+import { CLI, exec, type Ran } from '../helpers/cli-process.js';
 import { tempDir } from '../helpers/fs.js';
 import { testK6Path } from '../helpers/k6.js';
 import { TargetServer } from '../helpers/target-server.js';
@@ -237,47 +238,72 @@ describe('issue 20.8: --out on every agent (CLI, real k6, 3 agents)', () => {
   }, 60_000);
 });
 
+/**
+ * A real agent CLI against a coordinator that asks for `outputs` the real one
+ * never sends (it refuses such paths and settings itself): the agent's exit
+ * and what it printed.
+ */
+async function agentAskedFor(dir: string, outputs: AgentOutputs): Promise<Ran> {
+  const archivePath = join(dir, 'archive.tar');
+  const archive = randomBytes(2_000);
+  await writeFile(archivePath, archive);
+  const coordinator = new Coordinator({
+    expectedAgents: 1,
+    archive: { sha256: createHash('sha256').update(archive).digest('hex'), bytes: archive.length },
+    agentOutputs: () => outputs,
+    log: silentLogger,
+  });
+  onCleanup(() => coordinator.close());
+  const server = await CoordinatorServer.listen({
+    coordinator,
+    archivePath,
+    auth: secretAuth('outputs-secret-0123456789'),
+    listen: '127.0.0.1:0',
+    log: silentLogger,
+  });
+  onCleanup(() => server.close());
+  return exec(
+    process.execPath,
+    [CLI, 'agent', '--coordinator', server.url, '--give-up-after', '5s'],
+    dir,
+    { K6_DISTRIBUTED_SECRET: 'outputs-secret-0123456789' },
+  );
+}
+
 describe('issue 20.8: an agent trusts a coordinator with outputs only inside its working directory', () => {
-  it('refuses --out to a file elsewhere on its machine, writes nothing, and says why (real agent CLI)', async () => {
-    const dir = await tempDir();
+  it("refuses a file elsewhere on its machine, and any setting but its outputs', writes nothing, says why (real agent CLI)", async () => {
     const elsewhere = join(await tempDir(), 'bashrc');
-    const archivePath = join(dir, 'archive.tar');
-    const archive = randomBytes(2_000);
-    await writeFile(archivePath, archive);
-    // A coordinator that asks for what the real one never would (it refuses such a path).
-    const coordinator = new Coordinator({
-      expectedAgents: 1,
-      archive: {
-        sha256: createHash('sha256').update(archive).digest('hex'),
-        bytes: archive.length,
-      },
-      agentOutputs: (instanceId) => ({
-        out: [`json=${elsewhere}`],
-        tags: { instance_id: String(instanceId) },
-        env: {},
-      }),
-      log: silentLogger,
-    });
-    onCleanup(() => coordinator.close());
-    const server = await CoordinatorServer.listen({
-      coordinator,
-      archivePath,
-      auth: secretAuth('outputs-secret-0123456789'),
-      listen: '127.0.0.1:0',
-      log: silentLogger,
-    });
-    onCleanup(() => server.close());
-    const agent = await exec(
-      process.execPath,
-      [CLI, 'agent', '--coordinator', server.url, '--give-up-after', '5s'],
-      dir,
-      { K6_DISTRIBUTED_SECRET: 'outputs-secret-0123456789' },
-    );
-    expect(agent.code).not.toBe(0);
-    expect(agent.stderr).toContain(
-      `the coordinator asked for --out json=${elsewhere}, which this agent refuses: ` +
-        `json=${elsewhere} writes outside the agent's working directory`,
-    );
-    await expect(readFile(elsewhere)).rejects.toMatchObject({ code: 'ENOENT' });
-  }, 60_000);
+    const tags = { instance_id: '1' };
+    const cases: [AgentOutputs, string][] = [
+      [
+        { out: [`json=${elsewhere}`], tags, env: {} },
+        `--out json=${elsewhere}, which this agent refuses: json=${elsewhere} writes outside ` +
+          "the agent's working directory",
+      ],
+      // k6 writes the last fileName=.
+      [
+        { out: [`csv=fileName=ok.csv,fileName=${elsewhere}`], tags, env: {} },
+        `--out csv=fileName=ok.csv,fileName=${elsewhere}, which this agent refuses: ` +
+          'csv=fileName=ok.csv,fileName=' +
+          elsewhere +
+          " writes outside the agent's working directory",
+      ],
+      // A bare csv output takes its file from K6_CSV_FILENAME.
+      [
+        { out: ['csv'], tags, env: { K6_CSV_FILENAME: elsewhere } },
+        'K6_CSV_FILENAME in its k6 environment, which this agent refuses: it is no setting of ' +
+          'the outputs it runs',
+      ],
+    ];
+    for (const [outputs, refusal] of cases) {
+      const dir = await tempDir();
+      const agent = await agentAskedFor(dir, outputs);
+      expect([agent.code === 0, agent.stderr]).toEqual([
+        false,
+        expect.stringContaining(`the coordinator asked for ${refusal}`),
+      ]);
+      await expect(readFile(elsewhere)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect((await readdir(dir)).filter((f) => f !== 'archive.tar')).toEqual([]);
+    }
+  }, 90_000);
 });

@@ -26,6 +26,11 @@ describe("issue 20.8: k6's web dashboard settings, read for the merged run", () 
       K6_WEB_DASHBOARD_PERIOD: '2s',
       K6_WEB_DASHBOARD_EXPORT: 'env.html',
     };
+    // As k6: an empty query value is unset, and the query's report= wins over the variable.
+    expect(dashboardSettings(env, ['web-dashboard=port=&report=q.html'])).toMatchObject({
+      port: 6000,
+      export: 'q.html',
+    });
     expect(dashboardSettings(env, ['web-dashboard=port=0&period=1m&export=out.html'])).toEqual({
       host: '0.0.0.0',
       port: 0,
@@ -47,19 +52,21 @@ describe("issue 20.8: k6's web dashboard settings, read for the merged run", () 
     expect(on({ K6_WEB_DASHBOARD_PERIOD: 'soon' })).toThrow(
       /period "soon": give a duration such as 10s/,
     );
-    expect(on({ K6_WEB_DASHBOARD_PERIOD: '10ms' })).toThrow(/at least 1s/);
+    expect(on({ K6_WEB_DASHBOARD_PERIOD: '0s' })).toThrow(/period "0s": give a duration above 0/);
   });
 });
 
 describe('issue 20.8: the live page server', () => {
   it('serves GET / (rendered at most once a second), 404 elsewhere, 405 for other methods', async () => {
     let renders = 0;
+    let nowMs = 0;
     const log = new CapturingLogger();
     const dashboard = await LiveDashboard.start({
       host: '127.0.0.1',
       port: 0,
       log,
       render: () => `<p>page ${String(++renders)}</p>`,
+      now: () => nowMs,
     });
     if (!dashboard) throw new Error(`no dashboard: ${log.text()}`);
     onCleanup(() => dashboard.close());
@@ -76,11 +83,36 @@ describe('issue 20.8: the live page server', () => {
       new Set(['200 <p>page 1</p>']),
     );
     expect(renders).toBe(1);
+    nowMs = 999;
+    expect((await get('/')).body).toBe('<p>page 1</p>');
+    nowMs = 1_000; // a second on: drawn again
+    expect((await get('/')).body).toBe('<p>page 2</p>');
     expect(pages[0]?.csp).toMatch(/default-src 'none'/);
     expect((await get('/?x=1')).status).toBe(200);
     expect((await get('/report')).status).toBe(404);
     expect((await get('/', 'POST')).status).toBe(405);
     expect((await get('/', 'HEAD')).body).toBe('');
+  });
+
+  it('answers 500 and warns once when the page cannot be drawn; the coordinator goes on', async () => {
+    let nowMs = 0;
+    const log = new CapturingLogger();
+    const dashboard = await LiveDashboard.start({
+      host: '127.0.0.1',
+      port: 0,
+      log,
+      render: () => {
+        throw new Error('no timeline');
+      },
+      now: () => (nowMs += 1_000),
+    });
+    onCleanup(() => dashboard?.close());
+    for (let i = 0; i < 3; i++) {
+      const res = await request(`${String(dashboard?.url)}/`);
+      await res.body.text();
+      expect(res.statusCode).toBe(500);
+    }
+    expect(log.lines).toEqual(['warning: the web dashboard could not draw the run: no timeline']);
   });
 
   it('warns and lets the run go on when its port is taken', async () => {
@@ -104,11 +136,16 @@ describe('issue 20.8: the live page server', () => {
     ]);
   });
 
-  it('escapes what the script names and reloads itself without a script', () => {
+  it('escapes what the script and agents name, and reloads itself without a script', () => {
+    const point = (t: number) => ({ t, rps: 10, vus: 2, p95: 5, errorRate: 0, iterations: 10 });
     const html = renderLivePage({
       title: '<img src=x onerror=alert(1)>.js',
-      timeline: undefined,
-      agents: [{ id: 'a', name: '<b>agent</b>', startedAt: undefined }],
+      timeline: {
+        intervalS: 1,
+        merged: [point(1), point(2)],
+        agents: { a: [point(1), point(2)] },
+      },
+      agents: [{ id: 'a', name: '<b onclick=x>agent</b>', startedAt: 1_796_290_000_000 }],
       status: 'running · 1 of 2 agents <now>',
       refreshS: 10,
       generatedAt: new Date(0),
@@ -116,7 +153,8 @@ describe('issue 20.8: the live page server', () => {
     expect(html).toContain('<meta http-equiv="refresh" content="10">');
     expect(html).toContain('&#60;img src=x onerror=alert(1)&#62;.js');
     expect(html).toContain('1 of 2 agents &#60;now&#62;');
-    expect(html).not.toMatch(/<img|<script/);
-    expect(html).toContain('too short to chart');
+    expect(html).toContain('&#60;b onclick=x&#62;agent&#60;/b&#62;'); // the agent's own line
+    expect(html).not.toMatch(/<img|<script|<b /);
+    expect(html).toContain('Requests per second by agent');
   });
 });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { runDistributed } from '../helpers/distributed.js';
-import { fixtureScript, startK6 } from '../helpers/k6.js';
+import { fixtureScript, k6FullSummary } from '../helpers/k6.js';
 import { TargetServer } from '../helpers/target-server.js';
 
 const SCRIPT = fixtureScript('check-order.js');
@@ -26,18 +26,7 @@ function orderShown(stdout: string): string[] {
 }
 
 async function standalone(target: TargetServer): Promise<string[]> {
-  const k6 = await startK6([
-    'run',
-    '--quiet',
-    '--no-color',
-    '--summary-mode=full',
-    '-e',
-    `TARGET=${target.url}`,
-    SCRIPT,
-  ]);
-  const exit = await k6.proc.done;
-  expect(exit.outcome.exitCode).toBe(0);
-  return orderShown(k6.stdout.join('\n'));
+  return orderShown(await k6FullSummary(SCRIPT, target.url));
 }
 
 describe('issue 18.2: check and group order on the cloud transport (real k6, 3 agents)', () => {

@@ -49,6 +49,24 @@ export async function startK6(
   return { proc, stdout, stderr };
 }
 
+/** Standalone `k6 run` of `script` with its full text summary (no color), expected to exit 0. */
+export async function k6FullSummary(script: string, target: string): Promise<string> {
+  const k6 = await startK6([
+    'run',
+    '--quiet',
+    '--no-color',
+    '--summary-mode=full',
+    '-e',
+    `TARGET=${target}`,
+    script,
+  ]);
+  const exit = await k6.proc.done;
+  if (exit.outcome.exitCode !== 0) {
+    throw new Error(`k6 exited ${String(exit.outcome.exitCode)}:\n${k6.stderr.join('\n')}`);
+  }
+  return k6.stdout.join('\n');
+}
+
 /**
  * Starts k6 the way an agent runs it (design.md §3): paused, driven only
  * through its REST API on loopback, setup and teardown left to the caller,

@@ -5,6 +5,7 @@ import {
   agentFileName,
   agentOutputProblem,
   agentTagArgs,
+  isOutputSetting,
   outputsForAgents,
   outputsText,
   planOutputs,
@@ -53,6 +54,10 @@ describe('issue 20.8: --out on a distributed run', () => {
     expect(() => remote(['json=/tmp/r.json'])).toThrow(/inside the working directory/);
     expect(() => remote(['csv=../r.csv'])).toThrow(/no absolute path, no \.\./);
     expect(() => remote(['csv'], { K6_CSV_FILENAME: '/etc/r.csv' })).toThrow(/working directory/);
+    // k6 takes the last fileName=, and refuses an unknown key or an empty value.
+    expect(() => remote(['csv=fileName=ok.csv,fileName=/etc/x'])).toThrow(/working directory/);
+    expect(() => remote(['csv=fileName=ok.csv,color=red'])).toThrow(/cannot parse "color=red"/);
+    expect(() => remote(['csv=fileName='])).toThrow(/cannot parse "fileName="/);
     // A local run's agents are the user's own process: any path the user gives.
     expect(planOutputs(['json=/tmp/r.json'], { env: {}, remoteFiles: false }).outputs).toEqual([
       'json=/tmp/r.json',
@@ -88,6 +93,8 @@ describe('issue 20.8: --out on a distributed run', () => {
       env: { K6_INFLUXDB_ADDR: 'http://db:8086' },
     });
     expect(outputsForAgents(remote([]), { team: 'qa' }, {})).toBeUndefined();
+    // k6 refuses `--tag name=`: an empty tag is left out rather than failing every agent.
+    expect(agentTagArgs({ empty: '', instance_id: '1' })).toEqual(['--tag', 'instance_id=1']);
     // k6's --tag replaces the test's tags: they are given again with the agent's.
     expect(agentTagArgs({ team: 'qa', instance_id: '2' })).toEqual([
       '--tag',
@@ -106,6 +113,25 @@ describe('issue 20.8: --out on a distributed run', () => {
     expect(agentOutputProblem('cloud', true)).toMatch(/not one agents run/);
     expect(agentOutputProblem('web-dashboard', true)).toMatch(/not one agents run/);
     expect(agentOutputProblem('json=/tmp/r.json', false)).toBeUndefined();
+    // k6 writes the last fileName= of a csv output.
+    expect(agentOutputProblem('csv=fileName=ok.csv,fileName=/etc/x', true)).toMatch(/outside/);
+    expect(agentOutputProblem('csv=fileName=ok.csv,saveInterval=1s', true)).toBeUndefined();
+  });
+
+  it('takes from a coordinator only the settings of the outputs it runs', () => {
+    const out = ['influxdb=http://db:8086/k6', 'csv=fileName=m.csv'];
+    expect(isOutputSetting('K6_INFLUXDB_PASSWORD', out)).toBe(true);
+    expect(isOutputSetting('K6_CSV_SAVE_INTERVAL', out)).toBe(true);
+    for (const name of [
+      'K6_CSV_FILENAME',
+      'K6_PROMETHEUS_RW_SERVER_URL', // no such output here
+      'K6_SECRET_SOURCE',
+      'K6_BUILD_SERVICE_URL',
+      'K6_WEB_DASHBOARD_EXPORT',
+      'K6_VUS',
+    ]) {
+      expect([name, isOutputSetting(name, out)]).toEqual([name, false]);
+    }
   });
 
   it("says in the preamble's output line what each agent writes", () => {

@@ -103,6 +103,7 @@ describe('parseRunFlags', () => {
       ['json=a.json', 'influxdb=http://db:8086/k6'],
     );
     expect(parseRunFlags([]).outputs).toEqual([]);
+    expect(parseRunFlags([], { K6_OUT: '  ' }).outputs).toEqual([]);
   });
 
   it('refuses an unknown summary mode, naming the valid ones', () => {

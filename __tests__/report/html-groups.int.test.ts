@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { renderHtmlReport } from '../../src/report/html.js';
 import { runDistributed } from '../helpers/distributed.js';
-import { fixtureScript, startK6 } from '../helpers/k6.js';
+import { fixtureScript, k6FullSummary } from '../helpers/k6.js';
 import { TargetServer } from '../helpers/target-server.js';
 
 const SCRIPT = fixtureScript('groups-report.js');
@@ -99,17 +99,7 @@ async function distributedReport(target: TargetServer, flags: string[]): Promise
 describe('issue 20.9: groups in the HTML report (real k6, 3 agents)', () => {
   it('lists every group with the requests and checks of standalone k6’s full summary, in compact mode too', async () => {
     const target = await TargetServer.start();
-    const k6 = await startK6([
-      'run',
-      '--quiet',
-      '--no-color',
-      '--summary-mode=full',
-      '-e',
-      `TARGET=${target.url}`,
-      SCRIPT,
-    ]);
-    expect((await k6.proc.done).outcome.exitCode).toBe(0);
-    const expected = k6Groups(k6.stdout.join('\n'));
+    const expected = k6Groups(await k6FullSummary(SCRIPT, target.url));
     // The script's groups as k6 shows them: both scenarios' and setup()'s nested one.
     expect([...expected.keys()].sort()).toEqual(
       [

@@ -83396,6 +83396,8 @@ const METRIC_TRANSPORT = 'cloud';
  * slowest, the ones worth a look) instead of a line each (issue 20.6).
  */
 const MAX_LISTED_AGENTS = 20;
+/** How many agents a warning names before it counts the rest (idle, saturated). */
+const MAX_NAMED_AGENTS = 5;
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var node_modules_undici = __nccwpck_require__(6752);
@@ -94602,7 +94604,8 @@ const Assignment = strictObject({
     outputs: strictObject({
         out: array(schemas_string().min(1).max(8192)).min(1).max(16),
         tags: record(schemas_string().min(1).max(256), schemas_string().max(4096)),
-        env: record(schemas_string().regex(/^(K6|OTEL)_[A-Z0-9_]+$/), schemas_string().max(65_536)),
+        // Agents take only the settings of the outputs in `out` (k6/outputs.ts isOutputSetting).
+        env: record(schemas_string().regex(/^K6_(INFLUXDB|PROMETHEUS_RW|OTEL|CSV)_[A-Z0-9_]+$/), schemas_string().max(65_536)),
     })
         .optional(),
 });
@@ -97441,15 +97444,25 @@ const INSTANCE_TAG = 'instance_id';
 const OUTPUT_ENV = {
     influxdb: /^K6_INFLUXDB_/,
     'experimental-prometheus-rw': /^K6_PROMETHEUS_RW_/,
-    opentelemetry: /^(K6_OTEL_|OTEL_)/,
-    'experimental-opentelemetry': /^(K6_OTEL_|OTEL_)/,
+    opentelemetry: /^K6_OTEL_/,
+    'experimental-opentelemetry': /^K6_OTEL_/,
+    // Not K6_CSV_FILENAME: each agent's file name is in its argument.
     csv: /^K6_CSV_(SAVE_INTERVAL|TIME_FORMAT)$/,
 };
+/**
+ * Whether an agent takes the variable `name` from the coordinator for these
+ * outputs: only the settings of an output it runs (never K6_CSV_FILENAME,
+ * K6_SECRET_SOURCE, K6_BUILD_SERVICE_URL or any other k6 setting).
+ */
+function isOutputSetting(name, outputs) {
+    return outputs.some((output) => OUTPUT_ENV[splitOutput(output)[0]]?.test(name) === true);
+}
 /** The outputs the user gave the run: every `--out` in order, else K6_OUT (comma-separated, as k6 reads it). */
 function userOutputs(flags, env) {
     if (flags.length > 0)
         return [...flags];
-    return (env.K6_OUT ?? '').split(',').filter((o) => o !== '');
+    const out = env.K6_OUT ?? '';
+    return out.trim() === '' ? [] : out.split(',').filter((o) => o !== '');
 }
 /**
  * Checks the user's outputs before any load. Refused (k6's message and exit
@@ -97476,6 +97489,9 @@ function planOutputs(outputs, options) {
             'use experimental-prometheus-rw, influxdb or opentelemetry');
         if (type === 'json' || type === 'csv') {
             const file = outputFile(type, arg, options.env);
+            if (typeof file !== 'string') {
+                throw new K6DistributedError('INVALID_OPTION', `--out ${output}: ${file.problem}`);
+            }
             refuse(file === '' || file === '-', `--out ${output} writes to k6's stdout`, 'give a file name (e.g. --out json=results.json): each agent writes its own file');
             refuse(options.remoteFiles && !insideWorkingDirectory(file), `--out ${output}`, 'give a path inside the working directory (no absolute path, no ..): each agent writes ' +
                 'its own file in its own working directory');
@@ -97500,18 +97516,27 @@ function splitOutput(output) {
     const eq = output.indexOf('=');
     return eq < 0 ? [output, undefined] : [output.slice(0, eq), output.slice(eq + 1)];
 }
-/** The file a json or csv output writes, as k6 decides it (csv: its arg, K6_CSV_FILENAME, file.csv). */
+const CSV_KEYS = ['saveInterval', 'fileName', 'timeFormat'];
+/**
+ * The file a json or csv output writes, as k6 decides it (csv: its argument,
+ * the last `fileName=` of its pairs winning as in k6's ParseArg, else
+ * K6_CSV_FILENAME, else file.csv); for an argument k6 refuses, why.
+ */
 function outputFile(type, arg, env) {
-    if (type === 'json')
-        return arg;
-    if (arg.includes('=')) {
-        const named = arg.split(',').find((pair) => pair.startsWith('fileName='));
-        if (named)
-            return named.slice('fileName='.length);
+    if (type === 'json' || !arg.includes('='))
+        return type === 'json' || arg !== '' ? arg : csvDefault(env);
+    let file;
+    for (const pair of arg.split(',')) {
+        const [key = '', value = ''] = pair.split(/=(.*)/s);
+        if (!CSV_KEYS.includes(key) || value === '') {
+            return { problem: `k6 cannot parse "${pair}" in a csv output: use ${CSV_KEYS.join('=, ')}=` };
+        }
+        if (key === 'fileName')
+            file = value;
     }
-    else if (arg !== '') {
-        return arg;
-    }
+    return file ?? csvDefault(env);
+}
+function csvDefault(env) {
     return env.K6_CSV_FILENAME || 'file.csv';
 }
 /** A relative path that stays inside the directory it is resolved in. */
@@ -97545,7 +97570,9 @@ function agentOutputs(outputs, instanceId, env) {
             return `json=${agentFileName(arg, instanceId)}`;
         if (type !== 'csv')
             return output;
-        const file = agentFileName(outputFile(type, arg, env), instanceId);
+        const named = outputFile(type, arg, env);
+        // planOutputs refused any other.
+        const file = agentFileName(typeof named === 'string' ? named : 'file.csv', instanceId);
         if (!arg.includes('='))
             return `csv=${file}`;
         const rest = arg.split(',').filter((pair) => !pair.startsWith('fileName='));
@@ -97566,6 +97593,8 @@ function agentOutputProblem(output, remoteFiles) {
     if (type !== 'json' && type !== 'csv')
         return undefined;
     const file = outputFile(type, arg, {});
+    if (typeof file !== 'string')
+        return file.problem;
     if (file === '' || file === '-')
         return `${output} writes to stdout`;
     if (remoteFiles && !insideWorkingDirectory(file)) {
@@ -97580,7 +97609,8 @@ const AGENT_OUTPUTS = outputs_BUILTIN.filter((type) => !['cloud', 'web-dashboard
  * earlier --tag flags instead of adding to them).
  */
 function agentTagArgs(tags) {
-    return Object.entries(tags).flatMap(([name, value]) => ['--tag', `${name}=${value}`]);
+    // k6 refuses `--tag name=` (an empty value); such a tag tags nothing.
+    return Object.entries(tags).flatMap(([name, value]) => value === '' ? [] : ['--tag', `${name}=${value}`]);
 }
 /**
  * Each agent's outputs for a run with `plan`, or undefined without outputs:
@@ -97615,7 +97645,8 @@ function outputsText(outputs, env) {
     const text = shown.map((output) => {
         const [type, arg = ''] = splitOutput(output);
         if (type === 'json' || type === 'csv') {
-            return `${type} (${agentFileName(outputFile(type, arg, env), '<n>')} from agent <n>)`;
+            const file = outputFile(type, arg, env);
+            return `${type} (${agentFileName(typeof file === 'string' ? file : '?', '<n>')} from agent <n>)`;
         }
         return arg === '' ? type : `${type} (${arg})`;
     });
@@ -97673,7 +97704,8 @@ function testEnvironment(env) {
 }
 /**
  * k6 settings that belong to the machine, not to the test: browser and
- * extension provisioning, usage reports. Every other `K6_*` variable
+ * extension provisioning, usage reports, and the settings of network outputs
+ * (used only by an output the coordinator gives; its own settings win). Every other `K6_*` variable
  * configures the test (K6_VUS, K6_ITERATIONS, K6_OUT, K6_CONFIG,
  * K6_SECRET_SOURCE, ...) and k6 would apply an agent machine's own over the
  * coordinator's archived options.
@@ -97780,7 +97812,7 @@ async function startAgentK6(options) {
                 ...agentK6Environment(options.env),
                 ...options.goMemoryEnv,
                 ...options.secretSourceEnv,
-                // The user's outputs' settings (issue 20.8), over this machine's.
+                // The user's outputs' settings (issue 20.8; only theirs, agent.ts checks), over the above.
                 ...options.assignment.outputs?.env,
                 K6_NO_COLOR: 'true',
                 ...options.transportEnv,
@@ -98339,12 +98371,21 @@ class Agent {
         void this.#k6.proc.done.then((exit) => this.#onK6Exit(exit));
         await this.#sendEvent({ type: 'ready', vusMax: this.#k6.vusMax });
     }
-    /** Refuses outputs this agent's k6 must not run (a file outside its working directory). */
+    /**
+     * Refuses outputs this agent's k6 must not run (a file outside its working
+     * directory) and any setting that is not one of theirs.
+     */
     #checkOutputs(assignment) {
-        for (const output of assignment.outputs?.out ?? []) {
+        const out = assignment.outputs?.out ?? [];
+        const refuse = (what, problem) => new K6DistributedError('INVALID_OPTION', `the coordinator asked for ${what}, which this agent refuses: ${problem}`);
+        for (const output of out) {
             const problem = agentOutputProblem(output, this.#o.outputFilesAnywhere !== true);
-            if (problem !== undefined) {
-                throw new K6DistributedError('INVALID_OPTION', `the coordinator asked for --out ${output}, which this agent refuses: ${problem}`);
+            if (problem !== undefined)
+                throw refuse(`--out ${output}`, problem);
+        }
+        for (const name of Object.keys(assignment.outputs?.env ?? {})) {
+            if (!isOutputSetting(name, out)) {
+                throw refuse(`${name} in its k6 environment`, 'it is no setting of the outputs it runs');
             }
         }
     }
@@ -99675,6 +99716,251 @@ function distributedPreamble(lines, { script, agents, outputs }) {
     return `\n${ours.join('\n')}\n\n`;
 }
 
+;// CONCATENATED MODULE: ./src/coordinator/named-agents.ts
+
+/**
+ * A warning's agents: the first MAX_NAMED_AGENTS joined by `separator`,
+ * then how many more (`a, b and 3 more`; with `; `, `a; b; and 3 more`).
+ */
+function namedAgents(names, separator) {
+    const shown = names.slice(0, MAX_NAMED_AGENTS);
+    const more = names.length - shown.length;
+    if (more <= 0)
+        return shown.join(separator);
+    // A list of `;`-separated items keeps its separator before the count.
+    const and = separator === '; ' ? '; and' : ' and';
+    return `${shown.join(separator)}${and} ${String(more)} more`;
+}
+
+;// CONCATENATED MODULE: ./src/coordinator/generator-load.ts
+
+/** A machine at or above this CPU share is saturated. */
+const SATURATED_CPU = 0.85;
+/** A machine at or above this memory share is close to running out. */
+const HIGH_MEMORY = 0.9;
+/**
+ * Saturated this many one-second readings before it counts: a run's first
+ * second (VUs starting) or a garbage collection alone is not a skew worth a
+ * warning, and a test shorter than this is not judged.
+ */
+const SATURATED_MIN_SECONDS = 3;
+/**
+ * The readings of one machine, folded as they arrive: only totals are kept,
+ * so a long run costs nothing per reading. Readings must move forward in
+ * time and stay within what has elapsed (`untilMs`), so an agent cannot
+ * report more seconds than the run has had.
+ */
+class LoadTally {
+    #lastMs = -Infinity;
+    #samples = 0;
+    #cpuSum = 0;
+    #cpuPeak = 0;
+    #saturated = 0;
+    #memoryPeak = 0;
+    /** Adds readings `ms` after the start; returns true when this made the machine count as saturated. */
+    add(readings, untilMs) {
+        const before = this.saturated;
+        for (const r of readings) {
+            if (r.ms <= this.#lastMs || r.ms > untilMs)
+                continue;
+            this.#lastMs = r.ms;
+            this.#samples += 1;
+            this.#cpuSum += r.cpu;
+            this.#cpuPeak = Math.max(this.#cpuPeak, r.cpu);
+            if (r.cpu >= SATURATED_CPU)
+                this.#saturated += 1;
+            this.#memoryPeak = Math.max(this.#memoryPeak, r.memory);
+        }
+        return !before && this.saturated;
+    }
+    get saturated() {
+        return isSaturated(this.load);
+    }
+    get load() {
+        if (this.#samples === 0)
+            return undefined;
+        return {
+            samples: this.#samples,
+            cpuPeak: this.#cpuPeak,
+            cpuMean: this.#cpuSum / this.#samples,
+            cpuSaturatedSeconds: this.#saturated,
+            memoryPeak: this.#memoryPeak,
+        };
+    }
+}
+function isSaturated(load) {
+    if (load === undefined)
+        return false;
+    return load.cpuSaturatedSeconds >= SATURATED_MIN_SECONDS;
+}
+function isMemoryHigh(load) {
+    return load !== undefined && load.memoryPeak >= HIGH_MEMORY;
+}
+function percent(share) {
+    return `${String(Math.round(share * 100))} %`;
+}
+/** "CPU ≥ 85 % for 12 s (peak 100 %)". */
+function cpuText(load) {
+    return (`CPU ≥ ${percent(SATURATED_CPU)} for ${String(load.cpuSaturatedSeconds)} s of ` +
+        `${String(load.samples)} s (peak ${percent(load.cpuPeak)})`);
+}
+/** The agent table's cells: "97 %, saturated 12 s" and "45 %, high". */
+function loadCells(load) {
+    if (load === undefined)
+        return ['-', '-'];
+    const cpu = percent(load.cpuPeak);
+    const memory = percent(load.memoryPeak);
+    return [
+        isSaturated(load) ? `${cpu}, saturated ${String(load.cpuSaturatedSeconds)} s` : cpu,
+        isMemoryHigh(load) ? `${memory}, high` : memory,
+    ];
+}
+/**
+ * The run's warnings about its load generators: agents whose machine was
+ * saturated or nearly out of memory, and the coordinator's own machine.
+ * Empty when every machine had room.
+ */
+function loadWarnings(agents, coordinator, shareMachine = false) {
+    const warnings = [];
+    // A local run's agents share one machine: more of them there is no fix.
+    const more = shareMachine
+        ? 'Fix: the agents of a local run share this machine: fewer VUs, or agents on machines ' +
+            'of their own (the coordinator and agent commands, or the GitHub action)'
+        : 'Fix: more agents with a smaller share each (--agents, more matrix jobs), fewer VUs, ' +
+            'or bigger machines';
+    const saturated = agents.filter((a) => isSaturated(a.load));
+    if (saturated.length > 0) {
+        warnings.push(`${count(saturated.length, agents.length)} machine at or above ` +
+            `${percent(SATURATED_CPU)} CPU while its k6 ran: ${named(saturated, (l) => cpuText(l))}. ` +
+            'A saturated load generator sends requests late and times them late, so the latencies ' +
+            `and rates it measured may be worse than the target is. ${more}.`);
+    }
+    const memory = agents.filter((a) => isMemoryHigh(a.load));
+    if (memory.length > 0) {
+        warnings.push(`${count(memory.length, agents.length)} machine at or above ${percent(HIGH_MEMORY)} ` +
+            `memory: ${named(memory, (l) => `peak ${percent(l.memoryPeak)}`)}. ` +
+            `k6 may have slowed down collecting garbage, or been killed. ${more} ` +
+            '(k6 keeps each VU in memory).');
+    }
+    if (isSaturated(coordinator) && coordinator) {
+        warnings.push(`the coordinator's machine was at or above ${percent(SATURATED_CPU)} CPU ` +
+            `(${cpuText(coordinator)}): it may have merged metrics, evaluated thresholds and ` +
+            'stopped the run on abortOnFail late. Fix: give the coordinator a machine of its own ' +
+            (shareMachine ? '(the coordinator and agent commands).' : '(on GitHub, its own job).'));
+    }
+    return warnings;
+}
+/** "1 of 3 agents had its", "2 of 3 agents had their". */
+function count(n, of) {
+    return `${String(n)} of ${String(of)} agents had ${n === 1 ? 'its' : 'their'}`;
+}
+function named(agents, detail) {
+    return namedAgents(agents.map((a) => (a.load ? `${a.label} ${detail(a.load)}` : a.label)), '; ');
+}
+
+;// CONCATENATED MODULE: ./src/coordinator/outcome.ts
+
+
+
+/** When each agent's k6 was unpaused (coordinator clock), for those that started. */
+function agentStarts(agents) {
+    return agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
+}
+/**
+ * The run's result. The exit code follows k6: the first abort cause wins;
+ * else a failed teardown() is a script exception (107); else the first
+ * non-zero exit of a k6 that ended on its own terms (e.g. 110 after
+ * exec.test.fail()); else failed thresholds (99); else 0. k6's own order
+ * (internal/cmd/run.go): an error from the run hides a threshold failure.
+ */
+function decideOutcome(facts) {
+    const leaders = new Set([facts.setupAgentId, facts.teardownAgentId]);
+    const agents = facts.agents.map((a) => agentOutcome(a, leaders.has(a.id)));
+    const starts = agentStarts(agents);
+    const { exitCode, message, k6Error } = verdict(facts);
+    const warnings = [
+        ...(facts.warnings ?? []),
+        ...loadWarnings(facts.agents.map((a) => ({ label: a.label, load: a.load.load })), facts.coordinatorLoad, facts.agentsShareMachine),
+    ];
+    return {
+        exitCode,
+        message,
+        k6Error,
+        aborted: facts.cause !== undefined,
+        ...(facts.cause?.initFailed && { initFailed: true }),
+        agents,
+        startSkewMs: starts.length ? Math.max(...starts) - Math.min(...starts) : undefined,
+        setupRan: facts.setupRan,
+        teardownRan: facts.teardownRan,
+        thresholdsBreached: facts.thresholdsBreached,
+        ...(warnings.length && { warnings }),
+        ...(facts.coordinatorLoad && { coordinatorLoad: facts.coordinatorLoad }),
+    };
+}
+function verdict(facts) {
+    const lost = facts.agents.filter((a) => !a.live).map((a) => `${a.label}: ${a.lost ?? ''}`);
+    const lostNote = lost.length ? ` (lost: ${lost.join('; ')})` : '';
+    const cause = facts.cause;
+    if (cause) {
+        const message = cause.k6Error ? `${cause.message}: ${cause.k6Error}` : cause.message;
+        return { exitCode: cause.exitCode, message, k6Error: cause.k6Error };
+    }
+    if (facts.teardownError) {
+        const { message, k6Error } = facts.teardownError;
+        return {
+            exitCode: K6_EXIT_CODES['script-exception'],
+            message: `${message}: ${k6Error}`,
+            k6Error,
+        };
+    }
+    for (const agent of facts.agents) {
+        const exit = agent.live ? agent.exit : undefined;
+        if (exit?.code) {
+            return {
+                exitCode: exit.code,
+                message: `${agent.label}: ${exit.description}${lostNote}`,
+                ...(exit.code === K6_EXIT_CODES['marked-as-failed'] && { k6Error: outcome_MARKED_FAILED }),
+            };
+        }
+    }
+    if (facts.thresholdsBreached.length) {
+        const crossed = `thresholds on metrics '${printableName(facts.thresholdsBreached.join(', '))}' have been crossed`;
+        return {
+            exitCode: K6_EXIT_CODES['thresholds-failed'],
+            message: `${crossed}${lostNote}`,
+            k6Error: crossed,
+        };
+    }
+    return { exitCode: 0, message: `the run finished${lostNote}` };
+}
+/** k6's last line after exec.test.fail() (internal/cmd/run.go). */
+const outcome_MARKED_FAILED = 'test run was marked as failed';
+function agentOutcome(agent, leader) {
+    const exit = agent.exit;
+    const load = agent.load.load;
+    return {
+        id: agent.id,
+        index: agent.index,
+        name: agent.name,
+        tags: agent.tags,
+        weight: agent.weight,
+        segment: agent.segment?.segment,
+        share: agent.segment?.share,
+        leader,
+        startedAt: agent.event('started')?.at,
+        lost: agent.lost,
+        k6Exit: exit && { code: exit.code, signal: exit.signal, description: exit.description },
+        ...(load && { load }),
+        ...(agent.refusals.size > 0 && { notes: [refusalNote(agent.refusals)] }),
+    };
+}
+/** e.g. "refused 3 metric deltas that cannot be true (http-samples ×2, subset ×1)" */
+function refusalNote(refusals) {
+    const total = [...refusals.values()].reduce((a, b) => a + b, 0);
+    const rules = [...refusals].map(([rule, n]) => `${rule} ×${String(n)}`).join(', ');
+    return `refused ${String(total)} metric delta${total === 1 ? '' : 's'} that cannot be true (${rules})`;
+}
+
 ;// CONCATENATED MODULE: ./src/summary/format.ts
 
 const TITLE_PREFIX = '█';
@@ -100183,137 +100469,6 @@ function groupsTable(source) {
     return { header, rows };
 }
 
-;// CONCATENATED MODULE: ./src/coordinator/generator-load.ts
-/** A machine at or above this CPU share is saturated. */
-const SATURATED_CPU = 0.85;
-/** A machine at or above this memory share is close to running out. */
-const HIGH_MEMORY = 0.9;
-/**
- * Saturated this many one-second readings before it counts: a run's first
- * second (VUs starting) or a garbage collection alone is not a skew worth a
- * warning, and a test shorter than this is not judged.
- */
-const SATURATED_MIN_SECONDS = 3;
-/** Generators named in one warning, at most. */
-const generator_load_NAMED = 5;
-/**
- * The readings of one machine, folded as they arrive: only totals are kept,
- * so a long run costs nothing per reading. Readings must move forward in
- * time and stay within what has elapsed (`untilMs`), so an agent cannot
- * report more seconds than the run has had.
- */
-class LoadTally {
-    #lastMs = -Infinity;
-    #samples = 0;
-    #cpuSum = 0;
-    #cpuPeak = 0;
-    #saturated = 0;
-    #memoryPeak = 0;
-    /** Adds readings `ms` after the start; returns true when this made the machine count as saturated. */
-    add(readings, untilMs) {
-        const before = this.saturated;
-        for (const r of readings) {
-            if (r.ms <= this.#lastMs || r.ms > untilMs)
-                continue;
-            this.#lastMs = r.ms;
-            this.#samples += 1;
-            this.#cpuSum += r.cpu;
-            this.#cpuPeak = Math.max(this.#cpuPeak, r.cpu);
-            if (r.cpu >= SATURATED_CPU)
-                this.#saturated += 1;
-            this.#memoryPeak = Math.max(this.#memoryPeak, r.memory);
-        }
-        return !before && this.saturated;
-    }
-    get saturated() {
-        return isSaturated(this.load);
-    }
-    get load() {
-        if (this.#samples === 0)
-            return undefined;
-        return {
-            samples: this.#samples,
-            cpuPeak: this.#cpuPeak,
-            cpuMean: this.#cpuSum / this.#samples,
-            cpuSaturatedSeconds: this.#saturated,
-            memoryPeak: this.#memoryPeak,
-        };
-    }
-}
-function isSaturated(load) {
-    if (load === undefined)
-        return false;
-    return load.cpuSaturatedSeconds >= SATURATED_MIN_SECONDS;
-}
-function isMemoryHigh(load) {
-    return load !== undefined && load.memoryPeak >= HIGH_MEMORY;
-}
-function percent(share) {
-    return `${String(Math.round(share * 100))} %`;
-}
-/** "CPU ≥ 85 % for 12 s (peak 100 %)". */
-function cpuText(load) {
-    return (`CPU ≥ ${percent(SATURATED_CPU)} for ${String(load.cpuSaturatedSeconds)} s of ` +
-        `${String(load.samples)} s (peak ${percent(load.cpuPeak)})`);
-}
-/** The agent table's cells: "97 %, saturated 12 s" and "45 %, high". */
-function loadCells(load) {
-    if (load === undefined)
-        return ['-', '-'];
-    const cpu = percent(load.cpuPeak);
-    const memory = percent(load.memoryPeak);
-    return [
-        isSaturated(load) ? `${cpu}, saturated ${String(load.cpuSaturatedSeconds)} s` : cpu,
-        isMemoryHigh(load) ? `${memory}, high` : memory,
-    ];
-}
-/**
- * The run's warnings about its load generators: agents whose machine was
- * saturated or nearly out of memory, and the coordinator's own machine.
- * Empty when every machine had room.
- */
-function loadWarnings(agents, coordinator, shareMachine = false) {
-    const warnings = [];
-    // A local run's agents share one machine: more of them there is no fix.
-    const more = shareMachine
-        ? 'Fix: the agents of a local run share this machine: fewer VUs, or agents on machines ' +
-            'of their own (the coordinator and agent commands, or the GitHub action)'
-        : 'Fix: more agents with a smaller share each (--agents, more matrix jobs), fewer VUs, ' +
-            'or bigger machines';
-    const saturated = agents.filter((a) => isSaturated(a.load));
-    if (saturated.length > 0) {
-        warnings.push(`${count(saturated.length, agents.length)} machine at or above ` +
-            `${percent(SATURATED_CPU)} CPU while its k6 ran: ${named(saturated, (l) => cpuText(l))}. ` +
-            'A saturated load generator sends requests late and times them late, so the latencies ' +
-            `and rates it measured may be worse than the target is. ${more}.`);
-    }
-    const memory = agents.filter((a) => isMemoryHigh(a.load));
-    if (memory.length > 0) {
-        warnings.push(`${count(memory.length, agents.length)} machine at or above ${percent(HIGH_MEMORY)} ` +
-            `memory: ${named(memory, (l) => `peak ${percent(l.memoryPeak)}`)}. ` +
-            `k6 may have slowed down collecting garbage, or been killed. ${more} ` +
-            '(k6 keeps each VU in memory).');
-    }
-    if (isSaturated(coordinator) && coordinator) {
-        warnings.push(`the coordinator's machine was at or above ${percent(SATURATED_CPU)} CPU ` +
-            `(${cpuText(coordinator)}): it may have merged metrics, evaluated thresholds and ` +
-            'stopped the run on abortOnFail late. Fix: give the coordinator a machine of its own ' +
-            (shareMachine ? '(the coordinator and agent commands).' : '(on GitHub, its own job).'));
-    }
-    return warnings;
-}
-/** "1 of 3 agents had its", "2 of 3 agents had their". */
-function count(n, of) {
-    return `${String(n)} of ${String(of)} agents had ${n === 1 ? 'its' : 'their'}`;
-}
-function named(agents, detail) {
-    const shown = agents
-        .slice(0, generator_load_NAMED)
-        .map((a) => (a.load ? `${a.label} ${detail(a.load)}` : a.label));
-    const more = agents.length - shown.length;
-    return shown.join('; ') + (more > 0 ? `; and ${String(more)} more` : '');
-}
-
 ;// CONCATENATED MODULE: ./src/report/run-report.ts
 
 
@@ -100611,6 +100766,7 @@ function tick(v) {
 
 
 
+
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1320px;color:#1f2328;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px;overflow-wrap:anywhere}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
@@ -100668,7 +100824,7 @@ function baselineSection(baseline) {
 }
 /** The start instant on the coordinator's clock: the first agent to unpause its k6. */
 function runStart(agents) {
-    const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
+    const starts = agentStarts(agents);
     return starts.length > 0 ? Math.min(...starts) : undefined;
 }
 /** "started 2026-12-03 04:49:37 UTC · ", or nothing for a run that never started. */
@@ -108457,12 +108613,16 @@ function timedTotal(scenario) {
 const scenario_progress_text = (value) => typeof value === 'string' && value !== '' ? value : undefined;
 const percentOf = (part, whole) => whole <= 0 ? 100 : Math.max(0, Math.min(100, (part / whole) * 100));
 /** "1.0s", "1m05.0s": as k6's progress bars count time. */
-function scenario_progress_seconds(ms) {
+/** k6's running line clock: `0m05.0s`. */
+function runningClock(ms) {
     const s = Math.max(0, ms) / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)}s`;
     const minutes = Math.floor(s / 60);
     return `${String(minutes)}m${(s - minutes * 60).toFixed(1).padStart(4, '0')}s`;
+}
+/** k6's scenario clock: `5.0s`, from a minute on as the running line's. */
+function scenario_progress_seconds(ms) {
+    const s = Math.max(0, ms) / 1000;
+    return s < 60 ? `${s.toFixed(1)}s` : runningClock(ms);
 }
 /**
  * The lines, as k6 prints them under its running line:
@@ -108935,8 +109095,7 @@ function plural(n, noun) {
 ;// CONCATENATED MODULE: ./src/coordinator/idle-agents.ts
 
 
-/** Agents named in the warning, at most, per list. */
-const NAMED_AGENTS = 5;
+
 /**
  * The warning for agents with no work in some scenario, once the agents'
  * segments are known; undefined when every agent has work everywhere.
@@ -108990,108 +109149,7 @@ function mostAgentsWithWork(scenarios, most) {
     return undefined;
 }
 function names(agents, labels) {
-    const named = agents.slice(0, NAMED_AGENTS).map((i) => labels[i] ?? `agent ${String(i + 1)}`);
-    const more = agents.length - named.length;
-    return more > 0 ? `${named.join(', ')} and ${String(more)} more` : named.join(', ');
-}
-
-;// CONCATENATED MODULE: ./src/coordinator/outcome.ts
-
-
-
-/**
- * The run's result. The exit code follows k6: the first abort cause wins;
- * else a failed teardown() is a script exception (107); else the first
- * non-zero exit of a k6 that ended on its own terms (e.g. 110 after
- * exec.test.fail()); else failed thresholds (99); else 0. k6's own order
- * (internal/cmd/run.go): an error from the run hides a threshold failure.
- */
-function decideOutcome(facts) {
-    const leaders = new Set([facts.setupAgentId, facts.teardownAgentId]);
-    const agents = facts.agents.map((a) => agentOutcome(a, leaders.has(a.id)));
-    const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
-    const { exitCode, message, k6Error } = verdict(facts);
-    const warnings = [
-        ...(facts.warnings ?? []),
-        ...loadWarnings(facts.agents.map((a) => ({ label: a.label, load: a.load.load })), facts.coordinatorLoad, facts.agentsShareMachine),
-    ];
-    return {
-        exitCode,
-        message,
-        k6Error,
-        aborted: facts.cause !== undefined,
-        ...(facts.cause?.initFailed && { initFailed: true }),
-        agents,
-        startSkewMs: starts.length ? Math.max(...starts) - Math.min(...starts) : undefined,
-        setupRan: facts.setupRan,
-        teardownRan: facts.teardownRan,
-        thresholdsBreached: facts.thresholdsBreached,
-        ...(warnings.length && { warnings }),
-        ...(facts.coordinatorLoad && { coordinatorLoad: facts.coordinatorLoad }),
-    };
-}
-function verdict(facts) {
-    const lost = facts.agents.filter((a) => !a.live).map((a) => `${a.label}: ${a.lost ?? ''}`);
-    const lostNote = lost.length ? ` (lost: ${lost.join('; ')})` : '';
-    const cause = facts.cause;
-    if (cause) {
-        const message = cause.k6Error ? `${cause.message}: ${cause.k6Error}` : cause.message;
-        return { exitCode: cause.exitCode, message, k6Error: cause.k6Error };
-    }
-    if (facts.teardownError) {
-        const { message, k6Error } = facts.teardownError;
-        return {
-            exitCode: K6_EXIT_CODES['script-exception'],
-            message: `${message}: ${k6Error}`,
-            k6Error,
-        };
-    }
-    for (const agent of facts.agents) {
-        const exit = agent.live ? agent.exit : undefined;
-        if (exit?.code) {
-            return {
-                exitCode: exit.code,
-                message: `${agent.label}: ${exit.description}${lostNote}`,
-                ...(exit.code === K6_EXIT_CODES['marked-as-failed'] && { k6Error: outcome_MARKED_FAILED }),
-            };
-        }
-    }
-    if (facts.thresholdsBreached.length) {
-        const crossed = `thresholds on metrics '${printableName(facts.thresholdsBreached.join(', '))}' have been crossed`;
-        return {
-            exitCode: K6_EXIT_CODES['thresholds-failed'],
-            message: `${crossed}${lostNote}`,
-            k6Error: crossed,
-        };
-    }
-    return { exitCode: 0, message: `the run finished${lostNote}` };
-}
-/** k6's last line after exec.test.fail() (internal/cmd/run.go). */
-const outcome_MARKED_FAILED = 'test run was marked as failed';
-function agentOutcome(agent, leader) {
-    const exit = agent.exit;
-    const load = agent.load.load;
-    return {
-        id: agent.id,
-        index: agent.index,
-        name: agent.name,
-        tags: agent.tags,
-        weight: agent.weight,
-        segment: agent.segment?.segment,
-        share: agent.segment?.share,
-        leader,
-        startedAt: agent.event('started')?.at,
-        lost: agent.lost,
-        k6Exit: exit && { code: exit.code, signal: exit.signal, description: exit.description },
-        ...(load && { load }),
-        ...(agent.refusals.size > 0 && { notes: [refusalNote(agent.refusals)] }),
-    };
-}
-/** e.g. "refused 3 metric deltas that cannot be true (http-samples ×2, subset ×1)" */
-function refusalNote(refusals) {
-    const total = [...refusals.values()].reduce((a, b) => a + b, 0);
-    const rules = [...refusals].map(([rule, n]) => `${rule} ×${String(n)}`).join(', ');
-    return `refused ${String(total)} metric delta${total === 1 ? '' : 's'} that cannot be true (${rules})`;
+    return namedAgents(agents.map((i) => labels[i] ?? `agent ${String(i + 1)}`), ', ');
 }
 
 ;// CONCATENATED MODULE: ./src/coordinator/run-clock.ts
@@ -109929,7 +109987,7 @@ class Coordinator {
         if (!p)
             return;
         const healthy = this.#live().length;
-        const running = `${this.#phase} (${elapsed(now - startMs)}), ${String(p.vus)} VUs, ` +
+        const running = `${this.#phase} (${runningClock(now - startMs)}), ${String(p.vus)} VUs, ` +
             `${String(p.iterations)} complete iterations, ${p.requestRate.toFixed(1)} req/s, ` +
             `p(95)=${p.p95Ms === null ? '-' : `${p.p95Ms.toFixed(2)}ms`}, ` +
             `${p.errorRate === null ? '-' : `${(p.errorRate * 100).toFixed(2)}%`} failed, ` +
@@ -110117,12 +110175,6 @@ function coordinator_seconds(ms) {
 function ms(value) {
     return value === undefined ? '-' : `${value.toFixed(1)} ms`;
 }
-/** k6's progress clock: 0m05.0s */
-function elapsed(ms) {
-    const seconds = Math.max(0, ms) / 1000;
-    const minutes = Math.floor(seconds / 60);
-    return `${String(minutes)}m${(seconds - minutes * 60).toFixed(1).padStart(4, '0')}s`;
-}
 
 ;// CONCATENATED MODULE: ./src/coordinator/live-dashboard.ts
 
@@ -110137,10 +110189,13 @@ function dashboardSettings(env, outputs) {
     if (env.K6_WEB_DASHBOARD !== 'true' && output === undefined)
         return undefined;
     const query = new URLSearchParams(output?.slice('web-dashboard='.length) ?? '');
-    const pick = (param, name) => query.get(param) ?? env[`K6_WEB_DASHBOARD_${name}`] ?? undefined;
+    // As k6's getopts: a query value wins over the variable, an empty one counts as unset.
+    const fromQuery = (param) => query.get(param) || undefined;
+    const fromEnv = (name) => env[`K6_WEB_DASHBOARD_${name}`] || undefined;
+    const pick = (param, name) => fromQuery(param) ?? fromEnv(name);
     const port = pick('port', 'PORT');
     const period = pick('period', 'PERIOD');
-    const exported = pick('export', 'EXPORT') ?? pick('report', 'REPORT');
+    const exported = fromQuery('export') ?? fromQuery('report') ?? fromEnv('EXPORT') ?? fromEnv('REPORT');
     const settings = {
         host: pick('host', 'HOST') || '127.0.0.1',
         port: port === undefined ? DEFAULT_PORT : Number(port),
@@ -110157,8 +110212,8 @@ function dashboardSettings(env, outputs) {
         catch {
             throw invalidDashboard(`period "${period}"`, 'a duration such as 10s');
         }
-        if (settings.periodMs < 1_000)
-            throw invalidDashboard(`period "${period}"`, 'at least 1s');
+        if (!(settings.periodMs > 0))
+            throw invalidDashboard(`period "${period}"`, 'a duration above 0');
     }
     return settings;
 }
@@ -110190,12 +110245,18 @@ const RENDER_EVERY_MS = 1_000;
 class LiveDashboard {
     #server;
     #render;
+    #now;
+    #log;
     #page;
-    constructor(render) {
+    #failed = false;
+    constructor(render, log, now) {
         this.#render = render;
-        this.#server = (0,external_node_http_.createServer)((req, res) => this.#handle(req, res));
-        this.#server.requestTimeout = 10_000;
-        this.#server.headersTimeout = 10_000;
+        this.#log = log;
+        this.#now = now;
+        this.#server = (0,external_node_http_.createServer)(
+        // Slow or idle clients are let go within seconds, not at Node's 30 s check.
+        { requestTimeout: 10_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 }, (req, res) => this.#handle(req, res));
+        this.#server.keepAliveTimeout = 5_000;
         this.#server.maxConnections = 64;
     }
     /**
@@ -110203,7 +110264,7 @@ class LiveDashboard {
      * port cannot be bound: as in k6, the run goes on without it.
      */
     static async start(options) {
-        const dashboard = new LiveDashboard(options.render);
+        const dashboard = new LiveDashboard(options.render, options.log, options.now ?? Date.now);
         try {
             await new Promise((resolve, reject) => {
                 dashboard.#server.once('error', reject);
@@ -110212,6 +110273,8 @@ class LiveDashboard {
                     resolve();
                 });
             });
+            // An error of the listening server (e.g. no descriptor left to accept with) never ends the run.
+            dashboard.#server.on('error', (error) => options.log.debug(`web dashboard: ${errorMessage(error)}`));
         }
         catch (error) {
             options.log.warning(`the web dashboard could not listen on ${options.host}:${String(options.port)} ` +
@@ -110237,9 +110300,19 @@ class LiveDashboard {
             res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the page is at /\n');
             return;
         }
-        const now = Date.now();
+        const now = this.#now();
         if (!this.#page || now - this.#page.atMs >= RENDER_EVERY_MS) {
-            this.#page = { html: this.#render(), atMs: now };
+            try {
+                this.#page = { html: this.#render(), atMs: now };
+            }
+            catch (error) {
+                // The page is a view: a failure to draw it is said once and never ends the run.
+                if (!this.#failed)
+                    this.#log.warning(`the web dashboard could not draw the run: ${errorMessage(error)}`);
+                this.#failed = true;
+                res.writeHead(500, { 'content-type': 'text/plain' }).end('the page could not be drawn\n');
+                return;
+            }
         }
         res.writeHead(200, {
             'content-type': 'text/html; charset=utf-8',
@@ -113307,6 +113380,9 @@ async function coordinate(options) {
         live = dashboard && (await startLivePage(options, dashboard, metrics, coordinator));
         await options.onListening?.(server.url);
         await printPreamble(options, live ? withDashboardLine(preamble, live.url) : preamble);
+        // Without k6's plan to print it in (it could not be read, or -q), the address still shows.
+        if (live && (preamble === undefined || flags.quiet))
+            options.log.info(`web dashboard: ${live.url}`);
         const result = await coordinator.result;
         return await endOfRun({ options, flags, test, metrics, coordinator, result, files });
     }

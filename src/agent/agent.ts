@@ -32,7 +32,7 @@ import { VusSampler } from './vus-sampler.js';
 import { MetricsPump } from './metrics-pump.js';
 import { EventQueue } from './event-queue.js';
 import { setupDataProblem } from '../protocol/setup-data.js';
-import { agentOutputProblem } from '../k6/outputs.js';
+import { agentOutputProblem, isOutputSetting } from '../k6/outputs.js';
 import { preciseNow, waitForRunEnd } from './run-end.js';
 
 export interface AgentOptions {
@@ -331,15 +331,24 @@ export class Agent {
     await this.#sendEvent({ type: 'ready', vusMax: this.#k6.vusMax });
   }
 
-  /** Refuses outputs this agent's k6 must not run (a file outside its working directory). */
+  /**
+   * Refuses outputs this agent's k6 must not run (a file outside its working
+   * directory) and any setting that is not one of theirs.
+   */
   #checkOutputs(assignment: Assignment): void {
-    for (const output of assignment.outputs?.out ?? []) {
+    const out = assignment.outputs?.out ?? [];
+    const refuse = (what: string, problem: string) =>
+      new K6DistributedError(
+        'INVALID_OPTION',
+        `the coordinator asked for ${what}, which this agent refuses: ${problem}`,
+      );
+    for (const output of out) {
       const problem = agentOutputProblem(output, this.#o.outputFilesAnywhere !== true);
-      if (problem !== undefined) {
-        throw new K6DistributedError(
-          'INVALID_OPTION',
-          `the coordinator asked for --out ${output}, which this agent refuses: ${problem}`,
-        );
+      if (problem !== undefined) throw refuse(`--out ${output}`, problem);
+    }
+    for (const name of Object.keys(assignment.outputs?.env ?? {})) {
+      if (!isOutputSetting(name, out)) {
+        throw refuse(`${name} in its k6 environment`, 'it is no setting of the outputs it runs');
       }
     }
   }

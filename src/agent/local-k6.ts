@@ -113,7 +113,7 @@ export async function startAgentK6(options: {
         ...agentK6Environment(options.env),
         ...options.goMemoryEnv,
         ...options.secretSourceEnv,
-        // The user's outputs' settings (issue 20.8), over this machine's.
+        // The user's outputs' settings (issue 20.8; only theirs, agent.ts checks), over the above.
         ...options.assignment.outputs?.env,
         K6_NO_COLOR: 'true',
         ...options.transportEnv,

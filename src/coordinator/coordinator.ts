@@ -30,7 +30,7 @@ import {
 } from '../protocol/messages.js';
 import { AgentLogs } from './agent-logs.js';
 import { joinedText, sharesText, tagText } from './agent-lines.js';
-import { scenarioProgress, scenarioProgressLines } from './scenario-progress.js';
+import { runningClock, scenarioProgress, scenarioProgressLines } from './scenario-progress.js';
 import { AgentRecord } from './agent-record.js';
 import { eventRefusal, type Phase } from './event-rules.js';
 import { cpuText, LoadTally } from './generator-load.js';
@@ -828,7 +828,7 @@ export class Coordinator {
     if (!p) return;
     const healthy = this.#live().length;
     const running =
-      `${this.#phase} (${elapsed(now - startMs)}), ${String(p.vus)} VUs, ` +
+      `${this.#phase} (${runningClock(now - startMs)}), ${String(p.vus)} VUs, ` +
       `${String(p.iterations)} complete iterations, ${p.requestRate.toFixed(1)} req/s, ` +
       `p(95)=${p.p95Ms === null ? '-' : `${p.p95Ms.toFixed(2)}ms`}, ` +
       `${p.errorRate === null ? '-' : `${(p.errorRate * 100).toFixed(2)}%`} failed, ` +
@@ -1031,11 +1031,4 @@ function seconds(ms: number): string {
 
 function ms(value: number | undefined): string {
   return value === undefined ? '-' : `${value.toFixed(1)} ms`;
-}
-
-/** k6's progress clock: 0m05.0s */
-function elapsed(ms: number): string {
-  const seconds = Math.max(0, ms) / 1000;
-  const minutes = Math.floor(seconds / 60);
-  return `${String(minutes)}m${(seconds - minutes * 60).toFixed(1).padStart(4, '0')}s`;
 }

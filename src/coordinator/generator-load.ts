@@ -6,6 +6,7 @@
  * on 2 cores: p(95) 519 ms instead of ~10 ms, a start skew of 1.6 s).
  */
 import type { LoadReading } from '../runtime/machine-load.js';
+import { namedAgents } from './named-agents.js';
 
 /** A machine at or above this CPU share is saturated. */
 export const SATURATED_CPU = 0.85;
@@ -18,7 +19,6 @@ export const HIGH_MEMORY = 0.9;
  */
 const SATURATED_MIN_SECONDS = 3;
 /** Generators named in one warning, at most. */
-const NAMED = 5;
 
 /** What one machine's readings came to, in the result file and reports. */
 export interface GeneratorLoad {
@@ -168,9 +168,8 @@ function count(n: number, of: number): string {
 }
 
 function named(agents: readonly LoadOf[], detail: (load: GeneratorLoad) => string): string {
-  const shown = agents
-    .slice(0, NAMED)
-    .map((a) => (a.load ? `${a.label} ${detail(a.load)}` : a.label));
-  const more = agents.length - shown.length;
-  return shown.join('; ') + (more > 0 ? `; and ${String(more)} more` : '');
+  return namedAgents(
+    agents.map((a) => (a.load ? `${a.label} ${detail(a.load)}` : a.label)),
+    '; ',
+  );
 }

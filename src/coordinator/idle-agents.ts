@@ -7,9 +7,7 @@
 import type { K6Options } from '../k6/archive.js';
 import { everyAgentHasWork, idleAgents, plural, type IdleInScenario } from '../k6/segment-work.js';
 import { type AgentSegment, segmentsForWeights } from '../k6/segments.js';
-
-/** Agents named in the warning, at most, per list. */
-const NAMED_AGENTS = 5;
+import { namedAgents } from './named-agents.js';
 
 /**
  * The warning for agents with no work in some scenario, once the agents'
@@ -79,7 +77,8 @@ function mostAgentsWithWork(scenarios: K6Options['scenarios'], most: number): nu
 }
 
 function names(agents: readonly number[], labels: readonly string[]): string {
-  const named = agents.slice(0, NAMED_AGENTS).map((i) => labels[i] ?? `agent ${String(i + 1)}`);
-  const more = agents.length - named.length;
-  return more > 0 ? `${named.join(', ')} and ${String(more)} more` : named.join(', ');
+  return namedAgents(
+    agents.map((i) => labels[i] ?? `agent ${String(i + 1)}`),
+    ', ',
+  );
 }

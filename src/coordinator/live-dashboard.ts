@@ -34,11 +34,14 @@ export function dashboardSettings(
   const output = outputs.find((o) => o === 'web-dashboard' || o.startsWith('web-dashboard='));
   if (env.K6_WEB_DASHBOARD !== 'true' && output === undefined) return undefined;
   const query = new URLSearchParams(output?.slice('web-dashboard='.length) ?? '');
-  const pick = (param: string, name: string) =>
-    query.get(param) ?? env[`K6_WEB_DASHBOARD_${name}`] ?? undefined;
+  // As k6's getopts: a query value wins over the variable, an empty one counts as unset.
+  const fromQuery = (param: string) => query.get(param) || undefined;
+  const fromEnv = (name: string) => env[`K6_WEB_DASHBOARD_${name}`] || undefined;
+  const pick = (param: string, name: string) => fromQuery(param) ?? fromEnv(name);
   const port = pick('port', 'PORT');
   const period = pick('period', 'PERIOD');
-  const exported = pick('export', 'EXPORT') ?? pick('report', 'REPORT');
+  const exported =
+    fromQuery('export') ?? fromQuery('report') ?? fromEnv('EXPORT') ?? fromEnv('REPORT');
   const settings: DashboardSettings = {
     host: pick('host', 'HOST') || '127.0.0.1',
     port: port === undefined ? DEFAULT_PORT : Number(port),
@@ -54,7 +57,8 @@ export function dashboardSettings(
     } catch {
       throw invalidDashboard(`period "${period}"`, 'a duration such as 10s');
     }
-    if (settings.periodMs < 1_000) throw invalidDashboard(`period "${period}"`, 'at least 1s');
+    if (!(settings.periodMs > 0))
+      throw invalidDashboard(`period "${period}"`, 'a duration above 0');
   }
   return settings;
 }
@@ -92,13 +96,21 @@ const RENDER_EVERY_MS = 1_000;
 export class LiveDashboard {
   readonly #server;
   readonly #render: () => string;
+  readonly #now: () => number;
+  readonly #log: Logger;
   #page: { html: string; atMs: number } | undefined;
+  #failed = false;
 
-  private constructor(render: () => string) {
+  private constructor(render: () => string, log: Logger, now: () => number) {
     this.#render = render;
-    this.#server = createServer((req, res) => this.#handle(req, res));
-    this.#server.requestTimeout = 10_000;
-    this.#server.headersTimeout = 10_000;
+    this.#log = log;
+    this.#now = now;
+    this.#server = createServer(
+      // Slow or idle clients are let go within seconds, not at Node's 30 s check.
+      { requestTimeout: 10_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 },
+      (req, res) => this.#handle(req, res),
+    );
+    this.#server.keepAliveTimeout = 5_000;
     this.#server.maxConnections = 64;
   }
 
@@ -111,8 +123,10 @@ export class LiveDashboard {
     port: number;
     render: () => string;
     log: Logger;
+    /** The clock of the page cache (tests). */
+    now?: () => number;
   }): Promise<LiveDashboard | undefined> {
-    const dashboard = new LiveDashboard(options.render);
+    const dashboard = new LiveDashboard(options.render, options.log, options.now ?? Date.now);
     try {
       await new Promise<void>((resolve, reject) => {
         dashboard.#server.once('error', reject);
@@ -121,6 +135,10 @@ export class LiveDashboard {
           resolve();
         });
       });
+      // An error of the listening server (e.g. no descriptor left to accept with) never ends the run.
+      dashboard.#server.on('error', (error) =>
+        options.log.debug(`web dashboard: ${errorMessage(error)}`),
+      );
     } catch (error) {
       options.log.warning(
         `the web dashboard could not listen on ${options.host}:${String(options.port)} ` +
@@ -149,9 +167,18 @@ export class LiveDashboard {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the page is at /\n');
       return;
     }
-    const now = Date.now();
+    const now = this.#now();
     if (!this.#page || now - this.#page.atMs >= RENDER_EVERY_MS) {
-      this.#page = { html: this.#render(), atMs: now };
+      try {
+        this.#page = { html: this.#render(), atMs: now };
+      } catch (error) {
+        // The page is a view: a failure to draw it is said once and never ends the run.
+        if (!this.#failed)
+          this.#log.warning(`the web dashboard could not draw the run: ${errorMessage(error)}`);
+        this.#failed = true;
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('the page could not be drawn\n');
+        return;
+      }
     }
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',

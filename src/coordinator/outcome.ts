@@ -99,6 +99,11 @@ export interface RunFacts {
   teardownAgentId?: string;
 }
 
+/** When each agent's k6 was unpaused (coordinator clock), for those that started. */
+export function agentStarts(agents: readonly { startedAt?: number | undefined }[]): number[] {
+  return agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
+}
+
 /**
  * The run's result. The exit code follows k6: the first abort cause wins;
  * else a failed teardown() is a script exception (107); else the first
@@ -109,7 +114,7 @@ export interface RunFacts {
 export function decideOutcome(facts: RunFacts): RunOutcome {
   const leaders = new Set([facts.setupAgentId, facts.teardownAgentId]);
   const agents = facts.agents.map((a) => agentOutcome(a, leaders.has(a.id)));
-  const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
+  const starts = agentStarts(agents);
   const { exitCode, message, k6Error } = verdict(facts);
   const warnings = [
     ...(facts.warnings ?? []),

@@ -176,6 +176,9 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     live = dashboard && (await startLivePage(options, dashboard, metrics, coordinator));
     await options.onListening?.(server.url);
     await printPreamble(options, live ? withDashboardLine(preamble, live.url) : preamble);
+    // Without k6's plan to print it in (it could not be read, or -q), the address still shows.
+    if (live && (preamble === undefined || flags.quiet))
+      options.log.info(`web dashboard: ${live.url}`);
     const result = await coordinator.result;
     return await endOfRun({ options, flags, test, metrics, coordinator, result, files });
   } finally {

@@ -147,11 +147,17 @@ const percentOf = (part: number, whole: number) =>
   whole <= 0 ? 100 : Math.max(0, Math.min(100, (part / whole) * 100));
 
 /** "1.0s", "1m05.0s": as k6's progress bars count time. */
-function seconds(ms: number): string {
+/** k6's running line clock: `0m05.0s`. */
+export function runningClock(ms: number): string {
   const s = Math.max(0, ms) / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
   const minutes = Math.floor(s / 60);
   return `${String(minutes)}m${(s - minutes * 60).toFixed(1).padStart(4, '0')}s`;
+}
+
+/** k6's scenario clock: `5.0s`, from a minute on as the running line's. */
+function seconds(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  return s < 60 ? `${s.toFixed(1)}s` : runningClock(ms);
 }
 
 /**

@@ -32,15 +32,26 @@ export const INSTANCE_TAG = 'instance_id';
 const OUTPUT_ENV: Readonly<Record<string, RegExp>> = {
   influxdb: /^K6_INFLUXDB_/,
   'experimental-prometheus-rw': /^K6_PROMETHEUS_RW_/,
-  opentelemetry: /^(K6_OTEL_|OTEL_)/,
-  'experimental-opentelemetry': /^(K6_OTEL_|OTEL_)/,
+  opentelemetry: /^K6_OTEL_/,
+  'experimental-opentelemetry': /^K6_OTEL_/,
+  // Not K6_CSV_FILENAME: each agent's file name is in its argument.
   csv: /^K6_CSV_(SAVE_INTERVAL|TIME_FORMAT)$/,
 };
+
+/**
+ * Whether an agent takes the variable `name` from the coordinator for these
+ * outputs: only the settings of an output it runs (never K6_CSV_FILENAME,
+ * K6_SECRET_SOURCE, K6_BUILD_SERVICE_URL or any other k6 setting).
+ */
+export function isOutputSetting(name: string, outputs: readonly string[]): boolean {
+  return outputs.some((output) => OUTPUT_ENV[splitOutput(output)[0]]?.test(name) === true);
+}
 
 /** The outputs the user gave the run: every `--out` in order, else K6_OUT (comma-separated, as k6 reads it). */
 export function userOutputs(flags: readonly string[], env: NodeJS.ProcessEnv): string[] {
   if (flags.length > 0) return [...flags];
-  return (env.K6_OUT ?? '').split(',').filter((o) => o !== '');
+  const out = env.K6_OUT ?? '';
+  return out.trim() === '' ? [] : out.split(',').filter((o) => o !== '');
 }
 
 /** What agents run of the user's outputs. */
@@ -86,6 +97,9 @@ export function planOutputs(
     );
     if (type === 'json' || type === 'csv') {
       const file = outputFile(type, arg, options.env);
+      if (typeof file !== 'string') {
+        throw new K6DistributedError('INVALID_OPTION', `--out ${output}: ${file.problem}`);
+      }
       refuse(
         file === '' || file === '-',
         `--out ${output} writes to k6's stdout`,
@@ -125,15 +139,32 @@ function splitOutput(output: string): [string, string | undefined] {
   return eq < 0 ? [output, undefined] : [output.slice(0, eq), output.slice(eq + 1)];
 }
 
-/** The file a json or csv output writes, as k6 decides it (csv: its arg, K6_CSV_FILENAME, file.csv). */
-function outputFile(type: string, arg: string, env: NodeJS.ProcessEnv): string {
-  if (type === 'json') return arg;
-  if (arg.includes('=')) {
-    const named = arg.split(',').find((pair) => pair.startsWith('fileName='));
-    if (named) return named.slice('fileName='.length);
-  } else if (arg !== '') {
-    return arg;
+const CSV_KEYS = ['saveInterval', 'fileName', 'timeFormat'];
+
+/**
+ * The file a json or csv output writes, as k6 decides it (csv: its argument,
+ * the last `fileName=` of its pairs winning as in k6's ParseArg, else
+ * K6_CSV_FILENAME, else file.csv); for an argument k6 refuses, why.
+ */
+function outputFile(
+  type: string,
+  arg: string,
+  env: NodeJS.ProcessEnv,
+): string | { problem: string } {
+  if (type === 'json' || !arg.includes('='))
+    return type === 'json' || arg !== '' ? arg : csvDefault(env);
+  let file: string | undefined;
+  for (const pair of arg.split(',')) {
+    const [key = '', value = ''] = pair.split(/=(.*)/s);
+    if (!CSV_KEYS.includes(key) || value === '') {
+      return { problem: `k6 cannot parse "${pair}" in a csv output: use ${CSV_KEYS.join('=, ')}=` };
+    }
+    if (key === 'fileName') file = value;
   }
+  return file ?? csvDefault(env);
+}
+
+function csvDefault(env: NodeJS.ProcessEnv): string {
   return env.K6_CSV_FILENAME || 'file.csv';
 }
 
@@ -171,7 +202,9 @@ export function agentOutputs(
     const [type, arg = ''] = splitOutput(output);
     if (type === 'json') return `json=${agentFileName(arg, instanceId)}`;
     if (type !== 'csv') return output;
-    const file = agentFileName(outputFile(type, arg, env), instanceId);
+    const named = outputFile(type, arg, env);
+    // planOutputs refused any other.
+    const file = agentFileName(typeof named === 'string' ? named : 'file.csv', instanceId);
     if (!arg.includes('=')) return `csv=${file}`;
     const rest = arg.split(',').filter((pair) => !pair.startsWith('fileName='));
     return `csv=${[`fileName=${file}`, ...rest].join(',')}`;
@@ -190,6 +223,7 @@ export function agentOutputProblem(output: string, remoteFiles: boolean): string
   if (!AGENT_OUTPUTS.includes(type)) return `output type '${type}' is not one agents run`;
   if (type !== 'json' && type !== 'csv') return undefined;
   const file = outputFile(type, arg, {});
+  if (typeof file !== 'string') return file.problem;
   if (file === '' || file === '-') return `${output} writes to stdout`;
   if (remoteFiles && !insideWorkingDirectory(file)) {
     return `${output} writes outside the agent's working directory`;
@@ -207,7 +241,10 @@ const AGENT_OUTPUTS: readonly string[] = BUILTIN.filter(
  * earlier --tag flags instead of adding to them).
  */
 export function agentTagArgs(tags: Record<string, string>): string[] {
-  return Object.entries(tags).flatMap(([name, value]) => ['--tag', `${name}=${value}`]);
+  // k6 refuses `--tag name=` (an empty value); such a tag tags nothing.
+  return Object.entries(tags).flatMap(([name, value]) =>
+    value === '' ? [] : ['--tag', `${name}=${value}`],
+  );
 }
 
 /** One agent's outputs: the `--out` values, the tags of every sample, the outputs' settings. */
@@ -255,7 +292,8 @@ export function outputsText(
   const text = shown.map((output) => {
     const [type, arg = ''] = splitOutput(output);
     if (type === 'json' || type === 'csv') {
-      return `${type} (${agentFileName(outputFile(type, arg, env), '<n>')} from agent <n>)`;
+      const file = outputFile(type, arg, env);
+      return `${type} (${agentFileName(typeof file === 'string' ? file : '?', '<n>')} from agent <n>)`;
     }
     return arg === '' ? type : `${type} (${arg})`;
   });

@@ -54,7 +54,8 @@ export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /**
  * k6 settings that belong to the machine, not to the test: browser and
- * extension provisioning, usage reports. Every other `K6_*` variable
+ * extension provisioning, usage reports, and the settings of network outputs
+ * (used only by an output the coordinator gives; its own settings win). Every other `K6_*` variable
  * configures the test (K6_VUS, K6_ITERATIONS, K6_OUT, K6_CONFIG,
  * K6_SECRET_SOURCE, ...) and k6 would apply an agent machine's own over the
  * coordinator's archived options.

@@ -110,7 +110,11 @@ export const Assignment = z.strictObject({
     .strictObject({
       out: z.array(z.string().min(1).max(8192)).min(1).max(16),
       tags: z.record(z.string().min(1).max(256), z.string().max(4096)),
-      env: z.record(z.string().regex(/^(K6|OTEL)_[A-Z0-9_]+$/), z.string().max(65_536)),
+      // Agents take only the settings of the outputs in `out` (k6/outputs.ts isOutputSetting).
+      env: z.record(
+        z.string().regex(/^K6_(INFLUXDB|PROMETHEUS_RW|OTEL|CSV)_[A-Z0-9_]+$/),
+        z.string().max(65_536),
+      ),
     })
     .optional(),
 });

@@ -1,4 +1,4 @@
-import type { RunOutcome } from '../coordinator/outcome.js';
+import { agentStarts, type RunOutcome } from '../coordinator/outcome.js';
 import type { Bands, Timeline, TimelinePoint } from '../metrics/timeline.js';
 import { buildSummary, type SummaryMetric } from '../summary/model.js';
 import type { SummarySource } from '../summary/source.js';
@@ -87,7 +87,7 @@ export type ChartAgent = Pick<RunOutcome['agents'][number], 'id' | 'name' | 'sta
 
 /** The start instant on the coordinator's clock: the first agent to unpause its k6. */
 function runStart(agents: readonly ChartAgent[]): number | undefined {
-  const starts = agents.flatMap((a) => (a.startedAt === undefined ? [] : [a.startedAt]));
+  const starts = agentStarts(agents);
   return starts.length > 0 ? Math.min(...starts) : undefined;
 }
 
@@ -326,7 +326,7 @@ export interface LivePageInput {
   /** The merged run so far. */
   timeline: Timeline | undefined;
   agents: readonly ChartAgent[];
-  /** Where the run is, e.g. `running, 12.0 s of test run, 3 agents`. */
+  /** Where the run is, e.g. `running · 3 of 3 agents · test run 12.0 s`. */
   status: string;
   /** How often the page reloads itself. */
   refreshS: number;
