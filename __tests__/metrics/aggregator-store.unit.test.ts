@@ -440,7 +440,7 @@ describe('MetricAggregator → MetricStore', () => {
 });
 
 describe('issue 20.9: parts of groups only, for the HTML report in any summary mode', () => {
-  it('splits out the samples taken inside a group, by scenario and group, and nothing else', () => {
+  it("splits out the report's metrics taken inside a group, by scenario and group, and nothing else", () => {
     const agg = new MetricAggregator({ ...PLAN, parts: 'groups' }, () => undefined);
     const json = new K6JsonOutput(agg);
     json.ingestLine(def('http_reqs', 'counter'));
@@ -449,15 +449,20 @@ describe('issue 20.9: parts of groups only, for the HTML report in any summary m
     json.ingestLine(point('http_reqs', 1, { scenario: 'shop', group: '::browse::item' }));
     json.ingestLine(point('http_reqs', 1, { scenario: 'shop', group: '::browse::item' }));
     json.ingestLine(point('http_reqs', 1, { scenario: 'api', group: '::browse' }));
+    // Not in the report's groups table: not split (it would double the deltas).
+    json.ingestLine(def('data_sent', 'counter', 'data'));
+    json.ingestLine(point('data_sent', 100, { scenario: 'shop', group: '::browse' }));
     const parts = agg
       .takeDelta()
       .series.flatMap((s) =>
-        s.kind === 'part' && s.sink.t === 'counter' ? [[s.scenario, s.group, s.sink.sum]] : [],
+        s.kind === 'part' && s.sink.t === 'counter'
+          ? [[s.metric, s.scenario, s.group, s.sink.sum]]
+          : [],
       );
     expect(parts).toEqual([
-      ['shop', '::browse', 1],
-      ['shop', '::browse::item', 2],
-      ['api', '::browse', 1],
+      ['http_reqs', 'shop', '::browse', 1],
+      ['http_reqs', 'shop', '::browse::item', 2],
+      ['http_reqs', 'api', '::browse', 1],
     ]);
   });
 });

@@ -75,6 +75,19 @@ describe('IntervalRecorder (issue 18.1)', () => {
     ]);
   });
 
+  it('names the iteration durations `total` too when one interval holds all of them', () => {
+    const r = new IntervalRecorder();
+    r.setStart(START);
+    r.sample('iteration_duration', START + 10, 30);
+    r.sample('iteration_duration', START + 20, 40);
+    expect(r.take(0, 2)).toEqual([
+      { i: 0, requests: 0, iterations: 0, failed: 0, checked: 0, iterationDurations: 'total' },
+    ]);
+    // Not all of the delta's (a sample of an earlier interval came late): sent as they are.
+    r.sample('iteration_duration', START + 10, 30);
+    expect(r.take(0, 2)[0]?.iterationDurations).toMatchObject({ count: 1 });
+  });
+
   it("files k6's whole-second cloud buckets under the interval holding their middle", () => {
     const r = new IntervalRecorder();
     // The agent's clock runs 3 ms behind the coordinator's: its start instant is 3 ms early.

@@ -231,7 +231,11 @@ function honestDelta(intervals: IntervalContribution[]): MetricDelta {
     { kind: 'total', metric: 'http_req_duration', sink: { t: 'trend', h: h.toWire() } },
   ];
   const iterations = new Histogram();
-  for (const c of intervals) if (c.iterationDurations) iterations.mergeWire(c.iterationDurations);
+  for (const c of intervals) {
+    if (c.iterationDurations && c.iterationDurations !== 'total') {
+      iterations.mergeWire(c.iterationDurations);
+    }
+  }
   if (!iterations.isEmpty()) {
     series.push({
       kind: 'total',

@@ -94327,8 +94327,9 @@ const MetricsPlan = strictObject({
     submetrics: array(SubmetricSpec).max(METRIC_LIMITS.maxSubmetrics),
     /**
      * Split samples by scenario and group: `true`, every sample (the `full`
-     * summary needs it); `'groups'`, only samples taken inside a group (the
-     * HTML report's groups, whatever the summary mode); `false`, none.
+     * summary needs it); `'groups'`, only samples taken inside a group of the
+     * metrics the HTML report's groups table shows (aggregator.ts GROUP_TABLE),
+     * whatever the summary mode; `false`, none.
      */
     parts: union([schemas_boolean(), literal('groups')]),
     /** Default `json`. */
@@ -94408,8 +94409,11 @@ const IntervalContribution = strictObject({
     durations: union([histogramWireSchema, literal('total')]).optional(),
     /** k6's `vus` gauge, its last value in the interval. */
     vus: schemas_int().nonnegative().optional(),
-    /** iteration_duration's samples (issue 20.9: its latency bands over time). */
-    iterationDurations: histogramWireSchema.optional(),
+    /**
+     * iteration_duration's samples (issue 20.9: its bands over time); `total`
+     * as for `durations` (sent twice, they made a delta half again as large).
+     */
+    iterationDurations: union([histogramWireSchema, literal('total')]).optional(),
     /** data_received and data_sent: their counters' sums, bytes (issue 20.9). */
     received: schemas_number().nonnegative().optional(),
     sent: schemas_number().nonnegative().optional(),
@@ -95070,13 +95074,17 @@ class IntervalRecorder {
     }
     /**
      * The intervals since the last call, oldest first; the recorder starts
-     * afresh. `totalDurations`: how many http_req_duration samples the delta's
-     * total holds; one interval holding them all says `total` instead.
+     * afresh. `totalDurations`, `totalIterationDurations`: how many
+     * http_req_duration and iteration_duration samples the delta's totals
+     * hold; one interval holding them all says `total` instead of sending
+     * them twice.
      */
-    take(totalDurations = 0) {
+    take(totalDurations = 0, totalIterationDurations = 0) {
         const slots = [...this.#slots].sort(([a], [b]) => a - b);
         this.#slots = new Map();
-        const whole = slots.length === 1 && slots[0]?.[1].durations?.count === totalDurations;
+        const only = slots.length === 1 ? slots[0]?.[1] : undefined;
+        const whole = only?.durations?.count === totalDurations;
+        const wholeIterations = only?.iterationDurations?.count === totalIterationDurations;
         return slots.map(([i, s]) => ({
             i,
             requests: s.requests,
@@ -95087,7 +95095,9 @@ class IntervalRecorder {
                 s.durations.count > 0 && { durations: whole ? 'total' : s.durations.toWire() }),
             ...(s.vus !== undefined && { vus: s.vus }),
             ...(s.iterationDurations &&
-                s.iterationDurations.count > 0 && { iterationDurations: s.iterationDurations.toWire() }),
+                s.iterationDurations.count > 0 && {
+                iterationDurations: wholeIterations ? 'total' : s.iterationDurations.toWire(),
+            }),
             ...(s.received > 0 && { received: s.received }),
             ...(s.sent > 0 && { sent: s.sent }),
         }));
@@ -95246,6 +95256,18 @@ function checkKey(check) {
 
 
 const GAUGES_NEED_TIME = 'gauge';
+/**
+ * What `parts: 'groups'` splits of the samples taken in a group: the metrics
+ * the HTML report's groups table shows (report/groups-table.ts; checks come
+ * from the check series). Every metric of every group doubled the deltas of
+ * a script with groups, and the coordinator's CPU with them (BENCHMARKS.md 5).
+ */
+const GROUP_TABLE = new Set([
+    'group_duration',
+    'http_reqs',
+    'http_req_duration',
+    'http_req_failed',
+]);
 /**
  * The agent's side of design.md §5: pre-aggregates k6's samples (one by one
  * from its JSON output, k6/json-output.ts) or k6's own aggregated values (its
@@ -95422,7 +95444,7 @@ class MetricAggregator {
             this.#check(tags.check, group, scenario, checks[0], checks[1]);
         }
         const { parts } = this.#plan;
-        if (parts === true || (parts === 'groups' && group !== '')) {
+        if (parts === true || (parts === 'groups' && group !== '' && GROUP_TABLE.has(metric))) {
             this.#part(scenario, group, metric, info.type, apply);
         }
     }
@@ -95525,8 +95547,9 @@ class MetricAggregator {
             groups: this.#newGroups,
             series,
         };
-        if (!this.#intervals.idle)
-            delta.timeline = this.#intervals.take(durationCount(series));
+        if (!this.#intervals.idle) {
+            delta.timeline = this.#intervals.take(trendCount(series, 'http_req_duration'), trendCount(series, 'iteration_duration'));
+        }
         this.#newDefs = [];
         this.#newGroups = [];
         this.#totals = new Map();
@@ -95546,9 +95569,9 @@ class MetricAggregator {
             this.#newDefs.length === 0);
     }
 }
-/** How many http_req_duration samples a delta's total holds. */
-function durationCount(series) {
-    const total = series.find((s) => s.kind === 'total' && s.metric === 'http_req_duration');
+/** How many samples of a trend a delta's total holds. */
+function trendCount(series, metric) {
+    const total = series.find((s) => s.kind === 'total' && s.metric === metric);
     return total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h.count : 0;
 }
 /** k6's submetric rule: a sample belongs when its tags contain every listed tag. */
@@ -111973,11 +111996,17 @@ class TimelineRecorder {
 }
 function resolvedIntervals(delta) {
     const intervals = delta.timeline ?? [];
-    if (!intervals.some((c) => c.durations === 'total'))
-        return intervals;
-    const total = delta.series.find((s) => s.kind === 'total' && s.metric === 'http_req_duration');
-    const h = total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h : undefined;
-    return intervals.map((c) => c.durations === 'total' ? { ...c, durations: h } : c);
+    const total = (metric) => {
+        const series = delta.series.find((s) => s.kind === 'total' && s.metric === metric);
+        return series?.kind === 'total' && series.sink.t === 'trend' ? series.sink.h : undefined;
+    };
+    const durations = total('http_req_duration');
+    const iterationDurations = total('iteration_duration');
+    return intervals.map((c) => ({
+        ...c,
+        durations: c.durations === 'total' ? durations : c.durations,
+        iterationDurations: c.iterationDurations === 'total' ? iterationDurations : c.iterationDurations,
+    }));
 }
 function chartedTotals(delta) {
     const t = {

@@ -39,6 +39,19 @@ export interface SampleTime {
 const GAUGES_NEED_TIME = 'gauge';
 
 /**
+ * What `parts: 'groups'` splits of the samples taken in a group: the metrics
+ * the HTML report's groups table shows (report/groups-table.ts; checks come
+ * from the check series). Every metric of every group doubled the deltas of
+ * a script with groups, and the coordinator's CPU with them (BENCHMARKS.md 5).
+ */
+export const GROUP_TABLE = new Set([
+  'group_duration',
+  'http_reqs',
+  'http_req_duration',
+  'http_req_failed',
+]);
+
+/**
  * The agent's side of design.md §5: pre-aggregates k6's samples (one by one
  * from its JSON output, k6/json-output.ts) or k6's own aggregated values (its
  * cloud output) into mergeable sinks, per series, until the next
@@ -230,7 +243,7 @@ export class MetricAggregator {
       this.#check(tags.check, group, scenario, checks[0], checks[1]);
     }
     const { parts } = this.#plan;
-    if (parts === true || (parts === 'groups' && group !== '')) {
+    if (parts === true || (parts === 'groups' && group !== '' && GROUP_TABLE.has(metric))) {
       this.#part(scenario, group, metric, info.type, apply);
     }
   }
@@ -333,7 +346,12 @@ export class MetricAggregator {
       groups: this.#newGroups,
       series,
     };
-    if (!this.#intervals.idle) delta.timeline = this.#intervals.take(durationCount(series));
+    if (!this.#intervals.idle) {
+      delta.timeline = this.#intervals.take(
+        trendCount(series, 'http_req_duration'),
+        trendCount(series, 'iteration_duration'),
+      );
+    }
     this.#newDefs = [];
     this.#newGroups = [];
     this.#totals = new Map();
@@ -357,9 +375,9 @@ export class MetricAggregator {
   }
 }
 
-/** How many http_req_duration samples a delta's total holds. */
-function durationCount(series: readonly SeriesDelta[]): number {
-  const total = series.find((s) => s.kind === 'total' && s.metric === 'http_req_duration');
+/** How many samples of a trend a delta's total holds. */
+function trendCount(series: readonly SeriesDelta[], metric: string): number {
+  const total = series.find((s) => s.kind === 'total' && s.metric === metric);
   return total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h.count : 0;
 }
 

@@ -63,8 +63,9 @@ export const MetricsPlan = z.strictObject({
   submetrics: z.array(SubmetricSpec).max(METRIC_LIMITS.maxSubmetrics),
   /**
    * Split samples by scenario and group: `true`, every sample (the `full`
-   * summary needs it); `'groups'`, only samples taken inside a group (the
-   * HTML report's groups, whatever the summary mode); `false`, none.
+   * summary needs it); `'groups'`, only samples taken inside a group of the
+   * metrics the HTML report's groups table shows (aggregator.ts GROUP_TABLE),
+   * whatever the summary mode; `false`, none.
    */
   parts: z.union([z.boolean(), z.literal('groups')]),
   /** Default `json`. */
@@ -155,8 +156,11 @@ export const IntervalContribution = z.strictObject({
   durations: z.union([histogramWireSchema, z.literal('total')]).optional(),
   /** k6's `vus` gauge, its last value in the interval. */
   vus: z.int().nonnegative().optional(),
-  /** iteration_duration's samples (issue 20.9: its latency bands over time). */
-  iterationDurations: histogramWireSchema.optional(),
+  /**
+   * iteration_duration's samples (issue 20.9: its bands over time); `total`
+   * as for `durations` (sent twice, they made a delta half again as large).
+   */
+  iterationDurations: z.union([histogramWireSchema, z.literal('total')]).optional(),
   /** data_received and data_sent: their counters' sums, bytes (issue 20.9). */
   received: z.number().nonnegative().optional(),
   sent: z.number().nonnegative().optional(),

@@ -126,13 +126,17 @@ export class IntervalRecorder {
 
   /**
    * The intervals since the last call, oldest first; the recorder starts
-   * afresh. `totalDurations`: how many http_req_duration samples the delta's
-   * total holds; one interval holding them all says `total` instead.
+   * afresh. `totalDurations`, `totalIterationDurations`: how many
+   * http_req_duration and iteration_duration samples the delta's totals
+   * hold; one interval holding them all says `total` instead of sending
+   * them twice.
    */
-  take(totalDurations = 0): IntervalContribution[] {
+  take(totalDurations = 0, totalIterationDurations = 0): IntervalContribution[] {
     const slots = [...this.#slots].sort(([a], [b]) => a - b);
     this.#slots = new Map();
-    const whole = slots.length === 1 && slots[0]?.[1].durations?.count === totalDurations;
+    const only = slots.length === 1 ? slots[0]?.[1] : undefined;
+    const whole = only?.durations?.count === totalDurations;
+    const wholeIterations = only?.iterationDurations?.count === totalIterationDurations;
     return slots.map(([i, s]) => ({
       i,
       requests: s.requests,
@@ -143,7 +147,9 @@ export class IntervalRecorder {
         s.durations.count > 0 && { durations: whole ? ('total' as const) : s.durations.toWire() }),
       ...(s.vus !== undefined && { vus: s.vus }),
       ...(s.iterationDurations &&
-        s.iterationDurations.count > 0 && { iterationDurations: s.iterationDurations.toWire() }),
+        s.iterationDurations.count > 0 && {
+          iterationDurations: wholeIterations ? ('total' as const) : s.iterationDurations.toWire(),
+        }),
       ...(s.received > 0 && { received: s.received }),
       ...(s.sent > 0 && { sent: s.sent }),
     }));

@@ -249,17 +249,26 @@ interface ChartedTotals {
   vusMax?: number;
 }
 
-/** An interval with its http_req_duration samples as a histogram (`total` read off the delta). */
-type ResolvedInterval = Omit<IntervalContribution, 'durations'> & { durations?: HistogramWire };
+/** An interval with its trends' samples as histograms (`total` read off the delta). */
+type ResolvedInterval = Omit<IntervalContribution, 'durations' | 'iterationDurations'> & {
+  durations?: HistogramWire;
+  iterationDurations?: HistogramWire;
+};
 
 function resolvedIntervals(delta: MetricDelta): ResolvedInterval[] {
   const intervals = delta.timeline ?? [];
-  if (!intervals.some((c) => c.durations === 'total')) return intervals as ResolvedInterval[];
-  const total = delta.series.find((s) => s.kind === 'total' && s.metric === 'http_req_duration');
-  const h = total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h : undefined;
-  return intervals.map((c) =>
-    c.durations === 'total' ? { ...c, durations: h } : (c as ResolvedInterval),
-  );
+  const total = (metric: string) => {
+    const series = delta.series.find((s) => s.kind === 'total' && s.metric === metric);
+    return series?.kind === 'total' && series.sink.t === 'trend' ? series.sink.h : undefined;
+  };
+  const durations = total('http_req_duration');
+  const iterationDurations = total('iteration_duration');
+  return intervals.map((c) => ({
+    ...c,
+    durations: c.durations === 'total' ? durations : c.durations,
+    iterationDurations:
+      c.iterationDurations === 'total' ? iterationDurations : c.iterationDurations,
+  }));
 }
 
 function chartedTotals(delta: MetricDelta): ChartedTotals {
