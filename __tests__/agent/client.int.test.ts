@@ -104,6 +104,73 @@ describe('coordinator client retries (fake flaky coordinator on loopback)', () =
     expect(server.seen.length).toBeGreaterThan(1);
   });
 
+  it('gives up at the dead-man deadline when a partition swallows requests (no answer, no error)', async () => {
+    // A black-holed connection: the request arrives and nothing ever comes back. Before,
+    // each attempt waited out its own 30 s timeout before the deadline was looked at.
+    const server = await scriptedServer([() => undefined]);
+    const began = Date.now();
+    const error = await client(server.url, 300)
+      .sendEvent(1, event)
+      .catch((e: unknown) => e);
+    const tookMs = Date.now() - began;
+
+    expect(hasErrorCode(error, 'COORDINATOR_UNREACHABLE')).toBe(true);
+    expect((error as Error).message).toMatch(
+      /last error: no answer to POST \/v1\/events before the dead-man deadline/,
+    );
+    // The deadline (0.3 s) and one last attempt; its own timeout would be 30 s.
+    expect(tookMs).toBeLessThan(5_000);
+  });
+
+  it('a poll in flight when the partition starts ends at its hold and grace, not its 15 s timeout', async () => {
+    const server = await scriptedServer([() => undefined]);
+    const began = Date.now();
+    const error = await client(server.url, 300)
+      .poll(0, 500)
+      .catch((e: unknown) => e);
+    const tookMs = Date.now() - began;
+
+    expect(hasErrorCode(error, 'COORDINATOR_UNREACHABLE')).toBe(true);
+    // Hold 0.5 s + 2 s for a late answer; the attempt's own timeout was hold + 15 s.
+    expect(tookMs).toBeGreaterThanOrEqual(2_400);
+    expect(tookMs).toBeLessThan(10_000);
+  });
+
+  it('a held poll answered after its hold is not cut short by a shorter dead-man deadline', async () => {
+    const server = await scriptedServer([
+      (_req, res) => {
+        setTimeout(() => {
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ version: 3, instruction: { type: 'wait' }, now: Date.now() }));
+        }, 600);
+      },
+    ]);
+    const answer = await client(server.url, 100).poll(0, 600);
+
+    expect(answer).toMatchObject({ version: 3 });
+    expect(server.seen).toHaveLength(1);
+  });
+
+  it('no wait between attempts goes past the dead-man deadline', async () => {
+    const server = await scriptedServer([status(503)]);
+    const c = new CoordinatorClient({
+      url: server.url,
+      log: silentLogger,
+      giveUpAfterMs: 200,
+      // Every backoff a full minute: only the deadline can end the wait.
+      backoff: { baseMs: 60_000, maxMs: 60_000, random: () => 1 },
+    });
+    onCleanup(() => c.close());
+    const began = Date.now();
+    const error = await c.sendEvent(1, event).catch((e: unknown) => e);
+
+    expect(hasErrorCode(error, 'COORDINATOR_UNREACHABLE')).toBe(true);
+    expect(Date.now() - began).toBeLessThan(10_000);
+    // The first attempt, then a wait cut at the deadline, and no pointless last attempt.
+    expect(server.seen).toHaveLength(1);
+  });
+
   it('issue 19.6: retries a corrupt archive download as ARCHIVE_CHECKSUM_MISMATCH, then gives up', async () => {
     const server = await scriptedServer([(_req, res) => res.writeHead(200).end('not the archive')]);
     const path = join(await tempDir(), 'archive.tar');

@@ -207,8 +207,12 @@ export const OWN_CASES: ConformanceCase[] = [
     k6Exit: 0,
   }),
   own('--stage', 'plain.js', {
-    // Ramp steps and the end 100 ms or more from k6's vus samples (see executors.js).
-    args: ['--stage', '1.7s:4,0.7s:4,1.4s:0', '-e', 'SLEEP=0.25'],
+    // k6 samples vus a second after it starts initializing its VUs, i.e. n s minus that
+    // init into the run: a few ms idle, hundreds under load (CI once saw min 1, value 1
+    // against our 2 and 3 with ramp steps 150 ms before whole seconds). So every ramp step
+    // falls 50–200 ms after a whole second and the last VU is done by ~2.4 s: the ticks at
+    // ~1 s and ~2 s see 2 and 4 VUs wherever in the half second before them they fall.
+    args: ['--stage', '0.1s:2,1s:2,0.1s:4,0.85s:4,0.05s:0', '-e', 'SLEEP=0.25'],
     timeBased: true,
     k6Exit: 0,
   }),

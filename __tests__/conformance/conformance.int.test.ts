@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 
 import { EXAMPLE_CASES, OWN_CASES, SKIPPED_EXAMPLES, type ConformanceCase } from './cases.js';
 import { compare, formatTable } from './compare.js';
-import { k6ExamplesDir, observe, prepareCorpus, type Corpus } from './runner.js';
+import { k6ExamplesDir, observe, prepareCorpus, type Corpus, type Observation } from './runner.js';
 
 /** CONFORMANCE_ALL=1 also runs the cases that wait for a fix, to see how they differ today. */
 const RUN_KNOWN = process.env.CONFORMANCE_ALL === '1';
@@ -116,6 +116,29 @@ describe('the comparer', () => {
     );
   });
 
+  it('lets vus and vus_max differ by one last tick only when a run ends within 150 ms of a whole second', async () => {
+    const c = byName('handleSummary() data, every metric kind, a failing threshold');
+    const k6 = await observe('k6', c, corpus);
+    const what = (a: Observation, b: Observation) => compare(a, b, c).map((d) => d.what);
+    const one = { value: 1, min: 1, max: 1 };
+
+    // k6 took its one tick at 1.04 s; a run without it is k6 on another day.
+    expect(what(withGauges(k6, 1040, one), withGauges(k6, 1040, undefined))).toEqual([]);
+    // One more tick: its value is the gauge's, its min and max take it in.
+    const before = { value: 2, min: 1, max: 2 };
+    expect(
+      what(withGauges(k6, 2960, before), withGauges(k6, 2960, { value: 3, min: 1, max: 3 })),
+    ).toEqual([]);
+    // Not what one more tick can make: a min below every value the other run saw.
+    expect(
+      what(withGauges(k6, 2960, before), withGauges(k6, 2960, { value: 2, min: 0, max: 2 })),
+    ).toEqual(expect.arrayContaining(['--summary-export metrics › vus › min']));
+    // Far from a whole second, every tick is certain: any difference is one.
+    expect(what(withGauges(k6, 1500, one), withGauges(k6, 1500, undefined))).toEqual(
+      expect.arrayContaining(['--summary-export metrics › vus', 'handleSummary() metrics › vus']),
+    );
+  });
+
   it('issue 18.2: finds checks listed in another order', async () => {
     const c = byName('groups and checks, --summary-mode=full');
     const k6 = await observe('k6', c, corpus);
@@ -161,3 +184,36 @@ describe('the corpus', () => {
     expect(unaccounted).toEqual([]);
   });
 });
+
+/** `o` with its duration set and its vus and vus_max figures set (or gone, with their summary lines). */
+function withGauges(
+  o: Observation,
+  durationMs: number,
+  figures: { value: number; min: number; max: number } | undefined,
+): Observation {
+  const out = structuredClone(o);
+  const exported = out.summaryExport as { metrics: Record<string, unknown> };
+  const data = out.handleSummary as {
+    metrics: Record<string, unknown>;
+    state: { testRunDurationMs: number };
+  };
+  data.state.testRunDurationMs = durationMs;
+  for (const gauge of ['vus', 'vus_max']) {
+    if (figures) {
+      exported.metrics[gauge] = { ...figures };
+      data.metrics[gauge] = { type: 'gauge', contains: 'default', values: { ...figures } };
+    } else {
+      const without = (m: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(m).filter(([name]) => name !== gauge));
+      exported.metrics = without(exported.metrics);
+      data.metrics = without(data.metrics);
+    }
+  }
+  if (!figures) {
+    out.stdout = out.stdout
+      .split('\n')
+      .filter((line) => !/^\s+vus(_max)?\.{2,}/.test(line))
+      .join('\n');
+  }
+  return out;
+}

@@ -98706,8 +98706,9 @@ class Backoff {
     reset() {
         this.#attempt = 0;
     }
-    async wait(signal) {
-        await (0,external_node_timers_promises_namespaceObject.setTimeout)(this.nextDelayMs(), undefined, { signal });
+    /** Waits the next delay, or `atMostMs` when that is shorter (a deadline comes first). */
+    async wait(signal, atMostMs = Infinity) {
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(Math.max(0, Math.min(this.nextDelayMs(), atMostMs)), undefined, { signal });
     }
 }
 
@@ -98721,6 +98722,8 @@ class Backoff {
 
 
 
+/** How late past its hold a held poll's answer may come (tunnel and proxy latency). */
+const HELD_ANSWER_GRACE_MS = 2_000;
 /** Answers that mean "try again": Cloudflare's 429/502/503/504/524 and any other 5xx. */
 const retryable = (status) => status === 429 || status >= 500;
 /**
@@ -98759,6 +98762,7 @@ class CoordinatorClient {
         return this.#call('GET', `${ROUTES.instruction}?after=${String(after)}`, PollResponse, {
             signal,
             timeoutMs: holdMs + 15_000,
+            heldMs: holdMs,
         });
     }
     async sendEvent(seq, event, signal) {
@@ -98779,7 +98783,9 @@ class CoordinatorClient {
     /** Downloads the archive to `path`, checking its SHA-256 against the assignment. */
     async downloadArchive(path, sha256, signal) {
         const partial = `${path}.partial`;
-        await this.#retry(`GET ${ROUTES.archive}`, signal, async () => {
+        // Not bounded by the deadline: a large archive over a slow tunnel may take longer than
+        // it, and undici's body timeout already ends a stalled download.
+        await this.#retry(`GET ${ROUTES.archive}`, signal, this.#o.giveUpAfterMs, async () => {
             const response = await this.#send('GET', ROUTES.archive, { signal });
             const hash = (0,external_node_crypto_.createHash)('sha256');
             response.body.on('data', (chunk) => hash.update(chunk));
@@ -98797,8 +98803,25 @@ class CoordinatorClient {
         await this.#pool.destroy();
     }
     async #call(method, path, schema, options = {}) {
-        return this.#retry(`${method} ${path}`, options.signal, async () => {
-            const response = await this.#send(method, path, options);
+        const what = `${method} ${path}`;
+        // A held poll is not late before its hold and a grace have passed.
+        const held = options.heldMs === undefined ? 0 : options.heldMs + HELD_ANSWER_GRACE_MS;
+        const window = Math.max(this.#o.giveUpAfterMs, held);
+        return this.#retry(what, options.signal, window, async (deadline) => {
+            // An attempt ends at the give-up deadline: a request swallowed by a partition (a
+            // black-holed connection, a poll in flight when the network went) would otherwise
+            // wait out its own timeout, up to hold + 15 s past the dead-man deadline.
+            const bound = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+            const signal = options.signal ? AbortSignal.any([options.signal, bound]) : bound;
+            let response;
+            try {
+                response = await this.#send(method, path, { ...options, signal });
+            }
+            catch (error) {
+                if (!bound.aborted || options.signal?.aborted)
+                    throw error;
+                throw new Error(`no answer to ${what} before the dead-man deadline`, { cause: error });
+            }
             const json = await response.body.json();
             if (!schema)
                 return undefined;
@@ -98835,29 +98858,38 @@ class CoordinatorClient {
         const code = parsed.success ? parsed.data.error.code : 'COORDINATOR_ERROR';
         throw new K6DistributedError(knownCode(code), `the coordinator answered ${method} ${path} with ${String(response.statusCode)}: ${message}`, { data: { statusCode: response.statusCode, retry: retryable(response.statusCode) } });
     }
-    /** Runs `attempt` until it succeeds, a non-retryable error, or the give-up deadline. */
-    async #retry(what, signal, attempt) {
+    /**
+     * Runs `attempt` until it succeeds, a non-retryable error, or the give-up
+     * deadline, `windowMs` after the call began; no wait between attempts goes
+     * past that deadline.
+     */
+    async #retry(what, signal, windowMs, attempt) {
         const backoff = new Backoff(this.#o.backoff);
-        const firstFailure = Date.now();
+        const began = Date.now();
+        const deadline = began + windowMs;
         for (;;) {
+            let failure;
             try {
-                return await attempt();
+                return await attempt(deadline);
             }
             catch (error) {
                 if (signal?.aborted)
                     throw signal.reason;
                 if (!isRetryable(error))
                     throw error;
-                if (this.#gone)
-                    throw this.#gone;
-                this.#lookForFailure();
-                const failingMs = Date.now() - firstFailure;
-                if (failingMs >= this.#o.giveUpAfterMs) {
-                    throw new K6DistributedError('COORDINATOR_UNREACHABLE', `lost the coordinator at ${this.#o.url}: ${what} has failed for ` +
-                        `${String(Math.round(failingMs / 1000))} s (last error: ${errorMessage(error)})`, { cause: error });
-                }
-                this.#o.log.debug(`${what} failed (${errorMessage(error)}); retrying`);
-                await backoff.wait(signal);
+                failure = error;
+            }
+            if (this.#gone)
+                throw this.#gone;
+            this.#lookForFailure();
+            if (Date.now() < deadline) {
+                this.#o.log.debug(`${what} failed (${errorMessage(failure)}); retrying`);
+                await backoff.wait(signal, deadline - Date.now());
+            }
+            if (Date.now() >= deadline) {
+                throw new K6DistributedError('COORDINATOR_UNREACHABLE', `lost the coordinator at ${this.#o.url}: ${what} has failed for ` +
+                    `${String(Math.round((Date.now() - began) / 1000))} s ` +
+                    `(last error: ${errorMessage(failure)})`, { cause: failure });
             }
         }
     }

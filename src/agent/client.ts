@@ -61,7 +61,12 @@ interface RequestOptions {
   auth?: string | (() => Promise<string>);
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** The coordinator may hold this request this long before it answers (a long poll). */
+  heldMs?: number;
 }
+
+/** How late past its hold a held poll's answer may come (tunnel and proxy latency). */
+const HELD_ANSWER_GRACE_MS = 2_000;
 
 /** Answers that mean "try again": Cloudflare's 429/502/503/504/524 and any other 5xx. */
 const retryable = (status: number) => status === 429 || status >= 500;
@@ -111,6 +116,7 @@ export class CoordinatorClient {
     return this.#call('GET', `${ROUTES.instruction}?after=${String(after)}`, PollResponse, {
       signal,
       timeoutMs: holdMs + 15_000,
+      heldMs: holdMs,
     });
   }
 
@@ -135,7 +141,9 @@ export class CoordinatorClient {
   /** Downloads the archive to `path`, checking its SHA-256 against the assignment. */
   async downloadArchive(path: string, sha256: string, signal?: AbortSignal): Promise<void> {
     const partial = `${path}.partial`;
-    await this.#retry(`GET ${ROUTES.archive}`, signal, async () => {
+    // Not bounded by the deadline: a large archive over a slow tunnel may take longer than
+    // it, and undici's body timeout already ends a stalled download.
+    await this.#retry(`GET ${ROUTES.archive}`, signal, this.#o.giveUpAfterMs, async () => {
       const response = await this.#send('GET', ROUTES.archive, { signal });
       const hash = createHash('sha256');
       response.body.on('data', (chunk: Buffer) => hash.update(chunk));
@@ -164,8 +172,23 @@ export class CoordinatorClient {
     schema: z.ZodType<T> | undefined,
     options: RequestOptions = {},
   ): Promise<T> {
-    return this.#retry(`${method} ${path}`, options.signal, async () => {
-      const response = await this.#send(method, path, options);
+    const what = `${method} ${path}`;
+    // A held poll is not late before its hold and a grace have passed.
+    const held = options.heldMs === undefined ? 0 : options.heldMs + HELD_ANSWER_GRACE_MS;
+    const window = Math.max(this.#o.giveUpAfterMs, held);
+    return this.#retry(what, options.signal, window, async (deadline) => {
+      // An attempt ends at the give-up deadline: a request swallowed by a partition (a
+      // black-holed connection, a poll in flight when the network went) would otherwise
+      // wait out its own timeout, up to hold + 15 s past the dead-man deadline.
+      const bound = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+      const signal = options.signal ? AbortSignal.any([options.signal, bound]) : bound;
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await this.#send(method, path, { ...options, signal });
+      } catch (error) {
+        if (!bound.aborted || options.signal?.aborted) throw error;
+        throw new Error(`no answer to ${what} before the dead-man deadline`, { cause: error });
+      }
       const json: unknown = await response.body.json();
       if (!schema) return undefined as T;
       const parsed = schema.safeParse(json);
@@ -214,29 +237,43 @@ export class CoordinatorClient {
     );
   }
 
-  /** Runs `attempt` until it succeeds, a non-retryable error, or the give-up deadline. */
-  async #retry<T>(what: string, signal: AbortSignal | undefined, attempt: () => Promise<T>) {
+  /**
+   * Runs `attempt` until it succeeds, a non-retryable error, or the give-up
+   * deadline, `windowMs` after the call began; no wait between attempts goes
+   * past that deadline.
+   */
+  async #retry<T>(
+    what: string,
+    signal: AbortSignal | undefined,
+    windowMs: number,
+    attempt: (deadline: number) => Promise<T>,
+  ) {
     const backoff = new Backoff(this.#o.backoff);
-    const firstFailure = Date.now();
+    const began = Date.now();
+    const deadline = began + windowMs;
     for (;;) {
+      let failure: unknown;
       try {
-        return await attempt();
+        return await attempt(deadline);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (!isRetryable(error)) throw error;
-        if (this.#gone) throw this.#gone;
-        this.#lookForFailure();
-        const failingMs = Date.now() - firstFailure;
-        if (failingMs >= this.#o.giveUpAfterMs) {
-          throw new K6DistributedError(
-            'COORDINATOR_UNREACHABLE',
-            `lost the coordinator at ${this.#o.url}: ${what} has failed for ` +
-              `${String(Math.round(failingMs / 1000))} s (last error: ${errorMessage(error)})`,
-            { cause: error },
-          );
-        }
-        this.#o.log.debug(`${what} failed (${errorMessage(error)}); retrying`);
-        await backoff.wait(signal);
+        failure = error;
+      }
+      if (this.#gone) throw this.#gone;
+      this.#lookForFailure();
+      if (Date.now() < deadline) {
+        this.#o.log.debug(`${what} failed (${errorMessage(failure)}); retrying`);
+        await backoff.wait(signal, deadline - Date.now());
+      }
+      if (Date.now() >= deadline) {
+        throw new K6DistributedError(
+          'COORDINATOR_UNREACHABLE',
+          `lost the coordinator at ${this.#o.url}: ${what} has failed for ` +
+            `${String(Math.round((Date.now() - began) / 1000))} s ` +
+            `(last error: ${errorMessage(failure)})`,
+          { cause: failure },
+        );
       }
     }
   }

@@ -36,7 +36,8 @@ export class Backoff {
     this.#attempt = 0;
   }
 
-  async wait(signal?: AbortSignal): Promise<void> {
-    await sleep(this.nextDelayMs(), undefined, { signal });
+  /** Waits the next delay, or `atMostMs` when that is shorter (a deadline comes first). */
+  async wait(signal?: AbortSignal, atMostMs = Infinity): Promise<void> {
+    await sleep(Math.max(0, Math.min(this.nextDelayMs(), atMostMs)), undefined, { signal });
   }
 }
