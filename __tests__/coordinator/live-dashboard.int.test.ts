@@ -60,16 +60,10 @@ describe('issue 20.8: the live page server', () => {
   it('serves GET / (rendered at most once a second), 404 elsewhere, 405 for other methods', async () => {
     let renders = 0;
     let nowMs = 0;
-    const log = new CapturingLogger();
-    const dashboard = await LiveDashboard.start({
-      host: '127.0.0.1',
-      port: 0,
-      log,
-      render: () => `<p>page ${String(++renders)}</p>`,
-      now: () => nowMs,
-    });
-    if (!dashboard) throw new Error(`no dashboard: ${log.text()}`);
-    onCleanup(() => dashboard.close());
+    const { dashboard } = await startPage(
+      () => `<p>page ${String(++renders)}</p>`,
+      () => nowMs,
+    );
     const get = async (path: string, method: 'GET' | 'POST' | 'HEAD' = 'GET') => {
       const res = await request(`${dashboard.url}${path}`, { method });
       return {
@@ -96,19 +90,14 @@ describe('issue 20.8: the live page server', () => {
 
   it('answers 500 and warns once when the page cannot be drawn; the coordinator goes on', async () => {
     let nowMs = 0;
-    const log = new CapturingLogger();
-    const dashboard = await LiveDashboard.start({
-      host: '127.0.0.1',
-      port: 0,
-      log,
-      render: () => {
+    const { dashboard, log } = await startPage(
+      () => {
         throw new Error('no timeline');
       },
-      now: () => (nowMs += 1_000),
-    });
-    onCleanup(() => dashboard?.close());
+      () => (nowMs += 1_000),
+    );
     for (let i = 0; i < 3; i++) {
-      const res = await request(`${String(dashboard?.url)}/`);
+      const res = await request(`${dashboard.url}/`);
       await res.body.text();
       expect(res.statusCode).toBe(500);
     }
@@ -158,3 +147,12 @@ describe('issue 20.8: the live page server', () => {
     expect(html).toContain('Requests per second by agent');
   });
 });
+
+/** A live page on a free loopback port, drawn by `render` on the clock `now`; closed after the test. */
+async function startPage(render: () => string, now: () => number) {
+  const log = new CapturingLogger();
+  const dashboard = await LiveDashboard.start({ host: '127.0.0.1', port: 0, log, render, now });
+  if (!dashboard) throw new Error(`no dashboard: ${log.text()}`);
+  onCleanup(() => dashboard.close());
+  return { dashboard, log };
+}

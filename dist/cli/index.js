@@ -97115,6 +97115,49 @@ const systemTimers = {
     },
 };
 
+;// CONCATENATED MODULE: ./src/agent/batch-sender.ts
+
+/**
+ * What the agent's periodic reports share (machine load, forwarded log
+ * lines): a batch every `intervalMs`, and never a second one while one is on
+ * its way, so batches do not pile up behind a slow link.
+ */
+class BatchSender {
+    #o;
+    #cancel;
+    #sending;
+    constructor(options) {
+        this.#o = options;
+        const every = options.every ?? systemTimers.every;
+        this.#cancel = every(options.intervalMs, () => void this.flush());
+    }
+    /** The batch on its way, if any; resolves once acknowledged. */
+    get sending() {
+        return this.#sending;
+    }
+    /**
+     * Sends what has gathered, unless a batch is on its way (then that one's
+     * promise); `evenIfSending`: queue it behind that one (the queue keeps order).
+     */
+    flush(evenIfSending = false) {
+        if (this.#sending && !evenIfSending)
+            return this.#sending;
+        const event = this.#o.take();
+        if (event === undefined)
+            return this.#sending;
+        const sent = this.#o.send(event).finally(() => {
+            if (this.#sending === sent)
+                this.#sending = undefined;
+        });
+        this.#sending = sent;
+        return sent;
+    }
+    /** No more batches on the clock. */
+    stop() {
+        this.#cancel();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/agent/log-forwarder.ts
 
 
@@ -97129,17 +97172,25 @@ const BATCH_MAX_BYTES = 64 * 1024;
  * said in the next batch, and stay in the agent's own log.
  */
 class LogForwarder {
-    #o;
-    #cancel;
+    #batches;
     #lines = [];
     #bytes = 0;
     #dropped = 0;
-    /** A batch is on its way: the next waits, so batches never pile up behind a slow link. */
-    #sending;
     constructor(options) {
-        this.#o = { intervalMs: 1_000, ...options };
-        const every = options.every ?? systemTimers.every;
-        this.#cancel = every(this.#o.intervalMs, () => void this.#flush());
+        this.#batches = new BatchSender({
+            take: () => {
+                if (this.#lines.length === 0 && this.#dropped === 0)
+                    return undefined;
+                const event = { type: 'log', lines: this.#lines, dropped: this.#dropped };
+                this.#lines = [];
+                this.#bytes = 0;
+                this.#dropped = 0;
+                return event;
+            },
+            send: options.send,
+            intervalMs: options.intervalMs ?? 1_000,
+            every: options.every,
+        });
     }
     /** One line of k6's output; past this second's budget it is only counted. */
     add(line) {
@@ -97161,24 +97212,12 @@ class LogForwarder {
      * any event the agent sends after this. Resolves once acknowledged.
      */
     async close() {
-        this.#cancel();
-        await this.#flush(true);
+        this.#batches.stop();
+        await this.#batches.flush(true);
     }
     /** Stops without sending (the agent is failing). */
     stop() {
-        this.#cancel();
-    }
-    #flush(last = false) {
-        if (this.#lines.length === 0 && this.#dropped === 0)
-            return this.#sending;
-        if (this.#sending && !last)
-            return this.#sending;
-        const event = { type: 'log', lines: this.#lines, dropped: this.#dropped };
-        this.#lines = [];
-        this.#bytes = 0;
-        this.#dropped = 0;
-        this.#sending = this.#o.send(event).finally(() => (this.#sending = undefined));
-        return this.#sending;
+        this.#batches.stop();
     }
 }
 
@@ -97194,13 +97233,10 @@ const BATCH_INTERVAL_MS = 5_000;
  * batch that would outgrow the schema keeps the newest readings.
  */
 class LoadReporter {
-    #o;
     #unsubscribe;
-    #cancel;
+    #batches;
     #samples = [];
-    #sending;
     constructor(options) {
-        this.#o = options;
         this.#unsubscribe = options.monitor.subscribe((reading, atMs) => {
             const ms = Math.round(atMs - options.startLocalMs);
             if (ms < 0)
@@ -97209,27 +97245,29 @@ class LoadReporter {
             if (this.#samples.length > RESOURCES_BATCH_MAX_SAMPLES)
                 this.#samples.shift();
         });
-        const every = options.every ?? systemTimers.every;
-        this.#cancel = every(options.intervalMs ?? BATCH_INTERVAL_MS, () => void this.#flush());
+        this.#batches = new BatchSender({
+            take: () => {
+                if (this.#samples.length === 0)
+                    return undefined;
+                const event = { type: 'resources', samples: this.#samples };
+                this.#samples = [];
+                return event;
+            },
+            send: options.send,
+            intervalMs: options.intervalMs ?? BATCH_INTERVAL_MS,
+            every: options.every,
+        });
     }
     /** Stops reading and sends what is left; resolves once acknowledged. */
     async close() {
         this.stop();
-        await this.#sending;
-        await this.#flush();
+        await this.#batches.sending;
+        await this.#batches.flush();
     }
     /** Stops without sending (the agent is failing). */
     stop() {
         this.#unsubscribe();
-        this.#cancel();
-    }
-    #flush() {
-        if (this.#samples.length === 0 || this.#sending)
-            return this.#sending;
-        const event = { type: 'resources', samples: this.#samples };
-        this.#samples = [];
-        this.#sending = this.#o.send(event).finally(() => (this.#sending = undefined));
-        return this.#sending;
+        this.#batches.stop();
     }
 }
 
@@ -110235,7 +110273,6 @@ function ms(value) {
 
 
 
-
 const DEFAULT_PORT = 5665;
 const DEFAULT_PERIOD_MS = 10_000;
 /** The dashboard settings of a run, or undefined when neither switch is on. */
@@ -110275,11 +110312,11 @@ function dashboardSettings(env, outputs) {
 /**
  * Where the run's HTML report goes for K6_WEB_DASHBOARD_EXPORT (k6 writes
  * its dashboard's report there at the end); undefined without the dashboard,
- * as in k6, or when the flags are invalid (the run then says why).
+ * as in k6, or when its settings are invalid (the run then says why).
  */
-function dashboardExport(k6Flags, env) {
+function dashboardExport(env, outputs) {
     try {
-        return dashboardSettings(env, parseRunFlags(k6Flags, env).outputs)?.export;
+        return dashboardSettings(env, outputs)?.export;
     }
     catch {
         return undefined;
@@ -114196,12 +114233,13 @@ function addCoordinatorCommand(program, ctx) {
  * after-run step (HTML report, comparison, final exit code).
  */
 async function distributedRun({ io, log: cliLog, exit }, flags, { script, k6Flags }, start) {
-    const log = quietRequested(k6Flags, io.env) ? quietLogger(cliLog) : cliLog;
+    const userFlags = readUserFlags(k6Flags, io.env);
+    const log = userFlags?.quiet ? quietLogger(cliLog) : cliLog;
     const baseline = await readBaseline(flags);
     await withWorkDir(async (workDir) => {
         const k6 = await provisionK6({ env: io.env, log });
         // --report-html, else where k6 would export its web dashboard's report (issue 20.8).
-        const html = await reserveHtmlReport(flags.reportHtml ?? dashboardExport(k6Flags, io.env));
+        const html = await reserveHtmlReport(flags.reportHtml ?? (userFlags && dashboardExport(io.env, userFlags.outputs)));
         try {
             const result = await start({
                 ...runSettings(flags),
@@ -114236,13 +114274,16 @@ async function distributedRun({ io, log: cliLog, exit }, flags, { script, k6Flag
         }
     });
 }
-/** `-q` among the k6 flags; a flag k6 rejects is reported by the run itself. */
-function quietRequested(k6Flags, env) {
+/**
+ * The k6 flags as far as the CLI itself needs them before the run (`-q`, the
+ * dashboard's export); undefined when k6 would reject them: the run says why.
+ */
+function readUserFlags(k6Flags, env) {
     try {
-        return parseRunFlags(k6Flags, env).quiet;
+        return parseRunFlags(k6Flags, env);
     }
     catch {
-        return false;
+        return undefined;
     }
 }
 const CLI_PROGRESS_INTERVAL_MS = 1_000;

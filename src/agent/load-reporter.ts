@@ -1,6 +1,6 @@
 import { type AgentEvent, RESOURCES_BATCH_MAX_SAMPLES } from '../protocol/messages.js';
 import type { LoadMonitor } from '../runtime/machine-load.js';
-import { systemTimers } from '../runtime/timers.js';
+import { BatchSender } from './batch-sender.js';
 
 type ResourcesEvent = Extract<AgentEvent, { type: 'resources' }>;
 
@@ -24,42 +24,40 @@ export interface LoadReporterOptions {
  * batch that would outgrow the schema keeps the newest readings.
  */
 export class LoadReporter {
-  readonly #o: LoadReporterOptions;
   readonly #unsubscribe: () => void;
-  readonly #cancel: () => void;
+  readonly #batches: BatchSender<ResourcesEvent>;
   #samples: ResourcesEvent['samples'] = [];
-  #sending: Promise<void> | undefined;
 
   constructor(options: LoadReporterOptions) {
-    this.#o = options;
     this.#unsubscribe = options.monitor.subscribe((reading, atMs) => {
       const ms = Math.round(atMs - options.startLocalMs);
       if (ms < 0) return;
       this.#samples.push({ ms, cpu: reading.cpu, memory: reading.memory });
       if (this.#samples.length > RESOURCES_BATCH_MAX_SAMPLES) this.#samples.shift();
     });
-    const every = options.every ?? systemTimers.every;
-    this.#cancel = every(options.intervalMs ?? BATCH_INTERVAL_MS, () => void this.#flush());
+    this.#batches = new BatchSender({
+      take: () => {
+        if (this.#samples.length === 0) return undefined;
+        const event: ResourcesEvent = { type: 'resources', samples: this.#samples };
+        this.#samples = [];
+        return event;
+      },
+      send: options.send,
+      intervalMs: options.intervalMs ?? BATCH_INTERVAL_MS,
+      every: options.every,
+    });
   }
 
   /** Stops reading and sends what is left; resolves once acknowledged. */
   async close(): Promise<void> {
     this.stop();
-    await this.#sending;
-    await this.#flush();
+    await this.#batches.sending;
+    await this.#batches.flush();
   }
 
   /** Stops without sending (the agent is failing). */
   stop(): void {
     this.#unsubscribe();
-    this.#cancel();
-  }
-
-  #flush(): Promise<void> | undefined {
-    if (this.#samples.length === 0 || this.#sending) return this.#sending;
-    const event: ResourcesEvent = { type: 'resources', samples: this.#samples };
-    this.#samples = [];
-    this.#sending = this.#o.send(event).finally(() => (this.#sending = undefined));
-    return this.#sending;
+    this.#batches.stop();
   }
 }

@@ -1,5 +1,5 @@
-import { systemTimers } from '../runtime/timers.js';
 import { LOG_BATCH_MAX_LINES, LOG_LINE_MAX_CHARS, type AgentEvent } from '../protocol/messages.js';
+import { BatchSender } from './batch-sender.js';
 
 type LogEvent = Extract<AgentEvent, { type: 'log' }>;
 
@@ -24,18 +24,25 @@ export interface LogForwarderOptions {
  * said in the next batch, and stay in the agent's own log.
  */
 export class LogForwarder {
-  readonly #o: Required<Omit<LogForwarderOptions, 'every'>>;
-  readonly #cancel: () => void;
+  readonly #batches: BatchSender<LogEvent>;
   #lines: string[] = [];
   #bytes = 0;
   #dropped = 0;
-  /** A batch is on its way: the next waits, so batches never pile up behind a slow link. */
-  #sending: Promise<void> | undefined;
 
   constructor(options: LogForwarderOptions) {
-    this.#o = { intervalMs: 1_000, ...options };
-    const every = options.every ?? systemTimers.every;
-    this.#cancel = every(this.#o.intervalMs, () => void this.#flush());
+    this.#batches = new BatchSender({
+      take: () => {
+        if (this.#lines.length === 0 && this.#dropped === 0) return undefined;
+        const event: LogEvent = { type: 'log', lines: this.#lines, dropped: this.#dropped };
+        this.#lines = [];
+        this.#bytes = 0;
+        this.#dropped = 0;
+        return event;
+      },
+      send: options.send,
+      intervalMs: options.intervalMs ?? 1_000,
+      every: options.every,
+    });
   }
 
   /** One line of k6's output; past this second's budget it is only counted. */
@@ -60,23 +67,12 @@ export class LogForwarder {
    * any event the agent sends after this. Resolves once acknowledged.
    */
   async close(): Promise<void> {
-    this.#cancel();
-    await this.#flush(true);
+    this.#batches.stop();
+    await this.#batches.flush(true);
   }
 
   /** Stops without sending (the agent is failing). */
   stop(): void {
-    this.#cancel();
-  }
-
-  #flush(last = false): Promise<void> | undefined {
-    if (this.#lines.length === 0 && this.#dropped === 0) return this.#sending;
-    if (this.#sending && !last) return this.#sending;
-    const event: LogEvent = { type: 'log', lines: this.#lines, dropped: this.#dropped };
-    this.#lines = [];
-    this.#bytes = 0;
-    this.#dropped = 0;
-    this.#sending = this.#o.send(event).finally(() => (this.#sending = undefined));
-    return this.#sending;
+    this.#batches.stop();
   }
 }

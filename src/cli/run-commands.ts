@@ -229,12 +229,15 @@ async function distributedRun(
   { script, k6Flags }: { script: string; k6Flags: readonly string[] },
   start: (settings: RunSettings) => Promise<CoordinateResult>,
 ): Promise<void> {
-  const log = quietRequested(k6Flags, io.env) ? quietLogger(cliLog) : cliLog;
+  const userFlags = readUserFlags(k6Flags, io.env);
+  const log = userFlags?.quiet ? quietLogger(cliLog) : cliLog;
   const baseline = await readBaseline(flags);
   await withWorkDir(async (workDir) => {
     const k6 = await provisionK6({ env: io.env, log });
     // --report-html, else where k6 would export its web dashboard's report (issue 20.8).
-    const html = await reserveHtmlReport(flags.reportHtml ?? dashboardExport(k6Flags, io.env));
+    const html = await reserveHtmlReport(
+      flags.reportHtml ?? (userFlags && dashboardExport(io.env, userFlags.outputs)),
+    );
     try {
       const result = await start({
         ...runSettings(flags),
@@ -269,12 +272,15 @@ async function distributedRun(
   });
 }
 
-/** `-q` among the k6 flags; a flag k6 rejects is reported by the run itself. */
-function quietRequested(k6Flags: readonly string[], env: NodeJS.ProcessEnv): boolean {
+/**
+ * The k6 flags as far as the CLI itself needs them before the run (`-q`, the
+ * dashboard's export); undefined when k6 would reject them: the run says why.
+ */
+function readUserFlags(k6Flags: readonly string[], env: NodeJS.ProcessEnv) {
   try {
-    return parseRunFlags(k6Flags, env).quiet;
+    return parseRunFlags(k6Flags, env);
   } catch {
-    return false;
+    return undefined;
   }
 }
 

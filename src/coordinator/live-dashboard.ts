@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 
 import { K6DistributedError, errorMessage } from '../errors.js';
 import { parseGoDuration } from '../k6/archive.js';
-import { parseRunFlags } from '../k6/run-flags.js';
 import type { Logger } from '../runtime/logger.js';
 
 /**
@@ -66,14 +65,14 @@ export function dashboardSettings(
 /**
  * Where the run's HTML report goes for K6_WEB_DASHBOARD_EXPORT (k6 writes
  * its dashboard's report there at the end); undefined without the dashboard,
- * as in k6, or when the flags are invalid (the run then says why).
+ * as in k6, or when its settings are invalid (the run then says why).
  */
 export function dashboardExport(
-  k6Flags: readonly string[],
   env: NodeJS.ProcessEnv,
+  outputs: readonly string[],
 ): string | undefined {
   try {
-    return dashboardSettings(env, parseRunFlags(k6Flags, env).outputs)?.export;
+    return dashboardSettings(env, outputs)?.export;
   } catch {
     return undefined;
   }

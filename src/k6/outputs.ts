@@ -1,6 +1,7 @@
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 
 import { K6DistributedError } from '../errors.js';
+import type { Assignment } from '../protocol/messages.js';
 import { K6_EXIT_CODES } from './exit-codes.js';
 
 /**
@@ -248,11 +249,7 @@ export function agentTagArgs(tags: Record<string, string>): string[] {
 }
 
 /** One agent's outputs: the `--out` values, the tags of every sample, the outputs' settings. */
-export interface AgentOutputs {
-  out: string[];
-  tags: Record<string, string>;
-  env: Record<string, string>;
-}
+export type AgentOutputs = NonNullable<Assignment['outputs']>;
 
 /**
  * Each agent's outputs for a run with `plan`, or undefined without outputs:
