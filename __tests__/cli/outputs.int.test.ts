@@ -238,19 +238,68 @@ describe('issue 20.8: --out on every agent (CLI, real k6, 3 agents)', () => {
   }, 60_000);
 });
 
+describe('--console-output on a distributed run (CLI, real k6, 3 agents)', () => {
+  it("writes every agent's console.log() lines to the one file, as standalone k6 does, and not to the log", async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'script.js'),
+      `import exec from 'k6/execution';
+export const options = { vus: 3, iterations: 9 };
+export default function () {
+  console.log(\`iteration \${exec.scenario.iterationInTest}\`);
+  console.warn('careful');
+}
+`,
+    );
+    const run = (args: string[], env: Record<string, string> = {}) =>
+      exec(process.execPath, [CLI, 'run', '--agents', '3', '-q', ...args, 'script.js'], dir, env);
+    const k6 = await exec(testK6Path(), ['run', '-q', '--console-output=k6.log', 'script.js'], dir);
+    const flag = await run(['--console-output', 'flag.log']);
+    // K6_CONSOLE_OUTPUT as k6 reads it; a flag would win over it.
+    const variable = await run([], { K6_CONSOLE_OUTPUT: 'variable.log' });
+
+    expect(k6.code).toBe(0);
+    const lines = async (file: string) =>
+      (await readFile(join(dir, file), 'utf8'))
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => {
+          // logfmt: msg is quoted only when it holds a space or a quote.
+          const m = /level=(\w+) msg=(?:"([^"]*)"|(\S+))/.exec(l);
+          return m ? `${m[1] ?? ''} ${m[2] ?? m[3] ?? ''}` : `unparsed: ${l}`;
+        })
+        .sort();
+    const standalone = await lines('k6.log');
+    expect(standalone).toHaveLength(18);
+    for (const [ran, file] of [
+      [flag, 'flag.log'],
+      [variable, 'variable.log'],
+    ] as const) {
+      expect([ran.code, file, await lines(file)]).toEqual([k6.code, file, standalone]);
+      // Nothing of it in the log, as k6 prints none of it.
+      expect(ran.stderr).not.toMatch(/iteration \d|careful/);
+    }
+    expect(k6.stderr).not.toMatch(/iteration \d|careful/);
+  }, 90_000);
+});
+
 /**
  * A real agent CLI against a coordinator that asks for `outputs` the real one
  * never sends (it refuses such paths and settings itself): the agent's exit
  * and what it printed.
  */
-async function agentAskedFor(dir: string, outputs: AgentOutputs): Promise<Ran> {
+async function agentAskedFor(
+  dir: string,
+  ask: { outputs?: AgentOutputs; consoleOutput?: string },
+): Promise<Ran> {
   const archivePath = join(dir, 'archive.tar');
   const archive = randomBytes(2_000);
   await writeFile(archivePath, archive);
   const coordinator = new Coordinator({
     expectedAgents: 1,
     archive: { sha256: createHash('sha256').update(archive).digest('hex'), bytes: archive.length },
-    agentOutputs: () => outputs,
+    agentOutputs: () => ask.outputs,
+    consoleOutput: ask.consoleOutput,
     log: silentLogger,
   });
   onCleanup(() => coordinator.close());
@@ -274,15 +323,15 @@ describe('issue 20.8: an agent trusts a coordinator with outputs only inside its
   it("refuses a file elsewhere on its machine, and any setting but its outputs', writes nothing, says why (real agent CLI)", async () => {
     const elsewhere = join(await tempDir(), 'bashrc');
     const tags = { instance_id: '1' };
-    const cases: [AgentOutputs, string][] = [
+    const cases: [Parameters<typeof agentAskedFor>[1], string][] = [
       [
-        { out: [`json=${elsewhere}`], tags, env: {} },
+        { outputs: { out: [`json=${elsewhere}`], tags, env: {} } },
         `--out json=${elsewhere}, which this agent refuses: json=${elsewhere} writes outside ` +
           "the agent's working directory",
       ],
       // k6 writes the last fileName=.
       [
-        { out: [`csv=fileName=ok.csv,fileName=${elsewhere}`], tags, env: {} },
+        { outputs: { out: [`csv=fileName=ok.csv,fileName=${elsewhere}`], tags, env: {} } },
         `--out csv=fileName=ok.csv,fileName=${elsewhere}, which this agent refuses: ` +
           'csv=fileName=ok.csv,fileName=' +
           elsewhere +
@@ -290,14 +339,20 @@ describe('issue 20.8: an agent trusts a coordinator with outputs only inside its
       ],
       // A bare csv output takes its file from K6_CSV_FILENAME.
       [
-        { out: ['csv'], tags, env: { K6_CSV_FILENAME: elsewhere } },
+        { outputs: { out: ['csv'], tags, env: { K6_CSV_FILENAME: elsewhere } } },
         'K6_CSV_FILENAME in its k6 environment, which this agent refuses: it is no setting of ' +
           'the outputs it runs',
       ],
+      // k6 appends console.log() lines to any file it is given.
+      [
+        { consoleOutput: elsewhere },
+        `--console-output ${elsewhere}, which this agent refuses: it is outside the agent's ` +
+          'working directory',
+      ],
     ];
-    for (const [outputs, refusal] of cases) {
+    for (const [ask, refusal] of cases) {
       const dir = await tempDir();
-      const agent = await agentAskedFor(dir, outputs);
+      const agent = await agentAskedFor(dir, ask);
       expect([agent.code === 0, agent.stderr]).toEqual([
         false,
         expect.stringContaining(`the coordinator asked for ${refusal}`),

@@ -5,6 +5,8 @@ import {
   agentFileName,
   agentOutputProblem,
   agentTagArgs,
+  consoleOutputForAgents,
+  consoleOutputProblem,
   isOutputSetting,
   outputsForAgents,
   outputsText,
@@ -139,5 +141,33 @@ describe('issue 20.8: --out on a distributed run', () => {
       'json (r.agent-<n>.json from agent <n>), influxdb (http://db:8086/k6); samples tagged instance_id=<n>',
     );
     expect(outputsText(['web-dashboard'], {})).toBeUndefined();
+  });
+});
+
+describe('--console-output on a distributed run', () => {
+  it('gives agents on this machine one absolute file, and agents elsewhere a path in their directory', () => {
+    expect(consoleOutputForAgents(undefined, { cwd: '/work', remoteFiles: true })).toBe(undefined);
+    expect(consoleOutputForAgents('logs/c.log', { cwd: '/work', remoteFiles: false })).toBe(
+      '/work/logs/c.log',
+    );
+    expect(consoleOutputForAgents('/tmp/c.log', { cwd: '/work', remoteFiles: false })).toBe(
+      '/tmp/c.log',
+    );
+    expect(consoleOutputForAgents('logs/c.log', { cwd: '/work', remoteFiles: true })).toBe(
+      'logs/c.log',
+    );
+    for (const file of ['/tmp/c.log', '../c.log', 'logs/../../c.log']) {
+      expect(() => consoleOutputForAgents(file, { cwd: '/work', remoteFiles: true })).toThrow(
+        `--console-output ${file}: give a path inside the working directory`,
+      );
+    }
+  });
+
+  it('an agent refuses a file outside its working directory unless it runs in the user’s process', () => {
+    expect(consoleOutputProblem('c.log', true)).toBe(undefined);
+    expect(consoleOutputProblem('/etc/profile', true)).toBe(
+      "it is outside the agent's working directory",
+    );
+    expect(consoleOutputProblem('/tmp/c.log', false)).toBe(undefined);
   });
 });

@@ -106,6 +106,18 @@ describe('parseRunFlags', () => {
     expect(parseRunFlags([], { K6_OUT: '  ' }).outputs).toEqual([]);
   });
 
+  it('takes --console-output, else K6_CONSOLE_OUTPUT, for the agents, never archived', () => {
+    const flags = parseRunFlags(['--console-output', 'c.log', '-u', '2'], {
+      K6_CONSOLE_OUTPUT: 'env.log',
+    });
+    expect([flags.consoleOutput, flags.archiveFlags]).toEqual(['c.log', ['-u', '2']]);
+    expect(parseRunFlags([], { K6_CONSOLE_OUTPUT: 'env.log' }).consoleOutput).toBe('env.log');
+    // k6 leaves an empty value unset.
+    expect(parseRunFlags(['--console-output='], { K6_CONSOLE_OUTPUT: '' }).consoleOutput).toBe(
+      undefined,
+    );
+  });
+
   it('refuses an unknown summary mode, naming the valid ones', () => {
     expect(() => parseRunFlags(['--summary-mode=legacy'])).toThrow(
       'invalid summary mode "legacy": use one of compact, full, disabled',

@@ -94536,7 +94536,7 @@ function setupDataProblem(data) {
 // agent and the coordinator read them with the rest of the protocol here.
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-const PROTOCOL_VERSION = 8;
+const PROTOCOL_VERSION = 9;
 const MAX_TAGS = 32;
 const messages_name = schemas_string().min(1).max(128);
 const tagKey = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/);
@@ -94599,6 +94599,11 @@ const Assignment = strictObject({
     archiveBytes: schemas_number().int().nonnegative(),
     metrics: MetricsPlan,
     secretSources: array(SecretSourceSpec).max(16),
+    /**
+     * `--console-output` for this agent's k6 (k6/outputs.ts consoleOutputForAgents):
+     * console.log() lines go to this file instead of the agent's log.
+     */
+    consoleOutput: schemas_string().min(1).max(4096).optional(),
     /**
      * The user's `--out` outputs for this agent's k6 (issue 20.8, k6/outputs.ts):
      * the values, files already named for the agent; the tags every sample
@@ -97600,6 +97605,30 @@ function outputFile(type, arg, env) {
 function csvDefault(env) {
     return env.K6_CSV_FILENAME || 'file.csv';
 }
+/**
+ * The file every agent's k6 writes console.log() lines to for
+ * `--console-output` (or K6_CONSOLE_OUTPUT), or undefined without one. Agents
+ * that share this machine (a local run) get one absolute path: k6 appends to
+ * it (O_APPEND), so it holds every agent's lines as one k6's file would.
+ * Agents elsewhere each write the file in their own working directory.
+ */
+function consoleOutputForAgents(file, options) {
+    if (file === undefined)
+        return undefined;
+    if (!options.remoteFiles)
+        return (0,external_node_path_.resolve)(options.cwd, file);
+    if (!insideWorkingDirectory(file)) {
+        throw new K6DistributedError('INVALID_OPTION', `--console-output ${file}: give a path inside the working directory (no absolute path, ` +
+            'no ..): each agent writes its console output in its own working directory');
+    }
+    return file;
+}
+/** Why this agent refuses to write its console output to `file`, or undefined. */
+function consoleOutputProblem(file, remoteFiles) {
+    return remoteFiles && !insideWorkingDirectory(file)
+        ? "it is outside the agent's working directory"
+        : undefined;
+}
 /** A relative path that stays inside the directory it is resolved in. */
 function insideWorkingDirectory(file) {
     if ((0,external_node_path_.isAbsolute)(file) || /^[a-zA-Z]:/.test(file))
@@ -97843,6 +97872,10 @@ function agentK6Args(inputs) {
         inputs.transport === 'cloud' ? 'cloud' : 'json=-',
         ...(assignment.outputs?.out ?? []).flatMap((output) => ['--out', output]),
         ...agentTagArgs(assignment.outputs?.tags ?? {}),
+        // console.log() lines to the user's file, as `k6 run --console-output` (not archived).
+        ...(assignment.consoleOutput === undefined
+            ? []
+            : ['--console-output', assignment.consoleOutput]),
         // K6_LOG_OUTPUT=stdout in the environment would mix logs into the stream.
         '--log-output=stderr',
         '--execution-segment',
@@ -98449,6 +98482,10 @@ class Agent {
                 throw refuse(`${name} in its k6 environment`, 'it is no setting of the outputs it runs');
             }
         }
+        const console = assignment.consoleOutput;
+        const consoleProblem = console && consoleOutputProblem(console, this.#o.outputFilesAnywhere !== true);
+        if (consoleProblem)
+            throw refuse(`--console-output ${console}`, consoleProblem);
     }
     #startK6(assignment, archive, secrets, aggregator) {
         const jsonOutput = new K6JsonOutput(aggregator);
@@ -99628,6 +99665,7 @@ function parseRunFlags(flags, env = {}) {
         secretSources: env.K6_SECRET_SOURCE === undefined ? [] : [env.K6_SECRET_SOURCE],
         quiet: false,
         outputs: [],
+        consoleOutput: env.K6_CONSOLE_OUTPUT || undefined,
     };
     const outputFlags = [];
     let secretSourceFlags = 0;
@@ -99644,6 +99682,12 @@ function parseRunFlags(flags, env = {}) {
             continue;
         if (OUTPUT_FLAGS.has(flag.name)) {
             outputFlags.push(flag.value);
+            continue;
+        }
+        if (flag.name === '--console-output') {
+            // k6 keeps an empty value as unset (internal/cmd/options.go).
+            if (flag.value !== '')
+                result.consoleOutput = flag.value;
             continue;
         }
         if (flag.name === '--secret-source' && secretSourceFlags++ === 0)
@@ -109457,6 +109501,7 @@ class Coordinator {
             scenarios: options.scenarios ?? {},
             secretSources: options.secretSources ?? [],
             agentOutputs: options.agentOutputs ?? (() => undefined),
+            consoleOutput: options.consoleOutput,
             noSetup: options.noSetup ?? false,
             noTeardown: options.noTeardown ?? false,
             joinTimeoutMs: options.joinTimeoutMs ?? JOIN_TIMEOUT_MS,
@@ -110001,6 +110046,7 @@ class Coordinator {
                     metrics: this.#metrics?.plan ?? DEFAULT_METRICS_PLAN,
                     secretSources: this.#o.secretSources,
                     outputs: this.#o.agentOutputs(agent.index + 1),
+                    consoleOutput: this.#o.consoleOutput,
                 },
             });
         }
@@ -113435,7 +113481,7 @@ function metricsIntervalFor(agents) {
  * serves protocol v1, drives the run and resolves with its result.
  */
 async function coordinate(options) {
-    const { flags, test, secretSources, scan, warnings, agentOutputs, dashboard } = await checkTest(options);
+    const { flags, test, secretSources, scan, warnings, agentOutputs, consoleOutput, dashboard } = await checkTest(options);
     for (const warning of warnings)
         options.log.warning(warning);
     const [metrics, preamble] = await Promise.all([
@@ -113445,6 +113491,7 @@ async function coordinate(options) {
     const coordinator = await newCoordinator(options, test, metrics, {
         secretSources,
         agentOutputs,
+        consoleOutput,
     });
     // Before any connection can take the descriptors they need (issue 17.7).
     const files = options.output
@@ -113554,9 +113601,11 @@ const NO_OUTPUT = { stdout: () => undefined, stderr: () => undefined, isTTY: fal
  */
 async function checkTest(options) {
     const flags = parseRunFlags(options.flags, options.env);
-    const outputs = planOutputs(flags.outputs, {
-        env: options.env,
-        remoteFiles: options.agentsShareMachine !== true,
+    const remoteFiles = options.agentsShareMachine !== true;
+    const outputs = planOutputs(flags.outputs, { env: options.env, remoteFiles });
+    const consoleOutput = consoleOutputForAgents(flags.consoleOutput, {
+        cwd: options.cwd ?? '.',
+        remoteFiles,
     });
     const test = await archiveTest(options, flags);
     const secretSources = await secretSourcesForAgents(flags.secretSources, {
@@ -113570,7 +113619,7 @@ async function checkTest(options) {
     const warnings = options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : [];
     const dashboard = dashboardSettings(options.env, flags.outputs);
     const agentOutputs = outputsForAgents(outputs, test.options.tags, options.env);
-    return { flags, test, secretSources, scan, warnings, agentOutputs, dashboard };
+    return { flags, test, secretSources, scan, warnings, agentOutputs, consoleOutput, dashboard };
 }
 /**
  * Validates and archives the test with k6. `k6 run` reads the environment

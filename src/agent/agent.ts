@@ -32,7 +32,7 @@ import { VusSampler } from './vus-sampler.js';
 import { MetricsPump } from './metrics-pump.js';
 import { EventQueue } from './event-queue.js';
 import { setupDataProblem } from '../protocol/setup-data.js';
-import { agentOutputProblem, isOutputSetting } from '../k6/outputs.js';
+import { agentOutputProblem, consoleOutputProblem, isOutputSetting } from '../k6/outputs.js';
 import { preciseNow, waitForRunEnd } from './run-end.js';
 
 export interface AgentOptions {
@@ -351,6 +351,10 @@ export class Agent {
         throw refuse(`${name} in its k6 environment`, 'it is no setting of the outputs it runs');
       }
     }
+    const console = assignment.consoleOutput;
+    const consoleProblem =
+      console && consoleOutputProblem(console, this.#o.outputFilesAnywhere !== true);
+    if (consoleProblem) throw refuse(`--console-output ${console}`, consoleProblem);
   }
 
   #startK6(

@@ -54,6 +54,10 @@ export function agentK6Args(inputs: AgentK6Inputs): string[] {
     inputs.transport === 'cloud' ? 'cloud' : 'json=-',
     ...(assignment.outputs?.out ?? []).flatMap((output) => ['--out', output]),
     ...agentTagArgs(assignment.outputs?.tags ?? {}),
+    // console.log() lines to the user's file, as `k6 run --console-output` (not archived).
+    ...(assignment.consoleOutput === undefined
+      ? []
+      : ['--console-output', assignment.consoleOutput]),
     // K6_LOG_OUTPUT=stdout in the environment would mix logs into the stream.
     '--log-output=stderr',
     '--execution-segment',

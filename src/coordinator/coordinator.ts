@@ -51,6 +51,8 @@ export interface CoordinatorOptions {
   secretSources?: SecretSourceSpec[];
   /** The user's `--out` outputs for the agent numbered `instanceId` (k6/outputs.ts). */
   agentOutputs?: (instanceId: number) => Assignment['outputs'];
+  /** `--console-output` for every agent's k6 (k6/outputs.ts consoleOutputForAgents). */
+  consoleOutput?: string;
   /** Skip setup()/teardown() as k6's --no-setup/--no-teardown would. */
   noSetup?: boolean;
   noTeardown?: boolean;
@@ -134,9 +136,13 @@ const TICK_SKEW_MS = 60_000;
  */
 export class Coordinator {
   readonly #o: Required<
-    Omit<CoordinatorOptions, 'log' | 'now' | 'after' | 'every' | 'metrics' | 'deadlineMs' | 'load'>
+    Omit<
+      CoordinatorOptions,
+      'log' | 'now' | 'after' | 'every' | 'metrics' | 'deadlineMs' | 'load' | 'consoleOutput'
+    >
   > & {
     deadlineMs: number | undefined;
+    consoleOutput: string | undefined;
     load: LoadMonitor | undefined;
   };
   readonly #metrics: RunMetrics | undefined;
@@ -176,6 +182,7 @@ export class Coordinator {
       scenarios: options.scenarios ?? {},
       secretSources: options.secretSources ?? [],
       agentOutputs: options.agentOutputs ?? (() => undefined),
+      consoleOutput: options.consoleOutput,
       noSetup: options.noSetup ?? false,
       noTeardown: options.noTeardown ?? false,
       joinTimeoutMs: options.joinTimeoutMs ?? JOIN_TIMEOUT_MS,
@@ -747,6 +754,7 @@ export class Coordinator {
           metrics: this.#metrics?.plan ?? DEFAULT_METRICS_PLAN,
           secretSources: this.#o.secretSources,
           outputs: this.#o.agentOutputs(agent.index + 1),
+          consoleOutput: this.#o.consoleOutput,
         },
       });
     }

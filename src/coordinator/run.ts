@@ -12,7 +12,12 @@ import { parseRunFlags, type RunFlags } from '../k6/run-flags.js';
 import { secretSourcesForAgents } from '../k6/secret-sources.js';
 import { segmentsForWeights } from '../k6/segments.js';
 import { distributedPreamble, k6Preamble } from '../k6/preamble.js';
-import { outputsForAgents, outputsText, planOutputs } from '../k6/outputs.js';
+import {
+  consoleOutputForAgents,
+  outputsForAgents,
+  outputsText,
+  planOutputs,
+} from '../k6/outputs.js';
 import { renderLivePage } from '../report/html.js';
 import { testEnvironment } from '../k6/test-env.js';
 import { thresholdMetrics } from '../k6/threshold-metrics.js';
@@ -131,7 +136,7 @@ export interface CoordinateResult extends RunOutcome {
  * serves protocol v1, drives the run and resolves with its result.
  */
 export async function coordinate(options: CoordinateOptions): Promise<CoordinateResult> {
-  const { flags, test, secretSources, scan, warnings, agentOutputs, dashboard } =
+  const { flags, test, secretSources, scan, warnings, agentOutputs, consoleOutput, dashboard } =
     await checkTest(options);
   for (const warning of warnings) options.log.warning(warning);
   const [metrics, preamble] = await Promise.all([
@@ -141,6 +146,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   const coordinator = await newCoordinator(options, test, metrics, {
     secretSources,
     agentOutputs,
+    consoleOutput,
   });
   // Before any connection can take the descriptors they need (issue 17.7).
   const files = options.output
@@ -268,9 +274,11 @@ const NO_OUTPUT = { stdout: () => undefined, stderr: () => undefined, isTTY: fal
  */
 async function checkTest(options: CoordinateOptions) {
   const flags = parseRunFlags(options.flags, options.env);
-  const outputs = planOutputs(flags.outputs, {
-    env: options.env,
-    remoteFiles: options.agentsShareMachine !== true,
+  const remoteFiles = options.agentsShareMachine !== true;
+  const outputs = planOutputs(flags.outputs, { env: options.env, remoteFiles });
+  const consoleOutput = consoleOutputForAgents(flags.consoleOutput, {
+    cwd: options.cwd ?? '.',
+    remoteFiles,
   });
   const test = await archiveTest(options, flags);
   const secretSources = await secretSourcesForAgents(flags.secretSources, {
@@ -284,7 +292,7 @@ async function checkTest(options: CoordinateOptions) {
   const warnings = options.agents > 1 && scan.vuWarning ? [scan.vuWarning] : [];
   const dashboard = dashboardSettings(options.env, flags.outputs);
   const agentOutputs = outputsForAgents(outputs, test.options.tags, options.env);
-  return { flags, test, secretSources, scan, warnings, agentOutputs, dashboard };
+  return { flags, test, secretSources, scan, warnings, agentOutputs, consoleOutput, dashboard };
 }
 
 /**
@@ -378,7 +386,7 @@ async function newCoordinator(
   options: CoordinateOptions,
   test: PreparedTest,
   metrics: CoordinatorMetrics,
-  forAgents: Pick<CoordinatorOptions, 'secretSources' | 'agentOutputs'>,
+  forAgents: Pick<CoordinatorOptions, 'secretSources' | 'agentOutputs' | 'consoleOutput'>,
 ): Promise<Coordinator> {
   return new Coordinator({
     now: options.now,

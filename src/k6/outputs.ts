@@ -1,4 +1,4 @@
-import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 
 import { K6DistributedError } from '../errors.js';
 import type { Assignment } from '../protocol/messages.js';
@@ -167,6 +167,36 @@ function outputFile(
 
 function csvDefault(env: NodeJS.ProcessEnv): string {
   return env.K6_CSV_FILENAME || 'file.csv';
+}
+
+/**
+ * The file every agent's k6 writes console.log() lines to for
+ * `--console-output` (or K6_CONSOLE_OUTPUT), or undefined without one. Agents
+ * that share this machine (a local run) get one absolute path: k6 appends to
+ * it (O_APPEND), so it holds every agent's lines as one k6's file would.
+ * Agents elsewhere each write the file in their own working directory.
+ */
+export function consoleOutputForAgents(
+  file: string | undefined,
+  options: { cwd: string; remoteFiles: boolean },
+): string | undefined {
+  if (file === undefined) return undefined;
+  if (!options.remoteFiles) return resolve(options.cwd, file);
+  if (!insideWorkingDirectory(file)) {
+    throw new K6DistributedError(
+      'INVALID_OPTION',
+      `--console-output ${file}: give a path inside the working directory (no absolute path, ` +
+        'no ..): each agent writes its console output in its own working directory',
+    );
+  }
+  return file;
+}
+
+/** Why this agent refuses to write its console output to `file`, or undefined. */
+export function consoleOutputProblem(file: string, remoteFiles: boolean): string | undefined {
+  return remoteFiles && !insideWorkingDirectory(file)
+    ? "it is outside the agent's working directory"
+    : undefined;
 }
 
 /** A relative path that stays inside the directory it is resolved in. */

@@ -27,6 +27,12 @@ export interface RunFlags {
   quiet: boolean;
   /** Every `--out` value in order, else K6_OUT's (k6/outputs.ts). */
   outputs: string[];
+  /**
+   * `--console-output`, else K6_CONSOLE_OUTPUT: the file console.log() lines go
+   * to instead of the log. Not in k6's archive (lib.Options has it as
+   * `json:"-"`): every agent's k6 is given it.
+   */
+  consoleOutput: string | undefined;
 }
 
 /** `k6 run` flags that belong to one process's outputs, meaningless for the merged run. */
@@ -65,6 +71,7 @@ export function parseRunFlags(flags: readonly string[], env: NodeJS.ProcessEnv =
     secretSources: env.K6_SECRET_SOURCE === undefined ? [] : [env.K6_SECRET_SOURCE],
     quiet: false,
     outputs: [],
+    consoleOutput: env.K6_CONSOLE_OUTPUT || undefined,
   };
   const outputFlags: string[] = [];
   let secretSourceFlags = 0;
@@ -86,6 +93,11 @@ export function parseRunFlags(flags: readonly string[], env: NodeJS.ProcessEnv =
     if (PER_PROCESS.has(flag.name)) continue;
     if (OUTPUT_FLAGS.has(flag.name)) {
       outputFlags.push(flag.value);
+      continue;
+    }
+    if (flag.name === '--console-output') {
+      // k6 keeps an empty value as unset (internal/cmd/options.go).
+      if (flag.value !== '') result.consoleOutput = flag.value;
       continue;
     }
     if (flag.name === '--secret-source' && secretSourceFlags++ === 0) result.secretSources = [];

@@ -27,7 +27,7 @@ export {
 export type { MetricTransport, TickPoint } from '../metrics/delta.js';
 
 /** Bumped on any incompatible change; agent and coordinator must agree exactly. */
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 
 const MAX_TAGS = 32;
 const name = z.string().min(1).max(128);
@@ -100,6 +100,11 @@ export const Assignment = z.strictObject({
   archiveBytes: z.number().int().nonnegative(),
   metrics: MetricsPlan,
   secretSources: z.array(SecretSourceSpec).max(16),
+  /**
+   * `--console-output` for this agent's k6 (k6/outputs.ts consoleOutputForAgents):
+   * console.log() lines go to this file instead of the agent's log.
+   */
+  consoleOutput: z.string().min(1).max(4096).optional(),
   /**
    * The user's `--out` outputs for this agent's k6 (issue 20.8, k6/outputs.ts):
    * the values, files already named for the agent; the tags every sample
