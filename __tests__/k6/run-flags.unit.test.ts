@@ -118,6 +118,15 @@ describe('parseRunFlags', () => {
     );
   });
 
+  it('refuses --local-ips and K6_LOCAL_IPS, which k6 does not archive, saying why and what to do', () => {
+    expect(() => parseRunFlags(['--local-ips', '10.0.0.1-10.0.0.9'])).toThrow(
+      /^--local-ips is not passed to agents: its addresses are this machine's.*: remove it from the k6 flags$/,
+    );
+    expect(() => parseRunFlags([], { K6_LOCAL_IPS: '10.0.0.1' })).toThrow(
+      /^K6_LOCAL_IPS is not passed to agents: .*: unset it for the distributed run$/,
+    );
+  });
+
   it('refuses an unknown summary mode, naming the valid ones', () => {
     expect(() => parseRunFlags(['--summary-mode=legacy'])).toThrow(
       'invalid summary mode "legacy": use one of compact, full, disabled',

@@ -99643,6 +99643,9 @@ const PER_PROCESS = new Set([
 ]);
 const UNSUPPORTED = {
     '--features': 'is not passed to agents yet',
+    // k6 does not archive it (lib.Options `json:"-"`), and the addresses are one machine's.
+    '--local-ips': "is not passed to agents: its addresses are this machine's, and each agent's k6 would " +
+        'hand the same first addresses to its own VUs',
 };
 /** Outputs run on every agent (k6/outputs.ts), not archived. */
 const OUTPUT_FLAGS = new Set(['--out', '-o']);
@@ -99667,6 +99670,9 @@ function parseRunFlags(flags, env = {}) {
         outputs: [],
         consoleOutput: env.K6_CONSOLE_OUTPUT || undefined,
     };
+    if (env.K6_LOCAL_IPS) {
+        throw new K6DistributedError('INVALID_OPTION', `K6_LOCAL_IPS ${UNSUPPORTED['--local-ips'] ?? ''}: unset it for the distributed run`);
+    }
     const outputFlags = [];
     let secretSourceFlags = 0;
     const parsed = parseK6Args(flags);

@@ -47,6 +47,10 @@ const PER_PROCESS = new Set([
 ]);
 const UNSUPPORTED: Record<string, string> = {
   '--features': 'is not passed to agents yet',
+  // k6 does not archive it (lib.Options `json:"-"`), and the addresses are one machine's.
+  '--local-ips':
+    "is not passed to agents: its addresses are this machine's, and each agent's k6 would " +
+    'hand the same first addresses to its own VUs',
 };
 /** Outputs run on every agent (k6/outputs.ts), not archived. */
 const OUTPUT_FLAGS = new Set(['--out', '-o']);
@@ -73,6 +77,12 @@ export function parseRunFlags(flags: readonly string[], env: NodeJS.ProcessEnv =
     outputs: [],
     consoleOutput: env.K6_CONSOLE_OUTPUT || undefined,
   };
+  if (env.K6_LOCAL_IPS) {
+    throw new K6DistributedError(
+      'INVALID_OPTION',
+      `K6_LOCAL_IPS ${UNSUPPORTED['--local-ips'] ?? ''}: unset it for the distributed run`,
+    );
+  }
   const outputFlags: string[] = [];
   let secretSourceFlags = 0;
   const parsed = parseK6Args(flags);
