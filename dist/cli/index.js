@@ -94384,6 +94384,11 @@ const SeriesDelta = discriminatedUnion('kind', [
         fails: schemas_number().int().nonnegative(),
     }),
 ]);
+/** The samples of trend `metric` in a delta's totals, if it has them. */
+function totalTrend(series, metric) {
+    const total = series.find((s) => s.kind === 'total' && s.metric === metric);
+    return total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h : undefined;
+}
 /**
  * The time series' interval (metrics/timeline.ts): k6's cloud output
  * aggregates per whole second, so finer intervals could not be exact.
@@ -95553,7 +95558,7 @@ class MetricAggregator {
             series,
         };
         if (!this.#intervals.idle) {
-            delta.timeline = this.#intervals.take(trendCount(series, 'http_req_duration'), trendCount(series, 'iteration_duration'));
+            delta.timeline = this.#intervals.take(totalTrend(series, 'http_req_duration')?.count ?? 0, totalTrend(series, 'iteration_duration')?.count ?? 0);
         }
         this.#newDefs = [];
         this.#newGroups = [];
@@ -95573,11 +95578,6 @@ class MetricAggregator {
             this.#newGroups.length === 0 &&
             this.#newDefs.length === 0);
     }
-}
-/** How many samples of a trend a delta's total holds. */
-function trendCount(series, metric) {
-    const total = series.find((s) => s.kind === 'total' && s.metric === metric);
-    return total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h.count : 0;
 }
 /** k6's submetric rule: a sample belongs when its tags contain every listed tag. */
 function contains(tags, wanted) {
@@ -97617,7 +97617,8 @@ function consoleOutputForAgents(file, options) {
         return undefined;
     if (!options.remoteFiles)
         return (0,external_node_path_.resolve)(options.cwd, file);
-    if (!insideWorkingDirectory(file)) {
+    // The agents' own rule, so a run is refused here rather than by every agent.
+    if (consoleOutputProblem(file, true) !== undefined) {
         throw new K6DistributedError('INVALID_OPTION', `--console-output ${file}: give a path inside the working directory (no absolute path, ` +
             'no ..): each agent writes its console output in its own working directory');
     }
@@ -112117,12 +112118,11 @@ class TimelineRecorder {
 }
 function resolvedIntervals(delta) {
     const intervals = delta.timeline ?? [];
-    const total = (metric) => {
-        const series = delta.series.find((s) => s.kind === 'total' && s.metric === metric);
-        return series?.kind === 'total' && series.sink.t === 'trend' ? series.sink.h : undefined;
-    };
-    const durations = total('http_req_duration');
-    const iterationDurations = total('iteration_duration');
+    const isTotal = (c) => c.durations === 'total' || c.iterationDurations === 'total';
+    if (!intervals.some(isTotal))
+        return intervals;
+    const durations = totalTrend(delta.series, 'http_req_duration');
+    const iterationDurations = totalTrend(delta.series, 'iteration_duration');
     return intervals.map((c) => ({
         ...c,
         durations: c.durations === 'total' ? durations : c.durations,

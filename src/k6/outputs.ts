@@ -182,7 +182,8 @@ export function consoleOutputForAgents(
 ): string | undefined {
   if (file === undefined) return undefined;
   if (!options.remoteFiles) return resolve(options.cwd, file);
-  if (!insideWorkingDirectory(file)) {
+  // The agents' own rule, so a run is refused here rather than by every agent.
+  if (consoleOutputProblem(file, true) !== undefined) {
     throw new K6DistributedError(
       'INVALID_OPTION',
       `--console-output ${file}: give a path inside the working directory (no absolute path, ` +

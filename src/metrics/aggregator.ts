@@ -3,6 +3,7 @@ import {
   type MetricDelta,
   type MetricsPlan,
   type SeriesDelta,
+  totalTrend,
   type SubmetricSpec,
   type TickPoint,
 } from './delta.js';
@@ -348,8 +349,8 @@ export class MetricAggregator {
     };
     if (!this.#intervals.idle) {
       delta.timeline = this.#intervals.take(
-        trendCount(series, 'http_req_duration'),
-        trendCount(series, 'iteration_duration'),
+        totalTrend(series, 'http_req_duration')?.count ?? 0,
+        totalTrend(series, 'iteration_duration')?.count ?? 0,
       );
     }
     this.#newDefs = [];
@@ -373,12 +374,6 @@ export class MetricAggregator {
       this.#newDefs.length === 0
     );
   }
-}
-
-/** How many samples of a trend a delta's total holds. */
-function trendCount(series: readonly SeriesDelta[], metric: string): number {
-  const total = series.find((s) => s.kind === 'total' && s.metric === metric);
-  return total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h.count : 0;
 }
 
 /** k6's submetric rule: a sample belongs when its tags contain every listed tag. */

@@ -127,6 +127,12 @@ export const SeriesDelta = z.discriminatedUnion('kind', [
   }),
 ]);
 export type SeriesDelta = z.infer<typeof SeriesDelta>;
+
+/** The samples of trend `metric` in a delta's totals, if it has them. */
+export function totalTrend(series: readonly SeriesDelta[], metric: string) {
+  const total = series.find((s) => s.kind === 'total' && s.metric === metric);
+  return total?.kind === 'total' && total.sink.t === 'trend' ? total.sink.h : undefined;
+}
 /** One `ticks` sample: [ms after the start instant, value], `0` third when k6's run was over. */
 export type TickPoint = [number, number] | [number, number, 0];
 

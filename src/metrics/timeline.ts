@@ -1,6 +1,11 @@
 import type { RunProgress } from './key-figures.js';
 import { Histogram, wirePercentile, type HistogramWire } from './histogram.js';
-import { TIMELINE_INTERVAL_MS, type IntervalContribution, type MetricDelta } from './delta.js';
+import {
+  TIMELINE_INTERVAL_MS,
+  totalTrend,
+  type IntervalContribution,
+  type MetricDelta,
+} from './delta.js';
 
 /** One interval of the run: what happened in it, merged or for one agent. */
 export interface TimelinePoint {
@@ -257,12 +262,11 @@ type ResolvedInterval = Omit<IntervalContribution, 'durations' | 'iterationDurat
 
 function resolvedIntervals(delta: MetricDelta): ResolvedInterval[] {
   const intervals = delta.timeline ?? [];
-  const total = (metric: string) => {
-    const series = delta.series.find((s) => s.kind === 'total' && s.metric === metric);
-    return series?.kind === 'total' && series.sink.t === 'trend' ? series.sink.h : undefined;
-  };
-  const durations = total('http_req_duration');
-  const iterationDurations = total('iteration_duration');
+  const isTotal = (c: IntervalContribution) =>
+    c.durations === 'total' || c.iterationDurations === 'total';
+  if (!intervals.some(isTotal)) return intervals as ResolvedInterval[];
+  const durations = totalTrend(delta.series, 'http_req_duration');
+  const iterationDurations = totalTrend(delta.series, 'iteration_duration');
   return intervals.map((c) => ({
     ...c,
     durations: c.durations === 'total' ? durations : c.durations,
